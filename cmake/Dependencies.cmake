@@ -1,0 +1,47 @@
+# Third-party dependencies, from Debian packages or, for scripts/gpu-check.sh on a machine with no
+# package manager, from a folder of packed headers (TABULA_DEPS_DIR, made by scripts/pack-deps.sh).
+# Everything is gathered into the interface target tabula::deps (and tabula::cli11).
+find_package(Threads REQUIRED)
+add_library(tabula_deps INTERFACE)
+add_library(tabula::deps ALIAS tabula_deps)
+add_library(tabula_cli11 INTERFACE)
+add_library(tabula::cli11 ALIAS tabula_cli11)
+target_link_libraries(tabula_deps INTERFACE Threads::Threads)
+
+if(TABULA_DEPS_DIR)
+  # Header-only mode: Eigen, CLI11, nlohmann/json, fast_float, spdlog and fmt as plain headers.
+  message(STATUS "Using packed dependencies from ${TABULA_DEPS_DIR}")
+  target_include_directories(tabula_deps SYSTEM INTERFACE ${TABULA_DEPS_DIR}/include
+                                                         ${TABULA_DEPS_DIR}/include/eigen3)
+  target_compile_definitions(tabula_deps INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL
+                                                   FMT_HEADER_ONLY)
+else()
+  find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+  find_package(CLI11 REQUIRED)
+  find_package(nlohmann_json 3 REQUIRED)
+  find_package(fmt REQUIRED)
+  find_package(spdlog REQUIRED)
+  find_path(FAST_FLOAT_INCLUDE_DIR fast_float/fast_float.h REQUIRED)
+  target_include_directories(tabula_deps SYSTEM INTERFACE ${FAST_FLOAT_INCLUDE_DIR})
+  target_link_libraries(tabula_deps INTERFACE Eigen3::Eigen nlohmann_json::nlohmann_json
+                                              spdlog::spdlog fmt::fmt)
+  target_link_libraries(tabula_cli11 INTERFACE CLI11::CLI11)
+endif()
+# Eigen must not start threads of its own: the CPU backend parallelises over row blocks.
+target_compile_definitions(tabula_deps INTERFACE EIGEN_DONT_PARALLELIZE)
+
+# BLAS for the CPU backend's dense products: OpenBLAS (runtime CPU dispatch) when present, else
+# Eigen's own products. Both are driven single-threaded from tabula's thread pool.
+# With packed dependencies (a machine without packages) only Eigen is assumed.
+if(NOT TABULA_DEPS_DIR)
+  find_path(TABULA_CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas)
+  find_library(TABULA_OPENBLAS_LIBRARY NAMES openblas)
+endif()
+if(TABULA_CBLAS_INCLUDE_DIR AND TABULA_OPENBLAS_LIBRARY)
+  set(TABULA_BLAS OpenBLAS)
+  target_include_directories(tabula_deps SYSTEM INTERFACE ${TABULA_CBLAS_INCLUDE_DIR})
+  target_link_libraries(tabula_deps INTERFACE ${TABULA_OPENBLAS_LIBRARY})
+  target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_OPENBLAS=1)
+else()
+  set(TABULA_BLAS Eigen)
+endif()

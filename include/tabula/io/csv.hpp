@@ -1,0 +1,35 @@
+// Reading CSV files: RFC 4180 quoting, type inference with overrides, missing values, and a
+// target column by name, parsed on all threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tabula/dataset.hpp"
+
+namespace tabula::io {
+
+struct CsvOptions {
+  char delimiter = ',';
+  /// Column split off into Dataset::target; InputError naming it when the file lacks it.
+  std::optional<std::string> target;
+  /// Columns forced categorical (otherwise a column is numeric when every present value parses
+  /// as a number).
+  std::vector<std::string> categorical;
+  /// Columns forced numeric: a value that does not parse is an InputError with line and column.
+  std::vector<std::string> numeric;
+  /// Cells read as missing (compared exactly, after trimming surrounding spaces).
+  std::vector<std::string> na_values = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"};
+};
+
+/// Reads a whole file. Throws InputError naming the file, line and column for: a missing or
+/// empty file, a header with no rows, empty or duplicate column names, ragged rows, an
+/// unterminated quote, invalid UTF-8, a missing target column, a non-numeric value in a column
+/// forced numeric.
+Dataset read_csv(const std::string& path, const CsvOptions& options = {});
+
+/// Parses CSV text already in memory; `source` names it in messages.
+Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
+
+}  // namespace tabula::io

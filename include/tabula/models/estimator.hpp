@@ -1,0 +1,76 @@
+// The interface every model implements. Algorithms are written once against Backend&; an
+// estimator never branches on the device kind.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tabula/backend.hpp"
+#include "tabula/matrix.hpp"
+
+namespace tabula {
+
+class ArtifactWriter;
+class ArtifactReader;
+
+enum class Task { kRegression, kClassification, kTransform };
+
+/// Hyperparameters by scikit-learn name as text ("alpha" -> "0.5"), from `--param key=value`.
+/// Each estimator parses its own Params struct from this map and throws InputError naming any
+/// unknown parameter or bad value.
+using ParamMap = std::map<std::string, std::string, std::less<>>;
+
+/// What fit() receives. Features are host memory, row-major float32, n x d, NaN = missing.
+/// Targets are float64: the value for regression, the class index 0..n_classes-1 for
+/// classification, empty for transforms. Sample weights are empty (unit) or n non-negative.
+struct FitData {
+  MatrixView<const float> x;
+  std::span<const double> y;
+  std::span<const double> sample_weight;
+  int n_classes = 0;  // classification only
+  std::uint64_t seed = 0;
+};
+
+class Estimator {
+ public:
+  virtual ~Estimator() = default;
+
+  /// Registry name: "linear", "ridge", "logistic", "pca", "dummy", "forest", ...
+  virtual std::string name() const = 0;
+  virtual Task task() const = 0;
+  /// Parameters with scikit-learn names and their values (defaults included).
+  virtual nlohmann::json params() const = 0;
+
+  virtual void fit(Backend& backend, const FitData& data) = 0;
+
+  /// Regression: predicted values. Classification: predicted class indices (as double).
+  /// x: host, row-major float32, n x d. Returns n values.
+  virtual std::vector<double> predict(Backend& backend, MatrixView<const float> x) const = 0;
+  /// Classification only: n x n_classes row-major probabilities, rows sum to 1.
+  virtual std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const;
+  /// Transforms only (PCA): n x n_outputs() row-major.
+  virtual std::vector<double> transform(Backend& backend, MatrixView<const float> x) const;
+  virtual std::int64_t n_outputs() const { return 1; }
+
+  /// Stores the fitted state as plain arrays plus JSON; load() restores it exactly.
+  virtual void save(ArtifactWriter& out) const = 0;
+  virtual void load(const ArtifactReader& in) = 0;
+  /// What `tabula inspect` shows: fitted attributes (coef_, n_components_, trees...).
+  virtual nlohmann::json summary() const = 0;
+};
+
+/// The explicit model registry (src/models/registry.cpp): a new, unfitted estimator by
+/// registry name, with parameters parsed and validated. Throws InputError for an unknown
+/// name (listing the known ones) or a bad parameter (naming it).
+std::unique_ptr<Estimator> make_estimator(std::string_view name, const ParamMap& params,
+                                          Task task_hint = Task::kRegression);
+/// Registry names, for help texts and messages.
+std::vector<std::string> estimator_names();
+
+}  // namespace tabula

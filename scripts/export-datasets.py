@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Exports the small public data sets that ship with scikit-learn to CSV under data/.
+
+The files are committed, so a build needs neither Python nor network access; this script
+documents where they came from and regenerates them byte for byte.
+"""
+import pathlib
+import sys
+
+from sklearn import datasets
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "data"
+
+
+def export(name, loader):
+    frame = loader(as_frame=True).frame
+    path = OUT / f"{name}.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    print(f"{path}: {len(frame)} rows x {frame.shape[1]} columns", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    export("breast_cancer", datasets.load_breast_cancer)  # binary classification, 569 x 30
+    export("diabetes", datasets.load_diabetes)  # regression, 442 x 10
+    export("wine", datasets.load_wine)  # 3-class classification, 178 x 13

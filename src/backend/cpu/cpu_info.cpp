@@ -1,0 +1,56 @@
+// The CPU row of the device registry: model name, hardware threads, SIMD level, memory.
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "backend/backend_factory.hpp"
+
+namespace tabula {
+namespace {
+
+std::string cpu_model_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+    }
+  }
+  return "CPU";
+}
+
+std::string simd_level() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "AVX-512";
+  if (__builtin_cpu_supports("avx2")) return "AVX2";
+  if (__builtin_cpu_supports("avx")) return "AVX";
+  if (__builtin_cpu_supports("sse4.2")) return "SSE4.2";
+  return "SSE2";
+#elif defined(__aarch64__)
+  return "NEON";
+#else
+  return "scalar";
+#endif
+}
+
+}  // namespace
+
+DeviceInfo probe_cpu() {
+  DeviceInfo info;
+  info.device = Device::cpu();
+  info.name = cpu_model_name();
+  info.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  info.simd = simd_level();
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page_size > 0)
+    info.memory_bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  return info;
+}
+
+}  // namespace tabula

@@ -1,0 +1,19 @@
+// CPU-only builds: CUDA devices do not exist, and asking for one says so.
+#include "backend/backend_factory.hpp"
+#include "tabula/error.hpp"
+
+namespace tabula {
+
+bool cuda_built() { return false; }
+
+std::vector<DeviceInfo> probe_cuda_devices(std::string& reason) {
+  reason = "this tabula was built without CUDA (TABULA_CUDA=OFF)";
+  return {};
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int ordinal) {
+  throw DeviceError("cuda:" + std::to_string(ordinal) +
+                    " requested, but this tabula was built without CUDA (TABULA_CUDA=OFF)");
+}
+
+}  // namespace tabula

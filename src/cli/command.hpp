@@ -1,0 +1,28 @@
+// Each subcommand registers itself with the CLI11 app in one explicit function and hands back
+// what to run when it is chosen.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace tabula::cli {
+
+struct Command {
+  CLI::App* app = nullptr;      // the subcommand, owned by the parent app
+  std::function<void()> run;    // runs after every option is parsed and applied
+};
+
+using Commands = std::vector<Command>;
+
+void add_devices_command(CLI::App& app, Commands& commands);
+void add_describe_command(CLI::App& app, Commands& commands);
+
+/// Registers every subcommand; the one place that lists them.
+inline void add_all_commands(CLI::App& app, Commands& commands) {
+  add_devices_command(app, commands);
+  add_describe_command(app, commands);
+}
+
+}  // namespace tabula::cli
