@@ -1,0 +1,118 @@
+"""CSV parsing throughput: tabula (1 and 2 threads) against pandas.read_csv (C engine) and
+pyarrow.csv.read_csv, on the same files in one run; prints a markdown table.
+
+    .venv/bin/python benchmarks/csv/bench_csv.py --bench build/release/bench_csv_parse
+
+Generates, when absent, under benchmarks/data/ (ignored by git; fixed seed):
+  numeric_1m_x30.csv  1,000,000 rows x 30 float columns
+  mixed_1m.csv        1,000,000 rows: 20 float columns (2% "nan") + 5 string columns
+                      (quoted, 1% missing)
+Each parser reads each file --repeat times; the median is reported.
+"""
+import argparse
+import json
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DATA = ROOT / "benchmarks" / "data"
+ROWS = 1_000_000
+SEED = 20240601
+
+
+def make_numeric(path):
+    rng = np.random.default_rng(SEED)
+    columns = {f"f{j}": np.round(rng.normal(j, 1 + j, ROWS), 5) for j in range(30)}
+    pacsv.write_csv(pa.table(columns), path)
+
+
+def make_mixed(path):
+    rng = np.random.default_rng(SEED + 1)
+    columns = {}
+    for j in range(20):
+        values = np.round(rng.normal(0, 10, ROWS), 4)
+        values[rng.random(ROWS) < 0.02] = np.nan  # written as "nan"
+        columns[f"x{j}"] = values
+    words = np.array([f"city {k}" for k in range(200)] + ["New York, NY", 'say "hi"'])
+    for j in range(5):
+        picked = words[rng.integers(0, len(words), ROWS)].astype(object)
+        picked[rng.random(ROWS) < 0.01] = None
+        columns[f"c{j}"] = pa.array(picked, type=pa.string())
+    pacsv.write_csv(pa.table(columns), path)
+
+
+def cpu_seconds():
+    """User + system CPU time of this process, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn, repeat):
+    """Median (wall seconds, CPU seconds) of `repeat` calls."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        cpu_start, start = cpu_seconds(), time.perf_counter()
+        result = fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(cpu_seconds() - cpu_start)
+        del result
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def run_tabula(bench, path, threads, repeat):
+    out = subprocess.run([bench, str(path), "--threads", str(threads), "--repeat", str(repeat)],
+                         check=True, capture_output=True, text=True).stdout
+    result = json.loads(out)
+    return result["median_s"], result["median_cpu_s"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", default=str(ROOT / "build" / "release" / "bench_csv_parse"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    files = {"numeric 1M x 30": DATA / "numeric_1m_x30.csv", "mixed 1M x 25": DATA / "mixed_1m.csv"}
+    makers = {"numeric 1M x 30": make_numeric, "mixed 1M x 25": make_mixed}
+    for name, path in files.items():
+        if not path.exists():
+            print(f"generating {path} ...", flush=True)
+            makers[name](path)
+
+    load_before = os.getloadavg()
+    rows = []
+    for name, path in files.items():
+        megabytes = os.path.getsize(path) / 1e6
+        results = {
+            "tabula, 1 thread": run_tabula(args.bench, path, 1, args.repeat),
+            "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
+            "pandas.read_csv (C engine)": timed(lambda: pd.read_csv(path, engine="c"), args.repeat),
+            "pyarrow.csv.read_csv (2 threads)": timed(lambda: pacsv.read_csv(path), args.repeat),
+        }
+        for parser_name, (seconds, cpu) in results.items():
+            rows.append((name, megabytes, parser_name, seconds, cpu))
+            print(f"{name}: {parser_name}: {seconds:.3f} s wall, {cpu:.3f} s CPU", flush=True)
+
+    print()
+    print(f"load average before/after: {load_before} / {os.getloadavg()}")
+    print()
+    print("| file | size (MB) | parser | median wall s | MB/s | rows/s | CPU s | MB per CPU s |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for name, megabytes, parser_name, seconds, cpu in rows:
+        print(f"| {name} | {megabytes:.0f} | {parser_name} | {seconds:.3f} | "
+              f"{megabytes / seconds:.0f} | {ROWS / seconds / 1e6:.2f} M | {cpu:.2f} | "
+              f"{megabytes / cpu:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+// tabula describe: per-column summary of a data file, like pandas.DataFrame.describe.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "tabula/dataset.hpp"
+#include "tabula/error.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/io/npy.hpp"
+#include "tabula/thread_pool.hpp"
+
+namespace tabula::cli {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct DescribeOptions {
+  std::string data;
+  std::string target;
+  std::vector<std::string> categorical;
+  std::vector<std::string> numeric;
+  int top = 3;
+  bool json = false;
+};
+
+struct Summary {
+  const Column* column = nullptr;
+  bool is_target = false;
+  std::int64_t count = 0;  // present values
+  std::int64_t missing = 0;
+  // numeric
+  double mean = kNaN, std = kNaN, min = kNaN, q25 = kNaN, q50 = kNaN, q75 = kNaN, max = kNaN;
+  // categorical: (category index, frequency), most frequent first
+  std::vector<std::pair<std::int32_t, std::int64_t>> top;
+  std::int64_t distinct = 0;
+};
+
+// Linear interpolation between order statistics, as numpy.quantile and pandas do by default.
+double quantile(const std::vector<double>& sorted, double q) {
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  return sorted[below] + (sorted[above] - sorted[below]) * fraction;
+}
+
+Summary summarize(const Column& column, bool is_target, int top) {
+  Summary s;
+  s.column = &column;
+  s.is_target = is_target;
+  if (column.type == ColumnType::kNumeric) {
+    std::vector<double> values;
+    values.reserve(column.numeric.size());
+    for (double v : column.numeric)
+      if (!std::isnan(v)) values.push_back(v);
+    s.count = static_cast<std::int64_t>(values.size());
+    s.missing = column.size() - s.count;
+    if (values.empty()) return s;
+    // Two passes (mean, then squared deviations) keep the variance accurate for large offsets.
+    s.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(s.count);
+    if (s.count > 1) {
+      double squares = 0;
+      for (double v : values) squares += (v - s.mean) * (v - s.mean);
+      s.std = std::sqrt(squares / static_cast<double>(s.count - 1));  // ddof=1, as pandas
+    }
+    std::sort(values.begin(), values.end());
+    s.min = values.front();
+    s.max = values.back();
+    s.q25 = quantile(values, 0.25);
+    s.q50 = quantile(values, 0.50);
+    s.q75 = quantile(values, 0.75);
+    return s;
+  }
+  std::vector<std::int64_t> frequency(column.categories.size(), 0);
+  for (std::int32_t code : column.codes) {
+    if (code < 0) {
+      ++s.missing;
+    } else {
+      ++frequency[static_cast<std::size_t>(code)];
+      ++s.count;
+    }
+  }
+  for (std::size_t k = 0; k < frequency.size(); ++k) {
+    if (frequency[k] == 0) continue;
+    ++s.distinct;
+    s.top.emplace_back(static_cast<std::int32_t>(k), frequency[k]);
+  }
+  // Most frequent first; ties in category (sorted) order, so the output is deterministic.
+  const std::size_t keep = std::min(s.top.size(), static_cast<std::size_t>(std::max(0, top)));
+  std::partial_sort(s.top.begin(), s.top.begin() + static_cast<std::ptrdiff_t>(keep), s.top.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.second != b.second ? a.second > b.second : a.first < b.first;
+                    });
+  s.top.resize(keep);
+  return s;
+}
+
+std::string number(double v) { return std::isnan(v) ? "-" : fmt::format("{:.6g}", v); }
+
+nlohmann::json json_number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+std::string display_name(const Summary& s) {
+  return s.is_target ? s.column->name + " (target)" : s.column->name;
+}
+
+// Values may hold newlines or be long; show them on one line, shortened.
+std::string printable(const std::string& value) {
+  constexpr std::size_t kMaxShown = 24;
+  std::string out;
+  for (char c : value)
+    out += c == '\n' ? std::string("\\n") : c == '\r' ? std::string("\\r") : std::string(1, c);
+  if (out.size() > kMaxShown) out = out.substr(0, kMaxShown - 3) + "...";
+  return out;
+}
+
+void print_text(const Dataset& data, const std::vector<Summary>& summaries) {
+  fmt::print("{}: {} rows, {} columns", data.source, data.rows(),
+             data.cols() + (data.target ? 1 : 0));
+  if (data.target) fmt::print(" (target '{}')", data.target->name);
+  fmt::print("\n");
+  std::size_t width = 6;
+  for (const Summary& s : summaries) width = std::max(width, display_name(s).size());
+  const bool any_numeric = std::any_of(summaries.begin(), summaries.end(), [](const Summary& s) {
+    return s.column->type == ColumnType::kNumeric;
+  });
+  if (any_numeric) {
+    fmt::print("\nnumeric\n{:<{}}  {:>9} {:>8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
+               "column", width, "count", "missing", "mean", "std", "min", "25%", "50%", "75%",
+               "max");
+    for (const Summary& s : summaries) {
+      if (s.column->type != ColumnType::kNumeric) continue;
+      fmt::print("{:<{}}  {:>9} {:>8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
+                 display_name(s), width, s.count, s.missing, number(s.mean), number(s.std),
+                 number(s.min), number(s.q25), number(s.q50), number(s.q75), number(s.max));
+    }
+  }
+  if (std::any_of(summaries.begin(), summaries.end(),
+                  [](const Summary& s) { return s.column->type == ColumnType::kCategorical; })) {
+    fmt::print("\ncategorical\n{:<{}}  {:>9} {:>8} {:>8}  {}\n", "column", width, "count",
+               "missing", "distinct", "top values (count)");
+    for (const Summary& s : summaries) {
+      if (s.column->type != ColumnType::kCategorical) continue;
+      std::string top;
+      for (const auto& [code, frequency] : s.top)
+        top += (top.empty() ? "" : ", ") +
+               fmt::format("'{}' ({})", printable(s.column->categories[code]), frequency);
+      fmt::print("{:<{}}  {:>9} {:>8} {:>8}  {}\n", display_name(s), width, s.count, s.missing,
+                 s.distinct, top);
+    }
+  }
+}
+
+void print_json(const Dataset& data, const std::vector<Summary>& summaries) {
+  nlohmann::json out;
+  out["source"] = data.source;
+  out["rows"] = data.rows();
+  out["columns"] = nlohmann::json::array();
+  for (const Summary& s : summaries) {
+    nlohmann::json c;
+    c["name"] = s.column->name;
+    c["type"] = std::string(to_string(s.column->type));
+    c["role"] = s.is_target ? "target" : "feature";
+    c["count"] = s.count;
+    c["missing"] = s.missing;
+    if (s.column->type == ColumnType::kNumeric) {
+      c["mean"] = json_number(s.mean);
+      c["std"] = json_number(s.std);
+      c["min"] = json_number(s.min);
+      c["25%"] = json_number(s.q25);
+      c["50%"] = json_number(s.q50);
+      c["75%"] = json_number(s.q75);
+      c["max"] = json_number(s.max);
+    } else {
+      c["distinct"] = s.distinct;
+      c["top"] = nlohmann::json::array();
+      for (const auto& [code, frequency] : s.top)
+        c["top"].push_back({{"value", s.column->categories[code]}, {"count", frequency}});
+    }
+    out["columns"].push_back(std::move(c));
+  }
+  // Invalid UTF-8 cannot reach here (the reader rejects it), so dump cannot throw on text.
+  fmt::print("{}\n", out.dump(2));
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void describe(const DescribeOptions& options) {
+  Dataset data;
+  if (ends_with(options.data, ".npy")) {
+    if (!options.target.empty() || !options.categorical.empty() || !options.numeric.empty())
+      throw InputError(options.data +
+                       ": --target, --categorical and --numeric apply to CSV files only");
+    data = io::npy_to_dataset(io::read_npy(options.data), options.data);
+  } else {
+    io::CsvOptions csv;
+    if (!options.target.empty()) csv.target = options.target;
+    csv.categorical = options.categorical;
+    csv.numeric = options.numeric;
+    data = io::read_csv(options.data, csv);
+  }
+  std::vector<const Column*> columns;
+  for (const Column& column : data.columns) columns.push_back(&column);
+  if (data.target) columns.push_back(&*data.target);
+  std::vector<Summary> summaries(columns.size());
+  parallel_for(static_cast<std::int64_t>(columns.size()), [&](std::int64_t j) {
+    const auto i = static_cast<std::size_t>(j);
+    summaries[i] = summarize(*columns[i], data.target && columns[i] == &*data.target, options.top);
+  });
+  if (options.json)
+    print_json(data, summaries);
+  else
+    print_text(data, summaries);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_describe_command(CLI::App& app, Commands& commands) {
+  CLI::App* sub = app.add_subcommand(
+      "describe", "Summarize each column of a data file (CSV or .npy), like pandas.describe");
+  auto options = std::make_shared<DescribeOptions>();
+  sub->add_option("--data", options->data, "CSV or .npy file")->required();
+  sub->add_option("--target", options->target, "Column to treat as the target");
+  sub->add_option("--categorical", options->categorical, "Columns forced categorical (a,b,c)")
+      ->delimiter(',');
+  sub->add_option("--numeric", options->numeric, "Columns forced numeric (a,b,c)")->delimiter(',');
+  sub->add_option("--top", options->top, "Most frequent values shown per categorical column")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_flag("--json", options->json, "Print JSON instead of tables");
+  commands.push_back({sub, [options] { describe(*options); }});
+}
+
+}  // namespace tabula::cli
