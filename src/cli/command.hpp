@@ -10,19 +10,29 @@
 namespace tabula::cli {
 
 struct Command {
-  CLI::App* app = nullptr;      // the subcommand, owned by the parent app
-  std::function<void()> run;    // runs after every option is parsed and applied
+  CLI::App* app = nullptr;    // the subcommand, owned by the parent app
+  std::function<void()> run;  // runs after every option is parsed and applied
 };
 
 using Commands = std::vector<Command>;
 
 void add_devices_command(CLI::App& app, Commands& commands);
 void add_describe_command(CLI::App& app, Commands& commands);
+void add_train_command(CLI::App& app, Commands& commands);
+void add_predict_command(CLI::App& app, Commands& commands);
+void add_inspect_command(CLI::App& app, Commands& commands);
+void add_transform_command(CLI::App& app, Commands& commands);
+void add_score_command(CLI::App& app, Commands& commands);
 
 /// Registers every subcommand; the one place that lists them.
 inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_devices_command(app, commands);
   add_describe_command(app, commands);
+  add_train_command(app, commands);
+  add_predict_command(app, commands);
+  add_inspect_command(app, commands);
+  add_transform_command(app, commands);
+  add_score_command(app, commands);
 }
 
 }  // namespace tabula::cli

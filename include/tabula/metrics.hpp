@@ -1,0 +1,87 @@
+// Evaluation metrics with scikit-learn's names, definitions and edge cases: each equals
+// sklearn.metrics' value on the same inputs to 1e-9.
+//
+// Inputs are host arrays. Class labels are given as doubles (any values; usually the encoded
+// class index 0..k-1); probabilities are n x k row-major, column j for the j-th smallest label.
+// Length mismatches, empty inputs and non-finite values are InputError.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tabula::metrics {
+
+/// How per-class precision/recall/F1 are combined (sklearn's `average`).
+/// kBinary: the class labelled 1 only (at most two labels, one of them 1 when there are two, as
+/// sklearn's default pos_label=1 requires; with label 1 absent every ratio is 0). kMacro:
+/// unweighted mean over the labels present in y_true or y_pred. kWeighted: mean weighted by each
+/// label's support in y_true.
+enum class Average { kBinary, kMacro, kWeighted };
+
+// ---- Classification from predicted labels ------------------------------------------------------
+double accuracy(std::span<const double> y_true, std::span<const double> y_pred);
+/// Mean recall over the classes present in y_true (sklearn: classes only predicted are dropped).
+double balanced_accuracy(std::span<const double> y_true, std::span<const double> y_pred);
+/// zero_division as sklearn's default ("warn"): an undefined ratio (0/0) counts as 0.
+double precision(std::span<const double> y_true, std::span<const double> y_pred,
+                 Average average = Average::kBinary);
+double recall(std::span<const double> y_true, std::span<const double> y_pred,
+              Average average = Average::kBinary);
+double f1(std::span<const double> y_true, std::span<const double> y_pred,
+          Average average = Average::kBinary);
+
+// ---- Classification from scores or probabilities ------------------------------------------------
+/// Binary ROC AUC: y_true holds exactly two distinct labels (the larger one is positive) and
+/// y_score one score per row (higher = more positive). Ties are handled as sklearn's trapezoid
+/// over distinct thresholds. Throws InputError when y_true holds one class only.
+double roc_auc(std::span<const double> y_true, std::span<const double> y_score);
+/// Multiclass one-vs-rest macro ROC AUC from probabilities (n x k, rows summing to 1, k equal to
+/// the number of distinct labels in y_true; column j is the j-th smallest label). With k == 2 it
+/// is the binary AUC of column 1. InputError as sklearn raises ValueError.
+double roc_auc_ovr(std::span<const double> y_true, std::span<const double> proba, std::int64_t k);
+/// Mean cross-entropy; proba is n x k (k >= 2), values in [0, 1]. Column j is the j-th smallest
+/// label of y_true when y_true holds k distinct labels; otherwise y_true must hold class indices
+/// in 0..k-1 (sklearn's labels=range(k)). Probabilities are clipped to [eps, 1 - eps] with eps =
+/// float64 epsilon, as sklearn does (sklearn >= 1.5 no longer renormalises rows; neither does
+/// this).
+double log_loss(std::span<const double> y_true, std::span<const double> proba, std::int64_t k);
+
+// ---- Regression ---------------------------------------------------------------------------------
+double mean_squared_error(std::span<const double> y_true, std::span<const double> y_pred);
+double root_mean_squared_error(std::span<const double> y_true, std::span<const double> y_pred);
+double mean_absolute_error(std::span<const double> y_true, std::span<const double> y_pred);
+/// Coefficient of determination. Constant y_true: 1 when predictions are perfect, else 0
+/// (sklearn's force_finite=True). Fewer than two samples: NaN, as sklearn.
+double r2(std::span<const double> y_true, std::span<const double> y_pred);
+/// 1 - Var(y_true - y_pred) / Var(y_true), with r2's constant-target rule.
+double explained_variance(std::span<const double> y_true, std::span<const double> y_pred);
+
+// ---- Scorers by scikit-learn scorer name --------------------------------------------------------
+enum class ScorerTask { kClassification, kRegression };
+
+/// A scorer: what it is for and what it needs. Values follow sklearn's scorer convention:
+/// greater is better, so losses are negated (neg_log_loss, neg_mean_squared_error, ...).
+struct Scorer {
+  std::string name;
+  ScorerTask task = ScorerTask::kClassification;
+  bool needs_proba = false;  // roc_auc, neg_log_loss: computed from probabilities
+};
+
+/// Every scorer name: accuracy, balanced_accuracy, f1, f1_macro, f1_weighted, precision,
+/// precision_macro, precision_weighted, recall, recall_macro, recall_weighted, roc_auc,
+/// neg_log_loss, r2, neg_mean_squared_error, neg_root_mean_squared_error,
+/// neg_mean_absolute_error, explained_variance.
+const std::vector<Scorer>& scorers();
+/// The scorer called `name`; InputError listing the known names otherwise.
+const Scorer& scorer(std::string_view name);
+
+/// Computes a scorer. `y_pred` holds predicted labels or values (may be empty when the scorer
+/// needs probabilities); `proba` is n x k row-major (empty unless needed), columns as for
+/// roc_auc_ovr and log_loss. InputError for an unknown name or a missing input.
+double score(std::string_view name, std::span<const double> y_true, std::span<const double> y_pred,
+             std::span<const double> proba = {}, std::int64_t k = 0);
+
+}  // namespace tabula::metrics

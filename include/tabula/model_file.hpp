@@ -1,0 +1,70 @@
+// A fitted model on disk: the estimator's state plus what is needed to apply it to new data
+// (input schema, class labels) and to trust it (training metadata). Built on the artifact
+// format; docs/artifact-format.md lists the header fields.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tabula/dataset.hpp"
+#include "tabula/models/estimator.hpp"
+
+namespace tabula {
+
+/// "regression", "classification", "transform".
+std::string_view to_string(Task task);
+/// Parses the names above; InputError otherwise.
+Task parse_task(std::string_view text);
+
+/// One input column the model was trained on.
+struct FeatureSpec {
+  std::string name;
+  ColumnType type = ColumnType::kNumeric;
+};
+
+/// What a model expects and returns.
+struct ModelSchema {
+  std::vector<FeatureSpec> features;  // in training order
+  std::string target;                 // empty when fitted without one (transforms)
+  ColumnType target_type = ColumnType::kNumeric;
+  /// Classification: the original labels, index = class index, sorted as sklearn sorts them
+  /// (numbers ascending, text by bytes). Numeric labels are whole numbers.
+  std::vector<std::string> class_labels;
+  bool numeric_labels = true;
+};
+
+/// A model read back from its file.
+struct LoadedModel {
+  std::string path;
+  std::unique_ptr<Estimator> estimator;
+  ModelSchema schema;
+  nlohmann::json header;  // the whole artifact header
+};
+
+/// Writes the estimator's state, `schema` and `training` (metadata, free-form JSON) as one
+/// artifact, atomically.
+void save_model(const std::string& path, const Estimator& estimator, const ModelSchema& schema,
+                const nlohmann::json& training);
+
+/// Reads a model file. InputError for a file that is not a model artifact or is damaged (the
+/// artifact reader's messages) or names a model this build does not know.
+LoadedModel load_model(const std::string& path);
+
+/// The feature matrix (row-major float32, rows x features, NaN for missing) of `data` in the
+/// schema's order, columns matched by name. InputError naming every missing column, or a
+/// column whose type differs from training. Names of columns the model does not use are
+/// appended to `ignored` when given.
+std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
+                                 std::vector<std::string>* ignored = nullptr);
+
+/// What `tabula inspect` shows: kind, task, parameters, schema, classes, training metadata,
+/// fitted attributes (Estimator::summary) and the array index.
+nlohmann::json describe_model(const std::string& path);
+/// The same, as readable text.
+std::string format_model_description(const nlohmann::json& description);
+
+}  // namespace tabula

@@ -1,0 +1,60 @@
+// `tabula train` as a library call: read a CSV, hold out a test set, fit a model and its
+// baseline on the rest, score both on the test set, and store the model with its metadata.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tabula/backend.hpp"
+#include "tabula/dataset.hpp"
+#include "tabula/models/estimator.hpp"
+
+namespace tabula {
+
+struct TrainOptions {
+  std::string data_path;
+  std::string target;  // required unless the model is a transform (pca)
+  std::string model;   // registry name
+  ParamMap params;
+  double test_size = 0.2;
+  std::uint64_t seed = 0;
+  /// Overrides the task inferred from the target (see infer_task); must agree with models
+  /// that have a fixed task.
+  std::optional<Task> task;
+};
+
+/// One test metric of the model and of its baseline (NaN when not defined on the test set).
+struct MetricRow {
+  std::string name;
+  double model = 0.0;
+  double baseline = 0.0;
+};
+
+struct TrainReport {
+  std::string model;  // registry name
+  Task task = Task::kRegression;
+  std::string baseline;  // "dummy (prior)" or "dummy (mean)"; empty for transforms
+  std::int64_t rows_total = 0, rows_train = 0, rows_test = 0;
+  std::vector<MetricRow> metrics;
+  std::vector<std::string> notes;  // things the user should know (skipped metrics, ...)
+  nlohmann::json training;         // the metadata stored in the artifact
+
+  /// The metrics as a small aligned table, one metric a line.
+  std::string format_table() const;
+};
+
+/// The task a target implies for models that serve both (dummy, forest): classification for a
+/// categorical target or a numeric one holding only whole numbers with at most
+/// kMaxClassesInferred distinct values; regression otherwise.
+inline constexpr std::int64_t kMaxClassesInferred = 10;
+Task infer_task(const Column& target);
+
+/// Trains and writes the model file to `out_path` (atomically; nothing is written on error).
+/// InputError for: a missing target column, a target with missing values (naming the column
+/// and the count), non-numeric features (naming them), a classification target with one class
+/// or continuous values, a task the model does not do, a test size that leaves a part empty.
+TrainReport train_model(Backend& backend, const TrainOptions& options, const std::string& out_path);
+
+}  // namespace tabula

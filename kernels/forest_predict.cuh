@@ -1,0 +1,35 @@
+// Histogram forest: batch traversal of all trees (mean of leaf values) and leaf indices.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace tabula::kernels {
+
+/// Device pointers of the trees, as tabula::ForestTrees (nodes of all trees concatenated, tree t
+/// owns offsets[t] .. offsets[t + 1], children within the tree, feature -1 for leaves).
+struct ForestTreeArrays {
+  const std::int64_t* offsets;
+  const std::int32_t* feature;
+  const float* threshold;
+  const std::int32_t* left;
+  const std::int32_t* right;
+  const std::uint8_t* missing_left;
+  const double* values;
+  std::int64_t value_size;
+  std::int64_t n_trees;
+};
+
+/// out (rows x value_size, row-major) = mean over trees of the leaf values reached by each row
+/// of x (rows x d, row-major, leading dimension ldx). Trees are summed in order per row, so the
+/// result matches the CPU bit for bit. All of `trees` in device memory; queued on `stream`.
+void launch_forest_predict(const float* x, std::int64_t rows, std::int64_t ldx,
+                           const ForestTreeArrays& trees, double* out, cudaStream_t stream);
+
+/// leaves (rows x n_trees, row-major, leading dimension ld) = leaf index within each tree.
+void launch_forest_apply(const float* x, std::int64_t rows, std::int64_t ldx,
+                         const ForestTreeArrays& trees, std::int32_t* leaves, std::int64_t ld,
+                         cudaStream_t stream);
+
+}  // namespace tabula::kernels

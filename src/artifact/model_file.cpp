@@ -1,0 +1,257 @@
+// Saving and loading fitted models with their schema and training metadata.
+#include "tabula/model_file.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "tabula/artifact.hpp"
+#include "tabula/error.hpp"
+
+namespace tabula {
+namespace {
+
+nlohmann::json schema_to_json(const ModelSchema& schema) {
+  nlohmann::json features = nlohmann::json::array();
+  for (const FeatureSpec& f : schema.features)
+    features.push_back({{"name", f.name}, {"type", to_string(f.type)}});
+  nlohmann::json out = {{"features", features}};
+  if (!schema.target.empty())
+    out["target"] = {{"name", schema.target}, {"type", to_string(schema.target_type)}};
+  return out;
+}
+
+ColumnType parse_column_type(const nlohmann::json& j) {
+  const std::string text = j.get<std::string>();
+  if (text == "numeric") return ColumnType::kNumeric;
+  if (text == "categorical") return ColumnType::kCategorical;
+  throw InputError("unknown column type '" + text + "'");
+}
+
+/// Numeric class labels are stored as JSON integers, text labels as strings.
+nlohmann::json labels_to_json(const ModelSchema& schema) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& label : schema.class_labels) {
+    if (schema.numeric_labels)
+      out.push_back(std::stoll(label));
+    else
+      out.push_back(label);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Task task) {
+  switch (task) {
+    case Task::kRegression:
+      return "regression";
+    case Task::kClassification:
+      return "classification";
+    case Task::kTransform:
+      return "transform";
+  }
+  return "?";
+}
+
+Task parse_task(std::string_view text) {
+  for (Task t : {Task::kRegression, Task::kClassification, Task::kTransform})
+    if (text == to_string(t)) return t;
+  throw InputError("unknown task '" + std::string(text) +
+                   "' (expected regression, classification or transform)");
+}
+
+void save_model(const std::string& path, const Estimator& estimator, const ModelSchema& schema,
+                const nlohmann::json& training) {
+  ArtifactWriter out;
+  estimator.save(out);
+  out.set("model", {{"kind", estimator.name()},
+                    {"task", to_string(estimator.task())},
+                    {"params", estimator.params()}});
+  out.set("schema", schema_to_json(schema));
+  if (estimator.task() == Task::kClassification) out.set("classes", labels_to_json(schema));
+  out.set("training", training);
+  out.write(path);
+}
+
+LoadedModel load_model(const std::string& path) {
+  ArtifactReader reader(path);
+  const nlohmann::json& h = reader.header();
+  const std::string where = "model file '" + path + "'";
+  LoadedModel model;
+  model.path = path;
+  try {
+    const std::string kind = h.at("model").at("kind").get<std::string>();
+    const Task task = parse_task(h.at("model").at("task").get<std::string>());
+    for (const auto& f : h.at("schema").at("features"))
+      model.schema.features.push_back(
+          {f.at("name").get<std::string>(), parse_column_type(f.at("type"))});
+    if (h.at("schema").contains("target")) {
+      model.schema.target = h["schema"]["target"].at("name").get<std::string>();
+      model.schema.target_type = parse_column_type(h["schema"]["target"].at("type"));
+    }
+    if (task == Task::kClassification) {
+      for (const auto& label : h.at("classes")) {
+        model.schema.numeric_labels = label.is_number_integer();
+        model.schema.class_labels.push_back(label.is_string()
+                                                ? label.get<std::string>()
+                                                : std::to_string(label.get<std::int64_t>()));
+      }
+    }
+    // Estimators restore their own parameters and fitted state from the file.
+    model.estimator = make_estimator(kind, {}, task);
+    model.estimator->load(reader);
+    if (model.estimator->task() != task)
+      throw InputError("the " + kind + " model says its task is " + std::string(to_string(task)));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(where + " has a malformed header: " + e.what());
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
+  model.header = h;
+  return model;
+}
+
+std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
+                                 std::vector<std::string>* ignored) {
+  std::vector<std::string> missing;
+  std::vector<const Column*> columns;
+  for (const FeatureSpec& f : schema.features) {
+    const auto index = data.find(f.name);
+    if (!index) {
+      missing.push_back(f.name);
+      continue;
+    }
+    const Column& column = data.columns[static_cast<std::size_t>(*index)];
+    if (column.type != f.type) {
+      std::string example;
+      for (const std::string& value : column.categories) {  // the first value that is text
+        double parsed;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        if (ec != std::errc() || end != value.data() + value.size()) {
+          example = " (e.g. '" + value + "')";
+          break;
+        }
+      }
+      throw InputError(
+          data.source + ": column '" + f.name + "' is " + std::string(to_string(column.type)) +
+          example + " but the model was trained on " + std::string(to_string(f.type)) + " values");
+    }
+    columns.push_back(&column);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string& m : missing) list += (list.empty() ? "'" : ", '") + m + "'";
+    throw InputError(data.source + ": missing " + std::to_string(missing.size()) +
+                     " column(s) the model needs: " + list);
+  }
+  if (ignored) {
+    for (const Column& c : data.columns) {
+      bool used = false;
+      for (const FeatureSpec& f : schema.features) used = used || f.name == c.name;
+      if (!used) ignored->push_back(c.name);
+    }
+  }
+  const std::int64_t rows = data.rows();
+  const std::size_t d = columns.size();
+  std::vector<float> x(static_cast<std::size_t>(rows) * d);
+  for (std::size_t j = 0; j < d; ++j) {
+    const Column& c = *columns[j];
+    if (c.type != ColumnType::kNumeric)
+      throw InputError(data.source + ": column '" + c.name +
+                       "' is categorical; this model needs numeric features (encoders come with "
+                       "pipelines)");
+    for (std::int64_t i = 0; i < rows; ++i)
+      x[static_cast<std::size_t>(i) * d + j] =
+          static_cast<float>(c.numeric[static_cast<std::size_t>(i)]);
+  }
+  return x;
+}
+
+nlohmann::json describe_model(const std::string& path) {
+  LoadedModel model = load_model(path);
+  const nlohmann::json& h = model.header;
+  nlohmann::json out;
+  out["file"] = path;
+  out["format_version"] = h.value("format", nlohmann::json::object()).value("version", 0);
+  out["model"] = h.at("model");
+  out["schema"] = h.at("schema");
+  if (h.contains("classes")) out["classes"] = h["classes"];
+  out["training"] = h.value("training", nlohmann::json::object());
+  out["fitted"] = model.estimator->summary();
+  nlohmann::json arrays = nlohmann::json::object();
+  for (const auto& [name, entry] : h.at("arrays").items())
+    arrays[name] = {{"dtype", entry.at("dtype")}, {"shape", entry.at("shape")}};
+  out["arrays"] = arrays;
+  return out;
+}
+
+namespace {
+
+std::string scalar(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
+  return v.dump();
+}
+
+}  // namespace
+
+std::string format_model_description(const nlohmann::json& d) {
+  std::string out;
+  const nlohmann::json& model = d.at("model");
+  out += fmt::format("file:       {}\n", d.at("file").get<std::string>());
+  out += fmt::format("format:     tabula artifact v{}\n", d.at("format_version").dump());
+  out += fmt::format("model:      {} ({})\n", model.at("kind").get<std::string>(),
+                     model.at("task").get<std::string>());
+  std::string params;
+  for (const auto& [k, v] : model.at("params").items())
+    params += (params.empty() ? "" : ", ") + k + "=" + scalar(v);
+  out += fmt::format("params:     {}\n", params.empty() ? "(none)" : params);
+  const nlohmann::json& schema = d.at("schema");
+  out += fmt::format("features:   {}\n", schema.at("features").size());
+  for (const auto& f : schema.at("features"))
+    out += fmt::format("  {:<30} {}\n", f.at("name").get<std::string>(),
+                       f.at("type").get<std::string>());
+  if (schema.contains("target"))
+    out += fmt::format("target:     {} ({})\n", schema["target"].at("name").get<std::string>(),
+                       schema["target"].at("type").get<std::string>());
+  if (d.contains("classes")) {
+    std::string classes;
+    for (const auto& c : d["classes"]) classes += (classes.empty() ? "" : ", ") + scalar(c);
+    out += fmt::format("classes:    {}\n", classes);
+  }
+  const nlohmann::json& t = d.at("training");
+  if (!t.empty()) {
+    out += "training:\n";
+    for (const auto& [k, v] : t.items())
+      if (!v.is_object()) out += fmt::format("  {:<20} {}\n", k, scalar(v));
+    if (t.contains("metrics") && t["metrics"].is_object()) {
+      const nlohmann::json& m = t["metrics"];
+      out += fmt::format("test metrics: {:<24} {:>12} {:>12}\n", "", "model", "baseline");
+      const nlohmann::json model_metrics = m.value("model", nlohmann::json::object());
+      const nlohmann::json baseline_metrics = m.value("baseline", nlohmann::json::object());
+      for (const auto& [name, value] : model_metrics.items()) {
+        const nlohmann::json base = baseline_metrics.value(name, nlohmann::json());
+        out += fmt::format("  {:<36} {:>12} {:>12}\n", name, scalar(value),
+                           base.is_null() ? "-" : scalar(base));
+      }
+    }
+  }
+  out += "fitted:\n";
+  for (const auto& [k, v] : d.at("fitted").items()) {
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    if (v.is_array() && !v.empty() && v[0].is_array())
+      text = fmt::format("[{} x {} values]", v.size(), v[0].size());
+    else if (v.is_array() && v.size() > 8)
+      text = fmt::format("[{} values]", v.size());
+    out += fmt::format("  {:<20} {}\n", k, text);
+  }
+  out += "arrays:\n";
+  for (const auto& [name, a] : d.at("arrays").items())
+    out += fmt::format("  {:<20} {} {}\n", name, a.at("dtype").get<std::string>(),
+                       a.at("shape").dump());
+  return out;
+}
+
+}  // namespace tabula

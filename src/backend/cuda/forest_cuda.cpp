@@ -1,0 +1,216 @@
+// CudaBackend's histogram-forest primitives (a .cpp: the public headers are C++20, kernels C++17):
+// view checks, then the kernels in kernels/binning, histogram, partition and forest_predict. Same
+// results as the host reference (src/backend/cpu/forest_cpu.cpp): integer histogram sums, the split
+// scan shared through src/models/forest_math.hpp, and trees summed in order per row.
+#include <string>
+
+#include "backend/cuda/cuda_backend.hpp"
+#include "backend/cuda/cuda_check.hpp"
+#include "binning.cuh"
+#include "forest_predict.cuh"
+#include "histogram.cuh"
+#include "models/forest_math.hpp"
+#include "partition.cuh"
+#include "tabula/error.hpp"
+
+namespace tabula::cuda {
+namespace {
+
+// Views of every element type the forest uses must live on this device.
+template <typename V>
+void check_on(const V& view, Device here, const char* what) {
+  if (view.data != nullptr && !(view.device == here))
+    throw Error(std::string(what) + ": memory on " + view.device.to_string() + ", expected " +
+                here.to_string());
+}
+
+template <typename T>
+std::string shape_of(const MatrixView<T>& m) {
+  return std::to_string(m.rows) + " x " + std::to_string(m.cols);
+}
+
+kernels::ForestTreeArrays arrays(const ForestTrees& t) {
+  return {t.offsets.data,      t.feature.data, t.threshold.data, t.left.data, t.right.data,
+          t.missing_left.data, t.values.data,  t.value_size,     t.n_trees()};
+}
+
+void require_row_major(const char* what, bool ok) {
+  if (!ok) throw Error(std::string(what) + " must be a dense row-major matrix");
+}
+
+void check_trees_on(const ForestTrees& t, Device here, const char* name) {
+  check_on(t.offsets, here, name);
+  check_on(t.feature, here, name);
+  check_on(t.threshold, here, name);
+  check_on(t.left, here, name);
+  check_on(t.right, here, name);
+  check_on(t.missing_left, here, name);
+  check_on(t.values, here, name);
+}
+
+static_assert(static_cast<int>(ForestCriterion::kGini) ==
+                  static_cast<int>(forest::Criterion::kGini) &&
+              static_cast<int>(ForestCriterion::kEntropy) ==
+                  static_cast<int>(forest::Criterion::kEntropy) &&
+              static_cast<int>(ForestCriterion::kSquaredError) ==
+                  static_cast<int>(forest::Criterion::kSquaredError));
+
+}  // namespace
+
+void CudaBackend::forest_bin(MatrixView<const float> x, VectorView<const float> edges,
+                             VectorView<const std::int32_t> offsets,
+                             MatrixView<std::uint8_t> codes) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(x, here, "forest_bin: x");
+  check_on(edges, here, "forest_bin: edges");
+  check_on(offsets, here, "forest_bin: offsets");
+  check_on(codes, here, "forest_bin: codes");
+  require_row_major("forest_bin: x", x.layout == Layout::kRowMajor);
+  require_row_major("forest_bin: codes", codes.layout == Layout::kRowMajor && codes.contiguous());
+  if (codes.rows != x.rows || codes.cols != x.cols || offsets.size != x.cols + 1)
+    throw Error("forest_bin: x is " + shape_of(x) + ", codes " + shape_of(codes) + ", offsets " +
+                std::to_string(offsets.size) + " (must match)");
+  DeviceArray<float> padded(resources_, x.cols * 255);
+  kernels::launch_forest_pad_edges(edges.data, offsets.data, x.cols, padded.data(),
+                                   resources_.stream());
+  kernels::launch_forest_bin(x.data, x.rows, x.cols, x.stride, padded.data(), codes.data,
+                             resources_.stream());
+}
+
+void CudaBackend::forest_histograms(MatrixView<const std::uint8_t> codes,
+                                    VectorView<const std::int32_t> rows,
+                                    MatrixView<const std::int64_t> channels,
+                                    const ForestBatch& batch, ForestHistShape shape,
+                                    VectorView<std::int64_t> hist) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(codes, here, "forest_histograms: codes");
+  check_on(rows, here, "forest_histograms: rows");
+  check_on(channels, here, "forest_histograms: channels");
+  check_on(batch.begin, here, "forest_histograms: begin");
+  check_on(batch.end, here, "forest_histograms: end");
+  check_on(batch.features, here, "forest_histograms: features");
+  check_on(hist, here, "forest_histograms: hist");
+  require_row_major("forest_histograms: codes",
+                    codes.layout == Layout::kRowMajor && codes.contiguous());
+  require_row_major("forest_histograms: channels", channels.layout == Layout::kRowMajor &&
+                                                       channels.contiguous() &&
+                                                       channels.cols == shape.channels);
+  const std::int64_t m = batch.features_per_node;
+  if (hist.size < batch.nodes * shape.node_size(m))
+    throw Error("forest_histograms: hist has " + std::to_string(hist.size) + " values, needs " +
+                std::to_string(batch.nodes * shape.node_size(m)));
+  kernels::launch_forest_histograms(codes.data, codes.cols, rows.data, channels.data, batch.nodes,
+                                    batch.begin.data, batch.end.data, batch.features.data, m,
+                                    shape.bins, shape.channels, hist.data, resources_.stream());
+}
+
+void CudaBackend::forest_hist_subtract(VectorView<const std::int64_t> parent_hist,
+                                       VectorView<const std::int32_t> parent,
+                                       VectorView<const std::int32_t> child,
+                                       VectorView<const std::int32_t> dst, std::int64_t slot_size,
+                                       VectorView<std::int64_t> hist) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(parent_hist, here, "forest_hist_subtract: parent_hist");
+  check_on(parent, here, "forest_hist_subtract: parent");
+  check_on(child, here, "forest_hist_subtract: child");
+  check_on(dst, here, "forest_hist_subtract: dst");
+  check_on(hist, here, "forest_hist_subtract: hist");
+  if (parent.size != child.size || parent.size != dst.size)
+    throw Error("forest_hist_subtract: parent, child and dst must have equal sizes");
+  kernels::launch_forest_hist_subtract(parent_hist.data, parent.data, child.data, dst.data,
+                                       parent.size, slot_size, hist.data, resources_.stream());
+}
+
+void CudaBackend::forest_best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
+                                     ForestHistShape shape, VectorView<const std::int32_t> n_bins,
+                                     ForestSplitRule rule, const ForestSplits& out) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(hist, here, "forest_best_splits: hist");
+  check_on(batch.features, here, "forest_best_splits: features");
+  check_on(n_bins, here, "forest_best_splits: n_bins");
+  check_on(out.feature, here, "forest_best_splits: feature");
+  check_on(out.bin, here, "forest_best_splits: bin");
+  check_on(out.missing_left, here, "forest_best_splits: missing_left");
+  check_on(out.gain, here, "forest_best_splits: gain");
+  check_on(out.left, here, "forest_best_splits: left");
+  check_on(out.total, here, "forest_best_splits: total");
+  if (shape.channels > kernels::kForestMaxChannels)
+    throw Error("forest_best_splits: at most " + std::to_string(kernels::kForestMaxChannels) +
+                " channels (classes + 1) on CUDA, got " + std::to_string(shape.channels));
+  const std::int64_t m = batch.features_per_node;
+  if (hist.size < batch.nodes * shape.node_size(m) || out.feature.size < batch.nodes)
+    throw Error("forest_best_splits: buffers too small for " + std::to_string(batch.nodes) +
+                " nodes");
+  kernels::launch_forest_best_splits(
+      hist.data, batch.nodes, batch.features.data, m, shape.bins, shape.channels, n_bins.data,
+      static_cast<int>(rule.criterion), rule.min_samples_leaf, out.feature.data, out.bin.data,
+      out.missing_left.data, out.gain.data, out.left.data, out.left.stride, out.total.data,
+      out.total.stride, resources_.stream());
+}
+
+void CudaBackend::forest_partition(MatrixView<const std::uint8_t> codes,
+                                   VectorView<std::int32_t> rows, const ForestBatch& batch,
+                                   VectorView<const std::int32_t> feature,
+                                   VectorView<const std::int32_t> bin,
+                                   VectorView<const std::uint8_t> missing_left) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(codes, here, "forest_partition: codes");
+  check_on(rows, here, "forest_partition: rows");
+  check_on(batch.begin, here, "forest_partition: begin");
+  check_on(batch.end, here, "forest_partition: end");
+  check_on(feature, here, "forest_partition: feature");
+  check_on(bin, here, "forest_partition: bin");
+  check_on(missing_left, here, "forest_partition: missing_left");
+  require_row_major("forest_partition: codes",
+                    codes.layout == Layout::kRowMajor && codes.contiguous());
+  DeviceArray<std::int32_t> scratch(resources_, rows.size);
+  kernels::launch_forest_partition(codes.data, codes.cols, rows.data, batch.nodes, batch.begin.data,
+                                   batch.end.data, feature.data, bin.data, missing_left.data,
+                                   scratch.data(), resources_.stream());
+}
+
+void CudaBackend::forest_predict(MatrixView<const float> x, const ForestTrees& trees,
+                                 MatrixView<double> out) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(x, here, "forest_predict: x");
+  check_on(out, here, "forest_predict: out");
+  check_trees_on(trees, here, "forest_predict: trees");
+  require_row_major("forest_predict: x", x.layout == Layout::kRowMajor);
+  require_row_major("forest_predict: out", out.layout == Layout::kRowMajor && out.contiguous());
+  if (out.rows != x.rows || out.cols != trees.value_size)
+    throw Error("forest_predict: out is " + shape_of(out) + ", expected " + std::to_string(x.rows) +
+                " x " + std::to_string(trees.value_size));
+  kernels::launch_forest_predict(x.data, x.rows, x.stride, arrays(trees), out.data,
+                                 resources_.stream());
+}
+
+void CudaBackend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
+                               MatrixView<std::int32_t> leaves) {
+  std::lock_guard lock(mutex_);
+  resources_.activate();
+  const Device here = device();
+  check_on(x, here, "forest_apply: x");
+  check_on(leaves, here, "forest_apply: leaves");
+  check_trees_on(trees, here, "forest_apply: trees");
+  require_row_major("forest_apply: x", x.layout == Layout::kRowMajor);
+  require_row_major("forest_apply: leaves", leaves.layout == Layout::kRowMajor);
+  if (leaves.rows != x.rows || leaves.cols != trees.n_trees())
+    throw Error("forest_apply: leaves is " + shape_of(leaves) + ", expected " +
+                std::to_string(x.rows) + " x " + std::to_string(trees.n_trees()));
+  kernels::launch_forest_apply(x.data, x.rows, x.stride, arrays(trees), leaves.data, leaves.stride,
+                               resources_.stream());
+}
+
+}  // namespace tabula::cuda

@@ -1,0 +1,74 @@
+// tabula train: fit a model on a CSV file, compare it with its baseline on a held-out test set,
+// and store it. The work is tabula::train_model; this file only maps options.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.hpp"
+#include "tabula/device_registry.hpp"
+#include "tabula/error.hpp"
+#include "tabula/model_file.hpp"
+#include "tabula/training.hpp"
+
+namespace tabula::cli {
+namespace {
+
+struct TrainCliOptions {
+  TrainOptions train;
+  std::vector<std::string> params;
+  std::string task;
+  std::string out;
+};
+
+ParamMap parse_params(const std::vector<std::string>& items) {
+  ParamMap params;
+  for (const std::string& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError("--param '" + item + "': expected key=value");
+    const std::string key = item.substr(0, eq);
+    if (params.count(key)) throw InputError("--param: '" + key + "' given twice");
+    params[key] = item.substr(eq + 1);
+  }
+  return params;
+}
+
+void run(TrainCliOptions& options) {
+  options.train.params = parse_params(options.params);
+  if (!options.task.empty()) options.train.task = parse_task(options.task);
+  const TrainReport report = train_model(default_backend(), options.train, options.out);
+  for (const std::string& note : report.notes) spdlog::info("{}", note);
+  fmt::print("model {} ({}) on {}\n", report.model, to_string(report.task),
+             options.train.data_path);
+  fmt::print("{}", report.format_table());
+  fmt::print("wrote {}\n", options.out);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Commands& commands) {
+  auto options = std::make_shared<TrainCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train a model, compare it with its baseline on a test set, save it");
+  sub->add_option("--data", options->train.data_path, "CSV file to train on")->required();
+  sub->add_option("--target", options->train.target,
+                  "Target column (required except for transforms such as pca)");
+  sub->add_option("--model", options->train.model, "Model name (dummy, linear, ridge, ...)")
+      ->required();
+  sub->add_option("--param", options->params, "Model parameter key=value (repeatable)")->take_all();
+  sub->add_option("--test-size", options->train.test_size,
+                  "Fraction of rows held out, in [0, 1); 0 trains on every row")
+      ->capture_default_str();
+  sub->add_option("--seed", options->train.seed, "Seed of the split and of the model")
+      ->capture_default_str();
+  sub->add_option("--task", options->task,
+                  "classification or regression (default: inferred from the target)")
+      ->check(CLI::IsMember({"classification", "regression"}));
+  sub->add_option("--out", options->out, "Model file to write")->required();
+  commands.push_back({sub, [options] { run(*options); }});
+}
+
+}  // namespace tabula::cli

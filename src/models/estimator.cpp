@@ -1,0 +1,16 @@
+// Defaults of the optional Estimator methods: a clear error naming the model.
+#include "tabula/models/estimator.hpp"
+
+#include "tabula/error.hpp"
+
+namespace tabula {
+
+std::vector<double> Estimator::predict_proba(Backend&, MatrixView<const float>) const {
+  throw Error("model '" + name() + "' does not predict probabilities");
+}
+
+std::vector<double> Estimator::transform(Backend&, MatrixView<const float>) const {
+  throw Error("model '" + name() + "' does not transform data (use predict)");
+}
+
+}  // namespace tabula

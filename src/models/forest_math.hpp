@@ -1,0 +1,158 @@
+// Arithmetic the forest shares between the host algorithm, the CPU primitives and the CUDA
+// kernels: the counter-based random numbers and the split scan. Written once, so every device
+// draws the same features and bootstrap samples and ranks splits with the same operations
+// (only +, -, *, / and comparisons on float64, which IEEE 754 rounds identically everywhere;
+// CUDA files that include this are compiled without FMA contraction).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define TABULA_HD __host__ __device__
+#else
+#define TABULA_HD
+#endif
+
+namespace tabula::forest {
+
+// Mirrors of ForestCriterion / ForestSplitRule (tabula/backend.hpp) in plain C++17, because
+// CUDA sources are compiled as C++17 and cannot include the public headers.
+enum class Criterion : int { kGini = 0, kEntropy = 1, kSquaredError = 2 };
+struct SplitRule {
+  Criterion criterion = Criterion::kGini;
+  std::int64_t min_samples_leaf = 1;
+};
+
+/// splitmix64 finaliser: a bijective 64-bit mix.
+TABULA_HD inline std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+/// The counter-th random 64-bit word of stream `stream` under `seed`: no state, so any thread or
+/// device can draw any element of the sequence.
+TABULA_HD inline std::uint64_t counter_random(std::uint64_t seed, std::uint64_t stream,
+                                              std::uint64_t counter) {
+  return mix64(mix64(seed ^ mix64(stream)) + counter);
+}
+
+/// Uniform integer in [0, n) from a random word (multiply-high, no modulo bias worth noting).
+TABULA_HD inline std::uint64_t uniform_below(std::uint64_t word, std::uint64_t n) {
+#if defined(__CUDA_ARCH__)
+  return __umul64hi(word, n);
+#else
+  __extension__ typedef unsigned __int128 U128;
+  return static_cast<std::uint64_t>((static_cast<U128>(word) * n) >> 64);
+#endif
+}
+
+/// Stream domains, so bootstrap draws and feature draws never share a sequence.
+inline constexpr std::uint64_t kBootstrapDomain = 0x426F6F7473747261ull;
+inline constexpr std::uint64_t kFeatureDomain = 0x4665617475726573ull;
+
+TABULA_HD inline std::uint64_t bootstrap_stream(std::int64_t tree) {
+  return kBootstrapDomain ^ static_cast<std::uint64_t>(tree);
+}
+TABULA_HD inline std::uint64_t feature_stream(std::int64_t tree, std::int64_t node) {
+  return kFeatureDomain ^ (static_cast<std::uint64_t>(tree) << 32) ^
+         static_cast<std::uint64_t>(node);
+}
+
+// Products and sums that the CUDA compiler may not fuse into FMAs (a fused result would differ
+// from the host's in the last bit).
+TABULA_HD inline double mul_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+TABULA_HD inline double add_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+
+/// Weighted impurity of a node from its channel sums: the node's weight times its impurity
+/// (gini, entropy in bits), or for squared error the part that does not cancel between a
+/// parent and its children (-S²/W). A split's impurity decrease is G(parent) - G(left) - G(right).
+TABULA_HD inline double weighted_impurity(const std::int64_t* ch, std::int64_t channels,
+                                          Criterion criterion) {
+  if (criterion == Criterion::kSquaredError) {
+    const double w = static_cast<double>(ch[1]);
+    if (w <= 0) return 0.0;
+    const double s = static_cast<double>(ch[2]);
+    return -mul_rn(s, s) / w;
+  }
+  double w = 0.0;
+  for (std::int64_t c = 1; c < channels; ++c) w = add_rn(w, static_cast<double>(ch[c]));
+  if (w <= 0) return 0.0;
+  double g = 0.0;
+  if (criterion == Criterion::kGini) {
+    double sq = 0.0;
+    for (std::int64_t c = 1; c < channels; ++c) {
+      const double wc = static_cast<double>(ch[c]);
+      sq = add_rn(sq, mul_rn(wc, wc));
+    }
+    g = w - sq / w;
+  } else {
+    for (std::int64_t c = 1; c < channels; ++c) {
+      const double wc = static_cast<double>(ch[c]);
+      // log2 may differ by an ulp between libm and CUDA: entropy trees can differ across
+      // devices in exact ties; gini and squared error cannot.
+      if (wc > 0) g = add_rn(g, mul_rn(wc, std::log2(w / wc)));
+    }
+  }
+  return g;
+}
+
+/// The best split of one feature of one node. hist: bins x channels for this feature; total:
+/// the node's channel sums. Keeps `best_*` when nothing beats best_gain (strictly).
+/// scratch: 2 x channels int64.
+struct FeatureSplit {
+  double gain;
+  std::int32_t bin;
+  std::uint8_t missing_left;
+  bool found;
+};
+
+TABULA_HD inline void scan_feature(const std::int64_t* hist, const std::int64_t* total,
+                                   std::int64_t channels, std::int32_t n_bins, SplitRule rule,
+                                   double parent_g, std::int64_t* left, std::int64_t* right,
+                                   FeatureSplit& best) {
+  const bool has_missing = hist[0] > 0;
+  for (int ml = 0; ml < (has_missing ? 2 : 1); ++ml) {
+    for (std::int64_t c = 0; c < channels; ++c) left[c] = ml ? hist[c] : 0;
+    // With missing-left, "all values right" (bin 0) repeats the missing-right, all-values-left
+    // split mirrored, so it is skipped: t starts at 1 either way.
+    for (std::int32_t t = 1; t < n_bins; ++t) {
+      const std::int64_t* h = hist + t * channels;
+      if (h[0] == 0 && t > 1) {
+        // An empty bin adds nothing: this threshold repeats the previous one.
+        continue;
+      }
+      for (std::int64_t c = 0; c < channels; ++c) {
+        left[c] += h[c];
+        right[c] = total[c] - left[c];
+      }
+      if (left[0] < rule.min_samples_leaf || right[0] < rule.min_samples_leaf) continue;
+      const double gain = parent_g - weighted_impurity(left, channels, rule.criterion) -
+                          weighted_impurity(right, channels, rule.criterion);
+      if (!best.found || gain > best.gain) {
+        best.found = true;
+        best.gain = gain;
+        best.bin = t;
+        // A node without missing rows sends future missing values to the larger child.
+        best.missing_left =
+            has_missing ? static_cast<std::uint8_t>(ml) : (left[0] > right[0] ? 1 : 0);
+      }
+    }
+  }
+}
+
+}  // namespace tabula::forest

@@ -1,0 +1,76 @@
+// The explicit model registry: one line per model family, no static self-registration.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tabula/error.hpp"
+#include "tabula/models/dummy.hpp"
+#include "tabula/models/estimator.hpp"
+#include "tabula/models/forest.hpp"
+#include "tabula/models/linear.hpp"
+#include "tabula/models/logistic.hpp"
+#include "tabula/models/pca.hpp"
+
+namespace tabula {
+namespace {
+
+using Factory = std::function<std::unique_ptr<Estimator>(const ParamMap&, Task task_hint)>;
+
+struct Entry {
+  std::string name;
+  Factory make;
+};
+
+const std::vector<Entry>& entries() {
+  // Each factory parses and validates its Params; task_hint only matters to families that
+  // serve both tasks (dummy, forest).
+  static const std::vector<Entry> kEntries = {
+      {"dummy", [](const ParamMap& p, Task t) { return make_dummy(p, t); }},
+      // forest: classifier or regressor by the task hint (from the target); the explicit
+      // names fix the task.
+      {"forest",
+       [](const ParamMap& p, Task t) -> std::unique_ptr<Estimator> {
+         if (t == Task::kClassification) return std::make_unique<RandomForestClassifier>(p);
+         return std::make_unique<RandomForestRegressor>(p);
+       }},
+      {"forest-classifier",
+       [](const ParamMap& p, Task) -> std::unique_ptr<Estimator> {
+         return std::make_unique<RandomForestClassifier>(p);
+       }},
+      {"forest-regressor",
+       [](const ParamMap& p, Task) -> std::unique_ptr<Estimator> {
+         return std::make_unique<RandomForestRegressor>(p);
+       }},
+      {"linear",
+       [](const ParamMap& p, Task) {
+         return std::make_unique<LinearRegression>(LinearRegressionParams::parse(p));
+       }},
+      {"ridge",
+       [](const ParamMap& p, Task) { return std::make_unique<Ridge>(RidgeParams::parse(p)); }},
+      {"logistic",
+       [](const ParamMap& p, Task) {
+         return std::make_unique<LogisticRegression>(LogisticRegressionParams::parse(p));
+       }},
+      {"pca", [](const ParamMap& p, Task) { return std::make_unique<Pca>(PcaParams::parse(p)); }},
+  };
+  return kEntries;
+}
+
+}  // namespace
+
+std::unique_ptr<Estimator> make_estimator(std::string_view name, const ParamMap& params,
+                                          Task task_hint) {
+  for (const Entry& entry : entries())
+    if (entry.name == name) return entry.make(params, task_hint);
+  std::string known;
+  for (const Entry& entry : entries()) known += (known.empty() ? "" : ", ") + entry.name;
+  throw InputError("unknown model '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<std::string> estimator_names() {
+  std::vector<std::string> names;
+  for (const Entry& entry : entries()) names.push_back(entry.name);
+  return names;
+}
+
+}  // namespace tabula

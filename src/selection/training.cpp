@@ -1,0 +1,325 @@
+// The train workflow: read, check, encode, split, fit model and baseline, score, save.
+#include "tabula/training.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <numeric>
+#include <set>
+
+#include "artifact/atomic_file.hpp"
+#include "artifact/fnv1a.hpp"
+#include "tabula/error.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/metrics.hpp"
+#include "tabula/model_file.hpp"
+#include "tabula/model_selection.hpp"
+#include "tabula/version.hpp"
+
+namespace tabula {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string fingerprint(const std::string& path) {
+  const std::string bytes = detail::read_whole_file(path);
+  return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
+}
+
+/// Encodes the target: the value for regression; for classification the class index into the
+/// sorted labels, which are returned in `labels`.
+std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
+  const std::size_t n = static_cast<std::size_t>(target.size());
+  std::vector<double> y(n);
+  if (task != Task::kClassification) {
+    if (target.type != ColumnType::kNumeric)
+      throw InputError("target column '" + target.name +
+                       "' is categorical; a regression model needs a numeric target");
+    return target.numeric;
+  }
+  if (target.type == ColumnType::kCategorical) {
+    // Categories are already sorted by bytes; keep only those that occur.
+    std::vector<std::int32_t> used(target.categories.size(), -1);
+    for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
+    std::int32_t next = 0;
+    for (std::size_t c = 0; c < used.size(); ++c)
+      if (used[c] == 0) {
+        used[c] = next++;
+        schema.class_labels.push_back(target.categories[c]);
+      }
+    for (std::size_t i = 0; i < n; ++i) y[i] = used[static_cast<std::size_t>(target.codes[i])];
+    schema.numeric_labels = false;
+    return y;
+  }
+  std::set<double> distinct(target.numeric.begin(), target.numeric.end());
+  for (double v : distinct)
+    if (v != std::floor(v) || std::abs(v) > 9e15)
+      throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
+                       fmt::format("{}", v) +
+                       "); a classifier needs class labels (use a regression model or "
+                       "--task regression)");
+  const std::vector<double> labels(distinct.begin(), distinct.end());
+  for (double v : labels)
+    schema.class_labels.push_back(fmt::format("{}", static_cast<std::int64_t>(v)));
+  schema.numeric_labels = true;
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
+                               labels.begin());
+  return y;
+}
+
+std::vector<float> gather_rows(const std::vector<float>& x, std::int64_t d,
+                               const std::vector<std::int64_t>& rows) {
+  std::vector<float> out(rows.size() * static_cast<std::size_t>(d));
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    std::copy_n(x.begin() + rows[r] * d, d, out.begin() + static_cast<std::ptrdiff_t>(r) * d);
+  return out;
+}
+
+std::vector<double> gather(const std::vector<double>& y, const std::vector<std::int64_t>& rows) {
+  std::vector<double> out(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) out[r] = y[static_cast<std::size_t>(rows[r])];
+  return out;
+}
+
+/// Test metrics of one fitted estimator; metrics that are undefined on this test set are NaN
+/// and explained in `notes` (once, for the model).
+std::vector<std::pair<std::string, double>> evaluate(Backend& backend, const Estimator& model,
+                                                     MatrixView<const float> x,
+                                                     const std::vector<double>& y, int n_classes,
+                                                     std::vector<std::string>* notes) {
+  std::vector<std::pair<std::string, double>> out;
+  const std::vector<double> pred = model.predict(backend, x);
+  if (model.task() == Task::kRegression) {
+    out.emplace_back("r2", metrics::r2(y, pred));
+    out.emplace_back("rmse", metrics::root_mean_squared_error(y, pred));
+    out.emplace_back("mae", metrics::mean_absolute_error(y, pred));
+    return out;
+  }
+  out.emplace_back("accuracy", metrics::accuracy(y, pred));
+  out.emplace_back("balanced_accuracy", metrics::balanced_accuracy(y, pred));
+  if (n_classes == 2)
+    out.emplace_back("f1", metrics::f1(y, pred, metrics::Average::kBinary));
+  else
+    out.emplace_back("f1_macro", metrics::f1(y, pred, metrics::Average::kMacro));
+  std::vector<double> proba;
+  try {
+    proba = model.predict_proba(backend, x);
+  } catch (const Error& e) {
+    if (notes) notes->push_back(std::string(e.what()) + ": roc_auc and log_loss not computed");
+    out.emplace_back("roc_auc", kNaN);
+    out.emplace_back("log_loss", kNaN);
+    return out;
+  }
+  auto guarded = [&](const char* name, auto compute) {
+    try {
+      out.emplace_back(name, compute());
+    } catch (const InputError& e) {
+      if (notes) notes->push_back(std::string(name) + " not defined on this test set: " + e.what());
+      out.emplace_back(name, kNaN);
+    }
+  };
+  guarded("roc_auc", [&] { return metrics::roc_auc_ovr(y, proba, n_classes); });
+  guarded("log_loss", [&] { return metrics::log_loss(y, proba, n_classes); });
+  return out;
+}
+
+nlohmann::json metric_json(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+}  // namespace
+
+Task infer_task(const Column& target) {
+  if (target.type == ColumnType::kCategorical) return Task::kClassification;
+  std::set<double> distinct;
+  for (double v : target.numeric) {
+    if (std::isnan(v)) continue;
+    if (v != std::floor(v)) return Task::kRegression;
+    distinct.insert(v);
+    if (static_cast<std::int64_t>(distinct.size()) > kMaxClassesInferred) return Task::kRegression;
+  }
+  return Task::kClassification;
+}
+
+TrainReport train_model(Backend& backend, const TrainOptions& options,
+                        const std::string& out_path) {
+  io::CsvOptions csv;
+  if (!options.target.empty()) csv.target = options.target;
+  const Dataset data = io::read_csv(options.data_path, csv);
+
+  // The task: the override, else what the target suggests; fixed-task models ignore the hint.
+  Task hint = Task::kTransform;
+  if (data.target)
+    hint = options.task.value_or(infer_task(*data.target));
+  else if (options.task)
+    hint = *options.task;
+  std::unique_ptr<Estimator> model = make_estimator(options.model, options.params, hint);
+  const Task task = model->task();
+  if (options.task && *options.task != task)
+    throw InputError("model '" + options.model + "' does " + std::string(to_string(task)) +
+                     ", not " + std::string(to_string(*options.task)));
+  if (task != Task::kTransform && !data.target)
+    throw InputError("model '" + options.model + "' needs a target column: pass --target");
+
+  ModelSchema schema;
+  std::vector<std::string> categorical;
+  for (const Column& c : data.columns) {
+    schema.features.push_back({c.name, c.type});
+    if (c.type == ColumnType::kCategorical) categorical.push_back("'" + c.name + "'");
+  }
+  if (!categorical.empty()) {
+    std::string list;
+    for (const std::string& c : categorical) list += (list.empty() ? "" : ", ") + c;
+    throw InputError(data.source + ": non-numeric feature column(s) " + list + "; model '" +
+                     options.model +
+                     "' needs numeric features (drop them or encode them; encoders come with "
+                     "pipelines)");
+  }
+  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
+
+  std::vector<double> y;
+  int n_classes = 0;
+  if (data.target) {
+    const Column& target = *data.target;
+    schema.target = target.name;
+    schema.target_type = target.type;
+    if (const std::int64_t missing = target.missing_count();
+        missing > 0 && task != Task::kTransform)
+      throw InputError(data.source + ": target column '" + target.name + "' has " +
+                       std::to_string(missing) +
+                       " missing value(s); drop or fill those rows before training");
+    if (task != Task::kTransform) y = encode_target(target, task, schema);
+    if (task == Task::kClassification) {
+      n_classes = static_cast<int>(schema.class_labels.size());
+      if (n_classes < 2)
+        throw InputError(data.source + ": target column '" + target.name +
+                         "' holds a single class ('" + schema.class_labels.front() +
+                         "'); a classifier needs at least two");
+    }
+  }
+
+  const std::int64_t n = data.rows();
+  const auto d = static_cast<std::int64_t>(data.columns.size());
+  const std::vector<float> x = schema_matrix(schema, data);
+  TrainReport report;
+  report.model = options.model;
+  report.task = task;
+  report.rows_total = n;
+
+  nlohmann::json training = {{"data_file", options.data_path},
+                             {"data_fingerprint", fingerprint(options.data_path)},
+                             {"rows", n},
+                             {"seed", options.seed},
+                             {"library_version", kVersion},
+                             {"trained_at", utc_now()},
+                             {"device", backend.device().to_string()}};
+
+  if (task == Task::kTransform) {
+    // Nothing to score a transform against: fit on every row.
+    FitData fit;
+    fit.x = MatrixView<const float>::row_major(x.data(), n, d);
+    fit.seed = options.seed;
+    model->fit(backend, fit);
+    report.rows_train = n;
+    report.notes.push_back("transforms are fitted on every row; no test set is held out");
+    training["rows_train"] = n;
+  } else {
+    // --test-size 0 trains on every row (for comparisons with other libraries and for final
+    // fits); nothing is held out and no test metrics are reported.
+    if (!(options.test_size >= 0.0 && options.test_size < 1.0))
+      throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
+    const bool hold_out = options.test_size > 0.0;
+    if (hold_out && task == Task::kClassification) {
+      std::vector<std::int64_t> counts(static_cast<std::size_t>(n_classes), 0);
+      for (double c : y) ++counts[static_cast<std::size_t>(c)];
+      for (std::size_t c = 0; c < counts.size(); ++c)
+        if (counts[c] < 2)
+          throw InputError(
+              data.source + ": class '" + schema.class_labels[c] + "' of target column '" +
+              schema.target +
+              "' has only 1 row; the stratified test split needs at least 2 per class");
+    }
+    TrainTestSplit split;
+    if (!hold_out) {
+      split.train.resize(static_cast<std::size_t>(n));
+      std::iota(split.train.begin(), split.train.end(), std::int64_t{0});
+    } else {
+      split = task == Task::kClassification
+                  ? stratified_train_test_split(y, n_classes, options.test_size, options.seed)
+                  : train_test_split(n, options.test_size, options.seed);
+    }
+    const std::vector<float> x_train = gather_rows(x, d, split.train);
+    const std::vector<float> x_test = gather_rows(x, d, split.test);
+    const std::vector<double> y_train = gather(y, split.train);
+    const std::vector<double> y_test = gather(y, split.test);
+    const auto train_view = MatrixView<const float>::row_major(
+        x_train.data(), static_cast<std::int64_t>(split.train.size()), d);
+    const auto test_view = MatrixView<const float>::row_major(
+        x_test.data(), static_cast<std::int64_t>(split.test.size()), d);
+    FitData fit;
+    fit.x = train_view;
+    fit.y = y_train;
+    fit.n_classes = n_classes;
+    fit.seed = options.seed;
+    model->fit(backend, fit);
+
+    const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
+    baseline->fit(backend, fit);
+    report.baseline = "dummy (" + baseline->params().at("strategy").get<std::string>() + ")";
+
+    std::vector<std::pair<std::string, double>> model_metrics, baseline_metrics;
+    if (hold_out) {
+      model_metrics = evaluate(backend, *model, test_view, y_test, n_classes, &report.notes);
+      baseline_metrics = evaluate(backend, *baseline, test_view, y_test, n_classes, nullptr);
+    } else {
+      report.notes.push_back("--test-size 0: trained on every row; no test metrics");
+    }
+    nlohmann::json m = nlohmann::json::object(), b = nlohmann::json::object();
+    for (std::size_t i = 0; i < model_metrics.size(); ++i) {
+      report.metrics.push_back(
+          {model_metrics[i].first, model_metrics[i].second, baseline_metrics[i].second});
+      m[model_metrics[i].first] = metric_json(model_metrics[i].second);
+      b[model_metrics[i].first] = metric_json(baseline_metrics[i].second);
+    }
+    report.rows_train = static_cast<std::int64_t>(split.train.size());
+    report.rows_test = static_cast<std::int64_t>(split.test.size());
+    training["rows_train"] = report.rows_train;
+    training["rows_test"] = report.rows_test;
+    training["test_size"] = options.test_size;
+    training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
+    training["baseline"] = report.baseline;
+    training["metrics"] = {{"model", m}, {"baseline", b}};
+  }
+  report.training = training;
+  save_model(out_path, *model, schema, training);
+  return report;
+}
+
+std::string TrainReport::format_table() const {
+  if (metrics.empty()) return {};
+  std::string out =
+      fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total, rows_train);
+  const std::string model_header = model;
+  out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header, baseline);
+  for (const MetricRow& row : metrics) {
+    auto cell = [](double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; };
+    out += fmt::format("{:<20} {:>14} {:>16}\n", row.name, cell(row.model), cell(row.baseline));
+  }
+  return out;
+}
+
+}  // namespace tabula

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# End-to-end: train / predict / inspect / transform / score on real files, and every refusal
+# (bad model file, mismatched columns, bad target) with a clear message and nothing written.
+# Usage: train_predict_test.sh TABULA_BINARY SOURCE_DIR
+set -u
+TABULA=$1
+SRC=$2
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+BC=$SRC/data/breast_cancer.csv
+REG=$SRC/tests/data/regression_small.csv
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# expect_ok NAME CMD...: the command succeeds.
+expect_ok() {
+  local name=$1; shift
+  if ! "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
+    fail "$name exited non-zero: $(cat "$WORK/err.txt")"
+  fi
+}
+# expect_error NAME NEEDLE CMD...: the command fails and stderr contains NEEDLE.
+expect_error() {
+  local name=$1 needle=$2; shift 2
+  if "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
+    fail "$name: succeeded but should fail"
+  elif ! grep -qF -- "$needle" "$WORK/err.txt"; then
+    fail "$name: message lacks '$needle': $(cat "$WORK/err.txt")"
+  fi
+}
+expect_contains() {  # FILE NEEDLE
+  grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"
+}
+expect_absent() {
+  [ ! -e "$1" ] || fail "$1 was written although the command failed"
+}
+
+# ---- classification with the baseline model on breast_cancer -----------------------------
+if [ -f "$BC" ]; then
+  expect_ok train_bc "$TABULA" train --data "$BC" --target target --model dummy --seed 3 \
+    --out "$WORK/bc.tbl"
+  expect_contains "$WORK/out.txt" "accuracy"
+  expect_contains "$WORK/out.txt" "dummy (prior)"
+  expect_contains "$WORK/out.txt" "test set: 114 of 569 rows"
+  expect_ok inspect_bc "$TABULA" inspect "$WORK/bc.tbl"
+  expect_contains "$WORK/out.txt" "classes:    0, 1"
+  expect_contains "$WORK/out.txt" "worst fractal dimension"
+  expect_contains "$WORK/out.txt" "data_fingerprint"
+  expect_ok inspect_json "$TABULA" inspect "$WORK/bc.tbl" --json
+  expect_contains "$WORK/out.txt" '"kind": "dummy"'
+  expect_contains "$WORK/out.txt" '"rows_test": 114'
+
+  expect_ok predict_bc "$TABULA" predict --model "$WORK/bc.tbl" --data "$BC" --out "$WORK/p.csv"
+  [ "$(head -1 "$WORK/p.csv")" = "prediction" ] || fail "predict header: $(head -1 "$WORK/p.csv")"
+  [ "$(wc -l <"$WORK/p.csv")" -eq 570 ] || fail "predict rows: $(wc -l <"$WORK/p.csv")"
+  # The prior baseline predicts the majority class, label 1 (357 of 569).
+  [ "$(tail -n +2 "$WORK/p.csv" | sort -u)" = "1" ] || fail "prior predictions are not all 1"
+  expect_contains "$WORK/err.txt" "ignored 1 column(s) the model does not use: 'target'"
+
+  expect_ok predict_proba "$TABULA" predict --model "$WORK/bc.tbl" --data "$BC" \
+    --out "$WORK/pp.csv" --proba
+  [ "$(head -1 "$WORK/pp.csv")" = "proba_0,proba_1" ] || fail "proba header"
+  [ "$(wc -l <"$WORK/pp.csv")" -eq 570 ] || fail "proba rows"
+
+  # Reordered columns are matched by name: same predictions.
+  cut -d, -f2- "$BC" | paste -d, - <(cut -d, -f1 "$BC") >"$WORK/reordered.csv"
+  expect_ok predict_reordered "$TABULA" predict --model "$WORK/bc.tbl" \
+    --data "$WORK/reordered.csv" --out "$WORK/pr.csv" --proba
+  cmp -s "$WORK/pp.csv" "$WORK/pr.csv" || fail "reordered columns changed the predictions"
+
+  # Missing columns: named, nothing written, an existing output untouched.
+  cut -d, -f3- "$BC" >"$WORK/missing.csv"
+  expect_error missing_columns "missing 2 column(s) the model needs: 'mean radius', 'mean texture'" \
+    "$TABULA" predict --model "$WORK/bc.tbl" --data "$WORK/missing.csv" --out "$WORK/m.csv"
+  expect_absent "$WORK/m.csv"
+  echo keep >"$WORK/keep.csv"
+  expect_error missing_keeps_old "missing" \
+    "$TABULA" predict --model "$WORK/bc.tbl" --data "$WORK/missing.csv" --out "$WORK/keep.csv"
+  [ "$(cat "$WORK/keep.csv")" = "keep" ] || fail "a failed predict changed an existing output"
+
+  # Damaged and foreign model files.
+  expect_error not_a_model "not a tabula model artifact" \
+    "$TABULA" predict --model "$BC" --data "$BC" --out "$WORK/x.csv"
+  expect_absent "$WORK/x.csv"
+  head -c 500 "$WORK/bc.tbl" >"$WORK/truncated.tbl"
+  expect_error truncated "truncated" \
+    "$TABULA" predict --model "$WORK/truncated.tbl" --data "$BC" --out "$WORK/x.csv"
+  expect_absent "$WORK/x.csv"
+  cp "$WORK/bc.tbl" "$WORK/corrupt.tbl"
+  size=$(stat -c %s "$WORK/corrupt.tbl")
+  printf '\x7f' | dd of="$WORK/corrupt.tbl" bs=1 seek=$((size - 12)) conv=notrunc 2>/dev/null
+  expect_error corrupted "checksum mismatch" \
+    "$TABULA" predict --model "$WORK/corrupt.tbl" --data "$BC" --out "$WORK/x.csv"
+  expect_absent "$WORK/x.csv"
+  expect_error transform_of_classifier "use \`tabula predict\`" \
+    "$TABULA" transform --model "$WORK/bc.tbl" --data "$BC" --out "$WORK/x.csv"
+  expect_absent "$WORK/x.csv"
+
+  # Bad training input: nothing written.
+  expect_error unknown_model "unknown model 'nope' (known:" \
+    "$TABULA" train --data "$BC" --target target --model nope --out "$WORK/n.tbl"
+  expect_error missing_target "target" \
+    "$TABULA" train --data "$BC" --target no_such --model dummy --out "$WORK/n.tbl"
+  expect_error bad_param "strategy='median'" \
+    "$TABULA" train --data "$BC" --target target --model dummy --param strategy=median \
+    --out "$WORK/n.tbl"
+  expect_absent "$WORK/n.tbl"
+  awk -F, 'NR == 1 || NR % 5 != 0 { print; next } { $NF = ""; print }' OFS=, "$BC" \
+    >"$WORK/nan_target.csv"
+  expect_error nan_target "target column 'target' has 114 missing value(s)" \
+    "$TABULA" train --data "$WORK/nan_target.csv" --target target --model dummy \
+    --out "$WORK/n.tbl"
+  expect_absent "$WORK/n.tbl"
+  awk -F, 'NR == 1 { print; next } { $NF = 1; print }' OFS=, "$BC" >"$WORK/one_class.csv"
+  expect_error single_class "holds a single class ('1')" \
+    "$TABULA" train --data "$WORK/one_class.csv" --target target --model dummy \
+    --task classification --out "$WORK/n.tbl"
+  expect_absent "$WORK/n.tbl"
+
+  # A class with a single row cannot be split in proportion: named by its label.
+  awk -F, 'NR == 1 { print; next } NR == 2 { $NF = 7 } { print }' OFS=, "$BC" >"$WORK/rare.csv"
+  expect_error rare_class "class '7' of target column 'target' has only 1 row" \
+    "$TABULA" train --data "$WORK/rare.csv" --target target --model dummy --out "$WORK/n.tbl"
+  expect_absent "$WORK/n.tbl"
+fi
+
+# ---- regression on the fixture --------------------------------------------------------------
+expect_ok train_reg "$TABULA" train --data "$REG" --target y --model dummy \
+  --param strategy=median --test-size 0.25 --seed 1 --out "$WORK/reg.tbl"
+expect_contains "$WORK/out.txt" "regression"
+expect_contains "$WORK/out.txt" "dummy (mean)"
+expect_contains "$WORK/out.txt" "test set: 30 of 120 rows"
+expect_contains "$WORK/out.txt" "rmse"
+expect_ok predict_reg "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/r.csv"
+[ "$(wc -l <"$WORK/r.csv")" -eq 121 ] || fail "regression prediction rows"
+[ "$(tail -n +2 "$WORK/r.csv" | sort -u | wc -l)" -eq 1 ] || fail "median baseline not constant"
+expect_error proba_on_regressor "--proba needs a classifier" \
+  "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/x.csv" --proba
+expect_absent "$WORK/x.csv"
+# A numeric feature holding text at prediction time is named with an example value.
+sed '3s/^[^,]*/oops/' "$REG" >"$WORK/text_feature.csv"
+expect_error text_feature "column 'x1' is categorical (e.g. 'oops')" \
+  "$TABULA" predict --model "$WORK/reg.tbl" --data "$WORK/text_feature.csv" --out "$WORK/x.csv"
+expect_absent "$WORK/x.csv"
+expect_error regression_as_classification "continuous values" \
+  "$TABULA" train --data "$REG" --target y --model dummy --task classification \
+  --out "$WORK/n.tbl"
+# A categorical feature is refused, naming it.
+{ echo "x1,city,y"; for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i,c$((i % 3)),$((i * 2)).5"; done; } \
+  >"$WORK/categorical.csv"
+expect_error categorical_feature "non-numeric feature column(s) 'city'" \
+  "$TABULA" train --data "$WORK/categorical.csv" --target y --model dummy --out "$WORK/n.tbl"
+expect_absent "$WORK/n.tbl"
+
+# ---- transform (pca) -------------------------------------------------------------------------
+expect_ok train_pca "$TABULA" train --data "$REG" --target y --model pca --param n_components=2 \
+  --out "$WORK/pca.tbl"
+expect_ok transform "$TABULA" transform --model "$WORK/pca.tbl" --data "$REG" --out "$WORK/t.csv"
+[ "$(head -1 "$WORK/t.csv")" = "pc1,pc2" ] || fail "transform header: $(head -1 "$WORK/t.csv")"
+[ "$(wc -l <"$WORK/t.csv")" -eq 121 ] || fail "transform rows"
+expect_error predict_with_pca "use \`tabula transform\`" \
+  "$TABULA" predict --model "$WORK/pca.tbl" --data "$REG" --out "$WORK/x.csv"
+expect_absent "$WORK/x.csv"
+expect_ok inspect_pca "$TABULA" inspect "$WORK/pca.tbl"
+expect_contains "$WORK/out.txt" "model:      pca (transform)"
+
+# ---- score --------------------------------------------------------------------------------
+printf 'y\n0\n0\n1\n1\n' >"$WORK/yt.csv"
+printf 'p0,p1\n0.9,0.1\n0.6,0.4\n0.65,0.35\n0.2,0.8\n' >"$WORK/proba.csv"
+expect_ok score_auc "$TABULA" score --y-true "$WORK/yt.csv" --proba "$WORK/proba.csv" \
+  --metric roc_auc
+[ "$(cat "$WORK/out.txt")" = "0.75" ] || fail "score roc_auc: $(cat "$WORK/out.txt")"
+expect_error score_unknown "unknown metric 'auc'" \
+  "$TABULA" score --y-true "$WORK/yt.csv" --y-pred "$WORK/yt.csv" --metric auc
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all train/predict checks passed"

@@ -1,0 +1,484 @@
+// The histogram random forest: hand-checkable trees, learned missing-value directions,
+// determinism across thread counts, the primitives' histogram subtraction, probabilities,
+// the artifact round trip and bad input.
+#include "tabula/models/forest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tabula/artifact.hpp"
+#include "tabula/buffer.hpp"
+#include "tabula/device_registry.hpp"
+#include "tabula/error.hpp"
+#include "tabula/thread_pool.hpp"
+
+namespace tabula {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
+
+struct Table {
+  std::int64_t rows = 0, cols = 0;
+  std::vector<float> x;
+  std::vector<double> y;
+  MatrixView<const float> view() const {
+    return MatrixView<const float>::row_major(x.data(), rows, cols);
+  }
+  FitData fit(int n_classes) const {
+    FitData d;
+    d.x = view();
+    d.y = y;
+    d.n_classes = n_classes;
+    d.seed = 11;
+    return d;
+  }
+};
+
+// n rows, d features in [0, 1) (some NaN); class = (x0 + x1 > 1) XOR noise, or a smooth target.
+Table synthetic(std::int64_t n, std::int64_t d, bool classification, std::uint64_t seed,
+                double nan_rate = 0.05) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Table t{n, d, std::vector<float>(static_cast<std::size_t>(n * d)),
+          std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < d; ++j) t.x[static_cast<std::size_t>(i * d + j)] = u(rng);
+    const float x0 = t.x[static_cast<std::size_t>(i * d)],
+                x1 = t.x[static_cast<std::size_t>(i * d + 1)];
+    const double noise = u(rng);
+    t.y[static_cast<std::size_t>(i)] = classification
+                                           ? ((x0 + x1 > 1.0f) != (noise < 0.1) ? 1.0 : 0.0)
+                                           : 3.0 * x0 - 2.0 * x1 * x1 + 0.1 * noise;
+    for (std::int64_t j = 0; j < d; ++j)
+      if (u(rng) < nan_rate) t.x[static_cast<std::size_t>(i * d + j)] = kNaN;
+  }
+  return t;
+}
+
+ParamMap single_tree(ParamMap extra = {}) {
+  ParamMap p{{"n_estimators", "1"}, {"bootstrap", "false"}, {"max_features", "None"}};
+  for (auto& [k, v] : extra) p[k] = v;
+  return p;
+}
+
+void expect_input_error(const std::function<void()>& fn, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+// ---- Trees that can be checked by hand -------------------------------------------------------
+
+TEST(Forest, StumpSplitsAtTheMidpointOfTheClassBoundary) {
+  Table t{6, 1, {1, 2, 3, 4, 5, 6}, {0, 0, 0, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  const ForestModel& m = model.model();
+  ASSERT_EQ(m.n_trees(), 1);
+  ASSERT_EQ(m.n_nodes(), 3);  // a root and two pure leaves
+  EXPECT_EQ(m.feature[0], 0);
+  EXPECT_FLOAT_EQ(m.threshold[0], 3.5f);
+  EXPECT_EQ(m.depth(0), 1);
+  EXPECT_EQ(m.leaves(0), 2);
+  EXPECT_EQ(model.predict(cpu(), t.view()), (std::vector<double>{0, 0, 0, 1, 1, 1}));
+  const std::vector<float> probe{3.4f, 3.6f, -kInf, kInf};
+  EXPECT_EQ(model.predict(cpu(), MatrixView<const float>::row_major(probe.data(), 4, 1)),
+            (std::vector<double>{0, 1, 0, 1}));
+}
+
+TEST(Forest, RegressionLeavesHoldTheMeans) {
+  Table t{6, 1, {1, 2, 3, 4, 5, 6}, {1, 1, 1, 5, 5, 7}};
+  RandomForestRegressor model(single_tree({{"max_depth", "1"}}));
+  model.fit(cpu(), t.fit(0));
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 3.5f);
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  EXPECT_DOUBLE_EQ(pred[0], 1.0);
+  EXPECT_NEAR(pred[5], 17.0 / 3.0, 1e-9);
+}
+
+TEST(Forest, GiniPicksTheCleanerOfTwoFeatures) {
+  // Feature 1 separates the classes perfectly, feature 0 leaves one row on the wrong side.
+  Table t{8, 2, {}, {0, 0, 0, 0, 1, 1, 1, 1}};
+  t.x = {1, 10, 2, 11, 3, 12, 6, 13, 4, 20, 5, 21, 7, 22, 8, 23};
+  RandomForestClassifier model(single_tree({{"max_depth", "1"}}));
+  model.fit(cpu(), t.fit(2));
+  EXPECT_EQ(model.model().feature[0], 1);
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 16.5f);
+  EXPECT_DOUBLE_EQ(model.feature_importances()[1], 1.0);
+}
+
+// ---- Missing values
+// ----------------------------------------------------------------------------
+
+// 20 low rows of class 0, 20 high rows of class 1, and 10 missing rows of class `missing_class`.
+Table with_missing(double missing_class) {
+  Table t{50, 1, {}, {}};
+  for (int i = 0; i < 20; ++i) t.x.push_back(static_cast<float>(i) / 20.0f), t.y.push_back(0);
+  for (int i = 0; i < 20; ++i)
+    t.x.push_back(2.0f + static_cast<float>(i) / 20.0f), t.y.push_back(1);
+  for (int i = 0; i < 10; ++i) t.x.push_back(kNaN), t.y.push_back(missing_class);
+  return t;
+}
+
+TEST(Forest, MissingValuesFollowTheLearnedSide) {
+  const std::vector<float> probe{kNaN, 0.1f, 2.5f};
+  const auto x = MatrixView<const float>::row_major(probe.data(), 3, 1);
+  for (double missing_class : {0.0, 1.0}) {
+    RandomForestClassifier model(single_tree({{"max_depth", "1"}}));
+    model.fit(cpu(), with_missing(missing_class).fit(2));
+    EXPECT_EQ(model.model().missing_left[0], missing_class == 0.0 ? 1 : 0);
+    EXPECT_EQ(model.predict(cpu(), x), (std::vector<double>{missing_class, 0, 1}));
+  }
+}
+
+TEST(Forest, UnseenMissingValuesGoToTheLargerChild) {
+  Table t{10, 1, {0, 1, 2, 3, 4, 5, 6, 10, 11, 12}, {0, 0, 0, 0, 0, 0, 0, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  const std::vector<float> probe{kNaN};
+  EXPECT_EQ(model.predict(cpu(), MatrixView<const float>::row_major(probe.data(), 1, 1))[0], 0.0);
+  EXPECT_EQ(model.model().missing_left[0], 1);
+}
+
+// ---- Determinism ---------------------------------------------------------------------------
+
+void expect_identical(const ForestModel& a, const ForestModel& b) {
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_EQ(a.feature, b.feature);
+  EXPECT_EQ(a.threshold, b.threshold);
+  EXPECT_EQ(a.left, b.left);
+  EXPECT_EQ(a.right, b.right);
+  EXPECT_EQ(a.missing_left, b.missing_left);
+  EXPECT_EQ(a.n_samples, b.n_samples);
+  EXPECT_EQ(a.values, b.values);  // bit-identical doubles
+}
+
+class ForestThreads : public ::testing::Test {
+ protected:
+  void TearDown() override { set_thread_count(0); }
+};
+
+TEST_F(ForestThreads, TreesAreBitIdenticalForAnyThreadCount) {
+  // 70k rows: the root's histograms are built from several row blocks.
+  const Table cls = synthetic(70000, 6, true, 1);
+  const Table reg = synthetic(70000, 6, false, 2);
+  const std::vector<ParamMap> configs = {
+      {{"n_estimators", "3"}, {"max_depth", "8"}},                                  // sqrt features
+      {{"n_estimators", "2"}, {"max_leaf_nodes", "40"}, {"criterion", "entropy"}},  // best-first
+  };
+  for (const ParamMap& params : configs) {
+    std::vector<ForestModel> models;
+    for (int threads : {1, 2, 4}) {
+      set_thread_count(threads);
+      RandomForestClassifier model(params);
+      model.fit(cpu(), cls.fit(2));
+      models.push_back(model.model());
+    }
+    expect_identical(models[0], models[1]);
+    expect_identical(models[0], models[2]);
+  }
+  std::vector<ForestModel> models;
+  std::vector<std::vector<double>> preds;
+  for (int threads : {1, 2, 4}) {
+    set_thread_count(threads);
+    // All features at every node: children's histograms come from subtraction.
+    RandomForestRegressor model(ParamMap{{"n_estimators", "2"}, {"max_depth", "10"}});
+    model.fit(cpu(), reg.fit(0));
+    models.push_back(model.model());
+    preds.push_back(model.predict(cpu(), reg.view()));
+  }
+  expect_identical(models[0], models[1]);
+  expect_identical(models[0], models[2]);
+  EXPECT_EQ(preds[0], preds[1]);
+  EXPECT_EQ(preds[0], preds[2]);
+}
+
+TEST(Forest, SeedChangesTheForestAndRepeatsIt) {
+  const Table t = synthetic(2000, 5, true, 3);
+  const auto fit = [&](const char* seed) {
+    RandomForestClassifier model(ParamMap{{"n_estimators", "3"}, {"random_state", seed}});
+    model.fit(cpu(), t.fit(2));
+    return model.model();
+  };
+  const ForestModel a = fit("1"), b = fit("1"), c = fit("2");
+  expect_identical(a, b);
+  EXPECT_NE(a.threshold, c.threshold);
+}
+
+// ---- Primitives ----------------------------------------------------------------------------
+
+TEST(ForestPrimitives, SubtractionGivesTheSiblingsHistogram) {
+  const Table t = synthetic(5000, 4, true, 4);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  std::vector<std::int32_t> rows(5000);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::int64_t> channels;
+  for (double y : t.y) channels.insert(channels.end(), {1, y == 0 ? 2 : 0, y == 1 ? 3 : 0});
+  const std::vector<std::int32_t> begin{0, 0, 1700}, end{5000, 1700, 5000};
+  std::vector<std::int32_t> features;
+  for (int node = 0; node < 3; ++node) features.insert(features.end(), {0, 1, 2, 3});
+  ForestBatch batch{3, {begin.data(), 3}, {end.data(), 3}, {features.data(), 12}, 4};
+  const ForestHistShape shape{64, 3};
+  const std::int64_t slot = shape.node_size(4);
+  std::vector<std::int64_t> hist(static_cast<std::size_t>(3 * slot));
+  const auto ch = MatrixView<const std::int64_t>::row_major(channels.data(), 5000, 3);
+  cpu().forest_histograms(bins.codes(), {rows.data(), 5000}, ch, batch, shape,
+                          {hist.data(), 3 * slot});
+  // Every row counted once per feature.
+  std::int64_t count = 0;
+  for (std::int64_t b = 0; b < 64; ++b) count += hist[static_cast<std::size_t>(b * 3)];
+  EXPECT_EQ(count, 5000);
+  std::vector<std::int64_t> derived(static_cast<std::size_t>(3 * slot), 0);
+  std::copy(hist.begin(), hist.begin() + 2 * slot, derived.begin());
+  const std::vector<std::int32_t> parent{0}, child{1}, dst{2};
+  cpu().forest_hist_subtract({hist.data(), slot}, {parent.data(), 1}, {child.data(), 1},
+                             {dst.data(), 1}, slot, {derived.data(), 3 * slot});
+  EXPECT_TRUE(std::equal(hist.begin() + 2 * slot, hist.end(), derived.begin() + 2 * slot));
+}
+
+TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
+  std::vector<float> x{kNaN, -kInf, 0.0f, 1.0f, 2.0f, kInf};
+  const BinnedMatrix bins =
+      BinnedMatrix::build(cpu(), MatrixView<const float>::row_major(x.data(), 6, 1), 256);
+  ASSERT_EQ(bins.edges(), (std::vector<float>{0.5f, 1.5f}));
+  const std::uint8_t* codes = bins.codes().data;
+  EXPECT_EQ(std::vector<int>(codes, codes + 6), (std::vector<int>{0, 1, 1, 2, 3, 3}));
+}
+
+// ---- Probabilities, importances, OOB, apply ------------------------------------------------
+
+TEST(Forest, ProbabilitiesSumToOneAndPredictIsTheirArgmax) {
+  Table t = synthetic(3000, 5, true, 5);
+  for (std::size_t i = 0; i < t.y.size(); ++i)  // three classes
+    if (t.x[i * 5 + 2] > 0.7f) t.y[i] = 2;
+  RandomForestClassifier model(ParamMap{{"n_estimators", "10"}, {"max_depth", "6"}});
+  model.fit(cpu(), t.fit(3));
+  const std::vector<double> proba = model.predict_proba(cpu(), t.view());
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    const double* p = proba.data() + i * 3;
+    EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-12);
+    EXPECT_EQ(pred[static_cast<std::size_t>(i)],
+              static_cast<double>(std::max_element(p, p + 3) - p));
+  }
+}
+
+TEST(Forest, ImportancesFavourTheInformativeFeaturesAndOobIsHigh) {
+  const Table t = synthetic(4000, 6, true, 6, 0.0);
+  RandomForestClassifier model(
+      ParamMap{{"n_estimators", "20"}, {"oob_score", "true"}, {"max_depth", "8"}});
+  model.fit(cpu(), t.fit(2));
+  const std::vector<double>& imp = model.feature_importances();
+  EXPECT_NEAR(std::accumulate(imp.begin(), imp.end(), 0.0), 1.0, 1e-9);
+  for (int j = 2; j < 6; ++j) {
+    EXPECT_GT(imp[0], 2 * imp[static_cast<std::size_t>(j)]);
+    EXPECT_GT(imp[1], 2 * imp[static_cast<std::size_t>(j)]);
+  }
+  // Labels have 10% noise: out-of-bag accuracy is near 0.9, never near chance.
+  EXPECT_GT(model.oob_score(), 0.8);
+  EXPECT_LT(model.oob_score(), 0.95);
+}
+
+TEST(Forest, ApplyReturnsLeavesWhoseValuesArePredicted) {
+  const Table t = synthetic(500, 4, false, 7);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "4"}, {"max_depth", "5"}});
+  model.fit(cpu(), t.fit(0));
+  const std::vector<std::int32_t> leaves = model.apply(cpu(), t.view());
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  const ForestModel& m = model.model();
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    double sum = 0;
+    for (std::int64_t tr = 0; tr < 4; ++tr) {
+      const std::int64_t g =
+          m.offsets[static_cast<std::size_t>(tr)] + leaves[static_cast<std::size_t>(i * 4 + tr)];
+      ASSERT_EQ(m.feature[static_cast<std::size_t>(g)], -1);
+      sum += m.values[static_cast<std::size_t>(g)];
+    }
+    EXPECT_NEAR(pred[static_cast<std::size_t>(i)], sum / 4, 1e-12);
+  }
+}
+
+TEST(Forest, MaxLeafNodesBoundsTheLeaves) {
+  const Table t = synthetic(3000, 4, false, 8);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "3"}, {"max_leaf_nodes", "7"}});
+  model.fit(cpu(), t.fit(0));
+  for (std::int64_t tr = 0; tr < 3; ++tr) EXPECT_EQ(model.model().leaves(tr), 7);
+}
+
+// ---- Sampling, weights and stopping rules
+// ------------------------------------------------------
+
+TEST(Forest, FitBinnedReusesBinsAndMatchesFit) {
+  const Table t = synthetic(3000, 5, true, 12);
+  RandomForestClassifier direct(ParamMap{{"n_estimators", "3"}, {"random_state", "4"}});
+  direct.fit(cpu(), t.fit(2));
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    RandomForestClassifier reused(ParamMap{{"n_estimators", "3"}, {"random_state", "4"}});
+    reused.fit_binned(bins, t.view(), t.y, {}, 2, 99);  // random_state overrides the seed
+    expect_identical(direct.model(), reused.model());
+  }
+  RandomForestClassifier other_bins(ParamMap{{"max_bins", "32"}});
+  EXPECT_THROW(other_bins.fit_binned(bins, t.view(), t.y, {}, 2, 0), InputError);
+}
+
+TEST(Forest, MaxSamplesBoundsTheRowsPerTree) {
+  const Table t = synthetic(2000, 4, false, 13);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "4"}, {"max_samples", "100"}});
+  model.fit(cpu(), t.fit(0));
+  for (std::int64_t tr = 0; tr < 4; ++tr) {
+    const std::int64_t root_rows = model.model().n_samples[static_cast<std::size_t>(
+        model.model().offsets[static_cast<std::size_t>(tr)])];
+    EXPECT_LE(root_rows, 100);  // distinct rows among 100 draws
+    EXPECT_GT(root_rows, 50);
+  }
+  RandomForestRegressor too_many(ParamMap{{"max_samples", "2001"}});
+  expect_input_error([&] { too_many.fit(cpu(), t.fit(0)); }, "max_samples");
+}
+
+TEST(Forest, MinImpurityDecreaseStopsWeakSplits) {
+  const Table t = synthetic(2000, 4, true, 14);
+  RandomForestClassifier weak(ParamMap{{"n_estimators", "2"}, {"min_impurity_decrease", "0.01"}});
+  RandomForestClassifier full(ParamMap{{"n_estimators", "2"}});
+  weak.fit(cpu(), t.fit(2));
+  full.fit(cpu(), t.fit(2));
+  EXPECT_LT(weak.model().n_nodes() * 5, full.model().n_nodes());
+  RandomForestClassifier none(ParamMap{{"n_estimators", "2"}, {"min_impurity_decrease", "1.0"}});
+  none.fit(cpu(), t.fit(2));
+  EXPECT_EQ(none.model().n_nodes(), 2);  // gini decrease never reaches 1: two single-leaf trees
+}
+
+TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
+  // 5% positives, partly overlapping the negatives.
+  Table t{4000, 2, {}, {}};
+  std::mt19937_64 rng(15);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  for (int i = 0; i < 4000; ++i) {
+    const bool positive = i % 20 == 0;
+    t.x.push_back(g(rng) + (positive ? 1.5f : 0.0f));
+    t.x.push_back(g(rng));
+    t.y.push_back(positive ? 1.0 : 0.0);
+  }
+  const auto recall = [&](const char* class_weight) {
+    RandomForestClassifier model(ParamMap{{"n_estimators", "10"},
+                                          {"max_depth", "3"},
+                                          {"class_weight", class_weight},
+                                          {"random_state", "1"}});
+    model.fit(cpu(), t.fit(2));
+    const std::vector<double> pred = model.predict(cpu(), t.view());
+    double hit = 0;
+    for (int i = 0; i < 4000; i += 20) hit += pred[static_cast<std::size_t>(i)];
+    return hit / 200;
+  };
+  const double plain = recall("None"), balanced = recall("balanced");
+  EXPECT_GT(balanced, plain + 0.2) << plain << " vs " << balanced;
+  EXPECT_GT(recall("balanced_subsample"), plain + 0.2);
+  EXPECT_GT(recall("0:1,1:19"), plain + 0.2);
+  RandomForestClassifier bad(ParamMap{{"class_weight", "0:1,5:2"}});
+  expect_input_error([&] { bad.fit(cpu(), t.fit(2)); }, "class_weight");
+}
+
+// ---- Artifact -----------------------------------------------------------------------------
+
+TEST(Forest, SaveLoadRoundTripPredictsIdentically) {
+  const Table t = synthetic(1000, 5, true, 9);
+  RandomForestClassifier model(
+      ParamMap{{"n_estimators", "5"}, {"max_depth", "6"}, {"oob_score", "true"}});
+  model.fit(cpu(), t.fit(2));
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "tabula_forest_test.tabula").string();
+  ArtifactWriter out;
+  model.save(out);
+  out.write(path);
+  RandomForestClassifier loaded;
+  loaded.load(ArtifactReader(path));
+  std::filesystem::remove(path);
+  expect_identical(model.model(), loaded.model());
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), loaded.predict_proba(cpu(), t.view()));
+  EXPECT_EQ(model.feature_importances(), loaded.feature_importances());
+  EXPECT_EQ(model.oob_score(), loaded.oob_score());
+  EXPECT_EQ(model.params(), loaded.params());
+  EXPECT_EQ(loaded.summary()["n_estimators"], 5);
+}
+
+// ---- Bad input ------------------------------------------------------------------------------
+
+TEST(Forest, BadParametersNameThemselves) {
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_depth", "0"}}); }, "max_depth");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"n_estimators", "0"}});
+      },
+      "n_estimators");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_bins", "1"}}); }, "max_bins");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_bins", "257"}}); }, "max_bins");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"criterion", "squared_error"}});
+      },
+      "criterion");
+  expect_input_error([] { RandomForestRegressor(ParamMap{{"criterion", "gini"}}); }, "criterion");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"max_features", "0.0"}});
+      },
+      "max_features");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"min_samples_leaf", "0"}});
+      },
+      "min_samples_leaf");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"bootstrap", "maybe"}}); }, "bootstrap");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_depht", "3"}}); }, "max_depht");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"bootstrap", "false"}, {"oob_score", "true"}});
+      },
+      "oob_score");
+}
+
+TEST(Forest, BadDataIsRefusedClearly) {
+  const Table t = synthetic(100, 3, true, 10, 0.0);
+  expect_input_error(
+      [&] {
+        RandomForestClassifier(ParamMap{{"max_features", "4"}}).fit(cpu(), t.fit(2));
+      },
+      "max_features=4 is larger than the number of features (3)");
+  Table one = t;
+  std::fill(one.y.begin(), one.y.end(), 1.0);
+  expect_input_error([&] { RandomForestClassifier().fit(cpu(), one.fit(2)); }, "single class");
+  Table nan_column = t;
+  for (std::int64_t i = 0; i < t.rows; ++i)
+    nan_column.x[static_cast<std::size_t>(i * 3 + 1)] = kNaN;
+  expect_input_error([&] { RandomForestClassifier().fit(cpu(), nan_column.fit(2)); }, "feature 1");
+  EXPECT_THROW(RandomForestClassifier().predict(cpu(), t.view()), Error);  // not fitted
+  RandomForestClassifier fitted(ParamMap{{"n_estimators", "2"}});
+  fitted.fit(cpu(), t.fit(2));
+  expect_input_error(
+      [&] { fitted.predict(cpu(), MatrixView<const float>::row_major(t.x.data(), 10, 2)); },
+      "fitted on 3 features, got 2");
+}
+
+TEST(Forest, InfinitiesTrainAsTheExtremeBins) {
+  Table t{8, 1, {-kInf, 1, 2, 3, 10, 11, 12, kInf}, {0, 0, 0, 0, 1, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  EXPECT_EQ(model.predict(cpu(), t.view()), t.y);
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 6.5f);
+}
+
+}  // namespace
+}  // namespace tabula

@@ -1,0 +1,113 @@
+// The train workflow as a library call: task inference, label encoding, the stored model file.
+#include "tabula/training.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tabula/batch_predict.hpp"
+#include "tabula/device_registry.hpp"
+#include "tabula/error.hpp"
+#include "tabula/model_file.hpp"
+
+namespace tabula {
+namespace {
+
+namespace fs = std::filesystem;
+
+Column numeric(std::vector<double> values) {
+  Column c;
+  c.name = "y";
+  c.numeric = std::move(values);
+  return c;
+}
+
+TEST(InferTask, FollowsTheDocumentedRule) {
+  Column text;
+  text.type = ColumnType::kCategorical;
+  EXPECT_EQ(infer_task(text), Task::kClassification);
+  EXPECT_EQ(infer_task(numeric({0, 1, 1, 0})), Task::kClassification);
+  EXPECT_EQ(infer_task(numeric({0, 1, 2.5})), Task::kRegression);
+  std::vector<double> many;
+  for (int i = 0; i <= kMaxClassesInferred; ++i) many.push_back(i);
+  EXPECT_EQ(infer_task(numeric(many)), Task::kRegression);
+  many.pop_back();
+  EXPECT_EQ(infer_task(numeric(many)), Task::kClassification);
+  EXPECT_EQ(parse_task(to_string(Task::kTransform)), Task::kTransform);
+  EXPECT_THROW(parse_task("clustering"), InputError);
+}
+
+class TrainingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / "tabula_training_test";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
+  fs::path dir_;
+};
+
+TEST_F(TrainingTest, RegressionFixtureRoundTrip) {
+  TrainOptions o;
+  o.data_path = std::string(TABULA_TEST_DATA_DIR) + "/regression_small.csv";
+  o.target = "y";
+  o.model = "dummy";
+  o.test_size = 0.25;
+  o.seed = 4;
+  const TrainReport r = train_model(cpu(), o, path("reg.tbl"));
+  EXPECT_EQ(r.task, Task::kRegression);
+  EXPECT_EQ(r.rows_test, 30);
+  EXPECT_EQ(r.rows_train, 90);
+  ASSERT_EQ(r.metrics.size(), 3u);
+  EXPECT_EQ(r.metrics[0].name, "r2");
+  // The model is the mean baseline itself: identical scores, and r2 near 0 but not above it.
+  EXPECT_EQ(r.metrics[0].model, r.metrics[0].baseline);
+  EXPECT_LT(r.metrics[0].model, 0.05);
+  const LoadedModel m = load_model(path("reg.tbl"));
+  ASSERT_EQ(m.schema.features.size(), 3u);
+  EXPECT_EQ(m.schema.features[2].name, "x3");
+  EXPECT_EQ(m.schema.target, "y");
+  EXPECT_EQ(m.header["training"]["rows_train"], 90);
+  EXPECT_EQ(m.header["training"]["data_fingerprint"].get<std::string>().rfind("fnv1a64:", 0), 0u);
+  const BatchResult b = predict_file(cpu(), path("reg.tbl"), o.data_path, path("p.csv"), false);
+  EXPECT_EQ(b.rows, 120);
+  EXPECT_EQ(b.notes.size(), 1u);  // the target column is ignored
+}
+
+TEST_F(TrainingTest, TextLabelsAreSortedAndRestored) {
+  {
+    std::ofstream f(path("animals.csv"));
+    f << "a,b,label\n";
+    for (int i = 0; i < 30; ++i)
+      f << i << "," << (i * 7) % 5 << "," << (i % 3 == 0 ? "zebra" : (i % 3 == 1 ? "ant" : "cat"))
+        << "\n";
+  }
+  TrainOptions o;
+  o.data_path = path("animals.csv");
+  o.target = "label";
+  o.model = "dummy";
+  o.params = {{"strategy", "most_frequent"}};
+  const TrainReport r = train_model(cpu(), o, path("m.tbl"));
+  EXPECT_EQ(r.task, Task::kClassification);
+  const LoadedModel m = load_model(path("m.tbl"));
+  EXPECT_EQ(m.schema.class_labels, (std::vector<std::string>{"ant", "cat", "zebra"}));
+  EXPECT_FALSE(m.schema.numeric_labels);
+  predict_file(cpu(), path("m.tbl"), path("animals.csv"), path("p.csv"), true);
+  std::ifstream p(path("p.csv"));
+  std::string header;
+  std::getline(p, header);
+  EXPECT_EQ(header, "proba_ant,proba_cat,proba_zebra");
+  EXPECT_THROW(transform_file(cpu(), path("m.tbl"), path("animals.csv"), path("t.csv")),
+               InputError);
+  EXPECT_FALSE(fs::exists(path("t.csv")));
+  o.task = Task::kRegression;
+  EXPECT_THROW(train_model(cpu(), o, path("n.tbl")), InputError);  // text target, regression
+  EXPECT_FALSE(fs::exists(path("n.tbl")));
+}
+
+}  // namespace
+}  // namespace tabula
