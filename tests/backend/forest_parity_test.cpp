@@ -1,0 +1,109 @@
+// The histogram forest on every CUDA device against the CPU: the same data, parameters and seed
+// must give bit-identical trees (integer histograms, shared split arithmetic) and identical
+// predictions. Skips with the reason when no CUDA device is usable, unless TABULA_REQUIRE_GPU=1.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tabula/device_registry.hpp"
+#include "tabula/models/forest.hpp"
+
+namespace tabula {
+namespace {
+
+Backend* cuda_backend_or_skip() {
+  for (const DeviceInfo& info : DeviceRegistry::instance().devices())
+    if (info.device.is_cuda()) return &DeviceRegistry::instance().backend(info.device);
+  return nullptr;
+}
+
+struct Data {
+  std::int64_t n, d;
+  std::vector<float> x;
+  std::vector<double> y;
+};
+
+Data make(std::int64_t n, std::int64_t d, bool classification, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Data data{n, d, std::vector<float>(static_cast<std::size_t>(n * d)),
+            std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) {
+    float* row = data.x.data() + i * d;
+    for (std::int64_t j = 0; j < d; ++j) row[j] = g(rng);
+    const double score = row[0] + 0.5 * row[1] * row[2] - std::abs(row[3]) + 0.3 * g(rng);
+    data.y[static_cast<std::size_t>(i)] =
+        classification ? static_cast<double>((score > 0) + (score > 1)) : score;
+    for (std::int64_t j = 0; j < d; ++j)
+      if (u(rng) < 0.03f) row[j] = std::numeric_limits<float>::quiet_NaN();
+  }
+  return data;
+}
+
+void expect_same_forest(const RandomForest& a, const RandomForest& b) {
+  const ForestModel& x = a.model();
+  const ForestModel& y = b.model();
+  EXPECT_EQ(x.offsets, y.offsets);
+  EXPECT_EQ(x.feature, y.feature);
+  EXPECT_EQ(x.threshold, y.threshold);
+  EXPECT_EQ(x.left, y.left);
+  EXPECT_EQ(x.right, y.right);
+  EXPECT_EQ(x.missing_left, y.missing_left);
+  EXPECT_EQ(x.n_samples, y.n_samples);
+  EXPECT_EQ(x.values, y.values);
+  EXPECT_EQ(a.feature_importances(), b.feature_importances());
+}
+
+TEST(ForestParity, CudaGrowsTheCpuTreesBitForBit) {
+  Backend* gpu = cuda_backend_or_skip();
+  if (gpu == nullptr) {
+    const std::string reason = DeviceRegistry::instance().cuda_unavailable_reason();
+    const char* require = std::getenv("TABULA_REQUIRE_GPU");
+    if (require != nullptr && std::string(require) == "1")
+      FAIL() << "TABULA_REQUIRE_GPU=1 but no CUDA device is usable: " << reason;
+    GTEST_SKIP() << "GPU forest parity skipped: " << reason;
+  }
+  Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
+  struct Case {
+    const char* name;
+    bool classification;
+    ParamMap params;
+  };
+  const std::vector<Case> cases = {
+      {"gini, sqrt features", true, {{"n_estimators", "4"}, {"max_depth", "10"}}},
+      {"best-first, oob",
+       true,
+       {{"n_estimators", "3"}, {"max_leaf_nodes", "50"}, {"oob_score", "true"}}},
+      {"squared error, subtraction", false, {{"n_estimators", "3"}, {"max_depth", "9"}}},
+  };
+  const Data cls = make(60000, 10, true, 1);
+  const Data reg = make(60000, 10, false, 2);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Data& data = c.classification ? cls : reg;
+    FitData fit;
+    fit.x = MatrixView<const float>::row_major(data.x.data(), data.n, data.d);
+    fit.y = data.y;
+    fit.n_classes = c.classification ? 3 : 0;
+    fit.seed = 5;
+    const Task task = c.classification ? Task::kClassification : Task::kRegression;
+    RandomForest on_cpu(task, ForestParams::parse(c.params, task));
+    RandomForest on_gpu(task, ForestParams::parse(c.params, task));
+    on_cpu.fit(cpu, fit);
+    on_gpu.fit(*gpu, fit);
+    expect_same_forest(on_cpu, on_gpu);
+    if (!std::isnan(on_cpu.oob_score())) EXPECT_EQ(on_cpu.oob_score(), on_gpu.oob_score());
+    const auto x = fit.x;
+    EXPECT_EQ(on_cpu.predict(cpu, x), on_gpu.predict(*gpu, x));
+    EXPECT_EQ(on_cpu.apply(cpu, x), on_gpu.apply(*gpu, x));
+  }
+}
+
+}  // namespace
+}  // namespace tabula
