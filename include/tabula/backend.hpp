@@ -145,8 +145,8 @@ class Backend {
   /// y = alpha * op(a) * x + beta * y.
   virtual void gemv(Op op_a, float alpha, MatrixView<const float> a, VectorView<const float> x,
                     float beta, VectorView<float> y) = 0;
-  virtual void gemv(Op op_a, double alpha, MatrixView<const double> a,
-                    VectorView<const double> x, double beta, VectorView<double> y) = 0;
+  virtual void gemv(Op op_a, double alpha, MatrixView<const double> a, VectorView<const double> x,
+                    double beta, VectorView<double> y) = 0;
 
   /// Solves A X = B for symmetric positive definite A (n x n) and B (n x k), both column-major.
   /// A is overwritten by its Cholesky factor and B by the solution. Returns false, leaving B
@@ -176,8 +176,7 @@ class Backend {
                                            VectorView<const double> weights, RowSubset rows,
                                            int n_classes, bool fit_intercept,
                                            VectorView<const double> coef,
-                                           VectorView<double> gradient,
-                                           MatrixView<double> hessian);
+                                           VectorView<double> gradient, MatrixView<double> hessian);
 
   // ---- Histogram forest (issue 4) -----------------------------------------------------------
   // The base-class versions are the reference: they run on host memory
@@ -216,9 +215,8 @@ class Backend {
 
   /// Stable in-place partition of each node's rows (batch.features unused): rows going left
   /// (see ForestSplits) first. feature, bin, missing_left: batch.nodes entries; feature >= 0.
-  virtual void forest_partition(MatrixView<const std::uint8_t> codes,
-                                VectorView<std::int32_t> rows, const ForestBatch& batch,
-                                VectorView<const std::int32_t> feature,
+  virtual void forest_partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                                const ForestBatch& batch, VectorView<const std::int32_t> feature,
                                 VectorView<const std::int32_t> bin,
                                 VectorView<const std::uint8_t> missing_left);
 

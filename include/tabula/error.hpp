@@ -36,9 +36,9 @@ std::string describe_location(std::string_view file, std::int64_t line, std::int
 }  // namespace tabula
 
 /// Throws tabula::Error when `cond` is false: for broken internal invariants, not user input.
-#define TABULA_ASSERT(cond, msg)                                                      \
-  do {                                                                                \
-    if (!(cond))                                                                      \
+#define TABULA_ASSERT(cond, msg)                                                     \
+  do {                                                                               \
+    if (!(cond))                                                                     \
       throw ::tabula::Error(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
-                            ": internal error: " + (msg));                            \
+                            ": internal error: " + (msg));                           \
   } while (0)

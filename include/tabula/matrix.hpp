@@ -44,9 +44,7 @@ struct MatrixView {
   bool contiguous() const { return stride == (layout == Layout::kRowMajor ? cols : rows); }
 
   /// Every view converts to its read-only counterpart.
-  operator MatrixView<const T>() const
-    requires(!std::is_const_v<T>)
-  {
+  operator MatrixView<const T>() const requires(!std::is_const_v<T>) {
     return {data, rows, cols, stride, layout, device};
   }
 };
@@ -60,9 +58,7 @@ struct VectorView {
 
   T& operator[](std::int64_t i) const { return data[i]; }  // host memory only
 
-  operator VectorView<const T>() const
-    requires(!std::is_const_v<T>)
-  {
+  operator VectorView<const T>() const requires(!std::is_const_v<T>) {
     return {data, size, device};
   }
 };

@@ -19,7 +19,8 @@ void print_devices() {
   for (const DeviceInfo& info : registry.devices()) {
     std::string details =
         info.device.is_cpu()
-            ? fmt::format("{} threads, {}, {} memory", info.cores, info.simd, gib(info.memory_bytes))
+            ? fmt::format("{} threads, {}, {} memory", info.cores, info.simd,
+                          gib(info.memory_bytes))
             : fmt::format("{} SMs, compute capability {}.{}, {} memory", info.cores,
                           info.compute_major, info.compute_minor, gib(info.memory_bytes));
     fmt::print("{:<8} {:<40} {}\n", info.device.to_string(), info.name, details);

@@ -23,7 +23,8 @@ bool DeviceRegistry::cuda_built() const { return tabula::cuda_built(); }
 
 std::string DeviceRegistry::auto_choice_reason() const {
   if (devices_.size() > 1)
-    return "auto picks cuda:0 (" + devices_[1].name + "), the first usable CUDA device";
+    return "auto picks " + devices_[1].device.to_string() + " (" + devices_[1].name +
+           "), the first usable CUDA device";
   return "auto picks the CPU: " + cuda_reason_;
 }
 
@@ -34,11 +35,12 @@ Device DeviceRegistry::resolve(Device requested) const {
     const bool has_cuda = devices_.size() > 1;
     if (!logged.exchange(true)) {
       if (has_cuda)
-        spdlog::info("device auto: using cuda:0 ({})", devices_[1].name);
+        spdlog::info("device auto: using {} ({})", devices_[1].device.to_string(),
+                     devices_[1].name);
       else
         spdlog::info("device auto: no usable CUDA device ({}); using the CPU", cuda_reason_);
     }
-    return has_cuda ? Device::cuda(0) : Device::cpu();
+    return has_cuda ? devices_[1].device : Device::cpu();
   }
   for (const DeviceInfo& info : devices_)
     if (info.device == requested) return requested;

@@ -104,7 +104,8 @@ int g_threads = 0;  // 0: hardware threads
 
 ThreadPool& pool() {
   std::lock_guard lock(g_pool_mutex);
-  if (!g_pool) g_pool = std::make_unique<ThreadPool>(g_threads > 0 ? g_threads : hardware_threads());
+  if (!g_pool)
+    g_pool = std::make_unique<ThreadPool>(g_threads > 0 ? g_threads : hardware_threads());
   return *g_pool;
 }
 
@@ -121,7 +122,16 @@ void set_thread_count(int threads) {
 void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t)>& fn) {
   if (tasks <= 0) return;
   if (tasks == 1 || ThreadPool::in_worker || thread_count() == 1) {
-    for (std::int64_t task = 0; task < tasks; ++task) fn(task);
+    // Same contract as the pool: every task runs, then the first exception is rethrown.
+    std::exception_ptr error;
+    for (std::int64_t task = 0; task < tasks; ++task) {
+      try {
+        fn(task);
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
     return;
   }
   pool().run(tasks, fn);

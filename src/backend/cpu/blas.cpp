@@ -148,6 +148,7 @@ void gemv_impl(Op op, std::int64_t m, std::int64_t n, T alpha, const T* a, std::
   ConstMap<T> ma(a, m, n, Eigen::OuterStride<>(lda));
   Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1> > mx(x, in);
   Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1> > my(y, out);
+  if (beta != T(1)) my *= beta;
   if (op == Op::kNone)
     my.noalias() += alpha * ma * mx;
   else

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <string>
 
+#include <mutex>
+
 #include "backend/cuda/cuda_backend.hpp"
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/cuda_view_checks.hpp"
@@ -30,6 +32,7 @@ double CudaBackend::logistic_gradient_hessian(MatrixView<const float> x, VectorV
                                               VectorView<const double> coef,
                                               VectorView<double> gradient,
                                               MatrixView<double> hessian) {
+  std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
   check_matrix(x, here, "logistic_gradient_hessian: x");

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Packs the header-only dependencies and googletest's source into deps/ (git-ignored), so the
+# tree builds with `cmake -DTABULA_DEPS_DIR=deps` on a machine that has only a C++ compiler,
+# CMake, nvcc and Python (scripts/gpu-check.sh). Run it on a Debian 12 machine where
+# scripts/setup.sh installed the packages. Usage: scripts/pack-deps.sh [output folder]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:-$root/deps}"
+
+need() {
+  if [[ ! -e "$1" ]]; then
+    echo "pack-deps: $1 is missing; install $2 (scripts/setup.sh)" >&2
+    exit 1
+  fi
+}
+need /usr/include/eigen3/Eigen/Core libeigen3-dev
+need /usr/include/CLI/CLI.hpp libcli11-dev
+need /usr/include/nlohmann/json.hpp nlohmann-json3-dev
+need /usr/include/fast_float/fast_float.h libfast-float-dev
+need /usr/include/spdlog/spdlog.h libspdlog-dev
+need /usr/include/fmt/format-inl.h libfmt-dev
+need /usr/src/googletest/CMakeLists.txt libgtest-dev
+
+rm -rf "$out"
+mkdir -p "$out/include/eigen3"
+# Eigen: the library itself, without the unsupported modules and docs.
+cp -r /usr/include/eigen3/Eigen "$out/include/eigen3/"
+cp /usr/include/eigen3/signature_of_eigen3_matrix_library "$out/include/eigen3/" 2>/dev/null || true
+cp -r /usr/include/CLI /usr/include/nlohmann /usr/include/fast_float "$out/include/"
+# spdlog and fmt headers work header-only (SPDLOG_HEADER_ONLY, FMT_HEADER_ONLY, set by
+# cmake/Dependencies.cmake): Debian ships the -inl.h implementation files with the headers.
+cp -r /usr/include/spdlog /usr/include/fmt "$out/include/"
+# googletest (with googlemock, which its CMakeLists expects): built from source by tests/.
+cp -r /usr/src/googletest "$out/googletest"
+
+cat > "$out/README.md" <<README
+Packed by scripts/pack-deps.sh on $(date -u +%Y-%m-%d) from Debian packages:
+$(dpkg-query -W -f='  ${Package} ${Version}\n' libeigen3-dev libcli11-dev nlohmann-json3-dev \
+    libfast-float-dev libspdlog-dev libfmt-dev libgtest-dev 2>/dev/null)
+Use: cmake -S . -B build -DTABULA_DEPS_DIR=\$PWD/deps
+README
+du -sh "$out" | awk '{print "pack-deps: wrote " $2 " (" $1 ")"}'
