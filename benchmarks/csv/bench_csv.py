@@ -77,7 +77,7 @@ def run_tabula(bench, path, threads, repeat):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench", default=str(ROOT / "build" / "release" / "bench_csv_parse"))
+    parser.add_argument("--bench", default=str(ROOT / "build" / "release" / "benchmarks" / "bench_csv_parse"))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 

@@ -2,8 +2,9 @@
 """Random forest fit/predict benchmark: tabula vs scikit-learn, XGBoost (XGBRFClassifier) and
 LightGBM (boosting="rf"), side by side on the same synthetic data and machine.
 
-Data: binary classification, ROWS x 28 float32 (fixed seed; a noisy non-linear function of
-the first 12 features), 80/20 split. Every library grows the same number of trees of the same
+Data: binary classification, ROWS x 28 float32, the recipe of shared/ANCHORS.md
+(make_classification(n_informative=18, n_redundant=4, flip_y=0.05, class_sep=0.8,
+random_state=7), 80/20 split with random_state=7). Every library grows the same number of trees of the same
 depth with sqrt(d) features per node and ~63% of the rows per tree. Each library runs in its
 own process so max RSS is its own (the data it loads included).
 
@@ -30,34 +31,32 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CACHE = ROOT / "benchmarks" / "data"
 
 
-def make_data(rows, cols, seed=0):
-    """Cached float32 data set: returns paths of x (rows x cols) and y."""
+def make_data(rows, cols, seed=7):
+    """Cached float32 data set, the recipe of shared/ANCHORS.md: returns paths of x and y."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    stem = CACHE / f"forest_{rows}x{cols}_s{seed}"
+    stem = CACHE / f"anchors_{rows}x{cols}_s{seed}"
     x_path, y_path = stem.with_suffix(".x.npy"), stem.with_suffix(".y.npy")
     if not x_path.exists():
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal((rows, cols), dtype=np.float32)
-        w = rng.standard_normal(12)
-        logit = x[:, :8] @ w[:8] + 1.5 * np.sin(2 * x[:, 8]) * x[:, 9] + np.abs(x[:, 10]) - x[:, 11] ** 2 / 2
-        y = (logit + rng.logistic(size=rows) > 0).astype(np.float64)
-        np.save(x_path, x)
-        np.save(y_path, y)
+        from sklearn.datasets import make_classification
+        x, y = make_classification(n_samples=rows, n_features=cols, n_informative=18,
+                                   n_redundant=4, flip_y=0.05, class_sep=0.8, random_state=seed)
+        np.save(x_path, x.astype(np.float32))
+        np.save(y_path, y.astype(np.float64))
     return x_path, y_path
 
 
-def split_paths(x_path, y_path):
-    """80/20 split files next to the data (first 80% train: rows are i.i.d.)."""
+def split_paths(x_path, y_path, seed=7):
+    """80/20 split files next to the data (sklearn's train_test_split, random_state=7)."""
     out = {k: x_path.with_name(x_path.name.replace(".x.npy", f".{k}.npy"))
            for k in ("xtr", "ytr", "xte", "yte")}
     if not out["xtr"].exists():
-        x = np.load(x_path, mmap_mode="r")
-        y = np.load(y_path)
-        cut = int(len(y) * 0.8)
-        np.save(out["xtr"], np.ascontiguousarray(x[:cut]))
-        np.save(out["ytr"], y[:cut])
-        np.save(out["xte"], np.ascontiguousarray(x[cut:]))
-        np.save(out["yte"], y[cut:])
+        from sklearn.model_selection import train_test_split
+        x, y = np.load(x_path), np.load(y_path)
+        x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=seed)
+        np.save(out["xtr"], np.ascontiguousarray(x_tr))
+        np.save(out["ytr"], y_tr)
+        np.save(out["xte"], np.ascontiguousarray(x_te))
+        np.save(out["yte"], y_te)
     return out
 
 
@@ -167,6 +166,9 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--libs", default="tabula,sklearn,xgboost,lightgbm")
     ap.add_argument("--scaling", action="store_true", help="tabula fit at 100k/300k/1M rows, 28/280 features")
+    ap.add_argument("--peer-trees", default="",
+                    help="lib=N,...: fit these peers with N trees and scale their fit time to "
+                         "--trees (random forest fit time is linear in trees); marked in the table")
     ap.add_argument("--driver", default="")
     ap.add_argument("--out", default="")
     ap.add_argument("--worker", default="")
@@ -179,10 +181,16 @@ def main():
 
     driver = find_driver(args.driver)
     paths = split_paths(*make_data(args.rows, 28))
+    peer_trees = dict((kv.split("=")[0], int(kv.split("=")[1]))
+                      for kv in args.peer_trees.split(",") if kv)
     rows = []
     for lib in args.libs.split(","):
+        trees = peer_trees.get(lib, args.trees)
         r = (run_tabula(driver, paths, args.trees, args.depth, args.threads) if lib == "tabula"
-             else run_worker(lib, paths, args.trees, args.depth, args.threads))
+             else run_worker(lib, paths, trees, args.depth, args.threads))
+        if trees != args.trees and "fit_s" in r:
+            r["lib"] = f"{lib} ({trees} trees, fit time x{args.trees / trees:g})"
+            r["fit_s"] *= args.trees / trees
         print(json.dumps(r), flush=True)
         rows.append(r)
     load = os.getloadavg()
@@ -193,7 +201,8 @@ def main():
           f"({os.cpu_count()} cores; load average at the end {load[0]:.1f}), command:",
           "",
           f"    .venv/bin/python benchmarks/forest/bench_forest.py --rows {args.rows} --trees {args.trees} "
-          f"--depth {args.depth}" + (" --scaling" if args.scaling else ""),
+          f"--depth {args.depth}" + (f" --peer-trees {args.peer_trees}" if args.peer_trees else "")
+          + (" --scaling" if args.scaling else ""),
           "",
           table(rows),
           "",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "artifact/fnv1a.hpp"
+#include "support/temp_path.hpp"
 #include "tabula/error.hpp"
 
 namespace tabula {
@@ -21,9 +22,7 @@ namespace fs = std::filesystem;
 class ArtifactTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("tabula_artifact_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = testing::unique_temp_path("dir");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

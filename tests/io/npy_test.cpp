@@ -8,6 +8,7 @@
 #include <iterator>
 #include <string>
 
+#include "support/temp_path.hpp"
 #include "tabula/error.hpp"
 #include "tabula/io/npy.hpp"
 
@@ -25,9 +26,7 @@ std::string read_bytes(const std::string& path) {
 class NpyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tabula_npy_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = testing::unique_temp_path("dir");
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

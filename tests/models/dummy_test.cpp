@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -102,7 +103,7 @@ TEST(DummyClassifier, StratifiedFollowsPriorsAndRepeats) {
 }
 
 TEST(DummyClassifier, RoundTripsThroughArtifact) {
-  const auto path = (std::filesystem::path(::testing::TempDir()) / "dummy_roundtrip.tbl").string();
+  const auto path = testing::unique_temp_path("dummy_roundtrip.tbl").string();
   const Data d = make({0, 1, 1, 1});
   DummyClassifier model;
   model.fit(cpu(), d.fit(2));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/device_registry.hpp"
@@ -398,8 +399,7 @@ TEST(Forest, SaveLoadRoundTripPredictsIdentically) {
   RandomForestClassifier model(
       ParamMap{{"n_estimators", "5"}, {"max_depth", "6"}, {"oob_score", "true"}});
   model.fit(cpu(), t.fit(2));
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "tabula_forest_test.tabula").string();
+  const std::string path = testing::unique_temp_path("forest.tabula").string();
   ArtifactWriter out;
   model.save(out);
   out.write(path);

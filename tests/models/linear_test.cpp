@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -258,8 +259,7 @@ TEST(LinearRegressionTest, ArtifactRoundTrip) {
   const Table t = make_table(200, {1.0, -3.0, 0.5}, 2.0, 0.3, 55);
   Ridge model(RidgeParams::parse({{"alpha", "2.5"}}));
   model.fit(cpu(), t.fit_data());
-  const std::string path =
-      (std::filesystem::path(::testing::TempDir()) / "tabula_ridge_roundtrip.tabula").string();
+  const std::string path = testing::unique_temp_path("ridge_roundtrip.tabula").string();
   ArtifactWriter out;
   out.set("model", {{"kind", "ridge"}});
   model.save(out);

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/device_registry.hpp"
@@ -381,8 +382,7 @@ TEST(LogisticRegressionTest, ArtifactRoundTrip) {
   const Table t = make_table(400, 3, 3, 8);
   LogisticRegression model(LogisticRegressionParams::parse({{"C", "0.3"}}));
   model.fit(cpu(), t.fit_data());
-  const std::string path =
-      (std::filesystem::path(::testing::TempDir()) / "tabula_logistic_roundtrip.tabula").string();
+  const std::string path = testing::unique_temp_path("logistic_roundtrip.tabula").string();
   ArtifactWriter out;
   out.set("model", {{"kind", "logistic"}});
   model.save(out);

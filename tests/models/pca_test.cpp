@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -199,8 +200,7 @@ TEST(PcaTest, ArtifactRoundTrip) {
   const Table t = make_table(200, 5, 7);
   Pca pca(PcaParams::parse({{"n_components", "0.9"}, {"whiten", "true"}}));
   pca.fit(cpu(), t.fit_data());
-  const std::string path =
-      (std::filesystem::path(::testing::TempDir()) / "tabula_pca_roundtrip.tabula").string();
+  const std::string path = testing::unique_temp_path("pca_roundtrip.tabula").string();
   ArtifactWriter out;
   out.set("model", {{"kind", "pca"}});
   pca.save(out);

@@ -27,6 +27,10 @@ SEEDS = [0, 1, 2, 3, 4]
 
 def find_driver():
     candidates = [os.environ.get("TABULA_FOREST_DRIVER", "")]
+    # The driver built beside the binary under test first (make test sets TABULA_BIN).
+    if os.environ.get("TABULA_BIN"):
+        build_dir = pathlib.Path(os.environ["TABULA_BIN"]).parent
+        candidates.append(str(build_dir / "benchmarks" / "forest" / "bench_forest_driver"))
     for build in sorted(ROOT.glob("build*")):
         candidates += [str(p) for p in build.glob("**/bench_forest_driver")]
     for candidate in candidates:

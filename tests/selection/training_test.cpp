@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_path.hpp"
 #include "tabula/batch_predict.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -41,7 +42,7 @@ TEST(InferTask, FollowsTheDocumentedRule) {
 class TrainingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / "tabula_training_test";
+    dir_ = testing::unique_temp_path("dir");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -1,0 +1,25 @@
+// Paths for files a test writes. ctest runs every test as its own process, several at once
+// (and CI may run beside a developer's build), so each path carries the process id and the
+// test's name.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace tabula::testing {
+
+/// A path under the test temp folder, unique to this process and test: <tmp>/tabula-<pid>-
+/// <suite>.<test>-<name>. Nothing is created.
+inline std::filesystem::path unique_temp_path(const std::string& name) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "none";
+  for (char& c : test)
+    if (c == '/') c = '_';  // parameterised test names contain slashes
+  return std::filesystem::path(::testing::TempDir()) /
+         ("tabula-" + std::to_string(::getpid()) + "-" + test + "-" + name);
+}
+
+}  // namespace tabula::testing
