@@ -108,6 +108,9 @@ class Backend {
   virtual void fill_zero(void* device_ptr, std::size_t bytes) = 0;
   /// Waits until all queued work is done.
   virtual void synchronize() = 0;
+  /// True when this device's memory is host memory (the CPU): host data can then be used in
+  /// place rather than copied (see ResidentMatrix).
+  virtual bool uses_host_memory() const { return false; }
 
   // ---- Sufficient statistics ----------------------------------------------------------------
   /// out (d x d, float64, both triangles) = Xᵀ diag(w) X over the selected rows of x (n x d).

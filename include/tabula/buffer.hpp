@@ -94,4 +94,38 @@ class Buffer {
   std::int64_t size_ = 0;
 };
 
+/// A host matrix made available to a backend for the length of a fit: used in place where the
+/// backend works on host memory (the CPU), copied to the device once otherwise, so the CPU
+/// path does not pay for a copy of the whole data set. The view is row-major and contiguous;
+/// a strided or column-major host matrix is packed first. The host data must outlive this
+/// object and stay unchanged while it is used.
+template <typename T>
+class ResidentMatrix {
+ public:
+  ResidentMatrix(Backend& backend, MatrixView<const T> host) {
+    const bool dense = host.layout == Layout::kRowMajor && host.contiguous();
+    if (dense && backend.uses_host_memory()) {
+      view_ = host;
+      view_.device = backend.device();
+      return;
+    }
+    std::vector<T> packed;
+    std::span<const T> values(host.data, static_cast<std::size_t>(host.rows * host.cols));
+    if (!dense) {
+      packed.resize(static_cast<std::size_t>(host.rows * host.cols));
+      for (std::int64_t i = 0; i < host.rows; ++i)
+        for (std::int64_t j = 0; j < host.cols; ++j) packed[i * host.cols + j] = host(i, j);
+      values = packed;
+    }
+    owned_ = Buffer<T>::from_host(backend, values);
+    view_ = std::as_const(owned_).matrix(host.rows, host.cols, Layout::kRowMajor);
+  }
+
+  MatrixView<const T> view() const { return view_; }
+
+ private:
+  Buffer<T> owned_;
+  MatrixView<const T> view_;
+};
+
 }  // namespace tabula

@@ -18,6 +18,9 @@ struct TrainOptions {
   std::string target;  // required unless the model is a transform (pca)
   std::string model;   // registry name
   ParamMap params;
+  /// Column of non-negative row weights used by the fits (not a feature; test metrics are
+  /// unweighted, as scikit-learn's scorers by default). Empty: unit weights.
+  std::string sample_weight;
   double test_size = 0.2;
   std::uint64_t seed = 0;
   /// Overrides the task inferred from the target (see infer_task); must agree with models

@@ -59,6 +59,8 @@ void add_train_command(CLI::App& app, Commands& commands) {
   sub->add_option("--model", options->train.model, "Model name (dummy, linear, ridge, ...)")
       ->required();
   sub->add_option("--param", options->params, "Model parameter key=value (repeatable)")->take_all();
+  sub->add_option("--sample-weight", options->train.sample_weight,
+                  "Column of non-negative row weights (not used as a feature)");
   sub->add_option("--test-size", options->train.test_size,
                   "Fraction of rows held out, in [0, 1); 0 trains on every row")
       ->capture_default_str();

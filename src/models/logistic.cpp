@@ -135,12 +135,12 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
                                                                   : LogisticSolver::kLbfgs;
 
   // The data goes to the device once; each evaluation moves only the coefficients.
-  Buffer<float> x_dev = models::upload_features(backend, x);
+  const ResidentMatrix<float> x_dev(backend, x);
   Buffer<double> y_dev = Buffer<double>::from_host(backend, data.y);
   Buffer<double> w_dev = Buffer<double>::from_host(backend, weights);
   Buffer<double> coef_dev(backend, mp), grad_dev(backend, mp);
   Buffer<double> hess_dev(backend, solver == LogisticSolver::kNewton ? mp * mp : 0);
-  const MatrixView<const float> xv = std::as_const(x_dev).matrix(n, d, Layout::kRowMajor);
+  const MatrixView<const float> xv = x_dev.view();
 
   // The objective scikit-learn minimises, divided by the weight sum (its tol applies to this
   // mean form): Σ s_i l_i / S + ||W||² / (2 C S).

@@ -83,8 +83,8 @@ void Pca::fit(Backend& backend, const FitData& data) {
         "model 'pca': n_components=" + std::to_string(params_.n_components) +
         " must be between 1 and min(n_samples, n_features)=" + std::to_string(max_components));
 
-  Buffer<float> x_dev = models::upload_features(backend, x);
-  const MatrixView<const float> xv = std::as_const(x_dev).matrix(n, d, Layout::kRowMajor);
+  const ResidentMatrix<float> x_dev(backend, x);
+  const MatrixView<const float> xv = x_dev.view();
   Buffer<double> mean_dev(backend, d), var_dev(backend, d), gram_dev(backend, d * d);
   backend.column_moments(xv, {}, RowSubset::all(), mean_dev.view(), var_dev.view());
   backend.gram(xv, {}, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));

@@ -11,17 +11,6 @@
 
 namespace tabula::models {
 
-Buffer<float> upload_features(Backend& backend, MatrixView<const float> x) {
-  TABULA_ASSERT(x.device.is_cpu(), "upload_features: x must be host memory");
-  if (x.layout == Layout::kRowMajor && x.contiguous())
-    return Buffer<float>::from_host(
-        backend, std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)));
-  std::vector<float> dense(static_cast<std::size_t>(x.rows * x.cols));
-  for (std::int64_t i = 0; i < x.rows; ++i)
-    for (std::int64_t j = 0; j < x.cols; ++j) dense[i * x.cols + j] = x(i, j);
-  return Buffer<float>::from_host(backend, dense);
-}
-
 void check_finite_features(MatrixView<const float> x, std::string_view model) {
   // A full pass over the data: run it on the pool, each block recording its first bad cell,
   // and report the first one in row order whatever the thread count.
@@ -83,13 +72,13 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
   const double weight_sum = check_sample_weights(weights, n, model);
 
   // The data goes to the device once; everything after works on d x d statistics.
-  Buffer<float> x_dev = upload_features(backend, x);
+  const ResidentMatrix<float> x_dev(backend, x);
   std::vector<double> y_dense(static_cast<std::size_t>(n * k));
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t t = 0; t < k; ++t) y_dense[i * k + t] = y(i, t);
   Buffer<double> y_dev = Buffer<double>::from_host(backend, y_dense);
   Buffer<double> w_dev = Buffer<double>::from_host(backend, weights);
-  const MatrixView<const float> xv = std::as_const(x_dev).matrix(n, d, Layout::kRowMajor);
+  const MatrixView<const float> xv = x_dev.view();
   const MatrixView<const double> yv = std::as_const(y_dev).matrix(n, k, Layout::kRowMajor);
   const VectorView<const double> wv = std::as_const(w_dev).view();
 

@@ -29,9 +29,6 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
                                   MatrixView<const double> y, std::span<const double> weights,
                                   double alpha, bool fit_intercept, std::string_view model);
 
-/// A dense row-major copy of host matrix x (any stride) in `backend` memory.
-Buffer<float> upload_features(Backend& backend, MatrixView<const float> x);
-
 /// Throws InputError naming the model and the first feature column holding NaN or infinity.
 void check_finite_features(MatrixView<const float> x, std::string_view model);
 /// Throws InputError unless weights is empty or holds n finite, non-negative values with a

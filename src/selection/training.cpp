@@ -155,11 +155,41 @@ Task infer_task(const Column& target) {
   return Task::kClassification;
 }
 
+// Removes the sample weight column `name` (if any) from the features and returns its values,
+// checked: numeric, present on every row, finite and non-negative, not all zero.
+std::vector<double> take_sample_weight(Dataset& data, const std::string& name) {
+  if (name.empty()) return {};
+  const std::optional<std::int64_t> index = data.find(name);
+  if (!index) {
+    if (data.target && data.target->name == name)
+      throw InputError(data.source + ": --sample-weight '" + name + "' is the target column");
+    throw InputError(data.source + ": no sample weight column '" + name + "'");
+  }
+  Column column = std::move(data.columns[static_cast<std::size_t>(*index)]);
+  data.columns.erase(data.columns.begin() + *index);
+  if (column.type != ColumnType::kNumeric)
+    throw InputError(data.source + ": sample weight column '" + name + "' is not numeric");
+  double total = 0.0;
+  for (std::size_t row = 0; row < column.numeric.size(); ++row) {
+    const double w = column.numeric[row];
+    if (!(std::isfinite(w) && w >= 0.0))
+      throw InputError(describe_location(data.source, 0, *index + 1, name,
+                                         "data row " + std::to_string(row + 1) + ": weight " +
+                                             std::to_string(w) +
+                                             " is not a finite non-negative number"));
+    total += w;
+  }
+  if (!(total > 0.0))
+    throw InputError(data.source + ": sample weight column '" + name + "' sums to zero");
+  return std::move(column.numeric);
+}
+
 TrainReport train_model(Backend& backend, const TrainOptions& options,
                         const std::string& out_path) {
   io::CsvOptions csv;
   if (!options.target.empty()) csv.target = options.target;
-  const Dataset data = io::read_csv(options.data_path, csv);
+  Dataset data = io::read_csv(options.data_path, csv);
+  const std::vector<double> sample_weight = take_sample_weight(data, options.sample_weight);
 
   // The task: the override, else what the target suggests; fixed-task models ignore the hint.
   Task hint = Task::kTransform;
@@ -227,11 +257,13 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                              {"library_version", kVersion},
                              {"trained_at", utc_now()},
                              {"device", backend.device().to_string()}};
+  if (!options.sample_weight.empty()) training["sample_weight"] = options.sample_weight;
 
   if (task == Task::kTransform) {
     // Nothing to score a transform against: fit on every row.
     FitData fit;
     fit.x = MatrixView<const float>::row_major(x.data(), n, d);
+    fit.sample_weight = sample_weight;
     fit.seed = options.seed;
     model->fit(backend, fit);
     report.rows_train = n;
@@ -265,6 +297,8 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
     const std::vector<float> x_train = gather_rows(x, d, split.train);
     const std::vector<float> x_test = gather_rows(x, d, split.test);
     const std::vector<double> y_train = gather(y, split.train);
+    const std::vector<double> w_train =
+        sample_weight.empty() ? std::vector<double>{} : gather(sample_weight, split.train);
     const std::vector<double> y_test = gather(y, split.test);
     const auto train_view = MatrixView<const float>::row_major(
         x_train.data(), static_cast<std::int64_t>(split.train.size()), d);
@@ -273,6 +307,7 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
     FitData fit;
     fit.x = train_view;
     fit.y = y_train;
+    fit.sample_weight = w_train;
     fit.n_classes = n_classes;
     fit.seed = options.seed;
     model->fit(backend, fit);

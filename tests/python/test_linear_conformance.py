@@ -137,6 +137,41 @@ def test_least_squares_on_diabetes(tabula, tmp_path, model, params, reference):
                f"{model} intercept_")
 
 
+def test_sample_weight_column_matches_scikit_learn(tabula, tmp_path):
+    """`--sample-weight COL`: the column is a weight, not a feature, for the model's fit."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2000, 6)) * 3.0
+    y = x @ rng.normal(size=6) + 1.5 + rng.normal(size=2000) * (1 + np.abs(x[:, 0]))
+    weights = rng.uniform(0.0, 4.0, size=2000).round(3)
+    csv = tmp_path / "weighted.csv"
+    x = write_csv(csv, x, y)
+    frame = pd.read_csv(csv)
+    frame["w"] = weights
+    frame.to_csv(csv, index=False, float_format="%.9g")
+    for model, reference, params in [("linear", LinearRegression(), {}),
+                                     ("ridge", Ridge(alpha=3.0), {"alpha": 3.0})]:
+        out = tmp_path / f"{model}-weighted.tabula"
+        args = ["train", "--data", csv, "--target", "target", "--model", model,
+                "--sample-weight", "w", "--test-size", "0", "--out", out]
+        for key, value in params.items():
+            args += ["--param", f"{key}={value}"]
+        tabula(*args)
+        summary = json.loads(tabula("inspect", out, "--json").stdout)
+        fitted = _find_key(summary.get("fitted", {}), "coef_") or _find_key(summary, "coef_")
+        reference.fit(x, y, sample_weight=weights)
+        assert np.ravel(fitted["coef_"]).shape == (6,), "the weight column became a feature"
+        assert_rel(np.ravel(fitted["coef_"]), reference.coef_, 1e-5, f"{model} weighted coef_")
+        unweighted = reference.__class__(**reference.get_params()).fit(x, y)
+        assert np.abs(unweighted.coef_ - reference.coef_).max() > 1e-3, "weights had no effect"
+    bad = tmp_path / "bad-weights.csv"
+    frame.loc[5, "w"] = -1.0
+    frame.to_csv(bad, index=False, float_format="%.9g")
+    result = tabula("train", "--data", bad, "--target", "target", "--model", "linear",
+                    "--sample-weight", "w", "--out", tmp_path / "never.tabula", check=False)
+    assert result.returncode == 1 and "data row 6" in result.stderr and "'w'" in result.stderr
+    assert not (tmp_path / "never.tabula").exists()
+
+
 def test_least_squares_on_synthetic_data(tabula, tmp_path):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(3000, 12)) * rng.uniform(0.5, 20, size=12) + rng.normal(size=12) * 50

@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
   void copy_on_device(void* device_dst, const void* device_src, std::size_t bytes) override;
   void fill_zero(void* device_ptr, std::size_t bytes) override;
   void synchronize() override {}
+  bool uses_host_memory() const override { return true; }
 
   void gram(MatrixView<const float> x, VectorView<const double> weights, RowSubset rows,
             MatrixView<double> out) override;
