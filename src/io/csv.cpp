@@ -233,35 +233,58 @@ std::size_t count_quotes(const char* begin, const char* end) {
   return count;
 }
 
-// Chunk boundaries [b0, b1), [b1, b2), ... covering [begin, size): each boundary follows a
-// newline outside quotes, judged by the parity of the quotes since `begin` (a record start).
-std::vector<std::size_t> split_chunks(std::string_view text, std::size_t begin,
-                                      std::size_t chunk_bytes) {
-  std::vector<std::size_t> bounds{begin};
+// The first record boundary at or after `target`, for a scan that started at record start
+// `pos` with `quotes` quotes seen in [pos, target): the byte after the first newline outside
+// quotes, judged by quote parity. text.size() when there is none.
+std::size_t boundary_after(std::string_view text, std::size_t target, std::size_t quotes) {
   const char* base = text.data();
   const std::size_t size = text.size();
-  std::size_t pos = begin;
-  while (pos < size) {
-    const std::size_t target = pos + std::max<std::size_t>(1, chunk_bytes);
-    if (target >= size) break;
-    std::size_t quotes = count_quotes(base + pos, base + target);
-    std::size_t cursor = target;
-    std::size_t next = size;
-    while (cursor < size) {
-      const void* found = std::memchr(base + cursor, '\n', size - cursor);
-      if (found == nullptr) break;
-      const std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - base);
-      quotes += count_quotes(base + cursor, base + newline);
-      if (quotes % 2 == 0) {
-        next = newline + 1;
-        break;
-      }
-      cursor = newline + 1;
-    }
-    if (next >= size) break;
-    bounds.push_back(next);
-    pos = next;
+  std::size_t cursor = target;
+  while (cursor < size) {
+    const void* found = std::memchr(base + cursor, '\n', size - cursor);
+    if (found == nullptr) break;
+    const std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - base);
+    quotes += count_quotes(base + cursor, base + newline);
+    if (quotes % 2 == 0) return newline + 1;
+    cursor = newline + 1;
   }
+  return size;
+}
+
+// The end of the first chunk of about `chunk_bytes` starting at record start `begin`.
+std::size_t first_chunk_end(std::string_view text, std::size_t begin, std::size_t chunk_bytes) {
+  const std::size_t target = begin + std::max<std::size_t>(1, chunk_bytes);
+  if (target >= text.size()) return text.size();
+  return boundary_after(text, target, count_quotes(text.data() + begin, text.data() + target));
+}
+
+// Chunk boundaries [b0, b1), [b1, b2), ... covering [begin, size): each boundary is the first
+// record boundary after begin + k * chunk_bytes. Quote parity decides what is inside a quoted
+// field, so the quotes are counted per segment in parallel and summed; then each segment's
+// boundary is found in parallel too. The whole pass is otherwise serial over the file.
+std::vector<std::size_t> split_chunks(std::string_view text, std::size_t begin,
+                                      std::size_t chunk_bytes) {
+  const std::size_t size = text.size();
+  chunk_bytes = std::max<std::size_t>(1, chunk_bytes);
+  const std::size_t segments = begin < size ? (size - begin + chunk_bytes - 1) / chunk_bytes : 1;
+  std::vector<std::size_t> quotes(segments, 0);
+  parallel_for(static_cast<std::int64_t>(segments), [&](std::int64_t k) {
+    const std::size_t from = begin + static_cast<std::size_t>(k) * chunk_bytes;
+    const std::size_t to = std::min(size, from + chunk_bytes);
+    quotes[static_cast<std::size_t>(k)] = count_quotes(text.data() + from, text.data() + to);
+  });
+  std::vector<std::size_t> quotes_before(segments, 0);  // quotes in [begin, segment start)
+  for (std::size_t k = 1; k < segments; ++k)
+    quotes_before[k] = quotes_before[k - 1] + quotes[k - 1];
+  std::vector<std::size_t> ends(segments, size);
+  parallel_for(static_cast<std::int64_t>(segments) - 1, [&](std::int64_t k) {
+    const auto next = static_cast<std::size_t>(k) + 1;
+    ends[next] = boundary_after(text, begin + next * chunk_bytes, quotes_before[next]);
+  });
+  // A record longer than a segment makes neighbouring segments find the same boundary.
+  std::vector<std::size_t> bounds{begin};
+  for (std::size_t k = 1; k < segments; ++k)
+    if (ends[k] > bounds.back() && ends[k] < size) bounds.push_back(ends[k]);
   bounds.push_back(size);
   return bounds;
 }
@@ -584,13 +607,14 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   std::vector<Mode> modes = schema.modes;
   std::size_t reserve_rows = 0;
   {
-    const std::vector<std::size_t> probe = split_chunks(text, body, kProbeBytes);
+    // Only the first chunk: splitting the whole file here would be a serial pass over it.
+    const std::size_t probe_end = first_chunk_end(text, body, kProbeBytes);
     const ChunkColumns head =
-        parse_chunk(text, probe[0], probe[1], schema, modes, delimiter, is_na, 0);
+        parse_chunk(text, body, probe_end, schema, modes, delimiter, is_na, 0);
     for (std::size_t j = 0; j < ncols; ++j)
       if (head.not_numeric[j] && modes[j] == Mode::kNumeric) modes[j] = Mode::kStrings;
     if (!head.error && head.rows > 0) {
-      const double bytes_per_row = static_cast<double>(probe[1] - probe[0]) / head.rows;
+      const double bytes_per_row = static_cast<double>(probe_end - body) / head.rows;
       reserve_rows =
           static_cast<std::size_t>(static_cast<double>(chunk_bytes) / bytes_per_row * 1.05) + 16;
     }
