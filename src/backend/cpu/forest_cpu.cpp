@@ -42,26 +42,37 @@ void require_size(const VectorView<T>& v, std::int64_t size, const char* primiti
 
 // A node packed into 16 bytes so a visit touches one cache line: the feature with the
 // missing-value direction in its top bit, the threshold, and both children (absolute indices).
+// A leaf points to itself on both sides (and reads feature 0), so a walk can take a fixed number
+// of steps, the tree's depth, without testing for leaves: the loop has no data-dependent
+// branch and the lanes' loads overlap.
 struct PackedNode {
-  std::int32_t feature;  // -1: leaf; else feature | (missing_left << 30)
+  std::int32_t feature;  // feature | (missing_left << 30); 0 for a leaf
   float threshold;
   std::int32_t left;
   std::int32_t right;
 };
 constexpr std::int32_t kMissingLeftBit = 1 << 30;
 
-std::vector<PackedNode> pack(const ForestTrees& t) {
+struct PackedForest {
+  std::vector<PackedNode> nodes;
+  std::vector<int> depth;  // per tree: edges on the longest root-to-leaf path
+};
+
+PackedForest pack(const ForestTrees& t) {
   const std::int64_t nodes = t.offsets.data[t.n_trees()] - t.offsets.data[0];
   const std::int64_t first = t.offsets.data[0];
-  std::vector<PackedNode> packed(static_cast<std::size_t>(nodes));
+  PackedForest packed;
+  packed.nodes.resize(static_cast<std::size_t>(nodes));
+  packed.depth.assign(static_cast<std::size_t>(t.n_trees()), 0);
+  std::vector<std::pair<std::int64_t, int>> stack;  // (node, its depth)
   for (std::int64_t tree = 0; tree < t.n_trees(); ++tree) {
     const std::int64_t base = t.offsets.data[tree];
     for (std::int64_t g = base; g < t.offsets.data[tree + 1]; ++g) {
-      PackedNode& p = packed[static_cast<std::size_t>(g - first)];
+      PackedNode& p = packed.nodes[static_cast<std::size_t>(g - first)];
       const std::int32_t f = t.feature.data[g];
       p.threshold = t.threshold.data[g];
       if (f < 0) {
-        p.feature = -1;
+        p.feature = 0;
         p.left = p.right = static_cast<std::int32_t>(g - first);
         continue;
       }
@@ -69,25 +80,42 @@ std::vector<PackedNode> pack(const ForestTrees& t) {
       p.left = static_cast<std::int32_t>(base - first + t.left.data[g]);
       p.right = static_cast<std::int32_t>(base - first + t.right.data[g]);
     }
+    int& depth = packed.depth[static_cast<std::size_t>(tree)];
+    stack.assign(1, {base, 0});
+    while (!stack.empty()) {
+      const auto [g, d] = stack.back();
+      stack.pop_back();
+      depth = std::max(depth, d);
+      if (t.feature.data[g] < 0) continue;
+      stack.push_back({base + t.left.data[g], d + 1});
+      stack.push_back({base + t.right.data[g], d + 1});
+    }
   }
   return packed;
 }
 
-// Walks kLanes rows of x (starting at row i) through the tree rooted at `root` in lockstep, so
-// the lanes' independent memory accesses overlap; leaf[l] gets each row's leaf (packed index).
+// Walks kLanes rows of x (starting at row i; lanes past `lanes` repeat the last row) through the
+// tree rooted at `root` in lockstep for `depth` steps; leaf[l] gets each row's leaf (packed
+// index). NaN goes to the learned side: v <= threshold is false for NaN.
 constexpr int kLanes = 8;
-inline void walk_lanes(const PackedNode* nodes, std::int32_t root, MatrixView<const float> x,
-                       std::int64_t i, int lanes, std::int32_t* leaf) {
+inline void walk_lanes(const PackedNode* nodes, std::int32_t root, int depth,
+                       MatrixView<const float> x, std::int64_t i, int lanes, std::int32_t* leaf) {
+  // Element (row, f) is at base[l] + f * step: row-major rows are contiguous, column-major
+  // ones strided; resolved once per lane rather than per visit.
+  const bool row_major = x.layout == Layout::kRowMajor;
+  const std::int64_t step = row_major ? 1 : x.stride;
+  const float* base[kLanes];
   std::int32_t at[kLanes];
-  for (int l = 0; l < lanes; ++l) at[l] = root;
-  for (bool moving = true; moving;) {
-    moving = false;
-    for (int l = 0; l < lanes; ++l) {
+  for (int l = 0; l < kLanes; ++l) {
+    const std::int64_t row = i + std::min(l, lanes - 1);
+    base[l] = x.data + (row_major ? row * x.stride : row);
+    at[l] = root;
+  }
+  for (int s = 0; s < depth; ++s) {
+    for (int l = 0; l < kLanes; ++l) {
       const PackedNode& n = nodes[at[l]];
-      if (n.feature < 0) continue;
-      moving = true;
-      const float v = x(i + l, n.feature & (kMissingLeftBit - 1));
-      const bool go_left = std::isnan(v) ? (n.feature & kMissingLeftBit) != 0 : v <= n.threshold;
+      const float v = base[l][(n.feature & (kMissingLeftBit - 1)) * step];
+      const bool go_left = (v <= n.threshold) | ((v != v) & ((n.feature & kMissingLeftBit) != 0));
       at[l] = go_left ? n.left : n.right;
     }
   }
@@ -332,7 +360,7 @@ void Backend::forest_predict(MatrixView<const float> x, const ForestTrees& trees
     throw Error("forest_predict: out must be " + std::to_string(x.rows) + " x " +
                 std::to_string(v) + " row-major");
   const std::int64_t n_trees = trees.n_trees();
-  const std::vector<PackedNode> nodes = pack(trees);
+  const PackedForest packed = pack(trees);
   const std::int64_t first = trees.offsets.data[0];
   parallel_blocks(x.rows, kPredictBlockRows, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i)
@@ -342,7 +370,8 @@ void Backend::forest_predict(MatrixView<const float> x, const ForestTrees& trees
       const auto root = static_cast<std::int32_t>(trees.offsets.data[t] - first);
       for (std::int64_t i = begin; i < end; i += kLanes) {
         const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, end - i));
-        walk_lanes(nodes.data(), root, x, i, lanes, leaf);
+        walk_lanes(packed.nodes.data(), root, packed.depth[static_cast<std::size_t>(t)], x, i,
+                   lanes, leaf);
         for (int l = 0; l < lanes; ++l) {
           const double* value = trees.values.data + (first + leaf[l]) * v;
           for (std::int64_t c = 0; c < v; ++c) out(i + l, c) += value[c];
@@ -364,7 +393,7 @@ void Backend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
   if (leaves.rows != x.rows || leaves.cols != n_trees)
     throw Error("forest_apply: leaves must be " + std::to_string(x.rows) + " x " +
                 std::to_string(n_trees));
-  const std::vector<PackedNode> nodes = pack(trees);
+  const PackedForest packed = pack(trees);
   const std::int64_t first = trees.offsets.data[0];
   parallel_blocks(x.rows, kPredictBlockRows, [&](std::int64_t begin, std::int64_t end) {
     std::int32_t leaf[kLanes];
@@ -372,7 +401,8 @@ void Backend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
       const std::int64_t base = trees.offsets.data[t] - first;
       for (std::int64_t i = begin; i < end; i += kLanes) {
         const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, end - i));
-        walk_lanes(nodes.data(), static_cast<std::int32_t>(base), x, i, lanes, leaf);
+        walk_lanes(packed.nodes.data(), static_cast<std::int32_t>(base),
+                   packed.depth[static_cast<std::size_t>(t)], x, i, lanes, leaf);
         for (int l = 0; l < lanes; ++l)
           leaves(i + l, t) = static_cast<std::int32_t>(leaf[l] - base);
       }
