@@ -1,36 +1,28 @@
-// Boundary checks for CPU backend primitives: every view must be on the CPU, well formed
-// (stride >= inner dimension, data present when non-empty) and of the shape the primitive needs.
-// Failures throw tabula::Error naming the primitive and the shapes.
+// Boundary checks for CPU backend primitives: the shared view checks
+// (src/backend/view_checks.hpp) with the device fixed to the CPU.
 #pragma once
 
 #include <cstdint>
-#include <string>
 
-#include "tabula/matrix.hpp"
+#include "backend/view_checks.hpp"
 
 namespace tabula::cpu {
 
-/// "100 x 5 row-major (stride 5) on cpu".
-template <typename T>
-std::string describe(const MatrixView<T>& view);
+using ::tabula::check_col_major;
+using ::tabula::check_shape;
+using ::tabula::describe;
 
-/// Throws unless `view` lives on the CPU and is well formed; `what` names it ("gram: x").
 template <typename T>
-void check_matrix(const MatrixView<T>& view, const char* what);
+void check_matrix(const MatrixView<T>& view, const char* what) {
+  ::tabula::check_matrix(view, Device::cpu(), what);
+}
 template <typename T>
-void check_vector(const VectorView<T>& view, const char* what);
-
-/// Throws unless `view` is `rows x cols`.
-template <typename T>
-void check_shape(const MatrixView<T>& view, std::int64_t rows, std::int64_t cols, const char* what);
-
-/// Throws unless the matrix is column-major (Cholesky and eigendecomposition work in place).
-template <typename T>
-void check_col_major(const MatrixView<T>& view, const char* what);
-
-/// Checks the optional weights (empty, or length `total_rows`) and the row subset (on the CPU;
-/// indices are range-checked where they are read).
-void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
-                            std::int64_t total_rows, const char* primitive);
+void check_vector(const VectorView<T>& view, const char* what) {
+  ::tabula::check_vector(view, Device::cpu(), what);
+}
+inline void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
+                                   std::int64_t total_rows, const char* primitive) {
+  ::tabula::check_weights_and_rows(weights, rows, total_rows, Device::cpu(), primitive);
+}
 
 }  // namespace tabula::cpu

@@ -1,0 +1,40 @@
+// Boundary checks shared by every backend's primitives: each view must be on the backend's
+// device, well formed (stride >= inner dimension, data present when non-empty) and of the shape
+// the primitive needs. Failures throw tabula::Error naming the primitive and the shapes, in the
+// same words on every device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tabula/device.hpp"
+#include "tabula/matrix.hpp"
+
+namespace tabula {
+
+/// "100 x 5 row-major (stride 5) on cuda:0".
+template <typename T>
+std::string describe(const MatrixView<T>& view);
+
+/// Throws unless `view` lives on `device` and is well formed; `what` names it ("gram: x").
+template <typename T>
+void check_matrix(const MatrixView<T>& view, Device device, const char* what);
+/// Throws unless `view` lives on `device` (any device when empty: it holds no memory) and has
+/// data when non-empty.
+template <typename T>
+void check_vector(const VectorView<T>& view, Device device, const char* what);
+
+/// Throws unless `view` is `rows x cols`.
+template <typename T>
+void check_shape(const MatrixView<T>& view, std::int64_t rows, std::int64_t cols, const char* what);
+
+/// Throws unless the matrix is column-major (Cholesky and eigendecomposition work in place).
+template <typename T>
+void check_col_major(const MatrixView<T>& view, const char* what);
+
+/// Checks the optional weights (empty, or length `total_rows`) and the row subset's view; index
+/// and weight values are checked where each backend reads them.
+void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
+                            std::int64_t total_rows, Device device, const char* primitive);
+
+}  // namespace tabula
