@@ -62,6 +62,62 @@ void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
   if (!rows.is_all()) check_vector(rows.indices, device, (name + ": row subset").c_str());
 }
 
+namespace {
+const char* op_name(Op op) { return op == Op::kNone ? "" : "ᵀ"; }
+}  // namespace
+
+template <typename T>
+GemmShape check_gemm(Op op_a, Op op_b, const MatrixView<const T>& a, const MatrixView<const T>& b,
+                     const MatrixView<T>& c, Device device) {
+  check_matrix(a, device, "gemm: a");
+  check_matrix(b, device, "gemm: b");
+  check_matrix(c, device, "gemm: c");
+  const std::int64_t m = op_a == Op::kNone ? a.rows : a.cols;
+  const std::int64_t k = op_a == Op::kNone ? a.cols : a.rows;
+  const std::int64_t kb = op_b == Op::kNone ? b.rows : b.cols;
+  const std::int64_t n = op_b == Op::kNone ? b.cols : b.rows;
+  if (k != kb || c.rows != m || c.cols != n)
+    throw Error(std::string("gemm: c = a") + op_name(op_a) + " b" + op_name(op_b) +
+                " does not fit: a is " + describe(a) + ", b is " + describe(b) + ", c is " +
+                describe(c));
+  return {m, n, k};
+}
+
+template <typename T>
+GemvShape check_gemv(Op op_a, const MatrixView<const T>& a, const VectorView<const T>& x,
+                     const VectorView<T>& y, Device device) {
+  check_matrix(a, device, "gemv: a");
+  check_vector(x, device, "gemv: x");
+  check_vector(y, device, "gemv: y");
+  const std::int64_t out = op_a == Op::kNone ? a.rows : a.cols;
+  const std::int64_t in = op_a == Op::kNone ? a.cols : a.rows;
+  if (x.size != in || y.size != out)
+    throw Error(std::string("gemv: y = a") + op_name(op_a) + " x does not fit: a is " +
+                describe(a) + ", x has " + std::to_string(x.size) + " elements, y has " +
+                std::to_string(y.size));
+  return {out, in};
+}
+
+void check_cholesky_solve(const MatrixView<double>& a, const MatrixView<double>& b, Device device) {
+  check_matrix(a, device, "cholesky_solve: a");
+  check_matrix(b, device, "cholesky_solve: b");
+  check_col_major(a, "cholesky_solve: a");
+  check_col_major(b, "cholesky_solve: b");
+  if (a.cols != a.rows || b.rows != a.rows)
+    throw Error("cholesky_solve: a must be n x n and b n x k; a is " + describe(a) + ", b is " +
+                describe(b));
+}
+
+void check_symmetric_eigen(const MatrixView<double>& a, const VectorView<double>& eigenvalues,
+                           Device device) {
+  check_matrix(a, device, "symmetric_eigen: a");
+  check_vector(eigenvalues, device, "symmetric_eigen: eigenvalues");
+  check_col_major(a, "symmetric_eigen: a");
+  if (a.cols != a.rows || eigenvalues.size != a.rows)
+    throw Error("symmetric_eigen: a must be n x n with n eigenvalues; a is " + describe(a) +
+                ", eigenvalues has " + std::to_string(eigenvalues.size) + " elements");
+}
+
 #define TABULA_INSTANTIATE(T)                                                               \
   template std::string describe(const MatrixView<T>&);                                      \
   template void check_matrix(const MatrixView<T>&, Device, const char*);                    \
@@ -75,5 +131,13 @@ TABULA_INSTANTIATE(const double)
 #undef TABULA_INSTANTIATE
 template void check_vector(const VectorView<const std::int64_t>&, Device, const char*);
 template void check_vector(const VectorView<std::int64_t>&, Device, const char*);
+template GemmShape check_gemm(Op, Op, const MatrixView<const float>&,
+                              const MatrixView<const float>&, const MatrixView<float>&, Device);
+template GemmShape check_gemm(Op, Op, const MatrixView<const double>&,
+                              const MatrixView<const double>&, const MatrixView<double>&, Device);
+template GemvShape check_gemv(Op, const MatrixView<const float>&, const VectorView<const float>&,
+                              const VectorView<float>&, Device);
+template GemvShape check_gemv(Op, const MatrixView<const double>&, const VectorView<const double>&,
+                              const VectorView<double>&, Device);
 
 }  // namespace tabula

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "tabula/backend.hpp"
 #include "tabula/device.hpp"
 #include "tabula/matrix.hpp"
 
@@ -36,5 +37,25 @@ void check_col_major(const MatrixView<T>& view, const char* what);
 /// and weight values are checked where each backend reads them.
 void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
                             std::int64_t total_rows, Device device, const char* primitive);
+
+/// The arguments of the dense primitives, checked as a whole: every view on `device` and well
+/// formed, and the shapes fitting together (messages name the primitive and every shape).
+struct GemmShape {
+  std::int64_t m, n, k;  // c (m x n) = op(a) (m x k) op(b) (k x n)
+};
+template <typename T>
+GemmShape check_gemm(Op op_a, Op op_b, const MatrixView<const T>& a, const MatrixView<const T>& b,
+                     const MatrixView<T>& c, Device device);
+struct GemvShape {
+  std::int64_t out, in;  // y (out) = op(a) (out x in) x (in)
+};
+template <typename T>
+GemvShape check_gemv(Op op_a, const MatrixView<const T>& a, const VectorView<const T>& x,
+                     const VectorView<T>& y, Device device);
+/// a n x n and b n x k, both column-major.
+void check_cholesky_solve(const MatrixView<double>& a, const MatrixView<double>& b, Device device);
+/// a n x n column-major, n eigenvalues.
+void check_symmetric_eigen(const MatrixView<double>& a, const VectorView<double>& eigenvalues,
+                           Device device);
 
 }  // namespace tabula

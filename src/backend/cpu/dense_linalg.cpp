@@ -28,7 +28,6 @@ constexpr std::int64_t kMinOutputBlock = 64;
 constexpr std::int64_t kGemvParallelElements = std::int64_t{1} << 18;
 
 Op flip(Op op) { return op == Op::kNone ? Op::kTranspose : Op::kNone; }
-const char* op_name(Op op) { return op == Op::kNone ? "" : "ᵀ"; }
 
 // A matrix as BLAS sees it: column-major storage with leading dimension ld, and the op to apply.
 template <typename T>
@@ -54,17 +53,7 @@ using EigenMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 template <typename T>
 void gemm(Op op_a, Op op_b, T alpha, MatrixView<const T> a, MatrixView<const T> b, T beta,
           MatrixView<T> c) {
-  check_matrix(a, "gemm: a");
-  check_matrix(b, "gemm: b");
-  check_matrix(c, "gemm: c");
-  const std::int64_t m = op_a == Op::kNone ? a.rows : a.cols;
-  const std::int64_t k = op_a == Op::kNone ? a.cols : a.rows;
-  const std::int64_t kb = op_b == Op::kNone ? b.rows : b.cols;
-  const std::int64_t n = op_b == Op::kNone ? b.cols : b.rows;
-  if (k != kb || c.rows != m || c.cols != n)
-    throw Error(std::string("gemm: c = a") + op_name(op_a) + " b" + op_name(op_b) +
-                " does not fit: a is " + describe(a) + ", b is " + describe(b) + ", c is " +
-                describe(c));
+  const auto [m, n, k] = check_gemm(op_a, op_b, a, b, c, Device::cpu());
   if (m == 0 || n == 0) return;
 
   // C row-major is Cᵀ column-major: Cᵀ = op(b)ᵀ op(a)ᵀ, so the operands swap.
@@ -102,15 +91,7 @@ void gemm(Op op_a, Op op_b, T alpha, MatrixView<const T> a, MatrixView<const T> 
 
 template <typename T>
 void gemv(Op op_a, T alpha, MatrixView<const T> a, VectorView<const T> x, T beta, VectorView<T> y) {
-  check_matrix(a, "gemv: a");
-  check_vector(x, "gemv: x");
-  check_vector(y, "gemv: y");
-  const std::int64_t out = op_a == Op::kNone ? a.rows : a.cols;
-  const std::int64_t in = op_a == Op::kNone ? a.cols : a.rows;
-  if (x.size != in || y.size != out)
-    throw Error(std::string("gemv: y = a") + op_name(op_a) + " x does not fit: a is " +
-                describe(a) + ", x has " + std::to_string(x.size) + " elements, y has " +
-                std::to_string(y.size));
+  const auto [out, in] = check_gemv(op_a, a, x, y, Device::cpu());
   if (out == 0) return;
   const ColMajorOperand<T> op = col_major_operand(a, op_a);
   // Dimensions of a's column-major storage.
@@ -131,14 +112,8 @@ void gemv(Op op_a, T alpha, MatrixView<const T> a, VectorView<const T> x, T beta
 }
 
 bool cholesky_solve(MatrixView<double> a, MatrixView<double> b) {
-  check_matrix(a, "cholesky_solve: a");
-  check_matrix(b, "cholesky_solve: b");
-  check_col_major(a, "cholesky_solve: a");
-  check_col_major(b, "cholesky_solve: b");
+  check_cholesky_solve(a, b, Device::cpu());
   const std::int64_t n = a.rows;
-  if (a.cols != n || b.rows != n)
-    throw Error("cholesky_solve: a must be n x n and b n x k; a is " + describe(a) + ", b is " +
-                describe(b));
   if (n == 0) return true;
 
   EigenMap am(a.data, n, n, Eigen::OuterStride<>(a.stride));
@@ -155,13 +130,8 @@ bool cholesky_solve(MatrixView<double> a, MatrixView<double> b) {
 }
 
 void symmetric_eigen(MatrixView<double> a, VectorView<double> eigenvalues) {
-  check_matrix(a, "symmetric_eigen: a");
-  check_vector(eigenvalues, "symmetric_eigen: eigenvalues");
-  check_col_major(a, "symmetric_eigen: a");
+  check_symmetric_eigen(a, eigenvalues, Device::cpu());
   const std::int64_t n = a.rows;
-  if (a.cols != n || eigenvalues.size != n)
-    throw Error("symmetric_eigen: a must be n x n with n eigenvalues; a is " + describe(a) +
-                ", eigenvalues has " + std::to_string(eigenvalues.size) + " elements");
   if (n == 0) return;
   EigenMap am(a.data, n, n, Eigen::OuterStride<>(a.stride));
   for (std::int64_t j = 0; j < n; ++j)

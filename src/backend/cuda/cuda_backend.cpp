@@ -54,8 +54,6 @@ bool needs_transpose(Op op, const MatrixView<T>& view) {
   return (op == Op::kTranspose) != (view.layout == Layout::kRowMajor);
 }
 
-const char* op_name(Op op) { return op == Op::kNone ? "" : "ᵀ"; }
-
 cublasOperation_t to_cublas(bool transpose) { return transpose ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
 // Leading dimension as cuBLAS wants it: at least 1 and at least the rows of the column-major
@@ -394,17 +392,7 @@ void CudaBackend::gemm_impl(Op op_a, Op op_b, T alpha, MatrixView<const T> a, Ma
                             T beta, MatrixView<T> c) {
   resources_.activate();
   const Device here = device();
-  check_matrix(a, here, "gemm: a");
-  check_matrix(b, here, "gemm: b");
-  check_matrix(c, here, "gemm: c");
-  const std::int64_t m = op_a == Op::kNone ? a.rows : a.cols;
-  const std::int64_t k = op_a == Op::kNone ? a.cols : a.rows;
-  const std::int64_t kb = op_b == Op::kNone ? b.rows : b.cols;
-  const std::int64_t n = op_b == Op::kNone ? b.cols : b.rows;
-  if (k != kb || c.rows != m || c.cols != n)
-    throw Error(std::string("gemm: c = a") + op_name(op_a) + " b" + op_name(op_b) +
-                " does not fit: a is " + describe(a) + ", b is " + describe(b) + ", c is " +
-                describe(c));
+  const auto [m, n, k] = check_gemm(op_a, op_b, a, b, c, here);
   if (m == 0 || n == 0) return;
 
   const int ldc = leading_dimension(c, "gemm: stride of c");
@@ -441,15 +429,7 @@ void CudaBackend::gemv_impl(Op op_a, T alpha, MatrixView<const T> a, VectorView<
                             VectorView<T> y) {
   resources_.activate();
   const Device here = device();
-  check_matrix(a, here, "gemv: a");
-  check_vector(x, here, "gemv: x");
-  check_vector(y, here, "gemv: y");
-  const std::int64_t p = op_a == Op::kNone ? a.rows : a.cols;  // op(a) is p x q
-  const std::int64_t q = op_a == Op::kNone ? a.cols : a.rows;
-  if (x.size != q || y.size != p)
-    throw Error(std::string("gemv: y = a") + op_name(op_a) + " x does not fit: a is " +
-                describe(a) + ", x has " + std::to_string(x.size) + " elements, y has " +
-                std::to_string(y.size));
+  const auto [p, q] = check_gemv(op_a, a, x, y, here);  // op(a) is p x q
   if (p == 0) return;
   const int len = to_int(p, "gemv: length of y");
   if (q == 0) {
@@ -493,14 +473,8 @@ bool CudaBackend::cholesky_solve(MatrixView<double> a, MatrixView<double> b) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
-  check_matrix(a, here, "cholesky_solve: a");
-  check_matrix(b, here, "cholesky_solve: b");
-  check_col_major(a, "cholesky_solve: a");
-  check_col_major(b, "cholesky_solve: b");
+  check_cholesky_solve(a, b, here);
   const std::int64_t n = a.rows;
-  if (a.cols != n || b.rows != n)
-    throw Error("cholesky_solve: a must be n x n and b n x k; a is " + describe(a) + ", b is " +
-                describe(b));
   if (n == 0) return true;
 
   const cusolverDnHandle_t solver = resources_.cusolver();
@@ -543,13 +517,8 @@ void CudaBackend::symmetric_eigen(MatrixView<double> a, VectorView<double> eigen
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
-  check_matrix(a, here, "symmetric_eigen: a");
-  check_vector(eigenvalues, here, "symmetric_eigen: eigenvalues");
-  check_col_major(a, "symmetric_eigen: a");
+  check_symmetric_eigen(a, eigenvalues, here);
   const std::int64_t n = a.rows;
-  if (a.cols != n || eigenvalues.size != n)
-    throw Error("symmetric_eigen: a must be n x n with n eigenvalues; a is " + describe(a) +
-                ", eigenvalues has " + std::to_string(eigenvalues.size) + " elements");
   if (n == 0) return;
   check_finite_lower(a);
 
