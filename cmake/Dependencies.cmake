@@ -9,22 +9,24 @@ add_library(tabula::cli11 ALIAS tabula_cli11)
 target_link_libraries(tabula_deps INTERFACE Threads::Threads)
 
 if(TABULA_DEPS_DIR)
-  # Header-only mode: Eigen, CLI11, nlohmann/json, fast_float, spdlog and fmt as plain headers.
+  # Header-only mode: Eigen, CLI11, nlohmann/json, fast_float, spdlog, fmt and toml++ as plain
+  # headers.
   message(STATUS "Using packed dependencies from ${TABULA_DEPS_DIR}")
   target_include_directories(tabula_deps SYSTEM INTERFACE ${TABULA_DEPS_DIR}/include
                                                          ${TABULA_DEPS_DIR}/include/eigen3)
   target_compile_definitions(tabula_deps INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL
-                                                   FMT_HEADER_ONLY)
+                                                   FMT_HEADER_ONLY TOML_HEADER_ONLY=1)
 else()
   find_package(Eigen3 3.3 REQUIRED NO_MODULE)
   find_package(CLI11 REQUIRED)
   find_package(nlohmann_json 3 REQUIRED)
   find_package(fmt REQUIRED)
   find_package(spdlog REQUIRED)
+  find_package(tomlplusplus 3 REQUIRED)
   find_path(FAST_FLOAT_INCLUDE_DIR fast_float/fast_float.h REQUIRED)
   target_include_directories(tabula_deps SYSTEM INTERFACE ${FAST_FLOAT_INCLUDE_DIR})
   target_link_libraries(tabula_deps INTERFACE Eigen3::Eigen nlohmann_json::nlohmann_json
-                                              spdlog::spdlog fmt::fmt)
+                                              spdlog::spdlog fmt::fmt tomlplusplus::tomlplusplus)
   target_link_libraries(tabula_cli11 INTERFACE CLI11::CLI11)
 endif()
 # Eigen must not start threads of its own: the CPU backend parallelises over row blocks.

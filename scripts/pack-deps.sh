@@ -21,6 +21,7 @@ need /usr/include/fast_float/fast_float.h libfast-float-dev
 need /usr/include/spdlog/spdlog.h libspdlog-dev
 need /usr/include/fmt/format-inl.h libfmt-dev
 need /usr/src/googletest/CMakeLists.txt libgtest-dev
+need /usr/include/toml++/toml.h libtomlplusplus-dev
 
 rm -rf "$out"
 mkdir -p "$out/include/eigen3"
@@ -31,13 +32,15 @@ cp -r /usr/include/CLI /usr/include/nlohmann /usr/include/fast_float "$out/inclu
 # spdlog and fmt headers work header-only (SPDLOG_HEADER_ONLY, FMT_HEADER_ONLY, set by
 # cmake/Dependencies.cmake): Debian ships the -inl.h implementation files with the headers.
 cp -r /usr/include/spdlog /usr/include/fmt "$out/include/"
+# toml++ works header-only too (TOML_HEADER_ONLY=1).
+cp -r /usr/include/toml++ "$out/include/"
 # googletest (with googlemock, which its CMakeLists expects): built from source by tests/.
 cp -r /usr/src/googletest "$out/googletest"
 
 cat > "$out/README.md" <<README
 Packed by scripts/pack-deps.sh on $(date -u +%Y-%m-%d) from Debian packages:
 $(dpkg-query -W -f='  ${Package} ${Version}\n' libeigen3-dev libcli11-dev nlohmann-json3-dev \
-    libfast-float-dev libspdlog-dev libfmt-dev libgtest-dev 2>/dev/null)
+    libfast-float-dev libspdlog-dev libfmt-dev libgtest-dev libtomlplusplus-dev 2>/dev/null)
 Use: cmake -S . -B build -DTABULA_DEPS_DIR=\$PWD/deps
 README
 du -sh "$out" | awk '{print "pack-deps: wrote " $2 " (" $1 ")"}'

@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache git pkg-config
   clang clang-format libclang-rt-14-dev
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
   python3 python3-venv python3-dev
 )
 

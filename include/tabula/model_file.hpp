@@ -12,6 +12,7 @@
 
 #include "tabula/dataset.hpp"
 #include "tabula/models/estimator.hpp"
+#include "tabula/pipeline.hpp"
 
 namespace tabula {
 
@@ -37,16 +38,28 @@ struct ModelSchema {
   bool numeric_labels = true;
 };
 
-/// A model read back from its file.
+/// A model read back from its file: the fitted pipeline and the estimator behind it.
 struct LoadedModel {
   std::string path;
   std::unique_ptr<Estimator> estimator;
-  ModelSchema schema;
+  /// Never null after load_model; a numeric passthrough for files written before pipelines.
+  std::unique_ptr<Pipeline> pipeline;
+  ModelSchema schema;     // schema.features: the raw input columns (pipeline.input_columns())
   nlohmann::json header;  // the whole artifact header
+
+  /// The estimator's input for `data`: pipeline->transform over all rows (see Pipeline for the
+  /// errors and the `errors` policy). Names of columns the model does not read are appended to
+  /// `ignored` when given.
+  std::vector<float> features(Backend& backend, const Dataset& data,
+                              std::vector<RowError>* errors = nullptr,
+                              std::vector<std::string>* ignored = nullptr) const;
 };
 
-/// Writes the estimator's state, `schema` and `training` (metadata, free-form JSON) as one
-/// artifact, atomically.
+/// Writes the fitted pipeline, the estimator's state, `schema` and `training` (metadata,
+/// free-form JSON) as one artifact, atomically.
+void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,
+                const ModelSchema& schema, const nlohmann::json& training);
+/// Transitional (removed when training goes through pipelines): no pipeline section.
 void save_model(const std::string& path, const Estimator& estimator, const ModelSchema& schema,
                 const nlohmann::json& training);
 
