@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "tabula/device.hpp"
@@ -68,6 +70,28 @@ struct ForestSplits {
   MatrixView<std::int64_t> total;
 };
 
+/// Where a backend may keep what it derives from a forest's arrays for traversal (the CPU's
+/// breadth-first walk layout) from one call to the next. Owned by whoever owns the arrays
+/// (RandomForest), who replaces it whenever they change. Safe to use from concurrent calls.
+class ForestTraversalCache {
+ public:
+  /// The entry a backend stored under `key` (its own tag for what it derived), or null.
+  std::shared_ptr<const void> find(std::uint64_t key) const {
+    std::lock_guard lock(mutex_);
+    return key == key_ ? entry_ : nullptr;
+  }
+  void store(std::uint64_t key, std::shared_ptr<const void> entry) {
+    std::lock_guard lock(mutex_);
+    key_ = key;
+    entry_ = std::move(entry);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::uint64_t key_ = 0;
+  std::shared_ptr<const void> entry_;
+};
+
 /// Trees as plain arrays (backend memory), nodes of all trees concatenated; tree t owns nodes
 /// offsets[t] .. offsets[t + 1]. Children are indices within the tree; feature -1 marks a leaf.
 /// A row goes left when x <= threshold, or x is NaN and missing_left is 1. values holds
@@ -81,6 +105,10 @@ struct ForestTrees {
   VectorView<const std::uint8_t> missing_left;
   VectorView<const double> values;  // nodes x value_size
   std::int64_t value_size = 1;
+  /// Optional (host memory): lets forest_predict / forest_apply reuse their preparation of these
+  /// exact arrays across calls. Leave null for a view of part of a forest or of arrays that
+  /// change while the cache lives.
+  ForestTraversalCache* cache = nullptr;
   std::int64_t n_trees() const { return offsets.size - 1; }
 };
 

@@ -113,13 +113,38 @@ BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, in
     out.n_bins_.push_back(static_cast<std::int32_t>(e.size()) + 2);
   }
 
-  DeviceVector<float> edges(backend, out.edges_);
-  DeviceVector<std::int32_t> offsets(backend, out.offsets_);
-  DeviceMatrix xd(backend, x);
-  out.codes_ = Buffer<std::uint8_t>(backend, x.rows * x.cols);
-  backend.forest_bin(xd.view(), edges.view(), offsets.view(),
-                     out.codes_.matrix(x.rows, x.cols, Layout::kRowMajor));
+  out.bin_rows(x);
   return out;
+}
+
+BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x,
+                                 const BinnedMatrix& edges_of) {
+  if (x.rows <= 0 || x.cols != edges_of.cols_)
+    throw InputError("forest: rows to bin with existing edges are " + std::to_string(x.rows) +
+                     " x " + std::to_string(x.cols) + "; the edges are for " +
+                     std::to_string(edges_of.cols_) + " features");
+  if (x.rows > std::numeric_limits<std::int32_t>::max())
+    throw InputError("forest: at most 2^31 - 1 training rows, got " + std::to_string(x.rows));
+  BinnedMatrix out;
+  out.backend_ = &backend;
+  out.rows_ = x.rows;
+  out.cols_ = x.cols;
+  out.max_bins_ = edges_of.max_bins_;
+  out.edges_ = edges_of.edges_;
+  out.offsets_ = edges_of.offsets_;
+  out.n_bins_ = edges_of.n_bins_;
+  out.bin_rows(x);
+  return out;
+}
+
+void BinnedMatrix::bin_rows(MatrixView<const float> x) {
+  Backend& backend = *backend_;
+  DeviceVector<float> edges(backend, edges_);
+  DeviceVector<std::int32_t> offsets(backend, offsets_);
+  DeviceMatrix xd(backend, x);
+  codes_ = Buffer<std::uint8_t>(backend, x.rows * x.cols);
+  backend.forest_bin(xd.view(), edges.view(), offsets.view(),
+                     codes_.matrix(x.rows, x.cols, Layout::kRowMajor));
 }
 
 float BinnedMatrix::upper_edge(std::int64_t j, std::int32_t b) const {

@@ -185,21 +185,54 @@ void RandomForest::fit(Backend& backend, const FitData& data) {
 void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> x,
                               std::span<const double> y, std::span<const double> sample_weight,
                               int n_classes, std::uint64_t seed) {
+  std::vector<std::int64_t> all(static_cast<std::size_t>(bins.rows()));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  fit_binned(bins, all, x, y, sample_weight, n_classes, seed);
+}
+
+void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
+                              MatrixView<const float> x, std::span<const double> y_all,
+                              std::span<const double> sample_weight_all, int n_classes,
+                              std::uint64_t seed) {
   Backend& backend = bins.backend();
   seed = params_.random_state.value_or(seed);
-  const std::int64_t n = bins.rows();
+  const std::int64_t n_all = bins.rows();
   const std::int64_t d = bins.cols();
   const bool classifier = task_ == Task::kClassification;
   if (bins.max_bins() != params_.max_bins)
     throw InputError(
         "forest: the data was binned with max_bins=" + std::to_string(bins.max_bins()) +
         " but the model has max_bins=" + std::to_string(params_.max_bins));
-  if (static_cast<std::int64_t>(y.size()) != n)
-    throw InputError("forest: " + std::to_string(n) + " rows but " + std::to_string(y.size()) +
-                     " targets");
-  if (!sample_weight.empty() && static_cast<std::int64_t>(sample_weight.size()) != n)
-    throw InputError("forest: " + std::to_string(n) + " rows but " +
-                     std::to_string(sample_weight.size()) + " sample weights");
+  if (static_cast<std::int64_t>(y_all.size()) != n_all)
+    throw InputError("forest: " + std::to_string(n_all) + " rows but " +
+                     std::to_string(y_all.size()) + " targets");
+  if (!sample_weight_all.empty() && static_cast<std::int64_t>(sample_weight_all.size()) != n_all)
+    throw InputError("forest: " + std::to_string(n_all) + " rows but " +
+                     std::to_string(sample_weight_all.size()) + " sample weights");
+  if (rows.empty()) throw InputError("forest: the training row list is empty");
+  for (std::size_t p = 0; p < rows.size(); ++p)
+    if (rows[p] < 0 || rows[p] >= n_all || (p > 0 && rows[p] <= rows[p - 1]))
+      throw InputError("forest: training rows must be ascending, unique and in 0.." +
+                       std::to_string(n_all - 1) + "; entry " + std::to_string(p) + " is " +
+                       std::to_string(rows[p]));
+  // From here on everything is over the selected rows: position p is bins row rows[p]. Only
+  // the targets and weights are gathered (8 bytes a row); the codes stay shared.
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const bool every_row = n == n_all;  // ascending and unique: the identity
+  std::vector<double> y_sel, w_sel;
+  if (!every_row) {
+    y_sel.resize(rows.size());
+    for (std::size_t p = 0; p < rows.size(); ++p)
+      y_sel[p] = y_all[static_cast<std::size_t>(rows[p])];
+    if (!sample_weight_all.empty()) {
+      w_sel.resize(rows.size());
+      for (std::size_t p = 0; p < rows.size(); ++p)
+        w_sel[p] = sample_weight_all[static_cast<std::size_t>(rows[p])];
+    }
+  }
+  const std::span<const double> y = every_row ? y_all : std::span<const double>(y_sel);
+  const std::span<const double> sample_weight =
+      every_row ? sample_weight_all : std::span<const double>(w_sel);
   for (double w : sample_weight)
     if (!(w >= 0) || !std::isfinite(w))
       throw InputError("forest: sample weights must be finite and non-negative");
@@ -279,12 +312,14 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> 
   }
 
   model_ = ForestModel();
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
   model_.value_size = classifier ? n_classes : 1;
   n_features_ = d;
   n_classes_ = classifier ? n_classes : 0;
   importances_.assign(static_cast<std::size_t>(d), 0.0);
   std::int64_t trees_with_splits = 0;
-  std::vector<std::int64_t> channels(static_cast<std::size_t>(n * k), 0);
+  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
+  std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
   for (std::int64_t t = 0; t < params_.n_estimators; ++t) {
     const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, params_.bootstrap);
     std::vector<std::int64_t> tree_wq;
@@ -297,15 +332,16 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> 
       tree_wq = quantise_weights(w);
     }
     const std::vector<std::int64_t>& weights = per_tree_weights ? tree_wq : wq;
-    std::vector<std::int32_t> rows;
-    rows.reserve(static_cast<std::size_t>(n));
+    std::vector<std::int32_t> tree_rows_list;
+    tree_rows_list.reserve(static_cast<std::size_t>(n));
     std::vector<std::int64_t> total(static_cast<std::size_t>(k), 0);
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto ui = static_cast<std::size_t>(i);
+    for (std::int64_t p = 0; p < n; ++p) {
+      const auto ui = static_cast<std::size_t>(p);
       const std::int64_t w = counts[ui] * weights[ui];
       if (w <= 0) continue;
-      rows.push_back(static_cast<std::int32_t>(i));
-      std::int64_t* ch = channels.data() + i * k;
+      const std::int64_t row = rows[ui];
+      tree_rows_list.push_back(static_cast<std::int32_t>(row));
+      std::int64_t* ch = channels.data() + row * k;
       std::fill(ch, ch + k, 0);
       ch[0] = 1;
       if (classifier) {
@@ -316,15 +352,15 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> 
       }
       for (std::int64_t c = 0; c < k; ++c) total[static_cast<std::size_t>(c)] += ch[c];
     }
-    if (rows.empty())
+    if (tree_rows_list.empty())
       throw InputError("forest: tree " + std::to_string(t) + " drew no row with positive weight");
     Buffer<std::int32_t> device_rows =
-        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(rows));
+        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(tree_rows_list));
     DeviceVector<std::int64_t> device_channels(backend, channels);
-    const forest::TreeRows tree_rows{
-        device_rows.view(),
-        {device_channels.view().data, n, k, k, Layout::kRowMajor, device_channels.view().device},
-        total};
+    const forest::TreeRows tree_rows{device_rows.view(),
+                                     {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
+                                      device_channels.view().device},
+                                     total};
     std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
     forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance);
     const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
@@ -341,9 +377,21 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> 
 
   oob_score_ = std::numeric_limits<double>::quiet_NaN();
   if (params_.oob_score) {
-    if (x.rows != n || x.cols != d)
+    if (x.rows != n_all || x.cols != d)
       throw InputError("forest: oob_score needs the unbinned training rows");
-    const DeviceMatrix xd(backend, x);
+    // The selected rows of x, gathered once (in place when every row is selected).
+    std::vector<float> gathered;
+    MatrixView<const float> x_sel = x;
+    if (!every_row) {
+      const HostMatrix host(backend, x);
+      const MatrixView<const float> hx = host.view();
+      gathered.resize(static_cast<std::size_t>(n * d));
+      for (std::int64_t p = 0; p < n; ++p)
+        for (std::int64_t j = 0; j < d; ++j)
+          gathered[static_cast<std::size_t>(p * d + j)] = hx(rows[static_cast<std::size_t>(p)], j);
+      x_sel = MatrixView<const float>::row_major(gathered.data(), n, d);
+    }
+    const DeviceMatrix xd(backend, x_sel);
     const DeviceForest forest(backend, model_);
     const ForestTrees all = forest.view(model_);
     const std::int64_t v = model_.value_size;
@@ -402,7 +450,9 @@ std::vector<double> RandomForest::mean_values(Backend& backend, MatrixView<const
   const DeviceMatrix xd(backend, x);
   const DeviceForest forest(backend, model_);
   Buffer<double> out(backend, x.rows * v);
-  backend.forest_predict(xd.view(), forest.view(model_), out.matrix(x.rows, v, Layout::kRowMajor));
+  ForestTrees trees = forest.view(model_);
+  trees.cache = traversal_cache_.get();
+  backend.forest_predict(xd.view(), trees, out.matrix(x.rows, v, Layout::kRowMajor));
   return out.to_host();
 }
 
@@ -433,8 +483,9 @@ std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const
   const DeviceMatrix xd(backend, x);
   const DeviceForest forest(backend, model_);
   Buffer<std::int32_t> out(backend, x.rows * model_.n_trees());
-  backend.forest_apply(xd.view(), forest.view(model_),
-                       out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
+  ForestTrees trees = forest.view(model_);
+  trees.cache = traversal_cache_.get();
+  backend.forest_apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
   return out.to_host();
 }
 
@@ -502,13 +553,15 @@ void RandomForest::load(const ArtifactReader& in) {
     for (std::int64_t g = b; ok && g < e; ++g) {
       const auto ug = static_cast<std::size_t>(g);
       if (model.feature[ug] < 0) continue;
-      ok = model.feature[ug] < n_features && model.left[ug] > g - b && model.left[ug] < e - b &&
-           model.right[ug] > g - b && model.right[ug] < e - b;
+      ok = model.feature[ug] < n_features && !std::isnan(model.threshold[ug]) &&
+           model.left[ug] > g - b && model.left[ug] < e - b && model.right[ug] > g - b &&
+           model.right[ug] < e - b;
     }
   }
   if (!ok) throw InputError("forest: " + in.path() + ": the tree arrays are inconsistent");
   params_ = ForestParams::parse(params, task_);
   model_ = std::move(model);
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
   n_features_ = n_features;
   n_classes_ = meta.at("n_classes").get<int>();
   importances_ = in.doubles("forest.feature_importances");

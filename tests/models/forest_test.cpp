@@ -261,6 +261,143 @@ TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
 
 // ---- Probabilities, importances, OOB, apply ------------------------------------------------
 
+// A random forest of random trees (ForestModel arrays): shapes grown breadth-first, features in
+// 0..d-1, thresholds drawn from the data's range with some +-inf, random missing sides, random
+// leaf values; `big` adds a complete tree of 2^17 - 1 nodes (the traversal's 32-bit layout).
+ForestModel random_forest(std::int64_t d, std::int64_t trees, std::int64_t value_size, bool big,
+                          std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  ForestModel m;
+  m.value_size = value_size;
+  for (std::int64_t t = 0; t < trees + (big ? 1 : 0); ++t) {
+    const bool complete = big && t == trees;
+    const std::int64_t base = m.n_nodes();
+    std::vector<int> depth{0};
+    for (std::size_t i = 0; i < depth.size(); ++i) {
+      const bool split = complete ? depth[i] < 16 : (depth[i] < 9 && u(rng) < 0.8f);
+      if (!split) {
+        m.feature.push_back(-1);
+        m.threshold.push_back(0.0f);
+        m.left.push_back(-1);
+        m.right.push_back(-1);
+        m.missing_left.push_back(0);
+      } else {
+        m.feature.push_back(static_cast<std::int32_t>(rng() % static_cast<std::uint64_t>(d)));
+        const float r = u(rng);
+        const float kInfinity = std::numeric_limits<float>::infinity();
+        m.threshold.push_back(r < 0.05f ? kInfinity : r < 0.1f ? -kInfinity : u(rng));
+        m.missing_left.push_back(u(rng) < 0.5f ? 1 : 0);
+        // Children in either order, so the layout's (right, left) pairing is exercised.
+        const auto a = static_cast<std::int32_t>(depth.size()),
+                   b = static_cast<std::int32_t>(depth.size() + 1);
+        const bool swap = u(rng) < 0.5f;
+        m.left.push_back(swap ? b : a);
+        m.right.push_back(swap ? a : b);
+        depth.push_back(depth[i] + 1);
+        depth.push_back(depth[i] + 1);
+      }
+      m.n_samples.push_back(1);
+      for (std::int64_t c = 0; c < value_size; ++c) m.values.push_back(u(rng) * 10.0 - 3.0);
+    }
+    m.offsets.push_back(base + static_cast<std::int64_t>(depth.size()));
+  }
+  return m;
+}
+
+// The plain definition of traversal: walk each tree from its root, sum leaf values in tree order.
+void reference_walk(const ForestModel& m, MatrixView<const float> x, std::vector<double>& mean,
+                    std::vector<std::int32_t>& leaves) {
+  const std::int64_t v = m.value_size, trees = m.n_trees();
+  mean.assign(static_cast<std::size_t>(x.rows * v), 0.0);
+  leaves.assign(static_cast<std::size_t>(x.rows * trees), 0);
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    for (std::int64_t t = 0; t < trees; ++t) {
+      const std::int64_t base = m.offsets[static_cast<std::size_t>(t)];
+      std::int64_t node = 0;
+      for (;;) {
+        const auto g = static_cast<std::size_t>(base + node);
+        if (m.feature[g] < 0) break;
+        const float value = x(i, m.feature[g]);
+        const bool left = std::isnan(value) ? m.missing_left[g] != 0 : value <= m.threshold[g];
+        node = left ? m.left[g] : m.right[g];
+      }
+      leaves[static_cast<std::size_t>(i * trees + t)] = static_cast<std::int32_t>(node);
+      for (std::int64_t c = 0; c < v; ++c)
+        mean[static_cast<std::size_t>(i * v + c)] +=
+            m.values[static_cast<std::size_t>((base + node) * v + c)];
+    }
+    for (std::int64_t c = 0; c < v; ++c)
+      mean[static_cast<std::size_t>(i * v + c)] *= 1.0 / static_cast<double>(trees);
+  }
+}
+
+class ForestTraversal : public ::testing::Test {
+ protected:
+  void TearDown() override { set_thread_count(0); }
+};
+
+TEST_F(ForestTraversal, MatchesThePlainWalkBitForBit) {
+  // Rows: not a multiple of the lane group or the row block; values include NaN, +-inf, +-0
+  // and values equal to thresholds' neighbours.
+  struct Case {
+    std::int64_t d, trees, value_size;
+    bool big;
+    Layout layout;
+  };
+  const std::vector<Case> cases = {{5, 7, 2, false, Layout::kRowMajor},
+                                   {3, 4, 3, true, Layout::kColMajor},
+                                   {2100, 3, 1, false, Layout::kRowMajor}};  // 32-bit slots
+  for (const Case& c : cases) {
+    const ForestModel m = random_forest(c.d, c.trees, c.value_size, c.big, 31 + c.d);
+    const std::int64_t n = 2048 + 16 * 3 + 5;
+    std::mt19937_64 rng(32);
+    std::uniform_real_distribution<float> u(-0.2f, 1.2f);
+    const float specials[] = {kNaN, kInf, -kInf, 0.0f, -0.0f, 1.0f};
+    std::vector<float> x(static_cast<std::size_t>(n * c.d));
+    for (float& value : x) value = rng() % 8 == 0 ? specials[rng() % 6] : u(rng);
+    const auto view =
+        c.layout == Layout::kRowMajor
+            ? MatrixView<const float>::row_major(x.data(), n, c.d)
+            : MatrixView<const float>{x.data(), n, c.d, n, Layout::kColMajor, Device::cpu()};
+    std::vector<double> want;
+    std::vector<std::int32_t> want_leaves;
+    reference_walk(m, view, want, want_leaves);
+    for (int threads : {1, 3}) {
+      set_thread_count(threads);
+      std::vector<double> got(static_cast<std::size_t>(n * c.value_size));
+      cpu().forest_predict(view, m.host_view(),
+                           MatrixView<double>::row_major(got.data(), n, c.value_size));
+      EXPECT_EQ(got, want) << "d=" << c.d << " threads=" << threads;
+      std::vector<std::int32_t> leaves(static_cast<std::size_t>(n * m.n_trees()));
+      cpu().forest_apply(view, m.host_view(),
+                         MatrixView<std::int32_t>::row_major(leaves.data(), n, m.n_trees()));
+      EXPECT_EQ(leaves, want_leaves) << "d=" << c.d << " threads=" << threads;
+    }
+  }
+}
+
+TEST_F(ForestTraversal, KeptLayoutFollowsRefitsAndLoads) {
+  // The walk layout is prepared once per model and kept; a refit or a load must replace it.
+  const Table t = synthetic(3000, 4, true, 33);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "3"}, {"max_depth", "6"}});
+  FitData data = t.fit(2);
+  model.fit(cpu(), data);
+  const std::vector<double> first = model.predict_proba(cpu(), t.view());
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), first);  // from the kept layout
+  data.seed = 12;
+  model.fit(cpu(), data);
+  RandomForestClassifier fresh(ParamMap{{"n_estimators", "3"}, {"max_depth", "6"}});
+  fresh.fit(cpu(), data);
+  const std::vector<double> second = model.predict_proba(cpu(), t.view());
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second, fresh.predict_proba(cpu(), t.view()));
+  EXPECT_EQ(model.apply(cpu(), t.view()), fresh.apply(cpu(), t.view()));
+  // Fewer features in a later call: the kept layout (built for 4) is not used for 3.
+  EXPECT_THROW(model.predict(cpu(), MatrixView<const float>::row_major(t.x.data(), 4, 3)),
+               InputError);
+}
+
 TEST(Forest, ProbabilitiesSumToOneAndPredictIsTheirArgmax) {
   Table t = synthetic(3000, 5, true, 5);
   for (std::size_t i = 0; i < t.y.size(); ++i)  // three classes
@@ -334,6 +471,132 @@ TEST(Forest, FitBinnedReusesBinsAndMatchesFit) {
   }
   RandomForestClassifier other_bins(ParamMap{{"max_bins", "32"}});
   EXPECT_THROW(other_bins.fit_binned(bins, t.view(), t.y, {}, 2, 0), InputError);
+}
+
+// Rows [i for i in 0..n if keep(i)] of t, gathered into a table of their own.
+Table gather(const Table& t, const std::vector<std::int64_t>& rows) {
+  Table g{static_cast<std::int64_t>(rows.size()), t.cols, {}, {}};
+  for (std::int64_t r : rows) {
+    const auto at = t.x.begin() + r * t.cols;
+    g.x.insert(g.x.end(), at, at + t.cols);
+    g.y.push_back(t.y[static_cast<std::size_t>(r)]);
+  }
+  return g;
+}
+
+// A scattered ~60% of n rows (not a prefix, not contiguous), fixed seed.
+std::vector<std::int64_t> some_rows(std::int64_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::int64_t> rows;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (rng() % 5 < 3) rows.push_back(i);
+  return rows;
+}
+
+TEST(Forest, FitOnARowSubsetOfSharedBinsEqualsAFitOnThoseRows) {
+  // Every per-fit rule that depends on the row count or the class counts is in play:
+  // bootstrap draws, fractional max_samples and min_samples_leaf, balanced class weights,
+  // sample weights, out-of-bag scoring.
+  const Table cls = synthetic(3000, 5, true, 21);
+  const Table reg = synthetic(3000, 5, false, 22);
+  const std::vector<std::int64_t> rows = some_rows(3000, 23);
+  std::vector<double> weight(3000);
+  for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = 1 + static_cast<double>(i % 3);
+  std::vector<double> weight_sel;
+  for (std::int64_t r : rows) weight_sel.push_back(weight[static_cast<std::size_t>(r)]);
+  const ParamMap cls_params{{"n_estimators", "4"},        {"max_samples", "0.7"},
+                            {"min_samples_leaf", "0.01"}, {"class_weight", "balanced"},
+                            {"oob_score", "true"},        {"random_state", "5"},
+                            {"max_bins", "128"}};
+  const ParamMap reg_params{{"n_estimators", "3"},
+                            {"max_features", "0.6"},
+                            {"min_samples_split", "0.02"},
+                            {"oob_score", "true"},
+                            {"max_bins", "128"}};
+  for (const bool classifier : {true, false}) {
+    const Table& t = classifier ? cls : reg;
+    const BinnedMatrix all = BinnedMatrix::build(cpu(), t.view(), 128);
+    // The same rows on their own, binned with the shared edges: the trees must be equal.
+    const Table sub = gather(t, rows);
+    const BinnedMatrix own = BinnedMatrix::build(cpu(), sub.view(), all);
+    ASSERT_EQ(own.rows(), static_cast<std::int64_t>(rows.size()));
+    ASSERT_EQ(own.edges(), all.edges());
+    const int n_classes = classifier ? 2 : 0;
+    const ParamMap& params = classifier ? cls_params : reg_params;
+    const Task task = classifier ? Task::kClassification : Task::kRegression;
+    RandomForest shared(task, ForestParams::parse(params, task));
+    // Unselected rows' targets are never read: make them invalid for this task.
+    std::vector<double> y = t.y;
+    std::vector<char> selected(3000, 0);
+    for (std::int64_t r : rows) selected[static_cast<std::size_t>(r)] = 1;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (!selected[i]) y[i] = classifier ? 7.0 : std::nan("");
+    shared.fit_binned(all, rows, t.view(), y, weight, n_classes, 3);
+    RandomForest alone(task, ForestParams::parse(params, task));
+    alone.fit_binned(own, sub.view(), sub.y, weight_sel, n_classes, 3);
+    expect_identical(shared.model(), alone.model());
+    EXPECT_EQ(shared.oob_score(), alone.oob_score());
+    EXPECT_EQ(shared.feature_importances(), alone.feature_importances());
+    EXPECT_EQ(shared.predict(cpu(), t.view()), alone.predict(cpu(), t.view()));
+    // A wrong row mapping (the first |rows| rows instead of the selected ones) is caught.
+    std::vector<std::int64_t> prefix(rows.size());
+    std::iota(prefix.begin(), prefix.end(), std::int64_t{0});
+    RandomForest shifted(task, ForestParams::parse(params, task));
+    shifted.fit_binned(all, prefix, t.view(), t.y, weight, n_classes, 3);
+    EXPECT_NE(shifted.model().threshold, alone.model().threshold);
+  }
+}
+
+TEST(Forest, RowSubsetFitsAreDeterministicAcrossThreadsAndCheckTheirRows) {
+  const Table t = synthetic(40000, 4, true, 24);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  const std::vector<std::int64_t> rows = some_rows(40000, 25);
+  std::vector<ForestModel> models;
+  for (int threads : {1, 3}) {
+    set_thread_count(threads);
+    RandomForestClassifier model(ParamMap{{"n_estimators", "2"}, {"max_depth", "7"}});
+    model.fit_binned(bins, rows, t.view(), t.y, {}, 2, 8);
+    models.push_back(model.model());
+  }
+  set_thread_count(0);
+  expect_identical(models[0], models[1]);
+  // Each tree's root counts distinct drawn rows, all from the selection: at most |rows|.
+  EXPECT_LE(models[0].n_samples[0], static_cast<std::int64_t>(rows.size()));
+  EXPECT_GT(models[0].n_samples[0], static_cast<std::int64_t>(rows.size()) / 2);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "1"}});
+  expect_input_error(
+      [&] { model.fit_binned(bins, std::vector<std::int64_t>{}, t.view(), t.y, {}, 2, 1); },
+      "empty");
+  expect_input_error(
+      [&] {
+        model.fit_binned(bins, std::vector<std::int64_t>{3, 2}, t.view(), t.y, {}, 2, 1);
+      },
+      "ascending");
+  expect_input_error(
+      [&] {
+        model.fit_binned(bins, std::vector<std::int64_t>{1, 40000}, t.view(), t.y, {}, 2, 1);
+      },
+      "40000");
+  expect_input_error(
+      [&] {
+        BinnedMatrix::build(cpu(), MatrixView<const float>::row_major(t.x.data(), 10, 3), bins);
+      },
+      "features");
+}
+
+TEST(Forest, BinningWithSharedEdgesGivesTheSameCodes) {
+  const Table t = synthetic(5000, 3, true, 26);
+  const BinnedMatrix all = BinnedMatrix::build(cpu(), t.view(), 64);
+  // Rows 1000..1999 binned on their own with the shared edges: the same codes as in `all`.
+  const auto part = MatrixView<const float>::row_major(t.x.data() + 1000 * 3, 1000, 3);
+  const BinnedMatrix again = BinnedMatrix::build(cpu(), part, all);
+  EXPECT_EQ(again.max_bins(), 64);
+  EXPECT_EQ(again.n_bins(), all.n_bins());
+  for (std::int64_t i = 0; i < 1000; ++i)
+    for (std::int64_t j = 0; j < 3; ++j)
+      ASSERT_EQ(again.codes()(i, j), all.codes()(1000 + i, j)) << i << "," << j;
+  // Their own edges would differ (quantiles of another sample).
+  EXPECT_NE(BinnedMatrix::build(cpu(), part, 64).edges(), all.edges());
 }
 
 TEST(Forest, MaxSamplesBoundsTheRowsPerTree) {

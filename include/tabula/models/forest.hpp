@@ -69,6 +69,12 @@ class BinnedMatrix {
   /// evenly spaced rows; +-inf fall in the extreme bins. Throws InputError for max_bins outside
   /// 2..256, an empty matrix or a feature whose values are all missing (naming it, 0-based).
   static BinnedMatrix build(Backend& backend, MatrixView<const float> x, int max_bins);
+  /// Bins new rows x (host or `backend` memory, x.cols == edges_of.cols()) with the edges of
+  /// `edges_of` instead of fitting new ones: one pass over x, no sorting. max_bins, edges and
+  /// n_bins are those of edges_of, so a fit on the result equals a fit on the matching rows of
+  /// edges_of. A feature may be all missing here (every code 0).
+  static BinnedMatrix build(Backend& backend, MatrixView<const float> x,
+                            const BinnedMatrix& edges_of);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
@@ -85,6 +91,8 @@ class BinnedMatrix {
   Backend& backend() const { return *backend_; }
 
  private:
+  void bin_rows(MatrixView<const float> x);  // codes_ of x with the edges already set
+
   Backend* backend_ = nullptr;
   std::int64_t rows_ = 0;
   std::int64_t cols_ = 0;
@@ -133,6 +141,18 @@ class RandomForest : public Estimator {
   /// random_state, when set, replaces `seed`.
   void fit_binned(const BinnedMatrix& bins, MatrixView<const float> x, std::span<const double> y,
                   std::span<const double> sample_weight, int n_classes, std::uint64_t seed);
+  /// Fits on the subset `rows` of the binned rows (ascending, unique, each in 0..bins.rows()-1;
+  /// host memory): one binning shared by every fold and trial of a search, no copy of the
+  /// codes. y and sample_weight (host) hold one entry per BINS row (bins.rows() entries), as
+  /// does x (only read for oob_score); entries of unselected rows are never read. Bootstrap
+  /// draws, max_samples, fractional min_samples_*, "balanced" class weights and the
+  /// regression target scaling are computed over the selected rows only, so the result is
+  /// bit-identical to fit_binned on a BinnedMatrix of just those rows with the same edges
+  /// (BinnedMatrix::build(backend, x_subset, bins)). Throws InputError for an empty, unsorted,
+  /// repeated or out-of-range row list.
+  void fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
+                  MatrixView<const float> x, std::span<const double> y,
+                  std::span<const double> sample_weight, int n_classes, std::uint64_t seed);
 
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;
   std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const override;
@@ -161,6 +181,9 @@ class RandomForest : public Estimator {
   int n_classes_ = 0;
   std::vector<double> importances_;
   double oob_score_ = 0.0;
+  // The backend's traversal preparation of model_ (the CPU's walk layout), made on the first
+  // predict or apply and replaced by fit and load.
+  std::shared_ptr<ForestTraversalCache> traversal_cache_ = std::make_shared<ForestTraversalCache>();
 };
 
 class RandomForestClassifier : public RandomForest {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,86 +41,240 @@ void require_size(const VectorView<T>& v, std::int64_t size, const char* primiti
                 " entries, needs " + std::to_string(size));
 }
 
-// A node packed into 16 bytes so a visit touches one cache line: the feature with the
-// missing-value direction in its top bit, the threshold, and both children (absolute indices).
-// A leaf points to itself on both sides (and reads feature 0), so a walk can take a fixed number
-// of steps, the tree's depth, without testing for leaves: the loop has no data-dependent
-// branch and the lanes' loads overlap.
-struct PackedNode {
-  std::int32_t feature;  // feature | (missing_left << 30); 0 for a leaf
+// ---- Traversal ------------------------------------------------------------------------------
+// The trees are re-laid out for the walk when a primitive is called (the model's arrays, the
+// artifact and the CUDA kernel keep the plain layout): each tree breadth-first, so its top levels
+// share a few cache lines; the two children of a node side by side, right then left; one compact
+// node per visit. Rows are copied per block into a scratch buffer of 2d floats per row: the
+// features as given, then the same features with NaN replaced by -inf. A node whose missing
+// values go left reads the second copy (its `slot` is feature + d), where NaN compares as
+// -inf <= threshold, i.e. goes left; the first copy's NaN fails every <= test and goes right.
+// A step is then one comparison with no missing-value test:
+//   pos = child + (row[slot] <= threshold)
+// Leaves have threshold NaN (the test is always false) and child = themselves, so a walk takes
+// a fixed number of steps, the tree's depth, without testing for leaves.
+// Rows walked together through a tree: independent chains of loads that overlap.
+constexpr int kLanes = 16;
+
+template <typename Index>
+struct WalkNode {
   float threshold;
-  std::int32_t left;
-  std::int32_t right;
+  Index slot;   // (feature, + d when missing values go left) x kLanes: see fill_rows
+  Index child;  // the (right, left) pair, relative to the tree's first node; a leaf: itself
 };
-constexpr std::int32_t kMissingLeftBit = 1 << 30;
+static_assert(sizeof(WalkNode<std::uint16_t>) == 8);
 
-struct PackedForest {
-  std::vector<PackedNode> nodes;
-  std::vector<int> depth;  // per tree: edges on the longest root-to-leaf path
+template <typename Index>
+struct WalkForest {
+  std::vector<WalkNode<Index>> nodes;
+  std::vector<std::int64_t> first;    // per tree: its first node in `nodes`
+  std::vector<int> depth;             // per tree: edges on the longest root-to-leaf path
+  std::vector<std::int32_t> node_id;  // per node: its index in the caller's tree (for apply)
+  std::vector<double> values;         // per node: value_size values (for predict)
 };
 
-PackedForest pack(const ForestTrees& t) {
-  const std::int64_t nodes = t.offsets.data[t.n_trees()] - t.offsets.data[0];
-  const std::int64_t first = t.offsets.data[0];
-  PackedForest packed;
-  packed.nodes.resize(static_cast<std::size_t>(nodes));
-  packed.depth.assign(static_cast<std::size_t>(t.n_trees()), 0);
-  std::vector<std::pair<std::int64_t, int>> stack;  // (node, its depth)
+// Lays out `t` for rows of d features, leaf values and caller node ids in walk order.
+template <typename Index>
+WalkForest<Index> lay_out(const ForestTrees& t, std::int64_t d) {
+  const std::int64_t origin = t.offsets.data[0];
+  const std::int64_t total = t.offsets.data[t.n_trees()] - origin;
+  const std::int64_t v = t.value_size;
+  WalkForest<Index> w;
+  w.nodes.resize(static_cast<std::size_t>(total));
+  w.node_id.resize(static_cast<std::size_t>(total));
+  w.values.resize(static_cast<std::size_t>(total * v));
+  w.first.resize(static_cast<std::size_t>(t.n_trees()));
+  w.depth.assign(static_cast<std::size_t>(t.n_trees()), 0);
+  std::vector<int> level;
   for (std::int64_t tree = 0; tree < t.n_trees(); ++tree) {
     const std::int64_t base = t.offsets.data[tree];
-    for (std::int64_t g = base; g < t.offsets.data[tree + 1]; ++g) {
-      PackedNode& p = packed.nodes[static_cast<std::size_t>(g - first)];
+    const std::int64_t first = base - origin;
+    const std::int64_t size = t.offsets.data[tree + 1] - base;
+    w.first[static_cast<std::size_t>(tree)] = first;
+    // Breadth-first: position p holds caller node node_id[first + p]; `next` is the next free
+    // position, handed out in pairs.
+    WalkNode<Index>* out = w.nodes.data() + first;
+    std::int32_t* id = w.node_id.data() + first;
+    level.assign(static_cast<std::size_t>(size), 0);
+    id[0] = 0;
+    std::int64_t next = 1;
+    for (std::int64_t p = 0; p < size; ++p) {
+      if (p >= next)
+        throw Error("forest traversal: tree " + std::to_string(tree) + " has unreachable nodes");
+      const std::int64_t g = base + id[p];
       const std::int32_t f = t.feature.data[g];
-      p.threshold = t.threshold.data[g];
+      std::copy_n(t.values.data + g * v, v, w.values.data() + (first + p) * v);
+      w.depth[static_cast<std::size_t>(tree)] =
+          std::max(w.depth[static_cast<std::size_t>(tree)], level[static_cast<std::size_t>(p)]);
       if (f < 0) {
-        p.feature = 0;
-        p.left = p.right = static_cast<std::int32_t>(g - first);
+        out[p] = {std::numeric_limits<float>::quiet_NaN(), 0, static_cast<Index>(p)};
         continue;
       }
-      p.feature = f | (t.missing_left.data[g] ? kMissingLeftBit : 0);
-      p.left = static_cast<std::int32_t>(base - first + t.left.data[g]);
-      p.right = static_cast<std::int32_t>(base - first + t.right.data[g]);
-    }
-    int& depth = packed.depth[static_cast<std::size_t>(tree)];
-    stack.assign(1, {base, 0});
-    while (!stack.empty()) {
-      const auto [g, d] = stack.back();
-      stack.pop_back();
-      depth = std::max(depth, d);
-      if (t.feature.data[g] < 0) continue;
-      stack.push_back({base + t.left.data[g], d + 1});
-      stack.push_back({base + t.right.data[g], d + 1});
+      const float threshold = t.threshold.data[g];
+      const std::int32_t right = t.right.data[g], left = t.left.data[g];
+      if (f >= d || std::isnan(threshold) || next + 2 > size || left <= 0 || left >= size ||
+          right <= 0 || right >= size)
+        throw Error("forest traversal: tree " + std::to_string(tree) + " node " +
+                    std::to_string(g - base) + " is malformed (feature " + std::to_string(f) +
+                    " of " + std::to_string(d) + ")");
+      const bool missing_left = t.missing_left.data[g] != 0;
+      out[p] = {threshold, static_cast<Index>((f + (missing_left ? d : 0)) * kLanes),
+                static_cast<Index>(next)};
+      id[next] = right;
+      id[next + 1] = left;
+      level[static_cast<std::size_t>(next)] = level[static_cast<std::size_t>(next + 1)] =
+          level[static_cast<std::size_t>(p)] + 1;
+      next += 2;
     }
   }
-  return packed;
+  return w;
 }
 
-// Walks kLanes rows of x (starting at row i; lanes past `lanes` repeat the last row) through the
-// tree rooted at `root` in lockstep for `depth` steps; leaf[l] gets each row's leaf (packed
-// index). NaN goes to the learned side: v <= threshold is false for NaN.
-constexpr int kLanes = 8;
-inline void walk_lanes(const PackedNode* nodes, std::int32_t root, int depth,
-                       MatrixView<const float> x, std::int64_t i, int lanes, std::int32_t* leaf) {
-  // Element (row, f) is at base[l] + f * step: row-major rows are contiguous, column-major
-  // ones strided; resolved once per lane rather than per visit.
-  const bool row_major = x.layout == Layout::kRowMajor;
-  const std::int64_t step = row_major ? 1 : x.stride;
-  const float* base[kLanes];
-  std::int32_t at[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    const std::int64_t row = i + std::min(l, lanes - 1);
-    base[l] = x.data + (row_major ? row * x.stride : row);
-    at[l] = root;
+// True when every tree and every slot index fits in 16 bits (8-byte nodes).
+bool fits_short_nodes(const ForestTrees& t, std::int64_t d) {
+  if (2 * d * kLanes > 65536) return false;
+  for (std::int64_t tree = 0; tree < t.n_trees(); ++tree)
+    if (t.offsets.data[tree + 1] - t.offsets.data[tree] > 65536) return false;
+  return true;
+}
+
+// The layout of one forest for rows of d features, in one of the two node sizes; kept in
+// ForestTrees::cache between calls.
+struct PreparedWalk {
+  std::int64_t d = 0, n_trees = 0, first = 0, nodes = 0;
+  const std::int32_t* feature = nullptr;  // identity of the arrays it was built from
+  bool short_nodes = true;
+  WalkForest<std::uint16_t> short_forest;
+  WalkForest<std::uint32_t> long_forest;
+
+  bool matches(const ForestTrees& t, std::int64_t cols) const {
+    return d == cols && n_trees == t.n_trees() && first == t.offsets.data[0] &&
+           nodes == t.offsets.data[t.n_trees()] - t.offsets.data[0] && feature == t.feature.data;
   }
-  for (int s = 0; s < depth; ++s) {
-    for (int l = 0; l < kLanes; ++l) {
-      const PackedNode& n = nodes[at[l]];
-      const float v = base[l][(n.feature & (kMissingLeftBit - 1)) * step];
-      const bool go_left = (v <= n.threshold) | ((v != v) & ((n.feature & kMissingLeftBit) != 0));
-      at[l] = go_left ? n.left : n.right;
+};
+constexpr std::uint64_t kPreparedWalkKey = 0x7461627577616c6bULL;  // "tabuwalk"
+
+std::shared_ptr<const PreparedWalk> prepare(const ForestTrees& t, std::int64_t d) {
+  if (t.cache != nullptr) {
+    auto entry = std::static_pointer_cast<const PreparedWalk>(t.cache->find(kPreparedWalkKey));
+    if (entry && entry->matches(t, d)) return entry;
+  }
+  auto walk = std::make_shared<PreparedWalk>();
+  walk->d = d;
+  walk->n_trees = t.n_trees();
+  walk->first = t.offsets.data[0];
+  walk->nodes = t.offsets.data[t.n_trees()] - t.offsets.data[0];
+  walk->feature = t.feature.data;
+  walk->short_nodes = fits_short_nodes(t, d);
+  if (walk->short_nodes)
+    walk->short_forest = lay_out<std::uint16_t>(t, d);
+  else
+    walk->long_forest = lay_out<std::uint32_t>(t, d);
+  if (t.cache != nullptr) t.cache->store(kPreparedWalkKey, walk);
+  return walk;
+}
+
+// Rows i .. i + count of x into buf, by lane group: group g holds rows g * kLanes .. as
+// 2d slots x kLanes floats, slot j < d = feature j, slot d + j = feature j with NaN as -inf. A
+// node's slot (premultiplied by kLanes) plus the lane is then the address, with no per-lane
+// row pointer. Rows past `count` up to `padded` (a multiple of kLanes) are zeros.
+void fill_rows(MatrixView<const float> x, std::int64_t i, std::int64_t count, std::int64_t padded,
+               float* buf) {
+  const std::int64_t d = x.cols;
+  constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+  std::fill(buf, buf + padded * 2 * d, 0.0f);
+  for (std::int64_t r = 0; r < count; ++r) {
+    float* group = buf + (r / kLanes) * kLanes * 2 * d + r % kLanes;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const float v = x(i + r, j);
+      group[j * kLanes] = v;
+      group[(d + j) * kLanes] = v != v ? kMinusInf : v;
     }
   }
-  for (int l = 0; l < lanes; ++l) leaf[l] = at[l];
+}
+
+// Walks the kLanes rows of one lane group of the block buffer through one tree for `depth`
+// steps; pos[l] gets each row's leaf (position within the tree).
+template <typename Index>
+inline void walk_lanes(const WalkNode<Index>* tree, int depth, const float* group,
+                       std::uint32_t* pos) {
+  std::uint32_t at[kLanes];
+  for (int l = 0; l < kLanes; ++l) at[l] = 0;
+  for (int s = 0; s < depth; ++s) {
+    for (int l = 0; l < kLanes; ++l) {
+      const WalkNode<Index> n = tree[at[l]];
+      at[l] = n.child + (group[n.slot + l] <= n.threshold ? 1u : 0u);
+    }
+  }
+  for (int l = 0; l < kLanes; ++l) pos[l] = at[l];
+}
+
+// Rows per block: the block's scratch rows (2d floats each) and sums stay in L2 while each tree
+// is walked by all of them, so a tree's nodes are fetched once per block.
+constexpr std::int64_t kWalkBlockRows = 2048;
+
+template <typename Index>
+void predict_rows(MatrixView<const float> x, const WalkForest<Index>& w, std::int64_t v,
+                  MatrixView<double> out) {
+  const std::int64_t d = x.cols;
+  const auto n_trees = static_cast<std::int64_t>(w.first.size());
+  const double scale = n_trees > 0 ? 1.0 / static_cast<double>(n_trees) : 0.0;
+  parallel_blocks(x.rows, kWalkBlockRows, [&](std::int64_t begin, std::int64_t end) {
+    const std::int64_t count = end - begin;
+    const std::int64_t padded = (count + kLanes - 1) / kLanes * kLanes;
+    std::vector<float> buf(static_cast<std::size_t>(padded * 2 * d));
+    fill_rows(x, begin, count, padded, buf.data());
+    // Sums in tree order per row, then one multiplication: the same arithmetic as a plain
+    // loop over trees, so results do not depend on the blocking.
+    std::vector<double> sum(static_cast<std::size_t>(padded * v), 0.0);
+    std::uint32_t pos[kLanes];
+    for (std::int64_t t = 0; t < n_trees; ++t) {
+      const std::int64_t first = w.first[static_cast<std::size_t>(t)];
+      const WalkNode<Index>* tree = w.nodes.data() + first;
+      const double* values = w.values.data() + first * v;
+      const int depth = w.depth[static_cast<std::size_t>(t)];
+      for (std::int64_t r = 0; r < padded; r += kLanes) {
+        walk_lanes(tree, depth, buf.data() + r * 2 * d, pos);
+        double* s = sum.data() + r * v;
+        if (v == 2) {
+          for (int l = 0; l < kLanes; ++l) {
+            s[2 * l] += values[2 * pos[l]];
+            s[2 * l + 1] += values[2 * pos[l] + 1];
+          }
+        } else {
+          for (int l = 0; l < kLanes; ++l)
+            for (std::int64_t c = 0; c < v; ++c) s[l * v + c] += values[pos[l] * v + c];
+        }
+      }
+    }
+    for (std::int64_t r = 0; r < count; ++r)
+      for (std::int64_t c = 0; c < v; ++c)
+        out(begin + r, c) = sum[static_cast<std::size_t>(r * v + c)] * scale;
+  });
+}
+
+template <typename Index>
+void apply_rows(MatrixView<const float> x, const WalkForest<Index>& w,
+                MatrixView<std::int32_t> leaves) {
+  const std::int64_t d = x.cols;
+  const auto n_trees = static_cast<std::int64_t>(w.first.size());
+  parallel_blocks(x.rows, kWalkBlockRows, [&](std::int64_t begin, std::int64_t end) {
+    const std::int64_t count = end - begin;
+    const std::int64_t padded = (count + kLanes - 1) / kLanes * kLanes;
+    std::vector<float> buf(static_cast<std::size_t>(padded * 2 * d));
+    fill_rows(x, begin, count, padded, buf.data());
+    std::uint32_t pos[kLanes];
+    for (std::int64_t t = 0; t < n_trees; ++t) {
+      const std::int64_t first = w.first[static_cast<std::size_t>(t)];
+      const std::int32_t* id = w.node_id.data() + first;
+      for (std::int64_t r = 0; r < padded; r += kLanes) {
+        walk_lanes(w.nodes.data() + first, w.depth[static_cast<std::size_t>(t)],
+                   buf.data() + r * 2 * d, pos);
+        const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, count - r));
+        for (int l = 0; l < lanes; ++l) leaves(begin + r + l, t) = id[pos[l]];
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -359,29 +514,17 @@ void Backend::forest_predict(MatrixView<const float> x, const ForestTrees& trees
   if (out.rows != x.rows || out.cols != v || out.layout != Layout::kRowMajor)
     throw Error("forest_predict: out must be " + std::to_string(x.rows) + " x " +
                 std::to_string(v) + " row-major");
-  const std::int64_t n_trees = trees.n_trees();
-  const PackedForest packed = pack(trees);
-  const std::int64_t first = trees.offsets.data[0];
-  parallel_blocks(x.rows, kPredictBlockRows, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i)
+  if (trees.n_trees() == 0) {
+    for (std::int64_t i = 0; i < x.rows; ++i)
       for (std::int64_t c = 0; c < v; ++c) out(i, c) = 0.0;
-    std::int32_t leaf[kLanes];
-    for (std::int64_t t = 0; t < n_trees; ++t) {
-      const auto root = static_cast<std::int32_t>(trees.offsets.data[t] - first);
-      for (std::int64_t i = begin; i < end; i += kLanes) {
-        const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, end - i));
-        walk_lanes(packed.nodes.data(), root, packed.depth[static_cast<std::size_t>(t)], x, i,
-                   lanes, leaf);
-        for (int l = 0; l < lanes; ++l) {
-          const double* value = trees.values.data + (first + leaf[l]) * v;
-          for (std::int64_t c = 0; c < v; ++c) out(i + l, c) += value[c];
-        }
-      }
-    }
-    const double scale = n_trees > 0 ? 1.0 / static_cast<double>(n_trees) : 0.0;
-    for (std::int64_t i = begin; i < end; ++i)
-      for (std::int64_t c = 0; c < v; ++c) out(i, c) *= scale;
-  });
+    return;
+  }
+  if (x.rows == 0) return;
+  const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
+  if (walk->short_nodes)
+    predict_rows(x, walk->short_forest, v, out);
+  else
+    predict_rows(x, walk->long_forest, v, out);
 }
 
 void Backend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
@@ -393,21 +536,12 @@ void Backend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
   if (leaves.rows != x.rows || leaves.cols != n_trees)
     throw Error("forest_apply: leaves must be " + std::to_string(x.rows) + " x " +
                 std::to_string(n_trees));
-  const PackedForest packed = pack(trees);
-  const std::int64_t first = trees.offsets.data[0];
-  parallel_blocks(x.rows, kPredictBlockRows, [&](std::int64_t begin, std::int64_t end) {
-    std::int32_t leaf[kLanes];
-    for (std::int64_t t = 0; t < n_trees; ++t) {
-      const std::int64_t base = trees.offsets.data[t] - first;
-      for (std::int64_t i = begin; i < end; i += kLanes) {
-        const int lanes = static_cast<int>(std::min<std::int64_t>(kLanes, end - i));
-        walk_lanes(packed.nodes.data(), static_cast<std::int32_t>(base),
-                   packed.depth[static_cast<std::size_t>(t)], x, i, lanes, leaf);
-        for (int l = 0; l < lanes; ++l)
-          leaves(i + l, t) = static_cast<std::int32_t>(leaf[l] - base);
-      }
-    }
-  });
+  if (x.rows == 0 || n_trees == 0) return;
+  const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
+  if (walk->short_nodes)
+    apply_rows(x, walk->short_forest, leaves);
+  else
+    apply_rows(x, walk->long_forest, leaves);
 }
 
 }  // namespace tabula
