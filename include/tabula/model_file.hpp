@@ -59,9 +59,6 @@ struct LoadedModel {
 /// free-form JSON) as one artifact, atomically.
 void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,
                 const ModelSchema& schema, const nlohmann::json& training);
-/// Transitional (removed when training goes through pipelines): no pipeline section.
-void save_model(const std::string& path, const Estimator& estimator, const ModelSchema& schema,
-                const nlohmann::json& training);
 
 /// Reads a model file. InputError for a file that is not a model artifact or is damaged (the
 /// artifact reader's messages) or names a model this build does not know.

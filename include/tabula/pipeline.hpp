@@ -67,6 +67,24 @@ struct PipelineSpec {
   nlohmann::json to_json() const;
 };
 
+/// Reads a pipeline spec file: TOML (a [pipeline] table, or else the whole file is the
+/// pipeline) or JSON (".json"). InputError naming the file for syntax errors and bad keys.
+PipelineSpec read_pipeline_spec(const std::string& path);
+
+/// The common changes `tabula train` takes as flags. Empty fields keep the spec as it is.
+/// impute and scale apply to every branch that selects numeric columns by type; the others to
+/// every branch that selects categorical columns by type.
+struct PipelineOverrides {
+  std::string impute;          // SimpleImputer strategy of numeric columns, or "none"
+  std::string scale;           // "standard", "minmax" or "none"
+  std::string encode;          // "onehot" or "ordinal"
+  std::string handle_unknown;  // "error", "ignore" or "infrequent_if_exist"
+  std::string min_frequency;   // OneHotEncoder min_frequency
+  std::string max_categories;  // OneHotEncoder max_categories
+};
+/// `spec` with `overrides` applied; InputError for a value not listed above.
+PipelineSpec apply_overrides(PipelineSpec spec, const PipelineOverrides& overrides);
+
 /// One row that could not be encoded (an unseen category under handle_unknown=error, a value of
 /// the wrong type): its index in the transformed table and why.
 struct RowError {

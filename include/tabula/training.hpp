@@ -10,6 +10,7 @@
 #include "tabula/backend.hpp"
 #include "tabula/dataset.hpp"
 #include "tabula/models/estimator.hpp"
+#include "tabula/pipeline.hpp"
 
 namespace tabula {
 
@@ -26,6 +27,12 @@ struct TrainOptions {
   /// Overrides the task inferred from the target (see infer_task); must agree with models
   /// that have a fixed task.
   std::optional<Task> task;
+  /// The preprocessing pipeline; PipelineSpec::defaults(model) when not given. The overrides
+  /// (from `tabula train` flags) apply on top of either.
+  std::optional<PipelineSpec> pipeline;
+  PipelineOverrides pipeline_overrides;
+  /// Columns removed before the pipeline sees the table (InputError for a name not in it).
+  std::vector<std::string> drop_columns;
 };
 
 /// One test metric of the model and of its baseline (NaN when not defined on the test set).
@@ -55,9 +62,12 @@ inline constexpr std::int64_t kMaxClassesInferred = 10;
 Task infer_task(const Column& target);
 
 /// Trains and writes the model file to `out_path` (atomically; nothing is written on error).
+/// The pipeline is fitted on the training rows only; the model and the baseline get its output.
 /// InputError for: a missing target column, a target with missing values (naming the column
-/// and the count), non-numeric features (naming them), a classification target with one class
-/// or continuous values, a task the model does not do, a test size that leaves a part empty.
+/// and the count), a pipeline that does not fit the table (see Pipeline::fit), a test row the
+/// pipeline cannot encode (an unseen category under handle_unknown=error), a classification
+/// target with one class or continuous values, a task the model does not do, a test size that
+/// leaves a part empty.
 TrainReport train_model(Backend& backend, const TrainOptions& options, const std::string& out_path);
 
 }  // namespace tabula

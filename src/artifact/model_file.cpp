@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "tabula/artifact.hpp"
+#include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
 
 namespace tabula {
@@ -62,10 +63,11 @@ Task parse_task(std::string_view text) {
                    "' (expected regression, classification or transform)");
 }
 
-void save_model(const std::string& path, const Estimator& estimator, const ModelSchema& schema,
-                const nlohmann::json& training) {
+void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,
+                const ModelSchema& schema, const nlohmann::json& training) {
   ArtifactWriter out;
   estimator.save(out);
+  pipeline.save(out);
   out.set("model", {{"kind", estimator.name()},
                     {"task", to_string(estimator.task())},
                     {"params", estimator.params()}});
@@ -73,6 +75,41 @@ void save_model(const std::string& path, const Estimator& estimator, const Model
   if (estimator.task() == Task::kClassification) out.set("classes", labels_to_json(schema));
   out.set("training", training);
   out.write(path);
+}
+
+namespace {
+
+/// Files written before pipelines: their numeric features went to the estimator as they were.
+Pipeline passthrough_for(Backend& backend, const ModelSchema& schema) {
+  Dataset shape;
+  shape.source = "model schema";
+  for (const FeatureSpec& f : schema.features) {
+    if (f.type != ColumnType::kNumeric)
+      throw InputError("feature '" + f.name + "' is categorical but the file has no pipeline");
+    Column c;
+    c.name = f.name;
+    c.numeric = {0.0};
+    shape.columns.push_back(std::move(c));
+  }
+  Pipeline p(PipelineSpec::passthrough());
+  p.fit(backend, shape);
+  return p;
+}
+
+}  // namespace
+
+std::vector<float> LoadedModel::features(Backend& backend, const Dataset& data,
+                                         std::vector<RowError>* errors,
+                                         std::vector<std::string>* ignored) const {
+  TABULA_ASSERT(pipeline != nullptr, "model has no pipeline");
+  if (ignored) {
+    for (const Column& c : data.columns) {
+      bool used = false;
+      for (const auto& [name, type] : pipeline->input_columns()) used = used || name == c.name;
+      if (!used) ignored->push_back(c.name);
+    }
+  }
+  return pipeline->transform(backend, data, {}, errors);
 }
 
 LoadedModel load_model(const std::string& path) {
@@ -104,6 +141,19 @@ LoadedModel load_model(const std::string& path) {
     model.estimator->load(reader);
     if (model.estimator->task() != task)
       throw InputError("the " + kind + " model says its task is " + std::string(to_string(task)));
+    if (h.contains("pipeline")) {
+      model.pipeline = std::make_unique<Pipeline>(Pipeline::load(reader));
+    } else {
+      // Fitting a passthrough reads no statistic, so the CPU backend is only a formality.
+      model.pipeline = std::make_unique<Pipeline>(
+          passthrough_for(DeviceRegistry::instance().backend(Device::cpu()), model.schema));
+    }
+    const nlohmann::json fitted = model.estimator->summary();
+    if (fitted.contains("n_features_in_") &&
+        fitted["n_features_in_"].get<std::int64_t>() != model.pipeline->n_outputs())
+      throw InputError("the pipeline gives " + std::to_string(model.pipeline->n_outputs()) +
+                       " features but the " + kind + " model takes " +
+                       fitted["n_features_in_"].dump());
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + " has a malformed header: " + e.what());
   } catch (const InputError& e) {
@@ -180,6 +230,7 @@ nlohmann::json describe_model(const std::string& path) {
   if (h.contains("classes")) out["classes"] = h["classes"];
   out["training"] = h.value("training", nlohmann::json::object());
   out["fitted"] = model.estimator->summary();
+  out["pipeline"] = model.pipeline->summary();
   nlohmann::json arrays = nlohmann::json::object();
   for (const auto& [name, entry] : h.at("arrays").items())
     arrays[name] = {{"dtype", entry.at("dtype")}, {"shape", entry.at("shape")}};
@@ -220,6 +271,29 @@ std::string format_model_description(const nlohmann::json& d) {
     std::string classes;
     for (const auto& c : d["classes"]) classes += (classes.empty() ? "" : ", ") + scalar(c);
     out += fmt::format("classes:    {}\n", classes);
+  }
+  if (d.contains("pipeline") && d["pipeline"].value("fitted", false)) {
+    const nlohmann::json& p = d["pipeline"];
+    auto steps_text = [](const nlohmann::json& steps) {
+      std::string text;
+      for (const auto& st : steps) {
+        std::string params;
+        for (const auto& [k, v] : st.at("params").items())
+          params += (params.empty() ? "" : ", ") + k + "=" + scalar(v);
+        text += (text.empty() ? "" : " > ") + st.at("kind").get<std::string>() +
+                (params.empty() ? "" : "(" + params + ")");
+      }
+      return text.empty() ? std::string("passthrough") : text;
+    };
+    out += fmt::format("pipeline:   {} outputs\n", p.at("n_outputs").dump());
+    for (const auto& b : p.at("branches")) {
+      std::string columns;
+      for (const auto& c : b.at("columns")) columns += (columns.empty() ? "" : ", ") + scalar(c);
+      out += fmt::format("  {:<12} [{}] {} -> {}\n", b.at("name").get<std::string>(), columns,
+                         steps_text(b.at("steps")), b.at("n_outputs").dump());
+    }
+    if (!p.at("after").empty()) out += fmt::format("  after        {}\n", steps_text(p["after"]));
+    for (const auto& note : p.at("notes")) out += fmt::format("  note: {}\n", scalar(note));
   }
   const nlohmann::json& t = d.at("training");
   if (!t.empty()) {

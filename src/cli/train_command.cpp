@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
 #include "tabula/model_file.hpp"
+#include "tabula/pipeline.hpp"
 #include "tabula/training.hpp"
 
 namespace tabula::cli {
@@ -20,6 +22,8 @@ struct TrainCliOptions {
   std::vector<std::string> params;
   std::string task;
   std::string out;
+  std::string pipeline_file;
+  std::vector<std::string> drop_columns;
 };
 
 ParamMap parse_params(const std::vector<std::string>& items) {
@@ -38,6 +42,17 @@ ParamMap parse_params(const std::vector<std::string>& items) {
 void run(TrainCliOptions& options) {
   options.train.params = parse_params(options.params);
   if (!options.task.empty()) options.train.task = parse_task(options.task);
+  if (!options.pipeline_file.empty())
+    options.train.pipeline = read_pipeline_spec(options.pipeline_file);
+  options.train.drop_columns.clear();
+  for (const std::string& item : options.drop_columns) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      const std::size_t comma = std::min(item.find(',', start), item.size());
+      if (comma > start) options.train.drop_columns.push_back(item.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
   const TrainReport report = train_model(default_backend(), options.train, options.out);
   for (const std::string& note : report.notes) spdlog::info("{}", note);
   fmt::print("model {} ({}) on {}\n", report.model, to_string(report.task),
@@ -70,6 +85,26 @@ void add_train_command(CLI::App& app, Commands& commands) {
                   "classification or regression (default: inferred from the target)")
       ->check(CLI::IsMember({"classification", "regression"}));
   sub->add_option("--out", options->out, "Model file to write")->required();
+  // Pipeline (docs/pipelines.md): the model's default, or a spec file, then these overrides.
+  sub->add_option("--pipeline", options->pipeline_file,
+                  "Pipeline spec file (TOML: a [pipeline] table or the whole file; or .json)");
+  PipelineOverrides& o = options->train.pipeline_overrides;
+  sub->add_option("--impute", o.impute,
+                  "Numeric columns: SimpleImputer strategy mean|median|most_frequent|constant|none")
+      ->check(CLI::IsMember({"mean", "median", "most_frequent", "constant", "none"}));
+  sub->add_option("--scale", o.scale, "Numeric columns: standard|minmax|none")
+      ->check(CLI::IsMember({"standard", "minmax", "none"}));
+  sub->add_option("--encode", o.encode, "Categorical columns: onehot|ordinal")
+      ->check(CLI::IsMember({"onehot", "ordinal"}));
+  sub->add_option("--handle-unknown", o.handle_unknown,
+                  "Categories unseen in training: error|ignore|infrequent_if_exist")
+      ->check(CLI::IsMember({"error", "ignore", "infrequent_if_exist"}));
+  sub->add_option("--min-frequency", o.min_frequency,
+                  "OneHotEncoder min_frequency: a count (integer) or a fraction of rows");
+  sub->add_option("--max-categories", o.max_categories,
+                  "OneHotEncoder max_categories (the infrequent bucket included)");
+  sub->add_option("--drop-columns", options->drop_columns,
+                  "Columns not to use as features (comma-separated, repeatable)");
   commands.push_back({sub, [options] { run(*options); }});
 }
 

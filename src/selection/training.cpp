@@ -13,6 +13,7 @@
 
 #include "artifact/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
+#include "selection/utc_now.hpp"
 #include "tabula/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/metrics.hpp"
@@ -24,15 +25,6 @@ namespace tabula {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 std::string fingerprint(const std::string& path) {
   const std::string bytes = detail::read_whole_file(path);
@@ -79,14 +71,6 @@ std::vector<double> encode_target(const Column& target, Task task, ModelSchema& 
     y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
                                labels.begin());
   return y;
-}
-
-std::vector<float> gather_rows(const std::vector<float>& x, std::int64_t d,
-                               const std::vector<std::int64_t>& rows) {
-  std::vector<float> out(rows.size() * static_cast<std::size_t>(d));
-  for (std::size_t r = 0; r < rows.size(); ++r)
-    std::copy_n(x.begin() + rows[r] * d, d, out.begin() + static_cast<std::ptrdiff_t>(r) * d);
-  return out;
 }
 
 std::vector<double> gather(const std::vector<double>& y, const std::vector<std::int64_t>& rows) {
@@ -205,20 +189,12 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   if (task != Task::kTransform && !data.target)
     throw InputError("model '" + options.model + "' needs a target column: pass --target");
 
+  for (const std::string& name : options.drop_columns) {
+    const std::optional<std::int64_t> index = data.find(name);
+    if (!index) throw InputError(data.source + ": --drop-columns: no column '" + name + "'");
+    data.columns.erase(data.columns.begin() + *index);
+  }
   ModelSchema schema;
-  std::vector<std::string> categorical;
-  for (const Column& c : data.columns) {
-    schema.features.push_back({c.name, c.type});
-    if (c.type == ColumnType::kCategorical) categorical.push_back("'" + c.name + "'");
-  }
-  if (!categorical.empty()) {
-    std::string list;
-    for (const std::string& c : categorical) list += (list.empty() ? "" : ", ") + c;
-    throw InputError(data.source + ": non-numeric feature column(s) " + list + "; model '" +
-                     options.model +
-                     "' needs numeric features (drop them or encode them; encoders come with "
-                     "pipelines)");
-  }
   if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
 
   std::vector<double> y;
@@ -243,8 +219,9 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   }
 
   const std::int64_t n = data.rows();
-  const auto d = static_cast<std::int64_t>(data.columns.size());
-  const std::vector<float> x = schema_matrix(schema, data);
+  Pipeline pipeline(
+      apply_overrides(options.pipeline.value_or(PipelineSpec::defaults(options.model)),
+                      options.pipeline_overrides));
   TrainReport report;
   report.model = options.model;
   report.task = task;
@@ -261,8 +238,10 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
 
   if (task == Task::kTransform) {
     // Nothing to score a transform against: fit on every row.
+    pipeline.fit(backend, data);
+    const std::vector<float> x = pipeline.transform(backend, data);
     FitData fit;
-    fit.x = MatrixView<const float>::row_major(x.data(), n, d);
+    fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
     fit.sample_weight = sample_weight;
     fit.seed = options.seed;
     model->fit(backend, fit);
@@ -294,8 +273,20 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                   ? stratified_train_test_split(y, n_classes, options.test_size, options.seed)
                   : train_test_split(n, options.test_size, options.seed);
     }
-    const std::vector<float> x_train = gather_rows(x, d, split.train);
-    const std::vector<float> x_test = gather_rows(x, d, split.test);
+    // The pipeline sees the training rows only; the test rows are encoded with what it learnt.
+    pipeline.fit(backend, data, split.train);
+    const std::int64_t d = pipeline.n_outputs();
+    const std::vector<float> x_train = pipeline.transform(backend, data, split.train);
+    std::vector<float> x_test;
+    if (hold_out) {
+      try {
+        x_test = pipeline.transform(backend, data, split.test);
+      } catch (const InputError& e) {
+        throw InputError(std::string(e.what()) +
+                         " (in the test rows; the pipeline was fitted on the training rows: "
+                         "use --handle-unknown ignore or infrequent_if_exist)");
+      }
+    }
     const std::vector<double> y_train = gather(y, split.train);
     const std::vector<double> w_train =
         sample_weight.empty() ? std::vector<double>{} : gather(sample_weight, split.train);
@@ -339,8 +330,11 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
     training["baseline"] = report.baseline;
     training["metrics"] = {{"model", m}, {"baseline", b}};
   }
+  for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
+  for (const std::string& note : pipeline.notes()) report.notes.push_back(note);
+  training["n_features_out"] = pipeline.n_outputs();
   report.training = training;
-  save_model(out_path, *model, schema, training);
+  save_model(out_path, *model, pipeline, schema, training);
   return report;
 }
 

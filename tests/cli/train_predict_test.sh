@@ -137,20 +137,22 @@ expect_ok predict_reg "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --
 expect_error proba_on_regressor "--proba needs a classifier" \
   "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/x.csv" --proba
 expect_absent "$WORK/x.csv"
-# A numeric feature holding text at prediction time is named with an example value.
+# A numeric feature holding text at prediction time: the first such row is named (file, line,
+# column, value).
 sed '3s/^[^,]*/oops/' "$REG" >"$WORK/text_feature.csv"
-expect_error text_feature "column 'x1' is categorical (e.g. 'oops')" \
+expect_error text_feature "text_feature.csv:3: column 1 ('x1'): value 'oops' is not a number" \
   "$TABULA" predict --model "$WORK/reg.tbl" --data "$WORK/text_feature.csv" --out "$WORK/x.csv"
 expect_absent "$WORK/x.csv"
 expect_error regression_as_classification "continuous values" \
   "$TABULA" train --data "$REG" --target y --model dummy --task classification \
   --out "$WORK/n.tbl"
-# A categorical feature is refused, naming it.
+# A categorical feature is one-hot encoded by the default pipeline (docs/pipelines.md).
 { echo "x1,city,y"; for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i,c$((i % 3)),$((i * 2)).5"; done; } \
   >"$WORK/categorical.csv"
-expect_error categorical_feature "non-numeric feature column(s) 'city'" \
-  "$TABULA" train --data "$WORK/categorical.csv" --target y --model dummy --out "$WORK/n.tbl"
-expect_absent "$WORK/n.tbl"
+expect_ok categorical_feature \
+  "$TABULA" train --data "$WORK/categorical.csv" --target y --model dummy --out "$WORK/c.tbl"
+expect_ok inspect_categorical "$TABULA" inspect "$WORK/c.tbl"
+expect_contains "$WORK/out.txt" "OneHotEncoder"
 
 # ---- transform (pca) -------------------------------------------------------------------------
 expect_ok train_pca "$TABULA" train --data "$REG" --target y --model pca --param n_components=2 \

@@ -84,8 +84,9 @@ def test_linear_weights_reproduce_tabula_predictions(run_tabula, tmp_path):
     """With coef_ and intercept_ read by the standalone reader, NumPy reproduces tabula's
     predictions, and the weights are those the fixture was generated with."""
     model = tmp_path / "linear.tbl"
+    # --scale none: the weights then apply to the raw columns (docs/pipelines.md).
     result = run_tabula("train", "--data", REGRESSION, "--target", "y", "--model", "linear",
-                        "--out", model, expect=None)
+                        "--scale", "none", "--out", model, expect=None)
     if result.returncode != 0 and "unknown model 'linear'" in result.stderr:
         pytest.skip("the linear model is not registered in this build")
     assert result.returncode == 0, result.stderr

@@ -78,8 +78,9 @@ def _find_key(node, key):
 def fit(tabula, tmp_path, csv, target, model, **params):
     """Trains on every row; returns the fitted attributes and the model path."""
     out = tmp_path / f"{model}.tabula"
+    # Raw features, as the scikit-learn estimators below see them: no default scaling.
     args = ["train", "--data", csv, "--target", target, "--model", model, "--seed", "0",
-            "--out", out]
+            "--scale", "none", "--out", out]
     if model != "pca":  # transforms are always fitted on every row
         args += ["--test-size", "0"]
     for key, value in params.items():
@@ -152,7 +153,7 @@ def test_sample_weight_column_matches_scikit_learn(tabula, tmp_path):
                                      ("ridge", Ridge(alpha=3.0), {"alpha": 3.0})]:
         out = tmp_path / f"{model}-weighted.tabula"
         args = ["train", "--data", csv, "--target", "target", "--model", model,
-                "--sample-weight", "w", "--test-size", "0", "--out", out]
+                "--sample-weight", "w", "--test-size", "0", "--scale", "none", "--out", out]
         for key, value in params.items():
             args += ["--param", f"{key}={value}"]
         tabula(*args)

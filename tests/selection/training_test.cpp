@@ -10,7 +10,9 @@
 #include "tabula/batch_predict.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
+#include "tabula/io/csv.hpp"
 #include "tabula/model_file.hpp"
+#include "tabula/model_selection.hpp"
 
 namespace tabula {
 namespace {
@@ -108,6 +110,40 @@ TEST_F(TrainingTest, TextLabelsAreSortedAndRestored) {
   o.task = Task::kRegression;
   EXPECT_THROW(train_model(cpu(), o, path("n.tbl")), InputError);  // text target, regression
   EXPECT_FALSE(fs::exists(path("n.tbl")));
+}
+
+TEST_F(TrainingTest, PipelineSeesTrainingRowsOnly) {
+  // Two files that differ only in the test rows (wild numbers, new categories): the stored
+  // pipeline and model are the same; only the test metrics differ.
+  constexpr int kRows = 80;
+  const TrainTestSplit split = train_test_split(kRows, 0.25, 9);
+  std::vector<bool> is_test(kRows, false);
+  for (std::int64_t r : split.test) is_test[static_cast<std::size_t>(r)] = true;
+  for (const bool perturb : {false, true}) {
+    std::ofstream f(path(perturb ? "b.csv" : "a.csv"));
+    f << "x,city,y\n";
+    for (int i = 0; i < kRows; ++i) {
+      const bool wild = perturb && is_test[static_cast<std::size_t>(i)];
+      f << (i % 9 == 0 ? std::string() : std::to_string(wild ? 1e5 + i : i * 0.5)) << ","
+        << (wild ? "atlantis" : (i % 2 ? "oslo" : "rome")) << "," << i * 0.3 + (i % 2) << "\n";
+    }
+  }
+  TrainOptions o;
+  o.target = "y";
+  o.model = "ridge";
+  o.test_size = 0.25;
+  o.seed = 9;
+  o.data_path = path("a.csv");
+  const TrainReport ra = train_model(cpu(), o, path("a.tbl"));
+  o.data_path = path("b.csv");
+  const TrainReport rb = train_model(cpu(), o, path("b.tbl"));
+  const LoadedModel a = load_model(path("a.tbl")), b = load_model(path("b.tbl"));
+  EXPECT_EQ(a.header["pipeline"].dump(), b.header["pipeline"].dump());
+  EXPECT_EQ(a.estimator->summary().dump(), b.estimator->summary().dump());
+  EXPECT_NE(ra.metrics[0].model, rb.metrics[0].model);
+  // The same rows through both stored pipelines give the same features.
+  const Dataset d = io::read_csv(path("a.csv"));
+  EXPECT_EQ(a.features(cpu(), d), b.features(cpu(), d));
 }
 
 }  // namespace

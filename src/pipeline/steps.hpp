@@ -1,0 +1,138 @@
+// Internal to the pipeline: the fitted state of each kind of step and the functions that fit
+// them. Imputers and scalers are elementwise and compose into one Affine per column, so a chain
+// of them costs one pass over the rows; encoders turn one text column into output columns;
+// PCA mixes columns and runs on a row block.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tabula/backend.hpp"
+#include "tabula/pipeline.hpp"
+
+namespace tabula::pipeline {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// Elementwise map of one column: a missing value becomes `fill` (NaN: stays missing), any
+/// other x becomes scale * x + shift.
+struct Affine {
+  double fill = kNaN;
+  double scale = 1.0;
+  double shift = 0.0;
+
+  double apply(double x) const { return std::isnan(x) ? fill : scale * x + shift; }
+  /// This map followed by `next`.
+  Affine then(const Affine& next) const {
+    return {std::isnan(fill) ? next.fill : next.apply(fill), next.scale * scale,
+            next.scale * shift + next.shift};
+  }
+};
+
+/// A step's parameters read by name, checked against the names the step knows. InputError
+/// names the step, the key and the value.
+class StepParams {
+ public:
+  StepParams(const StepSpec& spec, std::initializer_list<std::string_view> known);
+  const std::string* find(std::string_view key) const;
+  std::string text(std::string_view key, std::string_view fallback) const;
+  double number(std::string_view key, double fallback) const;
+  bool flag(std::string_view key, bool fallback) const;
+  /// Throws InputError "<step>: parameter key='value': expected <expected>".
+  [[noreturn]] void bad(std::string_view key, std::string_view expected) const;
+  const std::string& kind() const { return spec_.kind; }
+
+ private:
+  const StepSpec& spec_;
+};
+
+bool is_elementwise(const StepSpec& step);  // SimpleImputer, StandardScaler, MinMaxScaler
+bool is_encoder(const StepSpec& step);      // OneHotEncoder, OrdinalEncoder
+/// InputError for an unknown step kind or parameter (used by PipelineSpec::from_json).
+void check_step(const StepSpec& step);
+
+/// One elementwise step fitted on one numeric column (`values`: the training rows after the
+/// earlier steps, NaN = missing). `attributes` receives the step's fitted attributes by
+/// scikit-learn name (statistics_, mean_, scale_, ...). InputError when the column has no
+/// present value on these rows.
+Affine fit_elementwise(const StepSpec& step, std::span<const double> values,
+                       const std::string& column, nlohmann::json& attributes);
+Affine fit_simple_imputer(const StepSpec& step, std::span<const double> values,
+                          const std::string& column, nlohmann::json& attributes);
+Affine fit_standard_scaler(const StepSpec& step, std::span<const double> values,
+                           const std::string& column, nlohmann::json& attributes);
+Affine fit_min_max_scaler(const StepSpec& step, std::span<const double> values,
+                          const std::string& column, nlohmann::json& attributes);
+
+/// Counts of a text column over the training rows: distinct values sorted by bytes.
+struct CategoryCounts {
+  std::vector<std::string> values;
+  std::vector<std::int64_t> counts;
+  std::int64_t missing = 0;
+  std::int64_t total() const;  // rows, missing included
+};
+
+/// SimpleImputer on a text column (most_frequent or constant): the fill value. InputError for a
+/// numeric-only strategy or a column with no present value.
+std::string fit_text_imputer(const StepSpec& step, const CategoryCounts& counts,
+                             const std::string& column, nlohmann::json& attributes);
+
+/// A fitted OneHotEncoder or OrdinalEncoder of one column.
+struct Encoder {
+  enum class Kind { kOneHot, kOrdinal };
+  enum class Unknown { kError, kIgnore, kInfrequent, kValue };
+  Kind kind = Kind::kOneHot;
+  Unknown unknown = Unknown::kError;
+  std::vector<std::string> categories;  // categories_: sorted by bytes
+  /// Per category: one-hot output slot (infrequent ones share the last slot) or ordinal code.
+  std::vector<std::int64_t> slot;
+  std::int64_t infrequent_slot = -1;  // one-hot: the infrequent bucket's slot, -1 when none
+  double unknown_value = kNaN;        // ordinal, Unknown::kValue
+  std::int64_t width = 0;
+  std::vector<std::string> output_names;
+
+  /// Index of `value` in categories, or -1.
+  std::int64_t find(std::string_view value) const;
+};
+
+Encoder fit_one_hot_encoder(const StepSpec& step, const CategoryCounts& counts,
+                            const std::string& column, nlohmann::json& attributes,
+                            std::vector<std::string>& notes);
+Encoder fit_ordinal_encoder(const StepSpec& step, const CategoryCounts& counts,
+                            const std::string& column, nlohmann::json& attributes);
+nlohmann::json encoder_to_json(const Encoder& encoder);
+Encoder encoder_from_json(const nlohmann::json& j);
+
+/// A fitted PCA step: out = ((x - mean) components_ᵀ) * scale, per row.
+struct PcaMap {
+  std::int64_t d = 0, k = 0;
+  std::vector<double> mean;        // d
+  std::vector<double> components;  // k x d row-major
+  std::vector<double> scale;       // k: 1/sqrt(explained_variance_) when whitening, else 1
+  /// rows x d (row-major, stride d) -> rows x k (stride k).
+  void apply(const double* in, std::int64_t rows, double* out) const;
+};
+
+/// Fits sklearn.decomposition.PCA (through the Pca estimator) on `block` (rows x d).
+/// InputError for missing values or more components than the input has.
+PcaMap fit_pca(Backend& backend, const StepSpec& step, const std::vector<double>& block,
+               std::int64_t rows, std::int64_t d, nlohmann::json& attributes);
+
+/// A step over a whole row block: the elementwise maps of every column, or a PCA.
+struct MatrixOp {
+  std::vector<Affine> maps;  // used when pca is empty
+  std::optional<PcaMap> pca;
+  std::int64_t width_in = 0, width_out = 0;
+  /// in: rows x width_in -> out: rows x width_out (both row-major, dense).
+  void apply(const double* in, std::int64_t rows, double* out) const;
+};
+
+}  // namespace tabula::pipeline
