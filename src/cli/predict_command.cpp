@@ -1,37 +1,25 @@
-// tabula predict: apply a model file to a CSV file (tabula::predict_file).
-#include <spdlog/spdlog.h>
-
+// tabula predict: stream a CSV file through a model file (tabula::predict_file).
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "tabula/batch_predict.hpp"
-#include "tabula/device_registry.hpp"
 
 namespace tabula::cli {
-namespace {
-
-struct PredictOptions {
-  std::string model, data, out;
-  bool proba = false;
-};
-
-}  // namespace
 
 void add_predict_command(CLI::App& app, Commands& commands) {
-  auto options = std::make_shared<PredictOptions>();
+  auto options = std::make_shared<BatchCommandOptions>();
   CLI::App* sub = app.add_subcommand(
-      "predict", "Write one prediction per input row (or class probabilities with --proba)");
+      "predict",
+      "Stream a CSV file through a model: one prediction per input row, in input order "
+      "(class probabilities with --proba)");
   sub->add_option("--model", options->model, "Model file written by tabula train")->required();
   sub->add_option("--data", options->data, "CSV file; columns are matched by name")->required();
-  sub->add_option("--out", options->out, "CSV file to write")->required();
-  sub->add_flag("--proba", options->proba, "Write proba_<label> columns (classifiers)");
-  commands.push_back({sub, [options] {
-                        const BatchResult r =
-                            predict_file(default_backend(), options->model, options->data,
-                                         options->out, options->proba);
-                        for (const std::string& note : r.notes) spdlog::info("{}", note);
-                        spdlog::info("wrote {} rows to {}", r.rows, options->out);
-                      }});
+  sub->add_option("--out", options->out,
+                  "Output file: CSV, or .npy by its extension (required unless --check-only)");
+  sub->add_flag("--proba", options->batch.proba, "Write proba_<label> columns (classifiers)");
+  add_batch_options(sub, options->batch, options->on_error, options->quiet);
+  commands.push_back({sub, [options] { run_batch_command(*options, &predict_file); }});
 }
 
 }  // namespace tabula::cli

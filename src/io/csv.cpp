@@ -53,7 +53,8 @@ struct Field {
   double number = 0;
 };
 
-enum class Mode : std::uint8_t { kNumeric, kStrictNumeric, kStrings, kSkip };
+// kRawStrings: text with no NA matching (pass-through columns keep "NA" as written).
+enum class Mode : std::uint8_t { kNumeric, kStrictNumeric, kStrings, kRawStrings, kSkip };
 
 // Lets scan_record parse a number in place for the columns read as numbers: fast_float stops at
 // the end of the number, and when the next byte ends the field the separate scan for the
@@ -344,7 +345,29 @@ struct ChunkColumns {
   std::vector<Dictionary> dictionaries;          // per column, kStrings
   std::vector<char> not_numeric;                 // per column: a value failed to parse
   std::optional<ParseError> error;
+  std::vector<std::size_t> row_offsets;  // start of each row (when asked for)
+  std::vector<ParseError> rejected;      // records dropped (skip mode), in order
 };
+
+// How parse_chunk treats a bad record and what it records besides the columns.
+struct ChunkPolicy {
+  bool skip_bad = false;     // drop a bad record into `rejected` and go on
+  bool row_offsets = false;  // fill ChunkColumns::row_offsets
+  std::string_view number_hint = "the column is forced numeric";  // why a number was expected
+};
+
+// The record boundary after a bad record starting at `start`: the byte after the first newline
+// outside quotes (by quote parity, as the chunk splitter judges it), or `end`.
+const char* resync_after(const char* start, const char* end) {
+  bool quoted = false;
+  for (const char* c = start; c < end; ++c) {
+    if (*c == '"')
+      quoted = !quoted;
+    else if (*c == '\n' && !quoted)
+      return c + 1;
+  }
+  return end;
+}
 
 struct Schema {
   std::vector<std::string> names;
@@ -354,7 +377,8 @@ struct Schema {
 // Parses the records in [begin, end) into per-column arrays following `modes`.
 ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t end,
                          const Schema& schema, const std::vector<Mode>& modes, char delimiter,
-                         const NaMatcher& is_na, std::size_t reserve_rows) {
+                         const NaMatcher& is_na, std::size_t reserve_rows,
+                         const ChunkPolicy& policy = {}) {
   const std::size_t ncols = schema.names.size();
   ChunkColumns out;
   out.numeric.resize(ncols);
@@ -365,9 +389,10 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
   for (std::size_t j = 0; j < ncols; ++j) {
     if (mode[j] == Mode::kNumeric || mode[j] == Mode::kStrictNumeric)
       out.numeric[j].reserve(reserve_rows);
-    else if (mode[j] == Mode::kStrings)
+    else if (mode[j] == Mode::kStrings || mode[j] == Mode::kRawStrings)
       out.codes[j].reserve(reserve_rows);
   }
+  if (policy.row_offsets) out.row_offsets.reserve(reserve_rows);
   const char* base = text.data();
   const char* p = base + begin;
   const char* stop = base + end;
@@ -392,6 +417,9 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
       case Mode::kStrings:
         out.codes[j].push_back(is_na(trim(field.value)) ? -1 : out.dictionaries[j].code(field));
         return true;
+      case Mode::kRawStrings:
+        out.codes[j].push_back(out.dictionaries[j].code(field));
+        return true;
       case Mode::kNumeric:
       case Mode::kStrictNumeric: {
         if (field.has_number) {
@@ -414,9 +442,9 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
           return true;
         }
         if (mode[j] == Mode::kStrictNumeric) {
-          error = {
-              static_cast<std::size_t>(field_start - base), index + 1,
-              "value " + quote_value(value) + " is not a number (the column is forced numeric)"};
+          error = {static_cast<std::size_t>(field_start - base), index + 1,
+                   "value " + quote_value(value) + " is not a number (" +
+                       std::string(policy.number_hint) + ")"};
           return false;
         }
         out.not_numeric[j] = 1;
@@ -433,17 +461,30 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
     record_start = p;
     const std::int64_t fields =
         scan_record(base, p, stop, delimiter, scratch, sink, error, shortcut);
-    if (fields < 0) {
-      out.error = std::move(error);
-      return out;
-    }
-    if (static_cast<std::size_t>(fields) != ncols) {
+    if (fields >= 0 && static_cast<std::size_t>(fields) != ncols) {
       const std::int64_t column = static_cast<std::size_t>(fields) > ncols ? ncols + 1 : 0;
-      out.error = ParseError{static_cast<std::size_t>(record_start - base), column,
-                             "wrong number of fields: expected " + std::to_string(ncols) +
-                                 " (as in the header), found " + std::to_string(fields)};
-      return out;
+      error = ParseError{static_cast<std::size_t>(record_start - base), column,
+                         "wrong number of fields: expected " + std::to_string(ncols) +
+                             " (as in the header), found " + std::to_string(fields)};
     }
+    if (fields < 0 || static_cast<std::size_t>(fields) != ncols) {
+      // An unterminated quote swallows the rest of the text: there is no next record to go on.
+      if (!policy.skip_bad || error.message.starts_with("unterminated")) {
+        out.error = std::move(error);
+        return out;
+      }
+      // Drop what the record's first fields already appended.
+      for (std::size_t j = 0; j < ncols; ++j) {
+        if (out.numeric[j].size() > static_cast<std::size_t>(out.rows)) out.numeric[j].pop_back();
+        if (out.codes[j].size() > static_cast<std::size_t>(out.rows)) out.codes[j].pop_back();
+      }
+      error.offset = static_cast<std::size_t>(record_start - base);  // report the record's line
+      out.rejected.push_back(std::move(error));
+      p = resync_after(record_start, stop);
+      continue;
+    }
+    if (policy.row_offsets)
+      out.row_offsets.push_back(static_cast<std::size_t>(record_start - base));
     ++out.rows;
   }
   return out;
@@ -681,6 +722,90 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
       dataset.columns.push_back(std::move(column));
   }
   return dataset;
+}
+
+std::vector<std::string> parse_header_names(std::string_view text, const char*& p,
+                                            const std::string& source, char delimiter) {
+  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
+    throw InputError("CSV delimiter cannot be a quote or a line break");
+  const char* base = text.data();
+  const char* end = base + text.size();
+  if (p == base && text.size() >= 3 && std::memcmp(base, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  skip_blank_lines(p, end);
+  if (p >= end)
+    throw InputError(describe_location(source, 1, 0, "", "the file is empty (no header row)"));
+  return parse_header(text, p, source, delimiter).names;
+}
+
+Records parse_records(std::string_view text, std::size_t begin, std::size_t end,
+                      const RecordsSpec& spec, std::size_t piece_bytes, std::size_t rows_hint) {
+  const std::size_t ncols = spec.names.size();
+  TABULA_ASSERT(spec.kinds.size() == ncols, "parse_records: one kind per column");
+  Schema schema;
+  schema.names = spec.names;
+  for (FieldKind kind : spec.kinds) {
+    switch (kind) {
+      case FieldKind::kNumber:
+        schema.modes.push_back(Mode::kStrictNumeric);
+        break;
+      case FieldKind::kText:
+        schema.modes.push_back(Mode::kStrings);
+        break;
+      case FieldKind::kRawText:
+        schema.modes.push_back(Mode::kRawStrings);
+        break;
+      case FieldKind::kSkip:
+        schema.modes.push_back(Mode::kSkip);
+        break;
+    }
+  }
+  const NaMatcher is_na(spec.na_values);
+  const std::string_view body = text.substr(0, end);
+  const std::vector<std::size_t> bounds = split_chunks(body, begin, piece_bytes);
+  const std::size_t npieces = bounds.size() - 1;
+  const double rows_per_byte =
+      end > begin ? static_cast<double>(rows_hint) / static_cast<double>(end - begin) : 0.0;
+  const ChunkPolicy policy{spec.skip_bad_records, true, spec.number_hint};
+  std::vector<ChunkColumns> pieces(npieces);
+  parallel_for(static_cast<std::int64_t>(npieces), [&](std::int64_t c) {
+    const auto i = static_cast<std::size_t>(c);
+    const auto reserve = static_cast<std::size_t>(
+        rows_per_byte * static_cast<double>(bounds[i + 1] - bounds[i]) * 1.02 + 16);
+    pieces[i] = parse_chunk(body, bounds[i], bounds[i + 1], schema, schema.modes, spec.delimiter,
+                            is_na, reserve, policy);
+  });
+
+  Records records;
+  for (ChunkColumns& piece : pieces) {
+    for (ParseError& e : piece.rejected)
+      records.errors.push_back({e.offset, e.column, std::move(e.message)});
+    if (piece.error) {
+      records.errors.push_back({piece.error->offset, piece.error->column, piece.error->message});
+      records.fatal = spec.skip_bad_records;
+      return records;
+    }
+  }
+  std::vector<std::size_t> row_offsets(npieces + 1, 0);
+  for (std::size_t i = 0; i < npieces; ++i)
+    row_offsets[i + 1] = row_offsets[i] + static_cast<std::size_t>(pieces[i].rows);
+  records.row_offsets.reserve(row_offsets.back());
+  for (const ChunkColumns& piece : pieces)
+    records.row_offsets.insert(records.row_offsets.end(), piece.row_offsets.begin(),
+                               piece.row_offsets.end());
+  for (std::size_t j = 0; j < ncols; ++j) {
+    switch (schema.modes[j]) {
+      case Mode::kStrictNumeric:
+        records.columns.push_back(merge_numeric(spec.names[j], pieces, j, row_offsets));
+        break;
+      case Mode::kStrings:
+      case Mode::kRawStrings:
+        records.columns.push_back(merge_strings(spec.names[j], pieces, j, row_offsets));
+        break;
+      default:
+        break;
+    }
+  }
+  return records;
 }
 
 }  // namespace detail

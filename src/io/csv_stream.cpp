@@ -1,0 +1,341 @@
+// The chunked CSV reader. The buffer holds the unconsumed tail of what read() returned; records
+// are counted by quote parity as bytes arrive (the same rule the whole-file reader uses to cut
+// chunks), and a chunk is handed to the whole-file parser's record parser once enough records
+// or bytes are in. Memory: one chunk of text plus one read block, whatever the file size.
+#include "tabula/io/csv_stream.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include "io/csv_parser.hpp"
+#include "tabula/error.hpp"
+#include "tabula/thread_pool.hpp"
+
+namespace tabula::io {
+namespace {
+
+constexpr std::size_t kReadBlock = std::size_t{1} << 20;
+
+/// Owns a read-only file descriptor.
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+    struct stat info {};
+    if (::fstat(fd_, &info) != 0) {
+      const int error = errno;
+      ::close(fd_);
+      throw InputError("cannot read '" + path + "': " + std::strerror(error));
+    }
+    if (S_ISDIR(info.st_mode)) {
+      ::close(fd_);
+      throw InputError("cannot read '" + path + "': it is a directory");
+    }
+    if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  ~InputFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  /// Up to `n` bytes into `out`; 0 at the end of the file.
+  std::size_t read(char* out, std::size_t n) {
+    for (;;) {
+      const ssize_t got = ::read(fd_, out, n);
+      if (got >= 0) return static_cast<std::size_t>(got);
+      if (errno != EINTR) throw InputError("cannot read '" + path_ + "': " + std::strerror(errno));
+    }
+  }
+  std::uint64_t size() const { return size_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
+std::size_t count_newlines(const char* begin, const char* end) {
+  std::size_t n = 0;
+  for (const char* c = begin; c < end; ++c) n += *c == '\n' ? 1 : 0;
+  return n;
+}
+
+std::size_t count_quotes(const char* begin, const char* end) {
+  std::size_t n = 0;
+  for (const char* c = begin; c < end; ++c) n += *c == '"' ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+struct CsvStream::State {
+  std::string file_path;
+  CsvStreamOptions options;
+  InputFile file;
+  std::vector<std::string> header;
+  std::int64_t header_line = 1;
+  detail::RecordsSpec spec;
+
+  // buffer[0, filled) holds bytes read; [begin, filled) is not consumed yet and begins at a
+  // record boundary on line `line`.
+  std::string buffer;
+  std::size_t begin = 0;
+  std::size_t filled = 0;
+  std::uint64_t consumed_before = 0;  // file offset of buffer[0]
+  std::int64_t line = 1;
+  bool eof = false;
+  // Record counting over [begin, scan): `quoted` is the quote parity at `scan`, `boundary` the
+  // end of the last complete record, `records` how many complete records lie in [begin,
+  // boundary).
+  std::size_t scan = 0;
+  std::size_t boundary = 0;
+  bool quoted = false;
+  std::int64_t records = 0;
+  std::int64_t records_seen = 0;  // rows + rejected so far
+
+  State(const std::string& path, CsvStreamOptions o)
+      : file_path(path), options(std::move(o)), file(path) {}
+
+  /// Reads one more block after compacting the buffer; false at the end of the file.
+  bool read_more() {
+    if (eof) return false;
+    if (begin > 0 && begin >= filled / 2) {
+      std::memmove(buffer.data(), buffer.data() + begin, filled - begin);
+      consumed_before += begin;
+      filled -= begin;
+      scan -= begin;
+      boundary -= begin;
+      begin = 0;
+    }
+    if (buffer.size() < filled + kReadBlock)
+      buffer.resize(std::max(filled + kReadBlock, buffer.size() * 3 / 2));
+    const std::size_t got = file.read(buffer.data() + filled, buffer.size() - filled);
+    if (got == 0) {
+      eof = true;
+      return false;
+    }
+    filled += got;
+    return true;
+  }
+
+  /// Counts records in [scan, filled) until the chunk is full; true when it is.
+  bool count_records() {
+    const char* base = buffer.data();
+    const auto rows_goal = std::max<std::int64_t>(1, options.chunk_rows);
+    const std::size_t bytes_goal = std::max<std::size_t>(1, options.chunk_bytes);
+    while (scan < filled) {
+      const void* found = std::memchr(base + scan, '\n', filled - scan);
+      if (found == nullptr) {
+        quoted ^= (count_quotes(base + scan, base + filled) & 1) != 0;
+        scan = filled;
+        break;
+      }
+      const auto newline = static_cast<std::size_t>(static_cast<const char*>(found) - base);
+      quoted ^= (count_quotes(base + scan, base + newline) & 1) != 0;
+      scan = newline + 1;
+      if (!quoted) {
+        boundary = scan;
+        ++records;
+        if (records >= rows_goal || boundary - begin >= bytes_goal) return true;
+      }
+    }
+    return false;
+  }
+
+  [[noreturn]] void throw_record_error(std::int64_t error_line, const detail::RecordError& e) {
+    std::string name;
+    if (e.column > 0 && static_cast<std::size_t>(e.column) <= header.size())
+      name = header[static_cast<std::size_t>(e.column - 1)];
+    throw InputError(describe_location(file_path, error_line, e.column, name, e.message));
+  }
+};
+
+CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
+    : state_(std::make_unique<State>(path, std::move(options))) {
+  State& s = *state_;
+  if (s.options.delimiter == '"' || s.options.delimiter == '\n' || s.options.delimiter == '\r')
+    throw InputError("CSV delimiter cannot be a quote or a line break");
+  // Read until the header record is complete: past the BOM and blank lines, up to the first
+  // newline outside quotes after its first byte.
+  for (;;) {
+    const char* base = s.buffer.data();
+    std::size_t start = 0;
+    if (s.filled >= 3 && std::memcmp(base, "\xEF\xBB\xBF", 3) == 0) start = 3;
+    while (start < s.filled && (base[start] == '\n' || base[start] == '\r')) ++start;
+    bool complete = false;
+    if (start < s.filled) {
+      bool quoted = false;
+      for (std::size_t i = start; i < s.filled; ++i) {
+        if (base[i] == '"') quoted = !quoted;
+        if (base[i] == '\n' && !quoted) {
+          complete = true;
+          break;
+        }
+      }
+    }
+    if (complete) break;
+    if (s.filled > s.options.max_record_bytes)
+      throw InputError(describe_location(path, 1, 0, "",
+                                         "no end of the header row in the first " +
+                                             std::to_string(s.options.max_record_bytes) +
+                                             " bytes (an unterminated quote?)"));
+    if (!s.read_more()) break;
+  }
+  const std::string_view text(s.buffer.data(), s.filled);
+  const char* p = text.data();
+  const char* header_start = nullptr;
+  {
+    // parse_header_names skips the BOM and blank lines itself; find where the header starts
+    // for its line number.
+    const char* q = p;
+    if (text.size() >= 3 && std::memcmp(q, "\xEF\xBB\xBF", 3) == 0) q += 3;
+    while (q < text.data() + text.size() && (*q == '\n' || *q == '\r')) ++q;
+    header_start = q;
+  }
+  s.header = detail::parse_header_names(text, p, path, s.options.delimiter);
+  s.header_line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), header_start));
+  s.begin = static_cast<std::size_t>(p - text.data());
+  s.line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), p));
+  s.scan = s.boundary = s.begin;
+  s.spec.names = s.header;
+  s.spec.kinds.assign(s.header.size(), detail::FieldKind::kRawText);
+  s.spec.delimiter = s.options.delimiter;
+  s.spec.na_values = s.options.na_values;
+  s.spec.skip_bad_records = s.options.skip_bad_rows;
+  s.spec.number_hint = s.options.number_hint;
+}
+
+CsvStream::~CsvStream() = default;
+
+const std::string& CsvStream::path() const { return state_->file_path; }
+const std::vector<std::string>& CsvStream::header() const { return state_->header; }
+std::int64_t CsvStream::header_line() const { return state_->header_line; }
+std::uint64_t CsvStream::file_size() const { return state_->file.size(); }
+
+void CsvStream::select(const std::vector<StreamColumn>& columns) {
+  State& s = *state_;
+  std::vector<detail::FieldKind> kinds(s.header.size(), detail::FieldKind::kSkip);
+  std::vector<std::string> missing;
+  std::unordered_set<std::string> seen;
+  for (const StreamColumn& c : columns) {
+    if (!seen.insert(c.name).second)
+      throw InputError(s.file_path + ": column '" + c.name + "' selected twice");
+    const auto it = std::find(s.header.begin(), s.header.end(), c.name);
+    if (it == s.header.end()) {
+      missing.push_back(c.name);
+      continue;
+    }
+    detail::FieldKind& kind = kinds[static_cast<std::size_t>(it - s.header.begin())];
+    switch (c.kind) {
+      case StreamColumnKind::kNumeric:
+        kind = detail::FieldKind::kNumber;
+        break;
+      case StreamColumnKind::kCategorical:
+        kind = detail::FieldKind::kText;
+        break;
+      case StreamColumnKind::kText:
+        kind = detail::FieldKind::kRawText;
+        break;
+    }
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string& m : missing) list += (list.empty() ? "'" : ", '") + m + "'";
+    throw InputError(s.file_path + ": missing " + std::to_string(missing.size()) +
+                     " column(s): " + list);
+  }
+  s.spec.kinds = std::move(kinds);
+}
+
+bool CsvStream::next(CsvChunk& chunk) {
+  State& s = *state_;
+  bool full = false;
+  for (;;) {
+    if ((full = s.count_records())) break;
+    if (s.boundary == s.begin && s.filled - s.begin > s.options.max_record_bytes)
+      throw InputError(describe_location(s.file_path, s.line, 0, "",
+                                         "no end of this record within " +
+                                             std::to_string(s.options.max_record_bytes) +
+                                             " bytes (an unterminated quote?)"));
+    if (!s.read_more()) break;
+  }
+  // At the end of the file the last record needs no newline: the chunk takes everything left.
+  const std::size_t cut = full ? s.boundary : s.filled;
+  if (cut == s.begin) {
+    if (s.records_seen == 0)
+      throw InputError(describe_location(s.file_path, s.header_line, 0, "",
+                                         "the file has a header but no data rows"));
+    return false;
+  }
+  const std::string_view text(s.buffer.data() + s.begin, cut - s.begin);
+  const std::size_t piece_bytes = detail::default_chunk_bytes(text.size(), thread_count());
+  detail::Records records =
+      detail::parse_records(text, 0, text.size(), s.spec, piece_bytes,
+                            static_cast<std::size_t>(std::max<std::int64_t>(s.records, 0)));
+
+  // Line numbers: one walk over the row starts and the errors, both in offset order.
+  std::vector<std::int64_t> lines;
+  lines.reserve(records.row_offsets.size());
+  std::vector<CsvRowError> rejected;
+  std::size_t at = 0;
+  std::int64_t line = s.line;
+  auto line_of = [&](std::size_t offset) {
+    line += static_cast<std::int64_t>(count_newlines(text.data() + at, text.data() + offset));
+    at = offset;
+    return line;
+  };
+  std::size_t e = 0;
+  for (std::size_t offset : records.row_offsets) {
+    for (; e < records.errors.size() && records.errors[e].offset < offset; ++e) {
+      const detail::RecordError& error = records.errors[e];
+      if (!s.options.skip_bad_rows || (records.fatal && e + 1 == records.errors.size()))
+        s.throw_record_error(line_of(error.offset), error);
+      const std::int64_t l = line_of(error.offset);
+      std::string name;
+      if (error.column > 0 && static_cast<std::size_t>(error.column) <= s.header.size())
+        name = s.header[static_cast<std::size_t>(error.column - 1)];
+      rejected.push_back({l, error.column, std::move(name), error.message});
+    }
+    lines.push_back(line_of(offset));
+  }
+  for (; e < records.errors.size(); ++e) {
+    const detail::RecordError& error = records.errors[e];
+    if (!s.options.skip_bad_rows || (records.fatal && e + 1 == records.errors.size()))
+      s.throw_record_error(line_of(std::min(error.offset, text.size())), error);
+    const std::int64_t l = line_of(error.offset);
+    std::string name;
+    if (error.column > 0 && static_cast<std::size_t>(error.column) <= s.header.size())
+      name = s.header[static_cast<std::size_t>(error.column - 1)];
+    rejected.push_back({l, error.column, std::move(name), error.message});
+  }
+
+  chunk.data = Dataset{};
+  chunk.data.source = s.file_path;
+  chunk.data.columns = std::move(records.columns);
+  chunk.lines = std::move(lines);
+  chunk.rejected = std::move(rejected);
+  chunk.first_line = s.line;
+  chunk.end_offset = s.consumed_before + cut;
+
+  s.line = line_of(text.size());
+  s.records_seen += chunk.rows() + static_cast<std::int64_t>(chunk.rejected.size());
+  // A full chunk ends where counting stopped, so the parity state carries over unchanged.
+  s.begin = s.boundary = s.scan = cut;
+  s.quoted = false;
+  s.records = 0;
+  if (chunk.rows() == 0 && chunk.rejected.empty()) return next(chunk);  // only blank lines
+  return true;
+}
+
+}  // namespace tabula::io
