@@ -5,25 +5,14 @@
 #include <random>
 #include <string>
 
+#include "selection/random_draws.hpp"
 #include "tabula/error.hpp"
 #include "tabula/model_selection.hpp"
 
 namespace tabula {
 namespace {
 
-/// Uniform integer in [0, bound) without modulo bias, identical on every standard library.
-std::uint64_t below(std::mt19937_64& rng, std::uint64_t bound) {
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  std::uint64_t r;
-  do r = rng();
-  while (r >= limit);
-  return r % bound;
-}
-
-template <typename T>
-void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
-  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(rng, i)]);
-}
+using selection::shuffle_in_place;
 
 std::int64_t test_count(std::int64_t n, double test_size) {
   if (!(test_size > 0.0 && test_size < 1.0))
@@ -61,7 +50,7 @@ std::vector<std::int64_t> approximate_mode(const std::vector<std::int64_t>& coun
     std::vector<std::size_t> tied;
     for (std::size_t j = 0; j < counts.size(); ++j)
       if (remainder[j] == level) tied.push_back(j);
-    shuffle(tied, rng);
+    shuffle_in_place(tied, rng);
     const auto take = std::min<std::int64_t>(need, static_cast<std::int64_t>(tied.size()));
     for (std::int64_t t = 0; t < take; ++t) ++floored[tied[static_cast<std::size_t>(t)]];
     need -= take;
@@ -77,7 +66,7 @@ TrainTestSplit train_test_split(std::int64_t n, double test_size, std::uint64_t 
   std::mt19937_64 rng(seed);
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  shuffle(order, rng);
+  shuffle_in_place(order, rng);
   TrainTestSplit split;
   split.test.assign(order.begin(), order.begin() + n_test);
   split.train.assign(order.begin() + n_test, order.end());
@@ -124,7 +113,7 @@ TrainTestSplit stratified_train_test_split(std::span<const double> classes, int 
   TrainTestSplit split;
   for (std::size_t j = 0; j < present.size(); ++j) {
     std::vector<std::int64_t>& r = rows[present[j]];
-    shuffle(r, rng);
+    shuffle_in_place(r, rng);
     const auto a = static_cast<std::ptrdiff_t>(train_counts[j]);
     const auto b = a + static_cast<std::ptrdiff_t>(test_counts[j]);
     split.train.insert(split.train.end(), r.begin(), r.begin() + a);
