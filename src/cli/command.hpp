@@ -23,6 +23,8 @@ void add_predict_command(CLI::App& app, Commands& commands);
 void add_inspect_command(CLI::App& app, Commands& commands);
 void add_transform_command(CLI::App& app, Commands& commands);
 void add_score_command(CLI::App& app, Commands& commands);
+void add_tune_command(CLI::App& app, Commands& commands);
+void add_serve_command(CLI::App& app, Commands& commands);
 
 /// Registers every subcommand; the one place that lists them.
 inline void add_all_commands(CLI::App& app, Commands& commands) {
@@ -33,6 +35,8 @@ inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_inspect_command(app, commands);
   add_transform_command(app, commands);
   add_score_command(app, commands);
+  add_tune_command(app, commands);
+  add_serve_command(app, commands);
 }
 
 }  // namespace tabula::cli

@@ -1,0 +1,76 @@
+// tabula serve: the real-time prediction server (docs/serving.md).
+#include <memory>
+
+#include "cli/command.hpp"
+#include "serve/serve_options.hpp"
+#include "tabula/device_registry.hpp"
+#include "tabula/error.hpp"
+#ifdef TABULA_WITH_SERVER
+#include "serve/http_server.hpp"
+#endif
+
+namespace tabula::cli {
+
+void add_serve_command(CLI::App& app, Commands& commands) {
+  auto options = std::make_shared<serve::ServeOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "serve", "Serve a model repository over HTTP (Open Inference Protocol v2, /invocations)");
+  sub->add_option("--model-repository", options->model_repository,
+                  "Folder of <model>/<version>/*.tabula (+ optional <model>/config.toml)")
+      ->required();
+  sub->add_option("--host", options->host, "Address to bind")->capture_default_str();
+  sub->add_option("--port", options->port, "TCP port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  sub->add_option("--workers", options->workers,
+                  "HTTP connection threads (one per concurrent keep-alive connection)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  sub->add_option("--keep-alive-timeout", options->keep_alive_timeout_s,
+                  "Seconds before an idle keep-alive connection is closed (also the longest "
+                  "wait for idle connections at shutdown)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sub->add_option("--poll-interval", options->poll_interval_s,
+                  "Seconds between repository scans for hot reload (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--max-batch-rows", options->batching.max_batch_rows,
+                  "Rows per micro-batch (default for every model)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  sub->add_option("--max-queue-delay-us", options->batching.max_queue_delay_us,
+                  "Longest wait of a request for its batch, microseconds")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--max-queue-rows", options->batching.max_queue_rows,
+                  "Rows waiting per model version beyond which requests get 503")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  sub->add_option("--max-body-bytes", options->max_body_bytes, "Largest request body (413 above)")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34))
+      ->capture_default_str();
+  sub->add_option("--max-rows", options->max_rows, "Most rows in one request (413 above)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  sub->add_option("--request-timeout-ms", options->request_timeout_ms,
+                  "A request not scored by then gets 504")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  sub->add_option("--auth-token-file", options->auth_token_file,
+                  "File holding a bearer token that every non-health request must send");
+  sub->add_option("--sticky-header", options->sticky_header,
+                  "Request header whose value pins a client to one A/B version")
+      ->capture_default_str();
+  commands.push_back({sub, [options] {
+#ifdef TABULA_WITH_SERVER
+                        serve::run_server(*options, default_backend());
+#else
+                        throw Error(
+                            "this tabula was built without the HTTP server (cpp-httplib was not "
+                            "found at configure time; install libcpp-httplib-dev and rebuild)");
+#endif
+                      }});
+}
+
+}  // namespace tabula::cli

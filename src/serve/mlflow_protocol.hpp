@@ -1,0 +1,27 @@
+// MLflow's scoring protocol: POST /invocations with a pandas "dataframe_split" or
+// "dataframe_records" body; the answer is {"predictions": [...]}.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "serve/micro_batcher.hpp"
+#include "serve/request_table.hpp"
+#include "serve/served_model.hpp"
+
+namespace tabula::serve {
+
+/// The rows of an /invocations body, typed by the model's schema (numbers for numeric
+/// columns, text for categorical ones, null for missing; numbers sent for a categorical column
+/// become their text). Columns the model does not read are dropped. HttpError 400 for a
+/// malformed body or a missing column, 413 above `max_rows`.
+std::shared_ptr<RequestTable> parse_invocations(std::string_view body, const ServedModel& model,
+                                                std::int64_t max_rows);
+
+/// {"predictions": [...]}: labels for classifiers, values for regressors, rows of values for
+/// transforms.
+nlohmann::json invocations_response(const ServedModel& model, const ScoredRows& result);
+
+}  // namespace tabula::serve

@@ -1,0 +1,83 @@
+// Building the Dataset of a micro-batch from the columns of its requests.
+#include "serve/request_table.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "serve/http_error.hpp"
+
+namespace tabula::serve {
+
+std::int64_t RequestColumn::size() const {
+  return static_cast<std::int64_t>(type == ColumnType::kNumeric ? numeric.size() : text.size());
+}
+
+const RequestColumn* RequestTable::find(const std::string& name) const {
+  for (const RequestColumn& c : columns)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+void validate(const RequestTable& table, const ModelSchema& schema) {
+  std::string missing;
+  for (const FeatureSpec& f : schema.features) {
+    const RequestColumn* c = table.find(f.name);
+    if (c == nullptr) {
+      missing += (missing.empty() ? "'" : ", '") + f.name + "'";
+      continue;
+    }
+    if (c->type != f.type)
+      throw HttpError(400,
+                      "input '" + f.name + "' is " + std::string(to_string(f.type)) +
+                          " in the model: send it as " +
+                          (f.type == ColumnType::kNumeric ? "a number (FP32, FP64, INT32, INT64)"
+                                                          : "text (BYTES)"));
+  }
+  if (!missing.empty()) throw HttpError(400, "missing input column(s) " + missing);
+  for (const RequestColumn& c : table.columns)
+    if (c.size() != table.rows)
+      throw HttpError(400, "input '" + c.name + "' has " + std::to_string(c.size()) +
+                               " rows, other inputs have " + std::to_string(table.rows));
+}
+
+Dataset to_dataset(std::span<const RequestTable* const> tables, const ModelSchema& schema) {
+  Dataset data;
+  data.source = "request";
+  std::int64_t rows = 0;
+  for (const RequestTable* t : tables) rows += t->rows;
+  for (const FeatureSpec& f : schema.features) {
+    Column column;
+    column.name = f.name;
+    column.type = f.type;
+    if (f.type == ColumnType::kNumeric) {
+      column.numeric.reserve(static_cast<std::size_t>(rows));
+      for (const RequestTable* t : tables) {
+        const RequestColumn* c = t->find(f.name);
+        column.numeric.insert(column.numeric.end(), c->numeric.begin(), c->numeric.end());
+      }
+    } else {
+      // Sorted distinct values, as the CSV reader builds them, so codes follow byte order.
+      std::map<std::string, std::int32_t> index;
+      for (const RequestTable* t : tables) {
+        const RequestColumn* c = t->find(f.name);
+        for (std::size_t i = 0; i < c->text.size(); ++i)
+          if (c->present[i]) index.emplace(c->text[i], 0);
+      }
+      std::int32_t next = 0;
+      for (auto& [value, code] : index) {
+        code = next++;
+        column.categories.push_back(value);
+      }
+      column.codes.reserve(static_cast<std::size_t>(rows));
+      for (const RequestTable* t : tables) {
+        const RequestColumn* c = t->find(f.name);
+        for (std::size_t i = 0; i < c->text.size(); ++i)
+          column.codes.push_back(c->present[i] ? index.at(c->text[i]) : -1);
+      }
+    }
+    data.columns.push_back(std::move(column));
+  }
+  return data;
+}
+
+}  // namespace tabula::serve

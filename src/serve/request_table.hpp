@@ -1,0 +1,41 @@
+// The rows of one request, column by column, before they become a Dataset: requests of one
+// model version are concatenated into a single Dataset per micro-batch.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tabula/dataset.hpp"
+#include "tabula/model_file.hpp"
+
+namespace tabula::serve {
+
+struct RequestColumn {
+  std::string name;
+  ColumnType type = ColumnType::kNumeric;
+  std::vector<double> numeric;    // kNumeric: one value per row, NaN = missing
+  std::vector<std::string> text;  // kCategorical: one value per row
+  std::vector<char> present;      // kCategorical: 0 where the value is missing (JSON null)
+
+  std::int64_t size() const;
+};
+
+/// Columns of equal length; extra columns (not in the schema) are allowed and ignored.
+struct RequestTable {
+  std::vector<RequestColumn> columns;
+  std::int64_t rows = 0;
+
+  const RequestColumn* find(const std::string& name) const;
+};
+
+/// Checks `table` against what the model reads: every feature present with its type, equal
+/// column lengths. HttpError 400 naming the column otherwise.
+void validate(const RequestTable& table, const ModelSchema& schema);
+
+/// One Dataset holding the rows of `tables` in order, with the schema's feature columns only
+/// (categorical columns get sorted categories and codes). Tables must have passed validate().
+Dataset to_dataset(std::span<const RequestTable* const> tables, const ModelSchema& schema);
+
+}  // namespace tabula::serve

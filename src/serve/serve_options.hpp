@@ -1,0 +1,32 @@
+// Settings of `tabula serve`: the command line's values, with the per-model batching defaults
+// that a model's config.toml may override.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tabula::serve {
+
+/// How one model version coalesces concurrent requests.
+struct BatchingConfig {
+  std::int64_t max_batch_rows = 256;      // a batch closes once it holds this many rows
+  std::int64_t max_queue_delay_us = 500;  // the first request of a batch waits at most this
+  std::int64_t max_queue_rows = 65536;    // rows waiting beyond this: new requests get 503
+};
+
+struct ServeOptions {
+  std::string model_repository;
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  int workers = 64;              // HTTP connection threads
+  int keep_alive_timeout_s = 5;  // idle keep-alive connections close after this
+  double poll_interval_s = 2;    // 0: no polling
+  std::int64_t max_body_bytes = 16 << 20;
+  std::int64_t max_rows = 10000;  // per request
+  std::int64_t request_timeout_ms = 10000;
+  std::string auth_token_file;
+  std::string sticky_header = "x-ab-key";
+  BatchingConfig batching;
+};
+
+}  // namespace tabula::serve

@@ -1,0 +1,63 @@
+// One loaded model version as the server runs it: the model file's pipeline and estimator, its
+// micro-batcher, and the scoring of a batch of requests.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "serve/metrics.hpp"
+#include "serve/micro_batcher.hpp"
+#include "serve/request_table.hpp"
+#include "serve/serve_options.hpp"
+#include "tabula/backend.hpp"
+#include "tabula/model_file.hpp"
+
+namespace tabula::serve {
+
+class ServedModel {
+ public:
+  /// Starts the version's batching thread. `backend` and `metrics` must outlive this object.
+  ServedModel(std::string name, std::string version, LoadedModel model, BatchingConfig batching,
+              Backend& backend, Metrics& metrics);
+  ~ServedModel();
+  ServedModel(const ServedModel&) = delete;
+  ServedModel& operator=(const ServedModel&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& version() const { return version_; }
+  const LoadedModel& model() const { return model_; }
+  const ModelSchema& schema() const { return model_.schema; }
+  Task task() const { return model_.estimator->task(); }
+  /// Columns of the transform output (transforms) or classes (classifiers).
+  std::int64_t output_width() const;
+
+  /// Queues a validated request for the next batch.
+  std::future<ScoredRows> submit(std::shared_ptr<const RequestTable> table,
+                                 Clock::time_point deadline);
+
+  /// Scores `tables` in one pipeline + estimator call; a row the pipeline refuses fails only
+  /// its own request (status 400). Used by the batcher; callable directly.
+  std::vector<ScoredRows> score(std::span<const RequestTable* const> tables) const;
+
+  std::int64_t batches() const;
+
+ private:
+  std::vector<ScoredRows> score_together(std::span<const RequestTable* const> tables) const;
+  void record_predictions(const ScoredRows& rows) const;
+
+  std::string name_, version_;
+  LoadedModel model_;
+  Backend& backend_;
+  Metrics& metrics_;
+  std::unique_ptr<MicroBatcher> batcher_;  // last: stops first
+};
+
+/// The estimator's input for `data`: the seam between the server and the model's pipeline.
+std::vector<float> model_features(Backend& backend, const LoadedModel& model, const Dataset& data,
+                                  std::vector<RowError>* row_errors);
+
+}  // namespace tabula::serve

@@ -1,0 +1,349 @@
+// Open Inference Protocol v2: request parsing and response building.
+#include "serve/v2_protocol.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "serve/http_error.hpp"
+#include "tabula/version.hpp"
+
+namespace tabula::serve {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t element_size(const std::string& datatype) {
+  if (datatype == "FP64" || datatype == "INT64" || datatype == "UINT64") return 8;
+  if (datatype == "FP32" || datatype == "INT32" || datatype == "UINT32") return 4;
+  if (datatype == "INT16" || datatype == "UINT16" || datatype == "FP16") return 2;
+  if (datatype == "INT8" || datatype == "UINT8" || datatype == "BOOL") return 1;
+  return 0;
+}
+
+bool is_numeric_type(const std::string& datatype) {
+  return datatype != "BYTES" && datatype != "FP16" && element_size(datatype) > 0;
+}
+
+/// Row-major flattening of a possibly nested "data" array. Depth is bounded so that a hostile
+/// body cannot exhaust the stack.
+void flatten(const json& data, std::vector<const json*>& out, int depth = 0) {
+  if (data.is_array()) {
+    if (depth > 8) throw HttpError(400, "\"data\" is nested too deeply");
+    for (const json& v : data) flatten(v, out, depth + 1);
+  } else {
+    out.push_back(&data);
+  }
+}
+
+template <typename T>
+double read_as(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return static_cast<double>(v);
+}
+
+double read_binary(const std::string& datatype, const char* p) {
+  if (datatype == "FP64") return read_as<double>(p);
+  if (datatype == "FP32") return read_as<float>(p);
+  if (datatype == "INT64") return read_as<std::int64_t>(p);
+  if (datatype == "INT32") return read_as<std::int32_t>(p);
+  if (datatype == "INT16") return read_as<std::int16_t>(p);
+  if (datatype == "INT8") return read_as<std::int8_t>(p);
+  if (datatype == "UINT64") return read_as<std::uint64_t>(p);
+  if (datatype == "UINT32") return read_as<std::uint32_t>(p);
+  if (datatype == "UINT16") return read_as<std::uint16_t>(p);
+  return read_as<std::uint8_t>(p);  // UINT8, BOOL
+}
+
+/// One input tensor, decoded: numbers or texts, `count` elements.
+struct Tensor {
+  std::string name, datatype;
+  std::vector<std::int64_t> shape;
+  std::vector<double> numbers;
+  std::vector<std::string> texts;
+  std::vector<char> present;
+};
+
+Tensor decode(const json& input, std::string_view& binary) {
+  Tensor t;
+  const std::string where_prefix = "input ";
+  if (!input.is_object() || !input.contains("name") || !input["name"].is_string())
+    throw HttpError(400, "each input needs a string \"name\"");
+  t.name = input["name"].get<std::string>();
+  const std::string where = where_prefix + "'" + t.name + "'";
+  if (!input.contains("datatype") || !input["datatype"].is_string())
+    throw HttpError(400, where + ": missing \"datatype\"");
+  t.datatype = input["datatype"].get<std::string>();
+  if (t.datatype != "BYTES" && !is_numeric_type(t.datatype))
+    throw HttpError(400, where + ": unsupported datatype '" + t.datatype +
+                             "' (FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL, BYTES)");
+  if (!input.contains("shape") || !input["shape"].is_array() || input["shape"].empty() ||
+      input["shape"].size() > 2)
+    throw HttpError(400, where + ": \"shape\" must be [rows] or [rows, columns]");
+  std::int64_t count = 1;
+  for (const json& d : input["shape"]) {
+    if (!d.is_number_integer() || d.get<std::int64_t>() < 0 || d.get<std::int64_t>() > (1 << 30))
+      throw HttpError(400, where + ": shape dimensions must be whole numbers >= 0");
+    t.shape.push_back(d.get<std::int64_t>());
+    count *= t.shape.back();
+  }
+  const bool is_bytes = t.datatype == "BYTES";
+  std::optional<std::int64_t> binary_size;
+  if (input.contains("parameters") && input["parameters"].is_object() &&
+      input["parameters"].contains("binary_data_size")) {
+    const json& size = input["parameters"]["binary_data_size"];
+    if (!size.is_number_integer() || size.get<std::int64_t>() < 0)
+      throw HttpError(400, where + ": binary_data_size must be a whole number");
+    binary_size = size.get<std::int64_t>();
+  }
+  if (binary_size) {
+    if (*binary_size > static_cast<std::int64_t>(binary.size()))
+      throw HttpError(400, where + ": binary_data_size exceeds the binary part of the body");
+    std::string_view blob = binary.substr(0, static_cast<std::size_t>(*binary_size));
+    binary.remove_prefix(static_cast<std::size_t>(*binary_size));
+    if (is_bytes) {
+      // Each element: 4-byte little-endian length, then the bytes.
+      while (!blob.empty()) {
+        std::uint32_t n = 0;
+        if (blob.size() < 4) throw HttpError(400, where + ": truncated BYTES element");
+        std::memcpy(&n, blob.data(), 4);
+        blob.remove_prefix(4);
+        if (n > blob.size()) throw HttpError(400, where + ": truncated BYTES element");
+        t.texts.emplace_back(blob.substr(0, n));
+        t.present.push_back(1);
+        blob.remove_prefix(n);
+      }
+    } else {
+      const std::int64_t size = element_size(t.datatype);
+      if (static_cast<std::int64_t>(blob.size()) != count * size)
+        throw HttpError(400, where + ": binary_data_size " + std::to_string(blob.size()) +
+                                 " does not match shape (" + std::to_string(count) + " x " +
+                                 std::to_string(size) + " bytes)");
+      t.numbers.resize(static_cast<std::size_t>(count));
+      for (std::int64_t i = 0; i < count; ++i)
+        t.numbers[static_cast<std::size_t>(i)] = read_binary(t.datatype, blob.data() + i * size);
+    }
+  } else {
+    if (!input.contains("data")) throw HttpError(400, where + ": missing \"data\"");
+    std::vector<const json*> values;
+    flatten(input["data"], values);
+    for (const json* v : values) {
+      if (is_bytes) {
+        if (v->is_string()) {
+          t.texts.push_back(v->get<std::string>());
+          t.present.push_back(1);
+        } else if (v->is_null()) {
+          t.texts.emplace_back();
+          t.present.push_back(0);
+        } else {
+          throw HttpError(400, where + ": BYTES data must be strings (or null for missing)");
+        }
+      } else if (v->is_number()) {
+        t.numbers.push_back(v->get<double>());
+      } else if (v->is_boolean()) {
+        t.numbers.push_back(v->get<bool>() ? 1 : 0);
+      } else if (v->is_null()) {
+        t.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
+      } else {
+        throw HttpError(400, where + ": " + t.datatype + " data must be numbers");
+      }
+    }
+  }
+  const std::int64_t got = static_cast<std::int64_t>(is_bytes ? t.texts.size() : t.numbers.size());
+  if (got != count)
+    throw HttpError(400, where + ": shape holds " + std::to_string(count) +
+                             " elements but data has " + std::to_string(got));
+  return t;
+}
+
+RequestColumn to_column(Tensor&& t) {
+  RequestColumn c;
+  c.name = std::move(t.name);
+  if (t.datatype == "BYTES") {
+    c.type = ColumnType::kCategorical;
+    c.text = std::move(t.texts);
+    c.present = std::move(t.present);
+  } else {
+    c.numeric = std::move(t.numbers);
+  }
+  return c;
+}
+
+json predict_tensor(const ServedModel& model, const ScoredRows& r) {
+  const auto n = static_cast<std::int64_t>(r.predict.size());
+  if (model.task() != Task::kClassification)
+    return {{"name", kPredictOutput}, {"datatype", "FP64"}, {"shape", {n}}, {"data", r.predict}};
+  const ModelSchema& schema = model.schema();
+  json data = json::array();
+  for (double c : r.predict) {
+    const std::string& label = schema.class_labels.at(static_cast<std::size_t>(c));
+    if (schema.numeric_labels)
+      data.push_back(std::stoll(label));
+    else
+      data.push_back(label);
+  }
+  return {{"name", kPredictOutput},
+          {"datatype", schema.numeric_labels ? "INT64" : "BYTES"},
+          {"shape", {n}},
+          {"data", std::move(data)}};
+}
+
+}  // namespace
+
+V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> binary_header_length,
+                           const ServedModel& model, std::int64_t max_rows) {
+  std::string_view header = body, binary;
+  if (binary_header_length) {
+    if (*binary_header_length < 0 || *binary_header_length > static_cast<std::int64_t>(body.size()))
+      throw HttpError(400, "Inference-Header-Content-Length is larger than the body");
+    header = body.substr(0, static_cast<std::size_t>(*binary_header_length));
+    binary = body.substr(static_cast<std::size_t>(*binary_header_length));
+  }
+  json j = json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+  if (!j.is_object()) throw HttpError(400, "the request body must be a JSON object");
+
+  V2Request request;
+  if (j.contains("id")) {
+    if (!j["id"].is_string()) throw HttpError(400, "\"id\" must be a string");
+    request.id = j["id"].get<std::string>();
+  }
+  if (j.contains("parameters") && !j["parameters"].is_object())
+    throw HttpError(400, "\"parameters\" must be an object");
+  if (!j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].empty())
+    throw HttpError(400, "\"inputs\" must be a non-empty array of tensors");
+
+  const ModelSchema& schema = model.schema();
+  auto table = std::make_shared<RequestTable>();
+  bool first = true;
+  for (const json& input : j["inputs"]) {
+    Tensor t = decode(input, binary);
+    const bool is_feature = std::any_of(schema.features.begin(), schema.features.end(),
+                                        [&](const FeatureSpec& f) { return f.name == t.name; });
+    std::int64_t rows = t.shape[0];
+    if (t.shape.size() == 2 && !is_feature) {
+      // One matrix, columns in schema order.
+      const auto d = static_cast<std::int64_t>(schema.features.size());
+      if (t.datatype == "BYTES") throw HttpError(400, "a 2-D input must be numeric");
+      if (t.shape[1] != d)
+        throw HttpError(400, "input '" + t.name + "' has " + std::to_string(t.shape[1]) +
+                                 " columns; the model reads " + std::to_string(d) +
+                                 " (or send one tensor per column by name)");
+      for (std::int64_t k = 0; k < d; ++k) {
+        const FeatureSpec& f = schema.features[static_cast<std::size_t>(k)];
+        if (f.type != ColumnType::kNumeric)
+          throw HttpError(
+              400, "column '" + f.name + "' is categorical: send it as its own BYTES tensor");
+        RequestColumn c;
+        c.name = f.name;
+        c.numeric.resize(static_cast<std::size_t>(rows));
+        for (std::int64_t i = 0; i < rows; ++i)
+          c.numeric[static_cast<std::size_t>(i)] = t.numbers[static_cast<std::size_t>(i * d + k)];
+        if (table->find(c.name) != nullptr)
+          throw HttpError(400, "column '" + c.name + "' is given twice");
+        table->columns.push_back(std::move(c));
+      }
+    } else {
+      if (t.shape.size() == 2 && t.shape[1] != 1)
+        throw HttpError(400, "input '" + t.name + "' must have shape [rows] or [rows, 1]");
+      if (table->find(t.name) != nullptr)
+        throw HttpError(400, "input '" + t.name + "' is given twice");
+      table->columns.push_back(to_column(std::move(t)));
+    }
+    if (first) table->rows = rows;
+    if (rows != table->rows)
+      throw HttpError(400, "inputs disagree on the number of rows (" + std::to_string(table->rows) +
+                               " and " + std::to_string(rows) + ")");
+    first = false;
+  }
+  if (table->rows == 0) throw HttpError(400, "the request has no rows");
+  if (table->rows > max_rows)
+    throw HttpError(413, "the request has " + std::to_string(table->rows) +
+                             " rows; this server takes at most " + std::to_string(max_rows));
+  validate(*table, schema);
+
+  if (j.contains("outputs")) {
+    if (!j["outputs"].is_array()) throw HttpError(400, "\"outputs\" must be an array");
+    for (const json& o : j["outputs"]) {
+      if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
+        throw HttpError(400, "each requested output needs a string \"name\"");
+      const std::string name = o["name"].get<std::string>();
+      const Task task = model.task();
+      const bool known = task == Task::kTransform
+                             ? name == kTransformOutput
+                             : name == kPredictOutput ||
+                                   (task == Task::kClassification && name == kProbabilitiesOutput);
+      if (!known) throw HttpError(400, "model '" + model.name() + "' has no output '" + name + "'");
+      request.outputs.push_back(name);
+    }
+  }
+  request.table = std::move(table);
+  return request;
+}
+
+nlohmann::json v2_response(const ServedModel& model, const V2Request& request,
+                           const ScoredRows& result) {
+  const auto wants = [&](const char* name) {
+    return request.outputs.empty() ||
+           std::find(request.outputs.begin(), request.outputs.end(), name) != request.outputs.end();
+  };
+  json outputs = json::array();
+  const std::int64_t n = request.table->rows;
+  if (model.task() == Task::kTransform) {
+    outputs.push_back({{"name", kTransformOutput},
+                       {"datatype", "FP64"},
+                       {"shape", {n, result.width}},
+                       {"data", result.transform}});
+  } else {
+    if (wants(kPredictOutput)) outputs.push_back(predict_tensor(model, result));
+    if (model.task() == Task::kClassification && wants(kProbabilitiesOutput))
+      outputs.push_back({{"name", kProbabilitiesOutput},
+                         {"datatype", "FP64"},
+                         {"shape", {n, result.width}},
+                         {"data", result.proba}});
+  }
+  json out = {{"model_name", model.name()}, {"model_version", model.version()}};
+  if (request.id) out["id"] = *request.id;
+  out["outputs"] = std::move(outputs);
+  return out;
+}
+
+nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& model) {
+  json inputs = json::array();
+  for (const FeatureSpec& f : model.schema().features)
+    inputs.push_back({{"name", f.name},
+                      {"datatype", f.type == ColumnType::kNumeric ? "FP64" : "BYTES"},
+                      {"shape", {-1}}});
+  json outputs = json::array();
+  const ModelSchema& schema = model.schema();
+  if (model.task() == Task::kTransform) {
+    outputs.push_back(
+        {{"name", kTransformOutput}, {"datatype", "FP64"}, {"shape", {-1, model.output_width()}}});
+  } else {
+    const char* predict_type = model.task() == Task::kRegression ? "FP64"
+                               : schema.numeric_labels           ? "INT64"
+                                                                 : "BYTES";
+    outputs.push_back({{"name", kPredictOutput}, {"datatype", predict_type}, {"shape", {-1}}});
+    if (model.task() == Task::kClassification)
+      outputs.push_back({{"name", kProbabilitiesOutput},
+                         {"datatype", "FP64"},
+                         {"shape", {-1, model.output_width()}}});
+  }
+  json out = {{"name", entry.name},
+              {"versions", entry.order},
+              {"platform", "tabula_" + model.model().estimator->name()},
+              {"inputs", std::move(inputs)},
+              {"outputs", std::move(outputs)}};
+  if (model.task() == Task::kClassification)
+    out["parameters"] = {{"class_labels", schema.class_labels}};
+  return out;
+}
+
+nlohmann::json v2_server_metadata() {
+  return {{"name", "tabula"},
+          {"version", kVersion},
+          {"extensions", {"model_repository", "binary_tensor_data"}}};
+}
+
+}  // namespace tabula::serve
