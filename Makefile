@@ -55,6 +55,8 @@ asan:
 
 bench-setup: setup
 	$(PYTHON) -m pip install -q -r requirements-bench.txt
+	@command -v wrk >/dev/null || { echo "bench-setup: installing wrk (load generator)"; \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y -qq wrk; }
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
