@@ -27,6 +27,12 @@ TrainTestSplit train_test_split(std::int64_t n, double test_size, std::uint64_t 
 TrainTestSplit stratified_train_test_split(std::span<const double> classes, int n_classes,
                                            double test_size, std::uint64_t seed);
 
+/// Holdout that keeps groups whole (scikit-learn's GroupShuffleSplit, one split): `groups` holds
+/// one group id 0..n_groups-1 per row; ceil(test_size * n_groups) groups, drawn by the seed, go
+/// to the test part. InputError when either part would hold no group.
+TrainTestSplit group_train_test_split(std::span<const std::int64_t> groups, double test_size,
+                                      std::uint64_t seed);
+
 // ---- Cross-validation splitters (scikit-learn's model_selection) ------------------------------
 // Each works on positions 0..n-1 (the caller maps them to dataset rows) and returns folds whose
 // index sets are in ascending order. InputError, before any work, as the messages say.

@@ -75,6 +75,30 @@ TrainTestSplit train_test_split(std::int64_t n, double test_size, std::uint64_t 
   return split;
 }
 
+TrainTestSplit group_train_test_split(std::span<const std::int64_t> groups, double test_size,
+                                      std::uint64_t seed) {
+  std::int64_t n_groups = 0;
+  for (std::int64_t g : groups) {
+    if (g < 0) throw InputError("group holdout: negative group id " + std::to_string(g));
+    n_groups = std::max(n_groups, g + 1);
+  }
+  if (n_groups < 2)
+    throw InputError("cannot hold out a test set of whole groups from " + std::to_string(n_groups) +
+                     " group(s)");
+  const std::int64_t n_test = test_count(n_groups, test_size);
+  std::mt19937_64 rng(seed);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n_groups));
+  std::iota(order.begin(), order.end(), 0);
+  shuffle_in_place(order, rng);
+  std::vector<char> in_test(static_cast<std::size_t>(n_groups), 0);
+  for (std::int64_t i = 0; i < n_test; ++i) in_test[static_cast<std::size_t>(order[i])] = 1;
+  TrainTestSplit split;
+  for (std::size_t row = 0; row < groups.size(); ++row)
+    (in_test[static_cast<std::size_t>(groups[row])] ? split.test : split.train)
+        .push_back(static_cast<std::int64_t>(row));
+  return split;
+}
+
 TrainTestSplit stratified_train_test_split(std::span<const double> classes, int n_classes,
                                            double test_size, std::uint64_t seed) {
   const auto n = static_cast<std::int64_t>(classes.size());

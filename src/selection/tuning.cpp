@@ -233,6 +233,16 @@ double key_of(const Column& c, std::int64_t row) {
                                         : c.codes[static_cast<std::size_t>(row)];
 }
 
+/// Group ids 0.. of `rows` of the group column, numbered in order of first appearance.
+std::vector<std::int64_t> group_ids(const Column& c, std::span<const std::int64_t> rows) {
+  std::map<double, std::int64_t> ids;
+  std::vector<std::int64_t> groups(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    groups[i] =
+        ids.try_emplace(key_of(c, rows[i]), static_cast<std::int64_t>(ids.size())).first->second;
+  return groups;
+}
+
 std::string canonical_scheme(const TuneOptions& o, Task task) {
   if (o.scheme != "auto") return o.scheme;
   if (!o.time_column.empty()) return "time";
@@ -415,6 +425,12 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     if (n_test >= n) throw InputError("--test-size leaves no rows to search on");
     pool_rows.assign(order.begin(), order.end() - n_test);
     test_rows.assign(order.end() - n_test, order.end());
+  } else if (options.test_size > 0 && group_col) {
+    // Whole groups are held out, so no group is both searched on and tested on.
+    const TrainTestSplit split =
+        group_train_test_split(group_ids(*group_col, order), options.test_size, options.seed);
+    pool_rows = split.train;
+    test_rows = split.test;
   } else if (options.test_size > 0) {
     const TrainTestSplit split =
         task == Task::kClassification
@@ -440,13 +456,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     folds = stratified_kfold(classes, options.folds, options.shuffle, options.seed);
   } else if (scheme == "group") {
     if (!group_col) throw InputError("--scheme group needs --group-column");
-    std::map<double, std::int64_t> ids;
-    std::vector<std::int64_t> groups(pool_rows.size());
-    for (std::size_t i = 0; i < pool_rows.size(); ++i)
-      groups[i] =
-          ids.try_emplace(key_of(*group_col, pool_rows[i]), static_cast<std::int64_t>(ids.size()))
-              .first->second;
-    folds = group_kfold(groups, options.folds);
+    folds = group_kfold(group_ids(*group_col, pool_rows), options.folds);
   } else if (scheme == "time") {
     if (!time_col) throw InputError("--scheme time needs --time-column");
     folds = time_series_split(n_pool, options.folds, options.gap);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 #include <vector>
 
 #include "tabula/error.hpp"
@@ -63,6 +64,28 @@ TEST(StratifiedSplit, RefusesTinyClasses) {
   // 2 classes but a test part of one row.
   EXPECT_THROW(stratified_train_test_split(std::vector<double>{0, 0, 0, 0, 1, 1}, 2, 0.1, 0),
                InputError);
+}
+
+TEST(GroupTrainTestSplit, HoldsOutWholeGroupsInProportion) {
+  // 7 groups of uneven sizes, ids interleaved over the rows.
+  std::vector<std::int64_t> groups;
+  for (int row = 0; row < 200; ++row) groups.push_back((row * 5 + row / 7) % 7);
+  const TrainTestSplit split = group_train_test_split(groups, 0.3, 11);
+  std::set<std::int64_t> test_groups, train_groups;
+  for (std::int64_t r : split.test) test_groups.insert(groups[static_cast<std::size_t>(r)]);
+  for (std::int64_t r : split.train) train_groups.insert(groups[static_cast<std::size_t>(r)]);
+  EXPECT_EQ(test_groups.size(), 3u);  // ceil(0.3 * 7)
+  EXPECT_EQ(train_groups.size(), 4u);
+  for (std::int64_t g : test_groups) EXPECT_EQ(train_groups.count(g), 0u) << "group " << g;
+  EXPECT_EQ(split.train.size() + split.test.size(), groups.size());
+  EXPECT_TRUE(std::is_sorted(split.test.begin(), split.test.end()));
+  const TrainTestSplit again = group_train_test_split(groups, 0.3, 11);
+  EXPECT_EQ(again.test, split.test);
+  std::set<std::vector<std::int64_t>> distinct;
+  for (std::uint64_t seed = 0; seed < 8; ++seed)
+    distinct.insert(group_train_test_split(groups, 0.3, seed).test);
+  EXPECT_GT(distinct.size(), 1u) << "the seed must choose the groups";
+  EXPECT_THROW(group_train_test_split(std::vector<std::int64_t>(10, 0), 0.3, 0), InputError);
 }
 
 }  // namespace
