@@ -224,8 +224,13 @@ def test_memory_is_bounded_by_the_chunk_not_the_file(work, ridge, tabula_bin):
         path.unlink()
         out.unlink()
     assert sizes["large"] < 1.3 * sizes["small"] + 8 * 1024, sizes
-    # And the bound is the chunk's, not the file's: far below the 120 MB input.
-    assert sizes["large"] < 100 * 1024, sizes
+    # And the bound is the chunk's, not the file's: what the large file adds over scoring the
+    # small source file is far below the 120 MB input. (The baseline matters: a CUDA build maps
+    # the CUDA libraries, ~250 MB of resident pages, before reading a byte.)
+    out = work / "baseline-pred.csv"
+    baseline = max_rss_kib([tabula_bin, "predict", "--model", str(model), "--data", str(data),
+                            "--out", str(out), "--chunk-rows", "8192"])
+    assert sizes["large"] - baseline < 60 * 1024, (sizes, baseline)
 
 
 PIPELINE_TOML = """
