@@ -9,6 +9,12 @@ std::vector<double> Estimator::predict_proba(Backend&, MatrixView<const float>) 
   throw Error("model '" + name() + "' does not predict probabilities");
 }
 
+std::vector<double> Estimator::predict_with_proba(Backend& backend, MatrixView<const float> x,
+                                                  std::vector<double>& proba) const {
+  proba = predict_proba(backend, x);
+  return predict(backend, x);
+}
+
 std::vector<double> Estimator::transform(Backend&, MatrixView<const float>) const {
   throw Error("model '" + name() + "' does not transform data (use predict)");
 }

@@ -456,16 +456,31 @@ std::vector<double> RandomForest::mean_values(Backend& backend, MatrixView<const
   return out.to_host();
 }
 
+namespace {
+
+/// Per row, the index of the first largest of its `width` values.
+std::vector<double> argmax_rows(const std::vector<double>& values, std::int64_t rows,
+                                std::int64_t width) {
+  std::vector<double> out(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const double* p = values.data() + i * width;
+    out[static_cast<std::size_t>(i)] = static_cast<double>(std::max_element(p, p + width) - p);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<double> RandomForest::predict(Backend& backend, MatrixView<const float> x) const {
   std::vector<double> values = mean_values(backend, x);
   if (task_ != Task::kClassification) return values;
-  const std::int64_t v = model_.value_size;
-  std::vector<double> out(static_cast<std::size_t>(x.rows));
-  for (std::int64_t i = 0; i < x.rows; ++i) {
-    const double* p = values.data() + i * v;
-    out[static_cast<std::size_t>(i)] = static_cast<double>(std::max_element(p, p + v) - p);
-  }
-  return out;
+  return argmax_rows(values, x.rows, model_.value_size);
+}
+
+std::vector<double> RandomForest::predict_with_proba(Backend& backend, MatrixView<const float> x,
+                                                     std::vector<double>& proba) const {
+  proba = predict_proba(backend, x);
+  return argmax_rows(proba, x.rows, model_.value_size);
 }
 
 std::vector<double> RandomForest::predict_proba(Backend& backend, MatrixView<const float> x) const {

@@ -72,8 +72,9 @@ std::vector<ScoredRows> ServedModel::score_together(
   if (task == Task::kTransform) {
     transform = model_.estimator->transform(backend_, view);
   } else {
-    predict = model_.estimator->predict(backend_, view);
-    if (task == Task::kClassification) proba = model_.estimator->predict_proba(backend_, view);
+    predict = task == Task::kClassification
+                  ? model_.estimator->predict_with_proba(backend_, view, proba)
+                  : model_.estimator->predict(backend_, view);
   }
 
   // Which request each failed row belongs to.

@@ -412,6 +412,10 @@ TEST(Forest, ProbabilitiesSumToOneAndPredictIsTheirArgmax) {
     EXPECT_EQ(pred[static_cast<std::size_t>(i)],
               static_cast<double>(std::max_element(p, p + 3) - p));
   }
+  // The one-traversal form the server uses gives exactly the two separate answers.
+  std::vector<double> proba_too;
+  EXPECT_EQ(model.predict_with_proba(cpu(), t.view(), proba_too), pred);
+  EXPECT_EQ(proba_too, proba);
 }
 
 TEST(Forest, ImportancesFavourTheInformativeFeaturesAndOobIsHigh) {

@@ -54,6 +54,11 @@ class Estimator {
   virtual std::vector<double> predict(Backend& backend, MatrixView<const float> x) const = 0;
   /// Classification only: n x n_classes row-major probabilities, rows sum to 1.
   virtual std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const;
+  /// Classification: predict() and predict_proba() of the same rows, from one pass where the
+  /// model allows it (a forest's classes are the argmax of its probabilities, so one traversal
+  /// gives both). The results equal the two separate calls. Default: the two calls.
+  virtual std::vector<double> predict_with_proba(Backend& backend, MatrixView<const float> x,
+                                                 std::vector<double>& proba) const;
   /// Transforms only (PCA): n x n_outputs() row-major.
   virtual std::vector<double> transform(Backend& backend, MatrixView<const float> x) const;
   virtual std::int64_t n_outputs() const { return 1; }

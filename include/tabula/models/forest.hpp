@@ -156,6 +156,9 @@ class RandomForest : public Estimator {
 
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;
   std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const override;
+  /// One traversal: the classes are the argmax of the probabilities, as in predict().
+  std::vector<double> predict_with_proba(Backend& backend, MatrixView<const float> x,
+                                         std::vector<double>& proba) const override;
   /// n x n_trees row-major: the leaf (node index within its tree) each row reaches.
   std::vector<std::int32_t> apply(Backend& backend, MatrixView<const float> x) const;
 
