@@ -9,6 +9,7 @@
 
 #include "tabula/backend.hpp"
 #include "tabula/dataset.hpp"
+#include "tabula/model_file.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/pipeline.hpp"
 
@@ -60,6 +61,11 @@ struct TrainReport {
 /// kMaxClassesInferred distinct values; regression otherwise.
 inline constexpr std::int64_t kMaxClassesInferred = 10;
 Task infer_task(const Column& target);
+
+/// The target as fit() takes it: the value for regression; for classification the index into
+/// the sorted class labels, which are recorded in `schema` (class_labels, numeric_labels).
+/// InputError for a categorical target of a regressor or continuous values for a classifier.
+std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema);
 
 /// Trains and writes the model file to `out_path` (atomically; nothing is written on error).
 /// The pipeline is fitted on the training rows only; the model and the baseline get its output.

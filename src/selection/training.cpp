@@ -31,48 +31,6 @@ std::string fingerprint(const std::string& path) {
   return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
 }
 
-/// Encodes the target: the value for regression; for classification the class index into the
-/// sorted labels, which are returned in `labels`.
-std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
-  const std::size_t n = static_cast<std::size_t>(target.size());
-  std::vector<double> y(n);
-  if (task != Task::kClassification) {
-    if (target.type != ColumnType::kNumeric)
-      throw InputError("target column '" + target.name +
-                       "' is categorical; a regression model needs a numeric target");
-    return target.numeric;
-  }
-  if (target.type == ColumnType::kCategorical) {
-    // Categories are already sorted by bytes; keep only those that occur.
-    std::vector<std::int32_t> used(target.categories.size(), -1);
-    for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
-    std::int32_t next = 0;
-    for (std::size_t c = 0; c < used.size(); ++c)
-      if (used[c] == 0) {
-        used[c] = next++;
-        schema.class_labels.push_back(target.categories[c]);
-      }
-    for (std::size_t i = 0; i < n; ++i) y[i] = used[static_cast<std::size_t>(target.codes[i])];
-    schema.numeric_labels = false;
-    return y;
-  }
-  std::set<double> distinct(target.numeric.begin(), target.numeric.end());
-  for (double v : distinct)
-    if (v != std::floor(v) || std::abs(v) > 9e15)
-      throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
-                       fmt::format("{}", v) +
-                       "); a classifier needs class labels (use a regression model or "
-                       "--task regression)");
-  const std::vector<double> labels(distinct.begin(), distinct.end());
-  for (double v : labels)
-    schema.class_labels.push_back(fmt::format("{}", static_cast<std::int64_t>(v)));
-  schema.numeric_labels = true;
-  for (std::size_t i = 0; i < n; ++i)
-    y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
-                               labels.begin());
-  return y;
-}
-
 std::vector<double> gather(const std::vector<double>& y, const std::vector<std::int64_t>& rows) {
   std::vector<double> out(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r) out[r] = y[static_cast<std::size_t>(rows[r])];
@@ -126,6 +84,46 @@ nlohmann::json metric_json(double v) {
 }
 
 }  // namespace
+
+std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
+  const std::size_t n = static_cast<std::size_t>(target.size());
+  std::vector<double> y(n);
+  if (task != Task::kClassification) {
+    if (target.type != ColumnType::kNumeric)
+      throw InputError("target column '" + target.name +
+                       "' is categorical; a regression model needs a numeric target");
+    return target.numeric;
+  }
+  if (target.type == ColumnType::kCategorical) {
+    // Categories are already sorted by bytes; keep only those that occur.
+    std::vector<std::int32_t> used(target.categories.size(), -1);
+    for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
+    std::int32_t next = 0;
+    for (std::size_t c = 0; c < used.size(); ++c)
+      if (used[c] == 0) {
+        used[c] = next++;
+        schema.class_labels.push_back(target.categories[c]);
+      }
+    for (std::size_t i = 0; i < n; ++i) y[i] = used[static_cast<std::size_t>(target.codes[i])];
+    schema.numeric_labels = false;
+    return y;
+  }
+  std::set<double> distinct(target.numeric.begin(), target.numeric.end());
+  for (double v : distinct)
+    if (v != std::floor(v) || std::abs(v) > 9e15)
+      throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
+                       fmt::format("{}", v) +
+                       "); a classifier needs class labels (use a regression model or "
+                       "--task regression)");
+  const std::vector<double> labels(distinct.begin(), distinct.end());
+  for (double v : labels)
+    schema.class_labels.push_back(fmt::format("{}", static_cast<std::int64_t>(v)));
+  schema.numeric_labels = true;
+  for (std::size_t i = 0; i < n; ++i)
+    y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
+                               labels.begin());
+  return y;
+}
 
 Task infer_task(const Column& target) {
   if (target.type == ColumnType::kCategorical) return Task::kClassification;

@@ -175,44 +175,6 @@ std::optional<std::pair<bool, bool>> least_squares_scaling(const PipelineSpec& s
   return out;
 }
 
-/// Target encoding as `train` does it: values for regression; for classification the index
-/// into the sorted distinct labels.
-std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
-  if (task != Task::kClassification) {
-    if (target.type != ColumnType::kNumeric)
-      throw InputError("target column '" + target.name +
-                       "' is categorical; a regression model needs a numeric target");
-    return target.numeric;
-  }
-  std::vector<double> y(target.size());
-  if (target.type == ColumnType::kCategorical) {
-    std::vector<std::int32_t> used(target.categories.size(), -1);
-    for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
-    std::int32_t next = 0;
-    for (std::size_t c = 0; c < used.size(); ++c)
-      if (used[c] == 0) {
-        used[c] = next++;
-        schema.class_labels.push_back(target.categories[c]);
-      }
-    for (std::size_t i = 0; i < y.size(); ++i)
-      y[i] = used[static_cast<std::size_t>(target.codes[i])];
-    schema.numeric_labels = false;
-    return y;
-  }
-  const std::set<double> distinct(target.numeric.begin(), target.numeric.end());
-  for (double v : distinct)
-    if (v != std::floor(v) || std::abs(v) > 9e15)
-      throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
-                       fmt::format("{}", v) + "); a classifier needs class labels");
-  const std::vector<double> labels(distinct.begin(), distinct.end());
-  for (double v : labels)
-    schema.class_labels.push_back(fmt::format("{}", static_cast<std::int64_t>(v)));
-  for (std::size_t i = 0; i < y.size(); ++i)
-    y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
-                               labels.begin());
-  return y;
-}
-
 /// Removes column `name` from the features and returns it (InputError when absent).
 Column take_column(Dataset& data, const std::string& name, const char* option,
                    bool missing_ok = false) {
