@@ -97,6 +97,27 @@ std::vector<double> score_fold(const CvData& data, std::span<const double> y_tru
   return out;
 }
 
+namespace {
+
+/// The fold's scores of a fitted estimator on its validation rows. Probabilities only when a
+/// metric needs them, from the same walk as the classes where the model allows it (forests).
+std::vector<double> score_estimator(Backend& backend, const CvData& data,
+                                    const Estimator& estimator, MatrixView<const float> x_test,
+                                    const std::vector<double>& y_test, bool want_proba) {
+  std::vector<double> pred, proba;
+  if (want_proba) {
+    try {
+      pred = estimator.predict_with_proba(backend, x_test, proba);
+    } catch (const Error&) {
+      proba.clear();  // no probabilities (e.g. a hard-voting model): those metrics are NaN
+    }
+  }
+  if (pred.empty()) pred = estimator.predict(backend, x_test);
+  return score_fold(data, y_test, pred, proba);
+}
+
+}  // namespace
+
 FoldScores cv_plain(Backend& backend, const CvData& data, const FoldEncoder& encoder,
                     const std::string& model, const ParamMap& params, Task hint, std::uint64_t seed,
                     double row_fraction) {
@@ -131,16 +152,8 @@ FoldScores cv_plain(Backend& backend, const CvData& data, const FoldEncoder& enc
     const auto test_view = MatrixView<const float>::row_major(
         m.test.data(), static_cast<std::int64_t>(fold.test.size()), m.cols);
     const std::vector<double> y_test = gather(data.y, fold.test);
-    const std::vector<double> pred = estimator->predict(backend, test_view);
-    std::vector<double> proba;
-    if (want_proba) {
-      try {
-        proba = estimator->predict_proba(backend, test_view);
-      } catch (const Error&) {
-        proba.clear();  // no probabilities (e.g. a hard-voting model): those metrics are NaN
-      }
-    }
-    const std::vector<double> s = score_fold(data, y_test, pred, proba);
+    const std::vector<double> s =
+        score_estimator(backend, data, *estimator, test_view, y_test, want_proba);
     for (std::size_t k = 0; k < s.size(); ++k) out.scores[k][f] = s[k];
     out.score_seconds += seconds_since(score_start);
   }
@@ -178,10 +191,8 @@ FoldScores cv_forest_shared(Backend& backend, const CvData& data, const SharedBi
     const auto test_view = MatrixView<const float>::row_major(
         x_test.data(), static_cast<std::int64_t>(fold.test.size()), shared.x.cols);
     const std::vector<double> y_test = gather(data.y, fold.test);
-    const std::vector<double> pred = estimator->predict(backend, test_view);
-    std::vector<double> proba;
-    if (want_proba) proba = estimator->predict_proba(backend, test_view);
-    const std::vector<double> s = score_fold(data, y_test, pred, proba);
+    const std::vector<double> s =
+        score_estimator(backend, data, *estimator, test_view, y_test, want_proba);
     for (std::size_t k = 0; k < s.size(); ++k) out.scores[k][f] = s[k];
     out.score_seconds += seconds_since(score_start);
   }
