@@ -54,6 +54,9 @@ class TempFile {
     if (::close(fd) != 0) throw Error(system_error("cannot close", path_));
   }
 
+  /// Leaves the file under its temporary name (someone else renames or removes it).
+  void keep() { committed_ = true; }
+
   void rename_to(const std::string& target) {
     if (::rename(path_.c_str(), target.c_str()) != 0)
       throw Error(system_error("cannot rename temporary file to", target));
@@ -68,7 +71,10 @@ class TempFile {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
+namespace {
+
+/// A fresh name in `path`'s folder: hidden, with the pid and a random part.
+std::string temporary_name(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -76,16 +82,54 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   std::ostringstream name;
   name << "." << target.filename().string() << ".tmp." << ::getpid() << "." << std::hex
        << entropy();
-  TempFile tmp((folder / name.str()).string());
-  tmp.write_all(bytes);
-  tmp.sync_and_close();
-  tmp.rename_to(path);
-  // Persist the rename itself; failure here cannot undo it, so it is best effort.
+  return (folder / name.str()).string();
+}
+
+void sync_folder_of(const std::string& path) {
+  // Persist a rename; failure here cannot undo it, so it is best effort.
+  const std::filesystem::path target(path);
+  const std::filesystem::path folder =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
   const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  TempFile tmp(temporary_name(path));
+  tmp.write_all(bytes);
+  tmp.sync_and_close();
+  tmp.rename_to(path);
+  sync_folder_of(path);
+}
+
+PendingFiles::~PendingFiles() {
+  if (committed_) return;
+  for (const auto& [temporary, target] : files_) ::unlink(temporary.c_str());
+}
+
+void PendingFiles::add(const std::string& path, std::string_view bytes) {
+  TempFile tmp(reserve(path));
+  tmp.write_all(bytes);
+  tmp.sync_and_close();
+  tmp.keep();
+}
+
+std::string PendingFiles::reserve(const std::string& path) {
+  files_.emplace_back(temporary_name(path), path);
+  return files_.back().first;
+}
+
+void PendingFiles::commit() {
+  for (const auto& [temporary, target] : files_)
+    if (::rename(temporary.c_str(), target.c_str()) != 0)
+      throw Error(system_error("cannot rename temporary file to", target));
+  committed_ = true;
+  for (const auto& [temporary, target] : files_) sync_folder_of(target);
 }
 
 std::string read_whole_file(const std::string& path) {

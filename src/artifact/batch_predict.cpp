@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "io/path_identity.hpp"
 #include "tabula/error.hpp"
 #include "tabula/io/csv_stream.hpp"
 #include "tabula/model_file.hpp"
@@ -553,6 +554,10 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
     return result;
   }
 
+  // Before anything is written: the rename at the end would replace an input, or one output
+  // would replace the other.
+  io::check_outputs_distinct({{"--data", data_path}, {"--model", model_path}},
+                             {{"--out", out_path}, {"--rejects", result.rejects_path}});
   Writer writer(plan, out_path, result.rejects_path, options, stream.file_size());
   BoundedQueue<io::CsvChunk> parsed(kQueueDepth);
   BoundedQueue<Scored> scored(kQueueDepth);

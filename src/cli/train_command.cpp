@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "io/path_identity.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
 #include "tabula/model_file.hpp"
@@ -40,6 +41,9 @@ ParamMap parse_params(const std::vector<std::string>& items) {
 }
 
 void run(TrainCliOptions& options) {
+  io::check_outputs_distinct(
+      {{"--data", options.train.data_path}, {"--pipeline", options.pipeline_file}},
+      {{"--out", options.out}});
   options.train.params = parse_params(options.params);
   if (!options.task.empty()) options.train.task = parse_task(options.task);
   if (!options.pipeline_file.empty())

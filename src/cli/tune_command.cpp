@@ -6,9 +6,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.hpp"
+#include "io/path_identity.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
 #include "tabula/model_file.hpp"
@@ -41,6 +43,17 @@ ParamMap parse_fixed(const std::vector<std::string>& items) {
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
+}
+
+/// The output folder and every file tune writes in it must not be one of its inputs.
+void check_outputs(const TuneOptions& o, const TuneCliOptions& cli) {
+  if (o.out_dir.empty()) return;  // tune() says --out is required
+  std::vector<io::NamedPath> outputs{{"--out", o.out_dir}};
+  for (const char* name : {"leaderboard.csv", "leaderboard.json", "report.html", "model.tabula",
+                           "journal.jsonl", ".lock"})
+    outputs.push_back({"--out", (std::filesystem::path(o.out_dir) / name).string()});
+  io::check_outputs_distinct(
+      {{"--data", o.data_path}, {"--spec", cli.spec}, {"--pipeline", cli.pipeline_file}}, outputs);
 }
 
 void run(TuneCliOptions& cli) {
@@ -100,6 +113,7 @@ void run(TuneCliOptions& cli) {
   o.fast_path = !cli.no_fast_path;
   o.progress = !cli.no_progress && ::isatty(2);
 
+  check_outputs(o, cli);
   const TuneResult r = tune(default_backend(), o);
   for (const std::string& note : r.notes) spdlog::info("{}", note);
   fmt::print("{} trial(s) of {} candidate(s){}{}\n", r.leaderboard.size(), r.candidates,

@@ -98,14 +98,20 @@ inline bool parse_number_in_place(const char*& q, const char* end, char delimite
   return true;
 }
 
+std::string field_too_long(std::size_t bytes, std::size_t limit) {
+  return "a field of " + std::to_string(bytes) + " bytes or more exceeds the limit of " +
+         std::to_string(limit) + " bytes per field (max_field_bytes)";
+}
+
 // Reads the fields of one record starting at `p` (the start of a record, not a blank line) and
 // calls sink(index, field, field_start) for each; sink returns false after setting `error`.
 // Returns the number of fields, or -1 with `error` set. On success `p` is the start of the next
-// record (or `end`).
+// record (or `end`). A field longer than `max_field` bytes is an error, found before its value
+// is copied anywhere: a hostile file must not make the reader allocate without bound.
 template <class Sink>
 std::int64_t scan_record(const char* text, const char*& p, const char* end, char delimiter,
-                         std::string& scratch, Sink&& sink, ParseError& error,
-                         const NumberShortcut& shortcut = {}) {
+                         std::size_t max_field, std::string& scratch, Sink&& sink,
+                         ParseError& error, const NumberShortcut& shortcut = {}) {
   std::int64_t index = 0;
   for (;;) {
     const char* field_start = p;
@@ -133,6 +139,11 @@ std::int64_t scan_record(const char* text, const char*& p, const char* end, char
         }
         q = close;
         break;
+      }
+      if (static_cast<std::size_t>(q - content) > max_field) {
+        error = {static_cast<std::size_t>(field_start - text), index + 1,
+                 field_too_long(static_cast<std::size_t>(q - content), max_field)};
+        return -1;
       }
       if (escaped) {
         scratch.clear();
@@ -164,12 +175,19 @@ std::int64_t scan_record(const char* text, const char*& p, const char* end, char
     } else {
       const char* start = q;
       unsigned char high_bits = 0;
+      // Stops one byte past the limit: the rest of an oversized field is never scanned.
+      const char* limit = static_cast<std::size_t>(end - q) > max_field ? q + max_field + 1 : end;
       for (;;) {
-        while (q < end) {
+        while (q < limit) {
           const char c = *q;
           if (c == delimiter || c == '\n' || c == '\r' || c == '"') break;
           high_bits |= static_cast<unsigned char>(c);
           ++q;
+        }
+        if (q == limit && limit < end) {
+          error = {static_cast<std::size_t>(field_start - text), index + 1,
+                   field_too_long(max_field + 1, max_field)};
+          return -1;
         }
         if (q < end && *q == '\r' && !(q + 1 < end && q[1] == '\n')) {
           ++q;  // a lone CR is data, not a line end
@@ -185,6 +203,11 @@ std::int64_t scan_record(const char* text, const char*& p, const char* end, char
       }
       field.value = trim(std::string_view(start, static_cast<std::size_t>(q - start)));
       non_ascii = (high_bits & 0x80) != 0;
+    }
+    if (field.value.size() > max_field) {  // a number that long, or one byte over at the end
+      error = {static_cast<std::size_t>(field_start - text), index + 1,
+               field_too_long(field.value.size(), max_field)};
+      return -1;
     }
     if (non_ascii) {
       const std::size_t bad = find_invalid_utf8(field.value.data(), field.value.size());
@@ -344,6 +367,9 @@ struct ChunkColumns {
   std::vector<std::vector<std::int32_t>> codes;  // per column, kStrings
   std::vector<Dictionary> dictionaries;          // per column, kStrings
   std::vector<char> not_numeric;                 // per column: a value failed to parse
+  // Per column: the first number outside the float32 range in an inferred column; an error
+  // only if the column ends up numeric (a text column may well hold "inf").
+  std::vector<std::optional<ParseError>> out_of_range;
   std::optional<ParseError> error;
   std::vector<std::size_t> row_offsets;  // start of each row (when asked for)
   std::vector<ParseError> rejected;      // records dropped (skip mode), in order
@@ -354,7 +380,17 @@ struct ChunkPolicy {
   bool skip_bad = false;     // drop a bad record into `rejected` and go on
   bool row_offsets = false;  // fill ChunkColumns::row_offsets
   std::string_view number_hint = "the column is forced numeric";  // why a number was expected
+  std::size_t max_field_bytes = kDefaultMaxFieldBytes;
 };
+
+// Features are computed in float32: a value beyond its range (or infinite) would become inf
+// there and NaN or inf further on. NaN is not caught here: it is a missing value.
+bool outside_float32(double v) { return std::fabs(v) > std::numeric_limits<float>::max(); }
+
+std::string outside_float32_message(std::string_view value) {
+  return "value " + quote_value(value) +
+         " is infinite or outside the float32 range (|x| <= 3.4028235e38)";
+}
 
 // The record boundary after a bad record starting at `start`: the byte after the first newline
 // outside quotes (by quote parity, as the chunk splitter judges it), or `end`.
@@ -385,6 +421,7 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
   out.codes.resize(ncols);
   out.dictionaries.resize(ncols);
   out.not_numeric.assign(ncols, 0);
+  out.out_of_range.resize(ncols);
   std::vector<Mode> mode = modes;
   for (std::size_t j = 0; j < ncols; ++j) {
     if (mode[j] == Mode::kNumeric || mode[j] == Mode::kStrictNumeric)
@@ -422,10 +459,22 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
         return true;
       case Mode::kNumeric:
       case Mode::kStrictNumeric: {
-        if (field.has_number) {
-          out.numeric[j].push_back(field.number);
+        // A number out of range is a bad value of a forced-numeric column, and noted (not yet
+        // an error) in an inferred one.
+        auto accept = [&](double number, std::string_view text) {
+          if (outside_float32(number)) {
+            ParseError e{static_cast<std::size_t>(field_start - base), index + 1,
+                         outside_float32_message(text)};
+            if (mode[j] == Mode::kStrictNumeric) {
+              error = std::move(e);
+              return false;
+            }
+            if (!out.out_of_range[j]) out.out_of_range[j] = std::move(e);
+          }
+          out.numeric[j].push_back(number);
           return true;
-        }
+        };
+        if (field.has_number) return accept(field.number, field.value);
         const std::string_view value = field.quoted ? trim(field.value) : field.value;
         if (is_na(value)) {
           out.numeric[j].push_back(kMissing);
@@ -437,10 +486,7 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
         if (value.size() > 1 && *first == '+' && first[1] != '-' && first[1] != '+') ++first;
         double number = 0;
         const auto result = fast_float::from_chars(first, last, number);
-        if (result.ec == std::errc() && result.ptr == last) {
-          out.numeric[j].push_back(number);
-          return true;
-        }
+        if (result.ec == std::errc() && result.ptr == last) return accept(number, value);
         if (mode[j] == Mode::kStrictNumeric) {
           error = {static_cast<std::size_t>(field_start - base), index + 1,
                    "value " + quote_value(value) + " is not a number (" +
@@ -459,8 +505,8 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
     skip_blank_lines(p, stop);
     if (p >= stop) break;
     record_start = p;
-    const std::int64_t fields =
-        scan_record(base, p, stop, delimiter, scratch, sink, error, shortcut);
+    const std::int64_t fields = scan_record(base, p, stop, delimiter, policy.max_field_bytes,
+                                            scratch, sink, error, shortcut);
     if (fields >= 0 && static_cast<std::size_t>(fields) != ncols) {
       const std::int64_t column = static_cast<std::size_t>(fields) > ncols ? ncols + 1 : 0;
       error = ParseError{static_cast<std::size_t>(record_start - base), column,
@@ -512,7 +558,7 @@ std::string list_names(const std::vector<std::string>& names) {
 
 // Reads the header record at `p`; checks for empty and duplicate names.
 Schema parse_header(std::string_view text, const char*& p, const std::string& source,
-                    char delimiter) {
+                    char delimiter, std::size_t max_field = kDefaultMaxFieldBytes) {
   const char* base = text.data();
   const char* end = base + text.size();
   Schema schema;
@@ -523,7 +569,7 @@ Schema parse_header(std::string_view text, const char*& p, const std::string& so
     return true;
   };
   const char* header_start = p;
-  if (scan_record(base, p, end, delimiter, scratch, sink, error) < 0)
+  if (scan_record(base, p, end, delimiter, max_field, scratch, sink, error) < 0)
     throw_at(text, source, schema, error);
   const auto line = 1 + std::count(base, header_start, '\n');
   std::unordered_map<std::string_view, std::size_t> seen;
@@ -563,6 +609,23 @@ void apply_options(Schema& schema, const std::string& source, const CsvOptions& 
     schema.modes[j] = Mode::kStrictNumeric;
   }
   if (options.target) index_of(*options.target, "target column");
+}
+
+// The first value outside the float32 range, in file order, among the inferred columns that
+// stay numeric (the others are text, where "inf" is just a word).
+const ParseError* first_out_of_range(const std::vector<ChunkColumns>& chunks,
+                                     const std::vector<Mode>& modes,
+                                     const std::vector<Mode>& second) {
+  for (const ChunkColumns& chunk : chunks) {
+    const ParseError* first = nullptr;
+    for (std::size_t j = 0; j < modes.size(); ++j) {
+      if (modes[j] != Mode::kNumeric || second[j] == Mode::kStrings) continue;
+      const std::optional<ParseError>& e = chunk.out_of_range[j];
+      if (e && (!first || e->offset < first->offset)) first = &*e;
+    }
+    if (first) return first;
+  }
+  return nullptr;
 }
 
 // Concatenates the chunks' columns in chunk order.
@@ -629,7 +692,7 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   if (p >= base + text.size())
     throw InputError(describe_location(source, 1, 0, "", "the file is empty (no header row)"));
   const auto header_line = 1 + std::count(base, p, '\n');
-  Schema schema = parse_header(text, p, source, delimiter);
+  Schema schema = parse_header(text, p, source, delimiter, options.max_field_bytes);
   apply_options(schema, source, options, header_line);
   const std::size_t ncols = schema.names.size();
 
@@ -643,6 +706,8 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   }
 
   const NaMatcher is_na(options.na_values);
+  ChunkPolicy policy;
+  policy.max_field_bytes = options.max_field_bytes;
   // Probe the first rows: columns that are already not numeric there are parsed as strings
   // from the start, saving a second pass. Errors are left to the full parse to report.
   std::vector<Mode> modes = schema.modes;
@@ -651,7 +716,7 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
     // Only the first chunk: splitting the whole file here would be a serial pass over it.
     const std::size_t probe_end = first_chunk_end(text, body, kProbeBytes);
     const ChunkColumns head =
-        parse_chunk(text, body, probe_end, schema, modes, delimiter, is_na, 0);
+        parse_chunk(text, body, probe_end, schema, modes, delimiter, is_na, 0, policy);
     for (std::size_t j = 0; j < ncols; ++j)
       if (head.not_numeric[j] && modes[j] == Mode::kNumeric) modes[j] = Mode::kStrings;
     if (!head.error && head.rows > 0) {
@@ -667,8 +732,8 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   parallel_for(static_cast<std::int64_t>(nchunks), [&](std::int64_t c) {
     const auto i = static_cast<std::size_t>(c);
     const std::size_t reserve = std::min(reserve_rows, bounds[i + 1] - bounds[i]);
-    chunks[i] =
-        parse_chunk(text, bounds[i], bounds[i + 1], schema, modes, delimiter, is_na, reserve);
+    chunks[i] = parse_chunk(text, bounds[i], bounds[i + 1], schema, modes, delimiter, is_na,
+                            reserve, policy);
   });
   for (const ChunkColumns& chunk : chunks)
     if (chunk.error) throw_at(text, source, schema, *chunk.error);
@@ -689,8 +754,9 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   if (need_second) {
     parallel_for(static_cast<std::int64_t>(nchunks), [&](std::int64_t c) {
       const auto i = static_cast<std::size_t>(c);
-      ChunkColumns strings = parse_chunk(text, bounds[i], bounds[i + 1], schema, second, delimiter,
-                                         is_na, std::min(reserve_rows, bounds[i + 1] - bounds[i]));
+      ChunkColumns strings =
+          parse_chunk(text, bounds[i], bounds[i + 1], schema, second, delimiter, is_na,
+                      std::min(reserve_rows, bounds[i + 1] - bounds[i]), policy);
       TABULA_ASSERT(!strings.error && strings.rows == chunks[i].rows,
                     "second CSV pass disagrees with the first");
       for (std::size_t j = 0; j < ncols; ++j) {
@@ -701,6 +767,9 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
       }
     });
   }
+
+  if (const ParseError* e = first_out_of_range(chunks, modes, second))
+    throw_at(text, source, schema, *e);
 
   std::vector<std::size_t> row_offsets(nchunks + 1, 0);
   for (std::size_t i = 0; i < nchunks; ++i)
@@ -765,7 +834,7 @@ Records parse_records(std::string_view text, std::size_t begin, std::size_t end,
   const std::size_t npieces = bounds.size() - 1;
   const double rows_per_byte =
       end > begin ? static_cast<double>(rows_hint) / static_cast<double>(end - begin) : 0.0;
-  const ChunkPolicy policy{spec.skip_bad_records, true, spec.number_hint};
+  const ChunkPolicy policy{spec.skip_bad_records, true, spec.number_hint, spec.max_field_bytes};
   std::vector<ChunkColumns> pieces(npieces);
   parallel_for(static_cast<std::int64_t>(npieces), [&](std::int64_t c) {
     const auto i = static_cast<std::size_t>(c);

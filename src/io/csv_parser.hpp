@@ -53,6 +53,8 @@ struct RecordsSpec {
   /// Ends the message for a kNumber field that is not a number: "value 'x' is not a number
   /// (<number_hint>)".
   std::string number_hint = "the column is forced numeric";
+  /// A longer field is a bad record (see CsvOptions::max_field_bytes).
+  std::size_t max_field_bytes = kDefaultMaxFieldBytes;
 };
 
 struct Records {

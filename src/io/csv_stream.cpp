@@ -214,6 +214,7 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
   s.spec.na_values = s.options.na_values;
   s.spec.skip_bad_records = s.options.skip_bad_rows;
   s.spec.number_hint = s.options.number_hint;
+  s.spec.max_field_bytes = s.options.max_field_bytes;
 }
 
 CsvStream::~CsvStream() = default;

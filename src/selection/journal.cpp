@@ -1,6 +1,8 @@
 #include "selection/journal.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "artifact/atomic_file.hpp"
+#include "artifact/fnv1a.hpp"
 #include "tabula/error.hpp"
 
 namespace tabula::selection {
@@ -22,6 +25,27 @@ nlohmann::json number_or_null(double v) {
 
 double number_from(const nlohmann::json& j) {
   return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// The checksum of a line's object without its "checksum" member. nlohmann's objects keep their
+/// keys sorted and print numbers in their shortest round-trip form, so the dump of a parsed line
+/// is the text that was hashed when it was written.
+std::string line_checksum(const nlohmann::json& object) {
+  const std::string text = object.dump();
+  return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(text.data(), text.size()));
+}
+
+/// The values a scorer can take (scikit-learn's conventions: losses are negated).
+std::pair<double, double> score_range(const std::string& metric) {
+  const double lowest = std::numeric_limits<double>::lowest();
+  const double highest = std::numeric_limits<double>::max();
+  if (metric.starts_with("neg_")) return {lowest, 0.0};
+  if (metric == "r2" || metric == "explained_variance") return {lowest, 1.0};
+  if (metric.starts_with("accuracy") || metric.starts_with("balanced_accuracy") ||
+      metric.starts_with("f1") || metric.starts_with("precision") || metric.starts_with("recall") ||
+      metric.starts_with("roc_auc"))
+    return {0.0, 1.0};
+  return {lowest, highest};  // any finite value
 }
 
 }  // namespace
@@ -62,8 +86,34 @@ TrialResult trial_from_json(const nlohmann::json& j) {
   return t;
 }
 
-Journal::Journal(const std::string& path, const std::string& fingerprint)
-    : fingerprint_(fingerprint) {
+std::string journal_line_problem(const TrialResult& trial, const JournalCheck& check) {
+  if (trial.round < 0 || trial.trial < 0 ||
+      trial.trial >= static_cast<std::int64_t>(check.candidates.size()))
+    return fmt::format("trial {} of round {} is not a candidate of this search ({} candidates)",
+                       trial.trial, trial.round, check.candidates.size());
+  if (trial.params != check.candidates[static_cast<std::size_t>(trial.trial)])
+    return fmt::format("the parameters of trial {} are not those of candidate {}", trial.trial,
+                       trial.trial);
+  if (trial.scores.size() != check.metrics.size())
+    return fmt::format("{} metric(s) scored, the search has {}", trial.scores.size(),
+                       check.metrics.size());
+  for (std::size_t m = 0; m < trial.scores.size(); ++m) {
+    const std::vector<double>& row = trial.scores[m];
+    if (row.size() != check.folds)
+      return fmt::format("{} fold score(s) of {}, the search has {} folds", row.size(),
+                         check.metrics[m], check.folds);
+    const auto [low, high] = score_range(check.metrics[m]);
+    for (double v : row)
+      if (!(v >= low && v <= high))  // false for NaN too
+        return fmt::format("a {} score of {} is not a finite number in [{}, {}]", check.metrics[m],
+                           v, low, high);
+  }
+  if (!(trial.fit_seconds >= 0 && trial.score_seconds >= 0)) return "negative or missing timings";
+  return "";
+}
+
+Journal::Journal(const std::string& path, JournalCheck check)
+    : path_(path), check_(std::move(check)) {
   std::string kept;
   std::ifstream in(path, std::ios::binary);
   if (in) {
@@ -71,24 +121,21 @@ Journal::Journal(const std::string& path, const std::string& fingerprint)
     buffer << in.rdbuf();
     const std::string text = buffer.str();
     std::size_t start = 0;
+    std::int64_t line_number = 0;
     while (start < text.size()) {
       const std::size_t end = text.find('\n', start);
       if (end == std::string::npos) break;  // torn last line: the trial did not finish
       const std::string line = text.substr(start, end - start);
       start = end + 1;
-      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) continue;
-      if (j.value("fingerprint", "") != fingerprint_) {
-        discarded_other_ = true;
-        continue;
-      }
-      try {
-        TrialResult t = trial_from_json(j);
-        t.resumed = true;
-        finished_[{t.round, t.trial}] = std::move(t);
+      ++line_number;
+      std::string problem;
+      std::optional<TrialResult> t = read_line(line, problem);
+      if (t) {
+        finished_[{t->round, t->trial}] = std::move(*t);
         kept += line + "\n";
-      } catch (const std::exception&) {
-        continue;  // a line this version cannot read: the trial runs again
+      } else if (!problem.empty()) {
+        rejected_.push_back(fmt::format("{}:{}: {}", path, line_number, problem));
+        spdlog::warn("{}; not believed, the trial runs again", rejected_.back());
       }
     }
   }
@@ -97,13 +144,48 @@ Journal::Journal(const std::string& path, const std::string& fingerprint)
   if (fd_ < 0) throw InputError("cannot open the journal " + path + ": " + std::strerror(errno));
 }
 
+std::optional<TrialResult> Journal::read_line(const std::string& line, std::string& problem) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    problem = "not a JSON object";
+    return std::nullopt;
+  }
+  const auto fingerprint = j.find("fingerprint");
+  if (fingerprint == j.end() || !fingerprint->is_string() || *fingerprint != check_.fingerprint) {
+    discarded_other_ = true;  // another search's trial: dropped without a warning
+    return std::nullopt;
+  }
+  const auto sum = j.find("checksum");
+  if (sum == j.end() || !sum->is_string()) {
+    problem = "no checksum (edited, or written by an older tabula)";
+    return std::nullopt;
+  }
+  const std::string claimed = sum->get<std::string>();
+  j.erase("checksum");
+  if (claimed != line_checksum(j)) {
+    problem = "the checksum does not match the line (edited or corrupted)";
+    return std::nullopt;
+  }
+  try {
+    TrialResult t = trial_from_json(j);
+    problem = journal_line_problem(t, check_);
+    if (!problem.empty()) return std::nullopt;
+    t.resumed = true;
+    return t;
+  } catch (const std::exception& e) {
+    problem = std::string("unreadable trial: ") + e.what();
+    return std::nullopt;
+  }
+}
+
 Journal::~Journal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
 void Journal::append(const TrialResult& trial) {
   nlohmann::json j = trial_to_json(trial);
-  j["fingerprint"] = fingerprint_;
+  j["fingerprint"] = check_.fingerprint;
+  j["checksum"] = line_checksum(j);
   const std::string line = j.dump() + "\n";
   std::lock_guard lock(mutex_);
   std::size_t done = 0;
@@ -111,11 +193,12 @@ void Journal::append(const TrialResult& trial) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error(std::string("writing the journal: ") + std::strerror(errno));
+      throw Error("cannot write the journal " + path_ + ": " + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
-  ::fsync(fd_);
+  if (::fsync(fd_) != 0)
+    throw Error("cannot flush the journal " + path_ + ": " + std::strerror(errno));
 }
 
 }  // namespace tabula::selection

@@ -22,6 +22,7 @@
 #include "artifact/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
 #include "selection/cv_eval.hpp"
+#include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
 #include "selection/tuning_output.hpp"
 #include "selection/utc_now.hpp"
@@ -552,6 +553,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
 
   // ---- Journal: the fingerprint of everything that decides the results ----
   std::filesystem::create_directories(options.out_dir);
+  const selection::FolderLock folder_lock(options.out_dir);  // held until the outputs are in
   nlohmann::json identity = {{"data_hash", fmt::format("{:016x}", file_hash(options.data_path))},
                              {"target", options.target},
                              {"model", options.model},
@@ -581,7 +583,12 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
   }());
   const std::string journal_path =
       (std::filesystem::path(options.out_dir) / "journal.jsonl").string();
-  selection::Journal journal(journal_path, fingerprint);
+  selection::JournalCheck journal_check{fingerprint, {}, folds.size(), metric_names};
+  for (const ParamMap& candidate : candidates) {
+    ParamMap& searched = journal_check.candidates.emplace_back();
+    for (const ParamDimension& dim : space.dims) searched[dim.name] = candidate.at(dim.name);
+  }
+  selection::Journal journal(journal_path, std::move(journal_check));
 
   TuneResult result;
   result.task = task;
@@ -589,6 +596,10 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
   result.notes = result_notes;
   if (journal.discarded_other())
     result.notes.push_back("the journal held another search's trials; they were dropped");
+  if (!journal.rejected().empty())
+    result.notes.push_back(fmt::format(
+        "{} journal line(s) not believed (edited, corrupted or inconsistent); run again",
+        journal.rejected().size()));
 
   // ---- Rounds (one, unless successive halving) ----
   std::int64_t max_trees = 100;
@@ -846,14 +857,13 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     }
   }
 
-  // ---- Outputs ----
+  // ---- Outputs: all complete under temporary names, then renamed together ----
   const std::filesystem::path dir(options.out_dir);
-  detail::write_file_atomically((dir / "leaderboard.csv").string(),
-                                selection::leaderboard_csv(result));
-  detail::write_file_atomically((dir / "leaderboard.json").string(),
-                                selection::leaderboard_json(result, info).dump(2) + "\n");
-  detail::write_file_atomically((dir / "report.html").string(),
-                                selection::report_html(result, info));
+  detail::PendingFiles outputs;
+  outputs.add((dir / "leaderboard.csv").string(), selection::leaderboard_csv(result));
+  outputs.add((dir / "leaderboard.json").string(),
+              selection::leaderboard_json(result, info).dump(2) + "\n");
+  outputs.add((dir / "report.html").string(), selection::report_html(result, info));
   if (best_model) {
     nlohmann::json training = {{"data_file", options.data_path},
                                {"data_fingerprint", identity["data_hash"]},
@@ -878,8 +888,9 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     schema.features.clear();
     for (const auto& [name, type] : best_pipeline->input_columns())
       schema.features.push_back({name, type});
-    save_model(result.model_path, *best_model, *best_pipeline, schema, training);
+    save_model(outputs.reserve(result.model_path), *best_model, *best_pipeline, schema, training);
   }
+  outputs.commit();
   return result;
 }
 

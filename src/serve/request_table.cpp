@@ -1,7 +1,11 @@
 // Building the Dataset of a micro-batch from the columns of its requests.
 #include "serve/request_table.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include "serve/http_error.hpp"
@@ -38,6 +42,17 @@ void validate(const RequestTable& table, const ModelSchema& schema) {
     if (c.size() != table.rows)
       throw HttpError(400, "input '" + c.name + "' has " + std::to_string(c.size()) +
                                " rows, other inputs have " + std::to_string(table.rows));
+  // Features are computed in float32: an infinite value, or one beyond float32's range, would
+  // come back as a NaN probability or an infinite prediction. NaN (null) is a missing value.
+  for (const FeatureSpec& f : schema.features) {
+    if (f.type != ColumnType::kNumeric) continue;
+    const RequestColumn& c = *table.find(f.name);
+    for (std::size_t i = 0; i < c.numeric.size(); ++i)
+      if (std::fabs(c.numeric[i]) > std::numeric_limits<float>::max())
+        throw HttpError(400, fmt::format("input '{}', row {}: value {} is infinite or outside "
+                                         "the float32 range (|x| <= 3.4028235e38)",
+                                         f.name, i + 1, c.numeric[i]));
+  }
 }
 
 Dataset to_dataset(std::span<const RequestTable* const> tables, const ModelSchema& schema) {

@@ -2,6 +2,7 @@
 // target column by name, parsed on all threads.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,10 @@
 #include "tabula/dataset.hpp"
 
 namespace tabula::io {
+
+/// Longest field the CSV readers accept, in bytes (docs/security.md): a longer one is an
+/// InputError naming file, line and column, found before the value is copied.
+inline constexpr std::size_t kDefaultMaxFieldBytes = std::size_t{1} << 20;
 
 struct CsvOptions {
   char delimiter = ',';
@@ -21,12 +26,15 @@ struct CsvOptions {
   std::vector<std::string> numeric;
   /// Cells read as missing (compared exactly, after trimming surrounding spaces).
   std::vector<std::string> na_values = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"};
+  /// Longest field accepted, in bytes; the header's names too.
+  std::size_t max_field_bytes = kDefaultMaxFieldBytes;
 };
 
 /// Reads a whole file. Throws InputError naming the file, line and column for: a missing or
 /// empty file, a header with no rows, empty or duplicate column names, ragged rows, an
 /// unterminated quote, invalid UTF-8, a missing target column, a non-numeric value in a column
-/// forced numeric.
+/// forced numeric, a field longer than max_field_bytes, a number in a numeric column that is
+/// infinite or beyond the float32 range (NaN and the NA strings are missing values).
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 /// Parses CSV text already in memory; `source` names it in messages.

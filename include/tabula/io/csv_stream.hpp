@@ -13,9 +13,10 @@
 
 namespace tabula::io {
 
-/// How a selected column is read. kNumeric: a value that is not a number (or an NA string) is a
-/// bad row. kCategorical: text, NA strings read as missing (code -1). kText: text exactly as
-/// written, no NA matching (for columns copied through to an output).
+/// How a selected column is read. kNumeric: a value that is not a number (or an NA string), or
+/// a number that is infinite or beyond the float32 range, is a bad row. kCategorical: text, NA
+/// strings read as missing (code -1). kText: text exactly as written, no NA matching (for columns
+/// copied through to an output).
 enum class StreamColumnKind { kNumeric, kCategorical, kText };
 
 struct StreamColumn {
@@ -38,6 +39,8 @@ struct CsvStreamOptions {
   bool skip_bad_rows = false;
   /// Why a kNumeric column needs numbers, closing the message "value 'x' is not a number (...)".
   std::string number_hint = "the column is read as numbers";
+  /// A field longer than this is a bad row (CsvOptions::max_field_bytes).
+  std::size_t max_field_bytes = kDefaultMaxFieldBytes;
 };
 
 /// A row dropped in skip mode.
