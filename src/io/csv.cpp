@@ -124,9 +124,17 @@ std::int64_t scan_record(const char* text, const char*& p, const char* end, char
       const char* open = q++;
       const char* content = q;
       bool escaped = false;
+      // The closing quote is looked for within the limit only: an oversized field is not read.
+      const char* limit =
+          static_cast<std::size_t>(end - content) > max_field ? content + max_field + 1 : end;
       for (;;) {
         const char* close = q;  // fields are short: a loop beats a memchr call
-        while (close < end && *close != '"') ++close;
+        while (close < limit && *close != '"') ++close;
+        if (close >= limit && limit < end) {
+          error = {static_cast<std::size_t>(field_start - text), index + 1,
+                   field_too_long(max_field + 1, max_field)};
+          return -1;
+        }
         if (close == end) {
           error = {static_cast<std::size_t>(open - text), index + 1,
                    "unterminated quoted field: the quote opened on this line never closes"};
@@ -794,7 +802,8 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
 }
 
 std::vector<std::string> parse_header_names(std::string_view text, const char*& p,
-                                            const std::string& source, char delimiter) {
+                                            const std::string& source, char delimiter,
+                                            std::size_t max_field_bytes) {
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
     throw InputError("CSV delimiter cannot be a quote or a line break");
   const char* base = text.data();
@@ -803,7 +812,7 @@ std::vector<std::string> parse_header_names(std::string_view text, const char*& 
   skip_blank_lines(p, end);
   if (p >= end)
     throw InputError(describe_location(source, 1, 0, "", "the file is empty (no header row)"));
-  return parse_header(text, p, source, delimiter).names;
+  return parse_header(text, p, source, delimiter, max_field_bytes).names;
 }
 
 Records parse_records(std::string_view text, std::size_t begin, std::size_t end,

@@ -27,7 +27,8 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
 /// errors name the right line). InputError naming `source` for an empty file, an empty or
 /// duplicate column name, or a malformed header. On return `p` is at the first byte after it.
 std::vector<std::string> parse_header_names(std::string_view text, const char*& p,
-                                            const std::string& source, char delimiter);
+                                            const std::string& source, char delimiter,
+                                            std::size_t max_field_bytes = kDefaultMaxFieldBytes);
 
 /// How parse_records reads one column: a number (anything else is an error), text with the NA
 /// strings read as missing (code -1), text kept as written (no NA matching), or not at all

@@ -203,7 +203,8 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
     while (q < text.data() + text.size() && (*q == '\n' || *q == '\r')) ++q;
     header_start = q;
   }
-  s.header = detail::parse_header_names(text, p, path, s.options.delimiter);
+  s.header =
+      detail::parse_header_names(text, p, path, s.options.delimiter, s.options.max_field_bytes);
   s.header_line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), header_start));
   s.begin = static_cast<std::size_t>(p - text.data());
   s.line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), p));

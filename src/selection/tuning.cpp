@@ -598,7 +598,8 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     result.notes.push_back("the journal held another search's trials; they were dropped");
   if (!journal.rejected().empty())
     result.notes.push_back(fmt::format(
-        "{} journal line(s) not believed (edited, corrupted or inconsistent); run again",
+        "{} journal line(s) not believed (edited, corrupted or inconsistent); their trials ran "
+        "again",
         journal.rejected().size()));
 
   // ---- Rounds (one, unless successive halving) ----
