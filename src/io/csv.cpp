@@ -395,9 +395,22 @@ struct ChunkPolicy {
 // there and NaN or inf further on. NaN is not caught here: it is a missing value.
 bool outside_float32(double v) { return std::fabs(v) > std::numeric_limits<float>::max(); }
 
-std::string outside_float32_message(std::string_view value) {
-  return "value " + quote_value(value) +
-         " is infinite or outside the float32 range (|x| <= 3.4028235e38)";
+// A number beyond float32 in column `column`: a bad value of a forced-numeric column (sets
+// `error`, returns false); in an inferred column only noted in `noted`, an error later if the
+// column stays numeric (a text column may well hold "inf"). Out of line: the hot loop's rare path.
+[[gnu::cold, gnu::noinline]] bool out_of_range_value(Mode mode, std::string_view value,
+                                                     std::size_t offset, std::int64_t column,
+                                                     std::optional<ParseError>& noted,
+                                                     ParseError& error) {
+  ParseError e{offset, column,
+               "value " + quote_value(value) +
+                   " is infinite or outside the float32 range (|x| <= 3.4028235e38)"};
+  if (mode == Mode::kStrictNumeric) {
+    error = std::move(e);
+    return false;
+  }
+  if (!noted) noted = std::move(e);
+  return true;
 }
 
 // The record boundary after a bad record starting at `start`: the byte after the first newline
@@ -467,22 +480,15 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
         return true;
       case Mode::kNumeric:
       case Mode::kStrictNumeric: {
-        // A number out of range is a bad value of a forced-numeric column, and noted (not yet
-        // an error) in an inferred one.
-        auto accept = [&](double number, std::string_view text) {
-          if (outside_float32(number)) {
-            ParseError e{static_cast<std::size_t>(field_start - base), index + 1,
-                         outside_float32_message(text)};
-            if (mode[j] == Mode::kStrictNumeric) {
-              error = std::move(e);
-              return false;
-            }
-            if (!out.out_of_range[j]) out.out_of_range[j] = std::move(e);
-          }
-          out.numeric[j].push_back(number);
+        const auto offset = static_cast<std::size_t>(field_start - base);
+        if (field.has_number) {
+          if (outside_float32(field.number) &&
+              !out_of_range_value(mode[j], field.value, offset, index + 1, out.out_of_range[j],
+                                  error))
+            return false;
+          out.numeric[j].push_back(field.number);
           return true;
-        };
-        if (field.has_number) return accept(field.number, field.value);
+        }
         const std::string_view value = field.quoted ? trim(field.value) : field.value;
         if (is_na(value)) {
           out.numeric[j].push_back(kMissing);
@@ -494,9 +500,15 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
         if (value.size() > 1 && *first == '+' && first[1] != '-' && first[1] != '+') ++first;
         double number = 0;
         const auto result = fast_float::from_chars(first, last, number);
-        if (result.ec == std::errc() && result.ptr == last) return accept(number, value);
+        if (result.ec == std::errc() && result.ptr == last) {
+          if (outside_float32(number) &&
+              !out_of_range_value(mode[j], value, offset, index + 1, out.out_of_range[j], error))
+            return false;
+          out.numeric[j].push_back(number);
+          return true;
+        }
         if (mode[j] == Mode::kStrictNumeric) {
-          error = {static_cast<std::size_t>(field_start - base), index + 1,
+          error = {offset, index + 1,
                    "value " + quote_value(value) + " is not a number (" +
                        std::string(policy.number_hint) + ")"};
           return false;
