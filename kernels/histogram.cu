@@ -185,6 +185,7 @@ void launch_forest_histograms(const std::uint8_t* codes, std::int64_t d, const s
     TABULA_CUDA_CHECK_LAUNCH();
   }
 }
+
 void launch_forest_hist_subtract(const std::int64_t* parent_hist, const std::int32_t* parent,
                                  const std::int32_t* child, const std::int32_t* dst,
                                  std::int64_t pairs, std::int64_t slot_size, std::int64_t* hist,
