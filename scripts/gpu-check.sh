@@ -35,7 +35,6 @@ python="${PYTHON:-python3}"
 started=$(date +%s)
 
 self="$root/scripts/gpu-check.sh"
-export out work build jobs device rows python
 
 # ---- Steps with more than one command, run as `gpu-check.sh --step NAME` under run_step's limit
 step_forest_data() {  # one synthetic 28-feature binary task, as benchmarks/forest/bench_forest.py
@@ -79,7 +78,7 @@ np.savetxt(f"{work}/batch.csv", np.column_stack([x, y]), fmt="%.7g", delimiter="
            header=",".join([f"f{j}" for j in range(28)] + ["y"]), comments="")
 PY
   "$build/tabula" --device cpu --threads "$jobs" train --data "$work/batch.csv" --target y \
-    --model forest --param n_estimators=10 --param max_depth=12 --test-size 0 \
+    --model forest --param n_estimators=100 --param max_depth=12 --test-size 0 \
     --out "$work/batch.tabula"
   local d start
   for d in cpu "$device"; do
@@ -269,7 +268,7 @@ device_step unit 90 figure_ctest \
 # ---- Short benchmarks, last ------------------------------------------------------------------
 # Forest: one synthetic 28-feature binary task (as benchmarks/forest/bench_forest.py).
 device_step forest_data 30 figure_last "$self" --step forest_data
-forest_params=(--param n_estimators=10 --param max_depth=12)
+forest_params=(--param n_estimators=100 --param max_depth=12)
 device_step forest_fit 60 figure_fit \
   "$build/benchmarks/forest/bench_forest_driver" --device "$device" --threads "$jobs" --seed 7 \
   --train-x "$work/train_x.npy" --train-y "$work/train_y.npy" --test-x "$work/test_x.npy" \
