@@ -14,16 +14,23 @@ unsigned blocks_for(std::int64_t items) {
 
 using Trees = ForestTreeArrays;
 
-__device__ inline std::int32_t walk(const Trees& t, std::int64_t base, const float* row) {
+// At most t.max_depth steps; a split on a feature >= d or a child outside the tree (excluded by
+// the host check) ends the walk at that node instead of reading outside the arrays.
+__device__ inline std::int32_t walk(const Trees& t, std::int64_t tree, const float* row) {
+  const std::int64_t base = t.offsets[tree];
+  const std::int64_t size = t.offsets[tree + 1] - base;
   std::int32_t node = 0;
-  for (;;) {
+  for (std::int64_t step = 0; step < t.max_depth; ++step) {
     const std::int64_t g = base + node;
     const std::int32_t f = t.feature[g];
-    if (f < 0) return node;
+    if (f < 0 || f >= t.d) break;
     const float v = row[f];
     const bool go_left = isnan(v) ? t.missing_left[g] != 0 : v <= t.threshold[g];
-    node = go_left ? t.left[g] : t.right[g];
+    const std::int32_t next = go_left ? t.left[g] : t.right[g];
+    if (next <= 0 || next >= size) break;
+    node = next;
   }
+  return node;
 }
 
 static __global__ void predict_kernel(const float* x, std::int64_t rows, std::int64_t ldx, Trees t,
@@ -34,8 +41,7 @@ static __global__ void predict_kernel(const float* x, std::int64_t rows, std::in
     double* o = out + i * t.value_size;
     for (std::int64_t c = 0; c < t.value_size; ++c) o[c] = 0.0;
     for (std::int64_t tree = 0; tree < t.n_trees; ++tree) {
-      const std::int64_t base = t.offsets[tree];
-      const double* value = t.values + (base + walk(t, base, row)) * t.value_size;
+      const double* value = t.values + (t.offsets[tree] + walk(t, tree, row)) * t.value_size;
       for (std::int64_t c = 0; c < t.value_size; ++c) o[c] = __dadd_rn(o[c], value[c]);
     }
     const double scale = t.n_trees > 0 ? 1.0 / static_cast<double>(t.n_trees) : 0.0;
@@ -48,7 +54,7 @@ static __global__ void apply_kernel(const float* x, std::int64_t rows, std::int6
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < rows;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
     for (std::int64_t tree = 0; tree < t.n_trees; ++tree)
-      leaves[i * ld + tree] = walk(t, t.offsets[tree], x + i * ldx);
+      leaves[i * ld + tree] = walk(t, tree, x + i * ldx);
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 namespace tabula::kernels {
 
 /// Device pointers of the trees, as tabula::ForestTrees (nodes of all trees concatenated, tree t
-/// owns offsets[t] .. offsets[t + 1], children within the tree, feature -1 for leaves).
+/// owns offsets[t] .. offsets[t + 1], children within the tree, feature -1 for leaves), checked
+/// on the host first (src/backend/cuda/forest_tree_check.hpp). The walk still stops after
+/// max_depth steps, at a feature >= d and at a child outside the tree, so no input can make a
+/// kernel loop forever or read outside the arrays.
 struct ForestTreeArrays {
   const std::int64_t* offsets;
   const std::int32_t* feature;
@@ -19,6 +22,8 @@ struct ForestTreeArrays {
   const double* values;
   std::int64_t value_size;
   std::int64_t n_trees;
+  std::int64_t d;          // features per row
+  std::int64_t max_depth;  // edges on the longest root-to-leaf path of any tree
 };
 
 /// out (rows x value_size, row-major) = mean over trees of the leaf values reached by each row

@@ -1,4 +1,5 @@
 #include "backend/cuda/cuda_check.hpp"
+#include "backend/cuda/forest_launch_plan.hpp"
 #include "histogram.cuh"
 #include "models/forest_math.hpp"
 
@@ -8,9 +9,9 @@ namespace {
 constexpr int kThreads = 256;
 // Row chunks per (node, feature): blocks that share a node's rows, merged by integer atomics.
 constexpr unsigned kRowChunks = 16;
-// Shared-memory histogram of one feature: bins x channels int64 must fit this.
-constexpr std::int64_t kSharedBytes = 48 * 1024;
-constexpr int kSplitThreads = 32;          // one thread per candidate feature, looping when m > 32
+// One thread per candidate feature, looping when m > 32.
+constexpr int kSplitThreads = static_cast<int>(cuda::kSplitThreads);
+constexpr int kLocalChannels = static_cast<int>(cuda::kSplitLocalChannels);
 constexpr std::int64_t kMaxGridY = 65535;  // CUDA's limit on gridDim.y
 
 using Ull = unsigned long long;
@@ -33,11 +34,15 @@ static __global__ void histogram_kernel(const std::uint8_t* codes, std::int64_t 
     for (std::int64_t v = threadIdx.x; v < size; v += blockDim.x) local[v] = 0;
   __syncthreads();
   const std::int32_t feature = features[node * m + f];
-  const std::int64_t b = begin[node], e = end[node];
+  const std::int64_t b = begin[node];
+  // A feature outside [0, d) or a code >= bins (the builder never makes either) adds nothing
+  // rather than reading or writing outside the arrays.
+  const std::int64_t e = feature >= 0 && feature < d ? end[node] : b;
   for (std::int64_t r = b + static_cast<std::int64_t>(blockIdx.z) * blockDim.x + threadIdx.x; r < e;
        r += static_cast<std::int64_t>(gridDim.z) * blockDim.x) {
     const std::int64_t row = rows[r];
     const std::int64_t code = codes[row * d + feature];
+    if (code >= bins) continue;
     const std::int64_t* ch = channels + row * k;
     for (std::int64_t c = 0; c < k; ++c) atomicAdd(target + code * k + c, static_cast<Ull>(ch[c]));
   }
@@ -61,21 +66,29 @@ static __global__ void subtract_kernel(const std::int64_t* parent_hist, const st
 
 // One block per node: thread t scans features t, t + 32, ... in order, keeping its best; thread
 // 0 then merges the per-thread bests in feature order with the CPU's strict comparison, which
-// gives the CPU's sequential result exactly.
-static __global__ void best_splits_kernel(const std::int64_t* hist, const std::int32_t* features,
-                                          std::int64_t m, std::int64_t bins, std::int64_t k,
-                                          const std::int32_t* n_bins, forest::SplitRule rule,
-                                          std::int32_t* feature, std::int32_t* bin,
-                                          std::uint8_t* missing_left, double* gain,
-                                          std::int64_t* left, std::int64_t ld_left,
-                                          std::int64_t* total, std::int64_t ld_total) {
-  __shared__ std::int64_t node_total[kForestMaxChannels];
+// gives the CPU's sequential result exactly. Up to kLocalChannels channels the node's totals live
+// in shared memory and each thread's left/right sums in its own arrays; with more (many classes)
+// all of them live in `scratch` (cuda::SplitPlan: scratch_per_node int64 per block), so any
+// class count is supported.
+static __global__ void best_splits_kernel(
+    const std::int64_t* hist, const std::int32_t* features, std::int64_t m, std::int64_t bins,
+    std::int64_t k, const std::int32_t* n_bins, forest::SplitRule rule, std::int32_t* feature,
+    std::int32_t* bin, std::uint8_t* missing_left, double* gain, std::int64_t* left,
+    std::int64_t ld_left, std::int64_t* total, std::int64_t ld_total, std::int64_t* scratch) {
+  __shared__ std::int64_t shared_total[kLocalChannels];
   __shared__ double best_gain[kSplitThreads];
   __shared__ std::int32_t best_bin[kSplitThreads];
   __shared__ std::int32_t best_f[kSplitThreads];
   __shared__ std::uint8_t best_ml[kSplitThreads];
   const std::int64_t node = blockIdx.x;
   const std::int64_t* node_hist = hist + node * m * bins * k;
+  std::int64_t local_left[kLocalChannels], local_right[kLocalChannels];
+  std::int64_t* block_scratch =
+      scratch != nullptr ? scratch + node * k * (1 + 2 * kSplitThreads) : nullptr;
+  std::int64_t* node_total = scratch != nullptr ? block_scratch : shared_total;
+  std::int64_t* scratch_left =
+      scratch != nullptr ? block_scratch + k * (1 + 2 * threadIdx.x) : local_left;
+  std::int64_t* scratch_right = scratch != nullptr ? scratch_left + k : local_right;
   for (std::int64_t c = threadIdx.x; c < k; c += blockDim.x) {
     std::int64_t sum = 0;
     for (std::int64_t b = 0; b < bins; ++b) sum += node_hist[b * k + c];
@@ -83,14 +96,16 @@ static __global__ void best_splits_kernel(const std::int64_t* hist, const std::i
   }
   __syncthreads();
   const double parent_g = forest::weighted_impurity(node_total, k, rule.criterion);
-  std::int64_t scratch_left[kForestMaxChannels], scratch_right[kForestMaxChannels];
   forest::FeatureSplit best{0.0, 0, 0, false};
   std::int32_t mine = -1;
   for (std::int64_t f = threadIdx.x; f < m; f += blockDim.x) {
     // Per feature, then merged below in feature order: a later feature must beat strictly.
+    // n_bins beyond the histogram's bins (never from the builder) is cut to them.
     forest::FeatureSplit one{0.0, 0, 0, false};
-    forest::scan_feature(node_hist + f * bins * k, node_total, k, n_bins[features[node * m + f]],
-                         rule, parent_g, scratch_left, scratch_right, one);
+    const std::int32_t used = n_bins[features[node * m + f]];
+    forest::scan_feature(node_hist + f * bins * k, node_total, k,
+                         used < bins ? used : static_cast<std::int32_t>(bins), rule, parent_g,
+                         scratch_left, scratch_right, one);
     if (one.found && (!best.found || one.gain > best.gain)) {
       best = one;
       mine = static_cast<std::int32_t>(f);
@@ -149,13 +164,22 @@ void launch_forest_histograms(const std::uint8_t* codes, std::int64_t d, const s
   TABULA_CUDA_CHECK(cudaMemsetAsync(
       hist, 0, static_cast<std::size_t>(nodes * m * bins * channel_count) * sizeof(std::int64_t),
       stream));
-  const std::int64_t shared = bins * channel_count * static_cast<std::int64_t>(sizeof(Ull));
-  const bool use_shared = shared <= kSharedBytes;
+  int device = 0, optin = 0;
+  TABULA_CUDA_CHECK(cudaGetDevice(&device));
+  TABULA_CUDA_CHECK(
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  const cuda::HistogramPlan plan = cuda::plan_histogram(bins, channel_count, optin);
+  // Above 48 KB a kernel must ask for its dynamic shared memory (per device, before launch).
+  if (plan.placement == cuda::HistogramPlacement::kSharedOptIn)
+    TABULA_CUDA_CHECK(cudaFuncSetAttribute(histogram_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           static_cast<int>(plan.shared_bytes)));
+  const bool use_shared = plan.placement != cuda::HistogramPlacement::kGlobal;
   // grid.y is limited to 65535: deep levels are launched in chunks of nodes.
   for (std::int64_t first = 0; first < nodes; first += kMaxGridY) {
     const std::int64_t count = nodes - first < kMaxGridY ? nodes - first : kMaxGridY;
     const dim3 grid(static_cast<unsigned>(m), static_cast<unsigned>(count), kRowChunks);
-    histogram_kernel<<<grid, kThreads, use_shared ? static_cast<std::size_t>(shared) : 0, stream>>>(
+    histogram_kernel<<<grid, kThreads, static_cast<std::size_t>(plan.shared_bytes), stream>>>(
         codes, d, rows, channels, begin + first, end + first, features + first * m, m, bins,
         channel_count, hist + first * m * bins * channel_count, use_shared);
     TABULA_CUDA_CHECK_LAUNCH();
@@ -184,13 +208,20 @@ void launch_forest_best_splits(const std::int64_t* hist, std::int64_t nodes,
                                int criterion, std::int64_t min_samples_leaf, std::int32_t* feature,
                                std::int32_t* bin, std::uint8_t* missing_left, double* gain,
                                std::int64_t* left, std::int64_t ld_left, std::int64_t* total,
-                               std::int64_t ld_total, cudaStream_t stream) {
+                               std::int64_t ld_total, std::int64_t* scratch, cudaStream_t stream) {
   if (nodes == 0) return;
-  best_splits_kernel<<<static_cast<unsigned>(nodes), kSplitThreads, 0, stream>>>(
-      hist, features, m, bins, channel_count, n_bins,
-      forest::SplitRule{static_cast<forest::Criterion>(criterion), min_samples_leaf}, feature, bin,
-      missing_left, gain, left, ld_left, total, ld_total);
-  TABULA_CUDA_CHECK_LAUNCH();
+  const cuda::SplitPlan plan = cuda::plan_best_splits(nodes, channel_count);
+  const forest::SplitRule rule{static_cast<forest::Criterion>(criterion), min_samples_leaf};
+  for (std::int64_t first = 0; first < nodes; first += plan.nodes_per_launch) {
+    const std::int64_t count =
+        nodes - first < plan.nodes_per_launch ? nodes - first : plan.nodes_per_launch;
+    best_splits_kernel<<<static_cast<unsigned>(count), kSplitThreads, 0, stream>>>(
+        hist + first * m * bins * channel_count, features + first * m, m, bins, channel_count,
+        n_bins, rule, feature + first, bin + first, missing_left + first, gain + first,
+        left + first * ld_left, ld_left, total + first * ld_total, ld_total,
+        plan.global_scratch ? scratch : nullptr);
+    TABULA_CUDA_CHECK_LAUNCH();
+  }
 }
 
 }  // namespace tabula::kernels

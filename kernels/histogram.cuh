@@ -9,9 +9,6 @@
 
 namespace tabula::kernels {
 
-/// Most channels the split kernel supports (classes + 1).
-inline constexpr int kForestMaxChannels = 64;
-
 /// hist (nodes x m x bins x channels) = sums of channels (n x channels, row-major) over each
 /// node's rows rows[begin[i] .. end[i]), per feature features[i * m + f] of codes (n x d,
 /// row-major uint8). Overwrites hist. Device memory; queued on `stream`.
@@ -28,13 +25,15 @@ void launch_forest_hist_subtract(const std::int64_t* parent_hist, const std::int
                                  cudaStream_t stream);
 
 /// Best split per node, with forest::scan_feature (the CPU's arithmetic, in the CPU's order).
-/// criterion: forest::Criterion as int; min_samples_leaf: rows on each side.
+/// criterion: forest::Criterion as int; min_samples_leaf: rows on each side. scratch: null, or
+/// for more than cuda::kSplitLocalChannels channels cuda::plan_best_splits(nodes,
+/// channel_count)'s nodes_per_launch x scratch_per_node int64 of device memory.
 void launch_forest_best_splits(const std::int64_t* hist, std::int64_t nodes,
                                const std::int32_t* features, std::int64_t m, std::int64_t bins,
                                std::int64_t channel_count, const std::int32_t* n_bins,
                                int criterion, std::int64_t min_samples_leaf, std::int32_t* feature,
                                std::int32_t* bin, std::uint8_t* missing_left, double* gain,
                                std::int64_t* left, std::int64_t ld_left, std::int64_t* total,
-                               std::int64_t ld_total, cudaStream_t stream);
+                               std::int64_t ld_total, std::int64_t* scratch, cudaStream_t stream);
 
 }  // namespace tabula::kernels

@@ -26,8 +26,9 @@ static __global__ void partition_kernel(const std::uint8_t* codes, std::int64_t 
   __shared__ typename Scan::TempStorage temp;
   __shared__ int left_base, right_base;
   const std::int64_t node = blockIdx.x;
-  const std::int32_t b = begin[node], e = end[node];
   const std::int32_t f = feature[node], t = bin[node];
+  // A node without a split feature in [0, d) (the builder never passes one) keeps its order.
+  const std::int32_t b = begin[node], e = f >= 0 && f < d ? end[node] : b;
   const bool ml = missing_left[node] != 0;
   if (threadIdx.x == 0) left_base = right_base = 0;
   __syncthreads();

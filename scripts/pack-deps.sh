@@ -2,10 +2,41 @@
 # Packs the header-only dependencies and googletest's source into deps/ (git-ignored), so the
 # tree builds with `cmake -DTABULA_DEPS_DIR=deps` on a machine that has only a C++ compiler,
 # CMake, nvcc and Python (scripts/gpu-check.sh). Run it on a Debian 12 machine where
-# scripts/setup.sh installed the packages. Usage: scripts/pack-deps.sh [output folder]
+# scripts/setup.sh installed the packages.
+#
+# Usage: scripts/pack-deps.sh [output folder]
+#        scripts/pack-deps.sh --check BUILD_DIR
+# --check stands in for a machine without the packages: after a Ninja build configured with
+# -DTABULA_DEPS_DIR, it fails when any compiled file read a header of the Debian packages
+# (ninja's dependency log) or any program links one of their libraries (ldd).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [[ ${1:-} == --check ]]; then
+  build="${2:?usage: scripts/pack-deps.sh --check BUILD_DIR}"
+  grep -q '^TABULA_DEPS_DIR:PATH=.\+' "$build/CMakeCache.txt" ||
+    { echo "pack-deps --check: $build was not configured with -DTABULA_DEPS_DIR" >&2; exit 1; }
+  packaged='/usr/(include|src)/(eigen3|CLI|nlohmann|fast_float|spdlog|fmt|toml\+\+|gtest|gmock|googletest|benchmark|httplib|.*openblas|cblas)'
+  headers=$(ninja -C "$build" -t deps | grep -E "^[[:space:]]+$packaged" | sort -u || true)
+  libraries=""
+  while IFS= read -r program; do
+    found=$(ldd "$program" 2>/dev/null |
+      grep -E 'lib(spdlog|fmt|gtest|gmock|openblas|blas|lapack|tomlplusplus|cpp-httplib|benchmark)\.' || true)
+    [[ -n $found ]] && libraries+="$program:"$'\n'"$found"$'\n'
+  done < <(find "$build" -type f -perm -u+x \( -name tabula -o -name 'tabula_*' -o -name 'bench_*' \))
+  checked=$(ninja -C "$build" -t deps | grep -c -E '^[[:space:]]+/' || true)
+  if [[ -n $headers || -n $libraries ]]; then
+    echo "pack-deps --check: $build uses the Debian packages, not deps/ only:"
+    [[ -n $headers ]] && echo "$headers"
+    [[ -n $libraries ]] && echo "$libraries"
+    exit 1
+  fi
+  echo "pack-deps --check: $build read no packaged header ($checked header reads checked) and" \
+    "links no packaged library"
+  exit 0
+fi
+
 out="${1:-$root/deps}"
 
 need() {

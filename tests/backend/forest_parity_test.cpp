@@ -3,13 +3,16 @@
 // predictions. Skips with the reason when no CUDA device is usable, unless TABULA_REQUIRE_GPU=1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "tabula/buffer.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/models/forest.hpp"
 
@@ -21,6 +24,18 @@ Backend* cuda_backend_or_skip() {
     if (info.device.is_cuda()) return &DeviceRegistry::instance().backend(info.device);
   return nullptr;
 }
+
+// Declares `gpu`, the first CUDA backend, or skips the test with the reason (fails instead under
+// TABULA_REQUIRE_GPU=1).
+#define TABULA_GPU_OR_SKIP(gpu)                                                      \
+  Backend* gpu = cuda_backend_or_skip();                                             \
+  if (gpu == nullptr) {                                                              \
+    const std::string reason = DeviceRegistry::instance().cuda_unavailable_reason(); \
+    const char* require = std::getenv("TABULA_REQUIRE_GPU");                         \
+    if (require != nullptr && std::string(require) == "1")                           \
+      FAIL() << "TABULA_REQUIRE_GPU=1 but no CUDA device is usable: " << reason;     \
+    GTEST_SKIP() << "GPU forest parity skipped: " << reason;                         \
+  }
 
 struct Data {
   std::int64_t n, d;
@@ -61,14 +76,7 @@ void expect_same_forest(const RandomForest& a, const RandomForest& b) {
 }
 
 TEST(ForestParity, CudaGrowsTheCpuTreesBitForBit) {
-  Backend* gpu = cuda_backend_or_skip();
-  if (gpu == nullptr) {
-    const std::string reason = DeviceRegistry::instance().cuda_unavailable_reason();
-    const char* require = std::getenv("TABULA_REQUIRE_GPU");
-    if (require != nullptr && std::string(require) == "1")
-      FAIL() << "TABULA_REQUIRE_GPU=1 but no CUDA device is usable: " << reason;
-    GTEST_SKIP() << "GPU forest parity skipped: " << reason;
-  }
+  TABULA_GPU_OR_SKIP(gpu);
   Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
   struct Case {
     const char* name;
@@ -103,6 +111,74 @@ TEST(ForestParity, CudaGrowsTheCpuTreesBitForBit) {
     EXPECT_EQ(on_cpu.predict(cpu, x), on_gpu.predict(*gpu, x));
     EXPECT_EQ(on_cpu.apply(cpu, x), on_gpu.apply(*gpu, x));
   }
+}
+
+template <typename T>
+Buffer<T> upload(Backend& backend, const std::vector<T>& host) {
+  return Buffer<T>::from_host(backend, std::span<const T>(host));
+}
+
+// 70 classes: more channels than the split kernel's per-thread arrays (64) and a histogram above
+// 48 KB of shared memory (opt-in), so both of the kernels' large-class paths run.
+TEST(ForestParity, CudaGrowsTheCpuTreesWithManyClasses) {
+  TABULA_GPU_OR_SKIP(gpu);
+  Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
+  constexpr int kClasses = 70;
+  Data data = make(20000, 6, false, 3);
+  for (double& y : data.y) y = std::clamp(std::floor((y + 3.0) * kClasses / 6.0), 0.0, 69.0);
+  FitData fit;
+  fit.x = MatrixView<const float>::row_major(data.x.data(), data.n, data.d);
+  fit.y = data.y;
+  fit.n_classes = kClasses;
+  fit.seed = 7;
+  const ParamMap params = {{"n_estimators", "2"}, {"max_depth", "8"}};
+  RandomForest on_cpu(Task::kClassification, ForestParams::parse(params, Task::kClassification));
+  RandomForest on_gpu(Task::kClassification, ForestParams::parse(params, Task::kClassification));
+  on_cpu.fit(cpu, fit);
+  on_gpu.fit(*gpu, fit);
+  expect_same_forest(on_cpu, on_gpu);
+  EXPECT_EQ(on_cpu.predict_proba(cpu, fit.x), on_gpu.predict_proba(*gpu, fit.x));
+}
+
+// The device-side defence: trees that would send the walk outside the arrays are refused at
+// upload with the tree and node named, and 255 edges for one feature are refused by forest_bin.
+TEST(ForestParity, CudaRefusesMalformedTreesAndEdges) {
+  TABULA_GPU_OR_SKIP(gpu);
+  const std::vector<float> x = {0.0f, 1.0f};  // one row, d = 2
+  const std::vector<std::int64_t> offsets = {0, 3};
+  const std::vector<std::int32_t> feature = {5, -1, -1};  // splits on feature 5 of 2
+  const std::vector<float> threshold = {0.5f, 0.0f, 0.0f};
+  const std::vector<std::int32_t> left = {1, 0, 0}, right = {2, 0, 0};
+  const std::vector<std::uint8_t> missing_left = {0, 0, 0};
+  const std::vector<double> values = {0.0, 1.0, 2.0};
+  const Buffer<float> dx = upload(*gpu, x);
+  const Buffer<std::int64_t> doff = upload(*gpu, offsets);
+  const Buffer<std::int32_t> dfeat = upload(*gpu, feature), dleft = upload(*gpu, left),
+                             dright = upload(*gpu, right);
+  const Buffer<float> dthr = upload(*gpu, threshold);
+  const Buffer<std::uint8_t> dml = upload(*gpu, missing_left);
+  const Buffer<double> dval = upload(*gpu, values);
+  ForestTrees trees{doff.view(),   dfeat.view(), dthr.view(), dleft.view(),
+                    dright.view(), dml.view(),   dval.view(), 1};
+  Buffer<double> out(*gpu, 1);
+  try {
+    gpu->forest_predict(dx.matrix(1, 2, Layout::kRowMajor), trees,
+                        out.matrix(1, 1, Layout::kRowMajor));
+    ADD_FAILURE() << "forest_predict walked a tree with feature 5 of 2";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tree 0 node 0 splits on feature 5 of 2"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<float> edges(255);
+  for (std::size_t i = 0; i < edges.size(); ++i) edges[i] = static_cast<float>(i);
+  const std::vector<std::int32_t> edge_offsets = {0, 255, 255};
+  const Buffer<float> dedges = upload(*gpu, edges);
+  const Buffer<std::int32_t> deoff = upload(*gpu, edge_offsets);
+  Buffer<std::uint8_t> codes(*gpu, 2);
+  EXPECT_THROW(gpu->forest_bin(dx.matrix(1, 2, Layout::kRowMajor), dedges.view(), deoff.view(),
+                               codes.matrix(1, 2, Layout::kRowMajor)),
+               Error);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "backend/cuda/cuda_check.hpp"
 #include "tabula/error.hpp"
@@ -33,22 +35,7 @@ CudaResources::CudaResources(int ordinal) : ordinal_(ordinal) {
     TABULA_CUSOLVER_CHECK(cusolverDnCreate(&cusolver_));
     TABULA_CUSOLVER_CHECK(cusolverDnSetStream(cusolver_, stream_));
 
-    int pools_supported = 0;
-    TABULA_CUDA_CHECK(
-        cudaDeviceGetAttribute(&pools_supported, cudaDevAttrMemoryPoolsSupported, ordinal_));
-    use_pool_ = pools_supported != 0;
-    if (use_pool_) {
-      cudaMemPool_t pool = nullptr;
-      TABULA_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, ordinal_));
-      std::size_t free_bytes = 0;
-      std::size_t total_bytes = 0;
-      TABULA_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-      std::uint64_t threshold = total_bytes / kPoolReleaseThresholdDivisor;
-      TABULA_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
-    } else {
-      spdlog::warn("cuda:{}: no stream-ordered memory pools here; using cudaMalloc/cudaFree",
-                   ordinal_);
-    }
+    use_pool_ = probe_pool();
 
     info_ = static_cast<int*>(allocate(sizeof(int)));
   } catch (...) {
@@ -58,6 +45,44 @@ CudaResources::CudaResources(int ordinal) : ordinal_(ordinal) {
 }
 
 CudaResources::~CudaResources() { release(); }
+
+// Stream-ordered pools can be missing (the attribute says 0) or refuse at first use (some
+// virtualised GPUs): probe the attribute, the pool setting and one trial allocation, and fall
+// back to cudaMalloc with one line saying why. TABULA_CUDA_NO_POOL=1 forces the fallback, so a
+// machine with pools can test it (scripts/gpu-check.sh does).
+bool CudaResources::probe_pool() {
+  std::string why;
+  const char* forced = std::getenv("TABULA_CUDA_NO_POOL");
+  int supported = 0;
+  cudaError_t error = cudaSuccess;
+  if (forced != nullptr && std::string(forced) == "1") {
+    why = "TABULA_CUDA_NO_POOL=1";
+  } else {
+    error = cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, ordinal_);
+    if (error == cudaSuccess && supported == 0) why = "the device reports no memory pool support";
+  }
+  if (why.empty() && error == cudaSuccess) {
+    cudaMemPool_t pool = nullptr;
+    std::size_t free_bytes = 0, total_bytes = 0;
+    void* trial = nullptr;
+    error = cudaDeviceGetDefaultMemPool(&pool, ordinal_);
+    if (error == cudaSuccess) error = cudaMemGetInfo(&free_bytes, &total_bytes);
+    std::uint64_t threshold = total_bytes / kPoolReleaseThresholdDivisor;
+    if (error == cudaSuccess)
+      error = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold);
+    if (error == cudaSuccess) error = cudaMallocAsync(&trial, kAllocationAlignment, stream_);
+    if (error == cudaSuccess) error = cudaFreeAsync(trial, stream_);
+    if (error == cudaSuccess) error = cudaStreamSynchronize(stream_);
+  }
+  if (error != cudaSuccess) {
+    cudaGetLastError();
+    why = std::string(cudaGetErrorName(error)) + ": " + cudaGetErrorString(error);
+  }
+  if (why.empty()) return true;
+  spdlog::warn("cuda:{}: no stream-ordered memory pool ({}); using cudaMalloc/cudaFree", ordinal_,
+               why);
+  return false;
+}
 
 void CudaResources::release() noexcept {
   // Errors here (e.g. the runtime already unloading at process exit) cannot be acted upon.

@@ -54,6 +54,8 @@ class CudaResources {
 
  private:
   void release() noexcept;
+  /// True when the device's default pool works here (see the .cpp); sets its release threshold.
+  bool probe_pool();
 
   int ordinal_;
   bool use_pool_ = false;

@@ -2,10 +2,14 @@
 // view checks, then the kernels in kernels/binning, histogram, partition and forest_predict. Same
 // results as the host reference (src/backend/cpu/forest_cpu.cpp): integer histogram sums, the split
 // scan shared through src/models/forest_math.hpp, and trees summed in order per row.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/cuda/cuda_backend.hpp"
 #include "backend/cuda/cuda_check.hpp"
+#include "backend/cuda/forest_launch_plan.hpp"
+#include "backend/cuda/forest_tree_check.hpp"
 #include "binning.cuh"
 #include "forest_predict.cuh"
 #include "histogram.cuh"
@@ -29,9 +33,69 @@ std::string shape_of(const MatrixView<T>& m) {
   return std::to_string(m.rows) + " x " + std::to_string(m.cols);
 }
 
-kernels::ForestTreeArrays arrays(const ForestTrees& t) {
-  return {t.offsets.data,      t.feature.data, t.threshold.data, t.left.data, t.right.data,
-          t.missing_left.data, t.values.data,  t.value_size,     t.n_trees()};
+kernels::ForestTreeArrays arrays(const ForestTrees& t, std::int64_t d, std::int64_t depth) {
+  return {t.offsets.data,
+          t.feature.data,
+          t.threshold.data,
+          t.left.data,
+          t.right.data,
+          t.missing_left.data,
+          t.values.data,
+          t.value_size,
+          t.n_trees(),
+          d,
+          depth};
+}
+
+// `count` values from device memory, in stream order (waits for the stream).
+template <typename T>
+std::vector<T> to_host(CudaResources& resources, const T* src, std::int64_t count) {
+  std::vector<T> out(static_cast<std::size_t>(count));
+  if (count == 0) return out;
+  TABULA_CUDA_CHECK(cudaMemcpyAsync(out.data(), src, out.size() * sizeof(T), cudaMemcpyDeviceToHost,
+                                    resources.stream()));
+  resources.synchronize();
+  return out;
+}
+
+// What check_trees verified, kept in ForestTrees::cache: its owner replaces the cache whenever
+// the arrays change, so the same shape under the same cache is the same forest (re-uploaded per
+// call at other addresses, hence no pointer in the key).
+struct CheckedForest {
+  std::int64_t d, n_trees, first, nodes, depth;
+};
+constexpr std::uint64_t kCheckedForestKey = 0x7461627563756461ULL;  // "tabucuda"
+
+// The trees' arrays must cover their nodes; then the host copies must pass check_forest_trees.
+// Returns the walk's step bound (the deepest tree). Cached per forest, so a resident model pays
+// the copy once.
+std::int64_t check_trees(CudaResources& resources, const ForestTrees& t, std::int64_t d) {
+  if (t.offsets.size < 1) throw Error("forest: offsets must have n_trees + 1 entries, got 0");
+  const std::vector<std::int64_t> offsets = to_host(resources, t.offsets.data, t.offsets.size);
+  const std::int64_t first = offsets.front(), nodes = offsets.back() - first;
+  if (t.cache != nullptr) {
+    auto entry = std::static_pointer_cast<const CheckedForest>(t.cache->find(kCheckedForestKey));
+    if (entry && entry->d == d && entry->n_trees == t.n_trees() && entry->first == first &&
+        entry->nodes == nodes)
+      return entry->depth;
+  }
+  const std::int64_t end = offsets.back();
+  if (first < 0 || nodes < 0 || end > t.feature.size || end > t.threshold.size ||
+      end > t.left.size || end > t.right.size || end > t.missing_left.size ||
+      end > t.values.size / std::max<std::int64_t>(t.value_size, 1))
+    throw Error("forest: offsets run from " + std::to_string(first) + " to " + std::to_string(end) +
+                ", beyond the node arrays (" + std::to_string(t.feature.size) + " nodes)");
+  const auto feature = to_host(resources, t.feature.data + first, nodes);
+  const auto threshold = to_host(resources, t.threshold.data + first, nodes);
+  const auto left = to_host(resources, t.left.data + first, nodes);
+  const auto right = to_host(resources, t.right.data + first, nodes);
+  const std::int64_t depth = check_forest_trees(
+      {offsets.data(), t.n_trees(), feature.data(), threshold.data(), left.data(), right.data()},
+      d);
+  if (t.cache != nullptr)
+    t.cache->store(kCheckedForestKey, std::make_shared<const CheckedForest>(
+                                          CheckedForest{d, t.n_trees(), first, nodes, depth}));
+  return depth;
 }
 
 void require_row_major(const char* what, bool ok) {
@@ -72,7 +136,11 @@ void CudaBackend::forest_bin(MatrixView<const float> x, VectorView<const float> 
   if (codes.rows != x.rows || codes.cols != x.cols || offsets.size != x.cols + 1)
     throw Error("forest_bin: x is " + shape_of(x) + ", codes " + shape_of(codes) + ", offsets " +
                 std::to_string(offsets.size) + " (must match)");
-  DeviceArray<float> padded(resources_, x.cols * 255);
+  // The kernels pad every feature to 255 edges and write uint8 codes: more edges would be cut
+  // off silently, so the offsets (d + 1 values) are checked on the host first.
+  const std::vector<std::int32_t> host_offsets = to_host(resources_, offsets.data, offsets.size);
+  check_bin_offsets(host_offsets.data(), x.cols, edges.size);
+  DeviceArray<float> padded(resources_, x.cols * (kMaxEdges + 1));
   kernels::launch_forest_pad_edges(edges.data, offsets.data, x.cols, padded.data(),
                                    resources_.stream());
   kernels::launch_forest_bin(x.data, x.rows, x.cols, x.stride, padded.data(), codes.data,
@@ -142,18 +210,23 @@ void CudaBackend::forest_best_splits(VectorView<const std::int64_t> hist, const 
   check_on(out.gain, here, "forest_best_splits: gain");
   check_on(out.left, here, "forest_best_splits: left");
   check_on(out.total, here, "forest_best_splits: total");
-  if (shape.channels > kernels::kForestMaxChannels)
-    throw Error("forest_best_splits: at most " + std::to_string(kernels::kForestMaxChannels) +
-                " channels (classes + 1) on CUDA, got " + std::to_string(shape.channels));
+  if (shape.bins < 1 || shape.bins > kMaxBins || shape.channels < 1)
+    throw Error("forest_best_splits: " + std::to_string(shape.bins) + " bins and " +
+                std::to_string(shape.channels) + " channels per feature (1 to " +
+                std::to_string(kMaxBins) + " bins, at least 1 channel)");
   const std::int64_t m = batch.features_per_node;
   if (hist.size < batch.nodes * shape.node_size(m) || out.feature.size < batch.nodes)
     throw Error("forest_best_splits: buffers too small for " + std::to_string(batch.nodes) +
                 " nodes");
+  // Many classes: the kernel keeps its sums in device scratch instead of per-thread arrays.
+  const SplitPlan plan = plan_best_splits(batch.nodes, shape.channels);
+  DeviceArray<std::int64_t> scratch(
+      resources_, plan.global_scratch ? plan.nodes_per_launch * plan.scratch_per_node : 0);
   kernels::launch_forest_best_splits(
       hist.data, batch.nodes, batch.features.data, m, shape.bins, shape.channels, n_bins.data,
       static_cast<int>(rule.criterion), rule.min_samples_leaf, out.feature.data, out.bin.data,
       out.missing_left.data, out.gain.data, out.left.data, out.left.stride, out.total.data,
-      out.total.stride, resources_.stream());
+      out.total.stride, scratch.data(), resources_.stream());
 }
 
 void CudaBackend::forest_partition(MatrixView<const std::uint8_t> codes,
@@ -192,7 +265,8 @@ void CudaBackend::forest_predict(MatrixView<const float> x, const ForestTrees& t
   if (out.rows != x.rows || out.cols != trees.value_size)
     throw Error("forest_predict: out is " + shape_of(out) + ", expected " + std::to_string(x.rows) +
                 " x " + std::to_string(trees.value_size));
-  kernels::launch_forest_predict(x.data, x.rows, x.stride, arrays(trees), out.data,
+  const std::int64_t depth = check_trees(resources_, trees, x.cols);
+  kernels::launch_forest_predict(x.data, x.rows, x.stride, arrays(trees, x.cols, depth), out.data,
                                  resources_.stream());
 }
 
@@ -209,8 +283,9 @@ void CudaBackend::forest_apply(MatrixView<const float> x, const ForestTrees& tre
   if (leaves.rows != x.rows || leaves.cols != trees.n_trees())
     throw Error("forest_apply: leaves is " + shape_of(leaves) + ", expected " +
                 std::to_string(x.rows) + " x " + std::to_string(trees.n_trees()));
-  kernels::launch_forest_apply(x.data, x.rows, x.stride, arrays(trees), leaves.data, leaves.stride,
-                               resources_.stream());
+  const std::int64_t depth = check_trees(resources_, trees, x.cols);
+  kernels::launch_forest_apply(x.data, x.rows, x.stride, arrays(trees, x.cols, depth), leaves.data,
+                               leaves.stride, resources_.stream());
 }
 
 }  // namespace tabula::cuda
