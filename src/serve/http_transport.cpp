@@ -22,8 +22,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr std::string_view kBusy =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 41\r\n"
-    "Connection: close\r\n\r\n{\"error\":\"too many connections; retry\"}\r\n";
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 39\r\n"
+    "Connection: close\r\n\r\n{\"error\":\"too many connections; retry\"}";
 
 /// Each connection is a file descriptor: raise the soft limit towards the hard one when the
 /// connection limit needs it, and say so when it cannot.
