@@ -260,10 +260,12 @@ def test_post_without_a_body_is_answered_at_once(server):
     assert time.time() - start < 1
 
 
-def test_large_json_without_content_type_is_served(server):
+@pytest.mark.parametrize("content_type", [[], ["Content-Type: application/x-www-form-urlencoded"]])
+def test_large_json_without_a_json_content_type_is_served(server, content_type):
+    """The body is JSON whatever Content-Type says (curl -d sends a form type)."""
     body = json.dumps({"inputs": [{"name": "x", "datatype": "FP64", "shape": [1, 10],
                                    "data": ROW}], "pad": "x" * (4 << 20)}).encode()
-    status, _, answer = exchange(server, post(INFER, body))
+    status, _, answer = exchange(server, post(INFER, body, *content_type))
     assert status == 200, answer
 
 
