@@ -25,8 +25,7 @@ std::string lower(std::string_view text) {
 class Inflater {
  public:
   explicit Inflater(int window_bits) {
-    if (inflateInit2(&stream_, window_bits) != Z_OK)
-      throw Error("serve: cannot initialise zlib");
+    if (inflateInit2(&stream_, window_bits) != Z_OK) throw Error("serve: cannot initialise zlib");
   }
   ~Inflater() { inflateEnd(&stream_); }
   Inflater(const Inflater&) = delete;
@@ -47,7 +46,7 @@ class Inflater {
         throw HttpError(413, "request body too large once decompressed (limit " +
                                  std::to_string(max_bytes) + " bytes)");
       out.append(chunk, produced);
-      if (rc == Z_STREAM_END) return stream_.avail_in == 0;  // no trailing garbage
+      if (rc == Z_STREAM_END) return stream_.avail_in == 0;      // no trailing garbage
       if (stream_.avail_in == 0 && produced == 0) return false;  // truncated
     }
   }
@@ -76,8 +75,8 @@ std::string decode_content(std::string body, std::string_view encoding, std::int
     if (Inflater(-15).run(body, max_bytes, out)) return out;
     throw HttpError(400, "the request body is not valid deflate data");
   }
-  throw HttpError(415, "unsupported Content-Encoding '" + std::string(encoding) +
-                           "' (gzip, deflate or none)");
+  throw HttpError(
+      415, "unsupported Content-Encoding '" + std::string(encoding) + "' (gzip, deflate or none)");
 }
 
 }  // namespace tabula::serve

@@ -50,8 +50,8 @@ std::optional<std::string> framing_problem(const http::request<http::string_body
   if (lengths > 1) return "more than one Content-Length header";
   if (encodings > 0 && lengths > 0) return "both Content-Length and Transfer-Encoding";
   if (encodings > 1) return "more than one Transfer-Encoding header";
-  if (encodings == 1 && (msg.version() < 11 || !iequals(msg[http::field::transfer_encoding],
-                                                         "chunked")))
+  if (encodings == 1 &&
+      (msg.version() < 11 || !iequals(msg[http::field::transfer_encoding], "chunked")))
     return "Transfer-Encoding other than a single 'chunked' (HTTP/1.1)";
   if (codings > 1) return "more than one Content-Encoding header";
   return std::nullopt;
@@ -87,12 +87,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (shared_->stopping) return close();
     if (buffer_.size() > 0) return read_header();  // pipelined: already received
     stream_.expires_after(std::chrono::seconds(shared_->limits.idle_timeout_s));
-    stream_.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](
-                                                             error_code ec, std::size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->read_header();
-    });
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
@@ -151,18 +151,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto& msg = parser_->get();
     HttpRequest request;
     request.method = std::string(msg.method_string());
-    if (auto problem = parse_target(std_view(msg.target()), request)) return refuse(400, *problem);
     for (const auto& field : msg)
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     HttpResponse response;
     try {
-      request.body = decode_content(std::move(msg.body()), std_view(msg[http::field::content_encoding]),
-                                    shared_->limits.max_body_bytes);
+      // The request is complete and well framed: a bad target or body is answered and the
+      // connection kept.
+      if (auto problem = parse_target(std_view(msg.target()), request))
+        throw HttpError(400, *problem);
+      request.body =
+          decode_content(std::move(msg.body()), std_view(msg[http::field::content_encoding]),
+                         shared_->limits.max_body_bytes);
       shared_->handler(request, response);
     } catch (const HttpError& e) {
       response.set(e.status(), error_body(e.what()));
     } catch (const std::exception& e) {
       spdlog::error("serve: {} {}: {}", request.method, request.path, e.what());
+      response.set(500, error_body("internal server error"));
+    } catch (...) {
+      spdlog::error("serve: {} {}: unknown failure", request.method, request.path);
       response.set(500, error_body("internal server error"));
     }
     const bool keep_alive = msg.keep_alive() && !shared_->stopping;

@@ -50,10 +50,14 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   if (b0 < 0x80) return 1;
   std::size_t n = 0;
   std::uint32_t min = 0, cp = 0;
-  if ((b0 & 0xE0) == 0xC0) n = 2, min = 0x80, cp = b0 & 0x1F;
-  else if ((b0 & 0xF0) == 0xE0) n = 3, min = 0x800, cp = b0 & 0x0F;
-  else if ((b0 & 0xF8) == 0xF0) n = 4, min = 0x10000, cp = b0 & 0x07;
-  else return 0;
+  if ((b0 & 0xE0) == 0xC0)
+    n = 2, min = 0x80, cp = b0 & 0x1F;
+  else if ((b0 & 0xF0) == 0xE0)
+    n = 3, min = 0x800, cp = b0 & 0x0F;
+  else if ((b0 & 0xF8) == 0xF0)
+    n = 4, min = 0x10000, cp = b0 & 0x07;
+  else
+    return 0;
   if (i + n > text.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -66,8 +70,8 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
 }  // namespace
 
 std::string error_body(std::string_view message) {
-  return nlohmann::json{{"error", std::string(message)}}.dump(-1, ' ', false,
-                                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"error", std::string(message)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool is_clean_text(std::string_view text) {

@@ -157,8 +157,8 @@ class Server {
 
  private:
   void handle(const HttpRequest& req, HttpResponse& res) {
-    const bool health = req.segments.size() >= 2 && req.segments[0] == "v2" &&
-                        req.segments[1] == "health";
+    const bool health =
+        req.segments.size() >= 2 && req.segments[0] == "v2" && req.segments[1] == "health";
     if (!token_.empty() && !health &&
         !same_secret(req.header("Authorization").value_or(""), "Bearer " + token_)) {
       res.set(401, error_body("missing or wrong bearer token"));
@@ -212,10 +212,9 @@ class Server {
             infer(req, c, res);
           });
     }
-    add("POST", "/invocations",
-        [this](const HttpRequest& req, const Captures&, HttpResponse& res) {
-          invocations(req, res);
-        });
+    add("POST", "/invocations", [this](const HttpRequest& req, const Captures&, HttpResponse& res) {
+      invocations(req, res);
+    });
     add("POST", "/v2/repository/index",
         guarded([this](const HttpRequest&, const Captures&, HttpResponse& res) {
           res.set(200, repository_index().dump());

@@ -35,9 +35,10 @@ void ensure_descriptors(int max_connections) {
   limit.rlim_cur = std::min(wanted, limit.rlim_max);
   ::setrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur < wanted)
-    spdlog::warn("serve: the open-file limit ({}) is below --max-connections + 256; connections "
-                 "beyond it are refused by the kernel, not answered 503",
-                 limit.rlim_cur);
+    spdlog::warn(
+        "serve: the open-file limit ({}) is below --max-connections + 256; connections "
+        "beyond it are refused by the kernel, not answered 503",
+        limit.rlim_cur);
 }
 
 }  // namespace
@@ -50,28 +51,28 @@ struct HttpTransport::State {
 
   void accept() {
     if (shared->stopping || !acceptor.is_open()) return;
-    acceptor.async_accept(net::make_strand(shared->io), [this](boost::system::error_code ec,
-                                                               tcp::socket socket) {
-      if (shared->stopping || !acceptor.is_open()) return;
-      if (ec) {
-        // Out of descriptors, typically: pause rather than spin.
-        spdlog::warn("serve: accept failed: {}", ec.message());
-        retry.expires_after(std::chrono::milliseconds(50));
-        retry.async_wait([this](boost::system::error_code) { accept(); });
-        return;
-      }
-      if (shared->live_count() >= static_cast<std::size_t>(shared->limits.max_connections)) {
-        boost::system::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(net::buffer(kBusy.data(), kBusy.size()), ignored);
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-      } else {
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        start_connection(std::move(socket), shared);
-      }
-      accept();
-    });
+    acceptor.async_accept(
+        net::make_strand(shared->io), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (shared->stopping || !acceptor.is_open()) return;
+          if (ec) {
+            // Out of descriptors, typically: pause rather than spin.
+            spdlog::warn("serve: accept failed: {}", ec.message());
+            retry.expires_after(std::chrono::milliseconds(50));
+            retry.async_wait([this](boost::system::error_code) { accept(); });
+            return;
+          }
+          if (shared->live_count() >= static_cast<std::size_t>(shared->limits.max_connections)) {
+            boost::system::error_code ignored;
+            socket.non_blocking(true, ignored);
+            socket.write_some(net::buffer(kBusy.data(), kBusy.size()), ignored);
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+          } else {
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            start_connection(std::move(socket), shared);
+          }
+          accept();
+        });
   }
 
   std::shared_ptr<TransportShared> shared;

@@ -1,7 +1,7 @@
-// The HTTP/1.1 transport of `tabula serve`: Boost.Beast on an asio event loop (docs/architecture.md,
-// decision 17). Connections are asynchronous, so an idle or slow client holds a socket and a
-// small buffer but no thread; a request reaches the handler only once it is complete and within
-// every limit below. No Boost type appears here: only http_transport.cpp and
+// The HTTP/1.1 transport of `tabula serve`: Boost.Beast on an asio event loop
+// (docs/architecture.md, decision 17). Connections are asynchronous, so an idle or slow client
+// holds a socket and a small buffer but no thread; a request reaches the handler only once it is
+// complete and within every limit below. No Boost type appears here: only http_transport.cpp and
 // http_connection.cpp include Boost.
 #pragma once
 
@@ -16,12 +16,12 @@ namespace tabula::serve {
 
 /// What a client may cost the server (defaults and flags in serve_options.hpp, docs/security.md).
 struct HttpLimits {
-  std::int64_t max_header_bytes = 16384;     // request line and headers: 431 above
-  std::int64_t max_body_bytes = 16 << 20;    // after chunking and decompression: 413 above
-  int read_timeout_s = 10;                   // a request, from its first byte to its last
-  int write_timeout_s = 10;                  // a response
-  int idle_timeout_s = 5;                    // no request begun: the connection closes
-  int max_connections = 1024;                // open at once; more are answered 503 and closed
+  std::int64_t max_header_bytes = 16384;   // request line and headers: 431 above
+  std::int64_t max_body_bytes = 16 << 20;  // after chunking and decompression: 413 above
+  int read_timeout_s = 10;                 // a request, from its first byte to its last
+  int write_timeout_s = 10;                // a response
+  int idle_timeout_s = 5;                  // no request begun: the connection closes
+  int max_connections = 1024;              // open at once; more are answered 503 and closed
 };
 
 /// Runs on one of the transport's threads while that connection waits; it may block for as

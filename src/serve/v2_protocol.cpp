@@ -192,8 +192,7 @@ json predict_tensor(const ServedModel& model, const ScoredRows& r) {
 }  // namespace
 
 V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> binary_header_length,
-                           const ServedModel& model, std::int64_t max_rows,
-                           int max_json_depth) {
+                           const ServedModel& model, std::int64_t max_rows, int max_json_depth) {
   std::string_view header = body, binary;
   if (binary_header_length) {
     if (*binary_header_length < 0 || *binary_header_length > static_cast<std::int64_t>(body.size()))

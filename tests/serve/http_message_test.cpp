@@ -96,8 +96,8 @@ TEST(ContentDecoding, InflatesWithinTheLimitOnly) {
   EXPECT_EQ(decode_content(compress(text, 15), "deflate", 1000), text);
   EXPECT_EQ(decode_content(compress(text, -15), "deflate", 1000), text);
   EXPECT_EQ(decode_content(text, "", 10), text);  // identity: the transport checked the size
-  const std::string bomb = compress(std::string(64 << 20, '0'), 15 + 16);
-  EXPECT_LT(bomb.size(), 100000u);
+  const std::string bomb = compress(std::string(16 << 20, '0'), 15 + 16);
+  EXPECT_LT(bomb.size(), 50000u);
   EXPECT_EQ(status_of([&] { decode_content(bomb, "gzip", 1 << 20); }), 413);
   EXPECT_EQ(status_of([&] { decode_content("not gzip", "gzip", 1000); }), 400);
   const std::string whole = compress(text, 15 + 16);
