@@ -27,7 +27,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "asynchronous: idle ones hold no thread)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  sub->add_option("--keep-alive-timeout", options->keep_alive_timeout_s,
+  sub->add_option("--keep-alive-timeout", options->http.idle_timeout_s,
                   "Seconds a connection may stay open with no request begun (new connections "
                   "included)")
       ->check(CLI::Range(1, 3600))
@@ -48,10 +48,11 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Rows waiting per model version beyond which requests get 503")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
-  sub->add_option("--max-body-bytes", options->max_body_bytes, "Largest request body (413 above)")
+  sub->add_option("--max-body-bytes", options->http.max_body_bytes,
+                  "Largest request body (413 above)")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34))
       ->capture_default_str();
-  sub->add_option("--max-header-bytes", options->max_header_bytes,
+  sub->add_option("--max-header-bytes", options->http.max_header_bytes,
                   "Largest request line plus headers (431 above)")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 24))
       ->capture_default_str();
@@ -59,15 +60,15 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Deepest nesting of arrays and objects in a JSON body (400 above)")
       ->check(CLI::Range(4, 10000))
       ->capture_default_str();
-  sub->add_option("--read-timeout", options->read_timeout_s,
+  sub->add_option("--read-timeout", options->http.read_timeout_s,
                   "Seconds a request may take to arrive, first byte to last (connection closed)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  sub->add_option("--write-timeout", options->write_timeout_s,
+  sub->add_option("--write-timeout", options->http.write_timeout_s,
                   "Seconds a response may take to be sent (connection closed)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  sub->add_option("--max-connections", options->max_connections,
+  sub->add_option("--max-connections", options->http.max_connections,
                   "Connections open at once; more are answered 503 and closed")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();

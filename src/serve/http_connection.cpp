@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -61,14 +62,15 @@ std::optional<std::string> framing_problem(const http::request<http::string_body
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<TransportShared> shared)
-      : stream_(std::move(socket)),
+  Connection(tcp::socket socket, std::shared_ptr<TransportShared> shared, int loop)
+      : loop_(loop),
+        stream_(std::move(socket)),
         buffer_(static_cast<std::size_t>(shared->limits.max_header_bytes) + 2 * kReadChunk),
         shared_(std::move(shared)) {}
   ~Connection() { shared_->remove(this); }
 
   void start() {
-    shared_->add(shared_from_this());
+    shared_->add(shared_from_this(), loop_);
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->await_request(); });
   }
 
@@ -225,7 +227,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  const int loop_;
+  beast::tcp_stream stream_;  // its executor is the connection's event loop: one thread
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -239,28 +242,37 @@ std::size_t TransportShared::live_count() const {
   return live_.size();
 }
 
-void TransportShared::add(const std::shared_ptr<Connection>& connection) {
+int TransportShared::least_loaded_loop() const {
   std::lock_guard lock(mutex_);
-  live_.emplace(connection.get(), connection);
+  return static_cast<int>(std::min_element(load_.begin(), load_.end()) - load_.begin());
+}
+
+void TransportShared::add(const std::shared_ptr<Connection>& connection, int loop) {
+  std::lock_guard lock(mutex_);
+  live_.emplace(connection.get(), std::make_pair(connection, loop));
+  ++load_[static_cast<std::size_t>(loop)];
 }
 
 void TransportShared::remove(const Connection* connection) {
   std::lock_guard lock(mutex_);
-  live_.erase(connection);
+  const auto it = live_.find(connection);
+  if (it == live_.end()) return;
+  --load_[static_cast<std::size_t>(it->second.second)];
+  live_.erase(it);
 }
 
 void TransportShared::stop_all() {
   std::vector<std::shared_ptr<Connection>> connections;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, weak] : live_)
-      if (auto c = weak.lock()) connections.push_back(std::move(c));
+    for (const auto& [key, entry] : live_)
+      if (auto c = entry.first.lock()) connections.push_back(std::move(c));
   }
   for (auto& c : connections) c->post_stop();
 }
 
-void start_connection(tcp::socket socket, std::shared_ptr<TransportShared> shared) {
-  std::make_shared<Connection>(std::move(socket), std::move(shared))->start();
+void start_connection(tcp::socket socket, std::shared_ptr<TransportShared> shared, int loop) {
+  std::make_shared<Connection>(std::move(socket), std::move(shared), loop)->start();
 }
 
 }  // namespace tabula::serve

@@ -77,17 +77,6 @@ std::string read_token(const std::string& path) {
   return token;
 }
 
-HttpLimits limits_of(const ServeOptions& o) {
-  HttpLimits limits;
-  limits.max_header_bytes = o.max_header_bytes;
-  limits.max_body_bytes = o.max_body_bytes;
-  limits.read_timeout_s = o.read_timeout_s;
-  limits.write_timeout_s = o.write_timeout_s;
-  limits.idle_timeout_s = o.keep_alive_timeout_s;
-  limits.max_connections = o.max_connections;
-  return limits;
-}
-
 /// Compares without an early exit, so the time taken says nothing about the token.
 bool same_secret(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
@@ -125,7 +114,7 @@ class Server {
         repository_(options.model_repository, options.batching, backend, metrics_),
         token_(options.auth_token_file.empty() ? std::string()
                                                : read_token(options.auth_token_file)),
-        transport_(options.host, options.port, limits_of(options),
+        transport_(options.host, options.port, options.http, options.workers,
                    [this](const HttpRequest& req, HttpResponse& res) { handle(req, res); }) {
     configure();
   }
@@ -148,8 +137,8 @@ class Server {
     });
     spdlog::info("serve: listening on http://{}:{} ({} worker threads)", options_.host,
                  options_.port, options_.workers);
-    transport_.run(std::max(1, options_.workers));  // returns once stopped and drained
-    signals.wake();                                 // when run ended for another reason
+    transport_.run();  // returns once stopped and drained
+    signals.wake();    // when run ended for another reason
     watcher.join();
     loader.join();
     spdlog::info("serve: stopped");

@@ -1,4 +1,4 @@
-// The HTTP/1.1 transport of `tabula serve`: Boost.Beast on an asio event loop
+// The HTTP/1.1 transport of `tabula serve`: Boost.Beast on asio event loops, one per thread
 // (docs/architecture.md, decision 17). Connections are asynchronous, so an idle or slow client
 // holds a socket and a small buffer but no thread; a request reaches the handler only once it is
 // complete and within every limit below. No Boost type appears here: only http_transport.cpp and
@@ -11,35 +11,30 @@
 #include <string>
 
 #include "serve/http_message.hpp"
+#include "serve/serve_options.hpp"
 
 namespace tabula::serve {
 
-/// What a client may cost the server (defaults and flags in serve_options.hpp, docs/security.md).
-struct HttpLimits {
-  std::int64_t max_header_bytes = 16384;   // request line and headers: 431 above
-  std::int64_t max_body_bytes = 16 << 20;  // after chunking and decompression: 413 above
-  int read_timeout_s = 10;                 // a request, from its first byte to its last
-  int write_timeout_s = 10;                // a response
-  int idle_timeout_s = 5;                  // no request begun: the connection closes
-  int max_connections = 1024;              // open at once; more are answered 503 and closed
-};
-
-/// Runs on one of the transport's threads while that connection waits; it may block for as
-/// long as scoring takes (the micro-batcher), other connections are served by other threads.
+/// Runs on the thread of the connection's event loop; it may block for as long as scoring
+/// takes (the micro-batcher): connections are spread over the loops by their count, so a
+/// blocked loop delays only the few connections it holds, and none while there are at most
+/// as many busy connections as loops.
 /// An exception it lets through becomes a bare 500 (its text is logged, not sent).
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 
 class HttpTransport {
  public:
-  /// Binds `host`:`port`; Error when the address cannot be bound.
-  HttpTransport(const std::string& host, int port, const HttpLimits& limits, HttpHandler handler);
+  /// Binds `host`:`port` and prepares `threads` event loops; Error when the address cannot be
+  /// bound.
+  HttpTransport(const std::string& host, int port, const HttpLimits& limits, int threads,
+                HttpHandler handler);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
 
-  /// Serves on `threads` threads (the calling one included) until stop() has been called and
-  /// every connection has closed.
-  void run(int threads);
+  /// Serves (one thread per event loop, the calling one accepting) until stop() has been
+  /// called and every connection has closed.
+  void run();
   /// From any thread: stops accepting, closes idle connections, lets requests in flight (and
   /// requests being received) finish with `Connection: close`.
   void stop();

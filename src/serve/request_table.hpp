@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "serve/serve_options.hpp"
 #include "tabula/dataset.hpp"
 #include "tabula/model_file.hpp"
 
@@ -23,10 +24,6 @@ struct RequestColumn {
 
   std::int64_t size() const;
 };
-
-/// Deepest nesting of arrays and objects a request may have (`--max-json-depth`); a valid
-/// request needs 5 (object, "inputs", tensor, rows, values).
-inline constexpr int kDefaultMaxJsonDepth = 32;
 
 /// Parses the JSON of a request body. HttpError 400 when it is not valid JSON or nests arrays
 /// and objects more than `max_depth` deep; the depth is found by a scan before any value is
