@@ -82,8 +82,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  using Self = std::shared_ptr<Connection>;
-
   void await_request() {
     busy_ = false;
     if (shared_->stopping) return close();
