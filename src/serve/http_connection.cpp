@@ -173,10 +173,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       response.set(500, error_body("internal server error"));
     }
     const bool keep_alive = msg.keep_alive() && !shared_->stopping;
-    respond(std::move(response), msg.version(), keep_alive);
+    respond(std::move(response), msg.version(), keep_alive, msg.method() == http::verb::head);
   }
 
-  void respond(HttpResponse&& answer, unsigned version, bool keep_alive) {
+  void respond(HttpResponse&& answer, unsigned version, bool keep_alive, bool head = false) {
     response_ = {};
     response_.version(version);
     response_.result(static_cast<unsigned>(answer.status));
@@ -185,6 +185,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.body() = std::move(answer.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
+    if (head) {  // the length of what a GET would get, and no body (RFC 9110, 9.3.2)
+      const auto length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
     stream_.expires_after(std::chrono::seconds(shared_->limits.write_timeout_s));
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
