@@ -48,17 +48,15 @@ else()
   set(TABULA_BLAS Eigen)
 endif()
 
-# The HTTP server (src/serve/http_server.cpp, `tabula serve`): Debian's libcpp-httplib-dev, a
-# compiled library whose class layout depends on the feature macros in its pkg-config file, so
-# its flags come from pkg-config. Without it (or with packed dependencies) the rest of
-# src/serve is still built and `tabula serve` says the server is not built.
+# The HTTP server (src/serve/http_*.cpp, `tabula serve`): Boost.Beast and Boost.Asio, header-only
+# from Debian's libboost-dev, and zlib for compressed request bodies (docs/architecture.md,
+# decision 17). Without them (or with packed dependencies) the rest of src/serve is still built
+# and `tabula serve` says the server is not built.
 set(TABULA_WITH_SERVER OFF)
 if(NOT TABULA_DEPS_DIR)
-  find_package(PkgConfig QUIET)
-  if(PKG_CONFIG_FOUND)
-    pkg_check_modules(TABULA_HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
-    if(TABULA_HTTPLIB_FOUND)
-      set(TABULA_WITH_SERVER ON)
-    endif()
+  find_package(Boost 1.74 QUIET CONFIG)
+  find_package(ZLIB QUIET)
+  if(Boost_FOUND AND ZLIB_FOUND AND EXISTS "${Boost_INCLUDE_DIRS}/boost/beast.hpp")
+    set(TABULA_WITH_SERVER ON)
   endif()
 endif()

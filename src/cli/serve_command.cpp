@@ -23,12 +23,13 @@ void add_serve_command(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   sub->add_option("--workers", options->workers,
-                  "HTTP connection threads (one per concurrent keep-alive connection)")
+                  "Threads that parse requests and wait for their scores (connections are "
+                  "asynchronous: idle ones hold no thread)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  sub->add_option("--keep-alive-timeout", options->keep_alive_timeout_s,
-                  "Seconds before an idle keep-alive connection is closed (also the longest "
-                  "wait for idle connections at shutdown)")
+  sub->add_option("--keep-alive-timeout", options->http.idle_timeout_s,
+                  "Seconds a connection may stay open with no request begun (new connections "
+                  "included)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   sub->add_option("--poll-interval", options->poll_interval_s,
@@ -47,8 +48,29 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Rows waiting per model version beyond which requests get 503")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
-  sub->add_option("--max-body-bytes", options->max_body_bytes, "Largest request body (413 above)")
+  sub->add_option("--max-body-bytes", options->http.max_body_bytes,
+                  "Largest request body (413 above)")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34))
+      ->capture_default_str();
+  sub->add_option("--max-header-bytes", options->http.max_header_bytes,
+                  "Largest request line plus headers (431 above)")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 24))
+      ->capture_default_str();
+  sub->add_option("--max-json-depth", options->max_json_depth,
+                  "Deepest nesting of arrays and objects in a JSON body (400 above)")
+      ->check(CLI::Range(4, 10000))
+      ->capture_default_str();
+  sub->add_option("--read-timeout", options->http.read_timeout_s,
+                  "Seconds a request may take to arrive, first byte to last (connection closed)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sub->add_option("--write-timeout", options->http.write_timeout_s,
+                  "Seconds a response may take to be sent (connection closed)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sub->add_option("--max-connections", options->http.max_connections,
+                  "Connections open at once; more are answered 503 and closed")
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   sub->add_option("--max-rows", options->max_rows, "Most rows in one request (413 above)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30))
@@ -67,8 +89,9 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                         serve::run_server(*options, default_backend());
 #else
                         throw Error(
-                            "this tabula was built without the HTTP server (cpp-httplib was not "
-                            "found at configure time; install libcpp-httplib-dev and rebuild)");
+                            "this tabula was built without the HTTP server (Boost.Beast or zlib "
+                            "was not found at configure time; install libboost-dev and "
+                            "zlib1g-dev and rebuild)");
 #endif
                       }});
 }

@@ -1,13 +1,13 @@
-// Routes, authentication, limits and graceful shutdown.
+// Routes, authentication and graceful shutdown; the transport (limits, framing) is
+// http_transport.cpp.
 #include "serve/http_server.hpp"
 
-#include <httplib.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "serve/http_error.hpp"
+#include "serve/http_transport.hpp"
 #include "serve/metrics.hpp"
 #include "serve/mlflow_protocol.hpp"
 #include "serve/model_repository.hpp"
@@ -23,8 +24,6 @@
 
 namespace tabula::serve {
 namespace {
-
-constexpr const char* kJson = "application/json";
 
 // SIGTERM/SIGINT write one byte here; a watcher thread stops the server (a signal handler may
 // do nothing more than that).
@@ -65,10 +64,6 @@ class SignalPipe {
   struct sigaction old_int_ {};
 };
 
-std::string error_body(const std::string& message) {
-  return nlohmann::json{{"error", message}}.dump();
-}
-
 std::string read_token(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError("--auth-token-file: cannot read '" + path + "'");
@@ -82,32 +77,54 @@ std::string read_token(const std::string& path) {
   return token;
 }
 
-/// httplib listens with a backlog of 5: a burst of new connections beyond that waits for a
-/// SYN retransmit (about 1 s). Linux lets listen() be called again to raise it.
-class HttpLibServer : public httplib::Server {
- public:
-  void raise_backlog(int backlog) { ::listen(svr_sock_, backlog); }
+/// Compares without an early exit, so the time taken says nothing about the token.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+using Captures = std::vector<std::string>;
+using Handler = std::function<void(const HttpRequest&, const Captures&, HttpResponse&)>;
+
+/// One endpoint: a method and path segments, "*" standing for any one segment (captured).
+struct Route {
+  std::string method;
+  std::vector<std::string> pattern;
+  Handler handler;
+
+  bool matches(const HttpRequest& req, Captures& captures) const {
+    if (req.method != method || req.segments.size() != pattern.size()) return false;
+    captures.clear();
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] == "*")
+        captures.push_back(req.segments[i]);
+      else if (pattern[i] != req.segments[i])
+        return false;
+    }
+    return true;
+  }
 };
 
 class Server {
  public:
   Server(const ServeOptions& options, Backend& backend)
       : options_(options),
-        repository_(options.model_repository, options.batching, backend, metrics_) {
-    if (!options.auth_token_file.empty()) token_ = read_token(options.auth_token_file);
+        repository_(options.model_repository, options.batching, backend, metrics_),
+        token_(options.auth_token_file.empty() ? std::string()
+                                               : read_token(options.auth_token_file)),
+        transport_(options.host, options.port, options.http, options.workers,
+                   [this](const HttpRequest& req, HttpResponse& res) { handle(req, res); }) {
     configure();
   }
 
   void run() {
-    if (!http_.bind_to_port(options_.host, options_.port))
-      throw Error("serve: cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                  " (in use, or not an address of this machine)");
-    http_.raise_backlog(SOMAXCONN);
     SignalPipe signals;
     std::thread watcher([&] {
       signals.wait();
       spdlog::info("serve: stopping: no new connections, finishing requests in flight");
-      http_.stop();
+      transport_.stop();
     });
     std::thread loader([&] {
       try {
@@ -120,137 +137,121 @@ class Server {
     });
     spdlog::info("serve: listening on http://{}:{} ({} worker threads)", options_.host,
                  options_.port, options_.workers);
-    http_.listen_after_bind();  // returns once stopped and every worker has finished
-    signals.wake();             // when listen ended for another reason
+    transport_.run();  // returns once stopped and drained
+    signals.wake();    // when run ended for another reason
     watcher.join();
     loader.join();
     spdlog::info("serve: stopped");
   }
 
  private:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  void handle(const HttpRequest& req, HttpResponse& res) {
+    const bool health =
+        req.segments.size() >= 2 && req.segments[0] == "v2" && req.segments[1] == "health";
+    if (!token_.empty() && !health &&
+        !same_secret(req.header("Authorization").value_or(""), "Bearer " + token_)) {
+      res.set(401, error_body("missing or wrong bearer token"));
+      res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return;
+    }
+    Captures captures;
+    for (const Route& route : routes_)
+      if (route.matches(req, captures)) return route.handler(req, captures, res);
+    res.set(404, error_body("no such endpoint: " + req.method + " " + req.path));
+  }
+
+  void add(std::string method, std::string path, Handler handler) {
+    Route route{std::move(method), {}, std::move(handler)};
+    for (std::size_t start = 1; start <= path.size();) {
+      std::size_t end = path.find('/', start);
+      if (end == std::string::npos) end = path.size();
+      route.pattern.push_back(path.substr(start, end - start));
+      start = end + 1;
+    }
+    routes_.push_back(std::move(route));
+  }
 
   void configure() {
-    const int workers = std::max(1, options_.workers);
-    // httplib takes ownership of the queue it is handed.
-    http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-    http_.set_keep_alive_max_count(1u << 30);
-    http_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
-    http_.set_tcp_nodelay(true);
-    http_.set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
-    http_.set_read_timeout(10, 0);
-    http_.set_write_timeout(10, 0);
-
-    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (token_.empty() || req.path.rfind("/v2/health/", 0) == 0)
-        return httplib::Server::HandlerResponse::Unhandled;
-      if (req.get_header_value("Authorization") == "Bearer " + token_)
-        return httplib::Server::HandlerResponse::Unhandled;
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Bearer");
-      res.set_content(error_body("missing or wrong bearer token"), kJson);
-      return httplib::Server::HandlerResponse::Handled;
+    add("GET", "/v2", [](const HttpRequest&, const Captures&, HttpResponse& res) {
+      res.set(200, v2_server_metadata().dump());
     });
-    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      std::string message = "HTTP " + std::to_string(res.status);
-      if (res.status == 404) message = "no such endpoint: " + req.method + " " + req.path;
-      if (res.status == 413) message = "request body too large";
-      res.set_content(error_body(message), kJson);
+    add("GET", "/v2/health/live", [](const HttpRequest&, const Captures&, HttpResponse& res) {
+      res.set(200, "{\"live\":true}");
     });
-    http_.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
-          res.status = 500;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            res.set_content(error_body(ex.what()), kJson);
-          } catch (...) {
-            res.set_content(error_body("unknown failure"), kJson);
-          }
-        });
-
-    http_.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(v2_server_metadata().dump(), kJson);
-    });
-    http_.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"live\":true}", kJson);
-    });
-    http_.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
+    add("GET", "/v2/health/ready", [this](const HttpRequest&, const Captures&, HttpResponse& res) {
       const bool ready = repository_.ready();
-      res.status = ready ? 200 : 503;
-      res.set_content(ready ? "{\"ready\":true}" : "{\"ready\":false}", kJson);
+      res.set(ready ? 200 : 503, ready ? "{\"ready\":true}" : "{\"ready\":false}");
     });
-    http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+    add("GET", "/metrics", [this](const HttpRequest&, const Captures&, HttpResponse& res) {
+      res.set(200, metrics_.render(), "text/plain; version=0.0.4");
     });
-
-    const std::string model = R"(/v2/models/([^/]+))";
-    const std::string versioned = R"(/v2/models/([^/]+)/versions/([^/]+))";
-    for (const std::string& prefix : {model, versioned}) {
-      http_.Get(prefix, guarded([this](const httplib::Request& req, httplib::Response& res) {
-                  const auto entry = entry_of(req);
-                  const auto served = entry->choose(version_of(req), std::nullopt, 0);
-                  res.set_content(v2_model_metadata(*entry, *served).dump(), kJson);
-                }));
-      http_.Get(prefix + "/ready",
-                guarded([this](const httplib::Request& req, httplib::Response& res) {
-                  const auto entry = entry_of(req);
-                  entry->choose(version_of(req), std::nullopt, 0);  // 404 when not loaded
-                  res.set_content("{\"ready\":true}", kJson);
-                }));
-      http_.Post(prefix + "/infer",
-                 [this](const httplib::Request& req, httplib::Response& res) { infer(req, res); });
+    for (const std::string prefix : {"/v2/models/*", "/v2/models/*/versions/*"}) {
+      add("GET", prefix, guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+            const auto entry = entry_of(c);
+            const auto served = entry->choose(version_of(c), std::nullopt, 0);
+            res.set(200, v2_model_metadata(*entry, *served).dump());
+          }));
+      add("GET", prefix + "/ready",
+          guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+            entry_of(c)->choose(version_of(c), std::nullopt, 0);  // 404 when not loaded
+            res.set(200, "{\"ready\":true}");
+          }));
+      add("POST", prefix + "/infer",
+          [this](const HttpRequest& req, const Captures& c, HttpResponse& res) {
+            infer(req, c, res);
+          });
     }
-    http_.Post("/invocations", [this](const httplib::Request& req, httplib::Response& res) {
+    add("POST", "/invocations", [this](const HttpRequest& req, const Captures&, HttpResponse& res) {
       invocations(req, res);
     });
-    http_.Post(
-        "/v2/repository/index", guarded([this](const httplib::Request&, httplib::Response& res) {
-          nlohmann::json index = nlohmann::json::array();
-          for (const auto& entry : repository_.models()) {
-            for (const std::string& v : entry->order)
-              index.push_back({{"name", entry->name}, {"version", v}, {"state", "READY"}});
-            if (entry->order.empty()) {
-              std::string why;
-              for (const std::string& e : entry->errors) why += (why.empty() ? "" : "; ") + e;
-              index.push_back({{"name", entry->name}, {"state", "UNAVAILABLE"}, {"reason", why}});
-            }
-          }
-          res.set_content(index.dump(), kJson);
+    add("POST", "/v2/repository/index",
+        guarded([this](const HttpRequest&, const Captures&, HttpResponse& res) {
+          res.set(200, repository_index().dump());
         }));
-    http_.Post(R"(/v2/repository/models/([^/]+)/load)",
-               guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 repository_.load(req.matches[1].str());
-                 res.set_content("{}", kJson);
-               }));
+    add("POST", "/v2/repository/models/*/load",
+        guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+          repository_.load(c[0]);
+          res.set(200, "{}");
+        }));
   }
 
-  /// Runs `handler`, mapping exceptions to a status and {"error": ...}.
-  static int run_guarded(const Handler& handler, const httplib::Request& req,
-                         httplib::Response& res) {
-    try {
-      handler(req, res);
-    } catch (const HttpError& e) {
-      res.status = e.status();
-      res.set_content(error_body(e.what()), kJson);
-    } catch (const InputError& e) {
-      res.status = 400;
-      res.set_content(error_body(e.what()), kJson);
-    } catch (const std::exception& e) {
-      res.status = 500;
-      res.set_content(error_body(e.what()), kJson);
+  nlohmann::json repository_index() const {
+    nlohmann::json index = nlohmann::json::array();
+    for (const auto& entry : repository_.models()) {
+      for (const std::string& v : entry->order)
+        index.push_back({{"name", entry->name}, {"version", v}, {"state", "READY"}});
+      if (entry->order.empty()) {
+        std::string why;
+        for (const std::string& e : entry->errors) why += (why.empty() ? "" : "; ") + e;
+        index.push_back({{"name", entry->name}, {"state", "UNAVAILABLE"}, {"reason", why}});
+      }
     }
-    return res.status == -1 ? 200 : res.status;
+    return index;
+  }
+
+  /// Runs `handler`, mapping exceptions to a status and {"error": ...}; returns the status.
+  static int run_guarded(const std::function<void()>& handler, HttpResponse& res) {
+    try {
+      handler();
+    } catch (const HttpError& e) {
+      res.set(e.status(), error_body(e.what()));
+    } catch (const InputError& e) {
+      res.set(400, error_body(e.what()));
+    } catch (const std::exception& e) {
+      spdlog::error("serve: request failed: {}", e.what());
+      res.set(500, error_body("internal server error"));
+    }
+    return res.status;
   }
   static Handler guarded(Handler handler) {
-    return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-      run_guarded(handler, req, res);
+    return [handler = std::move(handler)](const HttpRequest& req, const Captures& c,
+                                          HttpResponse& res) {
+      run_guarded([&] { handler(req, c, res); }, res);
     };
   }
 
-  std::shared_ptr<const ModelEntry> entry_of(const httplib::Request& req) const {
-    const std::string name = req.matches[1].str();
+  std::shared_ptr<const ModelEntry> entry_of(const Captures& captures) const {
+    const std::string& name = captures.at(0);
     auto entry = repository_.find(name);
     if (!entry) {
       if (!repository_.ready()) throw HttpError(503, "models are still loading");
@@ -258,15 +259,14 @@ class Server {
     }
     return entry;
   }
-  static std::string version_of(const httplib::Request& req) {
-    return req.matches.size() > 2 ? req.matches[2].str() : std::string();
+  static std::string version_of(const Captures& captures) {
+    return captures.size() > 1 ? captures[1] : std::string();
   }
 
   std::shared_ptr<ServedModel> choose(const ModelEntry& entry, const std::string& version,
-                                      const httplib::Request& req) {
+                                      const HttpRequest& req) {
     std::optional<std::string_view> key;
-    if (!options_.sticky_header.empty() && req.has_header(options_.sticky_header.c_str()))
-      key = req.get_header_value(options_.sticky_header.c_str());
+    if (!options_.sticky_header.empty()) key = req.header(options_.sticky_header);
     return entry.choose(version, key, sequence_.fetch_add(1, std::memory_order_relaxed));
   }
 
@@ -280,43 +280,45 @@ class Server {
     return rows;
   }
 
-  void infer(const httplib::Request& req, httplib::Response& res) {
+  static std::optional<std::int64_t> binary_header_length(const HttpRequest& req) {
+    const auto text = req.header("Inference-Header-Content-Length");
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size())
+      throw HttpError(400, "Inference-Header-Content-Length is not a number");
+    return value;
+  }
+
+  void infer(const HttpRequest& req, const Captures& captures, HttpResponse& res) {
     const auto start = Clock::now();
     const auto deadline = start + std::chrono::milliseconds(options_.request_timeout_ms);
     std::string name, version;  // metric labels: only names of models that exist
     const int status = run_guarded(
-        [&](const httplib::Request&, httplib::Response&) {
-          const auto entry = entry_of(req);
+        [&] {
+          const auto entry = entry_of(captures);
           name = entry->name;
-          const auto served = choose(*entry, version_of(req), req);
+          const auto served = choose(*entry, version_of(captures), req);
           version = served->version();
-          res.set_header("x-model-version", version);
-          std::optional<std::int64_t> header_length;
-          if (req.has_header("Inference-Header-Content-Length")) {
-            try {
-              header_length = std::stoll(req.get_header_value("Inference-Header-Content-Length"));
-            } catch (const std::exception&) {
-              throw HttpError(400, "Inference-Header-Content-Length is not a number");
-            }
-          }
-          const V2Request request =
-              parse_v2_request(req.body, header_length, *served, options_.max_rows);
+          res.headers.emplace_back("x-model-version", version);
+          const V2Request request = parse_v2_request(req.body, binary_header_length(req), *served,
+                                                     options_.max_rows, options_.max_json_depth);
           auto pending = served->submit(request.table, deadline);
           const ScoredRows rows = await(pending, deadline);
-          res.set_content(v2_response(*served, request, rows).dump(), kJson);
+          res.set(200, v2_response(*served, request, rows).dump());
         },
-        req, res);
+        res);
     metrics_.observe_request(name, version, status,
                              std::chrono::duration<double>(Clock::now() - start).count());
   }
 
-  void invocations(const httplib::Request& req, httplib::Response& res) {
+  void invocations(const HttpRequest& req, HttpResponse& res) {
     const auto start = Clock::now();
     const auto deadline = start + std::chrono::milliseconds(options_.request_timeout_ms);
     std::string name, version;  // metric labels: only names of models that exist
     const int status = run_guarded(
-        [&](const httplib::Request&, httplib::Response&) {
-          std::string wanted = req.get_param_value("model");
+        [&] {
+          std::string wanted = req.param("model");
           if (wanted.empty()) {
             const auto all = repository_.models();
             if (all.size() != 1)
@@ -327,15 +329,16 @@ class Server {
           auto entry = repository_.find(wanted);
           if (!entry) throw HttpError(404, "no model '" + wanted + "'");
           name = entry->name;
-          const auto served = choose(*entry, req.get_param_value("version"), req);
+          const auto served = choose(*entry, req.param("version"), req);
           version = served->version();
-          res.set_header("x-model-version", version);
-          auto table = parse_invocations(req.body, *served, options_.max_rows);
+          res.headers.emplace_back("x-model-version", version);
+          auto table =
+              parse_invocations(req.body, *served, options_.max_rows, options_.max_json_depth);
           auto pending = served->submit(std::move(table), deadline);
           const ScoredRows rows = await(pending, deadline);
-          res.set_content(invocations_response(*served, rows).dump(), kJson);
+          res.set(200, invocations_response(*served, rows).dump());
         },
-        req, res);
+        res);
     metrics_.observe_request(name, version, status,
                              std::chrono::duration<double>(Clock::now() - start).count());
   }
@@ -343,9 +346,10 @@ class Server {
   const ServeOptions options_;
   Metrics metrics_;
   ModelRepository repository_;
-  std::string token_;
+  const std::string token_;
   std::atomic<std::uint64_t> sequence_{0};
-  HttpLibServer http_;  // last: stops (and joins its workers) before the rest goes
+  std::vector<Route> routes_;
+  HttpTransport transport_;  // last: its threads have ended before the rest goes
 };
 
 }  // namespace

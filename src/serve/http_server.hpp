@@ -1,5 +1,5 @@
 // The HTTP server: Open Inference Protocol v2 REST, MLflow /invocations, Triton's repository
-// extension, /metrics. Built on cpp-httplib; only this file's .cpp includes it.
+// extension, /metrics, over the Boost.Beast transport of http_transport.hpp.
 #pragma once
 
 #include "serve/serve_options.hpp"

@@ -48,9 +48,8 @@ void append(RequestColumn& c, const json& v) {
 }  // namespace
 
 std::shared_ptr<RequestTable> parse_invocations(std::string_view body, const ServedModel& model,
-                                                std::int64_t max_rows) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+                                                std::int64_t max_rows, int max_json_depth) {
+  const json j = parse_request_json(body, max_json_depth);
   if (!j.is_object()) throw HttpError(400, "the request body must be a JSON object");
   const ModelSchema& schema = model.schema();
   auto table = std::make_shared<RequestTable>();

@@ -16,9 +16,11 @@ namespace tabula::serve {
 /// The rows of an /invocations body, typed by the model's schema (numbers for numeric
 /// columns, text for categorical ones, null for missing; numbers sent for a categorical column
 /// become their text). Columns the model does not read are dropped. HttpError 400 for a
-/// malformed body or a missing column, 413 above `max_rows`.
+/// malformed body, a missing column or nesting deeper than `max_json_depth`, 413 above
+/// `max_rows`.
 std::shared_ptr<RequestTable> parse_invocations(std::string_view body, const ServedModel& model,
-                                                std::int64_t max_rows);
+                                                std::int64_t max_rows,
+                                                int max_json_depth = kDefaultMaxJsonDepth);
 
 /// {"predictions": [...]}: labels for classifiers, values for regressors, rows of values for
 /// transforms.

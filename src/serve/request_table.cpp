@@ -12,6 +12,43 @@
 
 namespace tabula::serve {
 
+namespace {
+
+/// The deepest nesting of '[' and '{' outside strings, stopping once it passes `limit`. For
+/// malformed text the figure may be anything; the parser refuses such text anyway.
+int nesting_depth(std::string_view text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+nlohmann::json parse_request_json(std::string_view text, int max_depth) {
+  if (nesting_depth(text, max_depth) > max_depth)
+    throw HttpError(400, "the request body nests arrays and objects more than " +
+                             std::to_string(max_depth) + " deep");
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+  return j;
+}
+
 std::int64_t RequestColumn::size() const {
   return static_cast<std::int64_t>(type == ColumnType::kNumeric ? numeric.size() : text.size());
 }

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "serve/serve_options.hpp"
 #include "tabula/dataset.hpp"
 #include "tabula/model_file.hpp"
 
@@ -21,6 +24,11 @@ struct RequestColumn {
 
   std::int64_t size() const;
 };
+
+/// Parses the JSON of a request body. HttpError 400 when it is not valid JSON or nests arrays
+/// and objects more than `max_depth` deep; the depth is found by a scan before any value is
+/// built, so a body nested a million deep costs neither stack nor memory.
+nlohmann::json parse_request_json(std::string_view text, int max_depth);
 
 /// Columns of equal length; extra columns (not in the schema) are allowed and ignored.
 struct RequestTable {

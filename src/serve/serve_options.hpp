@@ -14,14 +14,28 @@ struct BatchingConfig {
   std::int64_t max_queue_rows = 65536;    // rows waiting beyond this: new requests get 503
 };
 
+/// Deepest nesting of arrays and objects a JSON body may have (`--max-json-depth`); a valid
+/// request needs 5 (object, "inputs", tensor, rows, values).
+inline constexpr int kDefaultMaxJsonDepth = 32;
+
+/// What one client may cost the HTTP transport (docs/security.md, "The server").
+struct HttpLimits {
+  std::int64_t max_header_bytes = 16384;   // request line and headers: 431 above
+  std::int64_t max_body_bytes = 16 << 20;  // after chunking and decompression: 413 above
+  int read_timeout_s = 10;                 // a request, from its first byte to its last
+  int write_timeout_s = 10;                // a response
+  int idle_timeout_s = 5;                  // no request begun (--keep-alive-timeout)
+  int max_connections = 1024;              // open at once; more are answered 503 and closed
+};
+
 struct ServeOptions {
   std::string model_repository;
   std::string host = "127.0.0.1";
   int port = 8000;
-  int workers = 64;              // HTTP connection threads
-  int keep_alive_timeout_s = 5;  // idle keep-alive connections close after this
-  double poll_interval_s = 2;    // 0: no polling
-  std::int64_t max_body_bytes = 16 << 20;
+  int workers = 64;            // threads that parse requests and wait for their scores
+  double poll_interval_s = 2;  // 0: no polling
+  HttpLimits http;
+  int max_json_depth = kDefaultMaxJsonDepth;
   std::int64_t max_rows = 10000;  // per request
   std::int64_t request_timeout_ms = 10000;
   std::string auth_token_file;

@@ -192,7 +192,7 @@ json predict_tensor(const ServedModel& model, const ScoredRows& r) {
 }  // namespace
 
 V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> binary_header_length,
-                           const ServedModel& model, std::int64_t max_rows) {
+                           const ServedModel& model, std::int64_t max_rows, int max_json_depth) {
   std::string_view header = body, binary;
   if (binary_header_length) {
     if (*binary_header_length < 0 || *binary_header_length > static_cast<std::int64_t>(body.size()))
@@ -200,8 +200,7 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
     header = body.substr(0, static_cast<std::size_t>(*binary_header_length));
     binary = body.substr(static_cast<std::size_t>(*binary_header_length));
   }
-  json j = json::parse(header, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw HttpError(400, "the request body is not valid JSON");
+  const json j = parse_request_json(header, max_json_depth);
   if (!j.is_object()) throw HttpError(400, "the request body must be a JSON object");
 
   V2Request request;

@@ -34,9 +34,11 @@ struct V2Request {
 /// 2-D numeric tensor [n, features] in schema order (any name that is not a column's).
 /// `binary_header_length`: the Inference-Header-Content-Length header when present (the JSON
 /// part is the body's first that many bytes, binary tensors follow). HttpError 400 for
-/// malformed JSON, bad shapes or types, missing columns, unknown outputs; 413 above `max_rows`.
+/// malformed JSON (or nested deeper than `max_json_depth`), bad shapes or types, missing
+/// columns, unknown outputs; 413 above `max_rows`.
 V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> binary_header_length,
-                           const ServedModel& model, std::int64_t max_rows);
+                           const ServedModel& model, std::int64_t max_rows,
+                           int max_json_depth = kDefaultMaxJsonDepth);
 
 /// {"model_name", "model_version", "id"?, "outputs": [...]}.
 nlohmann::json v2_response(const ServedModel& model, const V2Request& request,
