@@ -195,11 +195,16 @@ figure_gtest() {
 }
 figure_pool() { echo "$(figure_gtest "$1"); $(grep -c 'no stream-ordered memory pool' "$1") fallback line(s)"; }
 figure_ctest() { grep -m1 -E 'tests passed|tests failed' "$1"; }
-figure_fit() { echo "fit $(json_field "$1" fit_s) s, predict $(json_field "$1" predict_s) s on $(json_field "$1" device)"; }
+figure_fit() {
+  printf 'fit %.2f s, predict %.3f s on %s\n' "$(json_field "$1" fit_s)" \
+    "$(json_field "$1" predict_s)" "$(json_field "$1" device)"
+}
 figure_walk() {
   echo "$(json_field "$1" rows_per_s | awk '{printf "%.3g", $1}') rows/s on $(json_field "$1" device), hash $(json_field "$1" hash)"
 }
 figure_gram() { grep -E '^(dgemm peak|float|double)' "$1" | tr -s ' ' | paste -sd ';' | cut -c1-160; }
+# bench_linear.py prints one Python tuple per workload: (name, seconds, peer, ...).
+figure_linear() { grep "^('" "$1" | awk -F"', '" '{ sub(/^\(\x27/, "", $1); printf "%s %s s; ", $1, $2 }' | cut -c1-220; }
 figure_last() { grep -v -E '^[[:space:]]*[{[]' "$1" | tail -1 | tr -s ' ' | cut -c1-160; }
 
 # ---- The machine -------------------------------------------------------------------------------
@@ -288,7 +293,7 @@ device_step forest_same 15 figure_last "$self" --step forest_same
 device_step batch_same 60 figure_last "$self" --step batch_same
 device_step gram 40 figure_gram \
   "$build/benchmarks/bench_gram" --device "$device" --rows 2000000 --cols 100 --runs 3
-device_step linear 60 figure_last env PYTHONUNBUFFERED=1 "$python" \
+device_step linear 60 figure_linear env PYTHONUNBUFFERED=1 "$python" \
   "$root/benchmarks/linear/bench_linear.py" --device "$device" --rows "$rows" --repeat 2 \
   --threads "$jobs" --skip-sklearn --bench "$build/benchmarks/bench_linear" \
   --out "$out/linear.md"
