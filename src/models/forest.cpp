@@ -322,6 +322,7 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   // Channels are indexed by bins row (the histogram primitive reads them through the row list).
   std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
   forest::HistArena arena;
+  const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
   for (std::int64_t t = 0; t < params_.n_estimators; ++t) {
     const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, params_.bootstrap);
     std::vector<std::int64_t> tree_wq;
@@ -362,7 +363,7 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
     const forest::TreeRows tree_rows{device_rows.view(),
                                      {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
                                       device_channels.view().device},
-                                     total};
+                                     total, columns.empty() ? nullptr : columns.data()};
     std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
     forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance, arena);
     const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);

@@ -33,7 +33,7 @@ struct TreeConfig {
   bool redraw_features = true;
   /// Nodes of at most this many rows take the exact host path when the backend's memory is host
   /// memory (0: never). Either path gives the same split.
-  std::int64_t small_node_rows = 4096;
+  std::int64_t small_node_rows = 16384;
 };
 
 /// Histogram buffers reused by every level of every tree of one fit, so the level loop neither
@@ -52,7 +52,15 @@ struct TreeRows {
   VectorView<std::int32_t> rows;
   MatrixView<const std::int64_t> channels;
   std::vector<std::int64_t> total;
+  /// Optional, host memory: the codes feature-major (d x bins.rows(), see feature_major_codes),
+  /// read by the small-node path: a node's rows are ascending, so one feature's codes of a node
+  /// share cache lines there, while row-major codes put every row on its own line.
+  const std::uint8_t* columns = nullptr;
 };
+
+/// bins' codes transposed to feature-major (d x n); empty unless the backend's memory is host
+/// memory (the small-node path that reads them runs only there).
+std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins);
 
 /// Grows tree `tree` and appends it to `model`; adds its impurity decreases per feature (in
 /// channel units) to `importance` (d entries). `arena` may be shared by the trees of one fit.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <numeric>
 #include <vector>
 
 #include "models/forest_builder.hpp"
@@ -18,80 +19,59 @@
 namespace tabula::forest {
 namespace {
 
-// Nodes per parallel task: enough to amortise a task's scratch histogram.
-constexpr std::int64_t kNodesPerTask = 16;
+// (node, feature) scans per parallel task: enough to amortise a task's scratch histogram.
+constexpr std::int64_t kScansPerTask = 16;
+// How far ahead the row loop prefetches a scattered row's code and channels.
+constexpr std::int32_t kPrefetchRows = 16;
 
-class SmallNodeSplitter {
+// Scans one feature of one node; owns the scratch histogram (zero between scans).
+class FeatureScanner {
  public:
-  SmallNodeSplitter(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
-                    const TreeRows& rows)
+  FeatureScanner(const BinnedMatrix& bins, const TreeConfig& config, const TreeRows& rows)
       : bins_(bins),
-        config_(config),
-        tree_(tree),
         rows_(rows),
+        rule_{static_cast<Criterion>(config.criterion), config.min_samples_leaf},
         k_(config.channels),
         hist_(static_cast<std::size_t>(bins.max_bins() * config.channels), 0),
         compact_(hist_.size()),
         map_(static_cast<std::size_t>(bins.max_bins())),
-        scratch_(static_cast<std::size_t>(2 * config.channels)),
-        features_(static_cast<std::size_t>(bins.cols())) {}
+        scratch_(static_cast<std::size_t>(2 * config.channels)) {}
 
-  Split split(const NodeRows& node, std::int64_t round) {
-    Split best;
-    const std::int64_t d = bins_.cols();
-    for (;; ++round) {
-      const std::int64_t count =
-          draw_features(config_, d, tree_, node.id, round, features_.data());
-      best = best_of(node, count);
-      if (best.feature >= 0 || !config_.redraw_features) break;
-      if ((round + 1) * config_.max_features >= d) break;
-    }
+  // Feature j's best split of the node on its own (bin: the real bin), as scan_feature finds it
+  // in the full histogram.
+  FeatureSplit scan(const NodeRows& node, std::int32_t j) {
+    const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
+    const std::int32_t n = compact_feature(node, j);
+    FeatureSplit best{0.0, 0, 0, false};
+    scan_feature(compact_.data(), node.total, k_, n, rule_, parent_g, scratch_.data(),
+                 scratch_.data() + k_, best);
+    if (best.found) best.bin = map_[static_cast<std::size_t>(best.bin)];
     return best;
   }
 
  private:
-  // The best split among features_[0 .. count), ranked as forest_best_splits ranks them.
-  Split best_of(const NodeRows& node, std::int64_t count) {
-    const SplitRule rule{static_cast<Criterion>(config_.criterion), config_.min_samples_leaf};
-    const double parent_g = weighted_impurity(node.total, k_, rule.criterion);
-    FeatureSplit best{0.0, 0, 0, false};
-    std::int64_t best_f = -1;
-    std::int32_t best_bin = 0;
-    for (std::int64_t f = 0; f < count; ++f) {
-      const std::int32_t n = compact_feature(node, features_[static_cast<std::size_t>(f)]);
-      const bool before = best.found;
-      const double before_gain = best.gain;
-      scan_feature(compact_.data(), node.total, k_, n, rule, parent_g, scratch_.data(),
-                   scratch_.data() + k_, best);
-      if (best.found && (!before || best.gain > before_gain)) {
-        best_f = f;
-        best_bin = map_[static_cast<std::size_t>(best.bin)];
-      }
-    }
-    Split out;
-    if (!best.found) return out;
-    out.feature = features_[static_cast<std::size_t>(best_f)];
-    out.bin = best_bin;
-    out.missing_left = best.missing_left;
-    out.gain = best.gain;
-    out.left = left_sums(node, out);
-    return out;
-  }
-
   // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
   // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
   std::int32_t compact_feature(const NodeRows& node, std::int32_t j) {
-    const MatrixView<const std::uint8_t> codes = bins_.codes();
     const std::int32_t* row_ids = rows_.rows.data;
     const std::int64_t* channels = rows_.channels.data;
     std::array<std::uint64_t, 4> touched{};
     std::int64_t* hist = hist_.data();
+    // Feature j's code of a row: code[row * step].
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
+    const std::int64_t step = rows_.columns ? 1 : codes.stride;
     for (std::int32_t r = node.begin; r < node.end; ++r) {
+      if (r + kPrefetchRows < node.end) {
+        const std::int64_t ahead = row_ids[r + kPrefetchRows];
+        __builtin_prefetch(code + ahead * step);
+        __builtin_prefetch(channels + ahead * k_);
+      }
       const std::int64_t row = row_ids[r];
-      const std::uint8_t code = codes.data[row * codes.stride + j];
-      touched[code >> 6] |= std::uint64_t{1} << (code & 63);
+      const std::uint8_t b = code[row * step];
+      touched[b >> 6] |= std::uint64_t{1} << (b & 63);
       const std::int64_t* ch = channels + row * k_;
-      std::int64_t* h = hist + code * k_;
+      std::int64_t* h = hist + b * k_;
       for (std::int64_t c = 0; c < k_; ++c) h[c] += ch[c];
     }
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
@@ -108,45 +88,112 @@ class SmallNodeSplitter {
     return n;
   }
 
-  // The left child's channel sums of `split`, added up from the node's rows.
-  std::vector<std::int64_t> left_sums(const NodeRows& node, const Split& split) const {
-    const MatrixView<const std::uint8_t> codes = bins_.codes();
-    std::vector<std::int64_t> left(static_cast<std::size_t>(k_), 0);
-    for (std::int32_t r = node.begin; r < node.end; ++r) {
-      const std::int64_t row = rows_.rows.data[r];
-      const std::uint8_t code = codes.data[row * codes.stride + split.feature];
-      const bool go_left = code == 0 ? split.missing_left != 0 : code <= split.bin;
-      if (!go_left) continue;
-      const std::int64_t* ch = rows_.channels.data + row * k_;
-      for (std::int64_t c = 0; c < k_; ++c) left[static_cast<std::size_t>(c)] += ch[c];
-    }
-    return left;
-  }
-
   const BinnedMatrix& bins_;
-  const TreeConfig& config_;
-  std::int64_t tree_;
   const TreeRows& rows_;
+  SplitRule rule_;
   std::int64_t k_;
-  std::vector<std::int64_t> hist_;     // max_bins x channels, zero between features
+  std::vector<std::int64_t> hist_;     // max_bins x channels, zero between scans
   std::vector<std::int64_t> compact_;  // touched bins x channels
   std::vector<std::int32_t> map_;      // compact index -> bin
   std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
-  std::vector<std::int32_t> features_;
 };
 
+// The left child's channel sums of `split`, added up from the node's rows.
+std::vector<std::int64_t> left_sums(const BinnedMatrix& bins, const TreeRows& rows,
+                                    std::int64_t k, const NodeRows& node, const Split& split) {
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  std::vector<std::int64_t> left(static_cast<std::size_t>(k), 0);
+  for (std::int32_t r = node.begin; r < node.end; ++r) {
+    const std::int64_t row = rows.rows.data[r];
+    const std::uint8_t code = codes.data[row * codes.stride + split.feature];
+    const bool go_left = code == 0 ? split.missing_left != 0 : code <= split.bin;
+    if (!go_left) continue;
+    const std::int64_t* ch = rows.channels.data + row * k;
+    for (std::int64_t c = 0; c < k; ++c) left[static_cast<std::size_t>(c)] += ch[c];
+  }
+  return left;
+}
+
+// One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
+// features in draw order, a later one winning only with a strictly larger gain (so the result
+// is forest_best_splits' whatever the task boundaries).
+void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
+               const TreeRows& rows, const std::vector<NodeRows>& nodes,
+               const std::vector<std::size_t>& which, std::int64_t round,
+               std::vector<Split>& splits) {
+  const std::int64_t m = config.max_features;
+  std::vector<std::int32_t> features(which.size() * static_cast<std::size_t>(m));
+  std::vector<std::int64_t> first(which.size() + 1, 0);  // node w's scans: first[w] ..
+  for (std::size_t w = 0; w < which.size(); ++w) {
+    const std::int64_t count = draw_features(config, bins.cols(), tree, nodes[which[w]].id,
+                                             round, features.data() + first[w]);
+    first[w + 1] = first[w] + count;
+  }
+  std::vector<std::size_t> node_of(static_cast<std::size_t>(first.back()));
+  for (std::size_t w = 0; w < which.size(); ++w)
+    std::fill(node_of.begin() + first[w], node_of.begin() + first[w + 1], w);
+  std::vector<FeatureSplit> found(node_of.size());
+  parallel_blocks(first.back(), kScansPerTask, [&](std::int64_t begin, std::int64_t end) {
+    FeatureScanner scanner(bins, config, rows);
+    for (std::int64_t t = begin; t < end; ++t)
+      found[static_cast<std::size_t>(t)] =
+          scanner.scan(nodes[which[node_of[static_cast<std::size_t>(t)]]],
+                       features[static_cast<std::size_t>(t)]);
+  });
+  parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
+    const auto uw = static_cast<std::size_t>(w);
+    Split& out = splits[which[uw]];
+    const FeatureSplit* best = nullptr;
+    std::int64_t best_t = -1;
+    for (std::int64_t t = first[uw]; t < first[uw + 1]; ++t) {
+      const FeatureSplit& f = found[static_cast<std::size_t>(t)];
+      if (f.found && (best == nullptr || f.gain > best->gain)) {
+        best = &f;
+        best_t = t;
+      }
+    }
+    if (best == nullptr) return;
+    out.feature = features[static_cast<std::size_t>(best_t)];
+    out.bin = best->bin;
+    out.missing_left = best->missing_left;
+    out.gain = best->gain;
+    out.left = left_sums(bins, rows, config.channels, nodes[which[uw]], out);
+  });
+}
+
 }  // namespace
+
+std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins) {
+  if (!bins.backend().uses_host_memory()) return {};
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  const std::int64_t n = bins.rows(), d = bins.cols();
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(n * d));
+  // Blocks of 64 rows: each feature's 64 codes are written as one cache line.
+  constexpr std::int64_t kBlock = 64;
+  parallel_blocks(n, 16 * kBlock, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t b = begin; b < end; b += kBlock) {
+      const std::int64_t e = std::min(end, b + kBlock);
+      for (std::int64_t j = 0; j < d; ++j)
+        for (std::int64_t i = b; i < e; ++i)
+          out[static_cast<std::size_t>(j * n + i)] = codes.data[i * codes.stride + j];
+    }
+  });
+  return out;
+}
 
 std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig& config,
                                      std::int64_t tree, const TreeRows& rows,
                                      const std::vector<NodeRows>& nodes, std::int64_t round) {
   std::vector<Split> splits(nodes.size());
-  const auto n = static_cast<std::int64_t>(nodes.size());
-  parallel_blocks(n, kNodesPerTask, [&](std::int64_t begin, std::int64_t end) {
-    SmallNodeSplitter splitter(bins, config, tree, rows);
-    for (std::int64_t i = begin; i < end; ++i)
-      splits[static_cast<std::size_t>(i)] = splitter.split(nodes[static_cast<std::size_t>(i)], round);
-  });
+  std::vector<std::size_t> which(nodes.size());
+  std::iota(which.begin(), which.end(), std::size_t{0});
+  for (;; ++round) {
+    one_round(bins, config, tree, rows, nodes, which, round, splits);
+    // Redraws for the nodes still without a valid split.
+    if (!config.redraw_features || (round + 1) * config.max_features >= bins.cols()) break;
+    std::erase_if(which, [&](std::size_t i) { return splits[i].feature >= 0; });
+    if (which.empty()) break;
+  }
   return splits;
 }
 

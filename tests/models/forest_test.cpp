@@ -663,8 +663,10 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
 
 // ---- The exact small-node path and feature redraws --------------------------------------------
 
-// One tree grown by forest::grow_tree on every row of t once (weight 1).
-ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config) {
+// One tree grown by forest::grow_tree on every row of t once (weight 1); the small-node path
+// reads feature-major codes when `columns` is set, row-major codes otherwise.
+ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
+                     bool columns = false) {
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
   const std::int64_t k = config.channels;
   std::vector<std::int32_t> rows(static_cast<std::size_t>(t.rows));
@@ -681,9 +683,11 @@ ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& co
     }
     for (std::int64_t j = 0; j < k; ++j) total[static_cast<std::size_t>(j)] += c[j];
   }
-  const forest::TreeRows tree_rows{{rows.data(), t.rows, Device::cpu()},
+  forest::TreeRows tree_rows{{rows.data(), t.rows, Device::cpu()},
                                    MatrixView<const std::int64_t>::row_major(ch.data(), t.rows, k),
                                    total};
+  const std::vector<std::uint8_t> feature_major = forest::feature_major_codes(bins);
+  if (columns) tree_rows.columns = feature_major.data();
   ForestModel model;
   model.value_size = n_classes > 0 ? n_classes : 1;
   std::vector<double> importance(static_cast<std::size_t>(t.cols), 0.0);
@@ -724,6 +728,7 @@ TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
                          std::to_string(m) + " redraw " + std::to_string(redraw) +
                          " small_node_rows " + std::to_string(small));
             expect_identical(dense, grow_one(t, config.n_classes, config));
+            expect_identical(dense, grow_one(t, config.n_classes, config, true));
           }
         }
       }
