@@ -108,7 +108,8 @@ def worker(lib, name, trees, depth, threads):
         import lightgbm
         cls = lightgbm.LGBMClassifier if classifier else lightgbm.LGBMRegressor
         model = cls(boosting_type="rf", n_estimators=trees, max_depth=depth or -1,
-                    num_leaves=2 ** min(depth or 17, 17), bagging_fraction=0.632, bagging_freq=1,
+                    num_leaves=2 ** min(depth or 15, 15), histogram_pool_size=2048,
+                    bagging_fraction=0.632, bagging_freq=1,
                     feature_fraction_bynode=frac, max_bin=255, min_child_samples=1,
                     min_child_weight=0.0, min_sum_hessian_in_leaf=0.0, n_jobs=threads,
                     random_state=0, verbose=-1)
@@ -216,6 +217,9 @@ def main():
     ap.add_argument("--libs", default="tabula,sklearn,lightgbm,xgboost")
     ap.add_argument("--tabula-extra", default="", help="';'-separated key=value runs, e.g. "
                     "'redraw_features=false': extra tabula rows")
+    ap.add_argument("--peer-trees", default="",
+                    help="lib=N,...: fit these peers with N trees and scale their fit time to "
+                         "--trees (fit time is linear in trees); marked in the table")
     ap.add_argument("--driver", default="")
     ap.add_argument("--out", default="")
     ap.add_argument("--worker", default="")
@@ -225,6 +229,8 @@ def main():
                                 args.threads)))
         return
     driver = find_driver(args.driver)
+    peer_trees = dict((kv.split("=")[0], int(kv.split("=")[1]))
+                      for kv in args.peer_trees.split(",") if kv)
     md = []
     for name in args.datasets.split(","):
         paths = load(name)
@@ -234,9 +240,14 @@ def main():
             runs = [[]] + ([e.split(",") for e in args.tabula_extra.split(";") if e]
                            if lib == "tabula" else [])
             for extra in runs:
+                trees = peer_trees.get(lib, args.trees)
                 r = (run_tabula(driver, name, args.trees, args.depth, args.threads, extra)
                      if lib == "tabula" else
-                     run_worker(lib, name, args.trees, args.depth, args.threads))
+                     run_worker(lib, name, trees, args.depth, args.threads))
+                if trees != args.trees and "fit_s" in r:
+                    r["lib"] = f"{lib} ({trees} trees, times x{args.trees / trees:g})"
+                    for key in ("fit_s", "user_s", "sys_s"):
+                        r[key] *= args.trees / trees
                 print(json.dumps(r), flush=True)
                 rows.append(r)
         md += [f"### {name}: {shape[0]:,} x {shape[1]}, {args.trees} trees, "
@@ -248,6 +259,7 @@ def main():
             f"{load_avg[0]:.1f}), command:", "",
             f"    .venv/bin/python benchmarks/forest/bench_wide_deep.py --datasets {args.datasets} "
             f"--trees {args.trees} --depth {args.depth} --libs {args.libs}"
+            + (f" --peer-trees {args.peer_trees}" if args.peer_trees else "")
             + (f" --tabula-extra '{args.tabula_extra}'" if args.tabula_extra else ""), ""]
     text = "\n".join(head + md)
     print(text)

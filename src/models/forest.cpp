@@ -363,7 +363,8 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
     const forest::TreeRows tree_rows{device_rows.view(),
                                      {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
                                       device_channels.view().device},
-                                     total, columns.empty() ? nullptr : columns.data()};
+                                     total,
+                                     columns.empty() ? nullptr : columns.data()};
     std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
     forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance, arena);
     const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);

@@ -163,7 +163,8 @@ class TreeGrower {
         const Node& node = nodes[static_cast<std::size_t>(i)];
         node_rows.push_back({node.id, node.begin, node.end, node.total.data()});
       }
-      std::vector<Split> found = small_node_splits(bins_, config_, tree_, rows_, node_rows, round);
+      std::vector<Split> found =
+          small_node_splits(bins_, config_, tree_, rows_, node_rows, round, arena_);
       for (std::size_t s = 0; s < small.size(); ++s)
         splits[static_cast<std::size_t>(small[s])] = std::move(found[s]);
     }
@@ -205,8 +206,8 @@ class TreeGrower {
   // Histograms and best splits of `nodes` (round `round`) through the backend primitives, in
   // arena_.level. With slot_of set, siblings whose parent histogram is in arena_.parent are
   // derived by subtraction and *slot_of gets each node's slot (the level's histograms are kept).
-  std::vector<Split> evaluate(const std::vector<Node>& nodes, std::int64_t round,
-                              bool have_parent, std::vector<std::int32_t>* slot_of) {
+  std::vector<Split> evaluate(const std::vector<Node>& nodes, std::int64_t round, bool have_parent,
+                              std::vector<std::int32_t>* slot_of) {
     const std::int64_t n = static_cast<std::int64_t>(nodes.size());
     const std::int64_t m = round_size(round);
     const std::int64_t slot = shape_.node_size(m);
@@ -476,7 +477,8 @@ class TreeGrower {
 Buffer<std::int64_t>& HistArena::reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                          std::int64_t size) {
   // Growth by half again at least, so a level a little larger than the last reallocates rarely.
-  if (buffer.size() < size) buffer = Buffer<std::int64_t>(backend, std::max(size, buffer.size() * 3 / 2));
+  if (buffer.size() < size)
+    buffer = Buffer<std::int64_t>(backend, std::max(size, buffer.size() * 3 / 2));
   return buffer;
 }
 

@@ -38,9 +38,20 @@ struct TreeConfig {
 
 /// Histogram buffers reused by every level of every tree of one fit, so the level loop neither
 /// allocates nor faults in fresh pages (grown on demand, never shrunk).
+/// A classifier row's only non-zero channels: 0 (count) and 1 + cls (weight).
+struct ClassWeight {
+  std::int64_t weight;
+  std::int32_t cls;
+  std::int32_t count;
+};
+
 struct HistArena {
   Buffer<std::int64_t> level;   // this level's histograms
   Buffer<std::int64_t> parent;  // the previous level's, kept for subtraction
+  // Host scratch of the small-node path: the nodes' channels by row position.
+  std::vector<ClassWeight> packed;
+  std::vector<std::int64_t> dense;
+  std::vector<std::uint8_t> codes;  // small nodes' drawn codes, gathered per node
   /// `buffer` with room for at least `size` values (its contents are not kept on growth).
   static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                        std::int64_t size);
@@ -96,6 +107,7 @@ struct NodeRows {
 /// histogram primitives would give for the same features. In parallel over nodes.
 std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig& config,
                                      std::int64_t tree, const TreeRows& rows,
-                                     const std::vector<NodeRows>& nodes, std::int64_t round);
+                                     const std::vector<NodeRows>& nodes, std::int64_t round,
+                                     HistArena& arena);
 
 }  // namespace tabula::forest

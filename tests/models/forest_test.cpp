@@ -684,8 +684,8 @@ ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& co
     for (std::int64_t j = 0; j < k; ++j) total[static_cast<std::size_t>(j)] += c[j];
   }
   forest::TreeRows tree_rows{{rows.data(), t.rows, Device::cpu()},
-                                   MatrixView<const std::int64_t>::row_major(ch.data(), t.rows, k),
-                                   total};
+                             MatrixView<const std::int64_t>::row_major(ch.data(), t.rows, k),
+                             total};
   const std::vector<std::uint8_t> feature_major = forest::feature_major_codes(bins);
   if (columns) tree_rows.columns = feature_major.data();
   ForestModel model;
