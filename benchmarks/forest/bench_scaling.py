@@ -20,10 +20,12 @@ import math
 import os
 import pathlib
 import platform
-import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench_wide_deep import emit, timed  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CACHE = ROOT / "benchmarks" / "data"
@@ -49,20 +51,11 @@ def data(rows, features, classes):
 def fit(driver, case, trees, threads):
     x_path, y_path = data(case["rows"], case["features"], case["classes"])
     out = CACHE / "scaling_pred.npy"
-    cmd = ["/usr/bin/time", "-v", driver, "--train-x", x_path, "--train-y", y_path, "--test-x",
-           x_path, "--out", out, "--n-classes", case["classes"], "--threads", threads,
-           "--param", f"n_estimators={trees}", "--param", f"max_depth={case['depth'] or 'None'}"]
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=True)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    usage = {}
-    for line in result.stderr.splitlines():
-        line = line.strip()
-        if line.startswith("User time"):
-            usage["user_s"] = float(line.split(":")[-1])
-        elif line.startswith("System time"):
-            usage["sys_s"] = float(line.split(":")[-1])
-        elif line.startswith("Maximum resident"):
-            usage["max_rss_mb"] = int(line.split(":")[-1]) / 1024
+    cmd = [driver, "--train-x", x_path, "--train-y", y_path, "--test-x", x_path, "--out", out,
+           "--n-classes", case["classes"], "--threads", threads, "--param",
+           f"n_estimators={trees}", "--param", f"max_depth={case['depth'] or 'None'}"]
+    stdout, usage = timed(cmd)
+    report = json.loads(stdout.strip().splitlines()[-1])
     return report, usage
 
 
@@ -95,11 +88,7 @@ def main():
     head = [f"### tabula fit scaling, {args.trees} trees, max_features=sqrt, {args.threads} threads",
             "", f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
             f"{platform.node()}, command: `.venv/bin/python benchmarks/forest/bench_scaling.py`", ""]
-    text = "\n".join(head + lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write("\n" + text)
+    emit("\n".join(head + lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -181,14 +181,18 @@ def run_worker(lib, name, trees, depth, threads):
     return dict(json.loads(stdout.strip().splitlines()[-1]), **usage)
 
 
+def emit(text, out):
+    """Prints the Markdown and appends it to `out` when given."""
+    print(text)
+    if out:
+        with open(out, "a") as f:
+            f.write("\n" + text)
+
+
 def find_driver(explicit):
-    candidates = [explicit, os.environ.get("TABULA_FOREST_DRIVER", "")]
-    for build in sorted(ROOT.glob("build*")):
-        candidates += [str(p) for p in build.glob("**/bench_forest_driver")]
-    for c in candidates:
-        if c and os.access(c, os.X_OK):
-            return c
-    sys.exit("bench_forest_driver not found: build it or pass --driver")
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from bench_forest import find_driver as find
+    return find(explicit)
 
 
 def table(rows, task):
@@ -261,11 +265,7 @@ def main():
             f"--trees {args.trees} --depth {args.depth} --libs {args.libs}"
             + (f" --peer-trees {args.peer_trees}" if args.peer_trees else "")
             + (f" --tabula-extra '{args.tabula_extra}'" if args.tabula_extra else ""), ""]
-    text = "\n".join(head + md)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write("\n" + text)
+    emit("\n".join(head + md), args.out)
 
 
 if __name__ == "__main__":
