@@ -41,6 +41,11 @@ class TreeGrower {
         importance_(importance),
         arena_(arena),
         small_nodes_(backend.uses_host_memory() && config.small_node_rows > 0),
+        // The exact path gathers each row's codes and channels once more than the histogram
+        // primitive, which instead zeroes and scans features x bins x channels per node: it
+        // pays off below about half that many rows.
+        small_rows_(std::min(config.small_node_rows,
+                             config.max_features * bins.max_bins() * config.channels / 2)),
         shape_{bins.max_bins(), config.channels},
         n_bins_(backend, bins.n_bins()) {
     double root_weight = 0.0;
@@ -140,10 +145,10 @@ class TreeGrower {
   // from its histogram.
   bool is_small(const std::vector<Node>& nodes, std::size_t i, bool subtract) const {
     const Node& node = nodes[i];
-    if (!small_nodes_ || node.end - node.begin > config_.small_node_rows) return false;
+    if (!small_nodes_ || node.end - node.begin > small_rows_) return false;
     if (!subtract || node.sibling < 0) return true;
     const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
-    return sib.end - sib.begin <= config_.small_node_rows;
+    return sib.end - sib.begin <= small_rows_;
   }
 
   // Best splits of `nodes` (draw round `round`, then redraws while allowed). Round 0 with every
@@ -458,7 +463,8 @@ class TreeGrower {
   const TreeRows& rows_;
   std::vector<double>& importance_;
   HistArena& arena_;
-  bool small_nodes_;  // the exact host path is available
+  bool small_nodes_;         // the exact host path is available
+  std::int64_t small_rows_;  // nodes of at most this many rows take it
   ForestHistShape shape_;
   DeviceVector<std::int32_t> n_bins_;
   double gain_to_improvement_ = 1.0;

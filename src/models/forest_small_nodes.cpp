@@ -24,8 +24,6 @@ namespace {
 constexpr std::int64_t kScansPerTask = 16;
 // How far ahead the row loop prefetches a scattered row's code.
 constexpr std::int32_t kPrefetchRows = 16;
-// Nodes of at most this many rows read their codes row-major (see one_round).
-constexpr std::int64_t kGatherRows = 1024;
 
 // The channels of the nodes' rows by position in the tree's row list (rows.rows[r]'s at r), so
 // a scan reads them sequentially instead of gathering rows: packed (classifiers whose rows each
@@ -41,8 +39,12 @@ struct PositionChannels {
     const auto gather = [&](auto&& one) {
       parallel_for(static_cast<std::int64_t>(nodes.size()), [&](std::int64_t i) {
         const NodeRows& node = nodes[static_cast<std::size_t>(i)];
-        for (std::int32_t r = node.begin; r < node.end; ++r)
+        for (std::int32_t r = node.begin; r < node.end; ++r) {
+          if (r + kPrefetchRows < node.end)
+            __builtin_prefetch(rows.channels.data +
+                               std::int64_t{rows.rows.data[r + kPrefetchRows]} * k);
           one(r, rows.channels.data + static_cast<std::int64_t>(rows.rows.data[r]) * k);
+        }
       });
     };
     const auto n = static_cast<std::size_t>(rows.rows.size);
@@ -163,6 +165,11 @@ std::vector<std::int64_t> left_sums(const BinnedMatrix& bins, const TreeRows& ro
   const MatrixView<const std::uint8_t> codes = bins.codes();
   std::vector<std::int64_t> left(static_cast<std::size_t>(k), 0);
   for (std::int32_t r = node.begin; r < node.end; ++r) {
+    if (r + kPrefetchRows < node.end) {
+      const std::int64_t ahead = rows.rows.data[r + kPrefetchRows];
+      __builtin_prefetch(codes.data + ahead * codes.stride + split.feature);
+      __builtin_prefetch(rows.channels.data + ahead * k);
+    }
     const std::int64_t row = rows.rows.data[r];
     const std::uint8_t code = codes.data[row * codes.stride + split.feature];
     const bool go_left = code == 0 ? split.missing_left != 0 : code <= split.bin;
@@ -191,14 +198,19 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
   std::vector<std::size_t> node_of(static_cast<std::size_t>(first.back()));
   for (std::size_t w = 0; w < which.size(); ++w)
     std::fill(node_of.begin() + first[w], node_of.begin() + first[w + 1], w);
-  // Nodes of at most kGatherRows rows get their drawn features' codes gathered row by row (a
-  // row's codes share a few cache lines, where feature-major codes put each on its own line for
-  // a node this sparse) into a node-local feature-major block that the scans read in order.
+  // A node's drawn features' codes are gathered row by row (a row's codes share a few cache
+  // lines) into a node-local feature-major block that its scans read in order, unless the
+  // feature-major codes touch fewer lines (a node dense in a short column).
+  // Cache lines read: row-wise, r x (lines a row's drawn codes span, at most d / 64 + 1);
+  // feature-major, per drawn feature min(r, the column's lines). The cheaper way is taken.
   std::vector<std::int64_t> local(which.size() + 1, 0);
+  const std::int64_t row_lines = bins.cols() / 64 + 1, column_lines = bins.rows() / 64 + 1;
   for (std::size_t w = 0; w < which.size(); ++w) {
     const NodeRows& node = nodes[which[w]];
-    const std::int64_t r = node.end - node.begin;
-    local[w + 1] = local[w] + (r <= kGatherRows ? r * (first[w + 1] - first[w]) : 0);
+    const std::int64_t r = node.end - node.begin, count = first[w + 1] - first[w];
+    const bool row_wise =
+        r * std::min(count, row_lines) <= count * std::min(r, column_lines) || !rows.columns;
+    local[w + 1] = local[w] + (row_wise ? r * count : 0);
   }
   if (arena.codes.size() < static_cast<std::size_t>(local.back()))
     arena.codes.resize(static_cast<std::size_t>(local.back()));
@@ -212,6 +224,9 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     const std::int32_t* feats = features.data() + first[uw];
     std::uint8_t* out = gathered + local[uw];
     for (std::int32_t r = node.begin; r < node.end; ++r) {
+      if (r + kPrefetchRows < node.end)
+        __builtin_prefetch(codes.data +
+                           std::int64_t{rows.rows.data[r + kPrefetchRows]} * codes.stride);
       const std::uint8_t* src = codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;
       for (std::int64_t f = 0; f < count; ++f) out[f * rn + (r - node.begin)] = src[feats[f]];
     }
