@@ -278,6 +278,7 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   config.n_classes = classifier ? n_classes : 0;
   config.channels = classifier ? 1 + n_classes : 3;
   config.seed = seed;
+  config.redraw_features = params_.redraw_features;
   const std::int64_t k = config.channels;
 
   // Base weights per row (sample weight x class weight), fixed point.
@@ -320,6 +321,8 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   std::int64_t trees_with_splits = 0;
   // Channels are indexed by bins row (the histogram primitive reads them through the row list).
   std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
+  forest::HistArena arena;
+  const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
   for (std::int64_t t = 0; t < params_.n_estimators; ++t) {
     const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, params_.bootstrap);
     std::vector<std::int64_t> tree_wq;
@@ -360,9 +363,10 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
     const forest::TreeRows tree_rows{device_rows.view(),
                                      {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
                                       device_channels.view().device},
-                                     total};
+                                     total,
+                                     columns.empty() ? nullptr : columns.data()};
     std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
-    forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance);
+    forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance, arena);
     const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
     if (sum > 0) {
       ++trees_with_splits;
@@ -535,6 +539,8 @@ void RandomForest::load(const ArtifactReader& in) {
     throw InputError("forest: " + in.path() + " holds a " + meta.at("task").get<std::string>() +
                      " forest");
   ParamMap params;
+  // Artifacts written before redraw_features existed grew their trees without redraws.
+  params["redraw_features"] = "false";
   for (const auto& [key, value] : meta.at("params").items()) {
     if (value.is_null())
       params[key] = "None";

@@ -28,24 +28,24 @@ struct Node {
   std::int32_t sibling = -1;      // index of the sibling in the same list, if evaluated too
 };
 
-struct Split {
-  std::int32_t feature = -1;
-  std::int32_t bin = 0;
-  std::uint8_t missing_left = 0;
-  double gain = 0.0;
-  std::vector<std::int64_t> left;
-};
-
 class TreeGrower {
  public:
   TreeGrower(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
-             std::int64_t tree, const TreeRows& rows, std::vector<double>& importance)
+             std::int64_t tree, const TreeRows& rows, std::vector<double>& importance,
+             HistArena& arena)
       : backend_(backend),
         bins_(bins),
         config_(config),
         tree_(tree),
         rows_(rows),
         importance_(importance),
+        arena_(arena),
+        small_nodes_(backend.uses_host_memory() && config.small_node_rows > 0),
+        // The exact path gathers each row's codes and channels once more than the histogram
+        // primitive, which instead zeroes and scans features x bins x channels per node: it
+        // pays off below about half that many rows.
+        small_rows_(std::min(config.small_node_rows,
+                             config.max_features * bins.max_bins() * config.channels / 2)),
         shape_{bins.max_bins(), config.channels},
         n_bins_(backend, bins.n_bins()) {
     double root_weight = 0.0;
@@ -136,48 +136,100 @@ class TreeGrower {
     return true;
   }
 
-  // max_features features without replacement, from the counter RNG keyed by (tree, node).
-  void draw_features(std::int32_t node_id, std::int32_t* out) const {
-    const std::int64_t d = bins_.cols();
-    const std::int64_t m = config_.max_features;
-    if (m == d) {
-      std::iota(out, out + d, 0);
-      return;
-    }
-    std::vector<std::int32_t> pool(static_cast<std::size_t>(d));
-    std::iota(pool.begin(), pool.end(), 0);
-    const std::uint64_t stream = feature_stream(tree_, node_id);
-    for (std::int64_t k = 0; k < m; ++k) {
-      const std::uint64_t r = counter_random(config_.seed, stream, static_cast<std::uint64_t>(k));
-      const auto pick =
-          static_cast<std::int64_t>(uniform_below(r, static_cast<std::uint64_t>(d - k)));
-      std::swap(pool[static_cast<std::size_t>(k)], pool[static_cast<std::size_t>(k + pick)]);
-      out[k] = pool[static_cast<std::size_t>(k)];
-    }
+  // Features per node in draw round `round` (see draw_features).
+  std::int64_t round_size(std::int64_t round) const {
+    return std::min(config_.max_features, bins_.cols() - round * config_.max_features);
   }
 
-  // Histograms and best splits of `nodes`. With `kept` set, siblings whose parent histogram
-  // is in *parent_hist are derived by subtraction and this level's histograms are returned in
-  // *kept (slot per node in *slot_of).
-  std::vector<Split> evaluate(const std::vector<Node>& nodes,
-                              const Buffer<std::int64_t>* parent_hist, Buffer<std::int64_t>* kept,
+  // Whether nodes[i] takes the exact host path: few rows, and no larger sibling to be derived
+  // from its histogram.
+  bool is_small(const std::vector<Node>& nodes, std::size_t i, bool subtract) const {
+    const Node& node = nodes[i];
+    if (!small_nodes_ || node.end - node.begin > small_rows_) return false;
+    if (!subtract || node.sibling < 0) return true;
+    const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
+    return sib.end - sib.begin <= small_rows_;
+  }
+
+  // Best splits of `nodes` (draw round `round`, then redraws while allowed). Round 0 with every
+  // feature drawn uses and keeps histograms for subtraction: siblings whose parent histogram is
+  // in arena_.parent (have_parent) are derived, and this level's go to arena_.level with their
+  // slots in *slot_of (-1: none).
+  std::vector<Split> find_splits(const std::vector<Node>& nodes, std::int64_t round,
+                                 bool have_parent, std::vector<std::int32_t>* slot_of) {
+    const bool subtract = slot_of != nullptr;
+    std::vector<std::int32_t> small, large;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      (is_small(nodes, i, subtract) ? small : large).push_back(static_cast<std::int32_t>(i));
+    std::vector<Split> splits(nodes.size());
+    if (!small.empty()) {
+      std::vector<NodeRows> node_rows;
+      for (std::int32_t i : small) {
+        const Node& node = nodes[static_cast<std::size_t>(i)];
+        node_rows.push_back({node.id, node.begin, node.end, node.total.data()});
+      }
+      std::vector<Split> found =
+          small_node_splits(bins_, config_, tree_, rows_, node_rows, round, arena_);
+      for (std::size_t s = 0; s < small.size(); ++s)
+        splits[static_cast<std::size_t>(small[s])] = std::move(found[s]);
+    }
+    if (slot_of) slot_of->assign(nodes.size(), -1);
+    if (large.empty()) return splits;
+    std::vector<Node> big;
+    for (std::int32_t i : large) big.push_back(nodes[static_cast<std::size_t>(i)]);
+    // Siblings are re-indexed within `big` (both are large when one is derived).
+    std::vector<std::int32_t> index_in_big(nodes.size(), -1);
+    for (std::size_t b = 0; b < large.size(); ++b)
+      index_in_big[static_cast<std::size_t>(large[b])] = static_cast<std::int32_t>(b);
+    for (Node& node : big)
+      node.sibling = node.sibling >= 0 ? index_in_big[static_cast<std::size_t>(node.sibling)] : -1;
+    std::vector<std::int32_t> big_slots;
+    std::vector<Split> found = evaluate(big, round, have_parent, subtract ? &big_slots : nullptr);
+    for (std::size_t b = 0; b < large.size(); ++b) {
+      const auto i = static_cast<std::size_t>(large[b]);
+      splits[i] = std::move(found[b]);
+      if (subtract) (*slot_of)[i] = big_slots[b];
+    }
+    // Redraws for the large nodes without a valid split (the small ones redrew already).
+    if (!config_.redraw_features || (round + 1) * config_.max_features >= bins_.cols())
+      return splits;
+    std::vector<Node> retry;
+    std::vector<std::int32_t> retry_of;
+    for (std::int32_t i : large) {
+      if (splits[static_cast<std::size_t>(i)].feature >= 0) continue;
+      retry.push_back(nodes[static_cast<std::size_t>(i)]);
+      retry.back().sibling = -1;
+      retry_of.push_back(i);
+    }
+    if (retry.empty()) return splits;
+    std::vector<Split> again = find_splits(retry, round + 1, false, nullptr);
+    for (std::size_t r = 0; r < retry.size(); ++r)
+      splits[static_cast<std::size_t>(retry_of[r])] = std::move(again[r]);
+    return splits;
+  }
+
+  // Histograms and best splits of `nodes` (round `round`) through the backend primitives, in
+  // arena_.level. With slot_of set, siblings whose parent histogram is in arena_.parent are
+  // derived by subtraction and *slot_of gets each node's slot (the level's histograms are kept).
+  std::vector<Split> evaluate(const std::vector<Node>& nodes, std::int64_t round, bool have_parent,
                               std::vector<std::int32_t>* slot_of) {
     const std::int64_t n = static_cast<std::int64_t>(nodes.size());
-    const std::int64_t m = config_.max_features;
+    const std::int64_t m = round_size(round);
     const std::int64_t slot = shape_.node_size(m);
     const std::int64_t slot_bytes = slot * static_cast<std::int64_t>(sizeof(std::int64_t));
     std::vector<Split> splits(static_cast<std::size_t>(n));
     if (n == 0) return splits;
     const bool fits = n * slot_bytes <= kHistBudgetBytes;
-    if (!fits) {
-      if (kept) *kept = Buffer<std::int64_t>();
+    if (!fits || slot_of == nullptr) {
+      if (slot_of) slot_of->assign(static_cast<std::size_t>(n), -1);
       const std::int64_t chunk = std::max<std::int64_t>(1, kHistBudgetBytes / slot_bytes);
       for (std::int64_t first = 0; first < n; first += chunk) {
         std::vector<std::int32_t> order(static_cast<std::size_t>(std::min(chunk, n - first)));
         std::iota(order.begin(), order.end(), static_cast<std::int32_t>(first));
-        Buffer<std::int64_t> hist(backend_, static_cast<std::int64_t>(order.size()) * slot);
-        build(nodes, order, hist);
-        best_splits(nodes, order, hist, splits);
+        Buffer<std::int64_t>& hist = HistArena::reserve(
+            backend_, arena_.level, static_cast<std::int64_t>(order.size()) * slot);
+        build(nodes, order, round, hist);
+        best_splits(nodes, order, round, hist, splits);
       }
       return splits;
     }
@@ -186,8 +238,7 @@ class TreeGrower {
     for (std::int32_t i = 0; i < n; ++i) {
       const Node& node = nodes[static_cast<std::size_t>(i)];
       bool derive = false;
-      if (parent_hist != nullptr && m == bins_.cols() && node.parent_slot >= 0 &&
-          node.sibling >= 0) {
+      if (have_parent && node.parent_slot >= 0 && node.sibling >= 0) {
         const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
         const std::int64_t mine = node.end - node.begin, theirs = sib.end - sib.begin;
         derive = mine > theirs || (mine == theirs && i > node.sibling);
@@ -196,8 +247,8 @@ class TreeGrower {
     }
     std::vector<std::int32_t> order = built;
     order.insert(order.end(), derived.begin(), derived.end());
-    Buffer<std::int64_t> hist(backend_, n * slot);
-    build(nodes, built, hist);
+    Buffer<std::int64_t>& hist = HistArena::reserve(backend_, arena_.level, n * slot);
+    build(nodes, built, round, hist);
     if (!derived.empty()) {
       std::vector<std::int32_t> slot_of_node(static_cast<std::size_t>(n));
       for (std::int32_t s = 0; s < n; ++s) slot_of_node[static_cast<std::size_t>(order[s])] = s;
@@ -209,29 +260,27 @@ class TreeGrower {
         dst.push_back(slot_of_node[static_cast<std::size_t>(i)]);
       }
       DeviceVector<std::int32_t> dp(backend_, parent), dc(backend_, child), dd(backend_, dst);
-      backend_.forest_hist_subtract(std::as_const(*parent_hist).view(), dp.view(), dc.view(),
+      backend_.forest_hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
                                     dd.view(), slot, hist.view());
     }
-    best_splits(nodes, order, hist, splits);
-    if (kept) {
-      *kept = std::move(hist);
-      slot_of->assign(static_cast<std::size_t>(n), -1);
-      for (std::int32_t s = 0; s < n; ++s) (*slot_of)[static_cast<std::size_t>(order[s])] = s;
-    }
+    best_splits(nodes, order, round, hist, splits);
+    slot_of->assign(static_cast<std::size_t>(n), -1);
+    for (std::int32_t s = 0; s < n; ++s) (*slot_of)[static_cast<std::size_t>(order[s])] = s;
     return splits;
   }
 
   // Histograms of nodes[order[i]] into slot i of hist.
   void build(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-             Buffer<std::int64_t>& hist) {
+             std::int64_t round, Buffer<std::int64_t>& hist) {
     if (order.empty()) return;
-    const std::int64_t m = config_.max_features;
+    const std::int64_t m = round_size(round);
     std::vector<std::int32_t> begin, end, features(order.size() * static_cast<std::size_t>(m));
     for (std::size_t s = 0; s < order.size(); ++s) {
       const Node& node = nodes[static_cast<std::size_t>(order[s])];
       begin.push_back(node.begin);
       end.push_back(node.end);
-      draw_features(node.id, features.data() + s * static_cast<std::size_t>(m));
+      draw_features(config_, bins_.cols(), tree_, node.id, round,
+                    features.data() + s * static_cast<std::size_t>(m));
     }
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
     ForestBatch batch{static_cast<std::int64_t>(order.size()), db.view(), de.view(), df.view(), m};
@@ -241,14 +290,15 @@ class TreeGrower {
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
   void best_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-                   const Buffer<std::int64_t>& hist, std::vector<Split>& splits) {
-    const std::int64_t m = config_.max_features;
+                   std::int64_t round, const Buffer<std::int64_t>& hist,
+                   std::vector<Split>& splits) {
+    const std::int64_t m = round_size(round);
     const std::int64_t k = config_.channels;
     const auto count = static_cast<std::int64_t>(order.size());
     std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
     for (std::size_t s = 0; s < order.size(); ++s)
-      draw_features(nodes[static_cast<std::size_t>(order[s])].id,
-                    features.data() + s * static_cast<std::size_t>(m));
+      draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
+                    round, features.data() + s * static_cast<std::size_t>(m));
     DeviceVector<std::int32_t> df(backend_, features);
     ForestBatch batch{count, {}, {}, df.view(), m};
     Buffer<std::int32_t> feature(backend_, count), bin(backend_, count);
@@ -334,8 +384,8 @@ class TreeGrower {
 
   void grow_level_wise(Node root) {
     std::vector<Node> open{std::move(root)};
-    Buffer<std::int64_t> parent_hist;
     bool have_parent = false;
+    const bool keep = config_.max_features == bins_.cols();
     while (!open.empty()) {
       // Only nodes that may split are evaluated; siblings are linked within that list.
       std::vector<Node> cand;
@@ -354,17 +404,16 @@ class TreeGrower {
           cand[static_cast<std::size_t>(b)].sibling = a;
         }
       }
-      Buffer<std::int64_t> hist;
       std::vector<std::int32_t> slot_of;
-      const bool keep = config_.max_features == bins_.cols();
-      std::vector<Split> splits = evaluate(cand, have_parent ? &parent_hist : nullptr,
-                                           keep ? &hist : nullptr, keep ? &slot_of : nullptr);
+      std::vector<Split> splits = find_splits(cand, 0, have_parent, keep ? &slot_of : nullptr);
       std::vector<std::int32_t> which;
       for (std::size_t i = 0; i < cand.size(); ++i)
         if (accept(splits[i])) which.push_back(static_cast<std::int32_t>(i));
       open = split_nodes(cand, splits, which, slot_of);
-      parent_hist = std::move(hist);
-      have_parent = keep && parent_hist.size() > 0;
+      // This level's histograms become the parents of the next.
+      std::swap(arena_.level, arena_.parent);
+      have_parent = keep && std::any_of(slot_of.begin(), slot_of.end(),
+                                        [](std::int32_t s) { return s >= 0; });
     }
   }
 
@@ -385,7 +434,7 @@ class TreeGrower {
       std::vector<Node> cand;
       for (Node& node : batch)
         if (can_split(node)) cand.push_back(std::move(node));
-      const std::vector<Split> found = evaluate(cand, nullptr, nullptr, nullptr);
+      const std::vector<Split> found = find_splits(cand, 0, false, nullptr);
       for (std::size_t i = 0; i < cand.size(); ++i) {
         if (!accept(found[i])) continue;
         heap.push({found[i].gain, cand[i].id, nodes.size()});
@@ -413,6 +462,9 @@ class TreeGrower {
   std::int64_t tree_;
   const TreeRows& rows_;
   std::vector<double>& importance_;
+  HistArena& arena_;
+  bool small_nodes_;         // the exact host path is available
+  std::int64_t small_rows_;  // nodes of at most this many rows take it
   ForestHistShape shape_;
   DeviceVector<std::int32_t> n_bins_;
   double gain_to_improvement_ = 1.0;
@@ -428,10 +480,42 @@ class TreeGrower {
 
 }  // namespace
 
+Buffer<std::int64_t>& HistArena::reserve(Backend& backend, Buffer<std::int64_t>& buffer,
+                                         std::int64_t size) {
+  // Growth by half again at least, so a level a little larger than the last reallocates rarely.
+  if (buffer.size() < size)
+    buffer = Buffer<std::int64_t>(backend, std::max(size, buffer.size() * 3 / 2));
+  return buffer;
+}
+
+std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_t tree,
+                           std::int32_t node, std::int64_t round, std::int32_t* out) {
+  const std::int64_t m = config.max_features;
+  const std::int64_t first = round * m;
+  const std::int64_t count = std::clamp<std::int64_t>(d - first, 0, m);
+  if (m == d) {
+    std::iota(out, out + count, 0);
+    return count;
+  }
+  // A partial Fisher-Yates shuffle from the counter RNG keyed by (tree, node): round r's
+  // features continue the permutation of round 0's, so every round draws new features.
+  std::vector<std::int32_t> pool(static_cast<std::size_t>(d));
+  std::iota(pool.begin(), pool.end(), 0);
+  const std::uint64_t stream = feature_stream(tree, node);
+  for (std::int64_t k = 0; k < first + count; ++k) {
+    const std::uint64_t r = counter_random(config.seed, stream, static_cast<std::uint64_t>(k));
+    const auto pick =
+        static_cast<std::int64_t>(uniform_below(r, static_cast<std::uint64_t>(d - k)));
+    std::swap(pool[static_cast<std::size_t>(k)], pool[static_cast<std::size_t>(k + pick)]);
+    if (k >= first) out[k - first] = pool[static_cast<std::size_t>(k)];
+  }
+  return count;
+}
+
 void grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
                std::int64_t tree, const TreeRows& rows, ForestModel& model,
-               std::vector<double>& importance) {
-  TreeGrower grower(backend, bins, config, tree, rows, importance);
+               std::vector<double>& importance, HistArena& arena) {
+  TreeGrower grower(backend, bins, config, tree, rows, importance, arena);
   grower.grow();
   grower.append_to(model);
 }

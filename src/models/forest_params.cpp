@@ -168,6 +168,8 @@ ForestParams ForestParams::parse(const ParamMap& params, Task task) {
     } else if (key == "class_weight") {
       if (!classifier) bad(key, v, "nothing: class_weight applies to classifiers only");
       p.class_weight = is_none(v) ? "" : v;
+    } else if (key == "redraw_features") {
+      p.redraw_features = parse_bool(key, v);
     } else if (key == "oob_score") {
       p.oob_score = parse_bool(key, v);
     } else if (key == "random_state") {
@@ -190,7 +192,7 @@ ForestParams ForestParams::parse(const ParamMap& params, Task task) {
           "forest: unknown parameter '" + key +
           "' (known: n_estimators, max_depth, min_samples_split, min_samples_leaf, "
           "min_impurity_decrease, max_features, max_leaf_nodes, bootstrap, max_samples, "
-          "criterion, class_weight, oob_score, random_state, max_bins)");
+          "criterion, class_weight, oob_score, random_state, max_bins, redraw_features)");
     }
   }
   if (p.oob_score && !p.bootstrap)
@@ -225,6 +227,7 @@ nlohmann::json ForestParams::to_json() const {
   j["oob_score"] = oob_score;
   j["random_state"] = random_state ? nlohmann::json(*random_state) : nlohmann::json(nullptr);
   j["max_bins"] = max_bins;
+  j["redraw_features"] = redraw_features;
   return j;
 }
 

@@ -8,11 +8,13 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "models/forest_builder.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
@@ -657,6 +659,148 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
   EXPECT_GT(recall("0:1,1:19"), plain + 0.2);
   RandomForestClassifier bad(ParamMap{{"class_weight", "0:1,5:2"}});
   expect_input_error([&] { bad.fit(cpu(), t.fit(2)); }, "class_weight");
+}
+
+// ---- The exact small-node path and feature redraws --------------------------------------------
+
+// One tree grown by forest::grow_tree on every row of t once (weight 1); the small-node path
+// reads feature-major codes when `columns` is set, row-major codes otherwise.
+ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
+                     bool columns = false) {
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  const std::int64_t k = config.channels;
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(t.rows));
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::int64_t> ch(static_cast<std::size_t>(t.rows * k), 0), total(k, 0);
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    std::int64_t* c = ch.data() + i * k;
+    c[0] = 1;
+    if (n_classes > 0) {
+      c[1 + static_cast<std::int64_t>(t.y[static_cast<std::size_t>(i)])] = 1;
+    } else {
+      c[1] = 1;
+      c[2] = std::llround(t.y[static_cast<std::size_t>(i)] * 4096);
+    }
+    for (std::int64_t j = 0; j < k; ++j) total[static_cast<std::size_t>(j)] += c[j];
+  }
+  forest::TreeRows tree_rows{{rows.data(), t.rows, Device::cpu()},
+                             MatrixView<const std::int64_t>::row_major(ch.data(), t.rows, k),
+                             total};
+  const std::vector<std::uint8_t> feature_major = forest::feature_major_codes(bins);
+  if (columns) tree_rows.columns = feature_major.data();
+  ForestModel model;
+  model.value_size = n_classes > 0 ? n_classes : 1;
+  std::vector<double> importance(static_cast<std::size_t>(t.cols), 0.0);
+  forest::HistArena arena;
+  forest::grow_tree(cpu(), bins, config, 0, tree_rows, model, importance, arena);
+  return model;
+}
+
+TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
+  // Missing values, ties (values rounded to 1/50) and three classes; every draw round.
+  Table cls = synthetic(3000, 7, true, 21, 0.1);
+  for (std::size_t i = 0; i < cls.x.size(); ++i)
+    if (!std::isnan(cls.x[i])) cls.x[i] = std::round(cls.x[i] * 50) / 50;
+  for (std::size_t i = 0; i < cls.y.size(); i += 7) cls.y[i] = 2;
+  const Table reg = synthetic(3000, 7, false, 22, 0.1);
+  for (const bool classification : {true, false}) {
+    const Table& t = classification ? cls : reg;
+    for (const ForestCriterion criterion :
+         classification ? std::vector{ForestCriterion::kGini, ForestCriterion::kEntropy}
+                        : std::vector{ForestCriterion::kSquaredError}) {
+      for (const std::int64_t m : {std::int64_t{2}, t.cols}) {
+        for (const bool redraw : {true, false}) {
+          forest::TreeConfig config;
+          config.max_depth = 40;
+          config.max_features = m;
+          config.criterion = criterion;
+          config.n_classes = classification ? 3 : 0;
+          config.channels = classification ? 4 : 3;
+          config.target_scale = 4096;
+          config.redraw_features = redraw;
+          config.seed = 5;
+          config.small_node_rows = 0;  // histograms everywhere, as on a device
+          const ForestModel dense = grow_one(t, config.n_classes, config);
+          ASSERT_GT(dense.leaves(0), 50);
+          for (const std::int64_t small : {std::int64_t{64}, std::int64_t{1} << 30}) {
+            config.small_node_rows = small;
+            SCOPED_TRACE("classification " + std::to_string(classification) + " m " +
+                         std::to_string(m) + " redraw " + std::to_string(redraw) +
+                         " small_node_rows " + std::to_string(small));
+            expect_identical(dense, grow_one(t, config.n_classes, config));
+            expect_identical(dense, grow_one(t, config.n_classes, config, true));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Binary features, most of them constant within deep nodes (as one-hot columns are).
+Table one_hot_like(std::int64_t n, std::int64_t d, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::int64_t> pick(0, d - 1);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Table t{n, d, std::vector<float>(static_cast<std::size_t>(n * d), 0.0f),
+          std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t a = pick(rng), b = pick(rng);
+    t.x[static_cast<std::size_t>(i * d + a)] = 1.0f;
+    t.x[static_cast<std::size_t>(i * d + b)] = 1.0f;
+    t.y[static_cast<std::size_t>(i)] = ((a + b) % 3 == 0) != (u(rng) < 0.1) ? 1.0 : 0.0;
+  }
+  return t;
+}
+
+// Training rows per leaf of tree 0 whose classes differ although some feature separates them.
+std::int64_t splittable_impure_leaves(const RandomForestClassifier& model, const Table& t) {
+  const std::vector<std::int32_t> leaf = model.apply(cpu(), t.view());
+  std::map<std::int32_t, std::vector<std::int64_t>> rows_of;
+  for (std::int64_t i = 0; i < t.rows; ++i) rows_of[leaf[static_cast<std::size_t>(i)]].push_back(i);
+  std::int64_t count = 0;
+  for (const auto& [id, rows] : rows_of) {
+    bool impure = false, separable = false;
+    for (std::int64_t i : rows) {
+      impure |= t.y[static_cast<std::size_t>(i)] != t.y[static_cast<std::size_t>(rows[0])];
+      for (std::int64_t j = 0; j < t.cols; ++j)
+        separable |= t.x[static_cast<std::size_t>(i * t.cols + j)] !=
+                     t.x[static_cast<std::size_t>(rows[0] * t.cols + j)];
+    }
+    count += impure && separable;
+  }
+  return count;
+}
+
+TEST(Forest, RedrawFeaturesSplitsEveryNodeThatSomeFeatureSplits) {
+  const Table t = one_hot_like(4000, 12, 3);
+  const ParamMap base{{"n_estimators", "1"}, {"bootstrap", "false"}, {"max_features", "2"}};
+  ParamMap redraw = base, leaf = base;
+  leaf["redraw_features"] = "false";
+  RandomForestClassifier with(redraw), without(leaf);
+  with.fit(cpu(), t.fit(2));
+  without.fit(cpu(), t.fit(2));
+  // scikit-learn's rule: a node stops only when no feature at all can split it.
+  EXPECT_EQ(splittable_impure_leaves(with, t), 0);
+  EXPECT_GT(splittable_impure_leaves(without, t), 0);
+  EXPECT_GT(with.model().leaves(0), without.model().leaves(0));
+  EXPECT_EQ(with.params()["redraw_features"], true);
+  EXPECT_EQ(without.params()["redraw_features"], false);
+}
+
+TEST(Forest, ArtifactsWithoutRedrawFeaturesLoadWithoutRedraws) {
+  const Table t = one_hot_like(500, 8, 4);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "2"}});
+  model.fit(cpu(), t.fit(2));
+  ArtifactWriter out;
+  model.save(out);
+  out.header()["forest"]["params"].erase("redraw_features");  // as written before it existed
+  const std::string path = testing::unique_temp_path("forest_old.tabula").string();
+  out.write(path);
+  RandomForestClassifier loaded;
+  loaded.load(ArtifactReader(path));
+  std::filesystem::remove(path);
+  EXPECT_EQ(loaded.params()["redraw_features"], false);
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), loaded.predict_proba(cpu(), t.view()));
 }
 
 // ---- Artifact -----------------------------------------------------------------------------

@@ -54,6 +54,9 @@ struct ForestParams {
   bool oob_score = false;
   std::optional<std::uint64_t> random_state;  // none: FitData::seed
   int max_bins = 256;                         // 2..256, the missing-value bin included
+  /// true (scikit-learn): a node whose max_features drawn features give no valid split draws
+  /// more until one does. false: such a node becomes a leaf. Absent from an artifact: false.
+  bool redraw_features = true;
 
   /// Parses scikit-learn names from text; InputError naming an unknown key or a bad value.
   static ForestParams parse(const ParamMap& params, Task task);
