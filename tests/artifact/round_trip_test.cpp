@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -22,8 +21,6 @@
 
 namespace tabula {
 namespace {
-
-namespace fs = std::filesystem;
 
 enum class Shape { kNumeric, kText, kMissing };
 
@@ -96,22 +93,14 @@ bool bit_identical(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
-class RoundTrip : public ::testing::TestWithParam<Case> {
- protected:
-  void SetUp() override {
-    dir_ = testing::unique_temp_path("dir");
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class RoundTrip : public ::testing::TestWithParam<Case> {};
 
 TEST_P(RoundTrip, ReloadedModelPredictsBitForBit) {
   const Case& c = GetParam();
   Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
-  const std::string data_path = (dir_ / "data.csv").string();
-  const std::string model_path = (dir_ / "model.tabula").string();
+  const testing::ScopedTempDir dir;
+  const std::string data_path = dir.file("data.csv");
+  const std::string model_path = dir.file("model.tabula");
   std::ofstream(data_path) << table(c.task, c.shape, 11);
 
   const std::string target = c.task == Task::kTransform ? "" : "y";
@@ -176,7 +165,8 @@ TEST(RoundTripForest, RegressorFilesWithNullClassWeightStillLoad) {
   RandomForestRegressor model(ParamMap{{"n_estimators", "4"}, {"random_state", "1"}});
   model.fit(cpu, fit);
   EXPECT_FALSE(model.params().contains("class_weight"));
-  const std::string path = testing::unique_temp_path("old.tabula").string();
+  const testing::ScopedTempDir dir;
+  const std::string path = dir.file("old.tabula");
   for (const char* stored : {"null", "\"balanced\""}) {
     ArtifactWriter out;
     model.save(out);
@@ -190,7 +180,6 @@ TEST(RoundTripForest, RegressorFilesWithNullClassWeightStillLoad) {
       EXPECT_THROW(loaded.load(ArtifactReader(path)), InputError);
     }
   }
-  fs::remove(path);
 }
 
 TEST(RoundTripRegistry, CoversEveryKindAndTask) {
