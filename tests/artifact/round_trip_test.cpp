@@ -182,6 +182,64 @@ TEST(RoundTripForest, RegressorFilesWithNullClassWeightStillLoad) {
   }
 }
 
+// A classifier's file as written before class_labels existed (classes only), or with labels
+// given by the caller.
+void write_classifier(const std::string& path, const nlohmann::json& classes,
+                      const nlohmann::json* class_labels) {
+  Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
+  Dataset data;
+  Column a;
+  a.name = "a";
+  a.numeric = {0, 1, 2, 3};
+  data.columns.push_back(a);
+  Pipeline pipeline(PipelineSpec::passthrough());
+  pipeline.fit(cpu, data);
+  const std::vector<float> x = pipeline.transform(cpu, data);
+  const std::vector<double> y = {0, 1, 1, 1};
+  FitData fit;
+  fit.x = MatrixView<const float>::row_major(x.data(), 4, 1);
+  fit.y = y;
+  fit.n_classes = 2;
+  const std::unique_ptr<Estimator> model = make_estimator("dummy", {}, Task::kClassification);
+  model->fit(cpu, fit);
+  ArtifactWriter out;
+  model->save(out);
+  pipeline.save(out);
+  out.set("model", {{"kind", "dummy"}, {"task", "classification"}, {"params", model->params()}});
+  out.set("schema", {{"features", {{{"name", "a"}, {"type", "numeric"}}}},
+                     {"target", {{"name", "y"}, {"type", "numeric"}}}});
+  out.set("classes", classes);
+  if (class_labels) out.set("class_labels", *class_labels);
+  out.set("training", nlohmann::json::object());
+  out.write(path);
+}
+
+TEST(RoundTripLabels, OldFilesLoadAndSpellingsMustMatchTheirValues) {
+  const testing::ScopedTempDir dir;
+  const std::string path = dir.file("m.tabula");
+  write_classifier(path, {0, 7}, nullptr);  // before class_labels: integers
+  const LoadedModel old = load_model(path);
+  EXPECT_EQ(old.schema.class_labels, (std::vector<std::string>{"0", "7"}));
+  EXPECT_TRUE(old.schema.integer_labels());
+  write_classifier(path, {"no", "yes"}, nullptr);
+  EXPECT_FALSE(load_model(path).schema.numeric_labels);
+
+  const nlohmann::json spelt = {"0.0", "7.0"};
+  write_classifier(path, {0.0, 7.0}, &spelt);
+  const LoadedModel now = load_model(path);
+  EXPECT_EQ(now.schema.class_labels, (std::vector<std::string>{"0.0", "7.0"}));
+  EXPECT_FALSE(now.schema.integer_labels());
+  EXPECT_EQ(now.schema.label_json(1).dump(), "7.0");
+  // A spelling that is not its class, a length mismatch, mixed kinds: refused by name.
+  const nlohmann::json wrong = {"0.0", "8.0"}, short_list = {"0.0"};
+  write_classifier(path, {0.0, 7.0}, &wrong);
+  EXPECT_THROW(load_model(path), InputError);
+  write_classifier(path, {0.0, 7.0}, &short_list);
+  EXPECT_THROW(load_model(path), InputError);
+  write_classifier(path, {0, "yes"}, nullptr);
+  EXPECT_THROW(load_model(path), InputError);
+}
+
 TEST(RoundTripRegistry, CoversEveryKindAndTask) {
   // The enumeration itself: every kind appears, with the tasks its family serves.
   const std::vector<Case> cases = registry_cases();
