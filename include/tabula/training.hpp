@@ -58,14 +58,18 @@ struct TrainReport {
   std::string format_table() const;
 };
 
-/// The CSV options train and tune read their table with: the target column (when named) is
-/// read as text, so class labels keep the training file's spelling ("1.0" stays "1.0");
-/// target_numbers() gives its values.
+/// The CSV options train and tune read their table with (the target split off when named).
 io::CsvOptions training_csv_options(const std::string& target);
 
+/// Gives numeric class labels (schema.class_labels, as encode_target made them from the values)
+/// the spelling of the first cell of the target column holding each value in the CSV file at
+/// `path` ("1.0" stays "1.0"). Reads only the target column, and only until every class has
+/// been seen. Does nothing for text labels.
+void spell_labels_as_written(const std::string& path, ModelSchema& schema);
+
 /// The target's value on every row (NaN where missing): the column itself when numeric; for a
-/// column read as text, the number each cell spells (parsed as the CSV reader parses numbers),
-/// or nullopt when some cell is not a number (text labels).
+/// column of text (categorical), the number each cell spells (parsed as the CSV reader parses
+/// numbers), or nullopt when some cell is not a number (text labels).
 std::optional<std::vector<double>> target_numbers(const Column& target);
 
 /// A task and the one-line reason it was chosen (printed on stderr, stored in the artifact).

@@ -31,7 +31,15 @@ ColumnType parse_column_type(const nlohmann::json& j) {
   throw InputError("unknown column type '" + text + "'");
 }
 
-std::optional<std::int64_t> as_integer(const std::string& text) {
+// A numeric label's text without the leading '+' the CSV reader accepts ("+3" is 3).
+std::string_view unsigned_text(const std::string& label) {
+  std::string_view text = label;
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-') text.remove_prefix(1);
+  return text;
+}
+
+std::optional<std::int64_t> as_integer(const std::string& label) {
+  const std::string_view text = unsigned_text(label);
   std::int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -83,9 +91,10 @@ nlohmann::json ModelSchema::label_json(std::size_t c) const {
   const std::string& label = class_labels.at(c);
   if (!numeric_labels) return label;
   if (const std::optional<std::int64_t> v = as_integer(label)) return *v;
+  const std::string_view text = unsigned_text(label);
   double v = 0;
-  const auto [end, ec] = std::from_chars(label.data(), label.data() + label.size(), v);
-  if (ec != std::errc() || end != label.data() + label.size())
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
     throw InputError("class label '" + label + "' is not a number");
   return v;
 }

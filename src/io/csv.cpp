@@ -553,8 +553,6 @@ void apply_options(Schema& schema, const std::string& source, const CsvOptions& 
         source, header_line, 0, name,
         std::string(what) + " not found in the header; columns: " + list_names(schema.names)));
   };
-  // The target first: train and tune force it categorical, and its absence is the news.
-  if (options.target) index_of(*options.target, "target column");
   for (const std::string& name : options.categorical)
     schema.modes[index_of(name, "forced categorical, but")] = Mode::kStrings;
   for (const std::string& name : options.numeric) {
@@ -564,6 +562,7 @@ void apply_options(Schema& schema, const std::string& source, const CsvOptions& 
                                          name, "forced both categorical and numeric"));
     schema.modes[j] = Mode::kStrictNumeric;
   }
+  if (options.target) index_of(*options.target, "target column");
 }
 
 // Concatenates the chunks' columns in chunk order.

@@ -18,6 +18,7 @@
 #include "selection/utc_now.hpp"
 #include "tabula/error.hpp"
 #include "tabula/io/csv.hpp"
+#include "tabula/io/csv_stream.hpp"
 #include "tabula/metrics.hpp"
 #include "tabula/model_file.hpp"
 #include "tabula/model_selection.hpp"
@@ -108,11 +109,38 @@ nlohmann::json metric_json(double v) {
 
 io::CsvOptions training_csv_options(const std::string& target) {
   io::CsvOptions csv;
-  if (!target.empty()) {
-    csv.target = target;
-    csv.categorical.push_back(target);
-  }
+  if (!target.empty()) csv.target = target;
   return csv;
+}
+
+void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
+  if (!schema.numeric_labels || schema.class_labels.empty()) return;
+  std::vector<double> values;
+  for (const std::string& label : schema.class_labels) values.push_back(*parse_number(label));
+  std::vector<bool> spelt(values.size(), false);
+  std::size_t left = values.size();
+  // Only the target column is parsed, as text, and only until every class has been seen: a
+  // classification target has few values, so this usually ends in the first chunk.
+  io::CsvStream stream(path, io::CsvStreamOptions{});
+  stream.select({{schema.target, io::StreamColumnKind::kCategorical}});
+  io::CsvChunk chunk;
+  while (left > 0 && stream.next(chunk)) {
+    const Column& column = chunk.data.columns.at(0);
+    std::vector<std::int64_t> class_of(column.categories.size(), -1);
+    for (std::size_t k = 0; k < class_of.size(); ++k) {
+      const std::optional<double> v = parse_number(column.categories[k]);
+      const auto it = v ? std::lower_bound(values.begin(), values.end(), *v) : values.end();
+      if (it != values.end() && *it == *v) class_of[k] = it - values.begin();
+    }
+    for (std::int32_t code : column.codes) {
+      const std::int64_t c = code < 0 ? -1 : class_of[static_cast<std::size_t>(code)];
+      if (c < 0 || spelt[static_cast<std::size_t>(c)]) continue;
+      schema.class_labels[static_cast<std::size_t>(c)] =
+          std::string(trimmed(column.categories[static_cast<std::size_t>(code)]));
+      spelt[static_cast<std::size_t>(c)] = true;
+      --left;
+    }
+  }
 }
 
 std::optional<std::vector<double>> target_numbers(const Column& target) {
@@ -284,6 +312,7 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                        std::to_string(missing) +
                        " missing value(s); drop or fill those rows before training");
     if (task != Task::kTransform) y = encode_target(target, task, schema);
+    if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
     if (task == Task::kClassification) {
       n_classes = static_cast<int>(schema.class_labels.size());
       if (n_classes < 2)

@@ -364,6 +364,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     throw InputError(data.source + ": target column '" + target.name + "' has " +
                      std::to_string(target.missing_count()) + " missing value(s)");
   const std::vector<double> y = encode_target(target, task, schema);
+  if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
   const int n_classes =
       task == Task::kClassification ? static_cast<int>(schema.class_labels.size()) : 0;
   if (task == Task::kClassification && n_classes < 2)

@@ -26,13 +26,17 @@ Column numeric(std::vector<double> values) {
   return c;
 }
 
-Column text_target(std::vector<std::string> cells) {
-  const std::string csv = [&] {
-    std::string out = "x,y\n";
-    for (const std::string& c : cells) out += "1," + c + "\n";
-    return out;
-  }();
-  return *io::parse_csv(csv, "t.csv", training_csv_options("y")).target;
+std::string target_csv(const std::vector<std::string>& cells) {
+  std::string out = "x,y\n";
+  for (const std::string& c : cells) out += "1," + c + "\n";
+  return out;
+}
+
+// The target as train reads it (numbers when every cell is one), or forced to text.
+Column text_target(const std::vector<std::string>& cells, bool as_text = false) {
+  io::CsvOptions options = training_csv_options("y");
+  if (as_text) options.categorical = {"y"};
+  return *io::parse_csv(target_csv(cells), "t.csv", options).target;
 }
 
 TEST(InferTask, FollowsScikitLearnTypeOfTarget) {
@@ -48,6 +52,9 @@ TEST(InferTask, FollowsScikitLearnTypeOfTarget) {
   EXPECT_NE(choice.reason.find("25 distinct whole numbers: multiclass"), std::string::npos)
       << choice.reason;
   EXPECT_EQ(infer_task(text_target({"1.0", "2.0", "3.0", "NA"})).task, Task::kClassification);
+  // A column of numbers read as text decides the same way.
+  EXPECT_EQ(infer_task(text_target({"1.0", "2.0", "3.0"}, true)).task, Task::kClassification);
+  EXPECT_EQ(infer_task(text_target({"1.5", "2"}, true)).task, Task::kRegression);
   EXPECT_NE(infer_task(text_target({"0", "1"})).reason.find("binary"), std::string::npos);
   const TaskChoice continuous = infer_task(text_target({"1", "2", "2.5"}));
   EXPECT_EQ(continuous.task, Task::kRegression);
@@ -73,16 +80,31 @@ TEST(ChooseTask, OverridesAndFixedTaskModels) {
 }
 
 TEST(EncodeTarget, LabelsKeepTheirSpelling) {
+  const std::vector<std::string> cells = {"2.0", "1.0", "2", "NA", "10.0", "+3"};
+  // Read as numbers (as train reads it), then spelt from the file.
+  const std::string path = testing::unique_temp_path("t.csv").string();
+  std::ofstream(path) << target_csv(cells);
   ModelSchema schema;
-  const std::vector<double> y =
-      encode_target(text_target({"2.0", "1.0", "2", "10.0"}), Task::kClassification, schema);
+  std::vector<std::string> kept(cells);
+  kept.erase(kept.begin() + 3);  // encode_target's callers drop missing targets first
+  const Column target = text_target(kept);
+  ASSERT_EQ(target.type, ColumnType::kNumeric);
+  const std::vector<double> y = encode_target(target, Task::kClassification, schema);
+  EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1", "2", "3", "10"}));
+  spell_labels_as_written(path, schema);
+  std::filesystem::remove(path);
   // Sorted by value, each spelt as the first row holding it.
-  EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1.0", "2.0", "10.0"}));
+  EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1.0", "2.0", "+3", "10.0"}));
   EXPECT_TRUE(schema.numeric_labels);
   EXPECT_EQ(schema.target_type, ColumnType::kNumeric);
-  EXPECT_EQ(y, (std::vector<double>{1, 0, 1, 2}));
+  EXPECT_EQ(y, (std::vector<double>{1, 0, 1, 3, 2}));
   EXPECT_EQ(schema.label_json(0).dump(), "1.0");
+  EXPECT_EQ(schema.label_json(2).dump(), "3");
   EXPECT_FALSE(schema.integer_labels());
+  // The same cells read as text give the same labels without the file.
+  ModelSchema from_text;
+  encode_target(text_target(kept, true), Task::kClassification, from_text);
+  EXPECT_EQ(from_text.class_labels, schema.class_labels);
 }
 
 class TrainingTest : public ::testing::Test {
