@@ -858,6 +858,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
                                {"rows_train", n_pool},
                                {"rows_test", test_rows.size()},
                                {"seed", options.seed},
+                               {"task_reason", choice.reason},
                                {"library_version", kVersion},
                                {"trained_at", utc_now()},
                                {"device", backend.device().to_string()}};

@@ -61,6 +61,9 @@ def test_task_flag_overrides_inference_in_train_and_tune(run_tabula, tmp_path):
     assert chosen_task(r.stderr) == "regression"
     board = json.loads((tmp_path / "tune" / "leaderboard.json").read_text())
     assert board["task"] == "regression"
+    best = json.loads(run_tabula("inspect", "--json", tmp_path / "tune" / "model.tabula").stdout)
+    assert best["model"]["task"] == "regression"
+    assert best["training"]["task_reason"] == "asked for with --task"
     # The spec file's task key does the same.
     spec = tmp_path / "spec.toml"
     spec.write_text(f'data = "{data}"\ntarget = "y"\nmodel = "dummy"\ntask = "regression"\n'
