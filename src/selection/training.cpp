@@ -37,7 +37,8 @@ std::string_view trimmed(std::string_view s) {
 }
 
 // A target cell's number, accepted exactly as the CSV reader accepts a numeric cell (fast_float
-// on the trimmed text, a leading '+' allowed), so reading the target as text changes nothing.
+// on the trimmed text, a leading '+' allowed), so a cell's text and the value read from it
+// always meet.
 std::optional<double> parse_number(std::string_view text) {
   text = trimmed(text);
   if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+')
@@ -193,7 +194,7 @@ TaskChoice choose_task(const std::string& model, const Column* target,
   // As scikit-learn's type_of_target; "whole numbers" suit a regressor too.
   const TaskChoice inferred = infer_task(*target);
   if (tasks.size() > 1) return inferred;
-  const bool text = target_numbers(*target) == std::nullopt;
+  const bool text = target->type == ColumnType::kCategorical && !target_numbers(*target);
   if ((tasks.front() == Task::kRegression && text) ||
       (tasks.front() == Task::kClassification && inferred.task == Task::kRegression))
     throw InputError(prefix + " only, but " + inferred.reason);
@@ -305,7 +306,9 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   if (data.target) {
     const Column& target = *data.target;
     schema.target = target.name;
-    schema.target_type = target_numbers(target) ? ColumnType::kNumeric : ColumnType::kCategorical;
+    schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
+                             ? ColumnType::kNumeric
+                             : ColumnType::kCategorical;
     if (const std::int64_t missing = target.missing_count();
         missing > 0 && task != Task::kTransform)
       throw InputError(data.source + ": target column '" + target.name + "' has " +
