@@ -32,10 +32,18 @@ struct ModelSchema {
   std::vector<FeatureSpec> features;  // in training order
   std::string target;                 // empty when fitted without one (transforms)
   ColumnType target_type = ColumnType::kNumeric;
-  /// Classification: the original labels, index = class index, sorted as sklearn sorts them
-  /// (numbers ascending, text by bytes). Numeric labels are whole numbers.
+  /// Classification: the original labels spelt as in the training file ("1.0" stays "1.0"),
+  /// index = class index, sorted as sklearn sorts them (numbers ascending, text by bytes).
+  /// Numeric labels are whole numbers.
   std::vector<std::string> class_labels;
   bool numeric_labels = true;
+
+  /// Class `c`'s label as JSON: for a numeric target a number, an integer when spelt as one
+  /// ("1") and a float otherwise ("1.0" gives 1.0); for a text target the text.
+  nlohmann::json label_json(std::size_t c) const;
+  /// True when every label is a number spelt as an integer: responses type them INT64 (else
+  /// FP64 for numbers, BYTES for text).
+  bool integer_labels() const;
 };
 
 /// A model read back from its file: the fitted pipeline and the estimator behind it.

@@ -9,6 +9,7 @@
 
 #include "tabula/backend.hpp"
 #include "tabula/dataset.hpp"
+#include "tabula/io/csv.hpp"
 #include "tabula/model_file.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/pipeline.hpp"
@@ -25,8 +26,8 @@ struct TrainOptions {
   std::string sample_weight;
   double test_size = 0.2;
   std::uint64_t seed = 0;
-  /// Overrides the task inferred from the target (see infer_task); must agree with models
-  /// that have a fixed task.
+  /// Overrides the task inferred from the target (see choose_task); must be one the model
+  /// does.
   std::optional<Task> task;
   /// The preprocessing pipeline; PipelineSpec::defaults(model) when not given. The overrides
   /// (from `tabula train` flags) apply on top of either.
@@ -46,7 +47,8 @@ struct MetricRow {
 struct TrainReport {
   std::string model;  // registry name
   Task task = Task::kRegression;
-  std::string baseline;  // "dummy (prior)" or "dummy (mean)"; empty for transforms
+  std::string task_reason;  // why this task (TaskChoice::reason)
+  std::string baseline;     // "dummy (prior)" or "dummy (mean)"; empty for transforms
   std::int64_t rows_total = 0, rows_train = 0, rows_test = 0;
   std::vector<MetricRow> metrics;
   std::vector<std::string> notes;  // things the user should know (skipped metrics, ...)
@@ -56,15 +58,44 @@ struct TrainReport {
   std::string format_table() const;
 };
 
-/// The task a target implies for models that serve both (dummy, forest): classification for a
-/// categorical target or a numeric one holding only whole numbers with at most
-/// kMaxClassesInferred distinct values; regression otherwise.
-inline constexpr std::int64_t kMaxClassesInferred = 10;
-Task infer_task(const Column& target);
+/// The CSV options train and tune read their table with (the target split off when named).
+io::CsvOptions training_csv_options(const std::string& target);
+
+/// Gives numeric class labels (schema.class_labels, as encode_target made them from the values)
+/// the spelling of the first cell of the target column holding each value in the CSV file at
+/// `path` ("1.0" stays "1.0"). Reads only the target column, and only until every class has
+/// been seen. Does nothing for text labels.
+void spell_labels_as_written(const std::string& path, ModelSchema& schema);
+
+/// The target's value on every row (NaN where missing): the column itself when numeric; for a
+/// column of text (categorical), the number each cell spells (parsed as the CSV reader parses
+/// numbers), or nullopt when some cell is not a number (text labels).
+std::optional<std::vector<double>> target_numbers(const Column& target);
+
+/// A task and the one-line reason it was chosen (printed on stderr, stored in the artifact).
+struct TaskChoice {
+  Task task = Task::kRegression;
+  std::string reason;
+};
+
+/// The task a target implies, as scikit-learn's type_of_target: text labels are classes;
+/// numbers that are all whole (also when written 1.0) are classes, binary or multiclass
+/// however many there are; any non-integer number makes the target continuous: regression.
+/// Missing values are skipped. InputError for an infinite value.
+TaskChoice infer_task(const Column& target);
+
+/// The task train and tune use for `model` (a registry name) and `target` (null when none
+/// was named): `requested` (--task) when given, else the model's only task, else infer_task.
+/// InputError when the model cannot do the requested task, when a fixed-task model cannot
+/// learn this target (text labels for a regressor, continuous values for a classifier), or
+/// when a predictor has no target.
+TaskChoice choose_task(const std::string& model, const Column* target,
+                       std::optional<Task> requested);
 
 /// The target as fit() takes it: the value for regression; for classification the index into
-/// the sorted class labels, which are recorded in `schema` (class_labels, numeric_labels).
-/// InputError for a categorical target of a regressor or continuous values for a classifier.
+/// the sorted class labels, which are recorded in `schema` with the target's name and type
+/// (class_labels spelt as in the file, numeric_labels). InputError for a text target of a
+/// regressor or continuous values for a classifier.
 std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema);
 
 /// Trains and writes the model file to `out_path` (atomically; nothing is written on error).

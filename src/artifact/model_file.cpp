@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
@@ -30,16 +31,46 @@ ColumnType parse_column_type(const nlohmann::json& j) {
   throw InputError("unknown column type '" + text + "'");
 }
 
-/// Numeric class labels are stored as JSON integers, text labels as strings.
-nlohmann::json labels_to_json(const ModelSchema& schema) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const std::string& label : schema.class_labels) {
-    if (schema.numeric_labels)
-      out.push_back(std::stoll(label));
-    else
-      out.push_back(label);
+// A numeric label's text without the leading '+' the CSV reader accepts ("+3" is 3).
+std::string_view unsigned_text(const std::string& label) {
+  std::string_view text = label;
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-') text.remove_prefix(1);
+  return text;
+}
+
+std::optional<std::int64_t> as_integer(const std::string& label) {
+  const std::string_view text = unsigned_text(label);
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+/// `classes`: the labels as typed JSON values; `class_labels`: their spelling in the training
+/// file, which `classes` alone cannot keep ("1.0" and "1.00" are both the number 1.0).
+void labels_from_json(const nlohmann::json& classes, const nlohmann::json* spelt,
+                      ModelSchema& schema) {
+  if (!classes.is_array()) throw InputError("'classes' is not an array");
+  if (spelt && (!spelt->is_array() || spelt->size() != classes.size()))
+    throw InputError("'class_labels' is not an array as long as 'classes'");
+  std::size_t numbers = 0;
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    const nlohmann::json& label = classes[c];
+    if (!label.is_number() && !label.is_string())
+      throw InputError("class " + std::to_string(c) + " is neither a number nor text");
+    numbers += label.is_number() ? 1 : 0;
+    if (spelt)
+      schema.class_labels.push_back((*spelt)[c].get<std::string>());
+    else  // files written before class_labels: integers or text
+      schema.class_labels.push_back(label.is_string() ? label.get<std::string>() : label.dump());
   }
-  return out;
+  if (numbers != 0 && numbers != classes.size())
+    throw InputError("'classes' mixes numbers and text");
+  schema.numeric_labels = numbers == classes.size();
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    if (schema.label_json(c) != classes[c])
+      throw InputError("class label '" + schema.class_labels[c] + "' does not spell class " +
+                       classes[c].dump());
 }
 
 }  // namespace
@@ -54,6 +85,25 @@ std::string_view to_string(Task task) {
       return "transform";
   }
   return "?";
+}
+
+nlohmann::json ModelSchema::label_json(std::size_t c) const {
+  const std::string& label = class_labels.at(c);
+  if (!numeric_labels) return label;
+  if (const std::optional<std::int64_t> v = as_integer(label)) return *v;
+  const std::string_view text = unsigned_text(label);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw InputError("class label '" + label + "' is not a number");
+  return v;
+}
+
+bool ModelSchema::integer_labels() const {
+  if (!numeric_labels) return false;
+  for (const std::string& label : class_labels)
+    if (!as_integer(label)) return false;
+  return true;
 }
 
 Task parse_task(std::string_view text) {
@@ -72,7 +122,13 @@ void save_model(const std::string& path, const Estimator& estimator, const Pipel
                     {"task", to_string(estimator.task())},
                     {"params", estimator.params()}});
   out.set("schema", schema_to_json(schema));
-  if (estimator.task() == Task::kClassification) out.set("classes", labels_to_json(schema));
+  if (estimator.task() == Task::kClassification) {
+    nlohmann::json classes = nlohmann::json::array();
+    for (std::size_t c = 0; c < schema.class_labels.size(); ++c)
+      classes.push_back(schema.label_json(c));
+    out.set("classes", classes);
+    out.set("class_labels", schema.class_labels);
+  }
   out.set("training", training);
   out.write(path);
 }
@@ -128,14 +184,9 @@ LoadedModel load_model(const std::string& path) {
       model.schema.target = h["schema"]["target"].at("name").get<std::string>();
       model.schema.target_type = parse_column_type(h["schema"]["target"].at("type"));
     }
-    if (task == Task::kClassification) {
-      for (const auto& label : h.at("classes")) {
-        model.schema.numeric_labels = label.is_number_integer();
-        model.schema.class_labels.push_back(label.is_string()
-                                                ? label.get<std::string>()
-                                                : std::to_string(label.get<std::int64_t>()));
-      }
-    }
+    if (task == Task::kClassification)
+      labels_from_json(h.at("classes"), h.contains("class_labels") ? &h["class_labels"] : nullptr,
+                       model.schema);
     // Estimators restore their own parameters and fitted state from the file.
     model.estimator = make_estimator(kind, {}, task);
     model.estimator->load(reader);
@@ -227,7 +278,10 @@ nlohmann::json describe_model(const std::string& path) {
   out["format_version"] = h.value("format", nlohmann::json::object()).value("version", 0);
   out["model"] = h.at("model");
   out["schema"] = h.at("schema");
-  if (h.contains("classes")) out["classes"] = h["classes"];
+  if (h.contains("classes")) {
+    out["classes"] = h["classes"];
+    out["class_labels"] = model.schema.class_labels;  // as spelt in the training file
+  }
   out["training"] = h.value("training", nlohmann::json::object());
   out["fitted"] = model.estimator->summary();
   out["pipeline"] = model.pipeline->summary();
@@ -267,9 +321,9 @@ std::string format_model_description(const nlohmann::json& d) {
   if (schema.contains("target"))
     out += fmt::format("target:     {} ({})\n", schema["target"].at("name").get<std::string>(),
                        schema["target"].at("type").get<std::string>());
-  if (d.contains("classes")) {
+  if (d.contains("class_labels")) {
     std::string classes;
-    for (const auto& c : d["classes"]) classes += (classes.empty() ? "" : ", ") + scalar(c);
+    for (const auto& c : d["class_labels"]) classes += (classes.empty() ? "" : ", ") + scalar(c);
     out += fmt::format("classes:    {}\n", classes);
   }
   if (d.contains("pipeline") && d["pipeline"].value("fitted", false)) {

@@ -18,6 +18,7 @@ using Commands = std::vector<Command>;
 
 void add_devices_command(CLI::App& app, Commands& commands);
 void add_describe_command(CLI::App& app, Commands& commands);
+void add_models_command(CLI::App& app, Commands& commands);
 void add_train_command(CLI::App& app, Commands& commands);
 void add_predict_command(CLI::App& app, Commands& commands);
 void add_inspect_command(CLI::App& app, Commands& commands);
@@ -30,6 +31,7 @@ void add_serve_command(CLI::App& app, Commands& commands);
 inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_devices_command(app, commands);
   add_describe_command(app, commands);
+  add_models_command(app, commands);
   add_train_command(app, commands);
   add_predict_command(app, commands);
   add_inspect_command(app, commands);

@@ -166,7 +166,9 @@ ForestParams ForestParams::parse(const ParamMap& params, Task task) {
                     : v == "squared_error" ? ForestCriterion::kSquaredError
                                            : ForestCriterion::kEntropy;
     } else if (key == "class_weight") {
-      if (!classifier) bad(key, v, "nothing: class_weight applies to classifiers only");
+      // None is accepted for regressors: earlier versions stored class_weight: null
+      // for every forest, and None means "no class weights" for either task.
+      if (!classifier && !is_none(v)) bad(key, v, "None: class_weight applies to classifiers only");
       p.class_weight = is_none(v) ? "" : v;
     } else if (key == "redraw_features") {
       p.redraw_features = parse_bool(key, v);
@@ -223,7 +225,10 @@ nlohmann::json ForestParams::to_json() const {
   j["bootstrap"] = bootstrap;
   j["max_samples"] = max_samples ? amount(*max_samples) : nlohmann::json(nullptr);
   j["criterion"] = criterion_name;
-  j["class_weight"] = class_weight.empty() ? nlohmann::json(nullptr) : nlohmann::json(class_weight);
+  // Regressors (the only squared_error forests) have no class_weight, as in scikit-learn.
+  if (criterion != ForestCriterion::kSquaredError)
+    j["class_weight"] =
+        class_weight.empty() ? nlohmann::json(nullptr) : nlohmann::json(class_weight);
   j["oob_score"] = oob_score;
   j["random_state"] = random_state ? nlohmann::json(*random_state) : nlohmann::json(nullptr);
   j["max_bins"] = max_bins;

@@ -1,4 +1,5 @@
 // The explicit model registry: one line per model family, no static self-registration.
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "tabula/models/linear.hpp"
 #include "tabula/models/logistic.hpp"
 #include "tabula/models/pca.hpp"
+#include "tabula/models/registry.hpp"
 
 namespace tabula {
 namespace {
@@ -56,6 +58,10 @@ const std::vector<Entry>& entries() {
   return kEntries;
 }
 
+int rank(Task task) {
+  return task == Task::kClassification ? 0 : task == Task::kRegression ? 1 : 2;
+}
+
 }  // namespace
 
 std::unique_ptr<Estimator> make_estimator(std::string_view name, const ParamMap& params,
@@ -71,6 +77,25 @@ std::vector<std::string> estimator_names() {
   std::vector<std::string> names;
   for (const Entry& entry : entries()) names.push_back(entry.name);
   return names;
+}
+
+std::vector<Task> estimator_tasks(std::string_view name) {
+  // A family that serves several tasks picks one by the hint; asking with every hint finds
+  // them all. A family may refuse a hint (dummy has no transform): that task is not its own.
+  std::vector<Task> tasks;
+  for (Task hint : {Task::kClassification, Task::kRegression, Task::kTransform}) {
+    std::unique_ptr<Estimator> model;
+    try {
+      model = make_estimator(name, {}, hint);
+    } catch (const InputError&) {
+      continue;
+    }
+    if (std::find(tasks.begin(), tasks.end(), model->task()) == tasks.end())
+      tasks.push_back(model->task());
+  }
+  if (tasks.empty()) make_estimator(name, {}, Task::kRegression);  // names the problem
+  std::sort(tasks.begin(), tasks.end(), [](Task a, Task b) { return rank(a) < rank(b); });
+  return tasks;
 }
 
 }  // namespace tabula

@@ -1,7 +1,9 @@
 // The train workflow: read, check, encode, split, fit model and baseline, score, save.
 #include "tabula/training.hpp"
 
+#include <fast_float/fast_float.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,15 +18,36 @@
 #include "selection/utc_now.hpp"
 #include "tabula/error.hpp"
 #include "tabula/io/csv.hpp"
+#include "tabula/io/csv_stream.hpp"
 #include "tabula/metrics.hpp"
 #include "tabula/model_file.hpp"
 #include "tabula/model_selection.hpp"
+#include "tabula/models/registry.hpp"
 #include "tabula/version.hpp"
 
 namespace tabula {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A target cell's number, accepted exactly as the CSV reader accepts a numeric cell (fast_float
+// on the trimmed text, a leading '+' allowed), so a cell's text and the value read from it
+// always meet.
+std::optional<double> parse_number(std::string_view text) {
+  text = trimmed(text);
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+')
+    text.remove_prefix(1);
+  double v = 0;
+  const auto [ptr, ec] = fast_float::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
 
 std::string fingerprint(const std::string& path) {
   const std::string bytes = detail::read_whole_file(path);
@@ -85,16 +108,112 @@ nlohmann::json metric_json(double v) {
 
 }  // namespace
 
+io::CsvOptions training_csv_options(const std::string& target) {
+  io::CsvOptions csv;
+  if (!target.empty()) csv.target = target;
+  return csv;
+}
+
+void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
+  if (!schema.numeric_labels || schema.class_labels.empty()) return;
+  std::vector<double> values;
+  for (const std::string& label : schema.class_labels) values.push_back(*parse_number(label));
+  std::vector<bool> spelt(values.size(), false);
+  std::size_t left = values.size();
+  // Only the target column is parsed, as text, and only until every class has been seen: a
+  // classification target has few values, so this usually ends in the first chunk.
+  io::CsvStream stream(path, io::CsvStreamOptions{});
+  stream.select({{schema.target, io::StreamColumnKind::kCategorical}});
+  io::CsvChunk chunk;
+  while (left > 0 && stream.next(chunk)) {
+    const Column& column = chunk.data.columns.at(0);
+    std::vector<std::int64_t> class_of(column.categories.size(), -1);
+    for (std::size_t k = 0; k < class_of.size(); ++k) {
+      const std::optional<double> v = parse_number(column.categories[k]);
+      const auto it = v ? std::lower_bound(values.begin(), values.end(), *v) : values.end();
+      if (it != values.end() && *it == *v) class_of[k] = it - values.begin();
+    }
+    for (std::int32_t code : column.codes) {
+      const std::int64_t c = code < 0 ? -1 : class_of[static_cast<std::size_t>(code)];
+      if (c < 0 || spelt[static_cast<std::size_t>(c)]) continue;
+      schema.class_labels[static_cast<std::size_t>(c)] =
+          std::string(trimmed(column.categories[static_cast<std::size_t>(code)]));
+      spelt[static_cast<std::size_t>(c)] = true;
+      --left;
+    }
+  }
+}
+
+std::optional<std::vector<double>> target_numbers(const Column& target) {
+  if (target.type == ColumnType::kNumeric) return target.numeric;
+  std::vector<double> of_category(target.categories.size());
+  for (std::size_t c = 0; c < of_category.size(); ++c) {
+    const std::optional<double> v = parse_number(target.categories[c]);
+    if (!v) return std::nullopt;
+    of_category[c] = *v;
+  }
+  std::vector<double> out(target.codes.size(), kNaN);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (target.codes[i] >= 0) out[i] = of_category[static_cast<std::size_t>(target.codes[i])];
+  return out;
+}
+
+TaskChoice infer_task(const Column& target) {
+  const std::optional<std::vector<double>> values = target_numbers(target);
+  const std::string what = "target '" + target.name + "'";
+  if (!values) return {Task::kClassification, what + " holds text labels: classification"};
+  std::set<double> distinct;
+  for (double v : *values) {
+    if (std::isnan(v)) continue;
+    if (std::isinf(v)) throw InputError(what + " holds an infinite value");
+    if (v != std::floor(v))
+      return {Task::kRegression,
+              fmt::format("{} holds non-integer numbers (e.g. {}): continuous, so regression", what,
+                          v)};
+    distinct.insert(v);
+  }
+  return {Task::kClassification,
+          fmt::format("{} holds {} distinct whole numbers: {}, so classification", what,
+                      distinct.size(), distinct.size() <= 2 ? "binary" : "multiclass")};
+}
+
+TaskChoice choose_task(const std::string& model, const Column* target,
+                       std::optional<Task> requested) {
+  const std::vector<Task> tasks = estimator_tasks(model);
+  std::string does;
+  for (Task t : tasks) does += (does.empty() ? "" : " or ") + std::string(to_string(t));
+  const std::string prefix = "model '" + model + "' does " + does;
+  if (requested) {
+    if (std::find(tasks.begin(), tasks.end(), *requested) == tasks.end())
+      throw InputError(prefix + ", not " + std::string(to_string(*requested)) + " (--task)");
+    return {*requested, "asked for with --task"};
+  }
+  if (tasks.size() == 1 && tasks.front() == Task::kTransform)
+    return {Task::kTransform, prefix + " only"};
+  if (!target) throw InputError("model '" + model + "' needs a target column: pass --target");
+  // As scikit-learn's type_of_target; "whole numbers" suit a regressor too.
+  const TaskChoice inferred = infer_task(*target);
+  if (tasks.size() > 1) return inferred;
+  const bool text = target->type == ColumnType::kCategorical && !target_numbers(*target);
+  if ((tasks.front() == Task::kRegression && text) ||
+      (tasks.front() == Task::kClassification && inferred.task == Task::kRegression))
+    throw InputError(prefix + " only, but " + inferred.reason);
+  return {tasks.front(), prefix + " only"};
+}
+
 std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
+  const std::optional<std::vector<double>> numbers = target_numbers(target);
+  schema.target = target.name;
+  schema.target_type = numbers ? ColumnType::kNumeric : ColumnType::kCategorical;
+  if (task != Task::kClassification) {
+    if (!numbers)
+      throw InputError("target column '" + target.name +
+                       "' holds text; a regression model needs a numeric target");
+    return *numbers;
+  }
   const std::size_t n = static_cast<std::size_t>(target.size());
   std::vector<double> y(n);
-  if (task != Task::kClassification) {
-    if (target.type != ColumnType::kNumeric)
-      throw InputError("target column '" + target.name +
-                       "' is categorical; a regression model needs a numeric target");
-    return target.numeric;
-  }
-  if (target.type == ColumnType::kCategorical) {
+  if (!numbers) {
     // Categories are already sorted by bytes; keep only those that occur.
     std::vector<std::int32_t> used(target.categories.size(), -1);
     for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
@@ -108,7 +227,7 @@ std::vector<double> encode_target(const Column& target, Task task, ModelSchema& 
     schema.numeric_labels = false;
     return y;
   }
-  std::set<double> distinct(target.numeric.begin(), target.numeric.end());
+  const std::set<double> distinct(numbers->begin(), numbers->end());
   for (double v : distinct)
     if (v != std::floor(v) || std::abs(v) > 9e15)
       throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
@@ -116,25 +235,21 @@ std::vector<double> encode_target(const Column& target, Task task, ModelSchema& 
                        "); a classifier needs class labels (use a regression model or "
                        "--task regression)");
   const std::vector<double> labels(distinct.begin(), distinct.end());
-  for (double v : labels)
-    schema.class_labels.push_back(fmt::format("{}", static_cast<std::int64_t>(v)));
+  // Each label is spelt as in the first row holding it ("1.0" stays "1.0"); a column that
+  // arrived as numbers has no spelling: whole numbers are written as integers.
+  schema.class_labels.assign(labels.size(), "");
   schema.numeric_labels = true;
-  for (std::size_t i = 0; i < n; ++i)
-    y[i] = static_cast<double>(std::lower_bound(labels.begin(), labels.end(), target.numeric[i]) -
-                               labels.begin());
-  return y;
-}
-
-Task infer_task(const Column& target) {
-  if (target.type == ColumnType::kCategorical) return Task::kClassification;
-  std::set<double> distinct;
-  for (double v : target.numeric) {
-    if (std::isnan(v)) continue;
-    if (v != std::floor(v)) return Task::kRegression;
-    distinct.insert(v);
-    if (static_cast<std::int64_t>(distinct.size()) > kMaxClassesInferred) return Task::kRegression;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = static_cast<std::size_t>(
+        std::lower_bound(labels.begin(), labels.end(), (*numbers)[i]) - labels.begin());
+    y[i] = static_cast<double>(c);
+    if (!schema.class_labels[c].empty()) continue;
+    schema.class_labels[c] =
+        target.type == ColumnType::kCategorical
+            ? std::string(trimmed(target.categories[static_cast<std::size_t>(target.codes[i])]))
+            : fmt::format("{}", static_cast<std::int64_t>(labels[c]));
   }
-  return Task::kClassification;
+  return y;
 }
 
 // Removes the sample weight column `name` (if any) from the features and returns its values,
@@ -168,24 +283,15 @@ std::vector<double> take_sample_weight(Dataset& data, const std::string& name) {
 
 TrainReport train_model(Backend& backend, const TrainOptions& options,
                         const std::string& out_path) {
-  io::CsvOptions csv;
-  if (!options.target.empty()) csv.target = options.target;
-  Dataset data = io::read_csv(options.data_path, csv);
+  Dataset data = io::read_csv(options.data_path, training_csv_options(options.target));
   const std::vector<double> sample_weight = take_sample_weight(data, options.sample_weight);
 
-  // The task: the override, else what the target suggests; fixed-task models ignore the hint.
-  Task hint = Task::kTransform;
-  if (data.target)
-    hint = options.task.value_or(infer_task(*data.target));
-  else if (options.task)
-    hint = *options.task;
-  std::unique_ptr<Estimator> model = make_estimator(options.model, options.params, hint);
+  const TaskChoice choice =
+      choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
+  spdlog::info("task: {} ({})", to_string(choice.task), choice.reason);
+  std::unique_ptr<Estimator> model = make_estimator(options.model, options.params, choice.task);
   const Task task = model->task();
-  if (options.task && *options.task != task)
-    throw InputError("model '" + options.model + "' does " + std::string(to_string(task)) +
-                     ", not " + std::string(to_string(*options.task)));
-  if (task != Task::kTransform && !data.target)
-    throw InputError("model '" + options.model + "' needs a target column: pass --target");
+  TABULA_ASSERT(task == choice.task, "the registry gave a model of another task");
 
   for (const std::string& name : options.drop_columns) {
     const std::optional<std::int64_t> index = data.find(name);
@@ -200,13 +306,16 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   if (data.target) {
     const Column& target = *data.target;
     schema.target = target.name;
-    schema.target_type = target.type;
+    schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
+                             ? ColumnType::kNumeric
+                             : ColumnType::kCategorical;
     if (const std::int64_t missing = target.missing_count();
         missing > 0 && task != Task::kTransform)
       throw InputError(data.source + ": target column '" + target.name + "' has " +
                        std::to_string(missing) +
                        " missing value(s); drop or fill those rows before training");
     if (task != Task::kTransform) y = encode_target(target, task, schema);
+    if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
     if (task == Task::kClassification) {
       n_classes = static_cast<int>(schema.class_labels.size());
       if (n_classes < 2)
@@ -223,12 +332,14 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   TrainReport report;
   report.model = options.model;
   report.task = task;
+  report.task_reason = choice.reason;
   report.rows_total = n;
 
   nlohmann::json training = {{"data_file", options.data_path},
                              {"data_fingerprint", fingerprint(options.data_path)},
                              {"rows", n},
                              {"seed", options.seed},
+                             {"task_reason", choice.reason},
                              {"library_version", kVersion},
                              {"trained_at", utc_now()},
                              {"device", backend.device().to_string()}};

@@ -3,6 +3,7 @@
 #include "tabula/tuning.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -306,9 +307,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
             "the space (its maximum comes from --fixed n_estimators, default 100)");
 
   // ---- Data, parsed once ----
-  io::CsvOptions csv;
-  csv.target = options.target;
-  Dataset data = io::read_csv(options.data_path, csv);
+  Dataset data = io::read_csv(options.data_path, training_csv_options(options.target));
   for (const std::string& name : options.drop_columns)
     take_column(data, name, "--drop-columns", true);
   std::optional<Column> group_col, time_col;
@@ -318,28 +317,27 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     time_col = take_column(data, options.time_column, "--time-column");
   if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
 
-  const Task hint = options.task.value_or(infer_task(*data.target));
+  const TaskChoice choice = choose_task(options.model, &*data.target, options.task);
+  if (choice.task == Task::kTransform)
+    throw InputError("model '" + options.model + "' is a transform; tune needs a predictor");
+  spdlog::info("task: {} ({})", to_string(choice.task), choice.reason);
+  const Task task = choice.task;
   const PipelineSpec base_pipeline = options.pipeline.is_null()
                                          ? PipelineSpec::defaults(options.model)
                                          : PipelineSpec::from_json(options.pipeline, "pipeline");
   // Every candidate is constructed now: an unknown parameter or a bad value fails before work.
-  Task task = Task::kRegression;
   std::vector<PipelineSpec> pipelines;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     ParamMap p = model_params(candidates[i]);
     if (halving && options.halving_resource == "n_estimators") p["n_estimators"] = "1";
     try {
-      task = make_estimator(options.model, p, hint)->task();
+      TABULA_ASSERT(make_estimator(options.model, p, task)->task() == task,
+                    "the registry gave a model of another task");
       pipelines.push_back(candidate_pipeline(base_pipeline, candidates[i]));
     } catch (const InputError& e) {
       throw InputError(std::string(e.what()) + " (trial " + std::to_string(i) + ")");
     }
   }
-  if (task == Task::kTransform)
-    throw InputError("model '" + options.model + "' is a transform; tune needs a predictor");
-  if (options.task && *options.task != task)
-    throw InputError("model '" + options.model + "' does " + std::string(to_string(task)) +
-                     ", not " + std::string(to_string(*options.task)));
 
   // ---- Metrics: one decides, all must fit the task ----
   std::vector<std::string> metric_names;
@@ -363,12 +361,11 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
   ModelSchema schema;
   std::vector<std::string> result_notes;
   const Column& target = *data.target;
-  schema.target = target.name;
-  schema.target_type = target.type;
   if (target.missing_count() > 0)
     throw InputError(data.source + ": target column '" + target.name + "' has " +
                      std::to_string(target.missing_count()) + " missing value(s)");
   const std::vector<double> y = encode_target(target, task, schema);
+  if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
   const int n_classes =
       task == Task::kClassification ? static_cast<int>(schema.class_labels.size()) : 0;
   if (task == Task::kClassification && n_classes < 2)
@@ -685,7 +682,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
         std::vector<selection::LeastSquaresTrial> trials;
         for (std::size_t i : pending) {
           const std::unique_ptr<Estimator> e =
-              make_estimator(options.model, model_params(candidates[alive[i]]), hint);
+              make_estimator(options.model, model_params(candidates[alive[i]]), task);
           const nlohmann::json p = e->params();
           const auto [center, scale] = scaling[static_cast<std::size_t>(alive[i])];
           trials.push_back(
@@ -704,13 +701,13 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
         const PipelineSpec& spec = pipelines[static_cast<std::size_t>(alive[i])];
         if (const selection::SharedBins* shared = shared_bins_for(spec, p)) {
           finish(i,
-                 selection::cv_forest_shared(backend, cv, *shared, options.model, p, hint,
+                 selection::cv_forest_shared(backend, cv, *shared, options.model, p, task,
                                              options.seed, tree_resource ? 1.0 : fraction),
                  "shared-bins");
           return;
         }
         finish(i,
-               selection::cv_plain(backend, cv, encoder_for(spec), options.model, p, hint,
+               selection::cv_plain(backend, cv, encoder_for(spec), options.model, p, task,
                                    options.seed, tree_resource ? 1.0 : fraction),
                "plain");
       };
@@ -815,7 +812,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
     ParamMap p = model_params(candidates[static_cast<std::size_t>(best.trial)]);
     if (halving && options.halving_resource == "n_estimators")
       p["n_estimators"] = std::to_string(best.resource);
-    best_model = make_estimator(options.model, p, hint);
+    best_model = make_estimator(options.model, p, task);
     best_pipeline = std::make_unique<Pipeline>(pipelines[static_cast<std::size_t>(best.trial)]);
     best_pipeline->fit(backend, data, pool_rows);
     for (const std::string& note : best_pipeline->notes()) result.notes.push_back(note);
@@ -872,6 +869,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
                                {"rows_train", n_pool},
                                {"rows_test", test_rows.size()},
                                {"seed", options.seed},
+                               {"task_reason", choice.reason},
                                {"library_version", kVersion},
                                {"trained_at", utc_now()},
                                {"device", backend.device().to_string()}};

@@ -117,13 +117,8 @@ nlohmann::json invocations_response(const ServedModel& model, const ScoredRows& 
           std::vector<double>(result.transform.begin() + i, result.transform.begin() + i + w));
   } else if (model.task() == Task::kClassification) {
     const ModelSchema& schema = model.schema();
-    for (double c : result.predict) {
-      const std::string& label = schema.class_labels.at(static_cast<std::size_t>(c));
-      if (schema.numeric_labels)
-        predictions.push_back(std::stoll(label));
-      else
-        predictions.push_back(label);
-    }
+    for (double c : result.predict)
+      predictions.push_back(schema.label_json(static_cast<std::size_t>(c)));
   } else {
     predictions = result.predict;
   }

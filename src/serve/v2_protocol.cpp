@@ -170,21 +170,20 @@ RequestColumn to_column(Tensor&& t) {
   return c;
 }
 
+// Class labels keep their type: integers, numbers spelt with a decimal point ("1.0"), text.
+const char* label_datatype(const ModelSchema& schema) {
+  return schema.integer_labels() ? "INT64" : schema.numeric_labels ? "FP64" : "BYTES";
+}
+
 json predict_tensor(const ServedModel& model, const ScoredRows& r) {
   const auto n = static_cast<std::int64_t>(r.predict.size());
   if (model.task() != Task::kClassification)
     return {{"name", kPredictOutput}, {"datatype", "FP64"}, {"shape", {n}}, {"data", r.predict}};
   const ModelSchema& schema = model.schema();
   json data = json::array();
-  for (double c : r.predict) {
-    const std::string& label = schema.class_labels.at(static_cast<std::size_t>(c));
-    if (schema.numeric_labels)
-      data.push_back(std::stoll(label));
-    else
-      data.push_back(label);
-  }
+  for (double c : r.predict) data.push_back(schema.label_json(static_cast<std::size_t>(c)));
   return {{"name", kPredictOutput},
-          {"datatype", schema.numeric_labels ? "INT64" : "BYTES"},
+          {"datatype", label_datatype(schema)},
           {"shape", {n}},
           {"data", std::move(data)}};
 }
@@ -320,9 +319,7 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
     outputs.push_back(
         {{"name", kTransformOutput}, {"datatype", "FP64"}, {"shape", {-1, model.output_width()}}});
   } else {
-    const char* predict_type = model.task() == Task::kRegression ? "FP64"
-                               : schema.numeric_labels           ? "INT64"
-                                                                 : "BYTES";
+    const char* predict_type = model.task() == Task::kRegression ? "FP64" : label_datatype(schema);
     outputs.push_back({{"name", kPredictOutput}, {"datatype", predict_type}, {"shape", {-1}}});
     if (model.task() == Task::kClassification)
       outputs.push_back({{"name", kProbabilitiesOutput},

@@ -19,7 +19,9 @@ def artifacts(tmp_path_factory, run_tabula, data_dir):
     """Two different regressors on the same columns, and a damaged file."""
     root = tmp_path_factory.mktemp("artifacts")
     ridge = train(run_tabula, data_dir / "diabetes.csv", "target", "ridge", root / "ridge.tabula")
-    mean = train(run_tabula, data_dir / "diabetes.csv", "target", "dummy", root / "mean.tabula")
+    # diabetes' target is whole numbers (151.0, ...): a class label to type_of_target.
+    mean = train(run_tabula, data_dir / "diabetes.csv", "target", "dummy", root / "mean.tabula",
+                 task="regression")
     corrupt = root / "corrupt.tabula"
     data = bytearray(ridge.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -26,19 +26,85 @@ Column numeric(std::vector<double> values) {
   return c;
 }
 
-TEST(InferTask, FollowsTheDocumentedRule) {
-  Column text;
-  text.type = ColumnType::kCategorical;
-  EXPECT_EQ(infer_task(text), Task::kClassification);
-  EXPECT_EQ(infer_task(numeric({0, 1, 1, 0})), Task::kClassification);
-  EXPECT_EQ(infer_task(numeric({0, 1, 2.5})), Task::kRegression);
-  std::vector<double> many;
-  for (int i = 0; i <= kMaxClassesInferred; ++i) many.push_back(i);
-  EXPECT_EQ(infer_task(numeric(many)), Task::kRegression);
-  many.pop_back();
-  EXPECT_EQ(infer_task(numeric(many)), Task::kClassification);
+std::string target_csv(const std::vector<std::string>& cells) {
+  std::string out = "x,y\n";
+  for (const std::string& c : cells) out += "1," + c + "\n";
+  return out;
+}
+
+// The target as train reads it (numbers when every cell is one), or forced to text.
+Column text_target(const std::vector<std::string>& cells, bool as_text = false) {
+  io::CsvOptions options = training_csv_options("y");
+  if (as_text) options.categorical = {"y"};
+  return *io::parse_csv(target_csv(cells), "t.csv", options).target;
+}
+
+TEST(InferTask, FollowsScikitLearnTypeOfTarget) {
+  EXPECT_EQ(infer_task(text_target({"a", "b", "a"})).task, Task::kClassification);
+  EXPECT_EQ(infer_task(numeric({0, 1, 1, 0})).task, Task::kClassification);
+  EXPECT_EQ(infer_task(numeric({0, 1, 2.5})).task, Task::kRegression);
+  // Whole numbers are classes however many there are (type_of_target: multiclass), also
+  // when the file writes them as 1.0; the reason says so.
+  std::vector<std::string> many;
+  for (int i = 0; i < 25; ++i) many.push_back(std::to_string(i));
+  const TaskChoice choice = infer_task(text_target(many));
+  EXPECT_EQ(choice.task, Task::kClassification);
+  EXPECT_NE(choice.reason.find("25 distinct whole numbers: multiclass"), std::string::npos)
+      << choice.reason;
+  EXPECT_EQ(infer_task(text_target({"1.0", "2.0", "3.0", "NA"})).task, Task::kClassification);
+  // A column of numbers read as text decides the same way.
+  EXPECT_EQ(infer_task(text_target({"1.0", "2.0", "3.0"}, true)).task, Task::kClassification);
+  EXPECT_EQ(infer_task(text_target({"1.5", "2"}, true)).task, Task::kRegression);
+  EXPECT_NE(infer_task(text_target({"0", "1"})).reason.find("binary"), std::string::npos);
+  const TaskChoice continuous = infer_task(text_target({"1", "2", "2.5"}));
+  EXPECT_EQ(continuous.task, Task::kRegression);
+  EXPECT_NE(continuous.reason.find("2.5"), std::string::npos) << continuous.reason;
+  EXPECT_THROW(infer_task(text_target({"1", "inf"})), InputError);
   EXPECT_EQ(parse_task(to_string(Task::kTransform)), Task::kTransform);
   EXPECT_THROW(parse_task("clustering"), InputError);
+}
+
+TEST(ChooseTask, OverridesAndFixedTaskModels) {
+  const Column counts = text_target({"1", "5", "9", "12"});
+  EXPECT_EQ(choose_task("forest", &counts, std::nullopt).task, Task::kClassification);
+  EXPECT_EQ(choose_task("forest", &counts, Task::kRegression).task, Task::kRegression);
+  // A regressor learns whole numbers; a classifier cannot learn continuous values.
+  EXPECT_EQ(choose_task("ridge", &counts, std::nullopt).task, Task::kRegression);
+  const Column continuous = text_target({"0.5", "1.5"});
+  EXPECT_THROW(choose_task("logistic", &continuous, std::nullopt), InputError);
+  const Column words = text_target({"a", "b"});
+  EXPECT_THROW(choose_task("linear", &words, std::nullopt), InputError);
+  EXPECT_THROW(choose_task("ridge", &counts, Task::kClassification), InputError);
+  EXPECT_THROW(choose_task("forest", nullptr, std::nullopt), InputError);
+  EXPECT_EQ(choose_task("pca", nullptr, std::nullopt).task, Task::kTransform);
+}
+
+TEST(EncodeTarget, LabelsKeepTheirSpelling) {
+  const std::vector<std::string> cells = {"2.0", "1.0", "2", "NA", "10.0", "+3"};
+  // Read as numbers (as train reads it), then spelt from the file.
+  const std::string path = testing::unique_temp_path("t.csv").string();
+  std::ofstream(path) << target_csv(cells);
+  ModelSchema schema;
+  std::vector<std::string> kept(cells);
+  kept.erase(kept.begin() + 3);  // encode_target's callers drop missing targets first
+  const Column target = text_target(kept);
+  ASSERT_EQ(target.type, ColumnType::kNumeric);
+  const std::vector<double> y = encode_target(target, Task::kClassification, schema);
+  EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1", "2", "3", "10"}));
+  spell_labels_as_written(path, schema);
+  std::filesystem::remove(path);
+  // Sorted by value, each spelt as the first row holding it.
+  EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1.0", "2.0", "+3", "10.0"}));
+  EXPECT_TRUE(schema.numeric_labels);
+  EXPECT_EQ(schema.target_type, ColumnType::kNumeric);
+  EXPECT_EQ(y, (std::vector<double>{1, 0, 1, 3, 2}));
+  EXPECT_EQ(schema.label_json(0).dump(), "1.0");
+  EXPECT_EQ(schema.label_json(2).dump(), "3");
+  EXPECT_FALSE(schema.integer_labels());
+  // The same cells read as text give the same labels without the file.
+  ModelSchema from_text;
+  encode_target(text_target(kept, true), Task::kClassification, from_text);
+  EXPECT_EQ(from_text.class_labels, schema.class_labels);
 }
 
 class TrainingTest : public ::testing::Test {

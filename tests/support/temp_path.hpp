@@ -22,4 +22,26 @@ inline std::filesystem::path unique_temp_path(const std::string& name) {
          ("tabula-" + std::to_string(::getpid()) + "-" + test + "-" + name);
 }
 
+/// A fresh, empty folder at unique_temp_path(name), removed with everything in it when the
+/// object goes (RAII, so a failing assertion cleans up too).
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(const std::string& name = "dir") : path_(unique_temp_path(name)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScopedTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace tabula::testing
