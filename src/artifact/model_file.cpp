@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -148,12 +149,7 @@ LoadedModel load_model(const std::string& path) {
       model.pipeline = std::make_unique<Pipeline>(
           passthrough_for(DeviceRegistry::instance().backend(Device::cpu()), model.schema));
     }
-    const nlohmann::json fitted = model.estimator->summary();
-    if (fitted.contains("n_features_in_") &&
-        fitted["n_features_in_"].get<std::int64_t>() != model.pipeline->n_outputs())
-      throw InputError("the pipeline gives " + std::to_string(model.pipeline->n_outputs()) +
-                       " features but the " + kind + " model takes " +
-                       fitted["n_features_in_"].dump());
+    artifact::validate_model(model, h);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + " has a malformed header: " + e.what());
   } catch (const InputError& e) {

@@ -1,5 +1,6 @@
 #include "tabula/models/logistic.hpp"
 
+#include <limits>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_predict.hpp"
+#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/error.hpp"
@@ -291,19 +293,24 @@ void LogisticRegression::load(const ArtifactReader& in) {
   params_.tol = p.at("tol").get<double>();
   params_.class_weight_balanced = p.at("class_weight").is_string();
   params_.solver = parse_solver(p.at("solver").get<std::string>());
-  n_classes_ = fitted.at("n_classes").get<int>();
+  const auto n_classes = fitted.at("n_classes").get<std::int64_t>();
+  artifact::expect_range("fitted.n_classes", n_classes, 2, std::numeric_limits<std::int32_t>::max());
+  n_classes_ = static_cast<int>(n_classes);
   n_iter_ = fitted.value("n_iter_", std::int64_t{0});
   converged_ = fitted.value("converged", true);
   solver_used_ = fitted.value("solver", std::string());
   std::vector<std::int64_t> shape = in.shape("coef_");
-  if (shape.size() != 2 || shape[0] != score_rows())
-    throw InputError("file " + in.path() + ": coef_ does not match " + std::to_string(n_classes_) +
-                     " classes");
+  if (shape.size() != 2) artifact::field_error("coef_", "not a matrix");
+  artifact::expect_size("coef_", shape[0], score_rows(),
+                        "rows for " + std::to_string(n_classes_) + " classes");
+  artifact::expect_range("coef_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
   n_features_ = shape[1];
   coef_ = in.doubles("coef_");
   intercept_ = in.doubles("intercept_");
-  if (static_cast<std::int64_t>(intercept_.size()) != score_rows())
-    throw InputError("file " + in.path() + ": intercept_ does not match coef_");
+  artifact::expect_size("intercept_", static_cast<std::int64_t>(intercept_.size()), score_rows(),
+                        "coef_ has " + std::to_string(score_rows()) + " rows");
+  artifact::expect_finite("coef_", coef_);
+  artifact::expect_finite("intercept_", intercept_);
 }
 
 nlohmann::json LogisticRegression::summary() const {

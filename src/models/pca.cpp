@@ -9,6 +9,7 @@
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_subspace.hpp"
+#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/error.hpp"
@@ -262,7 +263,9 @@ void Pca::load(const ArtifactReader& in) {
   else if (p.at("n_components").is_number())
     params_.variance_fraction = p.at("n_components").get<double>();
   std::vector<std::int64_t> shape = in.shape("components_");
-  if (shape.size() != 2) throw InputError("file " + in.path() + ": components_ is not a matrix");
+  if (shape.size() != 2) artifact::field_error("components_", "not a matrix");
+  artifact::expect_range("components_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
+  artifact::expect_range("components_", shape[0], 1, shape[1]);
   n_components_ = shape[0];
   n_features_ = shape[1];
   components_ = in.doubles("components_");
@@ -273,9 +276,23 @@ void Pca::load(const ArtifactReader& in) {
   n_samples_ = fitted.value("n_samples_", std::int64_t{0});
   noise_variance_ = fitted.value("noise_variance_", 0.0);
   solver_used_ = fitted.value("solver", std::string("full"));
-  if (static_cast<std::int64_t>(mean_.size()) != n_features_ ||
-      static_cast<std::int64_t>(explained_variance_.size()) != n_components_)
-    throw InputError("file " + in.path() + ": PCA arrays do not match components_");
+  const std::string features = "components_ has " + std::to_string(n_features_) + " columns";
+  const std::string components = "components_ has " + std::to_string(n_components_) + " rows";
+  artifact::expect_size("mean_", static_cast<std::int64_t>(mean_.size()), n_features_, features);
+  artifact::expect_size("explained_variance_",
+                        static_cast<std::int64_t>(explained_variance_.size()), n_components_,
+                        components);
+  artifact::expect_size("explained_variance_ratio_",
+                        static_cast<std::int64_t>(explained_variance_ratio_.size()), n_components_,
+                        components);
+  artifact::expect_size("singular_values_", static_cast<std::int64_t>(singular_values_.size()),
+                        n_components_, components);
+  artifact::expect_finite("components_", components_);
+  artifact::expect_finite("mean_", mean_);
+  artifact::expect_finite("explained_variance_", explained_variance_);
+  for (double v : explained_variance_)
+    if (v < 0 || (params_.whiten && v == 0))
+      artifact::field_error("explained_variance_", "a variance is negative (or 0 with whiten)");
 }
 
 nlohmann::json Pca::summary() const {
