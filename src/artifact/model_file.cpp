@@ -215,9 +215,11 @@ std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
   return x;
 }
 
-nlohmann::json describe_model(const std::string& path) {
-  LoadedModel model = load_model(path);
-  const nlohmann::json& h = model.header;
+namespace {
+
+/// describe_model of a loaded model; json exceptions for fields of the wrong type.
+nlohmann::json describe_loaded(const LoadedModel& model, const nlohmann::json& h,
+                               const std::string& path) {
   nlohmann::json out;
   out["file"] = path;
   out["format_version"] = h.value("format", nlohmann::json::object()).value("version", 0);
@@ -232,6 +234,18 @@ nlohmann::json describe_model(const std::string& path) {
     arrays[name] = {{"dtype", entry.at("dtype")}, {"shape", entry.at("shape")}};
   out["arrays"] = arrays;
   return out;
+}
+
+}  // namespace
+
+nlohmann::json describe_model(const std::string& path) {
+  LoadedModel model = load_model(path);
+  const nlohmann::json& h = model.header;
+  try {
+    return describe_loaded(model, h, path);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("model file '" + path + "' has a malformed header: " + e.what());
+  }
 }
 
 namespace {

@@ -53,7 +53,7 @@ namespace {
 
 /// The descriptive fields: free-form, but objects where inspect walks them as objects.
 void validate_descriptive(const nlohmann::json& h) {
-  if (!h.at("model").value("params", nlohmann::json::object()).is_object())
+  if (!h.at("model").contains("params") || !h["model"]["params"].is_object())
     field_error("model.params", "not an object");
   if (!h.contains("training")) return;
   const nlohmann::json& training = h["training"];

@@ -565,6 +565,8 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
     const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
     if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
       field_error("forest.offsets", "tree " + std::to_string(t) + " has no nodes or too many");
+    // Every node but the root has exactly one parent: a tree, with no node left unreachable.
+    std::vector<std::uint8_t> parents(static_cast<std::size_t>(e - b), 0);
     for (std::int64_t g = b; g < e; ++g) {
       const auto ug = static_cast<std::size_t>(g);
       if (m.feature[ug] < 0) continue;
@@ -579,7 +581,14 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
           field_error(child == &m.left ? "forest.left" : "forest.right",
                       node + ": child " + std::to_string((*child)[ug]) +
                           " is not a later node of the same tree");
+        else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
+          field_error("forest.left", node + ": child " + std::to_string((*child)[ug]) +
+                                         " has two parents");
     }
+    for (std::size_t i = 1; i < parents.size(); ++i)
+      if (parents[i] == 0)
+        field_error("forest.left", "tree " + std::to_string(t) + " node " + std::to_string(i) +
+                                       " is unreachable");
   }
 }
 
@@ -597,6 +606,8 @@ void RandomForest::load(const ArtifactReader& in) {
                                              " forest");
   ParamMap params;
   for (const auto& [key, value] : meta.at("params").items()) {
+    // Regressors save class_weight as null, which their parser refuses as a value.
+    if (value.is_null() && key == "class_weight" && task_ == Task::kRegression) continue;
     if (value.is_null())
       params[key] = "None";
     else if (value.is_string())

@@ -3,7 +3,10 @@
 // error naming the field.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "security/security_test_support.hpp"
+#include "tabula/artifact.hpp"
 
 namespace tabula::testing {
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tabula/device_registry.hpp"
+#include "tabula/error.hpp"
 #include "tabula/model_file.hpp"
 #include "tabula/pipeline.hpp"
 
@@ -103,7 +104,11 @@ inline std::vector<ZooModel> write_model_zoo(const std::filesystem::path& dir) {
   std::vector<ZooModel> zoo;
   for (const std::string& kind : estimator_names()) {
     for (Task task : {Task::kRegression, Task::kClassification, Task::kTransform}) {
-      if (make_estimator(kind, {}, task)->task() != task) continue;
+      try {
+        if (make_estimator(kind, {}, task)->task() != task) continue;
+      } catch (const InputError&) {
+        continue;  // the kind does not serve this task
+      }
       for (const bool rich : {false, true}) {
         ZooModel m;
         m.name = kind + "-" + std::string(to_string(task)) + (rich ? "-rich" : "-default");
