@@ -253,7 +253,8 @@ ArtifactReader::ArtifactReader(const std::string& path) : path_(path) {
   data_start_ = data_start;
 }
 
-void ArtifactReader::parse_header(std::string_view text, bool checksum_ok, const std::string& where) {
+void ArtifactReader::parse_header(std::string_view text, bool checksum_ok,
+                                  const std::string& where) {
   // Bounded before parsing: the parser and every later copy or walk of the JSON recurse, so
   // a header nested a million deep would exhaust the stack.
   if (text.size() > artifact::kMaxHeaderBytes && checksum_ok)

@@ -45,9 +45,7 @@ void finite(std::string_view field, std::span<const T> values) {
 void expect_finite(std::string_view field, std::span<const double> values) {
   finite(field, values);
 }
-void expect_finite(std::string_view field, std::span<const float> values) {
-  finite(field, values);
-}
+void expect_finite(std::string_view field, std::span<const float> values) { finite(field, values); }
 
 namespace {
 
@@ -74,26 +72,23 @@ void validate_model(const LoadedModel& model, const nlohmann::json& header) {
   const ModelSchema& schema = model.schema;
   const std::string kind = estimator.name();
   if (estimator.task() == Task::kClassification)
-    expect_size("classes", static_cast<std::int64_t>(schema.class_labels.size()),
-                estimator.class_count(),
-                "the " + kind + " model has " + std::to_string(estimator.class_count()) +
-                    " classes");
+    expect_size(
+        "classes", static_cast<std::int64_t>(schema.class_labels.size()), estimator.class_count(),
+        "the " + kind + " model has " + std::to_string(estimator.class_count()) + " classes");
   const auto inputs = model.pipeline->input_columns();
   expect_size("schema.features", static_cast<std::int64_t>(schema.features.size()),
               static_cast<std::int64_t>(inputs.size()),
               "the pipeline reads " + std::to_string(inputs.size()) + " columns");
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (schema.features[i].name != inputs[i].first || schema.features[i].type != inputs[i].second)
-      field_error("schema.features", "feature " + std::to_string(i) + " ('" +
-                                         schema.features[i].name +
-                                         "') is not the pipeline's input column '" +
-                                         inputs[i].first + "'");
+      field_error("schema.features",
+                  "feature " + std::to_string(i) + " ('" + schema.features[i].name +
+                      "') is not the pipeline's input column '" + inputs[i].first + "'");
   const nlohmann::json fitted = estimator.summary();
   if (fitted.contains("n_features_in_"))
     expect_size("n_features_in_", fitted["n_features_in_"].get<std::int64_t>(),
                 model.pipeline->n_outputs(),
-                "the pipeline gives " + std::to_string(model.pipeline->n_outputs()) +
-                    " features");
+                "the pipeline gives " + std::to_string(model.pipeline->n_outputs()) + " features");
 }
 
 std::size_t json_depth(std::string_view text, std::size_t limit) {

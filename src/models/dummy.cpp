@@ -6,8 +6,8 @@
 #include <cmath>
 #include <random>
 
-#include "metrics/pairwise_sum.hpp"
 #include "artifact/validate.hpp"
+#include "metrics/pairwise_sum.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/error.hpp"
 

@@ -9,9 +9,9 @@
 #include <numeric>
 #include <sstream>
 
+#include "artifact/validate.hpp"
 #include "models/device_data.hpp"
 #include "models/forest_builder.hpp"
-#include "artifact/validate.hpp"
 #include "models/forest_math.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/error.hpp"
@@ -582,13 +582,13 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
                       node + ": child " + std::to_string((*child)[ug]) +
                           " is not a later node of the same tree");
         else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
-          field_error("forest.left", node + ": child " + std::to_string((*child)[ug]) +
-                                         " has two parents");
+          field_error("forest.left",
+                      node + ": child " + std::to_string((*child)[ug]) + " has two parents");
     }
     for (std::size_t i = 1; i < parents.size(); ++i)
       if (parents[i] == 0)
-        field_error("forest.left", "tree " + std::to_string(t) + " node " + std::to_string(i) +
-                                       " is unreachable");
+        field_error("forest.left",
+                    "tree " + std::to_string(t) + " node " + std::to_string(i) + " is unreachable");
   }
 }
 
@@ -599,11 +599,10 @@ void RandomForest::load(const ArtifactReader& in) {
   const nlohmann::json& meta = in.header()["forest"];
   const Task task = meta.at("task") == "classification" ? Task::kClassification : Task::kRegression;
   if (task != task_)
-    artifact::field_error("forest.task", "a " + meta.at("task").get<std::string>() +
-                                             " forest, expected a " +
-                                             (task_ == Task::kClassification ? "classification"
-                                                                             : "regression") +
-                                             " forest");
+    artifact::field_error("forest.task",
+                          "a " + meta.at("task").get<std::string>() + " forest, expected a " +
+                              (task_ == Task::kClassification ? "classification" : "regression") +
+                              " forest");
   ParamMap params;
   for (const auto& [key, value] : meta.at("params").items()) {
     // Regressors save class_weight as null, which their parser refuses as a value.

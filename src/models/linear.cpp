@@ -3,10 +3,10 @@
 #include <limits>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_predict.hpp"
-#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/error.hpp"
 

@@ -1,18 +1,18 @@
 #include "tabula/models/logistic.hpp"
 
-#include <limits>
 #include <spdlog/spdlog.h>
+#include <limits>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve.hpp"
 #include "models/solve_lbfgs.hpp"
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_predict.hpp"
-#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/error.hpp"
@@ -294,7 +294,8 @@ void LogisticRegression::load(const ArtifactReader& in) {
   params_.class_weight_balanced = p.at("class_weight").is_string();
   params_.solver = parse_solver(p.at("solver").get<std::string>());
   const auto n_classes = fitted.at("n_classes").get<std::int64_t>();
-  artifact::expect_range("fitted.n_classes", n_classes, 2, std::numeric_limits<std::int32_t>::max());
+  artifact::expect_range("fitted.n_classes", n_classes, 2,
+                         std::numeric_limits<std::int32_t>::max());
   n_classes_ = static_cast<int>(n_classes);
   n_iter_ = fitted.value("n_iter_", std::int64_t{0});
   converged_ = fitted.value("converged", true);

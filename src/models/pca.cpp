@@ -5,11 +5,11 @@
 #include <limits>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve.hpp"
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_subspace.hpp"
-#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/buffer.hpp"
 #include "tabula/error.hpp"

@@ -60,8 +60,8 @@ void validate_encoder(const Encoder& e) {
               "the encoder has " + std::to_string(n_categories) + " categories");
   expect_size("encoder.output_names", static_cast<std::int64_t>(e.output_names.size()), e.width,
               "the encoder has " + std::to_string(e.width) + " outputs");
-  if (std::adjacent_find(e.categories.begin(), e.categories.end(),
-                         std::greater_equal<>()) != e.categories.end())
+  if (std::adjacent_find(e.categories.begin(), e.categories.end(), std::greater_equal<>()) !=
+      e.categories.end())
     field_error("encoder.categories", "not sorted by bytes and unique");
   if (e.kind != Encoder::Kind::kOneHot) return;
   for (std::int64_t s : e.slot) expect_range("encoder.slot", s, 0, e.width - 1);

@@ -228,8 +228,8 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
     if (s.concat_width != j.at("concat_width").get<std::int64_t>())
       throw InputError("the branches' widths do not add up");
     s.after = load_ops(in, "pipeline.after", j.at("after"), s.concat_width);
-    s.after_steps = described_steps(j.value("after_steps", nlohmann::json::array()),
-                                    "pipeline.after_steps");
+    s.after_steps =
+        described_steps(j.value("after_steps", nlohmann::json::array()), "pipeline.after_steps");
     s.output_names = j.at("output_names").get<std::vector<std::string>>();
     const std::int64_t width = s.after.empty() ? s.concat_width : s.after.back().width_out;
     if (static_cast<std::int64_t>(s.output_names.size()) != width)

@@ -36,8 +36,8 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
     std::memcpy(data, file.data(), size);
     return size;
   }
-  const std::string mutant = tabula::testing::mutate_artifact(
-      std::string(reinterpret_cast<const char*>(data), size), rng);
+  const std::string mutant =
+      tabula::testing::mutate_artifact(std::string(reinterpret_cast<const char*>(data), size), rng);
   if (mutant.size() > max_size) return size;
   std::memcpy(data, mutant.data(), mutant.size());
   return mutant.size();

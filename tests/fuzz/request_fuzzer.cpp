@@ -36,9 +36,8 @@ struct Models {
     for (const auto& m : testing::write_model_zoo(dir))
       if (m.name == "forest-classification-rich" || m.name == "linear-regression-default" ||
           m.name == "pca-transform-rich")
-        served.push_back(std::make_unique<serve::ServedModel>(m.name, "1", load_model(m.path),
-                                                              serve::BatchingConfig{}, cpu,
-                                                              metrics));
+        served.push_back(std::make_unique<serve::ServedModel>(
+            m.name, "1", load_model(m.path), serve::BatchingConfig{}, cpu, metrics));
     std::filesystem::remove_all(dir);
   }
 };

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const nlohmann::json doc = tabula::io::parse_toml(text, "spec.toml");
     (void)doc.dump();
-    const nlohmann::json& spec = doc.is_object() && doc.contains("pipeline") ? doc["pipeline"] : doc;
+    const nlohmann::json& spec =
+        doc.is_object() && doc.contains("pipeline") ? doc["pipeline"] : doc;
     (void)tabula::PipelineSpec::from_json(spec, "spec.toml").to_json();
   } catch (const tabula::InputError&) {
   }

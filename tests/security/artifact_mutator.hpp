@@ -27,8 +27,8 @@ inline void fix_checksum(std::string& file) {
   std::uint32_t version;
   std::memcpy(&version, file.data() + 8, 4);
   const std::size_t n = file.size() - 8;
-  const std::uint64_t sum = version == 1 ? detail::fnv1a64(file.data(), n)
-                                         : std::uint64_t{detail::crc32(file.data(), n)};
+  const std::uint64_t sum =
+      version == 1 ? detail::fnv1a64(file.data(), n) : std::uint64_t{detail::crc32(file.data(), n)};
   std::memcpy(file.data() + n, &sum, 8);
 }
 
@@ -77,16 +77,26 @@ inline std::string join_artifact(const ArtifactParts& parts) {
 inline nlohmann::json hostile_number(std::mt19937_64& rng, const nlohmann::json& old) {
   const std::int64_t v = old.is_number_integer() ? old.get<std::int64_t>() : 1;
   switch (rng() % 10) {
-    case 0: return 0;
-    case 1: return -1;
-    case 2: return v + 1;
-    case 3: return v - 1;
-    case 4: return (std::int64_t{1} << 62) + 1;
-    case 5: return std::numeric_limits<std::int32_t>::max();
-    case 6: return v * 2 + 1;
-    case 7: return 1e308;
-    case 8: return 1;
-    default: return static_cast<std::int64_t>(rng() % 7);
+    case 0:
+      return 0;
+    case 1:
+      return -1;
+    case 2:
+      return v + 1;
+    case 3:
+      return v - 1;
+    case 4:
+      return (std::int64_t{1} << 62) + 1;
+    case 5:
+      return std::numeric_limits<std::int32_t>::max();
+    case 6:
+      return v * 2 + 1;
+    case 7:
+      return 1e308;
+    case 8:
+      return 1;
+    default:
+      return static_cast<std::int64_t>(rng() % 7);
   }
 }
 
@@ -123,9 +133,8 @@ inline void mutate_header(nlohmann::json& header, std::mt19937_64& rng) {
         node = hostile_number(rng, node);
       break;
     case 3:
-      header[at.parent_pointer()].is_object()
-          ? (void)header[at.parent_pointer()].erase(at.back())
-          : (void)(node = nullptr);
+      header[at.parent_pointer()].is_object() ? (void)header[at.parent_pointer()].erase(at.back())
+                                              : (void)(node = nullptr);
       break;
     default:
       node = node.is_string() ? nlohmann::json(1) : nlohmann::json("x");
@@ -136,8 +145,9 @@ inline void mutate_header(nlohmann::json& header, std::mt19937_64& rng) {
 inline void mutate_data(std::string& data, std::mt19937_64& rng) {
   if (data.empty()) return;
   const std::size_t at = (rng() % data.size()) & ~std::size_t{3};
-  const std::uint32_t patterns[] = {0xFFFFFFFFu, 0x7FFFFFFFu, 0x7FC00000u, 0x7F800000u, 0, 1, 2,
-                                    static_cast<std::uint32_t>(rng())};
+  const std::uint32_t patterns[] = {
+      0xFFFFFFFFu, 0x7FFFFFFFu, 0x7FC00000u, 0x7F800000u,
+      0,           1,           2,           static_cast<std::uint32_t>(rng())};
   const std::uint32_t p = patterns[rng() % 8];
   std::memcpy(data.data() + at, &p, std::min<std::size_t>(4, data.size() - at));
 }

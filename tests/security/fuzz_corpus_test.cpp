@@ -65,11 +65,12 @@ TEST(FuzzCorpus, SeedsCoverEveryModelKindAndLoad) {
     fs::create_directories(kCorpus / "artifact");
     for (const ZooModel& m : shared_zoo())
       fs::copy_file(m.path, kCorpus / "artifact" / (m.name + ".tabula"));
-    for (const auto& [target, seeds] : {std::pair("request", request_seeds()),
-                                        std::pair("toml", toml_seeds())}) {
+    for (const auto& [target, seeds] :
+         {std::pair("request", request_seeds()), std::pair("toml", toml_seeds())}) {
       fs::remove_all(kCorpus / target);
       fs::create_directories(kCorpus / target);
-      for (const auto& [name, bytes] : seeds) write_bytes((kCorpus / target / name).string(), bytes);
+      for (const auto& [name, bytes] : seeds)
+        write_bytes((kCorpus / target / name).string(), bytes);
     }
   }
   std::set<std::string> seeds;  // file names: <registry name>-<task>-<pipeline>.tabula

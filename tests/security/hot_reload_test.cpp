@@ -27,8 +27,8 @@ TEST(ModelFileSecurity, HotReloadKeepsServingWhenANewVersionFailsValidation) {
   fs::create_directories(root / "m" / "1");
   fs::copy_file(zoo_model("linear-regression-default").path, root / "m" / "1" / "model.tabula");
   serve::Metrics metrics;
-  serve::ModelRepository repo(root.string(), {},
-                              DeviceRegistry::instance().backend(Device::cpu()), metrics);
+  serve::ModelRepository repo(root.string(), {}, DeviceRegistry::instance().backend(Device::cpu()),
+                              metrics);
   repo.scan();
   ASSERT_EQ(repo.find("m")->order, std::vector<std::string>{"1"});
 

@@ -22,11 +22,10 @@ json& find_column(json& header, const std::string& kind) {
 }
 
 TEST(ModelFileSecurity, ForestClassesLongerThanItsOutputsAreRefused) {
-  const auto path = edited_copy(zoo_model("forest-classification-default").path, "longer",
-                                [](ArtifactParts& p) {
-                                  for (const char* extra : {"k3", "k4", "k5", "k6"})
-                                    p.header["classes"].push_back(extra);
-                                });
+  const auto path =
+      edited_copy(zoo_model("forest-classification-default").path, "longer", [](ArtifactParts& p) {
+        for (const char* extra : {"k3", "k4", "k5", "k6"}) p.header["classes"].push_back(extra);
+      });
   expect_refused(path, {"field 'classes'", "7 entries", "3 classes"});
 }
 
@@ -37,8 +36,8 @@ TEST(ModelFileSecurity, ForestClassesShorterThanItsOutputsAreRefused) {
 }
 
 TEST(ModelFileSecurity, InfrequentSlotBeyondTheCategoriesIsRefused) {
-  const auto path =
-      edited_copy(zoo_model("logistic-classification-rich").path, "infrequent", [](ArtifactParts& p) {
+  const auto path = edited_copy(
+      zoo_model("logistic-classification-rich").path, "infrequent", [](ArtifactParts& p) {
         json& encoder = find_column(p.header, "onehot")["encoder"];
         encoder["infrequent_slot"] = encoder["width"].get<std::int64_t>() + 40;
       });
@@ -60,10 +59,9 @@ TEST(ModelFileSecurity, OrdinalEncoderOfWidthZeroIsRefused) {
 }
 
 TEST(ModelFileSecurity, ValueSizeThatOverflowsIsRefused) {
-  const auto path =
-      edited_copy(zoo_model("forest-regression-default").path, "overflow", [](ArtifactParts& p) {
-        p.header["forest"]["value_size"] = (std::int64_t{1} << 62) + 1;
-      });
+  const auto path = edited_copy(
+      zoo_model("forest-regression-default").path, "overflow",
+      [](ArtifactParts& p) { p.header["forest"]["value_size"] = (std::int64_t{1} << 62) + 1; });
   expect_refused(path, {"field 'forest.value_size'"});
 }
 

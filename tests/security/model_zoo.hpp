@@ -48,8 +48,7 @@ inline Dataset zoo_table() {
 
 /// Every transformer in one spec (JSON form of a pipeline TOML file).
 inline PipelineSpec zoo_rich_spec() {
-  return PipelineSpec::from_json(
-      nlohmann::json::parse(R"({
+  return PipelineSpec::from_json(nlohmann::json::parse(R"({
     "branches": [
       {"name": "num", "type": "numeric", "steps": [
         {"kind": "SimpleImputer", "strategy": "mean"}, {"kind": "MinMaxScaler"},
@@ -61,7 +60,7 @@ inline PipelineSpec zoo_rich_spec() {
         {"kind": "OrdinalEncoder", "handle_unknown": "use_encoded_value", "unknown_value": -1},
         {"kind": "StandardScaler"}]}],
     "after": [{"kind": "PCA", "n_components": 3}]})"),
-      "zoo spec");
+                                 "zoo spec");
 }
 
 /// Fits `kind` for `task` on zoo_table() with the kind's default pipeline or zoo_rich_spec(),
@@ -150,8 +149,8 @@ inline void load_and_use(const std::string& path) {
   const Dataset rows = zoo_probe_rows(model.schema);
   std::vector<RowError> errors;
   const std::vector<float> x = model.features(cpu, rows, &errors);
-  const auto view = MatrixView<const float>::row_major(x.data(), rows.rows(),
-                                                       model.pipeline->n_outputs());
+  const auto view =
+      MatrixView<const float>::row_major(x.data(), rows.rows(), model.pipeline->n_outputs());
   const Estimator& est = *model.estimator;
   if (est.task() == Task::kTransform) {
     (void)est.transform(cpu, view);

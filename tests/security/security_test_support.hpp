@@ -32,8 +32,8 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
 /// The zoo, fitted once per test process (every test of a suite reads it, none writes it).
 inline const std::vector<ZooModel>& shared_zoo() {
   static const std::vector<ZooModel> zoo = [] {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("tabula-zoo-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("tabula-zoo-" + std::to_string(::getpid()));
     return write_model_zoo(dir);
   }();
   return zoo;
