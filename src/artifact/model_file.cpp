@@ -132,9 +132,9 @@ LoadedModel load_model(const std::string& path) {
     if (task == Task::kClassification) {
       for (const auto& label : h.at("classes")) {
         model.schema.numeric_labels = label.is_number_integer();
-        model.schema.class_labels.push_back(label.is_string()
-                                                ? label.get<std::string>()
-                                                : std::to_string(label.get<std::int64_t>()));
+        model.schema.class_labels.push_back(
+            label.is_string() ? label.get<std::string>()
+                              : std::to_string(artifact::integer(label, "classes")));
       }
     }
     // Estimators restore their own parameters and fitted state from the file.
@@ -222,7 +222,8 @@ nlohmann::json describe_loaded(const LoadedModel& model, const nlohmann::json& h
                                const std::string& path) {
   nlohmann::json out;
   out["file"] = path;
-  out["format_version"] = h.value("format", nlohmann::json::object()).value("version", 0);
+  out["format_version"] =
+      h.value("format", nlohmann::json::object()).value("version", nlohmann::json(0));
   out["model"] = h.at("model");
   out["schema"] = h.at("schema");
   if (h.contains("classes")) out["classes"] = h["classes"];

@@ -24,6 +24,14 @@ void expect_range(std::string_view field, std::int64_t value, std::int64_t lo, s
                            std::to_string(hi));
 }
 
+std::int64_t integer(const nlohmann::json& value, std::string_view field) {
+  const bool fits = value.is_number_unsigned()
+                        ? value.get<std::uint64_t>() <= std::uint64_t{INT64_MAX}
+                        : value.is_number_integer();
+  if (fits) return value.get<std::int64_t>();
+  field_error(field, "not an integer: " + value.dump());
+}
+
 std::int64_t checked_product(std::string_view field, std::int64_t a, std::int64_t b) {
   if (a < 0 || b < 0) field_error(field, "negative size");
   if (a != 0 && b > kMaxElements / a)
@@ -86,7 +94,7 @@ void validate_model(const LoadedModel& model, const nlohmann::json& header) {
                       "') is not the pipeline's input column '" + inputs[i].first + "'");
   const nlohmann::json fitted = estimator.summary();
   if (fitted.contains("n_features_in_"))
-    expect_size("n_features_in_", fitted["n_features_in_"].get<std::int64_t>(),
+    expect_size("n_features_in_", integer(fitted["n_features_in_"], "n_features_in_"),
                 model.pipeline->n_outputs(),
                 "the pipeline gives " + std::to_string(model.pipeline->n_outputs()) + " features");
 }

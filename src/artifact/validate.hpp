@@ -36,6 +36,9 @@ void expect_size(std::string_view field, std::int64_t actual, std::int64_t expec
 void expect_range(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi);
 /// a * b for non-negative counts, refused above kMaxElements instead of overflowing.
 std::int64_t checked_product(std::string_view field, std::int64_t a, std::int64_t b);
+/// An integer field: a JSON integer that fits in int64 (a JSON float there is refused, since
+/// converting one out of range is undefined behaviour).
+std::int64_t integer(const nlohmann::json& value, std::string_view field);
 /// Every value finite (no NaN, no infinity).
 void expect_finite(std::string_view field, std::span<const double> values);
 void expect_finite(std::string_view field, std::span<const float> values);

@@ -244,8 +244,8 @@ void DummyClassifier::load(const ArtifactReader& in) {
   const nlohmann::json& fitted = in.header().at("fitted");
   params_.strategy = fitted.at("params").at("strategy").get<std::string>();
   const auto& rs = fitted.at("params").at("random_state");
-  params_.random_state = rs.is_null() ? -1 : rs.get<std::int64_t>();
-  seed_ = fitted.at("seed").get<std::uint64_t>();
+  params_.random_state = rs.is_null() ? -1 : artifact::integer(rs, "fitted.params.random_state");
+  seed_ = static_cast<std::uint64_t>(artifact::integer(fitted.at("seed"), "fitted.seed"));
   prior_ = in.doubles("class_prior_");
   if (prior_.empty()) artifact::field_error("class_prior_", "no classes");
   artifact::expect_finite("class_prior_", prior_);

@@ -574,8 +574,9 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
       if (m.feature[ug] >= n_features)
         field_error("forest.feature", node + " reads feature " + std::to_string(m.feature[ug]) +
                                           " of " + std::to_string(n_features));
-      if (!std::isfinite(m.threshold[ug]))
-        field_error("forest.threshold", node + ": the threshold is not finite");
+      // +-inf is a real threshold (a split on the missing-value bin); NaN compares false.
+      if (std::isnan(m.threshold[ug]))
+        field_error("forest.threshold", node + ": the threshold is NaN");
       for (const auto* child : {&m.left, &m.right})
         if ((*child)[ug] <= g - b || (*child)[ug] >= e - b)
           field_error(child == &m.left ? "forest.left" : "forest.right",
@@ -623,9 +624,9 @@ void RandomForest::load(const ArtifactReader& in) {
   model.missing_left = in.uint8s("forest.missing_left");
   model.n_samples = in.int64s("forest.n_samples");
   model.values = in.doubles("forest.values");
-  model.value_size = meta.at("value_size").get<std::int64_t>();
-  const std::int64_t n_features = meta.at("n_features").get<std::int64_t>();
-  const std::int64_t n_classes = meta.at("n_classes").get<std::int64_t>();
+  model.value_size = artifact::integer(meta.at("value_size"), "forest.value_size");
+  const std::int64_t n_features = artifact::integer(meta.at("n_features"), "forest.n_features");
+  const std::int64_t n_classes = artifact::integer(meta.at("n_classes"), "forest.n_classes");
   std::vector<double> importances = in.doubles("forest.feature_importances");
   validate_forest(model, task_, n_features, n_classes,
                   static_cast<std::int64_t>(importances.size()));

@@ -115,7 +115,7 @@ void LeastSquaresModel::load(const ArtifactReader& in) {
                         "coef_ has " + std::to_string(n_targets_) + " rows");
   artifact::expect_finite("coef_", coef_);
   artifact::expect_finite("intercept_", intercept_);
-  rank_ = fitted.value("rank_", n_features_);
+  rank_ = artifact::integer(fitted.value("rank_", nlohmann::json(n_features_)), "fitted.rank_");
   used_eigen_ = fitted.value("solver", std::string("cholesky")) == "eigen";
 }
 

@@ -289,15 +289,15 @@ void LogisticRegression::load(const ArtifactReader& in) {
   params_ = LogisticRegressionParams{};
   params_.C = p.at("C").get<double>();
   params_.fit_intercept = p.at("fit_intercept").get<bool>();
-  params_.max_iter = p.at("max_iter").get<std::int64_t>();
+  params_.max_iter = artifact::integer(p.at("max_iter"), "fitted.params.max_iter");
   params_.tol = p.at("tol").get<double>();
   params_.class_weight_balanced = p.at("class_weight").is_string();
   params_.solver = parse_solver(p.at("solver").get<std::string>());
-  const auto n_classes = fitted.at("n_classes").get<std::int64_t>();
+  const auto n_classes = artifact::integer(fitted.at("n_classes"), "fitted.n_classes");
   artifact::expect_range("fitted.n_classes", n_classes, 2,
                          std::numeric_limits<std::int32_t>::max());
   n_classes_ = static_cast<int>(n_classes);
-  n_iter_ = fitted.value("n_iter_", std::int64_t{0});
+  n_iter_ = artifact::integer(fitted.value("n_iter_", nlohmann::json(0)), "fitted.n_iter_");
   converged_ = fitted.value("converged", true);
   solver_used_ = fitted.value("solver", std::string());
   std::vector<std::int64_t> shape = in.shape("coef_");

@@ -259,7 +259,7 @@ void Pca::load(const ArtifactReader& in) {
                        : solver == "randomized" ? PcaSolver::kRandomized
                                                 : PcaSolver::kAuto;
   if (p.at("n_components").is_number_integer())
-    params_.n_components = p.at("n_components").get<std::int64_t>();
+    params_.n_components = artifact::integer(p.at("n_components"), "fitted.params.n_components");
   else if (p.at("n_components").is_number())
     params_.variance_fraction = p.at("n_components").get<double>();
   std::vector<std::int64_t> shape = in.shape("components_");
@@ -273,7 +273,8 @@ void Pca::load(const ArtifactReader& in) {
   explained_variance_ratio_ = in.doubles("explained_variance_ratio_");
   singular_values_ = in.doubles("singular_values_");
   mean_ = in.doubles("mean_");
-  n_samples_ = fitted.value("n_samples_", std::int64_t{0});
+  n_samples_ =
+      artifact::integer(fitted.value("n_samples_", nlohmann::json(0)), "fitted.n_samples_");
   noise_variance_ = fitted.value("noise_variance_", 0.0);
   solver_used_ = fitted.value("solver", std::string("full"));
   const std::string features = "components_ has " + std::to_string(n_features_) + " columns";

@@ -71,6 +71,8 @@ void validate_encoder(const Encoder& e) {
 }  // namespace
 
 Encoder encoder_from_json(const nlohmann::json& j) {
+  using artifact::field_error;
+  using artifact::integer;
   Encoder e;
   const std::string kind = j.at("kind").get<std::string>();
   if (kind != "onehot" && kind != "ordinal")
@@ -83,10 +85,11 @@ Encoder encoder_from_json(const nlohmann::json& j) {
     if (unknown == unknown_name(u)) e.unknown = u, found = true;
   if (!found) throw InputError("unknown handle_unknown '" + unknown + "'");
   e.categories = j.at("categories").get<std::vector<std::string>>();
-  e.slot = j.at("slot").get<std::vector<std::int64_t>>();
-  e.infrequent_slot = j.at("infrequent_slot").get<std::int64_t>();
+  if (!j.at("slot").is_array()) field_error("encoder.slot", "not a list");
+  for (const auto& s : j["slot"]) e.slot.push_back(integer(s, "encoder.slot"));
+  e.infrequent_slot = integer(j.at("infrequent_slot"), "encoder.infrequent_slot");
   e.unknown_value = j.at("unknown_value").is_null() ? kNaN : j.at("unknown_value").get<double>();
-  e.width = j.at("width").get<std::int64_t>();
+  e.width = integer(j.at("width"), "encoder.width");
   e.output_names = j.at("output_names").get<std::vector<std::string>>();
   validate_encoder(e);
   return e;

@@ -76,8 +76,9 @@ std::vector<MatrixOp> load_ops(const ArtifactReader& in, const std::string& pref
     const nlohmann::json& j = list[k];
     const std::string name = prefix + ".op" + std::to_string(k);
     MatrixOp op;
-    op.width_in = j.at("width_in").get<std::int64_t>();
-    op.width_out = checked_width(name + ".width_out", j.at("width_out").get<std::int64_t>());
+    op.width_in = artifact::integer(j.at("width_in"), name + ".width_in");
+    op.width_out = checked_width(name + ".width_out",
+                                 artifact::integer(j.at("width_out"), name + ".width_out"));
     artifact::expect_size(name + ".width_in", op.width_in, width,
                           "the step before gives " + std::to_string(width) + " values");
     const std::string kind = j.at("kind").get<std::string>();
@@ -175,7 +176,7 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
   const std::string where = "model file '" + in.path() + "': pipeline: ";
   try {
     const nlohmann::json& j = in.header().at("pipeline");
-    const int format = j.at("format").get<int>();
+    const int format = static_cast<int>(artifact::integer(j.at("format"), "pipeline.format"));
     if (format != kPipelineFormat)
       throw InputError("pipeline format " + std::to_string(format) + " is not known to this build");
     Pipeline p(PipelineSpec::from_json(j.at("spec"), "spec"));
@@ -193,7 +194,7 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
         FittedColumn fc;
         fc.name = cj.at("name").get<std::string>();
         fc.type = type_named(cj.at("type").get<std::string>());
-        fc.input = cj.at("input").get<std::int64_t>();
+        fc.input = artifact::integer(cj.at("input"), "input");
         if (fc.input < 0 || fc.input >= n_inputs ||
             s.inputs[static_cast<std::size_t>(fc.input)] != std::pair(fc.name, fc.type))
           throw InputError("column '" + fc.name + "' does not match the input schema");
@@ -207,25 +208,25 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
         // Only a text column has codes for an encoder to read.
         if (fc.encoder && fc.type != ColumnType::kCategorical)
           throw InputError(field + "field 'encoder': the column is numeric");
-        const std::int64_t width = cj.at("width").get<std::int64_t>();
+        const std::int64_t width = artifact::integer(cj.at("width"), "width");
         artifact::expect_size("column '" + fc.name + "'.width", width,
                               fc.encoder ? fc.encoder->width : 1, "its encoder's width");
         fc.maps = read_maps(in, cj.at("maps").get<std::string>(), width);
         branch.width_in += width;
         branch.columns.push_back(std::move(fc));
       }
-      if (branch.width_in != bj.at("width_in").get<std::int64_t>())
+      if (branch.width_in != artifact::integer(bj.at("width_in"), "width_in"))
         throw InputError("branch '" + branch.name + "' has an inconsistent width");
       branch.ops = load_ops(in, "pipeline.b" + std::to_string(b), bj.at("ops"), branch.width_in);
       branch.width = branch.ops.empty() ? branch.width_in : branch.ops.back().width_out;
-      if (branch.width != bj.at("width").get<std::int64_t>())
+      if (branch.width != artifact::integer(bj.at("width"), "width"))
         throw InputError("branch '" + branch.name + "' has an inconsistent output width");
       branch.steps = described_steps(bj.value("steps", nlohmann::json::array()),
                                      "pipeline.branches[" + std::to_string(b) + "].steps");
       s.concat_width += branch.width;
       s.branches.push_back(std::move(branch));
     }
-    if (s.concat_width != j.at("concat_width").get<std::int64_t>())
+    if (s.concat_width != artifact::integer(j.at("concat_width"), "pipeline.concat_width"))
       throw InputError("the branches' widths do not add up");
     s.after = load_ops(in, "pipeline.after", j.at("after"), s.concat_width);
     s.after_steps =

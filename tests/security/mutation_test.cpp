@@ -2,7 +2,7 @@
 // with a fixed seed (structured header and data changes and raw bytes, the checksum always
 // recomputed), must load and predict or be refused with an InputError. It runs in every build,
 // the ASan + UBSan one included, so CI needs no libFuzzer build. TABULA_MUTATIONS sets the
-// mutants per file (default 120).
+// mutants per file (default 60).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,7 +14,7 @@ namespace {
 
 int mutations_per_file() {
   const char* env = std::getenv("TABULA_MUTATIONS");
-  return env ? std::atoi(env) : 120;
+  return env ? std::atoi(env) : 60;
 }
 
 TEST(ModelFileSecurity, MutantsOfEveryKindLoadOrAreRefused) {
