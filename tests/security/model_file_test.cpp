@@ -65,6 +65,13 @@ TEST(ModelFileSecurity, ValueSizeThatOverflowsIsRefused) {
   expect_refused(path, {"field 'forest.value_size'"});
 }
 
+TEST(ModelFileSecurity, HugeFloatInAnIntegerFieldIsRefused) {
+  // Found by the artifact fuzzer: converting 1e308 to int64 is undefined behaviour (UBSan).
+  const auto path = edited_copy(zoo_model("forest-regression-default").path, "float",
+                                [](ArtifactParts& p) { p.header["forest"]["value_size"] = 1e308; });
+  expect_refused(path, {"field 'forest.value_size'", "not an integer"});
+}
+
 TEST(ModelFileSecurity, RegressorWithValueSizeZeroIsRefused) {
   const auto path =
       edited_copy(zoo_model("forest-regression-default").path, "value0", [](ArtifactParts& p) {
