@@ -90,7 +90,7 @@ inline nlohmann::json hostile_number(std::mt19937_64& rng, const nlohmann::json&
     case 5:
       return std::numeric_limits<std::int32_t>::max();
     case 6:
-      return v * 2 + 1;
+      return static_cast<std::int64_t>(static_cast<std::uint64_t>(v) * 2 + 1);
     case 7:
       return 1e308;
     case 8:
