@@ -1,8 +1,9 @@
-// The model artifact, format version 1: one self-describing file per model.
+// The model artifact, format version 2: one self-describing file per model.
 //
 // Layout (little-endian; see docs/artifact-format.md):
 //   magic "TABULA\0\1" (8 bytes) | format version u32 | header length u64 | header JSON (UTF-8)
-//   | zero padding to 64 bytes | arrays, each starting on a 64-byte boundary | checksum
+//   | zero padding to 64 bytes | arrays, each starting on a 64-byte boundary | checksum u64
+//   (version 1: FNV-1a 64; version 2: CRC-32 as in zlib, zero-extended)
 // The JSON header holds the model kind, parameters, input schema, class labels, training
 // metadata and an index of the arrays (name, dtype, shape, byte offset, byte length), so any
 // language can read the weights with a JSON parser and a byte reader.
@@ -21,7 +22,8 @@
 namespace tabula {
 
 /// Current artifact format version; readers refuse newer versions with a clear message.
-inline constexpr std::uint32_t kArtifactFormatVersion = 1;
+/// Version 1 files (checksum FNV-1a 64) still load; version 2 writes CRC-32 (zlib's).
+inline constexpr std::uint32_t kArtifactFormatVersion = 2;
 
 /// Element types an artifact array may hold.
 enum class DType { kFloat32, kFloat64, kInt32, kInt64, kUint8 };
@@ -86,6 +88,8 @@ class ArtifactReader {
  private:
   template <typename T>
   std::vector<T> read(const std::string& name) const;
+  /// Parses the header JSON after bounding its size and nesting (artifact/validate.hpp).
+  void parse_header(std::string_view text, bool checksum_ok, const std::string& where);
 
   std::string path_;
   nlohmann::json header_;

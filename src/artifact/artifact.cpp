@@ -1,4 +1,4 @@
-// The model artifact, format version 1 (docs/artifact-format.md).
+// The model artifact, format versions 1 and 2 (docs/artifact-format.md).
 #include "tabula/artifact.hpp"
 
 #include <algorithm>
@@ -9,7 +9,9 @@
 #include <type_traits>
 
 #include "artifact/atomic_file.hpp"
+#include "artifact/crc32.hpp"
 #include "artifact/fnv1a.hpp"
+#include "artifact/validate.hpp"
 #include "tabula/error.hpp"
 
 namespace tabula {
@@ -78,6 +80,13 @@ T get(const std::vector<std::uint8_t>& file, std::size_t at) {
   return value;
 }
 
+/// The checksum field of a file of `version`: 64-bit FNV-1a (version 1) or CRC-32 as in zlib,
+/// zero-extended to 64 bits (version 2 on).
+std::uint64_t checksum(std::uint32_t version, const void* data, std::size_t size) {
+  if (version == 1) return detail::fnv1a64(data, size);
+  return detail::crc32(data, size);
+}
+
 }  // namespace
 
 // ---- ArtifactWriter ---------------------------------------------------------------------------
@@ -140,7 +149,7 @@ void ArtifactWriter::write(const std::string& path) const {
   header["format"] = {{"version", kArtifactFormatVersion},
                       {"endianness", "little"},
                       {"alignment", kAlignment},
-                      {"checksum", "fnv1a64"}};
+                      {"checksum", "crc32"}};
   header["arrays"] = std::move(index);
   header["data_bytes"] = offset;
   const std::string text = header.dump();
@@ -156,7 +165,7 @@ void ArtifactWriter::write(const std::string& path) const {
     out.resize(data_start + round_up(out.size() - data_start), '\0');
     out.append(reinterpret_cast<const char*>(array.bytes.data()), array.bytes.size());
   }
-  put<std::uint64_t>(out, detail::fnv1a64(out.data(), out.size()));
+  put<std::uint64_t>(out, checksum(kArtifactFormatVersion, out.data(), out.size()));
   detail::write_file_atomically(path, out);
 }
 
@@ -181,7 +190,7 @@ ArtifactReader::ArtifactReader(const std::string& path) : path_(path) {
   if (version == 0) throw InputError(where + " is corrupted: format version 0");
 
   const bool checksum_ok = size >= kPrefixBytes + kChecksumBytes &&
-                           detail::fnv1a64(file_.data(), size - kChecksumBytes) ==
+                           checksum(version, file_.data(), size - kChecksumBytes) ==
                                get<std::uint64_t>(file_, size - kChecksumBytes);
   const auto header_bytes = get<std::uint64_t>(file_, 12);
   if (header_bytes > size - kPrefixBytes) {
@@ -190,7 +199,7 @@ ArtifactReader::ArtifactReader(const std::string& path) : path_(path) {
                      std::to_string(size) + " bytes)");
   }
   const char* text = reinterpret_cast<const char*>(file_.data() + kPrefixBytes);
-  header_ = nlohmann::json::parse(text, text + header_bytes, nullptr, false);
+  parse_header(std::string_view(text, header_bytes), checksum_ok, where);
   const std::size_t data_start = round_up(kPrefixBytes + header_bytes);
   std::size_t expected = 0;
   if (!header_.is_discarded() && header_.is_object() && header_.contains("data_bytes") &&
@@ -242,6 +251,24 @@ ArtifactReader::ArtifactReader(const std::string& path) : path_(path) {
       throw InputError(where + " has a malformed header: bad index entry for array '" + name + "'");
   }
   data_start_ = data_start;
+}
+
+void ArtifactReader::parse_header(std::string_view text, bool checksum_ok,
+                                  const std::string& where) {
+  // Bounded before parsing: the parser and every later copy or walk of the JSON recurse, so
+  // a header nested a million deep would exhaust the stack.
+  if (text.size() > artifact::kMaxHeaderBytes && checksum_ok)
+    throw InputError(where + ": field 'header': " + std::to_string(text.size()) +
+                     " bytes, above the limit of " + std::to_string(artifact::kMaxHeaderBytes));
+  if (artifact::json_depth(text) > artifact::kMaxJsonDepth) {
+    if (!checksum_ok) {
+      header_ = nlohmann::json(nlohmann::json::value_t::discarded);
+      return;
+    }
+    throw InputError(where + ": field 'header': JSON nested deeper than " +
+                     std::to_string(artifact::kMaxJsonDepth) + " levels");
+  }
+  header_ = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
 }
 
 bool ArtifactReader::has(const std::string& name) const { return header_["arrays"].contains(name); }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 
+#include "artifact/validate.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/device_registry.hpp"
 #include "tabula/error.hpp"
@@ -59,8 +60,11 @@ void labels_from_json(const nlohmann::json& classes, const nlohmann::json* spelt
     if (!label.is_number() && !label.is_string())
       throw InputError("class " + std::to_string(c) + " is neither a number nor text");
     numbers += label.is_number() ? 1 : 0;
-    if (spelt)
+    if (spelt) {
+      if (!(*spelt)[c].is_string())
+        throw InputError("class_labels[" + std::to_string(c) + "] is not text");
       schema.class_labels.push_back((*spelt)[c].get<std::string>());
+    }
     else  // files written before class_labels: integers or text
       schema.class_labels.push_back(label.is_string() ? label.get<std::string>() : label.dump());
   }
@@ -199,12 +203,7 @@ LoadedModel load_model(const std::string& path) {
       model.pipeline = std::make_unique<Pipeline>(
           passthrough_for(DeviceRegistry::instance().backend(Device::cpu()), model.schema));
     }
-    const nlohmann::json fitted = model.estimator->summary();
-    if (fitted.contains("n_features_in_") &&
-        fitted["n_features_in_"].get<std::int64_t>() != model.pipeline->n_outputs())
-      throw InputError("the pipeline gives " + std::to_string(model.pipeline->n_outputs()) +
-                       " features but the " + kind + " model takes " +
-                       fitted["n_features_in_"].dump());
+    artifact::validate_model(model, h);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + " has a malformed header: " + e.what());
   } catch (const InputError& e) {
@@ -270,12 +269,15 @@ std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
   return x;
 }
 
-nlohmann::json describe_model(const std::string& path) {
-  LoadedModel model = load_model(path);
-  const nlohmann::json& h = model.header;
+namespace {
+
+/// describe_model of a loaded model; json exceptions for fields of the wrong type.
+nlohmann::json describe_loaded(const LoadedModel& model, const nlohmann::json& h,
+                               const std::string& path) {
   nlohmann::json out;
   out["file"] = path;
-  out["format_version"] = h.value("format", nlohmann::json::object()).value("version", 0);
+  out["format_version"] =
+      h.value("format", nlohmann::json::object()).value("version", nlohmann::json(0));
   out["model"] = h.at("model");
   out["schema"] = h.at("schema");
   if (h.contains("classes")) {
@@ -290,6 +292,18 @@ nlohmann::json describe_model(const std::string& path) {
     arrays[name] = {{"dtype", entry.at("dtype")}, {"shape", entry.at("shape")}};
   out["arrays"] = arrays;
   return out;
+}
+
+}  // namespace
+
+nlohmann::json describe_model(const std::string& path) {
+  LoadedModel model = load_model(path);
+  const nlohmann::json& h = model.header;
+  try {
+    return describe_loaded(model, h, path);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("model file '" + path + "' has a malformed header: " + e.what());
+  }
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "artifact/validate.hpp"
 #include "metrics/pairwise_sum.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/error.hpp"
@@ -122,8 +123,9 @@ void DummyRegressor::load(const ArtifactReader& in) {
   const auto& q = fitted.at("params").at("quantile");
   params_.quantile = q.is_null() ? -1.0 : q.get<double>();
   const std::vector<double> c = in.doubles("constant_");
-  if (c.size() != 1)
-    throw InputError("model file '" + in.path() + "': constant_ must hold 1 value");
+  artifact::expect_size("constant_", static_cast<std::int64_t>(c.size()), 1,
+                        "a regressor predicts one value");
+  artifact::expect_finite("constant_", c);
   constant_ = c[0];
   fitted_ = true;
 }
@@ -242,10 +244,13 @@ void DummyClassifier::load(const ArtifactReader& in) {
   const nlohmann::json& fitted = in.header().at("fitted");
   params_.strategy = fitted.at("params").at("strategy").get<std::string>();
   const auto& rs = fitted.at("params").at("random_state");
-  params_.random_state = rs.is_null() ? -1 : rs.get<std::int64_t>();
-  seed_ = fitted.at("seed").get<std::uint64_t>();
+  params_.random_state = rs.is_null() ? -1 : artifact::integer(rs, "fitted.params.random_state");
+  seed_ = static_cast<std::uint64_t>(artifact::integer(fitted.at("seed"), "fitted.seed"));
   prior_ = in.doubles("class_prior_");
-  if (prior_.empty()) throw InputError("model file '" + in.path() + "': class_prior_ is empty");
+  if (prior_.empty()) artifact::field_error("class_prior_", "no classes");
+  artifact::expect_finite("class_prior_", prior_);
+  for (double p : prior_)
+    if (p < 0 || p > 1) artifact::field_error("class_prior_", "a prior outside 0..1");
 }
 
 nlohmann::json DummyClassifier::summary() const {

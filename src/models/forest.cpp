@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "artifact/validate.hpp"
 #include "models/device_data.hpp"
 #include "models/forest_builder.hpp"
 #include "models/forest_math.hpp"
@@ -530,18 +531,89 @@ void RandomForest::save(ArtifactWriter& out) const {
   out.add("forest.feature_importances", std::span<const double>(importances_), {n_features_});
 }
 
+namespace {
+
+/// Every count and index of a loaded forest against the others, so that no damaged or crafted
+/// file can send traversal or the output buffers out of bounds. Children come after their
+/// parent inside the same tree, so every tree is acyclic and every walk ends.
+void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
+                     std::int64_t n_classes, std::int64_t n_importances) {
+  using namespace artifact;
+  expect_range("forest.n_features", n_features, 1, std::numeric_limits<std::int32_t>::max());
+  expect_size("forest.feature_importances", n_importances, n_features,
+              "the forest has " + std::to_string(n_features) + " features");
+  if (task == Task::kClassification) {
+    expect_range("forest.n_classes", n_classes, 2, std::numeric_limits<std::int32_t>::max());
+    expect_size("forest.value_size", m.value_size, n_classes,
+                "a classifier has one value per class (" + std::to_string(n_classes) + ")");
+  } else {
+    expect_range("forest.n_classes", n_classes, 0, 0);
+    expect_size("forest.value_size", m.value_size, 1, "a regressor has 1 value per node");
+  }
+  if (m.offsets.size() < 2 || m.offsets.front() != 0)
+    field_error("forest.offsets", "must start at 0 and hold n_trees + 1 >= 2 entries");
+  const auto nodes = static_cast<std::int64_t>(m.feature.size());
+  expect_size("forest.offsets", m.offsets.back(), nodes, "forest.feature has that many nodes");
+  const std::string per_node = "the forest has " + std::to_string(nodes) + " nodes";
+  expect_size("forest.threshold", static_cast<std::int64_t>(m.threshold.size()), nodes, per_node);
+  expect_size("forest.left", static_cast<std::int64_t>(m.left.size()), nodes, per_node);
+  expect_size("forest.right", static_cast<std::int64_t>(m.right.size()), nodes, per_node);
+  expect_size("forest.missing_left", static_cast<std::int64_t>(m.missing_left.size()), nodes,
+              per_node);
+  expect_size("forest.n_samples", static_cast<std::int64_t>(m.n_samples.size()), nodes, per_node);
+  expect_size("forest.values", static_cast<std::int64_t>(m.values.size()),
+              checked_product("forest.values", nodes, m.value_size),
+              per_node + " x " + std::to_string(m.value_size) + " values");
+  expect_finite("forest.values", m.values);
+  for (std::size_t t = 0; t + 1 < m.offsets.size(); ++t) {
+    const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
+    if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
+      field_error("forest.offsets", "tree " + std::to_string(t) + " has no nodes or too many");
+    // Every node but the root has exactly one parent: a tree, with no node left unreachable.
+    std::vector<std::uint8_t> parents(static_cast<std::size_t>(e - b), 0);
+    for (std::int64_t g = b; g < e; ++g) {
+      const auto ug = static_cast<std::size_t>(g);
+      if (m.feature[ug] < 0) continue;
+      const std::string node = "tree " + std::to_string(t) + " node " + std::to_string(g - b);
+      if (m.feature[ug] >= n_features)
+        field_error("forest.feature", node + " reads feature " + std::to_string(m.feature[ug]) +
+                                          " of " + std::to_string(n_features));
+      // +-inf is a real threshold (a split on the missing-value bin); NaN compares false.
+      if (std::isnan(m.threshold[ug]))
+        field_error("forest.threshold", node + ": the threshold is NaN");
+      for (const auto* child : {&m.left, &m.right})
+        if ((*child)[ug] <= g - b || (*child)[ug] >= e - b)
+          field_error(child == &m.left ? "forest.left" : "forest.right",
+                      node + ": child " + std::to_string((*child)[ug]) +
+                          " is not a later node of the same tree");
+        else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
+          field_error("forest.left",
+                      node + ": child " + std::to_string((*child)[ug]) + " has two parents");
+    }
+    for (std::size_t i = 1; i < parents.size(); ++i)
+      if (parents[i] == 0)
+        field_error("forest.left",
+                    "tree " + std::to_string(t) + " node " + std::to_string(i) + " is unreachable");
+  }
+}
+
+}  // namespace
+
 void RandomForest::load(const ArtifactReader& in) {
-  if (!in.header().contains("forest"))
-    throw InputError("forest: " + in.path() + " holds no forest");
+  if (!in.header().contains("forest")) artifact::field_error("forest", "missing");
   const nlohmann::json& meta = in.header()["forest"];
   const Task task = meta.at("task") == "classification" ? Task::kClassification : Task::kRegression;
   if (task != task_)
-    throw InputError("forest: " + in.path() + " holds a " + meta.at("task").get<std::string>() +
-                     " forest");
+    artifact::field_error("forest.task",
+                          "a " + meta.at("task").get<std::string>() + " forest, expected a " +
+                              (task_ == Task::kClassification ? "classification" : "regression") +
+                              " forest");
   ParamMap params;
   // Artifacts written before redraw_features existed grew their trees without redraws.
   params["redraw_features"] = "false";
   for (const auto& [key, value] : meta.at("params").items()) {
+    // Regressors save class_weight as null, which their parser refuses as a value.
+    if (value.is_null() && key == "class_weight" && task_ == Task::kRegression) continue;
     if (value.is_null())
       params[key] = "None";
     else if (value.is_string())
@@ -558,34 +630,19 @@ void RandomForest::load(const ArtifactReader& in) {
   model.missing_left = in.uint8s("forest.missing_left");
   model.n_samples = in.int64s("forest.n_samples");
   model.values = in.doubles("forest.values");
-  model.value_size = meta.at("value_size").get<std::int64_t>();
-  // Validate the arrays so a damaged file cannot send traversal out of bounds.
-  const std::int64_t n_features = meta.at("n_features").get<std::int64_t>();
-  const auto nodes = static_cast<std::int64_t>(model.feature.size());
-  bool ok = !model.offsets.empty() && model.offsets.front() == 0 && model.offsets.back() == nodes &&
-            static_cast<std::int64_t>(model.threshold.size()) == nodes &&
-            static_cast<std::int64_t>(model.left.size()) == nodes &&
-            static_cast<std::int64_t>(model.right.size()) == nodes &&
-            static_cast<std::int64_t>(model.missing_left.size()) == nodes &&
-            static_cast<std::int64_t>(model.values.size()) == nodes * model.value_size;
-  for (std::size_t t = 0; ok && t + 1 < model.offsets.size(); ++t) {
-    const std::int64_t b = model.offsets[t], e = model.offsets[t + 1];
-    ok = e > b;
-    for (std::int64_t g = b; ok && g < e; ++g) {
-      const auto ug = static_cast<std::size_t>(g);
-      if (model.feature[ug] < 0) continue;
-      ok = model.feature[ug] < n_features && !std::isnan(model.threshold[ug]) &&
-           model.left[ug] > g - b && model.left[ug] < e - b && model.right[ug] > g - b &&
-           model.right[ug] < e - b;
-    }
-  }
-  if (!ok) throw InputError("forest: " + in.path() + ": the tree arrays are inconsistent");
+  model.value_size = artifact::integer(meta.at("value_size"), "forest.value_size");
+  const std::int64_t n_features = artifact::integer(meta.at("n_features"), "forest.n_features");
+  const std::int64_t n_classes = artifact::integer(meta.at("n_classes"), "forest.n_classes");
+  std::vector<double> importances = in.doubles("forest.feature_importances");
+  validate_forest(model, task_, n_features, n_classes,
+                  static_cast<std::int64_t>(importances.size()));
+  artifact::expect_finite("forest.feature_importances", importances);
   params_ = ForestParams::parse(params, task_);
   model_ = std::move(model);
   traversal_cache_ = std::make_shared<ForestTraversalCache>();
   n_features_ = n_features;
-  n_classes_ = meta.at("n_classes").get<int>();
-  importances_ = in.doubles("forest.feature_importances");
+  n_classes_ = static_cast<int>(n_classes);
+  importances_ = std::move(importances);
   oob_score_ = meta.at("oob_score").is_null() ? std::numeric_limits<double>::quiet_NaN()
                                               : meta.at("oob_score").get<double>();
 }

@@ -1,7 +1,9 @@
 #include "tabula/models/linear.hpp"
 
+#include <limits>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
 #include "models/solve_predict.hpp"
@@ -101,14 +103,19 @@ void LeastSquaresModel::load(const ArtifactReader& in) {
                      " model, expected " + name());
   load_params(fitted.at("params"));
   std::vector<std::int64_t> shape = in.shape("coef_");
-  if (shape.size() != 2) throw InputError("file " + in.path() + ": coef_ is not a matrix");
+  if (shape.size() != 2) artifact::field_error("coef_", "not a matrix");
+  // A model file holds one target: predict returns one value per row.
+  artifact::expect_size("coef_", shape[0], 1, "a model file predicts one target");
+  artifact::expect_range("coef_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
   coef_ = in.doubles("coef_");
   intercept_ = in.doubles("intercept_");
   n_targets_ = shape[0];
   n_features_ = shape[1];
-  if (static_cast<std::int64_t>(intercept_.size()) != n_targets_)
-    throw InputError("file " + in.path() + ": intercept_ does not match coef_");
-  rank_ = fitted.value("rank_", n_features_);
+  artifact::expect_size("intercept_", static_cast<std::int64_t>(intercept_.size()), n_targets_,
+                        "coef_ has " + std::to_string(n_targets_) + " rows");
+  artifact::expect_finite("coef_", coef_);
+  artifact::expect_finite("intercept_", intercept_);
+  rank_ = artifact::integer(fitted.value("rank_", nlohmann::json(n_features_)), "fitted.rank_");
   used_eigen_ = fitted.value("solver", std::string("cholesky")) == "eigen";
 }
 

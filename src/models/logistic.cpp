@@ -1,11 +1,13 @@
 #include "tabula/models/logistic.hpp"
 
 #include <spdlog/spdlog.h>
+#include <limits>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve.hpp"
 #include "models/solve_lbfgs.hpp"
 #include "models/solve_lstsq.hpp"
@@ -287,23 +289,29 @@ void LogisticRegression::load(const ArtifactReader& in) {
   params_ = LogisticRegressionParams{};
   params_.C = p.at("C").get<double>();
   params_.fit_intercept = p.at("fit_intercept").get<bool>();
-  params_.max_iter = p.at("max_iter").get<std::int64_t>();
+  params_.max_iter = artifact::integer(p.at("max_iter"), "fitted.params.max_iter");
   params_.tol = p.at("tol").get<double>();
   params_.class_weight_balanced = p.at("class_weight").is_string();
   params_.solver = parse_solver(p.at("solver").get<std::string>());
-  n_classes_ = fitted.at("n_classes").get<int>();
-  n_iter_ = fitted.value("n_iter_", std::int64_t{0});
+  const auto n_classes = artifact::integer(fitted.at("n_classes"), "fitted.n_classes");
+  artifact::expect_range("fitted.n_classes", n_classes, 2,
+                         std::numeric_limits<std::int32_t>::max());
+  n_classes_ = static_cast<int>(n_classes);
+  n_iter_ = artifact::integer(fitted.value("n_iter_", nlohmann::json(0)), "fitted.n_iter_");
   converged_ = fitted.value("converged", true);
   solver_used_ = fitted.value("solver", std::string());
   std::vector<std::int64_t> shape = in.shape("coef_");
-  if (shape.size() != 2 || shape[0] != score_rows())
-    throw InputError("file " + in.path() + ": coef_ does not match " + std::to_string(n_classes_) +
-                     " classes");
+  if (shape.size() != 2) artifact::field_error("coef_", "not a matrix");
+  artifact::expect_size("coef_", shape[0], score_rows(),
+                        "rows for " + std::to_string(n_classes_) + " classes");
+  artifact::expect_range("coef_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
   n_features_ = shape[1];
   coef_ = in.doubles("coef_");
   intercept_ = in.doubles("intercept_");
-  if (static_cast<std::int64_t>(intercept_.size()) != score_rows())
-    throw InputError("file " + in.path() + ": intercept_ does not match coef_");
+  artifact::expect_size("intercept_", static_cast<std::int64_t>(intercept_.size()), score_rows(),
+                        "coef_ has " + std::to_string(score_rows()) + " rows");
+  artifact::expect_finite("coef_", coef_);
+  artifact::expect_finite("intercept_", intercept_);
 }
 
 nlohmann::json LogisticRegression::summary() const {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "artifact/validate.hpp"
 #include "models/solve.hpp"
 #include "models/solve_lstsq.hpp"
 #include "models/solve_params.hpp"
@@ -258,11 +259,13 @@ void Pca::load(const ArtifactReader& in) {
                        : solver == "randomized" ? PcaSolver::kRandomized
                                                 : PcaSolver::kAuto;
   if (p.at("n_components").is_number_integer())
-    params_.n_components = p.at("n_components").get<std::int64_t>();
+    params_.n_components = artifact::integer(p.at("n_components"), "fitted.params.n_components");
   else if (p.at("n_components").is_number())
     params_.variance_fraction = p.at("n_components").get<double>();
   std::vector<std::int64_t> shape = in.shape("components_");
-  if (shape.size() != 2) throw InputError("file " + in.path() + ": components_ is not a matrix");
+  if (shape.size() != 2) artifact::field_error("components_", "not a matrix");
+  artifact::expect_range("components_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
+  artifact::expect_range("components_", shape[0], 1, shape[1]);
   n_components_ = shape[0];
   n_features_ = shape[1];
   components_ = in.doubles("components_");
@@ -270,12 +273,27 @@ void Pca::load(const ArtifactReader& in) {
   explained_variance_ratio_ = in.doubles("explained_variance_ratio_");
   singular_values_ = in.doubles("singular_values_");
   mean_ = in.doubles("mean_");
-  n_samples_ = fitted.value("n_samples_", std::int64_t{0});
+  n_samples_ =
+      artifact::integer(fitted.value("n_samples_", nlohmann::json(0)), "fitted.n_samples_");
   noise_variance_ = fitted.value("noise_variance_", 0.0);
   solver_used_ = fitted.value("solver", std::string("full"));
-  if (static_cast<std::int64_t>(mean_.size()) != n_features_ ||
-      static_cast<std::int64_t>(explained_variance_.size()) != n_components_)
-    throw InputError("file " + in.path() + ": PCA arrays do not match components_");
+  const std::string features = "components_ has " + std::to_string(n_features_) + " columns";
+  const std::string components = "components_ has " + std::to_string(n_components_) + " rows";
+  artifact::expect_size("mean_", static_cast<std::int64_t>(mean_.size()), n_features_, features);
+  artifact::expect_size("explained_variance_",
+                        static_cast<std::int64_t>(explained_variance_.size()), n_components_,
+                        components);
+  artifact::expect_size("explained_variance_ratio_",
+                        static_cast<std::int64_t>(explained_variance_ratio_.size()), n_components_,
+                        components);
+  artifact::expect_size("singular_values_", static_cast<std::int64_t>(singular_values_.size()),
+                        n_components_, components);
+  artifact::expect_finite("components_", components_);
+  artifact::expect_finite("mean_", mean_);
+  artifact::expect_finite("explained_variance_", explained_variance_);
+  for (double v : explained_variance_)
+    if (v < 0 || (params_.whiten && v == 0))
+      artifact::field_error("explained_variance_", "a variance is negative (or 0 with whiten)");
 }
 
 nlohmann::json Pca::summary() const {

@@ -1,6 +1,8 @@
 // What the two encoders share: lookup by text and the saved form.
 #include <algorithm>
+#include <functional>
 
+#include "artifact/validate.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/error.hpp"
 
@@ -43,7 +45,34 @@ nlohmann::json encoder_to_json(const Encoder& e) {
           {"output_names", e.output_names}};
 }
 
+namespace {
+
+/// Every index the transform writes through (slot, infrequent_slot) inside the encoder's width,
+/// and the categories sorted and unique, as lookup by binary search needs.
+void validate_encoder(const Encoder& e) {
+  using namespace artifact;
+  const auto n_categories = static_cast<std::int64_t>(e.categories.size());
+  if (e.kind == Encoder::Kind::kOrdinal)
+    expect_size("encoder.width", e.width, 1, "an ordinal encoder has 1 output");
+  else
+    expect_range("encoder.width", e.width, 1, std::max<std::int64_t>(n_categories, 1) + 1);
+  expect_size("encoder.slot", static_cast<std::int64_t>(e.slot.size()), n_categories,
+              "the encoder has " + std::to_string(n_categories) + " categories");
+  expect_size("encoder.output_names", static_cast<std::int64_t>(e.output_names.size()), e.width,
+              "the encoder has " + std::to_string(e.width) + " outputs");
+  if (std::adjacent_find(e.categories.begin(), e.categories.end(), std::greater_equal<>()) !=
+      e.categories.end())
+    field_error("encoder.categories", "not sorted by bytes and unique");
+  if (e.kind != Encoder::Kind::kOneHot) return;
+  for (std::int64_t s : e.slot) expect_range("encoder.slot", s, 0, e.width - 1);
+  expect_range("encoder.infrequent_slot", e.infrequent_slot, -1, e.width - 1);
+}
+
+}  // namespace
+
 Encoder encoder_from_json(const nlohmann::json& j) {
+  using artifact::field_error;
+  using artifact::integer;
   Encoder e;
   const std::string kind = j.at("kind").get<std::string>();
   if (kind != "onehot" && kind != "ordinal")
@@ -56,18 +85,13 @@ Encoder encoder_from_json(const nlohmann::json& j) {
     if (unknown == unknown_name(u)) e.unknown = u, found = true;
   if (!found) throw InputError("unknown handle_unknown '" + unknown + "'");
   e.categories = j.at("categories").get<std::vector<std::string>>();
-  e.slot = j.at("slot").get<std::vector<std::int64_t>>();
-  e.infrequent_slot = j.at("infrequent_slot").get<std::int64_t>();
+  if (!j.at("slot").is_array()) field_error("encoder.slot", "not a list");
+  for (const auto& s : j["slot"]) e.slot.push_back(integer(s, "encoder.slot"));
+  e.infrequent_slot = integer(j.at("infrequent_slot"), "encoder.infrequent_slot");
   e.unknown_value = j.at("unknown_value").is_null() ? kNaN : j.at("unknown_value").get<double>();
-  e.width = j.at("width").get<std::int64_t>();
+  e.width = integer(j.at("width"), "encoder.width");
   e.output_names = j.at("output_names").get<std::vector<std::string>>();
-  if (e.slot.size() != e.categories.size() ||
-      static_cast<std::int64_t>(e.output_names.size()) != e.width ||
-      !std::is_sorted(e.categories.begin(), e.categories.end()))
-    throw InputError("encoder state does not add up");
-  for (std::int64_t s : e.slot)
-    if (e.kind == Encoder::Kind::kOneHot && (s < 0 || s >= e.width))
-      throw InputError("encoder slot out of range");
+  validate_encoder(e);
   return e;
 }
 

@@ -3,6 +3,9 @@
 // and PCA weights, so a load gives bit-identical transforms.
 #include <fmt/format.h>
 
+#include <cmath>
+
+#include "artifact/validate.hpp"
 #include "pipeline/state.hpp"
 #include "tabula/artifact.hpp"
 #include "tabula/error.hpp"
@@ -22,11 +25,22 @@ void add_maps(ArtifactWriter& out, const std::string& name, const std::vector<Af
   out.add(name, std::span<const double>(flat), {static_cast<std::int64_t>(maps.size()), 3});
 }
 
+/// A width the transform allocates per row: at least 1, at most artifact::kMaxElements.
+std::int64_t checked_width(const std::string& field, std::int64_t width) {
+  artifact::expect_range(field, width, 1, artifact::kMaxElements);
+  return width;
+}
+
 std::vector<Affine> read_maps(const ArtifactReader& in, const std::string& name,
                               std::int64_t expected) {
   const std::vector<double> flat = in.doubles(name);
-  if (static_cast<std::int64_t>(flat.size()) != 3 * expected)
-    throw InputError("pipeline array '" + name + "' has the wrong size");
+  artifact::expect_size(name, static_cast<std::int64_t>(flat.size()),
+                        artifact::checked_product(name, expected, 3),
+                        std::to_string(expected) + " maps x 3 values");
+  // fill may be NaN (a missing value stays missing); nothing may be infinite.
+  for (std::size_t i = 0; i < flat.size(); ++i)
+    if (std::isinf(flat[i]) || (i % 3 != 0 && std::isnan(flat[i])))
+      artifact::field_error(name, "value " + std::to_string(i) + " is not finite");
   std::vector<Affine> maps;
   for (std::size_t i = 0; i < flat.size(); i += 3)
     maps.push_back({flat[i], flat[i + 1], flat[i + 2]});
@@ -62,9 +76,11 @@ std::vector<MatrixOp> load_ops(const ArtifactReader& in, const std::string& pref
     const nlohmann::json& j = list[k];
     const std::string name = prefix + ".op" + std::to_string(k);
     MatrixOp op;
-    op.width_in = j.at("width_in").get<std::int64_t>();
-    op.width_out = j.at("width_out").get<std::int64_t>();
-    if (op.width_in != width) throw InputError("pipeline step widths do not chain");
+    op.width_in = artifact::integer(j.at("width_in"), name + ".width_in");
+    op.width_out = checked_width(name + ".width_out",
+                                 artifact::integer(j.at("width_out"), name + ".width_out"));
+    artifact::expect_size(name + ".width_in", op.width_in, width,
+                          "the step before gives " + std::to_string(width) + " values");
     const std::string kind = j.at("kind").get<std::string>();
     if (kind == "pca") {
       pipeline::PcaMap m;
@@ -73,13 +89,19 @@ std::vector<MatrixOp> load_ops(const ArtifactReader& in, const std::string& pref
       m.mean = in.doubles(name + ".mean");
       m.components = in.doubles(name + ".components");
       m.scale = in.doubles(name + ".scale");
-      if (static_cast<std::int64_t>(m.mean.size()) != m.d ||
-          static_cast<std::int64_t>(m.components.size()) != m.k * m.d ||
-          static_cast<std::int64_t>(m.scale.size()) != m.k)
-        throw InputError("pipeline PCA arrays do not match their widths");
+      const std::string widths = std::to_string(m.k) + " x " + std::to_string(m.d) + " (widths)";
+      artifact::expect_size(name + ".mean", static_cast<std::int64_t>(m.mean.size()), m.d, widths);
+      artifact::expect_size(name + ".components", static_cast<std::int64_t>(m.components.size()),
+                            artifact::checked_product(name + ".components", m.k, m.d), widths);
+      artifact::expect_size(name + ".scale", static_cast<std::int64_t>(m.scale.size()), m.k,
+                            widths);
+      artifact::expect_finite(name + ".mean", m.mean);
+      artifact::expect_finite(name + ".components", m.components);
+      artifact::expect_finite(name + ".scale", m.scale);
       op.pca = std::move(m);
     } else if (kind == "maps") {
-      if (op.width_out != op.width_in) throw InputError("pipeline map widths differ");
+      artifact::expect_size(name + ".width_out", op.width_out, op.width_in,
+                            "a map step keeps its width");
       op.maps = read_maps(in, name + ".maps", op.width_in);
     } else {
       throw InputError("unknown pipeline operation '" + kind + "'");
@@ -88,6 +110,16 @@ std::vector<MatrixOp> load_ops(const ArtifactReader& in, const std::string& pref
     ops.push_back(std::move(op));
   }
   return ops;
+}
+
+/// Fitted steps as `inspect` shows them: a list of {"kind": text, "params": {...}, ...}.
+nlohmann::json described_steps(const nlohmann::json& steps, const std::string& field) {
+  if (!steps.is_array()) artifact::field_error(field, "not a list");
+  for (const nlohmann::json& step : steps)
+    if (!step.is_object() || !step.contains("kind") || !step["kind"].is_string() ||
+        !step.contains("params") || !step["params"].is_object())
+      artifact::field_error(field, "a step is not {\"kind\": ..., \"params\": {...}}");
+  return steps;
 }
 
 ColumnType type_named(const std::string& text) {
@@ -144,7 +176,7 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
   const std::string where = "model file '" + in.path() + "': pipeline: ";
   try {
     const nlohmann::json& j = in.header().at("pipeline");
-    const int format = j.at("format").get<int>();
+    const int format = static_cast<int>(artifact::integer(j.at("format"), "pipeline.format"));
     if (format != kPipelineFormat)
       throw InputError("pipeline format " + std::to_string(format) + " is not known to this build");
     Pipeline p(PipelineSpec::from_json(j.at("spec"), "spec"));
@@ -162,33 +194,43 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
         FittedColumn fc;
         fc.name = cj.at("name").get<std::string>();
         fc.type = type_named(cj.at("type").get<std::string>());
-        fc.input = cj.at("input").get<std::int64_t>();
+        fc.input = artifact::integer(cj.at("input"), "input");
         if (fc.input < 0 || fc.input >= n_inputs ||
-            s.inputs[static_cast<std::size_t>(fc.input)].first != fc.name)
+            s.inputs[static_cast<std::size_t>(fc.input)] != std::pair(fc.name, fc.type))
           throw InputError("column '" + fc.name + "' does not match the input schema");
+        const std::string field = "column '" + fc.name + "': ";
         if (cj.contains("fill")) fc.fill = cj["fill"].get<std::string>();
-        if (cj.contains("encoder")) fc.encoder = pipeline::encoder_from_json(cj["encoder"]);
-        const std::int64_t width = cj.at("width").get<std::int64_t>();
-        if ((fc.encoder ? fc.encoder->width : 1) != width)
-          throw InputError("column '" + fc.name + "' has an inconsistent width");
+        try {
+          if (cj.contains("encoder")) fc.encoder = pipeline::encoder_from_json(cj["encoder"]);
+        } catch (const InputError& e) {
+          throw InputError(field + e.what());
+        }
+        // Only a text column has codes for an encoder to read.
+        if (fc.encoder && fc.type != ColumnType::kCategorical)
+          throw InputError(field + "field 'encoder': the column is numeric");
+        const std::int64_t width = artifact::integer(cj.at("width"), "width");
+        artifact::expect_size("column '" + fc.name + "'.width", width,
+                              fc.encoder ? fc.encoder->width : 1, "its encoder's width");
         fc.maps = read_maps(in, cj.at("maps").get<std::string>(), width);
         branch.width_in += width;
         branch.columns.push_back(std::move(fc));
       }
-      if (branch.width_in != bj.at("width_in").get<std::int64_t>())
+      if (branch.width_in != artifact::integer(bj.at("width_in"), "width_in"))
         throw InputError("branch '" + branch.name + "' has an inconsistent width");
       branch.ops = load_ops(in, "pipeline.b" + std::to_string(b), bj.at("ops"), branch.width_in);
       branch.width = branch.ops.empty() ? branch.width_in : branch.ops.back().width_out;
-      if (branch.width != bj.at("width").get<std::int64_t>())
+      if (branch.width != artifact::integer(bj.at("width"), "width"))
         throw InputError("branch '" + branch.name + "' has an inconsistent output width");
-      branch.steps = bj.value("steps", nlohmann::json::array());
+      branch.steps = described_steps(bj.value("steps", nlohmann::json::array()),
+                                     "pipeline.branches[" + std::to_string(b) + "].steps");
       s.concat_width += branch.width;
       s.branches.push_back(std::move(branch));
     }
-    if (s.concat_width != j.at("concat_width").get<std::int64_t>())
+    if (s.concat_width != artifact::integer(j.at("concat_width"), "pipeline.concat_width"))
       throw InputError("the branches' widths do not add up");
     s.after = load_ops(in, "pipeline.after", j.at("after"), s.concat_width);
-    s.after_steps = j.value("after_steps", nlohmann::json::array());
+    s.after_steps =
+        described_steps(j.value("after_steps", nlohmann::json::array()), "pipeline.after_steps");
     s.output_names = j.at("output_names").get<std::vector<std::string>>();
     const std::int64_t width = s.after.empty() ? s.concat_width : s.after.back().width_out;
     if (static_cast<std::int64_t>(s.output_names.size()) != width)

@@ -1,6 +1,7 @@
 // PipelineSpec: the defaults per model, the JSON/TOML form, and the command-line overrides.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,8 +137,11 @@ PipelineSpec PipelineSpec::from_json(const nlohmann::json& j, const std::string&
               }
             } else if (bv.is_object()) {
               for (const auto& [ck, cv] : bv.items()) {
-                if (ck == "names")
+                if (ck == "names" && cv.is_array() &&
+                    std::all_of(cv.begin(), cv.end(), [](const auto& n) { return n.is_string(); }))
                   branch.columns.names = cv.get<std::vector<std::string>>();
+                else if (ck == "names")
+                  throw InputError(where + ".columns.names: expected a list of column names");
                 else if (ck == "type")
                   branch.columns.type = type_from_json(cv, where + ".columns.type");
                 else

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "artifact/crc32.hpp"
 #include "artifact/fnv1a.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/error.hpp"
@@ -101,7 +102,9 @@ TEST_F(ArtifactTest, LayoutIsAlignedLittleEndianWithTrailingChecksum) {
   std::memcpy(&header_len, b.data() + 12, 8);
   std::memcpy(&checksum, b.data() + b.size() - 8, 8);
   EXPECT_EQ(version, kArtifactFormatVersion);
-  EXPECT_EQ(checksum, detail::fnv1a64(b.data(), b.size() - 8));
+  // Format version 2: CRC-32 as in zlib, zero-extended (version 1 files carried FNV-1a 64).
+  EXPECT_EQ(checksum, detail::crc32(b.data(), b.size() - 8));
+  EXPECT_EQ(detail::crc32("123456789", 9), 0xCBF43926u) << "the standard CRC-32 check value";
   const auto header = nlohmann::json::parse(b.begin() + 20, b.begin() + 20 + header_len);
   const std::size_t data_start = (20 + header_len + 63) / 64 * 64;
   for (const auto& [name, entry] : header["arrays"].items()) {
@@ -151,7 +154,7 @@ TEST_F(ArtifactTest, RefusesFutureVersion) {
   const std::uint32_t future = kArtifactFormatVersion + 1;
   std::memcpy(b.data() + 8, &future, 4);
   put(p, b);
-  expect_refused(p, "format version 2");
+  expect_refused(p, "format version " + std::to_string(kArtifactFormatVersion + 1));
 }
 
 TEST_F(ArtifactTest, ExpectKindNamesBothKinds) {

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from artifact_reader import ArtifactError, read_artifact  # noqa: E402
+from artifact_reader import ArtifactError, fnv1a64, read_artifact  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REGRESSION = ROOT / "tests" / "data" / "regression_small.csv"
@@ -78,6 +78,35 @@ def test_reader_refuses_damaged_files(run_tabula, tmp_path):
     # tabula refuses both as well, saying which.
     result = run_tabula("inspect", bad, expect=1)
     assert "truncated" in result.stderr
+
+
+def test_checksum_is_zlib_crc32_and_version_1_files_still_load(run_tabula, tmp_path):
+    """Format version 2 carries CRC-32 as zlib computes it; a version 1 file (FNV-1a 64) is
+    still read, by this reader and by tabula."""
+    import struct
+    import zlib
+    model = tmp_path / "reg.tbl"
+    run_tabula("train", "--data", REGRESSION, "--target", "y", "--model", "dummy", "--out", model)
+    raw = model.read_bytes()
+    version, = struct.unpack_from("<I", raw, 8)
+    assert version == 2
+    assert struct.unpack_from("<Q", raw, len(raw) - 8)[0] == zlib.crc32(raw[:-8])
+    v1 = bytearray(raw)
+    struct.pack_into("<I", v1, 8, 1)
+    struct.pack_into("<Q", v1, len(v1) - 8, fnv1a64(bytes(v1[:-8])))
+    old = tmp_path / "v1.tbl"
+    old.write_bytes(bytes(v1))
+    header, arrays = read_artifact(old)
+    assert arrays["constant_"][0] == read_artifact(model)[1]["constant_"][0]
+    out = tmp_path / "pred.csv"
+    run_tabula("predict", "--model", old, "--data", REGRESSION, "--out", out)
+    assert len(out.read_text().splitlines()) > 1
+    # A version 1 file with a CRC-32 (or a version 2 file with FNV-1a) is corrupted.
+    struct.pack_into("<Q", v1, len(v1) - 8, zlib.crc32(bytes(v1[:-8])))
+    old.write_bytes(bytes(v1))
+    with pytest.raises(ArtifactError, match="checksum"):
+        read_artifact(old)
+    assert "checksum mismatch" in run_tabula("inspect", old, expect=1).stderr
 
 
 def test_linear_weights_reproduce_tabula_predictions(run_tabula, tmp_path):

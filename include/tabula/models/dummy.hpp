@@ -69,6 +69,7 @@ class DummyClassifier final : public Estimator {
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;
   std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const override;
   std::int64_t n_outputs() const override { return static_cast<std::int64_t>(prior_.size()); }
+  std::int64_t class_count() const override { return n_outputs(); }
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;

@@ -62,6 +62,9 @@ class Estimator {
   /// Transforms only (PCA): n x n_outputs() row-major.
   virtual std::vector<double> transform(Backend& backend, MatrixView<const float> x) const;
   virtual std::int64_t n_outputs() const { return 1; }
+  /// Classification: the number of classes the fitted model scores (its probability columns);
+  /// 0 for other tasks. load_model checks a file's class labels against it.
+  virtual std::int64_t class_count() const { return 0; }
 
   /// Stores the fitted state as plain arrays plus JSON; load() restores it exactly.
   virtual void save(ArtifactWriter& out) const = 0;

@@ -172,6 +172,7 @@ class RandomForest : public Estimator {
   const ForestModel& model() const { return model_; }
   std::int64_t n_features() const { return n_features_; }
   int n_classes() const { return n_classes_; }
+  std::int64_t class_count() const override { return n_classes_; }
   /// Impurity-based importances (d entries, sum 1 unless no tree split).
   const std::vector<double>& feature_importances() const { return importances_; }
   /// Out-of-bag accuracy (classifier) or R² (regressor); NaN unless oob_score was set.

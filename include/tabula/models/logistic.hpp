@@ -65,6 +65,7 @@ class LogisticRegression final : public Estimator {
   const std::vector<double>& coef() const { return coef_; }
   const std::vector<double>& intercept() const { return intercept_; }
   int n_classes() const { return n_classes_; }
+  std::int64_t class_count() const override { return n_classes_; }
   std::int64_t n_features_in() const { return n_features_; }
   std::int64_t n_iter() const { return n_iter_; }
   bool converged() const { return converged_; }

@@ -53,8 +53,9 @@ using EigenMap = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 template <typename T>
 void gemm(Op op_a, Op op_b, T alpha, MatrixView<const T> a, MatrixView<const T> b, T beta,
           MatrixView<T> c) {
-  const auto [m, n, k] = check_gemm(op_a, op_b, a, b, c, Device::cpu());
+  const auto [m, n, k_bound] = check_gemm(op_a, op_b, a, b, c, Device::cpu());
   if (m == 0 || n == 0) return;
+  const std::int64_t k = k_bound;  // clang 14 (the fuzz build) cannot capture a binding
 
   // C row-major is Cᵀ column-major: Cᵀ = op(b)ᵀ op(a)ᵀ, so the operands swap.
   const bool c_col = c.layout == Layout::kColMajor;
