@@ -64,8 +64,7 @@ void labels_from_json(const nlohmann::json& classes, const nlohmann::json* spelt
       if (!(*spelt)[c].is_string())
         throw InputError("class_labels[" + std::to_string(c) + "] is not text");
       schema.class_labels.push_back((*spelt)[c].get<std::string>());
-    }
-    else  // files written before class_labels: integers or text
+    } else  // files written before class_labels: integers or text
       schema.class_labels.push_back(label.is_string() ? label.get<std::string>() : label.dump());
   }
   if (numbers != 0 && numbers != classes.size())
