@@ -18,8 +18,11 @@ double reload_failures(const serve::Metrics& metrics) {
 }
 
 std::string crafted_forest(const std::string& name) {
-  return edited_copy(zoo_model("forest-classification-default").path, name,
-                     [](ArtifactParts& p) { p.header["classes"].push_back("k3"); });
+  return edited_copy(zoo_model("forest-classification-default").path, name, [](ArtifactParts& p) {
+    nlohmann::json classes = p.header["classes"];
+    classes.push_back("k3");
+    set_text_classes(p, classes);
+  });
 }
 
 TEST(ModelFileSecurity, HotReloadKeepsServingWhenANewVersionFailsValidation) {

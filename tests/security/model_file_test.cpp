@@ -24,14 +24,16 @@ json& find_column(json& header, const std::string& kind) {
 TEST(ModelFileSecurity, ForestClassesLongerThanItsOutputsAreRefused) {
   const auto path =
       edited_copy(zoo_model("forest-classification-default").path, "longer", [](ArtifactParts& p) {
-        for (const char* extra : {"k3", "k4", "k5", "k6"}) p.header["classes"].push_back(extra);
+        nlohmann::json classes = p.header["classes"];
+        for (const char* extra : {"k3", "k4", "k5", "k6"}) classes.push_back(extra);
+        set_text_classes(p, classes);
       });
   expect_refused(path, {"field 'classes'", "7 entries", "3 classes"});
 }
 
 TEST(ModelFileSecurity, ForestClassesShorterThanItsOutputsAreRefused) {
   const auto path = edited_copy(zoo_model("forest-classification-default").path, "shorter",
-                                [](ArtifactParts& p) { p.header["classes"] = {"k0"}; });
+                                [](ArtifactParts& p) { set_text_classes(p, {"k0"}); });
   expect_refused(path, {"field 'classes'", "1 entries"});
 }
 
@@ -89,7 +91,7 @@ TEST(ModelFileSecurity, LogisticWithOneClassIsRefused) {
   load_and_use(binary);  // the unedited file is fine
   const auto path = edited_copy(binary, "oneclass", [](ArtifactParts& p) {
     p.header["fitted"]["n_classes"] = 1;
-    p.header["classes"] = {"k0"};
+    set_text_classes(p, {"k0"});
   });
   expect_refused(path, {"field 'fitted.n_classes'", "1 is outside 2.."});
 }

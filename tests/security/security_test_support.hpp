@@ -58,6 +58,13 @@ inline std::string edited_copy(const std::string& source, const std::string& nam
 }
 
 /// Loading and using `path` must fail with an InputError whose message contains every needle.
+/// Sets a classifier's text class labels as an attacker would: `classes` and their spellings
+/// `class_labels` edited together, so that only the semantic checks can catch the edit.
+inline void set_text_classes(ArtifactParts& parts, const nlohmann::json& classes) {
+  parts.header["classes"] = classes;
+  parts.header["class_labels"] = classes;
+}
+
 inline void expect_refused(const std::string& path, std::initializer_list<std::string> needles) {
   try {
     load_and_use(path);
