@@ -612,8 +612,6 @@ void RandomForest::load(const ArtifactReader& in) {
   // Artifacts written before redraw_features existed grew their trees without redraws.
   params["redraw_features"] = "false";
   for (const auto& [key, value] : meta.at("params").items()) {
-    // Regressors save class_weight as null, which their parser refuses as a value.
-    if (value.is_null() && key == "class_weight" && task_ == Task::kRegression) continue;
     if (value.is_null())
       params[key] = "None";
     else if (value.is_string())
