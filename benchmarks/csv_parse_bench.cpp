@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

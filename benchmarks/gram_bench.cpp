@@ -26,11 +26,11 @@
 #include <vector>
 
 #include "backend/cpu/blas.hpp"
-#include "tabula/backend.hpp"
-#include "tabula/buffer.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula {
 namespace {

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/npy.hpp"
 #include "tabula/models/estimator.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Time a tabula linear-family fit on .npy data"};

@@ -1,7 +1,7 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/forest_launch_plan.hpp"
 #include "histogram.cuh"
-#include "models/forest_math.hpp"
+#include "models/forest/forest_math.hpp"
 
 namespace tabula::kernels {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "backend/cuda/cuda_check.hpp"
 #include "moments.cuh"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::kernels {
 namespace {

@@ -1,6 +1,6 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "symmetrize.cuh"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::kernels {
 namespace {

@@ -1,7 +1,7 @@
 #include <cmath>
 
 #include "backend/cuda/cuda_check.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "validate.cuh"
 
 namespace tabula::kernels {

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/npy.hpp"
-#include "tabula/models/forest.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/models/forest/forest.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "tabula/artifact.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/npy.hpp"
-#include "tabula/models/forest.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/models/forest/forest.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

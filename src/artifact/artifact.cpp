@@ -1,5 +1,5 @@
 // The model artifact, format versions 1 and 2 (docs/artifact-format.md).
-#include "tabula/artifact.hpp"
+#include "tabula/artifact/artifact.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -8,11 +8,11 @@
 #include <numeric>
 #include <type_traits>
 
-#include "artifact/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 #include "artifact/crc32.hpp"
 #include "artifact/fnv1a.hpp"
 #include "artifact/validate.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

@@ -1,5 +1,5 @@
 // Saving and loading fitted models with their schema and training metadata.
-#include "tabula/model_file.hpp"
+#include "tabula/artifact/model_file.hpp"
 
 #include <fmt/format.h>
 
@@ -8,9 +8,9 @@
 #include <optional>
 
 #include "artifact/validate.hpp"
-#include "tabula/artifact.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "tabula/error.hpp"
-#include "tabula/model_file.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/artifact/model_file.hpp"
 
 namespace tabula::artifact {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/device_registry.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/device_registry.hpp"
 
 namespace tabula {
 

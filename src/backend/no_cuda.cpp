@@ -1,6 +1,6 @@
 // CPU-only builds: CUDA devices do not exist, and asking for one says so.
 #include "backend/backend_factory.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

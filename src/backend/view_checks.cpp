@@ -1,6 +1,6 @@
 #include "backend/view_checks.hpp"
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

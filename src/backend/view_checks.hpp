@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "tabula/backend.hpp"
-#include "tabula/device.hpp"
-#include "tabula/matrix.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/device.hpp"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula {
 

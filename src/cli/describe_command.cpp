@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "cli/command.hpp"
-#include "tabula/dataset.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/dataset.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/npy.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::cli {
 namespace {

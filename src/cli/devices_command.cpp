@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
-#include "tabula/device_registry.hpp"
+#include "tabula/core/device_registry.hpp"
 
 namespace tabula::cli {
 namespace {

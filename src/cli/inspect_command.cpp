@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
-#include "tabula/model_file.hpp"
+#include "tabula/artifact/model_file.hpp"
 
 namespace tabula::cli {
 namespace {

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "cli/command.hpp"
-#include "tabula/device.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/device.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/version.hpp"
 
 namespace {

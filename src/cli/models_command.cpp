@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
-#include "tabula/model_file.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/models/registry.hpp"
 
 namespace tabula::cli {

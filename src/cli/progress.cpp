@@ -6,8 +6,8 @@
 
 #include <cstdio>
 
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "tabula/batch_predict.hpp"
+#include "tabula/scoring/batch_predict.hpp"
 
 namespace tabula::cli {
 

@@ -5,9 +5,9 @@
 #include <memory>
 
 #include "cli/command.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/metrics.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::cli {
 namespace {

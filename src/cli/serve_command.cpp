@@ -3,8 +3,8 @@
 
 #include "cli/command.hpp"
 #include "serve/serve_options.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #ifdef TABULA_WITH_SERVER
 #include "serve/http_server.hpp"
 #endif

@@ -9,11 +9,11 @@
 
 #include "cli/command.hpp"
 #include "io/path_identity.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/pipeline.hpp"
-#include "tabula/training.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+#include "tabula/training/training.hpp"
 
 namespace tabula::cli {
 namespace {

@@ -3,7 +3,7 @@
 
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
-#include "tabula/batch_predict.hpp"
+#include "tabula/scoring/batch_predict.hpp"
 
 namespace tabula::cli {
 

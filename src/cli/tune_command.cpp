@@ -11,11 +11,11 @@
 
 #include "cli/command.hpp"
 #include "io/path_identity.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/pipeline.hpp"
-#include "tabula/tuning.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula::cli {
 namespace {

@@ -1,9 +1,9 @@
-#include "tabula/dataset.hpp"
+#include "tabula/core/dataset.hpp"
 
 #include <cmath>
 #include <limits>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

@@ -1,8 +1,8 @@
-#include "tabula/device.hpp"
+#include "tabula/core/device.hpp"
 
 #include <charconv>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

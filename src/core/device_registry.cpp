@@ -1,11 +1,11 @@
-#include "tabula/device_registry.hpp"
+#include "tabula/core/device_registry.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 
 #include "backend/backend_factory.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

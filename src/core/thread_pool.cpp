@@ -1,4 +1,4 @@
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 #include <algorithm>
 #include <atomic>

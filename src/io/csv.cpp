@@ -21,9 +21,9 @@
 #include "io/csv_parser.hpp"
 #include "io/mapped_file.hpp"
 #include "io/utf8.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::io {
 namespace detail {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tabula/dataset.hpp"
+#include "tabula/core/dataset.hpp"
 #include "tabula/io/csv.hpp"
 
 namespace tabula::io::detail {

@@ -14,8 +14,8 @@
 #include <unordered_set>
 
 #include "io/csv_parser.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::io {
 namespace {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::io {
 namespace {

@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "io/mapped_file.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::io {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::io {
 namespace {

@@ -6,8 +6,8 @@
 #include <toml++/toml.h>
 #include <sstream>
 
-#include "artifact/atomic_file.hpp"
-#include "tabula/error.hpp"
+#include "io/atomic_file.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::io {
 namespace {

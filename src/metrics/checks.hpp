@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::metrics::detail {
 

@@ -8,8 +8,8 @@
 
 #include "metrics/checks.hpp"
 #include "metrics/pairwise_sum.hpp"
-#include "tabula/error.hpp"
-#include "tabula/metrics.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::metrics {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "metrics/checks.hpp"
 #include "metrics/pairwise_sum.hpp"
-#include "tabula/metrics.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::metrics {
 namespace {

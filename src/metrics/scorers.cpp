@@ -2,8 +2,8 @@
 #include <string>
 #include <vector>
 
-#include "tabula/error.hpp"
-#include "tabula/metrics.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::metrics {
 

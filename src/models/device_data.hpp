@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/buffer.hpp"
-#include "tabula/matrix.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula {
 

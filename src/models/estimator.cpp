@@ -1,7 +1,7 @@
 // Defaults of the optional Estimator methods: a clear error naming the model.
 #include "tabula/models/estimator.hpp"
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "tabula/error.hpp"
-#include "tabula/models/dummy.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/models/baseline/dummy.hpp"
 #include "tabula/models/estimator.hpp"
-#include "tabula/models/forest.hpp"
-#include "tabula/models/linear.hpp"
-#include "tabula/models/logistic.hpp"
-#include "tabula/models/pca.hpp"
+#include "tabula/models/forest/forest.hpp"
+#include "tabula/models/linear/linear.hpp"
+#include "tabula/models/linear/logistic.hpp"
+#include "tabula/models/linear/pca.hpp"
 #include "tabula/models/registry.hpp"
 
 namespace tabula {

@@ -4,7 +4,7 @@
 
 #include "artifact/validate.hpp"
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 

@@ -2,7 +2,7 @@
 #include <cfloat>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 

@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 

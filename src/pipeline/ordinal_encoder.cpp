@@ -1,7 +1,7 @@
 // OrdinalEncoder (sklearn.preprocessing.OrdinalEncoder): the index of the value in the sorted
 // categories seen on the training rows; missing stays missing (encoded_missing_value=nan).
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 

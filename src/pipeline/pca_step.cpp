@@ -1,10 +1,10 @@
-// PCA as a pipeline step: fitted by the PCA estimator (include/tabula/models/pca.hpp), applied
+// PCA as a pipeline step: fitted by the PCA estimator (include/tabula/models/linear/pca.hpp), applied
 // here on a row block of the pipeline's float64 working data.
 #include <string>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
-#include "tabula/models/pca.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/models/linear/pca.hpp"
 
 namespace tabula::pipeline {
 

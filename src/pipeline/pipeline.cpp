@@ -1,7 +1,7 @@
 // The pipeline: branches of column steps, concatenated, then the "after" steps. Fitting reads
 // the training rows only; transform is one pass over row blocks on the thread pool, each block
 // going through every step in cache (imputers and scalers are folded into one map per column).
-#include "tabula/pipeline.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 #include <fmt/format.h>
 
@@ -11,8 +11,8 @@
 #include <map>
 
 #include "pipeline/state.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula {
 namespace {

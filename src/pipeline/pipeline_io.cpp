@@ -7,9 +7,9 @@
 
 #include "artifact/validate.hpp"
 #include "pipeline/state.hpp"
-#include "tabula/artifact.hpp"
-#include "tabula/error.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula {
 namespace {

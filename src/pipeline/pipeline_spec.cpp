@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula {
 namespace {

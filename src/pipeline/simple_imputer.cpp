@@ -4,7 +4,7 @@
 #include <map>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pipeline/steps.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "pipeline/steps.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 namespace {

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula::pipeline {
 

@@ -9,10 +9,10 @@
 #include <random>
 #include <utility>
 
-#include "models/solve.hpp"
-#include "tabula/buffer.hpp"
-#include "tabula/error.hpp"
-#include "tabula/metrics.hpp"
+#include "models/linear/solve.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::selection {
 namespace {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/model_selection.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/selection/model_selection.hpp"
 #include "tabula/models/estimator.hpp"
-#include "tabula/models/forest.hpp"
+#include "tabula/models/forest/forest.hpp"
 
 namespace tabula::selection {
 

@@ -2,10 +2,10 @@
 #include <filesystem>
 #include <set>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/tuning.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::selection {
 

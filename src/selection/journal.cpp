@@ -12,9 +12,9 @@
 #include <limits>
 #include <sstream>
 
-#include "artifact/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::selection {
 namespace {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "tabula/tuning.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula::selection {
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "selection/random_draws.hpp"
-#include "tabula/error.hpp"
-#include "tabula/tuning.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula {
 namespace {

@@ -1,6 +1,6 @@
 // The search driver: data once, test set first, folds, candidates checked up front, trials
 // (journalled), ranking, refit of the best, outputs.
-#include "tabula/tuning.hpp"
+#include "tabula/selection/tuning.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,22 +20,22 @@
 #include <numeric>
 #include <set>
 
-#include "artifact/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
 #include "selection/cv_eval.hpp"
 #include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
 #include "selection/tuning_output.hpp"
 #include "selection/utc_now.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/metrics.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/model_selection.hpp"
-#include "tabula/models/forest.hpp"
-#include "tabula/pipeline.hpp"
-#include "tabula/thread_pool.hpp"
-#include "tabula/training.hpp"
+#include "tabula/metrics/metrics.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/selection/model_selection.hpp"
+#include "tabula/models/forest/forest.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+#include "tabula/core/thread_pool.hpp"
+#include "tabula/training/training.hpp"
 #include "tabula/version.hpp"
 
 namespace tabula {

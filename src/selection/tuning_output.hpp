@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tabula/tuning.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula::selection {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 

@@ -20,7 +20,7 @@
 #include "serve/mlflow_protocol.hpp"
 #include "serve/model_repository.hpp"
 #include "serve/v2_protocol.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "serve/serve_options.hpp"
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::serve {
 

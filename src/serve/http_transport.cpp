@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "serve/http_connection.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

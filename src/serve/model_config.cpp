@@ -5,7 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
 
 namespace tabula::serve {

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "serve/http_error.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace fs = std::filesystem;

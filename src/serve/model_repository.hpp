@@ -20,7 +20,7 @@
 #include "serve/model_config.hpp"
 #include "serve/served_model.hpp"
 #include "serve/traffic_split.hpp"
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::serve {
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "serve/http_error.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 

@@ -13,8 +13,8 @@
 #include "serve/micro_batcher.hpp"
 #include "serve/request_table.hpp"
 #include "serve/serve_options.hpp"
-#include "tabula/backend.hpp"
-#include "tabula/model_file.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/artifact/model_file.hpp"
 
 namespace tabula::serve {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

@@ -1,5 +1,5 @@
 // The artifact format: round trips, layout, and a distinct refusal for each kind of bad file.
-#include "tabula/artifact.hpp"
+#include "tabula/artifact/artifact.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "artifact/crc32.hpp"
 #include "artifact/fnv1a.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

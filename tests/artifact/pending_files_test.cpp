@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "artifact/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::detail {
 namespace {

@@ -10,14 +10,14 @@
 #include <random>
 
 #include "support/temp_path.hpp"
-#include "tabula/artifact.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/models/forest.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/models/forest/forest.hpp"
 #include "tabula/models/registry.hpp"
-#include "tabula/training.hpp"
+#include "tabula/training/training.hpp"
 
 namespace tabula {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "backend/cpu/blas.hpp"
 #include "parity_data.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "parity_data.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::testing {
 namespace {

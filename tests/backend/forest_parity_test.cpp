@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "tabula/buffer.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/models/forest.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/models/forest/forest.hpp"
 
 namespace tabula {
 namespace {

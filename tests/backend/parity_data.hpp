@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/buffer.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/matrix.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula::testing {
 

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "parity_data.hpp"
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::testing {
 

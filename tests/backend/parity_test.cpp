@@ -17,8 +17,8 @@
 
 #include "parity_data.hpp"
 #include "parity_oracle.hpp"
-#include "tabula/backend.hpp"
-#include "tabula/device_registry.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/device_registry.hpp"
 
 namespace tabula::testing {
 namespace {

@@ -1,11 +1,11 @@
-#include "tabula/device_registry.hpp"
+#include "tabula/core/device_registry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "tabula/buffer.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

@@ -1,10 +1,10 @@
-#include "tabula/device.hpp"
+#include "tabula/core/device.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

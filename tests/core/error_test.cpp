@@ -1,4 +1,4 @@
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 #include <gtest/gtest.h>
 

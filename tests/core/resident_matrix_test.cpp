@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "tabula/buffer.hpp"
-#include "tabula/device_registry.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/device_registry.hpp"
 
 namespace tabula {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "security/artifact_mutator.hpp"
 #include "security/model_zoo.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 

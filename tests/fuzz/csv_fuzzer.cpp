@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "io/csv_parser.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

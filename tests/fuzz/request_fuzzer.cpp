@@ -19,7 +19,7 @@
 #include "serve/mlflow_protocol.hpp"
 #include "serve/served_model.hpp"
 #include "serve/v2_protocol.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

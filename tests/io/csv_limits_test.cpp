@@ -7,7 +7,7 @@
 #include <string>
 
 #include "io/csv_parser.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 
 namespace tabula::io {

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "tabula/dataset.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/dataset.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

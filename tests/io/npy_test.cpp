@@ -9,7 +9,7 @@
 #include <string>
 
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/npy.hpp"
 
 namespace tabula::io {

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::io {
 namespace {

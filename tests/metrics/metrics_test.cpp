@@ -6,8 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "tabula/error.hpp"
-#include "tabula/metrics.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/metrics/metrics.hpp"
 
 namespace tabula::metrics {
 namespace {

@@ -7,11 +7,11 @@
 
 #include "pipeline/pipeline_test_data.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/artifact.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/training.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/training/training.hpp"
 
 namespace tabula {
 namespace {

@@ -1,6 +1,6 @@
 // Pipeline fit/transform: each transformer's statistics and outputs on small tables, the
 // training-rows-only rule, the errors policy, and the saved form.
-#include "tabula/pipeline.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 
 #include "pipeline/pipeline_test_data.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/artifact.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 namespace {

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula {
 namespace {

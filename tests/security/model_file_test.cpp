@@ -6,7 +6,7 @@
 #include <set>
 
 #include "security/security_test_support.hpp"
-#include "tabula/artifact.hpp"
+#include "tabula/artifact/artifact.hpp"
 
 namespace tabula::testing {
 namespace {

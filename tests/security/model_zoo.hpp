@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/pipeline.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula::testing {
 

@@ -13,7 +13,7 @@
 #include "security/artifact_mutator.hpp"
 #include "security/model_zoo.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::testing {
 

@@ -14,7 +14,7 @@
 #include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::selection {
 namespace {

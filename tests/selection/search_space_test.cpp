@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "tabula/error.hpp"
-#include "tabula/tuning.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula {
 namespace {

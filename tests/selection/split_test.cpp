@@ -6,8 +6,8 @@
 #include <set>
 #include <vector>
 
-#include "tabula/error.hpp"
-#include "tabula/model_selection.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/selection/model_selection.hpp"
 
 namespace tabula {
 namespace {

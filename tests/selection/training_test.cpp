@@ -1,5 +1,5 @@
 // The train workflow as a library call: task inference, label encoding, the stored model file.
-#include "tabula/training.hpp"
+#include "tabula/training/training.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,12 +7,12 @@
 #include <fstream>
 
 #include "support/temp_path.hpp"
-#include "tabula/batch_predict.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/scoring/batch_predict.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/model_file.hpp"
-#include "tabula/model_selection.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/selection/model_selection.hpp"
 
 namespace tabula {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "selection/cv_eval.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
-#include "tabula/model_selection.hpp"
-#include "tabula/pipeline.hpp"
-#include "tabula/tuning.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/selection/model_selection.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+#include "tabula/selection/tuning.hpp"
 
 namespace tabula {
 namespace {

@@ -12,8 +12,8 @@
 #include "serve/served_model.hpp"
 #include "serve/v2_protocol.hpp"
 #include "support/temp_path.hpp"
-#include "tabula/device_registry.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

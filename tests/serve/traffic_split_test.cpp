@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::serve {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tabula/dataset.hpp"
+#include "tabula/core/dataset.hpp"
 #include "tabula/io/csv.hpp"
 
 namespace tabula::io {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tabula/dataset.hpp"
+#include "tabula/core/dataset.hpp"
 
 namespace tabula::io {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tabula/backend.hpp"
-#include "tabula/matrix.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula {
 

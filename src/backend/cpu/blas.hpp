@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::cpu {
 

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "backend/backend_factory.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::cpu {
 

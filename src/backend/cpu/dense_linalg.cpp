@@ -13,8 +13,8 @@
 #include "backend/cpu/blas.hpp"
 #include "backend/cpu/cpu_backend.hpp"
 #include "backend/cpu/view_checks.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::cpu {
 namespace {

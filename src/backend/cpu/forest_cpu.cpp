@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "models/forest_math.hpp"
-#include "tabula/backend.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "models/forest/forest_math.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula {
 namespace {

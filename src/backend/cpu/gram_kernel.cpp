@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "backend/cpu/blas.hpp"
-#include "tabula/backend.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula {
 namespace {

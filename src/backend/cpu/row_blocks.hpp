@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "tabula/error.hpp"
-#include "tabula/matrix.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula::cpu {
 

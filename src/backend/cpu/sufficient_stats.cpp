@@ -14,8 +14,8 @@
 #include "backend/cpu/gram_kernel.hpp"
 #include "backend/cpu/row_blocks.hpp"
 #include "backend/cpu/view_checks.hpp"
-#include "tabula/error.hpp"
-#include "tabula/thread_pool.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::cpu {
 namespace {

@@ -12,7 +12,7 @@
 #include "gather.cuh"
 #include "moments.cuh"
 #include "symmetrize.cuh"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 #include "validate.cuh"
 
 namespace tabula::cuda {

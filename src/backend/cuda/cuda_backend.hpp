@@ -11,7 +11,7 @@
 #include <mutex>
 
 #include "backend/cuda/cuda_resources.hpp"
-#include "tabula/backend.hpp"
+#include "tabula/backend/backend.hpp"
 
 namespace tabula::cuda {
 

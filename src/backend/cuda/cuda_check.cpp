@@ -1,6 +1,6 @@
 #include "backend/cuda/cuda_check.hpp"
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 namespace {

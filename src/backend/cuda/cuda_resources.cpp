@@ -7,7 +7,7 @@
 #include <string>
 
 #include "backend/cuda/cuda_check.hpp"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 namespace {

@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 

@@ -1,7 +1,7 @@
 // CudaBackend's histogram-forest primitives (a .cpp: the public headers are C++20, kernels C++17):
 // view checks, then the kernels in kernels/binning, histogram, partition and forest_predict. Same
 // results as the host reference (src/backend/cpu/forest_cpu.cpp): integer histogram sums, the split
-// scan shared through src/models/forest_math.hpp, and trees summed in order per row.
+// scan shared through src/models/forest/forest_math.hpp, and trees summed in order per row.
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,9 +13,9 @@
 #include "binning.cuh"
 #include "forest_predict.cuh"
 #include "histogram.cuh"
-#include "models/forest_math.hpp"
+#include "models/forest/forest_math.hpp"
 #include "partition.cuh"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 namespace {

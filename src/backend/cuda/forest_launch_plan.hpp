@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 

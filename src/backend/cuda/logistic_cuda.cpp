@@ -14,7 +14,7 @@
 #include "backend/cuda/cuda_view_checks.hpp"
 #include "gather.cuh"
 #include "logistic.cuh"
-#include "tabula/error.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::cuda {
 namespace {

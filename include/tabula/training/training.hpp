@@ -1,0 +1,110 @@
+// `tabula train` as a library call: read a CSV, hold out a test set, fit a model and its
+// baseline on the rest, score both on the test set, and store the model with its metadata.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/dataset.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/models/estimator.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+
+namespace tabula {
+
+struct TrainOptions {
+  std::string data_path;
+  std::string target;  // required unless the model is a transform (pca)
+  std::string model;   // registry name
+  ParamMap params;
+  /// Column of non-negative row weights used by the fits (not a feature; test metrics are
+  /// unweighted, as scikit-learn's scorers by default). Empty: unit weights.
+  std::string sample_weight;
+  double test_size = 0.2;
+  std::uint64_t seed = 0;
+  /// Overrides the task inferred from the target (see choose_task); must be one the model
+  /// does.
+  std::optional<Task> task;
+  /// The preprocessing pipeline; PipelineSpec::defaults(model) when not given. The overrides
+  /// (from `tabula train` flags) apply on top of either.
+  std::optional<PipelineSpec> pipeline;
+  PipelineOverrides pipeline_overrides;
+  /// Columns removed before the pipeline sees the table (InputError for a name not in it).
+  std::vector<std::string> drop_columns;
+};
+
+/// One test metric of the model and of its baseline (NaN when not defined on the test set).
+struct MetricRow {
+  std::string name;
+  double model = 0.0;
+  double baseline = 0.0;
+};
+
+struct TrainReport {
+  std::string model;  // registry name
+  Task task = Task::kRegression;
+  std::string task_reason;  // why this task (TaskChoice::reason)
+  std::string baseline;     // "dummy (prior)" or "dummy (mean)"; empty for transforms
+  std::int64_t rows_total = 0, rows_train = 0, rows_test = 0;
+  std::vector<MetricRow> metrics;
+  std::vector<std::string> notes;  // things the user should know (skipped metrics, ...)
+  nlohmann::json training;         // the metadata stored in the artifact
+
+  /// The metrics as a small aligned table, one metric a line.
+  std::string format_table() const;
+};
+
+/// The CSV options train and tune read their table with (the target split off when named).
+io::CsvOptions training_csv_options(const std::string& target);
+
+/// Gives numeric class labels (schema.class_labels, as encode_target made them from the values)
+/// the spelling of the first cell of the target column holding each value in the CSV file at
+/// `path` ("1.0" stays "1.0"). Reads only the target column, and only until every class has
+/// been seen. Does nothing for text labels.
+void spell_labels_as_written(const std::string& path, ModelSchema& schema);
+
+/// The target's value on every row (NaN where missing): the column itself when numeric; for a
+/// column of text (categorical), the number each cell spells (parsed as the CSV reader parses
+/// numbers), or nullopt when some cell is not a number (text labels).
+std::optional<std::vector<double>> target_numbers(const Column& target);
+
+/// A task and the one-line reason it was chosen (printed on stderr, stored in the artifact).
+struct TaskChoice {
+  Task task = Task::kRegression;
+  std::string reason;
+};
+
+/// The task a target implies, as scikit-learn's type_of_target: text labels are classes;
+/// numbers that are all whole (also when written 1.0) are classes, binary or multiclass
+/// however many there are; any non-integer number makes the target continuous: regression.
+/// Missing values are skipped. InputError for an infinite value.
+TaskChoice infer_task(const Column& target);
+
+/// The task train and tune use for `model` (a registry name) and `target` (null when none
+/// was named): `requested` (--task) when given, else the model's only task, else infer_task.
+/// InputError when the model cannot do the requested task, when a fixed-task model cannot
+/// learn this target (text labels for a regressor, continuous values for a classifier), or
+/// when a predictor has no target.
+TaskChoice choose_task(const std::string& model, const Column* target,
+                       std::optional<Task> requested);
+
+/// The target as fit() takes it: the value for regression; for classification the index into
+/// the sorted class labels, which are recorded in `schema` with the target's name and type
+/// (class_labels spelt as in the file, numeric_labels). InputError for a text target of a
+/// regressor or continuous values for a classifier.
+std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema);
+
+/// Trains and writes the model file to `out_path` (atomically; nothing is written on error).
+/// The pipeline is fitted on the training rows only; the model and the baseline get its output.
+/// InputError for: a missing target column, a target with missing values (naming the column
+/// and the count), a pipeline that does not fit the table (see Pipeline::fit), a test row the
+/// pipeline cannot encode (an unseen category under handle_unknown=error), a classification
+/// target with one class or continuous values, a task the model does not do, a test size that
+/// leaves a part empty.
+TrainReport train_model(Backend& backend, const TrainOptions& options, const std::string& out_path);
+
+}  // namespace tabula

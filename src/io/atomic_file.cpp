@@ -1,0 +1,144 @@
+#include "io/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "tabula/core/error.hpp"
+
+namespace tabula::detail {
+namespace {
+
+std::string system_error(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+
+/// Owns the temporary file: closes it and, unless committed, removes it.
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(system_error("cannot create temporary file", path_));
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(path_.c_str());
+  }
+
+  void write_all(std::string_view bytes) {
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw Error(system_error("cannot write", path_));
+      }
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+
+  void sync_and_close() {
+    if (::fsync(fd_) != 0) throw Error(system_error("cannot flush", path_));
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw Error(system_error("cannot close", path_));
+  }
+
+  /// Leaves the file under its temporary name (someone else renames or removes it).
+  void keep() { committed_ = true; }
+
+  void rename_to(const std::string& target) {
+    if (::rename(path_.c_str(), target.c_str()) != 0)
+      throw Error(system_error("cannot rename temporary file to", target));
+    committed_ = true;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+namespace {
+
+/// A fresh name in `path`'s folder: hidden, with the pid and a random part.
+std::string temporary_name(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::random_device entropy;
+  std::ostringstream name;
+  name << "." << target.filename().string() << ".tmp." << ::getpid() << "." << std::hex
+       << entropy();
+  return (folder / name.str()).string();
+}
+
+void sync_folder_of(const std::string& path) {
+  // Persist a rename; failure here cannot undo it, so it is best effort.
+  const std::filesystem::path target(path);
+  const std::filesystem::path folder =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  TempFile tmp(temporary_name(path));
+  tmp.write_all(bytes);
+  tmp.sync_and_close();
+  tmp.rename_to(path);
+  sync_folder_of(path);
+}
+
+PendingFiles::~PendingFiles() {
+  if (committed_) return;
+  for (const auto& [temporary, target] : files_) ::unlink(temporary.c_str());
+}
+
+void PendingFiles::add(const std::string& path, std::string_view bytes) {
+  TempFile tmp(reserve(path));
+  tmp.write_all(bytes);
+  tmp.sync_and_close();
+  tmp.keep();
+}
+
+std::string PendingFiles::reserve(const std::string& path) {
+  files_.emplace_back(temporary_name(path), path);
+  return files_.back().first;
+}
+
+void PendingFiles::commit() {
+  for (const auto& [temporary, target] : files_)
+    if (::rename(temporary.c_str(), target.c_str()) != 0)
+      throw Error(system_error("cannot rename temporary file to", target));
+  committed_ = true;
+  for (const auto& [temporary, target] : files_) sync_folder_of(target);
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw InputError("cannot read '" + path + "'");
+  return std::move(out).str();
+}
+
+}  // namespace tabula::detail

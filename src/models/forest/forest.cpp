@@ -1,0 +1,677 @@
+// RandomForestClassifier / RandomForestRegressor: sampling, class weights and target
+// quantisation on the host; binning, histograms, splits, partitions and traversal through
+// Backend's forest primitives.
+#include "tabula/models/forest/forest.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "artifact/validate.hpp"
+#include "models/device_data.hpp"
+#include "models/forest/forest_builder.hpp"
+#include "models/forest/forest_math.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
+
+namespace tabula {
+namespace {
+
+// Sample weights that are not all integers are stored as fixed point with this many units for
+// the largest weight: relative precision 1e-6, and sums of 2^31 rows stay far below 2^63.
+constexpr double kWeightUnits = double(1 << 20);
+
+// How often each row is drawn for tree `tree`: n_draw uniform draws with replacement
+// (bootstrap), or every row once.
+std::vector<std::int32_t> draw_counts(std::uint64_t seed, std::int64_t tree, std::int64_t n,
+                                      std::int64_t n_draw, bool bootstrap) {
+  std::vector<std::int32_t> counts(static_cast<std::size_t>(n), bootstrap ? 0 : 1);
+  if (!bootstrap) return counts;
+  const std::uint64_t stream = forest::bootstrap_stream(tree);
+  for (std::int64_t k = 0; k < n_draw; ++k) {
+    const std::uint64_t r = forest::counter_random(seed, stream, static_cast<std::uint64_t>(k));
+    ++counts[static_cast<std::size_t>(forest::uniform_below(r, static_cast<std::uint64_t>(n)))];
+  }
+  return counts;
+}
+
+// Fixed-point weights: unchanged when all are integers (no bootstrap weight is lost), else
+// scaled so the largest is kWeightUnits. Zero stays zero (such rows are not trained on).
+std::vector<std::int64_t> quantise_weights(const std::vector<double>& w) {
+  bool integral = true;
+  double max_w = 0.0;
+  for (double v : w) {
+    max_w = std::max(max_w, v);
+    if (v != std::floor(v) || v > kWeightUnits) integral = false;
+  }
+  std::vector<std::int64_t> q(w.size());
+  const double scale = integral || max_w <= 0 ? 1.0 : kWeightUnits / max_w;
+  for (std::size_t i = 0; i < w.size(); ++i) q[i] = std::llround(w[i] * scale);
+  return q;
+}
+
+// Per-class weights from the class_weight parameter; `counts` are per-row draw counts (or
+// null for the training set itself, as scikit-learn's "balanced").
+std::vector<double> class_weights(const std::string& spec, std::span<const double> y, int n_classes,
+                                  const std::vector<std::int32_t>* counts) {
+  std::vector<double> cw(static_cast<std::size_t>(n_classes), 1.0);
+  if (spec.empty()) return cw;
+  if (spec == "balanced" || spec == "balanced_subsample") {
+    std::vector<double> freq(static_cast<std::size_t>(n_classes), 0.0);
+    double total = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double c = counts ? (*counts)[i] : 1.0;
+      freq[static_cast<std::size_t>(y[i])] += c;
+      total += c;
+    }
+    for (int c = 0; c < n_classes; ++c)
+      cw[static_cast<std::size_t>(c)] =
+          freq[static_cast<std::size_t>(c)] > 0
+              ? total / (n_classes * freq[static_cast<std::size_t>(c)])
+              : 0.0;
+    return cw;
+  }
+  std::stringstream in(spec);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto colon = item.find(':');
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      const int c = std::stoi(item.substr(0, colon));
+      const double w = std::stod(item.substr(colon + 1));
+      if (c < 0 || c >= n_classes || !(w >= 0) || !std::isfinite(w))
+        throw std::invalid_argument("range");
+      cw[static_cast<std::size_t>(c)] = w;
+    } catch (const std::exception&) {
+      throw InputError("forest: parameter class_weight: bad entry '" + item +
+                       "' (expected class:weight with class in 0.." +
+                       std::to_string(n_classes - 1) + " and weight >= 0)");
+    }
+  }
+  return cw;
+}
+
+ForestTrees trees_view(const ForestModel& m, const DeviceVector<std::int64_t>& offsets,
+                       const DeviceVector<std::int32_t>& feature,
+                       const DeviceVector<float>& threshold, const DeviceVector<std::int32_t>& left,
+                       const DeviceVector<std::int32_t>& right,
+                       const DeviceVector<std::uint8_t>& missing_left,
+                       const DeviceVector<double>& values) {
+  return {offsets.view(), feature.view(),      threshold.view(), left.view(),
+          right.view(),   missing_left.view(), values.view(),    m.value_size};
+}
+
+// The forest's arrays seen on a backend (in place on the CPU).
+struct DeviceForest {
+  DeviceForest(Backend& backend, const ForestModel& m)
+      : offsets(backend, m.offsets),
+        feature(backend, m.feature),
+        threshold(backend, m.threshold),
+        left(backend, m.left),
+        right(backend, m.right),
+        missing_left(backend, m.missing_left),
+        values(backend, m.values) {}
+  ForestTrees view(const ForestModel& m) const {
+    return trees_view(m, offsets, feature, threshold, left, right, missing_left, values);
+  }
+  DeviceVector<std::int64_t> offsets;
+  DeviceVector<std::int32_t> feature;
+  DeviceVector<float> threshold;
+  DeviceVector<std::int32_t> left, right;
+  DeviceVector<std::uint8_t> missing_left;
+  DeviceVector<double> values;
+};
+
+}  // namespace
+
+// ---- ForestModel ----------------------------------------------------------------------------
+
+std::int64_t ForestModel::depth(std::int64_t t) const {
+  const std::int64_t base = offsets[static_cast<std::size_t>(t)];
+  const std::int64_t n = offsets[static_cast<std::size_t>(t + 1)] - base;
+  std::vector<std::int64_t> d(static_cast<std::size_t>(n), 0);
+  std::int64_t deepest = 0;
+  for (std::int64_t i = 0; i < n; ++i) {  // children always follow their parent
+    const auto g = static_cast<std::size_t>(base + i);
+    deepest = std::max(deepest, d[static_cast<std::size_t>(i)]);
+    if (feature[g] >= 0) {
+      d[static_cast<std::size_t>(left[g])] = d[static_cast<std::size_t>(i)] + 1;
+      d[static_cast<std::size_t>(right[g])] = d[static_cast<std::size_t>(i)] + 1;
+    }
+  }
+  return deepest;
+}
+
+std::int64_t ForestModel::leaves(std::int64_t t) const {
+  std::int64_t count = 0;
+  for (std::int64_t g = offsets[static_cast<std::size_t>(t)];
+       g < offsets[static_cast<std::size_t>(t + 1)]; ++g)
+    count += feature[static_cast<std::size_t>(g)] < 0;
+  return count;
+}
+
+ForestTrees ForestModel::host_view() const {
+  return {{offsets.data(), static_cast<std::int64_t>(offsets.size())},
+          {feature.data(), static_cast<std::int64_t>(feature.size())},
+          {threshold.data(), static_cast<std::int64_t>(threshold.size())},
+          {left.data(), static_cast<std::int64_t>(left.size())},
+          {right.data(), static_cast<std::int64_t>(right.size())},
+          {missing_left.data(), static_cast<std::int64_t>(missing_left.size())},
+          {values.data(), static_cast<std::int64_t>(values.size())},
+          value_size};
+}
+
+// ---- RandomForest ---------------------------------------------------------------------------
+
+RandomForest::RandomForest(Task task, ForestParams params)
+    : task_(task),
+      params_(std::move(params)),
+      oob_score_(std::numeric_limits<double>::quiet_NaN()) {}
+
+std::string RandomForest::name() const {
+  return task_ == Task::kClassification ? "forest-classifier" : "forest-regressor";
+}
+
+void RandomForest::fit(Backend& backend, const FitData& data) {
+  if (static_cast<std::int64_t>(data.y.size()) != data.x.rows)
+    throw InputError("forest: " + std::to_string(data.x.rows) + " rows of features but " +
+                     std::to_string(data.y.size()) + " targets");
+  const BinnedMatrix bins = BinnedMatrix::build(backend, data.x, params_.max_bins);
+  fit_binned(bins, data.x, data.y, data.sample_weight, data.n_classes, data.seed);
+}
+
+void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> x,
+                              std::span<const double> y, std::span<const double> sample_weight,
+                              int n_classes, std::uint64_t seed) {
+  std::vector<std::int64_t> all(static_cast<std::size_t>(bins.rows()));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  fit_binned(bins, all, x, y, sample_weight, n_classes, seed);
+}
+
+void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
+                              MatrixView<const float> x, std::span<const double> y_all,
+                              std::span<const double> sample_weight_all, int n_classes,
+                              std::uint64_t seed) {
+  Backend& backend = bins.backend();
+  seed = params_.random_state.value_or(seed);
+  const std::int64_t n_all = bins.rows();
+  const std::int64_t d = bins.cols();
+  const bool classifier = task_ == Task::kClassification;
+  if (bins.max_bins() != params_.max_bins)
+    throw InputError(
+        "forest: the data was binned with max_bins=" + std::to_string(bins.max_bins()) +
+        " but the model has max_bins=" + std::to_string(params_.max_bins));
+  if (static_cast<std::int64_t>(y_all.size()) != n_all)
+    throw InputError("forest: " + std::to_string(n_all) + " rows but " +
+                     std::to_string(y_all.size()) + " targets");
+  if (!sample_weight_all.empty() && static_cast<std::int64_t>(sample_weight_all.size()) != n_all)
+    throw InputError("forest: " + std::to_string(n_all) + " rows but " +
+                     std::to_string(sample_weight_all.size()) + " sample weights");
+  if (rows.empty()) throw InputError("forest: the training row list is empty");
+  for (std::size_t p = 0; p < rows.size(); ++p)
+    if (rows[p] < 0 || rows[p] >= n_all || (p > 0 && rows[p] <= rows[p - 1]))
+      throw InputError("forest: training rows must be ascending, unique and in 0.." +
+                       std::to_string(n_all - 1) + "; entry " + std::to_string(p) + " is " +
+                       std::to_string(rows[p]));
+  // From here on everything is over the selected rows: position p is bins row rows[p]. Only
+  // the targets and weights are gathered (8 bytes a row); the codes stay shared.
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const bool every_row = n == n_all;  // ascending and unique: the identity
+  std::vector<double> y_sel, w_sel;
+  if (!every_row) {
+    y_sel.resize(rows.size());
+    for (std::size_t p = 0; p < rows.size(); ++p)
+      y_sel[p] = y_all[static_cast<std::size_t>(rows[p])];
+    if (!sample_weight_all.empty()) {
+      w_sel.resize(rows.size());
+      for (std::size_t p = 0; p < rows.size(); ++p)
+        w_sel[p] = sample_weight_all[static_cast<std::size_t>(rows[p])];
+    }
+  }
+  const std::span<const double> y = every_row ? y_all : std::span<const double>(y_sel);
+  const std::span<const double> sample_weight =
+      every_row ? sample_weight_all : std::span<const double>(w_sel);
+  for (double w : sample_weight)
+    if (!(w >= 0) || !std::isfinite(w))
+      throw InputError("forest: sample weights must be finite and non-negative");
+  if (classifier) {
+    if (n_classes < 2)
+      throw InputError("forest: the target has " + std::to_string(n_classes) +
+                       " class; a classifier needs at least 2");
+    std::vector<char> seen(static_cast<std::size_t>(n_classes), 0);
+    for (double v : y) {
+      if (!(v >= 0) || v >= n_classes || v != std::floor(v))
+        throw InputError("forest: class labels must be indices 0.." +
+                         std::to_string(n_classes - 1) + ", got " + std::to_string(v));
+      seen[static_cast<std::size_t>(v)] = 1;
+    }
+    if (std::count(seen.begin(), seen.end(), 1) < 2)
+      throw InputError("forest: the target has a single class; a classifier needs at least 2");
+  } else {
+    for (double v : y)
+      if (!std::isfinite(v)) throw InputError("forest: the target has a missing or infinite value");
+  }
+  const std::int64_t m = params_.max_features.resolve(d);
+
+  // Rows drawn per tree.
+  std::int64_t n_draw = n;
+  if (params_.bootstrap && params_.max_samples) {
+    const ForestAmount& ms = *params_.max_samples;
+    n_draw = ms.is_fraction
+                 ? std::max<std::int64_t>(1, std::llround(ms.value * static_cast<double>(n)))
+                 : static_cast<std::int64_t>(ms.value);
+    if (n_draw > n)
+      throw InputError("forest: parameter max_samples=" + std::to_string(n_draw) +
+                       " is larger than the number of rows (" + std::to_string(n) + ")");
+  }
+
+  forest::TreeConfig config;
+  config.max_depth = params_.max_depth.value_or(std::numeric_limits<std::int64_t>::max());
+  config.min_samples_split = std::max<std::int64_t>(2, params_.min_samples_split.resolve(n));
+  config.min_samples_leaf = params_.min_samples_leaf.resolve(n);
+  config.max_features = m;
+  config.max_leaf_nodes = params_.max_leaf_nodes.value_or(0);
+  config.min_impurity_decrease = params_.min_impurity_decrease;
+  config.criterion = params_.criterion;
+  config.n_classes = classifier ? n_classes : 0;
+  config.channels = classifier ? 1 + n_classes : 3;
+  config.seed = seed;
+  config.redraw_features = params_.redraw_features;
+  const std::int64_t k = config.channels;
+
+  // Base weights per row (sample weight x class weight), fixed point.
+  std::vector<double> base(static_cast<std::size_t>(n), 1.0);
+  if (!sample_weight.empty()) std::copy(sample_weight.begin(), sample_weight.end(), base.begin());
+  const bool per_tree_weights = params_.class_weight == "balanced_subsample";
+  std::vector<double> cw;
+  if (classifier && !per_tree_weights) {
+    cw = class_weights(params_.class_weight, y, n_classes, nullptr);
+    for (std::int64_t i = 0; i < n; ++i)
+      base[static_cast<std::size_t>(i)] *=
+          cw[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])];
+  }
+  std::vector<std::int64_t> wq = quantise_weights(base);
+
+  // Regression targets in fixed point: centred, scaled by a power of two so that no sum over
+  // the drawn rows can overflow int64.
+  std::vector<std::int64_t> yq;
+  if (!classifier) {
+    const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+    config.target_center = (*lo + *hi) / 2;
+    const double half_range = std::max((*hi - *lo) / 2, 1e-300);
+    const double max_w = static_cast<double>(*std::max_element(wq.begin(), wq.end()));
+    const double budget =
+        std::ldexp(1.0, 61) / (static_cast<double>(n_draw) * std::max(1.0, max_w));
+    config.target_scale =
+        std::ldexp(1.0, std::min(40, static_cast<int>(std::floor(std::log2(budget / half_range)))));
+    yq.resize(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i)
+      yq[static_cast<std::size_t>(i)] = std::llround(
+          (y[static_cast<std::size_t>(i)] - config.target_center) * config.target_scale);
+  }
+
+  model_ = ForestModel();
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
+  model_.value_size = classifier ? n_classes : 1;
+  n_features_ = d;
+  n_classes_ = classifier ? n_classes : 0;
+  importances_.assign(static_cast<std::size_t>(d), 0.0);
+  std::int64_t trees_with_splits = 0;
+  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
+  std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
+  forest::HistArena arena;
+  const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
+  for (std::int64_t t = 0; t < params_.n_estimators; ++t) {
+    const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, params_.bootstrap);
+    std::vector<std::int64_t> tree_wq;
+    if (per_tree_weights) {
+      const std::vector<double> tcw = class_weights("balanced", y, n_classes, &counts);
+      std::vector<double> w = base;
+      for (std::int64_t i = 0; i < n; ++i)
+        w[static_cast<std::size_t>(i)] *=
+            tcw[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])];
+      tree_wq = quantise_weights(w);
+    }
+    const std::vector<std::int64_t>& weights = per_tree_weights ? tree_wq : wq;
+    std::vector<std::int32_t> tree_rows_list;
+    tree_rows_list.reserve(static_cast<std::size_t>(n));
+    std::vector<std::int64_t> total(static_cast<std::size_t>(k), 0);
+    for (std::int64_t p = 0; p < n; ++p) {
+      const auto ui = static_cast<std::size_t>(p);
+      const std::int64_t w = counts[ui] * weights[ui];
+      if (w <= 0) continue;
+      const std::int64_t row = rows[ui];
+      tree_rows_list.push_back(static_cast<std::int32_t>(row));
+      std::int64_t* ch = channels.data() + row * k;
+      std::fill(ch, ch + k, 0);
+      ch[0] = 1;
+      if (classifier) {
+        ch[1 + static_cast<std::int64_t>(y[ui])] = w;
+      } else {
+        ch[1] = w;
+        ch[2] = w * yq[ui];
+      }
+      for (std::int64_t c = 0; c < k; ++c) total[static_cast<std::size_t>(c)] += ch[c];
+    }
+    if (tree_rows_list.empty())
+      throw InputError("forest: tree " + std::to_string(t) + " drew no row with positive weight");
+    Buffer<std::int32_t> device_rows =
+        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(tree_rows_list));
+    DeviceVector<std::int64_t> device_channels(backend, channels);
+    const forest::TreeRows tree_rows{device_rows.view(),
+                                     {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
+                                      device_channels.view().device},
+                                     total,
+                                     columns.empty() ? nullptr : columns.data()};
+    std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
+    forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance, arena);
+    const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
+    if (sum > 0) {
+      ++trees_with_splits;
+      for (std::int64_t j = 0; j < d; ++j)
+        importances_[static_cast<std::size_t>(j)] += importance[static_cast<std::size_t>(j)] / sum;
+    }
+  }
+  const double sum = std::accumulate(importances_.begin(), importances_.end(), 0.0);
+  if (sum > 0)
+    for (double& v : importances_) v /= sum;
+  (void)trees_with_splits;
+
+  oob_score_ = std::numeric_limits<double>::quiet_NaN();
+  if (params_.oob_score) {
+    if (x.rows != n_all || x.cols != d)
+      throw InputError("forest: oob_score needs the unbinned training rows");
+    // The selected rows of x, gathered once (in place when every row is selected).
+    std::vector<float> gathered;
+    MatrixView<const float> x_sel = x;
+    if (!every_row) {
+      const HostMatrix host(backend, x);
+      const MatrixView<const float> hx = host.view();
+      gathered.resize(static_cast<std::size_t>(n * d));
+      for (std::int64_t p = 0; p < n; ++p)
+        for (std::int64_t j = 0; j < d; ++j)
+          gathered[static_cast<std::size_t>(p * d + j)] = hx(rows[static_cast<std::size_t>(p)], j);
+      x_sel = MatrixView<const float>::row_major(gathered.data(), n, d);
+    }
+    const DeviceMatrix xd(backend, x_sel);
+    const DeviceForest forest(backend, model_);
+    const ForestTrees all = forest.view(model_);
+    const std::int64_t v = model_.value_size;
+    std::vector<double> sums(static_cast<std::size_t>(n * v), 0.0);
+    std::vector<std::int32_t> votes(static_cast<std::size_t>(n), 0);
+    Buffer<std::int32_t> leaves(backend, n);
+    for (std::int64_t t = 0; t < model_.n_trees(); ++t) {
+      ForestTrees one = all;
+      one.offsets = {all.offsets.data + t, 2, all.offsets.device};
+      backend.forest_apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
+      const std::vector<std::int32_t> leaf = leaves.to_host();
+      const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, true);
+      const std::int64_t base_node = model_.offsets[static_cast<std::size_t>(t)];
+      for (std::int64_t i = 0; i < n; ++i) {
+        if (counts[static_cast<std::size_t>(i)] != 0) continue;
+        ++votes[static_cast<std::size_t>(i)];
+        const double* value =
+            model_.values.data() + (base_node + leaf[static_cast<std::size_t>(i)]) * v;
+        for (std::int64_t c = 0; c < v; ++c) sums[static_cast<std::size_t>(i * v + c)] += value[c];
+      }
+    }
+    // Rows in every bootstrap sample have no out-of-bag prediction and are left out.
+    double correct = 0, counted = 0, mean_y = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+      if (votes[static_cast<std::size_t>(i)] > 0) {
+        counted += 1;
+        mean_y += y[static_cast<std::size_t>(i)];
+      }
+    if (counted > 0) {
+      mean_y /= counted;
+      double ss_res = 0, ss_tot = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const auto ui = static_cast<std::size_t>(i);
+        if (votes[ui] == 0) continue;
+        const double* s = sums.data() + i * v;
+        if (classifier) {
+          correct += static_cast<double>(std::max_element(s, s + v) - s) == y[ui];
+        } else {
+          const double pred = s[0] / votes[ui];
+          ss_res += (y[ui] - pred) * (y[ui] - pred);
+          ss_tot += (y[ui] - mean_y) * (y[ui] - mean_y);
+        }
+      }
+      oob_score_ = classifier ? correct / counted : (ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0);
+    }
+  }
+}
+
+std::vector<double> RandomForest::mean_values(Backend& backend, MatrixView<const float> x) const {
+  if (model_.n_trees() == 0) throw Error("forest: predict called before fit");
+  if (x.cols != n_features_)
+    throw InputError("forest: the model was fitted on " + std::to_string(n_features_) +
+                     " features, got " + std::to_string(x.cols));
+  const std::int64_t v = model_.value_size;
+  if (x.rows == 0) return {};
+  const DeviceMatrix xd(backend, x);
+  const DeviceForest forest(backend, model_);
+  Buffer<double> out(backend, x.rows * v);
+  ForestTrees trees = forest.view(model_);
+  trees.cache = traversal_cache_.get();
+  backend.forest_predict(xd.view(), trees, out.matrix(x.rows, v, Layout::kRowMajor));
+  return out.to_host();
+}
+
+namespace {
+
+/// Per row, the index of the first largest of its `width` values.
+std::vector<double> argmax_rows(const std::vector<double>& values, std::int64_t rows,
+                                std::int64_t width) {
+  std::vector<double> out(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const double* p = values.data() + i * width;
+    out[static_cast<std::size_t>(i)] = static_cast<double>(std::max_element(p, p + width) - p);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> RandomForest::predict(Backend& backend, MatrixView<const float> x) const {
+  std::vector<double> values = mean_values(backend, x);
+  if (task_ != Task::kClassification) return values;
+  return argmax_rows(values, x.rows, model_.value_size);
+}
+
+std::vector<double> RandomForest::predict_with_proba(Backend& backend, MatrixView<const float> x,
+                                                     std::vector<double>& proba) const {
+  proba = predict_proba(backend, x);
+  return argmax_rows(proba, x.rows, model_.value_size);
+}
+
+std::vector<double> RandomForest::predict_proba(Backend& backend, MatrixView<const float> x) const {
+  if (task_ != Task::kClassification)
+    throw InputError("forest: predict_proba needs a classifier; this is a regressor");
+  return mean_values(backend, x);
+}
+
+std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const float> x) const {
+  if (model_.n_trees() == 0) throw Error("forest: apply called before fit");
+  if (x.cols != n_features_)
+    throw InputError("forest: the model was fitted on " + std::to_string(n_features_) +
+                     " features, got " + std::to_string(x.cols));
+  if (x.rows == 0) return {};
+  const DeviceMatrix xd(backend, x);
+  const DeviceForest forest(backend, model_);
+  Buffer<std::int32_t> out(backend, x.rows * model_.n_trees());
+  ForestTrees trees = forest.view(model_);
+  trees.cache = traversal_cache_.get();
+  backend.forest_apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
+  return out.to_host();
+}
+
+void RandomForest::save(ArtifactWriter& out) const {
+  if (model_.n_trees() == 0) throw Error("forest: save called before fit");
+  nlohmann::json meta;
+  meta["task"] = task_ == Task::kClassification ? "classification" : "regression";
+  meta["n_features"] = n_features_;
+  meta["n_classes"] = n_classes_;
+  meta["value_size"] = model_.value_size;
+  meta["oob_score"] = std::isnan(oob_score_) ? nlohmann::json(nullptr) : nlohmann::json(oob_score_);
+  meta["params"] = params_.to_json();
+  out.set("forest", meta);
+  const std::int64_t nodes = model_.n_nodes();
+  out.add("forest.offsets", std::span<const std::int64_t>(model_.offsets), {model_.n_trees() + 1});
+  out.add("forest.feature", std::span<const std::int32_t>(model_.feature), {nodes});
+  out.add("forest.threshold", std::span<const float>(model_.threshold), {nodes});
+  out.add("forest.left", std::span<const std::int32_t>(model_.left), {nodes});
+  out.add("forest.right", std::span<const std::int32_t>(model_.right), {nodes});
+  out.add("forest.missing_left", std::span<const std::uint8_t>(model_.missing_left), {nodes});
+  out.add("forest.n_samples", std::span<const std::int64_t>(model_.n_samples), {nodes});
+  out.add("forest.values", std::span<const double>(model_.values), {nodes, model_.value_size});
+  out.add("forest.feature_importances", std::span<const double>(importances_), {n_features_});
+}
+
+namespace {
+
+/// Every count and index of a loaded forest against the others, so that no damaged or crafted
+/// file can send traversal or the output buffers out of bounds. Children come after their
+/// parent inside the same tree, so every tree is acyclic and every walk ends.
+void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
+                     std::int64_t n_classes, std::int64_t n_importances) {
+  using namespace artifact;
+  expect_range("forest.n_features", n_features, 1, std::numeric_limits<std::int32_t>::max());
+  expect_size("forest.feature_importances", n_importances, n_features,
+              "the forest has " + std::to_string(n_features) + " features");
+  if (task == Task::kClassification) {
+    expect_range("forest.n_classes", n_classes, 2, std::numeric_limits<std::int32_t>::max());
+    expect_size("forest.value_size", m.value_size, n_classes,
+                "a classifier has one value per class (" + std::to_string(n_classes) + ")");
+  } else {
+    expect_range("forest.n_classes", n_classes, 0, 0);
+    expect_size("forest.value_size", m.value_size, 1, "a regressor has 1 value per node");
+  }
+  if (m.offsets.size() < 2 || m.offsets.front() != 0)
+    field_error("forest.offsets", "must start at 0 and hold n_trees + 1 >= 2 entries");
+  const auto nodes = static_cast<std::int64_t>(m.feature.size());
+  expect_size("forest.offsets", m.offsets.back(), nodes, "forest.feature has that many nodes");
+  const std::string per_node = "the forest has " + std::to_string(nodes) + " nodes";
+  expect_size("forest.threshold", static_cast<std::int64_t>(m.threshold.size()), nodes, per_node);
+  expect_size("forest.left", static_cast<std::int64_t>(m.left.size()), nodes, per_node);
+  expect_size("forest.right", static_cast<std::int64_t>(m.right.size()), nodes, per_node);
+  expect_size("forest.missing_left", static_cast<std::int64_t>(m.missing_left.size()), nodes,
+              per_node);
+  expect_size("forest.n_samples", static_cast<std::int64_t>(m.n_samples.size()), nodes, per_node);
+  expect_size("forest.values", static_cast<std::int64_t>(m.values.size()),
+              checked_product("forest.values", nodes, m.value_size),
+              per_node + " x " + std::to_string(m.value_size) + " values");
+  expect_finite("forest.values", m.values);
+  for (std::size_t t = 0; t + 1 < m.offsets.size(); ++t) {
+    const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
+    if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
+      field_error("forest.offsets", "tree " + std::to_string(t) + " has no nodes or too many");
+    // Every node but the root has exactly one parent: a tree, with no node left unreachable.
+    std::vector<std::uint8_t> parents(static_cast<std::size_t>(e - b), 0);
+    for (std::int64_t g = b; g < e; ++g) {
+      const auto ug = static_cast<std::size_t>(g);
+      if (m.feature[ug] < 0) continue;
+      const std::string node = "tree " + std::to_string(t) + " node " + std::to_string(g - b);
+      if (m.feature[ug] >= n_features)
+        field_error("forest.feature", node + " reads feature " + std::to_string(m.feature[ug]) +
+                                          " of " + std::to_string(n_features));
+      // +-inf is a real threshold (a split on the missing-value bin); NaN compares false.
+      if (std::isnan(m.threshold[ug]))
+        field_error("forest.threshold", node + ": the threshold is NaN");
+      for (const auto* child : {&m.left, &m.right})
+        if ((*child)[ug] <= g - b || (*child)[ug] >= e - b)
+          field_error(child == &m.left ? "forest.left" : "forest.right",
+                      node + ": child " + std::to_string((*child)[ug]) +
+                          " is not a later node of the same tree");
+        else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
+          field_error("forest.left",
+                      node + ": child " + std::to_string((*child)[ug]) + " has two parents");
+    }
+    for (std::size_t i = 1; i < parents.size(); ++i)
+      if (parents[i] == 0)
+        field_error("forest.left",
+                    "tree " + std::to_string(t) + " node " + std::to_string(i) + " is unreachable");
+  }
+}
+
+}  // namespace
+
+void RandomForest::load(const ArtifactReader& in) {
+  if (!in.header().contains("forest")) artifact::field_error("forest", "missing");
+  const nlohmann::json& meta = in.header()["forest"];
+  const Task task = meta.at("task") == "classification" ? Task::kClassification : Task::kRegression;
+  if (task != task_)
+    artifact::field_error("forest.task",
+                          "a " + meta.at("task").get<std::string>() + " forest, expected a " +
+                              (task_ == Task::kClassification ? "classification" : "regression") +
+                              " forest");
+  ParamMap params;
+  // Artifacts written before redraw_features existed grew their trees without redraws.
+  params["redraw_features"] = "false";
+  for (const auto& [key, value] : meta.at("params").items()) {
+    if (value.is_null())
+      params[key] = "None";
+    else if (value.is_string())
+      params[key] = value.get<std::string>();
+    else
+      params[key] = value.dump();
+  }
+  ForestModel model;
+  model.offsets = in.int64s("forest.offsets");
+  model.feature = in.int32s("forest.feature");
+  model.threshold = in.floats("forest.threshold");
+  model.left = in.int32s("forest.left");
+  model.right = in.int32s("forest.right");
+  model.missing_left = in.uint8s("forest.missing_left");
+  model.n_samples = in.int64s("forest.n_samples");
+  model.values = in.doubles("forest.values");
+  model.value_size = artifact::integer(meta.at("value_size"), "forest.value_size");
+  const std::int64_t n_features = artifact::integer(meta.at("n_features"), "forest.n_features");
+  const std::int64_t n_classes = artifact::integer(meta.at("n_classes"), "forest.n_classes");
+  std::vector<double> importances = in.doubles("forest.feature_importances");
+  validate_forest(model, task_, n_features, n_classes,
+                  static_cast<std::int64_t>(importances.size()));
+  artifact::expect_finite("forest.feature_importances", importances);
+  params_ = ForestParams::parse(params, task_);
+  model_ = std::move(model);
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
+  n_features_ = n_features;
+  n_classes_ = static_cast<int>(n_classes);
+  importances_ = std::move(importances);
+  oob_score_ = meta.at("oob_score").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                              : meta.at("oob_score").get<double>();
+}
+
+nlohmann::json RandomForest::summary() const {
+  nlohmann::json s;
+  s["model"] = name();
+  s["n_estimators"] = model_.n_trees();
+  s["n_features_in_"] = n_features_;
+  if (task_ == Task::kClassification) s["n_classes_"] = n_classes_;
+  std::int64_t min_depth = std::numeric_limits<std::int64_t>::max(), max_depth = 0, leaves = 0;
+  double mean_depth = 0;
+  for (std::int64_t t = 0; t < model_.n_trees(); ++t) {
+    const std::int64_t dt = model_.depth(t);
+    min_depth = std::min(min_depth, dt);
+    max_depth = std::max(max_depth, dt);
+    mean_depth += static_cast<double>(dt);
+    leaves += model_.leaves(t);
+  }
+  if (model_.n_trees() > 0) {
+    s["depth"] = {{"min", min_depth},
+                  {"mean", mean_depth / static_cast<double>(model_.n_trees())},
+                  {"max", max_depth}};
+    s["leaves"] = {{"total", leaves},
+                   {"mean", static_cast<double>(leaves) / static_cast<double>(model_.n_trees())}};
+  }
+  s["nodes"] = model_.n_nodes();
+  s["feature_importances_"] = importances_;
+  s["oob_score_"] = std::isnan(oob_score_) ? nlohmann::json(nullptr) : nlohmann::json(oob_score_);
+  s["params"] = params_.to_json();
+  return s;
+}
+
+}  // namespace tabula

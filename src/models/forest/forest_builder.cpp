@@ -1,0 +1,523 @@
+#include "models/forest/forest_builder.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <queue>
+#include <utility>
+
+#include "models/device_data.hpp"
+#include "models/forest/forest_math.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/error.hpp"
+
+namespace tabula::forest {
+namespace {
+
+// Histograms of one level are kept for subtraction only while they fit in this budget; above it
+// a level is evaluated in chunks and every child's histogram is built.
+constexpr std::int64_t kHistBudgetBytes = std::int64_t{256} << 20;
+
+struct Node {
+  std::int32_t id = 0;
+  std::int32_t begin = 0;
+  std::int32_t end = 0;
+  std::int64_t depth = 0;
+  std::vector<std::int64_t> total;
+  std::int32_t parent_slot = -1;  // parent's histogram slot in the previous level, if kept
+  std::int32_t sibling = -1;      // index of the sibling in the same list, if evaluated too
+};
+
+class TreeGrower {
+ public:
+  TreeGrower(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
+             std::int64_t tree, const TreeRows& rows, std::vector<double>& importance,
+             HistArena& arena)
+      : backend_(backend),
+        bins_(bins),
+        config_(config),
+        tree_(tree),
+        rows_(rows),
+        importance_(importance),
+        arena_(arena),
+        small_nodes_(backend.uses_host_memory() && config.small_node_rows > 0),
+        // The exact path gathers each row's codes and channels once more than the histogram
+        // primitive, which instead zeroes and scans features x bins x channels per node: it
+        // pays off below about half that many rows.
+        small_rows_(std::min(config.small_node_rows,
+                             config.max_features * bins.max_bins() * config.channels / 2)),
+        shape_{bins.max_bins(), config.channels},
+        n_bins_(backend, bins.n_bins()) {
+    double root_weight = 0.0;
+    if (config.n_classes > 0) {
+      for (std::int64_t c = 1; c < config.channels; ++c)
+        root_weight += static_cast<double>(rows.total[static_cast<std::size_t>(c)]);
+    } else {
+      root_weight = static_cast<double>(rows.total[1]);
+    }
+    // Converts a decrease in channel units to scikit-learn's impurity_improvement.
+    gain_to_improvement_ = 1.0 / root_weight;
+    if (config.n_classes == 0) gain_to_improvement_ /= config.target_scale * config.target_scale;
+  }
+
+  void grow() {
+    Node root;
+    root.id = add_node(rows_.total);
+    root.begin = 0;
+    root.end = static_cast<std::int32_t>(rows_.rows.size);
+    root.total = rows_.total;
+    if (config_.max_leaf_nodes > 0)
+      grow_best_first(std::move(root));
+    else
+      grow_level_wise(std::move(root));
+  }
+
+  // Moves the finished tree into the forest's arrays.
+  void append_to(ForestModel& model) const {
+    const auto append = [](auto& dst, const auto& src) {
+      dst.insert(dst.end(), src.begin(), src.end());
+    };
+    append(model.feature, feature_);
+    append(model.threshold, threshold_);
+    append(model.left, left_);
+    append(model.right, right_);
+    append(model.missing_left, missing_left_);
+    append(model.n_samples, n_samples_);
+    append(model.values, values_);
+    model.offsets.push_back(model.offsets.back() + static_cast<std::int64_t>(feature_.size()));
+  }
+
+ private:
+  std::int32_t add_node(const std::vector<std::int64_t>& total) {
+    const auto id = static_cast<std::int32_t>(feature_.size());
+    feature_.push_back(-1);
+    threshold_.push_back(0.0f);
+    left_.push_back(-1);
+    right_.push_back(-1);
+    missing_left_.push_back(0);
+    n_samples_.push_back(total[0]);
+    if (config_.n_classes > 0) {
+      double w = 0.0;
+      for (std::int64_t c = 1; c < config_.channels; ++c)
+        w += static_cast<double>(total[static_cast<std::size_t>(c)]);
+      for (std::int64_t c = 1; c < config_.channels; ++c)
+        values_.push_back(w > 0 ? static_cast<double>(total[static_cast<std::size_t>(c)]) / w
+                                : 0.0);
+    } else {
+      const double w = static_cast<double>(total[1]);
+      const double mean = w > 0 ? static_cast<double>(total[2]) / w : 0.0;
+      values_.push_back(mean / config_.target_scale + config_.target_center);
+    }
+    return id;
+  }
+
+  bool can_split(const Node& node) const {
+    const std::int64_t count = node.total[0];
+    if (node.depth >= config_.max_depth || count < config_.min_samples_split ||
+        count < 2 * config_.min_samples_leaf)
+      return false;
+    if (config_.n_classes > 0) {  // pure nodes are leaves
+      int present = 0;
+      for (std::int64_t c = 1; c < config_.channels; ++c)
+        present += node.total[static_cast<std::size_t>(c)] > 0;
+      if (present < 2) return false;
+    }
+    return true;
+  }
+
+  bool accept(const Split& split) const {
+    if (split.feature < 0) return false;
+    // Without a target-variance channel a regression node with zero decrease is treated as
+    // constant (scikit-learn stops at zero impurity).
+    if (config_.n_classes == 0 && !(split.gain > 0.0)) return false;
+    if (config_.min_impurity_decrease > 0.0 &&
+        split.gain * gain_to_improvement_ < config_.min_impurity_decrease)
+      return false;
+    return true;
+  }
+
+  // Features per node in draw round `round` (see draw_features).
+  std::int64_t round_size(std::int64_t round) const {
+    return std::min(config_.max_features, bins_.cols() - round * config_.max_features);
+  }
+
+  // Whether nodes[i] takes the exact host path: few rows, and no larger sibling to be derived
+  // from its histogram.
+  bool is_small(const std::vector<Node>& nodes, std::size_t i, bool subtract) const {
+    const Node& node = nodes[i];
+    if (!small_nodes_ || node.end - node.begin > small_rows_) return false;
+    if (!subtract || node.sibling < 0) return true;
+    const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
+    return sib.end - sib.begin <= small_rows_;
+  }
+
+  // Best splits of `nodes` (draw round `round`, then redraws while allowed). Round 0 with every
+  // feature drawn uses and keeps histograms for subtraction: siblings whose parent histogram is
+  // in arena_.parent (have_parent) are derived, and this level's go to arena_.level with their
+  // slots in *slot_of (-1: none).
+  std::vector<Split> find_splits(const std::vector<Node>& nodes, std::int64_t round,
+                                 bool have_parent, std::vector<std::int32_t>* slot_of) {
+    const bool subtract = slot_of != nullptr;
+    std::vector<std::int32_t> small, large;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      (is_small(nodes, i, subtract) ? small : large).push_back(static_cast<std::int32_t>(i));
+    std::vector<Split> splits(nodes.size());
+    if (!small.empty()) {
+      std::vector<NodeRows> node_rows;
+      for (std::int32_t i : small) {
+        const Node& node = nodes[static_cast<std::size_t>(i)];
+        node_rows.push_back({node.id, node.begin, node.end, node.total.data()});
+      }
+      std::vector<Split> found =
+          small_node_splits(bins_, config_, tree_, rows_, node_rows, round, arena_);
+      for (std::size_t s = 0; s < small.size(); ++s)
+        splits[static_cast<std::size_t>(small[s])] = std::move(found[s]);
+    }
+    if (slot_of) slot_of->assign(nodes.size(), -1);
+    if (large.empty()) return splits;
+    std::vector<Node> big;
+    for (std::int32_t i : large) big.push_back(nodes[static_cast<std::size_t>(i)]);
+    // Siblings are re-indexed within `big` (both are large when one is derived).
+    std::vector<std::int32_t> index_in_big(nodes.size(), -1);
+    for (std::size_t b = 0; b < large.size(); ++b)
+      index_in_big[static_cast<std::size_t>(large[b])] = static_cast<std::int32_t>(b);
+    for (Node& node : big)
+      node.sibling = node.sibling >= 0 ? index_in_big[static_cast<std::size_t>(node.sibling)] : -1;
+    std::vector<std::int32_t> big_slots;
+    std::vector<Split> found = evaluate(big, round, have_parent, subtract ? &big_slots : nullptr);
+    for (std::size_t b = 0; b < large.size(); ++b) {
+      const auto i = static_cast<std::size_t>(large[b]);
+      splits[i] = std::move(found[b]);
+      if (subtract) (*slot_of)[i] = big_slots[b];
+    }
+    // Redraws for the large nodes without a valid split (the small ones redrew already).
+    if (!config_.redraw_features || (round + 1) * config_.max_features >= bins_.cols())
+      return splits;
+    std::vector<Node> retry;
+    std::vector<std::int32_t> retry_of;
+    for (std::int32_t i : large) {
+      if (splits[static_cast<std::size_t>(i)].feature >= 0) continue;
+      retry.push_back(nodes[static_cast<std::size_t>(i)]);
+      retry.back().sibling = -1;
+      retry_of.push_back(i);
+    }
+    if (retry.empty()) return splits;
+    std::vector<Split> again = find_splits(retry, round + 1, false, nullptr);
+    for (std::size_t r = 0; r < retry.size(); ++r)
+      splits[static_cast<std::size_t>(retry_of[r])] = std::move(again[r]);
+    return splits;
+  }
+
+  // Histograms and best splits of `nodes` (round `round`) through the backend primitives, in
+  // arena_.level. With slot_of set, siblings whose parent histogram is in arena_.parent are
+  // derived by subtraction and *slot_of gets each node's slot (the level's histograms are kept).
+  std::vector<Split> evaluate(const std::vector<Node>& nodes, std::int64_t round, bool have_parent,
+                              std::vector<std::int32_t>* slot_of) {
+    const std::int64_t n = static_cast<std::int64_t>(nodes.size());
+    const std::int64_t m = round_size(round);
+    const std::int64_t slot = shape_.node_size(m);
+    const std::int64_t slot_bytes = slot * static_cast<std::int64_t>(sizeof(std::int64_t));
+    std::vector<Split> splits(static_cast<std::size_t>(n));
+    if (n == 0) return splits;
+    const bool fits = n * slot_bytes <= kHistBudgetBytes;
+    if (!fits || slot_of == nullptr) {
+      if (slot_of) slot_of->assign(static_cast<std::size_t>(n), -1);
+      const std::int64_t chunk = std::max<std::int64_t>(1, kHistBudgetBytes / slot_bytes);
+      for (std::int64_t first = 0; first < n; first += chunk) {
+        std::vector<std::int32_t> order(static_cast<std::size_t>(std::min(chunk, n - first)));
+        std::iota(order.begin(), order.end(), static_cast<std::int32_t>(first));
+        Buffer<std::int64_t>& hist = HistArena::reserve(
+            backend_, arena_.level, static_cast<std::int64_t>(order.size()) * slot);
+        build(nodes, order, round, hist);
+        best_splits(nodes, order, round, hist, splits);
+      }
+      return splits;
+    }
+    // Slots: built nodes first, then nodes derived as parent - sibling.
+    std::vector<std::int32_t> built, derived;
+    for (std::int32_t i = 0; i < n; ++i) {
+      const Node& node = nodes[static_cast<std::size_t>(i)];
+      bool derive = false;
+      if (have_parent && node.parent_slot >= 0 && node.sibling >= 0) {
+        const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
+        const std::int64_t mine = node.end - node.begin, theirs = sib.end - sib.begin;
+        derive = mine > theirs || (mine == theirs && i > node.sibling);
+      }
+      (derive ? derived : built).push_back(i);
+    }
+    std::vector<std::int32_t> order = built;
+    order.insert(order.end(), derived.begin(), derived.end());
+    Buffer<std::int64_t>& hist = HistArena::reserve(backend_, arena_.level, n * slot);
+    build(nodes, built, round, hist);
+    if (!derived.empty()) {
+      std::vector<std::int32_t> slot_of_node(static_cast<std::size_t>(n));
+      for (std::int32_t s = 0; s < n; ++s) slot_of_node[static_cast<std::size_t>(order[s])] = s;
+      std::vector<std::int32_t> parent, child, dst;
+      for (std::int32_t i : derived) {
+        const Node& node = nodes[static_cast<std::size_t>(i)];
+        parent.push_back(node.parent_slot);
+        child.push_back(slot_of_node[static_cast<std::size_t>(node.sibling)]);
+        dst.push_back(slot_of_node[static_cast<std::size_t>(i)]);
+      }
+      DeviceVector<std::int32_t> dp(backend_, parent), dc(backend_, child), dd(backend_, dst);
+      backend_.forest_hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
+                                    dd.view(), slot, hist.view());
+    }
+    best_splits(nodes, order, round, hist, splits);
+    slot_of->assign(static_cast<std::size_t>(n), -1);
+    for (std::int32_t s = 0; s < n; ++s) (*slot_of)[static_cast<std::size_t>(order[s])] = s;
+    return splits;
+  }
+
+  // Histograms of nodes[order[i]] into slot i of hist.
+  void build(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
+             std::int64_t round, Buffer<std::int64_t>& hist) {
+    if (order.empty()) return;
+    const std::int64_t m = round_size(round);
+    std::vector<std::int32_t> begin, end, features(order.size() * static_cast<std::size_t>(m));
+    for (std::size_t s = 0; s < order.size(); ++s) {
+      const Node& node = nodes[static_cast<std::size_t>(order[s])];
+      begin.push_back(node.begin);
+      end.push_back(node.end);
+      draw_features(config_, bins_.cols(), tree_, node.id, round,
+                    features.data() + s * static_cast<std::size_t>(m));
+    }
+    DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
+    ForestBatch batch{static_cast<std::int64_t>(order.size()), db.view(), de.view(), df.view(), m};
+    backend_.forest_histograms(bins_.codes(), std::as_const(rows_.rows), rows_.channels, batch,
+                               shape_, hist.view());
+  }
+
+  // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
+  void best_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
+                   std::int64_t round, const Buffer<std::int64_t>& hist,
+                   std::vector<Split>& splits) {
+    const std::int64_t m = round_size(round);
+    const std::int64_t k = config_.channels;
+    const auto count = static_cast<std::int64_t>(order.size());
+    std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
+    for (std::size_t s = 0; s < order.size(); ++s)
+      draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
+                    round, features.data() + s * static_cast<std::size_t>(m));
+    DeviceVector<std::int32_t> df(backend_, features);
+    ForestBatch batch{count, {}, {}, df.view(), m};
+    Buffer<std::int32_t> feature(backend_, count), bin(backend_, count);
+    Buffer<std::uint8_t> missing_left(backend_, count);
+    Buffer<double> gain(backend_, count);
+    Buffer<std::int64_t> left(backend_, count * k), total(backend_, count * k);
+    ForestSplits out{feature.view(),
+                     bin.view(),
+                     missing_left.view(),
+                     gain.view(),
+                     left.matrix(count, k, Layout::kRowMajor),
+                     total.matrix(count, k, Layout::kRowMajor)};
+    backend_.forest_best_splits(
+        VectorView<const std::int64_t>{hist.data(), count * shape_.node_size(m), hist.device()},
+        batch, shape_, n_bins_.view(), ForestSplitRule{config_.criterion, config_.min_samples_leaf},
+        out);
+    const auto h_feature = feature.to_host();
+    const auto h_bin = bin.to_host();
+    const auto h_ml = missing_left.to_host();
+    const auto h_gain = gain.to_host();
+    const auto h_left = left.to_host();
+    for (std::size_t s = 0; s < order.size(); ++s) {
+      Split& split = splits[static_cast<std::size_t>(order[s])];
+      split.feature = h_feature[s];
+      split.bin = h_bin[s];
+      split.missing_left = h_ml[s];
+      split.gain = h_gain[s];
+      split.left.assign(h_left.begin() + static_cast<std::ptrdiff_t>(s * k),
+                        h_left.begin() + static_cast<std::ptrdiff_t>((s + 1) * k));
+    }
+  }
+
+  // Partitions the rows of nodes[i] for each i in `which` by splits[i], records the splits in
+  // the tree and returns the children (left, right per node, in order).
+  std::vector<Node> split_nodes(const std::vector<Node>& nodes, const std::vector<Split>& splits,
+                                const std::vector<std::int32_t>& which,
+                                const std::vector<std::int32_t>& slot_of) {
+    std::vector<Node> children;
+    if (which.empty()) return children;
+    std::vector<std::int32_t> begin, end, feature, bin;
+    std::vector<std::uint8_t> ml;
+    for (std::int32_t i : which) {
+      const Node& node = nodes[static_cast<std::size_t>(i)];
+      const Split& split = splits[static_cast<std::size_t>(i)];
+      begin.push_back(node.begin);
+      end.push_back(node.end);
+      feature.push_back(split.feature);
+      bin.push_back(split.bin);
+      ml.push_back(split.missing_left);
+    }
+    DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
+        dbin(backend_, bin);
+    DeviceVector<std::uint8_t> dml(backend_, ml);
+    ForestBatch batch{static_cast<std::int64_t>(which.size()), db.view(), de.view(), {}, 0};
+    backend_.forest_partition(bins_.codes(), rows_.rows, batch, df.view(), dbin.view(), dml.view());
+    for (std::int32_t i : which) {
+      const Node& node = nodes[static_cast<std::size_t>(i)];
+      const Split& split = splits[static_cast<std::size_t>(i)];
+      Node l, r;
+      l.total = split.left;
+      r.total = node.total;
+      for (std::size_t c = 0; c < r.total.size(); ++c) r.total[c] -= l.total[c];
+      l.begin = node.begin;
+      l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
+      r.begin = l.end;
+      r.end = node.end;
+      l.depth = r.depth = node.depth + 1;
+      l.id = add_node(l.total);
+      r.id = add_node(r.total);
+      const auto at = static_cast<std::size_t>(node.id);
+      feature_[at] = split.feature;
+      threshold_[at] = bins_.upper_edge(split.feature, split.bin);
+      left_[at] = l.id;
+      right_[at] = r.id;
+      missing_left_[at] = split.missing_left;
+      importance_[static_cast<std::size_t>(split.feature)] += split.gain;
+      if (!slot_of.empty()) l.parent_slot = r.parent_slot = slot_of[static_cast<std::size_t>(i)];
+      children.push_back(std::move(l));
+      children.push_back(std::move(r));
+    }
+    return children;
+  }
+
+  void grow_level_wise(Node root) {
+    std::vector<Node> open{std::move(root)};
+    bool have_parent = false;
+    const bool keep = config_.max_features == bins_.cols();
+    while (!open.empty()) {
+      // Only nodes that may split are evaluated; siblings are linked within that list.
+      std::vector<Node> cand;
+      std::vector<std::int32_t> index_in_cand(open.size(), -1);
+      for (std::size_t i = 0; i < open.size(); ++i) {
+        if (!can_split(open[i])) continue;
+        index_in_cand[i] = static_cast<std::int32_t>(cand.size());
+        cand.push_back(open[i]);
+      }
+      if (cand.empty()) break;
+      // Children come in (left, right) pairs in `open`.
+      for (std::size_t i = 0; i + 1 < open.size() && open.size() > 1; i += 2) {
+        const std::int32_t a = index_in_cand[i], b = index_in_cand[i + 1];
+        if (a >= 0 && b >= 0) {
+          cand[static_cast<std::size_t>(a)].sibling = b;
+          cand[static_cast<std::size_t>(b)].sibling = a;
+        }
+      }
+      std::vector<std::int32_t> slot_of;
+      std::vector<Split> splits = find_splits(cand, 0, have_parent, keep ? &slot_of : nullptr);
+      std::vector<std::int32_t> which;
+      for (std::size_t i = 0; i < cand.size(); ++i)
+        if (accept(splits[i])) which.push_back(static_cast<std::int32_t>(i));
+      open = split_nodes(cand, splits, which, slot_of);
+      // This level's histograms become the parents of the next.
+      std::swap(arena_.level, arena_.parent);
+      have_parent = keep && std::any_of(slot_of.begin(), slot_of.end(),
+                                        [](std::int32_t s) { return s >= 0; });
+    }
+  }
+
+  void grow_best_first(Node root) {
+    // Candidates ordered by improvement, then by node id (earlier first) for ties.
+    struct Entry {
+      double gain;
+      std::int32_t id;
+      std::size_t index;
+    };
+    const auto lower = [](const Entry& a, const Entry& b) {
+      return a.gain < b.gain || (a.gain == b.gain && a.id > b.id);
+    };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(lower)> heap(lower);
+    std::vector<Node> nodes;
+    std::vector<Split> splits;
+    const auto consider = [&](std::vector<Node> batch) {
+      std::vector<Node> cand;
+      for (Node& node : batch)
+        if (can_split(node)) cand.push_back(std::move(node));
+      const std::vector<Split> found = find_splits(cand, 0, false, nullptr);
+      for (std::size_t i = 0; i < cand.size(); ++i) {
+        if (!accept(found[i])) continue;
+        heap.push({found[i].gain, cand[i].id, nodes.size()});
+        nodes.push_back(std::move(cand[i]));
+        splits.push_back(found[i]);
+      }
+    };
+    consider({std::move(root)});
+    std::int64_t leaves = 1;
+    while (!heap.empty() && leaves < config_.max_leaf_nodes) {
+      const Entry top = heap.top();
+      heap.pop();
+      std::vector<Node> one{nodes[top.index]};
+      std::vector<Split> one_split{splits[top.index]};
+      std::vector<Node> children = split_nodes(one, one_split, {0}, {});
+      for (Node& child : children) child.sibling = -1;
+      ++leaves;
+      consider(std::move(children));
+    }
+  }
+
+  Backend& backend_;
+  const BinnedMatrix& bins_;
+  const TreeConfig& config_;
+  std::int64_t tree_;
+  const TreeRows& rows_;
+  std::vector<double>& importance_;
+  HistArena& arena_;
+  bool small_nodes_;         // the exact host path is available
+  std::int64_t small_rows_;  // nodes of at most this many rows take it
+  ForestHistShape shape_;
+  DeviceVector<std::int32_t> n_bins_;
+  double gain_to_improvement_ = 1.0;
+
+  std::vector<std::int32_t> feature_;
+  std::vector<float> threshold_;
+  std::vector<std::int32_t> left_;
+  std::vector<std::int32_t> right_;
+  std::vector<std::uint8_t> missing_left_;
+  std::vector<std::int64_t> n_samples_;
+  std::vector<double> values_;
+};
+
+}  // namespace
+
+Buffer<std::int64_t>& HistArena::reserve(Backend& backend, Buffer<std::int64_t>& buffer,
+                                         std::int64_t size) {
+  // Growth by half again at least, so a level a little larger than the last reallocates rarely.
+  if (buffer.size() < size)
+    buffer = Buffer<std::int64_t>(backend, std::max(size, buffer.size() * 3 / 2));
+  return buffer;
+}
+
+std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_t tree,
+                           std::int32_t node, std::int64_t round, std::int32_t* out) {
+  const std::int64_t m = config.max_features;
+  const std::int64_t first = round * m;
+  const std::int64_t count = std::clamp<std::int64_t>(d - first, 0, m);
+  if (m == d) {
+    std::iota(out, out + count, 0);
+    return count;
+  }
+  // A partial Fisher-Yates shuffle from the counter RNG keyed by (tree, node): round r's
+  // features continue the permutation of round 0's, so every round draws new features.
+  std::vector<std::int32_t> pool(static_cast<std::size_t>(d));
+  std::iota(pool.begin(), pool.end(), 0);
+  const std::uint64_t stream = feature_stream(tree, node);
+  for (std::int64_t k = 0; k < first + count; ++k) {
+    const std::uint64_t r = counter_random(config.seed, stream, static_cast<std::uint64_t>(k));
+    const auto pick =
+        static_cast<std::int64_t>(uniform_below(r, static_cast<std::uint64_t>(d - k)));
+    std::swap(pool[static_cast<std::size_t>(k)], pool[static_cast<std::size_t>(k + pick)]);
+    if (k >= first) out[k - first] = pool[static_cast<std::size_t>(k)];
+  }
+  return count;
+}
+
+void grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
+               std::int64_t tree, const TreeRows& rows, ForestModel& model,
+               std::vector<double>& importance, HistArena& arena) {
+  TreeGrower grower(backend, bins, config, tree, rows, importance, arena);
+  grower.grow();
+  grower.append_to(model);
+}
+
+}  // namespace tabula::forest

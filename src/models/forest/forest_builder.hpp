@@ -1,0 +1,113 @@
+// Grows one histogram tree with Backend's forest primitives: level-wise (histogram subtraction
+// when every feature is a candidate at every node) or best-first when max_leaf_nodes is set.
+// Small nodes take an exact host path on host-memory backends (forest_small_nodes.cpp): it
+// finds the same split as the histogram primitives at a cost that follows the node's rows.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/models/forest/forest.hpp"
+
+namespace tabula::forest {
+
+/// Everything about a fit that every tree shares, resolved to counts and channel units.
+struct TreeConfig {
+  std::int64_t max_depth = 0;
+  std::int64_t min_samples_split = 2;
+  std::int64_t min_samples_leaf = 1;
+  std::int64_t max_features = 1;    // drawn per node, 1..d
+  std::int64_t max_leaf_nodes = 0;  // 0: level-wise growth
+  double min_impurity_decrease = 0.0;
+  ForestCriterion criterion = ForestCriterion::kGini;
+  std::int64_t channels = 0;
+  int n_classes = 0;        // 0: regression
+  double target_scale = 1;  // regression: quantised target = (y - center) * scale
+  double target_center = 0;
+  std::uint64_t seed = 0;
+  /// scikit-learn's rule: a node whose drawn features give no valid split draws max_features
+  /// more (continuing the same random permutation) until one does or none are left. false: such
+  /// a node becomes a leaf (tabula before redraw_features existed).
+  bool redraw_features = true;
+  /// Nodes of at most this many rows take the exact host path when the backend's memory is host
+  /// memory (0: never). Either path gives the same split.
+  std::int64_t small_node_rows = 16384;
+};
+
+/// Histogram buffers reused by every level of every tree of one fit, so the level loop neither
+/// allocates nor faults in fresh pages (grown on demand, never shrunk).
+/// A classifier row's only non-zero channels: 0 (count) and 1 + cls (weight).
+struct ClassWeight {
+  std::int64_t weight;
+  std::int32_t cls;
+  std::int32_t count;
+};
+
+struct HistArena {
+  Buffer<std::int64_t> level;   // this level's histograms
+  Buffer<std::int64_t> parent;  // the previous level's, kept for subtraction
+  // Host scratch of the small-node path: the nodes' channels by row position.
+  std::vector<ClassWeight> packed;
+  std::vector<std::int64_t> dense;
+  std::vector<std::uint8_t> codes;  // small nodes' drawn codes, gathered per node
+  /// `buffer` with room for at least `size` values (its contents are not kept on growth).
+  static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
+                                       std::int64_t size);
+};
+
+/// One tree's training rows on the backend: the row index list (rows with a positive count)
+/// and channels (n x channels, row-major int64; see ForestHistShape), plus their sums.
+struct TreeRows {
+  VectorView<std::int32_t> rows;
+  MatrixView<const std::int64_t> channels;
+  std::vector<std::int64_t> total;
+  /// Optional, host memory: the codes feature-major (d x bins.rows(), see feature_major_codes),
+  /// read by the small-node path: a node's rows are ascending, so one feature's codes of a node
+  /// share cache lines there, while row-major codes put every row on its own line.
+  const std::uint8_t* columns = nullptr;
+};
+
+/// bins' codes transposed to feature-major (d x n); empty unless the backend's memory is host
+/// memory (the small-node path that reads them runs only there).
+std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins);
+
+/// Grows tree `tree` and appends it to `model`; adds its impurity decreases per feature (in
+/// channel units) to `importance` (d entries). `arena` may be shared by the trees of one fit.
+void grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
+               std::int64_t tree, const TreeRows& rows, ForestModel& model,
+               std::vector<double>& importance, HistArena& arena);
+
+/// Features round*m .. min((round + 1) * m, d) - 1 of node `node`'s random permutation of the d
+/// features (m = config.max_features; round 0 is the node's first draw, later rounds are
+/// redraws); returns how many were written to `out`. All d when m == d and round == 0.
+std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_t tree,
+                           std::int32_t node, std::int64_t round, std::int32_t* out);
+
+/// A node's best split (feature -1: none valid) in channel units.
+struct Split {
+  std::int32_t feature = -1;
+  std::int32_t bin = 0;
+  std::uint8_t missing_left = 0;
+  double gain = 0.0;
+  std::vector<std::int64_t> left;
+};
+
+/// The rows and sums of one node (rows[begin .. end) of TreeRows::rows).
+struct NodeRows {
+  std::int32_t id = 0;
+  std::int32_t begin = 0;
+  std::int32_t end = 0;
+  const std::int64_t* total = nullptr;  // channels entries
+};
+
+/// Best splits of small nodes on the host (bins, rows and channels in host memory), starting at
+/// draw round `round` and redrawing while config.redraw_features allows: the split that the
+/// histogram primitives would give for the same features. In parallel over nodes.
+std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig& config,
+                                     std::int64_t tree, const TreeRows& rows,
+                                     const std::vector<NodeRows>& nodes, std::int64_t round,
+                                     HistArena& arena);
+
+}  // namespace tabula::forest

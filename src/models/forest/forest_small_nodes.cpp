@@ -1,0 +1,309 @@
+// The exact host path for small nodes. A histogram primitive pays features x bins x channels per
+// node (zeroing and scanning every bin) whatever its rows; deep trees have thousands of nodes of
+// a few rows, where that cost is almost all of the fit. Here each drawn feature's rows are added
+// into a bins x channels scratch histogram whose touched bins are marked in a bitmap, and the
+// scan (forest_math.hpp's scan_feature) runs over the touched bins only, compacted in ascending
+// order with bin 0 (missing) and bin 1 always present. Empty bins are skipped by the full scan
+// too, so the same thresholds are evaluated on the same integer sums in the same order: the
+// split is the one forest_best_splits would return, bit for bit, on any device.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <numeric>
+#include <vector>
+
+#include "models/forest/forest_builder.hpp"
+#include "models/forest/forest_math.hpp"
+#include "tabula/core/thread_pool.hpp"
+
+namespace tabula::forest {
+namespace {
+
+// (node, feature) scans per parallel task: enough to amortise a task's scratch histogram.
+constexpr std::int64_t kScansPerTask = 16;
+// How far ahead the row loop prefetches a scattered row's code.
+constexpr std::int32_t kPrefetchRows = 16;
+
+// The channels of the nodes' rows by position in the tree's row list (rows.rows[r]'s at r), so
+// a scan reads them sequentially instead of gathering rows: packed (classifiers whose rows each
+// have one class channel) or all k channels. Only the positions of the given nodes are set; the
+// storage is the arena's, reused across levels and trees.
+struct PositionChannels {
+  const ClassWeight* packed = nullptr;
+  const std::int64_t* dense = nullptr;
+
+  PositionChannels(const TreeConfig& config, const TreeRows& rows,
+                   const std::vector<NodeRows>& nodes, HistArena& arena) {
+    const std::int64_t k = config.channels;
+    const auto gather = [&](auto&& one) {
+      parallel_for(static_cast<std::int64_t>(nodes.size()), [&](std::int64_t i) {
+        const NodeRows& node = nodes[static_cast<std::size_t>(i)];
+        for (std::int32_t r = node.begin; r < node.end; ++r) {
+          if (r + kPrefetchRows < node.end)
+            __builtin_prefetch(rows.channels.data +
+                               std::int64_t{rows.rows.data[r + kPrefetchRows]} * k);
+          one(r, rows.channels.data + static_cast<std::int64_t>(rows.rows.data[r]) * k);
+        }
+      });
+    };
+    const auto n = static_cast<std::size_t>(rows.rows.size);
+    if (config.n_classes > 0) {
+      if (arena.packed.size() < n) arena.packed.resize(n);
+      ClassWeight* out = arena.packed.data();
+      std::atomic<bool> one_class{true};
+      gather([&](std::int32_t r, const std::int64_t* ch) {
+        std::int32_t cls = 0, nonzero = 0;
+        for (std::int64_t c = 1; c < k; ++c)
+          if (ch[c] != 0) cls = static_cast<std::int32_t>(c - 1), ++nonzero;
+        if (nonzero > 1) one_class.store(false, std::memory_order_relaxed);
+        out[r] = {ch[1 + cls], cls, static_cast<std::int32_t>(ch[0])};
+      });
+      if (one_class.load()) {
+        packed = out;
+        return;
+      }
+    }
+    if (arena.dense.size() < n * static_cast<std::size_t>(k))
+      arena.dense.resize(n * static_cast<std::size_t>(k));
+    std::int64_t* out = arena.dense.data();
+    gather([&](std::int32_t r, const std::int64_t* ch) { std::copy(ch, ch + k, out + r * k); });
+    dense = out;
+  }
+};
+
+// Scans one feature of one node; owns the scratch histogram (zero between scans).
+class FeatureScanner {
+ public:
+  FeatureScanner(const BinnedMatrix& bins, const TreeConfig& config, const TreeRows& rows,
+                 const PositionChannels& channels)
+      : bins_(bins),
+        rows_(rows),
+        channels_(channels),
+        rule_{static_cast<Criterion>(config.criterion), config.min_samples_leaf},
+        k_(config.channels),
+        hist_(static_cast<std::size_t>(bins.max_bins() * config.channels), 0),
+        compact_(hist_.size()),
+        map_(static_cast<std::size_t>(bins.max_bins())),
+        scratch_(static_cast<std::size_t>(2 * config.channels)) {}
+
+  // Feature j's best split of the node on its own (bin: the real bin), as scan_feature finds it
+  // in the full histogram.
+  // local: the node's codes of feature j by position (r - node.begin), or null to read the
+  // tree's codes.
+  FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local) {
+    const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
+    const std::int32_t n = compact_feature(node, j, local);
+    FeatureSplit best{0.0, 0, 0, false};
+    scan_feature(compact_.data(), node.total, k_, n, rule_, parent_g, scratch_.data(),
+                 scratch_.data() + k_, best);
+    if (best.found) best.bin = map_[static_cast<std::size_t>(best.bin)];
+    return best;
+  }
+
+ private:
+  // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
+  // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
+  std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local) {
+    const std::int32_t* row_ids = rows_.rows.data;
+    const ClassWeight* packed = channels_.packed;
+    const std::int64_t* dense = channels_.dense;
+    std::array<std::uint64_t, 4> touched{};
+    std::int64_t* hist = hist_.data();
+    // Feature j's code of a row: code[row * step].
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
+    const std::int64_t step = rows_.columns ? 1 : codes.stride;
+    for (std::int32_t r = node.begin; r < node.end; ++r) {
+      std::uint8_t b;
+      if (local) {
+        b = local[r - node.begin];
+      } else {
+        if (r + kPrefetchRows < node.end)
+          __builtin_prefetch(code + std::int64_t{row_ids[r + kPrefetchRows]} * step);
+        b = code[std::int64_t{row_ids[r]} * step];
+      }
+      touched[b >> 6] |= std::uint64_t{1} << (b & 63);
+      std::int64_t* h = hist + b * k_;
+      if (packed) {
+        const ClassWeight& p = packed[r];
+        h[0] += p.count;
+        h[1 + p.cls] += p.weight;
+      } else {
+        const std::int64_t* ch = dense + std::int64_t{r} * k_;
+        for (std::int64_t c = 0; c < k_; ++c) h[c] += ch[c];
+      }
+    }
+    touched[0] |= 3;  // bins 0 and 1 take part in every scan
+    std::int32_t n = 0;
+    for (int w = 0; w < 4; ++w) {
+      for (std::uint64_t bits = touched[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+        const int b = w * 64 + std::countr_zero(bits);
+        std::int64_t* h = hist + b * k_;
+        std::copy(h, h + k_, compact_.data() + n * k_);
+        std::fill(h, h + k_, 0);
+        map_[static_cast<std::size_t>(n++)] = b;
+      }
+    }
+    return n;
+  }
+
+  const BinnedMatrix& bins_;
+  const TreeRows& rows_;
+  const PositionChannels& channels_;
+  SplitRule rule_;
+  std::int64_t k_;
+  std::vector<std::int64_t> hist_;     // max_bins x channels, zero between scans
+  std::vector<std::int64_t> compact_;  // touched bins x channels
+  std::vector<std::int32_t> map_;      // compact index -> bin
+  std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
+};
+
+// The left child's channel sums of `split`, added up from the node's rows.
+std::vector<std::int64_t> left_sums(const BinnedMatrix& bins, const TreeRows& rows, std::int64_t k,
+                                    const NodeRows& node, const Split& split) {
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  std::vector<std::int64_t> left(static_cast<std::size_t>(k), 0);
+  for (std::int32_t r = node.begin; r < node.end; ++r) {
+    if (r + kPrefetchRows < node.end) {
+      const std::int64_t ahead = rows.rows.data[r + kPrefetchRows];
+      __builtin_prefetch(codes.data + ahead * codes.stride + split.feature);
+      __builtin_prefetch(rows.channels.data + ahead * k);
+    }
+    const std::int64_t row = rows.rows.data[r];
+    const std::uint8_t code = codes.data[row * codes.stride + split.feature];
+    const bool go_left = code == 0 ? split.missing_left != 0 : code <= split.bin;
+    if (!go_left) continue;
+    const std::int64_t* ch = rows.channels.data + row * k;
+    for (std::int64_t c = 0; c < k; ++c) left[static_cast<std::size_t>(c)] += ch[c];
+  }
+  return left;
+}
+
+// One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
+// features in draw order, a later one winning only with a strictly larger gain (so the result
+// is forest_best_splits' whatever the task boundaries).
+void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
+               const TreeRows& rows, const PositionChannels& channels,
+               const std::vector<NodeRows>& nodes, const std::vector<std::size_t>& which,
+               std::int64_t round, HistArena& arena, std::vector<Split>& splits) {
+  const std::int64_t m = config.max_features;
+  std::vector<std::int32_t> features(which.size() * static_cast<std::size_t>(m));
+  std::vector<std::int64_t> first(which.size() + 1, 0);  // node w's scans: first[w] ..
+  for (std::size_t w = 0; w < which.size(); ++w) {
+    const std::int64_t count = draw_features(config, bins.cols(), tree, nodes[which[w]].id, round,
+                                             features.data() + first[w]);
+    first[w + 1] = first[w] + count;
+  }
+  std::vector<std::size_t> node_of(static_cast<std::size_t>(first.back()));
+  for (std::size_t w = 0; w < which.size(); ++w)
+    std::fill(node_of.begin() + first[w], node_of.begin() + first[w + 1], w);
+  // A node's drawn features' codes are gathered row by row (a row's codes share a few cache
+  // lines) into a node-local feature-major block that its scans read in order, unless the
+  // feature-major codes touch fewer lines (a node dense in a short column).
+  // Cache lines read: row-wise, r x (lines a row's drawn codes span, at most d / 64 + 1);
+  // feature-major, per drawn feature min(r, the column's lines). The cheaper way is taken.
+  std::vector<std::int64_t> local(which.size() + 1, 0);
+  const std::int64_t row_lines = bins.cols() / 64 + 1, column_lines = bins.rows() / 64 + 1;
+  for (std::size_t w = 0; w < which.size(); ++w) {
+    const NodeRows& node = nodes[which[w]];
+    const std::int64_t r = node.end - node.begin, count = first[w + 1] - first[w];
+    const bool row_wise =
+        r * std::min(count, row_lines) <= count * std::min(r, column_lines) || !rows.columns;
+    local[w + 1] = local[w] + (row_wise ? r * count : 0);
+  }
+  if (arena.codes.size() < static_cast<std::size_t>(local.back()))
+    arena.codes.resize(static_cast<std::size_t>(local.back()));
+  std::uint8_t* gathered = arena.codes.data();
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
+    const auto uw = static_cast<std::size_t>(w);
+    if (local[uw + 1] == local[uw]) return;
+    const NodeRows& node = nodes[which[uw]];
+    const std::int64_t rn = node.end - node.begin, count = first[uw + 1] - first[uw];
+    const std::int32_t* feats = features.data() + first[uw];
+    std::uint8_t* out = gathered + local[uw];
+    for (std::int32_t r = node.begin; r < node.end; ++r) {
+      if (r + kPrefetchRows < node.end)
+        __builtin_prefetch(codes.data +
+                           std::int64_t{rows.rows.data[r + kPrefetchRows]} * codes.stride);
+      const std::uint8_t* src = codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;
+      for (std::int64_t f = 0; f < count; ++f) out[f * rn + (r - node.begin)] = src[feats[f]];
+    }
+  });
+  std::vector<FeatureSplit> found(node_of.size());
+  // A few blocks per thread: each builds one scanner (its scratch histogram) for many scans.
+  const std::int64_t block =
+      std::max<std::int64_t>(kScansPerTask, first.back() / (4 * std::int64_t{thread_count()}));
+  parallel_blocks(first.back(), block, [&](std::int64_t begin, std::int64_t end) {
+    FeatureScanner scanner(bins, config, rows, channels);
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::size_t w = node_of[static_cast<std::size_t>(t)];
+      const NodeRows& node = nodes[which[w]];
+      const std::uint8_t* own = local[w + 1] > local[w]
+                                    ? gathered + local[w] + (t - first[w]) * (node.end - node.begin)
+                                    : nullptr;
+      found[static_cast<std::size_t>(t)] =
+          scanner.scan(node, features[static_cast<std::size_t>(t)], own);
+    }
+  });
+  parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
+    const auto uw = static_cast<std::size_t>(w);
+    Split& out = splits[which[uw]];
+    const FeatureSplit* best = nullptr;
+    std::int64_t best_t = -1;
+    for (std::int64_t t = first[uw]; t < first[uw + 1]; ++t) {
+      const FeatureSplit& f = found[static_cast<std::size_t>(t)];
+      if (f.found && (best == nullptr || f.gain > best->gain)) {
+        best = &f;
+        best_t = t;
+      }
+    }
+    if (best == nullptr) return;
+    out.feature = features[static_cast<std::size_t>(best_t)];
+    out.bin = best->bin;
+    out.missing_left = best->missing_left;
+    out.gain = best->gain;
+    out.left = left_sums(bins, rows, config.channels, nodes[which[uw]], out);
+  });
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins) {
+  if (!bins.backend().uses_host_memory()) return {};
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  const std::int64_t n = bins.rows(), d = bins.cols();
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(n * d));
+  // Blocks of 64 rows: each feature's 64 codes are written as one cache line.
+  constexpr std::int64_t kBlock = 64;
+  parallel_blocks(n, 16 * kBlock, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t b = begin; b < end; b += kBlock) {
+      const std::int64_t e = std::min(end, b + kBlock);
+      for (std::int64_t j = 0; j < d; ++j)
+        for (std::int64_t i = b; i < e; ++i)
+          out[static_cast<std::size_t>(j * n + i)] = codes.data[i * codes.stride + j];
+    }
+  });
+  return out;
+}
+
+std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig& config,
+                                     std::int64_t tree, const TreeRows& rows,
+                                     const std::vector<NodeRows>& nodes, std::int64_t round,
+                                     HistArena& arena) {
+  std::vector<Split> splits(nodes.size());
+  std::vector<std::size_t> which(nodes.size());
+  std::iota(which.begin(), which.end(), std::size_t{0});
+  const PositionChannels channels(config, rows, nodes, arena);
+  for (;; ++round) {
+    one_round(bins, config, tree, rows, channels, nodes, which, round, arena, splits);
+    // Redraws for the nodes still without a valid split.
+    if (!config.redraw_features || (round + 1) * config.max_features >= bins.cols()) break;
+    std::erase_if(which, [&](std::size_t i) { return splits[i].feature >= 0; });
+    if (which.empty()) break;
+  }
+  return splits;
+}
+
+}  // namespace tabula::forest

@@ -1,0 +1,463 @@
+// The train workflow: read, check, encode, split, fit model and baseline, score, save.
+#include "tabula/training/training.hpp"
+
+#include <fast_float/fast_float.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <numeric>
+#include <set>
+
+#include "io/atomic_file.hpp"
+#include "artifact/fnv1a.hpp"
+#include "selection/utc_now.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/io/csv_stream.hpp"
+#include "tabula/metrics/metrics.hpp"
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/selection/model_selection.hpp"
+#include "tabula/models/registry.hpp"
+#include "tabula/version.hpp"
+
+namespace tabula {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A target cell's number, accepted exactly as the CSV reader accepts a numeric cell (fast_float
+// on the trimmed text, a leading '+' allowed), so a cell's text and the value read from it
+// always meet.
+std::optional<double> parse_number(std::string_view text) {
+  text = trimmed(text);
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-' && text[1] != '+')
+    text.remove_prefix(1);
+  double v = 0;
+  const auto [ptr, ec] = fast_float::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::string fingerprint(const std::string& path) {
+  const std::string bytes = detail::read_whole_file(path);
+  return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
+}
+
+std::vector<double> gather(const std::vector<double>& y, const std::vector<std::int64_t>& rows) {
+  std::vector<double> out(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) out[r] = y[static_cast<std::size_t>(rows[r])];
+  return out;
+}
+
+/// Test metrics of one fitted estimator; metrics that are undefined on this test set are NaN
+/// and explained in `notes` (once, for the model).
+std::vector<std::pair<std::string, double>> evaluate(Backend& backend, const Estimator& model,
+                                                     MatrixView<const float> x,
+                                                     const std::vector<double>& y, int n_classes,
+                                                     std::vector<std::string>* notes) {
+  std::vector<std::pair<std::string, double>> out;
+  const std::vector<double> pred = model.predict(backend, x);
+  if (model.task() == Task::kRegression) {
+    out.emplace_back("r2", metrics::r2(y, pred));
+    out.emplace_back("rmse", metrics::root_mean_squared_error(y, pred));
+    out.emplace_back("mae", metrics::mean_absolute_error(y, pred));
+    return out;
+  }
+  out.emplace_back("accuracy", metrics::accuracy(y, pred));
+  out.emplace_back("balanced_accuracy", metrics::balanced_accuracy(y, pred));
+  if (n_classes == 2)
+    out.emplace_back("f1", metrics::f1(y, pred, metrics::Average::kBinary));
+  else
+    out.emplace_back("f1_macro", metrics::f1(y, pred, metrics::Average::kMacro));
+  std::vector<double> proba;
+  try {
+    proba = model.predict_proba(backend, x);
+  } catch (const Error& e) {
+    if (notes) notes->push_back(std::string(e.what()) + ": roc_auc and log_loss not computed");
+    out.emplace_back("roc_auc", kNaN);
+    out.emplace_back("log_loss", kNaN);
+    return out;
+  }
+  auto guarded = [&](const char* name, auto compute) {
+    try {
+      out.emplace_back(name, compute());
+    } catch (const InputError& e) {
+      if (notes) notes->push_back(std::string(name) + " not defined on this test set: " + e.what());
+      out.emplace_back(name, kNaN);
+    }
+  };
+  guarded("roc_auc", [&] { return metrics::roc_auc_ovr(y, proba, n_classes); });
+  guarded("log_loss", [&] { return metrics::log_loss(y, proba, n_classes); });
+  return out;
+}
+
+nlohmann::json metric_json(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+}  // namespace
+
+io::CsvOptions training_csv_options(const std::string& target) {
+  io::CsvOptions csv;
+  if (!target.empty()) csv.target = target;
+  return csv;
+}
+
+void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
+  if (!schema.numeric_labels || schema.class_labels.empty()) return;
+  std::vector<double> values;
+  for (const std::string& label : schema.class_labels) values.push_back(*parse_number(label));
+  std::vector<bool> spelt(values.size(), false);
+  std::size_t left = values.size();
+  // Only the target column is parsed, as text, and only until every class has been seen: a
+  // classification target has few values, so this usually ends in the first chunk.
+  io::CsvStream stream(path, io::CsvStreamOptions{});
+  stream.select({{schema.target, io::StreamColumnKind::kCategorical}});
+  io::CsvChunk chunk;
+  while (left > 0 && stream.next(chunk)) {
+    const Column& column = chunk.data.columns.at(0);
+    std::vector<std::int64_t> class_of(column.categories.size(), -1);
+    for (std::size_t k = 0; k < class_of.size(); ++k) {
+      const std::optional<double> v = parse_number(column.categories[k]);
+      const auto it = v ? std::lower_bound(values.begin(), values.end(), *v) : values.end();
+      if (it != values.end() && *it == *v) class_of[k] = it - values.begin();
+    }
+    for (std::int32_t code : column.codes) {
+      const std::int64_t c = code < 0 ? -1 : class_of[static_cast<std::size_t>(code)];
+      if (c < 0 || spelt[static_cast<std::size_t>(c)]) continue;
+      schema.class_labels[static_cast<std::size_t>(c)] =
+          std::string(trimmed(column.categories[static_cast<std::size_t>(code)]));
+      spelt[static_cast<std::size_t>(c)] = true;
+      --left;
+    }
+  }
+}
+
+std::optional<std::vector<double>> target_numbers(const Column& target) {
+  if (target.type == ColumnType::kNumeric) return target.numeric;
+  std::vector<double> of_category(target.categories.size());
+  for (std::size_t c = 0; c < of_category.size(); ++c) {
+    const std::optional<double> v = parse_number(target.categories[c]);
+    if (!v) return std::nullopt;
+    of_category[c] = *v;
+  }
+  std::vector<double> out(target.codes.size(), kNaN);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (target.codes[i] >= 0) out[i] = of_category[static_cast<std::size_t>(target.codes[i])];
+  return out;
+}
+
+TaskChoice infer_task(const Column& target) {
+  const std::optional<std::vector<double>> values = target_numbers(target);
+  const std::string what = "target '" + target.name + "'";
+  if (!values) return {Task::kClassification, what + " holds text labels: classification"};
+  std::set<double> distinct;
+  for (double v : *values) {
+    if (std::isnan(v)) continue;
+    if (std::isinf(v)) throw InputError(what + " holds an infinite value");
+    if (v != std::floor(v))
+      return {Task::kRegression,
+              fmt::format("{} holds non-integer numbers (e.g. {}): continuous, so regression", what,
+                          v)};
+    distinct.insert(v);
+  }
+  return {Task::kClassification,
+          fmt::format("{} holds {} distinct whole numbers: {}, so classification", what,
+                      distinct.size(), distinct.size() <= 2 ? "binary" : "multiclass")};
+}
+
+TaskChoice choose_task(const std::string& model, const Column* target,
+                       std::optional<Task> requested) {
+  const std::vector<Task> tasks = estimator_tasks(model);
+  std::string does;
+  for (Task t : tasks) does += (does.empty() ? "" : " or ") + std::string(to_string(t));
+  const std::string prefix = "model '" + model + "' does " + does;
+  if (requested) {
+    if (std::find(tasks.begin(), tasks.end(), *requested) == tasks.end())
+      throw InputError(prefix + ", not " + std::string(to_string(*requested)) + " (--task)");
+    return {*requested, "asked for with --task"};
+  }
+  if (tasks.size() == 1 && tasks.front() == Task::kTransform)
+    return {Task::kTransform, prefix + " only"};
+  if (!target) throw InputError("model '" + model + "' needs a target column: pass --target");
+  // As scikit-learn's type_of_target; "whole numbers" suit a regressor too.
+  const TaskChoice inferred = infer_task(*target);
+  if (tasks.size() > 1) return inferred;
+  const bool text = target->type == ColumnType::kCategorical && !target_numbers(*target);
+  if ((tasks.front() == Task::kRegression && text) ||
+      (tasks.front() == Task::kClassification && inferred.task == Task::kRegression))
+    throw InputError(prefix + " only, but " + inferred.reason);
+  return {tasks.front(), prefix + " only"};
+}
+
+std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema) {
+  const std::optional<std::vector<double>> numbers = target_numbers(target);
+  schema.target = target.name;
+  schema.target_type = numbers ? ColumnType::kNumeric : ColumnType::kCategorical;
+  if (task != Task::kClassification) {
+    if (!numbers)
+      throw InputError("target column '" + target.name +
+                       "' holds text; a regression model needs a numeric target");
+    return *numbers;
+  }
+  const std::size_t n = static_cast<std::size_t>(target.size());
+  std::vector<double> y(n);
+  if (!numbers) {
+    // Categories are already sorted by bytes; keep only those that occur.
+    std::vector<std::int32_t> used(target.categories.size(), -1);
+    for (std::int32_t code : target.codes) used[static_cast<std::size_t>(code)] = 0;
+    std::int32_t next = 0;
+    for (std::size_t c = 0; c < used.size(); ++c)
+      if (used[c] == 0) {
+        used[c] = next++;
+        schema.class_labels.push_back(target.categories[c]);
+      }
+    for (std::size_t i = 0; i < n; ++i) y[i] = used[static_cast<std::size_t>(target.codes[i])];
+    schema.numeric_labels = false;
+    return y;
+  }
+  const std::set<double> distinct(numbers->begin(), numbers->end());
+  for (double v : distinct)
+    if (v != std::floor(v) || std::abs(v) > 9e15)
+      throw InputError("target column '" + target.name + "' holds continuous values (e.g. " +
+                       fmt::format("{}", v) +
+                       "); a classifier needs class labels (use a regression model or "
+                       "--task regression)");
+  const std::vector<double> labels(distinct.begin(), distinct.end());
+  // Each label is spelt as in the first row holding it ("1.0" stays "1.0"); a column that
+  // arrived as numbers has no spelling: whole numbers are written as integers.
+  schema.class_labels.assign(labels.size(), "");
+  schema.numeric_labels = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = static_cast<std::size_t>(
+        std::lower_bound(labels.begin(), labels.end(), (*numbers)[i]) - labels.begin());
+    y[i] = static_cast<double>(c);
+    if (!schema.class_labels[c].empty()) continue;
+    schema.class_labels[c] =
+        target.type == ColumnType::kCategorical
+            ? std::string(trimmed(target.categories[static_cast<std::size_t>(target.codes[i])]))
+            : fmt::format("{}", static_cast<std::int64_t>(labels[c]));
+  }
+  return y;
+}
+
+// Removes the sample weight column `name` (if any) from the features and returns its values,
+// checked: numeric, present on every row, finite and non-negative, not all zero.
+std::vector<double> take_sample_weight(Dataset& data, const std::string& name) {
+  if (name.empty()) return {};
+  const std::optional<std::int64_t> index = data.find(name);
+  if (!index) {
+    if (data.target && data.target->name == name)
+      throw InputError(data.source + ": --sample-weight '" + name + "' is the target column");
+    throw InputError(data.source + ": no sample weight column '" + name + "'");
+  }
+  Column column = std::move(data.columns[static_cast<std::size_t>(*index)]);
+  data.columns.erase(data.columns.begin() + *index);
+  if (column.type != ColumnType::kNumeric)
+    throw InputError(data.source + ": sample weight column '" + name + "' is not numeric");
+  double total = 0.0;
+  for (std::size_t row = 0; row < column.numeric.size(); ++row) {
+    const double w = column.numeric[row];
+    if (!(std::isfinite(w) && w >= 0.0))
+      throw InputError(describe_location(data.source, 0, *index + 1, name,
+                                         "data row " + std::to_string(row + 1) + ": weight " +
+                                             std::to_string(w) +
+                                             " is not a finite non-negative number"));
+    total += w;
+  }
+  if (!(total > 0.0))
+    throw InputError(data.source + ": sample weight column '" + name + "' sums to zero");
+  return std::move(column.numeric);
+}
+
+TrainReport train_model(Backend& backend, const TrainOptions& options,
+                        const std::string& out_path) {
+  Dataset data = io::read_csv(options.data_path, training_csv_options(options.target));
+  const std::vector<double> sample_weight = take_sample_weight(data, options.sample_weight);
+
+  const TaskChoice choice =
+      choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
+  spdlog::info("task: {} ({})", to_string(choice.task), choice.reason);
+  std::unique_ptr<Estimator> model = make_estimator(options.model, options.params, choice.task);
+  const Task task = model->task();
+  TABULA_ASSERT(task == choice.task, "the registry gave a model of another task");
+
+  for (const std::string& name : options.drop_columns) {
+    const std::optional<std::int64_t> index = data.find(name);
+    if (!index) throw InputError(data.source + ": --drop-columns: no column '" + name + "'");
+    data.columns.erase(data.columns.begin() + *index);
+  }
+  ModelSchema schema;
+  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
+
+  std::vector<double> y;
+  int n_classes = 0;
+  if (data.target) {
+    const Column& target = *data.target;
+    schema.target = target.name;
+    schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
+                             ? ColumnType::kNumeric
+                             : ColumnType::kCategorical;
+    if (const std::int64_t missing = target.missing_count();
+        missing > 0 && task != Task::kTransform)
+      throw InputError(data.source + ": target column '" + target.name + "' has " +
+                       std::to_string(missing) +
+                       " missing value(s); drop or fill those rows before training");
+    if (task != Task::kTransform) y = encode_target(target, task, schema);
+    if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
+    if (task == Task::kClassification) {
+      n_classes = static_cast<int>(schema.class_labels.size());
+      if (n_classes < 2)
+        throw InputError(data.source + ": target column '" + target.name +
+                         "' holds a single class ('" + schema.class_labels.front() +
+                         "'); a classifier needs at least two");
+    }
+  }
+
+  const std::int64_t n = data.rows();
+  Pipeline pipeline(
+      apply_overrides(options.pipeline.value_or(PipelineSpec::defaults(options.model)),
+                      options.pipeline_overrides));
+  TrainReport report;
+  report.model = options.model;
+  report.task = task;
+  report.task_reason = choice.reason;
+  report.rows_total = n;
+
+  nlohmann::json training = {{"data_file", options.data_path},
+                             {"data_fingerprint", fingerprint(options.data_path)},
+                             {"rows", n},
+                             {"seed", options.seed},
+                             {"task_reason", choice.reason},
+                             {"library_version", kVersion},
+                             {"trained_at", utc_now()},
+                             {"device", backend.device().to_string()}};
+  if (!options.sample_weight.empty()) training["sample_weight"] = options.sample_weight;
+
+  if (task == Task::kTransform) {
+    // Nothing to score a transform against: fit on every row.
+    pipeline.fit(backend, data);
+    const std::vector<float> x = pipeline.transform(backend, data);
+    FitData fit;
+    fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
+    fit.sample_weight = sample_weight;
+    fit.seed = options.seed;
+    model->fit(backend, fit);
+    report.rows_train = n;
+    report.notes.push_back("transforms are fitted on every row; no test set is held out");
+    training["rows_train"] = n;
+  } else {
+    // --test-size 0 trains on every row (for comparisons with other libraries and for final
+    // fits); nothing is held out and no test metrics are reported.
+    if (!(options.test_size >= 0.0 && options.test_size < 1.0))
+      throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
+    const bool hold_out = options.test_size > 0.0;
+    if (hold_out && task == Task::kClassification) {
+      std::vector<std::int64_t> counts(static_cast<std::size_t>(n_classes), 0);
+      for (double c : y) ++counts[static_cast<std::size_t>(c)];
+      for (std::size_t c = 0; c < counts.size(); ++c)
+        if (counts[c] < 2)
+          throw InputError(
+              data.source + ": class '" + schema.class_labels[c] + "' of target column '" +
+              schema.target +
+              "' has only 1 row; the stratified test split needs at least 2 per class");
+    }
+    TrainTestSplit split;
+    if (!hold_out) {
+      split.train.resize(static_cast<std::size_t>(n));
+      std::iota(split.train.begin(), split.train.end(), std::int64_t{0});
+    } else {
+      split = task == Task::kClassification
+                  ? stratified_train_test_split(y, n_classes, options.test_size, options.seed)
+                  : train_test_split(n, options.test_size, options.seed);
+    }
+    // The pipeline sees the training rows only; the test rows are encoded with what it learnt.
+    pipeline.fit(backend, data, split.train);
+    const std::int64_t d = pipeline.n_outputs();
+    const std::vector<float> x_train = pipeline.transform(backend, data, split.train);
+    std::vector<float> x_test;
+    if (hold_out) {
+      try {
+        x_test = pipeline.transform(backend, data, split.test);
+      } catch (const InputError& e) {
+        throw InputError(std::string(e.what()) +
+                         " (in the test rows; the pipeline was fitted on the training rows: "
+                         "use --handle-unknown ignore or infrequent_if_exist)");
+      }
+    }
+    const std::vector<double> y_train = gather(y, split.train);
+    const std::vector<double> w_train =
+        sample_weight.empty() ? std::vector<double>{} : gather(sample_weight, split.train);
+    const std::vector<double> y_test = gather(y, split.test);
+    const auto train_view = MatrixView<const float>::row_major(
+        x_train.data(), static_cast<std::int64_t>(split.train.size()), d);
+    const auto test_view = MatrixView<const float>::row_major(
+        x_test.data(), static_cast<std::int64_t>(split.test.size()), d);
+    FitData fit;
+    fit.x = train_view;
+    fit.y = y_train;
+    fit.sample_weight = w_train;
+    fit.n_classes = n_classes;
+    fit.seed = options.seed;
+    model->fit(backend, fit);
+
+    const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
+    baseline->fit(backend, fit);
+    report.baseline = "dummy (" + baseline->params().at("strategy").get<std::string>() + ")";
+
+    std::vector<std::pair<std::string, double>> model_metrics, baseline_metrics;
+    if (hold_out) {
+      model_metrics = evaluate(backend, *model, test_view, y_test, n_classes, &report.notes);
+      baseline_metrics = evaluate(backend, *baseline, test_view, y_test, n_classes, nullptr);
+    } else {
+      report.notes.push_back("--test-size 0: trained on every row; no test metrics");
+    }
+    nlohmann::json m = nlohmann::json::object(), b = nlohmann::json::object();
+    for (std::size_t i = 0; i < model_metrics.size(); ++i) {
+      report.metrics.push_back(
+          {model_metrics[i].first, model_metrics[i].second, baseline_metrics[i].second});
+      m[model_metrics[i].first] = metric_json(model_metrics[i].second);
+      b[model_metrics[i].first] = metric_json(baseline_metrics[i].second);
+    }
+    report.rows_train = static_cast<std::int64_t>(split.train.size());
+    report.rows_test = static_cast<std::int64_t>(split.test.size());
+    training["rows_train"] = report.rows_train;
+    training["rows_test"] = report.rows_test;
+    training["test_size"] = options.test_size;
+    training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
+    training["baseline"] = report.baseline;
+    training["metrics"] = {{"model", m}, {"baseline", b}};
+  }
+  for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
+  for (const std::string& note : pipeline.notes()) report.notes.push_back(note);
+  training["n_features_out"] = pipeline.n_outputs();
+  report.training = training;
+  save_model(out_path, *model, pipeline, schema, training);
+  return report;
+}
+
+std::string TrainReport::format_table() const {
+  if (metrics.empty()) return {};
+  std::string out =
+      fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total, rows_train);
+  const std::string model_header = model;
+  out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header, baseline);
+  for (const MetricRow& row : metrics) {
+    auto cell = [](double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; };
+    out += fmt::format("{:<20} {:>14} {:>16}\n", row.name, cell(row.model), cell(row.baseline));
+  }
+  return out;
+}
+
+}  // namespace tabula

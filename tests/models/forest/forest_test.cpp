@@ -1,0 +1,895 @@
+// The histogram random forest: hand-checkable trees, learned missing-value directions,
+// determinism across thread counts, the primitives' histogram subtraction, probabilities,
+// the artifact round trip and bad input.
+#include "tabula/models/forest/forest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/forest/forest_builder.hpp"
+#include "support/temp_path.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
+
+namespace tabula {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
+
+struct Table {
+  std::int64_t rows = 0, cols = 0;
+  std::vector<float> x;
+  std::vector<double> y;
+  MatrixView<const float> view() const {
+    return MatrixView<const float>::row_major(x.data(), rows, cols);
+  }
+  FitData fit(int n_classes) const {
+    FitData d;
+    d.x = view();
+    d.y = y;
+    d.n_classes = n_classes;
+    d.seed = 11;
+    return d;
+  }
+};
+
+// n rows, d features in [0, 1) (some NaN); class = (x0 + x1 > 1) XOR noise, or a smooth target.
+Table synthetic(std::int64_t n, std::int64_t d, bool classification, std::uint64_t seed,
+                double nan_rate = 0.05) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Table t{n, d, std::vector<float>(static_cast<std::size_t>(n * d)),
+          std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < d; ++j) t.x[static_cast<std::size_t>(i * d + j)] = u(rng);
+    const float x0 = t.x[static_cast<std::size_t>(i * d)],
+                x1 = t.x[static_cast<std::size_t>(i * d + 1)];
+    const double noise = u(rng);
+    t.y[static_cast<std::size_t>(i)] = classification
+                                           ? ((x0 + x1 > 1.0f) != (noise < 0.1) ? 1.0 : 0.0)
+                                           : 3.0 * x0 - 2.0 * x1 * x1 + 0.1 * noise;
+    for (std::int64_t j = 0; j < d; ++j)
+      if (u(rng) < nan_rate) t.x[static_cast<std::size_t>(i * d + j)] = kNaN;
+  }
+  return t;
+}
+
+ParamMap single_tree(ParamMap extra = {}) {
+  ParamMap p{{"n_estimators", "1"}, {"bootstrap", "false"}, {"max_features", "None"}};
+  for (auto& [k, v] : extra) p[k] = v;
+  return p;
+}
+
+void expect_input_error(const std::function<void()>& fn, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+// ---- Trees that can be checked by hand -------------------------------------------------------
+
+TEST(Forest, StumpSplitsAtTheMidpointOfTheClassBoundary) {
+  Table t{6, 1, {1, 2, 3, 4, 5, 6}, {0, 0, 0, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  const ForestModel& m = model.model();
+  ASSERT_EQ(m.n_trees(), 1);
+  ASSERT_EQ(m.n_nodes(), 3);  // a root and two pure leaves
+  EXPECT_EQ(m.feature[0], 0);
+  EXPECT_FLOAT_EQ(m.threshold[0], 3.5f);
+  EXPECT_EQ(m.depth(0), 1);
+  EXPECT_EQ(m.leaves(0), 2);
+  EXPECT_EQ(model.predict(cpu(), t.view()), (std::vector<double>{0, 0, 0, 1, 1, 1}));
+  const std::vector<float> probe{3.4f, 3.6f, -kInf, kInf};
+  EXPECT_EQ(model.predict(cpu(), MatrixView<const float>::row_major(probe.data(), 4, 1)),
+            (std::vector<double>{0, 1, 0, 1}));
+}
+
+TEST(Forest, RegressionLeavesHoldTheMeans) {
+  Table t{6, 1, {1, 2, 3, 4, 5, 6}, {1, 1, 1, 5, 5, 7}};
+  RandomForestRegressor model(single_tree({{"max_depth", "1"}}));
+  model.fit(cpu(), t.fit(0));
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 3.5f);
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  EXPECT_DOUBLE_EQ(pred[0], 1.0);
+  EXPECT_NEAR(pred[5], 17.0 / 3.0, 1e-9);
+}
+
+TEST(Forest, GiniPicksTheCleanerOfTwoFeatures) {
+  // Feature 1 separates the classes perfectly, feature 0 leaves one row on the wrong side.
+  Table t{8, 2, {}, {0, 0, 0, 0, 1, 1, 1, 1}};
+  t.x = {1, 10, 2, 11, 3, 12, 6, 13, 4, 20, 5, 21, 7, 22, 8, 23};
+  RandomForestClassifier model(single_tree({{"max_depth", "1"}}));
+  model.fit(cpu(), t.fit(2));
+  EXPECT_EQ(model.model().feature[0], 1);
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 16.5f);
+  EXPECT_DOUBLE_EQ(model.feature_importances()[1], 1.0);
+}
+
+// ---- Missing values
+// ----------------------------------------------------------------------------
+
+// 20 low rows of class 0, 20 high rows of class 1, and 10 missing rows of class `missing_class`.
+Table with_missing(double missing_class) {
+  Table t{50, 1, {}, {}};
+  for (int i = 0; i < 20; ++i) t.x.push_back(static_cast<float>(i) / 20.0f), t.y.push_back(0);
+  for (int i = 0; i < 20; ++i)
+    t.x.push_back(2.0f + static_cast<float>(i) / 20.0f), t.y.push_back(1);
+  for (int i = 0; i < 10; ++i) t.x.push_back(kNaN), t.y.push_back(missing_class);
+  return t;
+}
+
+TEST(Forest, MissingValuesFollowTheLearnedSide) {
+  const std::vector<float> probe{kNaN, 0.1f, 2.5f};
+  const auto x = MatrixView<const float>::row_major(probe.data(), 3, 1);
+  for (double missing_class : {0.0, 1.0}) {
+    RandomForestClassifier model(single_tree({{"max_depth", "1"}}));
+    model.fit(cpu(), with_missing(missing_class).fit(2));
+    EXPECT_EQ(model.model().missing_left[0], missing_class == 0.0 ? 1 : 0);
+    EXPECT_EQ(model.predict(cpu(), x), (std::vector<double>{missing_class, 0, 1}));
+  }
+}
+
+TEST(Forest, UnseenMissingValuesGoToTheLargerChild) {
+  Table t{10, 1, {0, 1, 2, 3, 4, 5, 6, 10, 11, 12}, {0, 0, 0, 0, 0, 0, 0, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  const std::vector<float> probe{kNaN};
+  EXPECT_EQ(model.predict(cpu(), MatrixView<const float>::row_major(probe.data(), 1, 1))[0], 0.0);
+  EXPECT_EQ(model.model().missing_left[0], 1);
+}
+
+// ---- Determinism ---------------------------------------------------------------------------
+
+void expect_identical(const ForestModel& a, const ForestModel& b) {
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_EQ(a.feature, b.feature);
+  EXPECT_EQ(a.threshold, b.threshold);
+  EXPECT_EQ(a.left, b.left);
+  EXPECT_EQ(a.right, b.right);
+  EXPECT_EQ(a.missing_left, b.missing_left);
+  EXPECT_EQ(a.n_samples, b.n_samples);
+  EXPECT_EQ(a.values, b.values);  // bit-identical doubles
+}
+
+class ForestThreads : public ::testing::Test {
+ protected:
+  void TearDown() override { set_thread_count(0); }
+};
+
+TEST_F(ForestThreads, TreesAreBitIdenticalForAnyThreadCount) {
+  // 70k rows: the root's histograms are built from several row blocks.
+  const Table cls = synthetic(70000, 6, true, 1);
+  const Table reg = synthetic(70000, 6, false, 2);
+  const std::vector<ParamMap> configs = {
+      {{"n_estimators", "3"}, {"max_depth", "8"}},                                  // sqrt features
+      {{"n_estimators", "2"}, {"max_leaf_nodes", "40"}, {"criterion", "entropy"}},  // best-first
+  };
+  for (const ParamMap& params : configs) {
+    std::vector<ForestModel> models;
+    for (int threads : {1, 2, 4}) {
+      set_thread_count(threads);
+      RandomForestClassifier model(params);
+      model.fit(cpu(), cls.fit(2));
+      models.push_back(model.model());
+    }
+    expect_identical(models[0], models[1]);
+    expect_identical(models[0], models[2]);
+  }
+  std::vector<ForestModel> models;
+  std::vector<std::vector<double>> preds;
+  for (int threads : {1, 2, 4}) {
+    set_thread_count(threads);
+    // All features at every node: children's histograms come from subtraction.
+    RandomForestRegressor model(ParamMap{{"n_estimators", "2"}, {"max_depth", "10"}});
+    model.fit(cpu(), reg.fit(0));
+    models.push_back(model.model());
+    preds.push_back(model.predict(cpu(), reg.view()));
+  }
+  expect_identical(models[0], models[1]);
+  expect_identical(models[0], models[2]);
+  EXPECT_EQ(preds[0], preds[1]);
+  EXPECT_EQ(preds[0], preds[2]);
+}
+
+TEST(Forest, SeedChangesTheForestAndRepeatsIt) {
+  const Table t = synthetic(2000, 5, true, 3);
+  const auto fit = [&](const char* seed) {
+    RandomForestClassifier model(ParamMap{{"n_estimators", "3"}, {"random_state", seed}});
+    model.fit(cpu(), t.fit(2));
+    return model.model();
+  };
+  const ForestModel a = fit("1"), b = fit("1"), c = fit("2");
+  expect_identical(a, b);
+  EXPECT_NE(a.threshold, c.threshold);
+}
+
+// ---- Primitives ----------------------------------------------------------------------------
+
+TEST(ForestPrimitives, SubtractionGivesTheSiblingsHistogram) {
+  const Table t = synthetic(5000, 4, true, 4);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  std::vector<std::int32_t> rows(5000);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::int64_t> channels;
+  for (double y : t.y) channels.insert(channels.end(), {1, y == 0 ? 2 : 0, y == 1 ? 3 : 0});
+  const std::vector<std::int32_t> begin{0, 0, 1700}, end{5000, 1700, 5000};
+  std::vector<std::int32_t> features;
+  for (int node = 0; node < 3; ++node) features.insert(features.end(), {0, 1, 2, 3});
+  ForestBatch batch{3, {begin.data(), 3}, {end.data(), 3}, {features.data(), 12}, 4};
+  const ForestHistShape shape{64, 3};
+  const std::int64_t slot = shape.node_size(4);
+  std::vector<std::int64_t> hist(static_cast<std::size_t>(3 * slot));
+  const auto ch = MatrixView<const std::int64_t>::row_major(channels.data(), 5000, 3);
+  cpu().forest_histograms(bins.codes(), {rows.data(), 5000}, ch, batch, shape,
+                          {hist.data(), 3 * slot});
+  // Every row counted once per feature.
+  std::int64_t count = 0;
+  for (std::int64_t b = 0; b < 64; ++b) count += hist[static_cast<std::size_t>(b * 3)];
+  EXPECT_EQ(count, 5000);
+  std::vector<std::int64_t> derived(static_cast<std::size_t>(3 * slot), 0);
+  std::copy(hist.begin(), hist.begin() + 2 * slot, derived.begin());
+  const std::vector<std::int32_t> parent{0}, child{1}, dst{2};
+  cpu().forest_hist_subtract({hist.data(), slot}, {parent.data(), 1}, {child.data(), 1},
+                             {dst.data(), 1}, slot, {derived.data(), 3 * slot});
+  EXPECT_TRUE(std::equal(hist.begin() + 2 * slot, hist.end(), derived.begin() + 2 * slot));
+}
+
+TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
+  std::vector<float> x{kNaN, -kInf, 0.0f, 1.0f, 2.0f, kInf};
+  const BinnedMatrix bins =
+      BinnedMatrix::build(cpu(), MatrixView<const float>::row_major(x.data(), 6, 1), 256);
+  ASSERT_EQ(bins.edges(), (std::vector<float>{0.5f, 1.5f}));
+  const std::uint8_t* codes = bins.codes().data;
+  EXPECT_EQ(std::vector<int>(codes, codes + 6), (std::vector<int>{0, 1, 1, 2, 3, 3}));
+}
+
+// ---- Probabilities, importances, OOB, apply ------------------------------------------------
+
+// A random forest of random trees (ForestModel arrays): shapes grown breadth-first, features in
+// 0..d-1, thresholds drawn from the data's range with some +-inf, random missing sides, random
+// leaf values; `big` adds a complete tree of 2^17 - 1 nodes (the traversal's 32-bit layout).
+ForestModel random_forest(std::int64_t d, std::int64_t trees, std::int64_t value_size, bool big,
+                          std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  ForestModel m;
+  m.value_size = value_size;
+  for (std::int64_t t = 0; t < trees + (big ? 1 : 0); ++t) {
+    const bool complete = big && t == trees;
+    const std::int64_t base = m.n_nodes();
+    std::vector<int> depth{0};
+    for (std::size_t i = 0; i < depth.size(); ++i) {
+      const bool split = complete ? depth[i] < 16 : (depth[i] < 9 && u(rng) < 0.8f);
+      if (!split) {
+        m.feature.push_back(-1);
+        m.threshold.push_back(0.0f);
+        m.left.push_back(-1);
+        m.right.push_back(-1);
+        m.missing_left.push_back(0);
+      } else {
+        m.feature.push_back(static_cast<std::int32_t>(rng() % static_cast<std::uint64_t>(d)));
+        const float r = u(rng);
+        const float kInfinity = std::numeric_limits<float>::infinity();
+        m.threshold.push_back(r < 0.05f ? kInfinity : r < 0.1f ? -kInfinity : u(rng));
+        m.missing_left.push_back(u(rng) < 0.5f ? 1 : 0);
+        // Children in either order, so the layout's (right, left) pairing is exercised.
+        const auto a = static_cast<std::int32_t>(depth.size()),
+                   b = static_cast<std::int32_t>(depth.size() + 1);
+        const bool swap = u(rng) < 0.5f;
+        m.left.push_back(swap ? b : a);
+        m.right.push_back(swap ? a : b);
+        depth.push_back(depth[i] + 1);
+        depth.push_back(depth[i] + 1);
+      }
+      m.n_samples.push_back(1);
+      for (std::int64_t c = 0; c < value_size; ++c) m.values.push_back(u(rng) * 10.0 - 3.0);
+    }
+    m.offsets.push_back(base + static_cast<std::int64_t>(depth.size()));
+  }
+  return m;
+}
+
+// The plain definition of traversal: walk each tree from its root, sum leaf values in tree order.
+void reference_walk(const ForestModel& m, MatrixView<const float> x, std::vector<double>& mean,
+                    std::vector<std::int32_t>& leaves) {
+  const std::int64_t v = m.value_size, trees = m.n_trees();
+  mean.assign(static_cast<std::size_t>(x.rows * v), 0.0);
+  leaves.assign(static_cast<std::size_t>(x.rows * trees), 0);
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    for (std::int64_t t = 0; t < trees; ++t) {
+      const std::int64_t base = m.offsets[static_cast<std::size_t>(t)];
+      std::int64_t node = 0;
+      for (;;) {
+        const auto g = static_cast<std::size_t>(base + node);
+        if (m.feature[g] < 0) break;
+        const float value = x(i, m.feature[g]);
+        const bool left = std::isnan(value) ? m.missing_left[g] != 0 : value <= m.threshold[g];
+        node = left ? m.left[g] : m.right[g];
+      }
+      leaves[static_cast<std::size_t>(i * trees + t)] = static_cast<std::int32_t>(node);
+      for (std::int64_t c = 0; c < v; ++c)
+        mean[static_cast<std::size_t>(i * v + c)] +=
+            m.values[static_cast<std::size_t>((base + node) * v + c)];
+    }
+    for (std::int64_t c = 0; c < v; ++c)
+      mean[static_cast<std::size_t>(i * v + c)] *= 1.0 / static_cast<double>(trees);
+  }
+}
+
+class ForestTraversal : public ::testing::Test {
+ protected:
+  void TearDown() override { set_thread_count(0); }
+};
+
+TEST_F(ForestTraversal, MatchesThePlainWalkBitForBit) {
+  // Rows: not a multiple of the lane group or the row block; values include NaN, +-inf, +-0
+  // and values equal to thresholds' neighbours.
+  struct Case {
+    std::int64_t d, trees, value_size;
+    bool big;
+    Layout layout;
+  };
+  const std::vector<Case> cases = {{5, 7, 2, false, Layout::kRowMajor},
+                                   {3, 4, 3, true, Layout::kColMajor},
+                                   {2100, 3, 1, false, Layout::kRowMajor}};  // 32-bit slots
+  for (const Case& c : cases) {
+    const ForestModel m = random_forest(c.d, c.trees, c.value_size, c.big, 31 + c.d);
+    const std::int64_t n = 2048 + 16 * 3 + 5;
+    std::mt19937_64 rng(32);
+    std::uniform_real_distribution<float> u(-0.2f, 1.2f);
+    const float specials[] = {kNaN, kInf, -kInf, 0.0f, -0.0f, 1.0f};
+    std::vector<float> x(static_cast<std::size_t>(n * c.d));
+    for (float& value : x) value = rng() % 8 == 0 ? specials[rng() % 6] : u(rng);
+    const auto view =
+        c.layout == Layout::kRowMajor
+            ? MatrixView<const float>::row_major(x.data(), n, c.d)
+            : MatrixView<const float>{x.data(), n, c.d, n, Layout::kColMajor, Device::cpu()};
+    std::vector<double> want;
+    std::vector<std::int32_t> want_leaves;
+    reference_walk(m, view, want, want_leaves);
+    for (int threads : {1, 3}) {
+      set_thread_count(threads);
+      std::vector<double> got(static_cast<std::size_t>(n * c.value_size));
+      cpu().forest_predict(view, m.host_view(),
+                           MatrixView<double>::row_major(got.data(), n, c.value_size));
+      EXPECT_EQ(got, want) << "d=" << c.d << " threads=" << threads;
+      std::vector<std::int32_t> leaves(static_cast<std::size_t>(n * m.n_trees()));
+      cpu().forest_apply(view, m.host_view(),
+                         MatrixView<std::int32_t>::row_major(leaves.data(), n, m.n_trees()));
+      EXPECT_EQ(leaves, want_leaves) << "d=" << c.d << " threads=" << threads;
+    }
+  }
+}
+
+TEST_F(ForestTraversal, KeptLayoutFollowsRefitsAndLoads) {
+  // The walk layout is prepared once per model and kept; a refit or a load must replace it.
+  const Table t = synthetic(3000, 4, true, 33);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "3"}, {"max_depth", "6"}});
+  FitData data = t.fit(2);
+  model.fit(cpu(), data);
+  const std::vector<double> first = model.predict_proba(cpu(), t.view());
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), first);  // from the kept layout
+  data.seed = 12;
+  model.fit(cpu(), data);
+  RandomForestClassifier fresh(ParamMap{{"n_estimators", "3"}, {"max_depth", "6"}});
+  fresh.fit(cpu(), data);
+  const std::vector<double> second = model.predict_proba(cpu(), t.view());
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second, fresh.predict_proba(cpu(), t.view()));
+  EXPECT_EQ(model.apply(cpu(), t.view()), fresh.apply(cpu(), t.view()));
+  // Fewer features in a later call: the kept layout (built for 4) is not used for 3.
+  EXPECT_THROW(model.predict(cpu(), MatrixView<const float>::row_major(t.x.data(), 4, 3)),
+               InputError);
+}
+
+TEST(Forest, ProbabilitiesSumToOneAndPredictIsTheirArgmax) {
+  Table t = synthetic(3000, 5, true, 5);
+  for (std::size_t i = 0; i < t.y.size(); ++i)  // three classes
+    if (t.x[i * 5 + 2] > 0.7f) t.y[i] = 2;
+  RandomForestClassifier model(ParamMap{{"n_estimators", "10"}, {"max_depth", "6"}});
+  model.fit(cpu(), t.fit(3));
+  const std::vector<double> proba = model.predict_proba(cpu(), t.view());
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    const double* p = proba.data() + i * 3;
+    EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-12);
+    EXPECT_EQ(pred[static_cast<std::size_t>(i)],
+              static_cast<double>(std::max_element(p, p + 3) - p));
+  }
+  // The one-traversal form the server uses gives exactly the two separate answers.
+  std::vector<double> proba_too;
+  EXPECT_EQ(model.predict_with_proba(cpu(), t.view(), proba_too), pred);
+  EXPECT_EQ(proba_too, proba);
+}
+
+TEST(Forest, ImportancesFavourTheInformativeFeaturesAndOobIsHigh) {
+  const Table t = synthetic(4000, 6, true, 6, 0.0);
+  RandomForestClassifier model(
+      ParamMap{{"n_estimators", "20"}, {"oob_score", "true"}, {"max_depth", "8"}});
+  model.fit(cpu(), t.fit(2));
+  const std::vector<double>& imp = model.feature_importances();
+  EXPECT_NEAR(std::accumulate(imp.begin(), imp.end(), 0.0), 1.0, 1e-9);
+  for (int j = 2; j < 6; ++j) {
+    EXPECT_GT(imp[0], 2 * imp[static_cast<std::size_t>(j)]);
+    EXPECT_GT(imp[1], 2 * imp[static_cast<std::size_t>(j)]);
+  }
+  // Labels have 10% noise: out-of-bag accuracy is near 0.9, never near chance.
+  EXPECT_GT(model.oob_score(), 0.8);
+  EXPECT_LT(model.oob_score(), 0.95);
+}
+
+TEST(Forest, ApplyReturnsLeavesWhoseValuesArePredicted) {
+  const Table t = synthetic(500, 4, false, 7);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "4"}, {"max_depth", "5"}});
+  model.fit(cpu(), t.fit(0));
+  const std::vector<std::int32_t> leaves = model.apply(cpu(), t.view());
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  const ForestModel& m = model.model();
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    double sum = 0;
+    for (std::int64_t tr = 0; tr < 4; ++tr) {
+      const std::int64_t g =
+          m.offsets[static_cast<std::size_t>(tr)] + leaves[static_cast<std::size_t>(i * 4 + tr)];
+      ASSERT_EQ(m.feature[static_cast<std::size_t>(g)], -1);
+      sum += m.values[static_cast<std::size_t>(g)];
+    }
+    EXPECT_NEAR(pred[static_cast<std::size_t>(i)], sum / 4, 1e-12);
+  }
+}
+
+TEST(Forest, MaxLeafNodesBoundsTheLeaves) {
+  const Table t = synthetic(3000, 4, false, 8);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "3"}, {"max_leaf_nodes", "7"}});
+  model.fit(cpu(), t.fit(0));
+  for (std::int64_t tr = 0; tr < 3; ++tr) EXPECT_EQ(model.model().leaves(tr), 7);
+}
+
+// ---- Sampling, weights and stopping rules
+// ------------------------------------------------------
+
+TEST(Forest, FitBinnedReusesBinsAndMatchesFit) {
+  const Table t = synthetic(3000, 5, true, 12);
+  RandomForestClassifier direct(ParamMap{{"n_estimators", "3"}, {"random_state", "4"}});
+  direct.fit(cpu(), t.fit(2));
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    RandomForestClassifier reused(ParamMap{{"n_estimators", "3"}, {"random_state", "4"}});
+    reused.fit_binned(bins, t.view(), t.y, {}, 2, 99);  // random_state overrides the seed
+    expect_identical(direct.model(), reused.model());
+  }
+  RandomForestClassifier other_bins(ParamMap{{"max_bins", "32"}});
+  EXPECT_THROW(other_bins.fit_binned(bins, t.view(), t.y, {}, 2, 0), InputError);
+}
+
+// Rows [i for i in 0..n if keep(i)] of t, gathered into a table of their own.
+Table gather(const Table& t, const std::vector<std::int64_t>& rows) {
+  Table g{static_cast<std::int64_t>(rows.size()), t.cols, {}, {}};
+  for (std::int64_t r : rows) {
+    const auto at = t.x.begin() + r * t.cols;
+    g.x.insert(g.x.end(), at, at + t.cols);
+    g.y.push_back(t.y[static_cast<std::size_t>(r)]);
+  }
+  return g;
+}
+
+// A scattered ~60% of n rows (not a prefix, not contiguous), fixed seed.
+std::vector<std::int64_t> some_rows(std::int64_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::int64_t> rows;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (rng() % 5 < 3) rows.push_back(i);
+  return rows;
+}
+
+TEST(Forest, FitOnARowSubsetOfSharedBinsEqualsAFitOnThoseRows) {
+  // Every per-fit rule that depends on the row count or the class counts is in play:
+  // bootstrap draws, fractional max_samples and min_samples_leaf, balanced class weights,
+  // sample weights, out-of-bag scoring.
+  const Table cls = synthetic(3000, 5, true, 21);
+  const Table reg = synthetic(3000, 5, false, 22);
+  const std::vector<std::int64_t> rows = some_rows(3000, 23);
+  std::vector<double> weight(3000);
+  for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = 1 + static_cast<double>(i % 3);
+  std::vector<double> weight_sel;
+  for (std::int64_t r : rows) weight_sel.push_back(weight[static_cast<std::size_t>(r)]);
+  const ParamMap cls_params{{"n_estimators", "4"},        {"max_samples", "0.7"},
+                            {"min_samples_leaf", "0.01"}, {"class_weight", "balanced"},
+                            {"oob_score", "true"},        {"random_state", "5"},
+                            {"max_bins", "128"}};
+  const ParamMap reg_params{{"n_estimators", "3"},
+                            {"max_features", "0.6"},
+                            {"min_samples_split", "0.02"},
+                            {"oob_score", "true"},
+                            {"max_bins", "128"}};
+  for (const bool classifier : {true, false}) {
+    const Table& t = classifier ? cls : reg;
+    const BinnedMatrix all = BinnedMatrix::build(cpu(), t.view(), 128);
+    // The same rows on their own, binned with the shared edges: the trees must be equal.
+    const Table sub = gather(t, rows);
+    const BinnedMatrix own = BinnedMatrix::build(cpu(), sub.view(), all);
+    ASSERT_EQ(own.rows(), static_cast<std::int64_t>(rows.size()));
+    ASSERT_EQ(own.edges(), all.edges());
+    const int n_classes = classifier ? 2 : 0;
+    const ParamMap& params = classifier ? cls_params : reg_params;
+    const Task task = classifier ? Task::kClassification : Task::kRegression;
+    RandomForest shared(task, ForestParams::parse(params, task));
+    // Unselected rows' targets are never read: make them invalid for this task.
+    std::vector<double> y = t.y;
+    std::vector<char> selected(3000, 0);
+    for (std::int64_t r : rows) selected[static_cast<std::size_t>(r)] = 1;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (!selected[i]) y[i] = classifier ? 7.0 : std::nan("");
+    shared.fit_binned(all, rows, t.view(), y, weight, n_classes, 3);
+    RandomForest alone(task, ForestParams::parse(params, task));
+    alone.fit_binned(own, sub.view(), sub.y, weight_sel, n_classes, 3);
+    expect_identical(shared.model(), alone.model());
+    EXPECT_EQ(shared.oob_score(), alone.oob_score());
+    EXPECT_EQ(shared.feature_importances(), alone.feature_importances());
+    EXPECT_EQ(shared.predict(cpu(), t.view()), alone.predict(cpu(), t.view()));
+    // A wrong row mapping (the first |rows| rows instead of the selected ones) is caught.
+    std::vector<std::int64_t> prefix(rows.size());
+    std::iota(prefix.begin(), prefix.end(), std::int64_t{0});
+    RandomForest shifted(task, ForestParams::parse(params, task));
+    shifted.fit_binned(all, prefix, t.view(), t.y, weight, n_classes, 3);
+    EXPECT_NE(shifted.model().threshold, alone.model().threshold);
+  }
+}
+
+TEST(Forest, RowSubsetFitsAreDeterministicAcrossThreadsAndCheckTheirRows) {
+  const Table t = synthetic(40000, 4, true, 24);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  const std::vector<std::int64_t> rows = some_rows(40000, 25);
+  std::vector<ForestModel> models;
+  for (int threads : {1, 3}) {
+    set_thread_count(threads);
+    RandomForestClassifier model(ParamMap{{"n_estimators", "2"}, {"max_depth", "7"}});
+    model.fit_binned(bins, rows, t.view(), t.y, {}, 2, 8);
+    models.push_back(model.model());
+  }
+  set_thread_count(0);
+  expect_identical(models[0], models[1]);
+  // Each tree's root counts distinct drawn rows, all from the selection: at most |rows|.
+  EXPECT_LE(models[0].n_samples[0], static_cast<std::int64_t>(rows.size()));
+  EXPECT_GT(models[0].n_samples[0], static_cast<std::int64_t>(rows.size()) / 2);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "1"}});
+  expect_input_error(
+      [&] { model.fit_binned(bins, std::vector<std::int64_t>{}, t.view(), t.y, {}, 2, 1); },
+      "empty");
+  expect_input_error(
+      [&] {
+        model.fit_binned(bins, std::vector<std::int64_t>{3, 2}, t.view(), t.y, {}, 2, 1);
+      },
+      "ascending");
+  expect_input_error(
+      [&] {
+        model.fit_binned(bins, std::vector<std::int64_t>{1, 40000}, t.view(), t.y, {}, 2, 1);
+      },
+      "40000");
+  expect_input_error(
+      [&] {
+        BinnedMatrix::build(cpu(), MatrixView<const float>::row_major(t.x.data(), 10, 3), bins);
+      },
+      "features");
+}
+
+TEST(Forest, BinningWithSharedEdgesGivesTheSameCodes) {
+  const Table t = synthetic(5000, 3, true, 26);
+  const BinnedMatrix all = BinnedMatrix::build(cpu(), t.view(), 64);
+  // Rows 1000..1999 binned on their own with the shared edges: the same codes as in `all`.
+  const auto part = MatrixView<const float>::row_major(t.x.data() + 1000 * 3, 1000, 3);
+  const BinnedMatrix again = BinnedMatrix::build(cpu(), part, all);
+  EXPECT_EQ(again.max_bins(), 64);
+  EXPECT_EQ(again.n_bins(), all.n_bins());
+  for (std::int64_t i = 0; i < 1000; ++i)
+    for (std::int64_t j = 0; j < 3; ++j)
+      ASSERT_EQ(again.codes()(i, j), all.codes()(1000 + i, j)) << i << "," << j;
+  // Their own edges would differ (quantiles of another sample).
+  EXPECT_NE(BinnedMatrix::build(cpu(), part, 64).edges(), all.edges());
+}
+
+TEST(Forest, MaxSamplesBoundsTheRowsPerTree) {
+  const Table t = synthetic(2000, 4, false, 13);
+  RandomForestRegressor model(ParamMap{{"n_estimators", "4"}, {"max_samples", "100"}});
+  model.fit(cpu(), t.fit(0));
+  for (std::int64_t tr = 0; tr < 4; ++tr) {
+    const std::int64_t root_rows = model.model().n_samples[static_cast<std::size_t>(
+        model.model().offsets[static_cast<std::size_t>(tr)])];
+    EXPECT_LE(root_rows, 100);  // distinct rows among 100 draws
+    EXPECT_GT(root_rows, 50);
+  }
+  RandomForestRegressor too_many(ParamMap{{"max_samples", "2001"}});
+  expect_input_error([&] { too_many.fit(cpu(), t.fit(0)); }, "max_samples");
+}
+
+TEST(Forest, MinImpurityDecreaseStopsWeakSplits) {
+  const Table t = synthetic(2000, 4, true, 14);
+  RandomForestClassifier weak(ParamMap{{"n_estimators", "2"}, {"min_impurity_decrease", "0.01"}});
+  RandomForestClassifier full(ParamMap{{"n_estimators", "2"}});
+  weak.fit(cpu(), t.fit(2));
+  full.fit(cpu(), t.fit(2));
+  EXPECT_LT(weak.model().n_nodes() * 5, full.model().n_nodes());
+  RandomForestClassifier none(ParamMap{{"n_estimators", "2"}, {"min_impurity_decrease", "1.0"}});
+  none.fit(cpu(), t.fit(2));
+  EXPECT_EQ(none.model().n_nodes(), 2);  // gini decrease never reaches 1: two single-leaf trees
+}
+
+TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
+  // 5% positives, partly overlapping the negatives.
+  Table t{4000, 2, {}, {}};
+  std::mt19937_64 rng(15);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  for (int i = 0; i < 4000; ++i) {
+    const bool positive = i % 20 == 0;
+    t.x.push_back(g(rng) + (positive ? 1.5f : 0.0f));
+    t.x.push_back(g(rng));
+    t.y.push_back(positive ? 1.0 : 0.0);
+  }
+  const auto recall = [&](const char* class_weight) {
+    RandomForestClassifier model(ParamMap{{"n_estimators", "10"},
+                                          {"max_depth", "3"},
+                                          {"class_weight", class_weight},
+                                          {"random_state", "1"}});
+    model.fit(cpu(), t.fit(2));
+    const std::vector<double> pred = model.predict(cpu(), t.view());
+    double hit = 0;
+    for (int i = 0; i < 4000; i += 20) hit += pred[static_cast<std::size_t>(i)];
+    return hit / 200;
+  };
+  const double plain = recall("None"), balanced = recall("balanced");
+  EXPECT_GT(balanced, plain + 0.2) << plain << " vs " << balanced;
+  EXPECT_GT(recall("balanced_subsample"), plain + 0.2);
+  EXPECT_GT(recall("0:1,1:19"), plain + 0.2);
+  RandomForestClassifier bad(ParamMap{{"class_weight", "0:1,5:2"}});
+  expect_input_error([&] { bad.fit(cpu(), t.fit(2)); }, "class_weight");
+}
+
+// ---- The exact small-node path and feature redraws --------------------------------------------
+
+// One tree grown by forest::grow_tree on every row of t once (weight 1); the small-node path
+// reads feature-major codes when `columns` is set, row-major codes otherwise.
+ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
+                     bool columns = false) {
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
+  const std::int64_t k = config.channels;
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(t.rows));
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::int64_t> ch(static_cast<std::size_t>(t.rows * k), 0), total(k, 0);
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    std::int64_t* c = ch.data() + i * k;
+    c[0] = 1;
+    if (n_classes > 0) {
+      c[1 + static_cast<std::int64_t>(t.y[static_cast<std::size_t>(i)])] = 1;
+    } else {
+      c[1] = 1;
+      c[2] = std::llround(t.y[static_cast<std::size_t>(i)] * 4096);
+    }
+    for (std::int64_t j = 0; j < k; ++j) total[static_cast<std::size_t>(j)] += c[j];
+  }
+  forest::TreeRows tree_rows{{rows.data(), t.rows, Device::cpu()},
+                             MatrixView<const std::int64_t>::row_major(ch.data(), t.rows, k),
+                             total};
+  const std::vector<std::uint8_t> feature_major = forest::feature_major_codes(bins);
+  if (columns) tree_rows.columns = feature_major.data();
+  ForestModel model;
+  model.value_size = n_classes > 0 ? n_classes : 1;
+  std::vector<double> importance(static_cast<std::size_t>(t.cols), 0.0);
+  forest::HistArena arena;
+  forest::grow_tree(cpu(), bins, config, 0, tree_rows, model, importance, arena);
+  return model;
+}
+
+TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
+  // Missing values, ties (values rounded to 1/50) and three classes; every draw round.
+  Table cls = synthetic(3000, 7, true, 21, 0.1);
+  for (std::size_t i = 0; i < cls.x.size(); ++i)
+    if (!std::isnan(cls.x[i])) cls.x[i] = std::round(cls.x[i] * 50) / 50;
+  for (std::size_t i = 0; i < cls.y.size(); i += 7) cls.y[i] = 2;
+  const Table reg = synthetic(3000, 7, false, 22, 0.1);
+  for (const bool classification : {true, false}) {
+    const Table& t = classification ? cls : reg;
+    for (const ForestCriterion criterion :
+         classification ? std::vector{ForestCriterion::kGini, ForestCriterion::kEntropy}
+                        : std::vector{ForestCriterion::kSquaredError}) {
+      for (const std::int64_t m : {std::int64_t{2}, t.cols}) {
+        for (const bool redraw : {true, false}) {
+          forest::TreeConfig config;
+          config.max_depth = 40;
+          config.max_features = m;
+          config.criterion = criterion;
+          config.n_classes = classification ? 3 : 0;
+          config.channels = classification ? 4 : 3;
+          config.target_scale = 4096;
+          config.redraw_features = redraw;
+          config.seed = 5;
+          config.small_node_rows = 0;  // histograms everywhere, as on a device
+          const ForestModel dense = grow_one(t, config.n_classes, config);
+          ASSERT_GT(dense.leaves(0), 50);
+          for (const std::int64_t small : {std::int64_t{64}, std::int64_t{1} << 30}) {
+            config.small_node_rows = small;
+            SCOPED_TRACE("classification " + std::to_string(classification) + " m " +
+                         std::to_string(m) + " redraw " + std::to_string(redraw) +
+                         " small_node_rows " + std::to_string(small));
+            expect_identical(dense, grow_one(t, config.n_classes, config));
+            expect_identical(dense, grow_one(t, config.n_classes, config, true));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Binary features, most of them constant within deep nodes (as one-hot columns are).
+Table one_hot_like(std::int64_t n, std::int64_t d, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::int64_t> pick(0, d - 1);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Table t{n, d, std::vector<float>(static_cast<std::size_t>(n * d), 0.0f),
+          std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t a = pick(rng), b = pick(rng);
+    t.x[static_cast<std::size_t>(i * d + a)] = 1.0f;
+    t.x[static_cast<std::size_t>(i * d + b)] = 1.0f;
+    t.y[static_cast<std::size_t>(i)] = ((a + b) % 3 == 0) != (u(rng) < 0.1) ? 1.0 : 0.0;
+  }
+  return t;
+}
+
+// Training rows per leaf of tree 0 whose classes differ although some feature separates them.
+std::int64_t splittable_impure_leaves(const RandomForestClassifier& model, const Table& t) {
+  const std::vector<std::int32_t> leaf = model.apply(cpu(), t.view());
+  std::map<std::int32_t, std::vector<std::int64_t>> rows_of;
+  for (std::int64_t i = 0; i < t.rows; ++i) rows_of[leaf[static_cast<std::size_t>(i)]].push_back(i);
+  std::int64_t count = 0;
+  for (const auto& [id, rows] : rows_of) {
+    bool impure = false, separable = false;
+    for (std::int64_t i : rows) {
+      impure |= t.y[static_cast<std::size_t>(i)] != t.y[static_cast<std::size_t>(rows[0])];
+      for (std::int64_t j = 0; j < t.cols; ++j)
+        separable |= t.x[static_cast<std::size_t>(i * t.cols + j)] !=
+                     t.x[static_cast<std::size_t>(rows[0] * t.cols + j)];
+    }
+    count += impure && separable;
+  }
+  return count;
+}
+
+TEST(Forest, RedrawFeaturesSplitsEveryNodeThatSomeFeatureSplits) {
+  const Table t = one_hot_like(4000, 12, 3);
+  const ParamMap base{{"n_estimators", "1"}, {"bootstrap", "false"}, {"max_features", "2"}};
+  ParamMap redraw = base, leaf = base;
+  leaf["redraw_features"] = "false";
+  RandomForestClassifier with(redraw), without(leaf);
+  with.fit(cpu(), t.fit(2));
+  without.fit(cpu(), t.fit(2));
+  // scikit-learn's rule: a node stops only when no feature at all can split it.
+  EXPECT_EQ(splittable_impure_leaves(with, t), 0);
+  EXPECT_GT(splittable_impure_leaves(without, t), 0);
+  EXPECT_GT(with.model().leaves(0), without.model().leaves(0));
+  EXPECT_EQ(with.params()["redraw_features"], true);
+  EXPECT_EQ(without.params()["redraw_features"], false);
+}
+
+TEST(Forest, ArtifactsWithoutRedrawFeaturesLoadWithoutRedraws) {
+  const Table t = one_hot_like(500, 8, 4);
+  RandomForestClassifier model(ParamMap{{"n_estimators", "2"}});
+  model.fit(cpu(), t.fit(2));
+  ArtifactWriter out;
+  model.save(out);
+  out.header()["forest"]["params"].erase("redraw_features");  // as written before it existed
+  const std::string path = testing::unique_temp_path("forest_old.tabula").string();
+  out.write(path);
+  RandomForestClassifier loaded;
+  loaded.load(ArtifactReader(path));
+  std::filesystem::remove(path);
+  EXPECT_EQ(loaded.params()["redraw_features"], false);
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), loaded.predict_proba(cpu(), t.view()));
+}
+
+// ---- Artifact -----------------------------------------------------------------------------
+
+TEST(Forest, SaveLoadRoundTripPredictsIdentically) {
+  const Table t = synthetic(1000, 5, true, 9);
+  RandomForestClassifier model(
+      ParamMap{{"n_estimators", "5"}, {"max_depth", "6"}, {"oob_score", "true"}});
+  model.fit(cpu(), t.fit(2));
+  const std::string path = testing::unique_temp_path("forest.tabula").string();
+  ArtifactWriter out;
+  model.save(out);
+  out.write(path);
+  RandomForestClassifier loaded;
+  loaded.load(ArtifactReader(path));
+  std::filesystem::remove(path);
+  expect_identical(model.model(), loaded.model());
+  EXPECT_EQ(model.predict_proba(cpu(), t.view()), loaded.predict_proba(cpu(), t.view()));
+  EXPECT_EQ(model.feature_importances(), loaded.feature_importances());
+  EXPECT_EQ(model.oob_score(), loaded.oob_score());
+  EXPECT_EQ(model.params(), loaded.params());
+  EXPECT_EQ(loaded.summary()["n_estimators"], 5);
+}
+
+// ---- Bad input ------------------------------------------------------------------------------
+
+TEST(Forest, BadParametersNameThemselves) {
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_depth", "0"}}); }, "max_depth");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"n_estimators", "0"}});
+      },
+      "n_estimators");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_bins", "1"}}); }, "max_bins");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_bins", "257"}}); }, "max_bins");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"criterion", "squared_error"}});
+      },
+      "criterion");
+  expect_input_error([] { RandomForestRegressor(ParamMap{{"criterion", "gini"}}); }, "criterion");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"max_features", "0.0"}});
+      },
+      "max_features");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"min_samples_leaf", "0"}});
+      },
+      "min_samples_leaf");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"bootstrap", "maybe"}}); }, "bootstrap");
+  expect_input_error([] { RandomForestClassifier(ParamMap{{"max_depht", "3"}}); }, "max_depht");
+  expect_input_error(
+      [] {
+        RandomForestClassifier(ParamMap{{"bootstrap", "false"}, {"oob_score", "true"}});
+      },
+      "oob_score");
+}
+
+TEST(Forest, BadDataIsRefusedClearly) {
+  const Table t = synthetic(100, 3, true, 10, 0.0);
+  expect_input_error(
+      [&] {
+        RandomForestClassifier(ParamMap{{"max_features", "4"}}).fit(cpu(), t.fit(2));
+      },
+      "max_features=4 is larger than the number of features (3)");
+  Table one = t;
+  std::fill(one.y.begin(), one.y.end(), 1.0);
+  expect_input_error([&] { RandomForestClassifier().fit(cpu(), one.fit(2)); }, "single class");
+  Table nan_column = t;
+  for (std::int64_t i = 0; i < t.rows; ++i)
+    nan_column.x[static_cast<std::size_t>(i * 3 + 1)] = kNaN;
+  expect_input_error([&] { RandomForestClassifier().fit(cpu(), nan_column.fit(2)); }, "feature 1");
+  EXPECT_THROW(RandomForestClassifier().predict(cpu(), t.view()), Error);  // not fitted
+  RandomForestClassifier fitted(ParamMap{{"n_estimators", "2"}});
+  fitted.fit(cpu(), t.fit(2));
+  expect_input_error(
+      [&] { fitted.predict(cpu(), MatrixView<const float>::row_major(t.x.data(), 10, 2)); },
+      "fitted on 3 features, got 2");
+}
+
+TEST(Forest, InfinitiesTrainAsTheExtremeBins) {
+  Table t{8, 1, {-kInf, 1, 2, 3, 10, 11, 12, kInf}, {0, 0, 0, 0, 1, 1, 1, 1}};
+  RandomForestClassifier model(single_tree());
+  model.fit(cpu(), t.fit(2));
+  EXPECT_EQ(model.predict(cpu(), t.view()), t.y);
+  EXPECT_FLOAT_EQ(model.model().threshold[0], 6.5f);
+}
+
+}  // namespace
+}  // namespace tabula
