@@ -2,9 +2,9 @@
 #include <filesystem>
 #include <set>
 
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {
