@@ -170,6 +170,17 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
   return best_fit;
 }
 
+/// What the user should know of the journal read back.
+void add_journal_notes(const selection::Journal& journal, TuneResult& result) {
+  if (journal.discarded_other())
+    result.notes.push_back("the journal held another search's trials; they were dropped");
+  if (!journal.rejected().empty())
+    result.notes.push_back(fmt::format(
+        "{} journal line(s) not believed (edited, corrupted or inconsistent); their trials ran "
+        "again",
+        journal.rejected().size()));
+}
+
 /// What the search holds after its checks: the data, the candidates and the folds.
 struct PreparedSearch {
   SearchSpace space;
@@ -270,13 +281,13 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
       s.pipelines);
   std::vector<float> x_raw;
   if (ls.use) x_raw = data.numeric_matrix_row_major();
-  selection::CvData cv;
-  cv.x = MatrixView<const float>::row_major(x_raw.data(), ls.use ? n : 0, ls.use ? data.cols() : 0);
-  cv.y = s.table.y;
-  cv.task = task;
-  cv.n_classes = s.table.n_classes;
-  cv.folds = s.folds;
-  cv.metrics = s.metrics;
+  const selection::CvData cv{
+      MatrixView<const float>::row_major(x_raw.data(), ls.use ? n : 0, ls.use ? data.cols() : 0),
+      s.table.y,
+      task,
+      s.table.n_classes,
+      s.folds,
+      s.metrics};
   selection::SharedWork shared(backend, data, s.table.y, s.split.train, task,
                                options.fast_path && is_forest(options.model));
 
@@ -295,13 +306,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
   result.metric_names = s.metrics;
   result.candidates = static_cast<std::int64_t>(s.candidates.size());
   if (!ls.note.empty()) result.notes.push_back("shared statistics not used: " + ls.note);
-  if (journal.discarded_other())
-    result.notes.push_back("the journal held another search's trials; they were dropped");
-  if (!journal.rejected().empty())
-    result.notes.push_back(fmt::format(
-        "{} journal line(s) not believed (edited, corrupted or inconsistent); their trials ran "
-        "again",
-        journal.rejected().size()));
+  add_journal_notes(journal, result);
 
   // ---- Trials: the strategy proposes, the runner evaluates ----
   auto min_train = static_cast<std::int64_t>(s.split.train.size());
