@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "selection/stopwatch.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/metrics/metrics.hpp"
 
@@ -16,12 +17,6 @@ namespace tabula::selection {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 std::vector<double> gather(std::span<const double> y, std::span<const std::int64_t> rows) {
   std::vector<double> out(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r) out[r] = y[static_cast<std::size_t>(rows[r])];

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "models/linear/solve.hpp"
+#include "selection/stopwatch.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
 
@@ -15,12 +16,6 @@ namespace tabula::selection {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 /// The StandardScaler a pipeline applies before a least-squares model, when the pipeline is
 /// one the shared-statistics path reproduces exactly (numeric columns by type, imputer and/or
 /// standard scaler, no missing values, no categorical columns): {center, scale}. Otherwise

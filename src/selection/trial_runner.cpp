@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "selection/candidates.hpp"
+#include "selection/stopwatch.hpp"
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::selection {
@@ -19,9 +20,7 @@ TrialRunner::TrialRunner(SearchContext context, std::int64_t planned)
       best_so_far_(std::numeric_limits<double>::quiet_NaN()) {}
 
 bool TrialRunner::over_budget() const {
-  const double spent =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx_.start).count();
-  return ctx_.options.time_budget > 0 && spent >= ctx_.options.time_budget;
+  return ctx_.options.time_budget > 0 && seconds_since(ctx_.start) >= ctx_.options.time_budget;
 }
 
 TrialResult TrialRunner::finish(const CandidateBatch& batch, std::int64_t trial, FoldScores scores,
