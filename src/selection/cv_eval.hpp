@@ -1,5 +1,6 @@
-// Scoring one or many trials over the folds of a cross-validation scheme: the plain path (fit
-// each fold) and the shared-statistics path for the least-squares family.
+// Scoring one trial over the folds of a cross-validation scheme: the plain path (fit each fold)
+// and forests over one shared binning. The least-squares family's shared-statistics path is in
+// cv_least_squares.hpp.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +10,9 @@
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
-#include "tabula/selection/model_selection.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/models/forest/forest.hpp"
+#include "tabula/selection/model_selection.hpp"
 
 namespace tabula::selection {
 
@@ -75,26 +76,5 @@ struct SharedBins {
 FoldScores cv_forest_shared(Backend& backend, const CvData& data, const SharedBins& shared,
                             const std::string& model, const ParamMap& params, Task hint,
                             std::uint64_t seed, double row_fraction = 1.0);
-
-/// One least-squares trial for the shared path: penalty (0 for "linear"), intercept, and the
-/// StandardScaler the pipeline applies before the model (none: center = scale = false):
-/// center subtracts the training fold's means, scale divides by its population std (1 for a
-/// constant column, as scikit-learn). Scaling comes from the same merged moments.
-struct LeastSquaresTrial {
-  double alpha = 0.0;
-  bool fit_intercept = true;
-  bool center = false;
-  bool scale = false;
-};
-
-/// Shared-statistics path for linear/ridge: the rows are split into the blocks the folds are
-/// made of (rows with the same train/test role in every fold); each block's statistics (count,
-/// means and variances in two passes, XᵀX, Xᵀy, y moments) are computed once, on the backend,
-/// in one pass over the data in all; each fold's training statistics are merged from its
-/// blocks, and every trial is a d x d solve on them. Predictions on each test fold for all
-/// trials at once. Same scores as cv_plain to ~1e-12 relative on well-conditioned data.
-/// Requires finite features (InputError otherwise, as the plain fit).
-std::vector<FoldScores> cv_least_squares(Backend& backend, const CvData& data,
-                                         const std::vector<LeastSquaresTrial>& trials);
 
 }  // namespace tabula::selection

@@ -2,9 +2,9 @@
 #include <filesystem>
 #include <set>
 
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {
@@ -42,6 +42,71 @@ T get(const std::string& file, const std::string& key, const nlohmann::json& v) 
   }
 }
 
+/// The [space] and [fixed] tables.
+void read_space(const std::string& path, const nlohmann::json& doc, TuneOptions& o) {
+  if (doc.contains("space")) {
+    if (!doc["space"].is_object()) bad_key(path, "space", "expected a table");
+    for (const auto& [k, v] : doc["space"].items()) {
+      if (v.is_array()) {
+        if (v.empty()) bad_key(path, "space." + k, "empty list");
+        std::string list;
+        for (const auto& e : v) {
+          if (!list.empty()) list += ',';
+          list += scalar_text(path, "space." + k, e);
+        }
+        o.space.push_back(k + "=[" + list + "]");
+      } else {
+        o.space.push_back(k + "=" + scalar_text(path, "space." + k, v));
+      }
+    }
+  }
+  if (doc.contains("fixed")) {
+    if (!doc["fixed"].is_object()) bad_key(path, "fixed", "expected a table");
+    for (const auto& [k, v] : doc["fixed"].items()) o.fixed[k] = scalar_text(path, "fixed." + k, v);
+  }
+}
+
+/// The [search] table.
+void read_search(const std::string& path, const nlohmann::json& doc, TuneOptions& o) {
+  if (doc.contains("search")) {
+    const nlohmann::json& s = doc["search"];
+    check_keys(path, "search", s, {"kind", "n_iter", "resource", "factor"});
+    if (s.contains("kind")) {
+      const std::string kind = get<std::string>(path, "search.kind", s["kind"]);
+      if (kind == "grid")
+        o.search = SearchKind::kGrid;
+      else if (kind == "random")
+        o.search = SearchKind::kRandom;
+      else if (kind == "halving")
+        o.search = SearchKind::kHalving;
+      else
+        bad_key(path, "search.kind", "expected grid, random or halving, got '" + kind + "'");
+    }
+    if (s.contains("n_iter")) o.n_iter = get<std::int64_t>(path, "search.n_iter", s["n_iter"]);
+    if (s.contains("resource"))
+      o.halving_resource = get<std::string>(path, "search.resource", s["resource"]);
+    if (s.contains("factor")) o.factor = get<int>(path, "search.factor", s["factor"]);
+  }
+}
+
+/// The [scheme] table.
+void read_scheme(const std::string& path, const nlohmann::json& doc, TuneOptions& o) {
+  if (doc.contains("scheme")) {
+    const nlohmann::json& s = doc["scheme"];
+    check_keys(path, "scheme", s,
+               {"kind", "folds", "repeats", "shuffle", "gap", "group_column", "time_column"});
+    if (s.contains("kind")) o.scheme = get<std::string>(path, "scheme.kind", s["kind"]);
+    if (s.contains("folds")) o.folds = get<int>(path, "scheme.folds", s["folds"]);
+    if (s.contains("repeats")) o.repeats = get<int>(path, "scheme.repeats", s["repeats"]);
+    if (s.contains("shuffle")) o.shuffle = get<bool>(path, "scheme.shuffle", s["shuffle"]);
+    if (s.contains("gap")) o.gap = get<std::int64_t>(path, "scheme.gap", s["gap"]);
+    if (s.contains("group_column"))
+      o.group_column = get<std::string>(path, "scheme.group_column", s["group_column"]);
+    if (s.contains("time_column"))
+      o.time_column = get<std::string>(path, "scheme.time_column", s["time_column"]);
+  }
+}
+
 }  // namespace
 
 TuneOptions read_experiment_spec(const std::string& path) {
@@ -68,59 +133,9 @@ TuneOptions read_experiment_spec(const std::string& path) {
   if (doc.contains("drop_columns"))
     o.drop_columns = get<std::vector<std::string>>(path, "drop_columns", doc["drop_columns"]);
   if (doc.contains("jobs")) o.jobs = get<int>(path, "jobs", doc["jobs"]);
-  if (doc.contains("space")) {
-    if (!doc["space"].is_object()) bad_key(path, "space", "expected a table");
-    for (const auto& [k, v] : doc["space"].items()) {
-      if (v.is_array()) {
-        if (v.empty()) bad_key(path, "space." + k, "empty list");
-        std::string list;
-        for (const auto& e : v) {
-          if (!list.empty()) list += ',';
-          list += scalar_text(path, "space." + k, e);
-        }
-        o.space.push_back(k + "=[" + list + "]");
-      } else {
-        o.space.push_back(k + "=" + scalar_text(path, "space." + k, v));
-      }
-    }
-  }
-  if (doc.contains("fixed")) {
-    if (!doc["fixed"].is_object()) bad_key(path, "fixed", "expected a table");
-    for (const auto& [k, v] : doc["fixed"].items()) o.fixed[k] = scalar_text(path, "fixed." + k, v);
-  }
-  if (doc.contains("search")) {
-    const nlohmann::json& s = doc["search"];
-    check_keys(path, "search", s, {"kind", "n_iter", "resource", "factor"});
-    if (s.contains("kind")) {
-      const std::string kind = get<std::string>(path, "search.kind", s["kind"]);
-      if (kind == "grid")
-        o.search = SearchKind::kGrid;
-      else if (kind == "random")
-        o.search = SearchKind::kRandom;
-      else if (kind == "halving")
-        o.search = SearchKind::kHalving;
-      else
-        bad_key(path, "search.kind", "expected grid, random or halving, got '" + kind + "'");
-    }
-    if (s.contains("n_iter")) o.n_iter = get<std::int64_t>(path, "search.n_iter", s["n_iter"]);
-    if (s.contains("resource"))
-      o.halving_resource = get<std::string>(path, "search.resource", s["resource"]);
-    if (s.contains("factor")) o.factor = get<int>(path, "search.factor", s["factor"]);
-  }
-  if (doc.contains("scheme")) {
-    const nlohmann::json& s = doc["scheme"];
-    check_keys(path, "scheme", s,
-               {"kind", "folds", "repeats", "shuffle", "gap", "group_column", "time_column"});
-    if (s.contains("kind")) o.scheme = get<std::string>(path, "scheme.kind", s["kind"]);
-    if (s.contains("folds")) o.folds = get<int>(path, "scheme.folds", s["folds"]);
-    if (s.contains("repeats")) o.repeats = get<int>(path, "scheme.repeats", s["repeats"]);
-    if (s.contains("shuffle")) o.shuffle = get<bool>(path, "scheme.shuffle", s["shuffle"]);
-    if (s.contains("gap")) o.gap = get<std::int64_t>(path, "scheme.gap", s["gap"]);
-    if (s.contains("group_column"))
-      o.group_column = get<std::string>(path, "scheme.group_column", s["group_column"]);
-    if (s.contains("time_column"))
-      o.time_column = get<std::string>(path, "scheme.time_column", s["time_column"]);
-  }
+  read_space(path, doc, o);
+  read_search(path, doc, o);
+  read_scheme(path, doc, o);
   if (doc.contains("budget")) {
     check_keys(path, "budget", doc["budget"], {"seconds"});
     if (doc["budget"].contains("seconds"))

@@ -12,8 +12,8 @@
 #include <limits>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
+#include "io/atomic_file.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula::selection {

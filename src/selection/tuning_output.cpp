@@ -67,6 +67,8 @@ bool parse_number(const std::string& s, double* v) {
 }
 
 /// Score against one parameter: mean ± std per trial, fold scores as dots, baseline dashed.
+// long: one SVG written top to bottom (scale, axes, baseline, points); its pieces share every
+// coordinate, so split they would pass a dozen values to each other.
 std::string param_plot(const TuneResult& r, const std::string& name, double baseline) {
   struct Point {
     std::string label;

@@ -13,17 +13,18 @@
 #include <numeric>
 #include <set>
 
-#include "io/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
+#include "io/atomic_file.hpp"
 #include "selection/utc_now.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/csv_stream.hpp"
 #include "tabula/metrics/metrics.hpp"
-#include "tabula/artifact/model_file.hpp"
-#include "tabula/selection/model_selection.hpp"
 #include "tabula/models/registry.hpp"
+#include "tabula/selection/model_selection.hpp"
 #include "tabula/version.hpp"
+#include "training/labelled_table.hpp"
 
 namespace tabula {
 namespace {
@@ -252,193 +253,149 @@ std::vector<double> encode_target(const Column& target, Task task, ModelSchema& 
   return y;
 }
 
-// Removes the sample weight column `name` (if any) from the features and returns its values,
-// checked: numeric, present on every row, finite and non-negative, not all zero.
-std::vector<double> take_sample_weight(Dataset& data, const std::string& name) {
-  if (name.empty()) return {};
-  const std::optional<std::int64_t> index = data.find(name);
-  if (!index) {
-    if (data.target && data.target->name == name)
-      throw InputError(data.source + ": --sample-weight '" + name + "' is the target column");
-    throw InputError(data.source + ": no sample weight column '" + name + "'");
-  }
-  Column column = std::move(data.columns[static_cast<std::size_t>(*index)]);
-  data.columns.erase(data.columns.begin() + *index);
-  if (column.type != ColumnType::kNumeric)
-    throw InputError(data.source + ": sample weight column '" + name + "' is not numeric");
-  double total = 0.0;
-  for (std::size_t row = 0; row < column.numeric.size(); ++row) {
-    const double w = column.numeric[row];
-    if (!(std::isfinite(w) && w >= 0.0))
-      throw InputError(describe_location(data.source, 0, *index + 1, name,
-                                         "data row " + std::to_string(row + 1) + ": weight " +
-                                             std::to_string(w) +
-                                             " is not a finite non-negative number"));
-    total += w;
-  }
-  if (!(total > 0.0))
-    throw InputError(data.source + ": sample weight column '" + name + "' sums to zero");
-  return std::move(column.numeric);
+namespace {
+
+/// The metadata every model file of `train` carries, before the fit adds its part.
+nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
+                                 const LabelledTable& table) {
+  nlohmann::json training = {{"data_file", options.data_path},
+                             {"data_fingerprint", fingerprint(options.data_path)},
+                             {"rows", table.data.rows()},
+                             {"seed", options.seed},
+                             {"task_reason", table.choice.reason},
+                             {"library_version", kVersion},
+                             {"trained_at", utc_now()},
+                             {"device", backend.device().to_string()}};
+  if (!options.sample_weight.empty()) training["sample_weight"] = options.sample_weight;
+  return training;
 }
+
+/// A transform: nothing to score it against, so it is fitted on every row.
+void fit_on_every_row(Backend& backend, const TrainOptions& options, const LabelledTable& table,
+                      Pipeline& pipeline, Estimator& model, TrainReport& report,
+                      nlohmann::json& training) {
+  const std::int64_t n = table.data.rows();
+  pipeline.fit(backend, table.data);
+  const std::vector<float> x = pipeline.transform(backend, table.data);
+  FitData fit;
+  fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
+  fit.sample_weight = table.sample_weight;
+  fit.seed = options.seed;
+  model.fit(backend, fit);
+  report.rows_train = n;
+  report.notes.push_back("transforms are fitted on every row; no test set is held out");
+  training["rows_train"] = n;
+}
+
+/// The test rows encoded with what the pipeline learnt from the training rows.
+std::vector<float> encode_test_rows(Backend& backend, const Pipeline& pipeline, const Dataset& data,
+                                    const std::vector<std::int64_t>& rows) {
+  if (rows.empty()) return {};
+  try {
+    return pipeline.transform(backend, data, rows);
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) +
+                     " (in the test rows; the pipeline was fitted on the training rows: "
+                     "use --handle-unknown ignore or infrequent_if_exist)");
+  }
+}
+
+/// The model's and the baseline's test metrics, side by side in the report and the metadata.
+void record_test_metrics(const std::vector<std::pair<std::string, double>>& model_metrics,
+                         const std::vector<std::pair<std::string, double>>& baseline_metrics,
+                         TrainReport& report, nlohmann::json& training) {
+  nlohmann::json m = nlohmann::json::object(), b = nlohmann::json::object();
+  for (std::size_t i = 0; i < model_metrics.size(); ++i) {
+    report.metrics.push_back(
+        {model_metrics[i].first, model_metrics[i].second, baseline_metrics[i].second});
+    m[model_metrics[i].first] = metric_json(model_metrics[i].second);
+    b[model_metrics[i].first] = metric_json(baseline_metrics[i].second);
+  }
+  training["metrics"] = {{"model", m}, {"baseline", b}};
+}
+
+/// A predictor: fitted on the training rows with its baseline, both scored on the test rows.
+/// --test-size 0 trains on every row (for comparisons with other libraries and for final fits);
+/// nothing is held out and no test metrics are reported.
+void fit_and_test(Backend& backend, const TrainOptions& options, const LabelledTable& table,
+                  Pipeline& pipeline, Estimator& model, TrainReport& report,
+                  nlohmann::json& training) {
+  if (!(options.test_size >= 0.0 && options.test_size < 1.0))
+    throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
+  const bool hold_out = options.test_size > 0.0;
+  const Task task = table.choice.task;
+  const TrainTestSplit split = hold_out_test_rows(table, options.test_size, options.seed);
+  // The pipeline sees the training rows only; the test rows are encoded with what it learnt.
+  pipeline.fit(backend, table.data, split.train);
+  const std::int64_t d = pipeline.n_outputs();
+  const std::vector<float> x_train = pipeline.transform(backend, table.data, split.train);
+  const std::vector<float> x_test = encode_test_rows(backend, pipeline, table.data, split.test);
+  const std::vector<double> y_train = gather(table.y, split.train);
+  const std::vector<double> w_train = table.sample_weight.empty()
+                                          ? std::vector<double>{}
+                                          : gather(table.sample_weight, split.train);
+  const std::vector<double> y_test = gather(table.y, split.test);
+  const auto test_view = MatrixView<const float>::row_major(
+      x_test.data(), static_cast<std::int64_t>(split.test.size()), d);
+  FitData fit;
+  fit.x = MatrixView<const float>::row_major(x_train.data(),
+                                             static_cast<std::int64_t>(split.train.size()), d);
+  fit.y = y_train;
+  fit.sample_weight = w_train;
+  fit.n_classes = table.n_classes;
+  fit.seed = options.seed;
+  model.fit(backend, fit);
+
+  const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
+  baseline->fit(backend, fit);
+  report.baseline = "dummy (" + baseline->params().at("strategy").get<std::string>() + ")";
+
+  std::vector<std::pair<std::string, double>> model_metrics, baseline_metrics;
+  if (hold_out) {
+    model_metrics = evaluate(backend, model, test_view, y_test, table.n_classes, &report.notes);
+    baseline_metrics = evaluate(backend, *baseline, test_view, y_test, table.n_classes, nullptr);
+  } else {
+    report.notes.push_back("--test-size 0: trained on every row; no test metrics");
+  }
+  record_test_metrics(model_metrics, baseline_metrics, report, training);
+  report.rows_train = static_cast<std::int64_t>(split.train.size());
+  report.rows_test = static_cast<std::int64_t>(split.test.size());
+  training["rows_train"] = report.rows_train;
+  training["rows_test"] = report.rows_test;
+  training["test_size"] = options.test_size;
+  training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
+  training["baseline"] = report.baseline;
+}
+
+}  // namespace
 
 TrainReport train_model(Backend& backend, const TrainOptions& options,
                         const std::string& out_path) {
-  Dataset data = io::read_csv(options.data_path, training_csv_options(options.target));
-  const std::vector<double> sample_weight = take_sample_weight(data, options.sample_weight);
-
-  const TaskChoice choice =
-      choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
-  spdlog::info("task: {} ({})", to_string(choice.task), choice.reason);
-  std::unique_ptr<Estimator> model = make_estimator(options.model, options.params, choice.task);
+  LabelledTable table = prepare_labelled_table({.data_path = options.data_path,
+                                                .target = options.target,
+                                                .model = options.model,
+                                                .task = options.task,
+                                                .drop_columns = options.drop_columns,
+                                                .sample_weight = options.sample_weight});
+  std::unique_ptr<Estimator> model =
+      make_estimator(options.model, options.params, table.choice.task);
   const Task task = model->task();
-  TABULA_ASSERT(task == choice.task, "the registry gave a model of another task");
+  TABULA_ASSERT(task == table.choice.task, "the registry gave a model of another task");
 
-  for (const std::string& name : options.drop_columns) {
-    const std::optional<std::int64_t> index = data.find(name);
-    if (!index) throw InputError(data.source + ": --drop-columns: no column '" + name + "'");
-    data.columns.erase(data.columns.begin() + *index);
-  }
-  ModelSchema schema;
-  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
-
-  std::vector<double> y;
-  int n_classes = 0;
-  if (data.target) {
-    const Column& target = *data.target;
-    schema.target = target.name;
-    schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
-                             ? ColumnType::kNumeric
-                             : ColumnType::kCategorical;
-    if (const std::int64_t missing = target.missing_count();
-        missing > 0 && task != Task::kTransform)
-      throw InputError(data.source + ": target column '" + target.name + "' has " +
-                       std::to_string(missing) +
-                       " missing value(s); drop or fill those rows before training");
-    if (task != Task::kTransform) y = encode_target(target, task, schema);
-    if (task == Task::kClassification) spell_labels_as_written(options.data_path, schema);
-    if (task == Task::kClassification) {
-      n_classes = static_cast<int>(schema.class_labels.size());
-      if (n_classes < 2)
-        throw InputError(data.source + ": target column '" + target.name +
-                         "' holds a single class ('" + schema.class_labels.front() +
-                         "'); a classifier needs at least two");
-    }
-  }
-
-  const std::int64_t n = data.rows();
   Pipeline pipeline(
       apply_overrides(options.pipeline.value_or(PipelineSpec::defaults(options.model)),
                       options.pipeline_overrides));
   TrainReport report;
   report.model = options.model;
   report.task = task;
-  report.task_reason = choice.reason;
-  report.rows_total = n;
-
-  nlohmann::json training = {{"data_file", options.data_path},
-                             {"data_fingerprint", fingerprint(options.data_path)},
-                             {"rows", n},
-                             {"seed", options.seed},
-                             {"task_reason", choice.reason},
-                             {"library_version", kVersion},
-                             {"trained_at", utc_now()},
-                             {"device", backend.device().to_string()}};
-  if (!options.sample_weight.empty()) training["sample_weight"] = options.sample_weight;
-
-  if (task == Task::kTransform) {
-    // Nothing to score a transform against: fit on every row.
-    pipeline.fit(backend, data);
-    const std::vector<float> x = pipeline.transform(backend, data);
-    FitData fit;
-    fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
-    fit.sample_weight = sample_weight;
-    fit.seed = options.seed;
-    model->fit(backend, fit);
-    report.rows_train = n;
-    report.notes.push_back("transforms are fitted on every row; no test set is held out");
-    training["rows_train"] = n;
-  } else {
-    // --test-size 0 trains on every row (for comparisons with other libraries and for final
-    // fits); nothing is held out and no test metrics are reported.
-    if (!(options.test_size >= 0.0 && options.test_size < 1.0))
-      throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
-    const bool hold_out = options.test_size > 0.0;
-    if (hold_out && task == Task::kClassification) {
-      std::vector<std::int64_t> counts(static_cast<std::size_t>(n_classes), 0);
-      for (double c : y) ++counts[static_cast<std::size_t>(c)];
-      for (std::size_t c = 0; c < counts.size(); ++c)
-        if (counts[c] < 2)
-          throw InputError(
-              data.source + ": class '" + schema.class_labels[c] + "' of target column '" +
-              schema.target +
-              "' has only 1 row; the stratified test split needs at least 2 per class");
-    }
-    TrainTestSplit split;
-    if (!hold_out) {
-      split.train.resize(static_cast<std::size_t>(n));
-      std::iota(split.train.begin(), split.train.end(), std::int64_t{0});
-    } else {
-      split = task == Task::kClassification
-                  ? stratified_train_test_split(y, n_classes, options.test_size, options.seed)
-                  : train_test_split(n, options.test_size, options.seed);
-    }
-    // The pipeline sees the training rows only; the test rows are encoded with what it learnt.
-    pipeline.fit(backend, data, split.train);
-    const std::int64_t d = pipeline.n_outputs();
-    const std::vector<float> x_train = pipeline.transform(backend, data, split.train);
-    std::vector<float> x_test;
-    if (hold_out) {
-      try {
-        x_test = pipeline.transform(backend, data, split.test);
-      } catch (const InputError& e) {
-        throw InputError(std::string(e.what()) +
-                         " (in the test rows; the pipeline was fitted on the training rows: "
-                         "use --handle-unknown ignore or infrequent_if_exist)");
-      }
-    }
-    const std::vector<double> y_train = gather(y, split.train);
-    const std::vector<double> w_train =
-        sample_weight.empty() ? std::vector<double>{} : gather(sample_weight, split.train);
-    const std::vector<double> y_test = gather(y, split.test);
-    const auto train_view = MatrixView<const float>::row_major(
-        x_train.data(), static_cast<std::int64_t>(split.train.size()), d);
-    const auto test_view = MatrixView<const float>::row_major(
-        x_test.data(), static_cast<std::int64_t>(split.test.size()), d);
-    FitData fit;
-    fit.x = train_view;
-    fit.y = y_train;
-    fit.sample_weight = w_train;
-    fit.n_classes = n_classes;
-    fit.seed = options.seed;
-    model->fit(backend, fit);
-
-    const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
-    baseline->fit(backend, fit);
-    report.baseline = "dummy (" + baseline->params().at("strategy").get<std::string>() + ")";
-
-    std::vector<std::pair<std::string, double>> model_metrics, baseline_metrics;
-    if (hold_out) {
-      model_metrics = evaluate(backend, *model, test_view, y_test, n_classes, &report.notes);
-      baseline_metrics = evaluate(backend, *baseline, test_view, y_test, n_classes, nullptr);
-    } else {
-      report.notes.push_back("--test-size 0: trained on every row; no test metrics");
-    }
-    nlohmann::json m = nlohmann::json::object(), b = nlohmann::json::object();
-    for (std::size_t i = 0; i < model_metrics.size(); ++i) {
-      report.metrics.push_back(
-          {model_metrics[i].first, model_metrics[i].second, baseline_metrics[i].second});
-      m[model_metrics[i].first] = metric_json(model_metrics[i].second);
-      b[model_metrics[i].first] = metric_json(baseline_metrics[i].second);
-    }
-    report.rows_train = static_cast<std::int64_t>(split.train.size());
-    report.rows_test = static_cast<std::int64_t>(split.test.size());
-    training["rows_train"] = report.rows_train;
-    training["rows_test"] = report.rows_test;
-    training["test_size"] = options.test_size;
-    training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
-    training["baseline"] = report.baseline;
-    training["metrics"] = {{"model", m}, {"baseline", b}};
-  }
+  report.task_reason = table.choice.reason;
+  report.rows_total = table.data.rows();
+  nlohmann::json training = training_metadata(backend, options, table);
+  if (task == Task::kTransform)
+    fit_on_every_row(backend, options, table, pipeline, *model, report, training);
+  else
+    fit_and_test(backend, options, table, pipeline, *model, report, training);
+  ModelSchema& schema = table.schema;
   for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
   for (const std::string& note : pipeline.notes()) report.notes.push_back(note);
   training["n_features_out"] = pipeline.n_outputs();

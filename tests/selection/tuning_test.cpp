@@ -10,11 +10,12 @@
 #include <string>
 
 #include "selection/cv_eval.hpp"
+#include "selection/cv_least_squares.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/selection/model_selection.hpp"
 #include "tabula/pipeline/pipeline.hpp"
+#include "tabula/selection/model_selection.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {

@@ -1,0 +1,160 @@
+// One preparation of a labelled table for train and tune: read, take out, choose, encode, split.
+#include "training/labelled_table.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "tabula/core/error.hpp"
+#include "tabula/io/csv.hpp"
+
+namespace tabula {
+namespace {
+
+// Removes the sample weight column `name` (if any) from the features and returns its values,
+// checked: numeric, present on every row, finite and non-negative, not all zero.
+std::vector<double> take_sample_weight(Dataset& data, const std::string& name) {
+  if (name.empty()) return {};
+  const std::optional<std::int64_t> index = data.find(name);
+  if (!index) {
+    if (data.target && data.target->name == name)
+      throw InputError(data.source + ": --sample-weight '" + name + "' is the target column");
+    throw InputError(data.source + ": no sample weight column '" + name + "'");
+  }
+  Column column = std::move(data.columns[static_cast<std::size_t>(*index)]);
+  data.columns.erase(data.columns.begin() + *index);
+  if (column.type != ColumnType::kNumeric)
+    throw InputError(data.source + ": sample weight column '" + name + "' is not numeric");
+  double total = 0.0;
+  for (std::size_t row = 0; row < column.numeric.size(); ++row) {
+    const double w = column.numeric[row];
+    if (!(std::isfinite(w) && w >= 0.0))
+      throw InputError(describe_location(data.source, 0, *index + 1, name,
+                                         "data row " + std::to_string(row + 1) + ": weight " +
+                                             std::to_string(w) +
+                                             " is not a finite non-negative number"));
+    total += w;
+  }
+  if (!(total > 0.0))
+    throw InputError(data.source + ": sample weight column '" + name + "' sums to zero");
+  return std::move(column.numeric);
+}
+
+/// Removes column `name` (a group or time column) from the features and returns it; InputError
+/// when absent or when it has missing values.
+Column take_column(Dataset& data, const std::string& name, const char* option) {
+  const std::optional<std::int64_t> index = data.find(name);
+  if (!index) throw InputError(data.source + ": no column '" + name + "' (" + option + ")");
+  Column c = std::move(data.columns[static_cast<std::size_t>(*index)]);
+  data.columns.erase(data.columns.begin() + *index);
+  if (c.missing_count() > 0)
+    throw InputError(data.source + ": column '" + name + "' (" + option + ") has " +
+                     std::to_string(c.missing_count()) + " missing value(s)");
+  return c;
+}
+
+/// Takes out every column that is not a feature.
+void take_non_features(const LabelledTableOptions& options, LabelledTable& table) {
+  Dataset& data = table.data;
+  table.sample_weight = take_sample_weight(data, options.sample_weight);
+  for (const std::string& name : options.drop_columns) {
+    const std::optional<std::int64_t> index = data.find(name);
+    if (!index) throw InputError(data.source + ": --drop-columns: no column '" + name + "'");
+    data.columns.erase(data.columns.begin() + *index);
+  }
+  if (!options.group_column.empty())
+    table.group = take_column(data, options.group_column, "--group-column");
+  if (!options.time_column.empty())
+    table.time = take_column(data, options.time_column, "--time-column");
+  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
+}
+
+/// The target as fit() takes it, and its description in the schema.
+void encode_labels(const std::string& data_path, LabelledTable& table) {
+  const Dataset& data = table.data;
+  const Task task = table.choice.task;
+  const Column& target = *data.target;
+  table.schema.target = target.name;
+  table.schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
+                                 ? ColumnType::kNumeric
+                                 : ColumnType::kCategorical;
+  if (task == Task::kTransform) return;  // a transform ignores the target
+  if (const std::int64_t missing = target.missing_count(); missing > 0)
+    throw InputError(data.source + ": target column '" + target.name + "' has " +
+                     std::to_string(missing) +
+                     " missing value(s); drop or fill those rows before training");
+  table.y = encode_target(target, task, table.schema);
+  if (task != Task::kClassification) return;
+  spell_labels_as_written(data_path, table.schema);
+  table.n_classes = static_cast<int>(table.schema.class_labels.size());
+  if (table.n_classes < 2)
+    throw InputError(data.source + ": target column '" + target.name + "' holds a single class ('" +
+                     table.schema.class_labels.front() + "'); a classifier needs at least two");
+}
+
+/// A sort key per row: the value, or the category code (categories are sorted by bytes, so
+/// ISO dates order correctly).
+double key_of(const Column& c, std::int64_t row) {
+  return c.type == ColumnType::kNumeric ? c.numeric[static_cast<std::size_t>(row)]
+                                        : c.codes[static_cast<std::size_t>(row)];
+}
+
+/// A stratified split needs two rows of every class: said with the class's label.
+void check_two_rows_per_class(const LabelledTable& table) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(table.n_classes), 0);
+  for (double c : table.y) ++counts[static_cast<std::size_t>(c)];
+  for (std::size_t c = 0; c < counts.size(); ++c)
+    if (counts[c] < 2)
+      throw InputError(table.data.source + ": class '" + table.schema.class_labels[c] +
+                       "' of target column '" + table.schema.target +
+                       "' has only 1 row; the stratified test split needs at least 2 per class");
+}
+
+}  // namespace
+
+LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
+  LabelledTable table;
+  table.data = io::read_csv(options.data_path, training_csv_options(options.target));
+  take_non_features(options, table);
+  const Dataset& data = table.data;
+  table.choice = choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
+  spdlog::info("task: {} ({})", to_string(table.choice.task), table.choice.reason);
+  if (data.target) encode_labels(options.data_path, table);
+  return table;
+}
+
+TrainTestSplit hold_out_test_rows(const LabelledTable& table, double test_size,
+                                  std::uint64_t seed) {
+  const std::int64_t n = table.data.rows();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  if (table.time) {
+    std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+      return key_of(*table.time, a) < key_of(*table.time, b);
+    });
+    const std::int64_t n_test =
+        test_size > 0 ? static_cast<std::int64_t>(std::ceil(test_size * n)) : 0;
+    if (n_test >= n) throw InputError("--test-size leaves no rows to search on");
+    return {{order.begin(), order.end() - n_test}, {order.end() - n_test, order.end()}};
+  }
+  if (test_size <= 0) return {order, {}};
+  // Whole groups are held out, so no group is both learnt from and tested on.
+  if (table.group) return group_train_test_split(group_ids(*table.group, order), test_size, seed);
+  if (table.choice.task != Task::kClassification) return train_test_split(n, test_size, seed);
+  check_two_rows_per_class(table);
+  return stratified_train_test_split(table.y, table.n_classes, test_size, seed);
+}
+
+std::vector<std::int64_t> group_ids(const Column& groups, std::span<const std::int64_t> rows) {
+  std::map<double, std::int64_t> ids;
+  std::vector<std::int64_t> out(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    out[i] = ids.try_emplace(key_of(groups, rows[i]), static_cast<std::int64_t>(ids.size()))
+                 .first->second;
+  return out;
+}
+
+}  // namespace tabula
