@@ -20,21 +20,22 @@
 #include <numeric>
 #include <set>
 
-#include "io/atomic_file.hpp"
 #include "artifact/fnv1a.hpp"
+#include "io/atomic_file.hpp"
 #include "selection/cv_eval.hpp"
 #include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
 #include "selection/tuning_output.hpp"
 #include "selection/utc_now.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/metrics/metrics.hpp"
-#include "tabula/artifact/model_file.hpp"
-#include "tabula/selection/model_selection.hpp"
 #include "tabula/models/forest/forest.hpp"
 #include "tabula/pipeline/pipeline.hpp"
-#include "tabula/core/thread_pool.hpp"
+#include "tabula/scoring/predictor.hpp"
+#include "tabula/selection/model_selection.hpp"
 #include "tabula/training/training.hpp"
 #include "tabula/version.hpp"
 
@@ -836,11 +837,12 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
       for (std::size_t i = 0; i < test_rows.size(); ++i) y_test[i] = y[test_rows[i]];
       const auto view = MatrixView<const float>::row_major(
           x_test.data(), static_cast<std::int64_t>(test_rows.size()), d);
-      const std::vector<double> pred = best_model->predict(backend, view);
+      const Predictor predictor(backend, *best_model, best_pipeline.get());
+      const std::vector<double> pred = predictor.predict(view);
       std::vector<double> proba;
       if (task == Task::kClassification) {
         try {
-          proba = best_model->predict_proba(backend, view);
+          proba = predictor.predict_proba(view);
         } catch (const Error&) {
           proba.clear();
         }
