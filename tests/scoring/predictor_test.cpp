@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,12 +24,21 @@ namespace {
 
 Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
 
+// The bits of each value: bit-identical results, NaN (rows the pipeline refused) included.
+std::vector<std::uint64_t> bits(const std::vector<double>& values) {
+  std::vector<std::uint64_t> out;
+  for (double v : values) out.push_back(std::bit_cast<std::uint64_t>(v));
+  return out;
+}
+
 // The values a call returns, or the message it throws: both paths must agree on either.
 struct Outcome {
   std::vector<double> values;
   std::vector<double> proba;
   std::optional<std::string> error;
-  bool operator==(const Outcome&) const = default;
+  bool operator==(const Outcome& o) const {
+    return bits(values) == bits(o.values) && bits(proba) == bits(o.proba) && error == o.error;
+  }
 };
 
 Outcome outcome_of(const std::function<std::vector<double>(std::vector<double>&)>& call) {
@@ -140,17 +151,17 @@ TEST_F(PredictorZoo, ConcurrentCallsOnOnePredictorAgree) {
     const auto view = MatrixView<const float>::row_major(
         x.data(), static_cast<std::int64_t>(x.size()) / predictor.n_features(),
         predictor.n_features());
-    const std::vector<double> expected = model.estimator->predict(cpu(), view);
+    const std::vector<std::uint64_t> expected = bits(model.estimator->predict(cpu(), view));
     constexpr int kThreads = 4;
-    std::vector<std::vector<double>> got(kThreads);
+    std::vector<std::vector<std::uint64_t>> got(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
       threads.emplace_back([&, t] {
         for (int call = 0; call < 8; ++call)
-          got[static_cast<std::size_t>(t)] = predictor.predict(view);
+          got[static_cast<std::size_t>(t)] = bits(predictor.predict(view));
       });
     for (std::thread& t : threads) t.join();
-    for (const std::vector<double>& g : got) EXPECT_EQ(g, expected);
+    for (const std::vector<std::uint64_t>& g : got) EXPECT_EQ(g, expected);
   }
 }
 
