@@ -1,4 +1,5 @@
-// Defaults of the optional Estimator methods: a clear error naming the model.
+// Defaults of the optional Estimator methods: a clear error naming the model, and a residency
+// that keeps nothing.
 #include "tabula/models/estimator.hpp"
 
 #include "tabula/core/error.hpp"
@@ -17,6 +18,38 @@ std::vector<double> Estimator::predict_with_proba(Backend& backend, MatrixView<c
 
 std::vector<double> Estimator::transform(Backend&, MatrixView<const float>) const {
   throw Error("model '" + name() + "' does not transform data (use predict)");
+}
+
+namespace {
+
+/// The default residency: nothing kept, each call goes to the estimator.
+class ForwardingResident final : public ResidentEstimator {
+ public:
+  ForwardingResident(const Estimator& estimator, Backend& backend)
+      : estimator_(estimator), backend_(backend) {}
+  std::vector<double> predict(MatrixView<const float> x) const override {
+    return estimator_.predict(backend_, x);
+  }
+  std::vector<double> predict_proba(MatrixView<const float> x) const override {
+    return estimator_.predict_proba(backend_, x);
+  }
+  std::vector<double> predict_with_proba(MatrixView<const float> x,
+                                         std::vector<double>& proba) const override {
+    return estimator_.predict_with_proba(backend_, x, proba);
+  }
+  std::vector<double> transform(MatrixView<const float> x) const override {
+    return estimator_.transform(backend_, x);
+  }
+
+ private:
+  const Estimator& estimator_;
+  Backend& backend_;
+};
+
+}  // namespace
+
+std::unique_ptr<ResidentEstimator> Estimator::make_resident(Backend& backend) const {
+  return std::make_unique<ForwardingResident>(*this, backend);
 }
 
 }  // namespace tabula

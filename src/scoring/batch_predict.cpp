@@ -22,9 +22,10 @@
 #include <thread>
 
 #include "io/path_identity.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv_stream.hpp"
-#include "tabula/artifact/model_file.hpp"
+#include "tabula/scoring/predictor.hpp"
 
 namespace tabula {
 namespace {
@@ -290,8 +291,7 @@ void stop_at_parse_error(const io::CsvChunk& chunk) {
 /// encode (an unseen category under handle_unknown=error) stop the job or are dropped. The
 /// reader always drops bad rows into chunk.rejected, so that in stop mode the first bad row of
 /// the chunk, found by the parser or by the pipeline, is the one reported.
-Scored score(Backend& backend, const LoadedModel& model, const Plan& plan, OnError on_error,
-             io::CsvChunk chunk) {
+Scored score(const Predictor& predictor, const Plan& plan, OnError on_error, io::CsvChunk chunk) {
   Scored out;
   for (const io::CsvRowError& e : chunk.rejected)
     out.rejected.push_back({e.line, e.column_name, e.reason});
@@ -299,7 +299,7 @@ Scored score(Backend& backend, const LoadedModel& model, const Plan& plan, OnErr
   if (n == 0 && on_error == OnError::kStop) stop_at_parse_error(chunk);
   if (n > 0) {
     std::vector<RowError> row_errors;
-    const std::vector<float> x = model.features(backend, chunk.data, &row_errors);
+    const std::vector<float> x = predictor.features(chunk.data, {}, &row_errors);
     std::sort(row_errors.begin(), row_errors.end(),
               [](const RowError& a, const RowError& b) { return a.row < b.row; });
     if (on_error == OnError::kStop) {
@@ -321,16 +321,16 @@ Scored score(Backend& backend, const LoadedModel& model, const Plan& plan, OnErr
     }
     const auto d = static_cast<std::int64_t>(x.size()) / n;
     const auto view = MatrixView<const float>::row_major(x.data(), n, d);
-    const Estimator& estimator = *model.estimator;
+    const Estimator& estimator = predictor.estimator();
     switch (plan.job) {
       case Job::kPredict:
-        out.values = estimator.predict(backend, view);
+        out.values = predictor.predict(view);
         break;
       case Job::kProba:
-        out.values = estimator.predict_proba(backend, view);
+        out.values = predictor.predict_proba(view);
         break;
       case Job::kTransform:
-        out.values = estimator.transform(backend, view);
+        out.values = predictor.transform(view);
         break;
     }
     if (out.values.size() != static_cast<std::size_t>(n * plan.width))
@@ -558,6 +558,8 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
   // would replace the other.
   io::check_outputs_distinct({{"--data", data_path}, {"--model", model_path}},
                              {{"--out", out_path}, {"--rejects", result.rejects_path}});
+  // The model goes to the device once, before any output file exists.
+  const Predictor predictor(backend, model);
   Writer writer(plan, out_path, result.rejects_path, options, stream.file_size());
   BoundedQueue<io::CsvChunk> parsed(kQueueDepth);
   BoundedQueue<Scored> scored(kQueueDepth);
@@ -585,7 +587,7 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
   });
   try {
     while (std::optional<io::CsvChunk> chunk = parsed.pop())
-      if (!scored.push(score(backend, model, plan, options.on_error, std::move(*chunk)))) break;
+      if (!scored.push(score(predictor, plan, options.on_error, std::move(*chunk)))) break;
     if (reader_error) scored.abort();  // a failed job writes nothing: no need to drain
     scored.close();
   } catch (...) {

@@ -12,6 +12,7 @@
 #include "selection/stopwatch.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/metrics/metrics.hpp"
+#include "tabula/scoring/predictor.hpp"
 
 namespace tabula::selection {
 namespace {
@@ -88,15 +89,16 @@ namespace {
 std::vector<double> score_estimator(Backend& backend, const CvData& data,
                                     const Estimator& estimator, MatrixView<const float> x_test,
                                     const std::vector<double>& y_test, bool want_proba) {
+  const Predictor predictor(backend, estimator);
   std::vector<double> pred, proba;
   if (want_proba) {
     try {
-      pred = estimator.predict_with_proba(backend, x_test, proba);
+      pred = predictor.predict_with_proba(x_test, proba);
     } catch (const Error&) {
       proba.clear();  // no probabilities (e.g. a hard-voting model): those metrics are NaN
     }
   }
-  if (pred.empty()) pred = estimator.predict(backend, x_test);
+  if (pred.empty()) pred = predictor.predict(x_test);
   return score_fold(data, y_test, pred, proba);
 }
 

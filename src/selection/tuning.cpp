@@ -25,6 +25,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/metrics/metrics.hpp"
 #include "tabula/pipeline/pipeline.hpp"
+#include "tabula/scoring/predictor.hpp"
 #include "training/labelled_table.hpp"
 
 namespace tabula {
@@ -115,11 +116,12 @@ void score_on_test(Backend& backend, const selection::RefitModel& best, const La
   for (std::size_t i = 0; i < test_rows.size(); ++i) y_test[i] = table.y[test_rows[i]];
   const auto view = MatrixView<const float>::row_major(
       x_test.data(), static_cast<std::int64_t>(test_rows.size()), best.pipeline->n_outputs());
-  const std::vector<double> pred = best.model->predict(backend, view);
+  const Predictor predictor(backend, *best.model, best.pipeline.get());
+  const std::vector<double> pred = predictor.predict(view);
   std::vector<double> proba;
   if (result.task == Task::kClassification) {
     try {
-      proba = best.model->predict_proba(backend, view);
+      proba = predictor.predict_proba(view);
     } catch (const Error&) {
       proba.clear();
     }

@@ -13,7 +13,7 @@ ServedModel::ServedModel(std::string name, std::string version, LoadedModel mode
     : name_(std::move(name)),
       version_(std::move(version)),
       model_(std::move(model)),
-      backend_(backend),
+      predictor_(backend, model_),
       metrics_(metrics) {
   batcher_ = std::make_unique<MicroBatcher>(
       batching, [this](std::span<const RequestTable* const> tables) { return score(tables); },
@@ -63,18 +63,17 @@ std::vector<ScoredRows> ServedModel::score_together(
   const Dataset data = to_dataset(tables, model_.schema);
   const std::int64_t n = data.rows();
   std::vector<RowError> row_errors;
-  const std::vector<float> x = model_features(backend_, model_, data, &row_errors);
+  const std::vector<float> x = predictor_.features(data, {}, &row_errors);
   const std::int64_t d = n == 0 ? 0 : static_cast<std::int64_t>(x.size()) / n;
   const auto view = MatrixView<const float>::row_major(x.data(), n, d);
   const Task task = this->task();
   const std::int64_t width = output_width();
   std::vector<double> predict, proba, transform;
   if (task == Task::kTransform) {
-    transform = model_.estimator->transform(backend_, view);
+    transform = predictor_.transform(view);
   } else {
-    predict = task == Task::kClassification
-                  ? model_.estimator->predict_with_proba(backend_, view, proba)
-                  : model_.estimator->predict(backend_, view);
+    predict = task == Task::kClassification ? predictor_.predict_with_proba(view, proba)
+                                            : predictor_.predict(view);
   }
 
   // Which request each failed row belongs to.

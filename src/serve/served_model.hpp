@@ -1,4 +1,5 @@
-// One loaded model version as the server runs it: the model file's pipeline and estimator, its
+// One loaded model version as the server runs it: the model file's pipeline and estimator made
+// resident on the backend once (one Predictor per version, shared by every request), its
 // micro-batcher, and the scoring of a batch of requests.
 #pragma once
 
@@ -13,14 +14,16 @@
 #include "serve/micro_batcher.hpp"
 #include "serve/request_table.hpp"
 #include "serve/serve_options.hpp"
-#include "tabula/backend/backend.hpp"
 #include "tabula/artifact/model_file.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/scoring/predictor.hpp"
 
 namespace tabula::serve {
 
 class ServedModel {
  public:
-  /// Starts the version's batching thread. `backend` and `metrics` must outlive this object.
+  /// Uploads the model to `backend` and starts the version's batching thread. `backend` and
+  /// `metrics` must outlive this object.
   ServedModel(std::string name, std::string version, LoadedModel model, BatchingConfig batching,
               Backend& backend, Metrics& metrics);
   ~ServedModel();
@@ -51,13 +54,9 @@ class ServedModel {
 
   std::string name_, version_;
   LoadedModel model_;
-  Backend& backend_;
+  Predictor predictor_;  // after model_, which it refers to
   Metrics& metrics_;
   std::unique_ptr<MicroBatcher> batcher_;  // last: stops first
 };
-
-/// The estimator's input for `data`: the seam between the server and the model's pipeline.
-std::vector<float> model_features(Backend& backend, const LoadedModel& model, const Dataset& data,
-                                  std::vector<RowError>* row_errors);
 
 }  // namespace tabula::serve

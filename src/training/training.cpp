@@ -22,6 +22,7 @@
 #include "tabula/io/csv_stream.hpp"
 #include "tabula/metrics/metrics.hpp"
 #include "tabula/models/registry.hpp"
+#include "tabula/scoring/predictor.hpp"
 #include "tabula/selection/model_selection.hpp"
 #include "tabula/version.hpp"
 #include "training/labelled_table.hpp"
@@ -68,7 +69,8 @@ std::vector<std::pair<std::string, double>> evaluate(Backend& backend, const Est
                                                      const std::vector<double>& y, int n_classes,
                                                      std::vector<std::string>* notes) {
   std::vector<std::pair<std::string, double>> out;
-  const std::vector<double> pred = model.predict(backend, x);
+  const Predictor predictor(backend, model);
+  const std::vector<double> pred = predictor.predict(x);
   if (model.task() == Task::kRegression) {
     out.emplace_back("r2", metrics::r2(y, pred));
     out.emplace_back("rmse", metrics::root_mean_squared_error(y, pred));
@@ -83,7 +85,7 @@ std::vector<std::pair<std::string, double>> evaluate(Backend& backend, const Est
     out.emplace_back("f1_macro", metrics::f1(y, pred, metrics::Average::kMacro));
   std::vector<double> proba;
   try {
-    proba = model.predict_proba(backend, x);
+    proba = predictor.predict_proba(x);
   } catch (const Error& e) {
     if (notes) notes->push_back(std::string(e.what()) + ": roc_auc and log_loss not computed");
     out.emplace_back("roc_auc", kNaN);

@@ -37,6 +37,21 @@ struct FitData {
   std::uint64_t seed = 0;
 };
 
+/// A fitted estimator's state kept on one backend for repeated scoring, as FAISS's GpuIndex
+/// keeps its data resident: made once by Estimator::make_resident, after which only the rows
+/// move per call. The methods mirror Estimator's (same results, bit for bit) and are safe to
+/// call from several threads at once. It refers to its estimator and backend: both must outlive
+/// it, and the estimator must not be fitted or loaded again while it lives.
+class ResidentEstimator {
+ public:
+  virtual ~ResidentEstimator() = default;
+  virtual std::vector<double> predict(MatrixView<const float> x) const = 0;
+  virtual std::vector<double> predict_proba(MatrixView<const float> x) const = 0;
+  virtual std::vector<double> predict_with_proba(MatrixView<const float> x,
+                                                 std::vector<double>& proba) const = 0;
+  virtual std::vector<double> transform(MatrixView<const float> x) const = 0;
+};
+
 class Estimator {
  public:
   virtual ~Estimator() = default;
@@ -65,6 +80,11 @@ class Estimator {
   /// Classification: the number of classes the fitted model scores (its probability columns);
   /// 0 for other tasks. load_model checks a file's class labels against it.
   virtual std::int64_t class_count() const { return 0; }
+
+  /// The fitted state made resident on `backend` (see ResidentEstimator). Default: calls this
+  /// estimator's methods on `backend`, for models whose state is a few coefficients; models with
+  /// large arrays (forests) override it to upload them once.
+  virtual std::unique_ptr<ResidentEstimator> make_resident(Backend& backend) const;
 
   /// Stores the fitted state as plain arrays plus JSON; load() restores it exactly.
   virtual void save(ArtifactWriter& out) const = 0;

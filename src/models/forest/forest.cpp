@@ -4,6 +4,7 @@
 #include "tabula/models/forest/forest.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -105,6 +106,8 @@ ForestTrees trees_view(const ForestModel& m, const DeviceVector<std::int64_t>& o
 }
 
 // The forest's arrays seen on a backend (in place on the CPU).
+std::atomic<std::int64_t> g_array_uploads{0};
+
 struct DeviceForest {
   DeviceForest(Backend& backend, const ForestModel& m)
       : offsets(backend, m.offsets),
@@ -113,7 +116,9 @@ struct DeviceForest {
         left(backend, m.left),
         right(backend, m.right),
         missing_left(backend, m.missing_left),
-        values(backend, m.values) {}
+        values(backend, m.values) {
+    g_array_uploads.fetch_add(1, std::memory_order_relaxed);
+  }
   ForestTrees view(const ForestModel& m) const {
     return trees_view(m, offsets, feature, threshold, left, right, missing_left, values);
   }
@@ -445,22 +450,6 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   }
 }
 
-std::vector<double> RandomForest::mean_values(Backend& backend, MatrixView<const float> x) const {
-  if (model_.n_trees() == 0) throw Error("forest: predict called before fit");
-  if (x.cols != n_features_)
-    throw InputError("forest: the model was fitted on " + std::to_string(n_features_) +
-                     " features, got " + std::to_string(x.cols));
-  const std::int64_t v = model_.value_size;
-  if (x.rows == 0) return {};
-  const DeviceMatrix xd(backend, x);
-  const DeviceForest forest(backend, model_);
-  Buffer<double> out(backend, x.rows * v);
-  ForestTrees trees = forest.view(model_);
-  trees.cache = traversal_cache_.get();
-  backend.forest_predict(xd.view(), trees, out.matrix(x.rows, v, Layout::kRowMajor));
-  return out.to_host();
-}
-
 namespace {
 
 /// Per row, the index of the first largest of its `width` values.
@@ -474,24 +463,81 @@ std::vector<double> argmax_rows(const std::vector<double>& values, std::int64_t 
   return out;
 }
 
+const ForestModel& fitted_trees(const ForestModel& model) {
+  if (model.n_trees() == 0) throw Error("forest: predict called before fit");
+  return model;
+}
+
 }  // namespace
 
+// Holds the uploaded arrays; the traversal cache (the backend's own preparation, e.g. the
+// CPU's walk layout) stays with the forest, so every Resident of one forest shares it.
+class RandomForest::Resident final : public ResidentEstimator {
+ public:
+  Resident(const RandomForest& forest, Backend& backend)
+      : forest_(forest), backend_(backend), arrays_(backend, fitted_trees(forest.model_)) {
+    trees_ = arrays_.view(forest.model_);
+    trees_.cache = forest.traversal_cache_.get();
+  }
+
+  std::vector<double> predict(MatrixView<const float> x) const override {
+    std::vector<double> values = mean_values(x);
+    if (forest_.task_ != Task::kClassification) return values;
+    return argmax_rows(values, x.rows, forest_.model_.value_size);
+  }
+  std::vector<double> predict_proba(MatrixView<const float> x) const override {
+    if (forest_.task_ != Task::kClassification)
+      throw InputError("forest: predict_proba needs a classifier; this is a regressor");
+    return mean_values(x);
+  }
+  /// One traversal: the classes are the argmax of the probabilities, as in predict().
+  std::vector<double> predict_with_proba(MatrixView<const float> x,
+                                         std::vector<double>& proba) const override {
+    proba = predict_proba(x);
+    return argmax_rows(proba, x.rows, forest_.model_.value_size);
+  }
+  std::vector<double> transform(MatrixView<const float> x) const override {
+    return forest_.transform(backend_, x);  // the Estimator default: a clear error
+  }
+
+ private:
+  std::vector<double> mean_values(MatrixView<const float> x) const {
+    if (x.cols != forest_.n_features_)
+      throw InputError("forest: the model was fitted on " + std::to_string(forest_.n_features_) +
+                       " features, got " + std::to_string(x.cols));
+    const std::int64_t v = forest_.model_.value_size;
+    if (x.rows == 0) return {};
+    const DeviceMatrix xd(backend_, x);
+    Buffer<double> out(backend_, x.rows * v);
+    backend_.forest_predict(xd.view(), trees_, out.matrix(x.rows, v, Layout::kRowMajor));
+    return out.to_host();
+  }
+
+  const RandomForest& forest_;
+  Backend& backend_;
+  const DeviceForest arrays_;
+  ForestTrees trees_;
+};
+
+std::unique_ptr<ResidentEstimator> RandomForest::make_resident(Backend& backend) const {
+  return std::make_unique<Resident>(*this, backend);
+}
+
+std::int64_t RandomForest::array_uploads() {
+  return g_array_uploads.load(std::memory_order_relaxed);
+}
+
 std::vector<double> RandomForest::predict(Backend& backend, MatrixView<const float> x) const {
-  std::vector<double> values = mean_values(backend, x);
-  if (task_ != Task::kClassification) return values;
-  return argmax_rows(values, x.rows, model_.value_size);
+  return Resident(*this, backend).predict(x);
 }
 
 std::vector<double> RandomForest::predict_with_proba(Backend& backend, MatrixView<const float> x,
                                                      std::vector<double>& proba) const {
-  proba = predict_proba(backend, x);
-  return argmax_rows(proba, x.rows, model_.value_size);
+  return Resident(*this, backend).predict_with_proba(x, proba);
 }
 
 std::vector<double> RandomForest::predict_proba(Backend& backend, MatrixView<const float> x) const {
-  if (task_ != Task::kClassification)
-    throw InputError("forest: predict_proba needs a classifier; this is a regressor");
-  return mean_values(backend, x);
+  return Resident(*this, backend).predict_proba(x);
 }
 
 std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const float> x) const {

@@ -162,6 +162,12 @@ class RandomForest : public Estimator {
   /// One traversal: the classes are the argmax of the probabilities, as in predict().
   std::vector<double> predict_with_proba(Backend& backend, MatrixView<const float> x,
                                          std::vector<double>& proba) const override;
+  /// The trees' arrays copied to `backend` once (viewed in place on the CPU) and walked from
+  /// there on every call; predict() and its siblings do the same per call. Error before fit.
+  std::unique_ptr<ResidentEstimator> make_resident(Backend& backend) const override;
+  /// Test hook: how many times, in this process, a forest's arrays were made visible on a
+  /// backend (per predict call, once per make_resident, once per out-of-bag score).
+  static std::int64_t array_uploads();
   /// n x n_trees row-major: the leaf (node index within its tree) each row reaches.
   std::vector<std::int32_t> apply(Backend& backend, MatrixView<const float> x) const;
 
@@ -179,7 +185,7 @@ class RandomForest : public Estimator {
   double oob_score() const { return oob_score_; }
 
  private:
-  std::vector<double> mean_values(Backend& backend, MatrixView<const float> x) const;
+  class Resident;  // the fitted trees on one backend; every predict path goes through it
 
   Task task_;
   ForestParams params_;
