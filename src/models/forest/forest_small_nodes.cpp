@@ -25,6 +25,39 @@ constexpr std::int64_t kScansPerTask = 16;
 // How far ahead the row loop prefetches a scattered row's code.
 constexpr std::int32_t kPrefetchRows = 16;
 
+// to[c] += from[c] for k channels. Regression's three are spelled out: a loop of unknown
+// length costs more than the adds, and the library call that a copy loop becomes does too.
+inline void add_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    to[0] += from[0];
+    to[1] += from[1];
+    to[2] += from[2];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] += from[c];
+}
+
+// to[c] = from[c] for k channels (same reason for the special case).
+inline void copy_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    to[0] = from[0];
+    to[1] = from[1];
+    to[2] = from[2];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] = from[c];
+}
+
+// Moves k channels from `from` to `to` and zeroes `from`.
+inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
+  copy_channels(to, from, k);
+  if (k == 3) {
+    from[0] = from[1] = from[2] = 0;
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) from[c] = 0;
+}
+
 // The channels of the nodes' rows by position in the tree's row list (rows.rows[r]'s at r), so
 // a scan reads them sequentially instead of gathering rows: packed (classifiers whose rows each
 // have one class channel) or all k channels. Only the positions of the given nodes are set; the
@@ -67,37 +100,10 @@ struct PositionChannels {
     if (arena.dense.size() < n * static_cast<std::size_t>(k))
       arena.dense.resize(n * static_cast<std::size_t>(k));
     std::int64_t* out = arena.dense.data();
-    gather([&](std::int32_t r, const std::int64_t* ch) { std::copy(ch, ch + k, out + r * k); });
+    gather([&](std::int32_t r, const std::int64_t* ch) { copy_channels(out + r * k, ch, k); });
     dense = out;
   }
 };
-
-// to[c] += from[c] for k channels. Regression's three are spelled out: a loop of unknown
-// length costs more than the adds, and the library call that a copy loop becomes does too.
-inline void add_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
-  if (k == 3) {
-    to[0] += from[0];
-    to[1] += from[1];
-    to[2] += from[2];
-    return;
-  }
-  for (std::int64_t c = 0; c < k; ++c) to[c] += from[c];
-}
-
-// Moves k channels from `from` to `to` and zeroes `from` (same reason for the special case).
-inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
-  if (k == 3) {
-    to[0] = from[0];
-    to[1] = from[1];
-    to[2] = from[2];
-    from[0] = from[1] = from[2] = 0;
-    return;
-  }
-  for (std::int64_t c = 0; c < k; ++c) {
-    to[c] = from[c];
-    from[c] = 0;
-  }
-}
 
 // Scans one feature of one node; owns the scratch histogram (zero between scans).
 class FeatureScanner {
