@@ -196,19 +196,17 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> 
   fit_binned(bins, all, x, y, sample_weight, n_classes, seed);
 }
 
-void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
-                              MatrixView<const float> x, std::span<const double> y_all,
-                              std::span<const double> sample_weight_all, int n_classes,
-                              std::uint64_t seed) {
-  Backend& backend = bins.backend();
-  seed = params_.random_state.value_or(seed);
+// ---- fit_binned's steps ----------------------------------------------------------------------
+namespace {
+
+void check_fit_shape(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
+                     std::span<const double> y_all, std::span<const double> sample_weight_all,
+                     int max_bins) {
   const std::int64_t n_all = bins.rows();
-  const std::int64_t d = bins.cols();
-  const bool classifier = task_ == Task::kClassification;
-  if (bins.max_bins() != params_.max_bins)
+  if (bins.max_bins() != max_bins)
     throw InputError(
         "forest: the data was binned with max_bins=" + std::to_string(bins.max_bins()) +
-        " but the model has max_bins=" + std::to_string(params_.max_bins));
+        " but the model has max_bins=" + std::to_string(max_bins));
   if (static_cast<std::int64_t>(y_all.size()) != n_all)
     throw InputError("forest: " + std::to_string(n_all) + " rows but " +
                      std::to_string(y_all.size()) + " targets");
@@ -221,233 +219,321 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
       throw InputError("forest: training rows must be ascending, unique and in 0.." +
                        std::to_string(n_all - 1) + "; entry " + std::to_string(p) + " is " +
                        std::to_string(rows[p]));
-  // From here on everything is over the selected rows: position p is bins row rows[p]. Only
-  // the targets and weights are gathered (8 bytes a row); the codes stay shared.
-  const auto n = static_cast<std::int64_t>(rows.size());
-  const bool every_row = n == n_all;  // ascending and unique: the identity
-  std::vector<double> y_sel, w_sel;
-  if (!every_row) {
-    y_sel.resize(rows.size());
-    for (std::size_t p = 0; p < rows.size(); ++p)
-      y_sel[p] = y_all[static_cast<std::size_t>(rows[p])];
-    if (!sample_weight_all.empty()) {
-      w_sel.resize(rows.size());
-      for (std::size_t p = 0; p < rows.size(); ++p)
-        w_sel[p] = sample_weight_all[static_cast<std::size_t>(rows[p])];
-    }
+}
+
+// The targets and weights of the selected rows (position p: bins row rows[p]). Only these are
+// gathered (8 bytes a row); the codes stay shared. Views of the inputs when every row is selected.
+struct SelectedTargets {
+  std::vector<double> y_copy, w_copy;
+  std::span<const double> y, w;
+};
+
+SelectedTargets select_targets(std::span<const std::int64_t> rows, std::span<const double> y_all,
+                               std::span<const double> w_all, bool every_row) {
+  SelectedTargets out;
+  if (every_row) {
+    out.y = y_all;
+    out.w = w_all;
+    return out;
   }
-  const std::span<const double> y = every_row ? y_all : std::span<const double>(y_sel);
-  const std::span<const double> sample_weight =
-      every_row ? sample_weight_all : std::span<const double>(w_sel);
+  const auto gather = [&](std::span<const double> from, std::vector<double>& to) {
+    to.resize(rows.size());
+    for (std::size_t p = 0; p < rows.size(); ++p) to[p] = from[static_cast<std::size_t>(rows[p])];
+  };
+  gather(y_all, out.y_copy);
+  if (!w_all.empty()) gather(w_all, out.w_copy);
+  out.y = out.y_copy;
+  out.w = out.w_copy;
+  return out;
+}
+
+void check_targets(std::span<const double> y, std::span<const double> sample_weight,
+                   bool classifier, int n_classes) {
   for (double w : sample_weight)
     if (!(w >= 0) || !std::isfinite(w))
       throw InputError("forest: sample weights must be finite and non-negative");
-  if (classifier) {
-    if (n_classes < 2)
-      throw InputError("forest: the target has " + std::to_string(n_classes) +
-                       " class; a classifier needs at least 2");
-    std::vector<char> seen(static_cast<std::size_t>(n_classes), 0);
-    for (double v : y) {
-      if (!(v >= 0) || v >= n_classes || v != std::floor(v))
-        throw InputError("forest: class labels must be indices 0.." +
-                         std::to_string(n_classes - 1) + ", got " + std::to_string(v));
-      seen[static_cast<std::size_t>(v)] = 1;
-    }
-    if (std::count(seen.begin(), seen.end(), 1) < 2)
-      throw InputError("forest: the target has a single class; a classifier needs at least 2");
-  } else {
+  if (!classifier) {
     for (double v : y)
       if (!std::isfinite(v)) throw InputError("forest: the target has a missing or infinite value");
+    return;
   }
-  const std::int64_t m = params_.max_features.resolve(d);
-
-  // Rows drawn per tree.
-  std::int64_t n_draw = n;
-  if (params_.bootstrap && params_.max_samples) {
-    const ForestAmount& ms = *params_.max_samples;
-    n_draw = ms.is_fraction
-                 ? std::max<std::int64_t>(1, std::llround(ms.value * static_cast<double>(n)))
-                 : static_cast<std::int64_t>(ms.value);
-    if (n_draw > n)
-      throw InputError("forest: parameter max_samples=" + std::to_string(n_draw) +
-                       " is larger than the number of rows (" + std::to_string(n) + ")");
+  if (n_classes < 2)
+    throw InputError("forest: the target has " + std::to_string(n_classes) +
+                     " class; a classifier needs at least 2");
+  std::vector<char> seen(static_cast<std::size_t>(n_classes), 0);
+  for (double v : y) {
+    if (!(v >= 0) || v >= n_classes || v != std::floor(v))
+      throw InputError("forest: class labels must be indices 0.." + std::to_string(n_classes - 1) +
+                       ", got " + std::to_string(v));
+    seen[static_cast<std::size_t>(v)] = 1;
   }
+  if (std::count(seen.begin(), seen.end(), 1) < 2)
+    throw InputError("forest: the target has a single class; a classifier needs at least 2");
+}
 
+// Rows drawn per tree out of n.
+std::int64_t rows_per_tree(const ForestParams& params, std::int64_t n) {
+  if (!params.bootstrap || !params.max_samples) return n;
+  const ForestAmount& ms = *params.max_samples;
+  const std::int64_t n_draw =
+      ms.is_fraction ? std::max<std::int64_t>(1, std::llround(ms.value * static_cast<double>(n)))
+                     : static_cast<std::int64_t>(ms.value);
+  if (n_draw > n)
+    throw InputError("forest: parameter max_samples=" + std::to_string(n_draw) +
+                     " is larger than the number of rows (" + std::to_string(n) + ")");
+  return n_draw;
+}
+
+forest::TreeConfig tree_config(const ForestParams& params, std::int64_t n, std::int64_t d,
+                               int n_classes, std::uint64_t seed) {
   forest::TreeConfig config;
-  config.max_depth = params_.max_depth.value_or(std::numeric_limits<std::int64_t>::max());
-  config.min_samples_split = std::max<std::int64_t>(2, params_.min_samples_split.resolve(n));
-  config.min_samples_leaf = params_.min_samples_leaf.resolve(n);
-  config.max_features = m;
-  config.max_leaf_nodes = params_.max_leaf_nodes.value_or(0);
-  config.min_impurity_decrease = params_.min_impurity_decrease;
-  config.criterion = params_.criterion;
-  config.n_classes = classifier ? n_classes : 0;
-  config.channels = classifier ? 1 + n_classes : 3;
+  config.max_depth = params.max_depth.value_or(std::numeric_limits<std::int64_t>::max());
+  config.min_samples_split = std::max<std::int64_t>(2, params.min_samples_split.resolve(n));
+  config.min_samples_leaf = params.min_samples_leaf.resolve(n);
+  config.max_features = params.max_features.resolve(d);
+  config.max_leaf_nodes = params.max_leaf_nodes.value_or(0);
+  config.min_impurity_decrease = params.min_impurity_decrease;
+  config.criterion = params.criterion;
+  config.n_classes = n_classes;
+  config.channels = n_classes > 0 ? 1 + n_classes : 3;
   config.seed = seed;
-  config.redraw_features = params_.redraw_features;
-  const std::int64_t k = config.channels;
+  config.redraw_features = params.redraw_features;
+  return config;
+}
 
-  // Base weights per row (sample weight x class weight), fixed point.
-  std::vector<double> base(static_cast<std::size_t>(n), 1.0);
+// Base weights per row: sample weight x class weight (unless balanced per tree).
+std::vector<double> base_weights(const ForestParams& params, std::span<const double> y,
+                                 std::span<const double> sample_weight, int n_classes) {
+  std::vector<double> base(y.size(), 1.0);
   if (!sample_weight.empty()) std::copy(sample_weight.begin(), sample_weight.end(), base.begin());
-  const bool per_tree_weights = params_.class_weight == "balanced_subsample";
-  std::vector<double> cw;
-  if (classifier && !per_tree_weights) {
-    cw = class_weights(params_.class_weight, y, n_classes, nullptr);
-    for (std::int64_t i = 0; i < n; ++i)
-      base[static_cast<std::size_t>(i)] *=
-          cw[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])];
-  }
-  std::vector<std::int64_t> wq = quantise_weights(base);
+  if (n_classes == 0 || params.class_weight == "balanced_subsample") return base;
+  const std::vector<double> cw = class_weights(params.class_weight, y, n_classes, nullptr);
+  for (std::size_t i = 0; i < y.size(); ++i) base[i] *= cw[static_cast<std::size_t>(y[i])];
+  return base;
+}
 
-  // Regression targets in fixed point: centred, scaled by a power of two so that no sum over
-  // the drawn rows can overflow int64.
-  std::vector<std::int64_t> yq;
-  if (!classifier) {
-    const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
-    config.target_center = (*lo + *hi) / 2;
-    const double half_range = std::max((*hi - *lo) / 2, 1e-300);
-    const double max_w = static_cast<double>(*std::max_element(wq.begin(), wq.end()));
-    const double budget =
-        std::ldexp(1.0, 61) / (static_cast<double>(n_draw) * std::max(1.0, max_w));
-    config.target_scale =
-        std::ldexp(1.0, std::min(40, static_cast<int>(std::floor(std::log2(budget / half_range)))));
-    yq.resize(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i)
-      yq[static_cast<std::size_t>(i)] = std::llround(
-          (y[static_cast<std::size_t>(i)] - config.target_center) * config.target_scale);
+// Regression targets in fixed point: centred, scaled by a power of two so that no sum over the
+// drawn rows can overflow int64. Sets config's center and scale.
+std::vector<std::int64_t> quantise_targets(std::span<const double> y,
+                                           const std::vector<std::int64_t>& wq, std::int64_t n_draw,
+                                           forest::TreeConfig& config) {
+  const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+  config.target_center = (*lo + *hi) / 2;
+  const double half_range = std::max((*hi - *lo) / 2, 1e-300);
+  const double max_w = static_cast<double>(*std::max_element(wq.begin(), wq.end()));
+  const double budget = std::ldexp(1.0, 61) / (static_cast<double>(n_draw) * std::max(1.0, max_w));
+  config.target_scale =
+      std::ldexp(1.0, std::min(40, static_cast<int>(std::floor(std::log2(budget / half_range)))));
+  std::vector<std::int64_t> yq(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i)
+    yq[i] = std::llround((y[i] - config.target_center) * config.target_scale);
+  return yq;
+}
+
+// Everything the trees of one fit share: the selected rows, their targets and fixed-point
+// weights, the bins and the per-fit scratch.
+struct FitInputs {
+  const BinnedMatrix& bins;
+  std::span<const std::int64_t> rows;
+  std::span<const double> y;
+  const ForestParams& params;
+  const forest::TreeConfig& config;
+  std::int64_t n_draw;
+  const std::vector<double>& base;      // sample x class weights
+  const std::vector<std::int64_t>& wq;  // base, fixed point
+  const std::vector<std::int64_t>& yq;  // regression targets, fixed point
+};
+
+// Tree t's rows with a positive weight (bins row indices, ascending) and their channels in
+// `channels` (indexed by bins row; others are left as they were); returns the channel sums.
+std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
+                                      std::vector<std::int32_t>& tree_rows,
+                                      std::vector<std::int64_t>& channels) {
+  const auto n = static_cast<std::int64_t>(in.rows.size());
+  const std::int64_t k = in.config.channels;
+  const bool classifier = in.config.n_classes > 0;
+  const std::vector<std::int32_t> counts =
+      draw_counts(in.config.seed, t, n, in.n_draw, in.params.bootstrap);
+  std::vector<std::int64_t> tree_wq;
+  if (classifier && in.params.class_weight == "balanced_subsample") {
+    const std::vector<double> tcw = class_weights("balanced", in.y, in.config.n_classes, &counts);
+    std::vector<double> w = in.base;
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] *= tcw[static_cast<std::size_t>(in.y[i])];
+    tree_wq = quantise_weights(w);
   }
+  const std::vector<std::int64_t>& weights = tree_wq.empty() ? in.wq : tree_wq;
+  tree_rows.clear();
+  std::vector<std::int64_t> total(static_cast<std::size_t>(k), 0);
+  for (std::int64_t p = 0; p < n; ++p) {
+    const auto ui = static_cast<std::size_t>(p);
+    const std::int64_t w = counts[ui] * weights[ui];
+    if (w <= 0) continue;
+    const std::int64_t row = in.rows[ui];
+    tree_rows.push_back(static_cast<std::int32_t>(row));
+    std::int64_t* ch = channels.data() + row * k;
+    std::fill(ch, ch + k, 0);
+    ch[0] = 1;
+    if (classifier) {
+      ch[1 + static_cast<std::int64_t>(in.y[ui])] = w;
+    } else {
+      ch[1] = w;
+      ch[2] = w * in.yq[ui];
+    }
+    for (std::int64_t c = 0; c < k; ++c) total[static_cast<std::size_t>(c)] += ch[c];
+  }
+  if (tree_rows.empty())
+    throw InputError("forest: tree " + std::to_string(t) + " drew no row with positive weight");
+  return total;
+}
+
+// Grows every tree into `model`; returns the impurity importances (each tree's normalised, then
+// their sum normalised, as scikit-learn).
+std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
+  Backend& backend = in.bins.backend();
+  const std::int64_t n_all = in.bins.rows(), d = in.bins.cols(), k = in.config.channels;
+  std::vector<double> importances(static_cast<std::size_t>(d), 0.0);
+  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
+  std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
+  std::vector<std::int32_t> rows_list;
+  rows_list.reserve(in.rows.size());
+  forest::HistArena arena;
+  const std::vector<std::uint8_t> columns = forest::feature_major_codes(in.bins);
+  for (std::int64_t t = 0; t < in.params.n_estimators; ++t) {
+    std::vector<std::int64_t> total = tree_sample(in, t, rows_list, channels);
+    Buffer<std::int32_t> device_rows =
+        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(rows_list));
+    DeviceVector<std::int64_t> device_channels(backend, channels);
+    const forest::TreeRows tree_rows{device_rows.view(),
+                                     {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
+                                      device_channels.view().device},
+                                     std::move(total),
+                                     columns.empty() ? nullptr : columns.data()};
+    std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
+    forest::grow_tree(backend, in.bins, in.config, t, tree_rows, model, importance, arena);
+    const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
+    if (sum > 0)
+      for (std::int64_t j = 0; j < d; ++j)
+        importances[static_cast<std::size_t>(j)] += importance[static_cast<std::size_t>(j)] / sum;
+  }
+  const double sum = std::accumulate(importances.begin(), importances.end(), 0.0);
+  if (sum > 0)
+    for (double& v : importances) v /= sum;
+  return importances;
+}
+
+// The selected rows of x: x itself when every row is selected, else gathered row-major into
+// `storage` (which the view then points into).
+MatrixView<const float> selected_rows(Backend& backend, MatrixView<const float> x,
+                                      std::span<const std::int64_t> rows, bool every_row,
+                                      std::vector<float>& storage) {
+  if (every_row) return x;
+  const HostMatrix host(backend, x);
+  const MatrixView<const float> hx = host.view();
+  const auto n = static_cast<std::int64_t>(rows.size());
+  storage.resize(static_cast<std::size_t>(n * x.cols));
+  for (std::int64_t p = 0; p < n; ++p)
+    for (std::int64_t j = 0; j < x.cols; ++j)
+      storage[static_cast<std::size_t>(p * x.cols + j)] = hx(rows[static_cast<std::size_t>(p)], j);
+  return MatrixView<const float>::row_major(storage.data(), n, x.cols);
+}
+
+// Per selected row, the sum of the leaf values of the trees whose bootstrap sample left it out
+// (n x value_size) and how many such trees (votes).
+void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMatrix& xd,
+                     const FitInputs& in, std::vector<double>& sums,
+                     std::vector<std::int32_t>& votes) {
+  const auto n = static_cast<std::int64_t>(in.rows.size());
+  const std::int64_t v = model.value_size;
+  sums.assign(static_cast<std::size_t>(n * v), 0.0);
+  votes.assign(static_cast<std::size_t>(n), 0);
+  const DeviceForest forest(backend, model);
+  const ForestTrees all = forest.view(model);
+  Buffer<std::int32_t> leaves(backend, n);
+  for (std::int64_t t = 0; t < model.n_trees(); ++t) {
+    ForestTrees one = all;
+    one.offsets = {all.offsets.data + t, 2, all.offsets.device};
+    backend.forest_apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
+    const std::vector<std::int32_t> leaf = leaves.to_host();
+    const std::vector<std::int32_t> counts = draw_counts(in.config.seed, t, n, in.n_draw, true);
+    const std::int64_t base_node = model.offsets[static_cast<std::size_t>(t)];
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (counts[static_cast<std::size_t>(i)] != 0) continue;
+      ++votes[static_cast<std::size_t>(i)];
+      const double* value =
+          model.values.data() + (base_node + leaf[static_cast<std::size_t>(i)]) * v;
+      for (std::int64_t c = 0; c < v; ++c) sums[static_cast<std::size_t>(i * v + c)] += value[c];
+    }
+  }
+}
+
+// Out-of-bag accuracy (classifier) or R² (regressor) from out_of_bag_sums; rows in every
+// bootstrap sample have no out-of-bag prediction and are left out (NaN when none has one).
+double out_of_bag_score(const std::vector<double>& sums, const std::vector<std::int32_t>& votes,
+                        std::span<const double> y, std::int64_t v, bool classifier) {
+  double counted = 0, mean_y = 0;
+  for (std::size_t i = 0; i < votes.size(); ++i)
+    if (votes[i] > 0) {
+      counted += 1;
+      mean_y += y[i];
+    }
+  if (counted == 0) return std::numeric_limits<double>::quiet_NaN();
+  mean_y /= counted;
+  double correct = 0, ss_res = 0, ss_tot = 0;
+  for (std::size_t i = 0; i < votes.size(); ++i) {
+    if (votes[i] == 0) continue;
+    const double* s = sums.data() + static_cast<std::int64_t>(i) * v;
+    if (classifier) {
+      correct += static_cast<double>(std::max_element(s, s + v) - s) == y[i];
+    } else {
+      const double pred = s[0] / votes[i];
+      ss_res += (y[i] - pred) * (y[i] - pred);
+      ss_tot += (y[i] - mean_y) * (y[i] - mean_y);
+    }
+  }
+  return classifier ? correct / counted : (ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0);
+}
+
+}  // namespace
+
+void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
+                              MatrixView<const float> x, std::span<const double> y_all,
+                              std::span<const double> sample_weight_all, int n_classes,
+                              std::uint64_t seed) {
+  Backend& backend = bins.backend();
+  seed = params_.random_state.value_or(seed);
+  const std::int64_t d = bins.cols();
+  const bool classifier = task_ == Task::kClassification;
+  check_fit_shape(bins, rows, y_all, sample_weight_all, params_.max_bins);
+  // From here on everything is over the selected rows: position p is bins row rows[p].
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const bool every_row = n == bins.rows();  // ascending and unique: the identity
+  const SelectedTargets sel = select_targets(rows, y_all, sample_weight_all, every_row);
+  check_targets(sel.y, sel.w, classifier, n_classes);
+  forest::TreeConfig config = tree_config(params_, n, d, classifier ? n_classes : 0, seed);
+  const std::int64_t n_draw = rows_per_tree(params_, n);
+  const std::vector<double> base = base_weights(params_, sel.y, sel.w, config.n_classes);
+  const std::vector<std::int64_t> wq = quantise_weights(base);
+  const std::vector<std::int64_t> yq =
+      classifier ? std::vector<std::int64_t>{} : quantise_targets(sel.y, wq, n_draw, config);
+  const FitInputs in{bins, rows, sel.y, params_, config, n_draw, base, wq, yq};
 
   model_ = ForestModel();
   traversal_cache_ = std::make_shared<ForestTraversalCache>();
   model_.value_size = classifier ? n_classes : 1;
   n_features_ = d;
-  n_classes_ = classifier ? n_classes : 0;
-  importances_.assign(static_cast<std::size_t>(d), 0.0);
-  std::int64_t trees_with_splits = 0;
-  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
-  std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
-  forest::HistArena arena;
-  const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
-  for (std::int64_t t = 0; t < params_.n_estimators; ++t) {
-    const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, params_.bootstrap);
-    std::vector<std::int64_t> tree_wq;
-    if (per_tree_weights) {
-      const std::vector<double> tcw = class_weights("balanced", y, n_classes, &counts);
-      std::vector<double> w = base;
-      for (std::int64_t i = 0; i < n; ++i)
-        w[static_cast<std::size_t>(i)] *=
-            tcw[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])];
-      tree_wq = quantise_weights(w);
-    }
-    const std::vector<std::int64_t>& weights = per_tree_weights ? tree_wq : wq;
-    std::vector<std::int32_t> tree_rows_list;
-    tree_rows_list.reserve(static_cast<std::size_t>(n));
-    std::vector<std::int64_t> total(static_cast<std::size_t>(k), 0);
-    for (std::int64_t p = 0; p < n; ++p) {
-      const auto ui = static_cast<std::size_t>(p);
-      const std::int64_t w = counts[ui] * weights[ui];
-      if (w <= 0) continue;
-      const std::int64_t row = rows[ui];
-      tree_rows_list.push_back(static_cast<std::int32_t>(row));
-      std::int64_t* ch = channels.data() + row * k;
-      std::fill(ch, ch + k, 0);
-      ch[0] = 1;
-      if (classifier) {
-        ch[1 + static_cast<std::int64_t>(y[ui])] = w;
-      } else {
-        ch[1] = w;
-        ch[2] = w * yq[ui];
-      }
-      for (std::int64_t c = 0; c < k; ++c) total[static_cast<std::size_t>(c)] += ch[c];
-    }
-    if (tree_rows_list.empty())
-      throw InputError("forest: tree " + std::to_string(t) + " drew no row with positive weight");
-    Buffer<std::int32_t> device_rows =
-        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(tree_rows_list));
-    DeviceVector<std::int64_t> device_channels(backend, channels);
-    const forest::TreeRows tree_rows{device_rows.view(),
-                                     {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
-                                      device_channels.view().device},
-                                     total,
-                                     columns.empty() ? nullptr : columns.data()};
-    std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
-    forest::grow_tree(backend, bins, config, t, tree_rows, model_, importance, arena);
-    const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
-    if (sum > 0) {
-      ++trees_with_splits;
-      for (std::int64_t j = 0; j < d; ++j)
-        importances_[static_cast<std::size_t>(j)] += importance[static_cast<std::size_t>(j)] / sum;
-    }
-  }
-  const double sum = std::accumulate(importances_.begin(), importances_.end(), 0.0);
-  if (sum > 0)
-    for (double& v : importances_) v /= sum;
-  (void)trees_with_splits;
+  n_classes_ = config.n_classes;
+  importances_ = grow_forest(in, model_);
 
   oob_score_ = std::numeric_limits<double>::quiet_NaN();
-  if (params_.oob_score) {
-    if (x.rows != n_all || x.cols != d)
-      throw InputError("forest: oob_score needs the unbinned training rows");
-    // The selected rows of x, gathered once (in place when every row is selected).
-    std::vector<float> gathered;
-    MatrixView<const float> x_sel = x;
-    if (!every_row) {
-      const HostMatrix host(backend, x);
-      const MatrixView<const float> hx = host.view();
-      gathered.resize(static_cast<std::size_t>(n * d));
-      for (std::int64_t p = 0; p < n; ++p)
-        for (std::int64_t j = 0; j < d; ++j)
-          gathered[static_cast<std::size_t>(p * d + j)] = hx(rows[static_cast<std::size_t>(p)], j);
-      x_sel = MatrixView<const float>::row_major(gathered.data(), n, d);
-    }
-    const DeviceMatrix xd(backend, x_sel);
-    const DeviceForest forest(backend, model_);
-    const ForestTrees all = forest.view(model_);
-    const std::int64_t v = model_.value_size;
-    std::vector<double> sums(static_cast<std::size_t>(n * v), 0.0);
-    std::vector<std::int32_t> votes(static_cast<std::size_t>(n), 0);
-    Buffer<std::int32_t> leaves(backend, n);
-    for (std::int64_t t = 0; t < model_.n_trees(); ++t) {
-      ForestTrees one = all;
-      one.offsets = {all.offsets.data + t, 2, all.offsets.device};
-      backend.forest_apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
-      const std::vector<std::int32_t> leaf = leaves.to_host();
-      const std::vector<std::int32_t> counts = draw_counts(seed, t, n, n_draw, true);
-      const std::int64_t base_node = model_.offsets[static_cast<std::size_t>(t)];
-      for (std::int64_t i = 0; i < n; ++i) {
-        if (counts[static_cast<std::size_t>(i)] != 0) continue;
-        ++votes[static_cast<std::size_t>(i)];
-        const double* value =
-            model_.values.data() + (base_node + leaf[static_cast<std::size_t>(i)]) * v;
-        for (std::int64_t c = 0; c < v; ++c) sums[static_cast<std::size_t>(i * v + c)] += value[c];
-      }
-    }
-    // Rows in every bootstrap sample have no out-of-bag prediction and are left out.
-    double correct = 0, counted = 0, mean_y = 0;
-    for (std::int64_t i = 0; i < n; ++i)
-      if (votes[static_cast<std::size_t>(i)] > 0) {
-        counted += 1;
-        mean_y += y[static_cast<std::size_t>(i)];
-      }
-    if (counted > 0) {
-      mean_y /= counted;
-      double ss_res = 0, ss_tot = 0;
-      for (std::int64_t i = 0; i < n; ++i) {
-        const auto ui = static_cast<std::size_t>(i);
-        if (votes[ui] == 0) continue;
-        const double* s = sums.data() + i * v;
-        if (classifier) {
-          correct += static_cast<double>(std::max_element(s, s + v) - s) == y[ui];
-        } else {
-          const double pred = s[0] / votes[ui];
-          ss_res += (y[ui] - pred) * (y[ui] - pred);
-          ss_tot += (y[ui] - mean_y) * (y[ui] - mean_y);
-        }
-      }
-      oob_score_ = classifier ? correct / counted : (ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0);
-    }
-  }
+  if (!params_.oob_score) return;
+  if (x.rows != bins.rows() || x.cols != d)
+    throw InputError("forest: oob_score needs the unbinned training rows");
+  std::vector<float> gathered;
+  const DeviceMatrix xd(backend, selected_rows(backend, x, rows, every_row, gathered));
+  std::vector<double> sums;
+  std::vector<std::int32_t> votes;
+  out_of_bag_sums(backend, model_, xd, in, sums, votes);
+  oob_score_ = out_of_bag_score(sums, votes, sel.y, model_.value_size, classifier);
 }
 
 namespace {

@@ -111,6 +111,32 @@ TABULA_HD inline double weighted_impurity(const std::int64_t* ch, std::int64_t c
   return g;
 }
 
+/// Gini's weighted impurity from integer sums of one side: w = sum of the class weights, sq =
+/// sum of their squares. It is weighted_impurity's value bit for bit whenever every partial sum
+/// that weighted_impurity forms in float64 is exact, which holds when the node's weight is at
+/// most kExactGiniWeight (then every wc^2 and sum of them is at most w^2 <= 2^52). Integer sums
+/// take independent adds where the float64 ones form a chain of dependent adds per class.
+inline constexpr std::int64_t kExactGiniWeight = std::int64_t{1} << 26;
+TABULA_HD inline double gini_from_sums(std::int64_t w, std::int64_t sq) {
+  if (w <= 0) return 0.0;
+  const double wd = static_cast<double>(w);
+  return wd - static_cast<double>(sq) / wd;
+}
+
+/// Whether gini_from_sums gives weighted_impurity's values for the sides of a node: gini, and
+/// the node's class weights (total, channels 1..) sum to at most kExactGiniWeight.
+TABULA_HD inline bool gini_sums_exact(const std::int64_t* total, std::int64_t channels,
+                                      Criterion criterion) {
+  if (criterion != Criterion::kGini) return false;
+  std::int64_t w = 0;
+  for (std::int64_t c = 1; c < channels; ++c) {
+    if (total[c] < 0) return false;
+    w += total[c];
+    if (w > kExactGiniWeight) return false;
+  }
+  return true;
+}
+
 /// The best split of one feature of one node. hist: bins x channels for this feature; total:
 /// the node's channel sums. Keeps `best_*` when nothing beats best_gain (strictly).
 /// scratch: 2 x channels int64.
@@ -126,6 +152,7 @@ TABULA_HD inline void scan_feature(const std::int64_t* hist, const std::int64_t*
                                    double parent_g, std::int64_t* left, std::int64_t* right,
                                    FeatureSplit& best) {
   const bool has_missing = hist[0] > 0;
+  const bool integer_gini = gini_sums_exact(total, channels, rule.criterion);
   for (int ml = 0; ml < (has_missing ? 2 : 1); ++ml) {
     for (std::int64_t c = 0; c < channels; ++c) left[c] = ml ? hist[c] : 0;
     // With missing-left, "all values right" (bin 0) repeats the missing-right, all-values-left
@@ -136,13 +163,22 @@ TABULA_HD inline void scan_feature(const std::int64_t* hist, const std::int64_t*
         // An empty bin adds nothing: this threshold repeats the previous one.
         continue;
       }
+      std::int64_t wl = 0, sl = 0, wr = 0, sr = 0;  // gini's integer sums of each side
       for (std::int64_t c = 0; c < channels; ++c) {
         left[c] += h[c];
         right[c] = total[c] - left[c];
+        if (integer_gini && c > 0) {  // no overflow: every sum is at most 2^52
+          wl += left[c];
+          sl += left[c] * left[c];
+          wr += right[c];
+          sr += right[c] * right[c];
+        }
       }
       if (left[0] < rule.min_samples_leaf || right[0] < rule.min_samples_leaf) continue;
-      const double gain = parent_g - weighted_impurity(left, channels, rule.criterion) -
-                          weighted_impurity(right, channels, rule.criterion);
+      const double gain = integer_gini
+                              ? parent_g - gini_from_sums(wl, sl) - gini_from_sums(wr, sr)
+                              : parent_g - weighted_impurity(left, channels, rule.criterion) -
+                                    weighted_impurity(right, channels, rule.criterion);
       if (!best.found || gain > best.gain) {
         best.found = true;
         best.gain = gain;

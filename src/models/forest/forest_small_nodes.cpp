@@ -25,6 +25,39 @@ constexpr std::int64_t kScansPerTask = 16;
 // How far ahead the row loop prefetches a scattered row's code.
 constexpr std::int32_t kPrefetchRows = 16;
 
+// to[c] += from[c] for k channels. Regression's three are spelled out: a loop of unknown
+// length costs more than the adds, and the library call that a copy loop becomes does too.
+inline void add_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    to[0] += from[0];
+    to[1] += from[1];
+    to[2] += from[2];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] += from[c];
+}
+
+// to[c] = from[c] for k channels (same reason for the special case).
+inline void copy_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    to[0] = from[0];
+    to[1] = from[1];
+    to[2] = from[2];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] = from[c];
+}
+
+// Moves k channels from `from` to `to` and zeroes `from`.
+inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
+  copy_channels(to, from, k);
+  if (k == 3) {
+    from[0] = from[1] = from[2] = 0;
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) from[c] = 0;
+}
+
 // The channels of the nodes' rows by position in the tree's row list (rows.rows[r]'s at r), so
 // a scan reads them sequentially instead of gathering rows: packed (classifiers whose rows each
 // have one class channel) or all k channels. Only the positions of the given nodes are set; the
@@ -67,7 +100,7 @@ struct PositionChannels {
     if (arena.dense.size() < n * static_cast<std::size_t>(k))
       arena.dense.resize(n * static_cast<std::size_t>(k));
     std::int64_t* out = arena.dense.data();
-    gather([&](std::int32_t r, const std::int64_t* ch) { std::copy(ch, ch + k, out + r * k); });
+    gather([&](std::int32_t r, const std::int64_t* ch) { copy_channels(out + r * k, ch, k); });
     dense = out;
   }
 };
@@ -91,13 +124,20 @@ class FeatureScanner {
   // in the full histogram.
   // local: the node's codes of feature j by position (r - node.begin), or null to read the
   // tree's codes.
-  FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local) {
+  // left: k entries, set to the split's left-child sums when one is found (the compact bins up
+  // to the threshold, plus bin 0 when missing values go left: the rows that go left).
+  FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
+                    std::int64_t* left) {
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
     const std::int32_t n = compact_feature(node, j, local);
     FeatureSplit best{0.0, 0, 0, false};
     scan_feature(compact_.data(), node.total, k_, n, rule_, parent_g, scratch_.data(),
                  scratch_.data() + k_, best);
-    if (best.found) best.bin = map_[static_cast<std::size_t>(best.bin)];
+    if (!best.found) return best;
+    std::fill(left, left + k_, 0);
+    for (std::int32_t t = best.missing_left ? 0 : 1; t <= best.bin; ++t)
+      add_channels(left, compact_.data() + std::int64_t{t} * k_, k_);
+    best.bin = map_[static_cast<std::size_t>(best.bin)];
     return best;
   }
 
@@ -130,8 +170,7 @@ class FeatureScanner {
         h[0] += p.count;
         h[1 + p.cls] += p.weight;
       } else {
-        const std::int64_t* ch = dense + std::int64_t{r} * k_;
-        for (std::int64_t c = 0; c < k_; ++c) h[c] += ch[c];
+        add_channels(h, dense + std::int64_t{r} * k_, k_);
       }
     }
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
@@ -139,9 +178,7 @@ class FeatureScanner {
     for (int w = 0; w < 4; ++w) {
       for (std::uint64_t bits = touched[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
         const int b = w * 64 + std::countr_zero(bits);
-        std::int64_t* h = hist + b * k_;
-        std::copy(h, h + k_, compact_.data() + n * k_);
-        std::fill(h, h + k_, 0);
+        move_channels(hist + b * k_, compact_.data() + n * k_, k_);
         map_[static_cast<std::size_t>(n++)] = b;
       }
     }
@@ -158,27 +195,6 @@ class FeatureScanner {
   std::vector<std::int32_t> map_;      // compact index -> bin
   std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
 };
-
-// The left child's channel sums of `split`, added up from the node's rows.
-std::vector<std::int64_t> left_sums(const BinnedMatrix& bins, const TreeRows& rows, std::int64_t k,
-                                    const NodeRows& node, const Split& split) {
-  const MatrixView<const std::uint8_t> codes = bins.codes();
-  std::vector<std::int64_t> left(static_cast<std::size_t>(k), 0);
-  for (std::int32_t r = node.begin; r < node.end; ++r) {
-    if (r + kPrefetchRows < node.end) {
-      const std::int64_t ahead = rows.rows.data[r + kPrefetchRows];
-      __builtin_prefetch(codes.data + ahead * codes.stride + split.feature);
-      __builtin_prefetch(rows.channels.data + ahead * k);
-    }
-    const std::int64_t row = rows.rows.data[r];
-    const std::uint8_t code = codes.data[row * codes.stride + split.feature];
-    const bool go_left = code == 0 ? split.missing_left != 0 : code <= split.bin;
-    if (!go_left) continue;
-    const std::int64_t* ch = rows.channels.data + row * k;
-    for (std::int64_t c = 0; c < k; ++c) left[static_cast<std::size_t>(c)] += ch[c];
-  }
-  return left;
-}
 
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
 // features in draw order, a later one winning only with a strictly larger gain (so the result
@@ -232,6 +248,7 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     }
   });
   std::vector<FeatureSplit> found(node_of.size());
+  std::vector<std::int64_t> found_left(node_of.size() * static_cast<std::size_t>(config.channels));
   // A few blocks per thread: each builds one scanner (its scratch histogram) for many scans.
   const std::int64_t block =
       std::max<std::int64_t>(kScansPerTask, first.back() / (4 * std::int64_t{thread_count()}));
@@ -244,7 +261,8 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
                                     ? gathered + local[w] + (t - first[w]) * (node.end - node.begin)
                                     : nullptr;
       found[static_cast<std::size_t>(t)] =
-          scanner.scan(node, features[static_cast<std::size_t>(t)], own);
+          scanner.scan(node, features[static_cast<std::size_t>(t)], own,
+                       found_left.data() + t * config.channels);
     }
   });
   parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
@@ -264,7 +282,8 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     out.bin = best->bin;
     out.missing_left = best->missing_left;
     out.gain = best->gain;
-    out.left = left_sums(bins, rows, config.channels, nodes[which[uw]], out);
+    const std::int64_t* left = found_left.data() + best_t * config.channels;
+    out.left.assign(left, left + config.channels);
   });
 }
 

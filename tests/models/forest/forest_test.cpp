@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "models/forest/forest_builder.hpp"
+#include "models/forest/forest_math.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/buffer.hpp"
@@ -734,6 +736,47 @@ TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
       }
     }
   }
+}
+
+TEST(ForestMath, IntegerGiniIsTheFloatGiniBitForBit) {
+  // Random class weights up to the exactness bound, many classes or few, some zero, and the
+  // extremes: one class holding the whole bound (its square is 2^52).
+  std::mt19937_64 rng(11);
+  const std::int64_t bound = forest::kExactGiniWeight;
+  std::int64_t checked = 0;
+  for (const std::int64_t classes : {2, 10, 100}) {
+    for (int trial = 0; trial < 2000; ++trial) {
+      std::vector<std::int64_t> ch(static_cast<std::size_t>(1 + classes), 0);
+      const std::int64_t budget = trial == 0 ? bound : std::int64_t(rng() % (bound + 1));
+      std::int64_t left = budget;
+      for (std::int64_t c = 1; c <= classes && left > 0; ++c) {
+        const std::int64_t w =
+            trial == 0 ? left : (c == classes ? left : std::int64_t(rng() % (left + 1)));
+        if (rng() % 4 == 0) continue;  // zero classes in between
+        ch[static_cast<std::size_t>(c)] = w;
+        left -= w;
+      }
+      ASSERT_TRUE(forest::gini_sums_exact(ch.data(), 1 + classes, forest::Criterion::kGini));
+      std::int64_t w = 0, sq = 0;
+      for (std::int64_t c = 1; c <= classes; ++c) {
+        w += ch[static_cast<std::size_t>(c)];
+        sq += ch[static_cast<std::size_t>(c)] * ch[static_cast<std::size_t>(c)];
+      }
+      const double want =
+          forest::weighted_impurity(ch.data(), 1 + classes, forest::Criterion::kGini);
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(forest::gini_from_sums(w, sq)),
+                std::bit_cast<std::uint64_t>(want))
+          << classes << " classes, weight " << w;
+      checked += w > (bound >> 4);
+    }
+  }
+  EXPECT_GT(checked, 1000);  // most cases are near the bound, where rounding would show
+  // Above the bound, and for entropy, the float path is kept.
+  const std::vector<std::int64_t> heavy{5, bound, 1, 0};
+  EXPECT_FALSE(forest::gini_sums_exact(heavy.data(), 4, forest::Criterion::kGini));
+  const std::vector<std::int64_t> light{5, 3, 2, 0};
+  EXPECT_TRUE(forest::gini_sums_exact(light.data(), 4, forest::Criterion::kGini));
+  EXPECT_FALSE(forest::gini_sums_exact(light.data(), 4, forest::Criterion::kEntropy));
 }
 
 // Binary features, most of them constant within deep nodes (as one-hot columns are).
