@@ -4,7 +4,7 @@
 
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
-#include "tabula/artifact/model_file.hpp"
+#include "tabula/models/task.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {
