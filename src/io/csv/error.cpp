@@ -43,9 +43,14 @@ std::int64_t line_at(std::string_view text, std::size_t offset) {
   return 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
 }
 
+void throw_located(const std::string& source, std::int64_t line, std::int64_t column,
+                   std::string_view name, std::string_view message) {
+  throw InputError(describe_location(source, line, column, name, message));
+}
+
 void throw_record_error(const std::string& source, std::int64_t line,
                         const std::vector<std::string>& names, const RecordError& error) {
-  throw InputError(describe_location(source, line, error.column, column_name(names, error.column),
+  throw_located(source, line, error.column, column_name(names, error.column),
                                      error.message));
 }
 
@@ -55,12 +60,11 @@ void throw_at(std::string_view text, const std::string& source,
 }
 
 void throw_empty_file(const std::string& source) {
-  throw InputError(describe_location(source, 1, 0, "", "the file is empty (no header row)"));
+  throw_located(source, 1, 0, "", "the file is empty (no header row)");
 }
 
 void throw_no_rows(const std::string& source, std::int64_t header_line) {
-  throw InputError(
-      describe_location(source, header_line, 0, "", "the file has a header but no data rows"));
+  throw_located(source, header_line, 0, "", "the file has a header but no data rows");
 }
 
 }  // namespace tabula::io::detail

@@ -34,6 +34,11 @@ std::string column_name(const std::vector<std::string>& names, std::int64_t colu
 /// 1-based line of byte `offset` of `text` (clamped to its end).
 std::int64_t line_at(std::string_view text, std::size_t offset);
 
+/// InputError naming `source`, `line`, 1-based `column` (0: none) and its `name`: every message of
+/// the CSV reader that has a place in the file goes through here (core's describe_location).
+[[noreturn]] void throw_located(const std::string& source, std::int64_t line, std::int64_t column,
+                                std::string_view name, std::string_view message);
+
 /// InputError for `error` at `line` of `source`, naming its column from `names`.
 [[noreturn]] void throw_record_error(const std::string& source, std::int64_t line,
                                      const std::vector<std::string>& names,

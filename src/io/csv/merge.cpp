@@ -8,6 +8,16 @@
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::io::detail {
+namespace {
+
+Column empty_column(std::string name, ColumnType type) {
+  Column column;
+  column.name = std::move(name);
+  column.type = type;
+  return column;
+}
+
+}  // namespace
 
 std::vector<std::size_t> chunk_row_offsets(const std::vector<ChunkColumns>& chunks) {
   std::vector<std::size_t> row_offsets(chunks.size() + 1, 0);
@@ -18,9 +28,7 @@ std::vector<std::size_t> chunk_row_offsets(const std::vector<ChunkColumns>& chun
 
 Column merge_numeric(std::string name, std::vector<ChunkColumns>& chunks, std::size_t j,
                      const std::vector<std::size_t>& row_offsets) {
-  Column column;
-  column.name = std::move(name);
-  column.type = ColumnType::kNumeric;
+  Column column = empty_column(std::move(name), ColumnType::kNumeric);
   column.numeric.resize(row_offsets.back());
   parallel_for(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t c) {
     std::vector<double>& part = chunks[static_cast<std::size_t>(c)].numeric[j];
@@ -33,9 +41,7 @@ Column merge_numeric(std::string name, std::vector<ChunkColumns>& chunks, std::s
 
 Column merge_strings(std::string name, std::vector<ChunkColumns>& chunks, std::size_t j,
                      const std::vector<std::size_t>& row_offsets) {
-  Column column;
-  column.name = std::move(name);
-  column.type = ColumnType::kCategorical;
+  Column column = empty_column(std::move(name), ColumnType::kCategorical);
   std::vector<std::string_view> all;
   for (const ChunkColumns& chunk : chunks)
     all.insert(all.end(), chunk.dictionaries[j].values.begin(), chunk.dictionaries[j].values.end());

@@ -19,13 +19,12 @@ void check_names(const Schema& schema, const std::string& source, std::int64_t l
   for (std::size_t j = 0; j < schema.names.size(); ++j) {
     const std::string& name = schema.names[j];
     if (name.empty())
-      throw InputError(describe_location(source, line, static_cast<std::int64_t>(j) + 1, "",
-                                         "empty column name in the header"));
+      throw_located(source, line, static_cast<std::int64_t>(j) + 1, "",
+                    "empty column name in the header");
     const auto [it, inserted] = seen.emplace(name, j);
     if (!inserted)
-      throw InputError(describe_location(
-          source, line, static_cast<std::int64_t>(j) + 1, name,
-          "duplicate column name (also column " + std::to_string(it->second + 1) + ")"));
+      throw_located(source, line, static_cast<std::int64_t>(j) + 1, name,
+                    "duplicate column name (also column " + std::to_string(it->second + 1) + ")");
   }
 }
 
@@ -65,17 +64,17 @@ void apply_options(Schema& schema, const std::string& source, const CsvOptions& 
   auto index_of = [&](const std::string& name, const char* what) {
     for (std::size_t j = 0; j < ncols; ++j)
       if (schema.names[j] == name) return j;
-    throw InputError(describe_location(
+    throw_located(
         source, header_line, 0, name,
-        std::string(what) + " not found in the header; columns: " + list_names(schema.names)));
+        std::string(what) + " not found in the header; columns: " + list_names(schema.names));
   };
   for (const std::string& name : options.categorical)
     schema.modes[index_of(name, "forced categorical, but")] = Mode::kStrings;
   for (const std::string& name : options.numeric) {
     const std::size_t j = index_of(name, "forced numeric, but");
     if (schema.modes[j] == Mode::kStrings)
-      throw InputError(describe_location(source, header_line, static_cast<std::int64_t>(j) + 1,
-                                         name, "forced both categorical and numeric"));
+      throw_located(source, header_line, static_cast<std::int64_t>(j) + 1, name,
+                    "forced both categorical and numeric");
     schema.modes[j] = Mode::kStrictNumeric;
   }
   if (options.target) index_of(*options.target, "target column");

@@ -167,10 +167,10 @@ struct CsvStream::State {
   void read_header_bytes() {
     while (!header_complete(std::string_view(buffer.data(), filled))) {
       if (filled > options.max_record_bytes)
-        throw InputError(describe_location(file_path, 1, 0, "",
-                                           "no end of the header row in the first " +
-                                               std::to_string(options.max_record_bytes) +
-                                               " bytes (an unterminated quote?)"));
+        detail::throw_located(file_path, 1, 0, "",
+                              "no end of the header row in the first " +
+                                  std::to_string(options.max_record_bytes) +
+                                  " bytes (an unterminated quote?)");
       if (!read_more()) break;
     }
   }
@@ -181,10 +181,10 @@ struct CsvStream::State {
     for (;;) {
       if (count_records()) return boundary;
       if (boundary == begin && filled - begin > options.max_record_bytes)
-        throw InputError(describe_location(file_path, line, 0, "",
-                                           "no end of this record within " +
-                                               std::to_string(options.max_record_bytes) +
-                                               " bytes (an unterminated quote?)"));
+        detail::throw_located(file_path, line, 0, "",
+                              "no end of this record within " +
+                                  std::to_string(options.max_record_bytes) +
+                                  " bytes (an unterminated quote?)");
       if (!read_more()) return filled;
     }
   }
