@@ -5,6 +5,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
 #include "tabula/models/task.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {
