@@ -50,8 +50,7 @@ void throw_located(const std::string& source, std::int64_t line, std::int64_t co
 
 void throw_record_error(const std::string& source, std::int64_t line,
                         const std::vector<std::string>& names, const RecordError& error) {
-  throw_located(source, line, error.column, column_name(names, error.column),
-                                     error.message));
+  throw_located(source, line, error.column, column_name(names, error.column), error.message);
 }
 
 void throw_at(std::string_view text, const std::string& source,
