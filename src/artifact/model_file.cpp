@@ -78,18 +78,6 @@ void labels_from_json(const nlohmann::json& classes, const nlohmann::json* spelt
 
 }  // namespace
 
-std::string_view to_string(Task task) {
-  switch (task) {
-    case Task::kRegression:
-      return "regression";
-    case Task::kClassification:
-      return "classification";
-    case Task::kTransform:
-      return "transform";
-  }
-  return "?";
-}
-
 nlohmann::json ModelSchema::label_json(std::size_t c) const {
   const std::string& label = class_labels.at(c);
   if (!numeric_labels) return label;
@@ -107,13 +95,6 @@ bool ModelSchema::integer_labels() const {
   for (const std::string& label : class_labels)
     if (!as_integer(label)) return false;
   return true;
-}
-
-Task parse_task(std::string_view text) {
-  for (Task t : {Task::kRegression, Task::kClassification, Task::kTransform})
-    if (text == to_string(t)) return t;
-  throw InputError("unknown task '" + std::string(text) +
-                   "' (expected regression, classification or transform)");
 }
 
 void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,

@@ -13,7 +13,7 @@
 #include "io/path_identity.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/artifact/model_file.hpp"
+#include "tabula/models/task.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/selection/tuning.hpp"
 

@@ -2,9 +2,10 @@
 #include <filesystem>
 #include <set>
 
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
+#include "tabula/models/task.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 #include "tabula/selection/tuning.hpp"
 
 namespace tabula {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "io/csv_parser.hpp"
+#include "io/csv/parser.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/core/thread_pool.hpp"

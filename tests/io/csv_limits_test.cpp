@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "io/csv_parser.hpp"
+#include "io/csv/parser.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 

@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "io/csv_parser.hpp"
+#include "io/csv/parser.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/core/thread_pool.hpp"

@@ -16,11 +16,6 @@
 
 namespace tabula {
 
-/// "regression", "classification", "transform".
-std::string_view to_string(Task task);
-/// Parses the names above; InputError otherwise.
-Task parse_task(std::string_view text);
-
 /// One input column the model was trained on.
 struct FeatureSpec {
   std::string name;

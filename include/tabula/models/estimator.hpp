@@ -13,13 +13,12 @@
 
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/matrix.hpp"
+#include "tabula/models/task.hpp"
 
 namespace tabula {
 
 class ArtifactWriter;
 class ArtifactReader;
-
-enum class Task { kRegression, kClassification, kTransform };
 
 /// Hyperparameters by scikit-learn name as text ("alpha" -> "0.5"), from `--param key=value`.
 /// Each estimator parses its own Params struct from this map and throws InputError naming any

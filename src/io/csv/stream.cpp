@@ -11,9 +11,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <unordered_set>
 
-#include "io/csv_parser.hpp"
+#include "io/csv/boundaries.hpp"
+#include "io/csv/error.hpp"
+#include "io/csv/parser.hpp"
+#include "io/csv/sniffer.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -65,16 +69,21 @@ class InputFile {
   std::uint64_t size_ = 0;
 };
 
-std::size_t count_newlines(const char* begin, const char* end) {
-  std::size_t n = 0;
-  for (const char* c = begin; c < end; ++c) n += *c == '\n' ? 1 : 0;
-  return n;
+// Where the header starts: past a byte order mark and any line ends before it.
+std::size_t header_start(std::string_view text) {
+  std::size_t start = detail::starts_with_bom(text) ? 3 : 0;
+  while (start < text.size() && (text[start] == '\n' || text[start] == '\r')) ++start;
+  return start;
 }
 
-std::size_t count_quotes(const char* begin, const char* end) {
-  std::size_t n = 0;
-  for (const char* c = begin; c < end; ++c) n += *c == '"' ? 1 : 0;
-  return n;
+// True when `text` holds the whole header record: a newline outside quotes after its start.
+bool header_complete(std::string_view text) {
+  bool quoted = false;
+  for (std::size_t i = header_start(text); i < text.size(); ++i) {
+    if (text[i] == '"') quoted = !quoted;
+    if (text[i] == '\n' && !quoted) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -137,12 +146,12 @@ struct CsvStream::State {
     while (scan < filled) {
       const void* found = std::memchr(base + scan, '\n', filled - scan);
       if (found == nullptr) {
-        quoted ^= (count_quotes(base + scan, base + filled) & 1) != 0;
+        quoted ^= (detail::count_quotes(base + scan, base + filled) & 1) != 0;
         scan = filled;
         break;
       }
       const auto newline = static_cast<std::size_t>(static_cast<const char*>(found) - base);
-      quoted ^= (count_quotes(base + scan, base + newline) & 1) != 0;
+      quoted ^= (detail::count_quotes(base + scan, base + newline) & 1) != 0;
       scan = newline + 1;
       if (!quoted) {
         boundary = scan;
@@ -153,61 +162,86 @@ struct CsvStream::State {
     return false;
   }
 
-  [[noreturn]] void throw_record_error(std::int64_t error_line, const detail::RecordError& e) {
-    std::string name;
-    if (e.column > 0 && static_cast<std::size_t>(e.column) <= header.size())
-      name = header[static_cast<std::size_t>(e.column - 1)];
-    throw InputError(describe_location(file_path, error_line, e.column, name, e.message));
+  /// Reads until the header record is complete: past the BOM and blank lines, up to the first
+  /// newline outside quotes after its first byte (or the end of the file).
+  void read_header_bytes() {
+    while (!header_complete(std::string_view(buffer.data(), filled))) {
+      if (filled > options.max_record_bytes)
+        detail::throw_located(file_path, 1, 0, "",
+                              "no end of the header row in the first " +
+                                  std::to_string(options.max_record_bytes) +
+                                  " bytes (an unterminated quote?)");
+      if (!read_more()) break;
+    }
+  }
+
+  /// Reads until a chunk's worth of records is in; returns where the chunk ends (at the end of
+  /// the file the last record needs no newline: the chunk takes everything left).
+  std::size_t fill_chunk() {
+    for (;;) {
+      if (count_records()) return boundary;
+      if (boundary == begin && filled - begin > options.max_record_bytes)
+        detail::throw_located(file_path, line, 0, "",
+                              "no end of this record within " +
+                                  std::to_string(options.max_record_bytes) +
+                                  " bytes (an unterminated quote?)");
+      if (!read_more()) return filled;
+    }
+  }
+
+  /// The line of each row and the rejected rows of the parse of `text` (which starts on line
+  /// `line`), in one walk over the row starts and the errors, both in offset order; throws the
+  /// error that stops the read. Returns the line after the text.
+  std::int64_t locate(std::string_view text, const detail::Records& records,
+                      std::vector<std::int64_t>& lines, std::vector<CsvRowError>& rejected) {
+    std::size_t at = 0;
+    std::int64_t at_line = line;
+    auto line_of = [&](std::size_t offset) {
+      offset = std::min(offset, text.size());
+      at_line +=
+          static_cast<std::int64_t>(detail::count_newlines(text.data() + at, text.data() + offset));
+      at = offset;
+      return at_line;
+    };
+    lines.reserve(records.row_offsets.size());
+    std::size_t e = 0;
+    auto errors_before = [&](std::size_t offset) {
+      for (; e < records.errors.size() && records.errors[e].offset < offset; ++e) {
+        const detail::RecordError& error = records.errors[e];
+        const bool fatal = records.fatal && e + 1 == records.errors.size();
+        rejected.push_back(row_error(line_of(error.offset), error, fatal));
+      }
+    };
+    for (std::size_t offset : records.row_offsets) {
+      errors_before(offset);
+      lines.push_back(line_of(offset));
+    }
+    errors_before(std::numeric_limits<std::size_t>::max());
+    return line_of(text.size());
+  }
+
+  /// A record error as a CsvRowError at `error_line`; throws it instead when it must stop the
+  /// read (stop mode, or the error after which nothing can be parsed).
+  CsvRowError row_error(std::int64_t error_line, const detail::RecordError& e, bool fatal) {
+    if (!options.skip_bad_rows || fatal)
+      detail::throw_record_error(file_path, error_line, header, e);
+    return {error_line, e.column, detail::column_name(header, e.column), e.message};
   }
 };
 
 CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
     : state_(std::make_unique<State>(path, std::move(options))) {
   State& s = *state_;
-  if (s.options.delimiter == '"' || s.options.delimiter == '\n' || s.options.delimiter == '\r')
-    throw InputError("CSV delimiter cannot be a quote or a line break");
-  // Read until the header record is complete: past the BOM and blank lines, up to the first
-  // newline outside quotes after its first byte.
-  for (;;) {
-    const char* base = s.buffer.data();
-    std::size_t start = 0;
-    if (s.filled >= 3 && std::memcmp(base, "\xEF\xBB\xBF", 3) == 0) start = 3;
-    while (start < s.filled && (base[start] == '\n' || base[start] == '\r')) ++start;
-    bool complete = false;
-    if (start < s.filled) {
-      bool quoted = false;
-      for (std::size_t i = start; i < s.filled; ++i) {
-        if (base[i] == '"') quoted = !quoted;
-        if (base[i] == '\n' && !quoted) {
-          complete = true;
-          break;
-        }
-      }
-    }
-    if (complete) break;
-    if (s.filled > s.options.max_record_bytes)
-      throw InputError(describe_location(path, 1, 0, "",
-                                         "no end of the header row in the first " +
-                                             std::to_string(s.options.max_record_bytes) +
-                                             " bytes (an unterminated quote?)"));
-    if (!s.read_more()) break;
-  }
+  detail::check_delimiter(s.options.delimiter);
+  s.read_header_bytes();
   const std::string_view text(s.buffer.data(), s.filled);
   const char* p = text.data();
-  const char* header_start = nullptr;
-  {
-    // parse_header_names skips the BOM and blank lines itself; find where the header starts
-    // for its line number.
-    const char* q = p;
-    if (text.size() >= 3 && std::memcmp(q, "\xEF\xBB\xBF", 3) == 0) q += 3;
-    while (q < text.data() + text.size() && (*q == '\n' || *q == '\r')) ++q;
-    header_start = q;
-  }
   s.header =
       detail::parse_header_names(text, p, path, s.options.delimiter, s.options.max_field_bytes);
-  s.header_line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), header_start));
+  s.header_line = 1 + static_cast<std::int64_t>(
+                          detail::count_newlines(text.data(), text.data() + header_start(text)));
   s.begin = static_cast<std::size_t>(p - text.data());
-  s.line = 1 + static_cast<std::int64_t>(count_newlines(text.data(), p));
+  s.line = 1 + static_cast<std::int64_t>(detail::count_newlines(text.data(), p));
   s.scan = s.boundary = s.begin;
   s.spec.names = s.header;
   s.spec.kinds.assign(s.header.size(), detail::FieldKind::kRawText);
@@ -262,22 +296,9 @@ void CsvStream::select(const std::vector<StreamColumn>& columns) {
 
 bool CsvStream::next(CsvChunk& chunk) {
   State& s = *state_;
-  bool full = false;
-  for (;;) {
-    if ((full = s.count_records())) break;
-    if (s.boundary == s.begin && s.filled - s.begin > s.options.max_record_bytes)
-      throw InputError(describe_location(s.file_path, s.line, 0, "",
-                                         "no end of this record within " +
-                                             std::to_string(s.options.max_record_bytes) +
-                                             " bytes (an unterminated quote?)"));
-    if (!s.read_more()) break;
-  }
-  // At the end of the file the last record needs no newline: the chunk takes everything left.
-  const std::size_t cut = full ? s.boundary : s.filled;
+  const std::size_t cut = s.fill_chunk();
   if (cut == s.begin) {
-    if (s.records_seen == 0)
-      throw InputError(describe_location(s.file_path, s.header_line, 0, "",
-                                         "the file has a header but no data rows"));
+    if (s.records_seen == 0) detail::throw_no_rows(s.file_path, s.header_line);
     return false;
   }
   const std::string_view text(s.buffer.data() + s.begin, cut - s.begin);
@@ -285,43 +306,9 @@ bool CsvStream::next(CsvChunk& chunk) {
   detail::Records records =
       detail::parse_records(text, 0, text.size(), s.spec, piece_bytes,
                             static_cast<std::size_t>(std::max<std::int64_t>(s.records, 0)));
-
-  // Line numbers: one walk over the row starts and the errors, both in offset order.
   std::vector<std::int64_t> lines;
-  lines.reserve(records.row_offsets.size());
   std::vector<CsvRowError> rejected;
-  std::size_t at = 0;
-  std::int64_t line = s.line;
-  auto line_of = [&](std::size_t offset) {
-    line += static_cast<std::int64_t>(count_newlines(text.data() + at, text.data() + offset));
-    at = offset;
-    return line;
-  };
-  std::size_t e = 0;
-  for (std::size_t offset : records.row_offsets) {
-    for (; e < records.errors.size() && records.errors[e].offset < offset; ++e) {
-      const detail::RecordError& error = records.errors[e];
-      if (!s.options.skip_bad_rows || (records.fatal && e + 1 == records.errors.size()))
-        s.throw_record_error(line_of(error.offset), error);
-      const std::int64_t l = line_of(error.offset);
-      std::string name;
-      if (error.column > 0 && static_cast<std::size_t>(error.column) <= s.header.size())
-        name = s.header[static_cast<std::size_t>(error.column - 1)];
-      rejected.push_back({l, error.column, std::move(name), error.message});
-    }
-    lines.push_back(line_of(offset));
-  }
-  for (; e < records.errors.size(); ++e) {
-    const detail::RecordError& error = records.errors[e];
-    if (!s.options.skip_bad_rows || (records.fatal && e + 1 == records.errors.size()))
-      s.throw_record_error(line_of(std::min(error.offset, text.size())), error);
-    const std::int64_t l = line_of(error.offset);
-    std::string name;
-    if (error.column > 0 && static_cast<std::size_t>(error.column) <= s.header.size())
-      name = s.header[static_cast<std::size_t>(error.column - 1)];
-    rejected.push_back({l, error.column, std::move(name), error.message});
-  }
-
+  const std::int64_t end_line = s.locate(text, records, lines, rejected);
   chunk.data = Dataset{};
   chunk.data.source = s.file_path;
   chunk.data.columns = std::move(records.columns);
@@ -329,8 +316,7 @@ bool CsvStream::next(CsvChunk& chunk) {
   chunk.rejected = std::move(rejected);
   chunk.first_line = s.line;
   chunk.end_offset = s.consumed_before + cut;
-
-  s.line = line_of(text.size());
+  s.line = end_line;
   s.records_seen += chunk.rows() + static_cast<std::int64_t>(chunk.rejected.size());
   // A full chunk ends where counting stopped, so the parity state carries over unchanged.
   s.begin = s.boundary = s.scan = cut;

@@ -1,6 +1,11 @@
-// Internals of the CSV reader, visible to tests and the fuzzer: parsing with an explicit chunk
-// size, so that the "same result for any chunking and thread count" property can be checked
-// on small inputs.
+// The CSV reader's internal interface, used by the streaming reader, the tests and the fuzzer:
+// parsing with an explicit chunk size, so that the "same result for any chunking and thread
+// count" property can be checked on small inputs, and the record parser the stream drives.
+// The stages behind it, one file each in this folder: sniffer (dialect, header, type guess),
+// tokenizer (fields of a record) and boundaries (records of a text), convert (numbers,
+// missing values, text), chunk and merge (columns of a chunk, then of the file), error (where
+// messages get their file, line and column), reader (whole file), records and stream (chunks
+// of a file read with read()).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/csv/error.hpp"
 #include "tabula/core/dataset.hpp"
 #include "tabula/io/csv.hpp"
 
@@ -34,14 +40,6 @@ std::vector<std::string> parse_header_names(std::string_view text, const char*& 
 /// strings read as missing (code -1), text kept as written (no NA matching), or not at all
 /// (the field is still counted).
 enum class FieldKind : std::uint8_t { kNumber, kText, kRawText, kSkip };
-
-/// A record that could not be read: the byte offset of the problem in the text (in skip mode,
-/// of the record's start), the 1-based column (0 when not one column), the reason.
-struct RecordError {
-  std::size_t offset = 0;
-  std::int64_t column = 0;
-  std::string message;
-};
 
 struct RecordsSpec {
   std::vector<std::string> names;  // the header, in file order

@@ -1,0 +1,17 @@
+// What an estimator learns, and the names the command line, spec files and model files use for
+// it. Its own header so that training, selection, the file format and the CLI all read it from
+// the models layer instead of calling into one another.
+#pragma once
+
+#include <string_view>
+
+namespace tabula {
+
+enum class Task { kRegression, kClassification, kTransform };
+
+/// "regression", "classification", "transform".
+std::string_view to_string(Task task);
+/// Parses the names above; InputError otherwise.
+Task parse_task(std::string_view text);
+
+}  // namespace tabula

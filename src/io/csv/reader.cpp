@@ -1,0 +1,170 @@
+// The whole-file reader. The body is cut into chunks at record boundaries, chunks are parsed in
+// parallel into per-chunk columns, and the chunks are merged in file order: the result does
+// not depend on the thread count.
+//
+// Type inference needs every value of a column, so a column is parsed as numbers until a value
+// fails; a column that fails anywhere becomes categorical and, unless the sniffer's look at the
+// first rows already caught it, is parsed again as strings in a second pass over the chunks.
+#include <algorithm>
+
+#include "io/csv/boundaries.hpp"
+#include "io/csv/chunk.hpp"
+#include "io/csv/parser.hpp"
+#include "io/csv/sniffer.hpp"
+#include "io/mapped_file.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
+#include "tabula/io/csv.hpp"
+
+namespace tabula::io {
+namespace detail {
+namespace {
+
+constexpr std::size_t kMinChunkBytes = 1 << 20;
+constexpr std::size_t kMaxChunkBytes = 8 << 20;
+
+// The parse of the body: the chunks' columns with the modes they were read in.
+struct Body {
+  std::vector<ChunkColumns> chunks;
+  std::vector<Mode> modes;   // the first pass's
+  std::vector<Mode> second;  // kStrings for the columns read again as text, else kSkip
+};
+
+// Columns that failed as numbers somewhere: kStrings in the result, else kSkip.
+std::vector<Mode> failed_numeric(const Body& body) {
+  std::vector<Mode> second(body.modes.size(), Mode::kSkip);
+  for (std::size_t j = 0; j < body.modes.size(); ++j) {
+    if (body.modes[j] != Mode::kNumeric) continue;
+    for (const ChunkColumns& chunk : body.chunks) {
+      if (chunk.not_numeric[j]) {
+        second[j] = Mode::kStrings;
+        break;
+      }
+    }
+  }
+  return second;
+}
+
+// The second pass: the columns in `body.second` read again as strings, chunk by chunk.
+void reparse_as_strings(std::string_view text, const std::vector<std::size_t>& bounds, Body& body,
+                        char delimiter, const NaMatcher& is_na, std::size_t reserve_rows,
+                        const ChunkPolicy& policy) {
+  parallel_for(static_cast<std::int64_t>(body.chunks.size()), [&](std::int64_t c) {
+    const auto i = static_cast<std::size_t>(c);
+    ChunkColumns strings =
+        parse_chunk(text, bounds[i], bounds[i + 1], body.second, delimiter, is_na,
+                    std::min(reserve_rows, bounds[i + 1] - bounds[i]), policy);
+    TABULA_ASSERT(!strings.error && strings.rows == body.chunks[i].rows,
+                  "second CSV pass disagrees with the first");
+    for (std::size_t j = 0; j < body.second.size(); ++j) {
+      if (body.second[j] != Mode::kStrings) continue;
+      body.chunks[i].numeric[j] = {};
+      body.chunks[i].codes[j] = std::move(strings.codes[j]);
+      body.chunks[i].dictionaries[j] = std::move(strings.dictionaries[j]);
+    }
+  });
+}
+
+// The first value outside the float32 range, in file order, among the inferred columns that
+// stay numeric (the others are text, where "inf" is just a word).
+const RecordError* first_out_of_range(const Body& body) {
+  for (const ChunkColumns& chunk : body.chunks) {
+    const RecordError* first = nullptr;
+    for (std::size_t j = 0; j < body.modes.size(); ++j) {
+      if (body.modes[j] != Mode::kNumeric || body.second[j] == Mode::kStrings) continue;
+      const std::optional<RecordError>& e = chunk.out_of_range[j];
+      if (e && (!first || e->offset < first->offset)) first = &*e;
+    }
+    if (first) return first;
+  }
+  return nullptr;
+}
+
+// Parses text[body_start, end) in chunks of about `chunk_bytes`; throws the first error.
+Body parse_body(std::string_view text, std::size_t body_start, const std::string& source,
+                const Schema& schema, const CsvOptions& options, std::size_t chunk_bytes) {
+  const NaMatcher is_na(options.na_values);
+  ChunkPolicy policy;
+  policy.max_field_bytes = options.max_field_bytes;
+  const char delimiter = options.delimiter;
+  TypeGuess guess =
+      guess_types(text, body_start, schema.modes, delimiter, is_na, policy, chunk_bytes);
+  const std::vector<std::size_t> bounds = split_chunks(text, body_start, chunk_bytes);
+  Body body;
+  body.chunks.resize(bounds.size() - 1);
+  body.modes = std::move(guess.modes);
+  parallel_for(static_cast<std::int64_t>(body.chunks.size()), [&](std::int64_t c) {
+    const auto i = static_cast<std::size_t>(c);
+    const std::size_t reserve = std::min(guess.reserve_rows, bounds[i + 1] - bounds[i]);
+    body.chunks[i] =
+        parse_chunk(text, bounds[i], bounds[i + 1], body.modes, delimiter, is_na, reserve, policy);
+  });
+  for (const ChunkColumns& chunk : body.chunks)
+    if (chunk.error) throw_at(text, source, schema.names, *chunk.error);
+  body.second = failed_numeric(body);
+  if (std::find(body.second.begin(), body.second.end(), Mode::kStrings) != body.second.end())
+    reparse_as_strings(text, bounds, body, delimiter, is_na, guess.reserve_rows, policy);
+  if (const RecordError* e = first_out_of_range(body)) throw_at(text, source, schema.names, *e);
+  return body;
+}
+
+// The merged columns, the target split off.
+Dataset assemble(Body& body, const Schema& schema, const std::string& source,
+                 const CsvOptions& options, std::int64_t header_line) {
+  const std::vector<std::size_t> row_offsets = chunk_row_offsets(body.chunks);
+  if (row_offsets.back() == 0) throw_no_rows(source, header_line);
+  Dataset dataset;
+  dataset.source = source;
+  dataset.columns.reserve(schema.names.size());
+  for (std::size_t j = 0; j < schema.names.size(); ++j) {
+    const bool strings = body.modes[j] == Mode::kStrings || body.second[j] == Mode::kStrings;
+    Column column = strings ? merge_strings(schema.names[j], body.chunks, j, row_offsets)
+                            : merge_numeric(schema.names[j], body.chunks, j, row_offsets);
+    if (options.target && *options.target == column.name)
+      dataset.target = std::move(column);
+    else
+      dataset.columns.push_back(std::move(column));
+  }
+  return dataset;
+}
+
+}  // namespace
+
+std::size_t default_chunk_bytes(std::size_t bytes, int threads) {
+  const std::size_t per_task = bytes / (8 * static_cast<std::size_t>(std::max(1, threads)));
+  return std::clamp(per_task, kMinChunkBytes, kMaxChunkBytes);
+}
+
+Dataset parse_csv_chunked(std::string_view text, const std::string& source,
+                          const CsvOptions& options, std::size_t chunk_bytes) {
+  check_delimiter(options.delimiter);
+  if (starts_with_bom(text)) text.remove_prefix(3);
+  const char* base = text.data();
+  const char* end = base + text.size();
+  const char* p = base;
+  skip_blank_lines(p, end);
+  if (p >= end) throw_empty_file(source);
+  const auto header_line = line_at(text, static_cast<std::size_t>(p - base));
+  Schema schema = parse_header(text, p, source, options.delimiter, options.max_field_bytes);
+  apply_options(schema, source, options, header_line);
+  const auto body_start = static_cast<std::size_t>(p - base);
+  skip_blank_lines(p, end);
+  if (p >= end) throw_no_rows(source, header_line);
+  Body body = parse_body(text, body_start, source, schema, options, chunk_bytes);
+  return assemble(body, schema, source, options, header_line);
+}
+
+}  // namespace detail
+
+Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
+  return detail::parse_csv_chunked(text, source, options,
+                                   detail::default_chunk_bytes(text.size(), thread_count()));
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& options) {
+  const MappedFile file(path);
+  if (file.text().empty()) detail::throw_empty_file(path);
+  return parse_csv(file.text(), path, options);
+}
+
+}  // namespace tabula::io

@@ -1,0 +1,111 @@
+#include "io/csv/sniffer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "io/csv/boundaries.hpp"
+#include "io/csv/error.hpp"
+#include "io/csv/parser.hpp"
+#include "tabula/core/error.hpp"
+
+namespace tabula::io::detail {
+namespace {
+
+constexpr std::size_t kProbeBytes = 256 * 1024;  // rows used to guess string columns up front
+
+void check_names(const Schema& schema, const std::string& source, std::int64_t line) {
+  std::unordered_map<std::string_view, std::size_t> seen;
+  for (std::size_t j = 0; j < schema.names.size(); ++j) {
+    const std::string& name = schema.names[j];
+    if (name.empty())
+      throw_located(source, line, static_cast<std::int64_t>(j) + 1, "",
+                    "empty column name in the header");
+    const auto [it, inserted] = seen.emplace(name, j);
+    if (!inserted)
+      throw_located(source, line, static_cast<std::int64_t>(j) + 1, name,
+                    "duplicate column name (also column " + std::to_string(it->second + 1) + ")");
+  }
+}
+
+}  // namespace
+
+void check_delimiter(char delimiter) {
+  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
+    throw InputError("CSV delimiter cannot be a quote or a line break");
+}
+
+bool starts_with_bom(std::string_view text) {
+  return text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0;
+}
+
+Schema parse_header(std::string_view text, const char*& p, const std::string& source,
+                    char delimiter, std::size_t max_field) {
+  const char* base = text.data();
+  const char* end = base + text.size();
+  Schema schema;
+  std::string scratch;
+  RecordError error;
+  auto sink = [&](std::int64_t, const Field& field, const char*) {
+    schema.names.emplace_back(trim(field.value));
+    return true;
+  };
+  const char* header_start = p;
+  if (scan_record(base, p, end, delimiter, max_field, scratch, sink, error) < 0)
+    throw_at(text, source, schema.names, error);
+  check_names(schema, source, 1 + std::count(base, header_start, '\n'));
+  return schema;
+}
+
+void apply_options(Schema& schema, const std::string& source, const CsvOptions& options,
+                   std::int64_t header_line) {
+  const std::size_t ncols = schema.names.size();
+  schema.modes.assign(ncols, Mode::kNumeric);
+  auto index_of = [&](const std::string& name, const char* what) {
+    for (std::size_t j = 0; j < ncols; ++j)
+      if (schema.names[j] == name) return j;
+    throw_located(
+        source, header_line, 0, name,
+        std::string(what) + " not found in the header; columns: " + list_names(schema.names));
+  };
+  for (const std::string& name : options.categorical)
+    schema.modes[index_of(name, "forced categorical, but")] = Mode::kStrings;
+  for (const std::string& name : options.numeric) {
+    const std::size_t j = index_of(name, "forced numeric, but");
+    if (schema.modes[j] == Mode::kStrings)
+      throw_located(source, header_line, static_cast<std::int64_t>(j) + 1, name,
+                    "forced both categorical and numeric");
+    schema.modes[j] = Mode::kStrictNumeric;
+  }
+  if (options.target) index_of(*options.target, "target column");
+}
+
+TypeGuess guess_types(std::string_view text, std::size_t body, const std::vector<Mode>& modes,
+                      char delimiter, const NaMatcher& is_na, const ChunkPolicy& policy,
+                      std::size_t chunk_bytes) {
+  TypeGuess guess{modes, 0};
+  // Only the first chunk: splitting the whole file here would be a serial pass over it.
+  const std::size_t probe_end = first_chunk_end(text, body, kProbeBytes);
+  const ChunkColumns head = parse_chunk(text, body, probe_end, modes, delimiter, is_na, 0, policy);
+  for (std::size_t j = 0; j < modes.size(); ++j)
+    if (head.not_numeric[j] && guess.modes[j] == Mode::kNumeric) guess.modes[j] = Mode::kStrings;
+  if (!head.error && head.rows > 0) {
+    const double bytes_per_row = static_cast<double>(probe_end - body) / head.rows;
+    guess.reserve_rows =
+        static_cast<std::size_t>(static_cast<double>(chunk_bytes) / bytes_per_row * 1.05) + 16;
+  }
+  return guess;
+}
+
+std::vector<std::string> parse_header_names(std::string_view text, const char*& p,
+                                            const std::string& source, char delimiter,
+                                            std::size_t max_field_bytes) {
+  check_delimiter(delimiter);
+  const char* end = text.data() + text.size();
+  if (p == text.data() && starts_with_bom(text)) p += 3;
+  skip_blank_lines(p, end);
+  if (p >= end) throw_empty_file(source);
+  return parse_header(text, p, source, delimiter, max_field_bytes).names;
+}
+
+}  // namespace tabula::io::detail

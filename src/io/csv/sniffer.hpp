@@ -1,0 +1,52 @@
+// Sniffing: what the file's shape is before its body is parsed. The dialect (delimiter checked,
+// byte order mark and leading blank lines skipped), the header (names, none empty or
+// repeated), the options applied to it (forced types, the target), and the column types guessed
+// from the first rows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/csv/chunk.hpp"
+#include "io/csv/tokenizer.hpp"
+#include "tabula/io/csv.hpp"
+
+namespace tabula::io::detail {
+
+struct Schema {
+  std::vector<std::string> names;
+  std::vector<Mode> modes;
+};
+
+/// InputError for a delimiter that would make records ambiguous.
+void check_delimiter(char delimiter);
+
+/// True when `text` starts with a UTF-8 byte order mark (3 bytes), which is skipped.
+bool starts_with_bom(std::string_view text);
+
+/// Reads the header record at `p`; checks for empty and duplicate names. `text` starts at the
+/// start of the file, so errors name the right line.
+Schema parse_header(std::string_view text, const char*& p, const std::string& source,
+                    char delimiter, std::size_t max_field);
+
+/// Applies the categorical/numeric overrides to `schema.modes` (otherwise inferred) and checks
+/// the target exists.
+void apply_options(Schema& schema, const std::string& source, const CsvOptions& options,
+                   std::int64_t header_line);
+
+/// Column modes after a look at the first rows, and an estimate of the rows per chunk.
+struct TypeGuess {
+  std::vector<Mode> modes;
+  std::size_t reserve_rows = 0;
+};
+
+/// Parses the first rows of the body (at `body`): columns that are already not numeric there
+/// are read as strings from the start, saving a second pass. Errors are left to the full parse.
+TypeGuess guess_types(std::string_view text, std::size_t body, const std::vector<Mode>& modes,
+                      char delimiter, const NaMatcher& is_na, const ChunkPolicy& policy,
+                      std::size_t chunk_bytes);
+
+}  // namespace tabula::io::detail

@@ -1,0 +1,28 @@
+#include "tabula/models/task.hpp"
+
+#include <string>
+
+#include "tabula/core/error.hpp"
+
+namespace tabula {
+
+std::string_view to_string(Task task) {
+  switch (task) {
+    case Task::kRegression:
+      return "regression";
+    case Task::kClassification:
+      return "classification";
+    case Task::kTransform:
+      return "transform";
+  }
+  return "?";
+}
+
+Task parse_task(std::string_view text) {
+  for (Task t : {Task::kRegression, Task::kClassification, Task::kTransform})
+    if (text == to_string(t)) return t;
+  throw InputError("unknown task '" + std::string(text) +
+                   "' (expected regression, classification or transform)");
+}
+
+}  // namespace tabula
