@@ -12,7 +12,8 @@ Convention (docs/README-style rules, checked here):
     and the rest must appear in the command's stdout or stderr in order. Every command must
     exit 0.
 Each markdown file runs in its own scratch folder holding copies of data/, examples/ and
-tests/data/, with build/release linked to the build under test and `tabula` on PATH, so a
+tests/data/, with build/release linked to the build under test, `tabula` on PATH and HOME set
+to the scratch folder, so a
 page's blocks run in order and share what earlier blocks wrote. A server started with "&"
 is stopped when its page ends; port 8000 is replaced by a free port.
 Also checked: every src/, include/, tests/, kernels/, benchmarks/, scripts/, docker/,
@@ -183,8 +184,8 @@ def run_page(args, path, blocks, errors):
         bindir = make_scratch(args, root)
         outdir = os.path.join(root, ".out")
         os.makedirs(outdir)
-        env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"],
-                   TABULA_DOCS_TEST="1")
+        # HOME is the scratch folder too: "~/..." in a doc writes nowhere else.
+        env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"], HOME=root)
         proc = subprocess.Popen(["bash", "-c", page_script(steps, outdir)], cwd=root, env=env,
                                 start_new_session=True)
         try:
@@ -195,11 +196,14 @@ def run_page(args, path, blocks, errors):
             failures.append(f"{path}: timed out after {TIMEOUT_S} s")
         for n, (line, cmd, expected) in enumerate(steps):
             rc_file = os.path.join(outdir, f"{n}.rc")
-            if not os.path.exists(rc_file):
+            out_file = os.path.join(outdir, f"{n}.out")
+            if not os.path.exists(out_file):
                 break
-            out = open(os.path.join(outdir, f"{n}.out"), errors="replace").read()
+            out = open(out_file, errors="replace").read()
             err = open(os.path.join(outdir, f"{n}.err"), errors="replace").read()
-            rc = open(rc_file).read().strip()
+            # No status file: the command ended the page's shell itself (exit, exec).
+            rc = (open(rc_file).read().strip() if os.path.exists(rc_file) else
+                  f"{proc.returncode} (the command ended the shell)")
             where = f"{path}:{line}: {cmd.splitlines()[0]}"
             if rc != "0":
                 failures.append(f"{where}\n  exit status {rc}\n  stdout: {out[-2000:]}\n"
