@@ -211,7 +211,7 @@ def run_page(args, path, blocks, errors):
                 break
             pattern = output_pattern(expected)
             squash = lambda s: "".join(s.split())
-            if pattern and not any(pattern.search(squash(s)) for s in (out, err, out + err)):
+            if pattern and not any(pattern.search(squash(s)) for s in (out, err, out + err, err + out)):
                 failures.append(f"{where}\n  shown output not found:\n    " +
                                 "\n    ".join(expected) + f"\n  stdout: {out[-2000:]}\n"
                                 f"  stderr: {err[-2000:]}")
