@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Docs that run: every shell command in README.md and docs/*.md, run as a reader would.
 
-Convention (docs/README-style rules, checked here):
+The convention, checked here:
   * Every fenced block names its language. ```sh / ```bash blocks are scripts, run whole;
     ```console blocks hold commands on lines starting with "$ " (continued by a trailing
     backslash or an open quote), and the lines after a command up to the next "$ " are its
@@ -9,15 +9,15 @@ Convention (docs/README-style rules, checked here):
   * A block that cannot run in the test (a GPU, docker, root, a long benchmark) carries
     <!-- docs-test: skip (the reason) --> on the line above its fence; the reason is required.
   * Shown output is checked loosely: whitespace is ignored, "..." (or "…") matches anything,
-    and the rest must appear in the command's stdout or stderr in order. Every command must
-    exit 0.
+    and the rest must appear in the command's stdout or stderr, in order. Every command must
+    exit 0 (a doc that shows a failure ends the command with `; echo "exit $?"`).
 Each markdown file runs in its own scratch folder holding copies of data/, examples/ and
-tests/data/, with build/release linked to the build under test, `tabula` on PATH and HOME set
-to the scratch folder, so a
-page's blocks run in order and share what earlier blocks wrote. A server started with "&"
-is stopped when its page ends; port 8000 is replaced by a free port.
-Also checked: every src/, include/, tests/, kernels/, benchmarks/, scripts/, docker/,
-examples/, data/ path named in the docs exists, and every build/ path is one the build makes.
+tests/data/, build/release standing for the build under test (links to its files), `tabula`
+on PATH and HOME set to the scratch folder, so a page's blocks run in order and share what
+earlier blocks wrote. A server started with "&" is stopped when its page ends; port 8000 is
+replaced by a free port. Also checked: every src/, include/, tests/, kernels/, benchmarks/,
+scripts/, docker/, examples/, data/, cmake/ path named in the docs exists, and every build
+folder named is one that the Makefile, CI or scripts create.
 
 Usage: run_docs.py --tabula BIN --build-dir DIR --source-dir DIR [FILE.md ...]
 """
@@ -141,8 +141,14 @@ def with_port(cmd, port):
 def make_scratch(args, root):
     for folder in ("data", "examples", "tests/data"):
         shutil.copytree(os.path.join(args.source_dir, folder), os.path.join(root, folder))
-    os.makedirs(os.path.join(root, "build"))
-    os.symlink(os.path.abspath(args.build_dir), os.path.join(root, "build", "release"))
+    # build/release: links to every entry of the build under test, in a folder of its own, so
+    # the Testing/ logs of a ctest run from a doc stay here, away from the outer ctest's.
+    release = os.path.join(root, "build", "release")
+    os.makedirs(release)
+    build = os.path.abspath(args.build_dir)
+    for entry in os.listdir(build):
+        if entry != "Testing":
+            os.symlink(os.path.join(build, entry), os.path.join(release, entry))
     bindir = os.path.join(root, ".bin")
     os.makedirs(bindir)
     os.symlink(os.path.abspath(args.tabula), os.path.join(bindir, "tabula"))
@@ -211,7 +217,8 @@ def run_page(args, path, blocks, errors):
                 break
             pattern = output_pattern(expected)
             squash = lambda s: "".join(s.split())
-            if pattern and not any(pattern.search(squash(s)) for s in (out, err, out + err, err + out)):
+            shown = (out, err, out + err, err + out)
+            if pattern and not any(pattern.search(squash(s)) for s in shown):
                 failures.append(f"{where}\n  shown output not found:\n    " +
                                 "\n    ".join(expected) + f"\n  stdout: {out[-2000:]}\n"
                                 f"  stderr: {err[-2000:]}")
