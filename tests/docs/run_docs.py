@@ -2,8 +2,8 @@
 """Docs that run: every shell command in README.md and docs/*.md, run as a reader would.
 
 The convention, checked here:
-  * Every fenced block names its language. ```sh / ```bash blocks are scripts, run whole;
-    ```console blocks hold commands on lines starting with "$ " (continued by a trailing
+  * Every fenced block names its language. ```sh / ```bash blocks hold commands, one per line
+    (continued by a trailing backslash or an open quote); ```console blocks hold commands on lines starting with "$ " (continued by a trailing
     backslash or an open quote), and the lines after a command up to the next "$ " are its
     output. Synopses, diagrams and sample files use text, json, toml, python: never run.
   * A block that cannot run in the test (a GPU, docker, root, a long benchmark) carries
@@ -120,6 +120,22 @@ def console_commands(block, errors):
     return out
 
 
+def script_commands(block):
+    """[(line, command, [])] of a sh/bash block: each command is checked on its own."""
+    out, i, lines = [], 0, block.lines
+    while i < len(lines):
+        if not lines[i].strip() or lines[i].lstrip().startswith("#"):
+            i += 1
+            continue
+        first, cmd = i, lines[i]
+        while not command_complete(cmd) and i + 1 < len(lines):
+            i += 1
+            cmd += "\n" + lines[i]
+        out.append((block.line + first + 1, cmd, []))
+        i += 1
+    return out
+
+
 def output_pattern(expected):
     text = "".join("".join(l.split()) for l in expected)
     if not text:
@@ -180,7 +196,7 @@ def run_page(args, path, blocks, errors):
         if b.lang == "console":
             steps += console_commands(b, errors)
         else:
-            steps.append((b.line, "\n".join(b.lines), []))
+            steps += script_commands(b)
     if not steps:
         return []
     port = free_port()

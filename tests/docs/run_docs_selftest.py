@@ -46,6 +46,7 @@ BAD = [
     ("See `src/missing.cpp`.\n", "names 'src/missing.cpp', which does not exist"),
     ("Run `build-cuda/tabula`.\n", "a folder the build does not create"),
     ("```console\n$ true\n$ exit 4\n$ echo never\n```\n", "exit status 4"),
+    ("```sh\n# a comment\nfalse\ntrue\n```\n", "exit status 1"),
 ]
 
 
