@@ -33,7 +33,8 @@ if "$tabula" train --data "$source/data/wine.csv" --target target --model forest
   "$tabula" predict --model "$prefix/wine.tbl" --data "$source/data/wine.csv" \
     --out "$prefix/p.csv" >/dev/null 2>&1; then
   rows=$(($(wc -l <"$source/data/wine.csv") - 1))
-  [[ $(($(wc -l <"$prefix/p.csv") - 1)) -eq $rows ]] || fail "predict wrote $(wc -l <"$prefix/p.csv") lines for $rows rows"
+  lines=$(wc -l <"$prefix/p.csv")
+  [[ $((lines - 1)) -eq $rows ]] || fail "predict wrote $lines lines (header included) for $rows rows"
 else
   fail "the installed tabula could not train and predict"
 fi

@@ -3,9 +3,10 @@
 
 The convention, checked here:
   * Every fenced block names its language. ```sh / ```bash blocks hold commands, one per line
-    (continued by a trailing backslash or an open quote); ```console blocks hold commands on lines starting with "$ " (continued by a trailing
-    backslash or an open quote), and the lines after a command up to the next "$ " are its
-    output. Synopses, diagrams and sample files use text, json, toml, python: never run.
+    (continued by a trailing backslash or an open quote); ```console blocks hold commands on
+    lines starting with "$ " (continued the same way), and the lines after a command up to the
+    next "$ " are its output. Synopses, diagrams and sample files use text, json, toml, python:
+    never run.
   * A block that cannot run in the test (a GPU, docker, root, a long benchmark) carries
     <!-- docs-test: skip (the reason) --> on the line above its fence; the reason is required.
   * Shown output is checked loosely: whitespace is ignored, "..." (or "…") matches anything,
