@@ -8,8 +8,8 @@ ASAN_BUILD := build/asan
 PYTHON  := .venv/bin/python
 CMAKE_GENERATOR := $(if $(shell command -v ninja),-G Ninja,)
 
-.PHONY: all setup configure build test test-cpp test-python demo bench bench-setup cpu asan \
-        format format-check gpu-check pack-deps clean
+.PHONY: all setup configure build install test test-cpp test-python demo bench bench-setup cpu \
+        asan format format-check gpu-check pack-deps clean
 
 all: build
 
@@ -23,6 +23,11 @@ configure: $(BUILD)/CMakeCache.txt
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The program (and the CUDA plugin where built), public headers and docs under PREFIX.
+PREFIX  ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # The whole suite: C++ unit, parity and command-line tests (ctest), then the Python conformance
 # tests against the same binary.
