@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "tabula/core/error.hpp"
-#include "tabula/io/csv.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/io/csv.hpp"
 
 namespace {
 

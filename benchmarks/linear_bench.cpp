@@ -19,9 +19,9 @@
 
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/io/npy.hpp"
 #include "tabula/models/estimator.hpp"
-#include "tabula/core/thread_pool.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Time a tabula linear-family fit on .npy data"};

@@ -15,9 +15,9 @@
 
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/io/npy.hpp"
 #include "tabula/models/forest/forest.hpp"
-#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

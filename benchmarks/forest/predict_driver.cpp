@@ -20,9 +20,9 @@
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/io/npy.hpp"
 #include "tabula/models/forest/forest.hpp"
-#include "tabula/core/thread_pool.hpp"
 
 namespace {
 

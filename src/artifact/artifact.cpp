@@ -8,10 +8,10 @@
 #include <numeric>
 #include <type_traits>
 
-#include "io/atomic_file.hpp"
 #include "artifact/crc32.hpp"
 #include "artifact/fnv1a.hpp"
 #include "artifact/validate.hpp"
+#include "io/atomic_file.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula {

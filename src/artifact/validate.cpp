@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "tabula/core/error.hpp"
 #include "tabula/artifact/model_file.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula::artifact {
 

@@ -15,9 +15,9 @@
 #include "cli/command.hpp"
 #include "tabula/core/dataset.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/npy.hpp"
-#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::cli {
 namespace {

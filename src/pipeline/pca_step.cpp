@@ -1,5 +1,5 @@
-// PCA as a pipeline step: fitted by the PCA estimator (include/tabula/models/linear/pca.hpp), applied
-// here on a row block of the pipeline's float64 working data.
+// PCA as a pipeline step: fitted by the PCA estimator (include/tabula/models/linear/pca.hpp),
+// applied here on a row block of the pipeline's float64 working data.
 #include <string>
 
 #include "pipeline/steps.hpp"

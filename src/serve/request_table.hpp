@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "serve/serve_options.hpp"
-#include "tabula/core/dataset.hpp"
 #include "tabula/artifact/model_file.hpp"
+#include "tabula/core/dataset.hpp"
 
 namespace tabula::serve {
 

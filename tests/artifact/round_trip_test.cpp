@@ -11,10 +11,10 @@
 
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/models/forest/forest.hpp"
 #include "tabula/models/registry.hpp"
 #include "tabula/training/training.hpp"

@@ -10,8 +10,8 @@
 
 #include "support/temp_path.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/io/csv.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/io/csv.hpp"
 
 namespace tabula::io {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "io/csv/parser.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/io/csv.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/io/csv.hpp"
 
 namespace tabula::io {
 namespace {

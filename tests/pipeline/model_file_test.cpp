@@ -8,9 +8,9 @@
 #include "pipeline/pipeline_test_data.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/training/training.hpp"
 
 namespace tabula {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula::testing {

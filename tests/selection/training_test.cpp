@@ -7,11 +7,11 @@
 #include <fstream>
 
 #include "support/temp_path.hpp"
-#include "tabula/scoring/batch_predict.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/artifact/model_file.hpp"
+#include "tabula/scoring/batch_predict.hpp"
 #include "tabula/selection/model_selection.hpp"
 
 namespace tabula {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/dataset.hpp"
 #include "tabula/io/csv.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 

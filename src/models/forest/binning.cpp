@@ -8,8 +8,8 @@
 
 #include "models/device_data.hpp"
 #include "tabula/core/error.hpp"
-#include "tabula/models/forest/forest.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/models/forest/forest.hpp"
 
 namespace tabula {
 namespace {
