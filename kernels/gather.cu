@@ -14,7 +14,7 @@ constexpr int kLanes = 8;  // threads per block: kTile x kLanes
 constexpr std::int64_t kMaxGridY = 65535;
 
 template <typename T>
-static __global__ void gather_rows_kernel(DeviceMatrix<T> x, const std::int64_t* indices,
+static __global__ void gather_rows_kernel(MatrixView<const T> x, const std::int64_t* indices,
                                           std::int64_t first, std::int64_t count,
                                           const double* weights, RowScale scale, double* tile,
                                           std::int64_t ld) {
@@ -25,8 +25,8 @@ static __global__ void gather_rows_kernel(DeviceMatrix<T> x, const std::int64_t*
   for (int k = threadIdx.y; k < kTile; k += kLanes) {
     // Row-major source: consecutive threads read consecutive columns of one row.
     // Column-major source: consecutive threads read consecutive rows of one column.
-    const int r = x.row_major ? k : static_cast<int>(threadIdx.x);
-    const int c = x.row_major ? static_cast<int>(threadIdx.x) : k;
+    const int r = x.is_row_major() ? k : static_cast<int>(threadIdx.x);
+    const int c = x.is_row_major() ? static_cast<int>(threadIdx.x) : k;
     const std::int64_t position = row0 + r;
     const std::int64_t col = col0 + c;
     if (position < count && col < x.cols) {
@@ -34,7 +34,7 @@ static __global__ void gather_rows_kernel(DeviceMatrix<T> x, const std::int64_t*
       double factor = 1.0;
       if (weights != nullptr && scale == RowScale::kWeight) factor = weights[row];
       if (weights != nullptr && scale == RowScale::kSqrtWeight) factor = sqrt(weights[row]);
-      const std::int64_t offset = x.row_major ? row * x.stride + col : col * x.stride + row;
+      const std::int64_t offset = x.offset(row, col);
       buffer[r][c] = factor * static_cast<double>(x.data[offset]);
     }
   }
@@ -48,9 +48,9 @@ static __global__ void gather_rows_kernel(DeviceMatrix<T> x, const std::int64_t*
 }
 
 template <typename T>
-void launch(DeviceMatrix<T> x, const std::int64_t* indices, std::int64_t first, std::int64_t count,
-            const double* weights, RowScale scale, double* tile, std::int64_t ld,
-            cudaStream_t stream) {
+void launch(MatrixView<const T> x, const std::int64_t* indices, std::int64_t first,
+            std::int64_t count, const double* weights, RowScale scale, double* tile,
+            std::int64_t ld, cudaStream_t stream) {
   if (count <= 0 || x.cols <= 0) return;
   TABULA_ASSERT(ld >= count, "gather_rows: leading dimension smaller than the row count");
   const std::int64_t grid_x = (count + kTile - 1) / kTile;
@@ -66,13 +66,13 @@ void launch(DeviceMatrix<T> x, const std::int64_t* indices, std::int64_t first, 
 
 }  // namespace
 
-void launch_gather_rows(DeviceMatrix<float> x, const std::int64_t* indices, std::int64_t first,
+void launch_gather_rows(MatrixView<const float> x, const std::int64_t* indices, std::int64_t first,
                         std::int64_t count, const double* weights, RowScale scale, double* tile,
                         std::int64_t ld, cudaStream_t stream) {
   launch(x, indices, first, count, weights, scale, tile, ld, stream);
 }
 
-void launch_gather_rows(DeviceMatrix<double> x, const std::int64_t* indices, std::int64_t first,
+void launch_gather_rows(MatrixView<const double> x, const std::int64_t* indices, std::int64_t first,
                         std::int64_t count, const double* weights, RowScale scale, double* tile,
                         std::int64_t ld, cudaStream_t stream) {
   launch(x, indices, first, count, weights, scale, tile, ld, stream);

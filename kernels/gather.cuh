@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "device_matrix.cuh"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula::kernels {
 
@@ -18,10 +18,10 @@ enum class RowScale { kNone, kWeight, kSqrtWeight };
 /// weights == nullptr), weights[s] (kWeight) or sqrt(weights[s]) (kSqrtWeight).
 /// `indices` (device, int64) and `weights` (device, indexed by source row) may be nullptr.
 /// `tile` is device memory of at least ld * x.cols doubles, ld >= count. Queued on `stream`.
-void launch_gather_rows(DeviceMatrix<float> x, const std::int64_t* indices, std::int64_t first,
+void launch_gather_rows(MatrixView<const float> x, const std::int64_t* indices, std::int64_t first,
                         std::int64_t count, const double* weights, RowScale scale, double* tile,
                         std::int64_t ld, cudaStream_t stream);
-void launch_gather_rows(DeviceMatrix<double> x, const std::int64_t* indices, std::int64_t first,
+void launch_gather_rows(MatrixView<const double> x, const std::int64_t* indices, std::int64_t first,
                         std::int64_t count, const double* weights, RowScale scale, double* tile,
                         std::int64_t ld, cudaStream_t stream);
 

@@ -21,7 +21,7 @@ std::int64_t chunk_count(std::int64_t count) { return (count + kRowsPerChunk - 1
 
 // kSquares == false: sums of w * x and of w. kSquares == true: sums of w * (x - mean)^2.
 template <typename T, bool kSquares>
-static __global__ void chunk_sums_kernel(DeviceMatrix<T> x, const std::int64_t* indices,
+static __global__ void chunk_sums_kernel(MatrixView<const T> x, const std::int64_t* indices,
                                          std::int64_t count, const double* weights,
                                          const double* means, double* column_sums,
                                          double* weight_sums) {
@@ -41,7 +41,7 @@ static __global__ void chunk_sums_kernel(DeviceMatrix<T> x, const std::int64_t* 
     for (std::int64_t p = begin + lane; p < end; p += kLanes) {
       const std::int64_t row = indices != nullptr ? indices[p] : p;
       const double w = weights != nullptr ? weights[row] : 1.0;
-      const std::int64_t offset = x.row_major ? row * x.stride + col : col * x.stride + row;
+      const std::int64_t offset = x.offset(row, col);
       const double value = static_cast<double>(x.data[offset]);
       if (kSquares) {
         const double deviation = value - mean;
@@ -82,7 +82,7 @@ static __global__ void finish_kernel(const double* column_sums, const double* we
 }
 
 template <typename T>
-void launch(DeviceMatrix<T> x, const std::int64_t* indices, std::int64_t count,
+void launch(MatrixView<const T> x, const std::int64_t* indices, std::int64_t count,
             const double* weights, double* means, double* variances, double* scratch,
             cudaStream_t stream) {
   if (x.cols <= 0) return;
@@ -123,15 +123,15 @@ std::int64_t column_moments_scratch_size(std::int64_t count, std::int64_t cols) 
   return chunks * cols + chunks;
 }
 
-void launch_column_moments(DeviceMatrix<float> x, const std::int64_t* indices, std::int64_t count,
-                           const double* weights, double* means, double* variances, double* scratch,
-                           cudaStream_t stream) {
+void launch_column_moments(MatrixView<const float> x, const std::int64_t* indices,
+                           std::int64_t count, const double* weights, double* means,
+                           double* variances, double* scratch, cudaStream_t stream) {
   launch(x, indices, count, weights, means, variances, scratch, stream);
 }
 
-void launch_column_moments(DeviceMatrix<double> x, const std::int64_t* indices, std::int64_t count,
-                           const double* weights, double* means, double* variances, double* scratch,
-                           cudaStream_t stream) {
+void launch_column_moments(MatrixView<const double> x, const std::int64_t* indices,
+                           std::int64_t count, const double* weights, double* means,
+                           double* variances, double* scratch, cudaStream_t stream) {
   launch(x, indices, count, weights, means, variances, scratch, stream);
 }
 

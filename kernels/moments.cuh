@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "device_matrix.cuh"
+#include "tabula/core/matrix.hpp"
 
 namespace tabula::kernels {
 
@@ -19,11 +19,11 @@ std::int64_t column_moments_scratch_size(std::int64_t count, std::int64_t cols);
 /// Both are NaN when sum w == 0 (count == 0 included). All pointers are device memory; `means`
 /// and `variances` hold x.cols doubles, `scratch` column_moments_scratch_size(count, x.cols).
 /// Queued on `stream`.
-void launch_column_moments(DeviceMatrix<float> x, const std::int64_t* indices, std::int64_t count,
-                           const double* weights, double* means, double* variances, double* scratch,
-                           cudaStream_t stream);
-void launch_column_moments(DeviceMatrix<double> x, const std::int64_t* indices, std::int64_t count,
-                           const double* weights, double* means, double* variances, double* scratch,
-                           cudaStream_t stream);
+void launch_column_moments(MatrixView<const float> x, const std::int64_t* indices,
+                           std::int64_t count, const double* weights, double* means,
+                           double* variances, double* scratch, cudaStream_t stream);
+void launch_column_moments(MatrixView<const double> x, const std::int64_t* indices,
+                           std::int64_t count, const double* weights, double* means,
+                           double* variances, double* scratch, cudaStream_t stream);
 
 }  // namespace tabula::kernels

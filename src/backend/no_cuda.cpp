@@ -1,5 +1,5 @@
 // CPU-only builds: CUDA devices do not exist, and asking for one says so.
-#include "backend/backend_factory.hpp"
+#include "core/device_hooks.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula {

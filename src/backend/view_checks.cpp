@@ -1,6 +1,6 @@
 #include "backend/view_checks.hpp"
 
-#include "tabula/core/error.hpp"
+#include "core/check.hpp"
 
 namespace tabula {
 
@@ -11,54 +11,52 @@ std::string describe(const MatrixView<T>& view) {
          std::to_string(view.stride) + ") on " + view.device.to_string();
 }
 
+void check_device(Device actual, Device device, const char* what) {
+  TABULA_CHECK(actual == device, "{} is on {}, but this backend runs on {}", what,
+               actual.to_string(), device.to_string());
+}
+
 template <typename T>
 void check_matrix(const MatrixView<T>& view, Device device, const char* what) {
-  if (view.device != device)
-    throw Error(std::string(what) + " is on " + view.device.to_string() +
-                ", but this backend runs on " + device.to_string());
-  if (view.rows < 0 || view.cols < 0)
-    throw Error(std::string(what) + " has a negative shape: " + describe(view));
+  check_device(view.device, device, what);
+  TABULA_CHECK(view.rows >= 0 && view.cols >= 0, "{} has a negative shape: {}", what,
+               describe(view));
   const std::int64_t inner = view.layout == Layout::kRowMajor ? view.cols : view.rows;
-  if (!view.empty() && view.stride < inner)
-    throw Error(std::string(what) +
-                " has a stride smaller than its inner dimension: " + describe(view));
-  if (!view.empty() && view.data == nullptr)
-    throw Error(std::string(what) + " is " + describe(view) + " but has no data");
+  TABULA_CHECK(view.empty() || view.stride >= inner,
+               "{} has a stride smaller than its inner dimension: {}", what, describe(view));
+  TABULA_CHECK(view.empty() || view.data != nullptr, "{} is {} but has no data", what,
+               describe(view));
 }
 
 template <typename T>
 void check_vector(const VectorView<T>& view, Device device, const char* what) {
   // An empty vector (no weights, say) carries no memory, so its device does not matter.
-  if (view.size > 0 && view.device != device)
-    throw Error(std::string(what) + " is on " + view.device.to_string() +
-                ", but this backend runs on " + device.to_string());
-  if (view.size < 0) throw Error(std::string(what) + " has a negative size");
-  if (view.size > 0 && view.data == nullptr)
-    throw Error(std::string(what) + " has " + std::to_string(view.size) + " elements but no data");
+  if (view.size > 0) check_device(view.device, device, what);
+  TABULA_CHECK(view.size >= 0, "{} has a negative size", what);
+  TABULA_CHECK(view.size <= 0 || view.data != nullptr, "{} has {} elements but no data", what,
+               view.size);
 }
 
 template <typename T>
 void check_shape(const MatrixView<T>& view, std::int64_t rows, std::int64_t cols,
                  const char* what) {
-  if (view.rows != rows || view.cols != cols)
-    throw Error(std::string(what) + " must be " + std::to_string(rows) + " x " +
-                std::to_string(cols) + ", got " + describe(view));
+  TABULA_CHECK(view.rows == rows && view.cols == cols, "{} must be {} x {}, got {}", what, rows,
+               cols, describe(view));
 }
 
 template <typename T>
 void check_col_major(const MatrixView<T>& view, const char* what) {
-  if (view.layout != Layout::kColMajor)
-    throw Error(std::string(what) + " must be column-major, got " + describe(view));
+  TABULA_CHECK(view.layout == Layout::kColMajor, "{} must be column-major, got {}", what,
+               describe(view));
 }
 
 void check_weights_and_rows(VectorView<const double> weights, RowSubset rows,
                             std::int64_t total_rows, Device device, const char* primitive) {
   const std::string name(primitive);
   check_vector(weights, device, (name + ": weights").c_str());
-  if (weights.size != 0 && weights.size != total_rows)
-    throw Error(name + ": weights have " + std::to_string(weights.size) +
-                " elements, expected 0 (unit weights) or " + std::to_string(total_rows) +
-                " (one per row of x)");
+  TABULA_CHECK(weights.size == 0 || weights.size == total_rows,
+               "{}: weights have {} elements, expected 0 (unit weights) or {} (one per row of x)",
+               name, weights.size, total_rows);
   if (!rows.is_all()) check_vector(rows.indices, device, (name + ": row subset").c_str());
 }
 
@@ -76,10 +74,9 @@ GemmShape check_gemm(Op op_a, Op op_b, const MatrixView<const T>& a, const Matri
   const std::int64_t k = op_a == Op::kNone ? a.cols : a.rows;
   const std::int64_t kb = op_b == Op::kNone ? b.rows : b.cols;
   const std::int64_t n = op_b == Op::kNone ? b.cols : b.rows;
-  if (k != kb || c.rows != m || c.cols != n)
-    throw Error(std::string("gemm: c = a") + op_name(op_a) + " b" + op_name(op_b) +
-                " does not fit: a is " + describe(a) + ", b is " + describe(b) + ", c is " +
-                describe(c));
+  TABULA_CHECK(k == kb && c.rows == m && c.cols == n,
+               "gemm: c = a{} b{} does not fit: a is {}, b is {}, c is {}", op_name(op_a),
+               op_name(op_b), describe(a), describe(b), describe(c));
   return {m, n, k};
 }
 
@@ -91,10 +88,9 @@ GemvShape check_gemv(Op op_a, const MatrixView<const T>& a, const VectorView<con
   check_vector(y, device, "gemv: y");
   const std::int64_t out = op_a == Op::kNone ? a.rows : a.cols;
   const std::int64_t in = op_a == Op::kNone ? a.cols : a.rows;
-  if (x.size != in || y.size != out)
-    throw Error(std::string("gemv: y = a") + op_name(op_a) + " x does not fit: a is " +
-                describe(a) + ", x has " + std::to_string(x.size) + " elements, y has " +
-                std::to_string(y.size));
+  TABULA_CHECK(x.size == in && y.size == out,
+               "gemv: y = a{} x does not fit: a is {}, x has {} elements, y has {}", op_name(op_a),
+               describe(a), x.size, y.size);
   return {out, in};
 }
 
@@ -103,9 +99,9 @@ void check_cholesky_solve(const MatrixView<double>& a, const MatrixView<double>&
   check_matrix(b, device, "cholesky_solve: b");
   check_col_major(a, "cholesky_solve: a");
   check_col_major(b, "cholesky_solve: b");
-  if (a.cols != a.rows || b.rows != a.rows)
-    throw Error("cholesky_solve: a must be n x n and b n x k; a is " + describe(a) + ", b is " +
-                describe(b));
+  TABULA_CHECK(a.cols == a.rows && b.rows == a.rows,
+               "cholesky_solve: a must be n x n and b n x k; a is {}, b is {}", describe(a),
+               describe(b));
 }
 
 void check_symmetric_eigen(const MatrixView<double>& a, const VectorView<double>& eigenvalues,
@@ -113,9 +109,10 @@ void check_symmetric_eigen(const MatrixView<double>& a, const VectorView<double>
   check_matrix(a, device, "symmetric_eigen: a");
   check_vector(eigenvalues, device, "symmetric_eigen: eigenvalues");
   check_col_major(a, "symmetric_eigen: a");
-  if (a.cols != a.rows || eigenvalues.size != a.rows)
-    throw Error("symmetric_eigen: a must be n x n with n eigenvalues; a is " + describe(a) +
-                ", eigenvalues has " + std::to_string(eigenvalues.size) + " elements");
+  TABULA_CHECK(a.cols == a.rows && eigenvalues.size == a.rows,
+               "symmetric_eigen: a must be n x n with n eigenvalues; a is {}, eigenvalues has {} "
+               "elements",
+               describe(a), eigenvalues.size);
 }
 
 #define TABULA_INSTANTIATE(T)                                                               \

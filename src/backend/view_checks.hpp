@@ -17,6 +17,10 @@ namespace tabula {
 template <typename T>
 std::string describe(const MatrixView<T>& view);
 
+/// Throws unless memory on `actual` is what a backend on `device` works on: "<what> is on cpu,
+/// but this backend runs on cuda:0". The one device check of every view check.
+void check_device(Device actual, Device device, const char* what);
+
 /// Throws unless `view` lives on `device` and is well formed; `what` names it ("gram: x").
 template <typename T>
 void check_matrix(const MatrixView<T>& view, Device device, const char* what);

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "backend/backend_factory.hpp"
+#include "core/device_hooks.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula {
@@ -14,14 +14,28 @@ DeviceRegistry& DeviceRegistry::instance() {
   return registry;
 }
 
-DeviceRegistry::DeviceRegistry() {
-  devices_.push_back(probe_cpu());
-  for (DeviceInfo& info : probe_cuda_devices(cuda_reason_)) devices_.push_back(std::move(info));
+DeviceRegistry::DeviceRegistry() { devices_.push_back(probe_cpu()); }
+
+void DeviceRegistry::probe_cuda_once() const {
+  std::call_once(cuda_probed_, [this] {
+    for (DeviceInfo& info : probe_cuda_devices(cuda_reason_)) devices_.push_back(std::move(info));
+  });
+}
+
+const std::vector<DeviceInfo>& DeviceRegistry::devices() const {
+  probe_cuda_once();
+  return devices_;
+}
+
+const std::string& DeviceRegistry::cuda_unavailable_reason() const {
+  probe_cuda_once();
+  return cuda_reason_;
 }
 
 bool DeviceRegistry::cuda_built() const { return tabula::cuda_built(); }
 
 std::string DeviceRegistry::auto_choice_reason() const {
+  probe_cuda_once();
   if (devices_.size() > 1)
     return "auto picks " + devices_[1].device.to_string() + " (" + devices_[1].name +
            "), the first usable CUDA device";
@@ -30,6 +44,7 @@ std::string DeviceRegistry::auto_choice_reason() const {
 
 Device DeviceRegistry::resolve(Device requested) const {
   if (requested.kind == DeviceKind::kCpu) return Device::cpu();
+  probe_cuda_once();
   if (requested.kind == DeviceKind::kAuto) {
     static std::atomic<bool> logged{false};
     const bool has_cuda = devices_.size() > 1;

@@ -27,16 +27,17 @@ struct DeviceInfo {
 
 class DeviceRegistry {
  public:
-  /// The process-wide registry; devices are probed once, on first call.
+  /// The process-wide registry. The CPU is probed on first call; CUDA devices once, when first
+  /// needed (devices(), auto, cuda:N), so a CPU-only run never loads the CUDA plugin.
   static DeviceRegistry& instance();
 
   /// The CPU first, then CUDA devices by ordinal.
-  const std::vector<DeviceInfo>& devices() const { return devices_; }
+  const std::vector<DeviceInfo>& devices() const;
 
   /// True when this binary was built with CUDA support.
   bool cuda_built() const;
   /// Why no CUDA device is usable (empty when at least one is).
-  const std::string& cuda_unavailable_reason() const { return cuda_reason_; }
+  const std::string& cuda_unavailable_reason() const;
 
   /// Maps auto, cpu or cuda:N to a usable concrete device. `auto` picks cuda:0 when usable,
   /// else the CPU, logging the choice once. Asking for an unusable CUDA device throws
@@ -50,9 +51,12 @@ class DeviceRegistry {
 
  private:
   DeviceRegistry();
+  void probe_cuda_once() const;
 
-  std::vector<DeviceInfo> devices_;
-  std::string cuda_reason_;
+  // Filled by probe_cuda_once (devices_ holds the CPU before that).
+  mutable std::once_flag cuda_probed_;
+  mutable std::vector<DeviceInfo> devices_;
+  mutable std::string cuda_reason_;
   std::mutex mutex_;
   std::map<std::pair<int, int>, std::unique_ptr<Backend>> backends_;
 };

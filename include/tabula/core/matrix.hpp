@@ -1,11 +1,20 @@
 // Non-owning views of dense matrices and vectors. A view states its shape, stride, layout and
-// the device whose memory holds the data; primitives check these at the API boundary.
+// the device whose memory holds the data; primitives check these at the API boundary
+// (src/backend/view_checks.hpp). Kernels take these same types (CUDA sources are C++20).
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 
 #include "tabula/core/device.hpp"
+
+/// Marks view members that kernels call: host and device functions under nvcc, nothing in
+/// host-only compiles (no CUDA syntax reaches a host compiler).
+#if defined(__CUDACC__)
+#define TABULA_HOST_DEVICE __host__ __device__
+#else
+#define TABULA_HOST_DEVICE
+#endif
 
 namespace tabula {
 
@@ -33,15 +42,20 @@ struct MatrixView {
   }
 
   /// Offset of element (i, j) from `data`.
-  std::int64_t offset(std::int64_t i, std::int64_t j) const {
+  TABULA_HOST_DEVICE std::int64_t offset(std::int64_t i, std::int64_t j) const {
     return layout == Layout::kRowMajor ? i * stride + j : j * stride + i;
   }
-  /// Element access; host memory only.
-  T& operator()(std::int64_t i, std::int64_t j) const { return data[offset(i, j)]; }
+  /// Element access, where the memory is: host code for the CPU, a kernel for a CUDA device.
+  TABULA_HOST_DEVICE T& operator()(std::int64_t i, std::int64_t j) const {
+    return data[offset(i, j)];
+  }
+  TABULA_HOST_DEVICE bool is_row_major() const { return layout == Layout::kRowMajor; }
 
-  bool empty() const { return rows == 0 || cols == 0; }
+  TABULA_HOST_DEVICE bool empty() const { return rows == 0 || cols == 0; }
   /// True when the elements are one dense block (stride equals the inner dimension).
-  bool contiguous() const { return stride == (layout == Layout::kRowMajor ? cols : rows); }
+  TABULA_HOST_DEVICE bool contiguous() const {
+    return stride == (layout == Layout::kRowMajor ? cols : rows);
+  }
 
   /// Every view converts to its read-only counterpart.
   operator MatrixView<const T>() const requires(!std::is_const_v<T>) {
@@ -56,7 +70,8 @@ struct VectorView {
   std::int64_t size = 0;
   Device device = Device::cpu();
 
-  T& operator[](std::int64_t i) const { return data[i]; }  // host memory only
+  /// Element access, where the memory is (host code for the CPU, a kernel for a CUDA device).
+  TABULA_HOST_DEVICE T& operator[](std::int64_t i) const { return data[i]; }
 
   operator VectorView<const T>() const requires(!std::is_const_v<T>) {
     return {data, size, device};

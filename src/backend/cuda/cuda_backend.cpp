@@ -8,7 +8,6 @@
 
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/cuda_view_checks.hpp"
-#include "device_matrix.cuh"
 #include "gather.cuh"
 #include "moments.cuh"
 #include "symmetrize.cuh"
@@ -18,7 +17,6 @@
 namespace tabula::cuda {
 namespace {
 
-using kernels::DeviceMatrix;
 using kernels::RowScale;
 
 // Sums over rows run in blocks whose size depends only on the number of columns, so the
@@ -35,11 +33,6 @@ constexpr std::int64_t kSyrkMinCols = 512;
 std::int64_t rows_per_block(std::int64_t cols) {
   return std::clamp<std::int64_t>(kTileBytes / (8 * std::max<std::int64_t>(cols, 1)), kMinBlockRows,
                                   kMaxBlockRows);
-}
-
-template <typename T>
-DeviceMatrix<T> matrix_of(const MatrixView<const T>& view) {
-  return {view.data, view.rows, view.cols, view.stride, view.layout == Layout::kRowMajor};
 }
 
 // ---- Layout mapping for cuBLAS (column-major) --------------------------------------------
@@ -253,8 +246,8 @@ void CudaBackend::gram_impl(MatrixView<const T> x, VectorView<const double> weig
     const std::int64_t b = std::min(block_rows, count - first);
     const int k = to_int(b, "gram: rows per block");
     // Xᵀ diag(w) X = (diag(√w) X)ᵀ (diag(√w) X): the tile holds √w-scaled rows.
-    kernels::launch_gather_rows(matrix_of(x), indices, first, b, w, RowScale::kSqrtWeight,
-                                tile.data(), b, stream);
+    kernels::launch_gather_rows(x, indices, first, b, w, RowScale::kSqrtWeight, tile.data(), b,
+                                stream);
     const double beta = first == 0 ? 0.0 : 1.0;
     if (d < kSyrkMinCols)
       TABULA_CUBLAS_CHECK(cublasDgemm(resources_.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, n, n, k, &one,
@@ -307,10 +300,10 @@ void CudaBackend::cross_product_impl(MatrixView<const T> x, MatrixView<const dou
     const std::int64_t b = std::min(block_rows, count - first);
     const int inner = to_int(b, "cross_product: rows per block");
     // Xᵀ diag(w) Y: the weights go on the x tile only.
-    kernels::launch_gather_rows(matrix_of(x), indices, first, b, w, RowScale::kWeight,
-                                x_tile.data(), b, stream);
-    kernels::launch_gather_rows(matrix_of(y), indices, first, b, nullptr, RowScale::kNone,
-                                y_tile.data(), b, stream);
+    kernels::launch_gather_rows(x, indices, first, b, w, RowScale::kWeight, x_tile.data(), b,
+                                stream);
+    kernels::launch_gather_rows(y, indices, first, b, nullptr, RowScale::kNone, y_tile.data(), b,
+                                stream);
     const double beta = first == 0 ? 0.0 : 1.0;
     // Column-major out: C (d x k) = Xtᵀ Yt. Row-major out is Cᵀ (k x d) = Ytᵀ Xt in memory.
     if (!out_row_major)
@@ -346,8 +339,8 @@ void CudaBackend::column_moments_impl(MatrixView<const T> x, VectorView<const do
   const double* w = weights.size > 0 ? weights.data : nullptr;
   check_rows(indices, count, x.rows, w, "column_moments");
   DeviceArray<double> scratch(resources_, kernels::column_moments_scratch_size(count, d));
-  kernels::launch_column_moments(matrix_of(x), indices, count, w, means.data, variances.data,
-                                 scratch.data(), resources_.stream());
+  kernels::launch_column_moments(x, indices, count, w, means.data, variances.data, scratch.data(),
+                                 resources_.stream());
 }
 
 void CudaBackend::gram(MatrixView<const float> x, VectorView<const double> weights, RowSubset rows,

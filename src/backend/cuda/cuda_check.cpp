@@ -1,15 +1,8 @@
 #include "backend/cuda/cuda_check.hpp"
 
-#include "tabula/core/error.hpp"
+#include "core/check.hpp"
 
 namespace tabula::cuda {
-namespace {
-
-std::string where(const char* file, int line, const char* call) {
-  return std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: ";
-}
-
-}  // namespace
 
 const char* cublas_status_name(cublasStatus_t status) { return cublasGetStatusName(status); }
 
@@ -49,18 +42,18 @@ const char* cusolver_status_name(cusolverStatus_t status) {
 void throw_cuda_error(const char* file, int line, const char* call, cudaError_t error) {
   // Clear a non-sticky error so the next checked call does not report it again.
   cudaGetLastError();
-  throw DeviceError(where(file, line, call) + cudaGetErrorName(error) + " (" +
-                    cudaGetErrorString(error) + ")");
+  throw_at_fmt<DeviceError>(file, line, "{} failed: {} ({})", call, cudaGetErrorName(error),
+                            cudaGetErrorString(error));
 }
 
 void throw_cublas_error(const char* file, int line, const char* call, cublasStatus_t status) {
-  throw DeviceError(where(file, line, call) + cublas_status_name(status) + " (" +
-                    cublasGetStatusString(status) + ")");
+  throw_at_fmt<DeviceError>(file, line, "{} failed: {} ({})", call, cublas_status_name(status),
+                            cublasGetStatusString(status));
 }
 
 void throw_cusolver_error(const char* file, int line, const char* call, cusolverStatus_t status) {
-  throw DeviceError(where(file, line, call) + cusolver_status_name(status) + " (status " +
-                    std::to_string(static_cast<int>(status)) + ")");
+  throw_at_fmt<DeviceError>(file, line, "{} failed: {} (status {})", call,
+                            cusolver_status_name(status), static_cast<int>(status));
 }
 
 }  // namespace tabula::cuda

@@ -1,6 +1,6 @@
 // Checked CUDA runtime, cuBLAS and cuSOLVER calls. Every call in the CUDA backend goes through one
 // of these macros, so a failure throws tabula::DeviceError naming the file, line, the call and
-// the library's own error name and text.
+// the library's own error name and text (through core/check.hpp's throw_at).
 #pragma once
 
 #include <cublas_v2.h>

@@ -1,13 +1,16 @@
-// CUDA builds: which CUDA devices are usable, and their backends. Probing never throws: a
-// machine without a driver or a GPU gets the CPU and a sentence saying why.
+// The CUDA plugin's entry points (src/backend/cuda_plugin_abi.hpp): which CUDA devices are
+// usable, and their backends. Nothing here throws across the plugin's boundary: a machine
+// without a driver or a GPU gets a sentence saying why, a failed backend an error text.
 #include <cuda_runtime_api.h>
+#include <spdlog/spdlog.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "backend/backend_factory.hpp"
 #include "backend/cuda/cuda_backend.hpp"
+#include "backend/cuda_plugin_abi.hpp"
 
 namespace tabula {
 namespace {
@@ -40,11 +43,7 @@ std::string explain_no_devices(cudaError_t error) {
   return "the CUDA runtime could not list devices (" + error_text(error) + ")";
 }
 
-}  // namespace
-
-bool cuda_built() { return true; }
-
-std::vector<DeviceInfo> probe_cuda_devices(std::string& reason) {
+std::vector<DeviceInfo> probe_devices(std::string& reason) {
   reason.clear();
   std::vector<DeviceInfo> devices;
   int count = 0;
@@ -89,8 +88,35 @@ std::vector<DeviceInfo> probe_cuda_devices(std::string& reason) {
   return devices;
 }
 
-std::unique_ptr<Backend> make_cuda_backend(int ordinal) {
-  return std::make_unique<cuda::CudaBackend>(ordinal);
+}  // namespace
+}  // namespace tabula
+
+#define TABULA_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
+
+TABULA_PLUGIN_EXPORT const char* tabula_cuda_plugin_abi() {
+  static const std::string tag = tabula::cuda_plugin_abi_tag();
+  return tag.c_str();
 }
 
-}  // namespace tabula
+TABULA_PLUGIN_EXPORT void tabula_cuda_plugin_probe(std::vector<tabula::DeviceInfo>* devices,
+                                                   std::string* reason) {
+  try {
+    *devices = tabula::probe_devices(*reason);
+  } catch (const std::exception& e) {
+    devices->clear();
+    *reason = std::string("probing CUDA devices failed: ") + e.what();
+  }
+}
+
+TABULA_PLUGIN_EXPORT tabula::Backend* tabula_cuda_plugin_create(int ordinal, void* logger,
+                                                                std::string* error) {
+  try {
+    // With header-only spdlog the plugin has its own registry: log through the program's.
+    if (logger != nullptr)
+      spdlog::set_default_logger(*static_cast<std::shared_ptr<spdlog::logger>*>(logger));
+    return std::make_unique<tabula::cuda::CudaBackend>(ordinal).release();
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return nullptr;
+  }
+}

@@ -10,6 +10,7 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/forest_launch_plan.hpp"
 #include "backend/cuda/forest_tree_check.hpp"
+#include "backend/view_checks.hpp"
 #include "binning.cuh"
 #include "forest_predict.cuh"
 #include "histogram.cuh"
@@ -23,9 +24,7 @@ namespace {
 // Views of every element type the forest uses must live on this device.
 template <typename V>
 void check_on(const V& view, Device here, const char* what) {
-  if (view.data != nullptr && !(view.device == here))
-    throw Error(std::string(what) + ": memory on " + view.device.to_string() + ", expected " +
-                here.to_string());
+  if (view.data != nullptr) check_device(view.device, here, what);
 }
 
 template <typename T>

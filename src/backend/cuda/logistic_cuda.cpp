@@ -83,14 +83,12 @@ double CudaBackend::logistic_gradient_hessian(MatrixView<const float> x, VectorV
       residual(resources_, tile_rows * m), row_loss(resources_, tile_rows);
   DeviceArray<double> scale(resources_, want_hessian ? tile_rows * pairs : 0),
       scaled(resources_, want_hessian ? tile_rows * p : 0);
-  const kernels::DeviceMatrix<float> xm{x.data, x.rows, x.cols, x.stride,
-                                        x.layout == Layout::kRowMajor};
   const int ip = to_int(p, "logistic_gradient_hessian: coefficients per class");
   const double one = 1.0, zero = 0.0, minus_one = -1.0;
   for (std::int64_t first = 0; first < count; first += tile_rows) {
     const std::int64_t b = std::min(tile_rows, count - first);
     const int ib = to_int(b, "logistic_gradient_hessian: rows per tile");
-    kernels::launch_gather_rows(xm, indices, first, b, nullptr, kernels::RowScale::kNone, a.data(),
+    kernels::launch_gather_rows(x, indices, first, b, nullptr, kernels::RowScale::kNone, a.data(),
                                 b, stream);
     if (fit_intercept) kernels::launch_fill(a.data() + d * b, b, 1, b, 1.0, stream);
     // Scores (b x m) = A (b x p) Θ (p x m); coef is class-major, i.e. Θ column-major, ld p.
