@@ -19,9 +19,6 @@ if(TABULA_WITH_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES "90-real;75-virtual")
   endif()
-  set(CMAKE_CUDA_STANDARD 20)
-  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
-  set(CMAKE_CUDA_EXTENSIONS OFF)
   enable_language(CUDA)
   # CUDA sources are C++20 like the host code (nvcc 12+ compiles it), so kernels use the host's
   # view types. CMake 3.25 (Debian 12) does not know nvcc's C++20 flag: teach it.
@@ -31,6 +28,10 @@ if(TABULA_WITH_CUDA)
     list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
     list(APPEND CMAKE_CUDA20_COMPILE_FEATURES cuda_std_20)
   endif()
+  # Set after enable_language: its compiler check must not ask for a dialect CMake cannot map.
+  set(CMAKE_CUDA_STANDARD 20)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  set(CMAKE_CUDA_EXTENSIONS OFF)
   find_package(CUDAToolkit REQUIRED)
   # Dependencies found in /usr/include (fast_float, cblas) must not reach nvcc as -isystem: that
   # reorders the system headers and breaks libstdc++'s #include_next <math.h>. Treat the host
