@@ -13,7 +13,7 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
-  libboost-dev zlib1g-dev nginx-light
+  libboost-dev zlib1g-dev nginx-light faketime
   python3 python3-venv python3-dev
 )
 
