@@ -6,26 +6,11 @@
 set -u
 TABULA=$1
 SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
 REG=$SRC/tests/data/regression_small.csv
-failures=0
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-run_ok() {  # NAME CMD...
-  local name=$1; shift
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || fail "$name exited non-zero: $(cat "$WORK/err.txt")"
-}
-run_fails() {  # NAME CODE NEEDLE CMD...
-  local name=$1 code=$2 needle=$3; shift 3
-  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
-  local rc=$?
-  [ "$rc" -eq "$code" ] || fail "$name: exit code $rc, expected $code"
-  grep -qF -- "$needle" "$WORK/err.txt" || fail "$name: message lacks '$needle': $(cat "$WORK/err.txt")"
-}
-
-run_ok train "$TABULA" train --data "$REG" --target y --model ridge --out "$WORK/reg.tbl"
-run_ok train_pca "$TABULA" train --data "$REG" --target y --model pca \
+expect_ok train "$TABULA" train --data "$REG" --target y --model ridge --out "$WORK/reg.tbl"
+expect_ok train_pca "$TABULA" train --data "$REG" --target y --model pca \
   --param n_components=2 --out "$WORK/pca.tbl"
 
 # Any chunk size gives the same bytes, for predict and transform.
@@ -33,7 +18,7 @@ for kind in predict transform; do
   model=$WORK/reg.tbl
   [ "$kind" = transform ] && model=$WORK/pca.tbl
   for rows in 1 7 1000000; do
-    run_ok "${kind}_$rows" "$TABULA" "$kind" --model "$model" --data "$REG" \
+    expect_ok "${kind}_$rows" "$TABULA" "$kind" --model "$model" --data "$REG" \
       --out "$WORK/$kind-$rows.csv" --chunk-rows "$rows"
   done
   cmp -s "$WORK/$kind-1.csv" "$WORK/$kind-1000000.csv" || fail "$kind: chunk size 1 differs"
@@ -42,10 +27,10 @@ for kind in predict transform; do
 done
 
 # Not a terminal: no progress bar (no carriage return), a summary line.
-run_ok plain "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/p.csv"
+expect_ok plain "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/p.csv"
 if grep -q $'\r' "$WORK/err.txt"; then fail "progress bar drawn although stderr is not a TTY"; fi
 grep -qF "wrote 120 rows" "$WORK/err.txt" || fail "no summary: $(cat "$WORK/err.txt")"
-run_ok quiet "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/p.csv" --quiet
+expect_ok quiet "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" --out "$WORK/p.csv" --quiet
 if grep -qF "wrote" "$WORK/err.txt"; then fail "--quiet still printed the summary"; fi
 
 # On a terminal (script gives the command a pseudo-terminal): the bar shows rows/s.
@@ -58,7 +43,7 @@ cmp -s "$WORK/tty.csv" "$WORK/predict-7.csv" || fail "output differs under a ter
 # and no temporary file is left.
 awk 'NR == 100 { sub(/^[^,]*/, "bad") } { print }' "$REG" >"$WORK/late_bad.csv"
 echo old >"$WORK/old.csv"
-run_fails late_bad 1 "late_bad.csv:100: column 1 ('x1'): value 'bad' is not a number" \
+expect_exit late_bad 1 "late_bad.csv:100: column 1 ('x1'): value 'bad' is not a number" \
   "$TABULA" predict --model "$WORK/reg.tbl" --data "$WORK/late_bad.csv" --out "$WORK/old.csv" \
   --chunk-rows 5
 [ "$(cat "$WORK/old.csv")" = old ] || fail "a failed job changed the existing output"
@@ -66,7 +51,7 @@ ls -a "$WORK" | grep -q '\.tmp\.' && fail "temporary files left behind: $(ls -a 
 [ -e "$WORK/old.csv.rejects.csv" ] && fail "stop mode wrote a rejects file"
 
 # Skip mode on the same file: 119 scored + 1 rejected = 120 data lines.
-run_ok skip "$TABULA" predict --model "$WORK/reg.tbl" --data "$WORK/late_bad.csv" \
+expect_ok skip "$TABULA" predict --model "$WORK/reg.tbl" --data "$WORK/late_bad.csv" \
   --out "$WORK/skip.csv" --on-error skip --chunk-rows 5
 grep -qF "scored 119, rejected 1, total 120 lines" "$WORK/err.txt" ||
   fail "skip summary: $(cat "$WORK/err.txt")"
@@ -74,16 +59,12 @@ grep -qF "scored 119, rejected 1, total 120 lines" "$WORK/err.txt" ||
   fail "rejects file: $(cat "$WORK/skip.csv.rejects.csv")"
 
 # Option checks.
-run_fails bad_policy 2 "--on-error" "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" \
+expect_exit bad_policy 2 "--on-error" "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" \
   --out "$WORK/x.csv" --on-error maybe
-run_fails zero_chunk 2 "--chunk-rows" "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" \
+expect_exit zero_chunk 2 "--chunk-rows" "$TABULA" predict --model "$WORK/reg.tbl" --data "$REG" \
   --out "$WORK/x.csv" --chunk-rows 0
-run_fails missing_id 1 "no column 'nope' to copy" "$TABULA" predict --model "$WORK/reg.tbl" \
+expect_exit missing_id 1 "no column 'nope' to copy" "$TABULA" predict --model "$WORK/reg.tbl" \
   --data "$REG" --out "$WORK/x.csv" --id-column nope
 [ -e "$WORK/x.csv" ] && fail "a refused job wrote its output"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all batch predict checks passed"
+finish batch_predict_test

@@ -6,29 +6,8 @@
 set -u
 TABULA=$1
 SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
 TITANIC=$SRC/data/titanic.csv
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_ok() {
-  local name=$1; shift
-  if ! "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name exited non-zero: $(cat "$WORK/err.txt")"
-  fi
-}
-expect_error() {
-  local name=$1 needle=$2; shift 2
-  if "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name: succeeded but should fail"
-  elif ! grep -qF -- "$needle" "$WORK/err.txt"; then
-    fail "$name: message lacks '$needle': $(cat "$WORK/err.txt")"
-  fi
-}
-expect_contains() {  # FILE NEEDLE
-  grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"
-}
 
 # ---- the example spec on the real table ---------------------------------------------------
 expect_ok train_spec "$TABULA" train --data "$TITANIC" --target survived --model logistic \
@@ -67,8 +46,4 @@ expect_error drop_missing "no column 'nope'" "$TABULA" train --data "$TITANIC" \
   --target survived --model logistic --drop-columns nope --out "$WORK/never.tbl"
 [ ! -e "$WORK/never.tbl" ] || fail "train left a model behind after an error"
 
-if [ "$failures" -gt 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "pipeline CLI: all checks passed"
+finish pipeline_test

@@ -5,35 +5,9 @@
 set -u
 TABULA=$1
 SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
 BC=$SRC/data/breast_cancer.csv
 REG=$SRC/tests/data/regression_small.csv
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect_ok NAME CMD...: the command succeeds.
-expect_ok() {
-  local name=$1; shift
-  if ! "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name exited non-zero: $(cat "$WORK/err.txt")"
-  fi
-}
-# expect_error NAME NEEDLE CMD...: the command fails and stderr contains NEEDLE.
-expect_error() {
-  local name=$1 needle=$2; shift 2
-  if "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name: succeeded but should fail"
-  elif ! grep -qF -- "$needle" "$WORK/err.txt"; then
-    fail "$name: message lacks '$needle': $(cat "$WORK/err.txt")"
-  fi
-}
-expect_contains() {  # FILE NEEDLE
-  grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"
-}
-expect_absent() {
-  [ ! -e "$1" ] || fail "$1 was written although the command failed"
-}
 
 # ---- classification with the baseline model on breast_cancer -----------------------------
 if [ -f "$BC" ]; then
@@ -175,8 +149,4 @@ expect_ok score_auc "$TABULA" score --y-true "$WORK/yt.csv" --proba "$WORK/proba
 expect_error score_unknown "unknown metric 'auc'" \
   "$TABULA" score --y-true "$WORK/yt.csv" --y-pred "$WORK/yt.csv" --metric auc
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all train/predict checks passed"
+finish train_predict_test

@@ -5,26 +5,14 @@
 set -u
 TABULA=$1
 SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/lib.sh"
 REG=$SRC/tests/data/regression_small.csv
-failures=0
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_ok() {
-  local name=$1; shift
-  if ! "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name exited non-zero: $(cat "$WORK/err.txt")"
-  fi
-}
-# expect_error NAME NEEDLE OUTDIR CMD...: fails, stderr has NEEDLE, OUTDIR holds no journal.
-expect_error() {
-  local name=$1 needle=$2 out=$3; shift 3
-  if "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"; then
-    fail "$name: succeeded but should fail"
-  elif ! grep -qF -- "$needle" "$WORK/err.txt"; then
-    fail "$name: message lacks '$needle': $(cat "$WORK/err.txt")"
-  fi
+# expect_refused NAME NEEDLE OUTDIR CMD...: fails, stderr has NEEDLE, OUTDIR holds no journal.
+expect_refused() {
+  local name=$1 needle=$2 out=$3
+  shift 3
+  expect_error "$name" "$needle" "$@"
   [ -e "$out/journal.jsonl" ] && fail "$name: wrote a journal"
 }
 
@@ -41,27 +29,23 @@ grep -q "5 resumed from the journal" "$WORK/out.txt" || fail "resume: $(cat "$WO
 # The model it wrote predicts.
 expect_ok predict "$TABULA" predict --model "$WORK/a/model.tabula" --data "$REG" --out "$WORK/p.csv"
 
-expect_error unknown-param "max_depth" "$WORK/b" \
+expect_refused unknown-param "max_depth" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'max_depth=[2,3]' --out "$WORK/b"
-expect_error empty-space "empty list" "$WORK/b" \
+expect_refused empty-space "empty list" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=[]' --out "$WORK/b"
-expect_error bad-function "unknown function" "$WORK/b" \
+expect_refused bad-function "unknown function" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=gauss(0,1)' --out "$WORK/b"
-expect_error wrong-metric "classification metric" "$WORK/b" \
+expect_refused wrong-metric "classification metric" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=[1]' --metric roc_auc --out "$WORK/b"
-expect_error unknown-metric "roc_auc" "$WORK/b" \
+expect_refused unknown-metric "roc_auc" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=[1]' --metric accuracyy --out "$WORK/b"
-expect_error too-many-folds "fewer rows than folds" "$WORK/b" \
+expect_refused too-many-folds "fewer rows than folds" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=[1]' --folds 500 --out "$WORK/b"
-expect_error grid-of-distribution "use --search random" "$WORK/b" \
+expect_refused grid-of-distribution "use --search random" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=loguniform(1e-3,1)' --out "$WORK/b"
-expect_error no-out "--out" "$WORK/b" \
+expect_refused no-out "--out" "$WORK/b" \
   "$TABULA" "${BASE[@]}" --model ridge --param 'alpha=[1]'
-expect_error bad-spec-key "unknown key" "$WORK/b" \
+expect_refused bad-spec-key "unknown key" "$WORK/b" \
   "$TABULA" tune --spec <(printf 'data = "x.csv"\nalhpa = 1\n') --out "$WORK/b"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "tune: all checks passed"
+finish tune_test
