@@ -96,8 +96,8 @@ class GramCase {
   const char* dtype() const { return std::is_same_v<T, float> ? "float32" : "float64"; }
   Timing run() {
     return timed([&] {
-      backend_.gram(x_.matrix(rows_, cols_, Layout::kRowMajor), {}, RowSubset::all(),
-                    out_.matrix(cols_, cols_, Layout::kColMajor));
+      backend_.linalg().gram(x_.matrix(rows_, cols_, Layout::kRowMajor), {}, RowSubset::all(),
+                             out_.matrix(cols_, cols_, Layout::kColMajor));
       backend_.synchronize();
     });
   }
@@ -139,9 +139,10 @@ class PeakCase {
                     b_[t].data(), size_, 0.0, c_[t].data(), size_);
         });
       } else {
-        backend_.gemm(Op::kNone, Op::kNone, 1.0, a_[0].matrix(size_, size_, Layout::kColMajor),
-                      b_[0].matrix(size_, size_, Layout::kColMajor), 0.0,
-                      c_[0].matrix(size_, size_, Layout::kColMajor));
+        backend_.linalg().gemm(Op::kNone, Op::kNone, 1.0,
+                               a_[0].matrix(size_, size_, Layout::kColMajor),
+                               b_[0].matrix(size_, size_, Layout::kColMajor), 0.0,
+                               c_[0].matrix(size_, size_, Layout::kColMajor));
         backend_.synchronize();
       }
     });

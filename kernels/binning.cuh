@@ -13,7 +13,7 @@ namespace tabula::kernels {
 void launch_forest_bin(const float* x, std::int64_t rows, std::int64_t d, std::int64_t ldx,
                        const float* padded_edges, std::uint8_t* codes, cudaStream_t stream);
 
-/// padded_edges (d x 255) from edges and offsets (d + 1 entries) as in Backend::forest_bin.
+/// padded_edges (d x 255) from edges and offsets (d + 1 entries) as in ForestOps::bin.
 void launch_forest_pad_edges(const float* edges, const std::int32_t* offsets, std::int64_t d,
                              float* padded_edges, cudaStream_t stream);
 

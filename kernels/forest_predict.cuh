@@ -7,11 +7,14 @@
 
 namespace tabula::kernels {
 
-/// Device pointers of the trees, as tabula::ForestTrees (nodes of all trees concatenated, tree t
-/// owns offsets[t] .. offsets[t + 1], children within the tree, feature -1 for leaves), checked
-/// on the host first (src/backend/cuda/forest_tree_check.hpp). The walk still stops after
-/// max_depth steps, at a feature >= d and at a child outside the tree, so no input can make a
-/// kernel loop forever or read outside the arrays.
+/// The walk kernels' argument pack: the device pointers of tabula::ForestTrees (nodes of all trees
+/// concatenated, tree t owns offsets[t] .. offsets[t + 1], children within the tree, feature -1
+/// for leaves) plus what the host checked about them (src/backend/cuda/forest_tree_check.hpp):
+/// the row width and the depth bound. Not a mirror of ForestTrees: it is what one kernel launch
+/// copies to the device by value, without ForestTrees' host-side cache pointer and per-view
+/// device tags, and with the checked bounds ForestTrees does not carry. The walk still stops
+/// after max_depth steps, at a feature >= d and at a child outside the tree, so no input can
+/// make a kernel loop forever or read outside the arrays.
 struct ForestTreeArrays {
   const std::int64_t* offsets;
   const std::int32_t* feature;

@@ -1,7 +1,7 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/forest_launch_plan.hpp"
+#include "backend/forest_math.hpp"
 #include "histogram.cuh"
-#include "models/forest/forest_math.hpp"
 
 namespace tabula::kernels {
 namespace {
@@ -72,7 +72,7 @@ static __global__ void subtract_kernel(const std::int64_t* parent_hist, const st
 // class count is supported.
 static __global__ void best_splits_kernel(
     const std::int64_t* hist, const std::int32_t* features, std::int64_t m, std::int64_t bins,
-    std::int64_t k, const std::int32_t* n_bins, forest::SplitRule rule, std::int32_t* feature,
+    std::int64_t k, const std::int32_t* n_bins, ForestSplitRule rule, std::int32_t* feature,
     std::int32_t* bin, std::uint8_t* missing_left, double* gain, std::int64_t* left,
     std::int64_t ld_left, std::int64_t* total, std::int64_t ld_total, std::int64_t* scratch) {
   __shared__ std::int64_t shared_total[kLocalChannels];
@@ -205,13 +205,12 @@ void launch_forest_hist_subtract(const std::int64_t* parent_hist, const std::int
 void launch_forest_best_splits(const std::int64_t* hist, std::int64_t nodes,
                                const std::int32_t* features, std::int64_t m, std::int64_t bins,
                                std::int64_t channel_count, const std::int32_t* n_bins,
-                               int criterion, std::int64_t min_samples_leaf, std::int32_t* feature,
-                               std::int32_t* bin, std::uint8_t* missing_left, double* gain,
-                               std::int64_t* left, std::int64_t ld_left, std::int64_t* total,
-                               std::int64_t ld_total, std::int64_t* scratch, cudaStream_t stream) {
+                               ForestSplitRule rule, std::int32_t* feature, std::int32_t* bin,
+                               std::uint8_t* missing_left, double* gain, std::int64_t* left,
+                               std::int64_t ld_left, std::int64_t* total, std::int64_t ld_total,
+                               std::int64_t* scratch, cudaStream_t stream) {
   if (nodes == 0) return;
   const cuda::SplitPlan plan = cuda::plan_best_splits(nodes, channel_count);
-  const forest::SplitRule rule{static_cast<forest::Criterion>(criterion), min_samples_leaf};
   for (std::int64_t first = 0; first < nodes; first += plan.nodes_per_launch) {
     const std::int64_t count =
         nodes - first < plan.nodes_per_launch ? nodes - first : plan.nodes_per_launch;

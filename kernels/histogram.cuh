@@ -1,11 +1,13 @@
 // Histogram forest: per-node histograms of integer channel sums (integer atomics only, so the
 // sums do not depend on thread order), histogram subtraction, and the best split per node.
-// See Backend::forest_histograms / forest_hist_subtract / forest_best_splits for the layouts.
+// See ForestOps::histograms / hist_subtract / best_splits (tabula/backend/forest_ops.hpp).
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+
+#include "tabula/backend/forest_split_rule.hpp"
 
 namespace tabula::kernels {
 
@@ -25,15 +27,15 @@ void launch_forest_hist_subtract(const std::int64_t* parent_hist, const std::int
                                  cudaStream_t stream);
 
 /// Best split per node, with forest::scan_feature (the CPU's arithmetic, in the CPU's order).
-/// criterion: forest::Criterion as int; min_samples_leaf: rows on each side. scratch: null, or
+/// rule: the criterion and the rows each side needs. scratch: null, or
 /// for more than cuda::kSplitLocalChannels channels cuda::plan_best_splits(nodes,
 /// channel_count)'s nodes_per_launch x scratch_per_node int64 of device memory.
 void launch_forest_best_splits(const std::int64_t* hist, std::int64_t nodes,
                                const std::int32_t* features, std::int64_t m, std::int64_t bins,
                                std::int64_t channel_count, const std::int32_t* n_bins,
-                               int criterion, std::int64_t min_samples_leaf, std::int32_t* feature,
-                               std::int32_t* bin, std::uint8_t* missing_left, double* gain,
-                               std::int64_t* left, std::int64_t ld_left, std::int64_t* total,
-                               std::int64_t ld_total, std::int64_t* scratch, cudaStream_t stream);
+                               ForestSplitRule rule, std::int32_t* feature, std::int32_t* bin,
+                               std::uint8_t* missing_left, double* gain, std::int64_t* left,
+                               std::int64_t ld_left, std::int64_t* total, std::int64_t ld_total,
+                               std::int64_t* scratch, cudaStream_t stream);
 
 }  // namespace tabula::kernels

@@ -117,10 +117,10 @@ std::vector<BlockStats> block_statistics(Backend& backend, const CvData& data,
     const RowSubset subset{std::as_const(idx).view()};
     Buffer<double> gram(backend, d * d), cross(backend, d), mean(backend, d), var(backend, d),
         ymean(backend, 1), yvar(backend, 1);
-    backend.gram(xv, {}, subset, gram.matrix(d, d, Layout::kColMajor));
-    backend.cross_product(xv, yv, {}, subset, cross.matrix(d, 1, Layout::kColMajor));
-    backend.column_moments(xv, {}, subset, mean.view(), var.view());
-    backend.column_moments(yv, {}, subset, ymean.view(), yvar.view());
+    backend.linalg().gram(xv, {}, subset, gram.matrix(d, d, Layout::kColMajor));
+    backend.linalg().cross_product(xv, yv, {}, subset, cross.matrix(d, 1, Layout::kColMajor));
+    backend.linalg().column_moments(xv, {}, subset, mean.view(), var.view());
+    backend.linalg().column_moments(yv, {}, subset, ymean.view(), yvar.view());
     BlockStats b;
     b.n = static_cast<double>(rows.size());
     b.gram = gram.to_host();
@@ -227,9 +227,9 @@ void score_trials(Backend& backend, const CvData& data, std::size_t f,
   const Buffer<double> coef_dev = Buffer<double>::from_host(backend, coef);
   Buffer<double> pred_dev(backend, m * static_cast<std::int64_t>(n_trials));
   const auto n_t = static_cast<std::int64_t>(n_trials);
-  backend.gemm(Op::kNone, Op::kTranspose, 1.0, x_dev_test.matrix(m, d, Layout::kRowMajor),
-               coef_dev.matrix(n_t, d, Layout::kRowMajor), 0.0,
-               pred_dev.matrix(m, n_t, Layout::kRowMajor));
+  backend.linalg().gemm(Op::kNone, Op::kTranspose, 1.0, x_dev_test.matrix(m, d, Layout::kRowMajor),
+                        coef_dev.matrix(n_t, d, Layout::kRowMajor), 0.0,
+                        pred_dev.matrix(m, n_t, Layout::kRowMajor));
   std::vector<double> pred_all = pred_dev.to_host();
   for (std::int64_t i = 0; i < m; ++i)
     for (std::size_t t = 0; t < n_trials; ++t) pred_all[i * n_trials + t] += intercept[t];

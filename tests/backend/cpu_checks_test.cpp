@@ -37,7 +37,9 @@ class CpuChecks : public ::testing::Test {
 TEST_F(CpuChecks, GramRejectsWrongOutputShape) {
   Buffer<double> small(cpu, 4);
   expect_throw_with<Error>(
-      [&] { cpu.gram(x.view(), {}, RowSubset::all(), small.matrix(2, 2, Layout::kRowMajor)); },
+      [&] {
+        cpu.linalg().gram(x.view(), {}, RowSubset::all(), small.matrix(2, 2, Layout::kRowMajor));
+      },
       "gram: out");
 }
 
@@ -49,12 +51,15 @@ TEST_F(CpuChecks, NegativeOrNanWeightsAreInputErrors) {
     const auto dw = DeviceVector<double>::upload(cpu, w);
     expect_throw_with<InputError>(
         [&] {
-          cpu.gram(x.view(), dw.view(), RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor));
+          cpu.linalg().gram(x.view(), dw.view(), RowSubset::all(),
+                            out.matrix(3, 3, Layout::kRowMajor));
         },
         "weight of row 7");
     Buffer<double> m(cpu, 3), v(cpu, 3);
     expect_throw_with<InputError>(
-        [&] { cpu.column_moments(x.view(), dw.view(), RowSubset::all(), m.view(), v.view()); },
+        [&] {
+          cpu.linalg().column_moments(x.view(), dw.view(), RowSubset::all(), m.view(), v.view());
+        },
         "column_moments: weight of row 7");
   }
 }
@@ -62,14 +67,20 @@ TEST_F(CpuChecks, NegativeOrNanWeightsAreInputErrors) {
 TEST_F(CpuChecks, WeightsOfTheWrongLengthAreRejected) {
   const auto dw = DeviceVector<double>::upload(cpu, std::vector<double>(9, 1.0));
   expect_throw_with<Error>(
-      [&] { cpu.gram(x.view(), dw.view(), RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor)); },
+      [&] {
+        cpu.linalg().gram(x.view(), dw.view(), RowSubset::all(),
+                          out.matrix(3, 3, Layout::kRowMajor));
+      },
       "weights have 9 elements");
 }
 
 TEST_F(CpuChecks, RowSubsetOutOfRangeIsRejected) {
   const auto rows = DeviceVector<std::int64_t>::upload(cpu, {0, 3, 10});
   expect_throw_with<Error>(
-      [&] { cpu.gram(x.view(), {}, RowSubset{rows.view()}, out.matrix(3, 3, Layout::kRowMajor)); },
+      [&] {
+        cpu.linalg().gram(x.view(), {}, RowSubset{rows.view()},
+                          out.matrix(3, 3, Layout::kRowMajor));
+      },
       "outside [0, 10)");
 }
 
@@ -77,7 +88,9 @@ TEST_F(CpuChecks, ViewsOnAnotherDeviceAreRejected) {
   MatrixView<const double> elsewhere = x.view();
   elsewhere.device = Device::cuda(0);
   expect_throw_with<Error>(
-      [&] { cpu.gram(elsewhere, {}, RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor)); },
+      [&] {
+        cpu.linalg().gram(elsewhere, {}, RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor));
+      },
       "is on cuda:0");
 }
 
@@ -85,7 +98,7 @@ TEST_F(CpuChecks, StrideSmallerThanRowIsRejected) {
   MatrixView<const double> bad = x.view();
   bad.stride = 2;
   expect_throw_with<Error>(
-      [&] { cpu.gram(bad, {}, RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor)); },
+      [&] { cpu.linalg().gram(bad, {}, RowSubset::all(), out.matrix(3, 3, Layout::kRowMajor)); },
       "stride smaller");
 }
 
@@ -93,24 +106,25 @@ TEST_F(CpuChecks, GemmAndGemvRejectMismatchedShapes) {
   Buffer<double> c(cpu, 10 * 10);
   expect_throw_with<Error>(
       [&] {
-        cpu.gemm(Op::kNone, Op::kNone, 1.0, x.view(), x.view(), 0.0,
-                 c.matrix(10, 10, Layout::kRowMajor));
+        cpu.linalg().gemm(Op::kNone, Op::kNone, 1.0, x.view(), x.view(), 0.0,
+                          c.matrix(10, 10, Layout::kRowMajor));
       },
       "gemm");
   Buffer<double> v(cpu, 4), y(cpu, 10);
-  expect_throw_with<Error>([&] { cpu.gemv(Op::kNone, 1.0, x.view(), v.view(), 0.0, y.view()); },
-                           "gemv");
+  expect_throw_with<Error>(
+      [&] { cpu.linalg().gemv(Op::kNone, 1.0, x.view(), v.view(), 0.0, y.view()); }, "gemv");
 }
 
 TEST_F(CpuChecks, FactorisationsNeedSquareColumnMajorMatrices) {
   Buffer<double> a(cpu, 9), b(cpu, 3), values(cpu, 3);
   expect_throw_with<Error>(
       [&] {
-        cpu.cholesky_solve(a.matrix(3, 3, Layout::kRowMajor), b.matrix(3, 1, Layout::kColMajor));
+        cpu.linalg().cholesky_solve(a.matrix(3, 3, Layout::kRowMajor),
+                                    b.matrix(3, 1, Layout::kColMajor));
       },
       "column-major");
   expect_throw_with<Error>(
-      [&] { cpu.symmetric_eigen(b.matrix(3, 1, Layout::kColMajor), values.view()); },
+      [&] { cpu.linalg().symmetric_eigen(b.matrix(3, 1, Layout::kColMajor), values.view()); },
       "symmetric_eigen");
 }
 
@@ -119,7 +133,8 @@ TEST_F(CpuChecks, EigenRejectsNonFiniteInput) {
   auto a = Buffer<double>::from_host(cpu, host);
   Buffer<double> values(cpu, 2);
   expect_throw_with<Error>(
-      [&] { cpu.symmetric_eigen(a.matrix(2, 2, Layout::kColMajor), values.view()); }, "not finite");
+      [&] { cpu.linalg().symmetric_eigen(a.matrix(2, 2, Layout::kColMajor), values.view()); },
+      "not finite");
 }
 
 TEST_F(CpuChecks, AllocationsAreAlignedAndCopiesRoundTrip) {

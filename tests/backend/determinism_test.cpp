@@ -29,10 +29,10 @@ Results run_all(Backend& backend, const HostMatrix<T>& x, const HostMatrix<doubl
   const std::int64_t d = x.cols, k = y.cols;
   Buffer<double> gram(backend, d * d), cross(backend, d * k), means(backend, d),
       variances(backend, d);
-  backend.gram(dx.view(), dw.view(), rows, gram.matrix(d, d, Layout::kColMajor));
-  backend.cross_product(dx.view(), dy.view(), dw.view(), rows,
-                        cross.matrix(d, k, Layout::kRowMajor));
-  backend.column_moments(dx.view(), dw.view(), rows, means.view(), variances.view());
+  backend.linalg().gram(dx.view(), dw.view(), rows, gram.matrix(d, d, Layout::kColMajor));
+  backend.linalg().cross_product(dx.view(), dy.view(), dw.view(), rows,
+                                 cross.matrix(d, k, Layout::kRowMajor));
+  backend.linalg().column_moments(dx.view(), dw.view(), rows, means.view(), variances.view());
   return {gram.to_host(), cross.to_host(), means.to_host(), variances.to_host()};
 }
 

@@ -162,8 +162,8 @@ TEST(ForestParity, CudaRefusesMalformedTreesAndEdges) {
                     dright.view(), dml.view(),   dval.view(), 1};
   Buffer<double> out(*gpu, 1);
   try {
-    gpu->forest_predict(dx.matrix(1, 2, Layout::kRowMajor), trees,
-                        out.matrix(1, 1, Layout::kRowMajor));
+    gpu->forest().predict(dx.matrix(1, 2, Layout::kRowMajor), trees,
+                          out.matrix(1, 1, Layout::kRowMajor));
     ADD_FAILURE() << "forest_predict walked a tree with feature 5 of 2";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("tree 0 node 0 splits on feature 5 of 2"),
@@ -176,8 +176,8 @@ TEST(ForestParity, CudaRefusesMalformedTreesAndEdges) {
   const Buffer<float> dedges = upload(*gpu, edges);
   const Buffer<std::int32_t> deoff = upload(*gpu, edge_offsets);
   Buffer<std::uint8_t> codes(*gpu, 2);
-  EXPECT_THROW(gpu->forest_bin(dx.matrix(1, 2, Layout::kRowMajor), dedges.view(), deoff.view(),
-                               codes.matrix(1, 2, Layout::kRowMajor)),
+  EXPECT_THROW(gpu->forest().bin(dx.matrix(1, 2, Layout::kRowMajor), dedges.view(), deoff.view(),
+                                 codes.matrix(1, 2, Layout::kRowMajor)),
                Error);
 }
 

@@ -107,7 +107,7 @@ void check_gram(Backend& backend, const StatsCase& c) {
   auto dout = DeviceMatrix<double>::upload(
       backend, HostMatrix<double>::nan_filled(c.d, c.d, out_layout, c.seed % 3));
 
-  backend.gram(dx.view(), dw.view(), subset_view(drows, in), dout.view());
+  backend.linalg().gram(dx.view(), dw.view(), subset_view(drows, in), dout.view());
   const HostMatrix<double> got = dout.download();
   EXPECT_TRUE(matches(got, gram_reference(x, in.weights, in.subset), kStatsTolerance));
   for (std::int64_t i = 0; i < c.d; ++i)
@@ -130,7 +130,8 @@ void check_cross_product(Backend& backend, const StatsCase& c) {
   auto dout = DeviceMatrix<double>::upload(
       backend, HostMatrix<double>::nan_filled(c.d, k, y_layout, c.seed % 2));
 
-  backend.cross_product(dx.view(), dy.view(), dw.view(), subset_view(drows, in), dout.view());
+  backend.linalg().cross_product(dx.view(), dy.view(), dw.view(), subset_view(drows, in),
+                                 dout.view());
   EXPECT_TRUE(
       matches(dout.download(), cross_reference(x, y, in.weights, in.subset), kStatsTolerance));
 }
@@ -147,7 +148,8 @@ void check_moments(Backend& backend, const StatsCase& c) {
   auto dmeans = DeviceVector<double>::upload(backend, std::vector<double>(c.d, -1.0));
   auto dvars = DeviceVector<double>::upload(backend, std::vector<double>(c.d, -1.0));
 
-  backend.column_moments(dx.view(), dw.view(), subset_view(drows, in), dmeans.view(), dvars.view());
+  backend.linalg().column_moments(dx.view(), dw.view(), subset_view(drows, in), dmeans.view(),
+                                  dvars.view());
   const std::vector<double> means = dmeans.buffer.to_host();
   const std::vector<double> vars = dvars.buffer.to_host();
   const MomentsReference ref = moments_reference(x, in.weights, in.subset);
@@ -191,8 +193,9 @@ TEST_P(ParityTest, ZeroTotalWeightGivesZeroGramAndNanMoments) {
                                            HostMatrix<double>::nan_filled(3, 3, Layout::kColMajor));
   auto dmeans = DeviceVector<double>::upload(backend(), std::vector<double>(3, 0.0));
   auto dvars = DeviceVector<double>::upload(backend(), std::vector<double>(3, 0.0));
-  backend().gram(dx.view(), dw.view(), RowSubset::all(), dout.view());
-  backend().column_moments(dx.view(), dw.view(), RowSubset::all(), dmeans.view(), dvars.view());
+  backend().linalg().gram(dx.view(), dw.view(), RowSubset::all(), dout.view());
+  backend().linalg().column_moments(dx.view(), dw.view(), RowSubset::all(), dmeans.view(),
+                                    dvars.view());
   for (double v : dout.download().values) EXPECT_EQ(v, 0.0);
   for (double v : dmeans.buffer.to_host()) EXPECT_TRUE(std::isnan(v));
   for (double v : dvars.buffer.to_host()) EXPECT_TRUE(std::isnan(v));
@@ -222,7 +225,7 @@ void check_gemm(Backend& backend, Op op_a, Op op_b, const GemmShape& s, Layout l
   const auto da = DeviceMatrix<T>::upload(backend, a);
   const auto db = DeviceMatrix<T>::upload(backend, b);
   auto dc = DeviceMatrix<T>::upload(backend, c);
-  backend.gemm(op_a, op_b, T(alpha), da.view(), db.view(), T(beta), dc.view());
+  backend.linalg().gemm(op_a, op_b, T(alpha), da.view(), db.view(), T(beta), dc.view());
   EXPECT_TRUE(
       matches(dc.download(), gemm_reference(op_a, op_b, alpha, a, b, beta, c), kGemmTolerance<T>));
 }
@@ -276,7 +279,7 @@ void check_gemv(Backend& backend, Op op, std::int64_t m, std::int64_t n, Layout 
   const auto da = DeviceMatrix<T>::upload(backend, a);
   const auto dx = DeviceVector<T>::upload(backend, x.values);
   auto dy = DeviceVector<T>::upload(backend, y.values);
-  backend.gemv(op, T(alpha), da.view(), dx.view(), T(beta), dy.view());
+  backend.linalg().gemv(op, T(alpha), da.view(), dx.view(), T(beta), dy.view());
   HostMatrix<T> got = y;
   got.values = dy.buffer.to_host();
   EXPECT_TRUE(matches(got, gemm_reference(op, Op::kNone, alpha, a, x, beta, y), kGemmTolerance<T>));
@@ -359,7 +362,7 @@ TEST_P(ParityTest, CholeskySolve) {
         }
       auto da = DeviceMatrix<double>::upload(backend(), a);
       auto db = DeviceMatrix<double>::upload(backend(), b);
-      ASSERT_TRUE(backend().cholesky_solve(da.view(), db.view()));
+      ASSERT_TRUE(backend().linalg().cholesky_solve(da.view(), db.view()));
       const HostMatrix<double> x = db.download();
       for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < k; ++j)
@@ -385,17 +388,17 @@ TEST_P(ParityTest, CholeskyRejectsMatricesThatAreNotPositiveDefinite) {
     if (c == 1) {
       // Rounding may leave a tiny positive pivot; what matters is that the indefinite and
       // negative definite cases are refused and this one does not crash.
-      (void)backend().cholesky_solve(da.view(), db.view());
+      (void)backend().linalg().cholesky_solve(da.view(), db.view());
       continue;
     }
-    EXPECT_FALSE(backend().cholesky_solve(da.view(), db.view()));
+    EXPECT_FALSE(backend().linalg().cholesky_solve(da.view(), db.view()));
   }
   HostMatrix<double> zero = HostMatrix<double>::nan_filled(3, 3, Layout::kColMajor);
   std::fill(zero.values.begin(), zero.values.end(), 0.0);
   auto dz = DeviceMatrix<double>::upload(backend(), zero);
   auto db = DeviceMatrix<double>::upload(backend(),
                                          random_matrix<double>(3, 1, Layout::kColMajor, 0, rng));
-  EXPECT_FALSE(backend().cholesky_solve(dz.view(), db.view()));
+  EXPECT_FALSE(backend().linalg().cholesky_solve(dz.view(), db.view()));
 }
 
 TEST_P(ParityTest, SymmetricEigen) {
@@ -417,7 +420,7 @@ TEST_P(ParityTest, SymmetricEigen) {
 
     auto da = DeviceMatrix<double>::upload(backend(), a);
     auto dvalues = DeviceVector<double>::upload(backend(), std::vector<double>(n, 0.0));
-    backend().symmetric_eigen(da.view(), dvalues.view());
+    backend().linalg().symmetric_eigen(da.view(), dvalues.view());
     const std::vector<double> values = dvalues.buffer.to_host();
     const HostMatrix<double> v = da.download();
     EXPECT_TRUE(v.padding_untouched());

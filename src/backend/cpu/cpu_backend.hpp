@@ -1,16 +1,19 @@
-// The CPU backend: the reference implementation of every Backend primitive, and the oracle the
-// CUDA backend is tested against. Memory is ordinary aligned host memory; sums over rows run on
-// tabula's thread pool in fixed-size row blocks reduced in block order, so results do not depend
-// on the thread count; dense products go to single-threaded OpenBLAS (or Eigen).
+// The CPU backend: the reference implementation of every op family (linear algebra:
+// cpu_backend.cpp, sufficient_stats.cpp, dense_linalg.cpp; logistic: logistic_cpu.cpp; forest:
+// forest_cpu.cpp), and the oracle every other backend is tested against. It runs every op. Memory
+// is ordinary aligned host memory; sums over rows run on tabula's thread pool in fixed-size row
+// blocks reduced in block order, so results do not depend on the thread count; dense products go to
+// single-threaded OpenBLAS (or Eigen).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "tabula/backend/backend.hpp"
 
 namespace tabula::cpu {
 
-class CpuBackend final : public Backend {
+class CpuBackend final : public Backend, public LinalgOps, public LogisticOps, public ForestOps {
  public:
   CpuBackend();
 
@@ -24,6 +27,9 @@ class CpuBackend final : public Backend {
   void fill_zero(void* device_ptr, std::size_t bytes) override;
   void synchronize() override {}
   bool uses_host_memory() const override { return true; }
+  bool supports(BackendOp) const override { return true; }
+
+  // ---- Linear algebra and sufficient statistics ------------------------------------------
 
   void gram(MatrixView<const float> x, VectorView<const double> weights, RowSubset rows,
             MatrixView<double> out) override;
@@ -51,6 +57,39 @@ class CpuBackend final : public Backend {
 
   bool cholesky_solve(MatrixView<double> a, MatrixView<double> b) override;
   void symmetric_eigen(MatrixView<double> a, VectorView<double> eigenvalues) override;
+
+  // ---- Logistic regression (logistic_cpu.cpp) ---------------------------------------------
+  double gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
+                          VectorView<const double> weights, RowSubset rows, int n_classes,
+                          bool fit_intercept, VectorView<const double> coef,
+                          VectorView<double> gradient, MatrixView<double> hessian) override;
+
+  // ---- Histogram forest (forest_cpu.cpp) ---------------------------------------------------
+  void bin(MatrixView<const float> x, VectorView<const float> edges,
+           VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) override;
+  void histograms(MatrixView<const std::uint8_t> codes, VectorView<const std::int32_t> rows,
+                  MatrixView<const std::int64_t> channels, const ForestBatch& batch,
+                  ForestHistShape shape, VectorView<std::int64_t> hist) override;
+  void hist_subtract(VectorView<const std::int64_t> parent_hist,
+                     VectorView<const std::int32_t> parent, VectorView<const std::int32_t> child,
+                     VectorView<const std::int32_t> dst, std::int64_t slot_size,
+                     VectorView<std::int64_t> hist) override;
+  void best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
+                   ForestHistShape shape, VectorView<const std::int32_t> n_bins,
+                   ForestSplitRule rule, const ForestSplits& out) override;
+  void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                 const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                 VectorView<const std::int32_t> bin,
+                 VectorView<const std::uint8_t> missing_left) override;
+  void predict(MatrixView<const float> x, const ForestTrees& trees,
+               MatrixView<double> out) override;
+  void apply(MatrixView<const float> x, const ForestTrees& trees,
+             MatrixView<std::int32_t> leaves) override;
+
+ protected:
+  LinalgOps* native_linalg() override { return this; }
+  LogisticOps* native_logistic() override { return this; }
+  ForestOps* native_forest() override { return this; }
 };
 
 // Free templates behind the virtuals (sufficient_stats.cpp, dense_linalg.cpp).

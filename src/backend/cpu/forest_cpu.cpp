@@ -1,5 +1,5 @@
-// The reference (host memory) versions of the histogram-forest primitives: Backend's default
-// implementations, used by the CPU backend. Work is split into independent tasks that each own
+// The CPU backend's histogram-forest ops (ForestOps), the reference the other backends are
+// tested against. Work is split into independent tasks that each own
 // their output, and every sum is an integer, so results do not depend on the thread count.
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "models/forest/forest_math.hpp"
+#include "backend/cpu/cpu_backend.hpp"
+#include "backend/forest_math.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -28,9 +29,8 @@ constexpr std::int64_t kPrefetchRows = 16;
 
 void require_host(const Backend& backend, Device device, const char* primitive) {
   if (!device.is_cpu())
-    throw DeviceError(std::string(primitive) + ": the host reference got memory on " +
-                      device.to_string() + "; backend " + backend.device().to_string() +
-                      " must implement this primitive");
+    throw DeviceError(std::string(primitive) + ": the " + backend.device().to_string() +
+                      " backend got memory on " + device.to_string());
 }
 
 template <typename T>
@@ -279,8 +279,8 @@ void apply_rows(MatrixView<const float> x, const WalkForest<Index>& w,
 
 }  // namespace
 
-void Backend::forest_bin(MatrixView<const float> x, VectorView<const float> edges,
-                         VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) {
+void cpu::CpuBackend::bin(MatrixView<const float> x, VectorView<const float> edges,
+                          VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) {
   constexpr const char* kName = "forest_bin";
   require_host(*this, x.device, kName);
   require_host(*this, codes.device, kName);
@@ -316,10 +316,10 @@ void Backend::forest_bin(MatrixView<const float> x, VectorView<const float> edge
   });
 }
 
-void Backend::forest_histograms(MatrixView<const std::uint8_t> codes,
-                                VectorView<const std::int32_t> rows,
-                                MatrixView<const std::int64_t> channels, const ForestBatch& batch,
-                                ForestHistShape shape, VectorView<std::int64_t> hist) {
+void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
+                                 VectorView<const std::int32_t> rows,
+                                 MatrixView<const std::int64_t> channels, const ForestBatch& batch,
+                                 ForestHistShape shape, VectorView<std::int64_t> hist) {
   constexpr const char* kName = "forest_histograms";
   require_host(*this, codes.device, kName);
   require_host(*this, hist.device, kName);
@@ -406,11 +406,11 @@ void Backend::forest_histograms(MatrixView<const std::uint8_t> codes,
   });
 }
 
-void Backend::forest_hist_subtract(VectorView<const std::int64_t> parent_hist,
-                                   VectorView<const std::int32_t> parent,
-                                   VectorView<const std::int32_t> child,
-                                   VectorView<const std::int32_t> dst, std::int64_t slot_size,
-                                   VectorView<std::int64_t> hist) {
+void cpu::CpuBackend::hist_subtract(VectorView<const std::int64_t> parent_hist,
+                                    VectorView<const std::int32_t> parent,
+                                    VectorView<const std::int32_t> child,
+                                    VectorView<const std::int32_t> dst, std::int64_t slot_size,
+                                    VectorView<std::int64_t> hist) {
   constexpr const char* kName = "forest_hist_subtract";
   require_host(*this, parent_hist.device, kName);
   require_host(*this, hist.device, kName);
@@ -424,9 +424,9 @@ void Backend::forest_hist_subtract(VectorView<const std::int64_t> parent_hist,
   });
 }
 
-void Backend::forest_best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
-                                 ForestHistShape shape, VectorView<const std::int32_t> n_bins,
-                                 ForestSplitRule rule, const ForestSplits& out) {
+void cpu::CpuBackend::best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
+                                  ForestHistShape shape, VectorView<const std::int32_t> n_bins,
+                                  ForestSplitRule rule, const ForestSplits& out) {
   constexpr const char* kName = "forest_best_splits";
   require_host(*this, hist.device, kName);
   require_host(*this, out.feature.device, kName);
@@ -444,9 +444,7 @@ void Backend::forest_best_splits(VectorView<const std::int64_t> hist, const Fore
       for (std::int64_t b = 0; b < shape.bins; ++b) sum += node_hist[b * k + c];
       total[c] = sum;
     }
-    const forest::SplitRule split_rule{static_cast<forest::Criterion>(rule.criterion),
-                                       rule.min_samples_leaf};
-    const double parent_g = forest::weighted_impurity(total, k, split_rule.criterion);
+    const double parent_g = forest::weighted_impurity(total, k, rule.criterion);
     std::vector<std::int64_t> scratch(static_cast<std::size_t>(2 * k));
     forest::FeatureSplit best{0.0, 0, 0, false};
     std::int64_t best_f = -1;
@@ -454,8 +452,8 @@ void Backend::forest_best_splits(VectorView<const std::int64_t> hist, const Fore
       const std::int32_t feature = batch.features.data[nd * m + f];
       const bool before = best.found;
       const double before_gain = best.gain;
-      forest::scan_feature(node_hist + f * shape.bins * k, total, k, n_bins.data[feature],
-                           split_rule, parent_g, scratch.data(), scratch.data() + k, best);
+      forest::scan_feature(node_hist + f * shape.bins * k, total, k, n_bins.data[feature], rule,
+                           parent_g, scratch.data(), scratch.data() + k, best);
       if (best.found && (!before || best.gain > before_gain)) best_f = f;
     }
     out.feature.data[nd] = best.found ? batch.features.data[nd * m + best_f] : -1;
@@ -475,10 +473,10 @@ void Backend::forest_best_splits(VectorView<const std::int64_t> hist, const Fore
   });
 }
 
-void Backend::forest_partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
-                               const ForestBatch& batch, VectorView<const std::int32_t> feature,
-                               VectorView<const std::int32_t> bin,
-                               VectorView<const std::uint8_t> missing_left) {
+void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                                const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                                VectorView<const std::int32_t> bin,
+                                VectorView<const std::uint8_t> missing_left) {
   constexpr const char* kName = "forest_partition";
   require_host(*this, codes.device, kName);
   require_host(*this, rows.device, kName);
@@ -505,8 +503,8 @@ void Backend::forest_partition(MatrixView<const std::uint8_t> codes, VectorView<
   });
 }
 
-void Backend::forest_predict(MatrixView<const float> x, const ForestTrees& trees,
-                             MatrixView<double> out) {
+void cpu::CpuBackend::predict(MatrixView<const float> x, const ForestTrees& trees,
+                              MatrixView<double> out) {
   constexpr const char* kName = "forest_predict";
   require_host(*this, x.device, kName);
   require_host(*this, out.device, kName);
@@ -527,8 +525,8 @@ void Backend::forest_predict(MatrixView<const float> x, const ForestTrees& trees
     predict_rows(x, walk->long_forest, v, out);
 }
 
-void Backend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
-                           MatrixView<std::int32_t> leaves) {
+void cpu::CpuBackend::apply(MatrixView<const float> x, const ForestTrees& trees,
+                            MatrixView<std::int32_t> leaves) {
   constexpr const char* kName = "forest_apply";
   require_host(*this, x.device, kName);
   require_host(*this, leaves.device, kName);

@@ -1,5 +1,5 @@
-// The reference (host memory) version of the logistic loss / gradient / Hessian primitive:
-// Backend's default implementation, used by the CPU backend. Rows are cut into fixed blocks
+// The CPU backend's logistic op (LogisticOps): loss, gradient and Hessian, the reference the
+// other backends are tested against. Rows are cut into fixed blocks
 // grouped into a number of slots that depends only on the problem size; each slot is summed by
 // one task and the slots are reduced in order, so results do not depend on the thread count.
 // Dense products go to the CPU backend's single-threaded BLAS wrappers (blas.hpp).
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/cpu/blas.hpp"
+#include "backend/cpu/cpu_backend.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -24,9 +25,8 @@ constexpr std::int64_t kSlotBudgetBytes = std::int64_t{64} << 20;
 
 void require_host(const Backend& backend, Device device) {
   if (!device.is_cpu())
-    throw DeviceError(std::string(kName) + ": the host reference got memory on " +
-                      device.to_string() + "; backend " + backend.device().to_string() +
-                      " must implement this primitive");
+    throw DeviceError(std::string(kName) + ": the " + backend.device().to_string() +
+                      " backend got memory on " + device.to_string());
 }
 
 // log(1 + exp(z)) without overflow.
@@ -184,11 +184,11 @@ void accumulate_tile(const Problem& pr, const double* theta, std::int64_t begin,
 
 }  // namespace
 
-double Backend::logistic_gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
-                                          VectorView<const double> weights, RowSubset rows,
-                                          int n_classes, bool fit_intercept,
-                                          VectorView<const double> coef,
-                                          VectorView<double> gradient, MatrixView<double> hessian) {
+double cpu::CpuBackend::gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
+                                         VectorView<const double> weights, RowSubset rows,
+                                         int n_classes, bool fit_intercept,
+                                         VectorView<const double> coef, VectorView<double> gradient,
+                                         MatrixView<double> hessian) {
   require_host(*this, x.device);
   require_host(*this, y.device);
   require_host(*this, coef.device);

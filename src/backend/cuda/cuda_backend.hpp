@@ -1,4 +1,4 @@
-// The CUDA backend: every Backend primitive on one CUDA device, with the CPU backend's
+// The CUDA backend: every op of every family on one CUDA device, with the CPU backend's
 // semantics (the CPU backend is the oracle the parity tests compare against). Work is queued
 // on the device's one non-blocking stream (CudaResources); cuBLAS and cuSOLVER do the dense
 // algebra, kernels/ the gathers and reductions. Results are deterministic on one device: fixed
@@ -15,7 +15,7 @@
 
 namespace tabula::cuda {
 
-class CudaBackend final : public Backend {
+class CudaBackend final : public Backend, public LinalgOps, public LogisticOps, public ForestOps {
  public:
   /// Creates the resources of device `ordinal`; throws DeviceError when that fails.
   explicit CudaBackend(int ordinal);
@@ -29,6 +29,7 @@ class CudaBackend final : public Backend {
   void copy_on_device(void* device_dst, const void* device_src, std::size_t bytes) override;
   void fill_zero(void* device_ptr, std::size_t bytes) override;
   void synchronize() override;
+  bool supports(BackendOp) const override { return true; }
 
   void gram(MatrixView<const float> x, VectorView<const double> weights, RowSubset rows,
             MatrixView<double> out) override;
@@ -58,36 +59,39 @@ class CudaBackend final : public Backend {
   void symmetric_eigen(MatrixView<double> a, VectorView<double> eigenvalues) override;
 
   // ---- Logistic regression (owned by the linear-models work: logistic_cuda.cpp) -----------
-  double logistic_gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
-                                   VectorView<const double> weights, RowSubset rows, int n_classes,
-                                   bool fit_intercept, VectorView<const double> coef,
-                                   VectorView<double> gradient,
-                                   MatrixView<double> hessian) override;
+  double gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
+                          VectorView<const double> weights, RowSubset rows, int n_classes,
+                          bool fit_intercept, VectorView<const double> coef,
+                          VectorView<double> gradient, MatrixView<double> hessian) override;
   // ---- end of logistic regression ----------------------------------------------------------
 
   // ---- Histogram forest (owned by the forest work: forest_cuda.cu) -------------------------
-  void forest_bin(MatrixView<const float> x, VectorView<const float> edges,
-                  VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) override;
-  void forest_histograms(MatrixView<const std::uint8_t> codes, VectorView<const std::int32_t> rows,
-                         MatrixView<const std::int64_t> channels, const ForestBatch& batch,
-                         ForestHistShape shape, VectorView<std::int64_t> hist) override;
-  void forest_hist_subtract(VectorView<const std::int64_t> parent_hist,
-                            VectorView<const std::int32_t> parent,
-                            VectorView<const std::int32_t> child,
-                            VectorView<const std::int32_t> dst, std::int64_t slot_size,
-                            VectorView<std::int64_t> hist) override;
-  void forest_best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
-                          ForestHistShape shape, VectorView<const std::int32_t> n_bins,
-                          ForestSplitRule rule, const ForestSplits& out) override;
-  void forest_partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
-                        const ForestBatch& batch, VectorView<const std::int32_t> feature,
-                        VectorView<const std::int32_t> bin,
-                        VectorView<const std::uint8_t> missing_left) override;
-  void forest_predict(MatrixView<const float> x, const ForestTrees& trees,
-                      MatrixView<double> out) override;
-  void forest_apply(MatrixView<const float> x, const ForestTrees& trees,
-                    MatrixView<std::int32_t> leaves) override;
+  void bin(MatrixView<const float> x, VectorView<const float> edges,
+           VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) override;
+  void histograms(MatrixView<const std::uint8_t> codes, VectorView<const std::int32_t> rows,
+                  MatrixView<const std::int64_t> channels, const ForestBatch& batch,
+                  ForestHistShape shape, VectorView<std::int64_t> hist) override;
+  void hist_subtract(VectorView<const std::int64_t> parent_hist,
+                     VectorView<const std::int32_t> parent, VectorView<const std::int32_t> child,
+                     VectorView<const std::int32_t> dst, std::int64_t slot_size,
+                     VectorView<std::int64_t> hist) override;
+  void best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
+                   ForestHistShape shape, VectorView<const std::int32_t> n_bins,
+                   ForestSplitRule rule, const ForestSplits& out) override;
+  void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                 const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                 VectorView<const std::int32_t> bin,
+                 VectorView<const std::uint8_t> missing_left) override;
+  void predict(MatrixView<const float> x, const ForestTrees& trees,
+               MatrixView<double> out) override;
+  void apply(MatrixView<const float> x, const ForestTrees& trees,
+             MatrixView<std::int32_t> leaves) override;
   // ---- end of histogram forest --------------------------------------------------------------
+
+ protected:
+  LinalgOps* native_linalg() override { return this; }
+  LogisticOps* native_logistic() override { return this; }
+  ForestOps* native_forest() override { return this; }
 
  private:
   template <typename T>

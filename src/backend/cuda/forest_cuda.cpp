@@ -1,7 +1,7 @@
 // CudaBackend's histogram-forest primitives (a .cpp: the public headers are C++20, kernels C++17):
 // view checks, then the kernels in kernels/binning, histogram, partition and forest_predict. Same
 // results as the host reference (src/backend/cpu/forest_cpu.cpp): integer histogram sums, the split
-// scan shared through src/models/forest/forest_math.hpp, and trees summed in order per row.
+// scan shared through src/backend/forest_math.hpp, and trees summed in order per row.
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,11 +10,11 @@
 #include "backend/cuda/cuda_check.hpp"
 #include "backend/cuda/forest_launch_plan.hpp"
 #include "backend/cuda/forest_tree_check.hpp"
+#include "backend/forest_math.hpp"
 #include "backend/view_checks.hpp"
 #include "binning.cuh"
 #include "forest_predict.cuh"
 #include "histogram.cuh"
-#include "models/forest/forest_math.hpp"
 #include "partition.cuh"
 #include "tabula/core/error.hpp"
 
@@ -111,18 +111,10 @@ void check_trees_on(const ForestTrees& t, Device here, const char* name) {
   check_on(t.values, here, name);
 }
 
-static_assert(static_cast<int>(ForestCriterion::kGini) ==
-                  static_cast<int>(forest::Criterion::kGini) &&
-              static_cast<int>(ForestCriterion::kEntropy) ==
-                  static_cast<int>(forest::Criterion::kEntropy) &&
-              static_cast<int>(ForestCriterion::kSquaredError) ==
-                  static_cast<int>(forest::Criterion::kSquaredError));
-
 }  // namespace
 
-void CudaBackend::forest_bin(MatrixView<const float> x, VectorView<const float> edges,
-                             VectorView<const std::int32_t> offsets,
-                             MatrixView<std::uint8_t> codes) {
+void CudaBackend::bin(MatrixView<const float> x, VectorView<const float> edges,
+                      VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -146,11 +138,10 @@ void CudaBackend::forest_bin(MatrixView<const float> x, VectorView<const float> 
                              resources_.stream());
 }
 
-void CudaBackend::forest_histograms(MatrixView<const std::uint8_t> codes,
-                                    VectorView<const std::int32_t> rows,
-                                    MatrixView<const std::int64_t> channels,
-                                    const ForestBatch& batch, ForestHistShape shape,
-                                    VectorView<std::int64_t> hist) {
+void CudaBackend::histograms(MatrixView<const std::uint8_t> codes,
+                             VectorView<const std::int32_t> rows,
+                             MatrixView<const std::int64_t> channels, const ForestBatch& batch,
+                             ForestHistShape shape, VectorView<std::int64_t> hist) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -175,11 +166,11 @@ void CudaBackend::forest_histograms(MatrixView<const std::uint8_t> codes,
                                     shape.bins, shape.channels, hist.data, resources_.stream());
 }
 
-void CudaBackend::forest_hist_subtract(VectorView<const std::int64_t> parent_hist,
-                                       VectorView<const std::int32_t> parent,
-                                       VectorView<const std::int32_t> child,
-                                       VectorView<const std::int32_t> dst, std::int64_t slot_size,
-                                       VectorView<std::int64_t> hist) {
+void CudaBackend::hist_subtract(VectorView<const std::int64_t> parent_hist,
+                                VectorView<const std::int32_t> parent,
+                                VectorView<const std::int32_t> child,
+                                VectorView<const std::int32_t> dst, std::int64_t slot_size,
+                                VectorView<std::int64_t> hist) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -194,9 +185,9 @@ void CudaBackend::forest_hist_subtract(VectorView<const std::int64_t> parent_his
                                        parent.size, slot_size, hist.data, resources_.stream());
 }
 
-void CudaBackend::forest_best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
-                                     ForestHistShape shape, VectorView<const std::int32_t> n_bins,
-                                     ForestSplitRule rule, const ForestSplits& out) {
+void CudaBackend::best_splits(VectorView<const std::int64_t> hist, const ForestBatch& batch,
+                              ForestHistShape shape, VectorView<const std::int32_t> n_bins,
+                              ForestSplitRule rule, const ForestSplits& out) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -222,17 +213,15 @@ void CudaBackend::forest_best_splits(VectorView<const std::int64_t> hist, const 
   DeviceArray<std::int64_t> scratch(
       resources_, plan.global_scratch ? plan.nodes_per_launch * plan.scratch_per_node : 0);
   kernels::launch_forest_best_splits(
-      hist.data, batch.nodes, batch.features.data, m, shape.bins, shape.channels, n_bins.data,
-      static_cast<int>(rule.criterion), rule.min_samples_leaf, out.feature.data, out.bin.data,
-      out.missing_left.data, out.gain.data, out.left.data, out.left.stride, out.total.data,
-      out.total.stride, scratch.data(), resources_.stream());
+      hist.data, batch.nodes, batch.features.data, m, shape.bins, shape.channels, n_bins.data, rule,
+      out.feature.data, out.bin.data, out.missing_left.data, out.gain.data, out.left.data,
+      out.left.stride, out.total.data, out.total.stride, scratch.data(), resources_.stream());
 }
 
-void CudaBackend::forest_partition(MatrixView<const std::uint8_t> codes,
-                                   VectorView<std::int32_t> rows, const ForestBatch& batch,
-                                   VectorView<const std::int32_t> feature,
-                                   VectorView<const std::int32_t> bin,
-                                   VectorView<const std::uint8_t> missing_left) {
+void CudaBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                            const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                            VectorView<const std::int32_t> bin,
+                            VectorView<const std::uint8_t> missing_left) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -251,8 +240,8 @@ void CudaBackend::forest_partition(MatrixView<const std::uint8_t> codes,
                                    scratch.data(), resources_.stream());
 }
 
-void CudaBackend::forest_predict(MatrixView<const float> x, const ForestTrees& trees,
-                                 MatrixView<double> out) {
+void CudaBackend::predict(MatrixView<const float> x, const ForestTrees& trees,
+                          MatrixView<double> out) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();
@@ -269,8 +258,8 @@ void CudaBackend::forest_predict(MatrixView<const float> x, const ForestTrees& t
                                  resources_.stream());
 }
 
-void CudaBackend::forest_apply(MatrixView<const float> x, const ForestTrees& trees,
-                               MatrixView<std::int32_t> leaves) {
+void CudaBackend::apply(MatrixView<const float> x, const ForestTrees& trees,
+                        MatrixView<std::int32_t> leaves) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();

@@ -1,4 +1,4 @@
-// CudaBackend::logistic_gradient_hessian: the logistic loss, gradient and Hessian on the GPU.
+// CudaBackend::gradient_hessian (LogisticOps): the logistic loss, gradient and Hessian on the GPU.
 // Rows are processed in fixed tiles: a gather kernel builds a float64 column-major tile A of the
 // selected rows (plus a column of ones for the intercept), cuBLAS computes the scores A Θ,
 // a kernel turns them into residuals, per-row losses and Hessian row scales, and cuBLAS
@@ -26,12 +26,11 @@ constexpr std::int64_t kTileRows = 16384;
 
 }  // namespace
 
-double CudaBackend::logistic_gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
-                                              VectorView<const double> weights, RowSubset rows,
-                                              int n_classes, bool fit_intercept,
-                                              VectorView<const double> coef,
-                                              VectorView<double> gradient,
-                                              MatrixView<double> hessian) {
+double CudaBackend::gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
+                                     VectorView<const double> weights, RowSubset rows,
+                                     int n_classes, bool fit_intercept,
+                                     VectorView<const double> coef, VectorView<double> gradient,
+                                     MatrixView<double> hessian) {
   std::lock_guard lock(mutex_);
   resources_.activate();
   const Device here = device();

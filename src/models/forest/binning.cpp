@@ -143,8 +143,8 @@ void BinnedMatrix::bin_rows(MatrixView<const float> x) {
   DeviceVector<std::int32_t> offsets(backend, offsets_);
   DeviceMatrix xd(backend, x);
   codes_ = Buffer<std::uint8_t>(backend, x.rows * x.cols);
-  backend.forest_bin(xd.view(), edges.view(), offsets.view(),
-                     codes_.matrix(x.rows, x.cols, Layout::kRowMajor));
+  backend.forest().bin(xd.view(), edges.view(), offsets.view(),
+                       codes_.matrix(x.rows, x.cols, Layout::kRowMajor));
 }
 
 float BinnedMatrix::upper_edge(std::int64_t j, std::int32_t b) const {

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "artifact/validate.hpp"
+#include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
-#include "models/forest/forest_math.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -452,7 +452,7 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
   for (std::int64_t t = 0; t < model.n_trees(); ++t) {
     ForestTrees one = all;
     one.offsets = {all.offsets.data + t, 2, all.offsets.device};
-    backend.forest_apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
+    backend.forest().apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
     const std::vector<std::int32_t> leaf = leaves.to_host();
     const std::vector<std::int32_t> counts = draw_counts(in.config.seed, t, n, in.n_draw, true);
     const std::int64_t base_node = model.offsets[static_cast<std::size_t>(t)];
@@ -595,7 +595,7 @@ class RandomForest::Resident final : public ResidentEstimator {
     if (x.rows == 0) return {};
     const DeviceMatrix xd(backend_, x);
     Buffer<double> out(backend_, x.rows * v);
-    backend_.forest_predict(xd.view(), trees_, out.matrix(x.rows, v, Layout::kRowMajor));
+    backend_.forest().predict(xd.view(), trees_, out.matrix(x.rows, v, Layout::kRowMajor));
     return out.to_host();
   }
 
@@ -637,7 +637,7 @@ std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const
   Buffer<std::int32_t> out(backend, x.rows * model_.n_trees());
   ForestTrees trees = forest.view(model_);
   trees.cache = traversal_cache_.get();
-  backend.forest_apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
+  backend.forest().apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
   return out.to_host();
 }
 

@@ -6,8 +6,8 @@
 #include <queue>
 #include <utility>
 
+#include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
-#include "models/forest/forest_math.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
 
@@ -260,8 +260,8 @@ class TreeGrower {
         dst.push_back(slot_of_node[static_cast<std::size_t>(i)]);
       }
       DeviceVector<std::int32_t> dp(backend_, parent), dc(backend_, child), dd(backend_, dst);
-      backend_.forest_hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
-                                    dd.view(), slot, hist.view());
+      backend_.forest().hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
+                                      dd.view(), slot, hist.view());
     }
     best_splits(nodes, order, round, hist, splits);
     slot_of->assign(static_cast<std::size_t>(n), -1);
@@ -284,8 +284,8 @@ class TreeGrower {
     }
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
     ForestBatch batch{static_cast<std::int64_t>(order.size()), db.view(), de.view(), df.view(), m};
-    backend_.forest_histograms(bins_.codes(), std::as_const(rows_.rows), rows_.channels, batch,
-                               shape_, hist.view());
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows), rows_.channels, batch,
+                                 shape_, hist.view());
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
@@ -311,7 +311,7 @@ class TreeGrower {
                      gain.view(),
                      left.matrix(count, k, Layout::kRowMajor),
                      total.matrix(count, k, Layout::kRowMajor)};
-    backend_.forest_best_splits(
+    backend_.forest().best_splits(
         VectorView<const std::int64_t>{hist.data(), count * shape_.node_size(m), hist.device()},
         batch, shape_, n_bins_.view(), ForestSplitRule{config_.criterion, config_.min_samples_leaf},
         out);
@@ -353,7 +353,8 @@ class TreeGrower {
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
     ForestBatch batch{static_cast<std::int64_t>(which.size()), db.view(), de.view(), {}, 0};
-    backend_.forest_partition(bins_.codes(), rows_.rows, batch, df.view(), dbin.view(), dml.view());
+    backend_.forest().partition(bins_.codes(), rows_.rows, batch, df.view(), dbin.view(),
+                                dml.view());
     for (std::int32_t i : which) {
       const Node& node = nodes[static_cast<std::size_t>(i)];
       const Split& split = splits[static_cast<std::size_t>(i)];

@@ -13,8 +13,8 @@
 #include <numeric>
 #include <vector>
 
+#include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
-#include "models/forest/forest_math.hpp"
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::forest {
@@ -113,7 +113,7 @@ class FeatureScanner {
       : bins_(bins),
         rows_(rows),
         channels_(channels),
-        rule_{static_cast<Criterion>(config.criterion), config.min_samples_leaf},
+        rule_{config.criterion, config.min_samples_leaf},
         k_(config.channels),
         hist_(static_cast<std::size_t>(bins.max_bins() * config.channels), 0),
         compact_(hist_.size()),
@@ -188,7 +188,7 @@ class FeatureScanner {
   const BinnedMatrix& bins_;
   const TreeRows& rows_;
   const PositionChannels& channels_;
-  SplitRule rule_;
+  ForestSplitRule rule_;
   std::int64_t k_;
   std::vector<std::int64_t> hist_;     // max_bins x channels, zero between scans
   std::vector<std::int64_t> compact_;  // touched bins x channels

@@ -153,7 +153,7 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
     coef_dev.copy_from_host(theta);
     MatrixView<double> hess_view{};
     if (hessian != nullptr) hess_view = hess_dev.matrix(mp, mp, Layout::kColMajor);
-    double value = backend.logistic_gradient_hessian(
+    double value = backend.logistic().gradient_hessian(
         xv, std::as_const(y_dev).view(), std::as_const(w_dev).view(), RowSubset::all(), k,
         fit_intercept, std::as_const(coef_dev).view(), grad_dev.view(), hess_view);
     value /= weight_sum;

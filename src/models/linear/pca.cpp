@@ -87,8 +87,8 @@ void Pca::fit(Backend& backend, const FitData& data) {
   const ResidentMatrix<float> x_dev(backend, x);
   const MatrixView<const float> xv = x_dev.view();
   Buffer<double> mean_dev(backend, d), var_dev(backend, d), gram_dev(backend, d * d);
-  backend.column_moments(xv, {}, RowSubset::all(), mean_dev.view(), var_dev.view());
-  backend.gram(xv, {}, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));
+  backend.linalg().column_moments(xv, {}, RowSubset::all(), mean_dev.view(), var_dev.view());
+  backend.linalg().gram(xv, {}, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));
   mean_ = mean_dev.to_host();
   const std::vector<double> var = var_dev.to_host();
   std::vector<double> cov = gram_dev.to_host();

@@ -21,7 +21,7 @@ void symmetric_eigen_descending(Backend& backend, const std::vector<double>& a, 
   TABULA_ASSERT(static_cast<std::int64_t>(a.size()) == n * n, "symmetric_eigen: A is not n x n");
   Buffer<double> a_dev = Buffer<double>::from_host(backend, a);
   Buffer<double> values_dev(backend, n);
-  backend.symmetric_eigen(a_dev.matrix(n, n, Layout::kColMajor), values_dev.view());
+  backend.linalg().symmetric_eigen(a_dev.matrix(n, n, Layout::kColMajor), values_dev.view());
   std::vector<double> ascending = values_dev.to_host();
   std::vector<double> vectors_asc = a_dev.to_host();
   values.assign(static_cast<std::size_t>(n), 0.0);
@@ -46,8 +46,8 @@ SymmetricSolveInfo solve_symmetric(Backend& backend, const std::vector<double>& 
   if (max_diag > 0.0) {
     Buffer<double> a_dev = Buffer<double>::from_host(backend, a);
     Buffer<double> b_dev = Buffer<double>::from_host(backend, b);
-    if (backend.cholesky_solve(a_dev.matrix(n, n, Layout::kColMajor),
-                               b_dev.matrix(n, k, Layout::kColMajor))) {
+    if (backend.linalg().cholesky_solve(a_dev.matrix(n, n, Layout::kColMajor),
+                                        b_dev.matrix(n, k, Layout::kColMajor))) {
       std::vector<double> factor = a_dev.to_host();
       double min_pivot = std::numeric_limits<double>::infinity();
       for (std::int64_t i = 0; i < n; ++i) {

@@ -83,16 +83,17 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
   const VectorView<const double> wv = std::as_const(w_dev).view();
 
   Buffer<double> gram_dev(backend, d * d), cross_dev(backend, d * k);
-  backend.gram(xv, wv, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));
-  backend.cross_product(xv, yv, wv, RowSubset::all(), cross_dev.matrix(d, k, Layout::kColMajor));
+  backend.linalg().gram(xv, wv, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));
+  backend.linalg().cross_product(xv, yv, wv, RowSubset::all(),
+                                 cross_dev.matrix(d, k, Layout::kColMajor));
   std::vector<double> x_mean(static_cast<std::size_t>(d), 0.0),
       y_mean(static_cast<std::size_t>(k), 0.0);
   std::vector<double> x_var;
   if (fit_intercept) {
     Buffer<double> mean_dev(backend, d), var_dev(backend, d);
-    backend.column_moments(xv, wv, RowSubset::all(), mean_dev.view(), var_dev.view());
+    backend.linalg().column_moments(xv, wv, RowSubset::all(), mean_dev.view(), var_dev.view());
     Buffer<double> ymean_dev(backend, k), yvar_dev(backend, k);
-    backend.column_moments(yv, wv, RowSubset::all(), ymean_dev.view(), yvar_dev.view());
+    backend.linalg().column_moments(yv, wv, RowSubset::all(), ymean_dev.view(), yvar_dev.view());
     x_mean = mean_dev.to_host();
     x_var = var_dev.to_host();
     y_mean = ymean_dev.to_host();

@@ -67,9 +67,9 @@ void top_eigen_randomized(Backend& backend, const std::vector<double>& a, std::i
   Buffer<double> q_dev(backend, n * l), y_dev(backend, n * l);
   auto multiply = [&](const std::vector<double>& q) {  // A q on the backend
     q_dev.copy_from_host(q);
-    backend.gemm(Op::kNone, Op::kNone, 1.0, av,
-                 std::as_const(q_dev).matrix(n, l, Layout::kColMajor), 0.0,
-                 y_dev.matrix(n, l, Layout::kColMajor));
+    backend.linalg().gemm(Op::kNone, Op::kNone, 1.0, av,
+                          std::as_const(q_dev).matrix(n, l, Layout::kColMajor), 0.0,
+                          y_dev.matrix(n, l, Layout::kColMajor));
     return y_dev.to_host();
   };
   std::vector<double> q = gaussian(n * l, seed);

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
-#include "models/forest/forest_math.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/buffer.hpp"
@@ -240,8 +240,8 @@ TEST(ForestPrimitives, SubtractionGivesTheSiblingsHistogram) {
   const std::int64_t slot = shape.node_size(4);
   std::vector<std::int64_t> hist(static_cast<std::size_t>(3 * slot));
   const auto ch = MatrixView<const std::int64_t>::row_major(channels.data(), 5000, 3);
-  cpu().forest_histograms(bins.codes(), {rows.data(), 5000}, ch, batch, shape,
-                          {hist.data(), 3 * slot});
+  cpu().forest().histograms(bins.codes(), {rows.data(), 5000}, ch, batch, shape,
+                            {hist.data(), 3 * slot});
   // Every row counted once per feature.
   std::int64_t count = 0;
   for (std::int64_t b = 0; b < 64; ++b) count += hist[static_cast<std::size_t>(b * 3)];
@@ -249,8 +249,8 @@ TEST(ForestPrimitives, SubtractionGivesTheSiblingsHistogram) {
   std::vector<std::int64_t> derived(static_cast<std::size_t>(3 * slot), 0);
   std::copy(hist.begin(), hist.begin() + 2 * slot, derived.begin());
   const std::vector<std::int32_t> parent{0}, child{1}, dst{2};
-  cpu().forest_hist_subtract({hist.data(), slot}, {parent.data(), 1}, {child.data(), 1},
-                             {dst.data(), 1}, slot, {derived.data(), 3 * slot});
+  cpu().forest().hist_subtract({hist.data(), slot}, {parent.data(), 1}, {child.data(), 1},
+                               {dst.data(), 1}, slot, {derived.data(), 3 * slot});
   EXPECT_TRUE(std::equal(hist.begin() + 2 * slot, hist.end(), derived.begin() + 2 * slot));
 }
 
@@ -370,12 +370,12 @@ TEST_F(ForestTraversal, MatchesThePlainWalkBitForBit) {
     for (int threads : {1, 3}) {
       set_thread_count(threads);
       std::vector<double> got(static_cast<std::size_t>(n * c.value_size));
-      cpu().forest_predict(view, m.host_view(),
-                           MatrixView<double>::row_major(got.data(), n, c.value_size));
+      cpu().forest().predict(view, m.host_view(),
+                             MatrixView<double>::row_major(got.data(), n, c.value_size));
       EXPECT_EQ(got, want) << "d=" << c.d << " threads=" << threads;
       std::vector<std::int32_t> leaves(static_cast<std::size_t>(n * m.n_trees()));
-      cpu().forest_apply(view, m.host_view(),
-                         MatrixView<std::int32_t>::row_major(leaves.data(), n, m.n_trees()));
+      cpu().forest().apply(view, m.host_view(),
+                           MatrixView<std::int32_t>::row_major(leaves.data(), n, m.n_trees()));
       EXPECT_EQ(leaves, want_leaves) << "d=" << c.d << " threads=" << threads;
     }
   }
@@ -756,14 +756,13 @@ TEST(ForestMath, IntegerGiniIsTheFloatGiniBitForBit) {
         ch[static_cast<std::size_t>(c)] = w;
         left -= w;
       }
-      ASSERT_TRUE(forest::gini_sums_exact(ch.data(), 1 + classes, forest::Criterion::kGini));
+      ASSERT_TRUE(forest::gini_sums_exact(ch.data(), 1 + classes, ForestCriterion::kGini));
       std::int64_t w = 0, sq = 0;
       for (std::int64_t c = 1; c <= classes; ++c) {
         w += ch[static_cast<std::size_t>(c)];
         sq += ch[static_cast<std::size_t>(c)] * ch[static_cast<std::size_t>(c)];
       }
-      const double want =
-          forest::weighted_impurity(ch.data(), 1 + classes, forest::Criterion::kGini);
+      const double want = forest::weighted_impurity(ch.data(), 1 + classes, ForestCriterion::kGini);
       ASSERT_EQ(std::bit_cast<std::uint64_t>(forest::gini_from_sums(w, sq)),
                 std::bit_cast<std::uint64_t>(want))
           << classes << " classes, weight " << w;
@@ -773,10 +772,10 @@ TEST(ForestMath, IntegerGiniIsTheFloatGiniBitForBit) {
   EXPECT_GT(checked, 1000);  // most cases are near the bound, where rounding would show
   // Above the bound, and for entropy, the float path is kept.
   const std::vector<std::int64_t> heavy{5, bound, 1, 0};
-  EXPECT_FALSE(forest::gini_sums_exact(heavy.data(), 4, forest::Criterion::kGini));
+  EXPECT_FALSE(forest::gini_sums_exact(heavy.data(), 4, ForestCriterion::kGini));
   const std::vector<std::int64_t> light{5, 3, 2, 0};
-  EXPECT_TRUE(forest::gini_sums_exact(light.data(), 4, forest::Criterion::kGini));
-  EXPECT_FALSE(forest::gini_sums_exact(light.data(), 4, forest::Criterion::kEntropy));
+  EXPECT_TRUE(forest::gini_sums_exact(light.data(), 4, ForestCriterion::kGini));
+  EXPECT_FALSE(forest::gini_sums_exact(light.data(), 4, ForestCriterion::kEntropy));
 }
 
 // Binary features, most of them constant within deep nodes (as one-hot columns are).

@@ -122,7 +122,7 @@ Evaluation evaluate(const Table& t, const std::vector<double>& weights, bool int
   Buffer<double> y = Buffer<double>::from_host(b, t.y), w = Buffer<double>::from_host(b, weights);
   Buffer<double> c = Buffer<double>::from_host(b, coef), g(b, mp), h(b, hessian ? mp * mp : 0);
   Evaluation e;
-  e.loss = b.logistic_gradient_hessian(
+  e.loss = b.logistic().gradient_hessian(
       std::as_const(x).matrix(t.n, t.d, Layout::kRowMajor), std::as_const(y).view(),
       std::as_const(w).view(), RowSubset::all(), t.k, intercept, std::as_const(c).view(), g.view(),
       hessian ? h.matrix(mp, mp, Layout::kColMajor) : MatrixView<double>{});
@@ -202,7 +202,7 @@ Evaluation evaluate_on(Backend& b, const Table& t, const std::vector<double>& we
   Buffer<std::int64_t> rows = Buffer<std::int64_t>::from_host(b, subset);
   Buffer<double> c = Buffer<double>::from_host(b, coef), g(b, mp), h(b, mp * mp);
   Evaluation e;
-  e.loss = b.logistic_gradient_hessian(
+  e.loss = b.logistic().gradient_hessian(
       std::as_const(x).matrix(t.n, t.d, Layout::kRowMajor), std::as_const(y).view(),
       std::as_const(w).view(), RowSubset{std::as_const(rows).view()}, t.k, intercept,
       std::as_const(c).view(), g.view(), h.matrix(mp, mp, Layout::kColMajor));

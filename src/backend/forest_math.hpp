@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tabula/backend/forest_split_rule.hpp"
+
 #if defined(__CUDACC__)
 #define TABULA_HD __host__ __device__
 #else
@@ -15,14 +17,6 @@
 #endif
 
 namespace tabula::forest {
-
-// Mirrors of ForestCriterion / ForestSplitRule (tabula/backend.hpp) in plain C++17, because
-// CUDA sources are compiled as C++17 and cannot include the public headers.
-enum class Criterion : int { kGini = 0, kEntropy = 1, kSquaredError = 2 };
-struct SplitRule {
-  Criterion criterion = Criterion::kGini;
-  std::int64_t min_samples_leaf = 1;
-};
 
 /// splitmix64 finaliser: a bijective 64-bit mix.
 TABULA_HD inline std::uint64_t mix64(std::uint64_t x) {
@@ -82,8 +76,8 @@ TABULA_HD inline double add_rn(double a, double b) {
 /// (gini, entropy in bits), or for squared error the part that does not cancel between a
 /// parent and its children (-S²/W). A split's impurity decrease is G(parent) - G(left) - G(right).
 TABULA_HD inline double weighted_impurity(const std::int64_t* ch, std::int64_t channels,
-                                          Criterion criterion) {
-  if (criterion == Criterion::kSquaredError) {
+                                          ForestCriterion criterion) {
+  if (criterion == ForestCriterion::kSquaredError) {
     const double w = static_cast<double>(ch[1]);
     if (w <= 0) return 0.0;
     const double s = static_cast<double>(ch[2]);
@@ -93,7 +87,7 @@ TABULA_HD inline double weighted_impurity(const std::int64_t* ch, std::int64_t c
   for (std::int64_t c = 1; c < channels; ++c) w = add_rn(w, static_cast<double>(ch[c]));
   if (w <= 0) return 0.0;
   double g = 0.0;
-  if (criterion == Criterion::kGini) {
+  if (criterion == ForestCriterion::kGini) {
     double sq = 0.0;
     for (std::int64_t c = 1; c < channels; ++c) {
       const double wc = static_cast<double>(ch[c]);
@@ -126,8 +120,8 @@ TABULA_HD inline double gini_from_sums(std::int64_t w, std::int64_t sq) {
 /// Whether gini_from_sums gives weighted_impurity's values for the sides of a node: gini, and
 /// the node's class weights (total, channels 1..) sum to at most kExactGiniWeight.
 TABULA_HD inline bool gini_sums_exact(const std::int64_t* total, std::int64_t channels,
-                                      Criterion criterion) {
-  if (criterion != Criterion::kGini) return false;
+                                      ForestCriterion criterion) {
+  if (criterion != ForestCriterion::kGini) return false;
   std::int64_t w = 0;
   for (std::int64_t c = 1; c < channels; ++c) {
     if (total[c] < 0) return false;
@@ -148,7 +142,7 @@ struct FeatureSplit {
 };
 
 TABULA_HD inline void scan_feature(const std::int64_t* hist, const std::int64_t* total,
-                                   std::int64_t channels, std::int32_t n_bins, SplitRule rule,
+                                   std::int64_t channels, std::int32_t n_bins, ForestSplitRule rule,
                                    double parent_g, std::int64_t* left, std::int64_t* right,
                                    FeatureSplit& best) {
   const bool has_missing = hist[0] > 0;
