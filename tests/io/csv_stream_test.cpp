@@ -315,5 +315,42 @@ TEST(CsvStream, OverlongRecordIsAnError) {
       << message;
 }
 
+// Compressed, columnar and UTF-16 files are named by their content, whatever their extension,
+// in both readers; a header that merely starts like a signature is still a CSV.
+TEST(CsvStream, BinaryFormatsAreNamedNotReadAsText) {
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("\x1F\x8B\x08\x00\n\x01,\x02", 8), "a gzip-compressed file"},
+      {std::string("\xFD"
+                   "7zXZ\x00\x00\x04\n",
+                   9),
+       "an xz-compressed file"},
+      {std::string("\x28\xB5\x2F\xFD\x20\n", 6), "a zstd-compressed file"},
+      {std::string("BZh91AY&SY\x01\n", 12), "a bzip2-compressed file"},
+      {std::string("PAR1\x15\x04\x15\n", 8), "a Parquet file"},
+      {std::string("ARROW1\x00\x00\n", 9), "an Arrow IPC/Feather file"},
+      {std::string("\xFF\xFE"
+                   "a\x00,\x00"
+                   "b\x00\n\x00",
+                   10),
+       "UTF-16 text"},
+  };
+  for (const auto& [bytes, what] : cases) {
+    SCOPED_TRACE(what);
+    const TempFile file("data.csv", bytes);
+    const std::string expected = "'" + file.path.string() + "' is " + what + ", not a CSV file";
+    const std::string streamed = error_of([&] { CsvStream s(file.path.string(), {}); });
+    EXPECT_NE(streamed.find(expected), std::string::npos) << streamed;
+    const std::string whole = error_of([&] { read_csv(file.path.string()); });
+    EXPECT_NE(whole.find(expected), std::string::npos) << whole;
+  }
+  const TempFile lookalike("names.csv", "PAR1,BZh,ARROW1\n1,2,3\n");
+  const Dataset data = read_csv(lookalike.path.string());
+  ASSERT_EQ(data.columns.size(), 3u);
+  EXPECT_EQ(data.columns[0].name, "PAR1");
+  CsvStream stream(lookalike.path.string(), {});
+  EXPECT_EQ(stream.header(), (std::vector<std::string>{"PAR1", "BZh", "ARROW1"}));
+  EXPECT_EQ(drain(stream), "1");
+}
+
 }  // namespace
 }  // namespace tabula::io

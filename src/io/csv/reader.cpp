@@ -164,6 +164,7 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
   const MappedFile file(path);
   if (file.text().empty()) detail::throw_empty_file(path);
+  detail::check_text_signature(file.text(), path);
   return parse_csv(file.text(), path, options);
 }
 

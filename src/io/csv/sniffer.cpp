@@ -39,6 +39,54 @@ bool starts_with_bom(std::string_view text) {
   return text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0;
 }
 
+namespace {
+
+struct Signature {
+  std::string_view magic;
+  std::string_view what;
+};
+
+// Longer magics before their prefixes (UTF-32LE's starts with UTF-16LE's).
+constexpr Signature kSignatures[] = {
+    {std::string_view("\x1F\x8B", 2), "a gzip-compressed file"},
+    {std::string_view("\xFD\x37zXZ\x00", 6), "an xz-compressed file"},
+    {std::string_view("\x28\xB5\x2F\xFD", 4), "a zstd-compressed file"},
+    {std::string_view("BZh", 3), "a bzip2-compressed file"},
+    {std::string_view("PK\x03\x04", 4), "a zip archive"},
+    {std::string_view("PAR1", 4), "a Parquet file"},
+    {std::string_view("ARROW1", 6), "an Arrow IPC/Feather file"},
+    {std::string_view("\xFF\xFE\x00\x00", 4), "UTF-32 text"},
+    {std::string_view("\x00\x00\xFE\xFF", 4), "UTF-32 text"},
+    {std::string_view("\xFF\xFE", 2), "UTF-16 text"},
+    {std::string_view("\xFE\xFF", 2), "UTF-16 text"},
+};
+
+// True when head[at] is a control byte that no CSV text holds (not a tab or line end).
+bool followed_by_binary(std::string_view head, std::size_t at) {
+  if (at >= head.size()) return false;
+  const auto c = static_cast<unsigned char>(head[at]);
+  return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
+}  // namespace
+
+void check_text_signature(std::string_view head, const std::string& source) {
+  for (const Signature& signature : kSignatures) {
+    if (!head.starts_with(signature.magic)) continue;
+    // "BZh", "PAR1" and "ARROW1" could also start a header: bzip2 follows its magic with a
+    // block size digit and a block magic, Parquet and Arrow with binary, not text.
+    if (signature.magic == "BZh" && (head.size() < 10 || head.substr(4, 6) != "1AY&SY")) continue;
+    if ((signature.magic == "PAR1" || signature.magic == "ARROW1") &&
+        !followed_by_binary(head, signature.magic.size()))
+      continue;
+    const bool text = signature.what.ends_with("text");
+    throw InputError("'" + source + "' is " + std::string(signature.what) + ", not a CSV file: " +
+                     (text ? "only UTF-8 text is supported (convert it, e.g. iconv -t UTF-8)"
+                           : "tabula reads plain UTF-8 CSV files only (decompress or convert "
+                             "it first; see docs/data-formats.md)"));
+  }
+}
+
 Schema parse_header(std::string_view text, const char*& p, const std::string& source,
                     char delimiter, std::size_t max_field) {
   const char* base = text.data();

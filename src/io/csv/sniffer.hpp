@@ -27,6 +27,11 @@ void check_delimiter(char delimiter);
 /// True when `text` starts with a UTF-8 byte order mark (3 bytes), which is skipped.
 bool starts_with_bom(std::string_view text);
 
+/// InputError naming `source` when `head` (the file's first bytes) starts with the signature of
+/// a format that is not UTF-8 CSV: compressed (gzip, xz, zstd, bzip2, zip), Parquet, Arrow/
+/// Feather, or UTF-16/UTF-32 text. Without it such files fail later as "invalid UTF-8".
+void check_text_signature(std::string_view head, const std::string& source);
+
 /// Reads the header record at `p`; checks for empty and duplicate names. `text` starts at the
 /// start of the file, so errors name the right line.
 Schema parse_header(std::string_view text, const char*& p, const std::string& source,

@@ -166,6 +166,7 @@ struct CsvStream::State {
   /// newline outside quotes after its first byte (or the end of the file).
   void read_header_bytes() {
     while (!header_complete(std::string_view(buffer.data(), filled))) {
+      detail::check_text_signature(std::string_view(buffer.data(), filled), file_path);
       if (filled > options.max_record_bytes)
         detail::throw_located(file_path, 1, 0, "",
                               "no end of the header row in the first " +
@@ -173,6 +174,7 @@ struct CsvStream::State {
                                   " bytes (an unterminated quote?)");
       if (!read_more()) break;
     }
+    detail::check_text_signature(std::string_view(buffer.data(), filled), file_path);
   }
 
   /// Reads until a chunk's worth of records is in; returns where the chunk ends (at the end of
