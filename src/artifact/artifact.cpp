@@ -171,6 +171,8 @@ void ArtifactWriter::write(const std::string& path) const {
 
 // ---- ArtifactReader ---------------------------------------------------------------------------
 
+// long: the file format's checks in byte order (magic, version, checksum, header length,
+// header, sections); each refusal names the file and what in it is wrong.
 ArtifactReader::ArtifactReader(const std::string& path) : path_(path) {
   const std::string bytes = detail::read_whole_file(path);
   file_.assign(bytes.begin(), bytes.end());

@@ -11,6 +11,7 @@
 
 namespace tabula::cli {
 
+// long: one CLI11 option per flag of `tabula serve`, in the order `--help` prints them.
 void add_serve_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<serve::ServeOptions>();
   CLI::App* sub = app.add_subcommand(

@@ -9,6 +9,8 @@
 
 namespace tabula::pipeline {
 
+// long: scikit-learn's OneHotEncoder options in its order (handle_unknown, categories,
+// min_frequency, max_categories, the infrequent slot); each step reads the previous one's result.
 Encoder fit_one_hot_encoder(const StepSpec& step, const CategoryCounts& counts,
                             const std::string& column, nlohmann::json& attributes,
                             std::vector<std::string>& notes) {

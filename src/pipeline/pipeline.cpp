@@ -173,6 +173,8 @@ bool encode(const Encoder& e, std::int64_t idx, double* out) {
 /// Encodes output rows [r0, r1) of the concatenated branches (and the after steps when
 /// `with_after`) into `out` (dense, (r1 - r0) x width). Bad rows are flagged in `bad` and
 /// reported in `errors`.
+// long: the per-row hot loop of every transform: each branch's columns, then its block
+// steps, then the after steps, on one row buffer; split, the loop would lose its locality.
 std::int64_t encode_rows(const Prepared& p, std::int64_t r0, std::int64_t r1, bool with_after,
                          std::vector<double>& out, std::vector<std::uint8_t>& bad,
                          std::vector<RowError>& errors) {
@@ -344,6 +346,8 @@ void add_count(CategoryCounts& counts, const std::string& value, std::int64_t n)
 }
 
 /// Fits the column steps (those before the first PCA) of one column of a branch.
+// long: one column through the column steps in spec order (imputer, scaler, encoders), each
+// fitted on the previous step's output, with the summary and names written as it goes.
 FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column,
                         std::int64_t input, std::span<const std::int64_t> rows,
                         const std::string& branch, nlohmann::json& summary,
@@ -431,45 +435,14 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
   }
 }
 
-}  // namespace
-
-Pipeline::Pipeline(PipelineSpec spec) : state_(std::make_unique<State>()) {
-  state_->spec = std::move(spec);
-}
-Pipeline::~Pipeline() = default;
-Pipeline::Pipeline(Pipeline&&) noexcept = default;
-Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
-
-const PipelineSpec& Pipeline::spec() const { return state_->spec; }
-bool Pipeline::fitted() const { return state_->fitted; }
-const std::vector<std::pair<std::string, ColumnType>>& Pipeline::input_columns() const {
-  return state_->inputs;
-}
-std::int64_t Pipeline::n_outputs() const {
-  return static_cast<std::int64_t>(state_->output_names.size());
-}
-const std::vector<std::string>& Pipeline::output_names() const { return state_->output_names; }
-const std::vector<std::string>& Pipeline::notes() const { return state_->notes; }
-
-void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows) {
-  State fresh;
-  fresh.spec = state_->spec;
-  State& s = fresh;
-  std::vector<std::int64_t> all;
-  if (rows.empty()) {
-    all.resize(static_cast<std::size_t>(data.rows()));
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
-    rows = all;
-  }
-  for (std::int64_t r : rows)
-    if (r < 0 || r >= data.rows())
-      throw InputError("pipeline fit: row index " + std::to_string(r) + " out of range");
-
-  // Column selection: names, else every column of the type no earlier branch took.
+// Each branch's columns (indices into data.columns): its names, else every column of its type
+// that no earlier branch took. Marks the taken ones in `taken`.
+std::vector<std::vector<std::size_t>> select_branch_columns(const PipelineSpec& spec,
+                                                            const Dataset& data,
+                                                            std::vector<bool>& taken) {
   const std::size_t ncols = data.columns.size();
-  std::vector<bool> taken(ncols, false);
   std::vector<std::vector<std::size_t>> selected;
-  for (const BranchSpec& b : s.spec.branches) {
+  for (const BranchSpec& b : spec.branches) {
     std::vector<std::size_t> cols;
     if (!b.columns.names.empty()) {
       std::vector<std::string> missing;
@@ -497,6 +470,61 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
     for (std::size_t j : cols) taken[j] = true;
     selected.push_back(std::move(cols));
   }
+  return selected;
+}
+
+// The training rows through the fitted column steps (of `state`), as one row-major block: the
+// input the block steps (PCA, the 'after' steps) are fitted on.
+std::vector<double> training_block(const PipelineState& state, const Dataset& data,
+                                   std::span<const std::int64_t> rows) {
+  const Prepared p = prepare(state, data, rows);
+  std::vector<double> block;
+  std::vector<std::uint8_t> bad;
+  std::vector<RowError> errors;
+  encode_rows(p, 0, static_cast<std::int64_t>(rows.size()), false, block, bad, errors);
+  return block;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(PipelineSpec spec) : state_(std::make_unique<State>()) {
+  state_->spec = std::move(spec);
+}
+Pipeline::~Pipeline() = default;
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+
+const PipelineSpec& Pipeline::spec() const { return state_->spec; }
+bool Pipeline::fitted() const { return state_->fitted; }
+const std::vector<std::pair<std::string, ColumnType>>& Pipeline::input_columns() const {
+  return state_->inputs;
+}
+std::int64_t Pipeline::n_outputs() const {
+  return static_cast<std::int64_t>(state_->output_names.size());
+}
+const std::vector<std::string>& Pipeline::output_names() const { return state_->output_names; }
+const std::vector<std::string>& Pipeline::notes() const { return state_->notes; }
+
+// long: the fit in the order a spec reads: columns per branch, each branch's column and block
+// steps, then the after steps; the pieces it calls (select_branch_columns, fit_column,
+// training_block, fit_ops) carry the work, this keeps the order.
+void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows) {
+  State fresh;
+  fresh.spec = state_->spec;
+  State& s = fresh;
+  std::vector<std::int64_t> all;
+  if (rows.empty()) {
+    all.resize(static_cast<std::size_t>(data.rows()));
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+    rows = all;
+  }
+  for (std::int64_t r : rows)
+    if (r < 0 || r >= data.rows())
+      throw InputError("pipeline fit: row index " + std::to_string(r) + " out of range");
+
+  const std::size_t ncols = data.columns.size();
+  std::vector<bool> taken(ncols, false);
+  const std::vector<std::vector<std::size_t>> selected = select_branch_columns(s.spec, data, taken);
   std::vector<std::string> dropped;
   std::vector<std::int64_t> input_of(ncols, -1);
   for (std::size_t j = 0; j < ncols; ++j) {
@@ -540,11 +568,7 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
       partial.inputs = s.inputs;
       partial.branches.push_back(branch);
       partial.concat_width = branch.width_in;
-      Prepared p = prepare(partial, data, rows);
-      std::vector<double> block;
-      std::vector<std::uint8_t> bad;
-      std::vector<RowError> errors;
-      encode_rows(p, 0, static_cast<std::int64_t>(rows.size()), false, block, bad, errors);
+      std::vector<double> block = training_block(partial, data, rows);
       std::int64_t width = branch.width_in;
       try {
         branch.ops = fit_ops(backend, block_steps, block, static_cast<std::int64_t>(rows.size()),
@@ -563,11 +587,7 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
     throw InputError(data.source + ": the pipeline selects no column (the table has " +
                      std::to_string(ncols) + " feature column(s))");
   if (!s.spec.after.empty()) {
-    Prepared p = prepare(s, data, rows);
-    std::vector<double> block;
-    std::vector<std::uint8_t> bad;
-    std::vector<RowError> errors;
-    encode_rows(p, 0, static_cast<std::int64_t>(rows.size()), false, block, bad, errors);
+    std::vector<double> block = training_block(s, data, rows);
     std::int64_t width = s.concat_width;
     try {
       s.after = fit_ops(backend, s.spec.after, block, static_cast<std::int64_t>(rows.size()), width,

@@ -522,6 +522,8 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
   return plan;
 }
 
+// long: the three stages (reader, scorer, writer) are started, joined and their errors ranked
+// in one place, so the order of failures (scorer, reader, writer) can be read at once.
 BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
                       const std::string& model_path, const std::string& data_path,
                       const std::string& out_path, const BatchOptions& options) {

@@ -65,6 +65,8 @@ struct Tensor {
   std::vector<char> present;
 };
 
+// long: one input's checks in the order the v2 protocol defines its fields (name, datatype,
+// shape, parameters, data or binary part); each names the input, and split they would pass it on.
 Tensor decode(const json& input, std::string_view& binary) {
   Tensor t;
   const std::string where_prefix = "input ";
@@ -190,6 +192,8 @@ json predict_tensor(const ServedModel& model, const ScoredRows& r) {
 
 }  // namespace
 
+// long: the request's checks in protocol order (binary header, JSON, id, parameters, inputs,
+// rows, outputs); every refusal is one 400 with its reason, read top to bottom.
 V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> binary_header_length,
                            const ServedModel& model, std::int64_t max_rows, int max_json_depth) {
   std::string_view header = body, binary;

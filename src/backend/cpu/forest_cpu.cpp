@@ -316,6 +316,8 @@ void cpu::CpuBackend::bin(MatrixView<const float> x, VectorView<const float> edg
   });
 }
 
+// long: the checks, the task plan (node blocks of kHistBlockRows) and the integer reduction in
+// block order that makes the sums thread-count independent; one plan, read in one place.
 void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
                                  VectorView<const std::int32_t> rows,
                                  MatrixView<const std::int64_t> channels, const ForestBatch& batch,

@@ -85,6 +85,8 @@ std::int64_t class_of(const Problem& pr, std::int64_t i) {
 // One pass over the tile's rows does the scores, the loss and the gradient; the Hessian blocks
 // are then rank-k updates through single-threaded BLAS on the (scaled) row-major tile, which
 // read column-major is the p x rows matrix Aᵀ: Σ_r a_r a_rᵀ = Aᵀ A.
+// long: the inner loop of the logistic fit over one tile: binary and multinomial scores, loss
+// and gradient in one pass over the rows, then the Hessian's rank updates on the same tile.
 void accumulate_tile(const Problem& pr, const double* theta, std::int64_t begin, std::int64_t end,
                      Slot& slot, Scratch& s) {
   const std::int64_t rows = end - begin, p = pr.p, m = pr.m, mp = m * p;
@@ -184,6 +186,8 @@ void accumulate_tile(const Problem& pr, const double* theta, std::int64_t begin,
 
 }  // namespace
 
+// long: the op's checks (same words as the CUDA backend's), then the slot plan and the
+// reduction in slot order that keeps the sums independent of the thread count.
 double cpu::CpuBackend::gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
                                          VectorView<const double> weights, RowSubset rows,
                                          int n_classes, bool fit_intercept,

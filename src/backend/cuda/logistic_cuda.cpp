@@ -26,6 +26,8 @@ constexpr std::int64_t kTileRows = 16384;
 
 }  // namespace
 
+// long: the CPU version's checks and messages, then one tiled loop of cuBLAS calls and
+// kernels on one stream; the tiles share the device buffers declared at the top.
 double CudaBackend::gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
                                      VectorView<const double> weights, RowSubset rows,
                                      int n_classes, bool fit_intercept,

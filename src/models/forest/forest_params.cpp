@@ -106,6 +106,8 @@ std::string ForestMaxFeatures::to_string() const {
   return "";
 }
 
+// long: one branch per scikit-learn parameter name, in its documented order, then the checks
+// across parameters; a table would need a parser per type for the same lines.
 ForestParams ForestParams::parse(const ParamMap& params, Task task) {
   const bool classifier = task == Task::kClassification;
   ForestParams p;

@@ -199,6 +199,8 @@ class FeatureScanner {
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
 // features in draw order, a later one winning only with a strictly larger gain (so the result
 // is forest_best_splits' whatever the task boundaries).
+// long: a round's two phases (parallel scans, then the per-node pick in draw order) share the
+// scan results and their indexing; split, the determinism argument would span two functions.
 void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
                const TreeRows& rows, const PositionChannels& channels,
                const std::vector<NodeRows>& nodes, const std::vector<std::size_t>& which,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 
 #include "artifact/validate.hpp"
@@ -85,6 +86,59 @@ nlohmann::json LogisticRegressionParams::to_json() const {
           {"penalty", "l2"}};
 }
 
+namespace {
+
+// Rows per class of y (class indices 0..k-1, checked: each row's and each class's).
+std::vector<std::int64_t> class_counts(std::span<const double> y, int k) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const double v = y[i];
+    if (!(v >= 0.0 && v < k && v == std::floor(v)))
+      throw InputError("model 'logistic': target value " + std::to_string(v) + " of row " +
+                       std::to_string(i + 1) + " is not a class index in [0, " + std::to_string(k) +
+                       ")");
+    ++counts[static_cast<std::size_t>(v)];
+  }
+  for (int c = 0; c < k; ++c)
+    if (counts[c] == 0)
+      throw InputError("model 'logistic': class " + std::to_string(c) +
+                       " has no training rows; a classifier needs rows of every class");
+  return counts;
+}
+
+// Each row's weight: its sample weight (1 without), times its class's balanced weight.
+std::vector<double> row_weights(std::span<const double> y, std::span<const double> sample_weight,
+                                const std::vector<std::int64_t>& counts, bool balanced) {
+  const std::size_t n = y.size();
+  std::vector<double> weights(n, 1.0);
+  if (!sample_weight.empty())
+    std::copy(sample_weight.begin(), sample_weight.end(), weights.begin());
+  if (balanced) {
+    // sklearn's compute_class_weight("balanced"): n / (n_classes * count), from row counts.
+    const double k = static_cast<double>(counts.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto c = static_cast<std::size_t>(y[i]);
+      weights[i] *= static_cast<double>(n) / (k * static_cast<double>(counts[c]));
+    }
+  }
+  return weights;
+}
+
+}  // namespace
+
+void LogisticRegression::store_coefficients(const std::vector<double>& theta, std::int64_t m,
+                                            std::int64_t d, bool fit_intercept) {
+  const std::int64_t p = d + (fit_intercept ? 1 : 0);
+  coef_.assign(static_cast<std::size_t>(m * d), 0.0);
+  intercept_.assign(static_cast<std::size_t>(m), 0.0);
+  for (std::int64_t c = 0; c < m; ++c) {
+    for (std::int64_t j = 0; j < d; ++j) coef_[c * d + j] = theta[c * p + j];
+    if (fit_intercept) intercept_[c] = theta[c * p + d];
+  }
+}
+
+// long: the objective is a closure over the data made resident once, and both solvers (Newton
+// with its singular-direction fix, L-BFGS) use it; together they read as scikit-learn's fit.
 void LogisticRegression::fit(Backend& backend, const FitData& data) {
   const MatrixView<const float> x = data.x;
   const std::int64_t n = x.rows, d = x.cols;
@@ -98,32 +152,11 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
   if (static_cast<std::int64_t>(data.y.size()) != n)
     throw InputError("model 'logistic': " + std::to_string(data.y.size()) + " target values for " +
                      std::to_string(n) + " rows");
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double v = data.y[i];
-    if (!(v >= 0.0 && v < k && v == std::floor(v)))
-      throw InputError("model 'logistic': target value " + std::to_string(v) + " of row " +
-                       std::to_string(i + 1) + " is not a class index in [0, " + std::to_string(k) +
-                       ")");
-    ++counts[static_cast<std::size_t>(v)];
-  }
-  for (int c = 0; c < k; ++c)
-    if (counts[c] == 0)
-      throw InputError("model 'logistic': class " + std::to_string(c) +
-                       " has no training rows; a classifier needs rows of every class");
+  const std::vector<std::int64_t> counts = class_counts(data.y, k);
   models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, n, kModel);
-
-  std::vector<double> weights(static_cast<std::size_t>(n), 1.0);
-  if (!data.sample_weight.empty())
-    std::copy(data.sample_weight.begin(), data.sample_weight.end(), weights.begin());
-  if (params_.class_weight_balanced) {
-    // sklearn's compute_class_weight("balanced"): n / (n_classes * count), from row counts.
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto c = static_cast<std::size_t>(data.y[i]);
-      weights[i] *= static_cast<double>(n) / (static_cast<double>(k) * counts[c]);
-    }
-  }
+  const std::vector<double> weights =
+      row_weights(data.y, data.sample_weight, counts, params_.class_weight_balanced);
   double weight_sum = 0.0;
   for (double w : weights) weight_sum += w;
   if (!(weight_sum > 0.0)) throw InputError("model 'logistic': sample_weight sums to zero");
@@ -205,12 +238,7 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
   n_features_ = d;
   n_iter_ = result.iterations;
   converged_ = result.converged;
-  coef_.assign(static_cast<std::size_t>(m * d), 0.0);
-  intercept_.assign(static_cast<std::size_t>(m), 0.0);
-  for (std::int64_t c = 0; c < m; ++c) {
-    for (std::int64_t j = 0; j < d; ++j) coef_[c * d + j] = theta[c * p + j];
-    if (fit_intercept) intercept_[c] = theta[c * p + d];
-  }
+  store_coefficients(theta, m, d, fit_intercept);
   if (!converged_)
     spdlog::warn(
         "logistic: {} did not converge in {} iterations (max |gradient| {:.3g} > tol {:.3g}); "

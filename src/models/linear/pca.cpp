@@ -70,6 +70,8 @@ nlohmann::json PcaParams::to_json() const {
   return {{"n_components", n}, {"whiten", whiten}, {"svd_solver", solver}};
 }
 
+// long: scikit-learn's PCA.fit step by step: checks, moments and Gram on the backend, the
+// covariance, the solver (full eigendecomposition or randomized), signs, variances, whitening.
 void Pca::fit(Backend& backend, const FitData& data) {
   const MatrixView<const float> x = data.x;
   const std::int64_t n = x.rows, d = x.cols;

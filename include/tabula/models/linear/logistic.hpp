@@ -77,6 +77,9 @@ class LogisticRegression final : public Estimator {
   nlohmann::json summary() const override;
 
  private:
+  /// coef_ and intercept_ from the solver's m x p class-major parameters.
+  void store_coefficients(const std::vector<double>& theta, std::int64_t m, std::int64_t d,
+                          bool fit_intercept);
   void check_input(MatrixView<const float> x) const;
   std::int64_t score_rows() const { return n_classes_ == 2 ? 1 : n_classes_; }
 
