@@ -210,6 +210,7 @@ PreparedSearch prepare_search(const TuneOptions& options) {
                                     .model = options.model,
                                     .task = options.task,
                                     .drop_columns = options.drop_columns,
+                                    .sample_weight = {},  // tune fits unweighted
                                     .group_column = options.group_column,
                                     .time_column = options.time_column});
   const Task task = s.table.choice.task;

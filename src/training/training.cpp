@@ -378,7 +378,9 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                                                 .model = options.model,
                                                 .task = options.task,
                                                 .drop_columns = options.drop_columns,
-                                                .sample_weight = options.sample_weight});
+                                                .sample_weight = options.sample_weight,
+                                                .group_column = {},  // train splits at random
+                                                .time_column = {}});
   std::unique_ptr<Estimator> model =
       make_estimator(options.model, options.params, table.choice.task);
   const Task task = model->task();
