@@ -15,7 +15,8 @@
 namespace tabula {
 
 /// Changes whenever the types below or the Backend interface change incompatibly.
-inline constexpr int kCudaPluginAbi = 1;
+/// 2: Backend split into a core and op families (linalg, logistic, forest).
+inline constexpr int kCudaPluginAbi = 2;
 
 /// "tabula <version> cuda plugin abi <n>": what a plugin and its loader must agree on.
 inline std::string cuda_plugin_abi_tag() {
