@@ -30,27 +30,24 @@ struct SameArguments {
 
 // One declined op's arguments as host copies for the CPU backend: every view is copied from the
 // device (outputs too: some ops read them first, and the copy back writes the whole span), and
-// finish() copies the outputs back. Scalars pass through.
+// finish() copies the outputs back. Scalars are passed to the op as they are, not through here.
+// Each view is checked with the backend's own view checks before its extent is trusted.
 class HostCopies {
  public:
   HostCopies(Backend& device, const char* op) : device_(device), op_(op) {}
 
   template <typename T>
-  T operator()(T value) const
-      requires(std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_same_v<T, ForestHistShape> ||
-               std::is_same_v<T, ForestSplitRule>) {
-    return value;
-  }
-
-  template <typename T>
   MatrixView<T> operator()(MatrixView<T> view) {
-    view.data = mirror(view.data, span(view), view.device);
+    // An absent optional matrix (no Hessian wanted) holds no memory, so it has no device.
+    if (view.data != nullptr || !view.empty()) check_matrix(view, device_.device(), op_);
+    view.data = mirror(view.data, span(view));
     view.device = Device::cpu();
     return view;
   }
   template <typename T>
   VectorView<T> operator()(VectorView<T> view) {
-    view.data = mirror(view.data, view.data == nullptr ? 0 : view.size, view.device);
+    check_vector(view, device_.device(), op_);
+    view.data = mirror(view.data, static_cast<std::size_t>(view.size));
     view.device = Device::cpu();
     return view;
   }
@@ -92,9 +89,10 @@ class HostCopies {
     std::size_t bytes;
   };
 
+  // Elements from the first to the last of a checked view.
   template <typename T>
   static std::size_t span(const MatrixView<T>& view) {
-    if (view.data == nullptr || view.rows == 0 || view.cols == 0) return 0;
+    if (view.data == nullptr || view.empty()) return 0;
     const std::int64_t outer = view.is_row_major() ? view.rows : view.cols;
     const std::int64_t inner = view.is_row_major() ? view.cols : view.rows;
     return static_cast<std::size_t>((outer - 1) * view.stride + inner);
@@ -102,9 +100,8 @@ class HostCopies {
 
   // A host copy of `count` elements at `data` in device memory; outputs are remembered.
   template <typename T>
-  T* mirror(T* data, std::size_t count, Device where) {
+  T* mirror(T* data, std::size_t count) {
     if (data == nullptr || count == 0) return data;
-    check_device(where, device_.device(), op_);
     const std::size_t bytes = count * sizeof(T);
     auto& copy = copies_.emplace_back(std::make_unique<std::byte[]>(bytes));
     device_.copy_to_host(copy.get(), data, bytes);
@@ -136,15 +133,26 @@ decltype(auto) route(OpRouting& routing, Family* native, Family& (Backend::*fami
   }
 }
 
-class LinalgRouter final : public LinalgOps {
-  // Defined first: the ops below use its deduced return type.
+// A family's router: each op runs through run(op, call), natively or on the CPU (route).
+template <typename Family, Family& (Backend::*kFamily)()>
+class Router : public Family {
+ public:
+  Router(OpRouting& routing, Family* native) : routing_(routing), native_(native) {}
+
+ protected:
   template <typename Call>
   decltype(auto) run(BackendOp op, Call&& call) {
-    return route(routing_, native_, &Backend::linalg, op, std::forward<Call>(call));
+    return route(routing_, native_, kFamily, op, std::forward<Call>(call));
   }
 
+ private:
+  OpRouting& routing_;
+  Family* native_;
+};
+
+class LinalgRouter final : public Router<LinalgOps, &Backend::linalg> {
  public:
-  LinalgRouter(OpRouting& routing, LinalgOps* native) : routing_(routing), native_(native) {}
+  using Router::Router;
 
   void gram(MatrixView<const float> x, VectorView<const double> weights, RowSubset rows,
             MatrixView<double> out) override {
@@ -210,35 +218,26 @@ class LinalgRouter final : public LinalgOps {
     run(BackendOp::kSymmetricEigen,
         [&](LinalgOps& ops, auto&& a) { ops.symmetric_eigen(a(a_), a(eigenvalues)); });
   }
-
- private:
-  OpRouting& routing_;
-  LinalgOps* native_;
 };
 
-class LogisticRouter final : public LogisticOps {
+class LogisticRouter final : public Router<LogisticOps, &Backend::logistic> {
  public:
-  LogisticRouter(OpRouting& routing, LogisticOps* native) : routing_(routing), native_(native) {}
+  using Router::Router;
 
   double gradient_hessian(MatrixView<const float> x, VectorView<const double> y,
                           VectorView<const double> weights, RowSubset rows, int n_classes,
                           bool fit_intercept, VectorView<const double> coef,
                           VectorView<double> gradient, MatrixView<double> hessian) override {
-    return route(routing_, native_, &Backend::logistic, BackendOp::kLogisticGradientHessian,
-                 [&](LogisticOps& ops, auto&& a) {
-                   return ops.gradient_hessian(a(x), a(y), a(weights), a(rows), n_classes,
-                                               fit_intercept, a(coef), a(gradient), a(hessian));
-                 });
+    return run(BackendOp::kLogisticGradientHessian, [&](LogisticOps& ops, auto&& a) {
+      return ops.gradient_hessian(a(x), a(y), a(weights), a(rows), n_classes, fit_intercept,
+                                  a(coef), a(gradient), a(hessian));
+    });
   }
-
- private:
-  OpRouting& routing_;
-  LogisticOps* native_;
 };
 
-class ForestRouter final : public ForestOps {
+class ForestRouter final : public Router<ForestOps, &Backend::forest> {
  public:
-  ForestRouter(OpRouting& routing, ForestOps* native) : routing_(routing), native_(native) {}
+  using Router::Router;
 
   void bin(MatrixView<const float> x, VectorView<const float> edges,
            VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) override {
@@ -285,14 +284,6 @@ class ForestRouter final : public ForestOps {
     run(BackendOp::kForestApply,
         [&](ForestOps& ops, auto&& a) { ops.apply(a(x), a(trees), a(leaves)); });
   }
-
- private:
-  template <typename Call>
-  void run(BackendOp op, Call&& call) {
-    route(routing_, native_, &Backend::forest, op, std::forward<Call>(call));
-  }
-  OpRouting& routing_;
-  ForestOps* native_;
 };
 
 // Whether `backend` runs every op of `family` itself.

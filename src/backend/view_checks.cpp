@@ -126,8 +126,17 @@ TABULA_INSTANTIATE(const float)
 TABULA_INSTANTIATE(double)
 TABULA_INSTANTIATE(const double)
 #undef TABULA_INSTANTIATE
-template void check_vector(const VectorView<const std::int64_t>&, Device, const char*);
-template void check_vector(const VectorView<std::int64_t>&, Device, const char*);
+// The forest's integer views (checked by every backend, and by the CPU fallback before it copies).
+#define TABULA_INSTANTIATE_INTEGER(T)                                    \
+  template void check_matrix(const MatrixView<T>&, Device, const char*); \
+  template void check_vector(const VectorView<T>&, Device, const char*);
+TABULA_INSTANTIATE_INTEGER(std::uint8_t)
+TABULA_INSTANTIATE_INTEGER(const std::uint8_t)
+TABULA_INSTANTIATE_INTEGER(std::int32_t)
+TABULA_INSTANTIATE_INTEGER(const std::int32_t)
+TABULA_INSTANTIATE_INTEGER(std::int64_t)
+TABULA_INSTANTIATE_INTEGER(const std::int64_t)
+#undef TABULA_INSTANTIATE_INTEGER
 template GemmShape check_gemm(Op, Op, const MatrixView<const float>&,
                               const MatrixView<const float>&, const MatrixView<float>&, Device);
 template GemmShape check_gemm(Op, Op, const MatrixView<const double>&,

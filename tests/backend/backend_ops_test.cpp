@@ -29,6 +29,7 @@
 #include "parity_data.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 
 namespace tabula {
 // How gtest prints an op in failure messages.
@@ -519,6 +520,32 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 TEST(BackendOps, EveryOpHasATableEntry) {
   for (const BackendOpInfo& op : kBackendOps)
     EXPECT_NE(entry_for(op.op), nullptr) << "no test entry for backend op " << op.name;
+}
+
+// The fallback trusts no view's extent: its size decides how much is copied, so a malformed view
+// is refused by the backends' view checks (tabula::Error naming the fault), never turned into a
+// huge allocation or a copy past the data.
+TEST(BackendOps, DeclinedOpsCheckViewsBeforeCopying) {
+  PartialBackend partial([](BackendOp op) { return op != BackendOp::kGram; });
+  auto x = upload(partial, std::vector<float>(12, 1.0f));
+  auto out = Buffer<double>::zeros(partial, 16);
+  MatrixView<const float> bad = std::as_const(x).matrix(3, 4, Layout::kRowMajor);
+  bad.stride = 2;  // shorter than a row
+  try {
+    partial.linalg().gram(bad, {}, RowSubset::all(), out.matrix(4, 4, Layout::kColMajor));
+    FAIL() << "a view with a stride shorter than its rows was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stride"), std::string::npos) << e.what();
+  }
+  VectorView<const double> negative = std::as_const(out).view();
+  negative.size = -1;
+  try {
+    partial.linalg().gram(std::as_const(x).matrix(3, 4, Layout::kRowMajor), negative,
+                          RowSubset::all(), out.matrix(4, 4, Layout::kColMajor));
+    FAIL() << "a vector of size -1 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("negative size"), std::string::npos) << e.what();
+  }
 }
 
 class BackendOpsTest : public ::testing::TestWithParam<BackendOp> {};
