@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <sstream>
 
@@ -386,35 +387,111 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
   return total;
 }
 
-// Grows every tree into `model`; returns the impurity importances (each tree's normalised, then
-// their sum normalised, as scikit-learn).
-std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
-  Backend& backend = in.bins.backend();
-  const std::int64_t n_all = in.bins.rows(), d = in.bins.cols(), k = in.config.channels;
-  std::vector<double> importances(static_cast<std::size_t>(d), 0.0);
-  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
-  std::vector<std::int64_t> channels(static_cast<std::size_t>(n_all * k), 0);
-  std::vector<std::int32_t> rows_list;
-  rows_list.reserve(in.rows.size());
+// One tree-growing worker's scratch: the channels by bins row, the tree's row list and the
+// histogram arena, reused by every tree the worker grows.
+struct TreeScratch {
+  std::vector<std::int64_t> channels;
+  std::vector<std::int32_t> rows;
   forest::HistArena arena;
+};
+
+// Extra host memory that concurrent trees may take for their scratch channels.
+constexpr std::int64_t kTreeScratchBudgetBytes = std::int64_t{1} << 30;
+
+// How many trees grow at once. On a host-memory backend each worker grows whole trees, so the
+// level loop's parallel calls run inline: a deep tree's thousands of small levels then cost no
+// hand-offs between threads, which otherwise take most of a deep fit's time on few cores.
+// Device backends grow one tree at a time, each level parallel on the device.
+int tree_workers(const FitInputs& in) {
+  if (!in.bins.backend().uses_host_memory()) return 1;
+  const std::int64_t scratch_bytes =
+      in.bins.rows() * in.config.channels * static_cast<std::int64_t>(sizeof(std::int64_t));
+  const std::int64_t by_memory = 1 + kTreeScratchBudgetBytes / std::max<std::int64_t>(1, scratch_bytes);
+  return static_cast<int>(std::min({std::int64_t{thread_count()}, in.params.n_estimators, by_memory}));
+}
+
+// Grows tree t with the worker's scratch into `tree`; returns its impurity decreases per feature.
+std::vector<double> grow_one_tree(const FitInputs& in, std::int64_t t,
+                                  const std::vector<std::uint8_t>& columns, TreeScratch& scratch,
+                                  ForestModel& tree) {
+  Backend& backend = in.bins.backend();
+  const std::int64_t n_all = in.bins.rows(), k = in.config.channels;
+  // Channels are indexed by bins row (the histogram primitive reads them through the row list).
+  scratch.channels.resize(static_cast<std::size_t>(n_all * k));
+  std::vector<std::int64_t> total = tree_sample(in, t, scratch.rows, scratch.channels);
+  Buffer<std::int32_t> device_rows =
+      Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(scratch.rows));
+  DeviceVector<std::int64_t> device_channels(backend, scratch.channels);
+  const forest::TreeRows tree_rows{device_rows.view(),
+                                   {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
+                                    device_channels.view().device},
+                                   std::move(total),
+                                   columns.empty() ? nullptr : columns.data()};
+  std::vector<double> importance(static_cast<std::size_t>(in.bins.cols()), 0.0);
+  tree = forest::grow_tree(backend, in.bins, in.config, t, tree_rows, importance, scratch.arena);
+  return importance;
+}
+
+// Appends tree `one` (a model of one tree) to `model`.
+void append_tree(ForestModel& model, const ForestModel& one) {
+  const auto append = [](auto& to, const auto& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  append(model.feature, one.feature);
+  append(model.threshold, one.threshold);
+  append(model.left, one.left);
+  append(model.right, one.right);
+  append(model.missing_left, one.missing_left);
+  append(model.n_samples, one.n_samples);
+  append(model.values, one.values);
+  model.offsets.push_back(model.offsets.back() + one.n_nodes());
+}
+
+// Grows every tree into `model`; returns the impurity importances (each tree's normalised, then
+// their sum normalised, as scikit-learn). Trees finish in any order on several workers but are
+// committed in tree order, so the model and the importances' sums do not depend on the thread
+// count; a finished tree waits only until the trees before it are done.
+std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
+  const std::int64_t d = in.bins.cols(), n_trees = in.params.n_estimators;
+  std::vector<double> importances(static_cast<std::size_t>(d), 0.0);
   const std::vector<std::uint8_t> columns = forest::feature_major_codes(in.bins);
-  for (std::int64_t t = 0; t < in.params.n_estimators; ++t) {
-    std::vector<std::int64_t> total = tree_sample(in, t, rows_list, channels);
-    Buffer<std::int32_t> device_rows =
-        Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(rows_list));
-    DeviceVector<std::int64_t> device_channels(backend, channels);
-    const forest::TreeRows tree_rows{device_rows.view(),
-                                     {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
-                                      device_channels.view().device},
-                                     std::move(total),
-                                     columns.empty() ? nullptr : columns.data()};
-    std::vector<double> importance(static_cast<std::size_t>(d), 0.0);
-    forest::grow_tree(backend, in.bins, in.config, t, tree_rows, model, importance, arena);
-    const double sum = std::accumulate(importance.begin(), importance.end(), 0.0);
-    if (sum > 0)
-      for (std::int64_t j = 0; j < d; ++j)
-        importances[static_cast<std::size_t>(j)] += importance[static_cast<std::size_t>(j)] / sum;
-  }
+  std::mutex commit_mutex;
+  std::vector<ForestModel> done(static_cast<std::size_t>(n_trees));
+  std::vector<std::vector<double>> done_importance(static_cast<std::size_t>(n_trees));
+  std::int64_t next_commit = 0;
+  std::vector<bool> finished(static_cast<std::size_t>(n_trees), false);
+  const auto commit = [&](std::int64_t t, ForestModel tree, std::vector<double> importance) {
+    std::lock_guard lock(commit_mutex);
+    done[static_cast<std::size_t>(t)] = std::move(tree);
+    done_importance[static_cast<std::size_t>(t)] = std::move(importance);
+    finished[static_cast<std::size_t>(t)] = true;
+    for (; next_commit < n_trees && finished[static_cast<std::size_t>(next_commit)]; ++next_commit) {
+      const auto at = static_cast<std::size_t>(next_commit);
+      append_tree(model, done[at]);
+      const std::vector<double>& imp = done_importance[at];
+      const double sum = std::accumulate(imp.begin(), imp.end(), 0.0);
+      if (sum > 0)
+        for (std::int64_t j = 0; j < d; ++j)
+          importances[static_cast<std::size_t>(j)] += imp[static_cast<std::size_t>(j)] / sum;
+      done[at] = ForestModel();
+      done_importance[at] = {};
+    }
+  };
+  const int workers = tree_workers(in);
+  std::vector<TreeScratch> scratch(static_cast<std::size_t>(workers));
+  std::atomic<std::int64_t> next_tree{0};
+  const auto work = [&](std::int64_t w) {
+    for (std::int64_t t = next_tree.fetch_add(1); t < n_trees; t = next_tree.fetch_add(1)) {
+      ForestModel tree;
+      std::vector<double> importance =
+          grow_one_tree(in, t, columns, scratch[static_cast<std::size_t>(w)], tree);
+      commit(t, std::move(tree), std::move(importance));
+    }
+  };
+  if (workers == 1)
+    work(0);
+  else
+    parallel_for(workers, work);
   const double sum = std::accumulate(importances.begin(), importances.end(), 0.0);
   if (sum > 0)
     for (double& v : importances) v /= sum;

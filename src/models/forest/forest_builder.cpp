@@ -72,19 +72,19 @@ class TreeGrower {
       grow_level_wise(std::move(root));
   }
 
-  // Moves the finished tree into the forest's arrays.
-  void append_to(ForestModel& model) const {
-    const auto append = [](auto& dst, const auto& src) {
-      dst.insert(dst.end(), src.begin(), src.end());
-    };
-    append(model.feature, feature_);
-    append(model.threshold, threshold_);
-    append(model.left, left_);
-    append(model.right, right_);
-    append(model.missing_left, missing_left_);
-    append(model.n_samples, n_samples_);
-    append(model.values, values_);
-    model.offsets.push_back(model.offsets.back() + static_cast<std::int64_t>(feature_.size()));
+  // The finished tree as a model of one tree (its arrays moved out).
+  ForestModel take(std::int64_t value_size) {
+    ForestModel one;
+    one.value_size = value_size;
+    one.feature = std::move(feature_);
+    one.threshold = std::move(threshold_);
+    one.left = std::move(left_);
+    one.right = std::move(right_);
+    one.missing_left = std::move(missing_left_);
+    one.n_samples = std::move(n_samples_);
+    one.values = std::move(values_);
+    one.offsets.push_back(static_cast<std::int64_t>(one.feature.size()));
+    return one;
   }
 
  private:
@@ -513,12 +513,12 @@ std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_
   return count;
 }
 
-void grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
-               std::int64_t tree, const TreeRows& rows, ForestModel& model,
-               std::vector<double>& importance, HistArena& arena) {
+ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
+                      std::int64_t tree, const TreeRows& rows, std::vector<double>& importance,
+                      HistArena& arena) {
   TreeGrower grower(backend, bins, config, tree, rows, importance, arena);
   grower.grow();
-  grower.append_to(model);
+  return grower.take(config.n_classes > 0 ? config.n_classes : 1);
 }
 
 }  // namespace tabula::forest

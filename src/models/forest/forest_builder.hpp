@@ -73,11 +73,12 @@ struct TreeRows {
 /// memory (the small-node path that reads them runs only there).
 std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins);
 
-/// Grows tree `tree` and appends it to `model`; adds its impurity decreases per feature (in
-/// channel units) to `importance` (d entries). `arena` may be shared by the trees of one fit.
-void grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
-               std::int64_t tree, const TreeRows& rows, ForestModel& model,
-               std::vector<double>& importance, HistArena& arena);
+/// Grows tree `tree` and returns it as a model of one tree; adds its impurity decreases per
+/// feature (in channel units) to `importance` (d entries). `arena` is reused by the trees that
+/// one worker grows (not shared between concurrent trees).
+ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,
+                      std::int64_t tree, const TreeRows& rows, std::vector<double>& importance,
+                      HistArena& arena);
 
 /// Features round*m .. min((round + 1) * m, d) - 1 of node `node`'s random permutation of the d
 /// features (m = config.max_features; round 0 is the node's first draw, later rounds are

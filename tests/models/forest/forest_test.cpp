@@ -180,20 +180,27 @@ TEST_F(ForestThreads, TreesAreBitIdenticalForAnyThreadCount) {
   // 70k rows: the root's histograms are built from several row blocks.
   const Table cls = synthetic(70000, 6, true, 1);
   const Table reg = synthetic(70000, 6, false, 2);
+  // Several trees grow concurrently (one per worker, committed in tree order); a single tree
+  // grows with each level's nodes in parallel instead.
   const std::vector<ParamMap> configs = {
-      {{"n_estimators", "3"}, {"max_depth", "8"}},                                  // sqrt features
+      {{"n_estimators", "5"}, {"max_depth", "8"}},                                  // sqrt features
+      {{"n_estimators", "1"}, {"max_depth", "8"}},                                  // one tree
       {{"n_estimators", "2"}, {"max_leaf_nodes", "40"}, {"criterion", "entropy"}},  // best-first
   };
   for (const ParamMap& params : configs) {
     std::vector<ForestModel> models;
+    std::vector<std::vector<double>> importances;
     for (int threads : {1, 2, 4}) {
       set_thread_count(threads);
       RandomForestClassifier model(params);
       model.fit(cpu(), cls.fit(2));
       models.push_back(model.model());
+      importances.push_back(model.feature_importances());
     }
     expect_identical(models[0], models[1]);
     expect_identical(models[0], models[2]);
+    EXPECT_EQ(importances[0], importances[1]);  // summed in tree order on any thread count
+    EXPECT_EQ(importances[0], importances[2]);
   }
   std::vector<ForestModel> models;
   std::vector<std::vector<double>> preds;
@@ -690,12 +697,9 @@ ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& co
                              total};
   const std::vector<std::uint8_t> feature_major = forest::feature_major_codes(bins);
   if (columns) tree_rows.columns = feature_major.data();
-  ForestModel model;
-  model.value_size = n_classes > 0 ? n_classes : 1;
   std::vector<double> importance(static_cast<std::size_t>(t.cols), 0.0);
   forest::HistArena arena;
-  forest::grow_tree(cpu(), bins, config, 0, tree_rows, model, importance, arena);
-  return model;
+  return forest::grow_tree(cpu(), bins, config, 0, tree_rows, importance, arena);
 }
 
 TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
