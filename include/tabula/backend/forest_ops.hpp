@@ -104,7 +104,9 @@ class ForestOps {
                    VectorView<const std::int32_t> offsets, MatrixView<std::uint8_t> codes) = 0;
 
   /// hist (batch.nodes x node_size) = per node, feature (of the node's list) and bin, the sums
-  /// of channels (n x channels, row-major int64) over the node's rows. Overwrites hist.
+  /// of channels (n x channels, row-major int64) over the node's rows. Overwrites hist. codes:
+  /// n x d, row-major; host backends also take them feature-major (Layout::kColMajor), which
+  /// reads only the drawn features' bytes.
   virtual void histograms(MatrixView<const std::uint8_t> codes, VectorView<const std::int32_t> rows,
                           MatrixView<const std::int64_t> channels, const ForestBatch& batch,
                           ForestHistShape shape, VectorView<std::int64_t> hist) = 0;
@@ -126,6 +128,7 @@ class ForestOps {
 
   /// Stable in-place partition of each node's rows (batch.features unused): rows going left
   /// (see ForestSplits) first. feature, bin, missing_left: batch.nodes entries; feature >= 0.
+  /// codes: as for histograms (host backends also take them feature-major).
   virtual void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                          const ForestBatch& batch, VectorView<const std::int32_t> feature,
                          VectorView<const std::int32_t> bin,

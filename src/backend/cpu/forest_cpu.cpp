@@ -26,6 +26,9 @@ constexpr std::int64_t kHistBlockRows = 32768;
 constexpr std::int64_t kPredictBlockRows = 256;
 // How far ahead the row loops prefetch a scattered row (enough to cover memory latency).
 constexpr std::int64_t kPrefetchRows = 16;
+// How far ahead a feature-major histogram pass prefetches a row's code (a cheap loop body, so
+// further than kPrefetchRows).
+constexpr std::int64_t kPrefetchColumn = 32;
 
 void require_host(const Backend& backend, Device device, const char* primitive) {
   if (!device.is_cpu())
@@ -316,6 +319,65 @@ void cpu::CpuBackend::bin(MatrixView<const float> x, VectorView<const float> edg
   });
 }
 
+namespace {
+
+// Histogram of rows row_ids[begin .. end) over the m features `feats` into out (zeroed), from
+// feature-major codes: one feature at a time, so a node's ascending rows read each feature's
+// column in address order (a few bytes per line used for every row) where row-major codes would
+// bring in a whole row's line for m bytes. The rows' channels are gathered once into scratch.
+void add_feature_major(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
+                       std::int64_t begin, std::int64_t end, const std::int64_t* channels,
+                       const std::int32_t* feats, std::int64_t m, ForestHistShape shape,
+                       std::int64_t* out) {
+  const std::int64_t k = shape.channels;
+  const std::int64_t count = end - begin;
+  thread_local std::vector<std::int64_t> gathered;
+  gathered.resize(static_cast<std::size_t>(count * k));
+  for (std::int64_t r = 0; r < count; ++r) {
+    if (r + kPrefetchColumn < count) {  // a row's channels may straddle two lines
+      const std::int64_t* later = channels + std::int64_t{row_ids[begin + r + kPrefetchColumn]} * k;
+      __builtin_prefetch(later);
+      __builtin_prefetch(later + k - 1);
+    }
+    const std::int64_t* ch = channels + std::int64_t{row_ids[begin + r]} * k;
+    std::int64_t* to = gathered.data() + r * k;
+    if (k == 3) {  // spelled out: std::copy of three values becomes a memmove call
+      to[0] = ch[0];
+      to[1] = ch[1];
+      to[2] = ch[2];
+    } else {
+      for (std::int64_t c = 0; c < k; ++c) to[c] = ch[c];
+    }
+  }
+  const std::int64_t* g = gathered.data();
+  for (std::int64_t f = 0; f < m; ++f) {
+    const std::uint8_t* column = codes.data + std::int64_t{feats[f]} * codes.stride;
+    std::int64_t* h = out + f * shape.bins * k;
+    const std::int32_t* ids = row_ids + begin;
+    // A deep node's rows are far apart: each code is its own cache line, fetched ahead.
+    const std::int64_t ahead = std::max<std::int64_t>(0, count - kPrefetchColumn);
+    for (std::int64_t r = 0; r < std::min(count, kPrefetchColumn); ++r)
+      __builtin_prefetch(column + ids[r]);
+    if (k == 3) {
+      for (std::int64_t r = 0; r < count; ++r) {
+        if (r < ahead) __builtin_prefetch(column + ids[r + kPrefetchColumn]);
+        std::int64_t* bin = h + std::int64_t{column[ids[r]]} * 3;
+        bin[0] += g[r * 3];
+        bin[1] += g[r * 3 + 1];
+        bin[2] += g[r * 3 + 2];
+      }
+    } else {
+      for (std::int64_t r = 0; r < count; ++r) {
+        if (r < ahead) __builtin_prefetch(column + ids[r + kPrefetchColumn]);
+        std::int64_t* bin = h + std::int64_t{column[ids[r]]} * k;
+        for (std::int64_t c = 0; c < k; ++c) bin[c] += g[r * k + c];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 // long: the checks, the task plan (node blocks of kHistBlockRows) and the integer reduction in
 // block order that makes the sums thread-count independent; one plan, read in one place.
 void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
@@ -356,6 +418,10 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     std::memset(out, 0, static_cast<std::size_t>(slot) * sizeof(std::int64_t));
     const std::int32_t* feats = batch.features.data + task.node * m;
     const std::int32_t* row_ids = rows.data;
+    if (codes.layout == Layout::kColMajor) {
+      add_feature_major(codes, row_ids, task.begin, task.end, channels.data, feats, m, shape, out);
+      return;
+    }
     for (std::int64_t r = task.begin; r < task.end; ++r) {
       // Rows are scattered: fetch a later row's codes and channels while this one is added.
       if (r + kPrefetchRows < task.end) {
@@ -482,26 +548,32 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   constexpr const char* kName = "forest_partition";
   require_host(*this, codes.device, kName);
   require_host(*this, rows.device, kName);
+  // A feature's code of row i is column[i * row_step] (row-major or feature-major codes).
+  const bool feature_major = codes.layout == Layout::kColMajor;
+  const std::int64_t row_step = feature_major ? 1 : codes.stride;
+  const std::int64_t feature_step = feature_major ? codes.stride : 1;
   parallel_for(batch.nodes, [&](std::int64_t nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
-    const std::int32_t f = feature.data[nd];
+    const std::uint8_t* column = codes.data + std::int64_t{feature.data[nd]} * feature_step;
     const std::int32_t t = bin.data[nd];
     const bool ml = missing_left.data[nd] != 0;
-    std::vector<std::int32_t> right;
-    right.reserve(static_cast<std::size_t>(e - b));
-    std::int64_t w = b;
+    thread_local std::vector<std::int32_t> right;
+    right.resize(static_cast<std::size_t>(e - b));
+    // Branch-free (the side is a coin flip for the predictor): every row is written to both
+    // lists and only its own side's count advances. In place on the left: w <= r.
+    std::int64_t w = b, n_right = 0;
     for (std::int64_t r = b; r < e; ++r) {
-      if (r + kPrefetchRows < e)
-        __builtin_prefetch(codes.data + rows.data[r + kPrefetchRows] * codes.stride + f);
+      if (r + kPrefetchColumn < e)
+        __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
       const std::int32_t row = rows.data[r];
-      const std::uint8_t code = codes.data[row * codes.stride + f];
+      const std::uint8_t code = column[std::int64_t{row} * row_step];
       const bool go_left = code == 0 ? ml : code <= t;
-      if (go_left)
-        rows.data[w++] = row;
-      else
-        right.push_back(row);
+      rows.data[w] = row;
+      right[static_cast<std::size_t>(n_right)] = row;
+      w += go_left;
+      n_right += !go_left;
     }
-    std::copy(right.begin(), right.end(), rows.data + w);
+    std::copy(right.begin(), right.begin() + n_right, rows.data + w);
   });
 }
 

@@ -269,6 +269,14 @@ class TreeGrower {
     return splits;
   }
 
+  // The codes the histogram and partition primitives read: feature-major when the tree has
+  // them (host backends), since a node reads only a few features' columns.
+  MatrixView<const std::uint8_t> node_codes() const {
+    if (rows_.columns == nullptr) return bins_.codes();
+    return {rows_.columns, bins_.rows(), bins_.cols(), bins_.rows(), Layout::kColMajor,
+            bins_.codes().device};
+  }
+
   // Histograms of nodes[order[i]] into slot i of hist.
   void build(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
              std::int64_t round, Buffer<std::int64_t>& hist) {
@@ -284,8 +292,8 @@ class TreeGrower {
     }
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
     ForestBatch batch{static_cast<std::int64_t>(order.size()), db.view(), de.view(), df.view(), m};
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows), rows_.channels, batch,
-                                 shape_, hist.view());
+    backend_.forest().histograms(node_codes(), std::as_const(rows_.rows), rows_.channels,
+                                 batch, shape_, hist.view());
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
@@ -353,7 +361,7 @@ class TreeGrower {
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
     ForestBatch batch{static_cast<std::int64_t>(which.size()), db.view(), de.view(), {}, 0};
-    backend_.forest().partition(bins_.codes(), rows_.rows, batch, df.view(), dbin.view(),
+    backend_.forest().partition(node_codes(), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());
     for (std::int32_t i : which) {
       const Node& node = nodes[static_cast<std::size_t>(i)];

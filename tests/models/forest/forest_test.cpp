@@ -673,7 +673,8 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
 // ---- The exact small-node path and feature redraws --------------------------------------------
 
 // One tree grown by forest::grow_tree on every row of t once (weight 1); the small-node path
-// reads feature-major codes when `columns` is set, row-major codes otherwise.
+// and the CPU histogram and partition primitives read feature-major codes when `columns` is
+// set, row-major codes otherwise.
 ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
                      bool columns = false) {
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
@@ -728,6 +729,8 @@ TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
           config.small_node_rows = 0;  // histograms everywhere, as on a device
           const ForestModel dense = grow_one(t, config.n_classes, config);
           ASSERT_GT(dense.leaves(0), 50);
+          // Histograms and partitions from feature-major codes (host backends) give the same.
+          expect_identical(dense, grow_one(t, config.n_classes, config, true));
           for (const std::int64_t small : {std::int64_t{64}, std::int64_t{1} << 30}) {
             config.small_node_rows = small;
             SCOPED_TRACE("classification " + std::to_string(classification) + " m " +
