@@ -270,6 +270,32 @@ TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
   EXPECT_EQ(std::vector<int>(codes, codes + 6), (std::vector<int>{0, 1, 1, 2, 3, 3}));
 }
 
+TEST(ForestPrimitives, EdgesAreMidpointsOfTheSortedDistinctValues) {
+  // 200 distinct values across the float range (negatives, -0 and +0, tiny and huge), each 15
+  // times in shuffled order: 3,000 values, so binning's radix sort runs; with at most 255
+  // distinct values every one gets its own bin, so the edges are exactly the midpoints.
+  std::mt19937_64 rng(17);
+  std::vector<float> distinct{-0.0f, 0.0f, -3e38f, 3e38f, -1e-40f, 1e-40f, -1.0f, 1.0f};
+  std::uniform_real_distribution<float> u(-1000.0f, 1000.0f);
+  while (distinct.size() < 201) distinct.push_back(u(rng) * std::pow(10.0f, float(rng() % 30) - 15));
+  std::vector<float> x;
+  for (float v : distinct) x.insert(x.end(), 15, v);
+  std::shuffle(x.begin(), x.end(), rng);
+  std::vector<float> want = distinct;
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());  // -0 == +0: one value
+  ASSERT_EQ(want.size(), 200u);
+  std::vector<float> edges;
+  for (std::size_t i = 1; i < want.size(); ++i) {
+    const auto mid = static_cast<float>((double(want[i - 1]) + double(want[i])) / 2);
+    edges.push_back(mid < want[i] ? mid : want[i - 1]);
+  }
+  const auto n = static_cast<std::int64_t>(x.size());
+  const BinnedMatrix bins =
+      BinnedMatrix::build(cpu(), MatrixView<const float>::row_major(x.data(), n, 1), 256);
+  EXPECT_EQ(bins.edges(), edges);
+}
+
 // ---- Probabilities, importances, OOB, apply ------------------------------------------------
 
 // A random forest of random trees (ForestModel arrays): shapes grown breadth-first, features in
