@@ -270,9 +270,9 @@ class TreeGrower {
   }
 
   // The codes the histogram and partition primitives read: feature-major when the tree has
-  // them (host backends), since a node reads only a few features' columns.
-  MatrixView<const std::uint8_t> node_codes() const {
-    if (rows_.columns == nullptr) return bins_.codes();
+  // them (host backends) and `feature_major` is preferred, row-major otherwise.
+  MatrixView<const std::uint8_t> node_codes(bool feature_major) const {
+    if (rows_.columns == nullptr || !feature_major) return bins_.codes();
     return {rows_.columns, bins_.rows(), bins_.cols(), bins_.rows(), Layout::kColMajor,
             bins_.codes().device};
   }
@@ -292,7 +292,10 @@ class TreeGrower {
     }
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
     ForestBatch batch{static_cast<std::int64_t>(order.size()), db.view(), de.view(), df.view(), m};
-    backend_.forest().histograms(node_codes(), std::as_const(rows_.rows), rows_.channels,
+    // Feature-major when the drawn features are at most half a row: the columns stream in
+    // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
+    // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
+    backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows), rows_.channels,
                                  batch, shape_, hist.view());
   }
 
@@ -361,7 +364,8 @@ class TreeGrower {
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
     ForestBatch batch{static_cast<std::int64_t>(which.size()), db.view(), de.view(), {}, 0};
-    backend_.forest().partition(node_codes(), rows_.rows, batch, df.view(), dbin.view(),
+    // One feature per node: its column never holds more lines than the rows do.
+    backend_.forest().partition(node_codes(true), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());
     for (std::int32_t i : which) {
       const Node& node = nodes[static_cast<std::size_t>(i)];
