@@ -145,6 +145,8 @@ class FeatureScanner {
   // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
   // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
   std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local) {
+    if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3)
+      return compact_binary(node, local);
     const std::int32_t* row_ids = rows_.rows.data;
     const ClassWeight* packed = channels_.packed;
     const std::int64_t* dense = channels_.dense;
@@ -183,6 +185,39 @@ class FeatureScanner {
       }
     }
     return n;
+  }
+
+  // compact_feature for a feature of at most three bins (missing, and two values: one-hot
+  // columns) with three dense channels: the sums of bins 0 and 1 are kept in registers with
+  // masks, bin 2's is the node's total less theirs. The general loop's per-row add to memory
+  // and bitmap update chain row after row on the same two bins.
+  std::int32_t compact_binary(const NodeRows& node, const std::uint8_t* local) {
+    const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * 3;
+    const std::int32_t rows = node.end - node.begin;
+    std::int64_t m0 = 0, m1 = 0, m2 = 0, a0 = 0, a1 = 0, a2 = 0;  // bin 0 (missing), bin 1
+    for (std::int32_t r = 0; r < rows; ++r) {
+      const std::uint8_t b = local[r];
+      const std::int64_t* ch = dense + std::int64_t{r} * 3;
+      const std::int64_t missing = -std::int64_t{b == 0}, first = -std::int64_t{b == 1};
+      m0 += ch[0] & missing;
+      m1 += ch[1] & missing;
+      m2 += ch[2] & missing;
+      a0 += ch[0] & first;
+      a1 += ch[1] & first;
+      a2 += ch[2] & first;
+    }
+    std::int64_t* out = compact_.data();
+    out[0] = m0, out[1] = m1, out[2] = m2;
+    out[3] = a0, out[4] = a1, out[5] = a2;
+    map_[0] = 0;
+    map_[1] = 1;
+    const std::int64_t* total = node.total;
+    if (total[0] - m0 - a0 == 0) return 2;  // bin 2 untouched
+    out[6] = total[0] - m0 - a0;
+    out[7] = total[1] - m1 - a1;
+    out[8] = total[2] - m2 - a2;
+    map_[2] = 2;
+    return 3;
   }
 
   const BinnedMatrix& bins_;

@@ -735,7 +735,14 @@ TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
   for (std::size_t i = 0; i < cls.x.size(); ++i)
     if (!std::isnan(cls.x[i])) cls.x[i] = std::round(cls.x[i] * 50) / 50;
   for (std::size_t i = 0; i < cls.y.size(); i += 7) cls.y[i] = 2;
-  const Table reg = synthetic(3000, 7, false, 22, 0.1);
+  Table reg = synthetic(3000, 7, false, 22, 0.1);
+  // Feature 0 (informative) one-hot-like: two values and missing, the small-node path's
+  // three-bin case.
+  for (Table* t : {&cls, &reg})
+    for (std::int64_t i = 0; i < t->rows; ++i) {
+      float& v = t->x[static_cast<std::size_t>(i * t->cols)];
+      if (!std::isnan(v)) v = v > 0.5f ? 1.0f : 0.0f;
+    }
   for (const bool classification : {true, false}) {
     const Table& t = classification ? cls : reg;
     for (const ForestCriterion criterion :
