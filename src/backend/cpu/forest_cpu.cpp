@@ -321,25 +321,27 @@ void cpu::CpuBackend::bin(MatrixView<const float> x, VectorView<const float> edg
 
 namespace {
 
-// Histogram of rows row_ids[begin .. end) over the m features `feats` into out (zeroed), from
-// feature-major codes: one feature at a time, so a node's ascending rows read each feature's
-// column in address order (a few bytes per line used for every row) where row-major codes would
-// bring in a whole row's line for m bytes. The rows' channels are gathered once into scratch.
-void add_feature_major(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
-                       std::int64_t begin, std::int64_t end, const std::int64_t* channels,
-                       const std::int32_t* feats, std::int64_t m, ForestHistShape shape,
-                       std::int64_t* out) {
+// Histogram of rows row_ids[begin .. end) over the m features `feats` into out (zeroed). The
+// rows' channels are gathered once into scratch (in row order, read sequentially after).
+// Feature-major codes are read one feature at a time, so a node's ascending rows read each
+// column in address order; row-major codes one row at a time, its m codes from one line when
+// the row is short. Rows are scattered in deep nodes: codes are prefetched ahead.
+void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
+              std::int64_t begin, std::int64_t end, const std::int64_t* channels,
+              const std::int32_t* feats, std::int64_t m, ForestHistShape shape,
+              std::int64_t* out) {
   const std::int64_t k = shape.channels;
   const std::int64_t count = end - begin;
+  const std::int32_t* ids = row_ids + begin;
   thread_local std::vector<std::int64_t> gathered;
   gathered.resize(static_cast<std::size_t>(count * k));
   for (std::int64_t r = 0; r < count; ++r) {
     if (r + kPrefetchColumn < count) {  // a row's channels may straddle two lines
-      const std::int64_t* later = channels + std::int64_t{row_ids[begin + r + kPrefetchColumn]} * k;
+      const std::int64_t* later = channels + std::int64_t{ids[r + kPrefetchColumn]} * k;
       __builtin_prefetch(later);
       __builtin_prefetch(later + k - 1);
     }
-    const std::int64_t* ch = channels + std::int64_t{row_ids[begin + r]} * k;
+    const std::int64_t* ch = channels + std::int64_t{ids[r]} * k;
     std::int64_t* to = gathered.data() + r * k;
     if (k == 3) {  // spelled out: std::copy of three values becomes a memmove call
       to[0] = ch[0];
@@ -350,29 +352,36 @@ void add_feature_major(MatrixView<const std::uint8_t> codes, const std::int32_t*
     }
   }
   const std::int64_t* g = gathered.data();
-  for (std::int64_t f = 0; f < m; ++f) {
-    const std::uint8_t* column = codes.data + std::int64_t{feats[f]} * codes.stride;
-    std::int64_t* h = out + f * shape.bins * k;
-    const std::int32_t* ids = row_ids + begin;
-    // A deep node's rows are far apart: each code is its own cache line, fetched ahead.
-    const std::int64_t ahead = std::max<std::int64_t>(0, count - kPrefetchColumn);
-    for (std::int64_t r = 0; r < std::min(count, kPrefetchColumn); ++r)
-      __builtin_prefetch(column + ids[r]);
-    if (k == 3) {
-      for (std::int64_t r = 0; r < count; ++r) {
-        if (r < ahead) __builtin_prefetch(column + ids[r + kPrefetchColumn]);
-        std::int64_t* bin = h + std::int64_t{column[ids[r]]} * 3;
-        bin[0] += g[r * 3];
-        bin[1] += g[r * 3 + 1];
-        bin[2] += g[r * 3 + 2];
-      }
+  const auto add = [k](std::int64_t* bin, const std::int64_t* ch) {
+    if (k == 3) {  // the common binary-classification and regression shape, unrolled
+      bin[0] += ch[0];
+      bin[1] += ch[1];
+      bin[2] += ch[2];
     } else {
+      for (std::int64_t c = 0; c < k; ++c) bin[c] += ch[c];
+    }
+  };
+  const std::int64_t ahead = std::max<std::int64_t>(0, count - kPrefetchColumn);
+  if (codes.layout == Layout::kColMajor) {
+    for (std::int64_t f = 0; f < m; ++f) {
+      const std::uint8_t* column = codes.data + std::int64_t{feats[f]} * codes.stride;
+      std::int64_t* h = out + f * shape.bins * k;
+      for (std::int64_t r = 0; r < std::min(count, kPrefetchColumn); ++r)
+        __builtin_prefetch(column + ids[r]);
       for (std::int64_t r = 0; r < count; ++r) {
         if (r < ahead) __builtin_prefetch(column + ids[r + kPrefetchColumn]);
-        std::int64_t* bin = h + std::int64_t{column[ids[r]]} * k;
-        for (std::int64_t c = 0; c < k; ++c) bin[c] += g[r * k + c];
+        add(h + std::int64_t{column[ids[r]]} * k, g + r * k);
       }
     }
+    return;
+  }
+  for (std::int64_t r = 0; r < std::min(count, kPrefetchColumn); ++r)
+    __builtin_prefetch(codes.data + std::int64_t{ids[r]} * codes.stride);
+  for (std::int64_t r = 0; r < count; ++r) {
+    if (r < ahead) __builtin_prefetch(codes.data + std::int64_t{ids[r + kPrefetchColumn]} * codes.stride);
+    const std::uint8_t* code = codes.data + std::int64_t{ids[r]} * codes.stride;
+    for (std::int64_t f = 0; f < m; ++f)
+      add(out + (f * shape.bins + code[feats[f]]) * k, g + r * k);
   }
 }
 
@@ -418,34 +427,7 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     std::memset(out, 0, static_cast<std::size_t>(slot) * sizeof(std::int64_t));
     const std::int32_t* feats = batch.features.data + task.node * m;
     const std::int32_t* row_ids = rows.data;
-    if (codes.layout == Layout::kColMajor) {
-      add_feature_major(codes, row_ids, task.begin, task.end, channels.data, feats, m, shape, out);
-      return;
-    }
-    for (std::int64_t r = task.begin; r < task.end; ++r) {
-      // Rows are scattered: fetch a later row's codes and channels while this one is added.
-      if (r + kPrefetchRows < task.end) {
-        const std::int64_t ahead = row_ids[r + kPrefetchRows];
-        __builtin_prefetch(codes.data + ahead * codes.stride);
-        __builtin_prefetch(channels.data + ahead * k);
-      }
-      const std::int64_t row = row_ids[r];
-      const std::uint8_t* code = codes.data + row * codes.stride;
-      const std::int64_t* ch = channels.data + row * k;
-      if (k == 3) {  // the common binary-classification and regression shape, unrolled
-        for (std::int64_t f = 0; f < m; ++f) {
-          std::int64_t* h = out + (f * shape.bins + code[feats[f]]) * 3;
-          h[0] += ch[0];
-          h[1] += ch[1];
-          h[2] += ch[2];
-        }
-      } else {
-        for (std::int64_t f = 0; f < m; ++f) {
-          std::int64_t* h = out + (f * shape.bins + code[feats[f]]) * k;
-          for (std::int64_t c = 0; c < k; ++c) h[c] += ch[c];
-        }
-      }
-    }
+    add_rows(codes, row_ids, task.begin, task.end, channels.data, feats, m, shape, out);
   });
   if (scratch_slots == 0) return;
   // Add the blocks of each multi-block node, in block order, in parallel over the slot.
