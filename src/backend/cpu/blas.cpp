@@ -35,6 +35,8 @@ void scale_matrix(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc
 // Present in DYNAMIC_ARCH builds of OpenBLAS (Debian's); weak, so other builds still link.
 extern "C" void gotoblas_dynamic_init(void) __attribute__((weak));
 extern "C" void gotoblas_dynamic_quit(void) __attribute__((weak));
+// Stops OpenBLAS's server threads (what its own fork handler calls); weak, as above.
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 
 namespace tabula::cpu {
 namespace {
@@ -72,6 +74,10 @@ void ensure_single_threaded() {
   std::call_once(once, [] {
     select_kernels_for_this_cpu();
     openblas_set_num_threads(1);
+    // OpenBLAS starts a server thread per core when it loads, and each spins on sched_yield
+    // for a while before it sleeps: on a 2-core machine that takes a core from tabula's pool
+    // for the first ~0.1 s of every command. One thread needs no server.
+    if (blas_thread_shutdown_ != nullptr) blas_thread_shutdown_();
   });
 }
 CBLAS_TRANSPOSE to_cblas(Op op) { return op == Op::kNone ? CblasNoTrans : CblasTrans; }
@@ -157,6 +163,12 @@ void gemv_impl(Op op, std::int64_t m, std::int64_t n, T alpha, const T* a, std::
 }
 
 }  // namespace
+
+void prepare_blas() {
+#ifdef TABULA_WITH_OPENBLAS
+  ensure_single_threaded();
+#endif
+}
 
 std::string blas_name() {
 #ifdef TABULA_WITH_OPENBLAS

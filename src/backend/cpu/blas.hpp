@@ -10,6 +10,10 @@
 
 namespace tabula::cpu {
 
+/// Chooses the BLAS kernels and makes OpenBLAS single-threaded, its idle server threads
+/// stopped; the CPU backend calls it when created (later calls do nothing).
+void prepare_blas();
+
 /// Which library runs the dense products: "OpenBLAS <kernel family>" or "Eigen".
 std::string blas_name();
 

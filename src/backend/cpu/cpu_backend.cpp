@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "backend/backend_factory.hpp"
+#include "backend/cpu/blas.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula {
@@ -18,7 +19,7 @@ namespace {
 constexpr std::size_t kAlignment = 256;
 }  // namespace
 
-CpuBackend::CpuBackend() = default;
+CpuBackend::CpuBackend() { prepare_blas(); }
 
 void* CpuBackend::allocate(std::size_t bytes) {
   // aligned_alloc needs a multiple of the alignment; a zero-byte request still gets a pointer.

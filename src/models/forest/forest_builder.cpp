@@ -26,6 +26,7 @@ struct Node {
   std::vector<std::int64_t> total;
   std::int32_t parent_slot = -1;  // parent's histogram slot in the previous level, if kept
   std::int32_t sibling = -1;      // index of the sibling in the same list, if evaluated too
+  std::vector<std::uint64_t> constant;  // features known constant here (see Split)
 };
 
 class TreeGrower {
@@ -166,7 +167,8 @@ class TreeGrower {
       std::vector<NodeRows> node_rows;
       for (std::int32_t i : small) {
         const Node& node = nodes[static_cast<std::size_t>(i)];
-        node_rows.push_back({node.id, node.begin, node.end, node.total.data()});
+        node_rows.push_back({node.id, node.begin, node.end, node.total.data(),
+                             node.constant.empty() ? nullptr : node.constant.data()});
       }
       std::vector<Split> found =
           small_node_splits(bins_, config_, tree_, rows_, node_rows, round, arena_);
@@ -188,6 +190,7 @@ class TreeGrower {
     for (std::size_t b = 0; b < large.size(); ++b) {
       const auto i = static_cast<std::size_t>(large[b]);
       splits[i] = std::move(found[b]);
+      splits[i].constant = nodes[i].constant;  // histograms find none: the parent's stand
       if (subtract) (*slot_of)[i] = big_slots[b];
     }
     // Redraws for the large nodes without a valid split (the small ones redrew already).
@@ -379,6 +382,7 @@ class TreeGrower {
       r.begin = l.end;
       r.end = node.end;
       l.depth = r.depth = node.depth + 1;
+      l.constant = r.constant = split.constant;
       l.id = add_node(l.total);
       r.id = add_node(r.total);
       const auto at = static_cast<std::size_t>(node.id);

@@ -93,6 +93,9 @@ struct Split {
   std::uint8_t missing_left = 0;
   double gain = 0.0;
   std::vector<std::int64_t> left;
+  /// Features known constant on the node's rows (a bitmap of d bits; empty: none known), so
+  /// also on its children's: they skip them, as no split on them is valid.
+  std::vector<std::uint64_t> constant;
 };
 
 /// The rows and sums of one node (rows[begin .. end) of TreeRows::rows).
@@ -101,11 +104,14 @@ struct NodeRows {
   std::int32_t begin = 0;
   std::int32_t end = 0;
   const std::int64_t* total = nullptr;  // channels entries
+  /// Features known constant on these rows (d bits), or null.
+  const std::uint64_t* constant = nullptr;
 };
 
 /// Best splits of small nodes on the host (bins, rows and channels in host memory), starting at
 /// draw round `round` and redrawing while config.redraw_features allows: the split that the
-/// histogram primitives would give for the same features. In parallel over nodes.
+/// histogram primitives would give for the same features. In parallel over nodes. Drawn
+/// features known constant are skipped; each split's `constant` adds those its scans found.
 std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig& config,
                                      std::int64_t tree, const TreeRows& rows,
                                      const std::vector<NodeRows>& nodes, std::int64_t round,

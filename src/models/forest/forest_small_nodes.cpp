@@ -126,10 +126,15 @@ class FeatureScanner {
   // tree's codes.
   // left: k entries, set to the split's left-child sums when one is found (the compact bins up
   // to the threshold, plus bin 0 when missing values go left: the rows that go left).
+  // constant: set when every row of the node falls in one bin.
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
-                    std::int64_t* left) {
+                    std::int64_t* left, bool& constant) {
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
     const std::int32_t n = compact_feature(node, j, local);
+    // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
+    std::int32_t nonempty = 0;
+    for (std::int32_t t = 0; t < n && nonempty < 2; ++t) nonempty += compact_[t * k_] > 0;
+    constant = nonempty < 2;
     FeatureSplit best{0.0, 0, 0, false};
     scan_feature(compact_.data(), node.total, k_, n, rule_, parent_g, scratch_.data(),
                  scratch_.data() + k_, best);
@@ -236,10 +241,13 @@ class FeatureScanner {
 // is forest_best_splits' whatever the task boundaries).
 // long: a round's two phases (parallel scans, then the per-node pick in draw order) share the
 // scan results and their indexing; split, the determinism argument would span two functions.
+// constant: per node, the features known constant (words bitmap words each): drawn ones are
+// skipped (no valid split), and those found constant here are added.
 void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
                const TreeRows& rows, const PositionChannels& channels,
                const std::vector<NodeRows>& nodes, const std::vector<std::size_t>& which,
-               std::int64_t round, HistArena& arena, std::vector<Split>& splits) {
+               std::int64_t round, HistArena& arena, std::uint64_t* constant,
+               std::int64_t words, std::vector<Split>& splits) {
   const std::int64_t m = config.max_features;
   std::vector<std::int32_t> features(which.size() * static_cast<std::size_t>(m));
   std::vector<std::int64_t> first(which.size() + 1, 0);  // node w's scans: first[w] ..
@@ -251,6 +259,13 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
   std::vector<std::size_t> node_of(static_cast<std::size_t>(first.back()));
   for (std::size_t w = 0; w < which.size(); ++w)
     std::fill(node_of.begin() + first[w], node_of.begin() + first[w + 1], w);
+  // Scans still to run: drawn features not known constant on their node.
+  std::vector<std::uint8_t> active(node_of.size());
+  for (std::size_t t = 0; t < node_of.size(); ++t) {
+    const std::uint64_t* known = constant + which[node_of[t]] * words;
+    const auto f = static_cast<std::uint32_t>(features[t]);
+    active[t] = ((known[f >> 6] >> (f & 63)) & 1) == 0;
+  }
   // A node's drawn features' codes are gathered row by row (a row's codes share a few cache
   // lines) into a node-local feature-major block that its scans read in order, unless the
   // feature-major codes touch fewer lines (a node dense in a short column).
@@ -276,15 +291,29 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     const std::int64_t rn = node.end - node.begin, count = first[uw + 1] - first[uw];
     const std::int32_t* feats = features.data() + first[uw];
     std::uint8_t* out = gathered + local[uw];
+    // The active scans' features and their blocks in `out`.
+    thread_local std::vector<std::int32_t> take_feature;
+    thread_local std::vector<std::int64_t> take_offset;
+    take_feature.clear();
+    take_offset.clear();
+    for (std::int64_t f = 0; f < count; ++f) {
+      if (!active[static_cast<std::size_t>(first[uw] + f)]) continue;
+      take_feature.push_back(feats[f]);
+      take_offset.push_back(f * rn - node.begin);
+    }
+    const auto taken = static_cast<std::int64_t>(take_feature.size());
     for (std::int32_t r = node.begin; r < node.end; ++r) {
       if (r + kPrefetchRows < node.end)
         __builtin_prefetch(codes.data +
                            std::int64_t{rows.rows.data[r + kPrefetchRows]} * codes.stride);
       const std::uint8_t* src = codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;
-      for (std::int64_t f = 0; f < count; ++f) out[f * rn + (r - node.begin)] = src[feats[f]];
+      for (std::int64_t f = 0; f < taken; ++f)
+        out[take_offset[static_cast<std::size_t>(f)] + r] =
+            src[take_feature[static_cast<std::size_t>(f)]];
     }
   });
-  std::vector<FeatureSplit> found(node_of.size());
+  std::vector<FeatureSplit> found(node_of.size(), FeatureSplit{0.0, 0, 0, false});
+  std::vector<std::uint8_t> found_constant(node_of.size(), 0);
   std::vector<std::int64_t> found_left(node_of.size() * static_cast<std::size_t>(config.channels));
   // A few blocks per thread: each builds one scanner (its scratch histogram) for many scans.
   const std::int64_t block =
@@ -292,19 +321,28 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
   parallel_blocks(first.back(), block, [&](std::int64_t begin, std::int64_t end) {
     FeatureScanner scanner(bins, config, rows, channels);
     for (std::int64_t t = begin; t < end; ++t) {
+      if (!active[static_cast<std::size_t>(t)]) continue;  // no valid split: found stays false
       const std::size_t w = node_of[static_cast<std::size_t>(t)];
       const NodeRows& node = nodes[which[w]];
       const std::uint8_t* own = local[w + 1] > local[w]
                                     ? gathered + local[w] + (t - first[w]) * (node.end - node.begin)
                                     : nullptr;
+      bool is_constant = false;
       found[static_cast<std::size_t>(t)] =
           scanner.scan(node, features[static_cast<std::size_t>(t)], own,
-                       found_left.data() + t * config.channels);
+                       found_left.data() + t * config.channels, is_constant);
+      found_constant[static_cast<std::size_t>(t)] = is_constant;
     }
   });
   parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
     const auto uw = static_cast<std::size_t>(w);
     Split& out = splits[which[uw]];
+    std::uint64_t* known = constant + which[uw] * words;
+    for (std::int64_t t = first[uw]; t < first[uw + 1]; ++t) {
+      if (!found_constant[static_cast<std::size_t>(t)]) continue;
+      const auto f = static_cast<std::uint32_t>(features[static_cast<std::size_t>(t)]);
+      known[f >> 6] |= std::uint64_t{1} << (f & 63);
+    }
     const FeatureSplit* best = nullptr;
     std::int64_t best_t = -1;
     for (std::int64_t t = first[uw]; t < first[uw + 1]; ++t) {
@@ -352,13 +390,21 @@ std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig&
   std::vector<std::size_t> which(nodes.size());
   std::iota(which.begin(), which.end(), std::size_t{0});
   const PositionChannels channels(config, rows, nodes, arena);
+  const std::int64_t words = (bins.cols() + 63) / 64;
+  std::vector<std::uint64_t> constant(nodes.size() * static_cast<std::size_t>(words), 0);
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].constant != nullptr)
+      std::copy(nodes[i].constant, nodes[i].constant + words, constant.begin() + i * words);
   for (;; ++round) {
-    one_round(bins, config, tree, rows, channels, nodes, which, round, arena, splits);
+    one_round(bins, config, tree, rows, channels, nodes, which, round, arena, constant.data(),
+              words, splits);
     // Redraws for the nodes still without a valid split.
     if (!config.redraw_features || (round + 1) * config.max_features >= bins.cols()) break;
     std::erase_if(which, [&](std::size_t i) { return splits[i].feature >= 0; });
     if (which.empty()) break;
   }
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    splits[i].constant.assign(constant.begin() + i * words, constant.begin() + (i + 1) * words);
   return splits;
 }
 
