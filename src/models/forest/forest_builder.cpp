@@ -346,8 +346,9 @@ class TreeGrower {
   }
 
   // Partitions the rows of nodes[i] for each i in `which` by splits[i], records the splits in
-  // the tree and returns the children (left, right per node, in order).
-  std::vector<Node> split_nodes(const std::vector<Node>& nodes, const std::vector<Split>& splits,
+  // the tree and returns the children (left, right per node, in order). The split nodes' sums
+  // and bitmaps move to their children.
+  std::vector<Node> split_nodes(std::vector<Node>& nodes, std::vector<Split>& splits,
                                 const std::vector<std::int32_t>& which,
                                 const std::vector<std::int32_t>& slot_of) {
     std::vector<Node> children;
@@ -370,19 +371,21 @@ class TreeGrower {
     // One feature per node: its column never holds more lines than the rows do.
     backend_.forest().partition(node_codes(true), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());
+    children.reserve(2 * which.size());
     for (std::int32_t i : which) {
-      const Node& node = nodes[static_cast<std::size_t>(i)];
-      const Split& split = splits[static_cast<std::size_t>(i)];
+      Node& node = nodes[static_cast<std::size_t>(i)];
+      Split& split = splits[static_cast<std::size_t>(i)];
       Node l, r;
-      l.total = split.left;
-      r.total = node.total;
+      l.total = std::move(split.left);
+      r.total = std::move(node.total);
       for (std::size_t c = 0; c < r.total.size(); ++c) r.total[c] -= l.total[c];
       l.begin = node.begin;
       l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
       r.begin = l.end;
       r.end = node.end;
       l.depth = r.depth = node.depth + 1;
-      l.constant = r.constant = split.constant;
+      r.constant = split.constant;
+      l.constant = std::move(split.constant);
       l.id = add_node(l.total);
       r.id = add_node(r.total);
       const auto at = static_cast<std::size_t>(node.id);
@@ -410,7 +413,7 @@ class TreeGrower {
       for (std::size_t i = 0; i < open.size(); ++i) {
         if (!can_split(open[i])) continue;
         index_in_cand[i] = static_cast<std::int32_t>(cand.size());
-        cand.push_back(open[i]);
+        cand.push_back(std::move(open[i]));
       }
       if (cand.empty()) break;
       // Children come in (left, right) pairs in `open`.
