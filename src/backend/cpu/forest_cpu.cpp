@@ -326,10 +326,9 @@ namespace {
 // Feature-major codes are read one feature at a time, so a node's ascending rows read each
 // column in address order; row-major codes one row at a time, its m codes from one line when
 // the row is short. Rows are scattered in deep nodes: codes are prefetched ahead.
-void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
-              std::int64_t begin, std::int64_t end, const std::int64_t* channels,
-              const std::int32_t* feats, std::int64_t m, ForestHistShape shape,
-              std::int64_t* out) {
+void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids, std::int64_t begin,
+              std::int64_t end, const std::int64_t* channels, const std::int32_t* feats,
+              std::int64_t m, ForestHistShape shape, std::int64_t* out) {
   const std::int64_t k = shape.channels;
   const std::int64_t count = end - begin;
   const std::int32_t* ids = row_ids + begin;
@@ -383,7 +382,8 @@ void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
   for (std::int64_t r = 0; r < std::min(count, kPrefetchColumn); ++r)
     __builtin_prefetch(codes.data + std::int64_t{ids[r]} * codes.stride);
   for (std::int64_t r = 0; r < count; ++r) {
-    if (r < ahead) __builtin_prefetch(codes.data + std::int64_t{ids[r + kPrefetchColumn]} * codes.stride);
+    if (r < ahead)
+      __builtin_prefetch(codes.data + std::int64_t{ids[r + kPrefetchColumn]} * codes.stride);
     const std::uint8_t* code = codes.data + std::int64_t{ids[r]} * codes.stride;
     for (std::int64_t f = 0; f < m; ++f)
       add(out + (f * shape.bins + code[feats[f]]) * k, g + r * k);

@@ -406,8 +406,10 @@ int tree_workers(const FitInputs& in) {
   if (!in.bins.backend().uses_host_memory()) return 1;
   const std::int64_t scratch_bytes =
       in.bins.rows() * in.config.channels * static_cast<std::int64_t>(sizeof(std::int64_t));
-  const std::int64_t by_memory = 1 + kTreeScratchBudgetBytes / std::max<std::int64_t>(1, scratch_bytes);
-  return static_cast<int>(std::min({std::int64_t{thread_count()}, in.params.n_estimators, by_memory}));
+  const std::int64_t by_memory =
+      1 + kTreeScratchBudgetBytes / std::max<std::int64_t>(1, scratch_bytes);
+  return static_cast<int>(
+      std::min({std::int64_t{thread_count()}, in.params.n_estimators, by_memory}));
 }
 
 // Grows tree t with the worker's scratch into `tree`; returns its impurity decreases per feature.
@@ -422,11 +424,11 @@ std::vector<double> grow_one_tree(const FitInputs& in, std::int64_t t,
   Buffer<std::int32_t> device_rows =
       Buffer<std::int32_t>::from_host(backend, std::span<const std::int32_t>(scratch.rows));
   DeviceVector<std::int64_t> device_channels(backend, scratch.channels);
-  const forest::TreeRows tree_rows{device_rows.view(),
-                                   {device_channels.view().data, n_all, k, k, Layout::kRowMajor,
-                                    device_channels.view().device},
-                                   std::move(total),
-                                   columns.empty() ? nullptr : columns.data()};
+  const forest::TreeRows tree_rows{
+      device_rows.view(),
+      {device_channels.view().data, n_all, k, k, Layout::kRowMajor, device_channels.view().device},
+      std::move(total),
+      columns.empty() ? nullptr : columns.data()};
   std::vector<double> importance(static_cast<std::size_t>(in.bins.cols()), 0.0);
   tree = forest::grow_tree(backend, in.bins, in.config, t, tree_rows, importance, scratch.arena);
   return importance;
@@ -465,7 +467,8 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
     done[static_cast<std::size_t>(t)] = std::move(tree);
     done_importance[static_cast<std::size_t>(t)] = std::move(importance);
     finished[static_cast<std::size_t>(t)] = true;
-    for (; next_commit < n_trees && finished[static_cast<std::size_t>(next_commit)]; ++next_commit) {
+    for (; next_commit < n_trees && finished[static_cast<std::size_t>(next_commit)];
+         ++next_commit) {
       const auto at = static_cast<std::size_t>(next_commit);
       append_tree(model, done[at]);
       const std::vector<double>& imp = done_importance[at];

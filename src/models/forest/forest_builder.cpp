@@ -24,8 +24,8 @@ struct Node {
   std::int32_t end = 0;
   std::int64_t depth = 0;
   std::vector<std::int64_t> total;
-  std::int32_t parent_slot = -1;  // parent's histogram slot in the previous level, if kept
-  std::int32_t sibling = -1;      // index of the sibling in the same list, if evaluated too
+  std::int32_t parent_slot = -1;        // parent's histogram slot in the previous level, if kept
+  std::int32_t sibling = -1;            // index of the sibling in the same list, if evaluated too
   std::vector<std::uint64_t> constant;  // features known constant here (see Split)
 };
 
@@ -276,8 +276,8 @@ class TreeGrower {
   // them (host backends) and `feature_major` is preferred, row-major otherwise.
   MatrixView<const std::uint8_t> node_codes(bool feature_major) const {
     if (rows_.columns == nullptr || !feature_major) return bins_.codes();
-    return {rows_.columns, bins_.rows(), bins_.cols(), bins_.rows(), Layout::kColMajor,
-            bins_.codes().device};
+    return {rows_.columns, bins_.rows(),      bins_.cols(),
+            bins_.rows(),  Layout::kColMajor, bins_.codes().device};
   }
 
   // Histograms of nodes[order[i]] into slot i of hist.
@@ -298,8 +298,8 @@ class TreeGrower {
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
-    backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows), rows_.channels,
-                                 batch, shape_, hist.view());
+    backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows),
+                                 rows_.channels, batch, shape_, hist.view());
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).

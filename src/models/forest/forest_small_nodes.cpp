@@ -251,8 +251,8 @@ class FeatureScanner {
 void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t tree,
                const TreeRows& rows, const PositionChannels& channels,
                const std::vector<NodeRows>& nodes, const std::vector<std::size_t>& which,
-               std::int64_t round, HistArena& arena, std::uint64_t* constant,
-               std::int64_t words, std::vector<Split>& splits) {
+               std::int64_t round, HistArena& arena, std::uint64_t* constant, std::int64_t words,
+               std::vector<Split>& splits) {
   const std::int64_t m = config.max_features;
   std::vector<std::int32_t> features(which.size() * static_cast<std::size_t>(m));
   std::vector<std::int64_t> first(which.size() + 1, 0);  // node w's scans: first[w] ..

@@ -277,7 +277,8 @@ TEST(ForestPrimitives, EdgesAreMidpointsOfTheSortedDistinctValues) {
   std::mt19937_64 rng(17);
   std::vector<float> distinct{-0.0f, 0.0f, -3e38f, 3e38f, -1e-40f, 1e-40f, -1.0f, 1.0f};
   std::uniform_real_distribution<float> u(-1000.0f, 1000.0f);
-  while (distinct.size() < 201) distinct.push_back(u(rng) * std::pow(10.0f, float(rng() % 30) - 15));
+  while (distinct.size() < 201)
+    distinct.push_back(u(rng) * std::pow(10.0f, float(rng() % 30) - 15));
   std::vector<float> x;
   for (float v : distinct) x.insert(x.end(), 15, v);
   std::shuffle(x.begin(), x.end(), rng);
