@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/csv_flags.hpp"
 #include "tabula/core/dataset.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -27,8 +28,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct DescribeOptions {
   std::string data;
   std::string target;
-  std::vector<std::string> categorical;
-  std::vector<std::string> numeric;
+  io::CsvSettings csv;
   int top = 3;
   bool json = false;
 };
@@ -202,15 +202,14 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 void describe(const DescribeOptions& options) {
   Dataset data;
   if (ends_with(options.data, ".npy")) {
-    if (!options.target.empty() || !options.categorical.empty() || !options.numeric.empty())
+    if (!options.target.empty() || !(options.csv == io::CsvSettings{}))
       throw InputError(options.data +
-                       ": --target, --categorical and --numeric apply to CSV files only");
+                       ": --target, --categorical, --numeric, --delimiter and --na-values apply "
+                       "to CSV files only");
     data = io::npy_to_dataset(io::read_npy(options.data), options.data);
   } else {
-    io::CsvOptions csv;
+    io::CsvOptions csv = options.csv.options();
     if (!options.target.empty()) csv.target = options.target;
-    csv.categorical = options.categorical;
-    csv.numeric = options.numeric;
     data = io::read_csv(options.data, csv);
   }
   std::vector<const Column*> columns;
@@ -236,9 +235,7 @@ void add_describe_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<DescribeOptions>();
   sub->add_option("--data", options->data, "CSV or .npy file")->required();
   sub->add_option("--target", options->target, "Column to treat as the target");
-  sub->add_option("--categorical", options->categorical, "Columns forced categorical (a,b,c)")
-      ->delimiter(',');
-  sub->add_option("--numeric", options->numeric, "Columns forced numeric (a,b,c)")->delimiter(',');
+  add_csv_flags(sub, options->csv, true);
   sub->add_option("--top", options->top, "Most frequent values shown per categorical column")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "cli/csv_flags.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 
@@ -42,6 +43,7 @@ void add_batch_options(CLI::App* sub, BatchOptions& batch, std::string& on_error
   sub->add_flag("--check-only", batch.check_only,
                 "Only read and check the input (types, field counts): no scoring, no output");
   sub->add_flag("--quiet", quiet, "No progress bar and no summary");
+  add_csv_flags(sub, batch.csv, false);
 }
 
 void report_batch(const BatchResult& r, const std::string& out, bool quiet) {

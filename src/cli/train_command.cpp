@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/csv_flags.hpp"
 #include "io/path_identity.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -109,6 +110,7 @@ void add_train_command(CLI::App& app, Commands& commands) {
                   "OneHotEncoder max_categories (the infrequent bucket included)");
   sub->add_option("--drop-columns", options->drop_columns,
                   "Columns not to use as features (comma-separated, repeatable)");
+  add_csv_flags(sub, options->train.csv, true);
   commands.push_back({sub, [options] { run(*options); }});
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/csv_flags.hpp"
 #include "io/path_identity.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -56,42 +57,49 @@ void check_outputs(const TuneOptions& o, const TuneCliOptions& cli) {
       {{"--data", o.data_path}, {"--spec", cli.spec}, {"--pipeline", cli.pipeline_file}}, outputs);
 }
 
-void run(TuneCliOptions& cli) {
+// The spec file's options with the ones given on the command line on top; o: the command
+// line's. Clears cli.search when the spec chooses the search.
+TuneOptions merge_spec(TuneCliOptions& cli, TuneOptions o) {
   CLI::App& app = *cli.app;
-  TuneOptions o = cli.tune;
-  if (!cli.spec.empty()) {
-    // The spec is the base; options given on the command line override it.
-    TuneOptions s = read_experiment_spec(cli.spec);
-    auto given = [&](const char* name) { return app.count(name) > 0; };
-    if (given("--data")) s.data_path = o.data_path;
-    if (given("--target")) s.target = o.target;
-    if (given("--model")) s.model = o.model;
-    if (given("--param")) s.space = o.space;
-    if (given("--n-iter")) s.n_iter = o.n_iter;
-    if (given("--resource")) s.halving_resource = o.halving_resource;
-    if (given("--factor")) s.factor = o.factor;
-    if (given("--scheme")) s.scheme = o.scheme;
-    if (given("--folds")) s.folds = o.folds;
-    if (given("--repeats")) s.repeats = o.repeats;
-    if (given("--gap")) s.gap = o.gap;
-    if (given("--group-column")) s.group_column = o.group_column;
-    if (given("--drop-columns")) s.drop_columns = o.drop_columns;
-    if (given("--time-column")) s.time_column = o.time_column;
-    if (given("--test-size")) s.test_size = o.test_size;
-    if (given("--metric")) s.metric = o.metric;
-    if (given("--also")) s.metrics = o.metrics;
-    if (given("--seed")) s.seed = o.seed;
-    if (given("--time-budget")) s.time_budget = o.time_budget;
-    if (given("--jobs")) s.jobs = o.jobs;
-    if (given("--out")) s.out_dir = o.out_dir;
-    if (!given("--search")) {
-      o.search = s.search;
-      cli.search.clear();
-    }
-    if (given("--no-shuffle")) s.shuffle = false;
-    s.search = o.search;
-    o = s;
+  TuneOptions s = read_experiment_spec(cli.spec);
+  auto given = [&](const char* name) { return app.count(name) > 0; };
+  if (given("--data")) s.data_path = o.data_path;
+  if (given("--target")) s.target = o.target;
+  if (given("--model")) s.model = o.model;
+  if (given("--param")) s.space = o.space;
+  if (given("--n-iter")) s.n_iter = o.n_iter;
+  if (given("--resource")) s.halving_resource = o.halving_resource;
+  if (given("--factor")) s.factor = o.factor;
+  if (given("--scheme")) s.scheme = o.scheme;
+  if (given("--folds")) s.folds = o.folds;
+  if (given("--repeats")) s.repeats = o.repeats;
+  if (given("--gap")) s.gap = o.gap;
+  if (given("--group-column")) s.group_column = o.group_column;
+  if (given("--drop-columns")) s.drop_columns = o.drop_columns;
+  if (given("--delimiter")) s.csv.delimiter = o.csv.delimiter;
+  if (given("--na-values")) s.csv.na_values = o.csv.na_values;
+  if (given("--categorical")) s.csv.categorical = o.csv.categorical;
+  if (given("--numeric")) s.csv.numeric = o.csv.numeric;
+  if (given("--time-column")) s.time_column = o.time_column;
+  if (given("--test-size")) s.test_size = o.test_size;
+  if (given("--metric")) s.metric = o.metric;
+  if (given("--also")) s.metrics = o.metrics;
+  if (given("--seed")) s.seed = o.seed;
+  if (given("--time-budget")) s.time_budget = o.time_budget;
+  if (given("--jobs")) s.jobs = o.jobs;
+  if (given("--out")) s.out_dir = o.out_dir;
+  if (!given("--search")) {
+    o.search = s.search;
+    cli.search.clear();
   }
+  if (given("--no-shuffle")) s.shuffle = false;
+  s.search = o.search;
+  return s;
+}
+
+void run(TuneCliOptions& cli) {
+  TuneOptions o = cli.tune;
+  if (!cli.spec.empty()) o = merge_spec(cli, o);
   if (!cli.search.empty()) {
     if (cli.search == "grid")
       o.search = SearchKind::kGrid;
@@ -177,6 +185,7 @@ void add_tune_command(CLI::App& app, Commands& commands) {
       ->capture_default_str();
   sub->add_option("--drop-columns", o.drop_columns, "Columns that are not features (repeatable)")
       ->delimiter(',');
+  add_csv_flags(sub, o.csv, true);
   sub->add_option("--group-column", o.group_column, "Column of groups never split across folds");
   sub->add_option("--time-column", o.time_column,
                   "Column ordering the rows in time: the test set is the latest rows, the "

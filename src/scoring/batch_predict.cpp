@@ -533,6 +533,13 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
   // Bad rows always come back in the chunk; score() stops at the first one in stop mode.
   stream_options.skip_bad_rows = true;
   stream_options.number_hint = "the model was trained on numbers in this column";
+  if (!options.csv.categorical.empty() || !options.csv.numeric.empty())
+    throw InputError(
+        "column types come from the model when scoring: --categorical and "
+        "--numeric apply to train, tune and describe");
+  stream_options.delimiter = options.csv.delimiter;
+  stream_options.na_values.insert(stream_options.na_values.end(), options.csv.na_values.begin(),
+                                  options.csv.na_values.end());
   io::CsvStream stream(data_path, stream_options);
   BatchResult result;
   result.notes = check_header(stream, model.schema, plan);

@@ -212,7 +212,8 @@ PreparedSearch prepare_search(const TuneOptions& options) {
                                     .drop_columns = options.drop_columns,
                                     .sample_weight = {},  // tune fits unweighted
                                     .group_column = options.group_column,
-                                    .time_column = options.time_column});
+                                    .time_column = options.time_column,
+                                    .csv = options.csv});
   const Task task = s.table.choice.task;
   if (task == Task::kTransform)
     throw InputError("model '" + options.model + "' is a transform; tune needs a predictor");

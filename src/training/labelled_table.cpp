@@ -117,7 +117,7 @@ void check_two_rows_per_class(const LabelledTable& table) {
 
 LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
   LabelledTable table;
-  table.data = io::read_csv(options.data_path, training_csv_options(options.target));
+  table.data = io::read_csv(options.data_path, training_csv_options(options.target, options.csv));
   take_non_features(options, table);
   const Dataset& data = table.data;
   table.choice = choose_task(options.model, data.target ? &*data.target : nullptr, options.task);

@@ -25,6 +25,7 @@ struct LabelledTableOptions {
   std::string sample_weight;              // a column of row weights (train); empty: none
   std::string group_column;               // rows of one group are never split (tune)
   std::string time_column;                // rows are ordered by it (tune)
+  io::CsvSettings csv;                    // how the file is read
 };
 
 struct LabelledTable {

@@ -111,10 +111,10 @@ nlohmann::json metric_json(double v) {
 
 }  // namespace
 
-io::CsvOptions training_csv_options(const std::string& target) {
-  io::CsvOptions csv;
-  if (!target.empty()) csv.target = target;
-  return csv;
+io::CsvOptions training_csv_options(const std::string& target, const io::CsvSettings& csv) {
+  io::CsvOptions options = csv.options();
+  if (!target.empty()) options.target = target;
+  return options;
 }
 
 void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
@@ -380,7 +380,8 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                                                 .drop_columns = options.drop_columns,
                                                 .sample_weight = options.sample_weight,
                                                 .group_column = {},  // train splits at random
-                                                .time_column = {}});
+                                                .time_column = {},
+                                                .csv = options.csv});
   std::unique_ptr<Estimator> model =
       make_estimator(options.model, options.params, table.choice.task);
   const Task task = model->task();

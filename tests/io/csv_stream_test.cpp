@@ -180,6 +180,19 @@ TEST(CsvStream, LastRecordWithoutNewlineAndBlankLines) {
   }
 }
 
+TEST(CsvStream, DelimiterIsSniffedUnlessGiven) {
+  const TempFile file("semicolons.csv", "id;x\n1;2,5\n2;3\n");
+  CsvStream stream(file.path.string(), {});
+  EXPECT_EQ(stream.header(), (std::vector<std::string>{"id", "x"}));
+  stream.select({{"id", StreamColumnKind::kNumeric}, {"x", StreamColumnKind::kText}});
+  CsvChunk chunk;
+  ASSERT_TRUE(stream.next(chunk));
+  EXPECT_EQ(chunk.data.column("id").numeric, (std::vector<double>{1, 2}));
+  CsvStreamOptions comma;
+  comma.delimiter = ',';
+  EXPECT_EQ(CsvStream(file.path.string(), comma).header(), (std::vector<std::string>{"id;x"}));
+}
+
 TEST(CsvStream, TextColumnsKeepNaStrings) {
   const TempFile file("text.csv", "id,v\nNA,1\n,2\nabc,3\n");
   CsvStream stream(file.path.string(), {});

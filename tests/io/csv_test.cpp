@@ -127,12 +127,75 @@ TEST(Csv, ForcedNumericAcceptsMissingAndCustomNaValues) {
 TEST(Csv, OtherDelimiterAndTrailingFieldWithoutNewline) {
   CsvOptions options;
   options.delimiter = ';';
-  const Dataset d = parse_csv("a;b\n1,5;+2\n3;", "t.csv", options);
+  const Dataset d = parse_csv("a;b\nx;+2\n3;", "t.csv", options);
   ASSERT_EQ(d.rows(), 2);
-  EXPECT_EQ(d.column("a").type, ColumnType::kCategorical);  // "1,5" is not a number
-  EXPECT_EQ(d.column("b").numeric[0], 2.0);                 // leading '+' accepted
+  EXPECT_EQ(d.column("a").type, ColumnType::kCategorical);
+  EXPECT_EQ(d.column("b").numeric[0], 2.0);  // leading '+' accepted
   EXPECT_TRUE(std::isnan(d.column("b").numeric[1]));
   EXPECT_EQ(parse_csv("a\n+-1\n", "t.csv").columns[0].type, ColumnType::kCategorical);
+}
+
+TEST(Csv, DelimiterIsSniffedUnlessGiven) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> names;
+  };
+  const std::vector<Case> cases = {
+      {"a;b;c\n1;2;3\n4;5;6\n", {"a", "b", "c"}},                      // European export
+      {"a;b\nx,5;2\ny,25;4\n", {"a", "b"}},                            // commas in text
+      {"a\tb\n1\t2\n", {"a", "b"}},                                    // tab
+      {"a|b|c\n1|2|3", {"a", "b", "c"}},                               // no final line break
+      {"name,notes\nx,\"a;b;c\"\ny,\"d;e\nf\"\n", {"name", "notes"}},  // ';' only in quotes
+      {"\xEF\xBB\xBF\na;b\n1;2\n", {"a", "b"}},                        // BOM, blank line
+      {"x\n1\n2\n", {"x"}},                                            // one column
+      {"a,b;c\n1,2;3\n4,5;6\n", {"a", "b;c"}},                         // both consistent: most
+  };                                                                   // fields, then ','
+  for (const Case& c : cases) {
+    std::vector<std::string> names;
+    for (const Column& column : parse_csv(c.text, "t.csv").columns) names.push_back(column.name);
+    EXPECT_EQ(names, c.names) << c.text;
+  }
+  CsvOptions comma;
+  comma.delimiter = ',';  // given: not sniffed
+  EXPECT_EQ(parse_csv("a;b\n1;2\n", "t.csv", comma).columns.size(), 1u);
+}
+
+TEST(Csv, NumbersWithStrayMarkersOrCommasAreRefusedWithTheFix) {
+  // 20 rows of numbers, one '?' on line 5 (data row 3).
+  std::string stray = "x,age\n";
+  for (int i = 0; i < 20; ++i)
+    stray += std::to_string(i) + "," + (i == 3 ? "?" : "4" + std::to_string(i)) + "\n";
+  const std::string message = error_of([&] { parse_csv(stray, "t.csv"); });
+  EXPECT_NE(message.find("t.csv:5: column 'age' holds numbers except '?' in 1 of 20 cells"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--na-values '?'"), std::string::npos) << message;
+  EXPECT_NE(message.find("--categorical age"), std::string::npos) << message;
+  CsvOptions na;
+  na.na_values.push_back("?");
+  const Dataset read = parse_csv(stray, "t.csv", na);
+  EXPECT_EQ(read.column("age").type, ColumnType::kNumeric);
+  EXPECT_EQ(read.column("age").missing_count(), 1);
+  CsvOptions text;
+  text.categorical = {"age"};
+  EXPECT_EQ(parse_csv(stray, "t.csv", text).column("age").type, ColumnType::kCategorical);
+  // The target is checked too.
+  CsvOptions target;
+  target.target = "age";
+  EXPECT_NE(error_of([&] { parse_csv(stray, "t.csv", target); }).find("column 'age'"),
+            std::string::npos);
+  // Decimal commas (whole numbers written without one) and thousands separators.
+  EXPECT_NE(error_of([&] {
+              parse_csv("a;b\n1,5;1\n2;2\n-0,25;3\n", "t.csv");
+            }).find("t.csv:2: column 'a' holds numbers written with commas (such as '-0,25')"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              parse_csv("p,q\n\"12,345\",1\n7,2\n\"1,234,567.5\",3\n", "t.csv");
+            }).find("column 'p' holds numbers written with commas"),
+            std::string::npos);
+  // Text: more than a few distinct words, or words in more than a tenth of the cells.
+  EXPECT_EQ(parse_csv("a\n1\n2\nx\ny\nz\nw\n", "t.csv").columns[0].type, ColumnType::kCategorical);
+  EXPECT_EQ(parse_csv("a\n1\n2\n3\nx\n", "t.csv").columns[0].type, ColumnType::kCategorical);
 }
 
 // Numbers are parsed in place while scanning; these cases must fall back to the full scan and
@@ -171,7 +234,8 @@ std::string random_csv(std::uint32_t seed, int rows) {
     else
       text += "plain" + std::to_string(r % 3);
     text += ",";
-    text += i + 3 > rows ? "late" + std::to_string(r % 2) : std::to_string(r);
+    // Ten distinct words: text, not numbers with a stray missing-value marker.
+    text += i + 10 >= rows ? "late" + std::to_string(i) : std::to_string(r);
     text += r % 2 ? "\n" : "\r\n";
   }
   return text;

@@ -16,7 +16,9 @@ namespace tabula::io {
 inline constexpr std::size_t kDefaultMaxFieldBytes = std::size_t{1} << 20;
 
 struct CsvOptions {
-  char delimiter = ',';
+  /// The field separator; 0: sniffed from the first records: of ',' tab ';' '|', the one that
+  /// cuts them into the same number of fields, at least two (else ',').
+  char delimiter = 0;
   /// Column split off into Dataset::target; InputError naming it when the file lacks it.
   std::optional<std::string> target;
   /// Columns forced categorical (otherwise a column is numeric when every present value parses
@@ -29,6 +31,24 @@ struct CsvOptions {
   /// Longest field accepted, in bytes; the header's names too.
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
 };
+
+/// What a user says about a CSV file (the same flags on every command that reads one): the
+/// delimiter (0: sniffed), strings read as missing besides CsvOptions' defaults, and columns
+/// forced categorical or numeric.
+struct CsvSettings {
+  char delimiter = 0;
+  std::vector<std::string> na_values;
+  std::vector<std::string> categorical;
+  std::vector<std::string> numeric;
+
+  /// CsvOptions that read with these settings (target unset).
+  CsvOptions options() const;
+  bool operator==(const CsvSettings&) const = default;
+};
+
+/// The delimiter a user wrote: one character, or "tab" / "\t" for a tab. InputError otherwise
+/// (a quote or a line break included).
+char parse_delimiter(const std::string& text);
 
 /// Reads a whole file. Throws InputError naming the file, line and column for: a missing or
 /// empty file, a header with no rows, empty or duplicate column names, ragged rows, an

@@ -25,7 +25,8 @@ struct StreamColumn {
 };
 
 struct CsvStreamOptions {
-  char delimiter = ',';
+  /// The field separator; 0: sniffed from the file's first records (see CsvOptions).
+  char delimiter = 0;
   /// A chunk ends at the first record boundary after `chunk_rows` records (blank lines count)
   /// or `chunk_bytes` bytes, whichever comes first. Both at least 1.
   std::int64_t chunk_rows = 65536;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
+#include "tabula/io/csv.hpp"
 
 namespace tabula {
 
@@ -46,6 +47,9 @@ struct BatchOptions {
   /// Only read and parse the input as the model needs it (bad rows are found as usual):
   /// nothing is scored and no file is written. Measures the parsing floor; validates a file.
   bool check_only = false;
+  /// The input's delimiter and extra missing values (column types come from the model: the
+  /// settings' categorical and numeric lists are refused).
+  io::CsvSettings csv;
   /// Called after each chunk is written (from the writer thread); may be empty.
   std::function<void(const BatchProgress&)> progress;
 };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
+#include "tabula/io/csv.hpp"
 #include "tabula/models/estimator.hpp"
 
 namespace tabula {
@@ -90,6 +91,7 @@ struct TuneOptions {
   bool shuffle = true;                    // kfold / stratified
   std::int64_t gap = 0;                   // time series
   std::vector<std::string> drop_columns;  // not features (InputError naming a missing one)
+  io::CsvSettings csv;                    // how the CSV file is read
   std::string group_column;               // not a feature
   std::string time_column;  // not a feature; rows are ordered by it, test = latest rows
   double test_size = 0.2;   // 0: no test set

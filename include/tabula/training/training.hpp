@@ -35,6 +35,8 @@ struct TrainOptions {
   PipelineOverrides pipeline_overrides;
   /// Columns removed before the pipeline sees the table (InputError for a name not in it).
   std::vector<std::string> drop_columns;
+  /// How the CSV file is read: delimiter, extra missing values, forced column types.
+  io::CsvSettings csv;
 };
 
 /// One test metric of the model and of its baseline (NaN when not defined on the test set).
@@ -59,7 +61,7 @@ struct TrainReport {
 };
 
 /// The CSV options train and tune read their table with (the target split off when named).
-io::CsvOptions training_csv_options(const std::string& target);
+io::CsvOptions training_csv_options(const std::string& target, const io::CsvSettings& csv = {});
 
 /// Gives numeric class labels (schema.class_labels, as encode_target made them from the values)
 /// the spelling of the first cell of the target column holding each value in the CSV file at

@@ -7,8 +7,11 @@
 // first rows already caught it, is parsed again as strings in a second pass over the chunks.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "io/csv/boundaries.hpp"
 #include "io/csv/chunk.hpp"
+#include "io/csv/numeric_lookalikes.hpp"
 #include "io/csv/parser.hpp"
 #include "io/csv/sniffer.hpp"
 #include "io/mapped_file.hpp"
@@ -135,9 +138,15 @@ std::size_t default_chunk_bytes(std::size_t bytes, int threads) {
   return std::clamp(per_task, kMinChunkBytes, kMaxChunkBytes);
 }
 
-Dataset parse_csv_chunked(std::string_view text, const std::string& source,
-                          const CsvOptions& options, std::size_t chunk_bytes) {
-  check_delimiter(options.delimiter);
+Dataset parse_csv_chunked(std::string_view text, const std::string& source, const CsvOptions& given,
+                          std::size_t chunk_bytes) {
+  check_delimiter(given.delimiter);
+  CsvOptions options = given;
+  options.delimiter = resolve_delimiter(given.delimiter, text);
+  if (given.delimiter == 0 && options.delimiter != ',')
+    spdlog::info(
+        "{}: columns separated by '{}' (sniffed; --delimiter sets it)", source,
+        options.delimiter == '\t' ? std::string("\\t") : std::string(1, options.delimiter));
   if (starts_with_bom(text)) text.remove_prefix(3);
   const char* base = text.data();
   const char* end = base + text.size();
@@ -151,10 +160,44 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source,
   skip_blank_lines(p, end);
   if (p >= end) throw_no_rows(source, header_line);
   Body body = parse_body(text, body_start, source, schema, options, chunk_bytes);
-  return assemble(body, schema, source, options, header_line);
+  Dataset dataset = assemble(body, schema, source, options, header_line);
+  // The line of data row `row`, by reading the records before it again (only for a message).
+  const auto line_of = [&](std::int64_t row) {
+    const char* q = base + body_start;
+    std::string scratch;
+    RecordError error;
+    const auto ignore = [](std::int64_t, const Field&, const char*) { return true; };
+    for (std::int64_t r = 0;; ++r) {
+      skip_blank_lines(q, end);
+      if (r == row || q >= end) break;
+      if (scan_record(base, q, end, options.delimiter, options.max_field_bytes, scratch, ignore,
+                      error) < 0)
+        break;
+    }
+    return line_at(text, static_cast<std::size_t>(q - base));
+  };
+  check_numeric_lookalikes(dataset, options.categorical, source, line_of);
+  return dataset;
 }
 
 }  // namespace detail
+
+CsvOptions CsvSettings::options() const {
+  CsvOptions out;
+  out.delimiter = delimiter;
+  out.na_values.insert(out.na_values.end(), na_values.begin(), na_values.end());
+  out.categorical = categorical;
+  out.numeric = numeric;
+  return out;
+}
+
+char parse_delimiter(const std::string& text) {
+  if (text == "tab" || text == "\\t" || text == "\t") return '\t';
+  if (text.size() != 1)
+    throw InputError("delimiter '" + text + "': expected one character, or 'tab'");
+  detail::check_delimiter(text[0]);
+  return text[0];
+}
 
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
   return detail::parse_csv_chunked(text, source, options,

@@ -1,6 +1,7 @@
 #include "io/csv/sniffer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_map>
 
@@ -33,6 +34,51 @@ void check_names(const Schema& schema, const std::string& source, std::int64_t l
 void check_delimiter(char delimiter) {
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
     throw InputError("CSV delimiter cannot be a quote or a line break");
+}
+
+char sniff_delimiter(std::string_view head) {
+  constexpr char kCandidates[] = {',', '\t', ';', '|'};
+  constexpr int kRecords = 20;
+  if (starts_with_bom(head)) head.remove_prefix(3);
+  head = head.substr(0, kSniffBytes);
+  // Fields per whole record and candidate; a record ends at a line break outside quotes.
+  std::vector<std::array<std::int64_t, 4>> fields;
+  std::array<std::int64_t, 4> current{1, 1, 1, 1};
+  bool quoted = false, blank = true;
+  for (const char c : head) {
+    if (c == '"') {
+      quoted = !quoted;
+      blank = false;
+    } else if (quoted) {
+      continue;
+    } else if (c == '\n' || c == '\r') {
+      if (!blank) fields.push_back(current);
+      current = {1, 1, 1, 1};
+      blank = true;
+      if (static_cast<int>(fields.size()) == kRecords) break;
+    } else {
+      for (std::size_t k = 0; k < 4; ++k) current[k] += c == kCandidates[k];
+      blank = false;
+    }
+  }
+  // A head that holds the whole file may end without a line break.
+  if (!blank && !quoted && head.size() < kSniffBytes) fields.push_back(current);
+  char best = ',';
+  std::int64_t best_fields = 1;
+  for (std::size_t k = 0; k < 4 && !fields.empty(); ++k) {
+    const std::int64_t n = fields.front()[k];
+    const bool same = std::all_of(fields.begin(), fields.end(),
+                                  [&](const std::array<std::int64_t, 4>& f) { return f[k] == n; });
+    if (same && n > best_fields) {
+      best = kCandidates[k];
+      best_fields = n;
+    }
+  }
+  return best;
+}
+
+char resolve_delimiter(char delimiter, std::string_view text) {
+  return delimiter != 0 ? delimiter : sniff_delimiter(text);
 }
 
 bool starts_with_bom(std::string_view text) {

@@ -21,8 +21,19 @@ struct Schema {
   std::vector<Mode> modes;
 };
 
-/// InputError for a delimiter that would make records ambiguous.
+/// InputError for a delimiter that would make records ambiguous (0 asks for sniffing).
 void check_delimiter(char delimiter);
+
+/// Bytes of a file's start that sniff_delimiter looks at.
+inline constexpr std::size_t kSniffBytes = 64 * 1024;
+
+/// The delimiter of a file that starts with `head`: of ',' tab ';' '|', the one that cuts the
+/// first records (up to 20 whole ones in head, quotes respected) into the same number of fields,
+/// at least two; the most fields win, then that order. ',' when none does (one column).
+char sniff_delimiter(std::string_view head);
+
+/// `delimiter`, or when it is 0 the one sniffed from the start of `text`.
+char resolve_delimiter(char delimiter, std::string_view text);
 
 /// True when `text` starts with a UTF-8 byte order mark (3 bytes), which is skipped.
 bool starts_with_bom(std::string_view text);

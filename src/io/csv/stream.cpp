@@ -236,6 +236,11 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
   State& s = *state_;
   detail::check_delimiter(s.options.delimiter);
   s.read_header_bytes();
+  if (s.options.delimiter == 0) {
+    while (s.filled < detail::kSniffBytes && s.read_more()) {
+    }
+    s.options.delimiter = detail::sniff_delimiter(std::string_view(s.buffer.data(), s.filled));
+  }
   const std::string_view text(s.buffer.data(), s.filled);
   const char* p = text.data();
   s.header =

@@ -1,0 +1,32 @@
+#include "cli/csv_flags.hpp"
+
+#include "tabula/core/error.hpp"
+
+namespace tabula::cli {
+
+void add_csv_flags(CLI::App* sub, io::CsvSettings& settings, bool column_types) {
+  sub->add_option_function<std::string>(
+      "--delimiter",
+      [&settings](const std::string& text) {
+        try {
+          settings.delimiter = io::parse_delimiter(text);
+        } catch (const InputError& e) {  // a usage error, reported as CLI11 reports its own
+          throw CLI::ValidationError("--delimiter", e.what());
+        }
+      },
+      "Field separator: one character or 'tab' (default: sniffed from the first rows among , ; "
+      "tab |)");
+  sub->add_option("--na-values", settings.na_values,
+                  "Values read as missing besides the defaults (NA, N/A, NaN, null, ...), e.g. "
+                  "'?' (comma-separated, repeatable)")
+      ->delimiter(',');
+  if (!column_types) return;
+  sub->add_option("--categorical", settings.categorical,
+                  "Columns read as categories even when they hold numbers (zip codes, ids)")
+      ->delimiter(',');
+  sub->add_option("--numeric", settings.numeric,
+                  "Columns that must hold numbers (a value that is not one is an error)")
+      ->delimiter(',');
+}
+
+}  // namespace tabula::cli

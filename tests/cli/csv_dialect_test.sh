@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# CSV dialects through every command that reads a CSV file: the delimiter sniffed (';' and tab
+# exports) or given with --delimiter, --na-values, --categorical, and the refusal of numeric
+# columns in disguise (a stray '?', decimal commas), with the flag that fixes it.
+# Usage: csv_dialect_test.sh TABULA_BINARY SOURCE_DIR
+set -u
+TABULA=$1
+source "$(dirname "$0")/lib.sh"
+
+# The same table as ';'-separated and tab-separated files, and a ','-separated one whose age
+# column marks missing values with '?'.
+python3 - "$WORK" <<'PY'
+import random, sys
+random.seed(3)
+rows = []
+for i in range(240):
+    x = random.random()
+    rows.append((i, round(x, 4), random.choice("abc"), int(x + random.random() * 0.3 > 0.65)))
+for name, sep in (("semi.csv", ";"), ("tab.csv", "\t")):
+    with open(f"{sys.argv[1]}/{name}", "w") as f:
+        f.write(sep.join(("id", "x", "kind", "y")) + "\n")
+        for r in rows:
+            f.write(sep.join(map(str, r)) + "\n")
+with open(f"{sys.argv[1]}/stray.csv", "w") as f:
+    f.write("x,age,y\n")
+    for i, r in enumerate(rows):
+        f.write(f"{r[1]},{'?' if i % 40 == 7 else 20 + i % 50},{r[3]}\n")
+with open(f"{sys.argv[1]}/comma.csv", "w") as f:
+    f.write("x;y\n")
+    for r in rows:
+        f.write(f"{str(r[1]).replace('.', ',')};{r[3]}\n")
+PY
+
+# describe: the sniffed delimiter gives the four columns.
+expect_ok describe-semi "$TABULA" describe --data "$WORK/semi.csv" --json
+expect_contains "$WORK/out.txt" '"name": "kind"'
+expect_contains "$WORK/err.txt" "columns separated by ';' (sniffed"
+expect_ok describe-tab "$TABULA" describe --data "$WORK/tab.csv" --json
+expect_contains "$WORK/out.txt" '"name": "kind"'
+# A delimiter given wins: the ';' file read with ',' is one column, without the target.
+expect_error given-delimiter "target column not found" \
+  "$TABULA" train --data "$WORK/semi.csv" --target y --model logistic --delimiter , \
+  --out "$WORK/never.tabula"
+[ -e "$WORK/never.tabula" ] && fail "given-delimiter: wrote a model"
+expect_error bad-delimiter "expected one character" \
+  "$TABULA" describe --data "$WORK/semi.csv" --delimiter ';;'
+
+# train and predict on both exports give the same predictions.
+for f in semi tab; do
+  expect_ok "train-$f" "$TABULA" train --data "$WORK/$f.csv" --target y --model forest \
+    --param n_estimators=10 --drop-columns id --out "$WORK/$f.tabula"
+  expect_ok "predict-$f" "$TABULA" predict --model "$WORK/$f.tabula" --data "$WORK/$f.csv" \
+    --out "$WORK/$f.pred.csv" --id-column id --quiet
+done
+cmp -s "$WORK/semi.pred.csv" "$WORK/tab.pred.csv" || fail "predictions differ between ; and tab"
+# The model from the ';' file scores the tab file too (columns matched by name).
+expect_ok predict-cross "$TABULA" predict --model "$WORK/semi.tabula" --data "$WORK/tab.csv" \
+  --out "$WORK/cross.pred.csv" --id-column id --quiet
+cmp -s "$WORK/semi.pred.csv" "$WORK/cross.pred.csv" || fail "cross predictions differ"
+
+# tune reads the same way.
+expect_ok tune-semi "$TABULA" tune --data "$WORK/semi.csv" --target y --model logistic \
+  --param 'C=[0.1,1]' --drop-columns id --folds 3 --no-progress --out "$WORK/tune"
+[ -s "$WORK/tune/model.tabula" ] || fail "tune-semi: no model"
+
+# A stray '?': refused by train, describe and tune with the fix; --na-values reads it as missing.
+for cmd in "train --target y --model ridge --out $WORK/s.tabula" "describe" \
+  "tune --target y --model ridge --param alpha=[1,2] --no-progress --out $WORK/st"; do
+  # shellcheck disable=SC2086
+  expect_error "stray-${cmd%% *}" "column 'age' holds numbers except '?' in 6 of 240 cells" \
+    "$TABULA" $cmd --data "$WORK/stray.csv"
+  expect_contains "$WORK/err.txt" "--na-values '?'"
+done
+expect_ok stray-na "$TABULA" train --data "$WORK/stray.csv" --target y --model ridge \
+  --na-values '?' --out "$WORK/s.tabula"
+expect_ok stray-na-predict "$TABULA" predict --model "$WORK/s.tabula" --data "$WORK/stray.csv" \
+  --na-values '?' --out "$WORK/s.pred.csv" --quiet
+[ "$(wc -l <"$WORK/s.pred.csv")" -eq 241 ] || fail "stray-na-predict: $(wc -l <"$WORK/s.pred.csv") lines"
+expect_ok stray-categorical "$TABULA" describe --data "$WORK/stray.csv" --categorical age --json
+expect_contains "$WORK/out.txt" '"type": "categorical"'
+
+# Decimal commas: refused with what was found.
+expect_error decimal-comma "column 'x' holds numbers written with commas" \
+  "$TABULA" train --data "$WORK/comma.csv" --target y --model logistic --out "$WORK/c.tabula"
+[ -e "$WORK/c.tabula" ] && fail "decimal-comma: wrote a model"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "csv_dialect_test: ok"
