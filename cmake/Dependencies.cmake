@@ -48,6 +48,27 @@ else()
   set(TABULA_BLAS Eigen)
 endif()
 
+# Compressed CSV input (src/io/compressed_file.cpp: gzip, xz, bzip2, zstd) from Debian's
+# zlib1g-dev, liblzma-dev, libbz2-dev and libzstd-dev. Without all four (or with packed
+# dependencies) compressed files are refused with a clear error, as before.
+set(TABULA_WITH_COMPRESSION OFF)
+if(NOT TABULA_DEPS_DIR)
+  find_package(ZLIB QUIET)
+  find_package(LibLZMA QUIET)
+  find_package(BZip2 QUIET)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(ZSTD QUIET IMPORTED_TARGET libzstd)
+  endif()
+  if(ZLIB_FOUND AND LIBLZMA_FOUND AND BZIP2_FOUND AND ZSTD_FOUND)
+    set(TABULA_WITH_COMPRESSION ON)
+    target_link_libraries(tabula_deps INTERFACE ZLIB::ZLIB LibLZMA::LibLZMA BZip2::BZip2
+                                                PkgConfig::ZSTD)
+    target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_COMPRESSION=1)
+  endif()
+endif()
+message(STATUS "Compressed CSV input (gzip, xz, bzip2, zstd): ${TABULA_WITH_COMPRESSION}")
+
 # The HTTP server (src/serve/http_*.cpp, `tabula serve`): Boost.Beast and Boost.Asio, header-only
 # from Debian's libboost-dev, and zlib for compressed request bodies (docs/architecture.md,
 # decision 17). Without them (or with packed dependencies) the rest of src/serve is still built

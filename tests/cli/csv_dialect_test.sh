@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CSV dialects through every command that reads a CSV file: the delimiter sniffed (';' and tab
-# exports) or given with --delimiter, --na-values, --categorical, and the refusal of numeric
-# columns in disguise (a stray '?', decimal commas), with the flag that fixes it.
+# exports) or given with --delimiter, --na-values, --categorical, the refusal of numeric
+# columns in disguise (a stray '?', decimal commas) with the flag that fixes it, and gzip, xz,
+# bzip2 and zstd-compressed files.
 # Usage: csv_dialect_test.sh TABULA_BINARY SOURCE_DIR
 set -u
 TABULA=$1
@@ -83,6 +84,37 @@ expect_contains "$WORK/out.txt" '"type": "categorical"'
 expect_error decimal-comma "column 'x' holds numbers written with commas" \
   "$TABULA" train --data "$WORK/comma.csv" --target y --model logistic --out "$WORK/c.tabula"
 [ -e "$WORK/c.tabula" ] && fail "decimal-comma: wrote a model"
+
+# Compressed files, recognised by their bytes whatever their names: the same model and the
+# same predictions as from the plain file, through train, describe and predict.
+python3 - "$WORK" <<'PY'
+import bz2, gzip, lzma, sys
+text = open(f"{sys.argv[1]}/semi.csv", "rb").read()
+for name, pack in (("gz", gzip.compress), ("xz", lzma.compress), ("bz2", bz2.compress)):
+    open(f"{sys.argv[1]}/semi.{name}.csv", "wb").write(pack(text))
+PY
+packed=(gz xz bz2)
+if command -v zstd >/dev/null; then
+  zstd -q "$WORK/semi.csv" -o "$WORK/semi.zst.csv" && packed+=(zst)
+else
+  echo "csv_dialect_test: zstd command missing, zstd input not checked here"
+fi
+for c in "${packed[@]}"; do
+  expect_ok "train-$c" "$TABULA" train --data "$WORK/semi.$c.csv" --target y --model forest \
+    --param n_estimators=10 --drop-columns id --out "$WORK/$c.tabula"
+  expect_ok "same-model-$c" "$TABULA" predict --model "$WORK/$c.tabula" --data "$WORK/semi.csv" \
+    --out "$WORK/$c.check.csv" --id-column id --quiet
+  cmp -s "$WORK/semi.pred.csv" "$WORK/$c.check.csv" || fail "train-$c: another model"
+  expect_ok "predict-$c" "$TABULA" predict --model "$WORK/semi.tabula" \
+    --data "$WORK/semi.$c.csv" --out "$WORK/$c.pred.csv" --id-column id --quiet
+  cmp -s "$WORK/semi.pred.csv" "$WORK/$c.pred.csv" || fail "predict-$c: predictions differ"
+  expect_ok "describe-$c" "$TABULA" describe --data "$WORK/semi.$c.csv" --json
+  expect_contains "$WORK/out.txt" '"rows": 240'
+done
+head -c 300 "$WORK/semi.gz.csv" >"$WORK/cut.gz.csv"
+expect_error truncated "data ends early" "$TABULA" predict --model "$WORK/semi.tabula" \
+  --data "$WORK/cut.gz.csv" --out "$WORK/cut.pred.csv" --quiet
+[ -e "$WORK/cut.pred.csv" ] && fail "truncated: left an output file"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "csv_dialect_test: ok"

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "io/compressed_file.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -350,11 +351,18 @@ TEST(CsvStream, BinaryFormatsAreNamedNotReadAsText) {
   for (const auto& [bytes, what] : cases) {
     SCOPED_TRACE(what);
     const TempFile file("data.csv", bytes);
-    const std::string expected = "'" + file.path.string() + "' is " + what + ", not a CSV file";
+    // Compressed signatures are read when the build can (these payloads are then corrupt).
+    const Compression compression = compression_of(bytes);
+    const std::string expected =
+        compression != Compression::kNone && compression_supported()
+            ? std::string(compression_name(compression)) + " data"
+            : "'" + file.path.string() + "' is " + what + ", not a CSV file";
     const std::string streamed = error_of([&] { CsvStream s(file.path.string(), {}); });
     EXPECT_NE(streamed.find(expected), std::string::npos) << streamed;
+    EXPECT_NE(streamed.find("'" + file.path.string() + "'"), std::string::npos) << streamed;
     const std::string whole = error_of([&] { read_csv(file.path.string()); });
     EXPECT_NE(whole.find(expected), std::string::npos) << whole;
+    EXPECT_NE(whole.find("'" + file.path.string() + "'"), std::string::npos) << whole;
   }
   const TempFile lookalike("names.csv", "PAR1,BZh,ARROW1\n1,2,3\n");
   const Dataset data = read_csv(lookalike.path.string());

@@ -78,7 +78,8 @@ class CsvStream {
   const std::vector<std::string>& header() const;
   /// Line number of the header row.
   std::int64_t header_line() const;
-  /// Size of the file in bytes when it is a regular file, otherwise 0.
+  /// Size of the file in bytes when it is a regular, uncompressed file, otherwise 0 (the
+  /// readers' offsets count decompressed bytes).
   std::uint64_t file_size() const;
 
   /// Chooses the columns next() parses; the others are only counted. Before the first call

@@ -4,16 +4,12 @@
 // or bytes are in. Memory: one chunk of text plus one read block, whatever the file size.
 #include "tabula/io/csv_stream.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
 
+#include "io/compressed_file.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/error.hpp"
 #include "io/csv/parser.hpp"
@@ -25,49 +21,6 @@ namespace tabula::io {
 namespace {
 
 constexpr std::size_t kReadBlock = std::size_t{1} << 20;
-
-/// Owns a read-only file descriptor.
-class InputFile {
- public:
-  explicit InputFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
-    struct stat info {};
-    if (::fstat(fd_, &info) != 0) {
-      const int error = errno;
-      ::close(fd_);
-      throw InputError("cannot read '" + path + "': " + std::strerror(error));
-    }
-    if (S_ISDIR(info.st_mode)) {
-      ::close(fd_);
-      throw InputError("cannot read '" + path + "': it is a directory");
-    }
-    if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
-#ifdef POSIX_FADV_SEQUENTIAL
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-  }
-  ~InputFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-
-  /// Up to `n` bytes into `out`; 0 at the end of the file.
-  std::size_t read(char* out, std::size_t n) {
-    for (;;) {
-      const ssize_t got = ::read(fd_, out, n);
-      if (got >= 0) return static_cast<std::size_t>(got);
-      if (errno != EINTR) throw InputError("cannot read '" + path_ + "': " + std::strerror(errno));
-    }
-  }
-  std::uint64_t size() const { return size_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t size_ = 0;
-};
 
 // Where the header starts: past a byte order mark and any line ends before it.
 std::size_t header_start(std::string_view text) {
@@ -91,7 +44,7 @@ bool header_complete(std::string_view text) {
 struct CsvStream::State {
   std::string file_path;
   CsvStreamOptions options;
-  InputFile file;
+  FileBytes file;  // decompressed when the file is compressed
   std::vector<std::string> header;
   std::int64_t header_line = 1;
   detail::RecordsSpec spec;
@@ -264,7 +217,10 @@ CsvStream::~CsvStream() = default;
 const std::string& CsvStream::path() const { return state_->file_path; }
 const std::vector<std::string>& CsvStream::header() const { return state_->header; }
 std::int64_t CsvStream::header_line() const { return state_->header_line; }
-std::uint64_t CsvStream::file_size() const { return state_->file.size(); }
+std::uint64_t CsvStream::file_size() const {
+  // Progress compares decompressed offsets with it: unknown for a compressed file.
+  return state_->file.compression() == Compression::kNone ? state_->file.file_size() : 0;
+}
 
 void CsvStream::select(const std::vector<StreamColumn>& columns) {
   State& s = *state_;

@@ -1,0 +1,198 @@
+// Compressed input: every format round-trips through FileBytes (large, in small reads, several
+// streams concatenated), truncated and corrupt data are InputErrors naming the file, and both
+// CSV readers give the same table from a compressed file as from the plain one.
+#include "io/compressed_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "support/temp_path.hpp"
+#include "tabula/core/error.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/io/csv_stream.hpp"
+
+#ifdef TABULA_WITH_COMPRESSION
+#include <bzlib.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#endif
+
+namespace tabula::io {
+namespace {
+
+#ifdef TABULA_WITH_COMPRESSION
+std::string gzip(const std::string& text) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, text.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string xz(const std::string& text) {
+  std::string out(lzma_stream_buffer_bound(text.size()), '\0');
+  std::size_t pos = 0;
+  EXPECT_EQ(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC64, nullptr,
+                                    reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                                    reinterpret_cast<std::uint8_t*>(out.data()), &pos, out.size()),
+            LZMA_OK);
+  out.resize(pos);
+  return out;
+}
+
+std::string bzip2(const std::string& text) {
+  auto size = static_cast<unsigned>(text.size() * 1.01 + 600);
+  std::string out(size, '\0');
+  EXPECT_EQ(BZ2_bzBuffToBuffCompress(out.data(), &size, const_cast<char*>(text.data()),
+                                     static_cast<unsigned>(text.size()), 1, 0, 0),
+            BZ_OK);
+  out.resize(size);
+  return out;
+}
+
+std::string zstd(const std::string& text) {
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  const std::size_t size = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 1);
+  EXPECT_FALSE(ZSTD_isError(size));
+  out.resize(size);
+  return out;
+}
+
+struct Format {
+  const char* name;
+  Compression compression;
+  std::string (*compress)(const std::string&);
+};
+const Format kFormats[] = {{"gzip", Compression::kGzip, gzip},
+                           {"xz", Compression::kXz, xz},
+                           {"bzip2", Compression::kBzip2, bzip2},
+                           {"zstd", Compression::kZstd, zstd}};
+#endif
+
+// A file removed when the test ends.
+struct TempFile {
+  std::filesystem::path path;
+  TempFile(const std::string& name, const std::string& bytes)
+      : path(tabula::testing::unique_temp_path(name)) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  ~TempFile() { std::filesystem::remove(path); }
+};
+
+// A CSV of a few MB (several raw blocks compressed, more decompressed).
+std::string make_csv(int rows) {
+  std::mt19937 rng(5);
+  std::string text = "id,x,word\n";
+  for (int i = 0; i < rows; ++i)
+    text += std::to_string(i) + "," + std::to_string(rng() % 100000) + ",w" +
+            std::to_string(rng() % 37) + "\n";
+  return text;
+}
+
+std::string read_through(const std::string& path, std::size_t step) {
+  FileBytes bytes(path);
+  std::string out, block(step, '\0');
+  for (std::size_t got; (got = bytes.read(block.data(), step)) > 0;) out.append(block, 0, got);
+  return out;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CompressedFile, PlainFilesPassThrough) {
+  const std::string text = make_csv(1000);
+  const TempFile file("plain.csv", text);
+  EXPECT_EQ(read_through(file.path.string(), 7), text);
+  EXPECT_EQ(FileBytes(file.path.string()).compression(), Compression::kNone);
+  EXPECT_EQ(compression_of("BZh9 a header"), Compression::kNone);  // text, not bzip2
+}
+
+TEST(CompressedFile, EveryFormatRoundTripsAndConcatenates) {
+  if (!compression_supported()) GTEST_SKIP() << "built without the compression libraries";
+#ifdef TABULA_WITH_COMPRESSION
+  const std::string text = make_csv(200000);  // ~3.5 MB
+  const std::string tail = make_csv(10);
+  for (const Format& f : kFormats) {
+    SCOPED_TRACE(f.name);
+    const TempFile one("one.csv", f.compress(text));
+    EXPECT_EQ(FileBytes(one.path.string()).compression(), f.compression);
+    EXPECT_EQ(read_through(one.path.string(), std::size_t{1} << 16), text);
+    EXPECT_EQ(read_through(one.path.string(), 1000003), text);
+    // Two streams back to back read as one text, as gunzip, unxz, bunzip2 and unzstd do.
+    const TempFile two("two.csv", f.compress(text) + f.compress(tail));
+    EXPECT_EQ(read_through(two.path.string(), 4096), text + tail);
+  }
+#endif
+}
+
+TEST(CompressedFile, TruncatedOrCorruptDataIsAnErrorNamingTheFile) {
+  if (!compression_supported()) GTEST_SKIP() << "built without the compression libraries";
+#ifdef TABULA_WITH_COMPRESSION
+  const std::string text = make_csv(20000);
+  for (const Format& f : kFormats) {
+    SCOPED_TRACE(f.name);
+    const std::string packed = f.compress(text);
+    const TempFile cut("cut.csv", packed.substr(0, packed.size() / 2));
+    const std::string truncated = error_of([&] { read_through(cut.path.string(), 1 << 16); });
+    EXPECT_NE(truncated.find(cut.path.string()), std::string::npos) << truncated;
+    EXPECT_TRUE(truncated.find("ends early") != std::string::npos ||
+                truncated.find("corrupt") != std::string::npos)
+        << truncated;
+    std::string flipped = packed;
+    for (std::size_t i = 20; i < flipped.size(); i += 97)
+      flipped[i] = static_cast<char>(~flipped[i]);
+    const TempFile bad("bad.csv", flipped);
+    const std::string corrupt = error_of([&] { read_through(bad.path.string(), 1 << 16); });
+    EXPECT_NE(corrupt.find("corrupt"), std::string::npos) << corrupt;
+  }
+#endif
+}
+
+TEST(CompressedFile, BothCsvReadersReadCompressedFilesAsPlainOnes) {
+  if (!compression_supported()) GTEST_SKIP() << "built without the compression libraries";
+#ifdef TABULA_WITH_COMPRESSION
+  const std::string text = make_csv(50000);
+  const TempFile plain("plain.csv", text);
+  const Dataset want = read_csv(plain.path.string());
+  for (const Format& f : kFormats) {
+    SCOPED_TRACE(f.name);
+    const TempFile packed("data.csv", f.compress(text));
+    const Dataset got = read_csv(packed.path.string());
+    ASSERT_EQ(got.rows(), want.rows());
+    EXPECT_EQ(got.column("x").numeric, want.column("x").numeric);
+    EXPECT_EQ(got.column("word").codes, want.column("word").codes);
+    CsvStreamOptions options;
+    options.chunk_rows = 7000;
+    CsvStream stream(packed.path.string(), options);
+    EXPECT_EQ(stream.file_size(), 0u);  // offsets are decompressed bytes: no total
+    stream.select({{"x", StreamColumnKind::kNumeric}});
+    CsvChunk chunk;
+    std::vector<double> xs;
+    while (stream.next(chunk)) {
+      const auto& x = chunk.data.column("x").numeric;
+      xs.insert(xs.end(), x.begin(), x.end());
+    }
+    EXPECT_EQ(xs, want.column("x").numeric);
+  }
+#endif
+}
+
+}  // namespace
+}  // namespace tabula::io
