@@ -2,6 +2,8 @@
 // one JSON object. Driven by benchmarks/csv/bench_csv.py, which compares it with pandas and
 // pyarrow on the same files.
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0: all)")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   tabula::set_thread_count(threads);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tabula"));  // stdout holds the JSON
 
   std::vector<double> seconds, cpu;
   std::int64_t rows = 0, cols = 0;

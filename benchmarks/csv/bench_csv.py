@@ -7,7 +7,9 @@ Generates, when absent, under benchmarks/data/ (ignored by git; fixed seed):
   numeric_1m_x30.csv  1,000,000 rows x 30 float columns
   mixed_1m.csv        1,000,000 rows: 20 float columns (2% "nan") + 5 string columns
                       (quoted, 1% missing)
-Each parser reads each file --repeat times; the median is reported.
+  numeric_1m_x30.csv.gz  the first, gzip -6 (with --gzip)
+Each parser reads each file --repeat times; the median is reported. MB/s counts the CSV text
+(decompressed) bytes.
 """
 import argparse
 import json
@@ -79,6 +81,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=str(ROOT / "build" / "release" / "benchmarks" / "bench_csv_parse"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--gzip", action="store_true", help="also the gzip-compressed numeric file")
+    parser.add_argument("--only-gzip", action="store_true", help="only the gzip-compressed file")
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -88,11 +92,24 @@ def main():
         if not path.exists():
             print(f"generating {path} ...", flush=True)
             makers[name](path)
+    text_bytes = {name: os.path.getsize(path) for name, path in files.items()}
+    if args.gzip or args.only_gzip:
+        packed = DATA / "numeric_1m_x30.csv.gz"
+        if not packed.exists():
+            print(f"generating {packed} ...", flush=True)
+            with open(packed, "wb") as out:
+                subprocess.run(["gzip", "-6", "-c", str(files["numeric 1M x 30"])], stdout=out,
+                               check=True)
+        name = f"numeric 1M x 30, gzip ({os.path.getsize(packed) / 1e6:.0f} MB on disk)"
+        if args.only_gzip:
+            files, text_bytes = {}, {}
+        files[name] = packed
+        text_bytes[name] = os.path.getsize(DATA / "numeric_1m_x30.csv")
 
     load_before = os.getloadavg()
     rows = []
     for name, path in files.items():
-        megabytes = os.path.getsize(path) / 1e6
+        megabytes = text_bytes[name] / 1e6
         results = {
             "tabula, 1 thread": run_tabula(args.bench, path, 1, args.repeat),
             "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
