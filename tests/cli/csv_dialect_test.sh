@@ -85,6 +85,23 @@ expect_error decimal-comma "column 'x' holds numbers written with commas" \
   "$TABULA" train --data "$WORK/comma.csv" --target y --model logistic --out "$WORK/c.tabula"
 [ -e "$WORK/c.tabula" ] && fail "decimal-comma: wrote a model"
 
+# A pandas export (df.to_csv() writes the row index as an unnamed first column): the index is
+# not a feature, in training or in scoring.
+python3 - "$WORK" <<'PY'
+import sys
+rows = open(f"{sys.argv[1]}/semi.csv").read().splitlines()
+with open(f"{sys.argv[1]}/pandas.csv", "w") as f:
+    f.write("," + rows[0].replace(";", ",") + "\n")
+    for i, row in enumerate(rows[1:]):
+        f.write(f"{i}," + row.replace(";", ",") + "\n")
+PY
+expect_ok pandas-train "$TABULA" train --data "$WORK/pandas.csv" --target y --model forest \
+  --param n_estimators=10 --drop-columns id --out "$WORK/pandas.tabula"
+expect_contains "$WORK/err.txt" "column '' is a row index as pandas writes it: not read"
+expect_ok pandas-predict "$TABULA" predict --model "$WORK/pandas.tabula" --data "$WORK/pandas.csv" \
+  --out "$WORK/pandas.pred.csv" --id-column id --quiet
+cmp -s "$WORK/semi.pred.csv" "$WORK/pandas.pred.csv" || fail "pandas: another model than semi.csv's"
+
 # Compressed files, recognised by their bytes whatever their names: the same model and the
 # same predictions as from the plain file, through train, describe and predict.
 python3 - "$WORK" <<'PY'

@@ -160,6 +160,20 @@ TEST(Csv, DelimiterIsSniffedUnlessGiven) {
   EXPECT_EQ(parse_csv("a;b\n1;2\n", "t.csv", comma).columns.size(), 1u);
 }
 
+TEST(Csv, PandasIndexColumnsAreNotRead) {
+  // df.to_csv(): an unnamed first column; written again after read_csv: "Unnamed: 0" too.
+  const Dataset once = parse_csv(",x,y\n0,1.5,a\n1,2.5,b\n", "t.csv");
+  ASSERT_EQ(once.cols(), 2);
+  EXPECT_EQ(once.columns[0].name, "x");
+  const Dataset twice = parse_csv(",Unnamed: 0,x\n0,0,1.5\n1,1,2.5\n2,2,3\n", "t.csv");
+  ASSERT_EQ(twice.cols(), 1);
+  EXPECT_EQ(twice.columns[0].name, "x");
+  // A column merely so named, holding data, stays; an empty name elsewhere is an error.
+  EXPECT_EQ(parse_csv("Unnamed: 0,x\n5,1\n7,2\n", "t.csv").cols(), 2);
+  EXPECT_NE(error_of([] { parse_csv("x,,y\n1,2,3\n", "t.csv"); }).find("empty column name"),
+            std::string::npos);
+}
+
 TEST(Csv, NumbersWithStrayMarkersOrCommasAreRefusedWithTheFix) {
   // 20 rows of numbers, one '?' on line 5 (data row 3).
   std::string stray = "x,age\n";

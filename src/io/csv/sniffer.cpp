@@ -19,6 +19,7 @@ void check_names(const Schema& schema, const std::string& source, std::int64_t l
   std::unordered_map<std::string_view, std::size_t> seen;
   for (std::size_t j = 0; j < schema.names.size(); ++j) {
     const std::string& name = schema.names[j];
+    if (name.empty() && j == 0) continue;  // an index column, as pandas writes it
     if (name.empty())
       throw_located(source, line, static_cast<std::int64_t>(j) + 1, "",
                     "empty column name in the header");

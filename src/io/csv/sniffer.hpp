@@ -43,8 +43,9 @@ bool starts_with_bom(std::string_view text);
 /// Feather, or UTF-16/UTF-32 text. Without it such files fail later as "invalid UTF-8".
 void check_text_signature(std::string_view head, const std::string& source);
 
-/// Reads the header record at `p`; checks for empty and duplicate names. `text` starts at the
-/// start of the file, so errors name the right line.
+/// Reads the header record at `p`; checks for empty and duplicate names (the first name may be
+/// empty: pandas writes its index so). `text` starts at the start of the file, so errors name
+/// the right line.
 Schema parse_header(std::string_view text, const char*& p, const std::string& source,
                     char delimiter, std::size_t max_field);
 
