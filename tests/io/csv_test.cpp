@@ -160,6 +160,17 @@ TEST(Csv, DelimiterIsSniffedUnlessGiven) {
   EXPECT_EQ(parse_csv("a;b\n1;2\n", "t.csv", comma).columns.size(), 1u);
 }
 
+TEST(Csv, NumbersWithLeadingZerosAreCodes) {
+  const Dataset d = parse_csv("zip,x\n01234,0\n99501,0.5\n-007,-0.25\n00501,0e3\n", "t.csv");
+  EXPECT_EQ(d.column("zip").type, ColumnType::kCategorical);
+  EXPECT_EQ(d.column("zip").categories,
+            (std::vector<std::string>{"-007", "00501", "01234", "99501"}));
+  EXPECT_EQ(d.column("x").type, ColumnType::kNumeric);  // 0, 0.5, 0e3: no leading zero
+  CsvOptions forced;
+  forced.numeric = {"zip"};
+  EXPECT_EQ(parse_csv("zip\n01234\n", "t.csv", forced).column("zip").numeric[0], 1234.0);
+}
+
 TEST(Csv, PandasIndexColumnsAreNotRead) {
   // df.to_csv(): an unnamed first column; written again after read_csv: "Unnamed: 0" too.
   const Dataset once = parse_csv(",x,y\n0,1.5,a\n1,2.5,b\n", "t.csv");

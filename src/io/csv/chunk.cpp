@@ -8,6 +8,13 @@
 namespace tabula::io::detail {
 namespace {
 
+// A number written with a zero before its first significant digit ("007", "-01234"); "0",
+// "0.5" and "0e3" are not.
+bool has_leading_zero(std::string_view value) {
+  if (!value.empty() && (value.front() == '-' || value.front() == '+')) value.remove_prefix(1);
+  return value.size() > 1 && value[0] == '0' && value[1] >= '0' && value[1] <= '9';
+}
+
 // Bytes that may start a number the tokeniser parses in place. Bytes fast_float may consume
 // must not be the delimiter, or a number could run past it: then there is no shortcut.
 std::array<bool, 256> number_starts(char delimiter, const NaMatcher& is_na) {
@@ -81,6 +88,10 @@ class ChunkSink {
       }
       if (!parse_number(value, number)) return not_number(j, index, value, offset);
     }
+    // "01234" is a code (a zip code, an id), not the number 1234: an inferred column holding
+    // one is text, where its zeros are kept.
+    if (mode_[j] == Mode::kNumeric && has_leading_zero(value))
+      return not_number(j, index, value, offset);
     if (outside_float32(number) &&
         !out_of_range_value(mode_[j], value, offset, index + 1, out_.out_of_range[j], error_))
       return false;
