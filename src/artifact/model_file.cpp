@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -267,6 +268,8 @@ nlohmann::json describe_loaded(const LoadedModel& model, const nlohmann::json& h
   out["training"] = h.value("training", nlohmann::json::object());
   out["fitted"] = model.estimator->summary();
   out["pipeline"] = model.pipeline->summary();
+  // The estimator's input columns by name (`city=Paris`, ...), for per-feature attributes.
+  out["feature_names_out"] = model.pipeline->output_names();
   nlohmann::json arrays = nlohmann::json::object();
   for (const auto& [name, entry] : h.at("arrays").items())
     arrays[name] = {{"dtype", entry.at("dtype")}, {"shape", entry.at("shape")}};
@@ -368,6 +371,28 @@ std::string format_model_description(const nlohmann::json& d) {
     else if (v.is_array() && v.size() > 8)
       text = fmt::format("[{} values]", v.size());
     out += fmt::format("  {:<20} {}\n", k, text);
+  }
+  // Per-feature attributes with the features' names, largest magnitude first.
+  const nlohmann::json names = d.value("feature_names_out", nlohmann::json::array());
+  for (const char* key : {"feature_importances_", "coef_"}) {
+    nlohmann::json values = d.at("fitted").value(key, nlohmann::json());
+    if (values.is_array() && values.size() == 1 && values[0].is_array())
+      values = nlohmann::json(values[0]);  // one row of coefficients (binary, one target)
+    if (!values.is_array() || values.size() != names.size() || names.empty() ||
+        !std::all_of(values.begin(), values.end(), [](const auto& v) { return v.is_number(); }))
+      continue;
+    std::vector<std::size_t> order(values.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::fabs(values[a].get<double>()) > std::fabs(values[b].get<double>());
+    });
+    constexpr std::size_t kShown = 20;
+    out += fmt::format("{} by feature{}:\n", key,
+                       order.size() > kShown ? fmt::format(" (top {} of {})", kShown, order.size())
+                                             : std::string());
+    for (std::size_t r = 0; r < std::min(kShown, order.size()); ++r)
+      out += fmt::format("  {:<36} {:>12}\n", names[order[r]].get<std::string>(),
+                         scalar(values[order[r]]));
   }
   out += "arrays:\n";
   for (const auto& [name, a] : d.at("arrays").items())

@@ -101,6 +101,12 @@ expect_contains "$WORK/err.txt" "column '' is a row index as pandas writes it: n
 expect_ok pandas-predict "$TABULA" predict --model "$WORK/pandas.tabula" --data "$WORK/pandas.csv" \
   --out "$WORK/pandas.pred.csv" --id-column id --quiet
 cmp -s "$WORK/semi.pred.csv" "$WORK/pandas.pred.csv" || fail "pandas: another model than semi.csv's"
+# inspect names the features the importances belong to: the columns and their one-hot outputs.
+expect_ok inspect-names "$TABULA" inspect "$WORK/pandas.tabula"
+expect_contains "$WORK/out.txt" "feature_importances_ by feature:"
+expect_contains "$WORK/out.txt" "kind=a"
+expect_ok inspect-json "$TABULA" inspect --json "$WORK/pandas.tabula"
+expect_contains "$WORK/out.txt" '"feature_names_out"'
 
 # Compressed files, recognised by their bytes whatever their names: the same model and the
 # same predictions as from the plain file, through train, describe and predict.
