@@ -57,6 +57,27 @@ Column take_column(Dataset& data, const std::string& name, const char* option) {
 }
 
 /// Takes out every column that is not a feature.
+// A text column with more distinct values than this, or with distinct values in more than half
+// of at least kFewRows rows, is an identifier or free text: one-hot encoded it would become
+// thousands of near-empty features. Dropped with a warning unless forced categorical.
+constexpr std::int64_t kMaxCategories = 1000;
+constexpr std::int64_t kFewRows = 100;
+
+void drop_identifier_columns(Dataset& data, const std::vector<std::string>& forced) {
+  std::erase_if(data.columns, [&](const Column& column) {
+    if (column.type != ColumnType::kCategorical) return false;
+    if (std::find(forced.begin(), forced.end(), column.name) != forced.end()) return false;
+    const auto distinct = static_cast<std::int64_t>(column.categories.size());
+    const std::int64_t rows = column.size();
+    if (distinct <= kMaxCategories && (rows < kFewRows || 2 * distinct <= rows)) return false;
+    spdlog::warn(
+        "{}: column '{}' has {} distinct values in {} rows, an identifier or free text: not used "
+        "as a feature (--categorical {} keeps it, --drop-columns {} silences this)",
+        data.source, column.name, distinct, rows, column.name, column.name);
+    return true;
+  });
+}
+
 void take_non_features(const LabelledTableOptions& options, LabelledTable& table) {
   Dataset& data = table.data;
   table.sample_weight = take_sample_weight(data, options.sample_weight);
@@ -69,6 +90,7 @@ void take_non_features(const LabelledTableOptions& options, LabelledTable& table
     table.group = take_column(data, options.group_column, "--group-column");
   if (!options.time_column.empty())
     table.time = take_column(data, options.time_column, "--time-column");
+  drop_identifier_columns(data, options.csv.categorical);
   if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
 }
 

@@ -108,6 +108,26 @@ expect_contains "$WORK/out.txt" "kind=a"
 expect_ok inspect-json "$TABULA" inspect --json "$WORK/pandas.tabula"
 expect_contains "$WORK/out.txt" '"feature_names_out"'
 
+# A text column of identifiers is not a feature unless asked for: warned about and left out.
+python3 - "$WORK" <<'PY'
+import random, sys
+random.seed(2)
+with open(f"{sys.argv[1]}/ids.csv", "w") as f:
+    f.write("user,x,y\n")
+    for i in range(400):
+        x = random.random()
+        f.write(f"u{i:05d},{x:.3f},{int(x > 0.5)}\n")
+PY
+expect_ok ids-dropped "$TABULA" train --data "$WORK/ids.csv" --target y --model logistic \
+  --out "$WORK/ids.tabula"
+expect_contains "$WORK/err.txt" "column 'user' has 400 distinct values in 400 rows"
+expect_ok ids-inspect "$TABULA" inspect --json "$WORK/ids.tabula"
+grep -q '"user' "$WORK/out.txt" && fail "ids-dropped: the model reads 'user'"
+expect_ok ids-kept "$TABULA" train --data "$WORK/ids.csv" --target y --model logistic \
+  --categorical user --out "$WORK/ids-kept.tabula"
+expect_ok ids-kept-inspect "$TABULA" inspect --json "$WORK/ids-kept.tabula"
+expect_contains "$WORK/out.txt" '"user=u00000"'
+
 # Compressed files, recognised by their bytes whatever their names: the same model and the
 # same predictions as from the plain file, through train, describe and predict.
 python3 - "$WORK" <<'PY'
