@@ -297,6 +297,34 @@ std::string scalar(const nlohmann::json& v) {
   return v.dump();
 }
 
+// A forest's importances and a linear model's coefficients listed with the features' names
+// (the pipeline's outputs), largest magnitude first; empty when the description has neither.
+std::string named_feature_values(const nlohmann::json& d) {
+  std::string out;
+  const nlohmann::json names = d.value("feature_names_out", nlohmann::json::array());
+  for (const char* key : {"feature_importances_", "coef_"}) {
+    nlohmann::json values = d.at("fitted").value(key, nlohmann::json());
+    if (values.is_array() && values.size() == 1 && values[0].is_array())
+      values = nlohmann::json(values[0]);  // one row of coefficients (binary, one target)
+    if (!values.is_array() || values.size() != names.size() || names.empty() ||
+        !std::all_of(values.begin(), values.end(), [](const auto& v) { return v.is_number(); }))
+      continue;
+    std::vector<std::size_t> order(values.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::fabs(values[a].get<double>()) > std::fabs(values[b].get<double>());
+    });
+    constexpr std::size_t kShown = 20;
+    out += fmt::format("{} by feature{}:\n", key,
+                       order.size() > kShown ? fmt::format(" (top {} of {})", kShown, order.size())
+                                             : std::string());
+    for (std::size_t r = 0; r < std::min(kShown, order.size()); ++r)
+      out += fmt::format("  {:<36} {:>12}\n", names[order[r]].get<std::string>(),
+                         scalar(values[order[r]]));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_model_description(const nlohmann::json& d) {
@@ -372,28 +400,7 @@ std::string format_model_description(const nlohmann::json& d) {
       text = fmt::format("[{} values]", v.size());
     out += fmt::format("  {:<20} {}\n", k, text);
   }
-  // Per-feature attributes with the features' names, largest magnitude first.
-  const nlohmann::json names = d.value("feature_names_out", nlohmann::json::array());
-  for (const char* key : {"feature_importances_", "coef_"}) {
-    nlohmann::json values = d.at("fitted").value(key, nlohmann::json());
-    if (values.is_array() && values.size() == 1 && values[0].is_array())
-      values = nlohmann::json(values[0]);  // one row of coefficients (binary, one target)
-    if (!values.is_array() || values.size() != names.size() || names.empty() ||
-        !std::all_of(values.begin(), values.end(), [](const auto& v) { return v.is_number(); }))
-      continue;
-    std::vector<std::size_t> order(values.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return std::fabs(values[a].get<double>()) > std::fabs(values[b].get<double>());
-    });
-    constexpr std::size_t kShown = 20;
-    out += fmt::format("{} by feature{}:\n", key,
-                       order.size() > kShown ? fmt::format(" (top {} of {})", kShown, order.size())
-                                             : std::string());
-    for (std::size_t r = 0; r < std::min(kShown, order.size()); ++r)
-      out += fmt::format("  {:<36} {:>12}\n", names[order[r]].get<std::string>(),
-                         scalar(values[order[r]]));
-  }
+  out += named_feature_values(d);
   out += "arrays:\n";
   for (const auto& [name, a] : d.at("arrays").items())
     out += fmt::format("  {:<20} {} {}\n", name, a.at("dtype").get<std::string>(),

@@ -16,6 +16,16 @@ void add_csv_flags(CLI::App* sub, io::CsvSettings& settings, bool column_types) 
       },
       "Field separator: one character or 'tab' (default: sniffed from the first rows among , ; "
       "tab |)");
+  sub->add_option_function<std::string>(
+      "--decimal",
+      [&settings](const std::string& text) {
+        try {
+          settings.decimal = io::parse_decimal(text);
+        } catch (const InputError& e) {
+          throw CLI::ValidationError("--decimal", e.what());
+        }
+      },
+      "Decimal mark of numbers: . (default) or , (1,5; the delimiter is then not ,)");
   sub->add_option("--na-values", settings.na_values,
                   "Values read as missing besides the defaults (NA, N/A, NaN, null, ...), e.g. "
                   "'?' (comma-separated, repeatable)")

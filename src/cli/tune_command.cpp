@@ -77,6 +77,7 @@ TuneOptions merge_spec(TuneCliOptions& cli, TuneOptions o) {
   if (given("--group-column")) s.group_column = o.group_column;
   if (given("--drop-columns")) s.drop_columns = o.drop_columns;
   if (given("--delimiter")) s.csv.delimiter = o.csv.delimiter;
+  if (given("--decimal")) s.csv.decimal = o.csv.decimal;
   if (given("--na-values")) s.csv.na_values = o.csv.na_values;
   if (given("--categorical")) s.csv.categorical = o.csv.categorical;
   if (given("--numeric")) s.csv.numeric = o.csv.numeric;

@@ -538,6 +538,7 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
         "column types come from the model when scoring: --categorical and "
         "--numeric apply to train, tune and describe");
   stream_options.delimiter = options.csv.delimiter;
+  stream_options.decimal = options.csv.decimal;
   stream_options.na_values.insert(stream_options.na_values.end(), options.csv.na_values.begin(),
                                   options.csv.na_values.end());
   io::CsvStream stream(data_path, stream_options);

@@ -112,11 +112,11 @@ void read_scheme(const std::string& path, const nlohmann::json& doc, TuneOptions
 
 TuneOptions read_experiment_spec(const std::string& path) {
   const nlohmann::json doc = io::read_toml(path);
-  check_keys(
-      path, "", doc,
-      {"data",      "target", "model",    "task",         "metric",    "metrics",     "seed",
-       "test_size", "out",    "jobs",     "drop_columns", "space",     "fixed",       "search",
-       "scheme",    "budget", "pipeline", "delimiter",    "na_values", "categorical", "numeric"});
+  check_keys(path, "", doc,
+             {"data",    "target",    "model",       "task",   "metric",       "metrics",
+              "seed",    "test_size", "out",         "jobs",   "drop_columns", "space",
+              "fixed",   "search",    "scheme",      "budget", "pipeline",     "delimiter",
+              "decimal", "na_values", "categorical", "numeric"});
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto relative = [&](const std::string& p) {
     const std::filesystem::path fp(p);
@@ -138,6 +138,8 @@ TuneOptions read_experiment_spec(const std::string& path) {
   if (doc.contains("jobs")) o.jobs = get<int>(path, "jobs", doc["jobs"]);
   if (doc.contains("delimiter"))
     o.csv.delimiter = io::parse_delimiter(get<std::string>(path, "delimiter", doc["delimiter"]));
+  if (doc.contains("decimal"))
+    o.csv.decimal = io::parse_decimal(get<std::string>(path, "decimal", doc["decimal"]));
   for (auto [key, list] :
        {std::pair{"na_values", &o.csv.na_values}, std::pair{"categorical", &o.csv.categorical},
         std::pair{"numeric", &o.csv.numeric}})

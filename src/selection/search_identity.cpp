@@ -62,6 +62,7 @@ nlohmann::json search_identity(const TuneOptions& options, const std::string& sc
   // settings existed keep their fingerprints.
   if (!(options.csv == io::CsvSettings{}))
     identity["csv"] = {{"delimiter", std::string(1, options.csv.delimiter)},
+                       {"decimal", std::string(1, options.csv.decimal)},
                        {"na_values", options.csv.na_values},
                        {"categorical", options.csv.categorical},
                        {"numeric", options.csv.numeric}};

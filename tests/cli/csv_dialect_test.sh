@@ -84,6 +84,18 @@ expect_contains "$WORK/out.txt" '"type": "categorical"'
 expect_error decimal-comma "column 'x' holds numbers written with commas" \
   "$TABULA" train --data "$WORK/comma.csv" --target y --model logistic --out "$WORK/c.tabula"
 [ -e "$WORK/c.tabula" ] && fail "decimal-comma: wrote a model"
+expect_contains "$WORK/err.txt" "--decimal ,"
+# ... and read with --decimal ,: the model of the same numbers written with '.'.
+sed 's/,/./' "$WORK/comma.csv" >"$WORK/dot.csv"
+expect_ok decimal-train "$TABULA" train --data "$WORK/comma.csv" --target y --model logistic \
+  --decimal , --out "$WORK/c.tabula"
+expect_ok dot-train "$TABULA" train --data "$WORK/dot.csv" --target y --model logistic \
+  --out "$WORK/d.tabula"
+expect_ok decimal-predict "$TABULA" predict --model "$WORK/c.tabula" --data "$WORK/comma.csv" \
+  --decimal , --out "$WORK/c.pred.csv" --proba --quiet
+expect_ok dot-predict "$TABULA" predict --model "$WORK/d.tabula" --data "$WORK/dot.csv" \
+  --out "$WORK/d.pred.csv" --proba --quiet
+cmp -s "$WORK/c.pred.csv" "$WORK/d.pred.csv" || fail "decimal: another model than the '.' file's"
 
 # A pandas export (df.to_csv() writes the row index as an unnamed first column): the index is
 # not a feature, in training or in scoring.

@@ -194,6 +194,17 @@ TEST(CsvStream, DelimiterIsSniffedUnlessGiven) {
   EXPECT_EQ(CsvStream(file.path.string(), comma).header(), (std::vector<std::string>{"id;x"}));
 }
 
+TEST(CsvStream, DecimalCommas) {
+  const TempFile file("decimal.csv", "x;y\n1,5;a\n-2,25;b\n");
+  CsvStreamOptions options;
+  options.decimal = ',';
+  CsvStream stream(file.path.string(), options);
+  stream.select({{"x", StreamColumnKind::kNumeric}});
+  CsvChunk chunk;
+  ASSERT_TRUE(stream.next(chunk));
+  EXPECT_EQ(chunk.data.column("x").numeric, (std::vector<double>{1.5, -2.25}));
+}
+
 TEST(CsvStream, TextColumnsKeepNaStrings) {
   const TempFile file("text.csv", "id,v\nNA,1\n,2\nabc,3\n");
   CsvStream stream(file.path.string(), {});

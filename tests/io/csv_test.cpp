@@ -171,6 +171,22 @@ TEST(Csv, NumbersWithLeadingZerosAreCodes) {
   EXPECT_EQ(parse_csv("zip\n01234\n", "t.csv", forced).column("zip").numeric[0], 1234.0);
 }
 
+TEST(Csv, DecimalCommas) {
+  CsvOptions comma;
+  comma.decimal = ',';
+  const Dataset d = parse_csv("a;b\n1,5;2\n-0,25;3e2\n;4,0\n", "t.csv", comma);
+  EXPECT_EQ(d.column("a").numeric[0], 1.5);
+  EXPECT_EQ(d.column("a").numeric[1], -0.25);
+  EXPECT_TRUE(std::isnan(d.column("a").numeric[2]));
+  EXPECT_EQ(d.column("b").numeric, (std::vector<double>{2, 300, 4}));
+  // With ',' marking decimals, "1.5" is not a number.
+  EXPECT_EQ(parse_csv("a;b\n1.5;x\nq;y\n", "t.csv", comma).column("a").type,
+            ColumnType::kCategorical);
+  EXPECT_NE(error_of([&] { parse_csv("a,b\n1,2\n", "t.csv", comma); })
+                .find("the decimal mark and the delimiter are both ','"),
+            std::string::npos);
+}
+
 TEST(Csv, PandasIndexColumnsAreNotRead) {
   // df.to_csv(): an unnamed first column; written again after read_csv: "Unnamed: 0" too.
   const Dataset once = parse_csv(",x,y\n0,1.5,a\n1,2.5,b\n", "t.csv");

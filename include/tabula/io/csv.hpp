@@ -30,6 +30,8 @@ struct CsvOptions {
   std::vector<std::string> na_values = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"};
   /// Longest field accepted, in bytes; the header's names too.
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
+  /// The decimal mark of numbers: '.' or ',' ("1,5"; the delimiter must then not be ',').
+  char decimal = '.';
 };
 
 /// What a user says about a CSV file (the same flags on every command that reads one): the
@@ -37,6 +39,7 @@ struct CsvOptions {
 /// forced categorical or numeric.
 struct CsvSettings {
   char delimiter = 0;
+  char decimal = '.';
   std::vector<std::string> na_values;
   std::vector<std::string> categorical;
   std::vector<std::string> numeric;
@@ -49,6 +52,12 @@ struct CsvSettings {
 /// The delimiter a user wrote: one character, or "tab" / "\t" for a tab. InputError otherwise
 /// (a quote or a line break included).
 char parse_delimiter(const std::string& text);
+
+/// The decimal mark a user wrote: "." or ","; InputError otherwise.
+char parse_decimal(const std::string& text);
+
+/// InputError when `decimal` is not '.' or ',', or is ',' with a ',' delimiter (given or sniffed).
+void check_decimal(char decimal, char delimiter);
 
 /// Reads a whole file. Throws InputError naming the file, line and column for: a missing or
 /// empty file, a header with no rows, empty or duplicate column names, ragged rows, an

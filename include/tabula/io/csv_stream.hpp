@@ -42,6 +42,8 @@ struct CsvStreamOptions {
   std::string number_hint = "the column is read as numbers";
   /// A field longer than this is a bad row (CsvOptions::max_field_bytes).
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
+  /// The decimal mark of numbers (CsvOptions::decimal).
+  char decimal = '.';
 };
 
 /// A row dropped in skip mode.

@@ -86,7 +86,7 @@ class ChunkSink {
         out_.numeric[j].push_back(kMissing);
         return true;
       }
-      if (!parse_number(value, number)) return not_number(j, index, value, offset);
+      if (!parse_number(value, number, policy_.decimal)) return not_number(j, index, value, offset);
     }
     // "01234" is a code (a zip code, an id), not the number 1234: an inferred column holding
     // one is text, where its zeros are kept.
@@ -148,7 +148,9 @@ ChunkColumns parse_chunk(std::string_view text, std::size_t begin, std::size_t e
   const char* stop = base + end;
   std::string scratch;
   RecordError error;
-  const std::array<bool, 256> starts = number_starts(delimiter, is_na);
+  // Numbers are parsed in place with '.' only; a decimal comma takes the field-by-field path.
+  const std::array<bool, 256> starts =
+      policy.decimal == '.' ? number_starts(delimiter, is_na) : std::array<bool, 256>{};
   const NumberShortcut shortcut{mode.data(), ncols, &starts};
   ChunkSink sink(out, mode, is_na, policy, base, error);
   for (;;) {

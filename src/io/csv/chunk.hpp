@@ -36,6 +36,7 @@ struct ChunkPolicy {
   bool row_offsets = false;  // fill ChunkColumns::row_offsets
   std::string_view number_hint = "the column is forced numeric";  // why a number was expected
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
+  char decimal = '.';  // the decimal mark of numbers
 };
 
 /// Parses the records in text[begin, end) into per-column arrays, one column per entry of

@@ -74,11 +74,13 @@ struct Dictionary {
 
 /// Parses the whole of `value` as a number. fast_float, like std::from_chars, rejects a leading
 /// '+'; CSV writers do emit it.
-inline bool parse_number(std::string_view value, double& number) {
+/// `decimal`: the decimal mark ('.' or ',').
+inline bool parse_number(std::string_view value, double& number, char decimal = '.') {
   const char* first = value.data();
   const char* last = value.data() + value.size();
   if (value.size() > 1 && *first == '+' && first[1] != '-' && first[1] != '+') ++first;
-  const auto result = fast_float::from_chars(first, last, number);
+  const auto result = fast_float::from_chars_advanced(
+      first, last, number, fast_float::parse_options{fast_float::chars_format::general, decimal});
   return result.ec == std::errc() && result.ptr == last;
 }
 

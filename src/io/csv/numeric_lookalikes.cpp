@@ -93,8 +93,8 @@ void check_column(const Column& column, const std::string& source,
   if (share(Kind::kOther) == 0)  // numbers, some written with commas
     throw InputError(where + "holds numbers written with commas (such as '" +
                      column.categories[comma_example] +
-                     "'), as thousands separators or decimal commas: tabula reads '.' as the "
-                     "decimal point and no separators; convert the file, or pass " +
+                     "'): decimal commas are read with --decimal , (and a delimiter other than "
+                     "','); thousands separators are not read (remove them); or pass " +
                      as_text);
   if (!others.empty() && others.size() <= kMaxStrays && share(Kind::kOther) <= kStrayShare &&
       share(Kind::kNumber) >= 1 - kStrayShare)

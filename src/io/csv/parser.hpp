@@ -54,6 +54,7 @@ struct RecordsSpec {
   std::string number_hint = "the column is forced numeric";
   /// A longer field is a bad record (see CsvOptions::max_field_bytes).
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
+  char decimal = '.';  // the decimal mark of numbers
 };
 
 struct Records {

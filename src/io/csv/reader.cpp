@@ -92,6 +92,7 @@ Body parse_body(std::string_view text, std::size_t body_start, const std::string
   const NaMatcher is_na(options.na_values);
   ChunkPolicy policy;
   policy.max_field_bytes = options.max_field_bytes;
+  policy.decimal = options.decimal;
   const char delimiter = options.delimiter;
   TypeGuess guess =
       guess_types(text, body_start, schema.modes, delimiter, is_na, policy, chunk_bytes);
@@ -165,6 +166,7 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source, cons
   check_delimiter(given.delimiter);
   CsvOptions options = given;
   options.delimiter = resolve_delimiter(given.delimiter, text);
+  check_decimal(options.decimal, options.delimiter);
   if (given.delimiter == 0 && options.delimiter != ',')
     spdlog::info(
         "{}: columns separated by '{}' (sniffed; --delimiter sets it)", source,
@@ -208,6 +210,7 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source, cons
 CsvOptions CsvSettings::options() const {
   CsvOptions out;
   out.delimiter = delimiter;
+  out.decimal = decimal;
   out.na_values.insert(out.na_values.end(), na_values.begin(), na_values.end());
   out.categorical = categorical;
   out.numeric = numeric;
@@ -220,6 +223,20 @@ char parse_delimiter(const std::string& text) {
     throw InputError("delimiter '" + text + "': expected one character, or 'tab'");
   detail::check_delimiter(text[0]);
   return text[0];
+}
+
+char parse_decimal(const std::string& text) {
+  if (text != "." && text != ",")
+    throw InputError("decimal mark '" + text + "': expected '.' or ','");
+  return text[0];
+}
+
+void check_decimal(char decimal, char delimiter) {
+  if (decimal != '.' && decimal != ',')
+    throw InputError(std::string("decimal mark '") + decimal + "': expected '.' or ','");
+  if (decimal == ',' && delimiter == ',')  // ('.' as a delimiter keeps its old meaning)
+    throw InputError(std::string("the decimal mark and the delimiter are both '") + decimal +
+                     "': pass --delimiter (';' is usual with decimal commas)");
 }
 
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {

@@ -52,7 +52,8 @@ Records parse_records(std::string_view text, std::size_t begin, std::size_t end,
   const std::size_t npieces = bounds.size() - 1;
   const double rows_per_byte =
       end > begin ? static_cast<double>(rows_hint) / static_cast<double>(end - begin) : 0.0;
-  const ChunkPolicy policy{spec.skip_bad_records, true, spec.number_hint, spec.max_field_bytes};
+  const ChunkPolicy policy{spec.skip_bad_records, true, spec.number_hint, spec.max_field_bytes,
+                           spec.decimal};
   std::vector<ChunkColumns> pieces(npieces);
   parallel_for(static_cast<std::int64_t>(npieces), [&](std::int64_t c) {
     const auto i = static_cast<std::size_t>(c);

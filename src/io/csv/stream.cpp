@@ -194,6 +194,7 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
     }
     s.options.delimiter = detail::sniff_delimiter(std::string_view(s.buffer.data(), s.filled));
   }
+  check_decimal(s.options.decimal, s.options.delimiter);
   const std::string_view text(s.buffer.data(), s.filled);
   const char* p = text.data();
   s.header =
@@ -210,6 +211,7 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
   s.spec.skip_bad_records = s.options.skip_bad_rows;
   s.spec.number_hint = s.options.number_hint;
   s.spec.max_field_bytes = s.options.max_field_bytes;
+  s.spec.decimal = s.options.decimal;
 }
 
 CsvStream::~CsvStream() = default;
