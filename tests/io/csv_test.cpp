@@ -182,8 +182,9 @@ TEST(Csv, DecimalCommas) {
   // With ',' marking decimals, "1.5" is not a number.
   EXPECT_EQ(parse_csv("a;b\n1.5;x\nq;y\n", "t.csv", comma).column("a").type,
             ColumnType::kCategorical);
-  EXPECT_NE(error_of([&] { parse_csv("a,b\n1,2\n", "t.csv", comma); })
-                .find("the decimal mark and the delimiter are both ','"),
+  EXPECT_NE(error_of([&] {
+              parse_csv("a,b\n1,2\n", "t.csv", comma);
+            }).find("the decimal mark and the delimiter are both ','"),
             std::string::npos);
 }
 
