@@ -81,17 +81,17 @@ class ChunkSink {
     // A number parsed in place is never quoted: `value` is then the field as written.
     const std::string_view value = field.quoted ? trim(field.value) : field.value;
     double number = field.number;
-    if (!field.has_number) {
+    if (!field.has_number) {  // numbers with a leading zero never come parsed in place
       if (is_na_(value)) {
         out_.numeric[j].push_back(kMissing);
         return true;
       }
       if (!parse_number(value, number, policy_.decimal)) return not_number(j, index, value, offset);
+      // "01234" is a code (a zip code, an id), not the number 1234: an inferred column
+      // holding one is text, where its zeros are kept.
+      if (mode_[j] == Mode::kNumeric && has_leading_zero(value))
+        return not_number(j, index, value, offset);
     }
-    // "01234" is a code (a zip code, an id), not the number 1234: an inferred column holding
-    // one is text, where its zeros are kept.
-    if (mode_[j] == Mode::kNumeric && has_leading_zero(value))
-      return not_number(j, index, value, offset);
     if (outside_float32(number) &&
         !out_of_range_value(mode_[j], value, offset, index + 1, out_.out_of_range[j], error_))
       return false;
