@@ -14,6 +14,7 @@
 #include <numeric>
 #include <vector>
 
+#include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -25,33 +26,6 @@ namespace {
 constexpr std::int64_t kScansPerTask = 16;
 // How far ahead the row loop prefetches a scattered row's code.
 constexpr std::int32_t kPrefetchRows = 16;
-
-// to[c] += from[c] for k channels. Regression's three are spelled out: a loop of unknown
-// length costs more than the adds, and the library call that a copy loop becomes does too.
-inline void add_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
-  if (k == 3) {  // one scalar and one two-lane add
-    using Pair = std::int64_t __attribute__((vector_size(16)));
-    Pair a, b;
-    std::memcpy(&a, to + 1, sizeof a);
-    std::memcpy(&b, from + 1, sizeof b);
-    a += b;
-    std::memcpy(to + 1, &a, sizeof a);
-    to[0] += from[0];
-    return;
-  }
-  for (std::int64_t c = 0; c < k; ++c) to[c] += from[c];
-}
-
-// to[c] = from[c] for k channels (same reason for the special case).
-inline void copy_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
-  if (k == 3) {
-    to[0] = from[0];
-    to[1] = from[1];
-    to[2] = from[2];
-    return;
-  }
-  for (std::int64_t c = 0; c < k; ++c) to[c] = from[c];
-}
 
 // Moves k channels from `from` to `to` and zeroes `from`.
 inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {

@@ -1,0 +1,39 @@
+// Adding (and copying) one row's integer channels into a histogram bin on the host, shared by the
+// CPU histogram primitive and the forest's small-node path (host code only: not for the kernels).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace tabula::forest {
+
+/// to[c] += from[c] for k channels. Three channels (regression, two classes: the common shape)
+/// as one scalar and one two-lane add: 8% less fit time on 1M x 28 than three scalar adds, and
+/// a loop of unknown length costs more than the adds.
+inline void add_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    using Pair = std::int64_t __attribute__((vector_size(16)));
+    Pair a, b;
+    std::memcpy(&a, to + 1, sizeof a);
+    std::memcpy(&b, from + 1, sizeof b);
+    a += b;
+    std::memcpy(to + 1, &a, sizeof a);
+    to[0] += from[0];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] += from[c];
+}
+
+/// to[c] = from[c] for k channels; three spelled out, since a copy loop becomes a library call
+/// that costs more than the copies.
+inline void copy_channels(std::int64_t* to, const std::int64_t* from, std::int64_t k) {
+  if (k == 3) {
+    to[0] = from[0];
+    to[1] = from[1];
+    to[2] = from[2];
+    return;
+  }
+  for (std::int64_t c = 0; c < k; ++c) to[c] = from[c];
+}
+
+}  // namespace tabula::forest
