@@ -155,6 +155,13 @@ TEST(CompressedFile, TruncatedOrCorruptDataIsAnErrorNamingTheFile) {
     EXPECT_TRUE(truncated.find("ends early") != std::string::npos ||
                 truncated.find("corrupt") != std::string::npos)
         << truncated;
+    // Compressed twice: the inner layer is named as what it is, not read as text.
+    const TempFile twice("twice.csv", f.compress(packed));
+    const std::string nested = error_of([&] { read_csv(twice.path.string()); });
+    EXPECT_NE(nested.find(std::string(compression_name(f.compression)) + "-compressed file, not a "
+                                                                         "CSV file"),
+              std::string::npos)
+        << nested;
     std::string flipped = packed;
     for (std::size_t i = 20; i < flipped.size(); i += 97)
       flipped[i] = static_cast<char>(~flipped[i]);

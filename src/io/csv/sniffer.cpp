@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "io/compressed_file.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/error.hpp"
 #include "io/csv/parser.hpp"
@@ -93,12 +94,9 @@ struct Signature {
   std::string_view what;
 };
 
-// Longer magics before their prefixes (UTF-32LE's starts with UTF-16LE's).
+// Formats other than the compressions (compression_of knows those). Longer magics before their
+// prefixes (UTF-32LE's starts with UTF-16LE's).
 constexpr Signature kSignatures[] = {
-    {std::string_view("\x1F\x8B", 2), "a gzip-compressed file"},
-    {std::string_view("\xFD\x37zXZ\x00", 6), "an xz-compressed file"},
-    {std::string_view("\x28\xB5\x2F\xFD", 4), "a zstd-compressed file"},
-    {std::string_view("BZh", 3), "a bzip2-compressed file"},
     {std::string_view("PK\x03\x04", 4), "a zip archive"},
     {std::string_view("PAR1", 4), "a Parquet file"},
     {std::string_view("ARROW1", 6), "an Arrow IPC/Feather file"},
@@ -118,19 +116,25 @@ bool followed_by_binary(std::string_view head, std::size_t at) {
 }  // namespace
 
 void check_text_signature(std::string_view head, const std::string& source) {
-  for (const Signature& signature : kSignatures) {
-    if (!head.starts_with(signature.magic)) continue;
-    // "BZh", "PAR1" and "ARROW1" could also start a header: bzip2 follows its magic with a
-    // block size digit and a block magic, Parquet and Arrow with binary, not text.
-    if (signature.magic == "BZh" && (head.size() < 10 || head.substr(4, 6) != "1AY&SY")) continue;
-    if ((signature.magic == "PAR1" || signature.magic == "ARROW1") &&
-        !followed_by_binary(head, signature.magic.size()))
-      continue;
-    const bool text = signature.what.ends_with("text");
-    throw InputError("'" + source + "' is " + std::string(signature.what) + ", not a CSV file: " +
+  const auto refuse = [&](const std::string& what, bool text) {
+    throw InputError("'" + source + "' is " + what + ", not a CSV file: " +
                      (text ? "only UTF-8 text is supported (convert it, e.g. iconv -t UTF-8)"
                            : "tabula reads plain UTF-8 CSV files only (decompress or convert "
                              "it first; see docs/data-formats.md)"));
+  };
+  // Compressed text reaches here only when this build cannot decompress it (or compressed
+  // twice).
+  if (const Compression compression = compression_of(head); compression != Compression::kNone)
+    refuse(std::string(compression == Compression::kXz ? "an " : "a ") +
+               std::string(compression_name(compression)) + "-compressed file",
+           false);
+  for (const Signature& signature : kSignatures) {
+    if (!head.starts_with(signature.magic)) continue;
+    // "PAR1" and "ARROW1" could also start a header: Parquet and Arrow follow with binary.
+    if ((signature.magic == "PAR1" || signature.magic == "ARROW1") &&
+        !followed_by_binary(head, signature.magic.size()))
+      continue;
+    refuse(std::string(signature.what), signature.what.ends_with("text"));
   }
 }
 
