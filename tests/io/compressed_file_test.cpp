@@ -80,15 +80,7 @@ const Format kFormats[] = {{"gzip", Compression::kGzip, gzip},
                            {"zstd", Compression::kZstd, zstd}};
 #endif
 
-// A file removed when the test ends.
-struct TempFile {
-  std::filesystem::path path;
-  TempFile(const std::string& name, const std::string& bytes)
-      : path(tabula::testing::unique_temp_path(name)) {
-    std::ofstream(path, std::ios::binary) << bytes;
-  }
-  ~TempFile() { std::filesystem::remove(path); }
-};
+using tabula::testing::TempFile;
 
 // A CSV of a few MB (several raw blocks compressed, more decompressed).
 std::string make_csv(int rows) {

@@ -17,15 +17,7 @@
 namespace tabula::io {
 namespace {
 
-// A file removed when the test ends.
-struct TempFile {
-  std::filesystem::path path;
-  TempFile(const std::string& name, const std::string& text)
-      : path(tabula::testing::unique_temp_path(name)) {
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path); }
-};
+using tabula::testing::TempFile;
 
 // Rows with numbers, NA strings, quoted text holding commas, doubled quotes and newlines, and
 // CRLF line ends, so chunk cuts land inside quotes and between the CR and LF. `lines` gets

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace tabula::testing {
@@ -42,6 +43,20 @@ class ScopedTempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+/// A file at unique_temp_path(name) holding `bytes`, removed when the object goes.
+struct TempFile {
+  std::filesystem::path path;
+  TempFile(const std::string& name, const std::string& bytes) : path(unique_temp_path(name)) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  ~TempFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
 };
 
 }  // namespace tabula::testing
