@@ -80,8 +80,9 @@ inline bool ends_field(const char* q, const char* end, char delimiter) {
 [[gnu::always_inline]] inline bool parse_number_in_place(const char*& q, const char* end,
                                                          char delimiter, Field& field) {
   // A leading zero ("01234") takes the full path, which decides whether it is a code.
+  // (`q` < `end`; a lone '-' may be the last byte of the buffer.)
   const char* digits = q + (*q == '-');
-  if (*digits == '0' && digits + 1 < end && digits[1] >= '0' && digits[1] <= '9') return false;
+  if (digits + 1 < end && *digits == '0' && digits[1] >= '0' && digits[1] <= '9') return false;
   double number = 0;
   const auto result = fast_float::from_chars(q, end, number);
   if (result.ec != std::errc() || !ends_field(result.ptr, end, delimiter)) return false;
