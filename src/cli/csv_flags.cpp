@@ -1,5 +1,7 @@
 #include "cli/csv_flags.hpp"
 
+#include <algorithm>
+
 #include "tabula/core/error.hpp"
 
 namespace tabula::cli {
@@ -37,6 +39,23 @@ void add_csv_flags(CLI::App* sub, io::CsvSettings& settings, bool column_types) 
   sub->add_option("--numeric", settings.numeric,
                   "Columns that must hold numbers (a value that is not one is an error)")
       ->delimiter(',');
+}
+
+void add_date_flags(CLI::App* sub, PipelineOverrides& overrides) {
+  sub->add_option("--date", overrides.date_columns,
+                  "Columns of dates or timestamps, turned into year, month, day, day_of_week, "
+                  "day_of_year, hour, epoch (default: the text columns of ISO 8601 dates)")
+      ->delimiter(',');
+  sub->add_option("--date-format", overrides.date_format,
+                  "Format of the date columns: iso8601 (default) or strptime-style, e.g. "
+                  "'%d/%m/%Y' (%Y %y %m %b %B %d %H %M %S)");
+}
+
+void read_dates_as_text(const PipelineOverrides& overrides, io::CsvSettings& settings) {
+  for (const std::string& name : overrides.date_columns)
+    if (std::find(settings.categorical.begin(), settings.categorical.end(), name) ==
+        settings.categorical.end())
+      settings.categorical.push_back(name);
 }
 
 }  // namespace tabula::cli

@@ -58,6 +58,7 @@ void run(TrainCliOptions& options) {
       start = comma + 1;
     }
   }
+  read_dates_as_text(options.train.pipeline_overrides, options.train.csv);
   const TrainReport report = train_model(default_backend(), options.train, options.out);
   for (const std::string& note : report.notes) spdlog::info("{}", note);
   fmt::print("model {} ({}) on {}\n", report.model, to_string(report.task),
@@ -111,6 +112,7 @@ void add_train_command(CLI::App& app, Commands& commands) {
   sub->add_option("--drop-columns", options->drop_columns,
                   "Columns not to use as features (comma-separated, repeatable)");
   add_csv_flags(sub, options->train.csv, true);
+  add_date_flags(sub, o);
   commands.push_back({sub, [options] { run(*options); }});
 }
 

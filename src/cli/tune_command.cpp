@@ -112,7 +112,9 @@ void run(TuneCliOptions& cli) {
   if (cli.no_shuffle) o.shuffle = false;
   if (!cli.task.empty()) o.task = parse_task(cli.task);
   if (!cli.pipeline_file.empty()) o.pipeline = read_pipeline_spec(cli.pipeline_file).to_json();
-  if (!cli.overrides.impute.empty() || !cli.overrides.scale.empty()) {
+  read_dates_as_text(cli.overrides, o.csv);
+  if (!cli.overrides.impute.empty() || !cli.overrides.scale.empty() ||
+      !cli.overrides.date_columns.empty() || !cli.overrides.date_format.empty()) {
     const PipelineSpec base = o.pipeline.is_null()
                                   ? PipelineSpec::defaults(o.model)
                                   : PipelineSpec::from_json(o.pipeline, "pipeline");
@@ -187,6 +189,7 @@ void add_tune_command(CLI::App& app, Commands& commands) {
   sub->add_option("--drop-columns", o.drop_columns, "Columns that are not features (repeatable)")
       ->delimiter(',');
   add_csv_flags(sub, o.csv, true);
+  add_date_flags(sub, cli->overrides);
   sub->add_option("--group-column", o.group_column, "Column of groups never split across folds");
   sub->add_option("--time-column", o.time_column,
                   "Column ordering the rows in time: the test set is the latest rows, the "

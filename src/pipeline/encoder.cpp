@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "artifact/validate.hpp"
+#include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 
@@ -31,10 +32,28 @@ const char* unknown_name(Encoder::Unknown u) {
   return "error";
 }
 
+const char* kind_name(Encoder::Kind k) {
+  switch (k) {
+    case Encoder::Kind::kOneHot:
+      return "onehot";
+    case Encoder::Kind::kOrdinal:
+      return "ordinal";
+    case Encoder::Kind::kDate:
+      return "date";
+  }
+  return "onehot";
+}
+
 }  // namespace
 
 nlohmann::json encoder_to_json(const Encoder& e) {
-  return {{"kind", e.kind == Encoder::Kind::kOneHot ? "onehot" : "ordinal"},
+  if (e.kind == Encoder::Kind::kDate)
+    return {{"kind", kind_name(e.kind)},
+            {"format", e.date_format},
+            {"parts", e.date_parts},
+            {"width", e.width},
+            {"output_names", e.output_names}};
+  return {{"kind", kind_name(e.kind)},
           {"handle_unknown", unknown_name(e.unknown)},
           {"categories", e.categories},
           {"slot", e.slot},
@@ -68,6 +87,23 @@ void validate_encoder(const Encoder& e) {
   expect_range("encoder.infrequent_slot", e.infrequent_slot, -1, e.width - 1);
 }
 
+/// A DateFeatures encoder: a known format and parts, one output per part.
+Encoder date_encoder_from_json(const nlohmann::json& j) {
+  Encoder e;
+  e.kind = Encoder::Kind::kDate;
+  e.date_format = j.at("format").get<std::string>();
+  e.date_parts = j.at("parts").get<std::vector<std::string>>();
+  e.width = artifact::integer(j.at("width"), "encoder.width");
+  e.output_names = j.at("output_names").get<std::vector<std::string>>();
+  check_date_format(e.date_format);
+  check_date_parts(e.date_parts, "encoder.parts");
+  artifact::expect_size("encoder.width", e.width, static_cast<std::int64_t>(e.date_parts.size()),
+                        "one output per date part");
+  artifact::expect_size("encoder.output_names", static_cast<std::int64_t>(e.output_names.size()),
+                        e.width, "one name per date part");
+  return e;
+}
+
 }  // namespace
 
 Encoder encoder_from_json(const nlohmann::json& j) {
@@ -75,6 +111,7 @@ Encoder encoder_from_json(const nlohmann::json& j) {
   using artifact::integer;
   Encoder e;
   const std::string kind = j.at("kind").get<std::string>();
+  if (kind == kind_name(Encoder::Kind::kDate)) return date_encoder_from_json(j);
   if (kind != "onehot" && kind != "ordinal")
     throw InputError("unknown encoder kind '" + kind + "'");
   e.kind = kind == "onehot" ? Encoder::Kind::kOneHot : Encoder::Kind::kOrdinal;

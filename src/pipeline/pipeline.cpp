@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "pipeline/date_time.hpp"
 #include "pipeline/state.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -48,6 +49,9 @@ struct ResolvedInput {
 struct ResolvedCodes {
   std::vector<std::int64_t> index;  // per table code
   std::int64_t fill = kMissing;     // what a missing value becomes
+  // DateFeatures: each table category's outputs (width each), then the imputer's fill value's;
+  // `index` is the row of this table, or kUnknown for a value that is not a date.
+  std::vector<double> dates;
 };
 
 struct Prepared {
@@ -62,9 +66,28 @@ struct Prepared {
   }
 };
 
-ResolvedCodes resolve_codes(const FittedColumn& fc, const Column& column) {
-  ResolvedCodes out;
+/// DateFeatures: every category of the table (and the fill value) parsed once.
+ResolvedCodes resolve_dates(const FittedColumn& fc, const Column& column) {
   const Encoder& e = *fc.encoder;
+  const std::size_t n = column.categories.size();
+  ResolvedCodes out;
+  out.index.resize(n);
+  out.dates.resize((n + 1) * static_cast<std::size_t>(e.width));
+  for (std::size_t c = 0; c < n; ++c)
+    out.index[c] = pipeline::date_values(e, column.categories[c], &out.dates[c * e.width])
+                       ? static_cast<std::int64_t>(c)
+                       : kUnknown;
+  if (fc.fill)
+    out.fill = pipeline::date_values(e, *fc.fill, &out.dates[n * e.width])
+                   ? static_cast<std::int64_t>(n)
+                   : kUnknown;
+  return out;
+}
+
+ResolvedCodes resolve_codes(const FittedColumn& fc, const Column& column) {
+  const Encoder& e = *fc.encoder;
+  if (e.kind == Encoder::Kind::kDate) return resolve_dates(fc, column);
+  ResolvedCodes out;
   out.index.resize(column.categories.size());
   for (std::size_t c = 0; c < column.categories.size(); ++c)
     out.index[c] = e.find(column.categories[c]);
@@ -144,8 +167,17 @@ Prepared prepare(const PipelineState& s, const Dataset& data, std::span<const st
 }
 
 /// Writes the encoder's outputs for category index `idx` (or kUnknown / kMissing) to out[0..w)
-/// (stride 1); returns false when the value cannot be encoded (handle_unknown=error).
-bool encode(const Encoder& e, std::int64_t idx, double* out) {
+/// (stride 1); returns false when the value cannot be encoded (handle_unknown=error, or not a
+/// date).
+bool encode(const Encoder& e, const ResolvedCodes& codes, std::int64_t idx, double* out) {
+  if (e.kind == Encoder::Kind::kDate) {
+    if (idx == kUnknown) return false;
+    if (idx == kMissing)  // stays missing: forests route it, an imputer after the step fills it
+      std::fill(out, out + e.width, kNaN);
+    else
+      std::copy_n(codes.dates.data() + idx * e.width, e.width, out);
+    return true;
+  }
   if (e.kind == Encoder::Kind::kOneHot) {
     std::fill(out, out + e.width, 0.0);
     if (idx >= 0) {
@@ -168,6 +200,15 @@ bool encode(const Encoder& e, std::int64_t idx, double* out) {
   if (e.unknown == Encoder::Unknown::kError) return false;
   out[0] = e.unknown_value;
   return true;
+}
+
+/// Why encode() refused `value` (category index `idx`).
+std::string encode_error(const Encoder& e, std::int64_t idx, const std::string& value) {
+  if (idx == kMissing) return "missing value (no SimpleImputer before the encoder)";
+  if (e.kind == Encoder::Kind::kDate)
+    return "value '" + value + "' is not a date in format " +
+           pipeline::describe_date_format(e.date_format);
+  return "unseen category '" + value + "' (handle_unknown=error)";
 }
 
 /// Encodes output rows [r0, r1) of the concatenated branches (and the after steps when
@@ -231,16 +272,12 @@ std::int64_t encode_rows(const Prepared& p, std::int64_t r0, std::int64_t r1, bo
           const std::int32_t code = column.codes[static_cast<std::size_t>(row)];
           const std::int64_t idx =
               code < 0 ? codes.fill : codes.index[static_cast<std::size_t>(code)];
-          if (!encode(e, idx, scratch.data())) {
+          if (!encode(e, codes, idx, scratch.data())) {
             bad[static_cast<std::size_t>(r)] = 1;
-            errors.push_back(
-                {row, fc.name,
-                 idx == kMissing
-                     ? std::string("missing value (no SimpleImputer before the encoder)")
-                     : "unseen category '" +
-                           (code < 0 ? *fc.fill
-                                     : column.categories[static_cast<std::size_t>(code)]) +
-                           "' (handle_unknown=error)"});
+            const std::string value = code >= 0 ? column.categories[static_cast<std::size_t>(code)]
+                                      : fc.fill ? *fc.fill
+                                                : std::string();
+            errors.push_back({row, fc.name, encode_error(e, idx, value)});
           }
           double* o = dst + r * stride + col;
           for (std::int64_t k = 0; k < w; ++k)
@@ -282,9 +319,8 @@ std::vector<MatrixOp> fit_ops(Backend& backend, const std::vector<StepSpec>& ste
     nlohmann::json attributes = nlohmann::json::object();
     MatrixOp op;
     op.width_in = width;
-    if (pipeline::is_encoder(step)) {
-      throw InputError(step.kind +
-                       " needs raw categorical columns: put it in a branch, before any PCA");
+    if (pipeline::takes_text(step)) {
+      throw InputError(step.kind + " needs raw text columns: put it in a branch, before any PCA");
     } else if (step.kind == "PCA") {
       op.pca = pipeline::fit_pca(backend, step, block, rows, width, attributes);
       op.width_out = op.pca->k;
@@ -394,15 +430,18 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
         fc.encoder = pipeline::fit_one_hot_encoder(step, counts, column.name, attributes, notes);
       } else if (step.kind == "OrdinalEncoder") {
         fc.encoder = pipeline::fit_ordinal_encoder(step, counts, column.name, attributes);
+      } else if (step.kind == "DateFeatures") {
+        fc.encoder = pipeline::fit_date_features(step, counts, column.name, attributes);
       } else {
         throw InputError(step.kind + ": column '" + column.name +
-                         "' is categorical; encode it first (OneHotEncoder or OrdinalEncoder)");
+                         "' is categorical; encode it first (OneHotEncoder, OrdinalEncoder or "
+                         "DateFeatures)");
       }
     }
     if (!fc.encoder)
       throw InputError("column '" + column.name +
-                       "' is categorical and its steps have no encoder (OneHotEncoder or "
-                       "OrdinalEncoder)");
+                       "' is categorical and its steps have no encoder (OneHotEncoder, "
+                       "OrdinalEncoder or DateFeatures)");
     const Encoder& e = *fc.encoder;
     fc.maps.assign(static_cast<std::size_t>(e.width), Affine{});
     if (k < steps.size()) {
@@ -412,7 +451,8 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
       std::vector<double> out(static_cast<std::size_t>(e.width));
       for (std::size_t i = 0; i < rows.size(); ++i) {
         const std::int32_t code = column.codes[static_cast<std::size_t>(rows[i])];
-        encode(e, code < 0 ? codes.fill : codes.index[static_cast<std::size_t>(code)], out.data());
+        encode(e, codes, code < 0 ? codes.fill : codes.index[static_cast<std::size_t>(code)],
+               out.data());
         for (std::int64_t o = 0; o < e.width; ++o)
           encoded[static_cast<std::size_t>(o)][i] = out[static_cast<std::size_t>(o)];
       }
@@ -433,6 +473,14 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
   } catch (const InputError& err) {
     throw InputError(where + err.what());
   }
+}
+
+/// The format of a branch's DateFeatures step: what its date selector recognises.
+std::string date_format_of(const BranchSpec& branch) {
+  for (const StepSpec& step : branch.steps)
+    if (step.kind == "DateFeatures")
+      if (const auto it = step.params.find("format"); it != step.params.end()) return it->second;
+  return std::string(pipeline::kIsoDate);
 }
 
 // Each branch's columns (indices into data.columns): its names, else every column of its type
@@ -463,8 +511,10 @@ std::vector<std::vector<std::size_t>> select_branch_columns(const PipelineSpec& 
         throw InputError(data.source + ": pipeline branch '" + b.name +
                          "' selects column(s) not in the table: " + quote_list(missing));
     } else {
+      const std::string date_format = b.columns.dates ? date_format_of(b) : std::string();
       for (std::size_t j = 0; j < ncols; ++j)
-        if (!taken[j] && (!b.columns.type || data.columns[j].type == *b.columns.type))
+        if (!taken[j] && (!b.columns.type || data.columns[j].type == *b.columns.type) &&
+            (!b.columns.dates || pipeline::is_date_column(data.columns[j], date_format)))
           cols.push_back(j);
     }
     for (std::size_t j : cols) taken[j] = true;

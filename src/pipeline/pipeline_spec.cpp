@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
@@ -25,6 +26,13 @@ BranchSpec categorical_branch() {
           {{}, ColumnType::kCategorical},
           {{"SimpleImputer", {{"strategy", "most_frequent"}}},
            {"OneHotEncoder", {{"handle_unknown", "ignore"}}}}};
+}
+
+/// Text columns of ISO 8601 dates into DateFeatures, then `number_steps` on the parts.
+BranchSpec date_branch(const std::vector<StepSpec>& number_steps) {
+  BranchSpec branch{"date", {{}, ColumnType::kCategorical, true}, {{"DateFeatures", {}}}};
+  branch.steps.insert(branch.steps.end(), number_steps.begin(), number_steps.end());
+  return branch;
 }
 
 std::string param_text(const nlohmann::json& v, const std::string& where) {
@@ -62,11 +70,16 @@ StepSpec step_from_json(const nlohmann::json& j, const std::string& where) {
   return step;
 }
 
-ColumnType type_from_json(const nlohmann::json& v, const std::string& where) {
+/// A selector's type: "numeric", "categorical" or "date" (text columns of dates).
+void type_from_json(const nlohmann::json& v, const std::string& where, ColumnSelector& selector) {
   const std::string t = v.is_string() ? v.get<std::string>() : "";
-  if (t == "numeric") return ColumnType::kNumeric;
-  if (t == "categorical") return ColumnType::kCategorical;
-  throw InputError(where + ": type must be \"numeric\" or \"categorical\"");
+  selector.dates = t == "date";
+  if (t == "numeric")
+    selector.type = ColumnType::kNumeric;
+  else if (t == "categorical" || t == "date")
+    selector.type = ColumnType::kCategorical;
+  else
+    throw InputError(where + ": type must be \"numeric\", \"categorical\" or \"date\"");
 }
 
 std::vector<StepSpec> steps_from_json(const nlohmann::json& j, const std::string& where) {
@@ -93,11 +106,13 @@ PipelineSpec PipelineSpec::defaults(std::string_view model) {
   PipelineSpec spec;
   const bool scaled = model == "linear" || model == "ridge" || model == "logistic" ||
                       model == "pca" || model == "lasso" || model == "elasticnet";
-  if (scaled)
-    spec.branches.push_back(
-        numeric_branch({{"SimpleImputer", {{"strategy", "median"}}}, {"StandardScaler", {}}}));
-  else
-    spec.branches.push_back(numeric_branch({}));
+  const std::vector<StepSpec> number_steps =
+      scaled ? std::vector<StepSpec>{{"SimpleImputer", {{"strategy", "median"}}},
+                                     {"StandardScaler", {}}}
+             : std::vector<StepSpec>{};
+  spec.branches.push_back(numeric_branch(number_steps));
+  // Before the categorical branch, which would otherwise take the date columns.
+  spec.branches.push_back(date_branch(number_steps));
   spec.branches.push_back(categorical_branch());
   return spec;
 }
@@ -128,7 +143,7 @@ PipelineSpec PipelineSpec::from_json(const nlohmann::json& j, const std::string&
             if (!bv.is_string()) throw InputError(where + ".name: expected a string");
             branch.name = bv.get<std::string>();
           } else if (bk == "type") {
-            branch.columns.type = type_from_json(bv, where + ".type");
+            type_from_json(bv, where + ".type", branch.columns);
           } else if (bk == "columns") {
             if (bv.is_array()) {
               for (const auto& n : bv) {
@@ -143,7 +158,7 @@ PipelineSpec PipelineSpec::from_json(const nlohmann::json& j, const std::string&
                 else if (ck == "names")
                   throw InputError(where + ".columns.names: expected a list of column names");
                 else if (ck == "type")
-                  branch.columns.type = type_from_json(cv, where + ".columns.type");
+                  type_from_json(cv, where + ".columns.type", branch.columns);
                 else
                   throw InputError(where + ".columns: unknown key '" + ck +
                                    "' (known: names, type)");
@@ -174,7 +189,8 @@ nlohmann::json PipelineSpec::to_json() const {
   for (const BranchSpec& b : branches) {
     nlohmann::json j = {{"name", b.name}};
     if (!b.columns.names.empty()) j["columns"] = b.columns.names;
-    if (b.columns.type) j["type"] = std::string(to_string(*b.columns.type));
+    if (b.columns.type)
+      j["type"] = b.columns.dates ? "date" : std::string(to_string(*b.columns.type));
     j["steps"] = steps_to_json(b.steps);
     branches_json.push_back(j);
   }
@@ -200,8 +216,11 @@ PipelineSpec read_pipeline_spec(const std::string& path) {
 
 namespace {
 
+/// Replaces the first step of one of `kinds` by `replacement` (or removes it when none); when
+/// there is no such step, inserts `replacement` at `front` (an index) or, for front < 0, before
+/// the first PCA step (or last).
 void replace_or_insert(std::vector<StepSpec>& steps, std::initializer_list<std::string_view> kinds,
-                       std::optional<StepSpec> replacement, bool at_front) {
+                       std::optional<StepSpec> replacement, std::ptrdiff_t front) {
   for (auto it = steps.begin(); it != steps.end(); ++it) {
     bool match = false;
     for (std::string_view k : kinds) match = match || it->kind == k;
@@ -213,14 +232,30 @@ void replace_or_insert(std::vector<StepSpec>& steps, std::initializer_list<std::
     return;
   }
   if (!replacement) return;
-  if (at_front) {
-    steps.insert(steps.begin(), *replacement);
+  if (front >= 0) {
+    steps.insert(steps.begin() + std::min<std::ptrdiff_t>(front, std::ssize(steps)), *replacement);
   } else {
     // Scalers go before a PCA step, if any.
     auto pos = steps.begin();
     while (pos != steps.end() && pos->kind != "PCA") ++pos;
     steps.insert(pos, *replacement);
   }
+}
+
+/// --date and --date-format: the branch with the DateFeatures step takes exactly those columns
+/// (it no longer looks for more) in that format.
+void apply_date_overrides(PipelineSpec& spec, const PipelineOverrides& o) {
+  if (o.date_columns.empty() && o.date_format.empty()) return;
+  if (!o.date_format.empty()) pipeline::check_date_format(o.date_format);
+  for (BranchSpec& b : spec.branches)
+    for (StepSpec& step : b.steps) {
+      if (step.kind != "DateFeatures") continue;
+      if (!o.date_columns.empty()) b.columns = {o.date_columns, ColumnType::kCategorical, false};
+      if (!o.date_format.empty()) step.params["format"] = o.date_format;
+      return;
+    }
+  throw InputError(
+      "--date/--date-format: the pipeline has no branch with a DateFeatures step to apply them to");
 }
 
 }  // namespace
@@ -240,23 +275,27 @@ PipelineSpec apply_overrides(PipelineSpec spec, const PipelineOverrides& o) {
   check("scale", o.scale, {"standard", "minmax", "none"});
   check("encode", o.encode, {"onehot", "ordinal"});
   check("handle-unknown", o.handle_unknown, {"error", "ignore", "infrequent_if_exist"});
+  apply_date_overrides(spec, o);
   for (BranchSpec& b : spec.branches) {
-    if (b.columns.type == ColumnType::kNumeric) {
+    // A date branch's parts are numbers: imputed and scaled after the DateFeatures step.
+    const bool dates = std::any_of(b.steps.begin(), b.steps.end(),
+                                   [](const StepSpec& st) { return st.kind == "DateFeatures"; });
+    if (b.columns.type == ColumnType::kNumeric || dates) {
       if (!o.impute.empty())
         replace_or_insert(b.steps, {"SimpleImputer"},
                           o.impute == "none" ? std::nullopt
                                              : std::optional<StepSpec>(StepSpec{
                                                    "SimpleImputer", {{"strategy", o.impute}}}),
-                          true);
+                          dates ? 1 : 0);
       if (!o.scale.empty())
         replace_or_insert(b.steps, {"StandardScaler", "MinMaxScaler"},
                           o.scale == "none" ? std::nullopt
                           : o.scale == "standard"
                               ? std::optional<StepSpec>(StepSpec{"StandardScaler", {}})
                               : std::optional<StepSpec>(StepSpec{"MinMaxScaler", {}}),
-                          false);
+                          -1);
     }
-    if (b.columns.type == ColumnType::kCategorical) {
+    if (b.columns.type == ColumnType::kCategorical && !dates) {
       for (StepSpec& s : b.steps) {
         if (!pipeline::is_encoder(s)) continue;
         if (!o.encode.empty()) {

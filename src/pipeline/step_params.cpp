@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 
@@ -19,6 +20,7 @@ const Known kKnown[] = {
     {"MinMaxScaler", {"feature_range", "clip"}},
     {"OneHotEncoder", {"handle_unknown", "min_frequency", "max_categories"}},
     {"OrdinalEncoder", {"handle_unknown", "unknown_value"}},
+    {"DateFeatures", {"format", "features"}},
     {"PCA", {"n_components", "whiten", "svd_solver", "random_state"}},
 };
 
@@ -78,10 +80,14 @@ bool is_encoder(const StepSpec& step) {
   return step.kind == "OneHotEncoder" || step.kind == "OrdinalEncoder";
 }
 
+bool takes_text(const StepSpec& step) { return is_encoder(step) || step.kind == "DateFeatures"; }
+
 void check_step(const StepSpec& step) {
   for (const Known& k : kKnown)
     if (k.kind == step.kind) {
       StepParams(step, k.params);
+      if (const auto format = step.params.find("format"); format != step.params.end())
+        check_date_format(format->second);  // DateFeatures
       return;
     }
   std::string list;

@@ -56,6 +56,7 @@ class StepParams {
 
 bool is_elementwise(const StepSpec& step);  // SimpleImputer, StandardScaler, MinMaxScaler
 bool is_encoder(const StepSpec& step);      // OneHotEncoder, OrdinalEncoder
+bool takes_text(const StepSpec& step);      // an encoder or DateFeatures: raw text columns
 /// InputError for an unknown step kind or parameter (used by PipelineSpec::from_json).
 void check_step(const StepSpec& step);
 
@@ -85,9 +86,9 @@ struct CategoryCounts {
 std::string fit_text_imputer(const StepSpec& step, const CategoryCounts& counts,
                              const std::string& column, nlohmann::json& attributes);
 
-/// A fitted OneHotEncoder or OrdinalEncoder of one column.
+/// A fitted OneHotEncoder, OrdinalEncoder or DateFeatures step of one text column.
 struct Encoder {
-  enum class Kind { kOneHot, kOrdinal };
+  enum class Kind { kOneHot, kOrdinal, kDate };
   enum class Unknown { kError, kIgnore, kInfrequent, kValue };
   Kind kind = Kind::kOneHot;
   Unknown unknown = Unknown::kError;
@@ -98,6 +99,10 @@ struct Encoder {
   double unknown_value = kNaN;        // ordinal, Unknown::kValue
   std::int64_t width = 0;
   std::vector<std::string> output_names;
+  // kDate: values are read with date_format (kIsoDate or strptime-style) into date_parts
+  // ("year", "month", ..., "epoch"), one output each; categories stay empty.
+  std::string date_format;
+  std::vector<std::string> date_parts;
 
   /// Index of `value` in categories, or -1.
   std::int64_t find(std::string_view value) const;
@@ -108,6 +113,15 @@ Encoder fit_one_hot_encoder(const StepSpec& step, const CategoryCounts& counts,
                             std::vector<std::string>& notes);
 Encoder fit_ordinal_encoder(const StepSpec& step, const CategoryCounts& counts,
                             const std::string& column, nlohmann::json& attributes);
+/// DateFeatures: InputError naming the value that is not a date in the step's format.
+Encoder fit_date_features(const StepSpec& step, const CategoryCounts& counts,
+                          const std::string& column, nlohmann::json& attributes);
+/// A kDate encoder's outputs for `text` into out[0, width); false when it is not a date.
+bool date_values(const Encoder& e, std::string_view text, double* out);
+/// A text column whose every distinct value is a date in `format`.
+bool is_date_column(const Column& column, std::string_view format);
+/// InputError (prefixed by `where`) for an empty list, an unknown or a repeated date part.
+void check_date_parts(const std::vector<std::string>& parts, const std::string& where);
 nlohmann::json encoder_to_json(const Encoder& encoder);
 Encoder encoder_from_json(const nlohmann::json& j);
 

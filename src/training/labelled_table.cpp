@@ -8,6 +8,8 @@
 #include <map>
 #include <numeric>
 
+#include "pipeline/date_time.hpp"
+#include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 
@@ -59,7 +61,8 @@ Column take_column(Dataset& data, const std::string& name, const char* option) {
 /// Takes out every column that is not a feature.
 // A text column with more distinct values than this, or with distinct values in more than half
 // of at least kFewRows rows, is an identifier or free text: one-hot encoded it would become
-// thousands of near-empty features. Dropped with a warning unless forced categorical.
+// thousands of near-empty features. Dropped with a warning unless forced categorical (which
+// the --date columns are) or a column of ISO dates, which the default pipeline reads as dates.
 constexpr std::int64_t kMaxCategories = 1000;
 constexpr std::int64_t kFewRows = 100;
 
@@ -67,6 +70,7 @@ void drop_identifier_columns(Dataset& data, const std::vector<std::string>& forc
   std::erase_if(data.columns, [&](const Column& column) {
     if (column.type != ColumnType::kCategorical) return false;
     if (std::find(forced.begin(), forced.end(), column.name) != forced.end()) return false;
+    if (pipeline::is_date_column(column, pipeline::kIsoDate)) return false;  // DateFeatures
     const auto distinct = static_cast<std::int64_t>(column.categories.size());
     const std::int64_t rows = column.size();
     if (distinct <= kMaxCategories && (rows < kFewRows || 2 * distinct <= rows)) return false;

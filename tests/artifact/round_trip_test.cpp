@@ -49,7 +49,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return name;
 }
 
-// 90 rows, two numeric features, a text column (kText, kMissing) and empty cells (kMissing).
+// 90 rows, two numeric features, a text column and a date column (kText: ISO timestamps,
+// kMissing: ISO dates) and empty cells (kMissing).
 // Class labels take the three spellings a file can have: "1.0"-style numbers, text, integers.
 std::string table(Task task, Shape shape, std::uint32_t seed) {
   std::mt19937 rng(seed);
@@ -57,8 +58,8 @@ std::string table(Task task, Shape shape, std::uint32_t seed) {
   const bool text = shape != Shape::kNumeric, missing = shape == Shape::kMissing;
   const char* colors[] = {"red", "green", "blue"};
   const char* words[] = {"low", "mid", "high"};
-  std::string csv =
-      std::string("x1,x2") + (text ? ",color" : "") + (task == Task::kTransform ? "" : ",y") + "\n";
+  std::string csv = std::string("x1,x2") + (text ? ",color,when" : "") +
+                    (task == Task::kTransform ? "" : ",y") + "\n";
   for (int i = 0; i < 90; ++i) {
     const double x1 = normal(rng), x2 = normal(rng);
     const int color = i % 3;
@@ -66,6 +67,10 @@ std::string table(Task task, Shape shape, std::uint32_t seed) {
     csv += (missing && i % 7 == 3) ? "" : fmt::format("{:.5f}", x1);
     csv += "," + fmt::format("{:.5f}", x2);
     if (text) csv += std::string(",") + ((missing && i % 11 == 5) ? "" : colors[color]);
+    if (text)
+      csv += missing ? (i % 13 == 4 ? std::string(",")
+                                    : fmt::format(",2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28))
+                     : fmt::format(",2023-12-{:02}T{:02}:30:00", 1 + i % 31, i % 24);
     if (task == Task::kRegression) csv += fmt::format(",{:.4f}", 3.0 * signal + normal(rng));
     if (task == Task::kClassification) {
       const int c = signal < -0.4 ? 0 : signal < 0.6 ? 1 : 2;

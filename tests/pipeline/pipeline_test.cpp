@@ -258,7 +258,7 @@ TEST(Pipeline, SaveLoadGivesBitIdenticalTransforms) {
   }
   const Dataset d = table({numeric_column("a", a), numeric_column("b", b), text_column("k", k)});
   PipelineSpec spec = PipelineSpec::defaults("logistic");
-  spec.branches[1].steps[1].params["min_frequency"] = "9";
+  spec.branches.back().steps[1].params["min_frequency"] = "9";
   spec.after = {{"PCA", {{"n_components", "3"}, {"whiten", "true"}}}};
   Pipeline p(spec);
   p.fit(cpu(), d);

@@ -1,7 +1,7 @@
 """The pipeline section of the artifact (docs/artifact-format.md) is enough to score new data
 without tabula: a NumPy reimplementation of its rules, reading only the header and the arrays,
 reproduces `tabula predict --proba` on the real table (data/titanic.csv), unseen and missing
-values included."""
+values included, and a timestamp column whose parts pandas computes."""
 import pathlib
 import sys
 
@@ -30,11 +30,26 @@ def apply_ops(block, ops, prefix, arrays):
     return block
 
 
+def date_parts(values, encoder):
+    """A date encoder's outputs, computed by pandas (.dt accessors) rather than by tabula's rules:
+    missing stays NaN."""
+    fmt = "ISO8601" if encoder["format"] == "iso8601" else encoder["format"]
+    t = pd.to_datetime(pd.Series(values, dtype=object), format=fmt)
+    parts = {"year": t.dt.year, "month": t.dt.month, "day": t.dt.day,
+             "day_of_week": t.dt.day_of_week, "day_of_year": t.dt.day_of_year, "hour": t.dt.hour,
+             "minute": t.dt.minute, "second": t.dt.second,
+             "epoch": (t - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)}
+    return np.column_stack([parts[p].to_numpy(dtype=np.float64, na_value=np.nan)
+                            for p in encoder["parts"]])
+
+
 def encode_column(values, column):
     """One raw column (object or float array) -> its outputs, before its maps."""
     encoder = column.get("encoder")
     if encoder is None:
         return np.asarray(values, dtype=np.float64)[:, None]
+    if encoder["kind"] == "date":
+        return date_parts(values, encoder)
     n, width = len(values), encoder["width"]
     out = np.zeros((n, width))
     index = {c: i for i, c in enumerate(encoder["categories"])}
@@ -72,6 +87,13 @@ def test_numpy_reader_reproduces_tabula_predict(run_tabula, tmp_path):
     frame = pd.read_csv(DATA / "titanic.csv")
     train, holdout = frame.iloc[::2], frame.iloc[1::2].copy()
     holdout.iloc[:5, holdout.columns.get_loc("passengerClass")] = "9th"  # unseen: infrequent
+    # A timestamp column (some missing): DateFeatures' parts must be pandas' .dt parts.
+    rng = np.random.default_rng(5)
+    stamps = pd.Timestamp("1911-03-01") + pd.to_timedelta(rng.integers(0, 800 * 86400, len(frame)),
+                                                          unit="s")
+    boarded = pd.Series(stamps.strftime("%Y-%m-%dT%H:%M:%S"), index=frame.index, dtype=object)
+    boarded[rng.random(len(frame)) < 0.1] = None
+    train, holdout = train.assign(boarded=boarded), holdout.assign(boarded=boarded)
     train_csv, holdout_csv = tmp_path / "train.csv", tmp_path / "holdout.csv"
     train.to_csv(train_csv, index=False)
     holdout.to_csv(holdout_csv, index=False)
@@ -83,6 +105,7 @@ def test_numpy_reader_reproduces_tabula_predict(run_tabula, tmp_path):
     header, arrays = read_artifact(model)
     x = pipeline_features(header, arrays, holdout)
     assert any("infrequent_sklearn" in n for n in header["pipeline"]["output_names"])
+    assert "boarded.hour" in header["pipeline"]["output_names"]
     z = x @ arrays["coef_"][0] + arrays["intercept_"][0]
     ours = pd.read_csv(pred)["proba_yes"].to_numpy()
     np.testing.assert_allclose(1.0 / (1.0 + np.exp(-z)), ours, rtol=1e-6, atol=1e-9)

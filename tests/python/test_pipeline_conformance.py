@@ -79,7 +79,8 @@ def close(actual, expected, rtol, what):
 def test_impute_scale_onehot_match_sklearn(run_tabula, tmp_path, strategy, scale):
     frame = make_table(1)
     model, summary = fit(run_tabula, tmp_path, frame, "--impute", strategy, "--scale", scale)
-    numeric, categorical = summary["pipeline"]["branches"]
+    numeric, dates, categorical = summary["pipeline"]["branches"]
+    assert dates["name"] == "date" and dates["columns"] == []  # no column of dates here
     assert numeric["columns"] == NUMERIC and categorical["columns"] == CATEGORICAL
     ref = reference(strategy, StandardScaler() if scale == "standard" else MinMaxScaler(),
                     OneHotEncoder(handle_unknown="ignore"))
@@ -121,7 +122,7 @@ def test_infrequent_categories_match_sklearn(run_tabula, tmp_path):
         handle_unknown="infrequent_if_exist", min_frequency=40, max_categories=3))
     ref.fit(frame[NUMERIC + CATEGORICAL])
     encoder = ref.named_transformers_["categorical"].steps[1][1]
-    attrs = summary["pipeline"]["branches"][1]["steps"][1]["attributes"]
+    attrs = summary["pipeline"]["branches"][-1]["steps"][1]["attributes"]
     assert attrs["infrequent_categories_"] == [None if c is None else list(c)
                                                for c in encoder.infrequent_categories_]
     names = [n.replace("categorical__", "").replace("_", "=", 1).replace("=infrequent=", "=infrequent_")
@@ -142,7 +143,7 @@ def test_ordinal_encoder_matches_sklearn(run_tabula, tmp_path):
     ref = reference("median", StandardScaler(), OrdinalEncoder())
     x = ref.fit_transform(frame[NUMERIC + CATEGORICAL])
     encoder = ref.named_transformers_["categorical"].steps[1][1]
-    attrs = summary["pipeline"]["branches"][1]["steps"][1]["attributes"]
+    attrs = summary["pipeline"]["branches"][-1]["steps"][1]["attributes"]
     assert attrs["categories_"] == [list(c) for c in encoder.categories_]
     close(np.ravel(summary["fitted"]["coef_"]), Ridge(alpha=1.0).fit(x, frame["y"]).coef_, 2e-5,
           "ridge coef_ on ordinal codes")

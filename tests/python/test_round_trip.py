@@ -24,12 +24,13 @@ def kinds(run_tabula):
 
 
 def make_table(path, task, shape, n=60, seed=3):
-    """Two numeric features, a text column (text, missing) and empty cells (missing)."""
+    """Two numeric features, a text column and a date column (text: ISO timestamps, missing:
+    ISO dates) and empty cells (missing)."""
     rng = np.random.default_rng(seed)
     x1, x2 = rng.normal(size=n), rng.normal(size=n)
     color = np.array(["red", "green", "blue"])[np.arange(n) % 3]
     signal = x1 + 0.5 * x2 + (color == "red")
-    header = ["x1", "x2"] + (["color"] if shape != "numeric" else [])
+    header = ["x1", "x2"] + (["color", "when"] if shape != "numeric" else [])
     header += [] if task == "transform" else ["y"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -38,6 +39,8 @@ def make_table(path, task, shape, n=60, seed=3):
             row = ["" if shape == "missing" and i % 7 == 3 else f"{x1[i]:.5f}", f"{x2[i]:.5f}"]
             if shape != "numeric":
                 row.append("" if shape == "missing" and i % 11 == 5 else color[i])
+                row.append(("" if i % 13 == 4 else f"2024-{1 + i % 12:02}-{1 + i % 28:02}")
+                           if shape == "missing" else f"2023-12-{1 + i % 31:02}T{i % 24:02}:30:00")
             if task == "regression":
                 row.append(f"{3 * signal[i] + rng.normal():.4f}")
             elif task == "classification":
@@ -118,7 +121,7 @@ def infer_body(data, header):
         if column == "y":
             continue
         cells = [r[j] for r in rows]
-        if column == "color":
+        if column in ("color", "when"):
             inputs.append({"name": column, "datatype": "BYTES", "shape": [len(cells)],
                            "data": [c if c else None for c in cells]})
         else:

@@ -30,17 +30,22 @@ class ArtifactReader;
 /// (strategy: mean | median | most_frequent | constant; fill_value), "StandardScaler"
 /// (with_mean, with_std), "MinMaxScaler" (feature_range "0,1"), "OneHotEncoder" (handle_unknown:
 /// error | ignore | infrequent_if_exist; min_frequency; max_categories), "OrdinalEncoder"
-/// (handle_unknown: error | use_encoded_value; unknown_value), "PCA" (n_components, whiten).
+/// (handle_unknown: error | use_encoded_value; unknown_value), "DateFeatures" (format: iso8601
+/// or strptime-style such as "%d/%m/%Y"; features: year,month,day,day_of_week,day_of_year,hour,
+/// minute,second,epoch), "PCA" (n_components, whiten).
 struct StepSpec {
   std::string kind;
   ParamMap params;
 };
 
 /// Which raw columns a branch takes: the columns named, or else every column of `type` that no
-/// earlier branch took. Names that are not in the table are an InputError naming them.
+/// earlier branch took (with `dates`, only text columns whose every value is a date in the
+/// format of the branch's DateFeatures step). Names that are not in the table are an
+/// InputError naming them.
 struct ColumnSelector {
   std::vector<std::string> names;
   std::optional<ColumnType> type;
+  bool dates = false;  // written `type = "date"` in a spec
 };
 
 struct BranchSpec {
@@ -57,7 +62,8 @@ struct PipelineSpec {
 
   /// The default for a model (registry name): numeric columns median-imputed and standard-scaled
   /// for linear models, logistic regression and PCA, passed through (NaN is native) for forests
-  /// and baselines; categorical columns most_frequent-imputed and one-hot encoded.
+  /// and baselines; ISO 8601 date columns into DateFeatures (then imputed and scaled as numbers
+  /// are); other categorical columns most_frequent-imputed and one-hot encoded.
   static PipelineSpec defaults(std::string_view model);
   /// The identity over numeric columns: what models saved before pipelines existed use.
   static PipelineSpec passthrough();
@@ -72,8 +78,9 @@ struct PipelineSpec {
 PipelineSpec read_pipeline_spec(const std::string& path);
 
 /// The common changes `tabula train` takes as flags. Empty fields keep the spec as it is.
-/// impute and scale apply to every branch that selects numeric columns by type; the others to
-/// every branch that selects categorical columns by type.
+/// impute and scale apply to every branch that selects numeric columns by type and to the date
+/// branch's parts; the encoder options to every other branch that selects categorical columns
+/// by type.
 struct PipelineOverrides {
   std::string impute;          // SimpleImputer strategy of numeric columns, or "none"
   std::string scale;           // "standard", "minmax" or "none"
@@ -81,6 +88,10 @@ struct PipelineOverrides {
   std::string handle_unknown;  // "error", "ignore" or "infrequent_if_exist"
   std::string min_frequency;   // OneHotEncoder min_frequency
   std::string max_categories;  // OneHotEncoder max_categories
+  /// The date branch (the one with a DateFeatures step): exactly these columns instead of the
+  /// ISO 8601 columns found, and their format. InputError when the spec has no such branch.
+  std::vector<std::string> date_columns;
+  std::string date_format;
 };
 /// `spec` with `overrides` applied; InputError for a value not listed above.
 PipelineSpec apply_overrides(PipelineSpec spec, const PipelineOverrides& overrides);
