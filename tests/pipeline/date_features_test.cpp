@@ -5,12 +5,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 
 #include "pipeline/date_time.hpp"
 #include "pipeline/pipeline_test_data.hpp"
-#include "support/temp_path.hpp"
-#include "tabula/artifact/artifact.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/pipeline/pipeline.hpp"
@@ -164,13 +161,7 @@ TEST(DateFeatures, SaveLoadGivesBitIdenticalTransforms) {
                            numeric_column("x", {1, 2, 3, 4})});
   Pipeline p(PipelineSpec::defaults("logistic"));
   p.fit(cpu(), d);
-  const auto path = testing::unique_temp_path("dates.tbl");
-  ArtifactWriter out;
-  p.save(out);
-  out.write(path.string());
-  const ArtifactReader in(path.string());
-  const Pipeline q = Pipeline::load(in);
-  std::filesystem::remove(path);
+  const Pipeline q = testing::reloaded(p);
   EXPECT_EQ(q.output_names(), p.output_names());
   const std::vector<float> x = p.transform(cpu(), d), y = q.transform(cpu(), d);
   ASSERT_EQ(x.size(), y.size());

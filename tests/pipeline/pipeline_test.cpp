@@ -6,11 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 
 #include "pipeline/pipeline_test_data.hpp"
-#include "support/temp_path.hpp"
-#include "tabula/artifact/artifact.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 
@@ -262,13 +259,7 @@ TEST(Pipeline, SaveLoadGivesBitIdenticalTransforms) {
   spec.after = {{"PCA", {{"n_components", "3"}, {"whiten", "true"}}}};
   Pipeline p(spec);
   p.fit(cpu(), d);
-  const auto path = testing::unique_temp_path("p.tbl");
-  ArtifactWriter out;
-  p.save(out);
-  out.write(path.string());
-  const ArtifactReader in(path.string());
-  const Pipeline q = Pipeline::load(in);
-  std::filesystem::remove(path);
+  const Pipeline q = testing::reloaded(p);
   EXPECT_EQ(q.output_names(), p.output_names());
   EXPECT_EQ(q.input_columns(), p.input_columns());
   const std::vector<float> x = p.transform(cpu(), d), y = q.transform(cpu(), d);

@@ -1,4 +1,4 @@
-// Small tables for the pipeline tests, built in memory.
+// Small tables for the pipeline tests, built in memory, and a pipeline's saved form read back.
 #pragma once
 
 #include <cmath>
@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_path.hpp"
+#include "tabula/artifact/artifact.hpp"
 #include "tabula/core/dataset.hpp"
+#include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula::testing {
 
@@ -41,6 +44,15 @@ inline Dataset table(std::vector<Column> columns) {
   d.source = "test.csv";
   d.columns = std::move(columns);
   return d;
+}
+
+/// `p` written to a model file and read back.
+inline Pipeline reloaded(const Pipeline& p) {
+  const ScopedTempDir dir("pipeline");
+  ArtifactWriter out;
+  p.save(out);
+  out.write(dir.file("p.tbl"));
+  return Pipeline::load(ArtifactReader(dir.file("p.tbl")));
 }
 
 }  // namespace tabula::testing
