@@ -14,6 +14,8 @@
 
 #include "cli/command.hpp"
 #include "cli/csv_flags.hpp"
+#include "pipeline/date_time.hpp"
+#include "pipeline/steps.hpp"
 #include "tabula/core/dataset.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -43,6 +45,7 @@ struct Summary {
   // categorical: (category index, frequency), most frequent first
   std::vector<std::pair<std::int32_t, std::int64_t>> top;
   std::int64_t distinct = 0;
+  bool dates = false;  // every value an ISO 8601 date: the default pipeline reads it as dates
 };
 
 // Linear interpolation between order statistics, as numpy.quantile and pandas do by default.
@@ -58,6 +61,7 @@ Summary summarize(const Column& column, bool is_target, int top) {
   Summary s;
   s.column = &column;
   s.is_target = is_target;
+  s.dates = pipeline::is_date_column(column, pipeline::kIsoDate);
   if (column.type == ColumnType::kNumeric) {
     std::vector<double> values;
     values.reserve(column.numeric.size());
@@ -152,9 +156,11 @@ void print_text(const Dataset& data, const std::vector<Summary>& summaries) {
                "missing", "distinct", "top values (count)");
     for (const Summary& s : summaries) {
       if (s.column->type != ColumnType::kCategorical) continue;
-      std::string top;
+      std::string top = s.dates ? fmt::format("dates {} .. {}; ", s.column->categories.front(),
+                                              s.column->categories.back())
+                                : "";
       for (const auto& [code, frequency] : s.top)
-        top += (top.empty() ? "" : ", ") +
+        top += (top.empty() || top.back() == ' ' ? "" : ", ") +
                fmt::format("'{}' ({})", printable(s.column->categories[code]), frequency);
       fmt::print("{:<{}}  {:>9} {:>8} {:>8}  {}\n", display_name(s), width, s.count, s.missing,
                  s.distinct, top);
@@ -184,6 +190,9 @@ void print_json(const Dataset& data, const std::vector<Summary>& summaries) {
       c["max"] = json_number(s.max);
     } else {
       c["distinct"] = s.distinct;
+      if (s.dates)  // the first and last by text: ISO 8601 text sorts by time (same offsets)
+        c["dates"] = {{"first", s.column->categories.front()},
+                      {"last", s.column->categories.back()}};
       c["top"] = nlohmann::json::array();
       for (const auto& [code, frequency] : s.top)
         c["top"].push_back({{"value", s.column->categories[code]}, {"count", frequency}});

@@ -36,4 +36,14 @@ expect npy "$out" '^x3 +3 +0 +2\.5 +2 +0\.5 +1\.5 +2\.5 +3\.5 +4\.5$'
 
 out=$("$tabula" describe --data "$data/crlf_bom.csv" --numeric a --json)
 expect crlf "$out" '"name": "a"'
+
+# A column of ISO dates is shown as dates, with its range; a near miss is not.
+dates=$(mktemp)
+printf 'when,near\n2024-03-01,2024-03-01\n2023-12-31T23:59,2024-13-01\n,2024-01-02\n' >"$dates"
+out=$("$tabula" describe --data "$dates")
+expect dates_text "$out" "^when .*dates 2023-12-31T23:59 \.\. 2024-03-01; "
+out=$("$tabula" describe --data "$dates" --json)
+expect dates_json "$out" '"first": "2023-12-31T23:59"'
+[ "$(grep -c '"dates"' <<<"$out")" = 1 ] || { echo "FAIL dates: 'near' shown as dates"; exit 1; }
+rm -f "$dates"
 echo "describe_test: ok"
