@@ -69,6 +69,19 @@ if(NOT TABULA_DEPS_DIR)
 endif()
 message(STATUS "Compressed CSV input (gzip, xz, bzip2, zstd): ${TABULA_WITH_COMPRESSION}")
 
+# SQL sources (src/io/sql/: --data "sqlite:///file.db?query=...") from Debian's libsqlite3-dev.
+# Without it such a URL is refused with a message that says so.
+set(TABULA_WITH_SQLITE OFF)
+if(NOT TABULA_DEPS_DIR)
+  find_package(SQLite3 QUIET)
+  if(SQLite3_FOUND)
+    set(TABULA_WITH_SQLITE ON)
+    target_link_libraries(tabula_deps INTERFACE SQLite::SQLite3)
+    target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_SQLITE=1)
+  endif()
+endif()
+message(STATUS "SQL sources (SQLite): ${TABULA_WITH_SQLITE}")
+
 # The HTTP server (src/serve/http_*.cpp, `tabula serve`): Boost.Beast and Boost.Asio, header-only
 # from Debian's libboost-dev, and zlib for compressed request bodies (docs/architecture.md,
 # decision 17). Without them (or with packed dependencies) the rest of src/serve is still built

@@ -13,7 +13,8 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
-  libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev nginx-light faketime
+  libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libsqlite3-dev sqlite3
+  nginx-light faketime
   gzip xz-utils bzip2 zstd
   python3 python3-venv python3-dev
 )

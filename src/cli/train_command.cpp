@@ -74,7 +74,9 @@ void add_train_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<TrainCliOptions>();
   CLI::App* sub = app.add_subcommand(
       "train", "Train a model, compare it with its baseline on a test set, save it");
-  sub->add_option("--data", options->train.data_path, "CSV file to train on")->required();
+  sub->add_option("--data", options->train.data_path,
+                  "CSV file to train on, or sqlite:///FILE?query=SELECT ...")
+      ->required();
   sub->add_option("--target", options->train.target,
                   "Target column (required except for transforms such as pca)");
   sub->add_option("--model", options->train.model, "Model name (dummy, linear, ridge, ...)")

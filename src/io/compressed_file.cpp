@@ -1,10 +1,7 @@
 #include "io/compressed_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "io/byte_source.hpp"
 
-#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -22,48 +19,6 @@ namespace {
 
 // Compressed bytes read per refill.
 constexpr std::size_t kRawBlock = std::size_t{1} << 20;
-
-// Owns a read-only file descriptor.
-class RawFile {
- public:
-  explicit RawFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
-    struct stat info {};
-    if (::fstat(fd_, &info) != 0) {
-      const int error = errno;
-      ::close(fd_);
-      throw InputError("cannot read '" + path + "': " + std::strerror(error));
-    }
-    if (S_ISDIR(info.st_mode)) {
-      ::close(fd_);
-      throw InputError("cannot read '" + path + "': it is a directory");
-    }
-    if (S_ISREG(info.st_mode)) size_ = static_cast<std::uint64_t>(info.st_size);
-#ifdef POSIX_FADV_SEQUENTIAL
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-  }
-  ~RawFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawFile(const RawFile&) = delete;
-  RawFile& operator=(const RawFile&) = delete;
-
-  std::size_t read(char* out, std::size_t n) {
-    for (;;) {
-      const ssize_t got = ::read(fd_, out, n);
-      if (got >= 0) return static_cast<std::size_t>(got);
-      if (errno != EINTR) throw InputError("cannot read '" + path_ + "': " + std::strerror(errno));
-    }
-  }
-  std::uint64_t size() const { return size_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t size_ = 0;
-};
 
 #ifdef TABULA_WITH_COMPRESSION
 // One format's streaming decompressor. step() decompresses from `in` (advancing it) into
@@ -248,7 +203,7 @@ bool compression_supported() {
 
 struct FileBytes::State {
   std::string path;
-  RawFile raw;
+  std::unique_ptr<ByteSource> raw;
   Compression compression = Compression::kNone;
   std::vector<char> pending;  // raw bytes read but not yet consumed: pending[at, filled)
   std::size_t at = 0, filled = 0;
@@ -258,12 +213,12 @@ struct FileBytes::State {
   std::unique_ptr<Decoder> decoder;
 #endif
 
-  explicit State(const std::string& p) : path(p), raw(p) {}
+  explicit State(const std::string& p) : path(p), raw(open_byte_source(p)) {}
 
   void refill() {
     if (pending.size() < kRawBlock) pending.resize(kRawBlock);
     at = 0;
-    filled = raw.read(pending.data(), pending.size());
+    filled = raw->read(pending.data(), pending.size());
     raw_end = filled == 0;
   }
 };
@@ -280,7 +235,7 @@ FileBytes::FileBytes(const std::string& path) : state_(std::make_unique<State>(p
 FileBytes::~FileBytes() = default;
 
 Compression FileBytes::compression() const { return state_->compression; }
-std::uint64_t FileBytes::file_size() const { return state_->raw.size(); }
+std::uint64_t FileBytes::file_size() const { return state_->raw->size(); }
 
 std::size_t FileBytes::read(char* out, std::size_t n) {
   State& s = *state_;
@@ -319,7 +274,7 @@ std::size_t FileBytes::read(char* out, std::size_t n) {
     s.at += take;
     return take;
   }
-  return s.raw_end ? 0 : s.raw.read(out, n);
+  return s.raw_end ? 0 : s.raw->read(out, n);
 }
 
 std::string read_all(FileBytes& bytes, const std::string& path, std::uint64_t limit) {

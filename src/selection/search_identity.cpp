@@ -7,12 +7,14 @@
 
 #include "artifact/fnv1a.hpp"
 #include "tabula/artifact/model_file.hpp"
+#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::selection {
 
 std::uint64_t file_hash(const std::string& path) {
+  if (io::is_sql_url(path)) return io::sql_result_hash(path);
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw InputError("cannot read " + path);
   const auto size = static_cast<std::int64_t>(in.tellg());

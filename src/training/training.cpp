@@ -17,6 +17,7 @@
 #include "io/atomic_file.hpp"
 #include "selection/utc_now.hpp"
 #include "tabula/artifact/model_file.hpp"
+#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/csv_stream.hpp"
@@ -52,6 +53,7 @@ std::optional<double> parse_number(std::string_view text) {
 }
 
 std::string fingerprint(const std::string& path) {
+  if (io::is_sql_url(path)) return fmt::format("fnv1a64:{:016x}", io::sql_result_hash(path));
   const std::string bytes = detail::read_whole_file(path);
   return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
 }

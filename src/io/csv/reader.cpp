@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/compressed_file.hpp"
+#include "io/sql/sql_source.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/chunk.hpp"
 #include "io/csv/numeric_lookalikes.hpp"
@@ -245,22 +246,27 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 }
 
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
-  const MappedFile file(path);
-  if (file.text().empty()) detail::throw_empty_file(path);
-  const Compression compression = compression_of(file.text());
-  if (compression == Compression::kNone || !compression_supported()) {
-    detail::check_text_signature(file.text(), path);
-    return parse_csv(file.text(), path, options);
+  Compression compression = Compression::kNone;
+  if (!is_sql_url(path)) {
+    const MappedFile file(path);
+    if (file.text().empty()) detail::throw_empty_file(path);
+    compression = compression_of(file.text());
+    if (compression == Compression::kNone || !compression_supported()) {
+      detail::check_text_signature(file.text(), path);
+      return parse_csv(file.text(), path, options);
+    }
   }
-  // Compressed: the whole text in memory, at most half of it (the parsed table needs room).
+  // Compressed, or rendered from SQL: the whole text in memory, at most half of it (the parsed
+  // table needs room).
   FileBytes bytes(path);
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   const std::uint64_t limit = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) *
                                                           static_cast<std::uint64_t>(page) / 2
                                                     : std::uint64_t{1} << 34;
   const std::string text = read_all(bytes, path, limit);
-  spdlog::info("{}: {} data, {} bytes decompressed", path, compression_name(compression),
-               text.size());
+  if (compression != Compression::kNone)
+    spdlog::info("{}: {} data, {} bytes decompressed", path, compression_name(compression),
+                 text.size());
   if (text.empty()) detail::throw_empty_file(path);
   detail::check_text_signature(text, path);
   return parse_csv(text, path, options);
