@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "artifact/fnv1a.hpp"
-#include "tabula/artifact/model_file.hpp"
 #include "io/sql/sql_source.hpp"
+#include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 

@@ -15,9 +15,9 @@
 
 #include "artifact/fnv1a.hpp"
 #include "io/atomic_file.hpp"
+#include "io/sql/sql_source.hpp"
 #include "selection/utc_now.hpp"
 #include "tabula/artifact/model_file.hpp"
-#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/csv_stream.hpp"

@@ -12,13 +12,13 @@
 #include <spdlog/spdlog.h>
 
 #include "io/compressed_file.hpp"
-#include "io/sql/sql_source.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/chunk.hpp"
 #include "io/csv/numeric_lookalikes.hpp"
 #include "io/csv/parser.hpp"
 #include "io/csv/sniffer.hpp"
 #include "io/mapped_file.hpp"
+#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/io/csv.hpp"
