@@ -82,6 +82,39 @@ if(NOT TABULA_DEPS_DIR)
 endif()
 message(STATUS "SQL sources (SQLite): ${TABULA_WITH_SQLITE}")
 
+# Parquet and Arrow IPC / Feather input (src/io/columnar/) through Apache Arrow C++. Debian 12
+# does not package it; PyPI's pyarrow ships its libraries and headers, so the project's
+# virtual environment (.venv, made by scripts/setup.sh) provides them. Optional: without them
+# such files are refused with a message that says how to get them.
+set(TABULA_WITH_ARROW OFF)
+set(TABULA_PYARROW_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+    "Python whose pyarrow provides Arrow C++ (Parquet input)")
+if(NOT TABULA_DEPS_DIR AND EXISTS "${TABULA_PYARROW_PYTHON}")
+  execute_process(
+    COMMAND "${TABULA_PYARROW_PYTHON}" -c
+            "import os, pyarrow; print(os.path.dirname(pyarrow.__file__), end='')"
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
+    OUTPUT_VARIABLE TABULA_PYARROW_DIR RESULT_VARIABLE pyarrow_result ERROR_QUIET)
+  if(pyarrow_result EQUAL 0)
+    # The wheel's libraries carry their ABI version in the name (libarrow.so.2600).
+    file(GLOB arrow_libs "${TABULA_PYARROW_DIR}/libarrow.so.[0-9]*")
+    file(GLOB parquet_libs "${TABULA_PYARROW_DIR}/libparquet.so.[0-9]*")
+    list(FILTER arrow_libs EXCLUDE REGEX "\\.so\\.[0-9]+\\.")
+    list(FILTER parquet_libs EXCLUDE REGEX "\\.so\\.[0-9]+\\.")
+    if(arrow_libs AND parquet_libs AND EXISTS "${TABULA_PYARROW_DIR}/include/parquet/arrow/reader.h")
+      list(GET arrow_libs 0 arrow_lib)
+      list(GET parquet_libs 0 parquet_lib)
+      add_library(tabula_arrow INTERFACE)
+      target_include_directories(tabula_arrow SYSTEM INTERFACE "${TABULA_PYARROW_DIR}/include")
+      target_link_libraries(tabula_arrow INTERFACE "${parquet_lib}" "${arrow_lib}"
+                                                   "-Wl,-rpath,${TABULA_PYARROW_DIR}")
+      target_compile_definitions(tabula_arrow INTERFACE TABULA_WITH_ARROW=1)
+      set(TABULA_WITH_ARROW ON)
+    endif()
+  endif()
+endif()
+message(STATUS "Parquet and Arrow IPC input (Arrow C++ from pyarrow): ${TABULA_WITH_ARROW}")
+
 # The HTTP server (src/serve/http_*.cpp, `tabula serve`): Boost.Beast and Boost.Asio, header-only
 # from Debian's libboost-dev, and zlib for compressed request bodies (docs/architecture.md,
 # decision 17). Without them (or with packed dependencies) the rest of src/serve is still built

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/core/error.hpp"
@@ -355,11 +356,17 @@ TEST(CsvStream, BinaryFormatsAreNamedNotReadAsText) {
     SCOPED_TRACE(what);
     const TempFile file("data.csv", bytes);
     // Compressed signatures are read when the build can (these payloads are then corrupt).
+    // Columnar files go to the Arrow reader when the build has one (these are damaged files).
     const Compression compression = compression_of(bytes);
+    const bool columnar = columnar_format_of(bytes) != ColumnarFormat::kNone;
     const std::string expected =
         compression != Compression::kNone && compression_supported()
             ? std::string(compression_name(compression)) + " data"
-            : "'" + file.path.string() + "' is " + what + ", not a CSV file";
+        : columnar && columnar_supported() ? "'" + file.path.string() + "': "
+        : columnar                         ? "'" + file.path.string() + "' is " + what +
+                         ", and this tabula was built "
+                         "without Apache Arrow"
+                   : "'" + file.path.string() + "' is " + what + ", not a CSV file";
     const std::string streamed = error_of([&] { CsvStream s(file.path.string(), {}); });
     EXPECT_NE(streamed.find(expected), std::string::npos) << streamed;
     EXPECT_NE(streamed.find("'" + file.path.string() + "'"), std::string::npos) << streamed;

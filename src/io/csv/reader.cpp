@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/chunk.hpp"
@@ -248,6 +249,11 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
   Compression compression = Compression::kNone;
   if (!is_sql_url(path)) {
+    // Parquet and Arrow IPC files are read by their own reader (a build without Arrow refuses
+    // them below, by their signature).
+    if (const ColumnarFormat format = columnar_format_of_file(path);
+        format != ColumnarFormat::kNone && columnar_supported())
+      return read_columnar(path, format, options);
     const MappedFile file(path);
     if (file.text().empty()) detail::throw_empty_file(path);
     compression = compression_of(file.text());

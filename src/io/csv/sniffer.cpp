@@ -134,6 +134,11 @@ void check_text_signature(std::string_view head, const std::string& source) {
     if ((signature.magic == "PAR1" || signature.magic == "ARROW1") &&
         !followed_by_binary(head, signature.magic.size()))
       continue;
+    // Columnar files reach here only when this build has no Arrow (src/io/columnar/).
+    if (signature.magic == "PAR1" || signature.magic == "ARROW1")
+      throw InputError("'" + source + "' is " + std::string(signature.what) +
+                       ", and this tabula was built without Apache Arrow (scripts/setup.sh's "
+                       ".venv provides it through pyarrow; reconfigure), or export it to CSV");
     refuse(std::string(signature.what), signature.what.ends_with("text"));
   }
 }

@@ -9,11 +9,13 @@
 #include <limits>
 #include <unordered_set>
 
+#include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "io/csv/boundaries.hpp"
 #include "io/csv/error.hpp"
 #include "io/csv/parser.hpp"
 #include "io/csv/sniffer.hpp"
+#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -48,6 +50,9 @@ struct CsvStream::State {
   std::vector<std::string> header;
   std::int64_t header_line = 1;
   detail::RecordsSpec spec;
+  // A Parquet or Arrow IPC file: its batches, and the columns select() chose.
+  std::unique_ptr<ColumnarBatches> columnar;
+  std::vector<StreamColumn> selected;
 
   // buffer[0, filled) holds bytes read; [begin, filled) is not consumed yet and begins at a
   // record boundary on line `line`.
@@ -188,6 +193,15 @@ CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
     : state_(std::make_unique<State>(path, std::move(options))) {
   State& s = *state_;
   detail::check_delimiter(s.options.delimiter);
+  if (const ColumnarFormat format =
+          is_sql_url(path) ? ColumnarFormat::kNone : columnar_format_of_file(path);
+      format != ColumnarFormat::kNone && columnar_supported()) {
+    s.columnar = open_columnar_batches(path, format, s.options);
+    s.header = s.columnar->names();
+    for (const std::string& name : s.header)
+      s.selected.push_back({name, StreamColumnKind::kText});  // until select()
+    return;
+  }
   s.read_header_bytes();
   if (s.options.delimiter == 0) {
     while (s.filled < detail::kSniffBytes && s.read_more()) {
@@ -220,7 +234,8 @@ const std::string& CsvStream::path() const { return state_->file_path; }
 const std::vector<std::string>& CsvStream::header() const { return state_->header; }
 std::int64_t CsvStream::header_line() const { return state_->header_line; }
 std::uint64_t CsvStream::file_size() const {
-  // Progress compares decompressed offsets with it: unknown for a compressed file.
+  // Progress compares decompressed offsets with it: unknown for a compressed or columnar file.
+  if (state_->columnar) return 0;
   return state_->file.compression() == Compression::kNone ? state_->file.file_size() : 0;
 }
 
@@ -257,10 +272,12 @@ void CsvStream::select(const std::vector<StreamColumn>& columns) {
                      " column(s): " + list);
   }
   s.spec.kinds = std::move(kinds);
+  s.selected = columns;
 }
 
 bool CsvStream::next(CsvChunk& chunk) {
   State& s = *state_;
+  if (s.columnar) return s.columnar->next(s.selected, chunk);
   const std::size_t cut = s.fill_chunk();
   if (cut == s.begin) {
     if (s.records_seen == 0) detail::throw_no_rows(s.file_path, s.header_line);

@@ -1,0 +1,52 @@
+// Columnar files: Parquet and Arrow IPC (Feather v2), read through Apache Arrow C++ record batch
+// by record batch and converted column by column into the engine's Dataset, with no text
+// detour. Types come from the file's schema: numbers and booleans are numeric, strings
+// categorical, dates and timestamps ISO 8601 text (which the pipeline's DateFeatures reads).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tabula/core/dataset.hpp"
+#include "tabula/io/csv.hpp"
+#include "tabula/io/csv_stream.hpp"
+
+namespace tabula::io {
+
+enum class ColumnarFormat { kNone, kParquet, kArrowIpc };
+
+/// The columnar format whose magic bytes `head` (a file's first bytes) starts with.
+ColumnarFormat columnar_format_of(std::string_view head);
+/// The format of the file at `path` (kNone for a SQL URL or a file that cannot be read: the
+/// CSV readers then report it).
+ColumnarFormat columnar_format_of_file(const std::string& path);
+/// "Parquet" / "Arrow IPC".
+std::string_view columnar_format_name(ColumnarFormat format);
+/// Whether this build reads columnar files (Arrow C++ was found at configure time).
+bool columnar_supported();
+
+/// The whole file as a Dataset: CsvOptions' target, categorical, numeric and na_values (matched
+/// against string cells) apply; the delimiter and decimal do not. InputError naming the file
+/// (and column and row) for a damaged file, a type tabula does not read (lists, structs,
+/// binary, decimals), a number beyond float32, a forced-numeric cell that is not a number,
+/// duplicate column names, or a build without Arrow.
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options);
+
+/// Record batches as CsvStream chunks (CsvStream delegates to it for columnar files). Row r
+/// (0-based) is reported as line r + 2, its line in the file's CSV export.
+class ColumnarBatches {
+ public:
+  virtual ~ColumnarBatches() = default;
+  virtual const std::vector<std::string>& names() const = 0;
+  /// The next batch's `selected` columns (in file order) into `chunk`; false at the end.
+  virtual bool next(const std::vector<StreamColumn>& selected, CsvChunk& chunk) = 0;
+};
+
+std::unique_ptr<ColumnarBatches> open_columnar_batches(const std::string& path,
+                                                       ColumnarFormat format,
+                                                       const CsvStreamOptions& options);
+
+}  // namespace tabula::io

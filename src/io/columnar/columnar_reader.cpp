@@ -1,0 +1,569 @@
+// Parquet and Arrow IPC through Arrow C++ (pyarrow's libraries): record batches converted column
+// by column. Both the whole-file reader and the stream read batches, so memory while streaming
+// is one batch (a Parquet row group is decoded in batch_size pieces).
+#include "io/columnar/columnar.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "io/csv/convert.hpp"
+#include "tabula/core/error.hpp"
+
+#ifdef TABULA_WITH_ARROW
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <arrow/ipc/reader.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/exception.h>
+#endif
+
+namespace tabula::io {
+namespace {
+
+// "PAR1" or "ARROW1" followed by binary (a control byte): a CSV header could start with the
+// word, not with the byte after it (the same rule as the CSV sniffer's refusal).
+bool magic_then_binary(std::string_view head, std::string_view magic) {
+  if (!head.starts_with(magic) || head.size() <= magic.size()) return false;
+  const auto c = static_cast<unsigned char>(head[magic.size()]);
+  return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
+}  // namespace
+
+ColumnarFormat columnar_format_of(std::string_view head) {
+  if (magic_then_binary(head, "PAR1")) return ColumnarFormat::kParquet;
+  if (magic_then_binary(head, "ARROW1")) return ColumnarFormat::kArrowIpc;
+  return ColumnarFormat::kNone;
+}
+
+ColumnarFormat columnar_format_of_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  if (!in.read(head, sizeof head)) return ColumnarFormat::kNone;
+  return columnar_format_of(std::string_view(head, sizeof head));
+}
+
+std::string_view columnar_format_name(ColumnarFormat format) {
+  return format == ColumnarFormat::kParquet ? "Parquet" : "Arrow IPC";
+}
+
+#ifndef TABULA_WITH_ARROW
+
+bool columnar_supported() { return false; }
+
+namespace {
+[[noreturn]] void no_arrow(const std::string& path, ColumnarFormat format) {
+  throw InputError("'" + path + "' is a " + std::string(columnar_format_name(format)) +
+                   " file, and this tabula was built without Apache Arrow (run scripts/setup.sh, "
+                   "whose .venv's pyarrow provides it, and reconfigure)");
+}
+}  // namespace
+
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions&) {
+  no_arrow(path, format);
+}
+
+std::unique_ptr<ColumnarBatches> open_columnar_batches(const std::string& path,
+                                                       ColumnarFormat format,
+                                                       const CsvStreamOptions&) {
+  no_arrow(path, format);
+}
+
+#else
+
+bool columnar_supported() { return true; }
+
+namespace {
+
+constexpr std::int64_t kWholeFileBatchRows = 65536;
+
+template <class T>
+T ok_or_throw(arrow::Result<T> result, const std::string& path) {
+  if (!result.ok()) throw InputError("'" + path + "': " + result.status().message());
+  return std::move(result).ValueUnsafe();
+}
+
+void ok_or_throw(const arrow::Status& status, const std::string& path) {
+  if (!status.ok()) throw InputError("'" + path + "': " + status.message());
+}
+
+/// A file's schema and its record batches, in order.
+class BatchReader {
+ public:
+  BatchReader(const std::string& path, ColumnarFormat format, std::int64_t batch_rows)
+      : path_(path) {
+    try {
+      file_ = ok_or_throw(arrow::io::ReadableFile::Open(path), path);
+      if (format == ColumnarFormat::kParquet) {
+        parquet_ = ok_or_throw(parquet::arrow::OpenFile(file_, arrow::default_memory_pool()), path);
+        parquet_->set_batch_size(batch_rows);
+        parquet_->set_use_threads(true);
+        batches_ = ok_or_throw(parquet_->GetRecordBatchReader(), path);
+        schema_ = batches_->schema();
+      } else {
+        ipc_ = ok_or_throw(arrow::ipc::RecordBatchFileReader::Open(file_.get()), path);
+        schema_ = ipc_->schema();
+      }
+    } catch (const parquet::ParquetException& e) {
+      throw InputError("'" + path + "': " + e.what());
+    }
+  }
+
+  const arrow::Schema& schema() const { return *schema_; }
+
+  /// The next batch, validated (a crafted file's offsets are checked before any read), or null.
+  std::shared_ptr<arrow::RecordBatch> next() {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    try {
+      if (batches_) {
+        batch = ok_or_throw(batches_->Next(), path_);
+      } else if (next_ipc_ < ipc_->num_record_batches()) {
+        batch = ok_or_throw(ipc_->ReadRecordBatch(next_ipc_++), path_);
+      }
+    } catch (const parquet::ParquetException& e) {
+      throw InputError("'" + path_ + "': " + e.what());
+    }
+    if (batch) ok_or_throw(batch->ValidateFull(), path_);
+    return batch;
+  }
+
+ private:
+  std::string path_;
+  std::shared_ptr<arrow::io::ReadableFile> file_;
+  std::unique_ptr<parquet::arrow::FileReader> parquet_;
+  std::unique_ptr<arrow::RecordBatchReader> batches_;
+  std::shared_ptr<arrow::ipc::RecordBatchFileReader> ipc_;
+  int next_ipc_ = 0;
+  std::shared_ptr<arrow::Schema> schema_;
+};
+
+enum class CellKind { kNumber, kText, kDate, kNull, kUnsupported };
+
+CellKind kind_of(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::BOOL:
+    case arrow::Type::INT8:
+    case arrow::Type::INT16:
+    case arrow::Type::INT32:
+    case arrow::Type::INT64:
+    case arrow::Type::UINT8:
+    case arrow::Type::UINT16:
+    case arrow::Type::UINT32:
+    case arrow::Type::UINT64:
+    case arrow::Type::FLOAT:
+    case arrow::Type::DOUBLE:
+      return CellKind::kNumber;
+    case arrow::Type::STRING:
+    case arrow::Type::LARGE_STRING:
+    case arrow::Type::STRING_VIEW:
+      return CellKind::kText;
+    case arrow::Type::DICTIONARY: {
+      const auto& value_type = *static_cast<const arrow::DictionaryType&>(type).value_type();
+      const CellKind k = kind_of(value_type);
+      return k == CellKind::kNull ? CellKind::kUnsupported : k;
+    }
+    case arrow::Type::DATE32:
+    case arrow::Type::DATE64:
+    case arrow::Type::TIMESTAMP:
+      return CellKind::kDate;
+    case arrow::Type::NA:
+      return CellKind::kNull;
+    default:
+      return CellKind::kUnsupported;
+  }
+}
+
+template <class ArrayType>
+double value_of(const arrow::Array& a, std::int64_t i) {
+  return static_cast<double>(static_cast<const ArrayType&>(a).Value(i));
+}
+
+/// A numeric cell (kNumber types); NaN when null.
+double number_at(const arrow::Array& a, std::int64_t i) {
+  if (a.IsNull(i)) return detail::kMissing;
+  switch (a.type_id()) {
+    case arrow::Type::BOOL:
+      return static_cast<const arrow::BooleanArray&>(a).Value(i) ? 1.0 : 0.0;
+    case arrow::Type::INT8:
+      return value_of<arrow::Int8Array>(a, i);
+    case arrow::Type::INT16:
+      return value_of<arrow::Int16Array>(a, i);
+    case arrow::Type::INT32:
+      return value_of<arrow::Int32Array>(a, i);
+    case arrow::Type::INT64:
+      return value_of<arrow::Int64Array>(a, i);
+    case arrow::Type::UINT8:
+      return value_of<arrow::UInt8Array>(a, i);
+    case arrow::Type::UINT16:
+      return value_of<arrow::UInt16Array>(a, i);
+    case arrow::Type::UINT32:
+      return value_of<arrow::UInt32Array>(a, i);
+    case arrow::Type::UINT64:
+      return value_of<arrow::UInt64Array>(a, i);
+    case arrow::Type::FLOAT:
+      return value_of<arrow::FloatArray>(a, i);
+    case arrow::Type::DOUBLE:
+      return value_of<arrow::DoubleArray>(a, i);
+    case arrow::Type::DICTIONARY: {
+      const auto& d = static_cast<const arrow::DictionaryArray&>(a);
+      return number_at(*d.dictionary(), d.GetValueIndex(i));
+    }
+    default:
+      return detail::kMissing;
+  }
+}
+
+/// ISO 8601 text of a date or timestamp: the date alone at midnight (as pandas writes such
+/// values to CSV), else "YYYY-MM-DD HH:MM:SS[.ffffff]"; a zoned timestamp in UTC with "Z".
+std::string iso_text(std::int64_t micros, bool zoned) {
+  using namespace std::chrono;
+  const sys_time<microseconds> t{microseconds(micros)};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd(day);
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  const std::int64_t in_day = (t - day).count();
+  if (in_day == 0 && !zoned) return out;
+  const std::int64_t s = in_day / 1000000, us = in_day % 1000000;
+  out += fmt::format(" {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  if (us != 0) out += fmt::format(".{:06}", us);
+  if (zoned) out += 'Z';
+  return out;
+}
+
+std::int64_t to_micros(std::int64_t value, arrow::TimeUnit::type unit) {
+  switch (unit) {
+    case arrow::TimeUnit::SECOND:
+      return value * 1000000;
+    case arrow::TimeUnit::MILLI:
+      return value * 1000;
+    case arrow::TimeUnit::MICRO:
+      return value;
+    case arrow::TimeUnit::NANO:
+      return value / 1000 - (value % 1000 < 0 ? 1 : 0);
+  }
+  return value;
+}
+
+/// A cell as text (any readable type); "" when null.
+std::string text_at(const arrow::Array& a, std::int64_t i) {
+  if (a.IsNull(i)) return {};
+  switch (a.type_id()) {
+    case arrow::Type::STRING:
+      return std::string(static_cast<const arrow::StringArray&>(a).GetView(i));
+    case arrow::Type::LARGE_STRING:
+      return std::string(static_cast<const arrow::LargeStringArray&>(a).GetView(i));
+    case arrow::Type::STRING_VIEW:
+      return std::string(static_cast<const arrow::StringViewArray&>(a).GetView(i));
+    case arrow::Type::DICTIONARY: {
+      const auto& d = static_cast<const arrow::DictionaryArray&>(a);
+      return text_at(*d.dictionary(), d.GetValueIndex(i));
+    }
+    case arrow::Type::BOOL:
+      return static_cast<const arrow::BooleanArray&>(a).Value(i) ? "True" : "False";
+    case arrow::Type::INT64:
+      return std::to_string(static_cast<const arrow::Int64Array&>(a).Value(i));
+    case arrow::Type::UINT64:
+      return std::to_string(static_cast<const arrow::UInt64Array&>(a).Value(i));
+    case arrow::Type::DATE32:
+      return iso_text(
+          std::int64_t{static_cast<const arrow::Date32Array&>(a).Value(i)} * 86400000000, false);
+    case arrow::Type::DATE64:
+      return iso_text(static_cast<const arrow::Date64Array&>(a).Value(i) * 1000, false);
+    case arrow::Type::TIMESTAMP: {
+      const auto& type = static_cast<const arrow::TimestampType&>(*a.type());
+      return iso_text(to_micros(static_cast<const arrow::TimestampArray&>(a).Value(i), type.unit()),
+                      !type.timezone().empty());
+    }
+    default:  // the other numbers: exact in a double, shortest text that reads back
+      return fmt::format("{}", number_at(a, i));
+  }
+}
+
+bool is_null(const arrow::Array& a, std::int64_t i) {
+  if (a.IsNull(i)) return true;
+  if (a.type_id() == arrow::Type::DICTIONARY) {
+    const auto& d = static_cast<const arrow::DictionaryArray&>(a);
+    return d.dictionary()->IsNull(d.GetValueIndex(i));
+  }
+  return false;
+}
+
+/// A text column being built: distinct values in order of appearance, then sorted by bytes.
+struct TextColumn {
+  std::unordered_map<std::string, std::int32_t> index;
+  std::vector<std::string> values;
+  std::vector<std::int32_t> codes;
+
+  void add(std::string value) {
+    const auto [it, added] = index.try_emplace(value, static_cast<std::int32_t>(values.size()));
+    if (added) values.push_back(std::move(value));
+    codes.push_back(it->second);
+  }
+  void add_missing() { codes.push_back(-1); }
+
+  Column finish(const std::string& name) {
+    std::vector<std::int32_t> order(values.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<std::int32_t>(k);
+    std::sort(order.begin(), order.end(),
+              [&](std::int32_t a, std::int32_t b) { return values[a] < values[b]; });
+    std::vector<std::int32_t> rank(values.size());
+    Column c;
+    c.name = name;
+    c.type = ColumnType::kCategorical;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      rank[static_cast<std::size_t>(order[k])] = static_cast<std::int32_t>(k);
+      c.categories.push_back(std::move(values[static_cast<std::size_t>(order[k])]));
+    }
+    c.codes = std::move(codes);
+    for (std::int32_t& code : c.codes)
+      if (code >= 0) code = rank[static_cast<std::size_t>(code)];
+    return c;
+  }
+};
+
+std::string row_place(const std::string& path, const std::string& column, std::int64_t row) {
+  return "'" + path + "': column '" + column + "', row " + std::to_string(row + 1);
+}
+
+/// How one column is read: as numbers or as text, and where its cells come from.
+struct ColumnReader {
+  std::string name;
+  int field = 0;  // index in the file's schema
+  CellKind cells = CellKind::kNumber;
+  bool numeric = true;   // the Dataset column's type
+  bool match_na = true;  // string cells equal to an NA value are missing
+  bool raw = false;      // kText: nulls are "", no NA matching
+  std::vector<double> numbers;
+  TextColumn text;
+};
+
+/// Why cell `i` of `a` cannot go into `r` (empty when it can); the value is appended when it
+/// can and `append`.
+std::string read_cell(ColumnReader& r, const arrow::Array& a, std::int64_t i,
+                      const detail::NaMatcher& na, const std::string& number_hint, bool append) {
+  if (r.numeric) {
+    double v = detail::kMissing;
+    if (r.cells == CellKind::kNumber) {
+      v = number_at(a, i);
+    } else if (r.cells == CellKind::kText && !is_null(a, i)) {
+      const std::string t = text_at(a, i);
+      if (!na(detail::trim(t)) && !detail::parse_number(detail::trim(t), v))
+        return "value '" + t + "' is not a number (" + number_hint + ")";
+    } else if (r.cells == CellKind::kDate && !is_null(a, i)) {
+      return "value '" + text_at(a, i) + "' is a date, not a number (" + number_hint + ")";
+    }
+    if (!std::isnan(v) && detail::outside_float32(v))
+      return fmt::format("value {} is beyond float32's range (features are float32)", v);
+    if (append) r.numbers.push_back(v);
+    return {};
+  }
+  if (!append) return {};
+  if (r.raw) {
+    r.text.add(text_at(a, i));
+  } else if (is_null(a, i)) {
+    r.text.add_missing();
+  } else {
+    std::string t = text_at(a, i);
+    if (r.match_na && r.cells == CellKind::kText && na(t))
+      r.text.add_missing();
+    else
+      r.text.add(std::move(t));
+  }
+  return {};
+}
+
+Column finish(ColumnReader& r) {
+  if (!r.numeric) return r.text.finish(r.name);
+  Column c;
+  c.name = r.name;
+  c.numeric = std::move(r.numbers);
+  return c;
+}
+
+/// The schema's column names: InputError for an empty or repeated one.
+std::vector<std::string> column_names(const arrow::Schema& schema, const std::string& path) {
+  std::vector<std::string> names;
+  std::map<std::string, int> seen;
+  for (const auto& field : schema.fields()) {
+    if (field->name().empty())
+      throw InputError("'" + path + "': column " + std::to_string(names.size() + 1) +
+                       " has no name");
+    if (!seen.emplace(field->name(), 0).second)
+      throw InputError("'" + path + "': column '" + field->name() + "' appears twice");
+    names.push_back(field->name());
+  }
+  return names;
+}
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// The readers of a whole-file read: typed by the schema, then by the forced types.
+std::vector<ColumnReader> whole_file_readers(const arrow::Schema& schema, const std::string& path,
+                                             const CsvOptions& options) {
+  const std::vector<std::string> names = column_names(schema, path);
+  for (const auto* forced : {&options.categorical, &options.numeric})
+    for (const std::string& name : *forced)
+      if (!listed(names, name))
+        throw InputError("'" + path + "': forced " +
+                         (forced == &options.categorical ? "categorical" : "numeric") +
+                         " column '" + name + "' is not in the file");
+  if (options.target && !listed(names, *options.target))
+    throw InputError("'" + path + "': no target column '" + *options.target + "'");
+  std::vector<ColumnReader> readers;
+  for (int f = 0; f < schema.num_fields(); ++f) {
+    ColumnReader r;
+    r.name = names[static_cast<std::size_t>(f)];
+    r.field = f;
+    r.cells = kind_of(*schema.field(f)->type());
+    if (r.cells == CellKind::kUnsupported) {
+      if (options.target && r.name == *options.target)
+        throw InputError("'" + path + "': target column '" + r.name + "' has type " +
+                         schema.field(f)->type()->ToString() + ", which tabula does not read");
+      spdlog::warn("{}: column '{}' has type {}, which tabula does not read: not used", path,
+                   r.name, schema.field(f)->type()->ToString());
+      continue;
+    }
+    if (listed(options.numeric, r.name) && r.cells == CellKind::kDate)
+      throw InputError("'" + path + "': column '" + r.name +
+                       "' holds dates; it cannot be --numeric");
+    r.numeric = listed(options.numeric, r.name) ||
+                ((r.cells == CellKind::kNumber || r.cells == CellKind::kNull) &&
+                 !listed(options.categorical, r.name));
+    readers.push_back(std::move(r));
+  }
+  return readers;
+}
+
+}  // namespace
+
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options) {
+  BatchReader reader(path, format, kWholeFileBatchRows);
+  std::vector<ColumnReader> readers = whole_file_readers(reader.schema(), path, options);
+  const detail::NaMatcher na(options.na_values);
+  std::int64_t rows = 0;
+  while (const std::shared_ptr<arrow::RecordBatch> batch = reader.next()) {
+    for (ColumnReader& r : readers) {
+      const arrow::Array& a = *batch->column(r.field);
+      for (std::int64_t i = 0; i < batch->num_rows(); ++i)
+        if (std::string why = read_cell(r, a, i, na, "the column is read as numbers", true);
+            !why.empty())
+          throw InputError(row_place(path, r.name, rows + i) + ": " + why);
+    }
+    rows += batch->num_rows();
+  }
+  if (rows == 0) throw InputError("'" + path + "': the file has no rows");
+  Dataset data;
+  data.source = path;
+  for (ColumnReader& r : readers) {
+    Column c = finish(r);
+    if (options.target && c.name == *options.target)
+      data.target = std::move(c);
+    else
+      data.columns.push_back(std::move(c));
+  }
+  spdlog::debug("{}: {} rows, {} columns ({})", path, rows, readers.size(),
+                columnar_format_name(format));
+  return data;
+}
+
+namespace {
+
+class ArrowBatches : public ColumnarBatches {
+ public:
+  ArrowBatches(const std::string& path, ColumnarFormat format, const CsvStreamOptions& options)
+      : path_(path),
+        options_(options),
+        reader_(path, format, options.chunk_rows),
+        names_(column_names(reader_.schema(), path)),
+        na_(options.na_values) {}
+
+  const std::vector<std::string>& names() const override { return names_; }
+
+  // long: one batch through the selected columns twice (which rows are bad, then the values of
+  // the good ones), so a bad row never leaves part of itself in a column.
+  bool next(const std::vector<StreamColumn>& selected, CsvChunk& chunk) override {
+    const std::shared_ptr<arrow::RecordBatch> batch = reader_.next();
+    if (!batch) {
+      if (rows_ == 0) throw InputError("'" + path_ + "': the file has no rows");
+      return false;
+    }
+    std::vector<ColumnReader> readers;
+    for (int f = 0; f < batch->num_columns(); ++f) {
+      const auto it = std::find_if(selected.begin(), selected.end(), [&](const StreamColumn& c) {
+        return c.name == names_[static_cast<std::size_t>(f)];
+      });
+      if (it == selected.end()) continue;
+      ColumnReader r;
+      r.name = it->name;
+      r.field = f;
+      r.cells = kind_of(*batch->schema()->field(f)->type());
+      r.numeric = it->kind == StreamColumnKind::kNumeric;
+      r.raw = it->kind == StreamColumnKind::kText;
+      if (r.cells == CellKind::kUnsupported)
+        throw InputError("'" + path_ + "': column '" + r.name + "' has type " +
+                         batch->schema()->field(f)->type()->ToString() +
+                         ", which tabula does not read");
+      readers.push_back(std::move(r));
+    }
+    const std::int64_t n = batch->num_rows();
+    std::vector<std::uint8_t> bad(static_cast<std::size_t>(n), 0);
+    chunk = CsvChunk{};
+    for (ColumnReader& r : readers) {
+      const arrow::Array& a = *batch->column(r.field);
+      for (std::int64_t i = 0; i < n; ++i) {
+        if (bad[static_cast<std::size_t>(i)]) continue;
+        std::string why = read_cell(r, a, i, na_, options_.number_hint, false);
+        if (why.empty()) continue;
+        if (!options_.skip_bad_rows)
+          throw InputError(row_place(path_, r.name, rows_ + i) + ": " + why);
+        bad[static_cast<std::size_t>(i)] = 1;
+        chunk.rejected.push_back({rows_ + i + 2, r.field + 1, r.name, std::move(why)});
+      }
+    }
+    std::sort(chunk.rejected.begin(), chunk.rejected.end(),
+              [](const CsvRowError& a, const CsvRowError& b) { return a.line < b.line; });
+    for (ColumnReader& r : readers) {
+      const arrow::Array& a = *batch->column(r.field);
+      for (std::int64_t i = 0; i < n; ++i)
+        if (!bad[static_cast<std::size_t>(i)]) read_cell(r, a, i, na_, options_.number_hint, true);
+      chunk.data.columns.push_back(finish(r));
+    }
+    for (std::int64_t i = 0; i < n; ++i)
+      if (!bad[static_cast<std::size_t>(i)]) chunk.lines.push_back(rows_ + i + 2);
+    chunk.data.source = path_;
+    chunk.first_line = rows_ + 2;
+    rows_ += n;
+    return true;
+  }
+
+ private:
+  std::string path_;
+  CsvStreamOptions options_;
+  BatchReader reader_;
+  std::vector<std::string> names_;
+  detail::NaMatcher na_;
+  std::int64_t rows_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ColumnarBatches> open_columnar_batches(const std::string& path,
+                                                       ColumnarFormat format,
+                                                       const CsvStreamOptions& options) {
+  return std::make_unique<ArrowBatches>(path, format, options);
+}
+
+#endif
+
+}  // namespace tabula::io
