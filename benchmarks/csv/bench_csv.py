@@ -8,6 +8,8 @@ Generates, when absent, under benchmarks/data/ (ignored by git; fixed seed):
   mixed_1m.csv        1,000,000 rows: 20 float columns (2% "nan") + 5 string columns
                       (quoted, 1% missing)
   numeric_1m_x30.csv.gz  the first, gzip -6 (with --gzip)
+  numeric_1m_x30.parquet, mixed_1m.parquet  the two tables as Parquet (snappy; with --parquet),
+                      read by tabula, pandas.read_parquet and pyarrow.parquet.read_table
 Each parser reads each file --repeat times; the median is reported. MB/s counts the CSV text
 (decompressed) bytes.
 """
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
@@ -83,6 +86,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gzip", action="store_true", help="also the gzip-compressed numeric file")
     parser.add_argument("--only-gzip", action="store_true", help="only the gzip-compressed file")
+    parser.add_argument("--parquet", action="store_true", help="also the tables as Parquet files")
+    parser.add_argument("--only-parquet", action="store_true", help="only the Parquet files")
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -106,10 +111,36 @@ def main():
         files[name] = packed
         text_bytes[name] = os.path.getsize(DATA / "numeric_1m_x30.csv")
 
+    if args.parquet or args.only_parquet:
+        csv_files = dict(files)
+        if args.only_parquet:
+            files, text_bytes = {}, {}
+        for name, path in csv_files.items():
+            if name not in makers:
+                continue
+            packed = path.with_suffix(".parquet")
+            if not packed.exists():
+                print(f"generating {packed} ...", flush=True)
+                pq.write_table(pacsv.read_csv(path), packed)
+            label = f"{name}, Parquet ({os.path.getsize(packed) / 1e6:.0f} MB on disk)"
+            files[label] = packed
+            text_bytes[label] = os.path.getsize(path)
+
     load_before = os.getloadavg()
     rows = []
     for name, path in files.items():
         megabytes = text_bytes[name] / 1e6
+        if path.suffix == ".parquet":
+            results = {
+                "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
+                "pandas.read_parquet": timed(lambda: pd.read_parquet(path), args.repeat),
+                "pyarrow.parquet.read_table (2 threads)": timed(lambda: pq.read_table(path),
+                                                                 args.repeat),
+            }
+            for parser_name, (seconds, cpu) in results.items():
+                rows.append((name, megabytes, parser_name, seconds, cpu))
+                print(f"{name}: {parser_name}: {seconds:.3f} s wall, {cpu:.3f} s CPU", flush=True)
+            continue
         results = {
             "tabula, 1 thread": run_tabula(args.bench, path, 1, args.repeat),
             "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
@@ -123,6 +154,7 @@ def main():
     print()
     print(f"load average before/after: {load_before} / {os.getloadavg()}")
     print()
+    print("(size: the CSV text's MB, for every format)")
     print("| file | size (MB) | parser | median wall s | MB/s | rows/s | CPU s | MB per CPU s |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for name, megabytes, parser_name, seconds, cpu in rows:

@@ -9,12 +9,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "io/csv/convert.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 #ifdef TABULA_WITH_ARROW
 #include <arrow/api.h>
@@ -102,11 +106,17 @@ class BatchReader {
     try {
       file_ = ok_or_throw(arrow::io::ReadableFile::Open(path), path);
       if (format == ColumnarFormat::kParquet) {
-        parquet_ = ok_or_throw(parquet::arrow::OpenFile(file_, arrow::default_memory_pool()), path);
-        parquet_->set_batch_size(batch_rows);
-        parquet_->set_use_threads(true);
-        batches_ = ok_or_throw(parquet_->GetRecordBatchReader(), path);
-        schema_ = batches_->schema();
+        // Strings come as dictionaries (Parquet stores them so): each distinct value is then
+        // looked up once per batch rather than once per row.
+        parquet::arrow::FileReaderBuilder builder;
+        ok_or_throw(builder.Open(file_), path);
+        parquet::ArrowReaderProperties properties;
+        properties.set_batch_size(batch_rows);
+        properties.set_use_threads(true);
+        for (int c = 0; c < builder.raw_reader()->metadata()->num_columns(); ++c)
+          properties.set_read_dictionary(c, true);
+        ok_or_throw(builder.properties(properties)->Build(&parquet_), path);
+        ok_or_throw(parquet_->GetSchema(&schema_), path);
       } else {
         ipc_ = ok_or_throw(arrow::ipc::RecordBatchFileReader::Open(file_.get()), path);
         schema_ = ipc_->schema();
@@ -118,11 +128,25 @@ class BatchReader {
 
   const arrow::Schema& schema() const { return *schema_; }
 
+  /// Every row at once, the columns decoded in parallel (validated), for the whole-file reader.
+  std::shared_ptr<arrow::Table> read_all() {
+    std::shared_ptr<arrow::Table> table;
+    try {
+      table = parquet_ ? ok_or_throw(parquet_->ReadTable(), path_)
+                       : ok_or_throw(ipc_->ToTable(), path_);
+    } catch (const parquet::ParquetException& e) {
+      throw InputError("'" + path_ + "': " + e.what());
+    }
+    ok_or_throw(table->ValidateFull(), path_);
+    return table;
+  }
+
   /// The next batch, validated (a crafted file's offsets are checked before any read), or null.
   std::shared_ptr<arrow::RecordBatch> next() {
     std::shared_ptr<arrow::RecordBatch> batch;
     try {
-      if (batches_) {
+      if (parquet_) {
+        if (!batches_) batches_ = ok_or_throw(parquet_->GetRecordBatchReader(), path_);
         batch = ok_or_throw(batches_->Next(), path_);
       } else if (next_ipc_ < ipc_->num_record_batches()) {
         batch = ok_or_throw(ipc_->ReadRecordBatch(next_ipc_++), path_);
@@ -253,6 +277,25 @@ std::int64_t to_micros(std::int64_t value, arrow::TimeUnit::type unit) {
   return value;
 }
 
+/// The text of a string cell in place (string types, or a dictionary of them), or nullopt for
+/// any other type.
+std::optional<std::string_view> view_at(const arrow::Array& a, std::int64_t i) {
+  switch (a.type_id()) {
+    case arrow::Type::STRING:
+      return static_cast<const arrow::StringArray&>(a).GetView(i);
+    case arrow::Type::LARGE_STRING:
+      return static_cast<const arrow::LargeStringArray&>(a).GetView(i);
+    case arrow::Type::STRING_VIEW:
+      return static_cast<const arrow::StringViewArray&>(a).GetView(i);
+    case arrow::Type::DICTIONARY: {
+      const auto& d = static_cast<const arrow::DictionaryArray&>(a);
+      return view_at(*d.dictionary(), d.GetValueIndex(i));
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 /// A cell as text (any readable type); "" when null.
 std::string text_at(const arrow::Array& a, std::int64_t i) {
   if (a.IsNull(i)) return {};
@@ -297,16 +340,27 @@ bool is_null(const arrow::Array& a, std::int64_t i) {
   return false;
 }
 
-/// A text column being built: distinct values in order of appearance, then sorted by bytes.
+/// A text column being built: distinct values in order of appearance (views into the Arrow
+/// buffers, which outlive it, or into `owned` for text made here), then sorted by bytes.
 struct TextColumn {
-  std::unordered_map<std::string, std::int32_t> index;
-  std::vector<std::string> values;
+  std::unordered_map<std::string_view, std::int32_t> index;
+  std::vector<std::string_view> values;
+  std::deque<std::string> owned;
   std::vector<std::int32_t> codes;
 
-  void add(std::string value) {
+  std::int32_t code_of(std::string_view value) {
     const auto [it, added] = index.try_emplace(value, static_cast<std::int32_t>(values.size()));
-    if (added) values.push_back(std::move(value));
-    codes.push_back(it->second);
+    if (added) values.push_back(value);
+    return it->second;
+  }
+  void add_view(std::string_view value) { codes.push_back(code_of(value)); }
+  void add(std::string value) {
+    const auto it = index.find(value);
+    if (it != index.end()) {
+      codes.push_back(it->second);
+      return;
+    }
+    add_view(owned.emplace_back(std::move(value)));
   }
   void add_missing() { codes.push_back(-1); }
 
@@ -321,7 +375,7 @@ struct TextColumn {
     c.type = ColumnType::kCategorical;
     for (std::size_t k = 0; k < order.size(); ++k) {
       rank[static_cast<std::size_t>(order[k])] = static_cast<std::int32_t>(k);
-      c.categories.push_back(std::move(values[static_cast<std::size_t>(order[k])]));
+      c.categories.emplace_back(values[static_cast<std::size_t>(order[k])]);
     }
     c.codes = std::move(codes);
     for (std::int32_t& code : c.codes)
@@ -339,12 +393,79 @@ struct ColumnReader {
   std::string name;
   int field = 0;  // index in the file's schema
   CellKind cells = CellKind::kNumber;
-  bool numeric = true;   // the Dataset column's type
-  bool match_na = true;  // string cells equal to an NA value are missing
-  bool raw = false;      // kText: nulls are "", no NA matching
+  bool numeric = true;  // the Dataset column's type
+  bool raw = false;     // kText: nulls are "", no NA matching
   std::vector<double> numbers;
   TextColumn text;
 };
+
+/// Numbers of a plain numeric array (no dictionary) straight from its buffer: the common case,
+/// kept free of per-cell dispatch. InputError (at `row0`'s row numbers) for a value beyond
+/// float32.
+template <class ArrayType>
+void append_plain_numbers(const arrow::Array& array, std::vector<double>& out,
+                          const std::string& where) {
+  const auto& a = static_cast<const ArrayType&>(array);
+  const auto* values = a.raw_values();
+  const std::size_t start = out.size();
+  out.resize(start + static_cast<std::size_t>(a.length()));
+  double* dst = out.data() + start;
+  bool beyond = false;
+  for (std::int64_t i = 0; i < a.length(); ++i) {
+    const auto v = static_cast<double>(values[i]);
+    dst[i] = v;
+    beyond |= std::fabs(v) > std::numeric_limits<float>::max();
+  }
+  if (a.null_count() > 0)
+    for (std::int64_t i = 0; i < a.length(); ++i)
+      if (a.IsNull(i)) dst[i] = detail::kMissing;
+  if (!beyond) return;
+  for (std::int64_t i = 0; i < a.length(); ++i)
+    if (!std::isnan(dst[i]) && detail::outside_float32(dst[i]))
+      throw InputError(
+          where + ", row " + std::to_string(start + static_cast<std::size_t>(i) + 1) +
+          fmt::format(": value {} is beyond float32's range (features are float32)", dst[i]));
+}
+
+/// Appends a numeric array by its buffer when it is one of the common plain types.
+bool append_numbers_fast(const arrow::Array& a, std::vector<double>& out,
+                         const std::string& where) {
+  switch (a.type_id()) {
+    case arrow::Type::DOUBLE:
+      append_plain_numbers<arrow::DoubleArray>(a, out, where);
+      return true;
+    case arrow::Type::FLOAT:
+      append_plain_numbers<arrow::FloatArray>(a, out, where);
+      return true;
+    case arrow::Type::INT64:
+      append_plain_numbers<arrow::Int64Array>(a, out, where);
+      return true;
+    case arrow::Type::INT32:
+      append_plain_numbers<arrow::Int32Array>(a, out, where);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// A dictionary array of strings into a text column: each dictionary entry looked up once
+/// (an NA string is missing), then one index per row. False for another kind of array.
+bool append_dictionary_text(const arrow::Array& array, TextColumn& text,
+                            const detail::NaMatcher& na) {
+  if (array.type_id() != arrow::Type::DICTIONARY) return false;
+  const auto& a = static_cast<const arrow::DictionaryArray&>(array);
+  const arrow::Array& dictionary = *a.dictionary();
+  if (kind_of(*dictionary.type()) != CellKind::kText) return false;
+  std::vector<std::int32_t> code(static_cast<std::size_t>(dictionary.length()), -1);
+  for (std::int64_t k = 0; k < dictionary.length(); ++k) {
+    if (dictionary.IsNull(k)) continue;
+    const std::string_view v = *view_at(dictionary, k);
+    if (!na(v)) code[static_cast<std::size_t>(k)] = text.code_of(v);
+  }
+  for (std::int64_t i = 0; i < a.length(); ++i)
+    text.codes.push_back(a.IsNull(i) ? -1 : code[static_cast<std::size_t>(a.GetValueIndex(i))]);
+  return true;
+}
 
 /// Why cell `i` of `a` cannot go into `r` (empty when it can); the value is appended when it
 /// can and `append`.
@@ -367,16 +488,16 @@ std::string read_cell(ColumnReader& r, const arrow::Array& a, std::int64_t i,
     return {};
   }
   if (!append) return {};
-  if (r.raw) {
-    r.text.add(text_at(a, i));
-  } else if (is_null(a, i)) {
+  const bool null = is_null(a, i);
+  if (null && !r.raw) {
     r.text.add_missing();
-  } else {
-    std::string t = text_at(a, i);
-    if (r.match_na && r.cells == CellKind::kText && na(t))
+  } else if (const std::optional<std::string_view> view = null ? std::nullopt : view_at(a, i)) {
+    if (!r.raw && na(*view))
       r.text.add_missing();
     else
-      r.text.add(std::move(t));
+      r.text.add_view(*view);
+  } else {
+    r.text.add(text_at(a, i));  // numbers and dates as text; "" for a null raw cell
   }
   return {};
 }
@@ -450,19 +571,35 @@ std::vector<ColumnReader> whole_file_readers(const arrow::Schema& schema, const 
 Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options) {
   BatchReader reader(path, format, kWholeFileBatchRows);
   std::vector<ColumnReader> readers = whole_file_readers(reader.schema(), path, options);
-  const detail::NaMatcher na(options.na_values);
-  std::int64_t rows = 0;
-  while (const std::shared_ptr<arrow::RecordBatch> batch = reader.next()) {
-    for (ColumnReader& r : readers) {
-      const arrow::Array& a = *batch->column(r.field);
-      for (std::int64_t i = 0; i < batch->num_rows(); ++i)
-        if (std::string why = read_cell(r, a, i, na, "the column is read as numbers", true);
-            !why.empty())
-          throw InputError(row_place(path, r.name, rows + i) + ": " + why);
-    }
-    rows += batch->num_rows();
-  }
+  const std::shared_ptr<arrow::Table> table = reader.read_all();
+  const std::int64_t rows = table->num_rows();
   if (rows == 0) throw InputError("'" + path + "': the file has no rows");
+  const detail::NaMatcher na(options.na_values);
+  // One column per task; the first failing column (in file order) is reported.
+  std::vector<std::exception_ptr> failed(readers.size());
+  parallel_for(static_cast<std::int64_t>(readers.size()), [&](std::int64_t j) {
+    ColumnReader& r = readers[static_cast<std::size_t>(j)];
+    try {
+      std::int64_t row = 0;
+      for (const std::shared_ptr<arrow::Array>& chunk : table->column(r.field)->chunks()) {
+        const arrow::Array& a = *chunk;
+        const std::string where = "'" + path + "': column '" + r.name + "'";
+        const bool whole =
+            r.numeric ? r.cells == CellKind::kNumber && append_numbers_fast(a, r.numbers, where)
+                      : append_dictionary_text(a, r.text, na);
+        if (!whole)
+          for (std::int64_t i = 0; i < a.length(); ++i)
+            if (std::string why = read_cell(r, a, i, na, "the column is read as numbers", true);
+                !why.empty())
+              throw InputError(row_place(path, r.name, row + i) + ": " + why);
+        row += a.length();
+      }
+    } catch (...) {
+      failed[static_cast<std::size_t>(j)] = std::current_exception();
+    }
+  });
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
   Dataset data;
   data.source = path;
   for (ColumnReader& r : readers) {
