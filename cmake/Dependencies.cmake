@@ -106,8 +106,10 @@ if(NOT TABULA_DEPS_DIR AND EXISTS "${TABULA_PYARROW_PYTHON}")
       list(GET parquet_libs 0 parquet_lib)
       add_library(tabula_arrow INTERFACE)
       target_include_directories(tabula_arrow SYSTEM INTERFACE "${TABULA_PYARROW_DIR}/include")
-      target_link_libraries(tabula_arrow INTERFACE "${parquet_lib}" "${arrow_lib}"
-                                                   "-Wl,-rpath,${TABULA_PYARROW_DIR}")
+      # Full paths: CMake puts their folder in the build tree's run path; an install copies
+      # them beside libtabula (CMakeLists.txt).
+      target_link_libraries(tabula_arrow INTERFACE "${parquet_lib}" "${arrow_lib}")
+      set(TABULA_ARROW_LIBRARIES "${parquet_lib}" "${arrow_lib}")
       target_compile_definitions(tabula_arrow INTERFACE TABULA_WITH_ARROW=1)
       set(TABULA_WITH_ARROW ON)
     endif()

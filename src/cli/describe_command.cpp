@@ -242,7 +242,8 @@ void add_describe_command(CLI::App& app, Commands& commands) {
   CLI::App* sub = app.add_subcommand(
       "describe", "Summarize each column of a data file (CSV or .npy), like pandas.describe");
   auto options = std::make_shared<DescribeOptions>();
-  sub->add_option("--data", options->data, "CSV or .npy file, or sqlite:///FILE?query=...")
+  sub->add_option("--data", options->data,
+                  "CSV, Parquet, Feather or .npy file, or sqlite:///FILE?query=...")
       ->required();
   sub->add_option("--target", options->target, "Column to treat as the target");
   add_csv_flags(sub, options->csv, true);

@@ -14,11 +14,13 @@ void add_predict_command(CLI::App& app, Commands& commands) {
       "Stream a CSV file through a model: one prediction per input row, in input order "
       "(class probabilities with --proba)");
   sub->add_option("--model", options->model, "Model file written by tabula train")->required();
-  sub->add_option("--data", options->data,
-                  "CSV file (or sqlite:///FILE?query=...); columns are matched by name")
+  sub->add_option(
+         "--data", options->data,
+         "CSV, Parquet or Feather file (or sqlite:///FILE?query=...); columns are matched by name")
       ->required();
-  sub->add_option("--out", options->out,
-                  "Output file: CSV, or .npy by its extension (required unless --check-only)");
+  sub->add_option(
+      "--out", options->out,
+      "Output file: CSV, or .npy or .parquet by its extension (required unless --check-only)");
   sub->add_flag("--proba", options->batch.proba, "Write proba_<label> columns (classifiers)");
   add_batch_options(sub, options->batch, options->on_error, options->quiet);
   commands.push_back({sub, [options] { run_batch_command(*options, &predict_file); }});

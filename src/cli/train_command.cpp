@@ -75,7 +75,7 @@ void add_train_command(CLI::App& app, Commands& commands) {
   CLI::App* sub = app.add_subcommand(
       "train", "Train a model, compare it with its baseline on a test set, save it");
   sub->add_option("--data", options->train.data_path,
-                  "CSV file to train on, or sqlite:///FILE?query=SELECT ...")
+                  "CSV, Parquet or Feather file, or sqlite:///FILE?query=SELECT ...")
       ->required();
   sub->add_option("--target", options->train.target,
                   "Target column (required except for transforms such as pca)");

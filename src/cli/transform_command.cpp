@@ -11,11 +11,13 @@ void add_transform_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<BatchCommandOptions>();
   CLI::App* sub = app.add_subcommand("transform", "Apply a transform model (pca) to a CSV file");
   sub->add_option("--model", options->model, "Model file of a transform")->required();
-  sub->add_option("--data", options->data,
-                  "CSV file (or sqlite:///FILE?query=...); columns are matched by name")
+  sub->add_option(
+         "--data", options->data,
+         "CSV, Parquet or Feather file (or sqlite:///FILE?query=...); columns are matched by name")
       ->required();
-  sub->add_option("--out", options->out,
-                  "Output file: CSV, or .npy by its extension (required unless --check-only)");
+  sub->add_option(
+      "--out", options->out,
+      "Output file: CSV, or .npy or .parquet by its extension (required unless --check-only)");
   add_batch_options(sub, options->batch, options->on_error, options->quiet);
   commands.push_back({sub, [options] { run_batch_command(*options, &transform_file); }});
 }

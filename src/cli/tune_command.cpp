@@ -154,7 +154,8 @@ void add_tune_command(CLI::App& app, Commands& commands) {
       "tune", "Search hyperparameters by cross-validation, refit the best, score it on a test set");
   cli->app = sub;
   sub->add_option("--spec", cli->spec, "Experiment spec (TOML); options given here override it");
-  sub->add_option("--data", o.data_path, "CSV file, or sqlite:///FILE?query=SELECT ...");
+  sub->add_option("--data", o.data_path,
+                  "CSV, Parquet or Feather file, or sqlite:///FILE?query=SELECT ...");
   sub->add_option("--target", o.target, "Target column");
   sub->add_option("--model", o.model, "Model name (ridge, logistic, forest, ...)");
   sub->add_option("--param", o.space,

@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "io/columnar/columnar.hpp"
 #include "io/path_identity.hpp"
 #include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
@@ -203,10 +204,12 @@ enum class Job { kPredict, kProba, kTransform };
 struct Plan {
   Job job = Job::kPredict;
   bool npy = false;
+  bool parquet = false;                    // a Parquet file: typed columns, a row group per chunk
   std::int64_t width = 1;                  // values per output row
   std::vector<std::string> value_columns;  // their header names
   std::vector<std::string> label_fields;   // classifier predict to CSV: label per class
   std::vector<double> label_numbers;       // classifier predict to .npy: label per class
+  std::vector<std::string> labels;         // classifier predict to Parquet: label per class
   std::vector<std::string> pass_columns;   // id then kept columns, copied through
 };
 
@@ -366,6 +369,9 @@ class Writer {
     }
     if (plan_.npy) {
       out_.write(std::string(kNpyHeaderBytes, ' '));  // the real header comes at the end
+    } else if (plan_.parquet) {
+      parquet_ =
+          io::open_parquet_sink(out_path, [this](std::string_view bytes) { out_.write(bytes); });
     } else {
       std::vector<std::string> header = plan_.pass_columns;
       header.insert(header.end(), plan_.value_columns.begin(), plan_.value_columns.end());
@@ -384,7 +390,11 @@ class Writer {
     for (const std::string& name : plan_.pass_columns) pass.push_back(&chunk.data.column(name));
     const std::int64_t n = chunk.rows();
     const auto width = static_cast<std::size_t>(plan_.width);
-    for (std::int64_t i = 0; i < n; ++i) {
+    if (parquet_) {
+      write_parquet(s, pass);
+      parquet_written_ = true;
+    }
+    for (std::int64_t i = 0; i < n && !parquet_; ++i) {
       if (!s.dropped.empty() && s.dropped[static_cast<std::size_t>(i)]) continue;
       const double* v = s.values.data() + static_cast<std::size_t>(i) * width;
       if (plan_.npy) {
@@ -436,6 +446,10 @@ class Writer {
 
   /// Completes both files under their temporary names.
   void finish() {
+    if (parquet_) {
+      if (!parquet_written_) write_empty_parquet();
+      parquet_->close();
+    }
     flush();
     // predict writes a 1-D array; probabilities and transforms are rows x width even when
     // width is 1.
@@ -459,12 +473,72 @@ class Writer {
     buffer_.clear();
   }
 
+  /// The chunk's kept rows as typed columns: pass-through columns as read, then the prediction
+  /// (class labels as text) or the value columns (float64).
+  void write_parquet(const Scored& s, const std::vector<const Column*>& pass) {
+    const std::int64_t n = s.chunk.rows();
+    std::vector<std::size_t> kept;
+    for (std::int64_t i = 0; i < n; ++i)
+      if (s.dropped.empty() || !s.dropped[static_cast<std::size_t>(i)])
+        kept.push_back(static_cast<std::size_t>(i));
+    std::vector<Column> columns;
+    for (const Column* c : pass) {
+      Column& out = columns.emplace_back();
+      out.name = c->name;
+      out.type = c->type;
+      out.categories = c->categories;
+      for (std::size_t i : kept)
+        if (c->type == ColumnType::kNumeric)
+          out.numeric.push_back(c->numeric[i]);
+        else
+          out.codes.push_back(c->codes[i]);
+    }
+    append_parquet_values(columns, s.values.data(), kept);
+    parquet_->write(columns);
+    rows_ += static_cast<std::int64_t>(kept.size());
+  }
+
+  /// The prediction (class labels as text) or the value columns (float64) of the `kept` rows.
+  void append_parquet_values(std::vector<Column>& columns, const double* values,
+                             const std::vector<std::size_t>& kept) const {
+    const auto width = static_cast<std::size_t>(plan_.width);
+    for (std::size_t j = 0; j < (plan_.labels.empty() ? width : 1); ++j) {
+      Column& out = columns.emplace_back();
+      out.name = plan_.value_columns[j];
+      if (!plan_.labels.empty()) {
+        out.type = ColumnType::kCategorical;
+        out.categories = plan_.labels;
+      }
+      for (std::size_t r : kept) {
+        const double v = values[r * width + j];
+        if (plan_.labels.empty())
+          out.numeric.push_back(v);
+        else
+          out.codes.push_back(static_cast<std::int32_t>(v));
+      }
+    }
+  }
+
+  /// A file with no rows still names its columns (pass-through columns as text: none was read).
+  void write_empty_parquet() {
+    std::vector<Column> columns;
+    for (const std::string& name : plan_.pass_columns) {
+      Column& out = columns.emplace_back();
+      out.name = name;
+      out.type = ColumnType::kCategorical;
+    }
+    append_parquet_values(columns, nullptr, {});
+    parquet_->write(columns);
+  }
+
   const Plan& plan_;
   PendingFile out_;
   std::optional<PendingFile> rejects_;
   const BatchOptions& options_;
   std::uint64_t bytes_total_;
   std::string buffer_;
+  std::unique_ptr<io::ParquetSink> parquet_;
+  bool parquet_written_ = false;
   std::int64_t rows_ = 0;
   std::int64_t rejected_ = 0;
 };
@@ -481,6 +555,7 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
   Plan plan;
   plan.job = job;
   plan.npy = ends_with(out_path, ".npy");
+  plan.parquet = ends_with(out_path, ".parquet");
   if (!options.id_column.empty()) plan.pass_columns.push_back(options.id_column);
   for (const std::string& c : options.keep_columns)
     if (std::find(plan.pass_columns.begin(), plan.pass_columns.end(), c) == plan.pass_columns.end())
@@ -505,7 +580,9 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
       plan.width = 1;
       plan.value_columns = {"prediction"};
       if (estimator.task() == Task::kClassification) {
-        if (!plan.npy) {
+        if (plan.parquet) {
+          plan.labels = schema.class_labels;
+        } else if (!plan.npy) {
           for (const std::string& label : schema.class_labels)
             plan.label_fields.push_back(csv_field(label));
         } else if (!schema.numeric_labels) {

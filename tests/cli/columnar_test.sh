@@ -32,6 +32,7 @@ frame["boarded"] = pd.Timestamp("1912-04-01") + pd.to_timedelta(
     rng.integers(0, 10 * 86400, len(frame)), unit="s")
 frame.loc[::17, "boarded"] = pd.NaT
 frame.to_csv(f"{work}/t.csv", index=False)
+frame.dropna(subset=["age"]).to_csv(f"{work}/aged.csv", index=False)
 typed = frame.astype({"sex": "category"})
 typed.to_parquet(f"{work}/t.parquet", index=False, row_group_size=200)
 typed.to_feather(f"{work}/t.feather")
@@ -78,6 +79,57 @@ expect_ok forced "$TABULA" describe --data "$WORK/t.parquet" --categorical age -
 expect_contains "$WORK/out.txt" '"value": "24"'
 expect_error forced_numeric "column 'age', row 4: value 'unknown' is not a number" \
   "$TABULA" describe --data "$WORK/bad_age.parquet" --numeric age
+
+# Parquet output, chosen by --out's extension: the same rows and values as the CSV output, typed
+# (labels and ids as text, numbers as float64), a row group per chunk; with every row rejected
+# the file still names its columns.
+expect_ok train_regressor "$TABULA" train --data "$WORK/aged.csv" --target age --model forest \
+  --drop-columns name --seed 5 --out "$WORK/age.tbl"
+expect_ok train_pca "$TABULA" train --data "$WORK/t.csv" --model pca --drop-columns name \
+  --param n_components=3 --out "$WORK/pca.tbl"
+outputs=()
+for job in "predict forest-t.csv.tbl" "predict forest-t.csv.tbl --proba" \
+  "predict logistic-t.csv.tbl --proba" "predict age.tbl" "transform pca.tbl"; do
+  read -r command model flag <<<"$job"
+  name="$command-${model%.tbl}${flag:+-proba}"
+  for ext in csv parquet; do
+    expect_ok "${name}_$ext" "$TABULA" "$command" --model "$WORK/$model" --data "$WORK/t.parquet" \
+      ${flag:-} --chunk-rows 100 --keep-columns name,passengerClass --out "$WORK/$name.$ext"
+  done
+  outputs+=("$WORK/$name")
+done
+"$PY" - "${outputs[@]}" <<'PY' || fail "Parquet output differs from the CSV output"
+import sys
+import pandas as pd
+import pyarrow.parquet as pq
+for stem in sys.argv[1:]:
+    csv = pd.read_csv(stem + ".csv", keep_default_na=False, dtype={"name": str})
+    parquet = pd.read_parquet(stem + ".parquet")
+    assert list(csv.columns) == list(parquet.columns), (stem, csv.columns, parquet.columns)
+    assert len(csv) == len(parquet) == 1309, (stem, len(csv), len(parquet))
+    assert pq.ParquetFile(stem + ".parquet").num_row_groups == 14, stem
+    for column in csv.columns:
+        got = parquet[column]
+        if pd.api.types.is_string_dtype(csv[column]):
+            assert pd.api.types.is_string_dtype(got), (stem, column, got.dtype)
+            assert (csv[column].astype(str) == got.astype(str)).all(), (stem, column)
+        else:
+            assert got.dtype == "float64", (stem, column, got.dtype)
+            assert ((csv[column] - got).abs() <= 1e-12 * (1 + got.abs())).all(), (stem, column)
+PY
+expect_error npy_keeps "CSV" "$TABULA" predict --model "$WORK/age.tbl" --data "$WORK/t.parquet" \
+  --id-column name --out "$WORK/never.npy"
+expect_absent "$WORK/never.npy"
+"$PY" -c "
+import pandas as pd
+pd.read_csv('$WORK/t.csv').assign(age='unknown').to_csv('$WORK/all_bad.csv', index=False)"
+expect_ok all_rejected "$TABULA" predict --model "$WORK/forest-t.csv.tbl" \
+  --data "$WORK/all_bad.csv" --on-error skip --id-column name --out "$WORK/none.parquet"
+"$PY" -c "
+import pandas as pd
+frame = pd.read_parquet('$WORK/none.parquet')
+assert len(frame) == 0 and list(frame.columns) == ['name', 'prediction'], frame" ||
+  fail "a Parquet file with no rows"
 
 # A list column is not read (with a warning naming it); a damaged file is named.
 expect_ok nested "$TABULA" train --data "$WORK/nested.parquet" --target survived --model forest \

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,5 +49,21 @@ class ColumnarBatches {
 std::unique_ptr<ColumnarBatches> open_columnar_batches(const std::string& path,
                                                        ColumnarFormat format,
                                                        const CsvStreamOptions& options);
+
+/// A Parquet file written batch by batch (a row group each) through `write_bytes`, so the caller
+/// keeps its own temporary-file-then-rename handling. Columns: numeric (float64; NaN stays NaN)
+/// or categorical (strings; code -1 is null), named and typed by the first batch's columns.
+class ParquetSink {
+ public:
+  virtual ~ParquetSink() = default;
+  /// One batch: every column the same length, the same names and types as the first batch.
+  virtual void write(const std::vector<Column>& columns) = 0;
+  /// Writes the footer; nothing may be written after it.
+  virtual void close() = 0;
+};
+
+/// InputError (naming `path`, used in messages only) in a build without Arrow.
+std::unique_ptr<ParquetSink> open_parquet_sink(
+    const std::string& path, std::function<void(std::string_view bytes)> write_bytes);
 
 }  // namespace tabula::io
