@@ -82,6 +82,21 @@ if(NOT TABULA_DEPS_DIR)
 endif()
 message(STATUS "SQL sources (SQLite): ${TABULA_WITH_SQLITE}")
 
+# PostgreSQL sources (--data "postgresql://host/db?query=...") through libpq (libpq-dev).
+set(TABULA_WITH_POSTGRES OFF)
+if(NOT TABULA_DEPS_DIR)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(LIBPQ QUIET IMPORTED_TARGET libpq)
+    if(LIBPQ_FOUND)
+      set(TABULA_WITH_POSTGRES ON)
+      target_link_libraries(tabula_deps INTERFACE PkgConfig::LIBPQ)
+      target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_POSTGRES=1)
+    endif()
+  endif()
+endif()
+message(STATUS "SQL sources (PostgreSQL, libpq): ${TABULA_WITH_POSTGRES}")
+
 # Parquet and Arrow IPC / Feather input (src/io/columnar/) through Apache Arrow C++. Debian 12
 # does not package it; PyPI's pyarrow ships its libraries and headers, so the project's
 # virtual environment (.venv, made by scripts/setup.sh) provides them. Optional: without them

@@ -14,6 +14,7 @@ PACKAGES=(
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
   libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libsqlite3-dev sqlite3
+  libpq-dev postgresql
   nginx-light faketime
   gzip xz-utils bzip2 zstd
   python3 python3-venv python3-dev

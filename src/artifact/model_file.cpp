@@ -23,7 +23,22 @@ nlohmann::json schema_to_json(const ModelSchema& schema) {
   nlohmann::json out = {{"features", features}};
   if (!schema.target.empty())
     out["target"] = {{"name", schema.target}, {"type", to_string(schema.target_type)}};
+  if (!schema.id_column.empty()) out["id_column"] = schema.id_column;
   return out;
+}
+
+/// A crafted file's id column must still be a name the CSV readers could have given: short, not
+/// empty, and neither a feature nor the target (predict copies it and never reads it as one).
+void read_id_column(const nlohmann::json& j, ModelSchema& schema) {
+  constexpr std::size_t kMaxNameBytes = 4096;
+  const std::string name = j.get<std::string>();
+  if (name.empty() || name.size() > kMaxNameBytes)
+    throw InputError("schema.id_column must be a column name of 1 to 4096 bytes");
+  const bool feature = std::any_of(schema.features.begin(), schema.features.end(),
+                                   [&](const FeatureSpec& f) { return f.name == name; });
+  if (feature || name == schema.target)
+    throw InputError("schema.id_column '" + name + "' is also a feature or the target");
+  schema.id_column = name;
 }
 
 ColumnType parse_column_type(const nlohmann::json& j) {
@@ -169,6 +184,8 @@ LoadedModel load_model(const std::string& path) {
       model.schema.target = h["schema"]["target"].at("name").get<std::string>();
       model.schema.target_type = parse_column_type(h["schema"]["target"].at("type"));
     }
+    if (h.at("schema").contains("id_column"))
+      read_id_column(h["schema"]["id_column"], model.schema);
     if (task == Task::kClassification)
       labels_from_json(h.at("classes"), h.contains("class_labels") ? &h["class_labels"] : nullptr,
                        model.schema);
@@ -297,13 +314,58 @@ std::string scalar(const nlohmann::json& v) {
   return v.dump();
 }
 
-// A forest's importances and a linear model's coefficients listed with the features' names
-// (the pipeline's outputs), largest magnitude first; empty when the description has neither.
+// ranked_feature_values as text, for `inspect`; empty when the model has neither attribute.
 std::string named_feature_values(const nlohmann::json& d) {
-  std::string out;
+  constexpr std::size_t kShown = 20;
   const nlohmann::json names = d.value("feature_names_out", nlohmann::json::array());
+  const nlohmann::json ranked =
+      ranked_feature_values(d.at("fitted"), names.get<std::vector<std::string>>(), kShown);
+  std::string out;
+  for (const auto& [key, list] : ranked.items()) {
+    const std::size_t total = list.at("n_features").get<std::size_t>();
+    out +=
+        fmt::format("{} by feature{}:\n", key,
+                    total > kShown ? fmt::format(" (top {} of {})", kShown, total) : std::string());
+    for (const auto& entry : list.at("top"))
+      out += fmt::format("  {:<36} {:>12}\n", entry.at("feature").get<std::string>(),
+                         scalar(entry.at("value")));
+  }
+  return out;
+}
+
+// The fitted pipeline's branches, one line each, with the steps after them and its notes.
+std::string pipeline_text(const nlohmann::json& p) {
+  std::string out;
+  auto steps_text = [](const nlohmann::json& steps) {
+    std::string text;
+    for (const auto& st : steps) {
+      std::string params;
+      for (const auto& [k, v] : st.at("params").items())
+        params += (params.empty() ? "" : ", ") + k + "=" + scalar(v);
+      text += (text.empty() ? "" : " > ") + st.at("kind").get<std::string>() +
+              (params.empty() ? "" : "(" + params + ")");
+    }
+    return text.empty() ? std::string("passthrough") : text;
+  };
+  out += fmt::format("pipeline:   {} outputs\n", p.at("n_outputs").dump());
+  for (const auto& b : p.at("branches")) {
+    std::string columns;
+    for (const auto& c : b.at("columns")) columns += (columns.empty() ? "" : ", ") + scalar(c);
+    out += fmt::format("  {:<12} [{}] {} -> {}\n", b.at("name").get<std::string>(), columns,
+                       steps_text(b.at("steps")), b.at("n_outputs").dump());
+  }
+  if (!p.at("after").empty()) out += fmt::format("  after        {}\n", steps_text(p["after"]));
+  for (const auto& note : p.at("notes")) out += fmt::format("  note: {}\n", scalar(note));
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json ranked_feature_values(const nlohmann::json& fitted,
+                                     const std::vector<std::string>& names, std::size_t limit) {
+  nlohmann::json out = nlohmann::json::object();
   for (const char* key : {"feature_importances_", "coef_"}) {
-    nlohmann::json values = d.at("fitted").value(key, nlohmann::json());
+    nlohmann::json values = fitted.value(key, nlohmann::json());
     if (values.is_array() && values.size() == 1 && values[0].is_array())
       values = nlohmann::json(values[0]);  // one row of coefficients (binary, one target)
     if (!values.is_array() || values.size() != names.size() || names.empty() ||
@@ -314,18 +376,13 @@ std::string named_feature_values(const nlohmann::json& d) {
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return std::fabs(values[a].get<double>()) > std::fabs(values[b].get<double>());
     });
-    constexpr std::size_t kShown = 20;
-    out += fmt::format("{} by feature{}:\n", key,
-                       order.size() > kShown ? fmt::format(" (top {} of {})", kShown, order.size())
-                                             : std::string());
-    for (std::size_t r = 0; r < std::min(kShown, order.size()); ++r)
-      out += fmt::format("  {:<36} {:>12}\n", names[order[r]].get<std::string>(),
-                         scalar(values[order[r]]));
+    nlohmann::json top = nlohmann::json::array();
+    for (std::size_t r = 0; r < std::min(limit, order.size()); ++r)
+      top.push_back({{"feature", names[order[r]]}, {"value", values[order[r]]}});
+    out[key] = {{"n_features", values.size()}, {"top", std::move(top)}};
   }
   return out;
 }
-
-}  // namespace
 
 std::string format_model_description(const nlohmann::json& d) {
   std::string out;
@@ -346,34 +403,16 @@ std::string format_model_description(const nlohmann::json& d) {
   if (schema.contains("target"))
     out += fmt::format("target:     {} ({})\n", schema["target"].at("name").get<std::string>(),
                        schema["target"].at("type").get<std::string>());
+  if (schema.contains("id_column"))
+    out += fmt::format("id column:  {} (copied to prediction output)\n",
+                       schema["id_column"].get<std::string>());
   if (d.contains("class_labels")) {
     std::string classes;
     for (const auto& c : d["class_labels"]) classes += (classes.empty() ? "" : ", ") + scalar(c);
     out += fmt::format("classes:    {}\n", classes);
   }
-  if (d.contains("pipeline") && d["pipeline"].value("fitted", false)) {
-    const nlohmann::json& p = d["pipeline"];
-    auto steps_text = [](const nlohmann::json& steps) {
-      std::string text;
-      for (const auto& st : steps) {
-        std::string params;
-        for (const auto& [k, v] : st.at("params").items())
-          params += (params.empty() ? "" : ", ") + k + "=" + scalar(v);
-        text += (text.empty() ? "" : " > ") + st.at("kind").get<std::string>() +
-                (params.empty() ? "" : "(" + params + ")");
-      }
-      return text.empty() ? std::string("passthrough") : text;
-    };
-    out += fmt::format("pipeline:   {} outputs\n", p.at("n_outputs").dump());
-    for (const auto& b : p.at("branches")) {
-      std::string columns;
-      for (const auto& c : b.at("columns")) columns += (columns.empty() ? "" : ", ") + scalar(c);
-      out += fmt::format("  {:<12} [{}] {} -> {}\n", b.at("name").get<std::string>(), columns,
-                         steps_text(b.at("steps")), b.at("n_outputs").dump());
-    }
-    if (!p.at("after").empty()) out += fmt::format("  after        {}\n", steps_text(p["after"]));
-    for (const auto& note : p.at("notes")) out += fmt::format("  note: {}\n", scalar(note));
-  }
+  if (d.contains("pipeline") && d["pipeline"].value("fitted", false))
+    out += pipeline_text(d["pipeline"]);
   const nlohmann::json& t = d.at("training");
   if (!t.empty()) {
     out += "training:\n";

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -30,6 +31,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct DescribeOptions {
   std::string data;
   std::string target;
+  std::string id;                 // shown with role "id"
+  std::vector<std::string> drop;  // shown with role "dropped"
   io::CsvSettings csv;
   int top = 3;
   bool json = false;
@@ -37,8 +40,8 @@ struct DescribeOptions {
 
 struct Summary {
   const Column* column = nullptr;
-  bool is_target = false;
-  std::int64_t count = 0;  // present values
+  std::string role = "feature";  // as train would use the column: feature, target, id, dropped
+  std::int64_t count = 0;        // present values
   std::int64_t missing = 0;
   // numeric
   double mean = kNaN, std = kNaN, min = kNaN, q25 = kNaN, q50 = kNaN, q75 = kNaN, max = kNaN;
@@ -57,10 +60,10 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[below] + (sorted[above] - sorted[below]) * fraction;
 }
 
-Summary summarize(const Column& column, bool is_target, int top) {
+Summary summarize(const Column& column, std::string role, int top) {
   Summary s;
   s.column = &column;
-  s.is_target = is_target;
+  s.role = std::move(role);
   s.dates = pipeline::is_date_column(column, pipeline::kIsoDate);
   if (column.type == ColumnType::kNumeric) {
     std::vector<double> values;
@@ -116,7 +119,7 @@ nlohmann::json json_number(double v) {
 }
 
 std::string display_name(const Summary& s) {
-  return s.is_target ? s.column->name + " (target)" : s.column->name;
+  return s.role == "feature" ? s.column->name : s.column->name + " (" + s.role + ")";
 }
 
 // Values may hold newlines or be long; show them on one line, shortened.
@@ -177,7 +180,7 @@ void print_json(const Dataset& data, const std::vector<Summary>& summaries) {
     nlohmann::json c;
     c["name"] = s.column->name;
     c["type"] = std::string(to_string(s.column->type));
-    c["role"] = s.is_target ? "target" : "feature";
+    c["role"] = s.role;
     c["count"] = s.count;
     c["missing"] = s.missing;
     if (s.column->type == ColumnType::kNumeric) {
@@ -224,10 +227,23 @@ void describe(const DescribeOptions& options) {
   std::vector<const Column*> columns;
   for (const Column& column : data.columns) columns.push_back(&column);
   if (data.target) columns.push_back(&*data.target);
+  std::map<std::string, std::string> roles;  // column name -> role other than feature
+  for (const std::string& name : options.drop) roles[name] = "dropped";
+  if (!options.id.empty()) roles[options.id] = "id";
+  for (const auto& [name, role] : roles)
+    if (!data.find(name))
+      throw InputError(data.source + ": --" + (role == "id" ? "id" : "drop") + ": no column '" +
+                       name + "'");
   std::vector<Summary> summaries(columns.size());
   parallel_for(static_cast<std::int64_t>(columns.size()), [&](std::int64_t j) {
     const auto i = static_cast<std::size_t>(j);
-    summaries[i] = summarize(*columns[i], data.target && columns[i] == &*data.target, options.top);
+    const bool target = data.target && columns[i] == &*data.target;
+    const auto role = roles.find(columns[i]->name);
+    summaries[i] = summarize(*columns[i],
+                             target                ? "target"
+                             : role != roles.end() ? role->second
+                                                   : "feature",
+                             options.top);
   });
   if (options.json)
     print_json(data, summaries);
@@ -243,9 +259,13 @@ void add_describe_command(CLI::App& app, Commands& commands) {
       "describe", "Summarize each column of a data file (CSV or .npy), like pandas.describe");
   auto options = std::make_shared<DescribeOptions>();
   sub->add_option("--data", options->data,
-                  "CSV, Parquet, Feather or .npy file, or sqlite:///FILE?query=...")
+                  "CSV, Parquet, Feather or .npy file, or a sqlite:// or postgresql:// URL")
       ->required();
   sub->add_option("--target", options->target, "Column to treat as the target");
+  sub->add_option("--id", options->id, "Column shown as the rows' identifier (role id)");
+  sub->add_option("--drop,--drop-columns", options->drop,
+                  "Columns shown as not used (role dropped; comma-separated)")
+      ->delimiter(',');
   add_csv_flags(sub, options->csv, true);
   sub->add_option("--top", options->top, "Most frequent values shown per categorical column")
       ->check(CLI::NonNegativeNumber)

@@ -14,9 +14,9 @@ void add_predict_command(CLI::App& app, Commands& commands) {
       "Stream a CSV file through a model: one prediction per input row, in input order "
       "(class probabilities with --proba)");
   sub->add_option("--model", options->model, "Model file written by tabula train")->required();
-  sub->add_option(
-         "--data", options->data,
-         "CSV, Parquet or Feather file (or sqlite:///FILE?query=...); columns are matched by name")
+  sub->add_option("--data", options->data,
+                  "CSV, Parquet or Feather file (or a sqlite:// or postgresql:// URL); columns are "
+                  "matched by name")
       ->required();
   sub->add_option(
       "--out", options->out,

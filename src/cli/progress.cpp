@@ -28,8 +28,9 @@ void add_batch_options(CLI::App* sub, BatchOptions& batch, std::string& on_error
                   "Rows per chunk; memory grows with it (a few chunks are in flight)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--id-column", batch.id_column,
-                  "Input column copied, as written, to the first output column");
+  sub->add_option("--id,--id-column", batch.id_column,
+                  "Input column copied, as written, to the first output column (default: the "
+                  "model's id column, train --id, where the input has it)");
   sub->add_option("--keep-columns", batch.keep_columns,
                   "Input columns copied to the output, comma-separated")
       ->delimiter(',');

@@ -75,7 +75,8 @@ void add_train_command(CLI::App& app, Commands& commands) {
   CLI::App* sub = app.add_subcommand(
       "train", "Train a model, compare it with its baseline on a test set, save it");
   sub->add_option("--data", options->train.data_path,
-                  "CSV, Parquet or Feather file, or sqlite:///FILE?query=SELECT ...")
+                  "CSV, Parquet or Feather file, or a SQL URL (sqlite:///FILE?query=..., "
+                  "postgresql://HOST/DB?query=...)")
       ->required();
   sub->add_option("--target", options->train.target,
                   "Target column (required except for transforms such as pca)");
@@ -111,8 +112,10 @@ void add_train_command(CLI::App& app, Commands& commands) {
                   "OneHotEncoder min_frequency: a count (integer) or a fraction of rows");
   sub->add_option("--max-categories", o.max_categories,
                   "OneHotEncoder max_categories (the infrequent bucket included)");
-  sub->add_option("--drop-columns", options->drop_columns,
+  sub->add_option("--drop,--drop-columns", options->drop_columns,
                   "Columns not to use as features (comma-separated, repeatable)");
+  sub->add_option("--id", options->train.id_column,
+                  "The rows' identifier: never a feature; predict copies it to its output");
   add_csv_flags(sub, options->train.csv, true);
   add_date_flags(sub, o);
   commands.push_back({sub, [options] { run(*options); }});

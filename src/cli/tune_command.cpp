@@ -76,6 +76,7 @@ TuneOptions merge_spec(TuneCliOptions& cli, TuneOptions o) {
   if (given("--gap")) s.gap = o.gap;
   if (given("--group-column")) s.group_column = o.group_column;
   if (given("--drop-columns")) s.drop_columns = o.drop_columns;
+  if (given("--id")) s.id_column = o.id_column;
   if (given("--delimiter")) s.csv.delimiter = o.csv.delimiter;
   if (given("--decimal")) s.csv.decimal = o.csv.decimal;
   if (given("--na-values")) s.csv.na_values = o.csv.na_values;
@@ -155,7 +156,8 @@ void add_tune_command(CLI::App& app, Commands& commands) {
   cli->app = sub;
   sub->add_option("--spec", cli->spec, "Experiment spec (TOML); options given here override it");
   sub->add_option("--data", o.data_path,
-                  "CSV, Parquet or Feather file, or sqlite:///FILE?query=SELECT ...");
+                  "CSV, Parquet or Feather file, or a SQL URL (sqlite:///FILE?query=..., "
+                  "postgresql://HOST/DB?query=...)");
   sub->add_option("--target", o.target, "Target column");
   sub->add_option("--model", o.model, "Model name (ridge, logistic, forest, ...)");
   sub->add_option("--param", o.space,
@@ -187,8 +189,11 @@ void add_tune_command(CLI::App& app, Commands& commands) {
   sub->add_flag("--no-shuffle", cli->no_shuffle, "k-fold / stratified: keep the row order");
   sub->add_option("--gap", o.gap, "Time series: rows left out between train and test")
       ->capture_default_str();
-  sub->add_option("--drop-columns", o.drop_columns, "Columns that are not features (repeatable)")
+  sub->add_option("--drop,--drop-columns", o.drop_columns,
+                  "Columns that are not features (repeatable)")
       ->delimiter(',');
+  sub->add_option("--id", o.id_column,
+                  "The rows' identifier: never a feature; predict copies it to its output");
   add_csv_flags(sub, o.csv, true);
   add_date_flags(sub, cli->overrides);
   sub->add_option("--group-column", o.group_column, "Column of groups never split across folds");

@@ -548,6 +548,24 @@ bool ends_with(const std::string& text, std::string_view suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/// The options with the model's id column (`train --id`) copied first when the job names none
+/// and the input has it (not into .npy, which holds numbers only); each choice is a note.
+BatchOptions with_model_id(BatchOptions options, const ModelSchema& schema,
+                           const std::vector<std::string>& header, const std::string& out_path,
+                           std::vector<std::string>& notes) {
+  const std::string& id = schema.id_column;
+  if (id.empty() || !options.id_column.empty()) return options;
+  if (ends_with(out_path, ".npy")) {
+    notes.push_back("the model's id column '" + id + "' is not copied to .npy output");
+  } else if (std::find(header.begin(), header.end(), id) == header.end()) {
+    notes.push_back("the input has no column '" + id + "', the model's id column: not copied");
+  } else {
+    options.id_column = id;
+    notes.push_back("copied the model's id column '" + id + "' to the output");
+  }
+  return options;
+}
+
 Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
                const std::string& out_path, const BatchOptions& options) {
   const Estimator& estimator = *model.estimator;
@@ -561,7 +579,7 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
     if (std::find(plan.pass_columns.begin(), plan.pass_columns.end(), c) == plan.pass_columns.end())
       plan.pass_columns.push_back(c);
   if (plan.npy && !plan.pass_columns.empty())
-    throw InputError("--id-column and --keep-columns need CSV output; '" + out_path +
+    throw InputError("--id-column and --keep-columns need CSV or Parquet output; '" + out_path +
                      "' is a .npy file, which holds numbers only");
   if (options.chunk_rows < 1)
     throw InputError("--chunk-rows must be at least 1, got " + std::to_string(options.chunk_rows));
@@ -604,7 +622,6 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
 BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
                       const std::string& model_path, const std::string& data_path,
                       const std::string& out_path, const BatchOptions& options) {
-  const Plan plan = make_plan(model, job, model_path, out_path, options);
   io::CsvStreamOptions stream_options;
   stream_options.chunk_rows = options.chunk_rows;
   // Bad rows always come back in the chunk; score() stops at the first one in stop mode.
@@ -620,7 +637,11 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
                                   options.csv.na_values.end());
   io::CsvStream stream(data_path, stream_options);
   BatchResult result;
-  result.notes = check_header(stream, model.schema, plan);
+  const Plan plan =
+      make_plan(model, job, model_path, out_path,
+                with_model_id(options, model.schema, stream.header(), out_path, result.notes));
+  const std::vector<std::string> header_notes = check_header(stream, model.schema, plan);
+  result.notes.insert(result.notes.end(), header_notes.begin(), header_notes.end());
   stream.select(stream_columns(model.schema, plan));
   result.columns = plan.pass_columns;
   result.columns.insert(result.columns.end(), plan.value_columns.begin(), plan.value_columns.end());

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <set>
 
+#include "io/sql/sql_source.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/toml.hpp"
 #include "tabula/models/task.hpp"
@@ -113,14 +114,14 @@ void read_scheme(const std::string& path, const nlohmann::json& doc, TuneOptions
 TuneOptions read_experiment_spec(const std::string& path) {
   const nlohmann::json doc = io::read_toml(path);
   check_keys(path, "", doc,
-             {"data",    "target",    "model",       "task",   "metric",       "metrics",
-              "seed",    "test_size", "out",         "jobs",   "drop_columns", "space",
-              "fixed",   "search",    "scheme",      "budget", "pipeline",     "delimiter",
-              "decimal", "na_values", "categorical", "numeric"});
+             {"data",    "target",    "model",       "task",    "metric",       "metrics",
+              "seed",    "test_size", "out",         "jobs",    "drop_columns", "space",
+              "fixed",   "search",    "scheme",      "budget",  "pipeline",     "delimiter",
+              "decimal", "na_values", "categorical", "numeric", "id_column"});
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto relative = [&](const std::string& p) {
     const std::filesystem::path fp(p);
-    return fp.is_absolute() || dir.empty() ? p : (dir / fp).string();
+    return fp.is_absolute() || dir.empty() || io::is_sql_url(p) ? p : (dir / fp).string();
   };
   TuneOptions o;
   if (doc.contains("data")) o.data_path = relative(get<std::string>(path, "data", doc["data"]));
@@ -135,6 +136,8 @@ TuneOptions read_experiment_spec(const std::string& path) {
   if (doc.contains("out")) o.out_dir = relative(get<std::string>(path, "out", doc["out"]));
   if (doc.contains("drop_columns"))
     o.drop_columns = get<std::vector<std::string>>(path, "drop_columns", doc["drop_columns"]);
+  if (doc.contains("id_column"))
+    o.id_column = get<std::string>(path, "id_column", doc["id_column"]);
   if (doc.contains("jobs")) o.jobs = get<int>(path, "jobs", doc["jobs"]);
   if (doc.contains("delimiter"))
     o.csv.delimiter = io::parse_delimiter(get<std::string>(path, "delimiter", doc["delimiter"]));

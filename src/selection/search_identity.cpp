@@ -53,6 +53,7 @@ nlohmann::json search_identity(const TuneOptions& options, const std::string& sc
                              {"gap", options.gap},
                              {"group", options.group_column},
                              {"drop", options.drop_columns},
+                             {"id", options.id_column},
                              {"time", options.time_column},
                              {"test_size", options.test_size},
                              {"metrics", metrics},

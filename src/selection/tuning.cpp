@@ -210,6 +210,7 @@ PreparedSearch prepare_search(const TuneOptions& options) {
                                     .model = options.model,
                                     .task = options.task,
                                     .drop_columns = options.drop_columns,
+                                    .id_column = options.id_column,
                                     .sample_weight = {},  // tune fits unweighted
                                     .group_column = options.group_column,
                                     .time_column = options.time_column,

@@ -216,6 +216,29 @@ nlohmann::json leaderboard_json(const TuneResult& result, const nlohmann::json& 
   return doc;
 }
 
+namespace {
+
+// The refitted best model's top features by name (search_report's `best_features`), a table
+// per attribute; empty when the model has none (baselines, PCA).
+std::string best_features_html(const nlohmann::json& info) {
+  const nlohmann::json ranked = info.value("best_features", nlohmann::json::object());
+  std::string out;
+  for (const auto& [key, list] : ranked.items()) {
+    out += fmt::format(
+        "<h2>Best model: {} by feature (top {} of {})</h2>\n<table>"
+        "<tr><th>feature</th><th>value</th></tr>\n",
+        html_escape(key), list.at("top").size(), list.at("n_features").dump());
+    for (const auto& entry : list.at("top"))
+      out += fmt::format("<tr><td style='text-align:left'>{}</td><td>{:.6g}</td></tr>\n",
+                         html_escape(entry.at("feature").get<std::string>()),
+                         entry.at("value").get<double>());
+    out += "</table>\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string report_html(const TuneResult& result, const nlohmann::json& info) {
   std::string out =
       "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>tabula tune report</title>\n"
@@ -248,7 +271,8 @@ std::string report_html(const TuneResult& result, const nlohmann::json& info) {
       "std bars; light dots: each fold; dashed: the dummy baseline.</p>\n<div class='plots'>\n";
   for (const auto& [k, v] : result.leaderboard.empty() ? ParamMap{} : result.leaderboard[0].params)
     out += param_plot(result, k, result.baseline.mean(0));
-  out += "</div>\n<h2>Leaderboard</h2>\n<table><tr><th>rank</th><th>round</th><th>trial</th>";
+  out += "</div>\n" + best_features_html(info);
+  out += "<h2>Leaderboard</h2>\n<table><tr><th>rank</th><th>round</th><th>trial</th>";
   const std::vector<std::string> names = param_names(result);
   for (const std::string& n : names) out += "<th>" + html_escape(n) + "</th>";
   for (const std::string& m : result.metric_names) out += "<th>" + html_escape(m) + "</th>";

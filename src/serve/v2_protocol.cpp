@@ -335,8 +335,10 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
               {"platform", "tabula_" + model.model().estimator->name()},
               {"inputs", std::move(inputs)},
               {"outputs", std::move(outputs)}};
-  if (model.task() == Task::kClassification)
-    out["parameters"] = {{"class_labels", schema.class_labels}};
+  nlohmann::json parameters = nlohmann::json::object();
+  if (model.task() == Task::kClassification) parameters["class_labels"] = schema.class_labels;
+  if (!schema.id_column.empty()) parameters["id_column"] = schema.id_column;
+  if (!parameters.empty()) out["parameters"] = std::move(parameters);
   return out;
 }
 

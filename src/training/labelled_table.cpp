@@ -76,7 +76,7 @@ void drop_identifier_columns(Dataset& data, const std::vector<std::string>& forc
     if (distinct <= kMaxCategories && (rows < kFewRows || 2 * distinct <= rows)) return false;
     spdlog::warn(
         "{}: column '{}' has {} distinct values in {} rows, an identifier or free text: not used "
-        "as a feature (--categorical {} keeps it, --drop-columns {} silences this)",
+        "as a feature (--categorical {} keeps it, --drop {} silences this)",
         data.source, column.name, distinct, rows, column.name, column.name);
     return true;
   });
@@ -89,6 +89,14 @@ void take_non_features(const LabelledTableOptions& options, LabelledTable& table
     const std::optional<std::int64_t> index = data.find(name);
     if (!index) throw InputError(data.source + ": --drop-columns: no column '" + name + "'");
     data.columns.erase(data.columns.begin() + *index);
+  }
+  if (!options.id_column.empty()) {
+    if (options.id_column == options.target)
+      throw InputError(data.source + ": --id: '" + options.id_column + "' is the target column");
+    const std::optional<std::int64_t> index = data.find(options.id_column);
+    if (!index) throw InputError(data.source + ": --id: no column '" + options.id_column + "'");
+    data.columns.erase(data.columns.begin() + *index);
+    table.schema.id_column = options.id_column;
   }
   if (!options.group_column.empty())
     table.group = take_column(data, options.group_column, "--group-column");

@@ -22,6 +22,7 @@ struct LabelledTableOptions {
   std::string model;   // registry name: with `task`, decides the task (choose_task)
   std::optional<Task> task;
   std::vector<std::string> drop_columns;  // InputError naming a column not in the table
+  std::string id_column;                  // --id: taken out and named in the schema; empty: none
   std::string sample_weight;              // a column of row weights (train); empty: none
   std::string group_column;               // rows of one group are never split (tune)
   std::string time_column;                // rows are ordered by it (tune)

@@ -380,6 +380,7 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                                                 .model = options.model,
                                                 .task = options.task,
                                                 .drop_columns = options.drop_columns,
+                                                .id_column = options.id_column,
                                                 .sample_weight = options.sample_weight,
                                                 .group_column = {},  // train splits at random
                                                 .time_column = {},

@@ -140,6 +140,54 @@ expect_absent "$WORK/x.csv"
 expect_ok inspect_pca "$TABULA" inspect "$WORK/pca.tbl"
 expect_contains "$WORK/out.txt" "model:      pca (transform)"
 
+# ---- column roles: --id and --drop -----------------------------------------------------------
+# The id column is never a feature, the model names it, and predict copies it unless told which
+# column to copy; --drop is --drop-columns' short name; describe shows both roles.
+T=$SRC/data/titanic.csv
+expect_ok train_id "$TABULA" train --data "$T" --target survived --model forest --seed 2 \
+  --id name --drop passengerClass --out "$WORK/id.tbl"
+expect_ok inspect_id "$TABULA" inspect "$WORK/id.tbl" --json
+expect_contains "$WORK/out.txt" '"id_column": "name"'
+python3 -c "
+import json, sys
+d = json.load(open('$WORK/out.txt'))
+names = [f['name'] for f in d['schema']['features']]
+assert names == ['sex', 'age'], names" || fail "--id/--drop: the features are not sex, age"
+expect_ok predict_id "$TABULA" predict --model "$WORK/id.tbl" --data "$T" --out "$WORK/id.csv"
+expect_contains "$WORK/err.txt" "copied the model's id column 'name'"
+[ "$(head -1 "$WORK/id.csv")" = "name,prediction" ] || fail "id output: $(head -1 "$WORK/id.csv")"
+[ "$(sed -n 2p "$WORK/id.csv" | cut -d'"' -f2)" = "$(sed -n 2p "$T" | cut -d'"' -f2)" ] ||
+  fail "id output: row 1 is not the file's first name"
+expect_ok predict_id_other "$TABULA" predict --model "$WORK/id.tbl" --data "$T" \
+  --id passengerClass --out "$WORK/id2.csv"
+[ "$(head -1 "$WORK/id2.csv")" = "passengerClass,prediction" ] || fail "--id on predict"
+python3 -c "
+import csv
+rows = list(csv.reader(open('$T')))
+with open('$WORK/noid.csv', 'w', newline='') as f:
+    csv.writer(f).writerows([r[1:] for r in rows])"
+expect_ok predict_no_id "$TABULA" predict --model "$WORK/id.tbl" --data "$WORK/noid.csv" \
+  --out "$WORK/id3.csv"
+expect_contains "$WORK/err.txt" "the input has no column 'name'"
+[ "$(head -1 "$WORK/id3.csv")" = "prediction" ] || fail "no id column: $(head -1 "$WORK/id3.csv")"
+expect_error id_is_target "--id: 'survived' is the target column" "$TABULA" train --data "$T" \
+  --target survived --model forest --id survived --out "$WORK/never.tbl"
+expect_error id_missing "--id: no column 'nope'" "$TABULA" train --data "$T" \
+  --target survived --model forest --id nope --out "$WORK/never.tbl"
+expect_absent "$WORK/never.tbl"
+expect_ok describe_roles "$TABULA" describe --data "$T" --target survived --id name \
+  --drop passengerClass --json
+python3 -c "
+import json
+roles = {c['name']: c['role'] for c in json.load(open('$WORK/out.txt'))['columns']}
+assert roles == {'name': 'id', 'sex': 'feature', 'age': 'feature', 'passengerClass': 'dropped',
+                 'survived': 'target'}, roles" || fail "describe roles"
+expect_error describe_id_missing "--id: no column 'nope'" "$TABULA" describe --data "$T" --id nope
+expect_ok tune_id "$TABULA" tune --data "$T" --target survived --model logistic --id name \
+  --drop passengerClass --param 'C=[0.1,1]' --folds 2 --no-progress --out "$WORK/tune_id"
+expect_ok inspect_tuned "$TABULA" inspect "$WORK/tune_id/model.tabula" --json
+expect_contains "$WORK/out.txt" '"id_column": "name"'
+
 # ---- score --------------------------------------------------------------------------------
 printf 'y\n0\n0\n1\n1\n' >"$WORK/yt.csv"
 printf 'p0,p1\n0.9,0.1\n0.6,0.4\n0.65,0.35\n0.2,0.8\n' >"$WORK/proba.csv"

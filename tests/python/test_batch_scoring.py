@@ -133,7 +133,7 @@ def test_npy_output_is_readable_by_numpy(work, table, forest, run_tabula):
     assert labels.shape == (1500,)
     np.testing.assert_array_equal(labels, p.argmax(axis=1).astype(float))
     r = predict(run_tabula, forest, table, work / "bad.npy", "--id-column", "id", expect=1)
-    assert "need CSV output" in r.stderr
+    assert "need CSV or Parquet output" in r.stderr
     assert not (work / "bad.npy").exists()
 
 

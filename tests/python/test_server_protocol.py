@@ -241,3 +241,35 @@ def test_bearer_token(tabula_bin, repo, tmp_path):
         assert s.request("GET", "/v2/health/ready")[0] == 200
     finally:
         assert s.stop() == 0
+
+
+def test_model_with_an_id_column(tabula_bin, run_tabula, data_dir, tmp_path):
+    """`train --id`: the metadata names the id column, and a request that sends it (as a client
+    sends whole rows) is answered as `tabula predict` answers the same rows."""
+    repo = tmp_path / "repo"
+    model = repo / "titanic" / "1" / "model.tabula"
+    model.parent.mkdir(parents=True)
+    run_tabula("train", "--data", data_dir / "titanic.csv", "--target", "survived", "--model",
+               "forest", "--id", "name", "--param", "n_estimators=5", "--out", model)
+    header, rows = read_csv(data_dir / "titanic.csv")
+    rows = rows[:4]
+    sample = tmp_path / "rows.csv"
+    with open(sample, "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+    out = tmp_path / "pred.csv"
+    run_tabula("predict", "--model", model, "--data", sample, "--out", out)
+    expected_header, expected = read_csv(out)
+    assert expected_header == ["name", "prediction"]
+    server = Server(tabula_bin, repo)
+    try:
+        status, _, meta = server.request("GET", "/v2/models/titanic")
+        assert status == 200 and meta["parameters"]["id_column"] == "name", meta
+        assert "name" not in [i["name"] for i in meta["inputs"]]
+        records = [{h: (None if v == "" else float(v) if h == "age" else v)
+                    for h, v in zip(header, r)} for r in rows]
+        status, _, body = server.request("POST", "/invocations?model=titanic",
+                                         {"dataframe_records": records})
+        assert status == 200, body
+        assert body["predictions"] == [r[1] for r in expected]
+    finally:
+        assert server.stop() == 0

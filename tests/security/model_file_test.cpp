@@ -60,6 +60,27 @@ TEST(ModelFileSecurity, OrdinalEncoderOfWidthZeroIsRefused) {
   expect_refused(path, {"field 'encoder.width'", "column 'size'"});
 }
 
+TEST(ModelFileSecurity, IdColumnThatIsAFeatureOrEmptyIsRefused) {
+  const auto feature = edited_copy(
+      zoo_model("forest-classification-default").path, "id_feature", [](ArtifactParts& p) {
+        p.header["schema"]["id_column"] = p.header["schema"]["features"][0]["name"];
+      });
+  expect_refused(feature, {"schema.id_column", "is also a feature or the target"});
+  const auto empty = edited_copy(zoo_model("forest-classification-default").path, "id_empty",
+                                 [](ArtifactParts& p) { p.header["schema"]["id_column"] = ""; });
+  expect_refused(empty, {"schema.id_column must be a column name"});
+  const auto number = edited_copy(zoo_model("forest-classification-default").path, "id_number",
+                                  [](ArtifactParts& p) { p.header["schema"]["id_column"] = 7; });
+  expect_refused(number, {"malformed header"});
+}
+
+TEST(ModelFileSecurity, IdColumnRoundTrips) {
+  const auto path =
+      edited_copy(zoo_model("forest-classification-default").path, "id_ok",
+                  [](ArtifactParts& p) { p.header["schema"]["id_column"] = "customer id"; });
+  EXPECT_EQ(load_model(path).schema.id_column, "customer id");
+}
+
 TEST(ModelFileSecurity, ValueSizeThatOverflowsIsRefused) {
   const auto path = edited_copy(
       zoo_model("forest-regression-default").path, "overflow",

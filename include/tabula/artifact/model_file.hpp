@@ -26,6 +26,8 @@ struct FeatureSpec {
 struct ModelSchema {
   std::vector<FeatureSpec> features;  // in training order
   std::string target;                 // empty when fitted without one (transforms)
+  /// The rows' identifier (`--id`): never a feature, copied to prediction output; empty: none.
+  std::string id_column;
   ColumnType target_type = ColumnType::kNumeric;
   /// Classification: the original labels spelt as in the training file ("1.0" stays "1.0"),
   /// index = class index, sorted as sklearn sorts them (numbers ascending, text by bytes).
@@ -79,5 +81,11 @@ std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
 nlohmann::json describe_model(const std::string& path);
 /// The same, as readable text.
 std::string format_model_description(const nlohmann::json& description);
+/// A fitted model's per-feature values (Estimator::summary's `feature_importances_` or `coef_`)
+/// paired with the pipeline's output names, largest magnitude first, at most `limit` of each:
+/// {"feature_importances_": {"n_features": n, "top": [{"feature": "city=Paris", "value": v}...]}}.
+/// Empty when the model has neither, or their length does not match `names`.
+nlohmann::json ranked_feature_values(const nlohmann::json& fitted,
+                                     const std::vector<std::string>& names, std::size_t limit);
 
 }  // namespace tabula

@@ -91,6 +91,7 @@ struct TuneOptions {
   bool shuffle = true;                    // kfold / stratified
   std::int64_t gap = 0;                   // time series
   std::vector<std::string> drop_columns;  // not features (InputError naming a missing one)
+  std::string id_column;                  // --id: not a feature; the refitted model names it
   io::CsvSettings csv;                    // how the CSV file is read
   std::string group_column;               // not a feature
   std::string time_column;  // not a feature; rows are ordered by it, test = latest rows

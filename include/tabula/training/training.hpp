@@ -35,6 +35,7 @@ struct TrainOptions {
   PipelineOverrides pipeline_overrides;
   /// Columns removed before the pipeline sees the table (InputError for a name not in it).
   std::vector<std::string> drop_columns;
+  std::string id_column;  // --id: never a feature; the model names it so predict copies it
   /// How the CSV file is read: delimiter, extra missing values, forced column types.
   io::CsvSettings csv;
 };

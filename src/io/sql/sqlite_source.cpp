@@ -2,22 +2,18 @@
 // query in a data URL can never change the database.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cstring>
 #include <filesystem>
 
-#include "artifact/fnv1a.hpp"
-#include "io/sql/sql_source.hpp"
+#include "io/sql/sql_engines.hpp"
 #include "tabula/core/error.hpp"
 
 #ifdef TABULA_WITH_SQLITE
 #include <sqlite3.h>
 #endif
 
-namespace tabula::io {
+namespace tabula::io::sql {
 namespace {
 
-constexpr std::string_view kSqlitePrefix = "sqlite:";
 constexpr std::string_view kSqliteUrlStart = "sqlite:///";
 constexpr std::string_view kUrlForm =
     "sqlite:///FILE?query=SELECT ... or sqlite:///FILE?table=NAME (FILE relative, or /absolute "
@@ -43,27 +39,12 @@ SqliteUrl parse_url(const std::string& url) {
   if (parameter.rfind("query=", 0) == 0) {
     out.query = parameter.substr(6);
   } else if (parameter.rfind("table=", 0) == 0 && parameter.size() > 6) {
-    std::string name = parameter.substr(6);
-    std::string quoted;
-    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    out.query = "SELECT * FROM \"" + quoted + "\"";
+    out.query = select_all_from(parameter.substr(6));
   } else {
     throw InputError("'" + url + "': expected " + std::string(kUrlForm));
   }
-  if (out.query.find_first_not_of(" \t\r\n;") == std::string::npos)
-    throw InputError("'" + url + "': the query is empty");
+  if (blank_query(out.query)) throw InputError("'" + url + "': the query is empty");
   return out;
-}
-
-/// A CSV cell for text: always quoted (so spaces and delimiters survive and numbers stored as
-/// text are typed as their CSV export's quoted cells are), quotes doubled.
-void append_quoted(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
 }
 
 #ifdef TABULA_WITH_SQLITE
@@ -75,7 +56,7 @@ struct FinalizeStatement {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
 
-class SqliteRows : public ByteSource {
+class SqliteRows : public RenderedRows {
  public:
   explicit SqliteRows(const std::string& url) : url_(url) {
     const SqliteUrl parsed = parse_url(url);
@@ -103,19 +84,10 @@ class SqliteRows : public ByteSource {
     columns_ = sqlite3_column_count(statement);
     if (columns_ == 0) throw InputError(where() + "the statement returns no columns");
     for (int c = 0; c < columns_; ++c) {
-      if (c > 0) buffer_ += ',';
-      append_quoted(buffer_, sqlite3_column_name(statement, c));
+      if (c > 0) text_ += ',';
+      append_quoted(text_, sqlite3_column_name(statement, c));
     }
-    buffer_ += '\n';
-  }
-
-  std::size_t read(char* out, std::size_t n) override {
-    while (buffer_.size() - at_ < n && !done_) step();
-    const std::size_t take = std::min(n, buffer_.size() - at_);
-    std::memcpy(out, buffer_.data() + at_, take);
-    at_ += take;
-    if (at_ == buffer_.size()) buffer_.clear(), at_ = 0;
-    return take;
+    text_ += '\n';
   }
 
  private:
@@ -123,7 +95,7 @@ class SqliteRows : public ByteSource {
   std::string message() const { return db_ ? sqlite3_errmsg(db_.get()) : "out of memory"; }
 
   /// One row rendered, or the end.
-  void step() {
+  void render_more() override {
     sqlite3_stmt* s = statement_.get();
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) {
@@ -134,20 +106,20 @@ class SqliteRows : public ByteSource {
       throw InputError(where() + "row " + std::to_string(rows_ + 1) + ": " + message());
     ++rows_;
     for (int c = 0; c < columns_; ++c) {
-      if (c > 0) buffer_ += ',';
+      if (c > 0) text_ += ',';
       switch (sqlite3_column_type(s, c)) {
         case SQLITE_NULL:
           break;
         case SQLITE_INTEGER:
-          buffer_ += std::to_string(sqlite3_column_int64(s, c));
+          text_ += std::to_string(sqlite3_column_int64(s, c));
           break;
         case SQLITE_FLOAT:  // shortest text that reads back as the same double
-          buffer_ += fmt::format("{}", sqlite3_column_double(s, c));
+          text_ += fmt::format("{}", sqlite3_column_double(s, c));
           break;
         case SQLITE_TEXT: {
           const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
-          append_quoted(buffer_, std::string_view(
-                                     text, static_cast<std::size_t>(sqlite3_column_bytes(s, c))));
+          append_quoted(
+              text_, std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(s, c))));
           break;
         }
         default:
@@ -156,7 +128,7 @@ class SqliteRows : public ByteSource {
                            "': a BLOB, which is neither a number nor text (CAST it in the query)");
       }
     }
-    buffer_ += '\n';
+    text_ += '\n';
   }
 
   std::string url_;
@@ -164,18 +136,13 @@ class SqliteRows : public ByteSource {
   std::unique_ptr<sqlite3_stmt, FinalizeStatement> statement_;
   int columns_ = 0;
   std::int64_t rows_ = 0;
-  std::string buffer_;  // rendered text not yet read: buffer_[at_, size)
-  std::size_t at_ = 0;
-  bool done_ = false;
 };
 
 #endif
 
 }  // namespace
 
-bool is_sql_url(std::string_view path) { return path.rfind(kSqlitePrefix, 0) == 0; }
-
-std::unique_ptr<ByteSource> open_sql_source(const std::string& url) {
+std::unique_ptr<ByteSource> open_sqlite_rows(const std::string& url) {
 #ifdef TABULA_WITH_SQLITE
   return std::make_unique<SqliteRows>(url);
 #else
@@ -186,13 +153,4 @@ std::unique_ptr<ByteSource> open_sql_source(const std::string& url) {
 #endif
 }
 
-std::uint64_t sql_result_hash(const std::string& url) {
-  const std::unique_ptr<ByteSource> source = open_sql_source(url);
-  std::string block(std::size_t{1} << 20, '\0');
-  std::uint64_t hash = tabula::detail::kFnvOffsetBasis;
-  while (const std::size_t got = source->read(block.data(), block.size()))
-    hash = tabula::detail::fnv1a64(block.data(), got, hash);
-  return hash;
-}
-
-}  // namespace tabula::io
+}  // namespace tabula::io::sql
