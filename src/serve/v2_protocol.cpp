@@ -172,6 +172,28 @@ RequestColumn to_column(Tensor&& t) {
   return c;
 }
 
+// The model's id column as the request sent it, for the response (`tabula predict --id` in the
+// server): JSON data verbatim (already checked by decode), binary data from its decoded values
+// (integers exact up to 2^53).
+json id_output(const json& input, const Tensor& t) {
+  json data = json::array();
+  if (!input.contains("parameters") || !input["parameters"].contains("binary_data_size")) {
+    std::vector<const json*> values;
+    flatten(input["data"], values);
+    for (const json* v : values) data.push_back(*v);
+  } else if (t.datatype == "BYTES") {
+    data = t.texts;
+  } else {
+    const bool integer = t.datatype.find("INT") != std::string::npos;
+    for (double v : t.numbers)
+      data.push_back(t.datatype == "BOOL" ? json(v != 0)
+                     : integer            ? json(static_cast<std::int64_t>(v))
+                                          : json(v));
+  }
+  const auto n = static_cast<std::int64_t>(data.size());
+  return {{"name", t.name}, {"datatype", t.datatype}, {"shape", {n}}, {"data", std::move(data)}};
+}
+
 // Class labels keep their type: integers, numbers spelt with a decimal point ("1.0"), text.
 const char* label_datatype(const ModelSchema& schema) {
   return schema.integer_labels() ? "INT64" : schema.numeric_labels ? "FP64" : "BYTES";
@@ -224,7 +246,9 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
     const bool is_feature = std::any_of(schema.features.begin(), schema.features.end(),
                                         [&](const FeatureSpec& f) { return f.name == t.name; });
     std::int64_t rows = t.shape[0];
-    if (t.shape.size() == 2 && !is_feature) {
+    const bool is_id = !schema.id_column.empty() && t.name == schema.id_column;
+    if (is_id) request.id_output = id_output(input, t);
+    if (t.shape.size() == 2 && !is_feature && !is_id) {
       // One matrix, columns in schema order.
       const auto d = static_cast<std::int64_t>(schema.features.size());
       if (t.datatype == "BYTES") throw HttpError(400, "a 2-D input must be numeric");
@@ -272,6 +296,13 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
         throw HttpError(400, "each requested output needs a string \"name\"");
       const std::string name = o["name"].get<std::string>();
       const Task task = model.task();
+      if (!schema.id_column.empty() && name == schema.id_column) {
+        if (request.id_output.is_null())
+          throw HttpError(400, "output '" + name + "' echoes the id column '" + name +
+                                   "', which the request does not carry");
+        request.outputs.push_back(name);
+        continue;
+      }
       const bool known = task == Task::kTransform
                              ? name == kTransformOutput
                              : name == kPredictOutput ||
@@ -305,6 +336,8 @@ nlohmann::json v2_response(const ServedModel& model, const V2Request& request,
                          {"shape", {n, result.width}},
                          {"data", result.proba}});
   }
+  if (!request.id_output.is_null() && wants(model.schema().id_column.c_str()))
+    outputs.push_back(request.id_output);
   json out = {{"model_name", model.name()}, {"model_version", model.version()}};
   if (request.id) out["id"] = *request.id;
   out["outputs"] = std::move(outputs);

@@ -27,6 +27,7 @@ struct V2Request {
   std::optional<std::string> id;  // echoed in the response
   std::shared_ptr<RequestTable> table;
   std::vector<std::string> outputs;  // requested output names; empty: all
+  nlohmann::json id_output;          // the model's id column as sent, echoed; null when absent
 };
 
 /// Parses an inference request for a model with `schema`. Inputs are either one tensor per
@@ -40,7 +41,8 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
                            const ServedModel& model, std::int64_t max_rows,
                            int max_json_depth = kDefaultMaxJsonDepth);
 
-/// {"model_name", "model_version", "id"?, "outputs": [...]}.
+/// {"model_name", "model_version", "id"?, "outputs": [...]}; the outputs end with the model's id
+/// column (ModelSchema::id_column) as the request sent it, when it did.
 nlohmann::json v2_response(const ServedModel& model, const V2Request& request,
                            const ScoredRows& result);
 

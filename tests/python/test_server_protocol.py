@@ -271,5 +271,27 @@ def test_model_with_an_id_column(tabula_bin, run_tabula, data_dir, tmp_path):
                                          {"dataframe_records": records})
         assert status == 200, body
         assert body["predictions"] == [r[1] for r in expected]
+
+        # The v2 protocol echoes the id column beside the predictions, as `predict --id` does.
+        def tensor(name, datatype):
+            values = [r[name] for r in records]
+            return {"name": name, "datatype": datatype, "shape": [len(values)], "data": values}
+        inputs = [tensor(i["name"], i["datatype"]) for i in meta["inputs"]]
+        inputs.append(tensor("name", "BYTES"))
+        status, _, body = server.request("POST", "/v2/models/titanic/infer", {"inputs": inputs})
+        assert status == 200, body
+        outputs = {o["name"]: o for o in body["outputs"]}
+        assert [str(v) for v in outputs["predict"]["data"]] == [r[1] for r in expected]
+        assert outputs["name"]["data"] == [r[0] for r in expected]
+        assert outputs["name"]["datatype"] == "BYTES" and outputs["name"]["shape"] == [4]
+        status, _, body = server.request("POST", "/v2/models/titanic/infer",
+                                         {"inputs": inputs, "outputs": [{"name": "name"}]})
+        assert status == 200 and [o["name"] for o in body["outputs"]] == ["name"], body
+        # Asking for the echo without sending the column is the client's mistake, said so.
+        status, _, body = server.request("POST", "/v2/models/titanic/infer",
+                                         {"inputs": inputs[:-1], "outputs": [{"name": "name"}]})
+        assert status == 400 and "does not carry" in body["error"], body
+        status, _, body = server.request("POST", "/v2/models/titanic/infer", {"inputs": inputs[:-1]})
+        assert status == 200 and "name" not in [o["name"] for o in body["outputs"]], body
     finally:
         assert server.stop() == 0

@@ -191,6 +191,63 @@ TEST_F(ProtocolTest, BinaryTensorExtension) {
             400);
 }
 
+TEST_F(ProtocolTest, TheIdColumnIsEchoedAsSent) {
+  Dataset data;
+  std::vector<double> a, y;
+  for (int i = 0; i < 20; ++i) {
+    a.push_back(i);
+    y.push_back(3.0 * i);
+  }
+  data.columns = {numeric("a", a)};
+  ModelSchema schema;
+  schema.target = "y";
+  schema.id_column = "key";
+  BatchingConfig batching;
+  batching.max_queue_delay_us = 0;
+  const ServedModel model("ids", "1", fit_and_reload("linear", Task::kRegression, data, y, schema),
+                          batching, cpu(), metrics_);
+  // JSON ids come back verbatim, even integers a double cannot hold, and nulls.
+  const std::string body = R"({"inputs": [
+      {"name": "key", "datatype": "INT64", "shape": [3, 1], "data": [[9007199254740993], [7], [null]]},
+      {"name": "a", "datatype": "FP64", "shape": [3], "data": [1, 2, 3]}]})";
+  const V2Request r = parse_v2_request(body, std::nullopt, model, 100);
+  const json out = v2_response(model, r, score(model, r));
+  ASSERT_EQ(out["outputs"].size(), 2u);
+  EXPECT_EQ(out["outputs"][0]["name"], "predict");
+  const json& key = out["outputs"][1];
+  EXPECT_EQ(key["name"], "key");
+  EXPECT_EQ(key["datatype"], "INT64");
+  EXPECT_EQ(key["shape"], json::array({3}));
+  EXPECT_EQ(key["data"].dump(), "[9007199254740993,7,null]");
+  // Binary ids are decoded and written back as their type.
+  const std::vector<std::int64_t> keys = {12345678901, -3};
+  const std::vector<double> values = {4, 5};
+  const std::string header =
+      R"({"inputs": [{"name": "key", "datatype": "INT64", "shape": [2], "parameters": {"binary_data_size": 16}},)"
+      R"({"name": "a", "datatype": "FP64", "shape": [2], "parameters": {"binary_data_size": 16}}],)"
+      R"("outputs": [{"name": "key"}]})";
+  std::string binary = header;
+  binary.append(reinterpret_cast<const char*>(keys.data()), 16);
+  binary.append(reinterpret_cast<const char*>(values.data()), 16);
+  const V2Request rb =
+      parse_v2_request(binary, static_cast<std::int64_t>(header.size()), model, 100);
+  const json outb = v2_response(model, rb, score(model, rb));
+  ASSERT_EQ(outb["outputs"].size(), 1u);  // only what was asked for
+  EXPECT_EQ(outb["outputs"][0]["data"].dump(), "[12345678901,-3]");
+  // Without the column there is nothing to echo, and asking for it is the client's error.
+  const std::string without =
+      R"({"inputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": [1]}]})";
+  const V2Request rw = parse_v2_request(without, std::nullopt, model, 100);
+  EXPECT_EQ(v2_response(model, rw, score(model, rw))["outputs"].size(), 1u);
+  EXPECT_EQ(status_of([&] {
+              parse_v2_request(
+                  R"({"inputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": [1]}],)"
+                  R"("outputs": [{"name": "key"}]})",
+                  std::nullopt, model, 100);
+            }),
+            400);
+}
+
 TEST_F(ProtocolTest, BadRequestsAreClientErrors) {
   const auto status = [&](const std::string& body, std::int64_t max_rows = 100) {
     return status_of([&] { parse_v2_request(body, std::nullopt, *linear_, max_rows); });
