@@ -371,6 +371,13 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
   nlohmann::json parameters = nlohmann::json::object();
   if (model.task() == Task::kClassification) parameters["class_labels"] = schema.class_labels;
   if (!schema.id_column.empty()) parameters["id_column"] = schema.id_column;
+  // The features the estimator reads, by name (`city=Paris`, `signup.month`), and the fitted
+  // model's largest importances or coefficients over them: what `inspect` shows.
+  const LoadedModel& loaded = model.model();
+  const std::vector<std::string> names = loaded.pipeline->output_names();
+  parameters["feature_names_out"] = names;
+  const json ranked = ranked_feature_values(loaded.estimator->summary(), names, 20);
+  if (!ranked.empty()) parameters["top_features"] = ranked;
   if (!parameters.empty()) out["parameters"] = std::move(parameters);
   return out;
 }

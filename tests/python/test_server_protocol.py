@@ -265,6 +265,14 @@ def test_model_with_an_id_column(tabula_bin, run_tabula, data_dir, tmp_path):
         status, _, meta = server.request("GET", "/v2/models/titanic")
         assert status == 200 and meta["parameters"]["id_column"] == "name", meta
         assert "name" not in [i["name"] for i in meta["inputs"]]
+        # Names everywhere: the derived features and the forest's importances over them.
+        names = meta["parameters"]["feature_names_out"]
+        assert "sex=male" in names and "name" not in names, names
+        ranked = meta["parameters"]["top_features"]["feature_importances_"]
+        assert ranked["n_features"] == len(names)
+        assert {t["feature"] for t in ranked["top"]} <= set(names)
+        sizes = [t["value"] for t in ranked["top"]]
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
         records = [{h: (None if v == "" else float(v) if h == "age" else v)
                     for h, v in zip(header, r)} for r in rows]
         status, _, body = server.request("POST", "/invocations?model=titanic",
