@@ -52,6 +52,7 @@ endif()
 # zlib1g-dev, liblzma-dev, libbz2-dev and libzstd-dev. Without all four (or with packed
 # dependencies) compressed files are refused with a clear error, as before.
 set(TABULA_WITH_COMPRESSION OFF)
+set(TABULA_WITH_LIBDEFLATE OFF)
 if(NOT TABULA_DEPS_DIR)
   find_package(ZLIB QUIET)
   find_package(LibLZMA QUIET)
@@ -65,9 +66,18 @@ if(NOT TABULA_DEPS_DIR)
     target_link_libraries(tabula_deps INTERFACE ZLIB::ZLIB LibLZMA::LibLZMA BZip2::BZip2
                                                 PkgConfig::ZSTD)
     target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_COMPRESSION=1)
+    # Whole gzip files (train, tune, describe) through libdeflate (libdeflate-dev) when present:
+    # 2-3x zlib's inflate rate; the streaming reader keeps zlib.
+    pkg_check_modules(LIBDEFLATE QUIET IMPORTED_TARGET libdeflate)
+    if(LIBDEFLATE_FOUND)
+      set(TABULA_WITH_LIBDEFLATE ON)
+      target_link_libraries(tabula_deps INTERFACE PkgConfig::LIBDEFLATE)
+      target_compile_definitions(tabula_deps INTERFACE TABULA_WITH_LIBDEFLATE=1)
+    endif()
   endif()
 endif()
-message(STATUS "Compressed CSV input (gzip, xz, bzip2, zstd): ${TABULA_WITH_COMPRESSION}")
+message(STATUS "Compressed CSV input (gzip, xz, bzip2, zstd): ${TABULA_WITH_COMPRESSION}"
+               " (whole gzip files through libdeflate: ${TABULA_WITH_LIBDEFLATE})")
 
 # SQL sources (src/io/sql/: --data "sqlite:///file.db?query=...") from Debian's libsqlite3-dev.
 # Without it such a URL is refused with a message that says so.

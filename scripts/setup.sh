@@ -13,7 +13,7 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
-  libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libsqlite3-dev sqlite3
+  libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libdeflate-dev libsqlite3-dev sqlite3
   libpq-dev postgresql
   nginx-light faketime
   gzip xz-utils bzip2 zstd

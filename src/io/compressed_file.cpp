@@ -2,7 +2,9 @@
 
 #include "io/byte_source.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "tabula/core/error.hpp"
@@ -12,6 +14,9 @@
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
+#endif
+#ifdef TABULA_WITH_LIBDEFLATE
+#include <libdeflate.h>
 #endif
 
 namespace tabula::io {
@@ -291,6 +296,48 @@ std::string read_all(FileBytes& bytes, const std::string& path, std::uint64_t li
                        " MiB, more than a whole-file read may hold in memory here; decompress it "
                        "to disk first (predict and transform stream compressed files)");
   }
+}
+
+std::optional<std::string> gunzip_whole(std::string_view file, std::uint64_t limit) {
+#ifdef TABULA_WITH_LIBDEFLATE
+  struct Free {
+    void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+  };
+  const std::unique_ptr<libdeflate_decompressor, Free> inflater(libdeflate_alloc_decompressor());
+  if (!inflater) return std::nullopt;
+  // A gzip file ends with its last member's size mod 2^32: exact for the usual one-member file
+  // under 4 GiB. Too small a guess costs a retry of that member into twice the room.
+  std::uint32_t trailer_size = 0;
+  if (file.size() >= 18) std::memcpy(&trailer_size, file.data() + file.size() - 4, 4);
+  std::string text;
+  while (!file.empty()) {
+    std::uint64_t room =
+        std::max<std::uint64_t>({trailer_size, 3 * std::uint64_t{file.size()}, 1 << 16});
+    for (;;) {
+      room = std::min<std::uint64_t>(room, limit + 1 - std::min<std::uint64_t>(limit, text.size()));
+      const std::size_t old = text.size();
+      text.resize(old + room);
+      std::size_t used = 0, produced = 0;
+      const libdeflate_result rc = libdeflate_gzip_decompress_ex(
+          inflater.get(), file.data(), file.size(), text.data() + old, room, &used, &produced);
+      if (rc == LIBDEFLATE_SUCCESS) {
+        text.resize(old + produced);
+        if (text.size() > limit) return std::nullopt;
+        file.remove_prefix(used);
+        break;
+      }
+      text.resize(old);
+      // Bad or truncated data, or past the limit: the streaming reader says where and why.
+      if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || old + room > limit) return std::nullopt;
+      room *= 2;
+    }
+  }
+  return text;
+#else
+  (void)file;
+  (void)limit;
+  return std::nullopt;
+#endif
 }
 
 }  // namespace tabula::io

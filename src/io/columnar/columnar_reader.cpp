@@ -104,7 +104,7 @@ class BatchReader {
   BatchReader(const std::string& path, ColumnarFormat format, std::int64_t batch_rows)
       : path_(path) {
     try {
-      file_ = ok_or_throw(arrow::io::ReadableFile::Open(path), path);
+      file_ = ok_or_throw(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ), path);
       if (format == ColumnarFormat::kParquet) {
         // Strings come as dictionaries (Parquet stores them so): each distinct value is then
         // looked up once per batch rather than once per row.
@@ -160,7 +160,7 @@ class BatchReader {
 
  private:
   std::string path_;
-  std::shared_ptr<arrow::io::ReadableFile> file_;
+  std::shared_ptr<arrow::io::MemoryMappedFile> file_;
   std::unique_ptr<parquet::arrow::FileReader> parquet_;
   std::unique_ptr<arrow::RecordBatchReader> batches_;
   std::shared_ptr<arrow::ipc::RecordBatchFileReader> ipc_;
@@ -408,14 +408,12 @@ void append_plain_numbers(const arrow::Array& array, std::vector<double>& out,
   const auto& a = static_cast<const ArrayType&>(array);
   const auto* values = a.raw_values();
   const std::size_t start = out.size();
-  out.resize(start + static_cast<std::size_t>(a.length()));
+  // Converted as they are copied in: no zero-filling of the fresh column first.
+  out.insert(out.end(), values, values + a.length());
   double* dst = out.data() + start;
   bool beyond = false;
-  for (std::int64_t i = 0; i < a.length(); ++i) {
-    const auto v = static_cast<double>(values[i]);
-    dst[i] = v;
-    beyond |= std::fabs(v) > std::numeric_limits<float>::max();
-  }
+  for (std::int64_t i = 0; i < a.length(); ++i)
+    beyond |= std::fabs(dst[i]) > std::numeric_limits<float>::max();
   if (a.null_count() > 0)
     for (std::int64_t i = 0; i < a.length(); ++i)
       if (a.IsNull(i)) dst[i] = detail::kMissing;
@@ -580,6 +578,7 @@ Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvO
   parallel_for(static_cast<std::int64_t>(readers.size()), [&](std::int64_t j) {
     ColumnReader& r = readers[static_cast<std::size_t>(j)];
     try {
+      if (r.numeric) r.numbers.reserve(static_cast<std::size_t>(rows));
       std::int64_t row = 0;
       for (const std::shared_ptr<arrow::Array>& chunk : table->column(r.field)->chunks()) {
         const arrow::Array& a = *chunk;

@@ -247,6 +247,20 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 }
 
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
+  // Compressed or rendered from SQL, the whole text is held in memory: at most half of it (the
+  // parsed table needs room).
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const std::uint64_t limit = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) *
+                                                          static_cast<std::uint64_t>(page) / 2
+                                                    : std::uint64_t{1} << 34;
+  const auto parse_text = [&](const std::string& text, Compression compression) {
+    if (compression != Compression::kNone)
+      spdlog::info("{}: {} data, {} bytes decompressed", path, compression_name(compression),
+                   text.size());
+    if (text.empty()) detail::throw_empty_file(path);
+    detail::check_text_signature(text, path);
+    return parse_csv(text, path, options);
+  };
   Compression compression = Compression::kNone;
   if (!is_sql_url(path)) {
     // Parquet and Arrow IPC files are read by their own reader (a build without Arrow refuses
@@ -261,21 +275,12 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
       detail::check_text_signature(file.text(), path);
       return parse_csv(file.text(), path, options);
     }
+    if (compression == Compression::kGzip)
+      if (const std::optional<std::string> text = gunzip_whole(file.text(), limit))
+        return parse_text(*text, compression);
   }
-  // Compressed, or rendered from SQL: the whole text in memory, at most half of it (the parsed
-  // table needs room).
   FileBytes bytes(path);
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  const std::uint64_t limit = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) *
-                                                          static_cast<std::uint64_t>(page) / 2
-                                                    : std::uint64_t{1} << 34;
-  const std::string text = read_all(bytes, path, limit);
-  if (compression != Compression::kNone)
-    spdlog::info("{}: {} data, {} bytes decompressed", path, compression_name(compression),
-                 text.size());
-  if (text.empty()) detail::throw_empty_file(path);
-  detail::check_text_signature(text, path);
-  return parse_csv(text, path, options);
+  return parse_text(read_all(bytes, path, limit), compression);
 }
 
 }  // namespace tabula::io
