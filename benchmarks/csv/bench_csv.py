@@ -10,8 +10,10 @@ Generates, when absent, under benchmarks/data/ (ignored by git; fixed seed):
   numeric_1m_x30.csv.gz  the first, gzip -6 (with --gzip)
   numeric_1m_x30.parquet, mixed_1m.parquet  the two tables as Parquet (snappy; with --parquet),
                       read by tabula, pandas.read_parquet and pyarrow.parquet.read_table
-Each parser reads each file --repeat times; the median is reported. MB/s counts the CSV text
-(decompressed) bytes.
+Each parser reads each file --repeat times in a process of its own; the median is reported,
+with that process's peak RSS (for the Python peers it includes the interpreter and the imported
+libraries: the "python + imports" row is that floor). MB/s counts the CSV text (decompressed)
+bytes.
 """
 import argparse
 import json
@@ -20,6 +22,7 @@ import pathlib
 import resource
 import statistics
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -73,11 +76,38 @@ def timed(fn, repeat):
     return statistics.median(wall), statistics.median(cpu)
 
 
+def run_child(command):
+    """Runs `command`; returns its stdout and its own peak RSS in MB (wait4's rusage)."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"{command} exited {child.returncode}")
+    return out, usage.ru_maxrss / 1024
+
+
 def run_tabula(bench, path, threads, repeat):
-    out = subprocess.run([bench, str(path), "--threads", str(threads), "--repeat", str(repeat)],
-                         check=True, capture_output=True, text=True).stdout
+    out, rss = run_child([bench, str(path), "--threads", str(threads), "--repeat", str(repeat)])
     result = json.loads(out)
-    return result["median_s"], result["median_cpu_s"]
+    return result["median_s"], result["median_cpu_s"], rss
+
+
+PEERS = {
+    "pandas.read_csv (C engine)": lambda path: pd.read_csv(path, engine="c"),
+    "pyarrow.csv.read_csv (2 threads)": lambda path: pacsv.read_csv(path),
+    "pandas.read_parquet": lambda path: pd.read_parquet(path),
+    "pyarrow.parquet.read_table (2 threads)": lambda path: pq.read_table(path),
+    "python + imports": lambda path: None,
+}
+
+
+def run_peer(name, path, repeat):
+    """The peer `name` timed in a child process (--child): (wall s, CPU s, peak RSS MB)."""
+    out, rss = run_child([sys.executable, __file__, "--child", name, str(path),
+                          "--repeat", str(repeat)])
+    wall, cpu = json.loads(out)
+    return wall, cpu, rss
 
 
 def main():
@@ -88,7 +118,12 @@ def main():
     parser.add_argument("--only-gzip", action="store_true", help="only the gzip-compressed file")
     parser.add_argument("--parquet", action="store_true", help="also the tables as Parquet files")
     parser.add_argument("--only-parquet", action="store_true", help="only the Parquet files")
+    parser.add_argument("--child", nargs=2, metavar=("PARSER", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        name, path = args.child
+        print(json.dumps(timed(lambda: PEERS[name](path), args.repeat)))
+        return
 
     DATA.mkdir(parents=True, exist_ok=True)
     files = {"numeric 1M x 30": DATA / "numeric_1m_x30.csv", "mixed 1M x 25": DATA / "mixed_1m.csv"}
@@ -131,36 +166,32 @@ def main():
     for name, path in files.items():
         megabytes = text_bytes[name] / 1e6
         if path.suffix == ".parquet":
-            results = {
-                "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
-                "pandas.read_parquet": timed(lambda: pd.read_parquet(path), args.repeat),
-                "pyarrow.parquet.read_table (2 threads)": timed(lambda: pq.read_table(path),
-                                                                 args.repeat),
-            }
-            for parser_name, (seconds, cpu) in results.items():
-                rows.append((name, megabytes, parser_name, seconds, cpu))
-                print(f"{name}: {parser_name}: {seconds:.3f} s wall, {cpu:.3f} s CPU", flush=True)
-            continue
-        results = {
-            "tabula, 1 thread": run_tabula(args.bench, path, 1, args.repeat),
-            "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat),
-            "pandas.read_csv (C engine)": timed(lambda: pd.read_csv(path, engine="c"), args.repeat),
-            "pyarrow.csv.read_csv (2 threads)": timed(lambda: pacsv.read_csv(path), args.repeat),
-        }
-        for parser_name, (seconds, cpu) in results.items():
-            rows.append((name, megabytes, parser_name, seconds, cpu))
-            print(f"{name}: {parser_name}: {seconds:.3f} s wall, {cpu:.3f} s CPU", flush=True)
+            results = {"tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat)}
+            peers = ["pandas.read_parquet", "pyarrow.parquet.read_table (2 threads)"]
+        else:
+            results = {"tabula, 1 thread": run_tabula(args.bench, path, 1, args.repeat),
+                       "tabula, 2 threads": run_tabula(args.bench, path, 2, args.repeat)}
+            peers = ["pandas.read_csv (C engine)", "pyarrow.csv.read_csv (2 threads)"]
+        for peer in peers:
+            results[peer] = run_peer(peer, path, args.repeat)
+        for parser_name, (seconds, cpu, rss) in results.items():
+            rows.append((name, megabytes, parser_name, seconds, cpu, rss))
+            print(f"{name}: {parser_name}: {seconds:.3f} s wall, {cpu:.3f} s CPU, {rss:.0f} MB",
+                  flush=True)
+    _, _, python_rss = run_peer("python + imports", files[next(iter(files))], 1)
 
     print()
     print(f"load average before/after: {load_before} / {os.getloadavg()}")
     print()
     print("(size: the CSV text's MB, for every format)")
-    print("| file | size (MB) | parser | median wall s | MB/s | rows/s | CPU s | MB per CPU s |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for name, megabytes, parser_name, seconds, cpu in rows:
+    print(f"(max RSS of a Python peer includes {python_rss:.0f} MB for python + imports)")
+    print("| file | size (MB) | parser | median wall s | MB/s | rows/s | CPU s | MB per CPU s "
+          "| max RSS MB |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for name, megabytes, parser_name, seconds, cpu, rss in rows:
         print(f"| {name} | {megabytes:.0f} | {parser_name} | {seconds:.3f} | "
               f"{megabytes / seconds:.0f} | {ROWS / seconds / 1e6:.2f} M | {cpu:.2f} | "
-              f"{megabytes / cpu:.0f} |")
+              f"{megabytes / cpu:.0f} | {rss:.0f} |")
 
 
 if __name__ == "__main__":

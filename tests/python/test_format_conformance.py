@@ -93,8 +93,8 @@ def write_exports(df, folder):
     return exports
 
 
-def columnar_available(tabula_bin, folder):
-    probe = subprocess.run([tabula_bin, "describe", "--data", str(folder / "table.parquet")],
+def columnar_available(tabula_bin, folder, name="table.parquet"):
+    probe = subprocess.run([tabula_bin, "describe", "--data", str(folder / name)],
                            capture_output=True, text=True)
     return "built without Apache Arrow" not in probe.stderr
 
@@ -134,3 +134,52 @@ def test_every_format_and_dialect_fits_the_same_model(tmp_path, tabula_bin, run_
             continue
         assert outcome[0] == reference[0], f"{name}: a different model than the plain CSV's"
         assert outcome[1] == reference[1], f"{name}: different predictions"
+
+
+def test_parquet_number_types_read_as_their_csv_export(tmp_path, tabula_bin, run_tabula):
+    """Plain Parquet number columns are decoded straight into the engine's columns, the rest
+    through Arrow: every physical type, nulls, several row groups, and a value beyond float32
+    named by its row, all as the CSV export reads them."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = 1000
+    rng = np.random.default_rng(5)
+    gaps = rng.random(rows) < 0.1
+    table = pa.table({
+        "f64": pa.array(np.round(rng.normal(0, 1e3, rows), 4), mask=gaps),
+        "f32": pa.array(rng.normal(0, 1, rows).astype(np.float32)),
+        "i32": pa.array(rng.integers(-5000, 5000, rows).astype(np.int32), mask=np.roll(gaps, 3)),
+        "i64": pa.array(rng.integers(-2**40, 2**40, rows)),
+        "u32": pa.array(rng.integers(0, 2**32 - 1, rows).astype(np.uint32)),  # through Arrow
+        "i8": pa.array(rng.integers(-100, 100, rows).astype(np.int8)),
+        "none": pa.array([None] * rows, type=pa.float64()),  # a row group of nulls only
+        "label": pa.array(np.where(rng.random(rows) < 0.5, "a", "b")),
+    })
+    parquet = tmp_path / "numbers.parquet"
+    pq.write_table(table, parquet, row_group_size=128)
+    if not columnar_available(tabula_bin, tmp_path, parquet.name):
+        pytest.skip("built without Apache Arrow")
+    csv_path = tmp_path / "numbers.csv"
+    table.to_pandas().to_csv(csv_path, index=False, float_format="%.17g")
+
+    def described(path):
+        columns = json.loads(run_tabula("describe", "--data", path, "--json").stdout)["columns"]
+        return {c["name"]: c for c in columns}
+
+    assert described(parquet) == described(csv_path)
+    outcomes = []
+    for source in (parquet, csv_path):
+        model = tmp_path / f"{source.suffix}.tabula"
+        run_tabula("train", "--data", source, "--target", "label", "--model", "logistic",
+                   "--drop", "none", "--seed", 1, "--out", model)
+        out = tmp_path / f"{source.suffix}.csv.out"
+        run_tabula("predict", "--model", model, "--data", csv_path, "--proba", "--out", out)
+        outcomes.append((model_essence(run_tabula, model)["fitted"], out.read_bytes()))
+    assert outcomes[0] == outcomes[1]
+
+    # A number float32 cannot hold, in the fourth row group: refused, with its row.
+    values = np.ones(rows)
+    values[400] = 1e300
+    pq.write_table(table.set_column(0, "f64", pa.array(values)), parquet, row_group_size=128)
+    failed = run_tabula("describe", "--data", parquet, expect=1)
+    assert "column 'f64', row 401" in failed.stderr and "float32" in failed.stderr, failed.stderr
