@@ -29,6 +29,7 @@
 #include <parquet/exception.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
+#include <parquet/properties.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #endif
@@ -106,19 +107,30 @@ void ok_or_throw(const arrow::Status& status, const std::string& path) {
 /// A file's schema and its record batches, in order.
 class BatchReader {
  public:
-  BatchReader(const std::string& path, ColumnarFormat format, std::int64_t batch_rows)
+  /// `whole_file`: the file is memory-mapped (no copies of what is read whole); a stream reads
+  /// it page by page instead, so that its memory stays one batch.
+  BatchReader(const std::string& path, ColumnarFormat format, std::int64_t batch_rows,
+              bool whole_file)
       : path_(path) {
     try {
-      file_ = ok_or_throw(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ), path);
+      if (whole_file)
+        file_ =
+            ok_or_throw(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ), path);
+      else
+        file_ = ok_or_throw(arrow::io::ReadableFile::Open(path), path);
       if (format == ColumnarFormat::kParquet) {
         // Strings come as dictionaries (Parquet stores them so): each distinct value is then
         // looked up once per batch rather than once per row.
         parquet::arrow::FileReaderBuilder builder;
-        ok_or_throw(builder.Open(file_), path);
+        // A stream reads each column chunk through a small buffer; by default Parquet reads a
+        // whole column chunk at once (a row group of 1M rows: every column's chunk in memory).
+        parquet::ReaderProperties reading = parquet::default_reader_properties();
+        if (!whole_file) reading.enable_buffered_stream();
+        ok_or_throw(builder.Open(file_, reading), path);
         parquet::ArrowReaderProperties properties;
         properties.set_batch_size(batch_rows);
         properties.set_use_threads(true);
-        properties.set_pre_buffer(false);  // the file is memory-mapped already
+        properties.set_pre_buffer(false);  // mapped, or streamed page by page
         for (int c = 0; c < builder.raw_reader()->metadata()->num_columns(); ++c)
           properties.set_read_dictionary(c, true);
         ok_or_throw(builder.properties(properties)->Build(&parquet_), path);
@@ -174,7 +186,7 @@ class BatchReader {
 
  private:
   std::string path_;
-  std::shared_ptr<arrow::io::MemoryMappedFile> file_;
+  std::shared_ptr<arrow::io::RandomAccessFile> file_;
   std::unique_ptr<parquet::arrow::FileReader> parquet_;
   std::unique_ptr<arrow::RecordBatchReader> batches_;
   std::shared_ptr<arrow::ipc::RecordBatchFileReader> ipc_;
@@ -635,7 +647,7 @@ void convert_table_column(ColumnReader& r, const arrow::ChunkedArray& column,
 }  // namespace
 
 Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options) {
-  BatchReader reader(path, format, kWholeFileBatchRows);
+  BatchReader reader(path, format, kWholeFileBatchRows, /*whole_file=*/true);
   std::vector<ColumnReader> readers = whole_file_readers(reader.schema(), path, options);
   const std::vector<int> fields = plan_whole_file(reader, readers);
   const bool any_direct = fields.size() < readers.size();
@@ -699,7 +711,7 @@ class ArrowBatches : public ColumnarBatches {
   ArrowBatches(const std::string& path, ColumnarFormat format, const CsvStreamOptions& options)
       : path_(path),
         options_(options),
-        reader_(path, format, options.chunk_rows),
+        reader_(path, format, options.chunk_rows, /*whole_file=*/false),
         names_(column_names(reader_.schema(), path)),
         na_(options.na_values) {}
 
