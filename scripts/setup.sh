@@ -15,7 +15,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
   libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libdeflate-dev libsqlite3-dev sqlite3
   libpq-dev postgresql
-  nginx-light faketime
+  nginx-light faketime time
   gzip xz-utils bzip2 zstd
   python3 python3-venv python3-dev
 )

@@ -10,6 +10,8 @@ Generates, when absent, under benchmarks/data/ (ignored by git; fixed seed):
   numeric_1m_x30.csv.gz  the first, gzip -6 (with --gzip)
   numeric_1m_x30.parquet, mixed_1m.parquet  the two tables as Parquet (snappy; with --parquet),
                       read by tabula, pandas.read_parquet and pyarrow.parquet.read_table
+--millions N makes the tables N million rows (files named numeric_Nm_x30.csv, mixed_Nm.csv):
+--millions 4 is the issue's 1 GB scale (1.04 GB numeric, 0.82 GB mixed).
 Each parser reads each file --repeat times in a process of its own; the median is reported,
 with that process's peak RSS (for the Python peers it includes the interpreter and the imported
 libraries: the "python + imports" row is that floor). MB/s counts the CSV text (decompressed)
@@ -77,14 +79,11 @@ def timed(fn, repeat):
 
 
 def run_child(command):
-    """Runs `command`; returns its stdout and its own peak RSS in MB (wait4's rusage)."""
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    out = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{command} exited {child.returncode}")
-    return out, usage.ru_maxrss / 1024
+    """Runs `command`; returns its stdout and its peak RSS in MB, by GNU time (a small parent:
+    a child forked from this process would inherit this process's high-water mark)."""
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True,
+                            text=True, check=True)
+    return result.stdout, int(result.stderr.strip().splitlines()[-1]) / 1024
 
 
 def run_tabula(bench, path, threads, repeat):
@@ -118,6 +117,7 @@ def main():
     parser.add_argument("--only-gzip", action="store_true", help="only the gzip-compressed file")
     parser.add_argument("--parquet", action="store_true", help="also the tables as Parquet files")
     parser.add_argument("--only-parquet", action="store_true", help="only the Parquet files")
+    parser.add_argument("--millions", type=int, default=1, help="rows, in millions")
     parser.add_argument("--child", nargs=2, metavar=("PARSER", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -125,26 +125,30 @@ def main():
         print(json.dumps(timed(lambda: PEERS[name](path), args.repeat)))
         return
 
+    global ROWS
+    ROWS = args.millions * 1_000_000
     DATA.mkdir(parents=True, exist_ok=True)
-    files = {"numeric 1M x 30": DATA / "numeric_1m_x30.csv", "mixed 1M x 25": DATA / "mixed_1m.csv"}
-    makers = {"numeric 1M x 30": make_numeric, "mixed 1M x 25": make_mixed}
+    m = args.millions
+    numeric, mixed = f"numeric {m}M x 30", f"mixed {m}M x 25"
+    files = {numeric: DATA / f"numeric_{m}m_x30.csv", mixed: DATA / f"mixed_{m}m.csv"}
+    makers = {numeric: make_numeric, mixed: make_mixed}
     for name, path in files.items():
         if not path.exists():
             print(f"generating {path} ...", flush=True)
             makers[name](path)
     text_bytes = {name: os.path.getsize(path) for name, path in files.items()}
     if args.gzip or args.only_gzip:
-        packed = DATA / "numeric_1m_x30.csv.gz"
+        packed = files[numeric].with_suffix(".csv.gz")
         if not packed.exists():
             print(f"generating {packed} ...", flush=True)
             with open(packed, "wb") as out:
-                subprocess.run(["gzip", "-6", "-c", str(files["numeric 1M x 30"])], stdout=out,
+                subprocess.run(["gzip", "-6", "-c", str(files[numeric])], stdout=out,
                                check=True)
-        name = f"numeric 1M x 30, gzip ({os.path.getsize(packed) / 1e6:.0f} MB on disk)"
+        name = f"{numeric}, gzip ({os.path.getsize(packed) / 1e6:.0f} MB on disk)"
         if args.only_gzip:
             files, text_bytes = {}, {}
         files[name] = packed
-        text_bytes[name] = os.path.getsize(DATA / "numeric_1m_x30.csv")
+        text_bytes[name] = os.path.getsize(packed.with_suffix(""))
 
     if args.parquet or args.only_parquet:
         csv_files = dict(files)
