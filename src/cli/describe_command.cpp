@@ -11,6 +11,8 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -34,6 +36,7 @@ struct DescribeOptions {
   std::string id;                 // shown with role "id"
   std::vector<std::string> drop;  // shown with role "dropped"
   io::CsvSettings csv;
+  PipelineOverrides dates;  // --date, --date-format: columns shown as dates in that format
   int top = 3;
   bool json = false;
 };
@@ -48,8 +51,37 @@ struct Summary {
   // categorical: (category index, frequency), most frequent first
   std::vector<std::pair<std::int32_t, std::int64_t>> top;
   std::int64_t distinct = 0;
-  bool dates = false;  // every value an ISO 8601 date: the default pipeline reads it as dates
+  bool dates = false;  // every value a date (ISO 8601, or --date's format): read as dates
+  std::string first_date, last_date;  // dates: the earliest and latest value, as written
 };
+
+// The earliest and latest values of a column of dates in `format`, by time.
+std::pair<std::string, std::string> date_range(const Column& column, std::string_view format) {
+  std::size_t first = 0, last = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (std::size_t c = 0; c < column.categories.size(); ++c) {
+    const auto when = pipeline::parse_date_time(column.categories[c], format);
+    if (!when) continue;
+    const double t = when->seconds_since_epoch();
+    if (t < lo) lo = t, first = c;
+    if (t > hi) hi = t, last = c;
+  }
+  return {column.categories[first], column.categories[last]};
+}
+
+// --date: every listed column exists and every value is a date in `format` (else InputError
+// naming the first that is not).
+void check_date_columns(const Dataset& data, const std::vector<std::string>& names,
+                        std::string_view format) {
+  for (const std::string& name : names) {
+    if (!data.find(name)) throw InputError(data.source + ": --date: no column '" + name + "'");
+    for (const std::string& value : data.column(name).categories)
+      if (!pipeline::parse_date_time(value, format))
+        throw InputError(data.source + ": --date: column '" + name + "': value '" + value +
+                         "' is not a date in the format " + pipeline::describe_date_format(format) +
+                         " (--date-format sets it)");
+  }
+}
 
 // Linear interpolation between order statistics, as numpy.quantile and pandas do by default.
 double quantile(const std::vector<double>& sorted, double q) {
@@ -60,11 +92,12 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[below] + (sorted[above] - sorted[below]) * fraction;
 }
 
-Summary summarize(const Column& column, std::string role, int top) {
+Summary summarize(const Column& column, std::string role, int top, std::string_view date_format) {
   Summary s;
   s.column = &column;
   s.role = std::move(role);
-  s.dates = pipeline::is_date_column(column, pipeline::kIsoDate);
+  s.dates = !column.categories.empty() && pipeline::is_date_column(column, date_format);
+  if (s.dates) std::tie(s.first_date, s.last_date) = date_range(column, date_format);
   if (column.type == ColumnType::kNumeric) {
     std::vector<double> values;
     values.reserve(column.numeric.size());
@@ -159,9 +192,7 @@ void print_text(const Dataset& data, const std::vector<Summary>& summaries) {
                "missing", "distinct", "top values (count)");
     for (const Summary& s : summaries) {
       if (s.column->type != ColumnType::kCategorical) continue;
-      std::string top = s.dates ? fmt::format("dates {} .. {}; ", s.column->categories.front(),
-                                              s.column->categories.back())
-                                : "";
+      std::string top = s.dates ? fmt::format("dates {} .. {}; ", s.first_date, s.last_date) : "";
       for (const auto& [code, frequency] : s.top)
         top += (top.empty() || top.back() == ' ' ? "" : ", ") +
                fmt::format("'{}' ({})", printable(s.column->categories[code]), frequency);
@@ -193,9 +224,7 @@ void print_json(const Dataset& data, const std::vector<Summary>& summaries) {
       c["max"] = json_number(s.max);
     } else {
       c["distinct"] = s.distinct;
-      if (s.dates)  // the first and last by text: ISO 8601 text sorts by time (same offsets)
-        c["dates"] = {{"first", s.column->categories.front()},
-                      {"last", s.column->categories.back()}};
+      if (s.dates) c["dates"] = {{"first", s.first_date}, {"last", s.last_date}};
       c["top"] = nlohmann::json::array();
       for (const auto& [code, frequency] : s.top)
         c["top"].push_back({{"value", s.column->categories[code]}, {"count", frequency}});
@@ -220,10 +249,18 @@ void describe(const DescribeOptions& options) {
                        "to CSV files only");
     data = io::npy_to_dataset(io::read_npy(options.data), options.data);
   } else {
-    io::CsvOptions csv = options.csv.options();
+    io::CsvSettings settings = options.csv;
+    read_dates_as_text(options.dates, settings);
+    io::CsvOptions csv = settings.options();
     if (!options.target.empty()) csv.target = options.target;
     data = io::read_csv(options.data, csv);
   }
+  // Date columns: the ISO 8601 ones found, or those --date names in --date-format.
+  const std::string date_format = options.dates.date_format.empty()
+                                      ? std::string(pipeline::kIsoDate)
+                                      : options.dates.date_format;
+  pipeline::check_date_format(date_format);
+  check_date_columns(data, options.dates.date_columns, date_format);
   std::vector<const Column*> columns;
   for (const Column& column : data.columns) columns.push_back(&column);
   if (data.target) columns.push_back(&*data.target);
@@ -243,7 +280,7 @@ void describe(const DescribeOptions& options) {
                              target                ? "target"
                              : role != roles.end() ? role->second
                                                    : "feature",
-                             options.top);
+                             options.top, date_format);
   });
   if (options.json)
     print_json(data, summaries);
@@ -267,6 +304,7 @@ void add_describe_command(CLI::App& app, Commands& commands) {
                   "Columns shown as not used (role dropped; comma-separated)")
       ->delimiter(',');
   add_csv_flags(sub, options->csv, true);
+  add_date_flags(sub, options->dates);
   sub->add_option("--top", options->top, "Most frequent values shown per categorical column")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

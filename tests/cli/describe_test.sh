@@ -45,5 +45,16 @@ expect dates_text "$out" "^when .*dates 2023-12-31T23:59 \.\. 2024-03-01; "
 out=$("$tabula" describe --data "$dates" --json)
 expect dates_json "$out" '"first": "2023-12-31T23:59"'
 [ "$(grep -c '"dates"' <<<"$out")" = 1 ] || { echo "FAIL dates: 'near' shown as dates"; exit 1; }
+# --date names date columns in --date-format: shown as dates, earliest to latest by time (not
+# by text); a value that is not a date in that format is an error naming it.
+printf 'day,x\n05/01/2021,1\n17/02/2020,2\n01/12/2020,3\n' >"$dates"
+out=$("$tabula" describe --data "$dates" --date day --date-format '%d/%m/%Y' --json)
+expect date_format "$out" '"first": "17/02/2020"'
+expect date_format_last "$out" '"last": "05/01/2021"'
+if out=$("$tabula" describe --data "$dates" --date day 2>&1); then
+  echo "FAIL date_refused: accepted"
+  exit 1
+fi
+expect date_refused "$out" "column 'day': value '.*' is not a date in the format ISO 8601"
 rm -f "$dates"
 echo "describe_test: ok"
