@@ -28,6 +28,9 @@ void add_csv_flags(CLI::App* sub, io::CsvSettings& settings, bool column_types) 
         }
       },
       "Decimal mark of numbers: . (default) or , (1,5; the delimiter is then not ,)");
+  sub->add_option("--encoding", settings.encoding,
+                  "Text encoding of a CSV file, converted to UTF-8 as it is read: latin1, cp1252, "
+                  "utf-16, shift_jis... (iconv's names; default utf-8)");
   sub->add_option("--na-values", settings.na_values,
                   "Values read as missing besides the defaults (NA, N/A, NaN, null, ...), e.g. "
                   "'?' (comma-separated, repeatable)")

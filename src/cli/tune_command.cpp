@@ -79,6 +79,7 @@ TuneOptions merge_spec(TuneCliOptions& cli, TuneOptions o) {
   if (given("--id")) s.id_column = o.id_column;
   if (given("--delimiter")) s.csv.delimiter = o.csv.delimiter;
   if (given("--decimal")) s.csv.decimal = o.csv.decimal;
+  if (given("--encoding")) s.csv.encoding = o.csv.encoding;
   if (given("--na-values")) s.csv.na_values = o.csv.na_values;
   if (given("--categorical")) s.csv.categorical = o.csv.categorical;
   if (given("--numeric")) s.csv.numeric = o.csv.numeric;

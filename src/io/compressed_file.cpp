@@ -1,6 +1,7 @@
 #include "io/compressed_file.hpp"
 
 #include "io/byte_source.hpp"
+#include "io/transcode.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -217,6 +218,11 @@ struct FileBytes::State {
 #ifdef TABULA_WITH_COMPRESSION
   std::unique_ptr<Decoder> decoder;
 #endif
+  // --encoding: decompressed bytes waiting for conversion, encoded[at, size).
+  std::unique_ptr<Utf8Transcoder> transcoder;
+  std::string encoded;
+  std::size_t encoded_at = 0;
+  bool encoded_end = false;
 
   explicit State(const std::string& p) : path(p), raw(open_byte_source(p)) {}
 
@@ -228,8 +234,10 @@ struct FileBytes::State {
   }
 };
 
-FileBytes::FileBytes(const std::string& path) : state_(std::make_unique<State>(path)) {
+FileBytes::FileBytes(const std::string& path, const std::string& encoding)
+    : state_(std::make_unique<State>(path)) {
   State& s = *state_;
+  if (!is_utf8_name(encoding)) s.transcoder = std::make_unique<Utf8Transcoder>(encoding, path);
   s.refill();
 #ifdef TABULA_WITH_COMPRESSION
   s.compression = compression_of(std::string_view(s.pending.data(), s.filled));
@@ -243,6 +251,26 @@ Compression FileBytes::compression() const { return state_->compression; }
 std::uint64_t FileBytes::file_size() const { return state_->raw->size(); }
 
 std::size_t FileBytes::read(char* out, std::size_t n) {
+  State& s = *state_;
+  if (!s.transcoder) return read_decompressed(out, n);
+  constexpr std::size_t kEncodedBlock = std::size_t{1} << 20;
+  for (;;) {
+    std::string_view in(s.encoded.data() + s.encoded_at, s.encoded.size() - s.encoded_at);
+    const std::size_t produced = s.transcoder->convert(in, out, n, s.encoded_end);
+    s.encoded_at = s.encoded.size() - in.size();
+    if (produced > 0 || (s.encoded_end && in.empty())) return produced;
+    // Out of input (or an incomplete character at its end): keep what is left, read more.
+    s.encoded.erase(0, s.encoded_at);
+    s.encoded_at = 0;
+    const std::size_t kept = s.encoded.size();
+    s.encoded.resize(kept + kEncodedBlock);
+    const std::size_t got = read_decompressed(s.encoded.data() + kept, kEncodedBlock);
+    s.encoded.resize(kept + got);
+    s.encoded_end = got == 0;
+  }
+}
+
+std::size_t FileBytes::read_decompressed(char* out, std::size_t n) {
   State& s = *state_;
   if (n == 0) return 0;
 #ifdef TABULA_WITH_COMPRESSION

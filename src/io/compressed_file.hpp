@@ -27,19 +27,23 @@ bool compression_supported();
 class FileBytes {
  public:
   /// Opens `path`: InputError naming it when it is missing, unreadable or a directory.
-  explicit FileBytes(const std::string& path);
+  /// `encoding` (--encoding): the text's encoding, converted to UTF-8 after decompression;
+  /// empty or UTF-8: the bytes as they are. InputError for an encoding iconv does not know.
+  explicit FileBytes(const std::string& path, const std::string& encoding = "");
   ~FileBytes();
   FileBytes(const FileBytes&) = delete;
   FileBytes& operator=(const FileBytes&) = delete;
 
-  /// Up to `n` decompressed bytes into `out`; 0 at the end. InputError naming the file for
-  /// corrupt or truncated compressed data (with the compressed byte offset).
+  /// Up to `n` decompressed (and converted) bytes into `out`; 0 at the end. InputError naming
+  /// the file for corrupt or truncated compressed data (with the compressed byte offset) or a
+  /// byte that is not valid in the encoding.
   std::size_t read(char* out, std::size_t n);
   Compression compression() const;
   /// The size on disk when it is a regular file, else 0.
   std::uint64_t file_size() const;
 
  private:
+  std::size_t read_decompressed(char* out, std::size_t n);
   struct State;
   std::unique_ptr<State> state_;
 };

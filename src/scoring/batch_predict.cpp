@@ -622,7 +622,7 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
 BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
                       const std::string& model_path, const std::string& data_path,
                       const std::string& out_path, const BatchOptions& options) {
-  io::CsvStreamOptions stream_options;
+  io::CsvStreamOptions stream_options = io::stream_options(options.csv);
   stream_options.chunk_rows = options.chunk_rows;
   // Bad rows always come back in the chunk; score() stops at the first one in stop mode.
   stream_options.skip_bad_rows = true;
@@ -631,10 +631,6 @@ BatchResult run_batch(Backend& backend, const LoadedModel& model, Job job,
     throw InputError(
         "column types come from the model when scoring: --categorical and "
         "--numeric apply to train, tune and describe");
-  stream_options.delimiter = options.csv.delimiter;
-  stream_options.decimal = options.csv.decimal;
-  stream_options.na_values.insert(stream_options.na_values.end(), options.csv.na_values.begin(),
-                                  options.csv.na_values.end());
   io::CsvStream stream(data_path, stream_options);
   BatchResult result;
   const Plan plan =

@@ -117,7 +117,7 @@ TuneOptions read_experiment_spec(const std::string& path) {
              {"data",    "target",    "model",       "task",    "metric",       "metrics",
               "seed",    "test_size", "out",         "jobs",    "drop_columns", "space",
               "fixed",   "search",    "scheme",      "budget",  "pipeline",     "delimiter",
-              "decimal", "na_values", "categorical", "numeric", "id_column"});
+              "decimal", "na_values", "categorical", "numeric", "id_column",    "encoding"});
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto relative = [&](const std::string& p) {
     const std::filesystem::path fp(p);
@@ -141,6 +141,8 @@ TuneOptions read_experiment_spec(const std::string& path) {
   if (doc.contains("jobs")) o.jobs = get<int>(path, "jobs", doc["jobs"]);
   if (doc.contains("delimiter"))
     o.csv.delimiter = io::parse_delimiter(get<std::string>(path, "delimiter", doc["delimiter"]));
+  if (doc.contains("encoding"))
+    o.csv.encoding = get<std::string>(path, "encoding", doc["encoding"]);
   if (doc.contains("decimal"))
     o.csv.decimal = io::parse_decimal(get<std::string>(path, "decimal", doc["decimal"]));
   for (auto [key, list] :

@@ -107,7 +107,7 @@ void take_non_features(const LabelledTableOptions& options, LabelledTable& table
 }
 
 /// The target as fit() takes it, and its description in the schema.
-void encode_labels(const std::string& data_path, LabelledTable& table) {
+void encode_labels(const std::string& data_path, const io::CsvSettings& csv, LabelledTable& table) {
   const Dataset& data = table.data;
   const Task task = table.choice.task;
   const Column& target = *data.target;
@@ -122,7 +122,7 @@ void encode_labels(const std::string& data_path, LabelledTable& table) {
                      " missing value(s); drop or fill those rows before training");
   table.y = encode_target(target, task, table.schema);
   if (task != Task::kClassification) return;
-  spell_labels_as_written(data_path, table.schema);
+  spell_labels_as_written(data_path, csv, table.schema);
   table.n_classes = static_cast<int>(table.schema.class_labels.size());
   if (table.n_classes < 2)
     throw InputError(data.source + ": target column '" + target.name + "' holds a single class ('" +
@@ -156,7 +156,7 @@ LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
   const Dataset& data = table.data;
   table.choice = choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
   spdlog::info("task: {} ({})", to_string(table.choice.task), table.choice.reason);
-  if (data.target) encode_labels(options.data_path, table);
+  if (data.target) encode_labels(options.data_path, options.csv, table);
   return table;
 }
 

@@ -119,7 +119,8 @@ io::CsvOptions training_csv_options(const std::string& target, const io::CsvSett
   return options;
 }
 
-void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
+void spell_labels_as_written(const std::string& path, const io::CsvSettings& csv,
+                             ModelSchema& schema) {
   if (!schema.numeric_labels || schema.class_labels.empty()) return;
   std::vector<double> values;
   for (const std::string& label : schema.class_labels) values.push_back(*parse_number(label));
@@ -127,7 +128,7 @@ void spell_labels_as_written(const std::string& path, ModelSchema& schema) {
   std::size_t left = values.size();
   // Only the target column is parsed, as text, and only until every class has been seen: a
   // classification target has few values, so this usually ends in the first chunk.
-  io::CsvStream stream(path, io::CsvStreamOptions{});
+  io::CsvStream stream(path, io::stream_options(csv));
   stream.select({{schema.target, io::StreamColumnKind::kCategorical}});
   io::CsvChunk chunk;
   while (left > 0 && stream.next(chunk)) {

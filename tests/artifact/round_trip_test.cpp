@@ -115,7 +115,8 @@ TEST_P(RoundTrip, ReloadedModelPredictsBitForBit) {
   std::vector<double> y;
   if (c.task != Task::kTransform) {
     y = encode_target(*data.target, c.task, schema);
-    if (c.task == Task::kClassification) spell_labels_as_written(data_path, schema);
+    if (c.task == Task::kClassification)
+      spell_labels_as_written(data_path, io::CsvSettings{}, schema);
     fit.y = y;
     fit.n_classes = static_cast<int>(schema.class_labels.size());
   }

@@ -171,5 +171,53 @@ expect_error truncated "data ends early" "$TABULA" predict --model "$WORK/semi.t
   --data "$WORK/cut.gz.csv" --out "$WORK/cut.pred.csv" --quiet
 [ -e "$WORK/cut.pred.csv" ] && fail "truncated: left an output file"
 
+# Other encodings (--encoding, iconv's names): the same model and predictions as the UTF-8 file,
+# through train (whole file) and predict (streamed, also from a gzip file); without the flag a
+# clear error that names it.
+python3 - "$WORK" <<'PY'
+import gzip, sys
+text = open(f"{sys.argv[1]}/semi.csv", encoding="utf-8").read()
+for k, town in (("a", "Besançon"), ("b", "Nîmes"), ("c", "Orléans €")):
+    text = text.replace(f";{k};", f";{town};")
+open(f"{sys.argv[1]}/towns.csv", "w", encoding="utf-8").write(text)
+open(f"{sys.argv[1]}/towns.cp1252.csv", "w", encoding="cp1252").write(text)
+open(f"{sys.argv[1]}/towns.utf16.csv", "w", encoding="utf-16").write(text)
+with open(f"{sys.argv[1]}/towns.cp1252.gz.csv", "wb") as f:
+    f.write(gzip.compress(text.encode("cp1252")))
+PY
+expect_ok towns "$TABULA" train --data "$WORK/towns.csv" --target y --model logistic \
+  --drop-columns id --out "$WORK/towns.tabula"
+expect_ok towns-pred "$TABULA" predict --model "$WORK/towns.tabula" --data "$WORK/towns.csv" \
+  --out "$WORK/towns.pred.csv" --id-column id --proba --quiet
+for pair in cp1252:towns.cp1252.csv utf-16:towns.utf16.csv cp1252:towns.cp1252.gz.csv; do
+  enc=${pair%%:*} file=${pair#*:}
+  expect_ok "train-$file" "$TABULA" train --data "$WORK/$file" --encoding "$enc" --target y \
+    --model logistic --drop-columns id --out "$WORK/$file.tabula"
+  expect_ok "same-model-$file" "$TABULA" predict --model "$WORK/$file.tabula" \
+    --data "$WORK/towns.csv" --out "$WORK/$file.check.csv" --id-column id --proba --quiet
+  cmp -s "$WORK/towns.pred.csv" "$WORK/$file.check.csv" || fail "train-$file: another model"
+  expect_ok "predict-$file" "$TABULA" predict --model "$WORK/towns.tabula" --data "$WORK/$file" \
+    --encoding "$enc" --out "$WORK/$file.pred.csv" --id-column id --proba --quiet
+  cmp -s "$WORK/towns.pred.csv" "$WORK/$file.pred.csv" || fail "predict-$file: predictions differ"
+done
+printf 'data = "%s"\ntarget = "y"\nmodel = "logistic"\nencoding = "cp1252"\ndrop_columns = ["id"]\n[space]\nC = [1.0]\n' \
+  "$WORK/towns.cp1252.csv" >"$WORK/towns.toml"
+expect_ok tune-spec-encoding "$TABULA" tune --spec "$WORK/towns.toml" --out "$WORK/towns.tune" \
+  --no-progress
+expect_ok describe-cp1252 "$TABULA" describe --data "$WORK/towns.cp1252.csv" --encoding cp1252
+expect_contains "$WORK/out.txt" "Orléans €"
+expect_error no-encoding "needs --encoding" \
+  "$TABULA" describe --data "$WORK/towns.cp1252.csv"
+expect_error no-encoding-utf16 "pass --encoding" \
+  "$TABULA" train --data "$WORK/towns.utf16.csv" --target y --model logistic \
+  --out "$WORK/never.tabula"
+expect_error unknown-encoding "unknown --encoding 'klingon'" \
+  "$TABULA" describe --data "$WORK/towns.csv" --encoding klingon
+head -c -1 "$WORK/towns.utf16.csv" >"$WORK/cut.utf16.csv"  # half a character at the end
+expect_error cut-encoding "not a complete character in the encoding 'utf-16'" \
+  "$TABULA" predict --model "$WORK/towns.tabula" --data "$WORK/cut.utf16.csv" --encoding utf-16 \
+  --out "$WORK/never.csv"
+[ -e "$WORK/never.tabula" ] || [ -e "$WORK/never.csv" ] && fail "encoding errors left files"
+
 [ "$failures" -eq 0 ] || exit 1
 echo "csv_dialect_test: ok"

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "io/transcode.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
@@ -99,6 +100,14 @@ std::string read_through(const std::string& path, std::size_t step) {
   return out;
 }
 
+std::string read_through_encoded(const std::string& path, const std::string& encoding) {
+  FileBytes bytes(path, encoding);
+  std::string out, block(4096, '\0');
+  for (std::size_t got; (got = bytes.read(block.data(), block.size())) > 0;)
+    out.append(block, 0, got);
+  return out;
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -162,6 +171,74 @@ TEST(CompressedFile, TruncatedOrCorruptDataIsAnErrorNamingTheFile) {
     EXPECT_NE(corrupt.find("corrupt"), std::string::npos) << corrupt;
   }
 #endif
+}
+
+// Code points as UTF-8 and as UTF-16LE with a byte order mark.
+std::pair<std::string, std::string> utf8_and_utf16(const std::vector<char32_t>& points) {
+  std::string utf8, utf16 = "\xFF\xFE";
+  const auto unit = [&](std::uint32_t u) {
+    utf16 += static_cast<char>(u & 0xFF);
+    utf16 += static_cast<char>(u >> 8);
+  };
+  for (const char32_t c : points) {
+    if (c < 0x80) {
+      utf8 += static_cast<char>(c);
+    } else if (c < 0x800) {
+      utf8 += static_cast<char>(0xC0 | (c >> 6));
+      utf8 += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      utf8 += static_cast<char>(0xE0 | (c >> 12));
+      utf8 += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      utf8 += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      utf8 += static_cast<char>(0xF0 | (c >> 18));
+      utf8 += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      utf8 += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      utf8 += static_cast<char>(0x80 | (c & 0x3F));
+    }
+    if (c < 0x10000) {
+      unit(c);
+    } else {
+      unit(0xD800 + ((c - 0x10000) >> 10));
+      unit(0xDC00 + ((c - 0x10000) & 0x3FF));
+    }
+  }
+  return {utf8, utf16};
+}
+
+TEST(CompressedFile, OtherEncodingsAreReadAsUtf8) {
+  // Four-byte surrogate pairs straddle the 1 MiB blocks the conversion reads (the BOM shifts
+  // them by two bytes), and every read size splits characters somewhere.
+  std::vector<char32_t> points;
+  for (int i = 0; points.size() < 700000; ++i)
+    for (char32_t c : {U'x', U'\U0001F600', U'\u00E9', U',', U'\u20AC', U'\n'}) points.push_back(c);
+  const auto [utf8, utf16] = utf8_and_utf16(points);
+  const TempFile file("utf16.csv", utf16);
+  for (const std::size_t step : {std::size_t{4}, std::size_t{7}, std::size_t{65536}}) {
+    SCOPED_TRACE(step);
+    FileBytes bytes(file.path.string(), "UTF-16");
+    std::string out, block(step, '\0');
+    for (std::size_t got; (got = bytes.read(block.data(), step)) > 0;) out.append(block, 0, got);
+    EXPECT_EQ(out, utf8);
+  }
+  // Whole and streamed CSV readers agree with the UTF-8 file.
+  const std::string table =
+      "city,n\n" + utf8_and_utf16({U'N', U'\u00EE', U'm', U'e', U's'}).first + ",1\nOslo,2\n";
+  std::string latin1 = table;
+  latin1.replace(latin1.find("\xC3\xAE"), 2, "\xEE");  // î in Latin-1
+  const TempFile plain("plain.csv", table), encoded("latin1.csv", latin1);
+  CsvOptions options;
+  options.encoding = "latin1";
+  EXPECT_EQ(read_csv(encoded.path.string(), options).column("city").categories,
+            read_csv(plain.path.string()).column("city").categories);
+  // A byte that is not valid in the encoding, and an unknown encoding, are errors naming them.
+  const TempFile bad("bad.csv", "\xFF\xFE" + std::string("a\0\x00\xDC", 4));  // lone low surrogate
+  EXPECT_NE(error_of([&] { read_through_encoded(bad.path.string(), "UTF-16"); }).find("byte 5"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { FileBytes(plain.path.string(), "klingon"); }).find("unknown --encoding"),
+            std::string::npos);
+  EXPECT_TRUE(is_utf8_name("UTF-8") && is_utf8_name("utf8") && is_utf8_name(""));
+  EXPECT_FALSE(is_utf8_name("utf-16"));
 }
 
 TEST(CompressedFile, WholeGzipFilesInOnePass) {

@@ -91,7 +91,7 @@ TEST(EncodeTarget, LabelsKeepTheirSpelling) {
   ASSERT_EQ(target.type, ColumnType::kNumeric);
   const std::vector<double> y = encode_target(target, Task::kClassification, schema);
   EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1", "2", "3", "10"}));
-  spell_labels_as_written(path, schema);
+  spell_labels_as_written(path, io::CsvSettings{}, schema);
   std::filesystem::remove(path);
   // Sorted by value, each spelt as the first row holding it.
   EXPECT_EQ(schema.class_labels, (std::vector<std::string>{"1.0", "2.0", "+3", "10.0"}));

@@ -32,6 +32,9 @@ struct CsvOptions {
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
   /// The decimal mark of numbers: '.' or ',' ("1,5"; the delimiter must then not be ',').
   char decimal = '.';
+  /// The text's encoding (iconv's names: latin1, cp1252, utf-16...), converted to UTF-8 as it
+  /// is read; empty: UTF-8. Not used for Parquet, Arrow IPC and SQL sources (UTF-8 by design).
+  std::string encoding;
 };
 
 /// What a user says about a CSV file (the same flags on every command that reads one): the
@@ -43,6 +46,7 @@ struct CsvSettings {
   std::vector<std::string> na_values;
   std::vector<std::string> categorical;
   std::vector<std::string> numeric;
+  std::string encoding;
 
   /// CsvOptions that read with these settings (target unset).
   CsvOptions options() const;

@@ -24,6 +24,11 @@ struct StreamColumn {
   StreamColumnKind kind = StreamColumnKind::kNumeric;
 };
 
+struct CsvStreamOptions;
+/// Stream options that read a file as `settings` say (delimiter, decimal, NA values, encoding);
+/// the rest at their defaults. Column types come from select().
+CsvStreamOptions stream_options(const CsvSettings& settings);
+
 struct CsvStreamOptions {
   /// The field separator; 0: sniffed from the file's first records (see CsvOptions).
   char delimiter = 0;
@@ -44,6 +49,8 @@ struct CsvStreamOptions {
   std::size_t max_field_bytes = kDefaultMaxFieldBytes;
   /// The decimal mark of numbers (CsvOptions::decimal).
   char decimal = '.';
+  /// The text's encoding (CsvOptions::encoding).
+  std::string encoding;
 };
 
 /// A row dropped in skip mode.

@@ -66,9 +66,10 @@ io::CsvOptions training_csv_options(const std::string& target, const io::CsvSett
 
 /// Gives numeric class labels (schema.class_labels, as encode_target made them from the values)
 /// the spelling of the first cell of the target column holding each value in the CSV file at
-/// `path` ("1.0" stays "1.0"). Reads only the target column, and only until every class has
-/// been seen. Does nothing for text labels.
-void spell_labels_as_written(const std::string& path, ModelSchema& schema);
+/// `path`, read as `csv` says ("1.0" stays "1.0"). Reads only the target column, and only until
+/// every class has been seen. Does nothing for text labels.
+void spell_labels_as_written(const std::string& path, const io::CsvSettings& csv,
+                             ModelSchema& schema);
 
 /// The target's value on every row (NaN where missing): the column itself when numeric; for a
 /// column of text (categorical), the number each cell spells (parsed as the CSV reader parses

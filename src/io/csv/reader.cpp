@@ -20,6 +20,7 @@
 #include "io/csv/sniffer.hpp"
 #include "io/mapped_file.hpp"
 #include "io/sql/sql_source.hpp"
+#include "io/transcode.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/io/csv.hpp"
@@ -216,6 +217,7 @@ CsvOptions CsvSettings::options() const {
   out.na_values.insert(out.na_values.end(), na_values.begin(), na_values.end());
   out.categorical = categorical;
   out.numeric = numeric;
+  out.encoding = encoding;
   return out;
 }
 
@@ -271,6 +273,10 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
     const MappedFile file(path);
     if (file.text().empty()) detail::throw_empty_file(path);
     compression = compression_of(file.text());
+    if (!is_utf8_name(options.encoding)) {
+      FileBytes bytes(path, options.encoding);  // decompressed, then converted to UTF-8
+      return parse_text(read_all(bytes, path, limit), compression);
+    }
     if (compression == Compression::kNone || !compression_supported()) {
       detail::check_text_signature(file.text(), path);
       return parse_csv(file.text(), path, options);

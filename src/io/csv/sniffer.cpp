@@ -118,7 +118,8 @@ bool followed_by_binary(std::string_view head, std::size_t at) {
 void check_text_signature(std::string_view head, const std::string& source) {
   const auto refuse = [&](const std::string& what, bool text) {
     throw InputError("'" + source + "' is " + what + ", not a CSV file: " +
-                     (text ? "only UTF-8 text is supported (convert it, e.g. iconv -t UTF-8)"
+                     (text ? "pass --encoding with its encoding (e.g. --encoding utf-16), or "
+                             "convert it to UTF-8 (iconv -t UTF-8)"
                            : "tabula reads plain UTF-8 CSV files only (decompress or convert "
                              "it first; see docs/data-formats.md)"));
   };

@@ -72,7 +72,9 @@ struct CsvStream::State {
   std::int64_t records_seen = 0;  // rows + rejected so far
 
   State(const std::string& path, CsvStreamOptions o)
-      : file_path(path), options(std::move(o)), file(path) {}
+      : file_path(path),
+        options(std::move(o)),
+        file(path, is_sql_url(path) ? std::string() : options.encoding) {}
 
   /// Reads one more block after compacting the buffer; false at the end of the file.
   bool read_more() {
@@ -188,6 +190,16 @@ struct CsvStream::State {
     return {error_line, e.column, detail::column_name(header, e.column), e.message};
   }
 };
+
+CsvStreamOptions stream_options(const CsvSettings& settings) {
+  CsvStreamOptions options;
+  options.delimiter = settings.delimiter;
+  options.decimal = settings.decimal;
+  options.encoding = settings.encoding;
+  options.na_values.insert(options.na_values.end(), settings.na_values.begin(),
+                           settings.na_values.end());
+  return options;
+}
 
 CsvStream::CsvStream(const std::string& path, CsvStreamOptions options)
     : state_(std::make_unique<State>(path, std::move(options))) {

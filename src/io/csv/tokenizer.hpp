@@ -215,7 +215,8 @@ inline const char* scan_limit(const char* from, const char* end, std::size_t max
   const std::size_t bad = find_invalid_utf8(field.value.data(), field.value.size());
   if (bad >= field.value.size()) return true;
   error = {static_cast<std::size_t>(field_start - text), index + 1,
-           "invalid UTF-8 (byte " + std::to_string(bad + 1) + " of the value)"};
+           "invalid UTF-8 (byte " + std::to_string(bad + 1) +
+               " of the value; a file in another encoding needs --encoding, e.g. cp1252)"};
   return false;
 }
 
