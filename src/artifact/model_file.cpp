@@ -316,16 +316,15 @@ std::string scalar(const nlohmann::json& v) {
 
 // ranked_feature_values as text, for `inspect`; empty when the model has neither attribute.
 std::string named_feature_values(const nlohmann::json& d) {
-  constexpr std::size_t kShown = 20;
   const nlohmann::json names = d.value("feature_names_out", nlohmann::json::array());
   const nlohmann::json ranked =
-      ranked_feature_values(d.at("fitted"), names.get<std::vector<std::string>>(), kShown);
+      ranked_feature_values(d.at("fitted"), names.get<std::vector<std::string>>(), kTopFeatures);
   std::string out;
   for (const auto& [key, list] : ranked.items()) {
     const std::size_t total = list.at("n_features").get<std::size_t>();
-    out +=
-        fmt::format("{} by feature{}:\n", key,
-                    total > kShown ? fmt::format(" (top {} of {})", kShown, total) : std::string());
+    out += fmt::format(
+        "{} by feature{}:\n", key,
+        total > kTopFeatures ? fmt::format(" (top {} of {})", kTopFeatures, total) : std::string());
     for (const auto& entry : list.at("top"))
       out += fmt::format("  {:<36} {:>12}\n", entry.at("feature").get<std::string>(),
                          scalar(entry.at("value")));

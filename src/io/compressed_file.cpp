@@ -1,6 +1,7 @@
 #include "io/compressed_file.hpp"
 
 #include "io/byte_source.hpp"
+#include "io/sql/sql_source.hpp"
 #include "io/transcode.hpp"
 
 #include <algorithm>
@@ -237,7 +238,9 @@ struct FileBytes::State {
 FileBytes::FileBytes(const std::string& path, const std::string& encoding)
     : state_(std::make_unique<State>(path)) {
   State& s = *state_;
-  if (!is_utf8_name(encoding)) s.transcoder = std::make_unique<Utf8Transcoder>(encoding, path);
+  // Rows rendered from SQL are UTF-8 already, whatever the files beside them are in.
+  if (!is_utf8_name(encoding) && !is_sql_url(path))
+    s.transcoder = std::make_unique<Utf8Transcoder>(encoding, path);
   s.refill();
 #ifdef TABULA_WITH_COMPRESSION
   s.compression = compression_of(std::string_view(s.pending.data(), s.filled));

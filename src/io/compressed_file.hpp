@@ -28,7 +28,8 @@ class FileBytes {
  public:
   /// Opens `path`: InputError naming it when it is missing, unreadable or a directory.
   /// `encoding` (--encoding): the text's encoding, converted to UTF-8 after decompression;
-  /// empty or UTF-8: the bytes as they are. InputError for an encoding iconv does not know.
+  /// empty or UTF-8, or a SQL source: the bytes as they are. InputError for an encoding iconv
+  /// does not know.
   explicit FileBytes(const std::string& path, const std::string& encoding = "");
   ~FileBytes();
   FileBytes(const FileBytes&) = delete;

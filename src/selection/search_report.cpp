@@ -76,8 +76,6 @@ nlohmann::json search_info(const TuneOptions& options, const SearchSpace& space,
   return info;
 }
 
-constexpr std::size_t kReportedFeatures = 20;
-
 void write_search_outputs(Backend& backend, const TuneOptions& options, const nlohmann::json& info,
                           RefitModel& best, TuneResult& result) {
   const std::filesystem::path dir(options.out_dir);
@@ -85,8 +83,8 @@ void write_search_outputs(Backend& backend, const TuneOptions& options, const nl
   // The refitted best model's importances or coefficients, by feature name, in both reports.
   nlohmann::json report_info = info;
   if (best.model)
-    report_info["best_features"] = ranked_feature_values(
-        best.model->summary(), best.pipeline->output_names(), kReportedFeatures);
+    report_info["best_features"] =
+        ranked_feature_values(best.model->summary(), best.pipeline->output_names(), kTopFeatures);
   outputs.add((dir / "leaderboard.csv").string(), leaderboard_csv(result));
   outputs.add((dir / "leaderboard.json").string(),
               leaderboard_json(result, report_info).dump(2) + "\n");

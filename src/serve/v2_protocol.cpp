@@ -59,6 +59,7 @@ double read_binary(const std::string& datatype, const char* p) {
 /// One input tensor, decoded: numbers or texts, `count` elements.
 struct Tensor {
   std::string name, datatype;
+  bool binary = false;  // its data came in the binary part of the body
   std::vector<std::int64_t> shape;
   std::vector<double> numbers;
   std::vector<std::string> texts;
@@ -99,6 +100,7 @@ Tensor decode(const json& input, std::string_view& binary) {
       throw HttpError(400, where + ": binary_data_size must be a whole number");
     binary_size = size.get<std::int64_t>();
   }
+  t.binary = binary_size.has_value();
   if (binary_size) {
     if (*binary_size > static_cast<std::int64_t>(binary.size()))
       throw HttpError(400, where + ": binary_data_size exceeds the binary part of the body");
@@ -177,7 +179,7 @@ RequestColumn to_column(Tensor&& t) {
 // (integers exact up to 2^53).
 json id_output(const json& input, const Tensor& t) {
   json data = json::array();
-  if (!input.contains("parameters") || !input["parameters"].contains("binary_data_size")) {
+  if (!t.binary) {
     std::vector<const json*> values;
     flatten(input["data"], values);
     for (const json* v : values) data.push_back(*v);
@@ -376,7 +378,7 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
   const LoadedModel& loaded = model.model();
   const std::vector<std::string> names = loaded.pipeline->output_names();
   parameters["feature_names_out"] = names;
-  const json ranked = ranked_feature_values(loaded.estimator->summary(), names, 20);
+  const json ranked = ranked_feature_values(loaded.estimator->summary(), names, kTopFeatures);
   if (!ranked.empty()) parameters["top_features"] = ranked;
   if (!parameters.empty()) out["parameters"] = std::move(parameters);
   return out;

@@ -81,6 +81,8 @@ std::vector<float> schema_matrix(const ModelSchema& schema, const Dataset& data,
 nlohmann::json describe_model(const std::string& path);
 /// The same, as readable text.
 std::string format_model_description(const nlohmann::json& description);
+/// How many features `inspect`, the tune report and the server's metadata list by name.
+inline constexpr std::size_t kTopFeatures = 20;
 /// A fitted model's per-feature values (Estimator::summary's `feature_importances_` or `coef_`)
 /// paired with the pipeline's output names, largest magnitude first, at most `limit` of each:
 /// {"feature_importances_": {"n_features": n, "top": [{"feature": "city=Paris", "value": v}...]}}.

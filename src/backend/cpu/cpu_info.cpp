@@ -1,12 +1,11 @@
 // The CPU row of the device registry: model name, hardware threads, SIMD level, memory.
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <string>
 #include <thread>
 
 #include "backend/backend_factory.hpp"
+#include "core/system_memory.hpp"
 
 namespace tabula {
 namespace {
@@ -46,10 +45,7 @@ DeviceInfo probe_cpu() {
   info.name = cpu_model_name();
   info.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   info.simd = simd_level();
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page_size > 0)
-    info.memory_bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  info.memory_bytes = physical_memory_bytes();
   return info;
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/system_memory.hpp"
 #include "io/columnar/parquet_numbers.hpp"
 #include "io/csv/convert.hpp"
 #include "tabula/core/error.hpp"
@@ -31,7 +32,6 @@
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #endif
 
 namespace tabula::io {
@@ -658,9 +658,8 @@ Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvO
   if (any_direct && rows != reader.parquet_rows())
     throw InputError("'" + path + "': the columns hold " + std::to_string(rows) +
                      " rows and the file's footer says " + std::to_string(reader.parquet_rows()));
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (any_direct && pages > 0 && page > 0 &&
-      static_cast<double>(rows) * 8 > static_cast<double>(pages) * static_cast<double>(page))
+  const std::uint64_t memory = physical_memory_bytes();
+  if (any_direct && memory > 0 && static_cast<double>(rows) * 8 > static_cast<double>(memory))
     throw InputError("'" + path + "': the footer claims " + std::to_string(rows) +
                      " rows, more than this machine's memory holds as one column");
   const detail::NaMatcher na(options.na_values);

@@ -61,7 +61,7 @@ void read_row_group(parquet::ColumnReader& column, std::int64_t rows, bool nulla
       // Values are dense: the k-th present row takes the k-th value.
       const auto present = static_cast<std::int64_t>(
           std::count(defined.begin(), defined.begin() + static_cast<std::ptrdiff_t>(n), 1));
-      if (present != got_values || got_values > got_rows)
+      if (present != got_values)
         throw InputError(where + " has " + std::to_string(got_values) + " values for " +
                          std::to_string(present) + " present rows in a page");
       for (std::size_t i = 0, k = 0; i < n; ++i)

@@ -5,12 +5,11 @@
 // Type inference needs every value of a column, so a column is parsed as numbers until a value
 // fails; a column that fails anywhere becomes categorical and, unless the sniffer's look at the
 // first rows already caught it, is parsed again as strings in a second pass over the chunks.
-#include <unistd.h>
-
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
 
+#include "core/system_memory.hpp"
 #include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "io/csv/boundaries.hpp"
@@ -251,10 +250,8 @@ Dataset parse_csv(std::string_view text, const std::string& source, const CsvOpt
 Dataset read_csv(const std::string& path, const CsvOptions& options) {
   // Compressed or rendered from SQL, the whole text is held in memory: at most half of it (the
   // parsed table needs room).
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  const std::uint64_t limit = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) *
-                                                          static_cast<std::uint64_t>(page) / 2
-                                                    : std::uint64_t{1} << 34;
+  const std::uint64_t memory = physical_memory_bytes();
+  const std::uint64_t limit = memory > 0 ? memory / 2 : std::uint64_t{1} << 34;
   const auto parse_text = [&](const std::string& text, Compression compression) {
     if (compression != Compression::kNone)
       spdlog::info("{}: {} data, {} bytes decompressed", path, compression_name(compression),
@@ -263,30 +260,29 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
     detail::check_text_signature(text, path);
     return parse_csv(text, path, options);
   };
-  Compression compression = Compression::kNone;
   if (!is_sql_url(path)) {
     // Parquet and Arrow IPC files are read by their own reader (a build without Arrow refuses
     // them below, by their signature).
     if (const ColumnarFormat format = columnar_format_of_file(path);
         format != ColumnarFormat::kNone && columnar_supported())
       return read_columnar(path, format, options);
-    const MappedFile file(path);
-    if (file.text().empty()) detail::throw_empty_file(path);
-    compression = compression_of(file.text());
-    if (!is_utf8_name(options.encoding)) {
-      FileBytes bytes(path, options.encoding);  // decompressed, then converted to UTF-8
-      return parse_text(read_all(bytes, path, limit), compression);
+    if (is_utf8_name(options.encoding)) {
+      const MappedFile file(path);
+      if (file.text().empty()) detail::throw_empty_file(path);
+      const Compression compression = compression_of(file.text());
+      if (compression == Compression::kNone || !compression_supported()) {
+        detail::check_text_signature(file.text(), path);
+        return parse_csv(file.text(), path, options);
+      }
+      if (compression == Compression::kGzip)
+        if (const std::optional<std::string> text = gunzip_whole(file.text(), limit))
+          return parse_text(*text, compression);
     }
-    if (compression == Compression::kNone || !compression_supported()) {
-      detail::check_text_signature(file.text(), path);
-      return parse_csv(file.text(), path, options);
-    }
-    if (compression == Compression::kGzip)
-      if (const std::optional<std::string> text = gunzip_whole(file.text(), limit))
-        return parse_text(*text, compression);
   }
-  FileBytes bytes(path);
-  return parse_text(read_all(bytes, path, limit), compression);
+  // Compressed, in another encoding, or rendered from SQL: decompressed and converted to UTF-8
+  // as FileBytes reads it.
+  FileBytes bytes(path, options.encoding);
+  return parse_text(read_all(bytes, path, limit), bytes.compression());
 }
 
 }  // namespace tabula::io

@@ -72,9 +72,7 @@ struct CsvStream::State {
   std::int64_t records_seen = 0;  // rows + rejected so far
 
   State(const std::string& path, CsvStreamOptions o)
-      : file_path(path),
-        options(std::move(o)),
-        file(path, is_sql_url(path) ? std::string() : options.encoding) {}
+      : file_path(path), options(std::move(o)), file(path, options.encoding) {}
 
   /// Reads one more block after compacting the buffer; false at the end of the file.
   bool read_more() {
