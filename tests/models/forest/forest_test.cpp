@@ -702,8 +702,10 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
 // One tree grown by forest::grow_tree on every row of t once (weight 1); the small-node path
 // and the CPU histogram and partition primitives read feature-major codes when `columns` is
 // set, row-major codes otherwise.
+// weighted: rows drawn 1-3 times (as a bootstrap draws them) and class c weighing 1 + c per draw
+// (class_weight), so weights are not row counts.
 ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
-                     bool columns = false) {
+                     bool columns = false, bool weighted = false) {
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
   const std::int64_t k = config.channels;
   std::vector<std::int32_t> rows(static_cast<std::size_t>(t.rows));
@@ -711,12 +713,14 @@ ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& co
   std::vector<std::int64_t> ch(static_cast<std::size_t>(t.rows * k), 0), total(k, 0);
   for (std::int64_t i = 0; i < t.rows; ++i) {
     std::int64_t* c = ch.data() + i * k;
-    c[0] = 1;
+    c[0] = 1;  // channel 0 counts row-list entries (see ForestHistShape)
+    const std::int64_t draws = weighted ? 1 + i % 3 : 1;
     if (n_classes > 0) {
-      c[1 + static_cast<std::int64_t>(t.y[static_cast<std::size_t>(i)])] = 1;
+      const auto cls = static_cast<std::int64_t>(t.y[static_cast<std::size_t>(i)]);
+      c[1 + cls] = weighted ? draws * (1 + cls) : 1;
     } else {
-      c[1] = 1;
-      c[2] = std::llround(t.y[static_cast<std::size_t>(i)] * 4096);
+      c[1] = draws;
+      c[2] = draws * std::llround(t.y[static_cast<std::size_t>(i)] * 4096);
     }
     for (std::int64_t j = 0; j < k; ++j) total[static_cast<std::size_t>(j)] += c[j];
   }
@@ -774,6 +778,38 @@ TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
             expect_identical(dense, grow_one(t, config.n_classes, config, true));
           }
         }
+      }
+    }
+  }
+}
+
+TEST(ForestSmallNodes, WeightedRowsManyClassesAndLeafSizesGiveTheHistogramPathsTrees) {
+  // Rows counted more than once, class weights, six classes and min_samples_leaf above one:
+  // the small-node path's per-row gini sums (one class per row) against the histograms'.
+  Table t = synthetic(2500, 6, true, 23, 0.1);
+  for (std::size_t i = 0; i < t.x.size(); ++i)
+    if (!std::isnan(t.x[i])) t.x[i] = std::round(t.x[i] * 40) / 40;
+  for (std::size_t i = 0; i < t.y.size(); ++i)
+    t.y[i] = static_cast<double>((static_cast<int>(t.y[i]) + 2 * static_cast<int>(i % 3)) % 6);
+  for (const ForestCriterion criterion : {ForestCriterion::kGini, ForestCriterion::kEntropy}) {
+    for (const std::int64_t leaf : {std::int64_t{1}, std::int64_t{4}}) {
+      for (const std::int64_t m : {std::int64_t{2}, t.cols}) {
+        forest::TreeConfig config;
+        config.max_depth = 40;
+        config.max_features = m;
+        config.min_samples_leaf = leaf;
+        config.criterion = criterion;
+        config.n_classes = 6;
+        config.channels = 7;
+        config.seed = 9;
+        config.small_node_rows = 0;
+        const ForestModel dense = grow_one(t, 6, config, false, true);
+        ASSERT_GT(dense.leaves(0), 50);
+        config.small_node_rows = std::int64_t{1} << 30;
+        SCOPED_TRACE("criterion " + std::to_string(static_cast<int>(criterion)) + " leaf " +
+                     std::to_string(leaf) + " m " + std::to_string(m));
+        expect_identical(dense, grow_one(t, 6, config, false, true));
+        expect_identical(dense, grow_one(t, 6, config, true, true));
       }
     }
   }
