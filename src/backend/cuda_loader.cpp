@@ -45,12 +45,18 @@ std::string driver_says_no_device() {
   return count == 0 ? "no CUDA device was found" : "";
 }
 
-// Where the plugin may be: TABULA_CUDA_PLUGIN alone when set; else next to the program, in
-// ../lib beside it (an installed layout), and where this build tree made it.
+// Where the plugin may be: TABULA_CUDA_PLUGIN alone when set; else beside libtabula itself (a
+// CUDA build's libtabula is shared: the Python package keeps both in one folder, and the
+// program there is python), next to the program, in ../lib beside it (an installed layout), and
+// where this build tree made it.
 std::vector<fs::path> plugin_candidates() {
   if (const char* chosen = std::getenv("TABULA_CUDA_PLUGIN"); chosen != nullptr && *chosen)
     return {fs::path(chosen)};
   std::vector<fs::path> paths;
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<const void*>(&plugin_candidates), &self) != 0 &&
+      self.dli_fname != nullptr)
+    paths.push_back(fs::path(self.dli_fname).parent_path() / kPluginName);
   std::error_code error;
   const fs::path program = fs::read_symlink("/proc/self/exe", error);
   if (!error) {

@@ -9,6 +9,8 @@ The convention, checked here:
     never run.
   * A block that cannot run in the test (a GPU, docker, root, a long benchmark) carries
     <!-- docs-test: skip (the reason) --> on the line above its fence; the reason is required.
+    <!-- docs-test: python --> marks a block that needs the build's Python package: it runs
+    where the build has one and is skipped, saying so, where it has none.
   * Shown output is checked loosely: whitespace is ignored, "..." (or "…") matches anything,
     and the rest must appear in the command's stdout or stderr, in order. Every command must
     exit 0 (a doc that shows a failure ends the command with `; echo "exit $?"`).
@@ -75,7 +77,9 @@ def parse_blocks(path, text, errors):
         marker = None
         if mm:
             marker = (mm.group(1), (mm.group(2) or "").strip())
-            if marker[0] != "skip":
+            if marker[0] == "python":
+                pass  # resolved against the build in needs_python
+            elif marker[0] != "skip":
                 errors.append(f"{path}:{i}: unknown docs-test marker '{marker[0]}'")
             elif not marker[1]:
                 errors.append(f"{path}:{i}: docs-test: skip needs a reason in parentheses")
@@ -189,6 +193,19 @@ def page_script(steps, outdir):
     return "\n".join(lines) + "\n"
 
 
+def needs_python(args, blocks):
+    """Blocks marked <!-- docs-test: python --> use the Python package that the build assembles
+    in <build>/python (python/CMakeLists.txt): they run where it is, and are skipped, saying
+    why, in a build without it (sanitizers, or no nanobind)."""
+    has_package = os.path.isdir(os.path.join(args.build_dir, "python", "tabula"))
+    for b in blocks:
+        if b.marker and b.marker[0] == "python":
+            b.marker = None if has_package else (
+                "skip", "this build has no Python package (<build>/python: built where nanobind "
+                "is found, not under sanitizers)")
+    return blocks
+
+
 def run_page(args, path, blocks, errors):
     steps = []
     for b in blocks:
@@ -295,7 +312,7 @@ def main():
     errors, pages = [], []
     for f in files:
         text = open(os.path.join(args.source_dir, f)).read()
-        pages.append((f, parse_blocks(f, text, errors)))
+        pages.append((f, needs_python(args, parse_blocks(f, text, errors))))
         check_paths(args, f, text, pages[-1][1], errors)
     failures = list(errors)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:

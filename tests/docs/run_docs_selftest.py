@@ -62,10 +62,10 @@ def make_tree(root, pages):
             f.write(text)
 
 
-def run(args, root):
+def run(args, root, build_dir=None):
     proc = subprocess.run([sys.executable, RUNNER, "--tabula", args.tabula, "--build-dir",
-                           args.build_dir, "--source-dir", root], capture_output=True, text=True,
-                          timeout=120)
+                           build_dir or args.build_dir, "--source-dir", root],
+                          capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -96,6 +96,16 @@ def main():
                 problems.append(f"{page}: no failure saying '{expected}':\n{out}")
         if "echo never" in out or len(fails) != len(BAD):
             problems.append(f"expected {len(BAD)} failures, one per bad page:\n{out}")
+    # A block marked python runs where the build has the Python package, else is skipped.
+    with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as build:
+        make_tree(root, {"README.md": "<!-- docs-test: python -->\n```sh\nexit 5\n```\n"})
+        code, out = run(args, root, build)
+        if code != 0 or "no Python package" not in out:
+            problems.append(f"a python block without the package was not skipped:\n{out}")
+        os.makedirs(os.path.join(build, "python", "tabula"))
+        code, out = run(args, root, build)
+        if code != 1 or "exit status 5" not in out:
+            problems.append(f"a python block with the package did not run:\n{out}")
     for p in problems:
         print("FAIL " + p)
     print("runner self-test: " + ("passed" if not problems else f"{len(problems)} problems"))

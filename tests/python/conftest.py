@@ -2,6 +2,7 @@
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
 
@@ -17,6 +18,22 @@ def find_tabula():
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+def add_build_package():
+    """Puts the Python package that the binary's build assembled (<build>/python, see
+    python/CMakeLists.txt) first on sys.path, so `import tabula` tests this build; with
+    TABULA_PYTHON=installed, the installed package (pip install .) is tested instead."""
+    if os.environ.get("TABULA_PYTHON") == "installed":  # CI's test of `pip install .`
+        return
+    binary = find_tabula()
+    if binary:
+        package = pathlib.Path(binary).resolve().parent / "python"
+        if (package / "tabula").is_dir():
+            sys.path.insert(0, str(package))
+
+
+add_build_package()
 
 
 @pytest.fixture(scope="session")

@@ -269,7 +269,7 @@ void check_targets(std::span<const double> y, std::span<const double> sample_wei
     seen[static_cast<std::size_t>(v)] = 1;
   }
   if (std::count(seen.begin(), seen.end(), 1) < 2)
-    throw InputError("forest: the target has a single class; a classifier needs at least 2");
+    throw InputError("forest: the target has one class; a classifier needs at least 2");
 }
 
 // Rows drawn per tree out of n.

@@ -145,7 +145,7 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
   const int k = data.n_classes;
   if (k < 2)
     throw InputError(
-        "model 'logistic': the target has a single class; a classifier needs at "
+        "model 'logistic': the target has one class; a classifier needs at "
         "least 2 classes in the training rows");
   if (n == 0) throw InputError("model 'logistic': no training rows");
   if (d == 0) throw InputError("model 'logistic': no feature columns");

@@ -989,7 +989,7 @@ TEST(Forest, BadDataIsRefusedClearly) {
       "max_features=4 is larger than the number of features (3)");
   Table one = t;
   std::fill(one.y.begin(), one.y.end(), 1.0);
-  expect_input_error([&] { RandomForestClassifier().fit(cpu(), one.fit(2)); }, "single class");
+  expect_input_error([&] { RandomForestClassifier().fit(cpu(), one.fit(2)); }, "has one class");
   Table nan_column = t;
   for (std::int64_t i = 0; i < t.rows; ++i)
     nan_column.x[static_cast<std::size_t>(i * 3 + 1)] = kNaN;

@@ -1,0 +1,120 @@
+"""tabula's models as scikit-learn estimators: scikit-learn's class names, parameters and
+defaults, fitted by tabula's engine (CPU or CUDA) and saved as tabula model files.
+
+Every class adds two parameters of its own: ``device`` ("auto", "cpu", "cuda", "cuda:N") and
+``n_jobs`` (CPU threads; None or -1: every core).
+"""
+from __future__ import annotations
+
+from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
+
+from ._base import ClassifierMixinBase, RegressorMixinBase, TransformerMixinBase, store_params
+
+
+class LinearRegression(RegressorMixin, RegressorMixinBase):
+    """Ordinary least squares (scikit-learn's LinearRegression), solved from the Gram matrix
+    (Cholesky, eigendecomposition for rank-deficient data)."""
+
+    _registry_name, _task = "linear", "regression"
+
+    def __init__(self, *, fit_intercept=True, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class Ridge(RegressorMixin, RegressorMixinBase):
+    """Least squares with an L2 penalty ``alpha`` (scikit-learn's Ridge)."""
+
+    _registry_name, _task = "ridge", "regression"
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class LogisticRegression(ClassifierMixin, ClassifierMixinBase):
+    """Binary and multinomial logistic regression with an L2 penalty (scikit-learn's
+    LogisticRegression; solvers "auto", "newton-cholesky", "lbfgs")."""
+
+    _registry_name, _task = "logistic", "classification"
+
+    def __init__(self, penalty="l2", *, tol=1e-4, C=1.0, fit_intercept=True, class_weight=None,
+                 solver="auto", max_iter=100, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class PCA(TransformerMixin, TransformerMixinBase):
+    """Principal component analysis (scikit-learn's PCA): centred covariance, eigendecomposition
+    or randomized SVD."""
+
+    _registry_name, _task = "pca", "transform"
+
+    def __init__(self, n_components=None, *, whiten=False, svd_solver="auto", device="auto",
+                 n_jobs=None):
+        store_params(self, locals())
+
+
+_FOREST_DOC = """ A histogram random forest (scikit-learn's {name}): features
+    binned once into at most ``max_bins`` bins, trees grown level by level with integer
+    histogram sums, so the same seed gives the same trees on any thread count and device.
+    Missing values (NaN) are routed natively. ``redraw_features``: a node whose drawn features
+    give no valid split draws more, as scikit-learn does (False: it becomes a leaf)."""
+
+
+class RandomForestClassifier(ClassifierMixin, ClassifierMixinBase):
+    __doc__ = _FOREST_DOC.format(name="RandomForestClassifier")
+    _registry_name, _task, _allows_nan = "forest-classifier", "classification", True
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, max_features="sqrt", max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, random_state=None,
+                 class_weight=None, max_samples=None, max_bins=256, redraw_features=True,
+                 device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class RandomForestRegressor(RegressorMixin, RegressorMixinBase):
+    __doc__ = _FOREST_DOC.format(name="RandomForestRegressor")
+    _registry_name, _task, _allows_nan = "forest-regressor", "regression", True
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None,
+                 min_samples_split=2, min_samples_leaf=1, max_features=1.0, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, random_state=None,
+                 max_samples=None, max_bins=256, redraw_features=True, device="auto",
+                 n_jobs=None):
+        store_params(self, locals())
+
+
+class DummyClassifier(ClassifierMixin, ClassifierMixinBase):
+    """The baseline every classifier must beat (scikit-learn's DummyClassifier: "prior",
+    "most_frequent", "stratified", "uniform")."""
+
+    _registry_name, _task, _allows_nan = "dummy", "classification", True
+
+    def __init__(self, *, strategy="prior", random_state=None, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class DummyRegressor(RegressorMixin, RegressorMixinBase):
+    """The baseline every regressor must beat (scikit-learn's DummyRegressor: "mean",
+    "median", "quantile" with ``quantile``)."""
+
+    _registry_name, _task, _allows_nan = "dummy", "regression", True
+    _omit_if_none = ("quantile",)
+
+    def __init__(self, *, strategy="mean", quantile=None, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+# (registry name, task) -> class: what tabula.load builds, and what the tests enumerate against
+# the engine's registry so that a model without a Python class fails them.
+ESTIMATORS = {
+    ("linear", "regression"): LinearRegression,
+    ("ridge", "regression"): Ridge,
+    ("logistic", "classification"): LogisticRegression,
+    ("pca", "transform"): PCA,
+    ("forest-classifier", "classification"): RandomForestClassifier,
+    ("forest", "classification"): RandomForestClassifier,
+    ("forest-regressor", "regression"): RandomForestRegressor,
+    ("forest", "regression"): RandomForestRegressor,
+    ("dummy", "classification"): DummyClassifier,
+    ("dummy", "regression"): DummyRegressor,
+}

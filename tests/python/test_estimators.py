@@ -1,0 +1,293 @@
+"""The Python package (python/tabula): scikit-learn's estimator checks for every registered model,
+the same numbers as scikit-learn's own estimators, the model file shared with the command line,
+pickling, pandas tables with text columns, scikit-learn's pipelines and searches, bad input.
+
+The estimators are enumerated from the engine's registry (tabula._core.estimator_names and
+estimator_tasks): a model registered without a Python class fails test_every_registered_model.
+"""
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn import datasets, decomposition, dummy, ensemble, linear_model
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import tabula
+from tabula import _core
+from tabula._estimators import ESTIMATORS
+
+
+def registered():
+    """(registry name, task) of every model the engine knows."""
+    return [(name, task) for name in _core.estimator_names() for task in _core.estimator_tasks(name)]
+
+
+def small(cls):
+    """An instance of cls quick enough for the checks (forests: 10 trees, a fixed seed)."""
+    if "n_estimators" in cls._get_param_names():
+        return cls(n_estimators=10, random_state=0)
+    return cls()
+
+
+def test_every_registered_model():
+    """Each registered (model, task) has a Python estimator whose parameters cover the
+    engine's, with the engine's names."""
+    for name, task in registered():
+        assert (name, task) in ESTIMATORS, f"no Python estimator for {name} ({task})"
+        cls = ESTIMATORS[(name, task)]
+        assert cls._task == task
+        engine = json.loads(_core.Model(name, {}, task).params_json)
+        missing = set(engine) - set(cls._get_param_names())
+        assert not missing, f"{cls.__name__} lacks the engine's parameters {sorted(missing)}"
+        assert {"device", "n_jobs"} <= set(cls._get_param_names())
+
+
+# Checks that fail for a reason scikit-learn's own estimators share (its test suite lists the
+# same ones as expected failures for RandomForest* and Dummy*).
+EXPECTED_FAILURES = {
+    "RandomForestClassifier": {
+        "check_sample_weight_equivalence_on_dense_data":
+            "bootstrap draws: a weight of 2 is not the same as a repeated row",
+    },
+    "RandomForestRegressor": {
+        "check_sample_weight_equivalence_on_dense_data":
+            "bootstrap draws: a weight of 2 is not the same as a repeated row",
+    },
+    "DummyClassifier": {"check_classifiers_train": "a baseline ignores X: it does not learn"},
+    "DummyRegressor": {"check_regressors_train": "a baseline ignores X: it does not learn"},
+}
+
+
+def expected_failures(estimator):
+    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks([small(cls) for cls in dict.fromkeys(ESTIMATORS.values())],
+                         expected_failed_checks=expected_failures)
+def test_scikit_learn_checks(estimator, check):
+    check(estimator)
+
+
+# ---- the same numbers as scikit-learn ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cancer():
+    x, y = datasets.load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(x), y
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return datasets.load_diabetes(return_X_y=True)
+
+
+def test_linear_models_match_scikit_learn(diabetes):
+    x, y = diabetes
+    for ours, theirs in [(tabula.LinearRegression(), linear_model.LinearRegression()),
+                         (tabula.Ridge(alpha=0.5), linear_model.Ridge(alpha=0.5))]:
+        ours.fit(x, y)
+        theirs.fit(x, y)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6)
+        np.testing.assert_allclose(ours.predict(x), theirs.predict(x), rtol=1e-5, atol=1e-4)
+
+
+def test_logistic_regression_matches_scikit_learn(cancer):
+    x, y = cancer
+    ours = tabula.LogisticRegression(C=0.5, tol=1e-10, max_iter=1000).fit(x, y)
+    theirs = linear_model.LogisticRegression(C=0.5, tol=1e-10, max_iter=10000).fit(x, y)
+    np.testing.assert_allclose(ours.predict_proba(x), theirs.predict_proba(x), atol=1e-5)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+
+
+def test_pca_matches_scikit_learn(diabetes):
+    x, _ = diabetes
+    ours = tabula.PCA(n_components=3).fit(x)
+    theirs = decomposition.PCA(n_components=3).fit(x)
+    np.testing.assert_allclose(ours.explained_variance_, theirs.explained_variance_, rtol=1e-6)
+    # Components are defined up to sign.
+    a, b = ours.transform(x), theirs.transform(x)
+    np.testing.assert_allclose(np.abs(a), np.abs(b), rtol=1e-4, atol=1e-6)
+
+
+def test_forests_score_as_scikit_learn(cancer, diabetes):
+    x, y = cancer
+    for ours, theirs in [(tabula.RandomForestClassifier(random_state=0),
+                          ensemble.RandomForestClassifier(random_state=0)),
+                         (tabula.RandomForestRegressor(random_state=0),
+                          ensemble.RandomForestRegressor(random_state=0))]:
+        data = (x, y) if ours._task == "classification" else diabetes
+        a = cross_val_score(ours, *data, cv=3).mean()
+        b = cross_val_score(theirs, *data, cv=3).mean()
+        assert abs(a - b) < 0.03, (type(ours).__name__, a, b)
+        assert ours.fit(*data).feature_importances_.sum() == pytest.approx(1.0)
+
+
+def test_dummies_match_scikit_learn(cancer, diabetes):
+    x, y = cancer
+    np.testing.assert_allclose(tabula.DummyClassifier().fit(x, y).predict_proba(x),
+                               dummy.DummyClassifier().fit(x, y).predict_proba(x))
+    x, y = diabetes
+    np.testing.assert_allclose(
+        tabula.DummyRegressor(strategy="median").fit(x, y).predict(x),
+        dummy.DummyRegressor(strategy="median").fit(x, y).predict(x))
+
+
+def test_forest_is_the_same_on_any_thread_count(cancer):
+    x, y = cancer
+    one = tabula.RandomForestClassifier(n_estimators=20, random_state=3, n_jobs=1).fit(x, y)
+    two = tabula.RandomForestClassifier(n_estimators=20, random_state=3, n_jobs=2).fit(x, y)
+    np.testing.assert_array_equal(one.predict_proba(x), two.predict_proba(x))
+
+
+# ---- the model file, pickling ----------------------------------------------------------------
+
+def fitted_examples():
+    """Every estimator class fitted on a small data set of its task."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(120, 4))
+    y_class = np.where(x[:, 0] + 0.3 * rng.normal(size=120) > 0, "yes", "no")
+    y_value = 2 * x[:, 1] - x[:, 2] + 0.1 * rng.normal(size=120)
+    for cls in dict.fromkeys(ESTIMATORS.values()):
+        estimator = small(cls)
+        if cls._task == "transform":
+            yield estimator.fit(x), x, None
+        else:
+            yield estimator.fit(x, y_class if cls._task == "classification" else y_value), x, None
+
+
+def outputs(estimator, x):
+    if estimator._task == "transform":
+        return [estimator.transform(x)]
+    if estimator._task == "classification":
+        return [estimator.predict(x), estimator.predict_proba(x)]
+    return [estimator.predict(x)]
+
+
+@pytest.mark.parametrize("index", range(len(dict.fromkeys(ESTIMATORS.values()))))
+def test_save_load_and_pickle_give_the_same_outputs(index, tmp_path):
+    estimator, x, _ = list(fitted_examples())[index]
+    path = tmp_path / "model.tbl"
+    estimator.save(path)
+    loaded = tabula.load(path)
+    assert type(loaded) is type(estimator)
+    assert loaded.get_params() == estimator.get_params()
+    for copy in (loaded, pickle.loads(pickle.dumps(estimator))):
+        for a, b in zip(outputs(estimator, x), outputs(copy, x)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_saved_model_scores_in_the_command_line(run_tabula, tmp_path):
+    """model.save writes the file `tabula predict` reads, with the class labels as given."""
+    x, y = datasets.load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    frame = pd.DataFrame(x, columns=["sl", "sw", "pl", "pw"])
+    model = tabula.RandomForestClassifier(n_estimators=15, random_state=1).fit(frame, names[y])
+    assert list(model.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    model.save(tmp_path / "iris.tbl")
+    frame.to_csv(tmp_path / "iris.csv", index=False)
+    for flags in ([], ["--proba"]):
+        run_tabula("predict", "--model", tmp_path / "iris.tbl", "--data", tmp_path / "iris.csv",
+                   "--out", tmp_path / "out.csv", *flags)
+        cli = pd.read_csv(tmp_path / "out.csv")
+        if flags:
+            assert list(cli.columns) == [f"proba_{name}" for name in names]
+            np.testing.assert_allclose(cli.to_numpy(), model.predict_proba(frame), atol=1e-12)
+        else:
+            np.testing.assert_array_equal(cli.iloc[:, -1].to_numpy(), model.predict(frame))
+
+
+def test_command_line_model_loads_in_python(run_tabula, data_dir, tmp_path):
+    """A model `tabula train` wrote (text columns, one-hot inside) scores DataFrames."""
+    run_tabula("train", "--data", data_dir / "titanic.csv", "--target", "survived", "--model",
+               "logistic", "--out", tmp_path / "titanic.tbl", "--seed", "0")
+    run_tabula("predict", "--model", tmp_path / "titanic.tbl", "--data",
+               data_dir / "titanic.csv", "--out", tmp_path / "out.csv")
+    model = tabula.load(tmp_path / "titanic.tbl")
+    assert isinstance(model, tabula.LogisticRegression)
+    frame = pd.read_csv(data_dir / "titanic.csv").drop(columns=["survived"])
+    cli = pd.read_csv(tmp_path / "out.csv")
+    np.testing.assert_array_equal(model.predict(frame), cli.iloc[:, -1].to_numpy())
+    with pytest.raises(ValueError, match="pass a pandas DataFrame"):
+        model.predict(np.zeros((2, model.n_features_in_)))
+
+
+def test_text_columns_go_through_the_pipeline(data_dir):
+    frame = pd.read_csv(data_dir / "titanic.csv")
+    y = frame.pop("survived")
+    model = tabula.RandomForestClassifier(n_estimators=30, random_state=0).fit(frame, y)
+    assert model.score(frame, y) > 0.8
+    names = model._model.feature_names_out
+    assert any("=" in name for name in names), names  # one-hot columns of the text columns
+    # A category as pandas' dtype, and an unseen value, score too (handle_unknown=ignore).
+    other = frame.copy()
+    other["sex"] = other["sex"].astype("category")
+    np.testing.assert_array_equal(model.predict(other), model.predict(frame))
+
+
+# ---- scikit-learn's tools ----------------------------------------------------------------------
+
+def test_pipeline_and_grid_search(cancer):
+    x, y = cancer
+    search = GridSearchCV(make_pipeline(StandardScaler(), tabula.LogisticRegression()),
+                          {"logisticregression__C": [0.01, 1.0]}, cv=3, scoring="roc_auc")
+    search.fit(x, y)
+    assert search.best_score_ > 0.95
+    forest = GridSearchCV(tabula.RandomForestClassifier(n_estimators=10, random_state=0),
+                          {"max_depth": [2, None]}, cv=3).fit(x, y)
+    assert forest.best_params_["max_depth"] in (2, None)
+    assert sklearn.base.clone(forest.best_estimator_).get_params()["n_estimators"] == 10
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+
+def test_bad_input_raises_scikit_learns_errors(cancer):
+    x, y = cancer
+    with pytest.raises(NotFittedError):
+        tabula.Ridge().predict(x)
+    model = tabula.Ridge().fit(x, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(x[:, :5])
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        tabula.Ridge().fit(bad, y)
+    with pytest.raises(ValueError, match="n_estimators"):
+        tabula.RandomForestClassifier(n_estimators=0).fit(x, y)
+    with pytest.raises(ValueError, match="class"):
+        tabula.LogisticRegression().fit(x, np.zeros(len(y)))
+    # The forest routes missing values itself.
+    assert tabula.RandomForestClassifier(n_estimators=5).fit(bad, y).predict(bad).shape == y.shape
+
+
+# ---- tabula's own search ------------------------------------------------------------------------
+
+def test_tune_returns_the_leaderboard(data_dir, tmp_path):
+    board = tabula.tune(data_dir / "breast_cancer.csv", "target", "logistic",
+                        {"C": [0.01, 1.0, 100.0]}, scoring="roc_auc", metrics=["accuracy"],
+                        out_dir=tmp_path / "search")
+    assert len(board) == 3
+    assert sorted(board["param_C"]) == [0.01, 1.0, 100.0]
+    scores = board["mean_test_roc_auc"].to_numpy()
+    assert (np.diff(scores) <= 0).all(), "best first"
+    assert board.attrs["metric"] == "roc_auc"
+    assert "mean_test_accuracy" in board.columns
+    assert 0.9 < board.attrs["test_score"] <= 1.0
+    assert board.attrs["baseline"]["mean_test_roc_auc"] == pytest.approx(0.5)
+    best = board.attrs["best_estimator"]
+    assert isinstance(best, tabula.LogisticRegression)
+    assert best.C == board["param_C"].iloc[0]
+    assert (tmp_path / "search" / "leaderboard.csv").exists()
+    # A DataFrame works as the data, and a bad space is a ValueError naming it.
+    frame = pd.read_csv(data_dir / "diabetes.csv")
+    board = tabula.tune(frame, "target", "ridge", {"alpha": [0.1, 10.0]}, cv="kfold", folds=3)
+    assert list(board.columns[:2]) == ["params", "param_alpha"]
+    with pytest.raises(ValueError, match="nonsense"):
+        tabula.tune(frame, "target", "ridge", {"nonsense": [1]})
