@@ -107,6 +107,18 @@ if(NOT TABULA_DEPS_DIR)
 endif()
 message(STATUS "SQL sources (PostgreSQL, libpq): ${TABULA_WITH_POSTGRES}")
 
+# ONNX export (src/export/): Debian's libonnx-dev, its generated protobuf classes (onnx-ml.pb.h)
+# and checker. Optional: without it `tabula export --format onnx` says how to get it.
+set(TABULA_WITH_ONNX OFF)
+find_package(Protobuf QUIET)
+if(Protobuf_FOUND)
+  find_package(ONNX CONFIG QUIET)
+  if(TARGET onnx AND TARGET onnx_proto)
+    set(TABULA_WITH_ONNX ON)
+  endif()
+endif()
+message(STATUS "ONNX export (libonnx): ${TABULA_WITH_ONNX}")
+
 # Parquet and Arrow IPC / Feather input (src/io/columnar/) through Apache Arrow C++. Debian 12
 # does not package it; PyPI's pyarrow ships its libraries and headers, so the project's
 # virtual environment (.venv, made by scripts/setup.sh) provides them. Optional: without them

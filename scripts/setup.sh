@@ -14,7 +14,7 @@ PACKAGES=(
   libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfast-float-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
   libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libdeflate-dev libsqlite3-dev sqlite3
-  libpq-dev postgresql
+  libpq-dev postgresql libonnx-dev libprotobuf-dev
   nginx-light faketime time
   gzip xz-utils bzip2 zstd
   python3 python3-venv python3-dev

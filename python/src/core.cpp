@@ -31,6 +31,7 @@
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/export/onnx.hpp"
 #include "tabula/models/registry.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/selection/tuning.hpp"
@@ -368,6 +369,14 @@ NB_MODULE(_core, m) {
         nb::arg("test_size"), nb::arg("seed"), nb::arg("jobs"), nb::arg("out_dir"),
         nb::arg("device"), nb::arg("n_jobs"),
         "tabula tune's cross-validation driver; returns its result as JSON.");
+  m.def(
+      "export_onnx",
+      [](const std::string& model_path, const std::string& out_path) {
+        nb::gil_scoped_release release;
+        tabula::export_onnx(model_path, out_path);
+      },
+      nb::arg("model_path"), nb::arg("out_path"),
+      "Writes a model file as ONNX (tabula export --format onnx).");
   nb::class_<Model>(m, "Model")
       .def(nb::init<const std::string&, const tabula::ParamMap&, const std::string&>(),
            nb::arg("name"), nb::arg("params"), nb::arg("task"))

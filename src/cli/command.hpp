@@ -22,6 +22,7 @@ void add_models_command(CLI::App& app, Commands& commands);
 void add_train_command(CLI::App& app, Commands& commands);
 void add_predict_command(CLI::App& app, Commands& commands);
 void add_inspect_command(CLI::App& app, Commands& commands);
+void add_export_command(CLI::App& app, Commands& commands);
 void add_transform_command(CLI::App& app, Commands& commands);
 void add_score_command(CLI::App& app, Commands& commands);
 void add_tune_command(CLI::App& app, Commands& commands);
@@ -35,6 +36,7 @@ inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_train_command(app, commands);
   add_predict_command(app, commands);
   add_inspect_command(app, commands);
+  add_export_command(app, commands);
   add_transform_command(app, commands);
   add_score_command(app, commands);
   add_tune_command(app, commands);

@@ -1,0 +1,242 @@
+// The estimator half of an exported graph, from the model file's arrays (the names of
+// docs/artifact-format.md): forests as ai.onnx.ml tree ensembles, the linear family and PCA as
+// float64 matrix products, the baselines as constants. Class labels come back as written:
+// int64 when every label is an integer, double for other numbers, else strings.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "export/onnx_parts.hpp"
+
+namespace tabula::onnx_export {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string to_double(Graph& g, const std::string& x) {
+  return g.node("Cast", {x}, {Attribute::of("to", std::int64_t{onnx::TensorProto::DOUBLE})});
+}
+
+// Rows of x as [N] int64 / [N] ... : the row count as a 1-element int64 tensor.
+std::string row_count(Graph& g, const std::string& x) {
+  const std::string shape = g.node("Shape", {x});
+  return g.node("Slice", {shape, g.constant("zero", std::vector<std::int64_t>{0}, {1}),
+                          g.constant("one", std::vector<std::int64_t>{1}, {1})});
+}
+
+// The labels output: class index [N] int64 -> the label as written.
+void emit_labels(Graph& g, const ArtifactReader& in, const std::string& index) {
+  const Json& h = in.header();
+  const Json& classes = h.at("classes");
+  const auto k = static_cast<std::int64_t>(classes.size());
+  bool integers = true, numbers = true;
+  for (const Json& c : classes) {
+    integers = integers && c.is_number_integer();
+    numbers = numbers && c.is_number();
+  }
+  std::string table;
+  int type = onnx::TensorProto::INT64;
+  if (integers) {
+    table = g.constant("classes", classes.get<std::vector<std::int64_t>>(), {k});
+  } else if (numbers) {
+    table = g.constant("classes", classes.get<std::vector<double>>(), {k});
+    type = onnx::TensorProto::DOUBLE;
+  } else {
+    std::vector<std::string> text;
+    const Json& spelt = h.contains("class_labels") ? h.at("class_labels") : classes;
+    for (const Json& c : spelt) text.push_back(c.is_string() ? c.get<std::string>() : c.dump());
+    table = g.constant("classes", text, {k});
+    type = onnx::TensorProto::STRING;
+  }
+  g.output(g.node("Gather", {table, index}), "label", type, 0);
+}
+
+// Classifier outputs from probabilities [N, k] (double or float): the label of the first
+// largest, as tabula's argmax.
+void emit_classifier_outputs(Graph& g, const ArtifactReader& in, const std::string& proba,
+                             int proba_type, std::int64_t k) {
+  const std::string index =
+      g.node("ArgMax", {proba},
+             {Attribute::of("axis", std::int64_t{1}), Attribute::of("keepdims", std::int64_t{0}),
+              Attribute::of("select_last_index", std::int64_t{0})});
+  emit_labels(g, in, index);
+  g.output(proba, "probabilities", proba_type, k);
+}
+
+// A [1, w] constant row repeated for every row of x.
+std::string repeat_row(Graph& g, const std::string& x, const std::vector<double>& row) {
+  const auto w = static_cast<std::int64_t>(row.size());
+  const std::string shape =
+      g.node("Concat", {row_count(g, x), g.constant("width", std::vector<std::int64_t>{w}, {1})}, 1,
+             {Attribute::of("axis", std::int64_t{0})})
+          .front();
+  return g.node("Expand", {g.constant("row", row, {1, w}), shape});
+}
+
+void emit_forest(Graph& g, const ArtifactReader& in, const std::string& x) {
+  const Json& meta = in.header().at("forest");
+  const bool classifier = meta.at("task") == "classification";
+  const auto offsets = in.int64s("forest.offsets");
+  const auto feature = in.int32s("forest.feature");
+  const auto threshold = in.floats("forest.threshold");
+  const auto left = in.int32s("forest.left");
+  const auto right = in.int32s("forest.right");
+  const auto missing_left = in.uint8s("forest.missing_left");
+  const auto values = in.doubles("forest.values");
+  const std::int64_t k = meta.at("value_size").get<std::int64_t>();
+  const auto trees = static_cast<std::int64_t>(offsets.size()) - 1;
+  std::vector<std::int64_t> tree_ids, node_ids, features, true_ids, false_ids, tracks;
+  std::vector<float> thresholds;
+  std::vector<std::string> modes;
+  std::vector<std::int64_t> leaf_tree, leaf_node, leaf_target;
+  std::vector<float> leaf_weight;
+  for (std::int64_t t = 0; t < trees; ++t) {
+    for (std::int64_t g_node = offsets[t]; g_node < offsets[t + 1]; ++g_node) {
+      const auto u = static_cast<std::size_t>(g_node);
+      const std::int64_t id = g_node - offsets[t];
+      tree_ids.push_back(t);
+      node_ids.push_back(id);
+      const bool leaf = feature[u] < 0;
+      modes.push_back(leaf ? "LEAF" : "BRANCH_LEQ");  // x <= threshold: left, as tabula
+      features.push_back(leaf ? 0 : feature[u]);
+      thresholds.push_back(leaf ? 0.0f : threshold[u]);
+      true_ids.push_back(leaf ? 0 : left[u]);
+      false_ids.push_back(leaf ? 0 : right[u]);
+      tracks.push_back(leaf ? 0 : missing_left[u]);
+      if (!leaf) continue;
+      // Two classes: one weight per leaf, class 1's probability under class id 0, as skl2onnx
+      // writes it: runtimes read that as the binary case and return [1 - p, p] (half the
+      // weights to add: 19% more rows/s in onnxruntime).
+      const bool binary = classifier && k == 2;
+      for (std::int64_t c = binary ? 1 : 0; c < k; ++c) {
+        leaf_tree.push_back(t);
+        leaf_node.push_back(id);
+        leaf_target.push_back(binary ? 0 : c);
+        // Classifier: each tree's probabilities / trees, summed; regressor: averaged.
+        const double v = values[static_cast<std::size_t>(g_node * k + c)];
+        leaf_weight.push_back(static_cast<float>(classifier ? v / static_cast<double>(trees) : v));
+      }
+    }
+  }
+  std::vector<Attribute> a = {Attribute::of("nodes_treeids", tree_ids),
+                              Attribute::of("nodes_nodeids", node_ids),
+                              Attribute::of("nodes_featureids", features),
+                              Attribute::of("nodes_values", thresholds),
+                              Attribute::of("nodes_modes", modes),
+                              Attribute::of("nodes_truenodeids", true_ids),
+                              Attribute::of("nodes_falsenodeids", false_ids),
+                              Attribute::of("nodes_missing_value_tracks_true", tracks),
+                              Attribute::of("post_transform", std::string("NONE"))};
+  if (classifier) {
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(k));
+    for (std::int64_t c = 0; c < k; ++c) ids[static_cast<std::size_t>(c)] = c;
+    a.push_back(Attribute::of("classlabels_int64s", ids));
+    a.push_back(Attribute::of("class_treeids", leaf_tree));
+    a.push_back(Attribute::of("class_nodeids", leaf_node));
+    a.push_back(Attribute::of("class_ids", leaf_target));
+    a.push_back(Attribute::of("class_weights", leaf_weight));
+    const std::vector<std::string> out =
+        g.node("TreeEnsembleClassifier", {x}, 2, std::move(a), kMlDomain);
+    emit_classifier_outputs(g, in, out[1], onnx::TensorProto::FLOAT, k);
+    return;
+  }
+  a.push_back(Attribute::of("n_targets", std::int64_t{1}));
+  a.push_back(Attribute::of("target_treeids", leaf_tree));
+  a.push_back(Attribute::of("target_nodeids", leaf_node));
+  a.push_back(Attribute::of("target_ids", leaf_target));
+  a.push_back(Attribute::of("target_weights", leaf_weight));
+  a.push_back(Attribute::of("aggregate_function", std::string("AVERAGE")));
+  g.output(g.node("TreeEnsembleRegressor", {x}, std::move(a), kMlDomain), "variable",
+           onnx::TensorProto::FLOAT, 1);
+}
+
+// x [N, d] float -> x · coefᵀ + intercept in float64: [N, rows].
+std::string affine(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
+  const std::vector<double> coef = in.doubles("coef_");
+  const std::vector<double> intercept = in.doubles("intercept_");
+  const auto rows = static_cast<std::int64_t>(coef.size()) / d;
+  std::vector<double> transposed(coef.size());
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < d; ++j) transposed[j * rows + r] = coef[r * d + j];
+  return g.node("Add",
+                {g.node("MatMul", {to_double(g, x), g.constant("coef", transposed, {d, rows})}),
+                 g.constant("intercept", intercept, {1, rows})});
+}
+
+void emit_logistic(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
+  const std::string z = affine(g, in, x, d);
+  const auto k = static_cast<std::int64_t>(in.header().at("classes").size());
+  std::string proba;
+  if (k == 2) {
+    const std::string p1 = g.node("Sigmoid", {z});
+    const std::string p0 = g.node("Sub", {g.constant("one", std::vector<double>{1.0}, {1, 1}), p1});
+    proba = g.node("Concat", {p0, p1}, 1, {Attribute::of("axis", std::int64_t{1})}).front();
+  } else {
+    proba = g.node("Softmax", {z}, {Attribute::of("axis", std::int64_t{1})});
+  }
+  emit_classifier_outputs(g, in, proba, onnx::TensorProto::DOUBLE, k);
+}
+
+void emit_pca(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
+  const std::vector<double> components = in.doubles("components_");
+  const std::vector<double> variance = in.doubles("explained_variance_");
+  const auto k = static_cast<std::int64_t>(variance.size());
+  const bool whiten = in.header().at("fitted").at("params").at("whiten").get<bool>();
+  std::vector<double> transposed(components.size()), scale(static_cast<std::size_t>(k), 1.0);
+  for (std::int64_t c = 0; c < k; ++c) {
+    for (std::int64_t j = 0; j < d; ++j) transposed[j * k + c] = components[c * d + j];
+    if (whiten)  // as Pca::transform
+      scale[static_cast<std::size_t>(c)] =
+          1.0 / std::max(std::sqrt(variance[static_cast<std::size_t>(c)]),
+                         std::numeric_limits<double>::epsilon());
+  }
+  const std::string centred =
+      g.node("Sub", {to_double(g, x), g.constant("mean", in.doubles("mean_"), {1, d})});
+  const std::string projected =
+      g.node("MatMul", {centred, g.constant("components", transposed, {d, k})});
+  g.output(whiten ? g.node("Mul", {projected, g.constant("whiten", scale, {1, k})}) : projected,
+           "transformed", onnx::TensorProto::DOUBLE, k);
+}
+
+void emit_dummy(Graph& g, const ArtifactReader& in, const std::string& x) {
+  const Json& fitted = in.header().at("fitted");
+  if (fitted.at("task") == "regression") {
+    g.output(repeat_row(g, x, in.doubles("constant_")), "variable", onnx::TensorProto::DOUBLE, 1);
+    return;
+  }
+  const std::string strategy = fitted.at("params").at("strategy").get<std::string>();
+  std::vector<double> prior = in.doubles("class_prior_");
+  const auto k = static_cast<std::int64_t>(prior.size());
+  if (strategy == "most_frequent") {
+    const auto top = std::max_element(prior.begin(), prior.end()) - prior.begin();
+    std::fill(prior.begin(), prior.end(), 0.0);
+    prior[static_cast<std::size_t>(top)] = 1.0;
+  } else if (strategy != "prior") {
+    refuse(in, "the dummy classifier's strategy '" + strategy +
+                   "' draws random labels, which an ONNX graph cannot reproduce");
+  }
+  emit_classifier_outputs(g, in, repeat_row(g, x, prior), onnx::TensorProto::DOUBLE, k);
+}
+
+}  // namespace
+
+void emit_estimator(Graph& g, const ArtifactReader& in, const std::string& features,
+                    std::int64_t width) {
+  const std::string kind = in.header().at("model").at("kind").get<std::string>();
+  if (in.has("forest.offsets")) {
+    emit_forest(g, in, features);
+  } else if (kind == "linear" || kind == "ridge") {
+    g.output(affine(g, in, features, width), "variable", onnx::TensorProto::DOUBLE, 1);
+  } else if (kind == "logistic") {
+    emit_logistic(g, in, features, width);
+  } else if (kind == "pca") {
+    emit_pca(g, in, features, width);
+  } else if (kind == "dummy") {
+    emit_dummy(g, in, features);
+  } else {
+    refuse(in, "no ONNX exporter for the model '" + kind + "'");
+  }
+}
+
+}  // namespace tabula::onnx_export
