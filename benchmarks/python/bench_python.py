@@ -56,13 +56,14 @@ def fit_vs_driver(paths, driver, trees):
     x = np.load(paths["xtr"])
     y = np.load(paths["ytr"])
     python_s, driver_s = [], []
+    out = paths["xtr"].with_name("bench_python_proba.npy")  # the driver's predictions
     for _ in range(3):  # alternated, best of three each
         start = time.perf_counter()
         tabula.RandomForestClassifier(n_estimators=trees, max_depth=12, random_state=0).fit(x, y)
         python_s.append(time.perf_counter() - start)
         report = json.loads(subprocess.run(
             [driver, "--train-x", paths["xtr"], "--train-y", paths["ytr"], "--test-x",
-             paths["xte"], "--out", "/dev/null", "--task", "classification", "--n-classes", "2",
+             paths["xte"], "--out", out, "--task", "classification", "--n-classes", "2",
              "--param", f"n_estimators={trees}", "--param", "max_depth=12", "--param",
              "random_state=0"], check=True, capture_output=True, text=True).stdout)
         driver_s.append(report["fit_s"])

@@ -3,12 +3,14 @@
 // previous files whole and no temporary behind.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "io/atomic_file.hpp"
 #include "support/temp_path.hpp"
@@ -96,6 +98,32 @@ TEST(PendingFiles, UncommittedTemporariesAreRemoved) {
     std::ofstream(files.reserve((dir / "b").string())) << "two";
   }
   EXPECT_EQ(entries(dir), 0u);
+}
+
+TEST(PendingFiles, SpecialFilesAreWrittenIntoNotReplaced) {
+  // `--out /dev/null` or a FIFO: a rename would put a plain file where the device or pipe was
+  // (as root, /dev/null itself); the bytes go into it, and no temporary stays behind.
+  const fs::path dir = testing::unique_temp_path("special");
+  fs::create_directories(dir);
+  const fs::path pipe = dir / "pipe";
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  for (const bool pending : {false, true}) {
+    std::string got;
+    std::thread reader([&] { got = slurp(pipe); });
+    if (pending) {
+      PendingFiles files;
+      files.add(pipe.string(), "through PendingFiles");
+      files.commit();
+    } else {
+      write_file_atomically(pipe.string(), "through write_file_atomically");
+    }
+    reader.join();
+    EXPECT_EQ(got, pending ? "through PendingFiles" : "through write_file_atomically");
+    EXPECT_TRUE(fs::is_fifo(pipe));
+    EXPECT_EQ(entries(dir), 1u) << "a temporary file was left behind";
+  }
+  write_file_atomically("/dev/null", "discarded");
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
 }
 
 }  // namespace

@@ -65,8 +65,13 @@ def feeds(session, frame):
 
 
 def check(run_tabula, tmp_path, kind, task, name, train, target, score):
+    check_with(run_tabula, tmp_path, kind, task, name, train, target, score, [])
+
+
+def check_with(run_tabula, tmp_path, kind, task, name, train, target, score, extra):
+    """Trains `kind` (train flags `extra`), exports it, and compares onnxruntime with tabula."""
     model = tmp_path / f"{kind}-{task}-{name}.tbl"
-    args = ["train", "--data", train, "--model", kind, "--out", model, "--seed", "0"]
+    args = ["train", "--data", train, "--model", kind, "--out", model, "--seed", "0", *extra]
     if target:
         args += ["--target", target, "--task", task]
     if kind.startswith("forest"):
@@ -149,3 +154,48 @@ def test_python_estimators_export(tmp_path):
     assert set(np.unique(label)) <= {3, 7}
     clear = np.abs(proba[:, 0] - proba[:, 1]) > 1e-5
     np.testing.assert_array_equal(label[clear], model.predict(x)[clear])
+
+
+PIPELINES = {
+    # Min-max scaling, rare and unseen categories in one infrequent column, missing text left
+    # missing (no imputer), a PCA over everything.
+    "minmax_infrequent_pca": """
+[[pipeline.branches]]
+name = "numeric"
+type = "numeric"
+steps = [{ kind = "SimpleImputer", strategy = "mean" }, { kind = "MinMaxScaler" }]
+[[pipeline.branches]]
+name = "categorical"
+type = "categorical"
+steps = [{ kind = "OneHotEncoder", handle_unknown = "infrequent_if_exist", min_frequency = 300 }]
+[pipeline]
+after = [{ kind = "PCA", n_components = 3 }]
+""",
+    # Ordinal codes with an unknown value, a PCA inside a branch, scaling after.
+    "ordinal_branch_pca": """
+[[pipeline.branches]]
+name = "numeric"
+type = "numeric"
+steps = [{ kind = "SimpleImputer", strategy = "median" }, { kind = "StandardScaler" },
+         { kind = "PCA", n_components = 1 }]
+[[pipeline.branches]]
+name = "categorical"
+type = "categorical"
+steps = [{ kind = "SimpleImputer", strategy = "most_frequent" },
+         { kind = "OrdinalEncoder", handle_unknown = "use_encoded_value", unknown_value = -1 }]
+[pipeline]
+after = [{ kind = "StandardScaler" }]
+""",
+}
+
+
+@pytest.mark.parametrize("pipeline", sorted(PIPELINES))
+@pytest.mark.parametrize("kind", ["forest", "logistic"])
+def test_pipelines_export(run_tabula, data_dir, tmp_path, pipeline, kind):
+    """Every pipeline step kind that ONNX can express, in branches and after them."""
+    spec = tmp_path / "pipeline.toml"
+    spec.write_text(PIPELINES[pipeline])
+    sets = tables(data_dir, tmp_path)
+    _, train, target, score = sets["classification"][2]  # titanic, unseen and missing text
+    check_with(run_tabula, tmp_path, kind, "classification", pipeline, train, target, score,
+               ["--pipeline", spec])
