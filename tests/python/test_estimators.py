@@ -291,3 +291,16 @@ def test_tune_returns_the_leaderboard(data_dir, tmp_path):
     assert list(board.columns[:2]) == ["params", "param_alpha"]
     with pytest.raises(ValueError, match="nonsense"):
         tabula.tune(frame, "target", "ridge", {"nonsense": [1]})
+
+
+def test_type_stubs_are_current():
+    """python/tabula/_core.pyi (committed, shipped) is what nanobind's stubgen makes of this
+    build's extension (<build>/python/_core.generated.pyi)."""
+    import pathlib
+    package = pathlib.Path(tabula.__file__).parent
+    generated = package.parent / "_core.generated.pyi"
+    if not generated.exists():
+        pytest.skip("an installed package: the stub is checked against a build tree's")
+    committed = pathlib.Path(__file__).resolve().parents[2] / "python" / "tabula" / "_core.pyi"
+    assert committed.read_text() == generated.read_text(), (
+        "python/tabula/_core.pyi is stale: copy <build>/python/_core.generated.pyi over it")
