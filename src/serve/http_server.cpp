@@ -21,6 +21,7 @@
 #include "serve/model_repository.hpp"
 #include "serve/v2_protocol.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/version.hpp"
 
 namespace tabula::serve {
 namespace {
@@ -204,6 +205,15 @@ class Server {
     add("POST", "/invocations", [this](const HttpRequest& req, const Captures&, HttpResponse& res) {
       invocations(req, res);
     });
+    // What `mlflow models serve` answers besides /invocations, so its clients and probes work.
+    for (const char* path : {"/ping", "/health"})
+      add("GET", path, [this](const HttpRequest&, const Captures&, HttpResponse& res) {
+        const bool ready = repository_.ready();
+        res.set(ready ? 200 : 503, "\n", "text/plain");
+      });
+    add("GET", "/version", [](const HttpRequest&, const Captures&, HttpResponse& res) {
+      res.set(200, std::string(kVersion), "text/plain");
+    });
     add("POST", "/v2/repository/index",
         guarded([this](const HttpRequest&, const Captures&, HttpResponse& res) {
           res.set(200, repository_index().dump());
@@ -333,7 +343,8 @@ class Server {
           version = served->version();
           res.headers.emplace_back("x-model-version", version);
           auto table =
-              parse_invocations(req.body, *served, options_.max_rows, options_.max_json_depth);
+              parse_invocations(req.body, *served, options_.max_rows, options_.max_json_depth,
+                                req.header("content-type").value_or("application/json"));
           auto pending = served->submit(std::move(table), deadline);
           const ScoredRows rows = await(pending, deadline);
           res.set(200, invocations_response(*served, rows).dump());

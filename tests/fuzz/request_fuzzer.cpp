@@ -59,7 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::shared_ptr<serve::RequestTable> table;
     serve::V2Request v2;
     if (protocol == 2) {
-      table = serve::parse_invocations(body, model, 1000);
+      // The high bit: the body as text/csv (MLflow's CSV input) instead of JSON.
+      table = serve::parse_invocations(body, model, 1000, serve::kDefaultMaxJsonDepth,
+                                       (data[0] & 0x80) != 0 ? "text/csv" : "application/json");
     } else {
       const std::optional<std::int64_t> binary =
           protocol == 1 ? std::optional<std::int64_t>(body.size() / 2) : std::nullopt;

@@ -4,7 +4,9 @@ against `tabula predict` on the same rows."""
 import concurrent.futures
 import csv
 import json
+import pathlib
 import random
+import re
 import subprocess
 
 import numpy as np
@@ -14,6 +16,7 @@ import tritonclient.http as httpclient
 from test_server_harness import Server, train
 
 WINE_FEATURES = None
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def read_csv(path):
@@ -156,6 +159,44 @@ def test_curl_v2_and_invocations(server):
 
     status, _, text = curl(server.url + "/v2/models/wine/versions/1", )
     assert status == 200 and json.loads(text)["versions"] == ["1"]
+
+
+def test_mlflow_scoring_formats_and_probes(server):
+    """What clients of `mlflow models serve` send: every input format gives the same
+    predictions, and /ping, /health, /version answer as MLflow's scoring server does."""
+    rows = [{"color": "red", "size": 5.0}, {"color": None, "size": 1.0},
+            {"color": "green", "size": 9.5}]
+    url = server.url + "/invocations?model=colors"
+    expected = None
+    bodies = [
+        ("application/json", {"dataframe_records": rows}),
+        ("application/json", {"dataframe_split": {"columns": ["size", "color"],
+                                                  "data": [[r["size"], r["color"]] for r in rows]}}),
+        ("application/json", {"instances": rows}),
+        ("application/json", {"inputs": {"color": [r["color"] for r in rows],
+                                         "size": [r["size"] for r in rows]}}),
+        ("text/csv", "color,size\nred,5.0\n,1.0\ngreen,9.5\n"),
+    ]
+    for content_type, body in bodies:
+        data = body if isinstance(body, str) else json.dumps(body)
+        status, _, text = curl(url, "-H", f"Content-Type: {content_type}", "--data-binary", data)
+        assert status == 200, (content_type, body, text)
+        predictions = json.loads(text)["predictions"]
+        assert len(predictions) == 3 and set(predictions) <= {"big", "small"}
+        expected = expected or predictions
+        assert predictions == expected, body
+    for path in ("/ping", "/health"):
+        status, _, _ = curl(server.url + path)
+        assert status == 200
+    status, _, text = curl(server.url + "/version")
+    assert status == 200 and text.strip() == tabula_version()
+    status, _, text = curl(url, "-H", "Content-Type: text/csv", "--data-binary", "size\n1\n")
+    assert status == 400 and "color" in json.loads(text)["error"]
+
+
+def tabula_version():
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    return re.search(r"project\(tabula VERSION ([0-9.]+)", cmake).group(1)
 
 
 @pytest.mark.parametrize("path,body,expected", [

@@ -395,6 +395,50 @@ TEST_F(ProtocolTest, MlflowSplitAndRecords) {
   EXPECT_EQ(status(R"({"dataframe_records": [{"a": 1, "b": 1}, {"a": 1, "b": 1}]})"), 413);
 }
 
+TEST_F(ProtocolTest, MlflowInstancesInputsAndCsv) {
+  // y = 2a - b + 1 + 5 [color == "red"]: rows (1, 0, blue) -> 3 and (2, 1, red) -> 9.
+  const auto scored = [&](const std::string& body, std::string_view type = "application/json") {
+    const auto table = parse_invocations(body, *linear_, 100, kDefaultMaxJsonDepth, type);
+    const RequestTable* t = table.get();
+    return linear_->score({&t, 1}).front().predict;
+  };
+  const auto expect_rows = [](const std::vector<double>& got) {
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_NEAR(got[0], 3, 1e-4);
+    EXPECT_NEAR(got[1], 9, 1e-4);
+  };
+  expect_rows(scored(
+      R"({"instances": [{"a": 1, "b": 0, "color": "blue"}, {"color": "red", "a": 2, "b": 1}]})"));
+  // Rows as arrays follow the model's column order.
+  json rows = json::array();
+  for (const json& row :
+       {json{{"a", 1}, {"b", 0}, {"color", "blue"}}, json{{"a", 2}, {"b", 1}, {"color", "red"}}}) {
+    json values = json::array();
+    for (const FeatureSpec& f : linear_->schema().features) values.push_back(row[f.name]);
+    rows.push_back(values);
+  }
+  expect_rows(scored(json{{"instances", rows}}.dump()));
+  expect_rows(scored(json{{"inputs", rows}}.dump()));
+  expect_rows(scored(R"({"inputs": {"a": [1, 2], "b": [0, 1], "color": ["blue", "red"]}})"));
+  expect_rows(scored("a,b,color\n1,0,blue\n2,1,red\n", "text/csv"));
+  expect_rows(scored("color,b,a,extra\nblue,0,1,x\nred,1,2,y\n", "text/csv; charset=utf-8"));
+
+  const auto status = [&](const std::string& body, std::string_view type = "application/json") {
+    return status_of([&] { parse_invocations(body, *linear_, 1, kDefaultMaxJsonDepth, type); });
+  };
+  EXPECT_EQ(status(R"({"instances": {"a": [1]}})"), 400);  // columns only under "inputs"
+  EXPECT_EQ(status(R"({"inputs": {"a": [1], "b": [0, 1], "color": ["x"]}})"), 400);
+  EXPECT_EQ(status(R"({"inputs": {"a": [1]}})"), 400);   // missing columns
+  EXPECT_EQ(status(R"({"instances": [[1, 0]]})"), 400);  // one value short
+  EXPECT_EQ(status(R"({"instances": [1]})"), 400);       // bare values need one column
+  EXPECT_EQ(status(R"({"instances": [[1, 0, "blue"], [2, 1, "red"]]})"), 413);
+  EXPECT_EQ(status("a,b\n1,0\n", "text/csv"), 400);  // no color column
+  EXPECT_EQ(status("a,b,color\n1,0,blue\n2,1,red\n", "text/csv"), 413);
+  EXPECT_EQ(status("a,b,color\nx,0,blue\n", "text/csv"), 400);  // text in a numeric column
+  EXPECT_EQ(status("", "text/csv"), 400);
+  EXPECT_EQ(status(R"({"rows": []})"), 400);
+}
+
 TEST(ModelConfigTest, ParsesVersionsTrafficAndBatching) {
   BatchingConfig defaults;
   const ModelConfig c = parse_model_config(
