@@ -210,10 +210,13 @@ class TabulaEstimator(BaseEstimator):
             return model.apply_matrix(method, _engine_matrix(X), device, n_jobs)
         check_is_fitted(self, "_model")
         frame = _as_text_frame(X)
+        if frame is None and not self._model.reads_matrices and _is_frame(X):
+            frame = X  # its pipeline reads named columns, numbers included
         if frame is not None or not self._model.reads_matrices:
             if frame is None:
-                raise ValueError(f"{type(self).__name__} was fitted on a table with text "
-                                 "columns: pass a pandas DataFrame with the columns "
+                raise ValueError(f"{type(self).__name__} reads named columns through its "
+                                 "pipeline (text columns, or a model from `tabula train`): pass "
+                                 "a pandas DataFrame with the columns "
                                  f"{[n for n, _ in self._model.input_columns]}")
             return self._model.apply_columns(method, frame_columns(frame), device, n_jobs)
         nan = "allow-nan" if self._allows_nan else True
@@ -317,6 +320,14 @@ def _as_text_frame(X):
     if isinstance(X, pd.DataFrame) and text_columns(X):
         return X
     return None
+
+
+def _is_frame(X):
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+    return isinstance(X, pd.DataFrame)
 
 
 def _engine_matrix(x):
