@@ -98,24 +98,32 @@ thread_local bool ThreadPool::in_worker = false;
 
 int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
+// The pool is shared: a parallel_for holds it while it runs, so set_thread_count from another
+// thread (the Python package sets each call's n_jobs, and its calls release the GIL) swaps in a
+// new pool without destroying the one still at work; the last holder destroys it.
 std::mutex g_pool_mutex;
-std::unique_ptr<ThreadPool> g_pool;
-int g_threads = 0;  // 0: hardware threads
+std::shared_ptr<ThreadPool> g_pool;
+std::atomic<int> g_threads{0};  // 0: hardware threads
 
-ThreadPool& pool() {
+std::shared_ptr<ThreadPool> pool() {
   std::lock_guard lock(g_pool_mutex);
-  if (!g_pool)
-    g_pool = std::make_unique<ThreadPool>(g_threads > 0 ? g_threads : hardware_threads());
-  return *g_pool;
+  if (!g_pool) {
+    const int threads = g_threads.load();
+    g_pool = std::make_shared<ThreadPool>(threads > 0 ? threads : hardware_threads());
+  }
+  return g_pool;
 }
 
 }  // namespace
 
-int thread_count() { return g_threads > 0 ? g_threads : hardware_threads(); }
+int thread_count() {
+  const int threads = g_threads.load();
+  return threads > 0 ? threads : hardware_threads();
+}
 
 void set_thread_count(int threads) {
   std::lock_guard lock(g_pool_mutex);
-  g_threads = std::max(0, threads);
+  g_threads.store(std::max(0, threads));
   g_pool.reset();
 }
 
@@ -134,7 +142,8 @@ void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t)>& f
     if (error) std::rethrow_exception(error);
     return;
   }
-  pool().run(tasks, fn);
+  const std::shared_ptr<ThreadPool> held = pool();
+  held->run(tasks, fn);
 }
 
 void parallel_blocks(std::int64_t n, std::int64_t block,

@@ -107,5 +107,27 @@ TEST_F(ThreadPoolTest, UsesMoreThanOneThreadWhenAsked) {
   EXPECT_NE(ids[0], ids[1]);
 }
 
+TEST_F(ThreadPoolTest, ThreadCountChangesWhileAnotherThreadRunsAJob) {
+  // The Python package sets each call's n_jobs, from threads that released the GIL: a pool
+  // still at work must not be destroyed under its job (ASan saw a use after free before).
+  set_thread_count(3);
+  std::atomic<bool> stop{false};
+  std::thread changer([&] {
+    for (int i = 0; !stop.load(); ++i) set_thread_count(1 + i % 4);
+  });
+  std::int64_t total = 0;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::int64_t> out(64, 0);
+    parallel_for(64, [&](std::int64_t t) {
+      std::this_thread::yield();
+      out[static_cast<std::size_t>(t)] = t;
+    });
+    for (std::int64_t v : out) total += v;
+  }
+  stop.store(true);
+  changer.join();
+  EXPECT_EQ(total, 50 * (63 * 64 / 2));
+}
+
 }  // namespace
 }  // namespace tabula

@@ -304,3 +304,21 @@ def test_type_stubs_are_current():
     committed = pathlib.Path(__file__).resolve().parents[2] / "python" / "tabula" / "_core.pyi"
     assert committed.read_text() == generated.read_text(), (
         "python/tabula/_core.pyi is stale: copy <build>/python/_core.generated.pyi over it")
+
+
+def test_threads_fit_and_predict_at_once(cancer):
+    """The GIL is released in the engine: estimators with different n_jobs fitted and scored
+    from several threads at once give what they give one at a time."""
+    import concurrent.futures
+    x, y = cancer
+    made = [tabula.RandomForestClassifier(n_estimators=15, random_state=s, n_jobs=1 + s % 2)
+            for s in range(6)]
+    alone = [sklearn.base.clone(m).fit(x, y).predict_proba(x) for m in made]
+
+    def one(model):
+        return model.fit(x, y).predict_proba(x)
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(one, made))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
