@@ -22,14 +22,10 @@ namespace {
 // Rows per histogram task: large nodes are cut into blocks so the top of a tree keeps every
 // thread busy; the blocks' integer histograms are then added in block order.
 constexpr std::int64_t kHistBlockRows = 32768;
-// Rows per prediction task: a block is pushed through one tree at a time so the tree's nodes
-// stay in cache while the block's rows use them.
-constexpr std::int64_t kPredictBlockRows = 256;
-// How far ahead the row loops prefetch a scattered row (enough to cover memory latency).
-constexpr std::int64_t kPrefetchRows = 16;
-// How far ahead a feature-major histogram pass prefetches a row's code and channels (a cheap
-// loop body, so further than kPrefetchRows): 128 rows, against 32 before, took 1M x 28 (20
-// trees) from 2.72 to 2.38 s (medians of 4 alternated runs; 64 and 256 did less well).
+// How far ahead the histogram and partition passes prefetch a scattered row's code and
+// channels (their loop bodies are cheap, so far ahead): 128 rows, against 32 before, took
+// 1M x 28 (20 trees) from 2.72 to 2.38 s (medians of 4 alternated runs; 64 and 256 did less
+// well).
 constexpr std::int64_t kPrefetchColumn = 128;
 
 void require_host(const Backend& backend, Device device, const char* primitive) {
