@@ -23,6 +23,11 @@ struct ForestBatch {
   VectorView<const std::int32_t> end;
   VectorView<const std::int32_t> features;  // nodes x features_per_node
   std::int64_t features_per_node = 0;
+  /// Host backends only (others refuse it; empty: unused): the rows' channels by position in
+  /// the row index array (rows[p]'s channels at row p, n_rows x channels, row-major), as
+  /// LightGBM keeps its ordered gradients. histograms read a node's channels from it in order
+  /// instead of gathering channels[rows[p]], and partition moves them with the rows.
+  MatrixView<std::int64_t> ordered_channels;
 };
 
 /// Histogram shape: `bins` slots per feature (bin 0 = missing) and `channels` int64 sums per

@@ -332,23 +332,38 @@ namespace {
 // Feature-major codes are read one feature at a time, so a node's ascending rows read each
 // column in address order; row-major codes one row at a time, its m codes from one line when
 // the row is short. Rows are scattered in deep nodes: codes are prefetched ahead.
+// batch.ordered_channels, when set: one row of k channels per entry of the row index array.
+void check_ordered_channels(const ForestBatch& batch, std::int64_t rows, std::int64_t k,
+                            const char* primitive) {
+  const MatrixView<std::int64_t>& o = batch.ordered_channels;
+  if (o.data == nullptr) return;
+  if (o.rows != rows || o.cols != k || k <= 0 || o.layout != Layout::kRowMajor || !o.contiguous())
+    throw Error(std::string(primitive) + ": ordered channels must be dense row-major " +
+                std::to_string(rows) + " x " + std::to_string(k));
+}
+
+// ordered: the rows' channels by position (ForestBatch::ordered_channels), or null to gather
+// them from `channels` by row id.
 void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids, std::int64_t begin,
-              std::int64_t end, const std::int64_t* channels, const std::int32_t* feats,
-              std::int64_t m, ForestHistShape shape, std::int64_t* out) {
+              std::int64_t end, const std::int64_t* channels, const std::int64_t* ordered,
+              const std::int32_t* feats, std::int64_t m, ForestHistShape shape, std::int64_t* out) {
   const std::int64_t k = shape.channels;
   const std::int64_t count = end - begin;
   const std::int32_t* ids = row_ids + begin;
-  thread_local std::vector<std::int64_t> gathered;
-  gathered.resize(static_cast<std::size_t>(count * k));
-  for (std::int64_t r = 0; r < count; ++r) {
-    if (r + kPrefetchColumn < count) {  // a row's channels may straddle two lines
-      const std::int64_t* later = channels + std::int64_t{ids[r + kPrefetchColumn]} * k;
-      __builtin_prefetch(later);
-      __builtin_prefetch(later + k - 1);
+  const std::int64_t* g = ordered ? ordered + begin * k : nullptr;
+  if (g == nullptr) {
+    thread_local std::vector<std::int64_t> gathered;
+    gathered.resize(static_cast<std::size_t>(count * k));
+    for (std::int64_t r = 0; r < count; ++r) {
+      if (r + kPrefetchColumn < count) {  // a row's channels may straddle two lines
+        const std::int64_t* later = channels + std::int64_t{ids[r + kPrefetchColumn]} * k;
+        __builtin_prefetch(later);
+        __builtin_prefetch(later + k - 1);
+      }
+      forest::copy_channels(gathered.data() + r * k, channels + std::int64_t{ids[r]} * k, k);
     }
-    forest::copy_channels(gathered.data() + r * k, channels + std::int64_t{ids[r]} * k, k);
+    g = gathered.data();
   }
-  const std::int64_t* g = gathered.data();
   const std::int64_t ahead = std::max<std::int64_t>(0, count - kPrefetchColumn);
   if (codes.layout == Layout::kColMajor) {
     for (std::int64_t f = 0; f < m; ++f) {
@@ -391,6 +406,7 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
   require_size(hist, batch.nodes * slot, kName, "hist");
   if (channels.cols != k || channels.layout != Layout::kRowMajor || !channels.contiguous())
     throw Error("forest_histograms: channels must be dense row-major n x " + std::to_string(k));
+  check_ordered_channels(batch, rows.size, k, kName);
 
   // Tasks: (node, row block). Single-block nodes write their slot directly; multi-block nodes
   // write scratch slots that are added afterwards.
@@ -416,7 +432,8 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     std::memset(out, 0, static_cast<std::size_t>(slot) * sizeof(std::int64_t));
     const std::int32_t* feats = batch.features.data + task.node * m;
     const std::int32_t* row_ids = rows.data;
-    add_rows(codes, row_ids, task.begin, task.end, channels.data, feats, m, shape, out);
+    add_rows(codes, row_ids, task.begin, task.end, channels.data, batch.ordered_channels.data,
+             feats, m, shape, out);
   });
   if (scratch_slots == 0) return;
   // Add the blocks of each multi-block node, in block order, in parallel over the slot.
@@ -523,6 +540,7 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   const bool feature_major = codes.layout == Layout::kColMajor;
   const std::int64_t row_step = feature_major ? 1 : codes.stride;
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
+  check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   parallel_for(batch.nodes, [&](std::int64_t nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
     const std::uint8_t* column = codes.data + std::int64_t{feature.data[nd]} * feature_step;
@@ -530,6 +548,11 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
     const bool ml = missing_left.data[nd] != 0;
     thread_local std::vector<std::int32_t> right;
     right.resize(static_cast<std::size_t>(e - b));
+    // The rows' ordered channels (if any) move with them: k values per row.
+    std::int64_t* ch = batch.ordered_channels.data;
+    const std::int64_t k = batch.ordered_channels.cols;
+    thread_local std::vector<std::int64_t> right_channels;
+    if (ch) right_channels.resize(static_cast<std::size_t>((e - b) * k));
     // Branch-free (the side is a coin flip for the predictor): every row is written to both
     // lists and only its own side's count advances. In place on the left: w <= r.
     std::int64_t w = b, n_right = 0;
@@ -541,10 +564,16 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
       const bool go_left = code == 0 ? ml : code <= t;
       rows.data[w] = row;
       right[static_cast<std::size_t>(n_right)] = row;
+      if (ch) {
+        const std::int64_t* from = ch + r * k;
+        forest::copy_channels(right_channels.data() + n_right * k, from, k);
+        forest::copy_channels(ch + w * k, from, k);
+      }
       w += go_left;
       n_right += !go_left;
     }
     std::copy(right.begin(), right.begin() + n_right, rows.data + w);
+    if (ch) std::copy(right_channels.begin(), right_channels.begin() + n_right * k, ch + w * k);
   });
 }
 

@@ -52,6 +52,12 @@ struct HistArena {
   std::vector<ClassWeight> packed;
   std::vector<std::int64_t> dense;
   std::vector<std::uint8_t> codes;  // small nodes' drawn codes, gathered per node
+  /// Host backends: the tree's channels by row position (TreeRows::channels[rows[p]] at p),
+  /// gathered once per tree and moved with the rows by every partition
+  /// (ForestBatch::ordered_channels), so histograms and the small-node path read them in order.
+  /// ordered_ready: set for the tree being grown.
+  std::vector<std::int64_t> ordered;
+  bool ordered_ready = false;
   /// `buffer` with room for at least `size` values (its contents are not kept on growth).
   static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                        std::int64_t size);

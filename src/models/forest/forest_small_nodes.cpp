@@ -48,10 +48,17 @@ struct PositionChannels {
   PositionChannels(const TreeConfig& config, const TreeRows& rows,
                    const std::vector<NodeRows>& nodes, HistArena& arena) {
     const std::int64_t k = config.channels;
+    // From the arena's ordered channels when the tree keeps them (in order), else gathered by
+    // row id.
+    const std::int64_t* ordered = arena.ordered_ready ? arena.ordered.data() : nullptr;
     const auto gather = [&](auto&& one) {
       parallel_for(static_cast<std::int64_t>(nodes.size()), [&](std::int64_t i) {
         const NodeRows& node = nodes[static_cast<std::size_t>(i)];
         for (std::int32_t r = node.begin; r < node.end; ++r) {
+          if (ordered) {
+            one(r, ordered + std::int64_t{r} * k);
+            continue;
+          }
           if (r + kPrefetchRows < node.end)
             __builtin_prefetch(rows.channels.data +
                                std::int64_t{rows.rows.data[r + kPrefetchRows]} * k);
@@ -75,6 +82,10 @@ struct PositionChannels {
         packed = out;
         return;
       }
+    }
+    if (ordered) {  // already by position
+      dense = ordered;
+      return;
     }
     if (arena.dense.size() < n * static_cast<std::size_t>(k))
       arena.dense.resize(n * static_cast<std::size_t>(k));
