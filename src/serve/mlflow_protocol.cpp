@@ -52,9 +52,7 @@ void append(RequestColumn& c, const json& v) {
 }
 
 void check_rows(std::size_t rows, std::int64_t max_rows) {
-  if (static_cast<std::int64_t>(rows) > max_rows)
-    throw HttpError(413, "the request has " + std::to_string(rows) +
-                             " rows; this server takes at most " + std::to_string(max_rows));
+  check_row_limit(static_cast<std::int64_t>(rows), max_rows);
 }
 
 // The model's columns, empty, in schema order.
@@ -173,24 +171,27 @@ void parse_csv_body(RequestTable& table, std::string_view body, const ModelSchem
   } catch (const InputError& e) {
     throw HttpError(400, e.what());
   }
-  check_rows(static_cast<std::size_t>(data.rows()), max_rows);
+  const std::int64_t rows = data.rows();  // before columns are moved out of `data`
+  check_row_limit(rows, max_rows);
   for (RequestColumn& c : table.columns) {
     const auto index = data.find(c.name);
     if (!index) throw HttpError(400, "missing column '" + c.name + "'");
-    const Column& in = data.columns[static_cast<std::size_t>(*index)];
-    for (std::int64_t r = 0; r < data.rows(); ++r) {
-      if (in.type == ColumnType::kNumeric)
-        append(c, std::isnan(in.numeric[static_cast<std::size_t>(r)])
-                      ? json(nullptr)
-                      : json(in.numeric[static_cast<std::size_t>(r)]));
-      else
-        append(c, in.codes[static_cast<std::size_t>(r)] < 0
-                      ? json(nullptr)
-                      : json(in.categories[static_cast<std::size_t>(
-                            in.codes[static_cast<std::size_t>(r)])]));
+    Column& in = data.columns[static_cast<std::size_t>(*index)];
+    if (c.type == ColumnType::kNumeric) {
+      if (in.type != ColumnType::kNumeric)  // the reader found text in it: name the first value
+        throw HttpError(400, "column '" + c.name + "' is numeric in the model; got " +
+                                 (in.categories.empty() ? std::string("text")
+                                                        : json(in.categories.front()).dump()));
+      c.numeric = std::move(in.numeric);  // NaN where missing, as the table keeps it
+      continue;
+    }
+    // The model's text columns were read as text (options.categorical).
+    for (const std::int32_t code : in.codes) {
+      c.text.push_back(code < 0 ? std::string() : in.categories[static_cast<std::size_t>(code)]);
+      c.present.push_back(code < 0 ? 0 : 1);
     }
   }
-  table.rows = data.rows();
+  table.rows = rows;
 }
 
 }  // namespace

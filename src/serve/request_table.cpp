@@ -59,6 +59,12 @@ const RequestColumn* RequestTable::find(const std::string& name) const {
   return nullptr;
 }
 
+void check_row_limit(std::int64_t rows, std::int64_t max_rows) {
+  if (rows > max_rows)
+    throw HttpError(413, "the request has " + std::to_string(rows) +
+                             " rows; this server takes at most " + std::to_string(max_rows));
+}
+
 void validate(const RequestTable& table, const ModelSchema& schema) {
   std::string missing;
   for (const FeatureSpec& f : schema.features) {

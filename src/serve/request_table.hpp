@@ -38,6 +38,9 @@ struct RequestTable {
   const RequestColumn* find(const std::string& name) const;
 };
 
+/// HttpError 413 when a request of `rows` rows is over the server's `max_rows`.
+void check_row_limit(std::int64_t rows, std::int64_t max_rows);
+
 /// Checks `table` against what the model reads: every feature present with its type, equal
 /// column lengths. HttpError 400 naming the column otherwise.
 void validate(const RequestTable& table, const ModelSchema& schema);

@@ -286,9 +286,7 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
     first = false;
   }
   if (table->rows == 0) throw HttpError(400, "the request has no rows");
-  if (table->rows > max_rows)
-    throw HttpError(413, "the request has " + std::to_string(table->rows) +
-                             " rows; this server takes at most " + std::to_string(max_rows));
+  check_row_limit(table->rows, max_rows);
   validate(*table, schema);
 
   if (j.contains("outputs")) {
