@@ -65,10 +65,10 @@ void export_mlflow(const std::string& model_path, const std::string& out_dir) {
     throw InputError("MLflow export: '" + out_dir +
                      "' exists already; MLflow model directories are written whole, to a new "
                      "path");
-  // Built beside its final path, then renamed into place: whole or absent.
-  const fs::path target = fs::absolute(out_dir);
-  const fs::path staging =
-      target.parent_path() / ("." + target.filename().string() + ".tmp." + random_hex());
+  // Built under a temporary name beside its final path (PendingFiles' naming), then renamed
+  // into place: whole or absent.
+  detail::PendingFiles pending;
+  const fs::path staging = pending.reserve(out_dir);
   try {
     fs::create_directories(staging);
     detail::write_file_atomically((staging / "model.tbl").string(),
@@ -79,7 +79,7 @@ void export_mlflow(const std::string& model_path, const std::string& out_dir) {
         "# tabula's Python package: pip install . in a tabula checkout (docs/python.md)\n"
         "tabula==" +
             std::string(kVersion) + "\n");
-    fs::rename(staging, target);
+    pending.commit();
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(staging, error);
     throw Error("MLflow export: cannot write '" + out_dir + "': " + e.code().message());

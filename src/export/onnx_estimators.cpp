@@ -4,6 +4,7 @@
 // int64 when every label is an integer, double for other numbers, else strings.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,6 @@ namespace tabula::onnx_export {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string to_double(Graph& g, const std::string& x) {
-  return g.node("Cast", {x}, {Attribute::of("to", std::int64_t{onnx::TensorProto::DOUBLE})});
-}
 
 // Rows of x as [N] int64 / [N] ... : the row count as a 1-element int64 tensor.
 std::string row_count(Graph& g, const std::string& x) {
@@ -68,9 +65,7 @@ void emit_classifier_outputs(Graph& g, const ArtifactReader& in, const std::stri
 std::string repeat_row(Graph& g, const std::string& x, const std::vector<double>& row) {
   const auto w = static_cast<std::int64_t>(row.size());
   const std::string shape =
-      g.node("Concat", {row_count(g, x), g.constant("width", std::vector<std::int64_t>{w}, {1})}, 1,
-             {Attribute::of("axis", std::int64_t{0})})
-          .front();
+      g.concat({row_count(g, x), g.constant("width", std::vector<std::int64_t>{w}, {1})}, 0);
   return g.node("Expand", {g.constant("row", row, {1, w}), shape});
 }
 
@@ -156,12 +151,10 @@ std::string affine(Graph& g, const ArtifactReader& in, const std::string& x, std
   const std::vector<double> coef = in.doubles("coef_");
   const std::vector<double> intercept = in.doubles("intercept_");
   const auto rows = static_cast<std::int64_t>(coef.size()) / d;
-  std::vector<double> transposed(coef.size());
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t j = 0; j < d; ++j) transposed[j * rows + r] = coef[r * d + j];
-  return g.node("Add",
-                {g.node("MatMul", {to_double(g, x), g.constant("coef", transposed, {d, rows})}),
-                 g.constant("intercept", intercept, {1, rows})});
+  const std::string product =
+      g.node("MatMul", {g.cast(x, onnx::TensorProto::DOUBLE),
+                        g.constant("coef", transposed(coef, rows, d), {d, rows})});
+  return g.node("Add", {product, g.constant("intercept", intercept, {1, rows})});
 }
 
 void emit_logistic(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
@@ -171,7 +164,7 @@ void emit_logistic(Graph& g, const ArtifactReader& in, const std::string& x, std
   if (k == 2) {
     const std::string p1 = g.node("Sigmoid", {z});
     const std::string p0 = g.node("Sub", {g.constant("one", std::vector<double>{1.0}, {1, 1}), p1});
-    proba = g.node("Concat", {p0, p1}, 1, {Attribute::of("axis", std::int64_t{1})}).front();
+    proba = g.concat({p0, p1});
   } else {
     proba = g.node("Softmax", {z}, {Attribute::of("axis", std::int64_t{1})});
   }
@@ -179,23 +172,14 @@ void emit_logistic(Graph& g, const ArtifactReader& in, const std::string& x, std
 }
 
 void emit_pca(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
-  const std::vector<double> components = in.doubles("components_");
   const std::vector<double> variance = in.doubles("explained_variance_");
   const auto k = static_cast<std::int64_t>(variance.size());
-  const bool whiten = in.header().at("fitted").at("params").at("whiten").get<bool>();
-  std::vector<double> transposed(components.size()), scale(static_cast<std::size_t>(k), 1.0);
-  for (std::int64_t c = 0; c < k; ++c) {
-    for (std::int64_t j = 0; j < d; ++j) transposed[j * k + c] = components[c * d + j];
-    if (whiten)  // as Pca::transform
-      scale[static_cast<std::size_t>(c)] =
-          1.0 / std::max(std::sqrt(variance[static_cast<std::size_t>(c)]),
-                         std::numeric_limits<double>::epsilon());
-  }
-  const std::string centred =
-      g.node("Sub", {to_double(g, x), g.constant("mean", in.doubles("mean_"), {1, d})});
-  const std::string projected =
-      g.node("MatMul", {centred, g.constant("components", transposed, {d, k})});
-  g.output(whiten ? g.node("Mul", {projected, g.constant("whiten", scale, {1, k})}) : projected,
+  std::vector<double> scale;  // none without whitening
+  if (in.header().at("fitted").at("params").at("whiten").get<bool>())
+    for (const double v : variance)  // as Pca::transform
+      scale.push_back(1.0 / std::max(std::sqrt(v), std::numeric_limits<double>::epsilon()));
+  g.output(project(g, g.cast(x, onnx::TensorProto::DOUBLE), in.doubles("mean_"),
+                   in.doubles("components_"), scale, d, k),
            "transformed", onnx::TensorProto::DOUBLE, k);
 }
 

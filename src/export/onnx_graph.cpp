@@ -139,6 +139,15 @@ std::vector<std::string> Graph::node(const std::string& op, const std::vector<st
   return names;
 }
 
+std::string Graph::cast(const std::string& x, int type) {
+  return node("Cast", {x}, {Attribute::of("to", std::int64_t{type})});
+}
+
+std::string Graph::concat(const std::vector<std::string>& parts, std::int64_t axis) {
+  if (parts.size() == 1) return parts[0];
+  return node("Concat", parts, 1, {Attribute::of("axis", axis)}).front();
+}
+
 void Graph::shape(onnx::ValueInfoProto& info, int type, std::int64_t cols) {
   onnx::TypeProto::Tensor* t = info.mutable_type()->mutable_tensor_type();
   t->set_elem_type(type);

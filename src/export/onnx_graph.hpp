@@ -52,6 +52,11 @@ class Graph {
                                 int outputs, std::vector<Attribute> attributes,
                                 const char* domain = "");
 
+  /// x converted to element type `type` (onnx::TensorProto::DOUBLE, FLOAT, ...).
+  std::string cast(const std::string& x, int type);
+  /// The parts side by side along `axis` (a single part as it is).
+  std::string concat(const std::vector<std::string>& parts, std::int64_t axis = 1);
+
   /// A graph input of element type `type` (onnx::TensorProto::DOUBLE, STRING, ...) and shape
   /// [N, cols] (N symbolic).
   void input(const std::string& name, int type, std::int64_t cols);

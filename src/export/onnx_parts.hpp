@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "export/onnx_graph.hpp"
 #include "tabula/artifact/artifact.hpp"
@@ -24,6 +25,17 @@ std::string emit_pipeline(Graph& graph, const ArtifactReader& in, std::int64_t& 
 /// "transformed" [N, k] for transforms. InputError for a model ONNX cannot express exactly.
 void emit_estimator(Graph& graph, const ArtifactReader& in, const std::string& features,
                     std::int64_t width);
+
+/// (x - mean) · componentsᵀ in float64, times `scale` per output when given (else as it is):
+/// x [N, d] double, mean d values, components k x d row-major, scale k values or none. Both
+/// a pipeline's PCA step and the PCA model.
+std::string project(Graph& graph, const std::string& x, const std::vector<double>& mean,
+                    const std::vector<double>& components, const std::vector<double>& scale,
+                    std::int64_t d, std::int64_t k);
+
+/// A row-major rows x cols matrix as cols x rows (what MatMul wants of coefficients).
+std::vector<double> transposed(const std::vector<double>& values, std::int64_t rows,
+                               std::int64_t cols);
 
 /// "model file 'PATH': " + what, as an InputError.
 [[noreturn]] void refuse(const ArtifactReader& in, const std::string& what);

@@ -39,16 +39,9 @@ std::string apply_ops(Graph& g, const ArtifactReader& in, const std::string& pre
       x = apply_maps(g, x, in.doubles(name + ".maps"));
       continue;
     }
-    const std::int64_t d = ops[k].at("width_in").get<std::int64_t>();
-    const std::int64_t c = ops[k].at("width_out").get<std::int64_t>();
-    const std::vector<double> components = in.doubles(name + ".components");
-    std::vector<double> transposed(components.size());
-    for (std::int64_t i = 0; i < c; ++i)
-      for (std::int64_t j = 0; j < d; ++j) transposed[j * c + i] = components[i * d + j];
-    const std::string centred =
-        g.node("Sub", {x, g.constant("mean", in.doubles(name + ".mean"), {1, d})});
-    x = g.node("Mul", {g.node("MatMul", {centred, g.constant("components", transposed, {d, c})}),
-                       g.constant("pca_scale", in.doubles(name + ".scale"), {1, c})});
+    x = project(g, x, in.doubles(name + ".mean"), in.doubles(name + ".components"),
+                in.doubles(name + ".scale"), ops[k].at("width_in").get<std::int64_t>(),
+                ops[k].at("width_out").get<std::int64_t>());
   }
   return x;
 }
@@ -114,11 +107,6 @@ std::string encode_text(Graph& g, const ArtifactReader& in, const nlohmann::json
                 {gathered, g.constant("shape", std::vector<std::int64_t>{-1, width}, {2})});
 }
 
-std::string concat(Graph& g, const std::vector<std::string>& parts) {
-  if (parts.size() == 1) return parts[0];
-  return g.node("Concat", parts, 1, {Attribute::of("axis", std::int64_t{1})}).front();
-}
-
 // A branch over input "X" (every column numeric): its columns taken at once (none taken when
 // they are X as it is) and their maps applied as one.
 std::string numeric_block(Graph& g, const ArtifactReader& in, const nlohmann::json& branch,
@@ -149,10 +137,28 @@ std::string column_block(Graph& g, const ArtifactReader& in, const nlohmann::jso
     const std::string encoded = c.at("type") == "numeric" ? value : encode_text(g, in, c, value);
     parts.push_back(apply_maps(g, encoded, in.doubles(c.at("maps").get<std::string>())));
   }
-  return concat(g, parts);
+  return g.concat(parts);
 }
 
 }  // namespace
+
+std::vector<double> transposed(const std::vector<double>& values, std::int64_t rows,
+                               std::int64_t cols) {
+  std::vector<double> out(values.size());
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
+
+std::string project(Graph& g, const std::string& x, const std::vector<double>& mean,
+                    const std::vector<double>& components, const std::vector<double>& scale,
+                    std::int64_t d, std::int64_t k) {
+  const std::string centred = g.node("Sub", {x, g.constant("mean", mean, {1, d})});
+  const std::string projected =
+      g.node("MatMul", {centred, g.constant("components", transposed(components, k, d), {d, k})});
+  if (scale.empty()) return projected;
+  return g.node("Mul", {projected, g.constant("scale", scale, {1, k})});
+}
 
 std::string emit_pipeline(Graph& g, const ArtifactReader& in, std::int64_t& width) {
   const nlohmann::json& h = in.header();
@@ -176,13 +182,10 @@ std::string emit_pipeline(Graph& g, const ArtifactReader& in, std::int64_t& widt
           1);
     }
   }
-  const auto to_float = [&](const std::string& value) {
-    return g.node("Cast", {value}, {Attribute::of("to", std::int64_t{onnx::TensorProto::FLOAT})});
-  };
   if (!h.contains("pipeline")) {
     if (!all_numeric) refuse(in, "a file without a pipeline has text columns in its schema");
     width = static_cast<std::int64_t>(inputs.size());
-    return to_float("X");  // every column numeric, in order
+    return g.cast("X", onnx::TensorProto::FLOAT);  // every column numeric, in order
   }
   const nlohmann::json& p = h.at("pipeline");
   std::vector<std::string> blocks;
@@ -194,10 +197,10 @@ std::string emit_pipeline(Graph& g, const ArtifactReader& in, std::int64_t& widt
     blocks.push_back(apply_ops(g, in, "pipeline.b" + std::to_string(b), branch.at("ops"), block));
   }
   if (blocks.empty()) refuse(in, "the pipeline has no output columns");
-  std::string x = concat(g, blocks);
+  std::string x = g.concat(blocks);
   x = apply_ops(g, in, "pipeline.after", p.at("after"), x);
   width = static_cast<std::int64_t>(p.at("output_names").size());
-  return to_float(x);
+  return g.cast(x, onnx::TensorProto::FLOAT);
 }
 
 }  // namespace tabula::onnx_export
