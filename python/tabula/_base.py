@@ -11,6 +11,7 @@ import os
 import tempfile
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -175,7 +176,6 @@ class TabulaEstimator(BaseEstimator):
         if y.dtype.kind in "iuf":
             # Hash, then search the few classes: np.unique's sort of every label cost 3% of a
             # 1M-row forest fit.
-            import pandas as pd
             self.classes_ = np.sort(pd.unique(y))
             index = np.searchsorted(self.classes_, y)
         else:
@@ -313,20 +313,10 @@ class TransformerMixinBase(TabulaEstimator):
 def _as_text_frame(X):
     """X when it is a pandas DataFrame with text or category columns (tabula's pipeline reads
     those), else None (numbers go through scikit-learn's checks as an array)."""
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return None
-    if isinstance(X, pd.DataFrame) and text_columns(X):
-        return X
-    return None
+    return X if _is_frame(X) and text_columns(X) else None
 
 
 def _is_frame(X):
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return False
     return isinstance(X, pd.DataFrame)
 
 
