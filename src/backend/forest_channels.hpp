@@ -36,4 +36,13 @@ inline void copy_channels(std::int64_t* to, const std::int64_t* from, std::int64
   for (std::int64_t c = 0; c < k; ++c) to[c] = from[c];
 }
 
+/// Copies one row of ordered codes (ForestBatch::ordered_codes): kStride bytes, a fixed size so
+/// that it is one or two vector moves rather than a library call. to may equal from.
+template <int kStride>
+inline void copy_code_row(std::uint8_t* to, const std::uint8_t* from) {
+  std::uint8_t row[kStride];
+  std::memcpy(row, from, kStride);
+  std::memcpy(to, row, kStride);
+}
+
 }  // namespace tabula::forest

@@ -28,6 +28,10 @@ struct ForestBatch {
   /// LightGBM keeps its ordered gradients. histograms read a node's channels from it in order
   /// instead of gathering channels[rows[p]], and partition moves them with the rows.
   MatrixView<std::int64_t> ordered_channels;
+  /// Host backends only, likewise: the rows' codes by position (rows[p]'s d codes in row p,
+  /// n_rows x d row-major, stride 32 or 64). histograms read a node's codes from it in order
+  /// and partition moves them with the rows, so no pass reads a code by row id.
+  MatrixView<std::uint8_t> ordered_codes;
 };
 
 /// Histogram shape: `bins` slots per feature (bin 0 = missing) and `channels` int64 sums per

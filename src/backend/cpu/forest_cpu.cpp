@@ -342,11 +342,37 @@ void check_ordered_channels(const ForestBatch& batch, std::int64_t rows, std::in
                 std::to_string(rows) + " x " + std::to_string(k));
 }
 
+// batch.ordered_codes, when set: one row of d codes per entry of the row index array, with a
+// stride of 32 or 64 (what copy_code_row moves).
+void check_ordered_codes(const ForestBatch& batch, std::int64_t rows, std::int64_t d,
+                         const char* primitive) {
+  const MatrixView<std::uint8_t>& o = batch.ordered_codes;
+  if (o.data == nullptr) return;
+  if (o.rows != rows || o.cols != d || o.layout != Layout::kRowMajor ||
+      (o.stride != 32 && o.stride != 64) || o.stride < d)
+    throw Error(std::string(primitive) + ": ordered codes must be row-major " +
+                std::to_string(rows) + " x " + std::to_string(d) + " with a stride of 32 or 64");
+}
+
+// The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
+// in order, a row's m codes from its one or two lines.
+void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin, std::int64_t end,
+                      const std::int64_t* g, const std::int32_t* feats, std::int64_t m,
+                      ForestHistShape shape, std::int64_t* out) {
+  const std::int64_t k = shape.channels;
+  const std::uint8_t* row = codes.data + begin * codes.stride;
+  for (std::int64_t r = 0; r < end - begin; ++r, row += codes.stride)
+    for (std::int64_t f = 0; f < m; ++f)
+      forest::add_channels(out + (f * shape.bins + row[feats[f]]) * k, g + r * k, k);
+}
+
 // ordered: the rows' channels by position (ForestBatch::ordered_channels), or null to gather
-// them from `channels` by row id.
-void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids, std::int64_t begin,
-              std::int64_t end, const std::int64_t* channels, const std::int64_t* ordered,
-              const std::int32_t* feats, std::int64_t m, ForestHistShape shape, std::int64_t* out) {
+// them from `channels` by row id. ordered_codes likewise (ForestBatch::ordered_codes), or empty
+// to read `codes` by row id.
+void add_rows(MatrixView<const std::uint8_t> codes, const MatrixView<std::uint8_t>& ordered_codes,
+              const std::int32_t* row_ids, std::int64_t begin, std::int64_t end,
+              const std::int64_t* channels, const std::int64_t* ordered, const std::int32_t* feats,
+              std::int64_t m, ForestHistShape shape, std::int64_t* out) {
   const std::int64_t k = shape.channels;
   const std::int64_t count = end - begin;
   const std::int32_t* ids = row_ids + begin;
@@ -363,6 +389,10 @@ void add_rows(MatrixView<const std::uint8_t> codes, const std::int32_t* row_ids,
       forest::copy_channels(gathered.data() + r * k, channels + std::int64_t{ids[r]} * k, k);
     }
     g = gathered.data();
+  }
+  if (ordered_codes.data != nullptr) {
+    add_ordered_rows(ordered_codes, begin, end, g, feats, m, shape, out);
+    return;
   }
   const std::int64_t ahead = std::max<std::int64_t>(0, count - kPrefetchColumn);
   if (codes.layout == Layout::kColMajor) {
@@ -407,6 +437,7 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
   if (channels.cols != k || channels.layout != Layout::kRowMajor || !channels.contiguous())
     throw Error("forest_histograms: channels must be dense row-major n x " + std::to_string(k));
   check_ordered_channels(batch, rows.size, k, kName);
+  check_ordered_codes(batch, rows.size, codes.cols, kName);
 
   // Tasks: (node, row block). Single-block nodes write their slot directly; multi-block nodes
   // write scratch slots that are added afterwards.
@@ -432,8 +463,8 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     std::memset(out, 0, static_cast<std::size_t>(slot) * sizeof(std::int64_t));
     const std::int32_t* feats = batch.features.data + task.node * m;
     const std::int32_t* row_ids = rows.data;
-    add_rows(codes, row_ids, task.begin, task.end, channels.data, batch.ordered_channels.data,
-             feats, m, shape, out);
+    add_rows(codes, batch.ordered_codes, row_ids, task.begin, task.end, channels.data,
+             batch.ordered_channels.data, feats, m, shape, out);
   });
   if (scratch_slots == 0) return;
   // Add the blocks of each multi-block node, in block order, in parallel over the slot.
@@ -529,18 +560,18 @@ void cpu::CpuBackend::best_splits(VectorView<const std::int64_t> hist, const For
   });
 }
 
-void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
-                                const ForestBatch& batch, VectorView<const std::int32_t> feature,
-                                VectorView<const std::int32_t> bin,
-                                VectorView<const std::uint8_t> missing_left) {
-  constexpr const char* kName = "forest_partition";
-  require_host(*this, codes.device, kName);
-  require_host(*this, rows.device, kName);
+namespace {
+
+// forest_partition's body; kStride: batch.ordered_codes' stride when it is set.
+template <int kStride>
+void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                    const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                    VectorView<const std::int32_t> bin,
+                    VectorView<const std::uint8_t> missing_left) {
   // A feature's code of row i is column[i * row_step] (row-major or feature-major codes).
   const bool feature_major = codes.layout == Layout::kColMajor;
   const std::int64_t row_step = feature_major ? 1 : codes.stride;
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
-  check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   parallel_for(batch.nodes, [&](std::int64_t nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
     const std::uint8_t* column = codes.data + std::int64_t{feature.data[nd]} * feature_step;
@@ -553,14 +584,20 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
     const std::int64_t k = batch.ordered_channels.cols;
     thread_local std::vector<std::int64_t> right_channels;
     if (ch) right_channels.resize(static_cast<std::size_t>((e - b) * k));
+    // Likewise their ordered codes, a row of kStride bytes each; the split's code is read there.
+    std::uint8_t* oc = batch.ordered_codes.data;
+    const std::int32_t split_feature = feature.data[nd];
+    thread_local std::vector<std::uint8_t> right_codes;
+    if (oc) right_codes.resize(static_cast<std::size_t>((e - b) * kStride));
     // Branch-free (the side is a coin flip for the predictor): every row is written to both
     // lists and only its own side's count advances. In place on the left: w <= r.
     std::int64_t w = b, n_right = 0;
     for (std::int64_t r = b; r < e; ++r) {
-      if (r + kPrefetchColumn < e)
+      if (r + kPrefetchColumn < e && !oc)
         __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
       const std::int32_t row = rows.data[r];
-      const std::uint8_t code = column[std::int64_t{row} * row_step];
+      const std::uint8_t code =
+          oc ? oc[r * kStride + split_feature] : column[std::int64_t{row} * row_step];
       const bool go_left = code == 0 ? ml : code <= t;
       rows.data[w] = row;
       right[static_cast<std::size_t>(n_right)] = row;
@@ -569,12 +606,35 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
         forest::copy_channels(right_channels.data() + n_right * k, from, k);
         forest::copy_channels(ch + w * k, from, k);
       }
+      if (oc) {
+        forest::copy_code_row<kStride>(right_codes.data() + n_right * kStride, oc + r * kStride);
+        forest::copy_code_row<kStride>(oc + w * kStride, oc + r * kStride);
+      }
       w += go_left;
       n_right += !go_left;
     }
     std::copy(right.begin(), right.begin() + n_right, rows.data + w);
     if (ch) std::copy(right_channels.begin(), right_channels.begin() + n_right * k, ch + w * k);
+    if (oc)
+      std::copy(right_codes.begin(), right_codes.begin() + n_right * kStride, oc + w * kStride);
   });
+}
+
+}  // namespace
+
+void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
+                                const ForestBatch& batch, VectorView<const std::int32_t> feature,
+                                VectorView<const std::int32_t> bin,
+                                VectorView<const std::uint8_t> missing_left) {
+  constexpr const char* kName = "forest_partition";
+  require_host(*this, codes.device, kName);
+  require_host(*this, rows.device, kName);
+  check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
+  check_ordered_codes(batch, rows.size, codes.cols, kName);
+  if (batch.ordered_codes.stride == 64)
+    partition_rows<64>(codes, rows, batch, feature, bin, missing_left);
+  else
+    partition_rows<32>(codes, rows, batch, feature, bin, missing_left);
 }
 
 void cpu::CpuBackend::predict(MatrixView<const float> x, const ForestTrees& trees,

@@ -148,8 +148,8 @@ void CudaBackend::histograms(MatrixView<const std::uint8_t> codes,
   check_on(codes, here, "forest_histograms: codes");
   check_on(rows, here, "forest_histograms: rows");
   check_on(channels, here, "forest_histograms: channels");
-  if (batch.ordered_channels.data != nullptr)
-    throw Error("forest_histograms: ordered channels are a host-backend layout");
+  if (batch.ordered_channels.data != nullptr || batch.ordered_codes.data != nullptr)
+    throw Error("forest_histograms: ordered channels and codes are a host-backend layout");
   check_on(batch.begin, here, "forest_histograms: begin");
   check_on(batch.end, here, "forest_histograms: end");
   check_on(batch.features, here, "forest_histograms: features");
@@ -229,8 +229,8 @@ void CudaBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std
   const Device here = device();
   check_on(codes, here, "forest_partition: codes");
   check_on(rows, here, "forest_partition: rows");
-  if (batch.ordered_channels.data != nullptr)
-    throw Error("forest_partition: ordered channels are a host-backend layout");
+  if (batch.ordered_channels.data != nullptr || batch.ordered_codes.data != nullptr)
+    throw Error("forest_partition: ordered channels and codes are a host-backend layout");
   check_on(batch.begin, here, "forest_partition: begin");
   check_on(batch.end, here, "forest_partition: end");
   check_on(feature, here, "forest_partition: feature");

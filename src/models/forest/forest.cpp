@@ -395,7 +395,7 @@ struct TreeScratch {
   forest::HistArena arena;
 };
 
-// Extra host memory that concurrent trees may take for their scratch channels.
+// Extra host memory that concurrent trees may take for their scratch channels and codes.
 constexpr std::int64_t kTreeScratchBudgetBytes = std::int64_t{1} << 30;
 
 // How many trees grow at once. On a host-memory backend each worker grows whole trees, so the
@@ -405,7 +405,8 @@ constexpr std::int64_t kTreeScratchBudgetBytes = std::int64_t{1} << 30;
 int tree_workers(const FitInputs& in) {
   if (!in.bins.backend().uses_host_memory()) return 1;
   const std::int64_t scratch_bytes =
-      in.bins.rows() * in.config.channels * static_cast<std::int64_t>(sizeof(std::int64_t));
+      in.bins.rows() * (in.config.channels * static_cast<std::int64_t>(sizeof(std::int64_t)) +
+                        forest::ordered_code_stride(in.bins.backend(), in.bins));
   const std::int64_t by_memory =
       1 + kTreeScratchBudgetBytes / std::max<std::int64_t>(1, scratch_bytes);
   return static_cast<int>(
@@ -456,7 +457,11 @@ void append_tree(ForestModel& model, const ForestModel& one) {
 std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
   const std::int64_t d = in.bins.cols(), n_trees = in.params.n_estimators;
   std::vector<double> importances(static_cast<std::size_t>(d), 0.0);
-  const std::vector<std::uint8_t> columns = forest::feature_major_codes(in.bins);
+  // Trees that keep their codes by row position never read the feature-major copy.
+  const std::vector<std::uint8_t> columns =
+      forest::ordered_code_stride(in.bins.backend(), in.bins) > 0
+          ? std::vector<std::uint8_t>{}
+          : forest::feature_major_codes(in.bins);
   std::mutex commit_mutex;
   std::vector<ForestModel> done(static_cast<std::size_t>(n_trees));
   std::vector<std::vector<double>> done_importance(static_cast<std::size_t>(n_trees));

@@ -57,6 +57,8 @@ class TreeGrower {
         n_bins_(backend, bins.n_bins()) {
     arena_.ordered_ready = small_nodes_ && config.channels <= kMaxOrderedChannels;
     if (arena_.ordered_ready) order_channels();
+    arena_.code_stride = ordered_code_stride(backend, bins);
+    if (arena_.code_stride > 0) order_codes();
     double root_weight = 0.0;
     if (config.n_classes > 0) {
       for (std::int64_t c = 1; c < config.channels; ++c)
@@ -128,6 +130,23 @@ class TreeGrower {
     const std::int32_t* ids = rows_.rows.data;
     for (std::int64_t p = 0; p < n; ++p)
       std::copy_n(rows_.channels.data + std::int64_t{ids[p]} * k, k, out + p * k);
+  }
+
+  // arena_.ordered_codes = the tree's codes by row position, padded rows of code_stride bytes.
+  void order_codes() {
+    const std::int64_t n = rows_.rows.size, d = bins_.cols(), stride = arena_.code_stride;
+    arena_.ordered_codes.resize(static_cast<std::size_t>(n * stride));
+    std::uint8_t* out = arena_.ordered_codes.data();
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::int32_t* ids = rows_.rows.data;
+    for (std::int64_t p = 0; p < n; ++p)
+      std::copy_n(codes.data + std::int64_t{ids[p]} * codes.stride, d, out + p * stride);
+  }
+
+  MatrixView<std::uint8_t> ordered_codes() {
+    if (arena_.code_stride == 0) return {};
+    return {arena_.ordered_codes.data(), rows_.rows.size,   bins_.cols(),
+            arena_.code_stride,          Layout::kRowMajor, Device::cpu()};
   }
 
   MatrixView<std::int64_t> ordered_channels() {
@@ -323,7 +342,8 @@ class TreeGrower {
                       de.view(),
                       df.view(),
                       m,
-                      ordered_channels()};
+                      ordered_channels(),
+                      ordered_codes()};
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
@@ -396,8 +416,13 @@ class TreeGrower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    ForestBatch batch{
-        static_cast<std::int64_t>(which.size()), db.view(), de.view(), {}, 0, ordered_channels()};
+    ForestBatch batch{static_cast<std::int64_t>(which.size()),
+                      db.view(),
+                      de.view(),
+                      {},
+                      0,
+                      ordered_channels(),
+                      ordered_codes()};
     // One feature per node: its column never holds more lines than the rows do.
     backend_.forest().partition(node_codes(true), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());
@@ -560,6 +585,14 @@ std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_
     if (k >= first) out[k - first] = pool[static_cast<std::size_t>(k)];
   }
   return count;
+}
+
+std::int64_t ordered_code_stride(const Backend& backend, const BinnedMatrix& bins) {
+  // A row of up to 64 codes moves as one or two vectors per partition, cheaper than the reads by
+  // row id it saves (a line per row and drawn feature in deep nodes): 1M x 28 (two classes), 20
+  // trees: 4.4 -> 3.6 s; diamonds (26 features), 10 trees, one thread: 0.93 -> 0.77 s.
+  if (!backend.uses_host_memory() || bins.cols() > 64) return 0;
+  return bins.cols() <= 32 ? 32 : 64;
 }
 
 ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,

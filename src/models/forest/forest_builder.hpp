@@ -58,6 +58,11 @@ struct HistArena {
   /// ordered_ready: set for the tree being grown.
   std::vector<std::int64_t> ordered;
   bool ordered_ready = false;
+  /// Host backends, rows of at most 64 codes: the tree's codes by row position likewise
+  /// (bins.codes() row rows[p] at row p, `code_stride` bytes per row), moved by every partition
+  /// (ForestBatch::ordered_codes). Empty when not kept.
+  std::vector<std::uint8_t> ordered_codes;
+  std::int64_t code_stride = 0;
   /// `buffer` with room for at least `size` values (its contents are not kept on growth).
   static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                        std::int64_t size);
@@ -78,6 +83,11 @@ struct TreeRows {
 /// bins' codes transposed to feature-major (d x n); empty unless the backend's memory is host
 /// memory (the small-node path that reads them runs only there).
 std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins);
+
+/// Bytes per row of HistArena::ordered_codes that grow_tree keeps for `bins` on `backend`: 32 or
+/// 64 on host backends for rows of at most 64 codes, else 0 (codes read by row id; TreeRows::
+/// columns is then worth building).
+std::int64_t ordered_code_stride(const Backend& backend, const BinnedMatrix& bins);
 
 /// Grows tree `tree` and returns it as a model of one tree; adds its impurity decreases per
 /// feature (in channel units) to `importance` (d entries). `arena` is reused by the trees that

@@ -112,15 +112,15 @@ class FeatureScanner {
 
   // Feature j's best split of the node on its own (bin: the real bin), as scan_feature finds it
   // in the full histogram.
-  // local: the node's codes of feature j by position (r - node.begin), or null to read the
-  // tree's codes.
+  // local: the node's codes of feature j by position (at (r - node.begin) * step: a gathered
+  // block, step 1, or the ordered codes' rows), or null to read the tree's codes by row id.
   // left: k entries, set to the split's left-child sums when one is found (the compact bins up
   // to the threshold, plus bin 0 when missing values go left: the rows that go left).
   // constant: set when every row of the node falls in one bin.
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
-                    std::int64_t* left, bool& constant) {
+                    std::int64_t step, std::int64_t* left, bool& constant) {
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
-    const std::int32_t n = compact_feature(node, j, local);
+    const std::int32_t n = compact_feature(node, j, local, step);
     // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
     std::int32_t nonempty = 0;
     for (std::int32_t t = 0; t < n && nonempty < 2; ++t) nonempty += compact_[t * k_] > 0;
@@ -139,9 +139,11 @@ class FeatureScanner {
  private:
   // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
   // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
-  std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local) {
+  std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
+                               std::int64_t local_step) {
     if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3)
-      return compact_binary(node, local);
+      return local_step == 1 ? compact_binary<1>(node, local, 1)
+                             : compact_binary<0>(node, local, local_step);
     const std::int32_t* row_ids = rows_.rows.data;
     const ClassWeight* packed = channels_.packed;
     const std::int64_t* dense = channels_.dense;
@@ -154,7 +156,7 @@ class FeatureScanner {
     for (std::int32_t r = node.begin; r < node.end; ++r) {
       std::uint8_t b;
       if (local) {
-        b = local[r - node.begin];
+        b = local[(r - node.begin) * local_step];
       } else {
         if (r + kPrefetchRows < node.end)
           __builtin_prefetch(code + std::int64_t{row_ids[r + kPrefetchRows]} * step);
@@ -186,12 +188,15 @@ class FeatureScanner {
   // columns) with three dense channels: the sums of bins 0 and 1 are kept in registers with
   // masks, bin 2's is the node's total less theirs. The general loop's per-row add to memory
   // and bitmap update chain row after row on the same two bins.
-  std::int32_t compact_binary(const NodeRows& node, const std::uint8_t* local) {
+  template <int kStep>
+  std::int32_t compact_binary(const NodeRows& node, const std::uint8_t* local,
+                              std::int64_t run_time_step) {
+    const std::int64_t step = kStep > 0 ? kStep : run_time_step;
     const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * 3;
     const std::int32_t rows = node.end - node.begin;
     std::int64_t m0 = 0, m1 = 0, m2 = 0, a0 = 0, a1 = 0, a2 = 0;  // bin 0 (missing), bin 1
     for (std::int32_t r = 0; r < rows; ++r) {
-      const std::uint8_t b = local[r];
+      const std::uint8_t b = local[r * step];
       const std::int64_t* ch = dense + std::int64_t{r} * 3;
       const std::int64_t missing = -std::int64_t{b == 0}, first = -std::int64_t{b == 1};
       m0 += ch[0] & missing;
@@ -261,14 +266,17 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
   // feature-major codes touch fewer lines (a node dense in a short column).
   // Cache lines read: row-wise, r x (lines a row's drawn codes span, at most d / 64 + 1);
   // feature-major, per drawn feature min(r, the column's lines). The cheaper way is taken.
+  // With ordered codes (HistArena::ordered_codes) the node's rows are one block already: the
+  // scans read them in place (diamonds, 10 trees: 0.93 -> 0.77 s against gathering them).
   std::vector<std::int64_t> local(which.size() + 1, 0);
   const std::int64_t row_lines = bins.cols() / 64 + 1, column_lines = bins.rows() / 64 + 1;
+  const std::uint8_t* ordered = arena.code_stride > 0 ? arena.ordered_codes.data() : nullptr;
   for (std::size_t w = 0; w < which.size(); ++w) {
     const NodeRows& node = nodes[which[w]];
     const std::int64_t r = node.end - node.begin, count = first[w + 1] - first[w];
     const bool row_wise =
         r * std::min(count, row_lines) <= count * std::min(r, column_lines) || !rows.columns;
-    local[w + 1] = local[w] + (row_wise ? r * count : 0);
+    local[w + 1] = local[w] + (row_wise && !ordered ? r * count : 0);
   }
   if (arena.codes.size() < static_cast<std::size_t>(local.back()))
     arena.codes.resize(static_cast<std::size_t>(local.back()));
@@ -293,10 +301,12 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     }
     const auto taken = static_cast<std::int64_t>(take_feature.size());
     for (std::int32_t r = node.begin; r < node.end; ++r) {
-      if (r + kPrefetchRows < node.end)
+      if (!ordered && r + kPrefetchRows < node.end)
         __builtin_prefetch(codes.data +
                            std::int64_t{rows.rows.data[r + kPrefetchRows]} * codes.stride);
-      const std::uint8_t* src = codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;
+      const std::uint8_t* src = ordered
+                                    ? ordered + std::int64_t{r} * arena.code_stride
+                                    : codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;
       for (std::int64_t f = 0; f < taken; ++f)
         out[take_offset[static_cast<std::size_t>(f)] + r] =
             src[take_feature[static_cast<std::size_t>(f)]];
@@ -317,9 +327,15 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
       const std::uint8_t* own = local[w + 1] > local[w]
                                     ? gathered + local[w] + (t - first[w]) * (node.end - node.begin)
                                     : nullptr;
+      std::int64_t step = 1;
+      if (ordered) {
+        own = ordered + std::int64_t{node.begin} * arena.code_stride +
+              features[static_cast<std::size_t>(t)];
+        step = arena.code_stride;
+      }
       bool is_constant = false;
       found[static_cast<std::size_t>(t)] =
-          scanner.scan(node, features[static_cast<std::size_t>(t)], own,
+          scanner.scan(node, features[static_cast<std::size_t>(t)], own, step,
                        found_left.data() + t * config.channels, is_constant);
       found_constant[static_cast<std::size_t>(t)] = is_constant;
     }

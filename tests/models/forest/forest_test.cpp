@@ -261,54 +261,102 @@ TEST(ForestPrimitives, SubtractionGivesTheSiblingsHistogram) {
   EXPECT_TRUE(std::equal(hist.begin() + 2 * slot, hist.end(), derived.begin() + 2 * slot));
 }
 
-TEST(ForestPrimitives, OrderedChannelsMoveWithThePartitionAndGiveTheSameHistograms) {
-  // Host backends may keep the channels by row position (ForestBatch::ordered_channels): the
-  // partition moves them with their rows and the histograms read them in order; the sums are
-  // those of the gather by row id.
+TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSameHistograms) {
+  // Host backends may keep the channels and the codes by row position
+  // (ForestBatch::ordered_channels, ordered_codes): the partition moves them with their rows and
+  // the histograms read them in order; the sums are those of the reads by row id.
   const Table t = synthetic(5000, 4, true, 6);
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
-  std::vector<std::int32_t> rows(5000);
-  std::iota(rows.begin(), rows.end(), 0);
-  std::shuffle(rows.begin(), rows.end(), std::mt19937(3));
   std::vector<std::int64_t> channels;
   for (std::size_t i = 0; i < t.y.size(); ++i)
     channels.insert(channels.end(), {1, t.y[i] == 0 ? std::int64_t(1 + i % 3) : 0,
                                      t.y[i] == 1 ? std::int64_t(2 + i % 2) : 0});
   const auto ch = MatrixView<const std::int64_t>::row_major(channels.data(), 5000, 3);
-  std::vector<std::int64_t> ordered;
-  for (std::int32_t r : rows)
-    ordered.insert(ordered.end(), channels.begin() + r * 3, channels.begin() + r * 3 + 3);
-  const auto ordered_view = MatrixView<std::int64_t>::row_major(ordered.data(), 5000, 3);
-  // Two nodes split on different features, then histograms of the four children.
-  const std::vector<std::int32_t> begin{0, 2000}, end{2000, 5000}, feature{0, 2}, bin{20, 31};
-  const std::vector<std::uint8_t> missing_left{1, 0};
-  ForestBatch split{2, {begin.data(), 2}, {end.data(), 2}, {}, 0, ordered_view};
-  cpu().forest().partition(bins.codes(), {rows.data(), 5000}, split, {feature.data(), 2},
-                           {bin.data(), 2}, {missing_left.data(), 2});
-  for (std::size_t p = 0; p < rows.size(); ++p)
-    for (std::size_t c = 0; c < 3; ++c)
-      ASSERT_EQ(ordered[p * 3 + c], channels[static_cast<std::size_t>(rows[p]) * 3 + c]) << p;
-  const std::vector<std::int32_t> cb{0, 900, 2000, 3100}, ce{900, 2000, 3100, 5000};
-  std::vector<std::int32_t> features;
-  for (int node = 0; node < 4; ++node) features.insert(features.end(), {3, 1});
-  const ForestHistShape shape{64, 3};
-  const std::int64_t slot = shape.node_size(2);
-  std::vector<std::int64_t> gathered(static_cast<std::size_t>(4 * slot)), read(gathered.size());
-  ForestBatch by_id{4, {cb.data(), 4}, {ce.data(), 4}, {features.data(), 8}, 2};
-  ForestBatch in_order = by_id;
-  in_order.ordered_channels = ordered_view;
-  for (const bool feature_major : {false, true}) {
-    const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
-    const MatrixView<const std::uint8_t> codes =
-        feature_major ? MatrixView<const std::uint8_t>{columns.data(),    5000,         4, 5000,
-                                                       Layout::kColMajor, Device::cpu()}
-                      : bins.codes();
-    cpu().forest().histograms(codes, {rows.data(), 5000}, ch, by_id, shape,
-                              {gathered.data(), 4 * slot});
-    cpu().forest().histograms(codes, {rows.data(), 5000}, ch, in_order, shape,
-                              {read.data(), 4 * slot});
-    EXPECT_EQ(gathered, read) << "feature-major " << feature_major;
+  const std::uint8_t* codes_by_id = bins.codes().data;
+  for (const std::int64_t stride : {0, 32, 64}) {  // 0: codes read by row id
+    std::vector<std::int32_t> rows(5000);
+    std::iota(rows.begin(), rows.end(), 0);
+    std::shuffle(rows.begin(), rows.end(), std::mt19937(3));
+    std::vector<std::int64_t> ordered;
+    std::vector<std::uint8_t> ordered_codes(static_cast<std::size_t>(5000 * stride), 0xEE);
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto r = static_cast<std::size_t>(rows[p]);
+      ordered.insert(ordered.end(), channels.begin() + r * 3, channels.begin() + r * 3 + 3);
+      if (stride > 0) std::copy_n(codes_by_id + r * 4, 4, ordered_codes.begin() + p * stride);
+    }
+    const auto ordered_view = MatrixView<std::int64_t>::row_major(ordered.data(), 5000, 3);
+    const MatrixView<std::uint8_t> codes_view =
+        stride == 0 ? MatrixView<std::uint8_t>{}
+                    : MatrixView<std::uint8_t>{ordered_codes.data(), 5000,         4, stride,
+                                               Layout::kRowMajor,    Device::cpu()};
+    // Two nodes split on different features, then histograms of the four children.
+    const std::vector<std::int32_t> begin{0, 2000}, end{2000, 5000}, feature{0, 2}, bin{20, 31};
+    const std::vector<std::uint8_t> missing_left{1, 0};
+    ForestBatch split{2, {begin.data(), 2}, {end.data(), 2}, {}, 0, ordered_view, codes_view};
+    cpu().forest().partition(bins.codes(), {rows.data(), 5000}, split, {feature.data(), 2},
+                             {bin.data(), 2}, {missing_left.data(), 2});
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto r = static_cast<std::size_t>(rows[p]);
+      for (std::size_t c = 0; c < 3; ++c) ASSERT_EQ(ordered[p * 3 + c], channels[r * 3 + c]) << p;
+      for (std::size_t j = 0; j < 4 && stride > 0; ++j)
+        ASSERT_EQ(ordered_codes[p * static_cast<std::size_t>(stride) + j], codes_by_id[r * 4 + j])
+            << "stride " << stride << ", position " << p;
+    }
+    // The partition sent rows left exactly by the split's rule (code 0 by missing_left).
+    for (std::size_t node = 0; node < 2; ++node) {
+      const std::int64_t left_rows =
+          std::count_if(rows.begin() + begin[node], rows.begin() + end[node], [&](std::int32_t r) {
+            const std::uint8_t code = codes_by_id[static_cast<std::size_t>(r) * 4 + feature[node]];
+            return code == 0 ? missing_left[node] != 0 : code <= bin[node];
+          });
+      for (std::int64_t p = begin[node]; p < end[node]; ++p) {
+        const std::uint8_t code =
+            codes_by_id[static_cast<std::size_t>(rows[static_cast<std::size_t>(p)]) * 4 +
+                        feature[node]];
+        const bool left = code == 0 ? missing_left[node] != 0 : code <= bin[node];
+        ASSERT_EQ(left, p < begin[node] + left_rows) << "stride " << stride << ", position " << p;
+      }
+    }
+    const std::vector<std::int32_t> cb{0, 900, 2000, 3100}, ce{900, 2000, 3100, 5000};
+    std::vector<std::int32_t> features;
+    for (int node = 0; node < 4; ++node) features.insert(features.end(), {3, 1});
+    const ForestHistShape shape{64, 3};
+    const std::int64_t slot = shape.node_size(2);
+    std::vector<std::int64_t> gathered(static_cast<std::size_t>(4 * slot)), read(gathered.size());
+    ForestBatch by_id{4, {cb.data(), 4}, {ce.data(), 4}, {features.data(), 8}, 2};
+    ForestBatch in_order = by_id;
+    in_order.ordered_channels = ordered_view;
+    in_order.ordered_codes = codes_view;
+    for (const bool feature_major : {false, true}) {
+      const std::vector<std::uint8_t> columns = forest::feature_major_codes(bins);
+      const MatrixView<const std::uint8_t> codes =
+          feature_major ? MatrixView<const std::uint8_t>{columns.data(),    5000,         4, 5000,
+                                                         Layout::kColMajor, Device::cpu()}
+                        : bins.codes();
+      cpu().forest().histograms(codes, {rows.data(), 5000}, ch, by_id, shape,
+                                {gathered.data(), 4 * slot});
+      cpu().forest().histograms(codes, {rows.data(), 5000}, ch, in_order, shape,
+                                {read.data(), 4 * slot});
+      EXPECT_EQ(gathered, read) << "feature-major " << feature_major << ", stride " << stride;
+    }
   }
+  // Ordered codes of another stride are refused, not read past their rows.
+  std::vector<std::int32_t> rows(5000);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::uint8_t> narrow(5000 * 16);
+  const std::vector<std::int32_t> begin{0}, end{5000}, feature{0}, bin{3};
+  const std::vector<std::uint8_t> missing_left{0};
+  ForestBatch bad{
+      1,
+      {begin.data(), 1},
+      {end.data(), 1},
+      {},
+      0,
+      {},
+      MatrixView<std::uint8_t>{narrow.data(), 5000, 4, 16, Layout::kRowMajor, Device::cpu()}};
+  EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), 5000}, bad, {feature.data(), 1},
+                                        {bin.data(), 1}, {missing_left.data(), 1}),
+               Error);
 }
 
 TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
