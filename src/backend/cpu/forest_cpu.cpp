@@ -308,18 +308,29 @@ void cpu::CpuBackend::bin(MatrixView<const float> x, VectorView<const float> edg
   // for the block's rows (whose searches are independent, so they overlap), where row by row
   // every feature's table is reloaded (wide data: 784 tables, 784 KB, more than L2).
   constexpr std::int64_t kRowBlock = 64;
+  // Searches run kLockstep at a time: pixels (20,000 x 784), one tree, one thread: 0.52 ->
+  // 0.43 s; 1M x 28, 5 trees: 0.73 -> 0.64 s (16 lanes did no better).
+  constexpr int kLockstep = 8;
   parallel_blocks(x.rows, 16384, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; b += kRowBlock) {
       const std::int64_t block_end = std::min(end, b + kRowBlock);
       for (std::int64_t j = 0; j < x.cols; ++j) {
         const float* e = padded.data() + j * kPadded;
-        for (std::int64_t i = b; i < block_end; ++i) {
-          const float v = x(i, j);
-          std::int32_t pos = 0;
+        // Rows i .. last (at most kLockstep) searched step by step side by side: independent
+        // chains the core overlaps (lanes past `last` repeat it and are not written).
+        const auto search = [&](std::int64_t i, std::int64_t last) {
+          float v[kLockstep];
+          std::int32_t pos[kLockstep] = {};
+          for (int l = 0; l < kLockstep; ++l) v[l] = x(std::min(i + l, last), j);
           for (std::int32_t step = 128; step > 0; step >>= 1)
-            pos += e[pos + step - 1] < v ? step : 0;
-          codes(i, j) = std::isnan(v) ? std::uint8_t{0} : static_cast<std::uint8_t>(1 + pos);
-        }
+            for (int l = 0; l < kLockstep; ++l) pos[l] += e[pos[l] + step - 1] < v[l] ? step : 0;
+          for (int l = 0; l < kLockstep && i + l <= last; ++l)
+            codes(i + l, j) =
+                std::isnan(v[l]) ? std::uint8_t{0} : static_cast<std::uint8_t>(1 + pos[l]);
+        };
+        std::int64_t i = b;
+        for (; i + kLockstep <= block_end; i += kLockstep) search(i, i + kLockstep - 1);
+        if (i < block_end) search(i, block_end - 1);
       }
     }
   });

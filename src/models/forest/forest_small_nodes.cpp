@@ -144,34 +144,23 @@ class FeatureScanner {
     if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3)
       return local_step == 1 ? compact_binary<1>(node, local, 1)
                              : compact_binary<0>(node, local, local_step);
-    const std::int32_t* row_ids = rows_.rows.data;
-    const ClassWeight* packed = channels_.packed;
-    const std::int64_t* dense = channels_.dense;
     std::array<std::uint64_t, 4> touched{};
-    std::int64_t* hist = hist_.data();
-    // Feature j's code of a row: code[row * step].
-    const MatrixView<const std::uint8_t> codes = bins_.codes();
-    const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
-    const std::int64_t step = rows_.columns ? 1 : codes.stride;
-    for (std::int32_t r = node.begin; r < node.end; ++r) {
-      std::uint8_t b;
-      if (local) {
-        b = local[(r - node.begin) * local_step];
-      } else {
-        if (r + kPrefetchRows < node.end)
-          __builtin_prefetch(code + std::int64_t{row_ids[r + kPrefetchRows]} * step);
-        b = code[std::int64_t{row_ids[r]} * step];
-      }
-      touched[b >> 6] |= std::uint64_t{1} << (b & 63);
-      std::int64_t* h = hist + b * k_;
-      if (packed) {
-        const ClassWeight& p = packed[r];
-        h[0] += p.count;
-        h[1 + p.cls] += p.weight;
-      } else {
-        add_channels(h, dense + std::int64_t{r} * k_, k_);
-      }
+    if (local) {
+      if (channels_.packed)
+        accumulate<true, true>(node, local, local_step, touched);
+      else
+        accumulate<true, false>(node, local, local_step, touched);
+    } else {
+      // Feature j's code of a row: code[row * step].
+      const MatrixView<const std::uint8_t> codes = bins_.codes();
+      const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
+      const std::int64_t step = rows_.columns ? 1 : codes.stride;
+      if (channels_.packed)
+        accumulate<false, true>(node, code, step, touched);
+      else
+        accumulate<false, false>(node, code, step, touched);
     }
+    std::int64_t* hist = hist_.data();
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
     std::int32_t n = 0;
     for (int w = 0; w < 4; ++w) {
@@ -182,6 +171,35 @@ class FeatureScanner {
       }
     }
     return n;
+  }
+
+  // Adds the node's rows into hist_ and marks their bins in `touched`. kLocal: the codes are
+  // code[(r - node.begin) * step] (by position), else code[rows[r] * step] (by row id);
+  // kPacked: the channels are channels_.packed, else channels_.dense.
+  template <bool kLocal, bool kPacked>
+  void accumulate(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
+                  std::array<std::uint64_t, 4>& touched) {
+    const std::int32_t* row_ids = rows_.rows.data;
+    std::int64_t* hist = hist_.data();
+    for (std::int32_t r = node.begin; r < node.end; ++r) {
+      std::uint8_t b;
+      if constexpr (kLocal) {
+        b = code[(r - node.begin) * step];
+      } else {
+        if (r + kPrefetchRows < node.end)
+          __builtin_prefetch(code + std::int64_t{row_ids[r + kPrefetchRows]} * step);
+        b = code[std::int64_t{row_ids[r]} * step];
+      }
+      touched[b >> 6] |= std::uint64_t{1} << (b & 63);
+      std::int64_t* h = hist + b * k_;
+      if constexpr (kPacked) {
+        const ClassWeight& p = channels_.packed[r];
+        h[0] += p.count;
+        h[1 + p.cls] += p.weight;
+      } else {
+        add_channels(h, channels_.dense + std::int64_t{r} * k_, k_);
+      }
+    }
   }
 
   // compact_feature for a feature of at most three bins (missing, and two values: one-hot
