@@ -62,8 +62,8 @@ void add_classification(std::span<const double> y, const TestPredictions& p,
   const metrics::ConfusionMatrix cm = metrics::confusion_matrix(y, p.pred, labels);
   nlohmann::json counts = nlohmann::json::array();
   for (std::size_t i = 0; i < k; ++i)
-    counts.push_back(std::vector<std::int64_t>(cm.counts.begin() + i * k,
-                                               cm.counts.begin() + (i + 1) * k));
+    counts.push_back(
+        std::vector<std::int64_t>(cm.counts.begin() + i * k, cm.counts.begin() + (i + 1) * k));
   out["classes"] = schema.class_labels;
   out["confusion_matrix"] = counts;
   out["roc"] = out["precision_recall"] = out["calibration"] = nlohmann::json::array();
@@ -71,8 +71,8 @@ void add_classification(std::span<const double> y, const TestPredictions& p,
   const std::size_t first = k == 2 ? 1 : 0;
   const std::size_t last = k == 2 ? 2 : std::min(k, options.max_classes);
   if (last < k)
-    out["notes"].push_back(fmt::format("curves drawn for the first {} of {} classes (one vs rest)",
-                                       last, k));
+    out["notes"].push_back(
+        fmt::format("curves drawn for the first {} of {} classes (one vs rest)", last, k));
   std::vector<double> is_class(y.size()), score(y.size());
   for (std::size_t c = first; c < last; ++c) {
     for (std::size_t i = 0; i < y.size(); ++i) {
@@ -126,8 +126,9 @@ nlohmann::json importance_json(const Predictor& predictor, const FittedModel& mo
   nlohmann::json list = nlohmann::json::array();
   for (const ColumnImportance& c : found)
     list.push_back({{"column", c.column}, {"mean", c.mean}, {"std", c.std}, {"drops", c.drops}});
-  return {{"metric", metric},     {"baseline_score", baseline},    {"rows", rows.size()},
-          {"n_repeats", options.n_repeats}, {"seed", options.seed}, {"columns", list}};
+  return {{"metric", metric},     {"baseline_score", baseline},
+          {"rows", rows.size()},  {"n_repeats", options.n_repeats},
+          {"seed", options.seed}, {"columns", list}};
 }
 
 }  // namespace
@@ -140,11 +141,12 @@ nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Datase
                      "' is a transform; evaluate needs a supervised model (a classifier or a "
                      "regressor)");
   if (static_cast<std::int64_t>(y.size()) != data.rows())
-    throw InputError(fmt::format("{}: {} rows but {} target values", data.source, data.rows(),
-                                 y.size()));
+    throw InputError(
+        fmt::format("{}: {} rows but {} target values", data.source, data.rows(), y.size()));
   const Predictor predictor(backend, model.estimator, &model.pipeline);
   const std::vector<float> x = predictor.features(data);
-  const auto view = MatrixView<const float>::row_major(x.data(), data.rows(), predictor.n_features());
+  const auto view =
+      MatrixView<const float>::row_major(x.data(), data.rows(), predictor.n_features());
   std::vector<std::string> notes;
   const TestPredictions p = predict_test_rows(predictor, view, &notes);
   const int n_classes = static_cast<int>(model.schema.class_labels.size());
@@ -160,8 +162,8 @@ nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Datase
     add_classification(y, p, model.schema, options, out);
   else
     add_regression(y, p, out);
-  out["feature_importances"] = ranked_feature_values(
-      model.estimator.summary(), model.pipeline.output_names(), kTopFeatures);
+  out["feature_importances"] =
+      ranked_feature_values(model.estimator.summary(), model.pipeline.output_names(), kTopFeatures);
   out["permutation_importance"] = importance_json(predictor, model, data, y, options);
   return out;
 }
@@ -188,9 +190,8 @@ nlohmann::json evaluate_file(Backend& backend, const EvaluateFileOptions& option
                      loaded.schema.target + "'; --target names another column)");
   }
   const std::vector<double> y = encode_target_as(*data.target, loaded.schema, task, data.source);
-  nlohmann::json out =
-      evaluate(backend, {*loaded.estimator, *loaded.pipeline, loaded.schema}, data, y,
-               options.evaluation);
+  nlohmann::json out = evaluate(backend, {*loaded.estimator, *loaded.pipeline, loaded.schema}, data,
+                                y, options.evaluation);
   out["model_file"] = options.model_path;
   out["data_file"] = options.data_path;
   out["target"] = target;

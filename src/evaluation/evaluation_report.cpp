@@ -85,7 +85,8 @@ std::string importance_charts(const nlohmann::json& e) {
                            key == "coef_" ? "coefficient" : "importance",
                            {}};
     for (const auto& entry : list.at("top"))
-      chart.bars.push_back({entry.at("feature").get<std::string>(), entry.at("value").get<double>()});
+      chart.bars.push_back(
+          {entry.at("feature").get<std::string>(), entry.at("value").get<double>()});
     out += report::bar_chart(chart);
   }
   const nlohmann::json& p = e.at("permutation_importance");
@@ -122,16 +123,17 @@ std::string report_page(const nlohmann::json& e) {
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}"
       ".plots svg{margin:0 1em 1em 0;border:1px solid #eee;vertical-align:top}</style>"
       "</head><body>\n";
-  out += fmt::format("<h1>Evaluation: {} ({})</h1>\n<p>model {} on {}: {} rows, target {}</p>\n",
-                     escape(e.at("model").get<std::string>()),
-                     escape(e.at("task").get<std::string>()), escape(e.value("model_file", "")),
-                     escape(e.value("data_file", "")), e.at("rows").dump(),
-                     escape(e.value("target", "")));
+  out +=
+      fmt::format("<h1>Evaluation: {} ({})</h1>\n<p>model {} on {}: {} rows, target {}</p>\n",
+                  escape(e.at("model").get<std::string>()), escape(e.at("task").get<std::string>()),
+                  escape(e.value("model_file", "")), escape(e.value("data_file", "")),
+                  e.at("rows").dump(), escape(e.value("target", "")));
   return out + report_sections(e) + "</body></html>\n";
 }
 
 std::string summary_text(const nlohmann::json& e) {
-  std::string out = fmt::format("{} rows, target '{}'\n", e.at("rows").dump(), e.value("target", ""));
+  std::string out =
+      fmt::format("{} rows, target '{}'\n", e.at("rows").dump(), e.value("target", ""));
   for (const auto& [name, value] : e.at("metrics").items())
     out += fmt::format("{:<20} {:>10}\n", name,
                        value.is_number() ? fmt::format("{:.4f}", value.get<double>()) : "-");

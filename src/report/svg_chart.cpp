@@ -112,8 +112,8 @@ std::string legend(const std::vector<Series>& series) {
     const double y = kTop + 8 + 14 * static_cast<double>(i);
     out += fmt::format(
         "<rect x='{}' y='{}' width='10' height='3' fill='{}'/><text x='{}' y='{}'>{}</text>",
-        kWidth - kRight - 120, y - 4, kPalette[i % std::size(kPalette)], kWidth - kRight - 106,
-        y, escape(series[i].name));
+        kWidth - kRight - 120, y - 4, kPalette[i % std::size(kPalette)], kWidth - kRight - 106, y,
+        escape(series[i].name));
   }
   return out + "</g>\n";
 }

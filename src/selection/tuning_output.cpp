@@ -9,6 +9,7 @@
 
 #include "report/svg_chart.hpp"
 #include "selection/journal.hpp"
+#include "tabula/evaluation/evaluation.hpp"
 
 namespace tabula::selection {
 namespace {
@@ -215,6 +216,17 @@ std::string best_features_html(const nlohmann::json& info) {
   return out;
 }
 
+// The refitted best model on the test rows: the charts of `tabula evaluate`.
+std::string test_evaluation_html(const nlohmann::json& info) {
+  if (!info.contains("test_evaluation")) return {};
+  const nlohmann::json& e = info["test_evaluation"];
+  if (e.contains("error"))
+    return fmt::format("<h2>Best model on the test set</h2>\n<p>not drawn: {}</p>\n",
+                       report::escape(e["error"].get<std::string>()));
+  return fmt::format("<h1>Best model on the test set ({} rows)</h1>\n", e.at("rows").dump()) +
+         evaluation::report_sections(e);
+}
+
 }  // namespace
 
 std::string report_html(const TuneResult& result, const nlohmann::json& info) {
@@ -250,7 +262,7 @@ std::string report_html(const TuneResult& result, const nlohmann::json& info) {
       "std bars; light dots: each fold; dashed: the dummy baseline.</p>\n<div class='plots'>\n";
   for (const auto& [k, v] : result.leaderboard.empty() ? ParamMap{} : result.leaderboard[0].params)
     out += param_plot(result, k, result.baseline.mean(0));
-  out += "</div>\n" + best_features_html(info);
+  out += "</div>\n" + best_features_html(info) + test_evaluation_html(info);
   out += "<h2>Leaderboard</h2>\n<table><tr><th>rank</th><th>round</th><th>trial</th>";
   const std::vector<std::string> names = param_names(result);
   for (const std::string& n : names) out += fmt::format("<th>{}</th>", report::escape(n));

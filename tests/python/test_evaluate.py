@@ -235,3 +235,26 @@ def test_hostile_names_are_escaped(run_tabula, tmp_path):
     assert "&lt;script&gt;" in html and "&lt;b&gt;yes&lt;/b&gt;" in html
     assert {c["column"] for c in e["permutation_importance"]["columns"]} == {name, "b&c"}
     svgs_parse(html)
+
+
+@pytest.mark.parametrize("file,target,model,param", [
+    ("titanic.csv", "survived", "forest", "max_depth=[3,6]"),
+    ("diabetes.csv", "target", "ridge", "alpha=[0.1,1]")])
+def test_tune_report_draws_the_best_model_on_the_test_set(run_tabula, tmp_path, file, target,
+                                                          model, param):
+    out = tmp_path / "search"
+    run_tabula("tune", "--data", DATA / file, "--target", target, "--model", model, "--param",
+               param, "--folds", "3", "--test-size", "0.25", "--no-progress", "--out", out)
+    info = json.loads((out / "leaderboard.json").read_text())
+    e = info["test_evaluation"]
+    assert e["rows"] == info["scheme"]["test_rows"]
+    # The same numbers as the search's own test scoring of the refitted best.
+    metric = info["metric"]
+    if metric in e["metrics"]:
+        assert e["metrics"][metric] == pytest.approx(info["test"][metric], abs=1e-12)
+    html = (out / "report.html").read_text()
+    assert "Best model on the test set" in html
+    charts = svgs_parse(html)
+    assert charts >= (len(info["best"]["params"]) + (6 if e["task"] == "classification" else 4))
+    if e["task"] == "classification":
+        assert np.sum(e["confusion_matrix"]) == e["rows"]

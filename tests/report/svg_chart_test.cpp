@@ -32,8 +32,10 @@ namespace {
     char quote = 0;
     for (; end < xml.size(); ++end) {
       if (quote) {
-        if (xml[end] == quote) quote = 0;
-        else if (xml[end] == '<') return ::testing::AssertionFailure() << "'<' in attribute";
+        if (xml[end] == quote)
+          quote = 0;
+        else if (xml[end] == '<')
+          return ::testing::AssertionFailure() << "'<' in attribute";
       } else if (xml[end] == '\'' || xml[end] == '"') {
         quote = xml[end];
       } else if (xml[end] == '>') {
@@ -42,8 +44,8 @@ namespace {
     }
     if (end == xml.size()) return ::testing::AssertionFailure() << "unclosed tag at " << i;
     const std::string tag = xml.substr(i + 1, end - i - 1);
-    const std::string name = tag.substr(tag[0] == '/' ? 1 : 0, tag.find_first_of(" />\n", 1) -
-                                                                   (tag[0] == '/' ? 1 : 0));
+    const std::string name =
+        tag.substr(tag[0] == '/' ? 1 : 0, tag.find_first_of(" />\n", 1) - (tag[0] == '/' ? 1 : 0));
     if (tag[0] == '/') {
       if (open.empty() || open.back() != name)
         return ::testing::AssertionFailure() << "</" << name << "> closes nothing at " << i;
@@ -110,8 +112,8 @@ TEST(SvgChart, ScatterCapsItsPointsAndSkipsNonFinite) {
 }
 
 TEST(SvgChart, HeatMapWritesEveryCount) {
-  const HeatMap chart{"confusion", "true", "predicted", {kHostile, "b"}, {kHostile, "b"},
-                      {5, 1, 2, 7}};
+  const HeatMap chart{"confusion",     "true",          "predicted",
+                      {kHostile, "b"}, {kHostile, "b"}, {5, 1, 2, 7}};
   const std::string svg = heat_map(chart);
   EXPECT_TRUE(well_formed(svg));
   for (const char* count : {">5<", ">1<", ">2<", ">7<"})

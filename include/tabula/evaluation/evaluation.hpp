@@ -21,8 +21,8 @@
 namespace tabula::evaluation {
 
 struct EvaluationOptions {
-  int n_repeats = 5;        // permutation importance: shuffles per column
-  std::uint64_t seed = 0;   // permutation importance: the shuffles' seed
+  int n_repeats = 5;             // permutation importance: shuffles per column
+  std::uint64_t seed = 0;        // permutation importance: the shuffles' seed
   std::size_t max_classes = 10;  // one-vs-rest curves for the first this many classes
   /// Permutation importance is computed on at most this many rows (evenly spaced), as it
   /// rescores the table n_repeats times per column.
