@@ -66,4 +66,30 @@ std::vector<float> Dataset::numeric_matrix_row_major() const {
   return matrix;
 }
 
+namespace {
+
+Column take_column_rows(const Column& c, std::span<const std::int64_t> rows) {
+  Column out;
+  out.name = c.name;
+  out.type = c.type;
+  out.categories = c.categories;
+  for (std::int64_t r : rows) {
+    if (c.type == ColumnType::kNumeric)
+      out.numeric.push_back(c.numeric[static_cast<std::size_t>(r)]);
+    else
+      out.codes.push_back(c.codes[static_cast<std::size_t>(r)]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Dataset Dataset::take_rows(std::span<const std::int64_t> rows) const {
+  Dataset out;
+  out.source = source;
+  for (const Column& c : columns) out.columns.push_back(take_column_rows(c, rows));
+  if (target) out.target = take_column_rows(*target, rows);
+  return out;
+}
+
 }  // namespace tabula

@@ -8,6 +8,7 @@
 
 #include "metrics/checks.hpp"
 #include "metrics/pairwise_sum.hpp"
+#include "metrics/threshold_counts.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/metrics/metrics.hpp"
 
@@ -25,25 +26,14 @@ std::vector<double> distinct(std::span<const double> values) {
 /// per distinct score (ties move along a diagonal), and the area is the trapezoid sum over the
 /// normalised curve, as sklearn's roc_curve + auc compute it.
 double binary_auc(const std::vector<char>& positive, std::span<const double> score) {
-  const std::size_t n = score.size();
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
-  std::vector<double> tps{0.0}, fps{0.0};
-  double tp = 0.0, fp = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t row = order[i];
-    (positive[row] ? tp : fp) += 1.0;
-    if (i + 1 == n || score[order[i + 1]] != score[row]) {
-      tps.push_back(tp);
-      fps.push_back(fp);
-    }
-  }
-  std::vector<double> pieces(tps.size() - 1);
-  for (std::size_t i = 1; i < tps.size(); ++i) {
-    const double dx = fps[i] / fp - fps[i - 1] / fp;
-    pieces[i - 1] = dx * (tps[i] / tp + tps[i - 1] / tp) / 2.0;
+  const detail::ThresholdCounts c = detail::threshold_counts(positive, score);
+  const double tp = c.tps.back(), fp = c.fps.back();
+  std::vector<double> pieces(c.tps.size());
+  for (std::size_t i = 0; i < c.tps.size(); ++i) {
+    const double fps_before = i == 0 ? 0.0 : c.fps[i - 1];
+    const double tps_before = i == 0 ? 0.0 : c.tps[i - 1];
+    const double dx = c.fps[i] / fp - fps_before / fp;
+    pieces[i] = dx * (c.tps[i] / tp + tps_before / tp) / 2.0;
   }
   return detail::pairwise_sum(pieces);
 }
@@ -66,16 +56,7 @@ void check_proba(std::string_view metric, std::span<const double> y_true,
 
 double roc_auc(std::span<const double> y_true, std::span<const double> y_score) {
   detail::check_pair("roc_auc", y_true, y_score, "y_score");
-  const std::vector<double> labels = distinct(y_true);
-  if (labels.size() == 1)
-    throw InputError(
-        "roc_auc: only one class is present in y_true; ROC AUC is not defined in that case");
-  if (labels.size() > 2)
-    throw InputError("roc_auc: y_true holds " + std::to_string(labels.size()) +
-                     " classes; binary ROC AUC needs two (use probabilities for one-vs-rest)");
-  std::vector<char> positive(y_true.size());
-  for (std::size_t i = 0; i < y_true.size(); ++i) positive[i] = y_true[i] == labels[1];
-  return binary_auc(positive, y_score);
+  return binary_auc(detail::binary_positive("roc_auc", y_true), y_score);
 }
 
 double roc_auc_ovr(std::span<const double> y_true, std::span<const double> proba, std::int64_t k) {

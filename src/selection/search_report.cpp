@@ -85,6 +85,7 @@ void write_search_outputs(Backend& backend, const TuneOptions& options, const nl
   if (best.model)
     report_info["best_features"] =
         ranked_feature_values(best.model->summary(), best.pipeline->output_names(), kTopFeatures);
+  if (!best.evaluation.is_null()) report_info["test_evaluation"] = best.evaluation;
   outputs.add((dir / "leaderboard.csv").string(), leaderboard_csv(result));
   outputs.add((dir / "leaderboard.json").string(),
               leaderboard_json(result, report_info).dump(2) + "\n");

@@ -38,6 +38,9 @@ struct RefitModel {
   std::unique_ptr<Pipeline> pipeline;
   ModelSchema schema;       // target and class labels; the features come from the pipeline
   nlohmann::json training;  // data file, fingerprint, rows, seed, task reason
+  /// tabula evaluate's document for the test rows (null: no test rows; {"error": why} when it
+  /// could not be made); report.html draws it, leaderboard.json holds it as test_evaluation.
+  nlohmann::json evaluation;
 };
 
 /// Writes every output under options.out_dir, all complete under temporary names, then renamed

@@ -23,6 +23,7 @@
 #include "selection/shared_work.hpp"
 #include "selection/trial_runner.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/evaluation/evaluation.hpp"
 #include "tabula/metrics/metrics.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/scoring/predictor.hpp"
@@ -135,6 +136,21 @@ void score_on_test(Backend& backend, const selection::RefitModel& best, const La
   info["test"] = result.test_metrics;
 }
 
+/// The refitted best's charts on the test rows (tabula evaluate's, drawn in report.html); a
+/// note instead when they cannot be drawn, as the search's result stands without them.
+nlohmann::json evaluate_on_test(Backend& backend, const selection::RefitModel& best,
+                                const LabelledTable& table,
+                                const std::vector<std::int64_t>& test_rows, std::uint64_t seed) {
+  std::vector<double> y_test(test_rows.size());
+  for (std::size_t i = 0; i < test_rows.size(); ++i) y_test[i] = table.y[test_rows[i]];
+  try {
+    return evaluation::evaluate(backend, {*best.model, *best.pipeline, table.schema},
+                                table.data.take_rows(test_rows), y_test, {.seed = seed});
+  } catch (const InputError& e) {
+    return {{"error", e.what()}};
+  }
+}
+
 /// The best trial refitted on every search row (its pipeline included) and scored once on the
 /// test rows; info["best"] and the test metrics are filled. No model when no trial finished.
 selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
@@ -168,7 +184,10 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
                   {"params", best.params},
                   {"mean", best.mean(0)},
                   {"std", best.stdev(0)}};
-  if (!split.test.empty()) score_on_test(backend, best_fit, table, split.test, cv, result, info);
+  if (!split.test.empty()) {
+    score_on_test(backend, best_fit, table, split.test, cv, result, info);
+    best_fit.evaluation = evaluate_on_test(backend, best_fit, table, split.test, options.seed);
+  }
   return best_fit;
 }
 

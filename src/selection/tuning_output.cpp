@@ -7,7 +7,9 @@
 #include <limits>
 #include <set>
 
+#include "report/svg_chart.hpp"
 #include "selection/journal.hpp"
+#include "tabula/evaluation/evaluation.hpp"
 
 namespace tabula::selection {
 namespace {
@@ -19,29 +21,6 @@ std::string csv_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::vector<const TrialResult*> all_rows(const TuneResult& r) {
@@ -123,8 +102,8 @@ std::string param_plot(const TuneResult& r, const std::string& name, double base
       "<text x='{}' y='15' font-weight='bold'>{} vs {}{}</text>\n"
       "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#333'/>\n"
       "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#333'/>\n",
-      kW, kH, kL, html_escape(r.metric_names[0]), html_escape(name), log_x ? " (log scale)" : "",
-      kL, kH - kB, kW - kR, kH - kB, kL, kT, kL, kH - kB);
+      kW, kH, kL, report::escape(r.metric_names[0]), report::escape(name),
+      log_x ? " (log scale)" : "", kL, kH - kB, kW - kR, kH - kB, kL, kT, kL, kH - kB);
   for (int i = 0; i <= 4; ++i) {
     const double v = y_lo + (y_hi - y_lo) * i / 4.0;
     svg +=
@@ -140,10 +119,10 @@ std::string param_plot(const TuneResult& r, const std::string& name, double base
   } else {
     for (std::size_t c = 0; c < categories.size(); ++c)
       svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n",
-                         pxc(static_cast<double>(c)), kH - kB + 15, html_escape(categories[c]));
+                         pxc(static_cast<double>(c)), kH - kB + 15, report::escape(categories[c]));
   }
   svg += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", (kL + kW - kR) / 2,
-                     kH - 5, html_escape(name));
+                     kH - 5, report::escape(name));
   if (std::isfinite(baseline))
     svg += fmt::format(
         "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#c33' stroke-dasharray='5,4'/>"
@@ -158,8 +137,8 @@ std::string param_plot(const TuneResult& r, const std::string& name, double base
         "<line x1='{0:.1f}' y1='{1:.1f}' x2='{0:.1f}' y2='{2:.1f}' stroke='#246'/>"
         "<circle cx='{0:.1f}' cy='{3:.1f}' r='3.5' fill='#246'><title>{4}={5}: {6:.5g} ± "
         "{7:.3g}</title></circle>\n",
-        cx, py(p.mean - p.sd), py(p.mean + p.sd), py(p.mean), html_escape(name),
-        html_escape(p.label), p.mean, p.sd);
+        cx, py(p.mean - p.sd), py(p.mean + p.sd), py(p.mean), report::escape(name),
+        report::escape(p.label), p.mean, p.sd);
   }
   return svg + "</svg>\n";
 }
@@ -227,14 +206,25 @@ std::string best_features_html(const nlohmann::json& info) {
     out += fmt::format(
         "<h2>Best model: {} by feature (top {} of {})</h2>\n<table>"
         "<tr><th>feature</th><th>value</th></tr>\n",
-        html_escape(key), list.at("top").size(), list.at("n_features").dump());
+        report::escape(key), list.at("top").size(), list.at("n_features").dump());
     for (const auto& entry : list.at("top"))
       out += fmt::format("<tr><td style='text-align:left'>{}</td><td>{:.6g}</td></tr>\n",
-                         html_escape(entry.at("feature").get<std::string>()),
+                         report::escape(entry.at("feature").get<std::string>()),
                          entry.at("value").get<double>());
     out += "</table>\n";
   }
   return out;
+}
+
+// The refitted best model on the test rows: the charts of `tabula evaluate`.
+std::string test_evaluation_html(const nlohmann::json& info) {
+  if (!info.contains("test_evaluation")) return {};
+  const nlohmann::json& e = info["test_evaluation"];
+  if (e.contains("error"))
+    return fmt::format("<h2>Best model on the test set</h2>\n<p>not drawn: {}</p>\n",
+                       report::escape(e["error"].get<std::string>()));
+  return fmt::format("<h1>Best model on the test set ({} rows)</h1>\n", e.at("rows").dump()) +
+         evaluation::report_sections(e);
 }
 
 }  // namespace
@@ -245,37 +235,39 @@ std::string report_html(const TuneResult& result, const nlohmann::json& info) {
       "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}"
       ".plots svg{margin:0 1em 1em 0;border:1px solid #eee}</style></head><body>\n";
-  out += fmt::format("<h1>Search: {} ({})</h1>\n", html_escape(info.value("model", "")),
-                     html_escape(info.value("task", "")));
+  out += fmt::format("<h1>Search: {} ({})</h1>\n", report::escape(info.value("model", "")),
+                     report::escape(info.value("task", "")));
   out += "<ul>";
   out += fmt::format("<li>metric: <b>{}</b> (greater is better)</li>",
-                     html_escape(result.metric_names[0]));
+                     report::escape(result.metric_names[0]));
   out += fmt::format("<li>search: {}, {} candidate(s), scheme: {}</li>",
-                     html_escape(info.value("search", "")), result.candidates,
-                     html_escape(info["scheme"].value("kind", "")));
-  out += fmt::format("<li>path: {}</li>", html_escape(info.value("path", "")));
+                     report::escape(info.value("search", "")), result.candidates,
+                     report::escape(info["scheme"].value("kind", "")));
+  out += fmt::format("<li>path: {}</li>", report::escape(info.value("path", "")));
   if (!result.leaderboard.empty()) {
     const TrialResult& best = result.leaderboard.front();
     std::string params;
     for (const auto& [k, v] : best.params) params += (params.empty() ? "" : ", ") + k + "=" + v;
-    out += fmt::format("<li>best: {} — CV {:.6g} ± {:.3g}</li>", html_escape(params), best.mean(0),
-                       best.stdev(0));
+    out += fmt::format("<li>best: {} — CV {:.6g} ± {:.3g}</li>", report::escape(params),
+                       best.mean(0), best.stdev(0));
   }
   if (result.test_score)
     out += fmt::format("<li>test score of the refitted best: {:.6g}</li>", *result.test_score);
   out += fmt::format("<li>baseline (dummy) CV: {:.6g}</li>", result.baseline.mean(0));
   if (result.stopped_by_budget) out += "<li><b>stopped by the time budget</b></li>";
-  for (const std::string& note : result.notes) out += "<li>" + html_escape(note) + "</li>";
+  for (const std::string& note : result.notes)
+    out += fmt::format("<li>{}</li>", report::escape(note));
   out +=
       "</ul>\n<h2>Score against each parameter</h2>\n<p>Dark dots: mean over folds with ±1 "
       "std bars; light dots: each fold; dashed: the dummy baseline.</p>\n<div class='plots'>\n";
   for (const auto& [k, v] : result.leaderboard.empty() ? ParamMap{} : result.leaderboard[0].params)
     out += param_plot(result, k, result.baseline.mean(0));
-  out += "</div>\n" + best_features_html(info);
+  out += "</div>\n" + best_features_html(info) + test_evaluation_html(info);
   out += "<h2>Leaderboard</h2>\n<table><tr><th>rank</th><th>round</th><th>trial</th>";
   const std::vector<std::string> names = param_names(result);
-  for (const std::string& n : names) out += "<th>" + html_escape(n) + "</th>";
-  for (const std::string& m : result.metric_names) out += "<th>" + html_escape(m) + "</th>";
+  for (const std::string& n : names) out += fmt::format("<th>{}</th>", report::escape(n));
+  for (const std::string& m : result.metric_names)
+    out += fmt::format("<th>{}</th>", report::escape(m));
   out += "<th>fit s</th></tr>\n";
   std::int64_t rank = 0;
   for (const TrialResult* t : all_rows(result)) {
@@ -283,7 +275,7 @@ std::string report_html(const TuneResult& result, const nlohmann::json& info) {
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>", rank, t->round, t->trial);
     for (const std::string& n : names) {
       auto it = t->params.find(n);
-      out += "<td>" + html_escape(it == t->params.end() ? "" : it->second) + "</td>";
+      out += fmt::format("<td>{}</td>", report::escape(it == t->params.end() ? "" : it->second));
     }
     for (std::size_t m = 0; m < result.metric_names.size(); ++m)
       out += fmt::format("<td>{:.5g} ± {:.2g}</td>", t->mean(m), t->stdev(m));

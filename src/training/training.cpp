@@ -70,41 +70,8 @@ std::vector<std::pair<std::string, double>> evaluate(Backend& backend, const Est
                                                      MatrixView<const float> x,
                                                      const std::vector<double>& y, int n_classes,
                                                      std::vector<std::string>* notes) {
-  std::vector<std::pair<std::string, double>> out;
   const Predictor predictor(backend, model);
-  const std::vector<double> pred = predictor.predict(x);
-  if (model.task() == Task::kRegression) {
-    out.emplace_back("r2", metrics::r2(y, pred));
-    out.emplace_back("rmse", metrics::root_mean_squared_error(y, pred));
-    out.emplace_back("mae", metrics::mean_absolute_error(y, pred));
-    return out;
-  }
-  out.emplace_back("accuracy", metrics::accuracy(y, pred));
-  out.emplace_back("balanced_accuracy", metrics::balanced_accuracy(y, pred));
-  if (n_classes == 2)
-    out.emplace_back("f1", metrics::f1(y, pred, metrics::Average::kBinary));
-  else
-    out.emplace_back("f1_macro", metrics::f1(y, pred, metrics::Average::kMacro));
-  std::vector<double> proba;
-  try {
-    proba = predictor.predict_proba(x);
-  } catch (const Error& e) {
-    if (notes) notes->push_back(std::string(e.what()) + ": roc_auc and log_loss not computed");
-    out.emplace_back("roc_auc", kNaN);
-    out.emplace_back("log_loss", kNaN);
-    return out;
-  }
-  auto guarded = [&](const char* name, auto compute) {
-    try {
-      out.emplace_back(name, compute());
-    } catch (const InputError& e) {
-      if (notes) notes->push_back(std::string(name) + " not defined on this test set: " + e.what());
-      out.emplace_back(name, kNaN);
-    }
-  };
-  guarded("roc_auc", [&] { return metrics::roc_auc_ovr(y, proba, n_classes); });
-  guarded("log_loss", [&] { return metrics::log_loss(y, proba, n_classes); });
-  return out;
+  return test_metrics(model.task(), y, predict_test_rows(predictor, x, notes), n_classes, notes);
 }
 
 nlohmann::json metric_json(double v) {
@@ -162,6 +129,116 @@ std::optional<std::vector<double>> target_numbers(const Column& target) {
   for (std::size_t i = 0; i < out.size(); ++i)
     if (target.codes[i] >= 0) out[i] = of_category[static_cast<std::size_t>(target.codes[i])];
   return out;
+}
+
+TestPredictions predict_test_rows(const Predictor& predictor, MatrixView<const float> x,
+                                  std::vector<std::string>* notes) {
+  TestPredictions out;
+  out.pred = predictor.predict(x);
+  if (predictor.task() != Task::kClassification) return out;
+  try {
+    out.proba = predictor.predict_proba(x);
+  } catch (const Error& e) {
+    if (notes) notes->push_back(std::string(e.what()) + ": roc_auc and log_loss not computed");
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> test_metrics(Task task, std::span<const double> y,
+                                                         const TestPredictions& p, int n_classes,
+                                                         std::vector<std::string>* notes) {
+  std::vector<std::pair<std::string, double>> out;
+  if (task == Task::kRegression) {
+    out.emplace_back("r2", metrics::r2(y, p.pred));
+    out.emplace_back("rmse", metrics::root_mean_squared_error(y, p.pred));
+    out.emplace_back("mae", metrics::mean_absolute_error(y, p.pred));
+    return out;
+  }
+  out.emplace_back("accuracy", metrics::accuracy(y, p.pred));
+  out.emplace_back("balanced_accuracy", metrics::balanced_accuracy(y, p.pred));
+  if (n_classes == 2)
+    out.emplace_back("f1", metrics::f1(y, p.pred, metrics::Average::kBinary));
+  else
+    out.emplace_back("f1_macro", metrics::f1(y, p.pred, metrics::Average::kMacro));
+  auto guarded = [&](const char* name, auto compute) {
+    if (p.proba.empty()) {  // predict_test_rows said why
+      out.emplace_back(name, kNaN);
+      return;
+    }
+    try {
+      out.emplace_back(name, compute());
+    } catch (const InputError& e) {
+      if (notes) notes->push_back(std::string(name) + " not defined on this test set: " + e.what());
+      out.emplace_back(name, kNaN);
+    }
+  };
+  guarded("roc_auc", [&] { return metrics::roc_auc_ovr(y, p.proba, n_classes); });
+  guarded("log_loss", [&] { return metrics::log_loss(y, p.proba, n_classes); });
+  return out;
+}
+
+namespace {
+
+/// The class index of every row of a target column, as a fitted model's labels number them; a
+/// value the model never saw is an InputError naming the row.
+std::vector<double> class_indices(const Column& target, const ModelSchema& schema,
+                                  std::string_view source) {
+  const std::vector<std::string>& labels = schema.class_labels;
+  std::string known;
+  for (std::size_t c = 0; c < labels.size() && c < 20; ++c) known += (c ? ", " : "") + labels[c];
+  if (labels.size() > 20) known += ", ...";
+  auto unseen = [&](std::size_t row, const std::string& value) {
+    return InputError(describe_location(
+        source, 0, 0, target.name,
+        fmt::format("data row {}: class '{}' was never seen by the model (its classes: {})",
+                    row + 1, value, known)));
+  };
+  const std::size_t n = static_cast<std::size_t>(target.size());
+  std::vector<double> y(n);
+  if (schema.numeric_labels) {
+    std::vector<double> values;
+    for (const std::string& label : labels) values.push_back(parse_number(label).value_or(kNaN));
+    const std::optional<std::vector<double>> numbers = target_numbers(target);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = numbers ? (*numbers)[i] : kNaN;
+      const auto it = std::find(values.begin(), values.end(), v);
+      if (it == values.end())
+        throw unseen(i, target.type == ColumnType::kNumeric
+                            ? fmt::format("{}", v)
+                            : target.categories[static_cast<std::size_t>(target.codes[i])]);
+      y[i] = static_cast<double>(it - values.begin());
+    }
+    return y;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string text =
+        target.type == ColumnType::kNumeric
+            ? fmt::format("{}", target.numeric[i])
+            : target.categories[static_cast<std::size_t>(target.codes[i])];  // as encode_target
+    const auto it = std::find(labels.begin(), labels.end(), text);
+    if (it == labels.end()) throw unseen(i, text);
+    y[i] = static_cast<double>(it - labels.begin());
+  }
+  return y;
+}
+
+}  // namespace
+
+std::vector<double> encode_target_as(const Column& target, const ModelSchema& schema, Task task,
+                                     std::string_view source) {
+  for (std::int64_t row = 0; row < target.size(); ++row)
+    if (target.is_missing(row))
+      throw InputError(describe_location(
+          source, 0, 0, target.name,
+          fmt::format("the target has {} missing value(s), the first at data row {}; drop or "
+                      "fill those rows",
+                      target.missing_count(), row + 1)));
+  if (task == Task::kClassification) return class_indices(target, schema, source);
+  const std::optional<std::vector<double>> numbers = target_numbers(target);
+  if (!numbers)
+    throw InputError(describe_location(source, 0, 0, target.name,
+                                       "the target holds text; the model is a regressor"));
+  return *numbers;
 }
 
 TaskChoice infer_task(const Column& target) {

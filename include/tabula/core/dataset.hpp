@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,9 @@ class Dataset {
   std::optional<std::int64_t> find(std::string_view name) const;
   /// The column called `name`; throws InputError naming it and the file when absent.
   const Column& column(std::string_view name) const;
+
+  /// A copy holding rows `rows` (in that order) of every column, the target's too.
+  Dataset take_rows(std::span<const std::int64_t> rows) const;
 
   /// The feature columns as a dense row-major rows() x cols() float32 matrix (NaN for
   /// missing). Throws InputError naming the first categorical column, if any.

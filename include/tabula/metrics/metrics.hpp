@@ -49,6 +49,54 @@ double roc_auc_ovr(std::span<const double> y_true, std::span<const double> proba
 /// this).
 double log_loss(std::span<const double> y_true, std::span<const double> proba, std::int64_t k);
 
+// ---- Curves (scikit-learn's roc_curve, precision_recall_curve, calibration_curve) -----------
+// Binary inputs as roc_auc: y_true holds exactly two distinct labels, the larger one positive
+// (InputError for one class only: every curve below would divide by zero).
+
+/// One point per distinct score, highest first, after sklearn's drop_intermediate=True (points
+/// collinear with both neighbours are dropped; the area is unchanged); point 0 is (0, 0) with
+/// threshold +infinity.
+struct RocCurve {
+  std::vector<double> fpr, tpr, thresholds;
+};
+RocCurve roc_curve(std::span<const double> y_true, std::span<const double> y_score);
+
+/// sklearn's precision_recall_curve (drop_intermediate=False): thresholds ascending, one per
+/// distinct score; precision and recall have one more entry, the last being (1, 0).
+struct PrecisionRecallCurve {
+  std::vector<double> precision, recall, thresholds;
+};
+PrecisionRecallCurve precision_recall_curve(std::span<const double> y_true,
+                                            std::span<const double> y_score);
+
+/// sklearn's auc: the trapezoid area under y(x) for x monotonic (either direction; InputError
+/// otherwise, or with fewer than two points).
+double auc(std::span<const double> x, std::span<const double> y);
+
+/// sklearn's calibration_curve(strategy="uniform"): [0, 1] cut into n_bins equal bins (a value
+/// on an inner edge goes to the lower bin); for each non-empty bin, the fraction of positives
+/// (prob_true), the mean predicted probability (prob_pred) and the row count. y_prob must lie
+/// in [0, 1].
+struct CalibrationCurve {
+  std::vector<double> prob_true, prob_pred;
+  std::vector<std::int64_t> count;
+};
+CalibrationCurve calibration_curve(std::span<const double> y_true, std::span<const double> y_prob,
+                                   int n_bins = 10);
+
+/// sklearn's confusion_matrix: counts[i * k + j] is the number of rows of true label
+/// labels[i] predicted labels[j]. `labels` empty: the sorted union of y_true and y_pred;
+/// otherwise a value outside `labels` is an InputError naming its row.
+struct ConfusionMatrix {
+  std::vector<double> labels;
+  std::vector<std::int64_t> counts;
+  std::int64_t at(std::size_t true_index, std::size_t pred_index) const {
+    return counts[true_index * labels.size() + pred_index];
+  }
+};
+ConfusionMatrix confusion_matrix(std::span<const double> y_true, std::span<const double> y_pred,
+                                 std::span<const double> labels = {});
+
 // ---- Regression ---------------------------------------------------------------------------------
 double mean_squared_error(std::span<const double> y_true, std::span<const double> y_pred);
 double root_mean_squared_error(std::span<const double> y_true, std::span<const double> y_pred);

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tabula/artifact/model_file.hpp"
@@ -13,6 +15,7 @@
 #include "tabula/io/csv.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/pipeline/pipeline.hpp"
+#include "tabula/scoring/predictor.hpp"
 
 namespace tabula {
 
@@ -101,6 +104,31 @@ TaskChoice choose_task(const std::string& model, const Column* target,
 /// (class_labels spelt as in the file, numeric_labels). InputError for a text target of a
 /// regressor or continuous values for a classifier.
 std::vector<double> encode_target(const Column& target, Task task, ModelSchema& schema);
+
+/// A fitted model's predictions on test rows: labels or values, and for a classifier the
+/// class probabilities (n x classes; empty when the model gives none).
+struct TestPredictions {
+  std::vector<double> pred, proba;
+};
+
+/// Predicts rows `x`; a classifier without probabilities gets a note saying so.
+TestPredictions predict_test_rows(const Predictor& predictor, MatrixView<const float> x,
+                                  std::vector<std::string>* notes);
+
+/// The test metrics train reports, by name, in order: regression r2, rmse, mae; classification
+/// accuracy, balanced_accuracy, f1 (binary) or f1_macro, roc_auc, log_loss. A metric undefined
+/// on these rows (one class present for roc_auc, no probabilities) is NaN, explained in `notes`.
+std::vector<std::pair<std::string, double>> test_metrics(Task task, std::span<const double> y,
+                                                         const TestPredictions& predictions,
+                                                         int n_classes,
+                                                         std::vector<std::string>* notes);
+
+/// A target column of new data encoded as a fitted model's `schema` encoded its training target
+/// (the class index of each label as spelt or valued in training; the value for regression).
+/// InputError naming `source`, the column and the data row for a missing value, a class the model
+/// never saw, or text for a regressor.
+std::vector<double> encode_target_as(const Column& target, const ModelSchema& schema, Task task,
+                                     std::string_view source);
 
 /// Trains and writes the model file to `out_path` (atomically; nothing is written on error).
 /// The pipeline is fitted on the training rows only; the model and the baseline get its output.
