@@ -15,5 +15,9 @@ enum class Task { kRegression, kClassification, kTransform, kClustering };
 std::string_view to_string(Task task);
 /// Parses the names above; InputError otherwise.
 Task parse_task(std::string_view text);
+/// Transforms and clustering: fitted without a target.
+constexpr bool is_unsupervised(Task task) {
+  return task == Task::kTransform || task == Task::kClustering;
+}
 
 }  // namespace tabula

@@ -68,8 +68,11 @@ void Points::for_each_block(
                            static_cast<std::size_t>(rows * k) * sizeof(float));
     parallel_blocks(rows, kHostRows, [&](std::int64_t lo, std::int64_t hi) {
       for (std::int64_t i = lo; i < hi; ++i)
-        for (std::int64_t q = 0; q < k; ++q)
-          d2[i * k + q] = std::max(0.0, sq_norms_[begin + i] + c_norms[q] + dots[i * k + q]);
+        for (std::int64_t q = 0; q < k; ++q) {
+          // Rounding can make a distance slightly negative; a missing value keeps it NaN.
+          const double v = sq_norms_[begin + i] + c_norms[q] + dots[i * k + q];
+          d2[i * k + q] = v < 0.0 ? 0.0 : v;
+        }
     });
     fn(begin, begin + rows, std::span<const double>(d2.data(), static_cast<std::size_t>(rows * k)));
   }

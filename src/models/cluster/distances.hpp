@@ -35,7 +35,8 @@ class Points {
   const std::vector<double>& shift() const { return shift_; }
 
   /// Calls fn(begin, end, d2) for consecutive blocks of rows, where d2 holds the (end - begin)
-  /// x k squared distances (row-major, float64, never negative) from those rows to the
+  /// x k squared distances (row-major, float64, never negative; NaN for a row with a missing
+  /// value) from those rows to the
   /// `centres` (k x d, host, row-major, in the original space). Blocks arrive in row order on
   /// the calling thread; their size depends on n and k only.
   void for_each_block(std::span<const double> centres, std::int64_t k,

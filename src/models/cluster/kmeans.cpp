@@ -125,8 +125,8 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   const std::int64_t n = x.rows, d = x.cols, k = params_.n_clusters;
   if (d == 0) throw InputError("model 'kmeans': no feature columns");
   if (k > n)
-    throw InputError("model 'kmeans': n_clusters=" + std::to_string(k) +
-                     " must be at most the number of rows (" + std::to_string(n) + ")");
+    throw InputError("model 'kmeans': n_samples=" + std::to_string(n) +
+                     " should be >= n_clusters=" + std::to_string(k));
   models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, n, kModel);
   if (params_.init == KMeansInit::kGiven && params_.init_centres.size() != static_cast<std::size_t>(k * d))
@@ -178,7 +178,6 @@ void KMeans::check_input(MatrixView<const float> x) const {
   if (x.cols != n_features_)
     throw InputError("model 'kmeans' was fitted on " + std::to_string(n_features_) +
                      " features, got " + std::to_string(x.cols));
-  models::check_finite_features(x, kModel);
 }
 
 namespace {
@@ -199,7 +198,10 @@ std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x)
   check_input(x);
   const cluster::Points points(backend, x, centre_mean(centres_, n_clusters_, n_features_));
   const std::vector<std::int32_t> labels = cluster::nearest_centres(points, centres_, n_clusters_);
-  return std::vector<double>(labels.begin(), labels.end());
+  std::vector<double> out(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    out[i] = labels[i] < 0 ? std::numeric_limits<double>::quiet_NaN() : labels[i];
+  return out;
 }
 
 std::vector<double> KMeans::transform(Backend& backend, MatrixView<const float> x) const {

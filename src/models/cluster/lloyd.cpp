@@ -1,6 +1,7 @@
 #include "models/cluster/lloyd.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "tabula/core/thread_pool.hpp"
@@ -107,8 +108,10 @@ std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const 
                                                                       std::int64_t hi) {
                             for (std::int64_t i = lo; i < hi; ++i) {
                               const double* row = d2.data() + i * k;
-                              labels[begin + i] = static_cast<std::int32_t>(
-                                  std::min_element(row, row + k) - row);
+                              labels[begin + i] =
+                                  std::isnan(row[0]) ? -1
+                                                     : static_cast<std::int32_t>(
+                                                           std::min_element(row, row + k) - row);
                             }
                           });
                         });

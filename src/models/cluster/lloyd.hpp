@@ -25,7 +25,7 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
                       std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
                       double tol);
 
-/// Index of the nearest centre per row (first on ties).
+/// Index of the nearest centre per row (first on ties); -1 for a row with a missing value.
 std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const double> centres,
                                           std::int64_t k);
 

@@ -103,6 +103,11 @@ TEST(KMeansTest, GivenCentresReachLloydsFixedPoint) {
   const std::vector<float> q = {-3, 5.75f, 6, 100};
   const auto pred = km.predict(cpu(), MatrixView<const float>::row_major(q.data(), 4, 1));
   EXPECT_EQ(pred, (std::vector<double>{0, 0, 1, 1}));
+  // A missing value: no cluster (NaN) and NaN distances, not a silent cluster 0.
+  const std::vector<float> missing = {NAN};
+  const auto view = MatrixView<const float>::row_major(missing.data(), 1, 1);
+  EXPECT_TRUE(std::isnan(km.predict(cpu(), view)[0]));
+  EXPECT_TRUE(std::isnan(km.transform(cpu(), view)[0]));
 }
 
 TEST(KMeansTest, EmptyClusterTakesTheFarthestRow) {
@@ -188,7 +193,7 @@ TEST(KMeansTest, BadInputNamesTheParameter) {
   EXPECT_NE(message([] { make({{"colour", "red"}}); }).find("colour"), std::string::npos);
   Table t{3, 2, {0, 0, 1, 1, 2, 2}};
   EXPECT_NE(message([&] { make({{"n_clusters", "4"}}).fit(cpu(), t.fit_data()); })
-                .find("n_clusters=4"),
+                .find("n_samples=3 should be >= n_clusters=4"),
             std::string::npos);
   EXPECT_NE(message([&] {
               make({{"n_clusters", "2"}, {"init", "[[1], [2]]"}}).fit(cpu(), t.fit_data());
