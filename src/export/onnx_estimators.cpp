@@ -1,7 +1,8 @@
 // The estimator half of an exported graph, from the model file's arrays (the names of
 // docs/artifact-format.md): forests as ai.onnx.ml tree ensembles, the linear family and PCA as
-// float64 matrix products, k-means as distances by matrix products, the baselines as constants. Class labels come back as written:
-// int64 when every label is an integer, double for other numbers, else strings.
+// float64 matrix products, k-means as distances by matrix products, the baselines as constants.
+// Class labels come back as written: int64 when every label is an integer, double for other
+// numbers, else strings.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -193,16 +194,17 @@ void emit_kmeans(Graph& g, const ArtifactReader& in, const std::string& x, std::
     for (std::int64_t j = 0; j < d; ++j) c_norms[c] += centres[c * d + j] * centres[c * d + j];
   const std::string xd = g.cast(x, onnx::TensorProto::DOUBLE);
   const std::string x_norms =
-      g.node("MatMul", {g.node("Mul", {xd, xd}),
-                        g.constant("ones", std::vector<double>(static_cast<std::size_t>(d), 1.0),
-                                   {d, 1})});
+      g.node("MatMul",
+             {g.node("Mul", {xd, xd}),
+              g.constant("ones", std::vector<double>(static_cast<std::size_t>(d), 1.0), {d, 1})});
   const std::string dots =
       g.node("MatMul", {xd, g.constant("centres", transposed(centres, k, d), {d, k})});
   const std::string d2 = g.node(
-      "Add", {g.node("Add", {x_norms, g.node("Mul", {dots, g.constant("minus_two",
-                                                                      std::vector<double>{-2.0},
-                                                                      {1, 1})})}),
-              g.constant("centre_norms", c_norms, {1, k})});
+      "Add",
+      {g.node("Add",
+              {x_norms,
+               g.node("Mul", {dots, g.constant("minus_two", std::vector<double>{-2.0}, {1, 1})})}),
+       g.constant("centre_norms", c_norms, {1, k})});
   const std::string clipped =
       g.node("Max", {d2, g.constant("zero", std::vector<double>{0.0}, {1, 1})});
   const std::string index =

@@ -100,7 +100,8 @@ std::vector<ScoredRows> ServedModel::score_together(
       if (!transform.empty())
         r.transform.assign(transform.begin() + begin * width,
                            transform.begin() + (begin + rows) * width);
-      if (!predict.empty()) r.predict.assign(predict.begin() + begin, predict.begin() + begin + rows);
+      if (!predict.empty())
+        r.predict.assign(predict.begin() + begin, predict.begin() + begin + rows);
       if (!proba.empty())
         r.proba.assign(proba.begin() + begin * width, proba.begin() + (begin + rows) * width);
       record_predictions(r);

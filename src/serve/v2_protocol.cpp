@@ -309,11 +309,11 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
         request.outputs.push_back(name);
         continue;
       }
-      const bool known =
-          task == Task::kTransform    ? name == kTransformOutput
-          : task == Task::kClustering ? name == kPredictOutput || name == kTransformOutput
-                                      : name == kPredictOutput || (task == Task::kClassification &&
-                                                                   name == kProbabilitiesOutput);
+      const bool known = task == Task::kTransform ? name == kTransformOutput
+                         : task == Task::kClustering
+                             ? name == kPredictOutput || name == kTransformOutput
+                             : name == kPredictOutput ||
+                                   (task == Task::kClassification && name == kProbabilitiesOutput);
       if (!known) throw HttpError(400, "model '" + model.name() + "' has no output '" + name + "'");
       request.outputs.push_back(name);
     }

@@ -280,8 +280,8 @@ nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
 void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView<const float> x,
                             TrainReport& report, nlohmann::json& training) {
   const std::vector<double> labels = Predictor(backend, model).predict(x);
-  const metrics::Rows rows{std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)),
-                           x.cols};
+  const metrics::Rows rows{
+      std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
   nlohmann::json m = nlohmann::json::object();
   const std::pair<const char*, std::function<double()>> computed[] = {
       {"inertia", [&] { return metrics::inertia(rows, labels); }},
@@ -313,8 +313,9 @@ void fit_on_every_row(Backend& backend, const TrainOptions& options, const Label
   fit.seed = options.seed;
   model.fit(backend, fit);
   report.rows_train = n;
-  report.notes.push_back(std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
-                         " are fitted on every row; no test set is held out");
+  report.notes.push_back(
+      std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
+      " are fitted on every row; no test set is held out");
   if (model.task() == Task::kClustering)
     record_cluster_metrics(backend, model, fit.x, report, training);
   training["rows_train"] = n;
@@ -445,11 +446,10 @@ std::string TrainReport::format_table() const {
   if (metrics.empty()) return {};
   const bool clustering = task == Task::kClustering;
   std::string out =
-      clustering
-          ? fmt::format("metrics on the {} training rows (clusterings hold no test set)\n",
-                        rows_train)
-          : fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total,
-                        rows_train);
+      clustering ? fmt::format("metrics on the {} training rows (clusterings hold no test set)\n",
+                               rows_train)
+                 : fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total,
+                               rows_train);
   const std::string model_header = model;
   out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header,
                      clustering ? "(no baseline)" : baseline);

@@ -64,7 +64,9 @@ double explained_variance(std::span<const double> y_true, std::span<const double
 struct Rows {
   std::span<const float> values;
   std::int64_t cols = 0;
-  std::int64_t rows() const { return cols > 0 ? static_cast<std::int64_t>(values.size()) / cols : 0; }
+  std::int64_t rows() const {
+    return cols > 0 ? static_cast<std::int64_t>(values.size()) / cols : 0;
+  }
 };
 
 /// Rows above which silhouette() scores a sample (scikit-learn's silhouette_score with

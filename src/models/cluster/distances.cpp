@@ -59,8 +59,8 @@ void Points::for_each_block(
   const MatrixView<const float> xs = shifted_->view();
   for (std::int64_t begin = 0; begin < n; begin += block) {
     const std::int64_t rows = std::min(block, n - begin);
-    const MatrixView<const float> x_block{xs.data + begin * d, rows, d, d, Layout::kRowMajor,
-                                          xs.device};
+    const MatrixView<const float> x_block{xs.data + begin * d, rows,     d, d,
+                                          Layout::kRowMajor,   xs.device};
     MatrixView<float> dots_view = dots_dev.matrix(block, k, Layout::kRowMajor);
     dots_view.rows = rows;
     backend_->linalg().gemm(Op::kNone, Op::kTranspose, -2.0f, x_block, c_view, 0.0f, dots_view);

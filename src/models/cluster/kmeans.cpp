@@ -62,8 +62,9 @@ std::int64_t positive_int(const std::string& key, const std::string& value, cons
 }  // namespace
 
 KMeansParams KMeansParams::parse(const ParamMap& params) {
-  models::check_known_params(kModel, params, {"n_clusters", "init", "n_init", "max_iter", "tol",
-                                              "random_state", "algorithm"});
+  models::check_known_params(
+      kModel, params,
+      {"n_clusters", "init", "n_init", "max_iter", "tol", "random_state", "algorithm"});
   KMeansParams out;
   if (const std::string* v = models::find_param(params, "n_clusters"))
     out.n_clusters = positive_int("n_clusters", *v, "an integer >= 1");
@@ -100,8 +101,8 @@ nlohmann::json KMeansParams::to_json() const {
     init_json = nlohmann::json::array();
     const std::int64_t d = static_cast<std::int64_t>(init_centres.size()) / init_rows;
     for (std::int64_t c = 0; c < init_rows; ++c)
-      init_json.push_back(std::vector<double>(init_centres.begin() + c * d,
-                                              init_centres.begin() + (c + 1) * d));
+      init_json.push_back(
+          std::vector<double>(init_centres.begin() + c * d, init_centres.begin() + (c + 1) * d));
   }
   return {{"n_clusters", n_clusters},
           {"init", init_json},
@@ -129,7 +130,8 @@ void KMeans::fit(Backend& backend, const FitData& data) {
                      " should be >= n_clusters=" + std::to_string(k));
   models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, n, kModel);
-  if (params_.init == KMeansInit::kGiven && params_.init_centres.size() != static_cast<std::size_t>(k * d))
+  if (params_.init == KMeansInit::kGiven &&
+      params_.init_centres.size() != static_cast<std::size_t>(k * d))
     throw InputError("model 'kmeans': parameter init has " +
                      std::to_string(params_.init_centres.size() / k) +
                      " values per centre, the data has " + std::to_string(d) + " features");
@@ -151,20 +153,20 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   std::mt19937_64 rng(params_.random_state.value_or(data.seed));
   cluster::LloydResult best;
   for (std::int64_t run = 0; run < params_.runs(); ++run) {
-    std::vector<double> start =
-        params_.init == KMeansInit::kGiven ? params_.init_centres
-        : params_.init == KMeansInit::kRandom
-            ? cluster::random_rows(points, data.sample_weight, k, rng)
-            : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng);
+    std::vector<double> start = params_.init == KMeansInit::kGiven ? params_.init_centres
+                                : params_.init == KMeansInit::kRandom
+                                    ? cluster::random_rows(points, data.sample_weight, k, rng)
+                                    : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng);
     cluster::LloydResult result =
         cluster::run_lloyd(points, data.sample_weight, std::move(start), k, params_.max_iter, tol);
     if (run == 0 || result.inertia < best.inertia) best = std::move(result);
   }
   const std::set<std::int32_t> distinct(best.labels.begin(), best.labels.end());
   if (static_cast<std::int64_t>(distinct.size()) < k)
-    spdlog::warn("model 'kmeans': found {} distinct clusters, fewer than n_clusters={} (the data "
-                 "has duplicate points)",
-                 distinct.size(), k);
+    spdlog::warn(
+        "model 'kmeans': found {} distinct clusters, fewer than n_clusters={} (the data "
+        "has duplicate points)",
+        distinct.size(), k);
   n_features_ = d;
   n_clusters_ = k;
   centres_ = std::move(best.centres);
@@ -236,7 +238,9 @@ void KMeans::load(const ArtifactReader& in) {
   // The stored parameters go through the same parser as --param text.
   ParamMap map;
   for (const auto& [key, value] : fitted.at("params").items())
-    map[key] = value.is_string() ? value.get<std::string>() : value.is_null() ? "None" : value.dump();
+    map[key] = value.is_string() ? value.get<std::string>()
+               : value.is_null() ? "None"
+                                 : value.dump();
   try {
     params_ = KMeansParams::parse(map);
   } catch (const InputError& e) {
@@ -248,16 +252,17 @@ void KMeans::load(const ArtifactReader& in) {
   artifact::expect_range("cluster_centers_", shape[1], 1, std::numeric_limits<std::int32_t>::max());
   artifact::expect_size("fitted.params.n_clusters", params_.n_clusters, shape[0],
                         "cluster_centers_ has " + std::to_string(shape[0]) + " rows");
-  artifact::expect_size(
-      "fitted.n_features_in_", artifact::integer(fitted.at("n_features_in_"), "fitted.n_features_in_"),
-      shape[1], "cluster_centers_ has " + std::to_string(shape[1]) + " columns");
+  artifact::expect_size("fitted.n_features_in_",
+                        artifact::integer(fitted.at("n_features_in_"), "fitted.n_features_in_"),
+                        shape[1], "cluster_centers_ has " + std::to_string(shape[1]) + " columns");
   std::vector<double> centres = in.doubles("cluster_centers_");
   artifact::expect_size("cluster_centers_", static_cast<std::int64_t>(centres.size()),
                         artifact::checked_product("cluster_centers_", shape[0], shape[1]),
                         "its shape");
   artifact::expect_finite("cluster_centers_", centres);
   const nlohmann::json& inertia = fitted.at("inertia_");
-  if (!inertia.is_number() || !(inertia.get<double>() >= 0.0) || !std::isfinite(inertia.get<double>()))
+  if (!inertia.is_number() || !(inertia.get<double>() >= 0.0) ||
+      !std::isfinite(inertia.get<double>()))
     artifact::field_error("fitted.inertia_", "not a finite number >= 0");
   const std::int64_t n_iter = artifact::integer(fitted.at("n_iter_"), "fitted.n_iter_");
   if (n_iter < 0) artifact::field_error("fitted.n_iter_", "negative");

@@ -72,7 +72,8 @@ void refill_empty_clusters(const Points& points, std::span<const double> weights
     return far[a] != far[b] ? far[a] > far[b] : a < b;
   };
   // Enough candidates for every empty cluster, with room for the rows passed over.
-  const std::int64_t look = std::min<std::int64_t>(n, 4 * static_cast<std::int64_t>(empty.size()) + 64);
+  const std::int64_t look =
+      std::min<std::int64_t>(n, 4 * static_cast<std::int64_t>(empty.size()) + 64);
   std::partial_sort(order.begin(), order.begin() + look, order.end(), farther);
   std::int64_t next = 0;
   for (std::int64_t c : empty) {
@@ -102,19 +103,18 @@ void refill_empty_clusters(const Points& points, std::span<const double> weights
 std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const double> centres,
                                           std::int64_t k) {
   std::vector<std::int32_t> labels(static_cast<std::size_t>(points.rows()));
-  points.for_each_block(centres, k,
-                        [&](std::int64_t begin, std::int64_t end, std::span<const double> d2) {
-                          parallel_blocks(end - begin, kHostRows, [&](std::int64_t lo,
-                                                                      std::int64_t hi) {
-                            for (std::int64_t i = lo; i < hi; ++i) {
-                              const double* row = d2.data() + i * k;
-                              labels[begin + i] =
-                                  std::isnan(row[0]) ? -1
-                                                     : static_cast<std::int32_t>(
-                                                           std::min_element(row, row + k) - row);
-                            }
-                          });
-                        });
+  points.for_each_block(
+      centres, k, [&](std::int64_t begin, std::int64_t end, std::span<const double> d2) {
+        parallel_blocks(end - begin, kHostRows, [&](std::int64_t lo, std::int64_t hi) {
+          for (std::int64_t i = lo; i < hi; ++i) {
+            const double* row = d2.data() + i * k;
+            labels[begin + i] =
+                std::isnan(row[0])
+                    ? -1
+                    : static_cast<std::int32_t>(std::min_element(row, row + k) - row);
+          }
+        });
+      });
   return labels;
 }
 

@@ -63,7 +63,8 @@ std::vector<double> kmeans_plus_plus(const Points& points, std::span<const doubl
       copy_row(x, first_reaching(cumulative, uniform01(rng) * potential),
                trial_centres.data() + t * d);
     points.for_each_block(
-        trial_centres, trials, [&](std::int64_t begin, std::int64_t end, std::span<const double> d2) {
+        trial_centres, trials,
+        [&](std::int64_t begin, std::int64_t end, std::span<const double> d2) {
           parallel_blocks(end - begin, kHostRows, [&](std::int64_t lo, std::int64_t hi) {
             for (std::int64_t i = lo; i < hi; ++i)
               for (std::int64_t t = 0; t < trials; ++t)
@@ -74,7 +75,8 @@ std::vector<double> kmeans_plus_plus(const Points& points, std::span<const doubl
     double best_potential = 0.0;
     for (std::int64_t t = 0; t < trials; ++t) {
       const std::vector<double>& dist = trial_closest[t];
-      const double p = ordered_sum(n, [&](std::int64_t i) { return weight_of(weights, i) * dist[i]; });
+      const double p =
+          ordered_sum(n, [&](std::int64_t i) { return weight_of(weights, i) * dist[i]; });
       if (t == 0 || p < best_potential) best = t, best_potential = p;
     }
     potential = best_potential;

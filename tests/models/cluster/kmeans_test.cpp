@@ -41,7 +41,8 @@ struct Table {
 Table blobs(const std::vector<std::vector<double>>& centres, std::int64_t per, double spread,
             std::uint64_t seed) {
   Table t{static_cast<std::int64_t>(centres.size()) * per,
-          static_cast<std::int64_t>(centres[0].size()), {}};
+          static_cast<std::int64_t>(centres[0].size()),
+          {}};
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, spread);
   for (std::int64_t i = 0; i < per; ++i)
@@ -52,8 +53,7 @@ Table blobs(const std::vector<std::vector<double>>& centres, std::int64_t per, d
 
 KMeans make(const ParamMap& p) { return KMeans(KMeansParams::parse(p)); }
 
-const std::vector<std::vector<double>> kFour = {
-    {0, 0, 0}, {10, 0, 0}, {0, 10, 0}, {0, 0, 10}};
+const std::vector<std::vector<double>> kFour = {{0, 0, 0}, {10, 0, 0}, {0, 10, 0}, {0, 0, 10}};
 
 TEST(KMeansTest, FindsSeparatedBlobs) {
   const Table t = blobs(kFour, 200, 0.5, 1);
@@ -115,8 +115,9 @@ TEST(KMeansTest, EmptyClusterTakesTheFarthestRow) {
   Table t{6, 1, {0, 1, 2, 3, 9, 20}};
   KMeans km = make({{"n_clusters", "3"}, {"init", "[[1], [2], [100]]"}, {"max_iter", "1"}});
   km.fit(cpu(), t.fit_data());
-  // Labels at the start: 0, 1 -> centre 0; 2, 3, 9, 20 -> centre 1. Centre 1's rows are {2,3,9,20}; the row farthest from its centre (2) is 20: it refills
-  // centre 2 and leaves centre 1 as the mean of {2,3,9}.
+  // Labels at the start: 0, 1 -> centre 0; 2, 3, 9, 20 -> centre 1. Centre 1's rows are {2,3,9,20};
+  // the row farthest from its centre (2) is 20: it refills centre 2 and leaves centre 1 as the mean
+  // of {2,3,9}.
   EXPECT_DOUBLE_EQ(km.cluster_centers()[0], 0.5);
   EXPECT_DOUBLE_EQ(km.cluster_centers()[1], 14.0 / 3.0);
   EXPECT_DOUBLE_EQ(km.cluster_centers()[2], 20.0);
@@ -141,8 +142,10 @@ TEST(KMeansTest, SameModelOnAnyThreadCount) {
 
 TEST(KMeansTest, MoreRunsNeverRaiseTheInertia) {
   const Table t = blobs({{0, 0}, {3, 1}, {1, 4}, {5, 5}, {-2, 3}}, 200, 1.5, 4);
-  KMeans one = make({{"n_clusters", "5"}, {"init", "random"}, {"n_init", "1"}, {"random_state", "1"}});
-  KMeans ten = make({{"n_clusters", "5"}, {"init", "random"}, {"n_init", "10"}, {"random_state", "1"}});
+  KMeans one =
+      make({{"n_clusters", "5"}, {"init", "random"}, {"n_init", "1"}, {"random_state", "1"}});
+  KMeans ten =
+      make({{"n_clusters", "5"}, {"init", "random"}, {"n_init", "10"}, {"random_state", "1"}});
   one.fit(cpu(), t.fit_data());
   ten.fit(cpu(), t.fit_data());
   EXPECT_LE(ten.inertia(), one.inertia());  // run 0 of both draws the same start
@@ -188,20 +191,24 @@ TEST(KMeansTest, BadInputNamesTheParameter) {
   EXPECT_NE(message([] { make({{"n_init", "0"}}); }).find("n_init"), std::string::npos);
   EXPECT_NE(message([] { make({{"tol", "-1"}}); }).find("tol"), std::string::npos);
   EXPECT_NE(message([] { make({{"algorithm", "elkan"}}); }).find("algorithm"), std::string::npos);
-  EXPECT_NE(message([] { make({{"n_clusters", "3"}, {"init", "[[1], [2]]"}}); }).find("init"),
+  EXPECT_NE(message([] {
+              make({{"n_clusters", "3"}, {"init", "[[1], [2]]"}});
+            }).find("init"),
             std::string::npos);
   EXPECT_NE(message([] { make({{"colour", "red"}}); }).find("colour"), std::string::npos);
   Table t{3, 2, {0, 0, 1, 1, 2, 2}};
-  EXPECT_NE(message([&] { make({{"n_clusters", "4"}}).fit(cpu(), t.fit_data()); })
-                .find("n_samples=3 should be >= n_clusters=4"),
+  EXPECT_NE(message([&] {
+              make({{"n_clusters", "4"}}).fit(cpu(), t.fit_data());
+            }).find("n_samples=3 should be >= n_clusters=4"),
             std::string::npos);
   EXPECT_NE(message([&] {
               make({{"n_clusters", "2"}, {"init", "[[1], [2]]"}}).fit(cpu(), t.fit_data());
             }).find("init"),
             std::string::npos);
   t.x[3] = NAN;
-  EXPECT_NE(message([&] { make({{"n_clusters", "2"}}).fit(cpu(), t.fit_data()); })
-                .find("feature column 2"),
+  EXPECT_NE(message([&] {
+              make({{"n_clusters", "2"}}).fit(cpu(), t.fit_data());
+            }).find("feature column 2"),
             std::string::npos);
 }
 
@@ -237,9 +244,8 @@ TEST(KMeansTest, ArtifactRoundTripAndValidation) {
   std::vector<double> three(9, 0.0);
   ArtifactWriter bad_k;
   bad_k.add("cluster_centers_", std::span<const double>(three), {3, 3});
-  nlohmann::json fitted = {{"estimator", "kmeans"}, {"params", km.params()},
-                           {"n_features_in_", 3},   {"n_clusters", 3},
-                           {"inertia_", 1.0},       {"n_iter_", 2}};
+  nlohmann::json fitted = {{"estimator", "kmeans"}, {"params", km.params()}, {"n_features_in_", 3},
+                           {"n_clusters", 3},       {"inertia_", 1.0},       {"n_iter_", 2}};
   bad_k.set("fitted", fitted);
   refused(bad_k, "n_clusters");
   ArtifactWriter bad_nan;
