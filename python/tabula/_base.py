@@ -21,6 +21,9 @@ from . import _core
 
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+# Tasks fitted without a target.
+UNSUPERVISED = ("transform", "clustering")
+
 # Parameters of every estimator that steer the engine rather than the model.
 ENGINE_PARAMS = ("device", "n_jobs")
 
@@ -128,7 +131,7 @@ class TabulaEstimator(BaseEstimator):
         model = _core.Model(self._registry_name, self._engine_params(), self._task)
         device, n_jobs = self._engine()
         frame = _as_text_frame(X)
-        supervised = self._task != "transform"
+        supervised = self._task not in UNSUPERVISED
         if frame is not None:
             if supervised and y is None:
                 raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
@@ -157,7 +160,7 @@ class TabulaEstimator(BaseEstimator):
 
     def _check_fit_input(self, X, y):
         nan = "allow-nan" if self._allows_nan else True
-        if self._task == "transform":
+        if self._task in UNSUPERVISED:
             return validate_data(self, X, dtype=[np.float32, np.float64], ensure_all_finite=nan,
                                  ensure_min_samples=2), None
         return validate_data(self, X, y, dtype=[np.float32, np.float64], ensure_all_finite=nan,
@@ -308,6 +311,42 @@ class TransformerMixinBase(TabulaEstimator):
     def transform(self, X):
         """The transformed rows."""
         return self._apply("transform", X)
+
+
+class ClusterMixinBase(TabulaEstimator):
+    """Clusterings: labels_ of the training rows, predict (nearest cluster), transform
+    (distance to each centre) and score (-inertia of X), as scikit-learn's KMeans."""
+
+    def _engine_params(self) -> dict:
+        params = super()._engine_params()
+        init = getattr(self, "init", None)
+        if not isinstance(init, str) and init is not None:
+            if callable(init):
+                raise ValueError("init as a callable is not supported: pass 'k-means++', "
+                                 "'random' or an array of shape (n_clusters, n_features)")
+            params["init"] = json.dumps(np.asarray(init, dtype=np.float64).tolist())
+        return params
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fits the clustering on X (y is ignored); labels_ are the training rows' clusters."""
+        super().fit(X, None, sample_weight)
+        self.labels_ = self.predict(X)
+        return self
+
+    def predict(self, X):
+        """Index of the nearest cluster centre per row."""
+        return self._apply("predict", X).astype(np.int32)
+
+    def transform(self, X):
+        """Euclidean distance from each row to each centre (n_samples x n_clusters)."""
+        return self._apply("transform", X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X under the fitted centres (scikit-learn's KMeans.score)."""
+        nearest = self.transform(X).min(axis=1) ** 2
+        if sample_weight is not None:
+            nearest = nearest * _check_sample_weight(sample_weight, np.empty((len(nearest), 0)))
+        return -float(nearest.sum())
 
 
 def _as_text_frame(X):

@@ -6,9 +6,10 @@ Every class adds two parameters of its own: ``device`` ("auto", "cpu", "cuda", "
 """
 from __future__ import annotations
 
-from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.base import ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
 
-from ._base import ClassifierMixinBase, RegressorMixinBase, TransformerMixinBase, store_params
+from ._base import (ClassifierMixinBase, ClusterMixinBase, RegressorMixinBase,
+                    TransformerMixinBase, store_params)
 
 
 class LinearRegression(RegressorMixin, RegressorMixinBase):
@@ -49,6 +50,19 @@ class PCA(TransformerMixin, TransformerMixinBase):
 
     def __init__(self, n_components=None, *, whiten=False, svd_solver="auto", device="auto",
                  n_jobs=None):
+        store_params(self, locals())
+
+
+class KMeans(ClusterMixin, TransformerMixin, ClusterMixinBase):
+    """k-means clustering (scikit-learn's KMeans, algorithm="lloyd"): k-means++ (greedy) or
+    random seeding, ``n_init`` runs ("auto": 1 for k-means++ and given centres, 10 for random),
+    Lloyd iterations with the distances from the engine's GEMM. ``init`` may be an array of
+    shape (n_clusters, n_features). Fitted: cluster_centers_, labels_, inertia_, n_iter_."""
+
+    _registry_name, _task = "kmeans", "clustering"
+
+    def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4,
+                 random_state=None, algorithm="lloyd", device="auto", n_jobs=None):
         store_params(self, locals())
 
 
@@ -111,6 +125,7 @@ ESTIMATORS = {
     ("ridge", "regression"): Ridge,
     ("logistic", "classification"): LogisticRegression,
     ("pca", "transform"): PCA,
+    ("kmeans", "clustering"): KMeans,
     ("forest-classifier", "classification"): RandomForestClassifier,
     ("forest", "classification"): RandomForestClassifier,
     ("forest-regressor", "regression"): RandomForestRegressor,

@@ -140,7 +140,10 @@ void run(TuneCliOptions& cli) {
     for (const auto& [k, v] : t.params) params += (params.empty() ? "" : " ") + k + "=" + v;
     fmt::print("{:<6} {:>16.6g} {:>10.3g}  {}\n", i + 1, t.mean(0), t.stdev(0), params);
   }
-  fmt::print("baseline (dummy) {:>11.6g}\n", r.baseline.mean(0));
+  if (r.task == Task::kClustering)
+    fmt::print("baseline: none (no dummy clustering)\n");
+  else
+    fmt::print("baseline (dummy) {:>11.6g}\n", r.baseline.mean(0));
   if (r.test_score) fmt::print("test {} of the refitted best: {:.6g}\n", metric, *r.test_score);
   if (!r.model_path.empty()) fmt::print("wrote {}\n", r.model_path);
   fmt::print("leaderboard and report in {}\n", o.out_dir);

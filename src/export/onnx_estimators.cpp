@@ -1,7 +1,8 @@
 // The estimator half of an exported graph, from the model file's arrays (the names of
 // docs/artifact-format.md): forests as ai.onnx.ml tree ensembles, the linear family and PCA as
-// float64 matrix products, the baselines as constants. Class labels come back as written:
-// int64 when every label is an integer, double for other numbers, else strings.
+// float64 matrix products, k-means as distances by matrix products, the baselines as constants.
+// Class labels come back as written: int64 when every label is an integer, double for other
+// numbers, else strings.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -183,6 +184,37 @@ void emit_pca(Graph& g, const ArtifactReader& in, const std::string& x, std::int
            "transformed", onnx::TensorProto::DOUBLE, k);
 }
 
+// k-means: squared distances ‖x‖² - 2 x·cᵀ + ‖c‖² by MatMul (clipped at 0), "transformed" the
+// distances [N, k] and "label" the nearest centre (first on ties, as KMeans::predict).
+void emit_kmeans(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
+  const std::vector<double> centres = in.doubles("cluster_centers_");
+  const auto k = static_cast<std::int64_t>(centres.size()) / d;
+  std::vector<double> c_norms(static_cast<std::size_t>(k), 0.0);
+  for (std::int64_t c = 0; c < k; ++c)
+    for (std::int64_t j = 0; j < d; ++j) c_norms[c] += centres[c * d + j] * centres[c * d + j];
+  const std::string xd = g.cast(x, onnx::TensorProto::DOUBLE);
+  const std::string x_norms =
+      g.node("MatMul",
+             {g.node("Mul", {xd, xd}),
+              g.constant("ones", std::vector<double>(static_cast<std::size_t>(d), 1.0), {d, 1})});
+  const std::string dots =
+      g.node("MatMul", {xd, g.constant("centres", transposed(centres, k, d), {d, k})});
+  const std::string d2 = g.node(
+      "Add",
+      {g.node("Add",
+              {x_norms,
+               g.node("Mul", {dots, g.constant("minus_two", std::vector<double>{-2.0}, {1, 1})})}),
+       g.constant("centre_norms", c_norms, {1, k})});
+  const std::string clipped =
+      g.node("Max", {d2, g.constant("zero", std::vector<double>{0.0}, {1, 1})});
+  const std::string index =
+      g.node("ArgMin", {clipped},
+             {Attribute::of("axis", std::int64_t{1}), Attribute::of("keepdims", std::int64_t{0}),
+              Attribute::of("select_last_index", std::int64_t{0})});
+  g.output(index, "label", onnx::TensorProto::INT64, 0);
+  g.output(g.node("Sqrt", {clipped}), "transformed", onnx::TensorProto::DOUBLE, k);
+}
+
 void emit_dummy(Graph& g, const ArtifactReader& in, const std::string& x) {
   const Json& fitted = in.header().at("fitted");
   if (fitted.at("task") == "regression") {
@@ -216,6 +248,8 @@ void emit_estimator(Graph& g, const ArtifactReader& in, const std::string& featu
     emit_logistic(g, in, features, width);
   } else if (kind == "pca") {
     emit_pca(g, in, features, width);
+  } else if (kind == "kmeans") {
+    emit_kmeans(g, in, features, width);
   } else if (kind == "dummy") {
     emit_dummy(g, in, features);
   } else {

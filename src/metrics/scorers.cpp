@@ -27,6 +27,9 @@ const std::vector<Scorer>& scorers() {
       {"neg_root_mean_squared_error", ScorerTask::kRegression, false},
       {"neg_mean_absolute_error", ScorerTask::kRegression, false},
       {"explained_variance", ScorerTask::kRegression, false},
+      {"silhouette", ScorerTask::kClustering, false},
+      {"neg_inertia", ScorerTask::kClustering, false},
+      {"neg_davies_bouldin", ScorerTask::kClustering, false},
   };
   return kScorers;
 }
@@ -40,8 +43,14 @@ const Scorer& scorer(std::string_view name) {
 }
 
 double score(std::string_view name, std::span<const double> y_true, std::span<const double> y_pred,
-             std::span<const double> proba, std::int64_t k) {
+             std::span<const double> proba, std::int64_t k, Rows x) {
   const Scorer& s = scorer(name);
+  if (s.task == ScorerTask::kClustering) {
+    if (x.values.empty() || y_pred.empty())
+      throw InputError("metric " + s.name + " needs the rows and their cluster labels");
+    if (s.name == "silhouette") return silhouette(x, y_pred);
+    return s.name == "neg_inertia" ? -inertia(x, y_pred) : -davies_bouldin(x, y_pred);
+  }
   if (s.needs_proba) {
     if (proba.empty()) throw InputError("metric " + s.name + " needs predicted probabilities");
     return s.name == "roc_auc" ? roc_auc_ovr(y_true, proba, k) : -log_loss(y_true, proba, k);

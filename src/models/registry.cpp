@@ -6,6 +6,7 @@
 
 #include "tabula/core/error.hpp"
 #include "tabula/models/baseline/dummy.hpp"
+#include "tabula/models/cluster/kmeans.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/models/forest/forest.hpp"
 #include "tabula/models/linear/linear.hpp"
@@ -54,12 +55,24 @@ const std::vector<Entry>& entries() {
          return std::make_unique<LogisticRegression>(LogisticRegressionParams::parse(p));
        }},
       {"pca", [](const ParamMap& p, Task) { return std::make_unique<Pca>(PcaParams::parse(p)); }},
+      {"kmeans",
+       [](const ParamMap& p, Task) { return std::make_unique<KMeans>(KMeansParams::parse(p)); }},
   };
   return kEntries;
 }
 
 int rank(Task task) {
-  return task == Task::kClassification ? 0 : task == Task::kRegression ? 1 : 2;
+  switch (task) {
+    case Task::kClassification:
+      return 0;
+    case Task::kRegression:
+      return 1;
+    case Task::kTransform:
+      return 2;
+    case Task::kClustering:
+      return 3;
+  }
+  return 4;
 }
 
 }  // namespace
@@ -83,7 +96,8 @@ std::vector<Task> estimator_tasks(std::string_view name) {
   // A family that serves several tasks picks one by the hint; asking with every hint finds
   // them all. A family may refuse a hint (dummy has no transform): that task is not its own.
   std::vector<Task> tasks;
-  for (Task hint : {Task::kClassification, Task::kRegression, Task::kTransform}) {
+  for (Task hint :
+       {Task::kClassification, Task::kRegression, Task::kTransform, Task::kClustering}) {
     std::unique_ptr<Estimator> model;
     try {
       model = make_estimator(name, {}, hint);

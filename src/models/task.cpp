@@ -14,15 +14,17 @@ std::string_view to_string(Task task) {
       return "classification";
     case Task::kTransform:
       return "transform";
+    case Task::kClustering:
+      return "clustering";
   }
   return "?";
 }
 
 Task parse_task(std::string_view text) {
-  for (Task t : {Task::kRegression, Task::kClassification, Task::kTransform})
+  for (Task t : {Task::kRegression, Task::kClassification, Task::kTransform, Task::kClustering})
     if (text == to_string(t)) return t;
   throw InputError("unknown task '" + std::string(text) +
-                   "' (expected regression, classification or transform)");
+                   "' (expected regression, classification, transform or clustering)");
 }
 
 }  // namespace tabula

@@ -586,8 +586,12 @@ Plan make_plan(const LoadedModel& model, Job job, const std::string& model_path,
   switch (job) {
     case Job::kTransform:
       plan.width = estimator.n_outputs();
+      // PCA's components pc1, pc2, ...; a clustering's distance to centre 0, 1, ... (the
+      // cluster indices predict gives).
       for (std::int64_t j = 0; j < plan.width; ++j)
-        plan.value_columns.push_back("pc" + std::to_string(j + 1));
+        plan.value_columns.push_back(estimator.task() == Task::kClustering
+                                         ? "distance_" + std::to_string(j)
+                                         : "pc" + std::to_string(j + 1));
       break;
     case Job::kProba:
       plan.width = static_cast<std::int64_t>(schema.class_labels.size());
@@ -721,7 +725,7 @@ LoadedModel load_for_predict(const std::string& model_path, bool proba) {
                      " model, which transforms data: use `tabula transform`");
   if (proba && task != Task::kClassification)
     throw InputError("--proba needs a classifier; model file '" + model_path + "' holds a " +
-                     loaded.estimator->name() + " regression model");
+                     loaded.estimator->name() + " " + std::string(to_string(task)) + " model");
   return loaded;
 }
 
@@ -752,7 +756,7 @@ BatchResult transform_file(Backend& backend, const std::string& model_path,
                            const std::string& data_path, const std::string& out_path,
                            const BatchOptions& options) {
   const LoadedModel model = load_model(model_path);
-  if (model.estimator->task() != Task::kTransform)
+  if (!is_unsupervised(model.estimator->task()))
     throw InputError("model file '" + model_path + "' holds a " + model.estimator->name() + " " +
                      std::string(to_string(model.estimator->task())) +
                      " model, which does not transform data: use `tabula predict`");

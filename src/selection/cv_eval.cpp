@@ -18,7 +18,9 @@ namespace tabula::selection {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// No targets (a clustering): none gathered.
 std::vector<double> gather(std::span<const double> y, std::span<const std::int64_t> rows) {
+  if (y.empty()) return {};
   std::vector<double> out(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r) out[r] = y[static_cast<std::size_t>(rows[r])];
   return out;
@@ -56,6 +58,11 @@ std::vector<std::int64_t> subsample(const std::vector<std::int64_t>& rows, doubl
 
 }  // namespace
 
+metrics::Rows rows_of(MatrixView<const float> x) {
+  TABULA_ASSERT(x.is_row_major() && x.contiguous(), "rows_of: a dense row-major matrix");
+  return {std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
+}
+
 std::vector<float> gather_rows(MatrixView<const float> x, std::span<const std::int64_t> rows) {
   const std::int64_t d = x.cols;
   std::vector<float> out(rows.size() * static_cast<std::size_t>(d));
@@ -65,7 +72,8 @@ std::vector<float> gather_rows(MatrixView<const float> x, std::span<const std::i
 }
 
 std::vector<double> score_fold(const CvData& data, std::span<const double> y_true,
-                               std::span<const double> pred, std::span<const double> proba) {
+                               std::span<const double> pred, std::span<const double> proba,
+                               metrics::Rows x) {
   std::vector<double> out;
   for (const std::string& name : data.metrics) {
     const metrics::Scorer& s = metrics::scorer(name);
@@ -74,7 +82,7 @@ std::vector<double> score_fold(const CvData& data, std::span<const double> y_tru
       continue;
     }
     try {
-      out.push_back(metrics::score(name, y_true, pred, proba, data.n_classes));
+      out.push_back(metrics::score(name, y_true, pred, proba, data.n_classes, x));
     } catch (const InputError&) {
       out.push_back(kNaN);  // undefined on this fold (one class present, ...)
     }
@@ -99,7 +107,7 @@ std::vector<double> score_estimator(Backend& backend, const CvData& data,
     }
   }
   if (pred.empty()) pred = predictor.predict(x_test);
-  return score_fold(data, y_test, pred, proba);
+  return score_fold(data, y_test, pred, proba, rows_of(x_test));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
+#include "tabula/metrics/metrics.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/models/forest/forest.hpp"
 #include "tabula/selection/model_selection.hpp"
@@ -46,13 +47,18 @@ struct FoldScores {
   double score_seconds = 0.0;               // mean per fold
 };
 
+/// A dense row-major host matrix as the clustering metrics read it.
+metrics::Rows rows_of(MatrixView<const float> x);
+
 /// Rows `rows` of x, copied into a dense row-major block (what an estimator's fit takes).
 std::vector<float> gather_rows(MatrixView<const float> x, std::span<const std::int64_t> rows);
 
 /// Every metric of `data.metrics` for one fold's predictions; a metric that is undefined on
-/// this fold (e.g. roc_auc on a fold with one class) is NaN.
+/// this fold (e.g. roc_auc on a fold with one class) is NaN. `x` is the fold's scored rows as
+/// the estimator saw them, read by the clustering metrics (with `pred` as cluster labels).
 std::vector<double> score_fold(const CvData& data, std::span<const double> y_true,
-                               std::span<const double> pred, std::span<const double> proba);
+                               std::span<const double> pred, std::span<const double> proba,
+                               metrics::Rows x = {});
 
 /// Plain path: per fold, a fresh estimator (model, params, task hint) is fitted on the training
 /// rows and scored on the test rows. `row_fraction` < 1 fits on that fraction of each fold's

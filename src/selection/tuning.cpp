@@ -25,6 +25,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/evaluation/evaluation.hpp"
 #include "tabula/metrics/metrics.hpp"
+#include "tabula/models/registry.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/scoring/predictor.hpp"
 #include "training/labelled_table.hpp"
@@ -41,8 +42,11 @@ bool is_forest(const std::string& model) {
 /// The checks that need neither the data nor the space.
 void check_options(const TuneOptions& options) {
   if (options.data_path.empty()) throw InputError("tune: --data is required");
-  if (options.target.empty()) throw InputError("tune: --target is required");
   if (options.model.empty()) throw InputError("tune: --model is required");
+  // A clustering is scored from its rows and labels alone.
+  if (options.target.empty() &&
+      estimator_tasks(options.model) != std::vector<Task>{Task::kClustering})
+    throw InputError("tune: --target is required");
   if (options.out_dir.empty()) throw InputError("tune: --out DIR is required");
   if (!(options.test_size >= 0.0 && options.test_size < 1.0))
     throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
@@ -70,18 +74,19 @@ std::vector<std::string> search_metrics(const TuneOptions& options, Task task) {
   std::vector<std::string> names;
   names.push_back(!options.metric.empty()         ? options.metric
                   : task == Task::kClassification ? "accuracy"
+                  : task == Task::kClustering     ? "silhouette"
                                                   : "r2");
   for (const std::string& m : options.metrics)
     if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
   for (const std::string& m : names) {
     const metrics::Scorer& s = metrics::scorer(m);
-    const bool fits =
-        (s.task == metrics::ScorerTask::kClassification) == (task == Task::kClassification);
-    if (!fits)
-      throw InputError(
-          "metric '" + m + "' is a " +
-          (s.task == metrics::ScorerTask::kClassification ? "classification" : "regression") +
-          " metric; model '" + options.model + "' does " + std::string(to_string(task)));
+    const Task metric_task = s.task == metrics::ScorerTask::kClassification ? Task::kClassification
+                             : s.task == metrics::ScorerTask::kClustering   ? Task::kClustering
+                                                                            : Task::kRegression;
+    if (metric_task != task)
+      throw InputError("metric '" + m + "' is a " + std::string(to_string(metric_task)) +
+                       " metric; model '" + options.model + "' does " +
+                       std::string(to_string(task)));
   }
   return names;
 }
@@ -89,6 +94,15 @@ std::vector<std::string> search_metrics(const TuneOptions& options, Task task) {
 /// The dummy model over the same folds: the line every trial is drawn against.
 TrialResult baseline_over_folds(Backend& backend, const selection::CvData& cv, Task task,
                                 std::uint64_t seed) {
+  if (task == Task::kClustering) {
+    // No dummy clustering: the baseline's scores are NaN (shown as none).
+    TrialResult none;
+    none.trial = -1;
+    none.params = {{"model", "none"}};
+    none.scores.assign(cv.metrics.size(), std::vector<double>(cv.folds.size(), kNaN));
+    none.path = "plain";
+    return none;
+  }
   // Features do not matter to a dummy model: gather from whatever is cheapest.
   const selection::FoldEncoder features = [&](std::span<const std::int64_t> train,
                                               std::span<const std::int64_t> test) {
@@ -107,14 +121,21 @@ TrialResult baseline_over_folds(Backend& backend, const selection::CvData& cv, T
   return baseline;
 }
 
+/// The targets of `rows`; none for a clustering (no target).
+std::vector<double> targets_of(const LabelledTable& table, const std::vector<std::int64_t>& rows) {
+  if (table.y.empty()) return {};
+  std::vector<double> y(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) y[i] = table.y[static_cast<std::size_t>(rows[i])];
+  return y;
+}
+
 /// Scores the refitted best once on the test rows: result.test_metrics, result.test_score and
 /// info["test"].
 void score_on_test(Backend& backend, const selection::RefitModel& best, const LabelledTable& table,
                    const std::vector<std::int64_t>& test_rows, const selection::CvData& cv,
                    TuneResult& result, nlohmann::json& info) {
   const std::vector<float> x_test = best.pipeline->transform(backend, table.data, test_rows);
-  std::vector<double> y_test(test_rows.size());
-  for (std::size_t i = 0; i < test_rows.size(); ++i) y_test[i] = table.y[test_rows[i]];
+  const std::vector<double> y_test = targets_of(table, test_rows);
   const auto view = MatrixView<const float>::row_major(
       x_test.data(), static_cast<std::int64_t>(test_rows.size()), best.pipeline->n_outputs());
   const Predictor predictor(backend, *best.model, best.pipeline.get());
@@ -127,7 +148,8 @@ void score_on_test(Backend& backend, const selection::RefitModel& best, const La
       proba.clear();
     }
   }
-  const std::vector<double> s = selection::score_fold(cv, y_test, pred, proba);
+  const std::vector<double> s =
+      selection::score_fold(cv, y_test, pred, proba, selection::rows_of(view));
   result.test_metrics = nlohmann::json::object();
   for (std::size_t m = 0; m < s.size(); ++m)
     result.test_metrics[result.metric_names[m]] =
@@ -171,8 +193,7 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
   for (const std::string& note : best_fit.pipeline->notes()) result.notes.push_back(note);
   const std::int64_t d = best_fit.pipeline->n_outputs();
   const std::vector<float> x_fit = best_fit.pipeline->transform(backend, table.data, split.train);
-  std::vector<double> y_fit(split.train.size());
-  for (std::size_t i = 0; i < split.train.size(); ++i) y_fit[i] = table.y[split.train[i]];
+  const std::vector<double> y_fit = targets_of(table, split.train);
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x_fit.data(),
                                              static_cast<std::int64_t>(split.train.size()), d);
@@ -236,7 +257,8 @@ PreparedSearch prepare_search(const TuneOptions& options) {
                                     .csv = options.csv});
   const Task task = s.table.choice.task;
   if (task == Task::kTransform)
-    throw InputError("model '" + options.model + "' is a transform; tune needs a predictor");
+    throw InputError("model '" + options.model +
+                     "' is a transform; tune needs a predictor or a clustering");
   s.base_pipeline = options.pipeline.is_null()
                         ? PipelineSpec::defaults(options.model)
                         : PipelineSpec::from_json(options.pipeline, "pipeline");

@@ -236,6 +236,9 @@ nlohmann::json invocations_response(const ServedModel& model, const ScoredRows& 
          i += static_cast<std::size_t>(w))
       predictions.push_back(
           std::vector<double>(result.transform.begin() + i, result.transform.begin() + i + w));
+  } else if (model.task() == Task::kClustering) {
+    for (double c : result.predict)
+      predictions.push_back(std::isnan(c) ? json() : json(static_cast<std::int64_t>(c)));
   } else if (model.task() == Task::kClassification) {
     const ModelSchema& schema = model.schema();
     for (double c : result.predict)

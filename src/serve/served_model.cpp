@@ -1,6 +1,7 @@
 // Scoring a micro-batch and splitting the results back per request.
 #include "serve/served_model.hpp"
 
+#include <cmath>
 #include <map>
 
 #include "serve/http_error.hpp"
@@ -30,7 +31,7 @@ ServedModel::~ServedModel() {
 std::int64_t ServedModel::output_width() const {
   if (task() == Task::kClassification)
     return static_cast<std::int64_t>(model_.schema.class_labels.size());
-  if (task() == Task::kTransform) return model_.estimator->n_outputs();
+  if (is_unsupervised(task())) return model_.estimator->n_outputs();
   return 1;
 }
 
@@ -71,6 +72,10 @@ std::vector<ScoredRows> ServedModel::score_together(
   std::vector<double> predict, proba, transform;
   if (task == Task::kTransform) {
     transform = predictor_.transform(view);
+  } else if (task == Task::kClustering) {
+    // The cluster index and the distance to every centre.
+    predict = predictor_.predict(view);
+    transform = predictor_.transform(view);
   } else {
     predict = task == Task::kClassification ? predictor_.predict_with_proba(view, proba)
                                             : predictor_.predict(view);
@@ -91,11 +96,12 @@ std::vector<ScoredRows> ServedModel::score_together(
       r.status = 400;
       r.error = "row " + std::to_string(bad->first - begin) + ", column '" + bad->second->column +
                 "': " + bad->second->reason;
-    } else if (task == Task::kTransform) {
-      r.transform.assign(transform.begin() + begin * width,
-                         transform.begin() + (begin + rows) * width);
     } else {
-      r.predict.assign(predict.begin() + begin, predict.begin() + begin + rows);
+      if (!transform.empty())
+        r.transform.assign(transform.begin() + begin * width,
+                           transform.begin() + (begin + rows) * width);
+      if (!predict.empty())
+        r.predict.assign(predict.begin() + begin, predict.begin() + begin + rows);
       if (!proba.empty())
         r.proba.assign(proba.begin() + begin * width, proba.begin() + (begin + rows) * width);
       record_predictions(r);
@@ -112,6 +118,12 @@ void ServedModel::record_predictions(const ScoredRows& rows) const {
     for (double c : rows.predict)
       labels.push_back(model_.schema.class_labels.at(static_cast<std::size_t>(c)));
     metrics_.count_classes(name_, version_, labels);
+  } else if (task() == Task::kClustering) {
+    std::vector<std::string> clusters;
+    clusters.reserve(rows.predict.size());
+    for (double c : rows.predict)
+      clusters.push_back(std::isnan(c) ? "missing" : std::to_string(static_cast<std::int64_t>(c)));
+    metrics_.count_classes(name_, version_, clusters);
   } else if (task() == Task::kRegression) {
     metrics_.observe_values(name_, version_, rows.predict);
   }

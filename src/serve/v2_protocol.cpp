@@ -203,6 +203,12 @@ const char* label_datatype(const ModelSchema& schema) {
 
 json predict_tensor(const ServedModel& model, const ScoredRows& r) {
   const auto n = static_cast<std::int64_t>(r.predict.size());
+  if (model.task() == Task::kClustering) {
+    json data = json::array();
+    for (double c : r.predict)
+      data.push_back(std::isnan(c) ? json() : json(static_cast<std::int64_t>(c)));
+    return {{"name", kPredictOutput}, {"datatype", "INT64"}, {"shape", {n}}, {"data", data}};
+  }
   if (model.task() != Task::kClassification)
     return {{"name", kPredictOutput}, {"datatype", "FP64"}, {"shape", {n}}, {"data", r.predict}};
   const ModelSchema& schema = model.schema();
@@ -303,8 +309,9 @@ V2Request parse_v2_request(std::string_view body, std::optional<std::int64_t> bi
         request.outputs.push_back(name);
         continue;
       }
-      const bool known = task == Task::kTransform
-                             ? name == kTransformOutput
+      const bool known = task == Task::kTransform ? name == kTransformOutput
+                         : task == Task::kClustering
+                             ? name == kPredictOutput || name == kTransformOutput
                              : name == kPredictOutput ||
                                    (task == Task::kClassification && name == kProbabilitiesOutput);
       if (!known) throw HttpError(400, "model '" + model.name() + "' has no output '" + name + "'");
@@ -323,19 +330,20 @@ nlohmann::json v2_response(const ServedModel& model, const V2Request& request,
   };
   json outputs = json::array();
   const std::int64_t n = request.table->rows;
-  if (model.task() == Task::kTransform) {
+  const Task task = model.task();
+  if (task != Task::kTransform && wants(kPredictOutput))
+    outputs.push_back(predict_tensor(model, result));
+  // A transform always answers its one output; a clustering its distances when asked.
+  if (task == Task::kTransform || (task == Task::kClustering && wants(kTransformOutput)))
     outputs.push_back({{"name", kTransformOutput},
                        {"datatype", "FP64"},
                        {"shape", {n, result.width}},
                        {"data", result.transform}});
-  } else {
-    if (wants(kPredictOutput)) outputs.push_back(predict_tensor(model, result));
-    if (model.task() == Task::kClassification && wants(kProbabilitiesOutput))
-      outputs.push_back({{"name", kProbabilitiesOutput},
-                         {"datatype", "FP64"},
-                         {"shape", {n, result.width}},
-                         {"data", result.proba}});
-  }
+  if (task == Task::kClassification && wants(kProbabilitiesOutput))
+    outputs.push_back({{"name", kProbabilitiesOutput},
+                       {"datatype", "FP64"},
+                       {"shape", {n, result.width}},
+                       {"data", result.proba}});
   if (!request.id_output.is_null() && wants(model.schema().id_column.c_str()))
     outputs.push_back(request.id_output);
   json out = {{"model_name", model.name()}, {"model_version", model.version()}};
@@ -352,12 +360,16 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
                       {"shape", {-1}}});
   json outputs = json::array();
   const ModelSchema& schema = model.schema();
-  if (model.task() == Task::kTransform) {
+  if (model.task() != Task::kTransform) {
+    const char* predict_type = model.task() == Task::kRegression   ? "FP64"
+                               : model.task() == Task::kClustering ? "INT64"
+                                                                   : label_datatype(schema);
+    outputs.push_back({{"name", kPredictOutput}, {"datatype", predict_type}, {"shape", {-1}}});
+  }
+  if (is_unsupervised(model.task())) {
     outputs.push_back(
         {{"name", kTransformOutput}, {"datatype", "FP64"}, {"shape", {-1, model.output_width()}}});
   } else {
-    const char* predict_type = model.task() == Task::kRegression ? "FP64" : label_datatype(schema);
-    outputs.push_back({{"name", kPredictOutput}, {"datatype", predict_type}, {"shape", {-1}}});
     if (model.task() == Task::kClassification)
       outputs.push_back({{"name", kProbabilitiesOutput},
                          {"datatype", "FP64"},

@@ -115,7 +115,7 @@ void encode_labels(const std::string& data_path, const io::CsvSettings& csv, Lab
   table.schema.target_type = target.type == ColumnType::kNumeric || target_numbers(target)
                                  ? ColumnType::kNumeric
                                  : ColumnType::kCategorical;
-  if (task == Task::kTransform) return;  // a transform ignores the target
+  if (is_unsupervised(task)) return;  // transforms and clusterings ignore the target
   if (const std::int64_t missing = target.missing_count(); missing > 0)
     throw InputError(data.source + ": target column '" + target.name + "' has " +
                      std::to_string(missing) +

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <set>
@@ -271,8 +272,7 @@ TaskChoice choose_task(const std::string& model, const Column* target,
       throw InputError(prefix + ", not " + std::string(to_string(*requested)) + " (--task)");
     return {*requested, "asked for with --task"};
   }
-  if (tasks.size() == 1 && tasks.front() == Task::kTransform)
-    return {Task::kTransform, prefix + " only"};
+  if (tasks.size() == 1 && is_unsupervised(tasks.front())) return {tasks.front(), prefix + " only"};
   if (!target) throw InputError("model '" + model + "' needs a target column: pass --target");
   // As scikit-learn's type_of_target; "whole numbers" suit a regressor too.
   const TaskChoice inferred = infer_task(*target);
@@ -352,7 +352,32 @@ nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
   return training;
 }
 
-/// A transform: nothing to score it against, so it is fitted on every row.
+/// A clustering's metrics on the rows it was fitted on (no labels to test against): inertia,
+/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin.
+void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView<const float> x,
+                            TrainReport& report, nlohmann::json& training) {
+  const std::vector<double> labels = Predictor(backend, model).predict(x);
+  const metrics::Rows rows{
+      std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
+  nlohmann::json m = nlohmann::json::object();
+  const std::pair<const char*, std::function<double()>> computed[] = {
+      {"inertia", [&] { return metrics::inertia(rows, labels); }},
+      {"silhouette", [&] { return metrics::silhouette(rows, labels); }},
+      {"davies_bouldin", [&] { return metrics::davies_bouldin(rows, labels); }}};
+  for (const auto& [name, compute] : computed) {
+    double v = kNaN;
+    try {
+      v = compute();
+    } catch (const InputError& e) {
+      report.notes.push_back(std::string(name) + " not defined on the training rows: " + e.what());
+    }
+    report.metrics.push_back({name, v, kNaN});
+    m[name] = metric_json(v);
+  }
+  training["metrics"] = {{"training_rows", m}};
+}
+
+/// A transform or a clustering: nothing to score it against, so it is fitted on every row.
 void fit_on_every_row(Backend& backend, const TrainOptions& options, const LabelledTable& table,
                       Pipeline& pipeline, Estimator& model, TrainReport& report,
                       nlohmann::json& training) {
@@ -365,7 +390,11 @@ void fit_on_every_row(Backend& backend, const TrainOptions& options, const Label
   fit.seed = options.seed;
   model.fit(backend, fit);
   report.rows_train = n;
-  report.notes.push_back("transforms are fitted on every row; no test set is held out");
+  report.notes.push_back(
+      std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
+      " are fitted on every row; no test set is held out");
+  if (model.task() == Task::kClustering)
+    record_cluster_metrics(backend, model, fit.x, report, training);
   training["rows_train"] = n;
 }
 
@@ -477,7 +506,7 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   report.task_reason = table.choice.reason;
   report.rows_total = table.data.rows();
   nlohmann::json training = training_metadata(backend, options, table);
-  if (task == Task::kTransform)
+  if (is_unsupervised(task))
     fit_on_every_row(backend, options, table, pipeline, *model, report, training);
   else
     fit_and_test(backend, options, table, pipeline, *model, report, training);
@@ -492,10 +521,15 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
 
 std::string TrainReport::format_table() const {
   if (metrics.empty()) return {};
+  const bool clustering = task == Task::kClustering;
   std::string out =
-      fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total, rows_train);
+      clustering ? fmt::format("metrics on the {} training rows (clusterings hold no test set)\n",
+                               rows_train)
+                 : fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total,
+                               rows_train);
   const std::string model_header = model;
-  out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header, baseline);
+  out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header,
+                     clustering ? "(no baseline)" : baseline);
   for (const MetricRow& row : metrics) {
     auto cell = [](double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; };
     out += fmt::format("{:<20} {:>14} {:>16}\n", row.name, cell(row.model), cell(row.baseline));

@@ -59,7 +59,7 @@ std::string table(Task task, Shape shape, std::uint32_t seed) {
   const char* colors[] = {"red", "green", "blue"};
   const char* words[] = {"low", "mid", "high"};
   std::string csv = std::string("x1,x2") + (text ? ",color,when" : "") +
-                    (task == Task::kTransform ? "" : ",y") + "\n";
+                    (is_unsupervised(task) ? "" : ",y") + "\n";
   for (int i = 0; i < 90; ++i) {
     const double x1 = normal(rng), x2 = normal(rng);
     const int color = i % 3;
@@ -83,10 +83,15 @@ std::string table(Task task, Shape shape, std::uint32_t seed) {
   return csv;
 }
 
-// What the model gives for `x`, all of it: predictions, and probabilities or the transform.
+// What the model gives for `x`, all of it: predictions, and probabilities or the transform
+// (a clustering: labels and distances).
 std::vector<double> outputs(Backend& backend, const Estimator& model, MatrixView<const float> x) {
   if (model.task() == Task::kTransform) return model.transform(backend, x);
   std::vector<double> out = model.predict(backend, x);
+  if (model.task() == Task::kClustering) {
+    const std::vector<double> distances = model.transform(backend, x);
+    out.insert(out.end(), distances.begin(), distances.end());
+  }
   if (model.task() == Task::kClassification) {
     const std::vector<double> proba = model.predict_proba(backend, x);
     out.insert(out.end(), proba.begin(), proba.end());
@@ -108,12 +113,12 @@ TEST_P(RoundTrip, ReloadedModelPredictsBitForBit) {
   const std::string model_path = dir.file("model.tabula");
   std::ofstream(data_path) << table(c.task, c.shape, 11);
 
-  const std::string target = c.task == Task::kTransform ? "" : "y";
+  const std::string target = is_unsupervised(c.task) ? "" : "y";
   const Dataset data = io::read_csv(data_path, training_csv_options(target));
   ModelSchema schema;
   FitData fit;
   std::vector<double> y;
-  if (c.task != Task::kTransform) {
+  if (!is_unsupervised(c.task)) {
     y = encode_target(*data.target, c.task, schema);
     if (c.task == Task::kClassification)
       spell_labels_as_written(data_path, io::CsvSettings{}, schema);
@@ -258,6 +263,7 @@ TEST(RoundTripRegistry, CoversEveryKindAndTask) {
   EXPECT_EQ(estimator_tasks("forest"),
             (std::vector<Task>{Task::kClassification, Task::kRegression}));
   EXPECT_EQ(estimator_tasks("pca"), std::vector<Task>{Task::kTransform});
+  EXPECT_EQ(estimator_tasks("kmeans"), std::vector<Task>{Task::kClustering});
   EXPECT_THROW(estimator_tasks("no-such-model"), InputError);
 }
 

@@ -122,3 +122,56 @@ TEST(Metrics, ScorerDispatchSignsAndKinds) {
 
 }  // namespace
 }  // namespace tabula::metrics
+
+namespace tabula::metrics {
+namespace {
+
+// Seven rows in three clusters, one a singleton (silhouette 0 for it). Expected values from
+// sklearn.metrics.silhouette_score and davies_bouldin_score on the same rows.
+const std::vector<float> kRows = {0, 0, 1, 0, 0, 1, 5, 5, 6, 5, 5, 7, 9, 0};
+
+TEST(ClusterMetrics, MatchScikitLearn) {
+  const Rows x{kRows, 2};
+  const std::vector<double> three = {0, 0, 0, 1, 1, 1, 2}, two = {4, 4, 7, 7, 7, 7, 7};
+  EXPECT_NEAR(silhouette(x, three), 0.6800878362396785, 1e-9);
+  EXPECT_NEAR(davies_bouldin(x, three), 0.2031521330791739, 1e-9);
+  EXPECT_NEAR(silhouette(x, two), 0.32106452571492833, 1e-9);  // any label values
+  EXPECT_NEAR(davies_bouldin(x, two), 0.6954076045336418, 1e-9);
+  // Within-cluster sum of squares by hand: about mean (1/3, 1/3), 2/9 + 5/9 + 5/9 = 4/3; about
+  // (16/3, 17/3), 5/9 + 8/9 + 17/9 = 10/3; the singleton 0.
+  EXPECT_NEAR(inertia(x, three), 4.0 / 3.0 + 10.0 / 3.0, 1e-9);
+  // Scorers: greater is better.
+  EXPECT_NEAR(score("neg_inertia", {}, three, {}, 0, x), -14.0 / 3.0, 1e-9);
+  EXPECT_NEAR(score("neg_davies_bouldin", {}, three, {}, 0, x), -0.2031521330791739, 1e-9);
+  EXPECT_EQ(scorer("silhouette").task, ScorerTask::kClustering);
+  EXPECT_THROW(score("silhouette", {}, three), InputError);  // no rows
+}
+
+TEST(ClusterMetrics, LabelCountsOutsideTwoToNMinusOneAreErrors) {
+  const Rows x{kRows, 2};
+  EXPECT_THROW(silhouette(x, std::vector<double>(7, 0.0)), InputError);
+  EXPECT_THROW(davies_bouldin(x, std::vector<double>{0, 1, 2, 3, 4, 5, 6}), InputError);
+  EXPECT_THROW(silhouette(x, std::vector<double>{0, 0, 1}), InputError);  // length mismatch
+}
+
+TEST(ClusterMetrics, SampledSilhouetteIsSeededAndClose) {
+  // Two well separated blobs of 1500 rows: the 500-row sample's score is near the exact one,
+  // and the same seed draws the same rows.
+  std::vector<float> rows;
+  std::vector<double> labels;
+  for (int i = 0; i < 3000; ++i) {
+    const float base = i % 2 == 0 ? 0.0f : 10.0f;
+    rows.push_back(base + static_cast<float>((i * 37) % 101) / 100.0f);
+    rows.push_back(static_cast<float>((i * 53) % 97) / 97.0f);
+    labels.push_back(i % 2);
+  }
+  const Rows x{rows, 2};
+  const double exact = silhouette(x, labels, 0);
+  const double sampled = silhouette(x, labels, 500, 3);
+  EXPECT_NEAR(sampled, exact, 0.01);
+  EXPECT_EQ(sampled, silhouette(x, labels, 500, 3));
+  EXPECT_NE(sampled, silhouette(x, labels, 500, 4));
+}
+
+}  // namespace
+}  // namespace tabula::metrics

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from sklearn import datasets, decomposition, dummy, ensemble, linear_model
+from sklearn import cluster, datasets, decomposition, dummy, ensemble, linear_model
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -59,6 +59,11 @@ EXPECTED_FAILURES = {
     "RandomForestRegressor": {
         "check_sample_weight_equivalence_on_dense_data":
             "bootstrap draws: a weight of 2 is not the same as a repeated row",
+    },
+    "KMeans": {
+        "check_sample_weight_equivalence_on_dense_data":
+            "k-means++ draws rows by cumulative weight: a weight of 2 is not the same draw as a "
+            "repeated row (scikit-learn lists the same failure for its KMeans)",
     },
     "DummyClassifier": {"check_classifiers_train": "a baseline ignores X: it does not learn"},
     "DummyRegressor": {"check_regressors_train": "a baseline ignores X: it does not learn"},
@@ -117,6 +122,57 @@ def test_pca_matches_scikit_learn(diabetes):
     np.testing.assert_allclose(np.abs(a), np.abs(b), rtol=1e-4, atol=1e-6)
 
 
+def test_kmeans_matches_scikit_learn_from_the_same_centres():
+    """Lloyd from the same initial centres: the same centres, inertia and labels as
+    scikit-learn's KMeans(algorithm="lloyd") (distances from a float32 GEMM, sums in float64)."""
+    for x, k in [(datasets.load_iris().data, 3), (datasets.load_wine().data, 4),
+                 (datasets.load_digits().data[:600], 10)]:
+        x = StandardScaler().fit_transform(x).astype(np.float32).astype(np.float64)
+        start = x[np.random.default_rng(k).choice(len(x), k, replace=False)]
+        ours = tabula.KMeans(n_clusters=k, init=start).fit(x)
+        theirs = cluster.KMeans(n_clusters=k, init=start, n_init=1, algorithm="lloyd").fit(x)
+        np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+        scale = np.abs(theirs.cluster_centers_).max()
+        np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-6,
+                                   atol=1e-6 * scale)
+        assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-6)
+        np.testing.assert_allclose(ours.transform(x), theirs.transform(x), rtol=1e-4, atol=1e-4)
+        assert ours.score(x) == pytest.approx(theirs.score(x), rel=1e-5)
+
+
+def test_kmeans_plus_plus_is_as_good_as_scikit_learn():
+    """Seeded by k-means++ (different random numbers): an inertia within a few percent of
+    scikit-learn's on real data, better than random seeding's single run on average."""
+    for x, k in [(datasets.load_iris().data, 3), (datasets.load_digits().data, 10)]:
+        x = StandardScaler().fit_transform(x)
+        ours = np.mean([tabula.KMeans(n_clusters=k, random_state=s).fit(x).inertia_
+                        for s in range(5)])
+        theirs = np.mean([cluster.KMeans(n_clusters=k, random_state=s).fit(x).inertia_
+                          for s in range(5)])
+        assert ours <= 1.03 * theirs, (k, ours, theirs)
+
+
+def test_kmeans_attributes_and_methods():
+    x, _ = datasets.make_blobs(n_samples=300, centers=4, cluster_std=0.5, random_state=0)
+    model = tabula.KMeans(n_clusters=4, random_state=0)
+    labels = model.fit_predict(x)
+    assert labels.dtype == np.int32 and set(labels) == {0, 1, 2, 3}
+    np.testing.assert_array_equal(labels, model.labels_)
+    assert model.cluster_centers_.shape == (4, 2) and model.n_features_in_ == 2
+    assert model.n_iter_ >= 1
+    distances = model.fit_transform(x)
+    assert distances.shape == (300, 4)
+    np.testing.assert_array_equal(distances.argmin(axis=1), model.labels_)
+    assert model.score(x) == pytest.approx(-model.inertia_, rel=1e-5)
+    with pytest.raises(ValueError, match="n_clusters"):
+        tabula.KMeans(n_clusters=400).fit(x)
+    with pytest.raises(ValueError, match="init"):
+        tabula.KMeans(init="kmeans").fit(x)
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError):
+        tabula.KMeans().fit(x)
+
+
 def test_forests_score_as_scikit_learn(cancer, diabetes):
     x, y = cancer
     for ours, theirs in [(tabula.RandomForestClassifier(random_state=0),
@@ -157,7 +213,7 @@ def fitted_examples():
     y_value = 2 * x[:, 1] - x[:, 2] + 0.1 * rng.normal(size=120)
     for cls in dict.fromkeys(ESTIMATORS.values()):
         estimator = small(cls)
-        if cls._task == "transform":
+        if cls._task in ("transform", "clustering"):
             yield estimator.fit(x), x, None
         else:
             yield estimator.fit(x, y_class if cls._task == "classification" else y_value), x, None
@@ -166,6 +222,8 @@ def fitted_examples():
 def outputs(estimator, x):
     if estimator._task == "transform":
         return [estimator.transform(x)]
+    if estimator._task == "clustering":
+        return [estimator.predict(x), estimator.transform(x)]
     if estimator._task == "classification":
         return [estimator.predict(x), estimator.predict_proba(x)]
     return [estimator.predict(x)]

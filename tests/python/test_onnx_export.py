@@ -43,6 +43,7 @@ def tables(data_dir, tmp_path):
                        ("titanic_ages", paths["titanic_ages"], "age",
                         paths["titanic_ages_scoring"])],
         "transform": [("wine", data_dir / "wine.csv", None, data_dir / "wine.csv")],
+        "clustering": [("wine", data_dir / "wine.csv", None, data_dir / "wine.csv")],
     }
 
 
@@ -90,6 +91,18 @@ def check_with(run_tabula, tmp_path, kind, task, name, train, target, score, ext
         run_tabula("transform", "--model", model, "--data", score, "--out", out)
         np.testing.assert_allclose(outputs["transformed"], pd.read_csv(out).to_numpy(),
                                    rtol=1e-6, atol=1e-9, err_msg=where)
+    elif task == "clustering":
+        run_tabula("transform", "--model", model, "--data", score, "--out", out)
+        distances = pd.read_csv(out).to_numpy()
+        np.testing.assert_allclose(outputs["transformed"], distances, rtol=1e-5, atol=1e-5,
+                                   err_msg=where)
+        run_tabula("predict", "--model", model, "--data", score, "--out", out)
+        labels = pd.read_csv(out).iloc[:, -1].to_numpy()
+        # Labels agree except where two centres are equally near within float32 noise.
+        top = np.sort(distances, axis=1)
+        clear = top[:, 1] - top[:, 0] > 1e-4
+        assert clear.mean() > 0.9, where
+        np.testing.assert_array_equal(outputs["label"][clear], labels[clear], err_msg=where)
     elif task == "regression":
         run_tabula("predict", "--model", model, "--data", score, "--out", out)
         np.testing.assert_allclose(outputs["variable"][:, 0], pd.read_csv(out).iloc[:, -1],

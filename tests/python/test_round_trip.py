@@ -23,6 +23,10 @@ def kinds(run_tabula):
     return [(m["name"], task) for m in listed for task in m["tasks"]]
 
 
+# Tasks fitted without a target.
+UNSUPERVISED = ("transform", "clustering")
+
+
 def make_table(path, task, shape, n=60, seed=3):
     """Two numeric features, a text column and a date column (text: ISO timestamps, missing:
     ISO dates) and empty cells (missing)."""
@@ -31,7 +35,7 @@ def make_table(path, task, shape, n=60, seed=3):
     color = np.array(["red", "green", "blue"])[np.arange(n) % 3]
     signal = x1 + 0.5 * x2 + (color == "red")
     header = ["x1", "x2"] + (["color", "when"] if shape != "numeric" else [])
-    header += [] if task == "transform" else ["y"]
+    header += [] if task in UNSUPERVISED else ["y"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -68,7 +72,7 @@ def trained(tmp_path_factory, run_tabula):
             header = make_table(data, task, shape)
             model = repo / name / "1" / "model.tabula"
             model.parent.mkdir(parents=True)
-            target = [] if task == "transform" else ["--target", "y"]
+            target = [] if task in UNSUPERVISED else ["--target", "y"]
             r = run_tabula("train", "--data", data, *target, "--model", kind, "--out", model,
                            "--seed", 7, "--test-size", "0")
             # The chosen task is announced on stderr, with its reason.
@@ -82,6 +86,8 @@ def cli_outputs(run_tabula, task, model, data, out_dir):
     outs = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [("transform", [])] if task == "transform" else [("predict", [])]
+    if task == "clustering":
+        jobs.append(("transform", []))
     if task == "classification":
         jobs.append(("predict", ["--proba"]))
     for verb, extra in jobs:
@@ -112,6 +118,12 @@ def test_every_kind_reloads_inspects_and_predicts(trained, run_tabula, tmp_path)
                 info["class_labels"], name
         else:
             assert all(np.isfinite(float(v)) for col in outs.values() for v in col), name
+        if task == "clustering":
+            # The cluster is the nearest centre of the distances transform gives.
+            distances = np.array([[float(v) for v in outs[c]] for c in outs
+                                  if c.startswith("distance_")]).T
+            assert distances.shape[1] == info["fitted"]["n_clusters"], name
+            assert [int(v) for v in outs["prediction"]] == list(distances.argmin(axis=1)), name
 
 
 def infer_body(data, header):
@@ -148,6 +160,14 @@ def test_server_loads_every_kind_and_agrees_with_predict(trained, tabula_bin, ru
                 assert np.array_equal(np.ravel(got["transform"]["data"]), expected), name
                 continue
             predicted = got["predict"]["data"]
+            if task == "clustering":
+                assert got["predict"]["datatype"] == "INT64", (name, got["predict"])
+                assert predicted == [int(v) for v in cli["prediction"]], name
+                width = got["transform"]["shape"][1]
+                expected = [float(cli[f"distance_{k}"][i]) for i in range(len(predicted))
+                            for k in range(width)]
+                assert np.array_equal(np.ravel(got["transform"]["data"]), expected), name
+                continue
             if task == "regression":
                 assert got["predict"]["datatype"] == "FP64"
                 assert predicted == [float(v) for v in cli["prediction"]], name
@@ -171,7 +191,8 @@ def test_tune_best_model_reloads(trained, run_tabula, tmp_path):
         if task == "transform" or shape != "missing":
             continue  # tune needs a predictor; the missing shape has every column kind
         out = tmp_path / name
-        r = run_tabula("tune", "--data", data, "--target", "y", "--model", kind, "--folds", 2,
+        target = [] if task in UNSUPERVISED else ["--target", "y"]
+        r = run_tabula("tune", "--data", data, *target, "--model", kind, "--folds", 2,
                        "--test-size", "0.25", "--no-progress", "--seed", 1, "--out", out)
         assert f"task: {task} (" in r.stderr, r.stderr
         model = out / "model.tabula"

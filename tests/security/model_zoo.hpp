@@ -84,12 +84,12 @@ inline void write_zoo_model(const std::string& path, const std::string& kind, Ta
     for (int c = 0; c < n_classes; ++c) schema.class_labels.push_back("k" + std::to_string(c));
     schema.numeric_labels = false;
   }
-  if (task != Task::kTransform) schema.target = "y";
+  if (!is_unsupervised(task)) schema.target = "y";
   for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
   auto est = make_estimator(kind, params, task);
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x.data(), data.rows(), pipeline.n_outputs());
-  if (task != Task::kTransform) fit.y = y;
+  if (!is_unsupervised(task)) fit.y = y;
   fit.n_classes = task == Task::kClassification ? n_classes : 0;
   fit.seed = 7;
   est->fit(cpu, fit);
@@ -102,7 +102,8 @@ inline std::vector<ZooModel> write_model_zoo(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   std::vector<ZooModel> zoo;
   for (const std::string& kind : estimator_names()) {
-    for (Task task : {Task::kRegression, Task::kClassification, Task::kTransform}) {
+    for (Task task :
+         {Task::kRegression, Task::kClassification, Task::kTransform, Task::kClustering}) {
       try {
         if (make_estimator(kind, {}, task)->task() != task) continue;
       } catch (const InputError&) {
@@ -153,6 +154,11 @@ inline void load_and_use(const std::string& path) {
       MatrixView<const float>::row_major(x.data(), rows.rows(), model.pipeline->n_outputs());
   const Estimator& est = *model.estimator;
   if (est.task() == Task::kTransform) {
+    (void)est.transform(cpu, view);
+  } else if (est.task() == Task::kClustering) {
+    for (double c : est.predict(cpu, view))
+      if (c < 0 || c >= static_cast<double>(est.n_outputs()))
+        throw std::logic_error(path + ": a cluster index outside the centres");
     (void)est.transform(cpu, view);
   } else if (est.task() == Task::kClassification) {
     std::vector<double> proba;

@@ -61,7 +61,8 @@ TEST(InferTask, FollowsScikitLearnTypeOfTarget) {
   EXPECT_NE(continuous.reason.find("2.5"), std::string::npos) << continuous.reason;
   EXPECT_THROW(infer_task(text_target({"1", "inf"})), InputError);
   EXPECT_EQ(parse_task(to_string(Task::kTransform)), Task::kTransform);
-  EXPECT_THROW(parse_task("clustering"), InputError);
+  EXPECT_EQ(parse_task("clustering"), Task::kClustering);
+  EXPECT_THROW(parse_task("clusters"), InputError);
 }
 
 TEST(ChooseTask, OverridesAndFixedTaskModels) {

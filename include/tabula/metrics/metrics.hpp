@@ -107,8 +107,35 @@ double r2(std::span<const double> y_true, std::span<const double> y_pred);
 /// 1 - Var(y_true - y_pred) / Var(y_true), with r2's constant-target rule.
 double explained_variance(std::span<const double> y_true, std::span<const double> y_pred);
 
+// ---- Clustering (unsupervised: from the rows and their cluster labels) -------------------------
+/// The rows the clustering metrics read: host, row-major float32, rows x cols.
+struct Rows {
+  std::span<const float> values;
+  std::int64_t cols = 0;
+  std::int64_t rows() const {
+    return cols > 0 ? static_cast<std::int64_t>(values.size()) / cols : 0;
+  }
+};
+
+/// Rows above which silhouette() scores a sample (scikit-learn's silhouette_score with
+/// sample_size): the exact score costs rows² distances.
+inline constexpr std::int64_t kSilhouetteMaxRows = 10000;
+
+/// Within-cluster sum of squares: Σ ‖x_i - mean of x_i's cluster‖² (k-means' inertia when the
+/// labels come from its fit). Any number of clusters.
+double inertia(Rows x, std::span<const double> labels);
+/// Mean silhouette coefficient (Euclidean), as sklearn.metrics.silhouette_score: a row alone
+/// in its cluster scores 0. Needs 2 <= clusters <= rows - 1 (of the rows scored). Above
+/// `sample_size` rows (0: every row) it scores `sample_size` rows drawn without replacement,
+/// seeded by `seed` (the same rows for the same seed).
+double silhouette(Rows x, std::span<const double> labels,
+                  std::int64_t sample_size = kSilhouetteMaxRows, std::uint64_t seed = 0);
+/// Davies-Bouldin index, as sklearn.metrics.davies_bouldin_score (lower is better). Needs
+/// 2 <= clusters <= rows - 1.
+double davies_bouldin(Rows x, std::span<const double> labels);
+
 // ---- Scorers by scikit-learn scorer name --------------------------------------------------------
-enum class ScorerTask { kClassification, kRegression };
+enum class ScorerTask { kClassification, kRegression, kClustering };
 
 /// A scorer: what it is for and what it needs. Values follow sklearn's scorer convention:
 /// greater is better, so losses are negated (neg_log_loss, neg_mean_squared_error, ...).
@@ -121,15 +148,17 @@ struct Scorer {
 /// Every scorer name: accuracy, balanced_accuracy, f1, f1_macro, f1_weighted, precision,
 /// precision_macro, precision_weighted, recall, recall_macro, recall_weighted, roc_auc,
 /// neg_log_loss, r2, neg_mean_squared_error, neg_root_mean_squared_error,
-/// neg_mean_absolute_error, explained_variance.
+/// neg_mean_absolute_error, explained_variance; for clustering silhouette, neg_inertia,
+/// neg_davies_bouldin (from the rows and the predicted cluster labels).
 const std::vector<Scorer>& scorers();
 /// The scorer called `name`; InputError listing the known names otherwise.
 const Scorer& scorer(std::string_view name);
 
 /// Computes a scorer. `y_pred` holds predicted labels or values (may be empty when the scorer
 /// needs probabilities); `proba` is n x k row-major (empty unless needed), columns as for
-/// roc_auc_ovr and log_loss. InputError for an unknown name or a missing input.
+/// roc_auc_ovr and log_loss. Clustering scorers read `x` (the scored rows) and y_pred (their
+/// cluster labels) and ignore y_true. InputError for an unknown name or a missing input.
 double score(std::string_view name, std::span<const double> y_true, std::span<const double> y_pred,
-             std::span<const double> proba = {}, std::int64_t k = 0);
+             std::span<const double> proba = {}, std::int64_t k = 0, Rows x = {});
 
 }  // namespace tabula::metrics

@@ -10,8 +10,8 @@
 namespace tabula {
 
 /// The tasks the registered model `name` can do with its default parameters, in the order
-/// classification, regression, transform. InputError for an unknown name. Tests that must
-/// cover every model and task enumerate estimator_names() × estimator_tasks().
+/// classification, regression, transform, clustering. InputError for an unknown name. Tests that
+/// must cover every model and task enumerate estimator_names() × estimator_tasks().
 std::vector<Task> estimator_tasks(std::string_view name);
 
 }  // namespace tabula

@@ -7,11 +7,17 @@
 
 namespace tabula {
 
-enum class Task { kRegression, kClassification, kTransform };
+// kClustering: unsupervised, predict() gives a cluster index per row and transform() one
+// value per cluster (k-means: the distances to the centres).
+enum class Task { kRegression, kClassification, kTransform, kClustering };
 
-/// "regression", "classification", "transform".
+/// "regression", "classification", "transform", "clustering".
 std::string_view to_string(Task task);
 /// Parses the names above; InputError otherwise.
 Task parse_task(std::string_view text);
+/// Transforms and clustering: fitted without a target.
+constexpr bool is_unsupervised(Task task) {
+  return task == Task::kTransform || task == Task::kClustering;
+}
 
 }  // namespace tabula

@@ -264,9 +264,10 @@ std::unique_ptr<Estimator> make_dummy(const ParamMap& params, Task task) {
     case Task::kRegression:
       return std::make_unique<DummyRegressor>(DummyRegressorParams::parse(params));
     case Task::kTransform:
+    case Task::kClustering:
       break;
   }
-  throw InputError("model 'dummy' predicts a target; it has no transform");
+  throw InputError("model 'dummy' predicts a target; it has no " + std::string(to_string(task)));
 }
 
 }  // namespace tabula

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Side-by-side k-means fit times: tabula.KMeans vs sklearn.cluster.KMeans(algorithm="lloyd").
+
+Data: make_classification(n_samples=ROWS, n_features=28, n_informative=18, n_redundant=4,
+random_state=7), standardised, float32 (as the HIGGS-like tables of issue 19). Both libraries
+start from the same centres (ROWS drawn with a fixed seed, passed as `init`), run n_init=1 and
+exactly --iters iterations (tol=0), so they do the same work; the quality columns check that
+they reach the same inertia. One fit each, after a small warm-up fit; threads as --threads
+(tabula's n_jobs; scikit-learn through threadpoolctl).
+
+  .venv/bin/python benchmarks/cluster/bench_kmeans.py [--rows 1000000] [--clusters 8 64]
+      [--iters 20] [--threads 2]
+
+Needs the build's Python package on PYTHONPATH (build/<config>/python).
+"""
+import argparse
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import tabula
+
+
+def timed(fit):
+    start = time.perf_counter()
+    model = fit()
+    return time.perf_counter() - start, model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--clusters", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    x, _ = make_classification(n_samples=args.rows, n_features=28, n_informative=18,
+                               n_redundant=4, random_state=7)
+    x = StandardScaler().fit_transform(x).astype(np.float32)
+    print(f"{args.rows} rows x 28, {args.iters} Lloyd iterations, {args.threads} threads")
+    print(f"{'k':>4} {'tabula s':>10} {'sklearn s':>10} {'speed-up':>9} {'inertia ratio':>14}")
+    for k in args.clusters:
+        start = x[np.random.default_rng(k).choice(len(x), k, replace=False)]
+        common = dict(n_clusters=k, init=start, n_init=1, max_iter=args.iters, tol=0.0)
+        tabula.KMeans(**common, n_jobs=args.threads).fit(x[:10_000])  # warm-up
+        ours_s, ours = timed(lambda: tabula.KMeans(**common, n_jobs=args.threads).fit(x))
+        with threadpool_limits(args.threads):
+            SkKMeans(**common, algorithm="lloyd").fit(x[:10_000])
+            theirs_s, theirs = timed(lambda: SkKMeans(**common, algorithm="lloyd").fit(x))
+        print(f"{k:>4} {ours_s:>10.3f} {theirs_s:>10.3f} {theirs_s / ours_s:>8.2f}x "
+              f"{ours.inertia_ / theirs.inertia_:>14.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+// Lloyd's algorithm as scikit-learn runs it (algorithm="lloyd"): assign every row to its
+// nearest centre (distances from the backend's GEMM), move each centre to the weighted mean of
+// its rows (float64 sums in a fixed order), refill empty clusters with the rows farthest from
+// their centres; stop when the labels repeat or the centres move less than tol.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/cluster/distances.hpp"
+
+namespace tabula::cluster {
+
+struct LloydResult {
+  std::vector<double> centres;  // k x d, row-major
+  std::vector<std::int32_t> labels;
+  double inertia = 0.0;  // Σ w_i ‖x_i - centre(label_i)‖², exact float64
+  std::int64_t n_iter = 0;
+};
+
+/// Runs at most max_iter iterations from `centres` (k x d). `tol` is absolute: the bound on
+/// the sum of squared centre moves. `weights` is empty (unit) or n values.
+LloydResult run_lloyd(const Points& points, std::span<const double> weights,
+                      std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
+                      double tol);
+
+/// Index of the nearest centre per row (first on ties); -1 for a row with a missing value.
+std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const double> centres,
+                                          std::int64_t k);
+
+/// Σ w_i ‖x_i - centre(label_i)‖² in float64 from the original rows, in a fixed order.
+double inertia(const Points& points, std::span<const double> weights,
+               std::span<const double> centres, std::span<const std::int32_t> labels);
+
+}  // namespace tabula::cluster
