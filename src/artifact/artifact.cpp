@@ -368,4 +368,13 @@ void ArtifactReader::expect_kind(std::initializer_list<std::string_view> kinds) 
   throw InputError("model file '" + path_ + "' holds a " + kind + " model, expected " + expected);
 }
 
+const nlohmann::json& ArtifactReader::fitted(std::string_view estimator) const {
+  const nlohmann::json& section = header_.at("fitted");
+  const std::string held = section.at("estimator").get<std::string>();
+  if (held != estimator)
+    throw InputError("file " + path_ + " holds a " + held + " model, expected " +
+                     std::string(estimator));
+  return section;
+}
+
 }  // namespace tabula

@@ -131,15 +131,21 @@ nlohmann::json importance_json(const Predictor& predictor, const FittedModel& mo
           {"seed", options.seed}, {"columns", list}};
 }
 
+// InputError (prefixed by `where`) for a model with no target to evaluate against: a transform
+// or a clustering.
+void require_supervised(const Estimator& estimator, const std::string& where) {
+  if (is_unsupervised(estimator.task()))
+    throw InputError(where + "model '" + estimator.name() + "' is a " +
+                     std::string(to_string(estimator.task())) +
+                     " model; evaluate needs a supervised model (a classifier or a regressor)");
+}
+
 }  // namespace
 
 nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Dataset& data,
                         std::span<const double> y, const EvaluationOptions& options) {
   const Task task = model.estimator.task();
-  if (task == Task::kTransform)
-    throw InputError("model '" + model.estimator.name() +
-                     "' is a transform; evaluate needs a supervised model (a classifier or a "
-                     "regressor)");
+  require_supervised(model.estimator, "");
   if (static_cast<std::int64_t>(y.size()) != data.rows())
     throw InputError(
         fmt::format("{}: {} rows but {} target values", data.source, data.rows(), y.size()));
@@ -171,10 +177,7 @@ nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Datase
 nlohmann::json evaluate_file(Backend& backend, const EvaluateFileOptions& options) {
   const LoadedModel loaded = load_model(options.model_path);
   const Task task = loaded.estimator->task();
-  if (task == Task::kTransform)
-    throw InputError(options.model_path + ": model '" + loaded.estimator->name() +
-                     "' is a transform; evaluate needs a supervised model (a classifier or a "
-                     "regressor)");
+  require_supervised(*loaded.estimator, options.model_path + ": ");
   const std::string target = options.target.empty() ? loaded.schema.target : options.target;
   if (target.empty())
     throw InputError(options.model_path + ": the model names no target column: pass --target");

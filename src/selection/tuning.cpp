@@ -207,7 +207,9 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
                   {"std", best.stdev(0)}};
   if (!split.test.empty()) {
     score_on_test(backend, best_fit, table, split.test, cv, result, info);
-    best_fit.evaluation = evaluate_on_test(backend, best_fit, table, split.test, options.seed);
+    // Clusterings have no labels to draw the evaluation's curves from.
+    if (!is_unsupervised(result.task))
+      best_fit.evaluation = evaluate_on_test(backend, best_fit, table, split.test, options.seed);
   }
   return best_fit;
 }

@@ -110,7 +110,8 @@ def test_multiclass_one_vs_rest_curves(run_tabula, tmp_path):
 
 def supervised_kinds(run_tabula):
     listed = json.loads(run_tabula("models", "--json").stdout)
-    return [(m["name"], t) for m in listed for t in m["tasks"] if t != "transform"]
+    return [(m["name"], t) for m in listed for t in m["tasks"]
+            if t not in ("transform", "clustering")]
 
 
 TABLES = {"classification": [("titanic.csv", "survived"), ("wine.csv", "target")],
@@ -140,12 +141,14 @@ def test_every_registered_kind_evaluates(run_tabula, tmp_path):
             assert svgs_parse(html) >= 3, (kind, task, file)
 
 
-def test_pca_model_is_refused(run_tabula, tmp_path):
-    model = tmp_path / "pca.tbl"
-    run_tabula("train", "--data", DATA / "wine.csv", "--model", "pca", "--out", model)
-    r = run_tabula("evaluate", "--model", model, "--data", DATA / "wine.csv", "--report",
-                   tmp_path / "r.html", expect=1)
-    assert "transform" in r.stderr and "supervised" in r.stderr
+@pytest.mark.parametrize("kind,task", [("pca", "transform"), ("kmeans", "clustering")])
+def test_unsupervised_models_are_refused(run_tabula, tmp_path, kind, task):
+    model = tmp_path / f"{kind}.tbl"
+    run_tabula("train", "--data", DATA / "wine.csv", "--drop", "target", "--model", kind,
+               "--out", model)
+    r = run_tabula("evaluate", "--model", model, "--data", DATA / "wine.csv", "--target",
+                   "target", "--report", tmp_path / "r.html", expect=1)
+    assert task in r.stderr and "supervised" in r.stderr
     assert not (tmp_path / "r.html").exists()
 
 

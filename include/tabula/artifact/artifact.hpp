@@ -84,6 +84,9 @@ class ArtifactReader {
   /// Throws InputError unless header()["model"]["kind"] is one of `kinds` ("file X holds a
   /// <kind> model, expected ...").
   void expect_kind(std::initializer_list<std::string_view> kinds) const;
+  /// The header's "fitted" section of an estimator's state; InputError unless it names
+  /// `estimator` ("file X holds a <name> model, expected <estimator>").
+  const nlohmann::json& fitted(std::string_view estimator) const;
 
  private:
   template <typename T>

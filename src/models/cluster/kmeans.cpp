@@ -231,10 +231,7 @@ void KMeans::save(ArtifactWriter& out) const {
 }
 
 void KMeans::load(const ArtifactReader& in) {
-  const nlohmann::json& fitted = in.header().at("fitted");
-  if (fitted.at("estimator").get<std::string>() != kModel)
-    throw InputError("file " + in.path() + " holds a " + fitted.at("estimator").get<std::string>() +
-                     " model, expected kmeans");
+  const nlohmann::json& fitted = in.fitted(kModel);
   // The stored parameters go through the same parser as --param text.
   ParamMap map;
   for (const auto& [key, value] : fitted.at("params").items())

@@ -97,10 +97,7 @@ void LeastSquaresModel::save(ArtifactWriter& out) const {
 }
 
 void LeastSquaresModel::load(const ArtifactReader& in) {
-  const nlohmann::json& fitted = in.header().at("fitted");
-  if (fitted.at("estimator").get<std::string>() != name())
-    throw InputError("file " + in.path() + " holds a " + fitted.at("estimator").get<std::string>() +
-                     " model, expected " + name());
+  const nlohmann::json& fitted = in.fitted(name());
   load_params(fitted.at("params"));
   std::vector<std::int64_t> shape = in.shape("coef_");
   if (shape.size() != 2) artifact::field_error("coef_", "not a matrix");

@@ -309,10 +309,7 @@ void LogisticRegression::save(ArtifactWriter& out) const {
 }
 
 void LogisticRegression::load(const ArtifactReader& in) {
-  const nlohmann::json& fitted = in.header().at("fitted");
-  if (fitted.at("estimator").get<std::string>() != "logistic")
-    throw InputError("file " + in.path() + " holds a " + fitted.at("estimator").get<std::string>() +
-                     " model, expected logistic");
+  const nlohmann::json& fitted = in.fitted("logistic");
   const nlohmann::json& p = fitted.at("params");
   params_ = LogisticRegressionParams{};
   params_.C = p.at("C").get<double>();

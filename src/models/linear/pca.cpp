@@ -249,10 +249,7 @@ void Pca::save(ArtifactWriter& out) const {
 }
 
 void Pca::load(const ArtifactReader& in) {
-  const nlohmann::json& fitted = in.header().at("fitted");
-  if (fitted.at("estimator").get<std::string>() != "pca")
-    throw InputError("file " + in.path() + " holds a " + fitted.at("estimator").get<std::string>() +
-                     " model, expected pca");
+  const nlohmann::json& fitted = in.fitted("pca");
   const nlohmann::json& p = fitted.at("params");
   params_ = PcaParams{};
   params_.whiten = p.at("whiten").get<bool>();
