@@ -43,7 +43,20 @@ class Points {
                       const std::function<void(std::int64_t begin, std::int64_t end,
                                                std::span<const double> d2)>& fn) const;
 
+  /// The nearest of the `centres` (k x d, as for_each_block) to each row: the arg-min of
+  /// ‖c‖² - 2 x·c (‖x‖² is the same for every centre), the lower index on a tie; -1 for a row
+  /// with a missing value. Fused with the products, without the n x k distances.
+  std::vector<std::int32_t> nearest(std::span<const double> centres, std::int64_t k) const;
+
  private:
+  /// Calls fn(begin, end, dots, c_norms) for consecutive blocks of rows: dots holds
+  /// (end - begin) x k float32 values -2 x·c (shifted), c_norms the k squared norms of the
+  /// shifted, float32-rounded centres. Blocks in row order on the calling thread.
+  void for_each_product(
+      std::span<const double> centres, std::int64_t k,
+      const std::function<void(std::int64_t begin, std::int64_t end, const float* dots,
+                               const std::vector<double>& c_norms)>& fn) const;
+
   Backend* backend_;
   MatrixView<const float> x_;
   std::vector<double> shift_;

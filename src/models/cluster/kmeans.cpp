@@ -199,7 +199,7 @@ std::vector<double> centre_mean(const std::vector<double>& centres, std::int64_t
 std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x) const {
   check_input(x);
   const cluster::Points points(backend, x, centre_mean(centres_, n_clusters_, n_features_));
-  const std::vector<std::int32_t> labels = cluster::nearest_centres(points, centres_, n_clusters_);
+  const std::vector<std::int32_t> labels = points.nearest(centres_, n_clusters_);
   std::vector<double> out(labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i)
     out[i] = labels[i] < 0 ? std::numeric_limits<double>::quiet_NaN() : labels[i];

@@ -100,24 +100,6 @@ void refill_empty_clusters(const Points& points, std::span<const double> weights
 
 }  // namespace
 
-std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const double> centres,
-                                          std::int64_t k) {
-  std::vector<std::int32_t> labels(static_cast<std::size_t>(points.rows()));
-  points.for_each_block(
-      centres, k, [&](std::int64_t begin, std::int64_t end, std::span<const double> d2) {
-        parallel_blocks(end - begin, kHostRows, [&](std::int64_t lo, std::int64_t hi) {
-          for (std::int64_t i = lo; i < hi; ++i) {
-            const double* row = d2.data() + i * k;
-            labels[begin + i] =
-                std::isnan(row[0])
-                    ? -1
-                    : static_cast<std::int32_t>(std::min_element(row, row + k) - row);
-          }
-        });
-      });
-  return labels;
-}
-
 double inertia(const Points& points, std::span<const double> weights,
                std::span<const double> centres, std::span<const std::int32_t> labels) {
   const std::int64_t d = points.cols();
@@ -136,7 +118,7 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
   std::vector<double> sums, totals;
   bool labels_repeated = false;
   for (std::int64_t it = 0; it < max_iter; ++it) {
-    result.labels = nearest_centres(points, centres, k);
+    result.labels = points.nearest(centres, k);
     cluster_sums(points, weights, result.labels, k, sums, totals);
     refill_empty_clusters(points, weights, result.labels, centres, sums, totals);
     double shift = 0.0;
@@ -157,7 +139,7 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
     previous.swap(result.labels);
   }
   // The labels must belong to the final centres (the last update moved them).
-  if (!labels_repeated) result.labels = nearest_centres(points, centres, k);
+  if (!labels_repeated) result.labels = points.nearest(centres, k);
   result.inertia = inertia(points, weights, centres, result.labels);
   result.centres = std::move(centres);
   return result;

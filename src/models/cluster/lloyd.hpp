@@ -25,10 +25,6 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
                       std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
                       double tol);
 
-/// Index of the nearest centre per row (first on ties); -1 for a row with a missing value.
-std::vector<std::int32_t> nearest_centres(const Points& points, std::span<const double> centres,
-                                          std::int64_t k);
-
 /// Σ w_i ‖x_i - centre(label_i)‖² in float64 from the original rows, in a fixed order.
 double inertia(const Points& points, std::span<const double> weights,
                std::span<const double> centres, std::span<const std::int32_t> labels);
