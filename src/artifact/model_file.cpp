@@ -114,7 +114,8 @@ bool ModelSchema::integer_labels() const {
 }
 
 void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,
-                const ModelSchema& schema, const nlohmann::json& training) {
+                const ModelSchema& schema, const nlohmann::json& training,
+                const monitoring::DriftProfile* profile) {
   ArtifactWriter out;
   estimator.save(out);
   pipeline.save(out);
@@ -130,6 +131,7 @@ void save_model(const std::string& path, const Estimator& estimator, const Pipel
     out.set("class_labels", schema.class_labels);
   }
   out.set("training", training);
+  if (profile) monitoring::save_profile(*profile, out);
   out.write(path);
 }
 
@@ -202,6 +204,7 @@ LoadedModel load_model(const std::string& path) {
           passthrough_for(DeviceRegistry::instance().backend(Device::cpu()), model.schema));
     }
     artifact::validate_model(model, h);
+    model.profile = monitoring::load_profile(reader, model.schema, *model.estimator);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + " has a malformed header: " + e.what());
   } catch (const InputError& e) {

@@ -10,8 +10,21 @@
 namespace tabula::cli {
 
 struct Command {
-  CLI::App* app = nullptr;    // the subcommand, owned by the parent app
-  std::function<void()> run;  // runs after every option is parsed and applied
+  /// A command that exits with status 0 unless it throws.
+  Command(CLI::App* app, std::function<void()> action)
+      : app(app), run([action = std::move(action)] {
+          action();
+          return 0;
+        }) {}
+  /// A command whose exit status is an answer (monitor: 3 when drift is found).
+  static Command with_status(CLI::App* app, std::function<int()> run) {
+    Command c(app, {});
+    c.run = std::move(run);
+    return c;
+  }
+
+  CLI::App* app = nullptr;   // the subcommand, owned by the parent app
+  std::function<int()> run;  // runs after every option is parsed and applied: the exit status
 };
 
 using Commands = std::vector<Command>;
@@ -26,6 +39,7 @@ void add_export_command(CLI::App& app, Commands& commands);
 void add_transform_command(CLI::App& app, Commands& commands);
 void add_score_command(CLI::App& app, Commands& commands);
 void add_evaluate_command(CLI::App& app, Commands& commands);
+void add_monitor_command(CLI::App& app, Commands& commands);
 void add_tune_command(CLI::App& app, Commands& commands);
 void add_serve_command(CLI::App& app, Commands& commands);
 
@@ -41,6 +55,7 @@ inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_transform_command(app, commands);
   add_score_command(app, commands);
   add_evaluate_command(app, commands);
+  add_monitor_command(app, commands);
   add_tune_command(app, commands);
   add_serve_command(app, commands);
 }

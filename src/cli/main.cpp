@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   try {
     apply(options);
     for (const tabula::cli::Command& command : commands)
-      if (command.app->parsed()) command.run();
+      if (command.app->parsed()) return command.run();
   } catch (const tabula::Error& e) {
     spdlog::error("{}", e.what());
     return kExitRuntimeError;

@@ -49,6 +49,18 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Rows waiting per model version beyond which requests get 503")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
+  sub->add_option("--drift-window", options->drift.window_rows,
+                  "Rows in each model version's drift window (0: drift not watched)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  sub->add_option("--drift-threshold", options->drift.threshold,
+                  "PSI above which a column has drifted (default for every model)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--drift-min-rows", options->drift.min_rows,
+                  "Rows a drift window needs before it gives a verdict")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub->add_option("--max-body-bytes", options->http.max_body_bytes,
                   "Largest request body (413 above)")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34))

@@ -117,12 +117,7 @@ std::string report_sections(const nlohmann::json& e) {
 }
 
 std::string report_page(const nlohmann::json& e) {
-  std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>tabula evaluation</title>\n"
-      "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}"
-      ".plots svg{margin:0 1em 1em 0;border:1px solid #eee;vertical-align:top}</style>"
-      "</head><body>\n";
+  std::string out = report::page_head("tabula evaluation");
   out +=
       fmt::format("<h1>Evaluation: {} ({})</h1>\n<p>model {} on {}: {} rows, target {}</p>\n",
                   escape(e.at("model").get<std::string>()), escape(e.at("task").get<std::string>()),

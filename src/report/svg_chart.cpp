@@ -286,4 +286,59 @@ std::string bar_chart(const BarChart& chart) {
   return out + "</svg>\n";
 }
 
+std::string paired_bar_chart(const PairedBarChart& chart) {
+  constexpr double kPair = 26, kLabelWidth = 170;
+  const double height = kTop + kPair * static_cast<double>(chart.labels.size()) + kBottom + 14;
+  Range x;
+  x.add(0.0);
+  for (double v : chart.first) x.add(v);
+  for (double v : chart.second) x.add(v);
+  Frame f{x.padded(), {0.0, 1.0}};
+  f.left = kLabelWidth;
+  f.bottom = height - kBottom - 14;
+  std::string out = open_svg(chart.title, kWidth, height);
+  for (double v : ticks(f.x))
+    out += fmt::format(
+        "<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#eee'/>"
+        "<text x='{0:.1f}' y='{3}' text-anchor='middle'>{4:.3g}</text>\n",
+        f.px(v), f.top, f.bottom, f.bottom + 14, v);
+  out += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", (f.left + f.right) / 2,
+                     f.bottom + 30, escape(chart.x_label));
+  const char* colours[] = {"#aaa", kPalette[0]};
+  const std::string* names[] = {&chart.first_name, &chart.second_name};
+  for (int s = 0; s < 2; ++s)
+    out += fmt::format(
+        "<rect x='{:.1f}' y='{:.1f}' width='10' height='10' fill='{}'/>"
+        "<text x='{:.1f}' y='{:.1f}'>{}</text>\n",
+        f.left + 140.0 * s, height - 18, colours[s], f.left + 140.0 * s + 14, height - 9,
+        escape(*names[s]));
+  for (std::size_t i = 0; i < chart.labels.size(); ++i) {
+    const double y = f.top + kPair * static_cast<double>(i);
+    const std::string& label = chart.labels[i];
+    const std::string shown = label.size() > 26 ? utf8_prefix(label, 24) + "…" : label;
+    out += fmt::format("<text x='{}' y='{:.1f}' text-anchor='end'>{}</text>\n", f.left - 6,
+                       y + kPair / 2 + 4, escape(shown));
+    const double values[] = {i < chart.first.size() ? chart.first[i] : 0.0,
+                             i < chart.second.size() ? chart.second[i] : 0.0};
+    for (int s = 0; s < 2; ++s)
+      out += fmt::format(
+          "<rect class='bar' x='{:.1f}' y='{:.1f}' width='{:.1f}' height='10' fill='{}'>"
+          "<title>{} ({}): {:.4g}</title></rect>\n",
+          f.px(0.0), y + 2 + 11.0 * s, std::max(f.px(values[s]) - f.px(0.0), 0.5), colours[s],
+          escape(label), escape(*names[s]), values[s]);
+  }
+  return out + "</svg>\n";
+}
+
+std::string page_head(std::string_view title) {
+  return fmt::format(
+      "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{}</title>\n"
+      "<style>body{{font-family:sans-serif;margin:2em;color:#222}}"
+      "table{{border-collapse:collapse}}"
+      "td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#eee}}"
+      ".plots svg{{margin:0 1em 1em 0;border:1px solid #eee;vertical-align:top}}</style>"
+      "</head><body>\n",
+      escape(title));
+}
+
 }  // namespace tabula::report

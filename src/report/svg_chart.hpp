@@ -65,4 +65,18 @@ struct BarChart {
 };
 std::string bar_chart(const BarChart& chart);
 
+/// Two shares per label (e.g. a reference and a current distribution), drawn as a pair of
+/// horizontal bars per label: the first series grey, the second in colour.
+struct PairedBarChart {
+  std::string title, x_label;
+  std::string first_name, second_name;
+  std::vector<std::string> labels;
+  std::vector<double> first, second;  // one per label
+};
+std::string paired_bar_chart(const PairedBarChart& chart);
+
+/// The start of a self-contained HTML report page (no script, no network) up to <body>, with
+/// the reports' shared style; `title` is escaped.
+std::string page_head(std::string_view title);
+
 }  // namespace tabula::report

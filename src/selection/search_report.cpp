@@ -97,7 +97,7 @@ void write_search_outputs(Backend& backend, const TuneOptions& options, const nl
     for (const auto& [name, type] : best.pipeline->input_columns())
       best.schema.features.push_back({name, type});
     save_model(outputs.reserve(result.model_path), *best.model, *best.pipeline, best.schema,
-               training);
+               training, best.profile ? &*best.profile : nullptr);
   }
   outputs.commit();
 }

@@ -41,6 +41,7 @@ struct RefitModel {
   /// tabula evaluate's document for the test rows (null: no test rows; {"error": why} when it
   /// could not be made); report.html draws it, leaderboard.json holds it as test_evaluation.
   nlohmann::json evaluation;
+  std::optional<monitoring::DriftProfile> profile;  // the training data's, for drift monitoring
 };
 
 /// Writes every output under options.out_dir, all complete under temporary names, then renamed

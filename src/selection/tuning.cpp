@@ -201,6 +201,9 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
   fit.n_classes = table.n_classes;
   fit.seed = options.seed;
   best_fit.model->fit(backend, fit);
+  best_fit.profile =
+      monitoring::reference_profile(backend, *best_fit.pipeline, *best_fit.model, table.schema,
+                                    table.data, split.train, split.test);
   info["best"] = {{"trial", best.trial},
                   {"params", best.params},
                   {"mean", best.mean(0)},

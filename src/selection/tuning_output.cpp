@@ -230,11 +230,7 @@ std::string test_evaluation_html(const nlohmann::json& info) {
 }  // namespace
 
 std::string report_html(const TuneResult& result, const nlohmann::json& info) {
-  std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>tabula tune report</title>\n"
-      "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}"
-      ".plots svg{margin:0 1em 1em 0;border:1px solid #eee}</style></head><body>\n";
+  std::string out = report::page_head("tabula tune report");
   out += fmt::format("<h1>Search: {} ({})</h1>\n", report::escape(info.value("model", "")),
                      report::escape(info.value("task", "")));
   out += "<ul>";

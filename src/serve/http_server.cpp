@@ -112,7 +112,7 @@ class Server {
  public:
   Server(const ServeOptions& options, Backend& backend)
       : options_(options),
-        repository_(options.model_repository, options.batching, backend, metrics_),
+        repository_(options.model_repository, options.batching, backend, metrics_, options.drift),
         token_(options.auth_token_file.empty() ? std::string()
                                                : read_token(options.auth_token_file)),
         transport_(options.host, options.port, options.http, options.workers,
@@ -197,6 +197,10 @@ class Server {
             entry_of(c)->choose(version_of(c), std::nullopt, 0);  // 404 when not loaded
             res.set(200, "{\"ready\":true}");
           }));
+      add("GET", prefix + "/drift",
+          guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+            res.set(200, drift_json(*entry_of(c), version_of(c)).dump());
+          }));
       add("POST", prefix + "/infer",
           [this](const HttpRequest& req, const Captures& c, HttpResponse& res) {
             infer(req, c, res);
@@ -223,6 +227,21 @@ class Server {
           repository_.load(c[0]);
           res.set(200, "{}");
         }));
+  }
+
+  /// The drift report of one version, or {"name", "versions": [...]} of every loaded one.
+  static nlohmann::json drift_json(const ModelEntry& entry, const std::string& version) {
+    const auto report = [&](const ServedModel& served) {
+      if (!served.drift())
+        throw HttpError(409, "model '" + entry.name + "' version " + served.version() +
+                                 " has no drift window: its file holds no training profile "
+                                 "(retrain it with this tabula) or --drift-window is 0");
+      return served.drift()->report();
+    };
+    if (!version.empty()) return report(*entry.choose(version, std::nullopt, 0));
+    nlohmann::json versions = nlohmann::json::array();
+    for (const std::string& v : entry.order) versions.push_back(report(*entry.versions.at(v)));
+    return {{"name", entry.name}, {"versions", versions}};
   }
 
   nlohmann::json repository_index() const {

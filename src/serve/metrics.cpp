@@ -84,6 +84,20 @@ Metrics::Metrics() {
   declare(kValues, "histogram", "Predicted values (regression)", signed_decades());
   declare(kReloadFailures, "counter", "Model versions that failed to load (old version kept)");
   declare(kLoaded, "gauge", "1 while a model version is loaded and serving");
+  // Drift (serve/drift_window.cpp): set each time a tenth of a version's window fills.
+  declare("tabula_drift_psi", "gauge",
+          "Population stability index of an input column over the rolling window");
+  declare("tabula_drift_ks", "gauge",
+          "Kolmogorov-Smirnov statistic of a numeric input column over the rolling window");
+  declare("tabula_drift_missing_share", "gauge",
+          "Share of missing values of an input column over the rolling window");
+  declare("tabula_drift_unseen_share", "gauge",
+          "Share of categories never seen in training, over the rolling window");
+  declare("tabula_prediction_drift_psi", "gauge",
+          "Population stability index of the model's predictions over the rolling window");
+  declare("tabula_drift_window_rows", "gauge", "Rows in the drift window");
+  declare("tabula_drift_detected", "gauge",
+          "1 while a column or the prediction drifted beyond the model's threshold");
 }
 
 void Metrics::declare(const std::string& name, const std::string& type, const std::string& help,

@@ -28,10 +28,29 @@ std::int64_t positive(const nlohmann::json& v, const std::string& where) {
   return v.get<std::int64_t>();
 }
 
+void read_drift(const nlohmann::json& value, const std::string& where, DriftConfig& drift) {
+  if (!value.is_object()) throw InputError(where + " must be a table");
+  for (const auto& [name, v] : value.items()) {
+    const std::string at = where + "." + name;
+    if (name == "window_rows") {
+      drift.window_rows = positive(v, at);
+    } else if (name == "min_rows") {
+      drift.min_rows = positive(v, at);
+    } else if (name == "threshold") {
+      if (!v.is_number() || !(v.get<double>() > 0) || std::isinf(v.get<double>()))
+        throw InputError(at + " must be a number > 0");
+      drift.threshold = v.get<double>();
+    } else {
+      throw InputError(at + ": unknown key (window_rows, threshold, min_rows)");
+    }
+  }
+}
+
 ModelConfig from_json(const nlohmann::json& j, const std::string& source,
-                      const BatchingConfig& defaults) {
+                      const BatchingConfig& defaults, const DriftConfig& drift_defaults) {
   ModelConfig config;
   config.batching = defaults;
+  config.drift = drift_defaults;
   for (const auto& [key, value] : j.items()) {
     const std::string where = source + ": " + key;
     if (key == "versions") {
@@ -61,8 +80,10 @@ ModelConfig from_json(const nlohmann::json& j, const std::string& source,
                            ": unknown key (max_batch_rows, max_queue_delay_us, "
                            "max_queue_rows)");
       }
+    } else if (key == "drift") {
+      read_drift(value, where, config.drift);
     } else {
-      throw InputError(where + ": unknown key (versions, traffic, batching)");
+      throw InputError(where + ": unknown key (versions, traffic, batching, drift)");
     }
   }
   if (!config.traffic.empty()) {
@@ -93,17 +114,19 @@ bool version_less(const std::string& a, const std::string& b) {
 }
 
 ModelConfig parse_model_config(const std::string& text, const std::string& source,
-                               const BatchingConfig& defaults) {
-  return from_json(io::parse_toml(text, source), source, defaults);
+                               const BatchingConfig& defaults, const DriftConfig& drift_defaults) {
+  return from_json(io::parse_toml(text, source), source, defaults, drift_defaults);
 }
 
-ModelConfig read_model_config(const std::string& path, const BatchingConfig& defaults) {
+ModelConfig read_model_config(const std::string& path, const BatchingConfig& defaults,
+                              const DriftConfig& drift_defaults) {
   if (!std::filesystem::exists(path)) {
     ModelConfig config;
     config.batching = defaults;
+    config.drift = drift_defaults;
     return config;
   }
-  return from_json(io::read_toml(path), path, defaults);
+  return from_json(io::read_toml(path), path, defaults, drift_defaults);
 }
 
 }  // namespace tabula::serve

@@ -8,6 +8,10 @@
 //   max_batch_rows = 256
 //   max_queue_delay_us = 500
 //   max_queue_rows = 65536
+//   [drift]                    # overrides the command line's drift defaults
+//   window_rows = 10000        # rolling window (0: not watched)
+//   threshold = 0.2            # PSI above which a column has drifted
+//   min_rows = 100             # fewer rows: no verdict
 #pragma once
 
 #include <map>
@@ -23,14 +27,17 @@ struct ModelConfig {
   std::optional<std::vector<std::string>> versions;
   std::map<std::string, double> traffic;  // empty: no split
   BatchingConfig batching;
+  DriftConfig drift;
 };
 
 /// Reads `path` (absent: the defaults). InputError naming the file and key for unknown keys,
 /// wrong types, negative weights, or a traffic version that is not served.
-ModelConfig read_model_config(const std::string& path, const BatchingConfig& defaults);
+ModelConfig read_model_config(const std::string& path, const BatchingConfig& defaults,
+                              const DriftConfig& drift_defaults = {});
 /// The same from TOML text, for tests.
 ModelConfig parse_model_config(const std::string& text, const std::string& source,
-                               const BatchingConfig& defaults);
+                               const BatchingConfig& defaults,
+                               const DriftConfig& drift_defaults = {});
 
 /// Version order: numbers numerically, before other names, which sort by bytes.
 bool version_less(const std::string& a, const std::string& b);

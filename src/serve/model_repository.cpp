@@ -53,8 +53,13 @@ std::shared_ptr<ServedModel> ModelEntry::choose(const std::string& version,
 }
 
 ModelRepository::ModelRepository(std::string root, BatchingConfig defaults, Backend& backend,
-                                 Metrics& metrics)
-    : root_(std::move(root)), defaults_(defaults), backend_(backend), metrics_(metrics) {
+                                 Metrics& metrics, DriftConfig drift_defaults)
+    : root_(std::move(root)),
+      defaults_(defaults),
+      backend_(backend),
+      metrics_(metrics),
+      drift_defaults_(drift_defaults),
+      drift_windows_(metrics) {
   if (!fs::is_directory(root_))
     throw InputError("--model-repository: '" + root_ + "' is not a directory");
 }
@@ -103,7 +108,7 @@ std::vector<ModelRepository::VersionFile> ModelRepository::list_versions(
 
 std::shared_ptr<ServedModel> ModelRepository::load_version(const std::string& name,
                                                            const VersionFile& file,
-                                                           const BatchingConfig& batching,
+                                                           const ModelConfig& config,
                                                            const ModelEntry* previous,
                                                            std::vector<std::string>& errors) {
   if (previous != nullptr) {
@@ -121,8 +126,9 @@ std::shared_ptr<ServedModel> ModelRepository::load_version(const std::string& na
     LoadedModel model = load_model(file.path);
     spdlog::info("serve: loaded model '{}' version {} ({} {})", name, file.version,
                  model.estimator->name(), to_string(model.estimator->task()));
-    return std::make_shared<ServedModel>(name, file.version, std::move(model), batching, backend_,
-                                         metrics_);
+    auto drift = drift_windows_.attach(name, file.version, model.profile, config.drift);
+    return std::make_shared<ServedModel>(name, file.version, std::move(model), config.batching,
+                                         backend_, metrics_, std::move(drift));
   } catch (const std::exception& e) {
     const std::string why = "version " + file.version + ": " + e.what();
     spdlog::error("serve: model '{}' {} (not served)", name, why);
@@ -145,7 +151,8 @@ std::shared_ptr<const ModelEntry> ModelRepository::reload(const std::string& nam
   const std::vector<VersionFile> files = list_versions(name, &entry->signature);
   ModelConfig config;
   try {
-    config = read_model_config((fs::path(root_) / name / "config.toml").string(), defaults_);
+    config = read_model_config((fs::path(root_) / name / "config.toml").string(), defaults_,
+                               drift_defaults_);
   } catch (const std::exception& e) {
     // A broken config keeps the model as it was.
     if (failed_.emplace(entry->signature, e.what()).second) {
@@ -166,7 +173,7 @@ std::shared_ptr<const ModelEntry> ModelRepository::reload(const std::string& nam
         entry->errors.push_back("version " + wanted + ": no *.tabula file");
         continue;
       }
-      auto served = load_version(name, *file, config.batching, previous.get(), entry->errors);
+      auto served = load_version(name, *file, config, previous.get(), entry->errors);
       // A changed file that fails to load leaves the running copy in place.
       if (!served && previous && previous->versions.count(wanted))
         served = previous->versions.at(wanted);
@@ -177,7 +184,7 @@ std::shared_ptr<const ModelEntry> ModelRepository::reload(const std::string& nam
   } else {
     // Default policy: the newest version that loads; if none does, whatever served before.
     for (auto it = files.rbegin(); it != files.rend(); ++it) {
-      auto served = load_version(name, *it, config.batching, previous.get(), entry->errors);
+      auto served = load_version(name, *it, config, previous.get(), entry->errors);
       // A changed file that fails to load leaves the running copy in place.
       if (!served && previous && previous->versions.count(it->version))
         served = previous->versions.at(it->version);

@@ -42,7 +42,8 @@ struct ModelEntry {
 class ModelRepository {
  public:
   /// `backend` and `metrics` must outlive the repository. Nothing is read until scan().
-  ModelRepository(std::string root, BatchingConfig defaults, Backend& backend, Metrics& metrics);
+  ModelRepository(std::string root, BatchingConfig defaults, Backend& backend, Metrics& metrics,
+                  DriftConfig drift_defaults = {});
   ~ModelRepository();
   ModelRepository(const ModelRepository&) = delete;
   ModelRepository& operator=(const ModelRepository&) = delete;
@@ -70,14 +71,15 @@ class ModelRepository {
   /// Builds and publishes the model's new entry; returns it (null when the model is gone).
   std::shared_ptr<const ModelEntry> reload(const std::string& name);
   std::shared_ptr<ServedModel> load_version(const std::string& name, const VersionFile& file,
-                                            const BatchingConfig& batching,
-                                            const ModelEntry* previous,
+                                            const ModelConfig& config, const ModelEntry* previous,
                                             std::vector<std::string>& errors);
 
   const std::string root_;
   const BatchingConfig defaults_;
   Backend& backend_;
   Metrics& metrics_;
+  const DriftConfig drift_defaults_;
+  DriftWindows drift_windows_;  // outlive the versions' reloads
 
   mutable std::mutex mutex_;  // guards models_
   std::map<std::string, std::shared_ptr<const ModelEntry>> models_;

@@ -14,6 +14,14 @@ struct BatchingConfig {
   std::int64_t max_queue_rows = 65536;    // rows waiting beyond this: new requests get 503
 };
 
+/// How a model version's drift is watched (docs/monitoring.md): the rows it scored over a
+/// rolling window, against the training profile in its file.
+struct DriftConfig {
+  std::int64_t window_rows = 10000;  // the window's length in rows; 0: not watched
+  double threshold = 0.2;            // PSI above which a column has drifted
+  std::int64_t min_rows = 100;       // fewer rows in the window: no verdict
+};
+
 /// Deepest nesting of arrays and objects a JSON body may have (`--max-json-depth`); a valid
 /// request needs 5 (object, "inputs", tensor, rows, values).
 inline constexpr int kDefaultMaxJsonDepth = 32;
@@ -41,6 +49,7 @@ struct ServeOptions {
   std::string auth_token_file;
   std::string sticky_header = "x-ab-key";
   BatchingConfig batching;
+  DriftConfig drift;
 };
 
 }  // namespace tabula::serve

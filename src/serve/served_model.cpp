@@ -10,12 +10,14 @@
 namespace tabula::serve {
 
 ServedModel::ServedModel(std::string name, std::string version, LoadedModel model,
-                         BatchingConfig batching, Backend& backend, Metrics& metrics)
+                         BatchingConfig batching, Backend& backend, Metrics& metrics,
+                         std::shared_ptr<DriftWindow> drift)
     : name_(std::move(name)),
       version_(std::move(version)),
       model_(std::move(model)),
       predictor_(backend, model_),
-      metrics_(metrics) {
+      metrics_(metrics),
+      drift_(std::move(drift)) {
   batcher_ = std::make_unique<MicroBatcher>(
       batching, [this](std::span<const RequestTable* const> tables) { return score(tables); },
       [this](std::int64_t rows) { metrics_.observe_batch(name_, version_, rows); },
@@ -108,7 +110,31 @@ std::vector<ScoredRows> ServedModel::score_together(
     }
     begin += rows;
   }
+  if (drift_) record_drift(data, tables, out, {predict, transform, width});
   return out;
+}
+
+/// Counts the rows of the requests that were answered (a refused request's rows are not what
+/// the model served).
+void ServedModel::record_drift(const Dataset& data, std::span<const RequestTable* const> tables,
+                               std::span<const ScoredRows> out,
+                               const PredictionValues& values) const {
+  const std::vector<double> all = monitoring::prediction_values(task(), values);
+  std::vector<std::int64_t> rows;
+  std::vector<double> predictions;
+  std::int64_t begin = 0;
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const std::int64_t n = tables[t]->rows;
+    if (out[t].status == 200)
+      for (std::int64_t i = begin; i < begin + n; ++i) {
+        rows.push_back(i);
+        predictions.push_back(all[static_cast<std::size_t>(i)]);
+      }
+    begin += n;
+  }
+  monitoring::DriftCounts counts(drift_->profile());
+  monitoring::count_rows(drift_->profile(), data, rows, predictions, counts);
+  drift_->add(counts);
 }
 
 void ServedModel::record_predictions(const ScoredRows& rows) const {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "serve/drift_window.hpp"
 #include "serve/metrics.hpp"
 #include "serve/micro_batcher.hpp"
 #include "serve/request_table.hpp"
@@ -20,12 +21,14 @@
 
 namespace tabula::serve {
 
+using monitoring::PredictionValues;
+
 class ServedModel {
  public:
   /// Uploads the model to `backend` and starts the version's batching thread. `backend` and
-  /// `metrics` must outlive this object.
+  /// `metrics` must outlive this object. Scored rows are counted into `drift` when given.
   ServedModel(std::string name, std::string version, LoadedModel model, BatchingConfig batching,
-              Backend& backend, Metrics& metrics);
+              Backend& backend, Metrics& metrics, std::shared_ptr<DriftWindow> drift = nullptr);
   ~ServedModel();
   ServedModel(const ServedModel&) = delete;
   ServedModel& operator=(const ServedModel&) = delete;
@@ -47,15 +50,20 @@ class ServedModel {
   std::vector<ScoredRows> score(std::span<const RequestTable* const> tables) const;
 
   std::int64_t batches() const;
+  /// The version's drift window; null when its file has no profile or watching is off.
+  const DriftWindow* drift() const { return drift_.get(); }
 
  private:
   std::vector<ScoredRows> score_together(std::span<const RequestTable* const> tables) const;
   void record_predictions(const ScoredRows& rows) const;
+  void record_drift(const Dataset& data, std::span<const RequestTable* const> tables,
+                    std::span<const ScoredRows> out, const PredictionValues& values) const;
 
   std::string name_, version_;
   LoadedModel model_;
   Predictor predictor_;  // after model_, which it refers to
   Metrics& metrics_;
+  std::shared_ptr<DriftWindow> drift_;
   std::unique_ptr<MicroBatcher> batcher_;  // last: stops first
 };
 

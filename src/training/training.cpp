@@ -377,10 +377,11 @@ void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView
   training["metrics"] = {{"training_rows", m}};
 }
 
-/// A transform or a clustering: nothing to score it against, so it is fitted on every row.
-void fit_on_every_row(Backend& backend, const TrainOptions& options, const LabelledTable& table,
-                      Pipeline& pipeline, Estimator& model, TrainReport& report,
-                      nlohmann::json& training) {
+/// A transform or a clustering: nothing to score it against, so it is fitted on every row
+/// (returned as the training rows).
+TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
+                                const LabelledTable& table, Pipeline& pipeline, Estimator& model,
+                                TrainReport& report, nlohmann::json& training) {
   const std::int64_t n = table.data.rows();
   pipeline.fit(backend, table.data);
   const std::vector<float> x = pipeline.transform(backend, table.data);
@@ -396,6 +397,10 @@ void fit_on_every_row(Backend& backend, const TrainOptions& options, const Label
   if (model.task() == Task::kClustering)
     record_cluster_metrics(backend, model, fit.x, report, training);
   training["rows_train"] = n;
+  TrainTestSplit split;
+  split.train.resize(static_cast<std::size_t>(n));
+  std::iota(split.train.begin(), split.train.end(), std::int64_t{0});
+  return split;
 }
 
 /// The test rows encoded with what the pipeline learnt from the training rows.
@@ -428,9 +433,9 @@ void record_test_metrics(const std::vector<std::pair<std::string, double>>& mode
 /// A predictor: fitted on the training rows with its baseline, both scored on the test rows.
 /// --test-size 0 trains on every row (for comparisons with other libraries and for final fits);
 /// nothing is held out and no test metrics are reported.
-void fit_and_test(Backend& backend, const TrainOptions& options, const LabelledTable& table,
-                  Pipeline& pipeline, Estimator& model, TrainReport& report,
-                  nlohmann::json& training) {
+TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
+                            const LabelledTable& table, Pipeline& pipeline, Estimator& model,
+                            TrainReport& report, nlohmann::json& training) {
   if (!(options.test_size >= 0.0 && options.test_size < 1.0))
     throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
   const bool hold_out = options.test_size > 0.0;
@@ -476,6 +481,7 @@ void fit_and_test(Backend& backend, const TrainOptions& options, const LabelledT
   training["test_size"] = options.test_size;
   training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
   training["baseline"] = report.baseline;
+  return split;
 }
 
 }  // namespace
@@ -506,16 +512,18 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   report.task_reason = table.choice.reason;
   report.rows_total = table.data.rows();
   nlohmann::json training = training_metadata(backend, options, table);
-  if (is_unsupervised(task))
-    fit_on_every_row(backend, options, table, pipeline, *model, report, training);
-  else
-    fit_and_test(backend, options, table, pipeline, *model, report, training);
+  const TrainTestSplit split =
+      is_unsupervised(task)
+          ? fit_on_every_row(backend, options, table, pipeline, *model, report, training)
+          : fit_and_test(backend, options, table, pipeline, *model, report, training);
   ModelSchema& schema = table.schema;
   for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
   for (const std::string& note : pipeline.notes()) report.notes.push_back(note);
   training["n_features_out"] = pipeline.n_outputs();
   report.training = training;
-  save_model(out_path, *model, pipeline, schema, training);
+  const monitoring::DriftProfile profile = monitoring::reference_profile(
+      backend, pipeline, *model, schema, table.data, split.train, split.test);
+  save_model(out_path, *model, pipeline, schema, training, &profile);
   return report;
 }
 

@@ -12,6 +12,7 @@
 
 #include "tabula/core/dataset.hpp"
 #include "tabula/models/estimator.hpp"
+#include "tabula/monitoring/profile.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 
 namespace tabula {
@@ -51,6 +52,9 @@ struct LoadedModel {
   std::unique_ptr<Pipeline> pipeline;
   ModelSchema schema;     // schema.features: the raw input columns (pipeline.input_columns())
   nlohmann::json header;  // the whole artifact header
+  /// The training data's reference profile (drift monitoring); absent in files written before
+  /// profiles and in models saved from Python.
+  std::optional<monitoring::DriftProfile> profile;
 
   /// The estimator's input for `data`: pipeline->transform over all rows (see Pipeline for the
   /// errors and the `errors` policy). Names of columns the model does not read are appended to
@@ -60,10 +64,11 @@ struct LoadedModel {
                               std::vector<std::string>* ignored = nullptr) const;
 };
 
-/// Writes the fitted pipeline, the estimator's state, `schema` and `training` (metadata,
-/// free-form JSON) as one artifact, atomically.
+/// Writes the fitted pipeline, the estimator's state, `schema`, `training` (metadata,
+/// free-form JSON) and, when given, the reference profile as one artifact, atomically.
 void save_model(const std::string& path, const Estimator& estimator, const Pipeline& pipeline,
-                const ModelSchema& schema, const nlohmann::json& training);
+                const ModelSchema& schema, const nlohmann::json& training,
+                const monitoring::DriftProfile* profile = nullptr);
 
 /// Reads a model file. InputError for a file that is not a model artifact or is damaged (the
 /// artifact reader's messages) or names a model this build does not know.

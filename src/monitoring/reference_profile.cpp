@@ -1,0 +1,55 @@
+// The profile stored with a freshly fitted model (train, tune's refit).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "tabula/artifact/model_file.hpp"
+#include "tabula/backend/backend.hpp"
+#include "tabula/monitoring/profile.hpp"
+#include "tabula/pipeline/pipeline.hpp"
+#include "tabula/scoring/predictor.hpp"
+
+namespace tabula::monitoring {
+namespace {
+
+/// The input columns the pipeline reads as dates (its DateFeatures steps).
+std::vector<std::string> date_columns(const Pipeline& pipeline) {
+  std::vector<std::string> dates;
+  const nlohmann::json summary = pipeline.summary();
+  for (const auto& branch : summary.value("branches", nlohmann::json::array()))
+    for (const auto& step : branch.value("steps", nlohmann::json::array()))
+      if (step.value("kind", "") == "DateFeatures")
+        for (const auto& c : step.at("columns")) dates.push_back(c.get<std::string>());
+  return dates;
+}
+
+}  // namespace
+
+DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const Estimator& model,
+                               const ModelSchema& schema, const Dataset& data,
+                               std::span<const std::int64_t> train_rows,
+                               std::span<const std::int64_t> test_rows) {
+  std::vector<std::string> names;
+  for (const auto& [name, type] : pipeline.input_columns()) names.push_back(name);
+  const std::vector<std::int64_t> rows = profile_sample(train_rows);
+  DriftProfile profile = build_profile(data, rows, names);
+  const std::vector<std::string> dates = date_columns(pipeline);
+  for (ColumnProfile& p : profile.features)
+    p.judged = std::find(dates.begin(), dates.end(), p.name) == dates.end();
+  const bool held_out = !test_rows.empty();
+  const std::vector<std::int64_t> scored = held_out ? profile_sample(test_rows) : rows;
+  const std::vector<float> x = pipeline.transform(backend, data, scored);
+  const auto view = MatrixView<const float>::row_major(
+      x.data(), static_cast<std::int64_t>(scored.size()), pipeline.n_outputs());
+  const Predictor predictor(backend, model);
+  const Task task = model.task();
+  const std::vector<double> out =
+      task == Task::kTransform ? predictor.transform(view) : predictor.predict(view);
+  profile.prediction =
+      profile_prediction(model, schema, prediction_values(task, {out, out, model.n_outputs()}));
+  profile.source = fmt::format("{} training rows; predictions on {} {} rows", rows.size(),
+                               scored.size(), held_out ? "held-out" : "training");
+  return profile;
+}
+
+}  // namespace tabula::monitoring

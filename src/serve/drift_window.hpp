@@ -1,0 +1,69 @@
+// The server's drift monitoring: per model version, what it received and answered over a
+// rolling window of rows, counted into the bins of the training profile its file holds
+// (monitoring/drift.hpp). The window is cut into slices; when a slice fills, the oldest leaves
+// the window, the gauges in /metrics are updated and a change of verdict is logged. Windows
+// live in the repository, not in the loaded model, so a hot reload of the same version keeps
+// its window.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "serve/metrics.hpp"
+#include "serve/serve_options.hpp"
+#include "tabula/monitoring/drift.hpp"
+
+namespace tabula::serve {
+
+class DriftWindow {
+ public:
+  DriftWindow(std::string model, std::string version, monitoring::DriftProfile profile,
+              DriftConfig config, Metrics& metrics);
+
+  const monitoring::DriftProfile& profile() const { return profile_; }
+  const DriftConfig& config() const { return config_; }
+
+  /// Adds a scored batch's counts (shaped by profile()). Thread-safe.
+  void add(const monitoring::DriftCounts& batch);
+  /// drift_report over the window, with "model", "version" and "window_rows".
+  nlohmann::json report() const;
+
+ private:
+  static constexpr int kSlices = 10;
+  void close_slice();  // under mutex_
+  void publish(const nlohmann::json& report);
+
+  const std::string model_, version_;
+  const monitoring::DriftProfile profile_;
+  const DriftConfig config_;
+  Metrics& metrics_;
+  mutable std::mutex mutex_;
+  std::deque<monitoring::DriftCounts> closed_;  // oldest first
+  monitoring::DriftCounts open_, total_;        // total_ = closed_ + open_
+  bool drifted_ = false;
+};
+
+/// The windows of every served version, by model and version.
+class DriftWindows {
+ public:
+  explicit DriftWindows(Metrics& metrics) : metrics_(metrics) {}
+  /// The window of (model, version): the existing one when its profile and settings are equal
+  /// (a hot reload of the same version), else a new one. Null when `profile` is absent or the
+  /// window is off (window_rows 0).
+  std::shared_ptr<DriftWindow> attach(const std::string& model, const std::string& version,
+                                      const std::optional<monitoring::DriftProfile>& profile,
+                                      const DriftConfig& config);
+
+ private:
+  Metrics& metrics_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<DriftWindow>> windows_;
+};
+
+}  // namespace tabula::serve
