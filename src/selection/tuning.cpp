@@ -16,6 +16,7 @@
 #include "selection/cv_least_squares.hpp"
 #include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
+#include "selection/mlflow_tracking.hpp"
 #include "selection/search_identity.hpp"
 #include "selection/search_report.hpp"
 #include "selection/search_rounds.hpp"
@@ -52,6 +53,11 @@ void check_options(const TuneOptions& options) {
     throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
   if (options.factor < 2) throw InputError("--factor must be at least 2");
   if (options.jobs < 1) throw InputError("--jobs must be at least 1");
+  if (!options.mlflow_tracking_uri.empty()) {
+    selection::check_mlflow_tracking_uri(options.mlflow_tracking_uri);
+    if (options.mlflow_experiment.empty())
+      throw InputError("--mlflow-experiment must not be empty");
+  }
 }
 
 /// Successive halving's resource: rows, or n_estimators when the space leaves it free.
@@ -315,6 +321,9 @@ double TrialResult::stdev(std::size_t metric) const {
 
 TuneResult tune(Backend& backend, const TuneOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const std::int64_t started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
   const PreparedSearch s = prepare_search(options);
   const Task task = s.table.choice.task;
   const Dataset& data = s.table.data;
@@ -391,6 +400,8 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
                    {"seed", options.seed},
                    {"task_reason", s.table.choice.reason}};
   selection::write_search_outputs(backend, options, info, best, result);
+  if (!options.mlflow_tracking_uri.empty())
+    selection::log_search_to_mlflow(options, result, info, started_ms);
   return result;
 }
 
