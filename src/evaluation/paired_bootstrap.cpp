@@ -4,9 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <random>
 
-#include "selection/random_draws.hpp"
+#include "backend/forest_math.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -54,13 +53,6 @@ double f1_of(const std::vector<double>& cm, std::size_t k, std::size_t c) {
   const double tp = cm[c * k + c];
   const double denominator = row + column;  // 2tp + fp + fn
   return denominator > 0.0 ? 2.0 * tp / denominator : 0.0;
-}
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 }  // namespace
@@ -206,10 +198,13 @@ double CountedScorer::regression(std::span<const std::uint32_t> counts) const {
 }
 
 void resample_counts(std::uint64_t seed, std::int64_t index, std::span<std::uint32_t> counts) {
-  std::mt19937_64 rng(splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(index))));
+  // The forest's counter-based draws (its bootstrap samples): stateless, so resample `index`
+  // is the same whichever thread draws it.
   std::fill(counts.begin(), counts.end(), 0u);
   const std::uint64_t n = counts.size();
-  for (std::uint64_t i = 0; i < n; ++i) ++counts[selection::draw_below(rng, n)];
+  for (std::uint64_t i = 0; i < n; ++i)
+    ++counts[forest::uniform_below(
+        forest::counter_random(seed, static_cast<std::uint64_t>(index), i), n)];
 }
 
 std::vector<std::vector<double>> paired_differences(const std::vector<CountedScorer>& a,

@@ -11,14 +11,7 @@ import pytest
 from sklearn.metrics import log_loss, mean_absolute_error, r2_score, roc_auc_score
 
 from conftest import DATA
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+from test_evaluate import write_csv
 
 
 def compare(run_tabula, tmp_path, a, b, data, *extra, name="c"):
