@@ -302,6 +302,29 @@ selection::SearchFacts search_facts(const TuneOptions& options, const PreparedSe
   return facts;
 }
 
+/// Now, in milliseconds since the epoch (MLflow's run times).
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The refitted best's model file metadata, every output in --out, then the MLflow log when one
+/// is asked for (it copies the outputs as the parent run's artifacts).
+void write_outputs(Backend& backend, const TuneOptions& options, const PreparedSearch& s,
+                   const nlohmann::json& identity, const nlohmann::json& info,
+                   selection::RefitModel& best, TuneResult& result, std::int64_t started_ms) {
+  best.schema = s.table.schema;
+  best.training = {
+      {"data_file", options.data_path},      {"data_fingerprint", identity["data_hash"]},
+      {"rows", s.table.data.rows()},         {"rows_train", s.split.train.size()},
+      {"rows_test", s.split.test.size()},    {"seed", options.seed},
+      {"task_reason", s.table.choice.reason}};
+  selection::write_search_outputs(backend, options, info, best, result);
+  if (!options.mlflow_tracking_uri.empty())
+    selection::log_search_to_mlflow(options, result, info, started_ms);
+}
+
 }  // namespace
 
 double TrialResult::mean(std::size_t metric) const {
@@ -321,9 +344,7 @@ double TrialResult::stdev(std::size_t metric) const {
 
 TuneResult tune(Backend& backend, const TuneOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const std::int64_t started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  const std::int64_t started_ms = epoch_ms();
   const PreparedSearch s = prepare_search(options);
   const Task task = s.table.choice.task;
   const Dataset& data = s.table.data;
@@ -391,17 +412,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
       options, s.space, search_facts(options, s, ls, runner, plan.planned, fingerprint), result);
   selection::RefitModel best =
       refit_best(backend, options, s.table, s.split, s.candidates, s.pipelines, cv, result, info);
-  best.schema = s.table.schema;
-  best.training = {{"data_file", options.data_path},
-                   {"data_fingerprint", identity["data_hash"]},
-                   {"rows", n},
-                   {"rows_train", s.split.train.size()},
-                   {"rows_test", s.split.test.size()},
-                   {"seed", options.seed},
-                   {"task_reason", s.table.choice.reason}};
-  selection::write_search_outputs(backend, options, info, best, result);
-  if (!options.mlflow_tracking_uri.empty())
-    selection::log_search_to_mlflow(options, result, info, started_ms);
+  write_outputs(backend, options, s, identity, info, best, result, started_ms);
   return result;
 }
 
