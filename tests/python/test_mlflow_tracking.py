@@ -109,3 +109,19 @@ def test_a_remote_tracking_uri_is_refused_before_the_search(run_tabula, tmp_path
                    expect=1)
     assert "http://localhost:5000" in r.stderr and "local" in r.stderr
     assert not (tmp_path / "search").exists()
+
+
+def test_an_experiment_spec_names_the_store_relative_to_itself(run_tabula, tmp_path):
+    spec = tmp_path / "spec" / "experiment.toml"
+    spec.parent.mkdir()
+    spec.write_text(f'data = "{DATA / "diabetes.csv"}"\ntarget = "target"\nmodel = "ridge"\n'
+                    '[space]\nalpha = [0.5, 5.0]\n[scheme]\nfolds = 3\n'
+                    '[mlflow]\ntracking_uri = "runs"\nexperiment = "from-spec"\n')
+    run_tabula("tune", "--spec", spec, "--no-progress", "--out", tmp_path / "search")
+    client = MlflowClient(tracking_uri=f"file://{spec.parent / 'runs'}")
+    experiment = client.get_experiment_by_name("from-spec")
+    parents, children = runs_of(client, experiment.experiment_id)
+    assert len(parents) == 1 and len(children) == 2
+    spec.write_text(spec.read_text() + 'store = "x"\n')
+    r = run_tabula("tune", "--spec", spec, "--no-progress", "--out", tmp_path / "s2", expect=1)
+    assert "mlflow.store: unknown key" in r.stderr
