@@ -20,7 +20,7 @@ namespace {
 struct CompareCliOptions {
   evaluation::CompareOptions compare;
   std::vector<std::string> models;
-  std::string json;
+  std::string json, report;
 };
 
 void run(CompareCliOptions& options) {
@@ -32,12 +32,15 @@ void run(CompareCliOptions& options) {
   io::check_outputs_distinct({{"--model", options.compare.model_a},
                               {"--model", options.compare.model_b},
                               {"--data", options.compare.data_path}},
-                             {{"--json", options.json}});
+                             {{"--json", options.json}, {"--report", options.report}});
   const nlohmann::json c = evaluation::compare_files(default_backend(), options.compare);
   detail::PendingFiles outputs;
+  // Both outputs appear together, complete, or not at all.
+  if (!options.report.empty()) outputs.add(options.report, evaluation::compare_report_page(c));
   if (!options.json.empty()) outputs.add(options.json, c.dump(2) + "\n");
   outputs.commit();
   fmt::print("{}", evaluation::compare_summary(c));
+  if (!options.report.empty()) fmt::print("wrote {}\n", options.report);
   if (!options.json.empty()) fmt::print("wrote {}\n", options.json);
   std::fflush(stdout);
 }
@@ -59,6 +62,8 @@ void add_compare_command(CLI::App& app, Commands& commands) {
   sub->add_option("--target", options->compare.target,
                   "Target column (default: model a's training target name)");
   sub->add_option("--json", options->json, "Write every number of the comparison as JSON here");
+  sub->add_option("--report", options->report,
+                  "Write a self-contained HTML page of the comparison here");
   sub->add_option("--n-bootstrap", options->compare.n_bootstrap, "Paired bootstrap resamples")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

@@ -11,13 +11,20 @@ import pytest
 from sklearn.metrics import log_loss, mean_absolute_error, r2_score, roc_auc_score
 
 from conftest import DATA
-from test_evaluate import write_csv
+from test_evaluate import svgs_parse, write_csv
 
 
 def compare(run_tabula, tmp_path, a, b, data, *extra, name="c"):
-    out = tmp_path / f"{name}.json"
-    r = run_tabula("compare", "--model", a, "--model", b, "--data", data, "--json", out, *extra)
-    return json.loads(out.read_text()), r.stdout
+    out, report = tmp_path / f"{name}.json", tmp_path / f"{name}.html"
+    r = run_tabula("compare", "--model", a, "--model", b, "--data", data, "--json", out,
+                   "--report", report, *extra)
+    c = json.loads(out.read_text())
+    html = report.read_text()
+    # One bar chart (a, b) per metric both models have, every chart well-formed.
+    assert svgs_parse(html) == sum(m["a"] is not None and m["b"] is not None
+                                   for m in c["metrics"])
+    assert c["overall"]["summary"] in html
+    return c, r.stdout
 
 
 def by_metric(c):
@@ -84,6 +91,19 @@ def test_the_stronger_model_wins_in_the_right_direction(run_tabula, tmp_path, ta
         assert m["ci"] == pytest.approx([-metrics[name]["ci"][1], -metrics[name]["ci"][0]],
                                         abs=1e-12)
     assert swapped["overall"]["verdict"] == "a"
+
+
+def test_hostile_names_are_escaped_in_the_report(run_tabula, tmp_path, tables):
+    folder = tmp_path / "<b>x&y"
+    folder.mkdir()
+    model = train(run_tabula, folder / "<script>.tbl", tables["binary"], "logistic")
+    out = tmp_path / "r.html"
+    run_tabula("compare", "--model", model, "--model", model, "--data", tables["binary"],
+               "--n-bootstrap", "20", "--report", out)
+    html = out.read_text()
+    assert "<script>" not in html and "<b>x" not in html
+    assert "&lt;script&gt;.tbl" in html and "&lt;b&gt;x&amp;y" in html
+    svgs_parse(html)
 
 
 def test_a_model_against_itself_differs_by_zero(run_tabula, tmp_path, tables):
@@ -206,8 +226,9 @@ def test_mismatches_name_the_files_and_write_nothing(run_tabula, tmp_path, table
     out = tmp_path / "out.json"
 
     def refused(*args):
-        r = run_tabula("compare", *args, "--json", out, expect=1)
-        assert not out.exists()
+        r = run_tabula("compare", *args, "--json", out, "--report", tmp_path / "out.html",
+                       expect=1)
+        assert not out.exists() and not (tmp_path / "out.html").exists()
         assert list(tmp_path.glob(".out.*")) == []
         return r.stderr
 

@@ -31,6 +31,10 @@ struct CompareOptions {
 /// mean_squared_error, root_mean_squared_error, mean_absolute_error.
 nlohmann::json compare_files(Backend& backend, const CompareOptions& options);
 
+/// A self-contained HTML page (inline SVG, no script): the table of both values, b - a, its
+/// interval and the verdicts, and one bar chart of a and b per metric.
+std::string compare_report_page(const nlohmann::json& comparison);
+
 /// The comparison as a few lines for a terminal: a table of the metrics and the verdicts.
 std::string compare_summary(const nlohmann::json& comparison);
 
