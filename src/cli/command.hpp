@@ -40,6 +40,7 @@ void add_transform_command(CLI::App& app, Commands& commands);
 void add_score_command(CLI::App& app, Commands& commands);
 void add_evaluate_command(CLI::App& app, Commands& commands);
 void add_monitor_command(CLI::App& app, Commands& commands);
+void add_compare_command(CLI::App& app, Commands& commands);
 void add_tune_command(CLI::App& app, Commands& commands);
 void add_serve_command(CLI::App& app, Commands& commands);
 
@@ -56,6 +57,7 @@ inline void add_all_commands(CLI::App& app, Commands& commands) {
   add_score_command(app, commands);
   add_evaluate_command(app, commands);
   add_monitor_command(app, commands);
+  add_compare_command(app, commands);
   add_tune_command(app, commands);
   add_serve_command(app, commands);
 }

@@ -91,6 +91,8 @@ TuneOptions merge_spec(TuneCliOptions& cli, TuneOptions o) {
   if (given("--time-budget")) s.time_budget = o.time_budget;
   if (given("--jobs")) s.jobs = o.jobs;
   if (given("--out")) s.out_dir = o.out_dir;
+  if (given("--mlflow-tracking-uri")) s.mlflow_tracking_uri = o.mlflow_tracking_uri;
+  if (given("--mlflow-experiment")) s.mlflow_experiment = o.mlflow_experiment;
   if (!given("--search")) {
     o.search = s.search;
     cli.search.clear();
@@ -146,6 +148,9 @@ void run(TuneCliOptions& cli) {
     fmt::print("baseline (dummy) {:>11.6g}\n", r.baseline.mean(0));
   if (r.test_score) fmt::print("test {} of the refitted best: {:.6g}\n", metric, *r.test_score);
   if (!r.model_path.empty()) fmt::print("wrote {}\n", r.model_path);
+  if (!o.mlflow_tracking_uri.empty())
+    fmt::print("logged to MLflow: {} (experiment '{}')\n", o.mlflow_tracking_uri,
+               o.mlflow_experiment);
   fmt::print("leaderboard and report in {}\n", o.out_dir);
   std::fflush(stdout);
 }
@@ -221,6 +226,12 @@ void add_tune_command(CLI::App& app, Commands& commands) {
                 "Plain per-fold fits even where shared statistics apply (for checks)");
   sub->add_flag("--no-progress", cli->no_progress, "No progress bar on stderr");
   sub->add_option("--out", o.out_dir, "Output folder (leaderboard, model, report, journal)");
+  sub->add_option("--mlflow-tracking-uri", o.mlflow_tracking_uri,
+                  "Also log the search to this MLflow file store (a folder or file:///path): a "
+                  "parent run and one child run per trial");
+  sub->add_option("--mlflow-experiment", o.mlflow_experiment,
+                  "MLflow experiment of the runs (created when missing)")
+      ->capture_default_str();
   commands.push_back({sub, [cli] { run(*cli); }});
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "evaluation/labelled_rows.hpp"
 #include "evaluation/permutation_importance.hpp"
 #include "report/svg_chart.hpp"
 #include "tabula/core/error.hpp"
@@ -131,30 +132,18 @@ nlohmann::json importance_json(const Predictor& predictor, const FittedModel& mo
           {"seed", options.seed}, {"columns", list}};
 }
 
-// InputError (prefixed by `where`) for a model with no target to evaluate against: a transform
-// or a clustering.
-void require_supervised(const Estimator& estimator, const std::string& where) {
-  if (is_unsupervised(estimator.task()))
-    throw InputError(where + "model '" + estimator.name() + "' is a " +
-                     std::string(to_string(estimator.task())) +
-                     " model; evaluate needs a supervised model (a classifier or a regressor)");
-}
-
 }  // namespace
 
 nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Dataset& data,
                         std::span<const double> y, const EvaluationOptions& options) {
   const Task task = model.estimator.task();
-  require_supervised(model.estimator, "");
+  require_supervised(model.estimator, "", "evaluate");
   if (static_cast<std::int64_t>(y.size()) != data.rows())
     throw InputError(
         fmt::format("{}: {} rows but {} target values", data.source, data.rows(), y.size()));
   const Predictor predictor(backend, model.estimator, &model.pipeline);
-  const std::vector<float> x = predictor.features(data);
-  const auto view =
-      MatrixView<const float>::row_major(x.data(), data.rows(), predictor.n_features());
   std::vector<std::string> notes;
-  const TestPredictions p = predict_test_rows(predictor, view, &notes);
+  const TestPredictions p = predict_rows(predictor, data, &notes);
   const int n_classes = static_cast<int>(model.schema.class_labels.size());
   nlohmann::json out = {{"model", model.estimator.name()},
                         {"task", std::string(to_string(task))},
@@ -176,28 +165,14 @@ nlohmann::json evaluate(Backend& backend, const FittedModel& model, const Datase
 
 nlohmann::json evaluate_file(Backend& backend, const EvaluateFileOptions& options) {
   const LoadedModel loaded = load_model(options.model_path);
-  const Task task = loaded.estimator->task();
-  require_supervised(*loaded.estimator, options.model_path + ": ");
-  const std::string target = options.target.empty() ? loaded.schema.target : options.target;
-  if (target.empty())
-    throw InputError(options.model_path + ": the model names no target column: pass --target");
-  io::CsvOptions csv = options.csv.options();
-  csv.target = target;
-  Dataset data;
-  try {
-    data = io::read_csv(options.data_path, csv);
-  } catch (const InputError& e) {
-    std::string what = e.what();
-    if (what.find("target column not found") == std::string::npos) throw;
-    throw InputError(what + " (evaluate needs the true values: the model's target is '" +
-                     loaded.schema.target + "'; --target names another column)");
-  }
-  const std::vector<double> y = encode_target_as(*data.target, loaded.schema, task, data.source);
-  nlohmann::json out = evaluate(backend, {*loaded.estimator, *loaded.pipeline, loaded.schema}, data,
-                                y, options.evaluation);
+  require_supervised(*loaded.estimator, options.model_path + ": ", "evaluate");
+  const LabelledRows rows =
+      read_labelled_rows(loaded, options.data_path, options.target, options.csv, "evaluate");
+  nlohmann::json out = evaluate(backend, {*loaded.estimator, *loaded.pipeline, loaded.schema},
+                                rows.data, rows.y, options.evaluation);
   out["model_file"] = options.model_path;
   out["data_file"] = options.data_path;
-  out["target"] = target;
+  out["target"] = rows.target;
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "report/svg_chart.hpp"
+#include "tabula/evaluation/compare.hpp"
 #include "tabula/evaluation/evaluation.hpp"
 
 namespace tabula::evaluation {
@@ -102,14 +103,19 @@ std::string importance_charts(const nlohmann::json& e) {
 
 }  // namespace
 
+namespace {
+
+std::string notes_list(const nlohmann::json& notes) {
+  if (notes.empty()) return "";
+  std::string out = "<ul class='notes'>";
+  for (const auto& note : notes) out += fmt::format("<li>{}</li>", escape(note.get<std::string>()));
+  return out + "</ul>\n";
+}
+
+}  // namespace
+
 std::string report_sections(const nlohmann::json& e) {
-  std::string out = "<h2>Metrics</h2>\n" + metrics_table(e);
-  if (!e.at("notes").empty()) {
-    out += "<ul class='notes'>";
-    for (const auto& note : e.at("notes"))
-      out += fmt::format("<li>{}</li>", escape(note.get<std::string>()));
-    out += "</ul>\n";
-  }
+  std::string out = "<h2>Metrics</h2>\n" + metrics_table(e) + notes_list(e.at("notes"));
   out += "<h2>Predictions</h2>\n<div class='plots'>\n";
   out += e.at("task") == "classification" ? classification_charts(e) : regression_charts(e);
   out += "</div>\n<h2>Importance</h2>\n<div class='plots'>\n" + importance_charts(e) + "</div>\n";
@@ -142,6 +148,43 @@ std::string summary_text(const nlohmann::json& e) {
   }
   for (const auto& note : e.at("notes")) out += "note: " + note.get<std::string>() + "\n";
   return out;
+}
+
+std::string compare_report_page(const nlohmann::json& c) {
+  const std::string a = c.at("a").at("file"), b = c.at("b").at("file");
+  std::string out = report::page_head("tabula compare");
+  out += fmt::format(
+      "<h1>Compare: a {} against b {}</h1>\n<p>a: {} ({}); b: {} ({}); {} rows of {}, target {}; "
+      "{} paired bootstrap resamples (seed {}), {:g}% intervals of b &minus; a</p>\n",
+      escape(a), escape(b), escape(c["a"]["model"].get<std::string>()), escape(a),
+      escape(c["b"]["model"].get<std::string>()), escape(b), c.at("rows").dump(),
+      escape(c.value("data_file", "")), escape(c.value("target", "")), c.at("n_bootstrap").dump(),
+      c.at("seed").dump(), 100.0 * c.at("confidence").get<double>());
+  out += fmt::format("<p><b>Overall: {}</b></p>\n",
+                     escape(c["overall"]["summary"].get<std::string>()));
+  auto cell = [](const nlohmann::json& v) {
+    return v.is_number() ? fmt::format("{:.6g}", v.get<double>()) : std::string("-");
+  };
+  out +=
+      "<table><tr><th>metric</th><th>a</th><th>b</th><th>b &minus; a</th><th>interval</th>"
+      "<th>verdict</th></tr>\n";
+  std::string charts;
+  for (const nlohmann::json& m : c.at("metrics")) {
+    const std::string name = m.at("metric");
+    out += fmt::format(
+        "<tr><td style='text-align:left'>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td>"
+        "<td style='text-align:left'>{}</td></tr>\n",
+        escape(name), cell(m["a"]), cell(m["b"]), cell(m["difference"]), cell(m["ci"][0]),
+        cell(m["ci"][1]), escape(m.at("summary").get<std::string>()));
+    if (!m["a"].is_number() || !m["b"].is_number()) continue;
+    report::BarChart chart{name + (m.at("greater_is_better").get<bool>() ? " (higher is better)"
+                                                                         : " (lower is better)"),
+                           name,
+                           {{"a", m["a"].get<double>(), 0.0}, {"b", m["b"].get<double>(), 0.0}}};
+    charts += report::bar_chart(chart);
+  }
+  out += "</table>\n" + notes_list(c.at("notes"));
+  return out + "<h2>Both models</h2>\n<div class='plots'>\n" + charts + "</div>\n</body></html>\n";
 }
 
 }  // namespace tabula::evaluation

@@ -113,11 +113,11 @@ void read_scheme(const std::string& path, const nlohmann::json& doc, TuneOptions
 
 TuneOptions read_experiment_spec(const std::string& path) {
   const nlohmann::json doc = io::read_toml(path);
-  check_keys(path, "", doc,
-             {"data",    "target",    "model",       "task",    "metric",       "metrics",
-              "seed",    "test_size", "out",         "jobs",    "drop_columns", "space",
-              "fixed",   "search",    "scheme",      "budget",  "pipeline",     "delimiter",
-              "decimal", "na_values", "categorical", "numeric", "id_column",    "encoding"});
+  check_keys(path, "", doc, {"data",         "target",   "model",     "task",     "metric",
+                             "metrics",      "seed",     "test_size", "out",      "jobs",
+                             "drop_columns", "space",    "fixed",     "search",   "scheme",
+                             "budget",       "pipeline", "delimiter", "decimal",  "na_values",
+                             "categorical",  "numeric",  "id_column", "encoding", "mlflow"});
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto relative = [&](const std::string& p) {
     const std::filesystem::path fp(p);
@@ -156,6 +156,16 @@ TuneOptions read_experiment_spec(const std::string& path) {
     check_keys(path, "budget", doc["budget"], {"seconds"});
     if (doc["budget"].contains("seconds"))
       o.time_budget = get<double>(path, "budget.seconds", doc["budget"]["seconds"]);
+  }
+  if (doc.contains("mlflow")) {
+    const nlohmann::json& m = doc["mlflow"];
+    check_keys(path, "mlflow", m, {"tracking_uri", "experiment"});
+    if (m.contains("tracking_uri")) {
+      const std::string uri = get<std::string>(path, "mlflow.tracking_uri", m["tracking_uri"]);
+      o.mlflow_tracking_uri = uri.find("://") == std::string::npos ? relative(uri) : uri;
+    }
+    if (m.contains("experiment"))
+      o.mlflow_experiment = get<std::string>(path, "mlflow.experiment", m["experiment"]);
   }
   if (doc.contains("pipeline")) {
     // Validated now (InputError naming the key), stored in its JSON form.

@@ -16,6 +16,7 @@
 #include "selection/cv_least_squares.hpp"
 #include "selection/folder_lock.hpp"
 #include "selection/journal.hpp"
+#include "selection/mlflow_tracking.hpp"
 #include "selection/search_identity.hpp"
 #include "selection/search_report.hpp"
 #include "selection/search_rounds.hpp"
@@ -52,6 +53,11 @@ void check_options(const TuneOptions& options) {
     throw InputError("--test-size must be in [0, 1), got " + std::to_string(options.test_size));
   if (options.factor < 2) throw InputError("--factor must be at least 2");
   if (options.jobs < 1) throw InputError("--jobs must be at least 1");
+  if (!options.mlflow_tracking_uri.empty()) {
+    selection::check_mlflow_tracking_uri(options.mlflow_tracking_uri);
+    if (options.mlflow_experiment.empty())
+      throw InputError("--mlflow-experiment must not be empty");
+  }
 }
 
 /// Successive halving's resource: rows, or n_estimators when the space leaves it free.
@@ -299,6 +305,29 @@ selection::SearchFacts search_facts(const TuneOptions& options, const PreparedSe
   return facts;
 }
 
+/// Now, in milliseconds since the epoch (MLflow's run times).
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The refitted best's model file metadata, every output in --out, then the MLflow log when one
+/// is asked for (it copies the outputs as the parent run's artifacts).
+void write_outputs(Backend& backend, const TuneOptions& options, const PreparedSearch& s,
+                   const nlohmann::json& identity, const nlohmann::json& info,
+                   selection::RefitModel& best, TuneResult& result, std::int64_t started_ms) {
+  best.schema = s.table.schema;
+  best.training = {
+      {"data_file", options.data_path},      {"data_fingerprint", identity["data_hash"]},
+      {"rows", s.table.data.rows()},         {"rows_train", s.split.train.size()},
+      {"rows_test", s.split.test.size()},    {"seed", options.seed},
+      {"task_reason", s.table.choice.reason}};
+  selection::write_search_outputs(backend, options, info, best, result);
+  if (!options.mlflow_tracking_uri.empty())
+    selection::log_search_to_mlflow(options, result, info, started_ms);
+}
+
 }  // namespace
 
 double TrialResult::mean(std::size_t metric) const {
@@ -318,6 +347,7 @@ double TrialResult::stdev(std::size_t metric) const {
 
 TuneResult tune(Backend& backend, const TuneOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const std::int64_t started_ms = epoch_ms();
   const PreparedSearch s = prepare_search(options);
   const Task task = s.table.choice.task;
   const Dataset& data = s.table.data;
@@ -385,15 +415,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
       options, s.space, search_facts(options, s, ls, runner, plan.planned, fingerprint), result);
   selection::RefitModel best =
       refit_best(backend, options, s.table, s.split, s.candidates, s.pipelines, cv, result, info);
-  best.schema = s.table.schema;
-  best.training = {{"data_file", options.data_path},
-                   {"data_fingerprint", identity["data_hash"]},
-                   {"rows", n},
-                   {"rows_train", s.split.train.size()},
-                   {"rows_test", s.split.test.size()},
-                   {"seed", options.seed},
-                   {"task_reason", s.table.choice.reason}};
-  selection::write_search_outputs(backend, options, info, best, result);
+  write_outputs(backend, options, s, identity, info, best, result, started_ms);
   return result;
 }
 

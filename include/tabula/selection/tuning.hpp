@@ -109,6 +109,10 @@ struct TuneOptions {
   bool fast_path = true;
   bool progress = false;  // progress bar on stderr
   std::string out_dir;    // required
+  /// Also log the search to this MLflow tracking store (a local folder or file:///path; empty:
+  /// none): a parent run and a child run per trial, in this experiment (created when missing).
+  std::string mlflow_tracking_uri;
+  std::string mlflow_experiment = "tabula";
 };
 
 /// One trial's cross-validation result.
