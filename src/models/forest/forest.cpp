@@ -15,6 +15,8 @@
 #include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
+#include "models/forest/tree_arrays.hpp"
+#include "models/linear/solve_params.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -95,41 +97,6 @@ std::vector<double> class_weights(const std::string& spec, std::span<const doubl
   }
   return cw;
 }
-
-ForestTrees trees_view(const ForestModel& m, const DeviceVector<std::int64_t>& offsets,
-                       const DeviceVector<std::int32_t>& feature,
-                       const DeviceVector<float>& threshold, const DeviceVector<std::int32_t>& left,
-                       const DeviceVector<std::int32_t>& right,
-                       const DeviceVector<std::uint8_t>& missing_left,
-                       const DeviceVector<double>& values) {
-  return {offsets.view(), feature.view(),      threshold.view(), left.view(),
-          right.view(),   missing_left.view(), values.view(),    m.value_size};
-}
-
-// The forest's arrays seen on a backend (in place on the CPU).
-std::atomic<std::int64_t> g_array_uploads{0};
-
-struct DeviceForest {
-  DeviceForest(Backend& backend, const ForestModel& m)
-      : offsets(backend, m.offsets),
-        feature(backend, m.feature),
-        threshold(backend, m.threshold),
-        left(backend, m.left),
-        right(backend, m.right),
-        missing_left(backend, m.missing_left),
-        values(backend, m.values) {
-    g_array_uploads.fetch_add(1, std::memory_order_relaxed);
-  }
-  ForestTrees view(const ForestModel& m) const {
-    return trees_view(m, offsets, feature, threshold, left, right, missing_left, values);
-  }
-  DeviceVector<std::int64_t> offsets;
-  DeviceVector<std::int32_t> feature;
-  DeviceVector<float> threshold;
-  DeviceVector<std::int32_t> left, right;
-  DeviceVector<std::uint8_t> missing_left;
-  DeviceVector<double> values;
-};
 
 }  // namespace
 
@@ -531,8 +498,8 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
   const std::int64_t v = model.value_size;
   sums.assign(static_cast<std::size_t>(n * v), 0.0);
   votes.assign(static_cast<std::size_t>(n), 0);
-  const DeviceForest forest(backend, model);
-  const ForestTrees all = forest.view(model);
+  const forest::DeviceTrees forest(backend, model);
+  const ForestTrees all = forest.view(model, nullptr);
   Buffer<std::int32_t> leaves(backend, n);
   for (std::int64_t t = 0; t < model.n_trees(); ++t) {
     ForestTrees one = all;
@@ -647,8 +614,7 @@ class RandomForest::Resident final : public ResidentEstimator {
  public:
   Resident(const RandomForest& forest, Backend& backend)
       : forest_(forest), backend_(backend), arrays_(backend, fitted_trees(forest.model_)) {
-    trees_ = arrays_.view(forest.model_);
-    trees_.cache = forest.traversal_cache_.get();
+    trees_ = arrays_.view(forest.model_, forest.traversal_cache_.get());
   }
 
   std::vector<double> predict(MatrixView<const float> x) const override {
@@ -686,7 +652,7 @@ class RandomForest::Resident final : public ResidentEstimator {
 
   const RandomForest& forest_;
   Backend& backend_;
-  const DeviceForest arrays_;
+  const forest::DeviceTrees arrays_;
   ForestTrees trees_;
 };
 
@@ -694,9 +660,7 @@ std::unique_ptr<ResidentEstimator> RandomForest::make_resident(Backend& backend)
   return std::make_unique<Resident>(*this, backend);
 }
 
-std::int64_t RandomForest::array_uploads() {
-  return g_array_uploads.load(std::memory_order_relaxed);
-}
+std::int64_t RandomForest::array_uploads() { return forest::device_tree_uploads(); }
 
 std::vector<double> RandomForest::predict(Backend& backend, MatrixView<const float> x) const {
   return Resident(*this, backend).predict(x);
@@ -718,10 +682,9 @@ std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const
                      " features, got " + std::to_string(x.cols));
   if (x.rows == 0) return {};
   const DeviceMatrix xd(backend, x);
-  const DeviceForest forest(backend, model_);
+  const forest::DeviceTrees forest(backend, model_);
   Buffer<std::int32_t> out(backend, x.rows * model_.n_trees());
-  ForestTrees trees = forest.view(model_);
-  trees.cache = traversal_cache_.get();
+  const ForestTrees trees = forest.view(model_, traversal_cache_.get());
   backend.forest().apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
   return out.to_host();
 }
@@ -736,15 +699,7 @@ void RandomForest::save(ArtifactWriter& out) const {
   meta["oob_score"] = std::isnan(oob_score_) ? nlohmann::json(nullptr) : nlohmann::json(oob_score_);
   meta["params"] = params_.to_json();
   out.set("forest", meta);
-  const std::int64_t nodes = model_.n_nodes();
-  out.add("forest.offsets", std::span<const std::int64_t>(model_.offsets), {model_.n_trees() + 1});
-  out.add("forest.feature", std::span<const std::int32_t>(model_.feature), {nodes});
-  out.add("forest.threshold", std::span<const float>(model_.threshold), {nodes});
-  out.add("forest.left", std::span<const std::int32_t>(model_.left), {nodes});
-  out.add("forest.right", std::span<const std::int32_t>(model_.right), {nodes});
-  out.add("forest.missing_left", std::span<const std::uint8_t>(model_.missing_left), {nodes});
-  out.add("forest.n_samples", std::span<const std::int64_t>(model_.n_samples), {nodes});
-  out.add("forest.values", std::span<const double>(model_.values), {nodes, model_.value_size});
+  forest::write_trees(out, "forest", model_);
   out.add("forest.feature_importances", std::span<const double>(importances_), {n_features_});
 }
 
@@ -767,51 +722,7 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
     expect_range("forest.n_classes", n_classes, 0, 0);
     expect_size("forest.value_size", m.value_size, 1, "a regressor has 1 value per node");
   }
-  if (m.offsets.size() < 2 || m.offsets.front() != 0)
-    field_error("forest.offsets", "must start at 0 and hold n_trees + 1 >= 2 entries");
-  const auto nodes = static_cast<std::int64_t>(m.feature.size());
-  expect_size("forest.offsets", m.offsets.back(), nodes, "forest.feature has that many nodes");
-  const std::string per_node = "the forest has " + std::to_string(nodes) + " nodes";
-  expect_size("forest.threshold", static_cast<std::int64_t>(m.threshold.size()), nodes, per_node);
-  expect_size("forest.left", static_cast<std::int64_t>(m.left.size()), nodes, per_node);
-  expect_size("forest.right", static_cast<std::int64_t>(m.right.size()), nodes, per_node);
-  expect_size("forest.missing_left", static_cast<std::int64_t>(m.missing_left.size()), nodes,
-              per_node);
-  expect_size("forest.n_samples", static_cast<std::int64_t>(m.n_samples.size()), nodes, per_node);
-  expect_size("forest.values", static_cast<std::int64_t>(m.values.size()),
-              checked_product("forest.values", nodes, m.value_size),
-              per_node + " x " + std::to_string(m.value_size) + " values");
-  expect_finite("forest.values", m.values);
-  for (std::size_t t = 0; t + 1 < m.offsets.size(); ++t) {
-    const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
-    if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
-      field_error("forest.offsets", "tree " + std::to_string(t) + " has no nodes or too many");
-    // Every node but the root has exactly one parent: a tree, with no node left unreachable.
-    std::vector<std::uint8_t> parents(static_cast<std::size_t>(e - b), 0);
-    for (std::int64_t g = b; g < e; ++g) {
-      const auto ug = static_cast<std::size_t>(g);
-      if (m.feature[ug] < 0) continue;
-      const std::string node = "tree " + std::to_string(t) + " node " + std::to_string(g - b);
-      if (m.feature[ug] >= n_features)
-        field_error("forest.feature", node + " reads feature " + std::to_string(m.feature[ug]) +
-                                          " of " + std::to_string(n_features));
-      // +-inf is a real threshold (a split on the missing-value bin); NaN compares false.
-      if (std::isnan(m.threshold[ug]))
-        field_error("forest.threshold", node + ": the threshold is NaN");
-      for (const auto* child : {&m.left, &m.right})
-        if ((*child)[ug] <= g - b || (*child)[ug] >= e - b)
-          field_error(child == &m.left ? "forest.left" : "forest.right",
-                      node + ": child " + std::to_string((*child)[ug]) +
-                          " is not a later node of the same tree");
-        else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
-          field_error("forest.left",
-                      node + ": child " + std::to_string((*child)[ug]) + " has two parents");
-    }
-    for (std::size_t i = 1; i < parents.size(); ++i)
-      if (parents[i] == 0)
-        field_error("forest.left",
-                    "tree " + std::to_string(t) + " node " + std::to_string(i) + " is unreachable");
-  }
+  forest::validate_trees(m, "forest", n_features);
 }
 
 }  // namespace
@@ -825,27 +736,11 @@ void RandomForest::load(const ArtifactReader& in) {
                           "a " + meta.at("task").get<std::string>() + " forest, expected a " +
                               (task_ == Task::kClassification ? "classification" : "regression") +
                               " forest");
-  ParamMap params;
+  ParamMap params = models::param_map(meta.at("params"));
   // Artifacts written before redraw_features existed grew their trees without redraws.
-  params["redraw_features"] = "false";
-  for (const auto& [key, value] : meta.at("params").items()) {
-    if (value.is_null())
-      params[key] = "None";
-    else if (value.is_string())
-      params[key] = value.get<std::string>();
-    else
-      params[key] = value.dump();
-  }
-  ForestModel model;
-  model.offsets = in.int64s("forest.offsets");
-  model.feature = in.int32s("forest.feature");
-  model.threshold = in.floats("forest.threshold");
-  model.left = in.int32s("forest.left");
-  model.right = in.int32s("forest.right");
-  model.missing_left = in.uint8s("forest.missing_left");
-  model.n_samples = in.int64s("forest.n_samples");
-  model.values = in.doubles("forest.values");
-  model.value_size = artifact::integer(meta.at("value_size"), "forest.value_size");
+  params.try_emplace("redraw_features", "false");
+  ForestModel model = forest::read_trees(
+      in, "forest", artifact::integer(meta.at("value_size"), "forest.value_size"));
   const std::int64_t n_features = artifact::integer(meta.at("n_features"), "forest.n_features");
   const std::int64_t n_classes = artifact::integer(meta.at("n_classes"), "forest.n_classes");
   std::vector<double> importances = in.doubles("forest.feature_importances");
