@@ -152,8 +152,9 @@ void check_fit_data(const FitData& data, Task task) {
       throw InputError("gbdt: sample weights must be finite and non-negative");
   if (task == Task::kClassification) {
     if (data.n_classes < 2)
-      throw InputError("gbdt: a classifier needs at least two classes in the target, got " +
-                       std::to_string(data.n_classes));
+      throw InputError("gbdt: a classifier needs at least two classes in the target; got " +
+                       std::to_string(data.n_classes) +
+                       (data.n_classes == 1 ? " class" : " classes"));
     for (double v : data.y)
       if (!(v >= 0 && v < data.n_classes && v == std::floor(v)))
         throw InputError("gbdt: class indices must be 0.." + std::to_string(data.n_classes - 1));
