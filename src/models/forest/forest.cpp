@@ -137,6 +137,43 @@ ForestTrees ForestModel::host_view() const {
           value_size};
 }
 
+std::int32_t ForestModel::add_leaf(std::int64_t samples) {
+  const auto id = static_cast<std::int32_t>(feature.size());
+  feature.push_back(-1);
+  threshold.push_back(0.0f);
+  left.push_back(-1);
+  right.push_back(-1);
+  missing_left.push_back(0);
+  n_samples.push_back(samples);
+  return id;
+}
+
+void ForestModel::set_split(std::int32_t node, std::int32_t split_feature, float split_threshold,
+                            std::int32_t to_left, std::int32_t to_right,
+                            std::uint8_t missing_to_left) {
+  const auto at = static_cast<std::size_t>(node);
+  feature[at] = split_feature;
+  threshold[at] = split_threshold;
+  left[at] = to_left;
+  right[at] = to_right;
+  missing_left[at] = missing_to_left;
+}
+
+void ForestModel::append(const ForestModel& more) {
+  const std::int64_t base = n_nodes();
+  const auto add = [](auto& to, const auto& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  add(feature, more.feature);
+  add(threshold, more.threshold);
+  add(left, more.left);
+  add(right, more.right);
+  add(missing_left, more.missing_left);
+  add(n_samples, more.n_samples);
+  add(values, more.values);
+  for (std::size_t t = 1; t < more.offsets.size(); ++t) offsets.push_back(base + more.offsets[t]);
+}
+
 // ---- RandomForest ---------------------------------------------------------------------------
 
 RandomForest::RandomForest(Task task, ForestParams params)
@@ -402,21 +439,6 @@ std::vector<double> grow_one_tree(const FitInputs& in, std::int64_t t,
   return importance;
 }
 
-// Appends tree `one` (a model of one tree) to `model`.
-void append_tree(ForestModel& model, const ForestModel& one) {
-  const auto append = [](auto& to, const auto& from) {
-    to.insert(to.end(), from.begin(), from.end());
-  };
-  append(model.feature, one.feature);
-  append(model.threshold, one.threshold);
-  append(model.left, one.left);
-  append(model.right, one.right);
-  append(model.missing_left, one.missing_left);
-  append(model.n_samples, one.n_samples);
-  append(model.values, one.values);
-  model.offsets.push_back(model.offsets.back() + one.n_nodes());
-}
-
 // Grows every tree into `model`; returns the impurity importances (each tree's normalised, then
 // their sum normalised, as scikit-learn). Trees finish in any order on several workers but are
 // committed in tree order, so the model and the importances' sums do not depend on the thread
@@ -442,7 +464,7 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
     for (; next_commit < n_trees && finished[static_cast<std::size_t>(next_commit)];
          ++next_commit) {
       const auto at = static_cast<std::size_t>(next_commit);
-      append_tree(model, done[at]);
+      model.append(done[at]);
       const std::vector<double>& imp = done_importance[at];
       const double sum = std::accumulate(imp.begin(), imp.end(), 0.0);
       if (sum > 0)

@@ -115,20 +115,6 @@ gbdt::TreeInput quantise(const std::vector<double>& grad, const std::vector<doub
   return input;
 }
 
-void append_tree(ForestModel& model, const ForestModel& one) {
-  const auto append = [](auto& to, const auto& from) {
-    to.insert(to.end(), from.begin(), from.end());
-  };
-  append(model.feature, one.feature);
-  append(model.threshold, one.threshold);
-  append(model.left, one.left);
-  append(model.right, one.right);
-  append(model.missing_left, one.missing_left);
-  append(model.n_samples, one.n_samples);
-  append(model.values, one.values);
-  model.offsets.push_back(static_cast<std::int64_t>(model.feature.size()));
-}
-
 // scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the one before
 // them by more than tol (scores: higher is better, the baseline's first).
 bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
@@ -261,7 +247,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& data) {
       const gbdt::GrownTree grown =
           gbdt::grow_tree(backend, bins, config, iter * k + c, input, b.raw_train, k, c);
       if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);
-      append_tree(trees_, grown.tree);
+      trees_.append(grown.tree);
     }
     ++iter;
     if (!early) continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <queue>
@@ -96,14 +97,7 @@ class Grower {
       consider(std::move(right), heap);
     }
     GrownTree out;
-    out.tree.value_size = 1;
-    out.tree.feature = std::move(feature_);
-    out.tree.threshold = std::move(threshold_);
-    out.tree.left = std::move(left_);
-    out.tree.right = std::move(right_);
-    out.tree.missing_left = std::move(missing_left_);
-    out.tree.n_samples = std::move(n_samples_);
-    out.tree.values = std::move(values_);
+    out.tree = std::move(tree_);
     out.tree.offsets.push_back(static_cast<std::int64_t>(out.tree.feature.size()));
     out.split_bin = std::move(split_bin_);
     return out;
@@ -118,18 +112,12 @@ class Grower {
 
  private:
   std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end) {
-    const auto id = static_cast<std::int32_t>(feature_.size());
-    feature_.push_back(-1);
-    threshold_.push_back(0.0f);
-    left_.push_back(-1);
-    right_.push_back(-1);
-    missing_left_.push_back(0);
+    const std::int32_t id = tree_.add_leaf(total[0]);
     split_bin_.push_back(0);
-    n_samples_.push_back(total[0]);
     const double g = static_cast<double>(total[1]) / input_.units.gradient_scale;
     const double h = static_cast<double>(total[2]) / input_.units.hessian_scale;
     const double denominator = h + config_.l2_regularization;
-    values_.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
+    tree_.values.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
     ranges_.emplace_back(begin, end);
     return id;
   }
@@ -248,13 +236,9 @@ class Grower {
     l.depth = r.depth = node.depth + 1;
     l.id = add_node(l.total, l.begin, l.end);
     r.id = add_node(r.total, r.begin, r.end);
-    const auto at = static_cast<std::size_t>(node.id);
-    feature_[at] = s.feature;
-    split_bin_[at] = s.bin;
-    threshold_[at] = bins_.upper_edge(s.feature, s.bin);
-    left_[at] = l.id;
-    right_[at] = r.id;
-    missing_left_[at] = s.missing_left;
+    tree_.set_split(node.id, s.feature, bins_.upper_edge(s.feature, s.bin), l.id, r.id,
+                    s.missing_left);
+    split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
     // Children's histograms matter only to children that may split.
     if (can_split(l) || can_split(r)) {
       auto pair = std::make_shared<Buffer<std::int64_t>>(backend_, 2 * slot_);
@@ -289,14 +273,8 @@ class Grower {
   std::map<std::int32_t, Node> open_;
   std::map<std::int32_t, Split> splits_;
 
-  std::vector<std::int32_t> feature_;
-  std::vector<float> threshold_;
-  std::vector<std::int32_t> left_;
-  std::vector<std::int32_t> right_;
-  std::vector<std::uint8_t> missing_left_;
+  ForestModel tree_;  // value_size 1; offsets completed by grow()
   std::vector<std::int32_t> split_bin_;
-  std::vector<std::int64_t> n_samples_;
-  std::vector<double> values_;
   std::vector<std::pair<std::int32_t, std::int32_t>> ranges_;
 };
 
