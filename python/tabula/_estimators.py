@@ -105,11 +105,13 @@ _GBDT_DOC = """ Histogram gradient boosting (scikit-learn's {name}): features bi
     ``validation_fraction`` of the rows and stops when the loss has not improved by ``tol``
     for ``n_iter_no_change`` iterations. Fitted: n_iter_, n_trees_per_iteration_,
     baseline_prediction_, validation_score_. Not supported yet: categorical_features,
-    monotonic_cst, interaction_cst, warm_start{extra} (accepted at their defaults only)."""
+    monotonic_cst, interaction_cst, warm_start (accepted at their defaults only).{extra}"""
 
 
 class HistGradientBoostingClassifier(ClassifierMixin, ClassifierMixinBase):
-    __doc__ = _GBDT_DOC.format(name="HistGradientBoostingClassifier", extra=", class_weight")
+    __doc__ = _GBDT_DOC.format(
+        name="HistGradientBoostingClassifier",
+        extra=' ``class_weight``: "balanced" or a dict of label: weight.')
     _registry_name, _task, _allows_nan = "gbdt-classifier", "classification", True
 
     def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,

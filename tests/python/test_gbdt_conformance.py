@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 from sklearn import datasets, ensemble
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 
 import tabula
@@ -110,3 +110,22 @@ def test_early_stopping_matches_scikit_learns_rule():
     assert ours.n_iter_ < 1000 and theirs.n_iter_ < 1000
     assert len(ours.validation_score_) == ours.n_iter_ + 1
     assert abs(r2_score(yte, ours.predict(xte)) - r2_score(yte, theirs.predict(xte))) < 0.01
+
+
+def test_balanced_class_weight_as_scikit_learn():
+    """An imbalanced target (about 10% positives): class_weight='balanced' raises the balanced
+    accuracy of both alike; a dict by label is applied as the same sample weights."""
+    x, y = datasets.make_classification(n_samples=3000, n_features=10, weights=[0.9],
+                                        flip_y=0.05, random_state=5)
+    ours, theirs = compare(x, y, tabula.HistGradientBoostingClassifier,
+                           ensemble.HistGradientBoostingClassifier, balanced_accuracy_score, True,
+                           class_weight="balanced", max_iter=50)
+    plain, _ = compare(x, y, tabula.HistGradientBoostingClassifier,
+                       ensemble.HistGradientBoostingClassifier, balanced_accuracy_score, True,
+                       max_iter=50)
+    assert ours >= theirs - 0.02, f"tabula {ours:.4f}, scikit-learn {theirs:.4f}"
+    assert ours > plain
+    by_dict = tabula.HistGradientBoostingClassifier(max_iter=10, class_weight={0: 1, 1: 9}).fit(x, y)
+    weights = np.where(y == 1, 9.0, 1.0)
+    by_rows = tabula.HistGradientBoostingClassifier(max_iter=10).fit(x, y, sample_weight=weights)
+    np.testing.assert_array_equal(by_dict.predict_proba(x), by_rows.predict_proba(x))

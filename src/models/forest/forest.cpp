@@ -57,10 +57,11 @@ std::vector<std::int64_t> quantise_weights(const std::vector<double>& w) {
   return q;
 }
 
-// Per-class weights from the class_weight parameter; `counts` are per-row draw counts (or
-// null for the training set itself, as scikit-learn's "balanced").
-std::vector<double> class_weights(const std::string& spec, std::span<const double> y, int n_classes,
-                                  const std::vector<std::int32_t>* counts) {
+}  // namespace
+
+std::vector<double> forest::class_weights(const std::string& spec, std::span<const double> y,
+                                          int n_classes, const std::vector<std::int32_t>* counts,
+                                          const std::string& model) {
   std::vector<double> cw(static_cast<std::size_t>(n_classes), 1.0);
   if (spec.empty()) return cw;
   if (spec == "balanced" || spec == "balanced_subsample") {
@@ -90,15 +91,13 @@ std::vector<double> class_weights(const std::string& spec, std::span<const doubl
         throw std::invalid_argument("range");
       cw[static_cast<std::size_t>(c)] = w;
     } catch (const std::exception&) {
-      throw InputError("forest: parameter class_weight: bad entry '" + item +
+      throw InputError(model + ": parameter class_weight: bad entry '" + item +
                        "' (expected class:weight with class in 0.." +
                        std::to_string(n_classes - 1) + " and weight >= 0)");
     }
   }
   return cw;
 }
-
-}  // namespace
 
 // ---- ForestModel ----------------------------------------------------------------------------
 
@@ -312,7 +311,7 @@ std::vector<double> base_weights(const ForestParams& params, std::span<const dou
   std::vector<double> base(y.size(), 1.0);
   if (!sample_weight.empty()) std::copy(sample_weight.begin(), sample_weight.end(), base.begin());
   if (n_classes == 0 || params.class_weight == "balanced_subsample") return base;
-  const std::vector<double> cw = class_weights(params.class_weight, y, n_classes, nullptr);
+  const std::vector<double> cw = forest::class_weights(params.class_weight, y, n_classes, nullptr);
   for (std::size_t i = 0; i < y.size(); ++i) base[i] *= cw[static_cast<std::size_t>(y[i])];
   return base;
 }
@@ -361,7 +360,8 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
       draw_counts(in.config.seed, t, n, in.n_draw, in.params.bootstrap);
   std::vector<std::int64_t> tree_wq;
   if (classifier && in.params.class_weight == "balanced_subsample") {
-    const std::vector<double> tcw = class_weights("balanced", in.y, in.config.n_classes, &counts);
+    const std::vector<double> tcw =
+        forest::class_weights("balanced", in.y, in.config.n_classes, &counts);
     std::vector<double> w = in.base;
     for (std::size_t i = 0; i < w.size(); ++i) w[i] *= tcw[static_cast<std::size_t>(in.y[i])];
     tree_wq = quantise_weights(w);

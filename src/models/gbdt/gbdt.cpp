@@ -10,6 +10,7 @@
 
 #include "artifact/validate.hpp"
 #include "backend/forest_math.hpp"
+#include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
 #include "models/gbdt/gbdt_loss.hpp"
 #include "models/gbdt/gbdt_tree.hpp"
@@ -172,6 +173,22 @@ struct Boosting {
   bool use_validation = false;
 };
 
+// `data` with its sample weights multiplied by the class weights (held in `weighted`), as
+// scikit-learn applies class_weight to all rows before the validation split.
+FitData with_class_weights(const GbdtParams& p, const FitData& data,
+                           std::vector<double>& weighted) {
+  if (p.class_weight.empty()) return data;
+  const std::vector<double> cw =
+      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel);
+  weighted.resize(data.y.size());
+  for (std::size_t i = 0; i < weighted.size(); ++i)
+    weighted[i] = (data.sample_weight.empty() ? 1.0 : data.sample_weight[i]) *
+                  cw[static_cast<std::size_t>(data.y[i])];
+  FitData out = data;
+  out.sample_weight = weighted;
+  return out;
+}
+
 gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
   gbdt::GrowConfig c;
   c.max_leaf_nodes = p.max_leaf_nodes.value_or(0);
@@ -189,8 +206,10 @@ gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t 
 
 // long: the boosting loop reads as scikit-learn's fit: split, bin, baseline, then per iteration
 // gradients, one tree per raw score, the validation scores and the stopping rule.
-void HistGradientBoosting::fit(Backend& backend, const FitData& data) {
-  check_fit_data(data, task_);
+void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
+  check_fit_data(given, task_);
+  std::vector<double> weighted;
+  const FitData data = with_class_weights(params_, given, weighted);
   const bool classifier = task_ == Task::kClassification;
   const std::int64_t d = data.x.cols;
   const std::int64_t k = classifier && data.n_classes > 2 ? data.n_classes : 1;

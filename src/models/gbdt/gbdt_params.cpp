@@ -57,8 +57,7 @@ GbdtLoss parse_loss(const std::string& v, Task task) {
 void check_default_only(const std::string& key, const std::string& v) {
   if (key == "scoring" && v != "loss")
     throw models::bad_param(kModel, key, v, "loss (the only early-stopping score supported)");
-  if ((key == "categorical_features" || key == "monotonic_cst" || key == "interaction_cst" ||
-       key == "class_weight") &&
+  if ((key == "categorical_features" || key == "monotonic_cst" || key == "interaction_cst") &&
       !is_none(v) && v != "from_dtype")
     throw models::bad_param(kModel, key, v, "None (not supported yet)");
   if (key == "warm_start" && models::parse_bool_param(kModel, key, v))
@@ -139,6 +138,14 @@ GbdtParams GbdtParams::parse(const ParamMap& params, Task task) {
         p.random_state.reset();
       else
         p.random_state = static_cast<std::uint64_t>(models::parse_int_param(kModel, key, v));
+    } else if (key == "class_weight") {
+      if (task != Task::kClassification && !is_none(v))
+        throw models::bad_param(kModel, key, v, "None: class_weight applies to classifiers only");
+      p.class_weight = is_none(v) ? "" : v;
+      // Class indices are checked at fit time; the shape now.
+      if (!p.class_weight.empty() && p.class_weight != "balanced" &&
+          p.class_weight.find(':') == std::string::npos)
+        throw models::bad_param(kModel, key, v, "balanced or 'class:weight,...'");
     } else {
       check_default_only(key, v);  // verbose: accepted and ignored
     }
@@ -165,6 +172,9 @@ nlohmann::json GbdtParams::to_json() const {
   j["n_iter_no_change"] = n_iter_no_change;
   j["tol"] = tol;
   j["random_state"] = optional(random_state);
+  if (loss == GbdtLoss::kLogLoss)
+    j["class_weight"] =
+        class_weight.empty() ? nlohmann::json(nullptr) : nlohmann::json(class_weight);
   return j;
 }
 

@@ -203,13 +203,39 @@ TEST(GbdtTest, BadParametersAreNamed) {
   refused({{"loss", "log_loss"}}, Task::kRegression, "loss='log_loss' needs a classification");
   refused({{"loss", "squared_error"}}, Task::kClassification, "loss='squared_error'");
   refused({{"n_estimators", "3"}}, Task::kRegression, "unknown parameter 'n_estimators'");
-  refused({{"class_weight", "balanced"}}, Task::kClassification, "class_weight");
+  refused({{"class_weight", "balanced"}}, Task::kRegression, "class_weight");
+  refused({{"class_weight", "heavy"}}, Task::kClassification, "class_weight");
   const Table t = make_table(
       50, 2, 12, [](const float* r) { return r[0] > 0 ? 1.0 : 0.0; }, 1);
   EXPECT_NE(message([&] {
               HistGradientBoostingClassifier().fit(cpu(), t.fit_data());
             }).find("at least two classes"),
             std::string::npos);
+}
+
+TEST(GbdtTest, ClassWeightsAreSampleWeights) {
+  // class_weight multiplies the sample weights: "0:2" is the same model as weight 2 on class 0,
+  // and "balanced" moves the baseline to even odds.
+  const Table t = make_table(
+      1500, 3, 14, [](const float* r) { return r[0] > 1 ? 1.0 : 0.0; }, 2);
+  const ParamMap p{{"max_iter", "10"}};
+  ParamMap weighted_params = p;
+  weighted_params["class_weight"] = "0:2";
+  HistGradientBoostingClassifier by_class(weighted_params), by_row(p);
+  by_class.fit(cpu(), t.fit_data());
+  std::vector<double> w(t.y.size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = t.y[i] == 0 ? 2.0 : 1.0;
+  FitData data = t.fit_data();
+  data.sample_weight = w;
+  by_row.fit(cpu(), data);
+  EXPECT_EQ(by_class.decision_function(cpu(), t.view()), by_row.decision_function(cpu(), t.view()));
+  ParamMap balanced_params = p;
+  balanced_params["class_weight"] = "balanced";
+  HistGradientBoostingClassifier balanced(balanced_params);
+  balanced.fit(cpu(), t.fit_data());
+  EXPECT_NEAR(balanced.baseline()[0], 0.0, 1e-12);
+  EXPECT_LT(by_row.baseline()[0], -1.0);  // a quarter of the rows are class 1
+  EXPECT_EQ(balanced.params()["class_weight"], "balanced");
 }
 
 TEST(GbdtTest, ModelFileRoundTripAndValidation) {

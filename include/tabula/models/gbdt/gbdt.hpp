@@ -38,10 +38,14 @@ struct GbdtParams {
   std::int64_t n_iter_no_change = 10;               // >= 1
   double tol = 1e-7;                                // >= 0
   std::optional<std::uint64_t> random_state;        // none: FitData::seed
+  /// Classifier only: "" (None), "balanced", or per class index "0:1.5,1:3"; multiplies the
+  /// sample weights, computed on all training rows before the validation split.
+  std::string class_weight;
 
   /// Parses scikit-learn names from text for `task`; InputError naming an unknown key, a bad
   /// value or a loss that does not fit the task.
   static GbdtParams parse(const ParamMap& params, Task task);
+  /// class_weight is written for classifiers only (as scikit-learn's regressor has none).
   nlohmann::json to_json() const;
   std::string loss_name() const;
   /// Whether early stopping applies to a fit on n_samples rows.
