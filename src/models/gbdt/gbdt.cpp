@@ -189,6 +189,20 @@ FitData with_class_weights(const GbdtParams& p, const FitData& data,
   return out;
 }
 
+// absolute_error's leaf value (scikit-learn's): the weighted median of y - raw over the leaf's
+// training rows, raw as before this tree.
+std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b) {
+  return [&b](std::span<const std::int32_t> rows) {
+    std::vector<double> residual(rows.size()), weight;
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto i = static_cast<std::size_t>(rows[p]);
+      residual[p] = b.train.y[i] - b.raw_train[i];
+      if (!b.train.weight.empty()) weight.push_back(b.train.weight[i]);
+    }
+    return gbdt::weighted_median(std::move(residual), weight);
+  };
+}
+
 gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
   gbdt::GrowConfig c;
   c.max_leaf_nodes = p.max_leaf_nodes.value_or(0);
@@ -263,6 +277,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
       const Buffer<std::int64_t> device_channels =
           Buffer<std::int64_t>::from_host(backend, channels);
       input.channels = device_channels.matrix(n, gbdt::kChannels, Layout::kRowMajor);
+      if (params_.loss == GbdtLoss::kAbsoluteError) input.leaf_value = median_residual(b);
       const gbdt::GrownTree grown =
           gbdt::grow_tree(backend, bins, config, iter * k + c, input, b.raw_train, k, c);
       if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);

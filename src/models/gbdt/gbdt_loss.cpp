@@ -42,7 +42,34 @@ void for_rows(std::int64_t n, Fn&& fn) {
 
 }  // namespace
 
+double weighted_median(std::vector<double> values, std::span<const double> weights) {
+  const std::size_t n = values.size();
+  if (n == 0) return 0.0;
+  if (weights.empty()) {
+    const auto mid = values.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(values.begin(), mid, values.end());
+    if (n % 2 == 1) return *mid;
+    return (*std::max_element(values.begin(), mid) + *mid) / 2;
+  }
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return values[a] < values[b] || (values[a] == values[b] && a < b);
+  });
+  double total = 0.0;
+  for (double w : weights) total += w;
+  if (!(total > 0)) return 0.0;
+  double cumulative = 0.0;
+  for (std::size_t i : order) {
+    cumulative += weights[i];
+    if (cumulative >= total / 2) return values[i];
+  }
+  return values[order.back()];
+}
+
 std::vector<double> baseline(const LossData& data) {
+  if (data.loss == GbdtLoss::kAbsoluteError)
+    return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
   const std::size_t n = data.y.size();
   double total = 0.0;
   for (std::size_t i = 0; i < n; ++i) total += weight_of(data, i);
@@ -78,6 +105,9 @@ void gradients(const LossData& data, std::span<const double> raw, std::vector<do
     if (data.loss == GbdtLoss::kSquaredError) {
       grad[u] = w * (raw[u] - data.y[u]);
       hess[u] = w;
+    } else if (data.loss == GbdtLoss::kAbsoluteError) {
+      grad[u] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
+      hess[u] = w;
     } else if (k == 1) {
       const double p = sigmoid(raw[u]);
       grad[u] = w * (p - data.y[u]);
@@ -104,6 +134,8 @@ double mean_loss(const LossData& data, std::span<const double> raw) {
     double loss = 0.0;
     if (data.loss == GbdtLoss::kSquaredError) {
       loss = 0.5 * (raw[i] - data.y[i]) * (raw[i] - data.y[i]);
+    } else if (data.loss == GbdtLoss::kAbsoluteError) {
+      loss = std::abs(raw[i] - data.y[i]);
     } else if (k == 1) {
       loss = std::max(raw[i], 0.0) + std::log1p(std::exp(-std::abs(raw[i]))) - data.y[i] * raw[i];
     } else {

@@ -1,5 +1,6 @@
 // The losses of histogram gradient boosting, as scikit-learn's half losses: squared error
-// 0.5 (raw - y)^2, binomial log(1 + e^raw) - y raw, multinomial logsumexp(raw) - raw_y. Raw
+// 0.5 (raw - y)^2, absolute error |raw - y|, binomial log(1 + e^raw) - y raw, multinomial
+// logsumexp(raw) - raw_y. Raw
 // scores are n x k row-major (k = 1, or the number of classes beyond two).
 #pragma once
 
@@ -19,7 +20,13 @@ struct LossData {
   std::span<const double> weight;  // empty: unit weights
 };
 
-/// The constant raw scores that minimise the loss (k entries): the weighted mean; the log-odds
+/// The weighted median of `values` (weights empty: unit): the midpoint of the two middle values
+/// for unit weights (as numpy's median), else the smallest value whose cumulative weight reaches
+/// half the total. 0 for no values or no weight.
+double weighted_median(std::vector<double> values, std::span<const double> weights);
+
+/// The constant raw scores that minimise the loss (k entries): the weighted mean (the weighted
+/// median for absolute error); the log-odds
 /// of the class-1 share; the log class shares less their mean. Shares are clipped to
 /// [eps, 1 - eps] as scikit-learn does.
 std::vector<double> baseline(const LossData& data);

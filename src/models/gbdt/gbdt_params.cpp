@@ -40,17 +40,17 @@ GbdtLoss parse_loss(const std::string& v, Task task) {
           "classification");
     return GbdtLoss::kLogLoss;
   }
-  if (v == "squared_error") {
+  if (v == "squared_error" || v == "absolute_error") {
     if (classifier)
-      throw InputError(
-          "model 'gbdt': parameter loss='squared_error' is for regression; a classifier "
-          "fits log_loss (or train a gbdt-regressor on a numeric target)");
-    return GbdtLoss::kSquaredError;
+      throw InputError("model 'gbdt': parameter loss='" + v +
+                       "' is for regression; a classifier "
+                       "fits log_loss (or train a gbdt-regressor on a numeric target)");
+    return v == "squared_error" ? GbdtLoss::kSquaredError : GbdtLoss::kAbsoluteError;
   }
   throw models::bad_param(kModel, "loss", v,
                           classifier ? "log_loss"
-                                     : "squared_error (absolute_error, poisson, "
-                                       "gamma and quantile are not supported yet)");
+                                     : "squared_error or absolute_error (poisson, gamma "
+                                       "and quantile are not supported yet)");
 }
 
 // Parameters of scikit-learn's estimators that tabula accepts at their defaults only.
@@ -172,14 +172,22 @@ nlohmann::json GbdtParams::to_json() const {
   j["n_iter_no_change"] = n_iter_no_change;
   j["tol"] = tol;
   j["random_state"] = optional(random_state);
-  if (loss == GbdtLoss::kLogLoss)
+  if (loss == GbdtLoss::kLogLoss)  // the classifiers' loss
     j["class_weight"] =
         class_weight.empty() ? nlohmann::json(nullptr) : nlohmann::json(class_weight);
   return j;
 }
 
 std::string GbdtParams::loss_name() const {
-  return loss == GbdtLoss::kLogLoss ? "log_loss" : "squared_error";
+  switch (loss) {
+    case GbdtLoss::kSquaredError:
+      return "squared_error";
+    case GbdtLoss::kAbsoluteError:
+      return "absolute_error";
+    case GbdtLoss::kLogLoss:
+      break;
+  }
+  return "log_loss";
 }
 
 bool GbdtParams::early_stopping_on(std::int64_t n_samples) const {

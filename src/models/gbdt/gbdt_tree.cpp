@@ -286,10 +286,14 @@ GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig
   Grower grower(backend, bins, config, tree_index, input);
   GrownTree grown = grower.grow();
   const std::vector<std::int32_t> rows = grower.row_list();
-  const ForestModel& t = grown.tree;
+  ForestModel& t = grown.tree;
   for (std::size_t node = 0; node < t.feature.size(); ++node) {
     if (t.feature[node] >= 0) continue;
     const auto [begin, end] = grower.ranges()[node];
+    if (input.leaf_value)  // leaves are disjoint: reading raw before other leaves' updates
+      t.values[node] =
+          config.learning_rate *
+          input.leaf_value({rows.data() + begin, static_cast<std::size_t>(end - begin)});
     const double v = t.values[node];
     for (std::int32_t p = begin; p < end; ++p)
       raw[static_cast<std::size_t>(std::int64_t{rows[static_cast<std::size_t>(p)]} * stride +

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct TreeInput {
   MatrixView<const std::int64_t> channels;
   std::vector<std::int64_t> total;
   Quantiser units;
+  /// Optional: a leaf's value (before the learning rate) from its training rows (host row
+  /// indices), replacing -G / (H + lambda); absolute_error's median residual.
+  std::function<double(std::span<const std::int32_t> rows)> leaf_value;
 };
 
 /// Grows tree `tree_index` on all rows of `bins` and adds each training row's leaf value to

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -92,6 +94,30 @@ TEST(GbdtTest, OneSplitGivesTheSideMeans) {
   EXPECT_EQ(model.trees().n_trees(), 1);
   EXPECT_EQ(model.trees().leaves(0), 2);
   EXPECT_EQ(model.predict(cpu(), t.view()), t.y);
+}
+
+TEST(GbdtTest, AbsoluteErrorLeavesHoldTheMedians) {
+  // One tree, learning rate 1: the baseline is the median of y and each leaf predicts the
+  // median of its rows' targets, whatever their outliers.
+  Table t = make_table(400, 2, 15, wave);
+  for (std::int64_t i = 0; i < t.n; i += 9) t.y[static_cast<std::size_t>(i)] += 1000.0;
+  HistGradientBoostingRegressor model(ParamMap{{"loss", "absolute_error"},
+                                               {"max_iter", "1"},
+                                               {"learning_rate", "1"},
+                                               {"max_leaf_nodes", "4"}});
+  model.fit(cpu(), t.fit_data());
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  EXPECT_EQ(model.baseline()[0], median(t.y));
+  const std::vector<double> pred = model.predict(cpu(), t.view());
+  std::map<double, std::vector<double>> leaves;  // prediction -> targets of its rows
+  for (std::size_t i = 0; i < pred.size(); ++i) leaves[pred[i]].push_back(t.y[i]);
+  EXPECT_EQ(leaves.size(), 4u);
+  for (const auto& [value, ys] : leaves) EXPECT_NEAR(value, median(ys), 1e-9);
+  EXPECT_EQ(model.params()["loss"], "absolute_error");
 }
 
 TEST(GbdtTest, LearnsANonlinearTargetAndKeepsTheLimits) {
@@ -202,6 +228,8 @@ TEST(GbdtTest, BadParametersAreNamed) {
   refused({{"max_bins", "256"}}, Task::kRegression, "max_bins");
   refused({{"loss", "log_loss"}}, Task::kRegression, "loss='log_loss' needs a classification");
   refused({{"loss", "squared_error"}}, Task::kClassification, "loss='squared_error'");
+  refused({{"loss", "absolute_error"}}, Task::kClassification, "loss='absolute_error'");
+  refused({{"loss", "poisson"}}, Task::kRegression, "loss='poisson'");
   refused({{"n_estimators", "3"}}, Task::kRegression, "unknown parameter 'n_estimators'");
   refused({{"class_weight", "balanced"}}, Task::kRegression, "class_weight");
   refused({{"class_weight", "heavy"}}, Task::kClassification, "class_weight");

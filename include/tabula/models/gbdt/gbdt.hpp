@@ -18,9 +18,10 @@
 
 namespace tabula {
 
-/// The losses: squared_error (regression), log_loss (classification: binary with one tree per
-/// iteration and a sigmoid, multiclass with one tree per class per iteration and a softmax).
-enum class GbdtLoss { kSquaredError, kLogLoss };
+/// The losses: squared_error and absolute_error (regression; absolute_error's leaves hold the
+/// median residual of their rows), log_loss (classification: binary with one tree per iteration
+/// and a sigmoid, multiclass with one tree per class per iteration and a softmax).
+enum class GbdtLoss { kSquaredError, kAbsoluteError, kLogLoss };
 
 struct GbdtParams {
   GbdtLoss loss = GbdtLoss::kSquaredError;          // classifier: log_loss
