@@ -67,6 +67,8 @@ class Grower {
     features_ = std::make_unique<DeviceVector<std::int32_t>>(backend, all_features_);
     forest_config_.max_features = config.max_features;
     forest_config_.seed = config.seed;
+    code_stride_ = forest::ordered_code_stride(backend, bins);
+    if (code_stride_ > 0) order_rows();
   }
 
   GrownTree grow() {
@@ -129,11 +131,36 @@ class Grower {
            2 * config_.min_hessian;
   }
 
+  // Host backends with rows of at most 64 codes: the codes and channels in row order
+  // (ForestBatch::ordered_codes / ordered_channels, as the forest keeps them), moved by every
+  // partition, so histograms read them in sequence instead of gathering by row id.
+  void order_rows() {
+    const std::int64_t n = bins_.rows(), d = bins_.cols();
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    ordered_codes_.assign(static_cast<std::size_t>(n * code_stride_), 0);
+    for (std::int64_t i = 0; i < n; ++i)
+      std::copy_n(codes.data + i * codes.stride, d, ordered_codes_.data() + i * code_stride_);
+    ordered_channels_.assign(input_.channels.data, input_.channels.data + n * kChannels);
+  }
+
+  ForestBatch batch_of(const DeviceVector<std::int32_t>& begin,
+                       const DeviceVector<std::int32_t>& end,
+                       VectorView<const std::int32_t> features, std::int64_t per_node) {
+    ForestBatch batch{1, begin.view(), end.view(), features, per_node};
+    if (code_stride_ == 0) return batch;
+    const std::int64_t n = bins_.rows();
+    batch.ordered_channels =
+        MatrixView<std::int64_t>::row_major(ordered_channels_.data(), n, kChannels);
+    batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
+                           Device::cpu()};
+    return batch;
+  }
+
   // Histogram of `node` into its slot, from its rows.
   void build(const Node& node) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
-    const ForestBatch batch{1, db.view(), de.view(), features_->view(), bins_.cols()};
+    const ForestBatch batch = batch_of(db, de, features_->view(), bins_.cols());
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
     backend_.forest().histograms(bins_.codes(), std::as_const(rows_).view(), input_.channels, batch,
                                  shape_,
@@ -223,7 +250,7 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    const ForestBatch batch{1, db.view(), de.view(), {}, 0};
+    const ForestBatch batch = batch_of(db, de, {}, 0);
     backend_.forest().partition(bins_.codes(), rows_.view(), batch, df.view(), dbin.view(),
                                 dml.view());
     Node l, r;
@@ -270,6 +297,9 @@ class Grower {
   std::unique_ptr<DeviceVector<std::int32_t>> features_;
   forest::TreeConfig forest_config_;
   std::vector<std::int64_t> scratch_;
+  std::int64_t code_stride_ = 0;  // 0: no ordered codes and channels
+  std::vector<std::uint8_t> ordered_codes_;
+  std::vector<std::int64_t> ordered_channels_;
   std::map<std::int32_t, Node> open_;
   std::map<std::int32_t, Split> splits_;
 
