@@ -25,14 +25,16 @@ import numpy as np
 # libcrypto on its own first. (A `pip install .` wheel does not link Arrow.)
 from . import _core
 from ._base import param_text, parse_label
-from ._estimators import (ESTIMATORS, DummyClassifier, DummyRegressor, KMeans, LinearRegression,
-                          LogisticRegression, PCA, RandomForestClassifier, RandomForestRegressor,
-                          Ridge)
+from ._estimators import (ESTIMATORS, DummyClassifier, DummyRegressor,
+                          HistGradientBoostingClassifier, HistGradientBoostingRegressor, KMeans,
+                          LinearRegression, LogisticRegression, PCA, RandomForestClassifier,
+                          RandomForestRegressor, Ridge)
 
 __version__ = _core.__version__
 set_log_level = _core.set_log_level
 __all__ = ["set_log_level", "tune", "LinearRegression", "Ridge", "LogisticRegression", "PCA", "KMeans", "RandomForestClassifier",
-           "RandomForestRegressor", "DummyClassifier", "DummyRegressor", "load"]
+           "RandomForestRegressor", "HistGradientBoostingClassifier",
+           "HistGradientBoostingRegressor", "DummyClassifier", "DummyRegressor", "load"]
 
 
 def _param_value(value):

@@ -97,6 +97,47 @@ class RandomForestRegressor(RegressorMixin, RegressorMixinBase):
         store_params(self, locals())
 
 
+_GBDT_DOC = """ Histogram gradient boosting (scikit-learn's {name}): features binned
+    once (``max_bins`` value bins plus one for missing values), trees grown leaf-wise up to
+    ``max_leaf_nodes`` leaves from fixed-point gradient and Hessian histograms, so the same
+    seed gives the same model on any thread count and device. Missing values (NaN) go to the
+    side each split learned. Early stopping ('auto': above 10000 rows) holds out
+    ``validation_fraction`` of the rows and stops when the loss has not improved by ``tol``
+    for ``n_iter_no_change`` iterations. Fitted: n_iter_, n_trees_per_iteration_,
+    baseline_prediction_, validation_score_. Not supported yet: categorical_features,
+    monotonic_cst, interaction_cst, warm_start (accepted at their defaults only).{extra}"""
+
+
+class HistGradientBoostingClassifier(ClassifierMixin, ClassifierMixinBase):
+    __doc__ = _GBDT_DOC.format(
+        name="HistGradientBoostingClassifier",
+        extra=' ``class_weight``: "balanced" or a dict of label: weight.')
+    _registry_name, _task, _allows_nan = "gbdt-classifier", "classification", True
+
+    def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
+                 max_depth=None, min_samples_leaf=20, l2_regularization=0.0, max_features=1.0,
+                 max_bins=255, categorical_features="from_dtype", monotonic_cst=None,
+                 interaction_cst=None, warm_start=False, early_stopping="auto", scoring="loss",
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, verbose=0,
+                 random_state=None, class_weight=None, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
+class HistGradientBoostingRegressor(RegressorMixin, RegressorMixinBase):
+    __doc__ = _GBDT_DOC.format(name="HistGradientBoostingRegressor", extra="")
+    _registry_name, _task, _allows_nan = "gbdt-regressor", "regression", True
+    _omit_if_none = ("quantile",)
+
+    def __init__(self, loss="squared_error", *, quantile=None, learning_rate=0.1, max_iter=100,
+                 max_leaf_nodes=31, max_depth=None, min_samples_leaf=20, l2_regularization=0.0,
+                 max_features=1.0, max_bins=255, categorical_features="from_dtype",
+                 monotonic_cst=None, interaction_cst=None, warm_start=False,
+                 early_stopping="auto", scoring="loss", validation_fraction=0.1,
+                 n_iter_no_change=10, tol=1e-7, verbose=0, random_state=None, device="auto",
+                 n_jobs=None):
+        store_params(self, locals())
+
+
 class DummyClassifier(ClassifierMixin, ClassifierMixinBase):
     """The baseline every classifier must beat (scikit-learn's DummyClassifier: "prior",
     "most_frequent", "stratified", "uniform")."""
@@ -130,6 +171,10 @@ ESTIMATORS = {
     ("forest", "classification"): RandomForestClassifier,
     ("forest-regressor", "regression"): RandomForestRegressor,
     ("forest", "regression"): RandomForestRegressor,
+    ("gbdt-classifier", "classification"): HistGradientBoostingClassifier,
+    ("gbdt", "classification"): HistGradientBoostingClassifier,
+    ("gbdt-regressor", "regression"): HistGradientBoostingRegressor,
+    ("gbdt", "regression"): HistGradientBoostingRegressor,
     ("dummy", "classification"): DummyClassifier,
     ("dummy", "regression"): DummyRegressor,
 }

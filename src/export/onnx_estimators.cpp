@@ -1,8 +1,8 @@
 // The estimator half of an exported graph, from the model file's arrays (the names of
-// docs/artifact-format.md): forests as ai.onnx.ml tree ensembles, the linear family and PCA as
-// float64 matrix products, k-means as distances by matrix products, the baselines as constants.
-// Class labels come back as written: int64 when every label is an integer, double for other
-// numbers, else strings.
+// docs/artifact-format.md): forests and gradient boosting as ai.onnx.ml tree ensembles, the linear
+// family and PCA as float64 matrix products, k-means as distances by matrix products, the baselines
+// as constants. Class labels come back as written: int64 when every label is an integer, double for
+// other numbers, else strings.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -70,81 +70,128 @@ std::string repeat_row(Graph& g, const std::string& x, const std::vector<double>
   return g.node("Expand", {g.constant("row", row, {1, w}), shape});
 }
 
-void emit_forest(Graph& g, const ArtifactReader& in, const std::string& x) {
-  const Json& meta = in.header().at("forest");
-  const bool classifier = meta.at("task") == "classification";
-  const auto offsets = in.int64s("forest.offsets");
-  const auto feature = in.int32s("forest.feature");
-  const auto threshold = in.floats("forest.threshold");
-  const auto left = in.int32s("forest.left");
-  const auto right = in.int32s("forest.right");
-  const auto missing_left = in.uint8s("forest.missing_left");
-  const auto values = in.doubles("forest.values");
-  const std::int64_t k = meta.at("value_size").get<std::int64_t>();
+// A tree ensemble's node attributes from the arrays `<prefix>.*`, and one (tree, node, target,
+// weight) entry per leaf and output from `leaf(tree, global node, leaf entries)`.
+struct LeafWeights {
+  std::vector<std::int64_t> tree, node, target;
+  std::vector<float> weight;
+  void add(std::int64_t t, std::int64_t n, std::int64_t target_id, double w) {
+    tree.push_back(t);
+    node.push_back(n);
+    target.push_back(target_id);
+    weight.push_back(static_cast<float>(w));
+  }
+};
+
+template <typename Leaf>
+std::vector<Attribute> ensemble_nodes(const ArtifactReader& in, const std::string& prefix,
+                                      std::string post_transform, const Leaf& leaf) {
+  const auto offsets = in.int64s(prefix + ".offsets");
+  const auto feature = in.int32s(prefix + ".feature");
+  const auto threshold = in.floats(prefix + ".threshold");
+  const auto left = in.int32s(prefix + ".left");
+  const auto right = in.int32s(prefix + ".right");
+  const auto missing_left = in.uint8s(prefix + ".missing_left");
   const auto trees = static_cast<std::int64_t>(offsets.size()) - 1;
   std::vector<std::int64_t> tree_ids, node_ids, features, true_ids, false_ids, tracks;
   std::vector<float> thresholds;
   std::vector<std::string> modes;
-  std::vector<std::int64_t> leaf_tree, leaf_node, leaf_target;
-  std::vector<float> leaf_weight;
   for (std::int64_t t = 0; t < trees; ++t) {
     for (std::int64_t g_node = offsets[t]; g_node < offsets[t + 1]; ++g_node) {
       const auto u = static_cast<std::size_t>(g_node);
       const std::int64_t id = g_node - offsets[t];
       tree_ids.push_back(t);
       node_ids.push_back(id);
-      const bool leaf = feature[u] < 0;
-      modes.push_back(leaf ? "LEAF" : "BRANCH_LEQ");  // x <= threshold: left, as tabula
-      features.push_back(leaf ? 0 : feature[u]);
-      thresholds.push_back(leaf ? 0.0f : threshold[u]);
-      true_ids.push_back(leaf ? 0 : left[u]);
-      false_ids.push_back(leaf ? 0 : right[u]);
-      tracks.push_back(leaf ? 0 : missing_left[u]);
-      if (!leaf) continue;
-      // Two classes: one weight per leaf, class 1's probability under class id 0, as skl2onnx
-      // writes it: runtimes read that as the binary case and return [1 - p, p] (half the
-      // weights to add: 19% more rows/s in onnxruntime).
-      const bool binary = classifier && k == 2;
-      for (std::int64_t c = binary ? 1 : 0; c < k; ++c) {
-        leaf_tree.push_back(t);
-        leaf_node.push_back(id);
-        leaf_target.push_back(binary ? 0 : c);
-        // Classifier: each tree's probabilities / trees, summed; regressor: averaged.
-        const double v = values[static_cast<std::size_t>(g_node * k + c)];
-        leaf_weight.push_back(static_cast<float>(classifier ? v / static_cast<double>(trees) : v));
-      }
+      const bool is_leaf = feature[u] < 0;
+      modes.push_back(is_leaf ? "LEAF" : "BRANCH_LEQ");  // x <= threshold: left, as tabula
+      features.push_back(is_leaf ? 0 : feature[u]);
+      thresholds.push_back(is_leaf ? 0.0f : threshold[u]);
+      true_ids.push_back(is_leaf ? 0 : left[u]);
+      false_ids.push_back(is_leaf ? 0 : right[u]);
+      tracks.push_back(is_leaf ? 0 : missing_left[u]);
+      if (is_leaf) leaf(t, id, g_node);
     }
   }
-  std::vector<Attribute> a = {Attribute::of("nodes_treeids", tree_ids),
-                              Attribute::of("nodes_nodeids", node_ids),
-                              Attribute::of("nodes_featureids", features),
-                              Attribute::of("nodes_values", thresholds),
-                              Attribute::of("nodes_modes", modes),
-                              Attribute::of("nodes_truenodeids", true_ids),
-                              Attribute::of("nodes_falsenodeids", false_ids),
-                              Attribute::of("nodes_missing_value_tracks_true", tracks),
-                              Attribute::of("post_transform", std::string("NONE"))};
+  return {Attribute::of("nodes_treeids", tree_ids),
+          Attribute::of("nodes_nodeids", node_ids),
+          Attribute::of("nodes_featureids", features),
+          Attribute::of("nodes_values", thresholds),
+          Attribute::of("nodes_modes", modes),
+          Attribute::of("nodes_truenodeids", true_ids),
+          Attribute::of("nodes_falsenodeids", false_ids),
+          Attribute::of("nodes_missing_value_tracks_true", tracks),
+          Attribute::of("post_transform", std::move(post_transform))};
+}
+
+// The classifier's or regressor's leaf attributes and node: probabilities (k classes) or the
+// one variable.
+void emit_ensemble(Graph& g, const ArtifactReader& in, const std::string& x,
+                   std::vector<Attribute> a, const LeafWeights& w, bool classifier,
+                   std::int64_t k) {
   if (classifier) {
     std::vector<std::int64_t> ids(static_cast<std::size_t>(k));
     for (std::int64_t c = 0; c < k; ++c) ids[static_cast<std::size_t>(c)] = c;
     a.push_back(Attribute::of("classlabels_int64s", ids));
-    a.push_back(Attribute::of("class_treeids", leaf_tree));
-    a.push_back(Attribute::of("class_nodeids", leaf_node));
-    a.push_back(Attribute::of("class_ids", leaf_target));
-    a.push_back(Attribute::of("class_weights", leaf_weight));
+    a.push_back(Attribute::of("class_treeids", w.tree));
+    a.push_back(Attribute::of("class_nodeids", w.node));
+    a.push_back(Attribute::of("class_ids", w.target));
+    a.push_back(Attribute::of("class_weights", w.weight));
     const std::vector<std::string> out =
         g.node("TreeEnsembleClassifier", {x}, 2, std::move(a), kMlDomain);
     emit_classifier_outputs(g, in, out[1], onnx::TensorProto::FLOAT, k);
     return;
   }
   a.push_back(Attribute::of("n_targets", std::int64_t{1}));
-  a.push_back(Attribute::of("target_treeids", leaf_tree));
-  a.push_back(Attribute::of("target_nodeids", leaf_node));
-  a.push_back(Attribute::of("target_ids", leaf_target));
-  a.push_back(Attribute::of("target_weights", leaf_weight));
-  a.push_back(Attribute::of("aggregate_function", std::string("AVERAGE")));
+  a.push_back(Attribute::of("target_treeids", w.tree));
+  a.push_back(Attribute::of("target_nodeids", w.node));
+  a.push_back(Attribute::of("target_ids", w.target));
+  a.push_back(Attribute::of("target_weights", w.weight));
   g.output(g.node("TreeEnsembleRegressor", {x}, std::move(a), kMlDomain), "variable",
            onnx::TensorProto::FLOAT, 1);
+}
+
+void emit_forest(Graph& g, const ArtifactReader& in, const std::string& x) {
+  const Json& meta = in.header().at("forest");
+  const bool classifier = meta.at("task") == "classification";
+  const auto values = in.doubles("forest.values");
+  const std::int64_t k = meta.at("value_size").get<std::int64_t>();
+  const double trees = static_cast<double>(in.int64s("forest.offsets").size() - 1);
+  LeafWeights w;
+  std::vector<Attribute> a =
+      ensemble_nodes(in, "forest", "NONE", [&](std::int64_t t, std::int64_t id, std::int64_t at) {
+        // Two classes: one weight per leaf, class 1's probability under class id 0, as
+        // skl2onnx writes it: runtimes read that as the binary case and return [1 - p, p]
+        // (half the weights to add: 19% more rows/s in onnxruntime).
+        const bool binary = classifier && k == 2;
+        for (std::int64_t c = binary ? 1 : 0; c < k; ++c) {
+          // Classifier: each tree's probabilities / trees, summed; regressor: averaged.
+          const double v = values[static_cast<std::size_t>(at * k + c)];
+          w.add(t, id, binary ? 0 : c, classifier ? v / trees : v);
+        }
+      });
+  if (!classifier) a.push_back(Attribute::of("aggregate_function", std::string("AVERAGE")));
+  emit_ensemble(g, in, x, std::move(a), w, classifier, k);
+}
+
+// Gradient boosting: raw scores summed over the trees (iteration i's tree for score c is
+// i * k + c) from the baseline (base_values), then the sigmoid (one score, two classes) or the
+// softmax, as scikit-learn's exporter writes HistGradientBoosting*.
+void emit_gbdt(Graph& g, const ArtifactReader& in, const std::string& x) {
+  const Json& fitted = in.header().at("fitted");
+  const bool classifier = fitted.at("task") == "classification";
+  const std::int64_t k = fitted.at("n_trees_per_iteration_").get<std::int64_t>();
+  const std::int64_t classes = classifier ? fitted.at("n_classes").get<std::int64_t>() : 1;
+  const auto values = in.doubles("gbdt.values");
+  const std::vector<double> baseline = in.doubles("gbdt.baseline");
+  LeafWeights w;
+  const std::string post = !classifier ? "NONE" : (k == 1 ? "LOGISTIC" : "SOFTMAX");
+  std::vector<Attribute> a =
+      ensemble_nodes(in, "gbdt", post, [&](std::int64_t t, std::int64_t id, std::int64_t at) {
+        w.add(t, id, t % k, values[static_cast<std::size_t>(at)]);
+      });
+  a.push_back(Attribute::of("base_values", std::vector<float>(baseline.begin(), baseline.end())));
+  if (!classifier) a.push_back(Attribute::of("aggregate_function", std::string("SUM")));
+  emit_ensemble(g, in, x, std::move(a), w, classifier, classes);
 }
 
 // x [N, d] float -> x · coefᵀ + intercept in float64: [N, rows].
@@ -242,6 +289,8 @@ void emit_estimator(Graph& g, const ArtifactReader& in, const std::string& featu
   const std::string kind = in.header().at("model").at("kind").get<std::string>();
   if (in.has("forest.offsets")) {
     emit_forest(g, in, features);
+  } else if (in.has("gbdt.offsets")) {
+    emit_gbdt(g, in, features);
   } else if (kind == "linear" || kind == "ridge") {
     g.output(affine(g, in, features, width), "variable", onnx::TensorProto::DOUBLE, 1);
   } else if (kind == "logistic") {

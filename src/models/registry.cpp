@@ -9,6 +9,7 @@
 #include "tabula/models/cluster/kmeans.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/models/forest/forest.hpp"
+#include "tabula/models/gbdt/gbdt.hpp"
 #include "tabula/models/linear/linear.hpp"
 #include "tabula/models/linear/logistic.hpp"
 #include "tabula/models/linear/pca.hpp"
@@ -43,6 +44,20 @@ const std::vector<Entry>& entries() {
       {"forest-regressor",
        [](const ParamMap& p, Task) -> std::unique_ptr<Estimator> {
          return std::make_unique<RandomForestRegressor>(p);
+       }},
+      // gbdt: named like the forest (task from the target, or fixed by the explicit names).
+      {"gbdt",
+       [](const ParamMap& p, Task t) -> std::unique_ptr<Estimator> {
+         if (t == Task::kClassification) return std::make_unique<HistGradientBoostingClassifier>(p);
+         return std::make_unique<HistGradientBoostingRegressor>(p);
+       }},
+      {"gbdt-classifier",
+       [](const ParamMap& p, Task) -> std::unique_ptr<Estimator> {
+         return std::make_unique<HistGradientBoostingClassifier>(p);
+       }},
+      {"gbdt-regressor",
+       [](const ParamMap& p, Task) -> std::unique_ptr<Estimator> {
+         return std::make_unique<HistGradientBoostingRegressor>(p);
        }},
       {"linear",
        [](const ParamMap& p, Task) {

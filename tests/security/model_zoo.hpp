@@ -70,6 +70,7 @@ inline void write_zoo_model(const std::string& path, const std::string& kind, Ta
   Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
   ParamMap params;
   if (kind.starts_with("forest")) params = {{"n_estimators", "3"}, {"max_depth", "4"}};
+  if (kind.starts_with("gbdt")) params = {{"max_iter", "3"}, {"max_leaf_nodes", "6"}};
   if (kind == "pca") params = {{"n_components", "2"}};
   const Dataset data = zoo_table();
   Pipeline pipeline(rich ? zoo_rich_spec() : PipelineSpec::defaults(kind));

@@ -233,11 +233,7 @@ void KMeans::save(ArtifactWriter& out) const {
 void KMeans::load(const ArtifactReader& in) {
   const nlohmann::json& fitted = in.fitted(kModel);
   // The stored parameters go through the same parser as --param text.
-  ParamMap map;
-  for (const auto& [key, value] : fitted.at("params").items())
-    map[key] = value.is_string() ? value.get<std::string>()
-               : value.is_null() ? "None"
-                                 : value.dump();
+  const ParamMap map = models::param_map(fitted.at("params"));
   try {
     params_ = KMeansParams::parse(map);
   } catch (const InputError& e) {

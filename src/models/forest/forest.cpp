@@ -15,6 +15,8 @@
 #include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
+#include "models/forest/tree_arrays.hpp"
+#include "models/linear/solve_params.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -55,10 +57,11 @@ std::vector<std::int64_t> quantise_weights(const std::vector<double>& w) {
   return q;
 }
 
-// Per-class weights from the class_weight parameter; `counts` are per-row draw counts (or
-// null for the training set itself, as scikit-learn's "balanced").
-std::vector<double> class_weights(const std::string& spec, std::span<const double> y, int n_classes,
-                                  const std::vector<std::int32_t>* counts) {
+}  // namespace
+
+std::vector<double> forest::class_weights(const std::string& spec, std::span<const double> y,
+                                          int n_classes, const std::vector<std::int32_t>* counts,
+                                          const std::string& model) {
   std::vector<double> cw(static_cast<std::size_t>(n_classes), 1.0);
   if (spec.empty()) return cw;
   if (spec == "balanced" || spec == "balanced_subsample") {
@@ -88,50 +91,13 @@ std::vector<double> class_weights(const std::string& spec, std::span<const doubl
         throw std::invalid_argument("range");
       cw[static_cast<std::size_t>(c)] = w;
     } catch (const std::exception&) {
-      throw InputError("forest: parameter class_weight: bad entry '" + item +
+      throw InputError(model + ": parameter class_weight: bad entry '" + item +
                        "' (expected class:weight with class in 0.." +
                        std::to_string(n_classes - 1) + " and weight >= 0)");
     }
   }
   return cw;
 }
-
-ForestTrees trees_view(const ForestModel& m, const DeviceVector<std::int64_t>& offsets,
-                       const DeviceVector<std::int32_t>& feature,
-                       const DeviceVector<float>& threshold, const DeviceVector<std::int32_t>& left,
-                       const DeviceVector<std::int32_t>& right,
-                       const DeviceVector<std::uint8_t>& missing_left,
-                       const DeviceVector<double>& values) {
-  return {offsets.view(), feature.view(),      threshold.view(), left.view(),
-          right.view(),   missing_left.view(), values.view(),    m.value_size};
-}
-
-// The forest's arrays seen on a backend (in place on the CPU).
-std::atomic<std::int64_t> g_array_uploads{0};
-
-struct DeviceForest {
-  DeviceForest(Backend& backend, const ForestModel& m)
-      : offsets(backend, m.offsets),
-        feature(backend, m.feature),
-        threshold(backend, m.threshold),
-        left(backend, m.left),
-        right(backend, m.right),
-        missing_left(backend, m.missing_left),
-        values(backend, m.values) {
-    g_array_uploads.fetch_add(1, std::memory_order_relaxed);
-  }
-  ForestTrees view(const ForestModel& m) const {
-    return trees_view(m, offsets, feature, threshold, left, right, missing_left, values);
-  }
-  DeviceVector<std::int64_t> offsets;
-  DeviceVector<std::int32_t> feature;
-  DeviceVector<float> threshold;
-  DeviceVector<std::int32_t> left, right;
-  DeviceVector<std::uint8_t> missing_left;
-  DeviceVector<double> values;
-};
-
-}  // namespace
 
 // ---- ForestModel ----------------------------------------------------------------------------
 
@@ -168,6 +134,43 @@ ForestTrees ForestModel::host_view() const {
           {missing_left.data(), static_cast<std::int64_t>(missing_left.size())},
           {values.data(), static_cast<std::int64_t>(values.size())},
           value_size};
+}
+
+std::int32_t ForestModel::add_leaf(std::int64_t samples) {
+  const auto id = static_cast<std::int32_t>(feature.size());
+  feature.push_back(-1);
+  threshold.push_back(0.0f);
+  left.push_back(-1);
+  right.push_back(-1);
+  missing_left.push_back(0);
+  n_samples.push_back(samples);
+  return id;
+}
+
+void ForestModel::set_split(std::int32_t node, std::int32_t split_feature, float split_threshold,
+                            std::int32_t to_left, std::int32_t to_right,
+                            std::uint8_t missing_to_left) {
+  const auto at = static_cast<std::size_t>(node);
+  feature[at] = split_feature;
+  threshold[at] = split_threshold;
+  left[at] = to_left;
+  right[at] = to_right;
+  missing_left[at] = missing_to_left;
+}
+
+void ForestModel::append(const ForestModel& more) {
+  const std::int64_t base = n_nodes();
+  const auto add = [](auto& to, const auto& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  add(feature, more.feature);
+  add(threshold, more.threshold);
+  add(left, more.left);
+  add(right, more.right);
+  add(missing_left, more.missing_left);
+  add(n_samples, more.n_samples);
+  add(values, more.values);
+  for (std::size_t t = 1; t < more.offsets.size(); ++t) offsets.push_back(base + more.offsets[t]);
 }
 
 // ---- RandomForest ---------------------------------------------------------------------------
@@ -308,7 +311,7 @@ std::vector<double> base_weights(const ForestParams& params, std::span<const dou
   std::vector<double> base(y.size(), 1.0);
   if (!sample_weight.empty()) std::copy(sample_weight.begin(), sample_weight.end(), base.begin());
   if (n_classes == 0 || params.class_weight == "balanced_subsample") return base;
-  const std::vector<double> cw = class_weights(params.class_weight, y, n_classes, nullptr);
+  const std::vector<double> cw = forest::class_weights(params.class_weight, y, n_classes, nullptr);
   for (std::size_t i = 0; i < y.size(); ++i) base[i] *= cw[static_cast<std::size_t>(y[i])];
   return base;
 }
@@ -357,7 +360,8 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
       draw_counts(in.config.seed, t, n, in.n_draw, in.params.bootstrap);
   std::vector<std::int64_t> tree_wq;
   if (classifier && in.params.class_weight == "balanced_subsample") {
-    const std::vector<double> tcw = class_weights("balanced", in.y, in.config.n_classes, &counts);
+    const std::vector<double> tcw =
+        forest::class_weights("balanced", in.y, in.config.n_classes, &counts);
     std::vector<double> w = in.base;
     for (std::size_t i = 0; i < w.size(); ++i) w[i] *= tcw[static_cast<std::size_t>(in.y[i])];
     tree_wq = quantise_weights(w);
@@ -435,21 +439,6 @@ std::vector<double> grow_one_tree(const FitInputs& in, std::int64_t t,
   return importance;
 }
 
-// Appends tree `one` (a model of one tree) to `model`.
-void append_tree(ForestModel& model, const ForestModel& one) {
-  const auto append = [](auto& to, const auto& from) {
-    to.insert(to.end(), from.begin(), from.end());
-  };
-  append(model.feature, one.feature);
-  append(model.threshold, one.threshold);
-  append(model.left, one.left);
-  append(model.right, one.right);
-  append(model.missing_left, one.missing_left);
-  append(model.n_samples, one.n_samples);
-  append(model.values, one.values);
-  model.offsets.push_back(model.offsets.back() + one.n_nodes());
-}
-
 // Grows every tree into `model`; returns the impurity importances (each tree's normalised, then
 // their sum normalised, as scikit-learn). Trees finish in any order on several workers but are
 // committed in tree order, so the model and the importances' sums do not depend on the thread
@@ -475,7 +464,7 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
     for (; next_commit < n_trees && finished[static_cast<std::size_t>(next_commit)];
          ++next_commit) {
       const auto at = static_cast<std::size_t>(next_commit);
-      append_tree(model, done[at]);
+      model.append(done[at]);
       const std::vector<double>& imp = done_importance[at];
       const double sum = std::accumulate(imp.begin(), imp.end(), 0.0);
       if (sum > 0)
@@ -531,8 +520,8 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
   const std::int64_t v = model.value_size;
   sums.assign(static_cast<std::size_t>(n * v), 0.0);
   votes.assign(static_cast<std::size_t>(n), 0);
-  const DeviceForest forest(backend, model);
-  const ForestTrees all = forest.view(model);
+  const forest::DeviceTrees forest(backend, model);
+  const ForestTrees all = forest.view(model, nullptr);
   Buffer<std::int32_t> leaves(backend, n);
   for (std::int64_t t = 0; t < model.n_trees(); ++t) {
     ForestTrees one = all;
@@ -647,8 +636,7 @@ class RandomForest::Resident final : public ResidentEstimator {
  public:
   Resident(const RandomForest& forest, Backend& backend)
       : forest_(forest), backend_(backend), arrays_(backend, fitted_trees(forest.model_)) {
-    trees_ = arrays_.view(forest.model_);
-    trees_.cache = forest.traversal_cache_.get();
+    trees_ = arrays_.view(forest.model_, forest.traversal_cache_.get());
   }
 
   std::vector<double> predict(MatrixView<const float> x) const override {
@@ -686,7 +674,7 @@ class RandomForest::Resident final : public ResidentEstimator {
 
   const RandomForest& forest_;
   Backend& backend_;
-  const DeviceForest arrays_;
+  const forest::DeviceTrees arrays_;
   ForestTrees trees_;
 };
 
@@ -694,9 +682,7 @@ std::unique_ptr<ResidentEstimator> RandomForest::make_resident(Backend& backend)
   return std::make_unique<Resident>(*this, backend);
 }
 
-std::int64_t RandomForest::array_uploads() {
-  return g_array_uploads.load(std::memory_order_relaxed);
-}
+std::int64_t RandomForest::array_uploads() { return forest::device_tree_uploads(); }
 
 std::vector<double> RandomForest::predict(Backend& backend, MatrixView<const float> x) const {
   return Resident(*this, backend).predict(x);
@@ -718,10 +704,9 @@ std::vector<std::int32_t> RandomForest::apply(Backend& backend, MatrixView<const
                      " features, got " + std::to_string(x.cols));
   if (x.rows == 0) return {};
   const DeviceMatrix xd(backend, x);
-  const DeviceForest forest(backend, model_);
+  const forest::DeviceTrees forest(backend, model_);
   Buffer<std::int32_t> out(backend, x.rows * model_.n_trees());
-  ForestTrees trees = forest.view(model_);
-  trees.cache = traversal_cache_.get();
+  const ForestTrees trees = forest.view(model_, traversal_cache_.get());
   backend.forest().apply(xd.view(), trees, out.matrix(x.rows, model_.n_trees(), Layout::kRowMajor));
   return out.to_host();
 }
@@ -736,15 +721,7 @@ void RandomForest::save(ArtifactWriter& out) const {
   meta["oob_score"] = std::isnan(oob_score_) ? nlohmann::json(nullptr) : nlohmann::json(oob_score_);
   meta["params"] = params_.to_json();
   out.set("forest", meta);
-  const std::int64_t nodes = model_.n_nodes();
-  out.add("forest.offsets", std::span<const std::int64_t>(model_.offsets), {model_.n_trees() + 1});
-  out.add("forest.feature", std::span<const std::int32_t>(model_.feature), {nodes});
-  out.add("forest.threshold", std::span<const float>(model_.threshold), {nodes});
-  out.add("forest.left", std::span<const std::int32_t>(model_.left), {nodes});
-  out.add("forest.right", std::span<const std::int32_t>(model_.right), {nodes});
-  out.add("forest.missing_left", std::span<const std::uint8_t>(model_.missing_left), {nodes});
-  out.add("forest.n_samples", std::span<const std::int64_t>(model_.n_samples), {nodes});
-  out.add("forest.values", std::span<const double>(model_.values), {nodes, model_.value_size});
+  forest::write_trees(out, "forest", model_);
   out.add("forest.feature_importances", std::span<const double>(importances_), {n_features_});
 }
 
@@ -767,51 +744,7 @@ void validate_forest(const ForestModel& m, Task task, std::int64_t n_features,
     expect_range("forest.n_classes", n_classes, 0, 0);
     expect_size("forest.value_size", m.value_size, 1, "a regressor has 1 value per node");
   }
-  if (m.offsets.size() < 2 || m.offsets.front() != 0)
-    field_error("forest.offsets", "must start at 0 and hold n_trees + 1 >= 2 entries");
-  const auto nodes = static_cast<std::int64_t>(m.feature.size());
-  expect_size("forest.offsets", m.offsets.back(), nodes, "forest.feature has that many nodes");
-  const std::string per_node = "the forest has " + std::to_string(nodes) + " nodes";
-  expect_size("forest.threshold", static_cast<std::int64_t>(m.threshold.size()), nodes, per_node);
-  expect_size("forest.left", static_cast<std::int64_t>(m.left.size()), nodes, per_node);
-  expect_size("forest.right", static_cast<std::int64_t>(m.right.size()), nodes, per_node);
-  expect_size("forest.missing_left", static_cast<std::int64_t>(m.missing_left.size()), nodes,
-              per_node);
-  expect_size("forest.n_samples", static_cast<std::int64_t>(m.n_samples.size()), nodes, per_node);
-  expect_size("forest.values", static_cast<std::int64_t>(m.values.size()),
-              checked_product("forest.values", nodes, m.value_size),
-              per_node + " x " + std::to_string(m.value_size) + " values");
-  expect_finite("forest.values", m.values);
-  for (std::size_t t = 0; t + 1 < m.offsets.size(); ++t) {
-    const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
-    if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
-      field_error("forest.offsets", "tree " + std::to_string(t) + " has no nodes or too many");
-    // Every node but the root has exactly one parent: a tree, with no node left unreachable.
-    std::vector<std::uint8_t> parents(static_cast<std::size_t>(e - b), 0);
-    for (std::int64_t g = b; g < e; ++g) {
-      const auto ug = static_cast<std::size_t>(g);
-      if (m.feature[ug] < 0) continue;
-      const std::string node = "tree " + std::to_string(t) + " node " + std::to_string(g - b);
-      if (m.feature[ug] >= n_features)
-        field_error("forest.feature", node + " reads feature " + std::to_string(m.feature[ug]) +
-                                          " of " + std::to_string(n_features));
-      // +-inf is a real threshold (a split on the missing-value bin); NaN compares false.
-      if (std::isnan(m.threshold[ug]))
-        field_error("forest.threshold", node + ": the threshold is NaN");
-      for (const auto* child : {&m.left, &m.right})
-        if ((*child)[ug] <= g - b || (*child)[ug] >= e - b)
-          field_error(child == &m.left ? "forest.left" : "forest.right",
-                      node + ": child " + std::to_string((*child)[ug]) +
-                          " is not a later node of the same tree");
-        else if (parents[static_cast<std::size_t>((*child)[ug])]++ > 0)
-          field_error("forest.left",
-                      node + ": child " + std::to_string((*child)[ug]) + " has two parents");
-    }
-    for (std::size_t i = 1; i < parents.size(); ++i)
-      if (parents[i] == 0)
-        field_error("forest.left",
-                    "tree " + std::to_string(t) + " node " + std::to_string(i) + " is unreachable");
-  }
+  forest::validate_trees(m, "forest", n_features);
 }
 
 }  // namespace
@@ -825,27 +758,11 @@ void RandomForest::load(const ArtifactReader& in) {
                           "a " + meta.at("task").get<std::string>() + " forest, expected a " +
                               (task_ == Task::kClassification ? "classification" : "regression") +
                               " forest");
-  ParamMap params;
+  ParamMap params = models::param_map(meta.at("params"));
   // Artifacts written before redraw_features existed grew their trees without redraws.
-  params["redraw_features"] = "false";
-  for (const auto& [key, value] : meta.at("params").items()) {
-    if (value.is_null())
-      params[key] = "None";
-    else if (value.is_string())
-      params[key] = value.get<std::string>();
-    else
-      params[key] = value.dump();
-  }
-  ForestModel model;
-  model.offsets = in.int64s("forest.offsets");
-  model.feature = in.int32s("forest.feature");
-  model.threshold = in.floats("forest.threshold");
-  model.left = in.int32s("forest.left");
-  model.right = in.int32s("forest.right");
-  model.missing_left = in.uint8s("forest.missing_left");
-  model.n_samples = in.int64s("forest.n_samples");
-  model.values = in.doubles("forest.values");
-  model.value_size = artifact::integer(meta.at("value_size"), "forest.value_size");
+  params.try_emplace("redraw_features", "false");
+  ForestModel model = forest::read_trees(
+      in, "forest", artifact::integer(meta.at("value_size"), "forest.value_size"));
   const std::int64_t n_features = artifact::integer(meta.at("n_features"), "forest.n_features");
   const std::int64_t n_classes = artifact::integer(meta.at("n_classes"), "forest.n_classes");
   std::vector<double> importances = in.doubles("forest.feature_importances");

@@ -85,39 +85,26 @@ class TreeGrower {
 
   // The finished tree as a model of one tree (its arrays moved out).
   ForestModel take(std::int64_t value_size) {
-    ForestModel one;
+    ForestModel one = std::move(grown_);
     one.value_size = value_size;
-    one.feature = std::move(feature_);
-    one.threshold = std::move(threshold_);
-    one.left = std::move(left_);
-    one.right = std::move(right_);
-    one.missing_left = std::move(missing_left_);
-    one.n_samples = std::move(n_samples_);
-    one.values = std::move(values_);
     one.offsets.push_back(static_cast<std::int64_t>(one.feature.size()));
     return one;
   }
 
  private:
   std::int32_t add_node(const std::vector<std::int64_t>& total) {
-    const auto id = static_cast<std::int32_t>(feature_.size());
-    feature_.push_back(-1);
-    threshold_.push_back(0.0f);
-    left_.push_back(-1);
-    right_.push_back(-1);
-    missing_left_.push_back(0);
-    n_samples_.push_back(total[0]);
+    const std::int32_t id = grown_.add_leaf(total[0]);
     if (config_.n_classes > 0) {
       double w = 0.0;
       for (std::int64_t c = 1; c < config_.channels; ++c)
         w += static_cast<double>(total[static_cast<std::size_t>(c)]);
       for (std::int64_t c = 1; c < config_.channels; ++c)
-        values_.push_back(w > 0 ? static_cast<double>(total[static_cast<std::size_t>(c)]) / w
-                                : 0.0);
+        grown_.values.push_back(w > 0 ? static_cast<double>(total[static_cast<std::size_t>(c)]) / w
+                                      : 0.0);
     } else {
       const double w = static_cast<double>(total[1]);
       const double mean = w > 0 ? static_cast<double>(total[2]) / w : 0.0;
-      values_.push_back(mean / config_.target_scale + config_.target_center);
+      grown_.values.push_back(mean / config_.target_scale + config_.target_center);
     }
     return id;
   }
@@ -443,12 +430,8 @@ class TreeGrower {
       l.constant = std::move(split.constant);
       l.id = add_node(l.total);
       r.id = add_node(r.total);
-      const auto at = static_cast<std::size_t>(node.id);
-      feature_[at] = split.feature;
-      threshold_[at] = bins_.upper_edge(split.feature, split.bin);
-      left_[at] = l.id;
-      right_[at] = r.id;
-      missing_left_[at] = split.missing_left;
+      grown_.set_split(node.id, split.feature, bins_.upper_edge(split.feature, split.bin), l.id,
+                       r.id, split.missing_left);
       importance_[static_cast<std::size_t>(split.feature)] += split.gain;
       if (!slot_of.empty()) l.parent_slot = r.parent_slot = slot_of[static_cast<std::size_t>(i)];
       children.push_back(std::move(l));
@@ -544,13 +527,7 @@ class TreeGrower {
   DeviceVector<std::int32_t> n_bins_;
   double gain_to_improvement_ = 1.0;
 
-  std::vector<std::int32_t> feature_;
-  std::vector<float> threshold_;
-  std::vector<std::int32_t> left_;
-  std::vector<std::int32_t> right_;
-  std::vector<std::uint8_t> missing_left_;
-  std::vector<std::int64_t> n_samples_;
-  std::vector<double> values_;
+  ForestModel grown_;  // the tree grown, one tree's arrays (offsets completed by take)
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
@@ -35,6 +37,14 @@ struct TreeConfig {
   /// memory (0: never). Either path gives the same split.
   std::int64_t small_node_rows = 16384;
 };
+
+/// Per-class weights (n_classes entries) from a class_weight parameter: "" (all 1), "balanced" /
+/// "balanced_subsample" (total / (n_classes x class count), counts weighted by `counts`, the
+/// per-row draw counts, or 1 per row when null), or "class:weight,..." (others 1). y: class
+/// indices. InputError naming `model` for a bad entry.
+std::vector<double> class_weights(const std::string& spec, std::span<const double> y, int n_classes,
+                                  const std::vector<std::int32_t>* counts,
+                                  const std::string& model = "forest");
 
 /// Histogram buffers reused by every level of every tree of one fit, so the level loop neither
 /// allocates nor faults in fresh pages (grown on demand, never shrunk).

@@ -65,6 +65,17 @@ inline long long parse_int_param(std::string_view model, std::string_view key,
   return parsed;
 }
 
+/// The parameters a model file stores as JSON (Estimator::params()) back as `--param` text:
+/// strings as they are, null as None, numbers and booleans as JSON writes them.
+inline ParamMap param_map(const nlohmann::json& params) {
+  ParamMap map;
+  for (const auto& [key, value] : params.items())
+    map[key] = value.is_string() ? value.get<std::string>()
+               : value.is_null() ? "None"
+                                 : value.dump();
+  return map;
+}
+
 /// The value of `key` or nullptr when absent.
 inline const std::string* find_param(const ParamMap& params, std::string_view key) {
   auto it = params.find(key);

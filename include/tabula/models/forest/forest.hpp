@@ -125,6 +125,15 @@ struct ForestModel {
   std::int64_t leaves(std::int64_t t) const;
   /// A view of the arrays in host memory.
   ForestTrees host_view() const;
+
+  /// Growing one tree: appends a leaf reached by `samples` rows (its value_size values are the
+  /// caller's to append) and returns its index.
+  std::int32_t add_leaf(std::int64_t samples);
+  /// Growing one tree: turns node `node` into a split (x <= threshold goes to `to_left`).
+  void set_split(std::int32_t node, std::int32_t split_feature, float split_threshold,
+                 std::int32_t to_left, std::int32_t to_right, std::uint8_t missing_to_left);
+  /// Appends the trees of `more` (same value_size) after this model's.
+  void append(const ForestModel& more);
 };
 
 /// The shared implementation of both estimators.

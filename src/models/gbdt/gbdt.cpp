@@ -1,0 +1,451 @@
+// HistGradientBoostingClassifier / HistGradientBoostingRegressor: the boosting loop, early
+// stopping, prediction and the model file. Trees grow in gbdt_tree.cpp; losses in gbdt_loss.cpp.
+#include "tabula/models/gbdt/gbdt.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "artifact/validate.hpp"
+#include "backend/forest_math.hpp"
+#include "models/forest/forest_builder.hpp"
+#include "models/forest/tree_arrays.hpp"
+#include "models/gbdt/gbdt_loss.hpp"
+#include "models/gbdt/gbdt_tree.hpp"
+#include "models/linear/solve_params.hpp"
+#include "tabula/artifact/artifact.hpp"
+#include "tabula/core/error.hpp"
+
+namespace tabula {
+namespace {
+
+constexpr const char* kModel = "gbdt";
+// Stream of the validation split's random draws (counter_random), apart from the forest's.
+constexpr std::uint64_t kValidationStream = 0x56616C6964617465ull;
+// Fixed point: the largest |gradient| of an iteration is 2^bits units, with bits as large as
+// keeps any sum of n rows below 2^62 (and at most 40, far beyond float32 gradients' precision).
+constexpr int kMaxQuantBits = 40;
+// Rows per traversal chunk in prediction: the leaf indices of a chunk (rows x trees int32)
+// stay within this many entries.
+constexpr std::int64_t kLeafChunkEntries = std::int64_t{1} << 24;
+
+// Row indices of the training and validation parts: a seeded shuffle (per class for a
+// classifier, as scikit-learn stratifies) with round(fraction * count) rows to validation.
+// Both lists ascending.
+void split_rows(std::span<const double> y, bool stratify, double fraction, std::uint64_t seed,
+                std::vector<std::int64_t>& train, std::vector<std::int64_t>& validation) {
+  const auto n = static_cast<std::int64_t>(y.size());
+  std::vector<std::vector<std::int64_t>> groups(1);
+  if (stratify) {
+    groups.assign(static_cast<std::size_t>(*std::max_element(y.begin(), y.end())) + 1, {});
+    for (std::int64_t i = 0; i < n; ++i)
+      groups[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])].push_back(i);
+  } else {
+    groups[0].resize(static_cast<std::size_t>(n));
+    std::iota(groups[0].begin(), groups[0].end(), std::int64_t{0});
+  }
+  std::uint64_t counter = 0;
+  for (std::vector<std::int64_t>& g : groups) {
+    const auto size = static_cast<std::int64_t>(g.size());
+    for (std::int64_t i = size - 1; i > 0; --i) {
+      const std::uint64_t r = forest::counter_random(seed, kValidationStream, counter++);
+      std::swap(
+          g[static_cast<std::size_t>(i)],
+          g[static_cast<std::size_t>(forest::uniform_below(r, static_cast<std::uint64_t>(i + 1)))]);
+    }
+    const auto take = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(size)));
+    validation.insert(validation.end(), g.begin(), g.begin() + take);
+    train.insert(train.end(), g.begin() + take, g.end());
+  }
+  std::sort(train.begin(), train.end());
+  std::sort(validation.begin(), validation.end());
+}
+
+// The rows `rows` of x as a dense row-major host matrix, and their targets and weights.
+struct Part {
+  std::vector<float> x;
+  std::vector<double> y, w;
+  std::int64_t rows = 0;
+  MatrixView<const float> view(std::int64_t d) const {
+    return MatrixView<const float>::row_major(x.data(), rows, d);
+  }
+};
+
+Part gather(const FitData& data, const std::vector<std::int64_t>& rows) {
+  Part part;
+  const std::int64_t d = data.x.cols;
+  part.rows = static_cast<std::int64_t>(rows.size());
+  part.x.resize(static_cast<std::size_t>(part.rows * d));
+  for (std::size_t p = 0; p < rows.size(); ++p) {
+    for (std::int64_t j = 0; j < d; ++j)
+      part.x[p * static_cast<std::size_t>(d) + static_cast<std::size_t>(j)] = data.x(rows[p], j);
+    part.y.push_back(data.y[static_cast<std::size_t>(rows[p])]);
+    if (!data.sample_weight.empty())
+      part.w.push_back(data.sample_weight[static_cast<std::size_t>(rows[p])]);
+  }
+  return part;
+}
+
+// Quantised channels (count, gradient, Hessian per row) of raw-score column `col` of grad/hess
+// (n x k), with their sums and units.
+gbdt::TreeInput quantise(const std::vector<double>& grad, const std::vector<double>& hess,
+                         std::int64_t n, std::int64_t k, std::int64_t col,
+                         std::vector<std::int64_t>& channels) {
+  double g_max = 0.0, h_max = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    g_max = std::max(g_max, std::abs(grad[static_cast<std::size_t>(i * k + col)]));
+    h_max = std::max(h_max, std::abs(hess[static_cast<std::size_t>(i * k + col)]));
+  }
+  const int bits =
+      std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n))));
+  gbdt::TreeInput input;
+  input.units.gradient_scale = g_max > 0 ? std::ldexp(1.0, bits) / g_max : 1.0;
+  input.units.hessian_scale = h_max > 0 ? std::ldexp(1.0, bits) / h_max : 1.0;
+  input.total.assign(gbdt::kChannels, 0);
+  channels.resize(static_cast<std::size_t>(n * gbdt::kChannels));
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t* c = channels.data() + i * gbdt::kChannels;
+    c[0] = 1;
+    c[1] = std::llround(grad[static_cast<std::size_t>(i * k + col)] * input.units.gradient_scale);
+    c[2] = std::llround(hess[static_cast<std::size_t>(i * k + col)] * input.units.hessian_scale);
+    for (std::int64_t j = 0; j < gbdt::kChannels; ++j)
+      input.total[static_cast<std::size_t>(j)] += c[j];
+  }
+  return input;
+}
+
+// scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the one before
+// them by more than tol (scores: higher is better, the baseline's first).
+bool should_stop(const std::vector<double>& scores, std::int64_t n_iter_no_change, double tol) {
+  const auto reference = static_cast<std::size_t>(n_iter_no_change + 1);
+  if (scores.size() < reference) return false;
+  const double bar = scores[scores.size() - reference] + tol;
+  return std::none_of(scores.end() - static_cast<std::ptrdiff_t>(reference) + 1, scores.end(),
+                      [&](double s) { return s > bar; });
+}
+
+void check_fit_data(const FitData& data, Task task) {
+  if (static_cast<std::int64_t>(data.y.size()) != data.x.rows)
+    throw InputError("gbdt: " + std::to_string(data.x.rows) + " rows of features but " +
+                     std::to_string(data.y.size()) + " targets");
+  if (!data.sample_weight.empty() &&
+      static_cast<std::int64_t>(data.sample_weight.size()) != data.x.rows)
+    throw InputError("gbdt: " + std::to_string(data.x.rows) + " rows but " +
+                     std::to_string(data.sample_weight.size()) + " sample weights");
+  for (double w : data.sample_weight)
+    if (!(w >= 0) || !std::isfinite(w))
+      throw InputError("gbdt: sample weights must be finite and non-negative");
+  if (task == Task::kClassification) {
+    if (data.n_classes < 2)
+      throw InputError("gbdt: a classifier needs at least two classes in the target; got " +
+                       std::to_string(data.n_classes) +
+                       (data.n_classes == 1 ? " class" : " classes"));
+    for (double v : data.y)
+      if (!(v >= 0 && v < data.n_classes && v == std::floor(v)))
+        throw InputError("gbdt: class indices must be 0.." + std::to_string(data.n_classes - 1));
+    return;
+  }
+  for (double v : data.y)
+    if (!std::isfinite(v)) throw InputError("gbdt: the target has a missing or infinite value");
+}
+
+}  // namespace
+
+// ---- HistGradientBoosting -----------------------------------------------------------------
+
+HistGradientBoosting::HistGradientBoosting(Task task, GbdtParams params)
+    : task_(task), params_(std::move(params)) {}
+
+std::string HistGradientBoosting::name() const {
+  return task_ == Task::kClassification ? "gbdt-classifier" : "gbdt-regressor";
+}
+
+namespace {
+
+// One fit's state: the binned training rows, the raw scores of the training (and validation)
+// rows, and the growing trees.
+struct Boosting {
+  gbdt::LossData train, validation;
+  std::vector<double> raw_train, raw_validation;
+  std::vector<std::uint8_t> validation_codes;  // host, validation rows x d
+  bool use_validation = false;
+};
+
+// `data` with its sample weights multiplied by the class weights (held in `weighted`), as
+// scikit-learn applies class_weight to all rows before the validation split.
+FitData with_class_weights(const GbdtParams& p, const FitData& data,
+                           std::vector<double>& weighted) {
+  if (p.class_weight.empty()) return data;
+  const std::vector<double> cw =
+      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel);
+  weighted.resize(data.y.size());
+  for (std::size_t i = 0; i < weighted.size(); ++i)
+    weighted[i] = (data.sample_weight.empty() ? 1.0 : data.sample_weight[i]) *
+                  cw[static_cast<std::size_t>(data.y[i])];
+  FitData out = data;
+  out.sample_weight = weighted;
+  return out;
+}
+
+// absolute_error's leaf value (scikit-learn's): the weighted median of y - raw over the leaf's
+// training rows, raw as before this tree.
+std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b) {
+  return [&b](std::span<const std::int32_t> rows) {
+    std::vector<double> residual(rows.size()), weight;
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const auto i = static_cast<std::size_t>(rows[p]);
+      residual[p] = b.train.y[i] - b.raw_train[i];
+      if (!b.train.weight.empty()) weight.push_back(b.train.weight[i]);
+    }
+    return gbdt::weighted_median(std::move(residual), weight);
+  };
+}
+
+gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
+  gbdt::GrowConfig c;
+  c.max_leaf_nodes = p.max_leaf_nodes.value_or(0);
+  c.max_depth = p.max_depth.value_or(0);
+  c.min_samples_leaf = p.min_samples_leaf;
+  c.l2_regularization = p.l2_regularization;
+  c.learning_rate = p.learning_rate;
+  c.max_features = std::clamp<std::int64_t>(
+      static_cast<std::int64_t>(std::ceil(p.max_features * static_cast<double>(d))), 1, d);
+  c.seed = seed;
+  return c;
+}
+
+}  // namespace
+
+// long: the boosting loop reads as scikit-learn's fit: split, bin, baseline, then per iteration
+// gradients, one tree per raw score, the validation scores and the stopping rule.
+void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
+  check_fit_data(given, task_);
+  std::vector<double> weighted;
+  const FitData data = with_class_weights(params_, given, weighted);
+  const bool classifier = task_ == Task::kClassification;
+  const std::int64_t d = data.x.cols;
+  const std::int64_t k = classifier && data.n_classes > 2 ? data.n_classes : 1;
+  const std::uint64_t seed = params_.random_state.value_or(data.seed);
+  const bool early = params_.early_stopping_on(data.x.rows);
+  std::vector<std::int64_t> train_rows, validation_rows;
+  if (early && params_.validation_fraction)
+    split_rows(data.y, classifier, *params_.validation_fraction, seed, train_rows, validation_rows);
+  const bool split = !validation_rows.empty() && !train_rows.empty();
+  Part train_part, validation_part;
+  if (split) {
+    train_part = gather(data, train_rows);
+    validation_part = gather(data, validation_rows);
+  }
+  const MatrixView<const float> x = split ? train_part.view(d) : data.x;
+  const BinnedMatrix bins = BinnedMatrix::build(backend, x, params_.max_bins + 1);
+  const std::int64_t n = bins.rows();
+
+  Boosting b;
+  b.train = {params_.loss, k, split ? std::span<const double>(train_part.y) : data.y,
+             split ? std::span<const double>(train_part.w) : data.sample_weight};
+  if (split) {
+    b.validation = {params_.loss, k, validation_part.y, validation_part.w};
+    const BinnedMatrix vb = BinnedMatrix::build(backend, validation_part.view(d), bins);
+    b.validation_codes.resize(static_cast<std::size_t>(vb.rows() * d));
+    backend.copy_to_host(b.validation_codes.data(), vb.codes().data, b.validation_codes.size());
+  }
+  baseline_ = gbdt::baseline(b.train);
+  b.raw_train.resize(static_cast<std::size_t>(n * k));
+  for (std::int64_t i = 0; i < n * k; ++i)
+    b.raw_train[static_cast<std::size_t>(i)] = baseline_[static_cast<std::size_t>(i % k)];
+  b.raw_validation.resize(static_cast<std::size_t>(validation_part.rows * k));
+  for (std::size_t i = 0; i < b.raw_validation.size(); ++i)
+    b.raw_validation[i] = baseline_[i % static_cast<std::size_t>(k)];
+  const auto score = [&] {
+    return split ? -gbdt::mean_loss(b.validation, b.raw_validation)
+                 : -gbdt::mean_loss(b.train, b.raw_train);
+  };
+
+  const gbdt::GrowConfig config = grow_config(params_, d, seed);
+  trees_ = ForestModel{};
+  validation_scores_.clear();
+  if (early) validation_scores_.push_back(score());
+  std::vector<double> grad, hess;
+  std::vector<std::int64_t> channels;
+  std::int64_t iter = 0;
+  while (iter < params_.max_iter) {
+    gbdt::gradients(b.train, b.raw_train, grad, hess);
+    for (std::int64_t c = 0; c < k; ++c) {
+      gbdt::TreeInput input = quantise(grad, hess, n, k, c, channels);
+      const Buffer<std::int64_t> device_channels =
+          Buffer<std::int64_t>::from_host(backend, channels);
+      input.channels = device_channels.matrix(n, gbdt::kChannels, Layout::kRowMajor);
+      if (params_.loss == GbdtLoss::kAbsoluteError) input.leaf_value = median_residual(b);
+      const gbdt::GrownTree grown =
+          gbdt::grow_tree(backend, bins, config, iter * k + c, input, b.raw_train, k, c);
+      if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);
+      trees_.append(grown.tree);
+    }
+    ++iter;
+    if (!early) continue;
+    validation_scores_.push_back(score());
+    if (should_stop(validation_scores_, params_.n_iter_no_change, params_.tol)) break;
+  }
+  n_iter_ = iter;
+  trees_per_iteration_ = k;
+  n_features_ = d;
+  n_classes_ = classifier ? data.n_classes : 0;
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
+}
+
+// ---- prediction --------------------------------------------------------------------------
+
+std::vector<double> HistGradientBoosting::decision_function(Backend& backend,
+                                                            MatrixView<const float> x) const {
+  if (n_iter_ == 0) throw Error("gbdt: predict called before fit");
+  if (x.cols != n_features_)
+    throw InputError("gbdt: the model was fitted on " + std::to_string(n_features_) +
+                     " features, got " + std::to_string(x.cols));
+  const std::int64_t k = trees_per_iteration_, t = trees_.n_trees();
+  std::vector<double> raw(static_cast<std::size_t>(x.rows * k));
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = baseline_[i % static_cast<std::size_t>(k)];
+  if (x.rows == 0) return raw;
+  const forest::DeviceTrees arrays(backend, trees_);
+  const ForestTrees view = arrays.view(trees_, traversal_cache_.get());
+  const std::int64_t chunk = std::max<std::int64_t>(1, kLeafChunkEntries / t);
+  std::vector<float> dense;
+  for (std::int64_t first = 0; first < x.rows; first += chunk) {
+    const std::int64_t rows = std::min(chunk, x.rows - first);
+    MatrixView<const float> part{
+        x.data + first * x.stride, rows, x.cols, x.stride, x.layout, x.device};
+    if (!x.is_row_major()) {  // a column-major chunk is no block of x: pack it
+      dense.resize(static_cast<std::size_t>(rows * x.cols));
+      for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < x.cols; ++j)
+          dense[static_cast<std::size_t>(i * x.cols + j)] = x(first + i, j);
+      part = MatrixView<const float>::row_major(dense.data(), rows, x.cols);
+    }
+    const DeviceMatrix xd(backend, part);
+    Buffer<std::int32_t> leaves(backend, rows * t);
+    backend.forest().apply(xd.view(), view, leaves.matrix(rows, t, Layout::kRowMajor));
+    const std::vector<std::int32_t> host = leaves.to_host();
+    for (std::int64_t i = 0; i < rows; ++i)
+      for (std::int64_t tree = 0; tree < t; ++tree)
+        raw[static_cast<std::size_t>((first + i) * k + tree % k)] +=
+            trees_.values[static_cast<std::size_t>(trees_.offsets[static_cast<std::size_t>(tree)] +
+                                                   host[static_cast<std::size_t>(i * t + tree)])];
+  }
+  return raw;
+}
+
+std::vector<double> HistGradientBoosting::predict(Backend& backend,
+                                                  MatrixView<const float> x) const {
+  if (task_ != Task::kClassification) return decision_function(backend, x);
+  std::vector<double> proba;
+  return predict_with_proba(backend, x, proba);
+}
+
+std::vector<double> HistGradientBoosting::predict_proba(Backend& backend,
+                                                        MatrixView<const float> x) const {
+  if (task_ != Task::kClassification)
+    throw InputError("gbdt: predict_proba needs a classifier; this is a regressor");
+  return gbdt::probabilities(decision_function(backend, x), trees_per_iteration_, n_classes_);
+}
+
+std::vector<double> HistGradientBoosting::predict_with_proba(Backend& backend,
+                                                             MatrixView<const float> x,
+                                                             std::vector<double>& proba) const {
+  proba = predict_proba(backend, x);
+  std::vector<double> out(static_cast<std::size_t>(x.rows));
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    const double* p = proba.data() + i * n_classes_;
+    out[static_cast<std::size_t>(i)] = static_cast<double>(std::max_element(p, p + n_classes_) - p);
+  }
+  return out;
+}
+
+// ---- model file ----------------------------------------------------------------------------
+
+void HistGradientBoosting::save(ArtifactWriter& out) const {
+  if (n_iter_ == 0) throw Error("model 'gbdt' is not fitted");
+  forest::write_trees(out, "gbdt", trees_);
+  out.add("gbdt.baseline", std::span<const double>(baseline_), {trees_per_iteration_});
+  out.set("fitted", {{"estimator", name()},
+                     {"task", to_string(task_)},
+                     {"params", params()},
+                     {"n_features_in_", n_features_},
+                     {"n_classes", n_classes_},
+                     {"n_iter_", n_iter_},
+                     {"n_trees_per_iteration_", trees_per_iteration_},
+                     {"validation_score_", validation_scores_}});
+}
+
+void HistGradientBoosting::load(const ArtifactReader& in) {
+  using namespace artifact;
+  const nlohmann::json& fitted = in.fitted(name());
+  GbdtParams params;
+  try {
+    params = GbdtParams::parse(models::param_map(fitted.at("params")), task_);
+  } catch (const InputError& e) {
+    field_error("fitted.params", e.what());
+  }
+  const std::int64_t n_features = integer(fitted.at("n_features_in_"), "fitted.n_features_in_");
+  const std::int64_t n_classes = integer(fitted.at("n_classes"), "fitted.n_classes");
+  const std::int64_t n_iter = integer(fitted.at("n_iter_"), "fitted.n_iter_");
+  const std::int64_t k =
+      integer(fitted.at("n_trees_per_iteration_"), "fitted.n_trees_per_iteration_");
+  expect_range("fitted.n_features_in_", n_features, 1, std::numeric_limits<std::int32_t>::max());
+  if (task_ == Task::kClassification) {
+    expect_range("fitted.n_classes", n_classes, 2, std::numeric_limits<std::int32_t>::max());
+    expect_size("fitted.n_trees_per_iteration_", k, n_classes > 2 ? n_classes : 1,
+                "one tree per class per iteration, one for two classes");
+  } else {
+    expect_range("fitted.n_classes", n_classes, 0, 0);
+    expect_size("fitted.n_trees_per_iteration_", k, 1, "a regressor grows one tree per iteration");
+  }
+  expect_range("fitted.n_iter_", n_iter, 1, params.max_iter);
+  ForestModel trees = forest::read_trees(in, "gbdt", 1);
+  forest::validate_trees(trees, "gbdt", n_features);
+  expect_size("gbdt.offsets", trees.n_trees(), checked_product("gbdt.offsets", n_iter, k),
+              "n_iter_ x n_trees_per_iteration_ trees");
+  std::vector<double> baseline = in.doubles("gbdt.baseline");
+  expect_size("gbdt.baseline", static_cast<std::int64_t>(baseline.size()), k,
+              "one baseline per tree of an iteration");
+  expect_finite("gbdt.baseline", baseline);
+  std::vector<double> scores;
+  if (fitted.contains("validation_score_") && fitted.at("validation_score_").is_array())
+    for (const nlohmann::json& s : fitted.at("validation_score_"))
+      if (s.is_number()) scores.push_back(s.get<double>());
+  params_ = std::move(params);
+  trees_ = std::move(trees);
+  baseline_ = std::move(baseline);
+  n_features_ = n_features;
+  n_classes_ = static_cast<int>(n_classes);
+  n_iter_ = n_iter;
+  trees_per_iteration_ = k;
+  validation_scores_ = std::move(scores);
+  traversal_cache_ = std::make_shared<ForestTraversalCache>();
+}
+
+nlohmann::json HistGradientBoosting::summary() const {
+  nlohmann::json s;
+  s["model"] = name();
+  s["n_iter_"] = n_iter_;
+  s["n_trees_per_iteration_"] = trees_per_iteration_;
+  s["n_features_in_"] = n_features_;
+  if (task_ == Task::kClassification) s["n_classes_"] = n_classes_;
+  std::int64_t leaves = 0, max_depth = 0;
+  for (std::int64_t t = 0; t < trees_.n_trees(); ++t) {
+    leaves += trees_.leaves(t);
+    max_depth = std::max(max_depth, trees_.depth(t));
+  }
+  s["trees"] = trees_.n_trees();
+  s["leaves"] = {{"total", leaves},
+                 {"mean", trees_.n_trees() > 0
+                              ? static_cast<double>(leaves) / static_cast<double>(trees_.n_trees())
+                              : 0.0}};
+  s["max_depth"] = max_depth;
+  s["baseline_prediction_"] = baseline_;
+  s["validation_score_"] = validation_scores_;
+  s["params"] = params();
+  return s;
+}
+
+}  // namespace tabula

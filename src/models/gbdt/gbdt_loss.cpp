@@ -1,0 +1,167 @@
+#include "models/gbdt/gbdt_loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tabula/core/thread_pool.hpp"
+
+namespace tabula::gbdt {
+namespace {
+
+constexpr std::int64_t kRowsPerTask = 8192;
+
+double weight_of(const LossData& data, std::size_t i) {
+  return data.weight.empty() ? 1.0 : data.weight[i];
+}
+
+double sigmoid(double raw) {
+  if (raw >= 0) return 1.0 / (1.0 + std::exp(-raw));
+  const double e = std::exp(raw);
+  return e / (1.0 + e);
+}
+
+// Softmax of k raw scores into p; returns logsumexp.
+double softmax(const double* raw, std::int64_t k, double* p) {
+  const double top = *std::max_element(raw, raw + k);
+  double sum = 0.0;
+  for (std::int64_t c = 0; c < k; ++c) sum += (p[c] = std::exp(raw[c] - top));
+  for (std::int64_t c = 0; c < k; ++c) p[c] /= sum;
+  return top + std::log(sum);
+}
+
+// Rows in blocks, each on one thread: per-row work only, no shared sums.
+template <typename Fn>
+void for_rows(std::int64_t n, Fn&& fn) {
+  const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  parallel_for(tasks, [&](std::int64_t t) {
+    const std::int64_t end = std::min(n, (t + 1) * kRowsPerTask);
+    for (std::int64_t i = t * kRowsPerTask; i < end; ++i) fn(i);
+  });
+}
+
+}  // namespace
+
+double weighted_median(std::vector<double> values, std::span<const double> weights) {
+  const std::size_t n = values.size();
+  if (n == 0) return 0.0;
+  if (weights.empty()) {
+    const auto mid = values.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(values.begin(), mid, values.end());
+    if (n % 2 == 1) return *mid;
+    return (*std::max_element(values.begin(), mid) + *mid) / 2;
+  }
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return values[a] < values[b] || (values[a] == values[b] && a < b);
+  });
+  double total = 0.0;
+  for (double w : weights) total += w;
+  if (!(total > 0)) return 0.0;
+  double cumulative = 0.0;
+  for (std::size_t i : order) {
+    cumulative += weights[i];
+    if (cumulative >= total / 2) return values[i];
+  }
+  return values[order.back()];
+}
+
+std::vector<double> baseline(const LossData& data) {
+  if (data.loss == GbdtLoss::kAbsoluteError)
+    return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
+  const std::size_t n = data.y.size();
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) total += weight_of(data, i);
+  if (data.loss == GbdtLoss::kSquaredError) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += weight_of(data, i) * data.y[i];
+    return {total > 0 ? sum / total : 0.0};
+  }
+  const std::int64_t classes = data.k == 1 ? 2 : data.k;
+  std::vector<double> share(static_cast<std::size_t>(classes), 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    share[static_cast<std::size_t>(data.y[i])] += weight_of(data, i);
+  const double eps = std::numeric_limits<double>::epsilon();
+  for (double& s : share) s = std::clamp(total > 0 ? s / total : 0.0, eps, 1 - eps);
+  if (data.k == 1) return {std::log(share[1] / (1 - share[1]))};
+  std::vector<double> out(share.size());
+  double mean = 0.0;
+  for (std::size_t c = 0; c < share.size(); ++c) mean += (out[c] = std::log(share[c]));
+  mean /= static_cast<double>(share.size());
+  for (double& v : out) v -= mean;
+  return out;
+}
+
+void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad,
+               std::vector<double>& hess) {
+  const auto n = static_cast<std::int64_t>(data.y.size());
+  const std::int64_t k = data.k;
+  grad.resize(static_cast<std::size_t>(n * k));
+  hess.resize(static_cast<std::size_t>(n * k));
+  for_rows(n, [&](std::int64_t i) {
+    const auto u = static_cast<std::size_t>(i);
+    const double w = weight_of(data, u);
+    if (data.loss == GbdtLoss::kSquaredError) {
+      grad[u] = w * (raw[u] - data.y[u]);
+      hess[u] = w;
+    } else if (data.loss == GbdtLoss::kAbsoluteError) {
+      grad[u] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
+      hess[u] = w;
+    } else if (k == 1) {
+      const double p = sigmoid(raw[u]);
+      grad[u] = w * (p - data.y[u]);
+      hess[u] = w * p * (1 - p);
+    } else {
+      double* g = grad.data() + i * k;
+      softmax(raw.data() + i * k, k, g);
+      for (std::int64_t c = 0; c < k; ++c) {
+        const double p = g[c];
+        hess[static_cast<std::size_t>(i * k + c)] = w * p * (1 - p);
+        g[c] = w * (p - (static_cast<std::int64_t>(data.y[u]) == c ? 1.0 : 0.0));
+      }
+    }
+  });
+}
+
+double mean_loss(const LossData& data, std::span<const double> raw) {
+  const std::size_t n = data.y.size();
+  const std::int64_t k = data.k;
+  std::vector<double> p(static_cast<std::size_t>(k));
+  double sum = 0.0, total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = weight_of(data, i);
+    double loss = 0.0;
+    if (data.loss == GbdtLoss::kSquaredError) {
+      loss = 0.5 * (raw[i] - data.y[i]) * (raw[i] - data.y[i]);
+    } else if (data.loss == GbdtLoss::kAbsoluteError) {
+      loss = std::abs(raw[i] - data.y[i]);
+    } else if (k == 1) {
+      loss = std::max(raw[i], 0.0) + std::log1p(std::exp(-std::abs(raw[i]))) - data.y[i] * raw[i];
+    } else {
+      const double* r = raw.data() + static_cast<std::int64_t>(i) * k;
+      loss = softmax(r, k, p.data()) - r[static_cast<std::int64_t>(data.y[i])];
+    }
+    sum += w * loss;
+    total += w;
+  }
+  return total > 0 ? sum / total : 0.0;
+}
+
+std::vector<double> probabilities(std::span<const double> raw, std::int64_t k,
+                                  std::int64_t classes) {
+  const auto n = static_cast<std::int64_t>(raw.size()) / k;
+  std::vector<double> out(static_cast<std::size_t>(n * classes));
+  for_rows(n, [&](std::int64_t i) {
+    double* p = out.data() + i * classes;
+    if (k == 1) {
+      p[1] = sigmoid(raw[static_cast<std::size_t>(i)]);
+      p[0] = 1 - p[1];
+    } else {
+      softmax(raw.data() + i * k, k, p);
+    }
+  });
+  return out;
+}
+
+}  // namespace tabula::gbdt

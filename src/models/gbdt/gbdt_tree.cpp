@@ -1,0 +1,351 @@
+#include "models/gbdt/gbdt_tree.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <queue>
+#include <utility>
+
+#include "models/device_data.hpp"
+#include "models/forest/forest_builder.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/core/error.hpp"
+
+namespace tabula::gbdt {
+namespace {
+
+// A node's histogram: slot `slot` of a buffer shared with its sibling (both children of a split
+// are written into one two-slot buffer, as hist_subtract works within one buffer).
+struct NodeHist {
+  std::shared_ptr<Buffer<std::int64_t>> buffer;
+  std::int32_t slot = 0;
+};
+
+struct Node {
+  std::int32_t id = 0;
+  std::int32_t begin = 0;
+  std::int32_t end = 0;
+  std::int64_t depth = 0;
+  std::int64_t total[kChannels] = {};
+  NodeHist hist;
+};
+
+struct Split {
+  std::int32_t feature = -1;
+  std::int32_t bin = 0;
+  std::uint8_t missing_left = 0;
+  double gain = 0.0;
+  std::int64_t left[kChannels] = {};
+};
+
+// The part G^2 / (H + lambda) of scikit-learn's split gain for integer sums in units.
+double score(std::int64_t g, std::int64_t h, const Quantiser& u, double l2) {
+  const double gr = static_cast<double>(g) / u.gradient_scale;
+  const double hr = static_cast<double>(h) / u.hessian_scale;
+  return gr * gr / (hr + l2);
+}
+
+class Grower {
+ public:
+  Grower(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
+         std::int64_t tree_index, const TreeInput& input)
+      : backend_(backend),
+        bins_(bins),
+        config_(config),
+        tree_index_(tree_index),
+        input_(input),
+        shape_{bins.max_bins(), kChannels},
+        slot_(shape_.node_size(bins.cols())),
+        rows_(backend, bins.rows()) {
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(bins.rows()));
+    std::iota(ids.begin(), ids.end(), 0);
+    rows_.copy_from_host(ids);
+    all_features_.resize(static_cast<std::size_t>(bins.cols()));
+    std::iota(all_features_.begin(), all_features_.end(), 0);
+    features_ = std::make_unique<DeviceVector<std::int32_t>>(backend, all_features_);
+    forest_config_.max_features = config.max_features;
+    forest_config_.seed = config.seed;
+    code_stride_ = forest::ordered_code_stride(backend, bins);
+    if (code_stride_ > 0) order_rows();
+  }
+
+  GrownTree grow() {
+    Node root;
+    root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()));
+    root.end = static_cast<std::int32_t>(bins_.rows());
+    std::copy_n(input_.total.data(), kChannels, root.total);
+    root.hist = {std::make_shared<Buffer<std::int64_t>>(backend_, slot_), 0};
+    build(root);
+    // Candidates by gain, then by node id (earlier first) for ties.
+    const auto lower = [](const std::pair<double, std::int32_t>& a,
+                          const std::pair<double, std::int32_t>& b) {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
+    };
+    std::priority_queue<std::pair<double, std::int32_t>,
+                        std::vector<std::pair<double, std::int32_t>>, decltype(lower)>
+        heap(lower);
+    consider(std::move(root), heap);
+    std::int64_t leaves = 1;
+    while (!heap.empty() && (config_.max_leaf_nodes == 0 || leaves < config_.max_leaf_nodes)) {
+      const std::int32_t id = heap.top().second;
+      heap.pop();
+      auto [left, right] = split(open_.at(id), splits_.at(id));
+      open_.erase(id);
+      splits_.erase(id);
+      ++leaves;
+      consider(std::move(left), heap);
+      consider(std::move(right), heap);
+    }
+    GrownTree out;
+    out.tree = std::move(tree_);
+    out.tree.offsets.push_back(static_cast<std::int64_t>(out.tree.feature.size()));
+    out.split_bin = std::move(split_bin_);
+    return out;
+  }
+
+  // Training rows of each leaf, for the raw-score update: rows[begin .. end) of the row list.
+  std::vector<std::int32_t> row_list() const {
+    if (backend_.uses_host_memory()) return {rows_.data(), rows_.data() + rows_.size()};
+    return rows_.to_host();
+  }
+  const std::vector<std::pair<std::int32_t, std::int32_t>>& ranges() const { return ranges_; }
+
+ private:
+  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end) {
+    const std::int32_t id = tree_.add_leaf(total[0]);
+    split_bin_.push_back(0);
+    const double g = static_cast<double>(total[1]) / input_.units.gradient_scale;
+    const double h = static_cast<double>(total[2]) / input_.units.hessian_scale;
+    const double denominator = h + config_.l2_regularization;
+    tree_.values.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
+    ranges_.emplace_back(begin, end);
+    return id;
+  }
+
+  bool can_split(const Node& node) const {
+    if (config_.max_depth > 0 && node.depth >= config_.max_depth) return false;
+    if (node.total[0] < 2 * config_.min_samples_leaf) return false;
+    return static_cast<double>(node.total[2]) / input_.units.hessian_scale >=
+           2 * config_.min_hessian;
+  }
+
+  // Host backends with rows of at most 64 codes: the codes and channels in row order
+  // (ForestBatch::ordered_codes / ordered_channels, as the forest keeps them), moved by every
+  // partition, so histograms read them in sequence instead of gathering by row id.
+  void order_rows() {
+    const std::int64_t n = bins_.rows(), d = bins_.cols();
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    ordered_codes_.assign(static_cast<std::size_t>(n * code_stride_), 0);
+    for (std::int64_t i = 0; i < n; ++i)
+      std::copy_n(codes.data + i * codes.stride, d, ordered_codes_.data() + i * code_stride_);
+    ordered_channels_.assign(input_.channels.data, input_.channels.data + n * kChannels);
+  }
+
+  ForestBatch batch_of(const DeviceVector<std::int32_t>& begin,
+                       const DeviceVector<std::int32_t>& end,
+                       VectorView<const std::int32_t> features, std::int64_t per_node) {
+    ForestBatch batch{1, begin.view(), end.view(), features, per_node};
+    if (code_stride_ == 0) return batch;
+    const std::int64_t n = bins_.rows();
+    batch.ordered_channels =
+        MatrixView<std::int64_t>::row_major(ordered_channels_.data(), n, kChannels);
+    batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
+                           Device::cpu()};
+    return batch;
+  }
+
+  // Histogram of `node` into its slot, from its rows.
+  void build(const Node& node) {
+    const std::vector<std::int32_t> begin{node.begin}, end{node.end};
+    DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
+    const ForestBatch batch = batch_of(db, de, features_->view(), bins_.cols());
+    Buffer<std::int64_t>& buffer = *node.hist.buffer;
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_).view(), input_.channels, batch,
+                                 shape_,
+                                 {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
+  }
+
+  // The node's histogram in host memory (in place on host backends).
+  const std::int64_t* host_hist(const Node& node) {
+    const Buffer<std::int64_t>& buffer = *node.hist.buffer;
+    if (backend_.uses_host_memory()) return buffer.data() + node.hist.slot * slot_;
+    scratch_.resize(static_cast<std::size_t>(slot_));
+    backend_.copy_to_host(scratch_.data(), buffer.data() + node.hist.slot * slot_,
+                          static_cast<std::size_t>(slot_) * sizeof(std::int64_t));
+    return scratch_.data();
+  }
+
+  // The features the node's split may use (all, or a draw keyed by tree and node).
+  std::vector<std::int32_t> node_features(const Node& node) const {
+    const std::int64_t d = bins_.cols();
+    if (config_.max_features >= d) return all_features_;
+    std::vector<std::int32_t> drawn(static_cast<std::size_t>(config_.max_features));
+    forest::draw_features(forest_config_, d, tree_index_, node.id, 0, drawn.data());
+    std::sort(drawn.begin(), drawn.end());  // ties go to the lower feature index
+    return drawn;
+  }
+
+  // scikit-learn's split search over one histogram: each value bin as threshold with missing
+  // values right, then left (only when the node has some); a node without missing values sends
+  // them to the child with more rows. The gain must be positive; ties keep the earlier feature,
+  // bin and missing-right.
+  Split best_split(const Node& node) {
+    const std::int64_t* hist = host_hist(node);
+    const Quantiser& u = input_.units;
+    const double l2 = config_.l2_regularization;
+    const double parent = score(node.total[1], node.total[2], u, l2);
+    const std::int64_t msl = config_.min_samples_leaf;
+    const double min_h = config_.min_hessian * u.hessian_scale;
+    Split best;
+    const auto consider = [&](std::int32_t f, std::int32_t b, std::uint8_t ml,
+                              const std::int64_t* left) {
+      const std::int64_t rc = node.total[0] - left[0];
+      const std::int64_t rh = node.total[2] - left[2];
+      if (left[0] < msl || rc < msl || static_cast<double>(left[2]) < min_h ||
+          static_cast<double>(rh) < min_h)
+        return;
+      const double gain =
+          score(left[1], left[2], u, l2) + score(node.total[1] - left[1], rh, u, l2) - parent;
+      if (!(gain > best.gain)) return;
+      best = {f, b, ml, gain, {left[0], left[1], left[2]}};
+    };
+    for (std::int32_t f : node_features(node)) {
+      const std::int64_t* h = hist + std::int64_t{f} * shape_.bins * kChannels;
+      const std::int32_t nb = bins_.n_bins()[static_cast<std::size_t>(f)];
+      const std::int64_t* missing = h;
+      std::int64_t cum[kChannels] = {}, with_missing[kChannels];
+      for (std::int32_t b = 1; b < nb; ++b) {
+        for (std::int64_t c = 0; c < kChannels; ++c) cum[c] += h[b * kChannels + c];
+        if (missing[0] == 0) {
+          if (b == nb - 1) break;
+          consider(f, b, cum[0] >= node.total[0] - cum[0] ? 1 : 0, cum);
+          continue;
+        }
+        consider(f, b, 0, cum);
+        for (std::int64_t c = 0; c < kChannels; ++c) with_missing[c] = cum[c] + missing[c];
+        consider(f, b, 1, with_missing);
+      }
+    }
+    return best;
+  }
+
+  template <typename Heap>
+  void consider(Node node, Heap& heap) {
+    if (!can_split(node)) return;
+    const Split found = best_split(node);
+    if (found.feature < 0) return;
+    heap.push({found.gain, node.id});
+    splits_.emplace(node.id, found);
+    open_.emplace(node.id, std::move(node));
+  }
+
+  // Partitions the node's rows by the split, records it and returns the children with their
+  // histograms: the smaller child's built from its rows, the other's as parent - child.
+  std::pair<Node, Node> split(Node& node, const Split& s) {
+    const std::vector<std::int32_t> begin{node.begin}, end{node.end}, feature{s.feature},
+        bin{s.bin};
+    const std::vector<std::uint8_t> ml{s.missing_left};
+    DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
+        dbin(backend_, bin);
+    DeviceVector<std::uint8_t> dml(backend_, ml);
+    const ForestBatch batch = batch_of(db, de, {}, 0);
+    backend_.forest().partition(bins_.codes(), rows_.view(), batch, df.view(), dbin.view(),
+                                dml.view());
+    Node l, r;
+    std::copy_n(s.left, kChannels, l.total);
+    for (std::int64_t c = 0; c < kChannels; ++c) r.total[c] = node.total[c] - s.left[c];
+    l.begin = node.begin;
+    l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
+    r.begin = l.end;
+    r.end = node.end;
+    l.depth = r.depth = node.depth + 1;
+    l.id = add_node(l.total, l.begin, l.end);
+    r.id = add_node(r.total, r.begin, r.end);
+    tree_.set_split(node.id, s.feature, bins_.upper_edge(s.feature, s.bin), l.id, r.id,
+                    s.missing_left);
+    split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
+    // Children's histograms matter only to children that may split.
+    if (can_split(l) || can_split(r)) {
+      auto pair = std::make_shared<Buffer<std::int64_t>>(backend_, 2 * slot_);
+      l.hist = {pair, 0};
+      r.hist = {pair, 1};
+      const bool left_smaller = l.total[0] <= r.total[0];
+      Node& small = left_smaller ? l : r;
+      const Node& large = left_smaller ? r : l;
+      build(small);
+      const std::vector<std::int32_t> parent{node.hist.slot}, child{small.hist.slot},
+          dst{large.hist.slot};
+      DeviceVector<std::int32_t> dp(backend_, parent), dc(backend_, child), dd(backend_, dst);
+      backend_.forest().hist_subtract(std::as_const(*node.hist.buffer).view(), dp.view(), dc.view(),
+                                      dd.view(), slot_, pair->view());
+    }
+    node.hist = {};
+    return {std::move(l), std::move(r)};
+  }
+
+  Backend& backend_;
+  const BinnedMatrix& bins_;
+  const GrowConfig& config_;
+  std::int64_t tree_index_;
+  const TreeInput& input_;
+  ForestHistShape shape_;
+  std::int64_t slot_;
+  Buffer<std::int32_t> rows_;
+  std::vector<std::int32_t> all_features_;
+  std::unique_ptr<DeviceVector<std::int32_t>> features_;
+  forest::TreeConfig forest_config_;
+  std::vector<std::int64_t> scratch_;
+  std::int64_t code_stride_ = 0;  // 0: no ordered codes and channels
+  std::vector<std::uint8_t> ordered_codes_;
+  std::vector<std::int64_t> ordered_channels_;
+  std::map<std::int32_t, Node> open_;
+  std::map<std::int32_t, Split> splits_;
+
+  ForestModel tree_;  // value_size 1; offsets completed by grow()
+  std::vector<std::int32_t> split_bin_;
+  std::vector<std::pair<std::int32_t, std::int32_t>> ranges_;
+};
+
+}  // namespace
+
+GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
+                    std::int64_t tree_index, const TreeInput& input, std::span<double> raw,
+                    std::int64_t stride, std::int64_t offset) {
+  Grower grower(backend, bins, config, tree_index, input);
+  GrownTree grown = grower.grow();
+  const std::vector<std::int32_t> rows = grower.row_list();
+  ForestModel& t = grown.tree;
+  for (std::size_t node = 0; node < t.feature.size(); ++node) {
+    if (t.feature[node] >= 0) continue;
+    const auto [begin, end] = grower.ranges()[node];
+    if (input.leaf_value)  // leaves are disjoint: reading raw before other leaves' updates
+      t.values[node] =
+          config.learning_rate *
+          input.leaf_value({rows.data() + begin, static_cast<std::size_t>(end - begin)});
+    const double v = t.values[node];
+    for (std::int32_t p = begin; p < end; ++p)
+      raw[static_cast<std::size_t>(std::int64_t{rows[static_cast<std::size_t>(p)]} * stride +
+                                   offset)] += v;
+  }
+  return grown;
+}
+
+void add_tree_by_codes(const GrownTree& grown, std::span<const std::uint8_t> codes, std::int64_t d,
+                       std::span<double> raw, std::int64_t stride, std::int64_t offset) {
+  const ForestModel& t = grown.tree;
+  const auto n = static_cast<std::int64_t>(codes.size()) / d;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint8_t* row = codes.data() + i * d;
+    std::size_t node = 0;
+    while (t.feature[node] >= 0) {
+      const std::uint8_t code = row[t.feature[node]];
+      const bool left = code == 0 ? t.missing_left[node] != 0 : code <= grown.split_bin[node];
+      node = static_cast<std::size_t>(left ? t.left[node] : t.right[node]);
+    }
+    raw[static_cast<std::size_t>(i * stride + offset)] += t.values[node];
+  }
+}
+
+}  // namespace tabula::gbdt

@@ -1,0 +1,69 @@
+// Grows one gradient-boosting tree leaf-wise (best first, as scikit-learn's HGB grower) over
+// Backend's forest primitives: per-node histograms of fixed-point gradient and Hessian sums, the
+// smaller child built and its sibling derived as parent - child (hist_subtract), rows
+// partitioned in place. The split scan runs on the host over the integer histograms, so the
+// tree does not depend on the thread count or the device.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "tabula/backend/backend.hpp"
+#include "tabula/models/forest/forest.hpp"
+
+namespace tabula::gbdt {
+
+/// Channels of a row in the histograms: row count, quantised gradient, quantised Hessian.
+inline constexpr std::int64_t kChannels = 3;
+
+/// What every tree of one fit shares, resolved to counts.
+struct GrowConfig {
+  std::int64_t max_leaf_nodes = 0;  // 0: no limit
+  std::int64_t max_depth = 0;       // 0: no limit
+  std::int64_t min_samples_leaf = 20;
+  double min_hessian = 1e-3;  // scikit-learn's min_hessian_to_split, per child
+  double l2_regularization = 0.0;
+  double learning_rate = 0.1;
+  std::int64_t max_features = 0;  // features a node's split may use (d: all)
+  std::uint64_t seed = 0;         // feature draws when max_features < d
+};
+
+/// Fixed-point units of this tree's channels: quantised = round(value * scale).
+struct Quantiser {
+  double gradient_scale = 1;
+  double hessian_scale = 1;
+};
+
+/// One grown tree: a single-tree ForestModel (value_size 1, leaf values already multiplied by
+/// the learning rate) and, per node, the bin of its split (rows with codes 1..bin go left), so
+/// rows binned with the same edges can be walked without their float values.
+struct GrownTree {
+  ForestModel tree;
+  std::vector<std::int32_t> split_bin;
+};
+
+/// The training rows of one tree. channels: n x kChannels row-major int64 in backend memory
+/// (count, quantised gradient, quantised Hessian per row); total: their column sums.
+struct TreeInput {
+  MatrixView<const std::int64_t> channels;
+  std::vector<std::int64_t> total;
+  Quantiser units;
+  /// Optional: a leaf's value (before the learning rate) from its training rows (host row
+  /// indices), replacing -G / (H + lambda); absolute_error's median residual.
+  std::function<double(std::span<const std::int32_t> rows)> leaf_value;
+};
+
+/// Grows tree `tree_index` on all rows of `bins` and adds each training row's leaf value to
+/// raw[row * stride + offset] (host, n * stride entries).
+GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
+                    std::int64_t tree_index, const TreeInput& input, std::span<double> raw,
+                    std::int64_t stride, std::int64_t offset);
+
+/// Adds the leaf value of `grown` that each row of codes (host, n x d row-major, binned with
+/// the training edges) reaches to raw[row * stride + offset].
+void add_tree_by_codes(const GrownTree& grown, std::span<const std::uint8_t> codes, std::int64_t d,
+                       std::span<double> raw, std::int64_t stride, std::int64_t offset);
+
+}  // namespace tabula::gbdt
