@@ -66,16 +66,23 @@ std::string open_svg(const std::string& title, double width = kWidth, double hei
 }
 
 /// Axis lines, ticks with values, grid lines and the two axis labels.
-std::string axes(const Frame& f, const std::string& x_label, const std::string& y_label) {
-  std::string out = fmt::format(
-      "<g class='axes' stroke='#333'><line x1='{0}' y1='{1}' x2='{2}' y2='{1}'/>"
-      "<line x1='{0}' y1='{3}' x2='{0}' y2='{1}'/></g>\n",
-      f.left, f.bottom, f.right, f.top);
+/// Vertical grid lines at the x ticks, with their values below the frame.
+std::string x_grid(const Frame& f) {
+  std::string out;
   for (double v : ticks(f.x))
     out += fmt::format(
         "<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#eee'/>"
         "<text x='{0:.1f}' y='{3}' text-anchor='middle'>{4:.3g}</text>\n",
         f.px(v), f.top, f.bottom, f.bottom + 14, v);
+  return out;
+}
+
+std::string axes(const Frame& f, const std::string& x_label, const std::string& y_label) {
+  std::string out = fmt::format(
+      "<g class='axes' stroke='#333'><line x1='{0}' y1='{1}' x2='{2}' y2='{1}'/>"
+      "<line x1='{0}' y1='{3}' x2='{0}' y2='{1}'/></g>\n",
+      f.left, f.bottom, f.right, f.top);
+  out += x_grid(f);
   for (double v : ticks(f.y))
     out += fmt::format(
         "<line x1='{0}' y1='{1:.1f}' x2='{2}' y2='{1:.1f}' stroke='#eee'/>"
@@ -257,11 +264,7 @@ std::string bar_chart(const BarChart& chart) {
   f.left = kLabelWidth;
   f.bottom = height - kBottom;
   std::string out = open_svg(chart.title, kWidth, height);
-  for (double v : ticks(f.x))
-    out += fmt::format(
-        "<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#eee'/>"
-        "<text x='{0:.1f}' y='{3}' text-anchor='middle'>{4:.3g}</text>\n",
-        f.px(v), f.top, f.bottom, f.bottom + 14, v);
+  out += x_grid(f);
   out += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", (f.left + f.right) / 2,
                      height - 8, escape(chart.x_label));
   for (std::size_t i = 0; i < chart.bars.size(); ++i) {
@@ -297,11 +300,7 @@ std::string paired_bar_chart(const PairedBarChart& chart) {
   f.left = kLabelWidth;
   f.bottom = height - kBottom - 14;
   std::string out = open_svg(chart.title, kWidth, height);
-  for (double v : ticks(f.x))
-    out += fmt::format(
-        "<line x1='{0:.1f}' y1='{1}' x2='{0:.1f}' y2='{2}' stroke='#eee'/>"
-        "<text x='{0:.1f}' y='{3}' text-anchor='middle'>{4:.3g}</text>\n",
-        f.px(v), f.top, f.bottom, f.bottom + 14, v);
+  out += x_grid(f);
   out += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", (f.left + f.right) / 2,
                      f.bottom + 30, escape(chart.x_label));
   const char* colours[] = {"#aaa", kPalette[0]};
