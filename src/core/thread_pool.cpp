@@ -127,9 +127,11 @@ void set_thread_count(int threads) {
   g_pool.reset();
 }
 
+bool parallel_available() { return !ThreadPool::in_worker && thread_count() > 1; }
+
 void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t)>& fn) {
   if (tasks <= 0) return;
-  if (tasks == 1 || ThreadPool::in_worker || thread_count() == 1) {
+  if (tasks == 1 || !parallel_available()) {
     // Same contract as the pool: every task runs, then the first exception is rethrown.
     std::exception_ptr error;
     for (std::int64_t task = 0; task < tasks; ++task) {

@@ -17,6 +17,9 @@ void set_thread_count(int threads);
 /// give each task its own output slot and reduce the slots in task order.
 void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t task)>& fn);
 
+/// True when parallel_for called from this thread would run on more than one thread (not from
+/// inside a pool task, more than one thread configured): callers cut work finer only then.
+bool parallel_available();
 /// Splits [0, n) into blocks of `block` items and runs fn(begin, end) per block in parallel.
 void parallel_blocks(std::int64_t n, std::int64_t block,
                      const std::function<void(std::int64_t begin, std::int64_t end)>& fn);

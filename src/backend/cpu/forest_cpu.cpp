@@ -367,14 +367,28 @@ void check_ordered_codes(const ForestBatch& batch, std::int64_t rows, std::int64
 
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
 // in order, a row's m codes from its one or two lines.
+// kChannels: the channel count when it is known at compile time (the common two and three,
+// so that the add is unrolled in the loop), 0 when it is shape.channels.
+template <int kChannels>
 void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin, std::int64_t end,
                       const std::int64_t* g, const std::int32_t* feats, std::int64_t m,
                       ForestHistShape shape, std::int64_t* out) {
-  const std::int64_t k = shape.channels;
+  const std::int64_t k = kChannels > 0 ? kChannels : shape.channels;
   const std::uint8_t* row = codes.data + begin * codes.stride;
   for (std::int64_t r = 0; r < end - begin; ++r, row += codes.stride)
     for (std::int64_t f = 0; f < m; ++f)
       forest::add_channels(out + (f * shape.bins + row[feats[f]]) * k, g + r * k, k);
+}
+
+void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin, std::int64_t end,
+                      const std::int64_t* g, const std::int32_t* feats, std::int64_t m,
+                      ForestHistShape shape, std::int64_t* out) {
+  if (shape.channels == 2)
+    add_ordered_rows<2>(codes, begin, end, g, feats, m, shape, out);
+  else if (shape.channels == 3)
+    add_ordered_rows<3>(codes, begin, end, g, feats, m, shape, out);
+  else
+    add_ordered_rows<0>(codes, begin, end, g, feats, m, shape, out);
 }
 
 // ordered: the rows' channels by position (ForestBatch::ordered_channels), or null to gather
@@ -467,15 +481,24 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
       tasks.push_back({nd, s, std::min(e, s + kHistBlockRows), scratch_slots++});
   }
   std::vector<std::int64_t> scratch(static_cast<std::size_t>(scratch_slots * slot));
-  parallel_for(static_cast<std::int64_t>(tasks.size()), [&](std::int64_t ti) {
-    const Task& task = tasks[static_cast<std::size_t>(ti)];
+  // Too few tasks to keep the threads busy (one small node: leaf-wise boosting): each task's
+  // features are also cut into groups, which write disjoint parts of the same slot.
+  const auto n_tasks = static_cast<std::int64_t>(tasks.size());
+  const std::int64_t wanted = 2 * std::int64_t{thread_count()};
+  const std::int64_t groups =
+      parallel_available() && n_tasks < wanted ? std::min(m, (wanted + n_tasks - 1) / n_tasks) : 1;
+  parallel_for(n_tasks * groups, [&](std::int64_t job) {
+    const Task& task = tasks[static_cast<std::size_t>(job / groups)];
+    const std::int64_t group = job % groups;
+    const std::int64_t first = group * m / groups, last = (group + 1) * m / groups;
     std::int64_t* out =
-        task.scratch < 0 ? hist.data + task.node * slot : scratch.data() + task.scratch * slot;
-    std::memset(out, 0, static_cast<std::size_t>(slot) * sizeof(std::int64_t));
-    const std::int32_t* feats = batch.features.data + task.node * m;
-    const std::int32_t* row_ids = rows.data;
-    add_rows(codes, batch.ordered_codes, row_ids, task.begin, task.end, channels.data,
-             batch.ordered_channels.data, feats, m, shape, out);
+        (task.scratch < 0 ? hist.data + task.node * slot : scratch.data() + task.scratch * slot) +
+        first * shape.bins * k;
+    std::memset(out, 0,
+                static_cast<std::size_t>((last - first) * shape.bins * k) * sizeof(std::int64_t));
+    const std::int32_t* feats = batch.features.data + task.node * m + first;
+    add_rows(codes, batch.ordered_codes, rows.data, task.begin, task.end, channels.data,
+             batch.ordered_channels.data, feats, last - first, shape, out);
   });
   if (scratch_slots == 0) return;
   // Add the blocks of each multi-block node, in block order, in parallel over the slot.
@@ -573,7 +596,48 @@ void cpu::CpuBackend::best_splits(VectorView<const std::int64_t> hist, const For
 
 namespace {
 
-// forest_partition's body; kStride: batch.ordered_codes' stride when it is set.
+// Rows per partition task: a large node is cut into blocks partitioned side by side, so the
+// top of a tree (one node at a time in leaf-wise boosting) keeps every thread busy.
+constexpr std::int64_t kPartitionBlockRows = 32768;
+
+// What moves with a row when a node is partitioned: its id, and its ordered channels (k values)
+// and ordered codes (kStride bytes) when the batch keeps them.
+template <int kStride>
+struct RowArrays {
+  std::int32_t* ids;
+  std::int64_t* channels;  // null: none
+  std::uint8_t* codes;     // null: none
+  std::int64_t k;
+
+  void move(const RowArrays& to, std::int64_t to_pos, std::int64_t from_pos) const {
+    to.ids[to_pos] = ids[from_pos];
+    if (channels) forest::copy_channels(to.channels + to_pos * k, channels + from_pos * k, k);
+    if (codes)
+      forest::copy_code_row<kStride>(to.codes + to_pos * kStride, codes + from_pos * kStride);
+  }
+};
+
+// Scratch arrays as long as the row index array, kept by the calling thread between calls.
+template <int kStride>
+RowArrays<kStride> partition_scratch(const RowArrays<kStride>& rows, std::int64_t n) {
+  thread_local std::vector<std::int32_t> ids;
+  thread_local std::vector<std::int64_t> channels;
+  thread_local std::vector<std::uint8_t> codes;
+  const auto grow = [](auto& v, std::int64_t size) {
+    if (static_cast<std::int64_t>(v.size()) < size) v.resize(static_cast<std::size_t>(size));
+  };
+  grow(ids, n);
+  if (rows.channels) grow(channels, n * rows.k);
+  if (rows.codes) grow(codes, n * kStride);
+  return {ids.data(), rows.channels ? channels.data() : nullptr,
+          rows.codes ? codes.data() : nullptr, rows.k};
+}
+
+// forest_partition's body; kStride: batch.ordered_codes' stride when it is set. A stable
+// partition in two passes over blocks of each node: each block's rows go to the scratch arrays
+// at the block's own positions (left ones from its start, right ones from its end backwards),
+// then every block's two runs are copied to their final places, found from the counts of the
+// blocks before it. The order is the serial one's whatever the blocking or thread count.
 template <int kStride>
 void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                     const ForestBatch& batch, VectorView<const std::int32_t> feature,
@@ -583,51 +647,62 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   const bool feature_major = codes.layout == Layout::kColMajor;
   const std::int64_t row_step = feature_major ? 1 : codes.stride;
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
-  parallel_for(batch.nodes, [&](std::int64_t nd) {
-    const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
-    const std::uint8_t* column = codes.data + std::int64_t{feature.data[nd]} * feature_step;
-    const std::int32_t t = bin.data[nd];
-    const bool ml = missing_left.data[nd] != 0;
-    thread_local std::vector<std::int32_t> right;
-    right.resize(static_cast<std::size_t>(e - b));
-    // The rows' ordered channels (if any) move with them: k values per row.
-    std::int64_t* ch = batch.ordered_channels.data;
-    const std::int64_t k = batch.ordered_channels.cols;
-    thread_local std::vector<std::int64_t> right_channels;
-    if (ch) right_channels.resize(static_cast<std::size_t>((e - b) * k));
-    // Likewise their ordered codes, a row of kStride bytes each; the split's code is read there.
-    std::uint8_t* oc = batch.ordered_codes.data;
-    const std::int32_t split_feature = feature.data[nd];
-    thread_local std::vector<std::uint8_t> right_codes;
-    if (oc) right_codes.resize(static_cast<std::size_t>((e - b) * kStride));
-    // Branch-free (the side is a coin flip for the predictor): every row is written to both
-    // lists and only its own side's count advances. In place on the left: w <= r.
-    std::int64_t w = b, n_right = 0;
-    for (std::int64_t r = b; r < e; ++r) {
-      if (r + kPrefetchColumn < e && !oc)
+  const RowArrays<kStride> arrays{rows.data, batch.ordered_channels.data, batch.ordered_codes.data,
+                                  batch.ordered_channels.cols};
+  const RowArrays<kStride> scratch = partition_scratch(arrays, rows.size);
+  struct Block {
+    std::int64_t node, begin, end, left = 0;
+  };
+  std::vector<Block> blocks;
+  const std::int64_t block_rows = parallel_available() ? kPartitionBlockRows : rows.size + 1;
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd)
+    for (std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd]; b < e; b += block_rows)
+      blocks.push_back({nd, b, std::min(e, b + block_rows)});
+  const auto n_blocks = static_cast<std::int64_t>(blocks.size());
+  parallel_for(n_blocks, [&](std::int64_t i) {
+    Block& block = blocks[static_cast<std::size_t>(i)];
+    const std::int32_t split_feature = feature.data[block.node];
+    const std::uint8_t* column = codes.data + std::int64_t{split_feature} * feature_step;
+    const std::int32_t threshold = bin.data[block.node];
+    const bool ml = missing_left.data[block.node] != 0;
+    // Branch-free (the side is a coin flip for the predictor): the destination is selected.
+    std::int64_t left = block.begin, right = block.end - 1;
+    for (std::int64_t r = block.begin; r < block.end; ++r) {
+      if (r + kPrefetchColumn < block.end && !arrays.codes)
         __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
-      const std::int32_t row = rows.data[r];
-      const std::uint8_t code =
-          oc ? oc[r * kStride + split_feature] : column[std::int64_t{row} * row_step];
-      const bool go_left = code == 0 ? ml : code <= t;
-      rows.data[w] = row;
-      right[static_cast<std::size_t>(n_right)] = row;
-      if (ch) {
-        const std::int64_t* from = ch + r * k;
-        forest::copy_channels(right_channels.data() + n_right * k, from, k);
-        forest::copy_channels(ch + w * k, from, k);
-      }
-      if (oc) {
-        forest::copy_code_row<kStride>(right_codes.data() + n_right * kStride, oc + r * kStride);
-        forest::copy_code_row<kStride>(oc + w * kStride, oc + r * kStride);
-      }
-      w += go_left;
-      n_right += !go_left;
+      const std::uint8_t code = arrays.codes ? arrays.codes[r * kStride + split_feature]
+                                             : column[std::int64_t{rows.data[r]} * row_step];
+      const bool go_left = code == 0 ? ml : code <= threshold;
+      arrays.move(scratch, go_left ? left : right, r);
+      left += go_left;
+      right -= !go_left;
     }
-    std::copy(right.begin(), right.begin() + n_right, rows.data + w);
-    if (ch) std::copy(right_channels.begin(), right_channels.begin() + n_right * k, ch + w * k);
-    if (oc)
-      std::copy(right_codes.begin(), right_codes.begin() + n_right * kStride, oc + w * kStride);
+    block.left = left - block.begin;
+  });
+  // Final places: a node's left rows block by block, then its right rows block by block.
+  std::vector<std::int64_t> left_at(blocks.size()), right_at(blocks.size());
+  for (std::int64_t i = 0; i < n_blocks;) {
+    const std::int64_t node = blocks[static_cast<std::size_t>(i)].node;
+    std::int64_t j = i, left = batch.begin.data[node];
+    for (; j < n_blocks && blocks[static_cast<std::size_t>(j)].node == node; ++j) {
+      left_at[static_cast<std::size_t>(j)] = left;
+      left += blocks[static_cast<std::size_t>(j)].left;
+    }
+    for (std::int64_t right = left; i < j; ++i) {
+      const Block& block = blocks[static_cast<std::size_t>(i)];
+      right_at[static_cast<std::size_t>(i)] = right;
+      right += block.end - block.begin - block.left;
+    }
+  }
+  parallel_for(n_blocks, [&](std::int64_t i) {
+    const Block& block = blocks[static_cast<std::size_t>(i)];
+    const std::int64_t to_left = left_at[static_cast<std::size_t>(i)] - block.begin;
+    for (std::int64_t r = block.begin; r < block.begin + block.left; ++r)
+      scratch.move(arrays, to_left + r, r);
+    // The right run was written backwards from the block's end.
+    std::int64_t to = right_at[static_cast<std::size_t>(i)];
+    for (std::int64_t r = block.end - 1; r >= block.begin + block.left; --r)
+      scratch.move(arrays, to++, r);
   });
 }
 

@@ -24,9 +24,6 @@ namespace {
 constexpr const char* kModel = "gbdt";
 // Stream of the validation split's random draws (counter_random), apart from the forest's.
 constexpr std::uint64_t kValidationStream = 0x56616C6964617465ull;
-// Fixed point: the largest |gradient| of an iteration is 2^bits units, with bits as large as
-// keeps any sum of n rows below 2^62 (and at most 40, far beyond float32 gradients' precision).
-constexpr int kMaxQuantBits = 40;
 // Rows per traversal chunk in prediction: the leaf indices of a chunk (rows x trees int32)
 // stay within this many entries.
 constexpr std::int64_t kLeafChunkEntries = std::int64_t{1} << 24;
@@ -86,34 +83,6 @@ Part gather(const FitData& data, const std::vector<std::int64_t>& rows) {
       part.w.push_back(data.sample_weight[static_cast<std::size_t>(rows[p])]);
   }
   return part;
-}
-
-// Quantised channels (count, gradient, Hessian per row) of raw-score column `col` of grad/hess
-// (n x k), with their sums and units.
-gbdt::TreeInput quantise(const std::vector<double>& grad, const std::vector<double>& hess,
-                         std::int64_t n, std::int64_t k, std::int64_t col,
-                         std::vector<std::int64_t>& channels) {
-  double g_max = 0.0, h_max = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    g_max = std::max(g_max, std::abs(grad[static_cast<std::size_t>(i * k + col)]));
-    h_max = std::max(h_max, std::abs(hess[static_cast<std::size_t>(i * k + col)]));
-  }
-  const int bits =
-      std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n))));
-  gbdt::TreeInput input;
-  input.units.gradient_scale = g_max > 0 ? std::ldexp(1.0, bits) / g_max : 1.0;
-  input.units.hessian_scale = h_max > 0 ? std::ldexp(1.0, bits) / h_max : 1.0;
-  input.total.assign(gbdt::kChannels, 0);
-  channels.resize(static_cast<std::size_t>(n * gbdt::kChannels));
-  for (std::int64_t i = 0; i < n; ++i) {
-    std::int64_t* c = channels.data() + i * gbdt::kChannels;
-    c[0] = 1;
-    c[1] = std::llround(grad[static_cast<std::size_t>(i * k + col)] * input.units.gradient_scale);
-    c[2] = std::llround(hess[static_cast<std::size_t>(i * k + col)] * input.units.hessian_scale);
-    for (std::int64_t j = 0; j < gbdt::kChannels; ++j)
-      input.total[static_cast<std::size_t>(j)] += c[j];
-  }
-  return input;
 }
 
 // scikit-learn's rule: stop when none of the last n_iter_no_change scores beats the one before
@@ -268,18 +237,15 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   validation_scores_.clear();
   if (early) validation_scores_.push_back(score());
   std::vector<double> grad, hess;
-  std::vector<std::int64_t> channels;
+  gbdt::FitRows rows(backend, bins);
   std::int64_t iter = 0;
   while (iter < params_.max_iter) {
     gbdt::gradients(b.train, b.raw_train, grad, hess);
     for (std::int64_t c = 0; c < k; ++c) {
-      gbdt::TreeInput input = quantise(grad, hess, n, k, c, channels);
-      const Buffer<std::int64_t> device_channels =
-          Buffer<std::int64_t>::from_host(backend, channels);
-      input.channels = device_channels.matrix(n, gbdt::kChannels, Layout::kRowMajor);
+      gbdt::TreeInput input = rows.quantise(grad, hess, k, c);
       if (params_.loss == GbdtLoss::kAbsoluteError) input.leaf_value = median_residual(b);
       const gbdt::GrownTree grown =
-          gbdt::grow_tree(backend, bins, config, iter * k + c, input, b.raw_train, k, c);
+          gbdt::grow_tree(backend, bins, config, iter * k + c, rows, input, b.raw_train, k, c);
       if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);
       trees_.append(grown.tree);
     }

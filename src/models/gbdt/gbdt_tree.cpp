@@ -28,7 +28,7 @@ struct Node {
   std::int32_t begin = 0;
   std::int32_t end = 0;
   std::int64_t depth = 0;
-  std::int64_t total[kChannels] = {};
+  std::int64_t total[kSums] = {};  // count, gradient, Hessian
   NodeHist hist;
 };
 
@@ -37,7 +37,7 @@ struct Split {
   std::int32_t bin = 0;
   std::uint8_t missing_left = 0;
   double gain = 0.0;
-  std::int64_t left[kChannels] = {};
+  std::int64_t left[kSums] = {};
 };
 
 // The part G^2 / (H + lambda) of scikit-learn's split gain for integer sums in units.
@@ -50,32 +50,27 @@ double score(std::int64_t g, std::int64_t h, const Quantiser& u, double l2) {
 class Grower {
  public:
   Grower(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
-         std::int64_t tree_index, const TreeInput& input)
+         std::int64_t tree_index, FitRows& rows, const TreeInput& input)
       : backend_(backend),
         bins_(bins),
         config_(config),
         tree_index_(tree_index),
+        rows_(rows),
         input_(input),
-        shape_{bins.max_bins(), kChannels},
-        slot_(shape_.node_size(bins.cols())),
-        rows_(backend, bins.rows()) {
-    std::vector<std::int32_t> ids(static_cast<std::size_t>(bins.rows()));
-    std::iota(ids.begin(), ids.end(), 0);
-    rows_.copy_from_host(ids);
+        shape_{bins.max_bins(), input.units.channels()},
+        slot_(shape_.node_size(bins.cols())) {
     all_features_.resize(static_cast<std::size_t>(bins.cols()));
     std::iota(all_features_.begin(), all_features_.end(), 0);
     features_ = std::make_unique<DeviceVector<std::int32_t>>(backend, all_features_);
     forest_config_.max_features = config.max_features;
     forest_config_.seed = config.seed;
-    code_stride_ = forest::ordered_code_stride(backend, bins);
-    if (code_stride_ > 0) order_rows();
   }
 
   GrownTree grow() {
     Node root;
     root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()));
     root.end = static_cast<std::int32_t>(bins_.rows());
-    std::copy_n(input_.total.data(), kChannels, root.total);
+    std::copy_n(input_.total.data(), kSums, root.total);
     root.hist = {std::make_shared<Buffer<std::int64_t>>(backend_, slot_), 0};
     build(root);
     // Candidates by gain, then by node id (earlier first) for ties.
@@ -105,11 +100,7 @@ class Grower {
     return out;
   }
 
-  // Training rows of each leaf, for the raw-score update: rows[begin .. end) of the row list.
-  std::vector<std::int32_t> row_list() const {
-    if (backend_.uses_host_memory()) return {rows_.data(), rows_.data() + rows_.size()};
-    return rows_.to_host();
-  }
+  // Each node's rows: positions begin .. end of the row list.
   const std::vector<std::pair<std::int32_t, std::int32_t>>& ranges() const { return ranges_; }
 
  private:
@@ -131,39 +122,14 @@ class Grower {
            2 * config_.min_hessian;
   }
 
-  // Host backends with rows of at most 64 codes: the codes and channels in row order
-  // (ForestBatch::ordered_codes / ordered_channels, as the forest keeps them), moved by every
-  // partition, so histograms read them in sequence instead of gathering by row id.
-  void order_rows() {
-    const std::int64_t n = bins_.rows(), d = bins_.cols();
-    const MatrixView<const std::uint8_t> codes = bins_.codes();
-    ordered_codes_.assign(static_cast<std::size_t>(n * code_stride_), 0);
-    for (std::int64_t i = 0; i < n; ++i)
-      std::copy_n(codes.data + i * codes.stride, d, ordered_codes_.data() + i * code_stride_);
-    ordered_channels_.assign(input_.channels.data, input_.channels.data + n * kChannels);
-  }
-
-  ForestBatch batch_of(const DeviceVector<std::int32_t>& begin,
-                       const DeviceVector<std::int32_t>& end,
-                       VectorView<const std::int32_t> features, std::int64_t per_node) {
-    ForestBatch batch{1, begin.view(), end.view(), features, per_node};
-    if (code_stride_ == 0) return batch;
-    const std::int64_t n = bins_.rows();
-    batch.ordered_channels =
-        MatrixView<std::int64_t>::row_major(ordered_channels_.data(), n, kChannels);
-    batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
-                           Device::cpu()};
-    return batch;
-  }
-
   // Histogram of `node` into its slot, from its rows.
   void build(const Node& node) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
-    const ForestBatch batch = batch_of(db, de, features_->view(), bins_.cols());
+    const ForestBatch batch = rows_.batch(db.view(), de.view(), features_->view(), bins_.cols());
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_).view(), input_.channels, batch,
-                                 shape_,
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows()).view(), input_.channels,
+                                 batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
   }
 
@@ -199,8 +165,11 @@ class Grower {
     const std::int64_t msl = config_.min_samples_leaf;
     const double min_h = config_.min_hessian * u.hessian_scale;
     Split best;
+    // left: a candidate's left side in stored channels (sums of channels are sums of rows).
     const auto consider = [&](std::int32_t f, std::int32_t b, std::uint8_t ml,
-                              const std::int64_t* left) {
+                              const std::int64_t* stored) {
+      std::int64_t left[kSums];
+      u.unpack(stored, left);
       const std::int64_t rc = node.total[0] - left[0];
       const std::int64_t rh = node.total[2] - left[2];
       if (left[0] < msl || rc < msl || static_cast<double>(left[2]) < min_h ||
@@ -211,20 +180,24 @@ class Grower {
       if (!(gain > best.gain)) return;
       best = {f, b, ml, gain, {left[0], left[1], left[2]}};
     };
+    const std::int64_t k = u.channels();
     for (std::int32_t f : node_features(node)) {
-      const std::int64_t* h = hist + std::int64_t{f} * shape_.bins * kChannels;
+      const std::int64_t* h = hist + std::int64_t{f} * shape_.bins * k;
       const std::int32_t nb = bins_.n_bins()[static_cast<std::size_t>(f)];
       const std::int64_t* missing = h;
-      std::int64_t cum[kChannels] = {}, with_missing[kChannels];
+      std::int64_t missing_sums[kSums];
+      u.unpack(missing, missing_sums);
+      std::int64_t cum[kSums] = {}, with_missing[kSums], cum_sums[kSums];
       for (std::int32_t b = 1; b < nb; ++b) {
-        for (std::int64_t c = 0; c < kChannels; ++c) cum[c] += h[b * kChannels + c];
-        if (missing[0] == 0) {
+        for (std::int64_t c = 0; c < k; ++c) cum[c] += h[b * k + c];
+        if (missing_sums[0] == 0) {
           if (b == nb - 1) break;
-          consider(f, b, cum[0] >= node.total[0] - cum[0] ? 1 : 0, cum);
+          u.unpack(cum, cum_sums);
+          consider(f, b, cum_sums[0] >= node.total[0] - cum_sums[0] ? 1 : 0, cum);
           continue;
         }
         consider(f, b, 0, cum);
-        for (std::int64_t c = 0; c < kChannels; ++c) with_missing[c] = cum[c] + missing[c];
+        for (std::int64_t c = 0; c < k; ++c) with_missing[c] = cum[c] + missing[c];
         consider(f, b, 1, with_missing);
       }
     }
@@ -250,12 +223,12 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    const ForestBatch batch = batch_of(db, de, {}, 0);
-    backend_.forest().partition(bins_.codes(), rows_.view(), batch, df.view(), dbin.view(),
+    const ForestBatch batch = rows_.batch(db.view(), de.view(), {}, 0);
+    backend_.forest().partition(bins_.codes(), rows_.rows().view(), batch, df.view(), dbin.view(),
                                 dml.view());
     Node l, r;
-    std::copy_n(s.left, kChannels, l.total);
-    for (std::int64_t c = 0; c < kChannels; ++c) r.total[c] = node.total[c] - s.left[c];
+    std::copy_n(s.left, kSums, l.total);
+    for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];
     l.begin = node.begin;
     l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
     r.begin = l.end;
@@ -289,17 +262,14 @@ class Grower {
   const BinnedMatrix& bins_;
   const GrowConfig& config_;
   std::int64_t tree_index_;
+  FitRows& rows_;
   const TreeInput& input_;
   ForestHistShape shape_;
   std::int64_t slot_;
-  Buffer<std::int32_t> rows_;
   std::vector<std::int32_t> all_features_;
   std::unique_ptr<DeviceVector<std::int32_t>> features_;
   forest::TreeConfig forest_config_;
   std::vector<std::int64_t> scratch_;
-  std::int64_t code_stride_ = 0;  // 0: no ordered codes and channels
-  std::vector<std::uint8_t> ordered_codes_;
-  std::vector<std::int64_t> ordered_channels_;
   std::map<std::int32_t, Node> open_;
   std::map<std::int32_t, Split> splits_;
 
@@ -311,22 +281,22 @@ class Grower {
 }  // namespace
 
 GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
-                    std::int64_t tree_index, const TreeInput& input, std::span<double> raw,
-                    std::int64_t stride, std::int64_t offset) {
-  Grower grower(backend, bins, config, tree_index, input);
+                    std::int64_t tree_index, FitRows& rows, const TreeInput& input,
+                    std::span<double> raw, std::int64_t stride, std::int64_t offset) {
+  Grower grower(backend, bins, config, tree_index, rows, input);
   GrownTree grown = grower.grow();
-  const std::vector<std::int32_t> rows = grower.row_list();
+  const std::span<const std::int32_t> list = rows.host_rows();
   ForestModel& t = grown.tree;
   for (std::size_t node = 0; node < t.feature.size(); ++node) {
     if (t.feature[node] >= 0) continue;
     const auto [begin, end] = grower.ranges()[node];
     if (input.leaf_value)  // leaves are disjoint: reading raw before other leaves' updates
-      t.values[node] =
-          config.learning_rate *
-          input.leaf_value({rows.data() + begin, static_cast<std::size_t>(end - begin)});
+      t.values[node] = config.learning_rate *
+                       input.leaf_value(list.subspan(static_cast<std::size_t>(begin),
+                                                     static_cast<std::size_t>(end - begin)));
     const double v = t.values[node];
     for (std::int32_t p = begin; p < end; ++p)
-      raw[static_cast<std::size_t>(std::int64_t{rows[static_cast<std::size_t>(p)]} * stride +
+      raw[static_cast<std::size_t>(std::int64_t{list[static_cast<std::size_t>(p)]} * stride +
                                    offset)] += v;
   }
   return grown;

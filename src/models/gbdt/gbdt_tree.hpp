@@ -6,17 +6,14 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <vector>
 
+#include "models/gbdt/fit_rows.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/models/forest/forest.hpp"
 
 namespace tabula::gbdt {
-
-/// Channels of a row in the histograms: row count, quantised gradient, quantised Hessian.
-inline constexpr std::int64_t kChannels = 3;
 
 /// What every tree of one fit shares, resolved to counts.
 struct GrowConfig {
@@ -30,12 +27,6 @@ struct GrowConfig {
   std::uint64_t seed = 0;         // feature draws when max_features < d
 };
 
-/// Fixed-point units of this tree's channels: quantised = round(value * scale).
-struct Quantiser {
-  double gradient_scale = 1;
-  double hessian_scale = 1;
-};
-
 /// One grown tree: a single-tree ForestModel (value_size 1, leaf values already multiplied by
 /// the learning rate) and, per node, the bin of its split (rows with codes 1..bin go left), so
 /// rows binned with the same edges can be walked without their float values.
@@ -44,22 +35,11 @@ struct GrownTree {
   std::vector<std::int32_t> split_bin;
 };
 
-/// The training rows of one tree. channels: n x kChannels row-major int64 in backend memory
-/// (count, quantised gradient, quantised Hessian per row); total: their column sums.
-struct TreeInput {
-  MatrixView<const std::int64_t> channels;
-  std::vector<std::int64_t> total;
-  Quantiser units;
-  /// Optional: a leaf's value (before the learning rate) from its training rows (host row
-  /// indices), replacing -G / (H + lambda); absolute_error's median residual.
-  std::function<double(std::span<const std::int32_t> rows)> leaf_value;
-};
-
 /// Grows tree `tree_index` on all rows of `bins` and adds each training row's leaf value to
-/// raw[row * stride + offset] (host, n * stride entries).
+/// raw[row * stride + offset] (host, n * stride entries). input: from rows.quantise.
 GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
-                    std::int64_t tree_index, const TreeInput& input, std::span<double> raw,
-                    std::int64_t stride, std::int64_t offset);
+                    std::int64_t tree_index, FitRows& rows, const TreeInput& input,
+                    std::span<double> raw, std::int64_t stride, std::int64_t offset);
 
 /// Adds the leaf value of `grown` that each row of codes (host, n x d row-major, binned with
 /// the training edges) reaches to raw[row * stride + offset].

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -357,6 +358,73 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
   EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), 5000}, bad, {feature.data(), 1},
                                         {bin.data(), 1}, {missing_left.data(), 1}),
                Error);
+}
+
+TEST_F(ForestThreads, PartitionIsStableAndHistogramsEqualOnAnyThreadCount) {
+  // A node of 150k rows is partitioned in blocks side by side when threads are free, and a lone
+  // small node's histogram is cut into feature groups: both must give exactly the serial result
+  // (a stable partition: each side keeps the rows' order; the same integer sums).
+  const std::int64_t n = 160000, d = 5;
+  const Table t = synthetic(n, d, true, 8);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  const std::uint8_t* by_id = bins.codes().data;
+  std::vector<std::int32_t> shuffled(static_cast<std::size_t>(n));
+  std::iota(shuffled.begin(), shuffled.end(), 0);
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(5));
+  // Nodes [0, 150000) split on feature 1 and [150000, n) on feature 3.
+  const std::vector<std::int32_t> begin{0, 150000}, end{150000, static_cast<std::int32_t>(n)},
+      feature{1, 3}, bin{30, 12};
+  const std::vector<std::uint8_t> missing_left{0, 1};
+  const auto goes_left = [&](std::int32_t row, std::size_t node) {
+    const std::uint8_t code = by_id[static_cast<std::size_t>(row) * d + feature[node]];
+    return code == 0 ? missing_left[node] != 0 : code <= bin[node];
+  };
+  std::vector<std::int32_t> expected = shuffled;
+  for (std::size_t node = 0; node < 2; ++node)
+    std::stable_partition(expected.begin() + begin[node], expected.begin() + end[node],
+                          [&](std::int32_t r) { return goes_left(r, node); });
+  const ForestHistShape shape{64, 3};
+  std::vector<std::int64_t> first_hist;
+  for (const int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    std::vector<std::int32_t> rows = shuffled;
+    std::vector<std::int64_t> ordered;
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * 32));
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const std::int64_t r = rows[p];
+      ordered.insert(ordered.end(), {1, r, 2 * r + 1});  // identifies the row
+      std::copy_n(by_id + r * d, d, codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
+    }
+    const auto channels = MatrixView<std::int64_t>::row_major(ordered.data(), n, 3);
+    const MatrixView<std::uint8_t> code_rows{codes.data(), n, d, 32, Layout::kRowMajor,
+                                             Device::cpu()};
+    ForestBatch split{2, {begin.data(), 2}, {end.data(), 2}, {}, 0, channels, code_rows};
+    cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
+                             {bin.data(), 2}, {missing_left.data(), 2});
+    ASSERT_EQ(rows, expected) << threads << " threads";
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      ASSERT_EQ(ordered[p * 3 + 1], rows[p]) << "channels moved with their row, position " << p;
+      ASSERT_TRUE(std::equal(by_id + std::int64_t{rows[p]} * d,
+                             by_id + std::int64_t{rows[p]} * d + d,
+                             codes.begin() + static_cast<std::ptrdiff_t>(p * 32)))
+          << "codes moved with their row, position " << p;
+    }
+    // One small node (one task): its histogram over all five features.
+    const std::vector<std::int32_t> hb{150000}, he{160000}, feats{0, 1, 2, 3, 4};
+    ForestBatch one{1, {hb.data(), 1}, {he.data(), 1}, {feats.data(), 5}, 5, channels, code_rows};
+    std::vector<std::int64_t> hist(static_cast<std::size_t>(shape.node_size(d)), -1);
+    cpu().forest().histograms(bins.codes(), {rows.data(), n}, channels, one, shape,
+                              {hist.data(), static_cast<std::int64_t>(hist.size())});
+    if (first_hist.empty()) first_hist = hist;
+    EXPECT_EQ(hist, first_hist) << threads << " threads";
+  }
+  // Every feature's bins hold the node's 10,000 rows.
+  for (std::int64_t f = 0; f < d; ++f) {
+    std::int64_t count = 0;
+    for (std::int64_t b = 0; b < 64; ++b)
+      count += first_hist[static_cast<std::size_t>((f * 64 + b) * 3)];
+    EXPECT_EQ(count, 10000) << "feature " << f;
+  }
 }
 
 TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "models/gbdt/gbdt_tree.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/device_registry.hpp"
@@ -327,6 +328,49 @@ TEST(GbdtTest, ModelFileRoundTripAndValidation) {
   refused([](ForestModel&, nlohmann::json& f) { f["n_features_in_"] = 0; }, "n_features_in_");
   refused([](ForestModel&, nlohmann::json& f) { f["params"]["learning_rate"] = -1; },
           "learning_rate");
+}
+
+}  // namespace
+}  // namespace tabula
+
+namespace tabula {
+namespace {
+
+// The histograms store a row's count and Hessian packed in one channel when the row count
+// allows (Quantiser::count_bits); with squared error every Hessian is one unit step, so the
+// packed and plain channels quantise the same values and must grow the same tree, leaf values
+// and training-row updates included. The row order FitRows keeps between trees is exercised
+// by growing two trees in a row.
+TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
+  const Table t = make_table(6000, 4, 21, wave);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  gbdt::GrowConfig config;
+  config.max_leaf_nodes = 15;
+  config.max_features = t.d;
+  std::vector<std::vector<double>> raws;
+  std::vector<gbdt::GrownTree> trees;
+  for (const bool pack : {true, false}) {
+    gbdt::FitRows rows(cpu(), bins, pack);
+    std::vector<double> raw(t.y.size(), 0.0), grad(t.y.size()), hess(t.y.size(), 1.0);
+    for (int tree = 0; tree < 2; ++tree) {
+      for (std::size_t i = 0; i < raw.size(); ++i) grad[i] = raw[i] - t.y[i];
+      const gbdt::TreeInput input = rows.quantise(grad, hess, 1, 0);
+      EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
+      EXPECT_EQ(input.total[0], t.n);
+      trees.push_back(gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0));
+    }
+    raws.push_back(raw);
+  }
+  for (std::size_t tree = 0; tree < 2; ++tree) {
+    const ForestModel& packed = trees[tree].tree;
+    const ForestModel& plain = trees[tree + 2].tree;
+    EXPECT_GT(packed.leaves(0), 10) << "tree " << tree;
+    EXPECT_EQ(packed.feature, plain.feature) << "tree " << tree;
+    EXPECT_EQ(packed.threshold, plain.threshold) << "tree " << tree;
+    EXPECT_EQ(packed.values, plain.values) << "tree " << tree;
+    EXPECT_EQ(packed.n_samples, plain.n_samples) << "tree " << tree;
+  }
+  EXPECT_EQ(raws[0], raws[1]);
 }
 
 }  // namespace

@@ -1,0 +1,143 @@
+#include "models/gbdt/fit_rows.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <numeric>
+
+#include "models/forest/forest_builder.hpp"
+#include "tabula/core/thread_pool.hpp"
+
+namespace tabula::gbdt {
+namespace {
+
+// Fixed point: the largest |gradient| of a tree is 2^bits units, with bits as large as keeps any
+// sum of n rows below 2^62 (and at most 40, far beyond float32 gradients' precision).
+constexpr int kMaxQuantBits = 40;
+// Packed channels leave the Hessian 62 - 2 bit_width(n) bits; below this many (n >= 2^21) they
+// stay plain. 20 bits resolve a 2^-20 part of the largest Hessian, as fine as scikit-learn's
+// float32 Hessians near their maximum.
+constexpr int kMinPackedHessianBits = 20;
+// Rows per quantisation task.
+constexpr std::int64_t kRowsPerTask = 16384;
+// How far ahead the ordered pass prefetches a row's gradient and Hessian.
+constexpr std::int64_t kPrefetchRows = 64;
+
+int count_bits(std::int64_t n, bool pack) {
+  const int bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n)));
+  return pack && 62 - 2 * bits >= kMinPackedHessianBits ? bits : 0;
+}
+
+}  // namespace
+
+FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack)
+    : backend_(backend),
+      bins_(bins),
+      rows_(backend, bins.rows()),
+      count_bits_(count_bits(bins.rows(), pack)),
+      channels_(backend, bins.rows() * (count_bits_ > 0 ? 2 : 3)),
+      code_stride_(forest::ordered_code_stride(backend, bins)) {
+  const std::int64_t n = bins.rows(), d = bins.cols();
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
+  std::iota(ids.begin(), ids.end(), 0);
+  rows_.copy_from_host(ids);
+  if (!backend.uses_host_memory()) staged_.resize(static_cast<std::size_t>(channels_.size()));
+  if (code_stride_ == 0) return;
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  ordered_codes_.assign(static_cast<std::size_t>(n * code_stride_), 0);
+  for (std::int64_t i = 0; i < n; ++i)
+    std::copy_n(codes.data + i * codes.stride, d, ordered_codes_.data() + i * code_stride_);
+}
+
+// long: two passes over the rows (the largest magnitudes, then the fixed-point values and their
+// sums), each in parallel blocks; integer sums added in block order.
+TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double> hess,
+                            std::int64_t k, std::int64_t col) {
+  const std::int64_t n = bins_.rows();
+  const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  std::vector<double> g_max(static_cast<std::size_t>(tasks)), h_max(g_max.size());
+  parallel_for(tasks, [&](std::int64_t t) {
+    double g = 0.0, h = 0.0;
+    for (std::int64_t i = t * kRowsPerTask; i < std::min(n, (t + 1) * kRowsPerTask); ++i) {
+      g = std::max(g, std::abs(grad[static_cast<std::size_t>(i * k + col)]));
+      h = std::max(h, std::abs(hess[static_cast<std::size_t>(i * k + col)]));
+    }
+    g_max[static_cast<std::size_t>(t)] = g;
+    h_max[static_cast<std::size_t>(t)] = h;
+  });
+  const double g_top = g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end());
+  const double h_top = h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end());
+  const int bits = std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(
+                                                     static_cast<std::uint64_t>(n))));
+  // Packed, the Hessian's sums share 62 bits with the count's.
+  const int hessian_bits = std::min(bits, 62 - 2 * count_bits_);
+  TreeInput input;
+  input.units.gradient_scale = g_top > 0 ? std::ldexp(1.0, bits) / g_top : 1.0;
+  input.units.hessian_scale = h_top > 0 ? std::ldexp(1.0, hessian_bits) / h_top : 1.0;
+  input.units.count_bits = count_bits_;
+  const std::int64_t k_out = input.units.channels();
+  // Ordered: position p holds row rows_[p]; otherwise position i holds row i.
+  const bool ordered = code_stride_ > 0;
+  std::int64_t* out = backend_.uses_host_memory() ? channels_.data() : staged_.data();
+  std::vector<std::int64_t> sums(static_cast<std::size_t>(tasks * kSums));
+  parallel_for(tasks, [&](std::int64_t t) {
+    std::int64_t* sum = sums.data() + t * kSums;
+    const std::int64_t end = std::min(n, (t + 1) * kRowsPerTask);
+    for (std::int64_t p = t * kRowsPerTask; p < end; ++p) {
+      if (ordered && p + kPrefetchRows < end) {  // scattered reads: start them early
+        const std::int64_t later = std::int64_t{rows_.data()[p + kPrefetchRows]} * k + col;
+        __builtin_prefetch(grad.data() + later);
+        __builtin_prefetch(hess.data() + later);
+      }
+      const auto at = static_cast<std::size_t>((ordered ? rows_.data()[p] : p) * k + col);
+      const std::int64_t g = std::llround(grad[at] * input.units.gradient_scale);
+      const std::int64_t h = std::llround(hess[at] * input.units.hessian_scale);
+      std::int64_t* c = out + p * k_out;
+      if (count_bits_ > 0) {
+        c[0] = g;
+        c[1] = (h << count_bits_) + 1;
+      } else {
+        c[0] = 1;
+        c[1] = g;
+        c[2] = h;
+      }
+      sum[0] += 1;
+      sum[1] += g;
+      sum[2] += h;
+    }
+  });
+  input.total.assign(kSums, 0);
+  for (std::int64_t t = 0; t < tasks; ++t)
+    for (std::int64_t j = 0; j < kSums; ++j)
+      input.total[static_cast<std::size_t>(j)] += sums[static_cast<std::size_t>(t * kSums + j)];
+  if (!backend_.uses_host_memory()) channels_.copy_from_host(staged_);
+  input.channels = std::as_const(channels_).matrix(n, k_out, Layout::kRowMajor);
+  return input;
+}
+
+ForestBatch FitRows::batch(VectorView<const std::int32_t> begin,
+                           VectorView<const std::int32_t> end,
+                           VectorView<const std::int32_t> features, std::int64_t per_node) {
+  ForestBatch batch;
+  batch.nodes = 1;
+  batch.begin = begin;
+  batch.end = end;
+  batch.features = features;
+  batch.features_per_node = per_node;
+  if (code_stride_ == 0) return batch;
+  const std::int64_t n = bins_.rows();
+  batch.ordered_channels =
+      MatrixView<std::int64_t>::row_major(channels_.data(), n, count_bits_ > 0 ? 2 : 3);
+  batch.ordered_codes = {ordered_codes_.data(), n,          bins_.cols(), code_stride_,
+                         Layout::kRowMajor,     Device::cpu()};
+  return batch;
+}
+
+std::span<const std::int32_t> FitRows::host_rows() {
+  if (backend_.uses_host_memory())
+    return {rows_.data(), static_cast<std::size_t>(rows_.size())};
+  host_rows_ = rows_.to_host();
+  return host_rows_;
+}
+
+}  // namespace tabula::gbdt

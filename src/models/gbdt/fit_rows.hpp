@@ -1,0 +1,93 @@
+// The training rows of a gradient-boosting fit as the trees see them: their order (kept from
+// tree to tree), their binned codes beside them on host backends, and each tree's fixed-point
+// gradient and Hessian channels.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "tabula/backend/backend.hpp"
+#include "tabula/core/buffer.hpp"
+#include "tabula/models/forest/forest.hpp"
+
+namespace tabula::gbdt {
+
+/// A row's (or a set of rows') count, gradient and Hessian sums, in this order, in fixed-point
+/// units: how the grower reads them.
+inline constexpr std::int64_t kSums = 3;
+
+/// Fixed-point units of a tree's channels (quantised = round(value * scale)) and how the
+/// histograms store a row's sums. Packed (count_bits > 0): two int64 channels, the gradient and
+/// (Hessian << count_bits) + count, which add up exactly while every sum stays below 2^62, so a
+/// histogram bin costs one 16-byte add; plain: three channels, count, gradient, Hessian.
+struct Quantiser {
+  double gradient_scale = 1;
+  double hessian_scale = 1;
+  int count_bits = 0;  // 0: plain
+
+  std::int64_t channels() const { return count_bits > 0 ? 2 : 3; }
+  /// The (count, gradient, Hessian) sums of stored channels c.
+  void unpack(const std::int64_t* c, std::int64_t* sums) const {
+    if (count_bits == 0) {
+      sums[0] = c[0];
+      sums[1] = c[1];
+      sums[2] = c[2];
+      return;
+    }
+    sums[0] = c[1] & ((std::int64_t{1} << count_bits) - 1);
+    sums[1] = c[0];
+    sums[2] = c[1] >> count_bits;
+  }
+};
+
+/// The training rows of one tree. channels: n x units.channels() row-major int64 in backend
+/// memory (FitRows says in which order); total: the rows' (count, gradient, Hessian) sums.
+struct TreeInput {
+  MatrixView<const std::int64_t> channels;
+  std::vector<std::int64_t> total;
+  Quantiser units;
+  /// Optional: a leaf's value (before the learning rate) from its training rows (host row
+  /// indices), replacing -G / (H + lambda); absolute_error's median residual.
+  std::function<double(std::span<const std::int32_t> rows)> leaf_value;
+};
+
+/// The training rows of a fit in the order the last tree's partitions left them, and each
+/// tree's channels. Kept from tree to tree: any order grows the same tree (histograms are
+/// integer sums), so host backends keep every row's codes beside it (ForestBatch::ordered_codes,
+/// moved by each partition) without re-copying them per tree, and write each tree's channels
+/// straight into that order.
+class FitRows {
+ public:
+  /// pack: store the channels packed (Quantiser) when the row count leaves the Hessian enough
+  /// bits; false keeps them plain (tests compare the two).
+  FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true);
+
+  /// Quantises column `col` of grad and hess (n x k, training-row order) into the channels of
+  /// the next tree: their units and column sums, and channels pointing at them.
+  TreeInput quantise(std::span<const double> grad, std::span<const double> hess, std::int64_t k,
+                     std::int64_t col);
+
+  /// The row index array (backend memory), partitioned in place by each tree.
+  Buffer<std::int32_t>& rows() { return rows_; }
+  /// The histogram batch of nodes begin[i] .. end[i] with the rows' ordered codes and channels
+  /// when this backend keeps them.
+  ForestBatch batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
+                    VectorView<const std::int32_t> features, std::int64_t per_node);
+  /// The row ids in their current order, on the host (valid until the next call).
+  std::span<const std::int32_t> host_rows();
+
+ private:
+  Backend& backend_;
+  const BinnedMatrix& bins_;
+  Buffer<std::int32_t> rows_;
+  int count_bits_ = 0;                  // Quantiser::count_bits of every tree
+  Buffer<std::int64_t> channels_;       // n x channels: by position when ordered, else by row id
+  std::vector<std::int64_t> staged_;    // the channels on the host, for a device backend
+  std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
+  std::int64_t code_stride_ = 0;        // 0: no ordered codes and channels
+  std::vector<std::uint8_t> ordered_codes_;
+};
+
+}  // namespace tabula::gbdt
