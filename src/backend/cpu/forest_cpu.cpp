@@ -617,27 +617,34 @@ struct RowArrays {
   }
 };
 
-// Scratch arrays as long as the row index array, kept by the calling thread between calls.
+// Growable arrays for moved rows, kept by a thread between calls.
 template <int kStride>
-RowArrays<kStride> partition_scratch(const RowArrays<kStride>& rows, std::int64_t n) {
-  thread_local std::vector<std::int32_t> ids;
-  thread_local std::vector<std::int64_t> channels;
-  thread_local std::vector<std::uint8_t> codes;
-  const auto grow = [](auto& v, std::int64_t size) {
-    if (static_cast<std::int64_t>(v.size()) < size) v.resize(static_cast<std::size_t>(size));
-  };
-  grow(ids, n);
-  if (rows.channels) grow(channels, n * rows.k);
-  if (rows.codes) grow(codes, n * kStride);
-  return {ids.data(), rows.channels ? channels.data() : nullptr,
-          rows.codes ? codes.data() : nullptr, rows.k};
-}
+struct RowScratch {
+  std::vector<std::int32_t> ids;
+  std::vector<std::int64_t> channels;
+  std::vector<std::uint8_t> codes;
+
+  // Arrays for n rows of `like`'s kind.
+  RowArrays<kStride> arrays_for(const RowArrays<kStride>& like, std::int64_t n) {
+    const auto grow = [](auto& v, std::int64_t size) {
+      if (static_cast<std::int64_t>(v.size()) < size) v.resize(static_cast<std::size_t>(size));
+    };
+    grow(ids, n);
+    if (like.channels) grow(channels, n * like.k);
+    if (like.codes) grow(codes, n * kStride);
+    return {ids.data(), like.channels ? channels.data() : nullptr,
+            like.codes ? codes.data() : nullptr, like.k};
+  }
+};
 
 // forest_partition's body; kStride: batch.ordered_codes' stride when it is set. A stable
-// partition in two passes over blocks of each node: each block's rows go to the scratch arrays
-// at the block's own positions (left ones from its start, right ones from its end backwards),
-// then every block's two runs are copied to their final places, found from the counts of the
-// blocks before it. The order is the serial one's whatever the blocking or thread count.
+// partition: each side keeps its rows' order. A node taken whole is partitioned in place (left
+// rows compacted forwards, right ones through a buffer). A node cut into blocks (large, with
+// threads free) takes two passes: each block's rows go to scratch arrays at the block's own
+// positions (left ones from its start, right ones from its end backwards), then every block's
+// two runs are copied to their final places, found from the counts of the blocks before it. The
+// order is the serial one's whatever the blocking or thread count.
+// long: the block plan, the two kinds of block and the placement of blocks' runs, one procedure.
 template <int kStride>
 void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                     const ForestBatch& batch, VectorView<const std::int32_t> feature,
@@ -649,15 +656,26 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
   const RowArrays<kStride> arrays{rows.data, batch.ordered_channels.data, batch.ordered_codes.data,
                                   batch.ordered_channels.cols};
-  const RowArrays<kStride> scratch = partition_scratch(arrays, rows.size);
   struct Block {
     std::int64_t node, begin, end, left = 0;
+    bool whole = false;  // the node's only block: partitioned in place
   };
   std::vector<Block> blocks;
   const std::int64_t block_rows = parallel_available() ? kPartitionBlockRows : rows.size + 1;
-  for (std::int64_t nd = 0; nd < batch.nodes; ++nd)
-    for (std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd]; b < e; b += block_rows)
-      blocks.push_back({nd, b, std::min(e, b + block_rows)});
+  bool any_cut = false;
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
+    const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
+    if (e - b <= block_rows) {
+      blocks.push_back({nd, b, e, 0, true});
+      continue;
+    }
+    any_cut = true;
+    for (std::int64_t s = b; s < e; s += block_rows)
+      blocks.push_back({nd, s, std::min(e, s + block_rows)});
+  }
+  thread_local RowScratch<kStride> cut_scratch;  // the calling thread's, shared by the tasks
+  const RowArrays<kStride> scratch =
+      any_cut ? cut_scratch.arrays_for(arrays, rows.size) : RowArrays<kStride>{};
   const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   parallel_for(n_blocks, [&](std::int64_t i) {
     Block& block = blocks[static_cast<std::size_t>(i)];
@@ -665,21 +683,41 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     const std::uint8_t* column = codes.data + std::int64_t{split_feature} * feature_step;
     const std::int32_t threshold = bin.data[block.node];
     const bool ml = missing_left.data[block.node] != 0;
-    // Branch-free (the side is a coin flip for the predictor): the destination is selected.
-    std::int64_t left = block.begin, right = block.end - 1;
-    for (std::int64_t r = block.begin; r < block.end; ++r) {
+    const auto goes_left = [&](std::int64_t r) {
       if (r + kPrefetchColumn < block.end && !arrays.codes)
         __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
       const std::uint8_t code = arrays.codes ? arrays.codes[r * kStride + split_feature]
                                              : column[std::int64_t{rows.data[r]} * row_step];
-      const bool go_left = code == 0 ? ml : code <= threshold;
+      return code == 0 ? ml : code <= threshold;
+    };
+    // Branch-free (the side is a coin flip for the predictor): in place, every row is written
+    // to both sides and only its own side's count advances (w <= r); cut, the destination is
+    // selected.
+    if (block.whole) {
+      thread_local RowScratch<kStride> right_scratch;
+      const RowArrays<kStride> right = right_scratch.arrays_for(arrays, block.end - block.begin);
+      std::int64_t w = block.begin, n_right = 0;
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = goes_left(r);
+        arrays.move(arrays, w, r);
+        arrays.move(right, n_right, r);
+        w += go_left;
+        n_right += !go_left;
+      }
+      for (std::int64_t q = 0; q < n_right; ++q) right.move(arrays, w + q, q);
+      return;
+    }
+    std::int64_t left = block.begin, right = block.end - 1;
+    for (std::int64_t r = block.begin; r < block.end; ++r) {
+      const bool go_left = goes_left(r);
       arrays.move(scratch, go_left ? left : right, r);
       left += go_left;
       right -= !go_left;
     }
     block.left = left - block.begin;
   });
-  // Final places: a node's left rows block by block, then its right rows block by block.
+  if (!any_cut) return;
+  // Final places of the cut nodes: a node's left rows block by block, then its right rows.
   std::vector<std::int64_t> left_at(blocks.size()), right_at(blocks.size());
   for (std::int64_t i = 0; i < n_blocks;) {
     const std::int64_t node = blocks[static_cast<std::size_t>(i)].node;
@@ -696,6 +734,7 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   }
   parallel_for(n_blocks, [&](std::int64_t i) {
     const Block& block = blocks[static_cast<std::size_t>(i)];
+    if (block.whole) return;
     const std::int64_t to_left = left_at[static_cast<std::size_t>(i)] - block.begin;
     for (std::int64_t r = block.begin; r < block.begin + block.left; ++r)
       scratch.move(arrays, to_left + r, r);

@@ -67,8 +67,8 @@ TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double
   });
   const double g_top = g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end());
   const double h_top = h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end());
-  const int bits = std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(
-                                                     static_cast<std::uint64_t>(n))));
+  const int bits =
+      std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n))));
   // Packed, the Hessian's sums share 62 bits with the count's.
   const int hessian_bits = std::min(bits, 62 - 2 * count_bits_);
   TreeInput input;
@@ -115,8 +115,7 @@ TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double
   return input;
 }
 
-ForestBatch FitRows::batch(VectorView<const std::int32_t> begin,
-                           VectorView<const std::int32_t> end,
+ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
                            VectorView<const std::int32_t> features, std::int64_t per_node) {
   ForestBatch batch;
   batch.nodes = 1;
@@ -128,14 +127,13 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin,
   const std::int64_t n = bins_.rows();
   batch.ordered_channels =
       MatrixView<std::int64_t>::row_major(channels_.data(), n, count_bits_ > 0 ? 2 : 3);
-  batch.ordered_codes = {ordered_codes_.data(), n,          bins_.cols(), code_stride_,
-                         Layout::kRowMajor,     Device::cpu()};
+  batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
+                         Device::cpu()};
   return batch;
 }
 
 std::span<const std::int32_t> FitRows::host_rows() {
-  if (backend_.uses_host_memory())
-    return {rows_.data(), static_cast<std::size_t>(rows_.size())};
+  if (backend_.uses_host_memory()) return {rows_.data(), static_cast<std::size_t>(rows_.size())};
   host_rows_ = rows_.to_host();
   return host_rows_;
 }

@@ -82,11 +82,11 @@ class FitRows {
   Backend& backend_;
   const BinnedMatrix& bins_;
   Buffer<std::int32_t> rows_;
-  int count_bits_ = 0;                  // Quantiser::count_bits of every tree
-  Buffer<std::int64_t> channels_;       // n x channels: by position when ordered, else by row id
-  std::vector<std::int64_t> staged_;    // the channels on the host, for a device backend
+  int count_bits_ = 0;                   // Quantiser::count_bits of every tree
+  Buffer<std::int64_t> channels_;        // n x channels: by position when ordered, else by row id
+  std::vector<std::int64_t> staged_;     // the channels on the host, for a device backend
   std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
-  std::int64_t code_stride_ = 0;        // 0: no ordered codes and channels
+  std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
   std::vector<std::uint8_t> ordered_codes_;
 };
 
