@@ -148,9 +148,7 @@ void ServedModel::record_drift(const Dataset& data, std::span<const RequestTable
       }
     begin += n;
   }
-  monitoring::DriftCounts counts(drift_->profile());
-  monitoring::count_rows(drift_->profile(), data, rows, predictions, counts);
-  drift_->add(counts);
+  drift_->count(data, rows, predictions);
 }
 
 void ServedModel::record_predictions(const ScoredRows& rows) const {
