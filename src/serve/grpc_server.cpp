@@ -177,6 +177,10 @@ GrpcServer::GrpcServer(const ServeOptions& options, InferencePath& path,
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<std::int64_t>(options.http.max_body_bytes, INT_MAX)));
+  // A call waits for its micro-batch on a thread. gRPC's default keeps at most 2 idle threads
+  // polling and ends the others when their call is done, so under concurrent load it made and
+  // ended a thread per call; --workers idle threads stay instead, as REST keeps its loops.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, options.workers);
   grpc::ResourceQuota quota("tabula-grpc");
   quota.SetMaxThreads(options.http.max_connections);
   builder.SetResourceQuota(quota);
