@@ -35,7 +35,7 @@ class DriftWindow {
   void add(const monitoring::DriftCounts& batch);
   /// Counts rows `rows` of `data` and their `predictions` (monitoring::count_rows) straight into
   /// the window: what the server does per micro-batch, with no counts of its own to allocate.
-  /// Thread-safe; InputError when `data` lacks a profiled column (nothing is counted then).
+  /// Thread-safe; InputError when the first batch lacks a profiled column (nothing counted).
   void count(const Dataset& data, std::span<const std::int64_t> rows,
              std::span<const double> predictions);
   /// drift_report over the window, with "model", "version" and "window_rows".
@@ -57,7 +57,8 @@ class DriftWindow {
   // The open slice, and the sum of the closed ones: a batch is counted once, into open_; the
   // window is closed_total_ + open_.
   monitoring::DriftCounts open_, closed_total_;
-  bool drifted_ = false;  // under mutex_
+  bool drifted_ = false;          // under mutex_
+  bool columns_checked_ = false;  // under mutex_: count() found every profiled column once
 };
 
 /// The windows of every served version, by model and version.
