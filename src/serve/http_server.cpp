@@ -104,8 +104,9 @@ class Server {
       grpc_ = std::make_unique<GrpcServer>(options_, path_, repository_, token_);
 #else
       throw InputError(
-          "--grpc-port: this tabula was built without gRPC (libgrpc++-dev and "
-          "protobuf-compiler-grpc were not found at configure time; install them and rebuild)");
+          "--grpc-port: this tabula was built without gRPC (configured with TABULA_GRPC=OFF, or "
+          "libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev and protobuf-compiler were not "
+          "found: install them, scripts/setup.sh does, and rebuild)");
 #endif
     }
   }
