@@ -166,3 +166,34 @@ if(NOT TABULA_DEPS_DIR)
     set(TABULA_WITH_SERVER ON)
   endif()
 endif()
+
+# The Open Inference Protocol over gRPC (src/serve/grpc_*.cpp, `tabula serve --grpc-port`):
+# Debian's libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev and protobuf-compiler; the
+# service's C++ code is generated from src/serve/proto/grpc_service.proto at build time
+# (docs/architecture.md, decision 22). TABULA_GRPC: AUTO (where found, with the HTTP server),
+# ON (required) or OFF. Without it `--grpc-port` says so and REST serves as before.
+set(TABULA_GRPC AUTO CACHE STRING "Build the gRPC server: AUTO (where found), ON or OFF")
+set_property(CACHE TABULA_GRPC PROPERTY STRINGS AUTO ON OFF)
+set(TABULA_WITH_GRPC OFF)
+if(NOT TABULA_GRPC STREQUAL "OFF" AND TABULA_WITH_SERVER)
+  find_package(Protobuf QUIET)
+  find_package(gRPC CONFIG QUIET)
+  find_program(TABULA_GRPC_CPP_PLUGIN grpc_cpp_plugin)
+  if(Protobuf_FOUND AND Protobuf_PROTOC_EXECUTABLE AND TARGET gRPC::grpc++ AND
+     TABULA_GRPC_CPP_PLUGIN)
+    set(TABULA_WITH_GRPC ON)
+  endif()
+endif()
+if(TABULA_GRPC STREQUAL "ON" AND NOT TABULA_WITH_GRPC)
+  message(FATAL_ERROR "TABULA_GRPC=ON but gRPC was not found: install libgrpc++-dev "
+                      "protobuf-compiler-grpc libprotobuf-dev protobuf-compiler (scripts/setup.sh), "
+                      "and the HTTP server's Boost and zlib")
+endif()
+if(TABULA_WITH_GRPC)
+  message(STATUS "gRPC server: ON (gRPC ${gRPC_VERSION}, protobuf ${Protobuf_VERSION})")
+elseif(TABULA_GRPC STREQUAL "OFF")
+  message(STATUS "gRPC server: OFF (TABULA_GRPC=OFF); `tabula serve --grpc-port` will say so")
+else()
+  message(STATUS "gRPC server: OFF (libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev or "
+                 "protobuf-compiler not found); `tabula serve --grpc-port` will say so")
+endif()

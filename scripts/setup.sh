@@ -15,6 +15,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev
   libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libdeflate-dev libsqlite3-dev sqlite3
   libpq-dev postgresql libonnx-dev libprotobuf-dev
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler
   nginx-light faketime time
   chromium
   gzip xz-utils bzip2 zstd

@@ -23,6 +23,10 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   sub->add_option("--port", options->port, "TCP port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  sub->add_option("--grpc-port", options->grpc_port,
+                  "TCP port of the Open Inference Protocol over gRPC (0: no gRPC)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   sub->add_option("--workers", options->workers,
                   "Threads that parse requests and wait for their scores (connections are "
                   "asynchronous: idle ones hold no thread)")

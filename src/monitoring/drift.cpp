@@ -166,9 +166,10 @@ nlohmann::json column_report(const ColumnProfile& p, const ColumnCounts& counts,
     unseen = static_cast<double>(counts[counts.size() - 2]) / present;
   const double psi = population_stability_index(p, counts);
   nlohmann::json groups = nlohmann::json::array();
-  for (const Group& g : groups_of(p, counts))
-    groups.push_back(
-        {{"label", group_label(p, g)}, {"reference", g.reference}, {"current", g.current}});
+  if (options.groups)
+    for (const Group& g : groups_of(p, counts))
+      groups.push_back(
+          {{"label", group_label(p, g)}, {"reference", g.reference}, {"current", g.current}});
   return {{"name", p.name},
           {"type", to_string(p.type)},
           {"psi", psi},

@@ -33,45 +33,67 @@ DriftWindow::DriftWindow(std::string model, std::string version, monitoring::Dri
       config_(config),
       metrics_(metrics),
       open_(profile_),
-      total_(profile_) {}
+      closed_total_(profile_) {}
 
 void DriftWindow::add(const monitoring::DriftCounts& batch) {
-  nlohmann::json closed;
+  std::optional<nlohmann::json> closed;
   {
     std::lock_guard lock(mutex_);
     open_.add(batch);
-    total_.add(batch);
-    const std::int64_t slice_rows = std::max<std::int64_t>(1, config_.window_rows / kSlices);
-    if (open_.rows < slice_rows) return;
-    close_slice();
-    closed = monitoring::drift_report(profile_, total_, {config_.threshold, config_.min_rows});
-    const bool drifted = closed.at("status") == "drift";
-    if (drifted != drifted_) {
-      if (drifted)
-        spdlog::warn("serve: model '{}' version {}: drift in {} over the last {} rows", model_,
-                     version_, drifted_list(closed), total_.rows);
-      else
-        spdlog::info("serve: model '{}' version {}: no drift over the last {} rows", model_,
-                     version_, total_.rows);
-      drifted_ = drifted;
-    }
+    closed = close_full_slice();
   }
-  publish(closed);
+  if (closed) publish(*closed);
 }
 
-void DriftWindow::close_slice() {
+void DriftWindow::count(const Dataset& data, std::span<const std::int64_t> rows,
+                        std::span<const double> predictions) {
+  std::optional<nlohmann::json> closed;
+  {
+    std::lock_guard lock(mutex_);
+    // Every profiled column is looked up before anything is counted, so a failure counts
+    // nothing; once is enough, as every batch has the columns of the model's schema.
+    if (!columns_checked_) {
+      for (const monitoring::ColumnProfile& c : profile_.features) data.column(c.name);
+      columns_checked_ = true;
+    }
+    monitoring::count_rows(profile_, data, rows, predictions, open_);
+    closed = close_full_slice();
+  }
+  if (closed) publish(*closed);
+}
+
+std::optional<nlohmann::json> DriftWindow::close_full_slice() {
+  const std::int64_t slice_rows = std::max<std::int64_t>(1, config_.window_rows / kSlices);
+  if (open_.rows < slice_rows) return std::nullopt;
+  closed_total_.add(open_);
   closed_.push_back(std::exchange(open_, monitoring::DriftCounts(profile_)));
   while (static_cast<int>(closed_.size()) >= kSlices) {
-    total_.add(closed_.front(), -1);
+    closed_total_.add(closed_.front(), -1);
     closed_.pop_front();
   }
+  // For the gauges and the verdict: the groups' labels (the report's costliest part) unused.
+  nlohmann::json report = monitoring::drift_report(
+      profile_, closed_total_, {config_.threshold, config_.min_rows, /*groups=*/false});
+  const bool drifted = report.at("status") == "drift";
+  if (drifted != drifted_) {
+    if (drifted)
+      spdlog::warn("serve: model '{}' version {}: drift in {} over the last {} rows", model_,
+                   version_, drifted_list(report), closed_total_.rows);
+    else
+      spdlog::info("serve: model '{}' version {}: no drift over the last {} rows", model_, version_,
+                   closed_total_.rows);
+    drifted_ = drifted;
+  }
+  return report;
 }
 
 nlohmann::json DriftWindow::report() const {
   nlohmann::json out;
   {
     std::lock_guard lock(mutex_);
-    out = monitoring::drift_report(profile_, total_, {config_.threshold, config_.min_rows});
+    monitoring::DriftCounts window = closed_total_;
+    window.add(open_);
+    out = monitoring::drift_report(profile_, window, {config_.threshold, config_.min_rows});
   }
   out["model"] = model_;
   out["version"] = version_;

@@ -12,6 +12,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -31,12 +33,19 @@ class DriftWindow {
 
   /// Adds a scored batch's counts (shaped by profile()). Thread-safe.
   void add(const monitoring::DriftCounts& batch);
+  /// Counts rows `rows` of `data` and their `predictions` (monitoring::count_rows) straight into
+  /// the window: what the server does per micro-batch, with no counts of its own to allocate.
+  /// Thread-safe; InputError when the first batch lacks a profiled column (nothing counted).
+  void count(const Dataset& data, std::span<const std::int64_t> rows,
+             std::span<const double> predictions);
   /// drift_report over the window, with "model", "version" and "window_rows".
   nlohmann::json report() const;
 
  private:
   static constexpr int kSlices = 10;
-  void close_slice();  // under mutex_
+  /// Under mutex_: when the open slice is full, closes it and returns the window's report.
+  std::optional<nlohmann::json> close_full_slice();
+  /// Logs a change of verdict and sets the gauges; outside mutex_.
   void publish(const nlohmann::json& report);
 
   const std::string model_, version_;
@@ -45,8 +54,11 @@ class DriftWindow {
   Metrics& metrics_;
   mutable std::mutex mutex_;
   std::deque<monitoring::DriftCounts> closed_;  // oldest first
-  monitoring::DriftCounts open_, total_;        // total_ = closed_ + open_
-  bool drifted_ = false;
+  // The open slice, and the sum of the closed ones: a batch is counted once, into open_; the
+  // window is closed_total_ + open_.
+  monitoring::DriftCounts open_, closed_total_;
+  bool drifted_ = false;          // under mutex_
+  bool columns_checked_ = false;  // under mutex_: count() found every profiled column once
 };
 
 /// The windows of every served version, by model and version.

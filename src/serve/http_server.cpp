@@ -6,22 +6,24 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <charconv>
-#include <chrono>
-#include <fstream>
 #include <functional>
-#include <sstream>
+#include <memory>
 #include <thread>
 
+#include "serve/bearer_token.hpp"
 #include "serve/http_error.hpp"
 #include "serve/http_transport.hpp"
+#include "serve/inference_path.hpp"
 #include "serve/metrics.hpp"
 #include "serve/mlflow_protocol.hpp"
 #include "serve/model_repository.hpp"
 #include "serve/v2_protocol.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/version.hpp"
+#ifdef TABULA_WITH_GRPC
+#include "serve/grpc_server.hpp"
+#endif
 
 namespace tabula::serve {
 namespace {
@@ -65,27 +67,6 @@ class SignalPipe {
   struct sigaction old_int_ {};
 };
 
-std::string read_token(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError("--auth-token-file: cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token = ss.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front())))
-    token.erase(token.begin());
-  if (token.empty()) throw InputError("--auth-token-file: '" + path + "' is empty");
-  return token;
-}
-
-/// Compares without an early exit, so the time taken says nothing about the token.
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  return diff == 0;
-}
-
 using Captures = std::vector<std::string>;
 using Handler = std::function<void(const HttpRequest&, const Captures&, HttpResponse&)>;
 
@@ -113,11 +94,21 @@ class Server {
   Server(const ServeOptions& options, Backend& backend)
       : options_(options),
         repository_(options.model_repository, options.batching, backend, metrics_, options.drift),
-        token_(options.auth_token_file.empty() ? std::string()
-                                               : read_token(options.auth_token_file)),
+        token_(options.auth_token_file),
+        path_(repository_, metrics_, options_),
         transport_(options.host, options.port, options.http, options.workers,
                    [this](const HttpRequest& req, HttpResponse& res) { handle(req, res); }) {
     configure();
+    if (options.grpc_port > 0) {
+#ifdef TABULA_WITH_GRPC
+      grpc_ = std::make_unique<GrpcServer>(options_, path_, repository_, token_);
+#else
+      throw InputError(
+          "--grpc-port: this tabula was built without gRPC (configured with TABULA_GRPC=OFF, or "
+          "libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev and protobuf-compiler were not "
+          "found: install them, scripts/setup.sh does, and rebuild)");
+#endif
+    }
   }
 
   void run() {
@@ -126,6 +117,7 @@ class Server {
       signals.wait();
       spdlog::info("serve: stopping: no new connections, finishing requests in flight");
       transport_.stop();
+      stop_grpc();
     });
     std::thread loader([&] {
       try {
@@ -138,8 +130,11 @@ class Server {
     });
     spdlog::info("serve: listening on http://{}:{} ({} worker threads)", options_.host,
                  options_.port, options_.workers);
+    if (options_.grpc_port > 0)
+      spdlog::info("serve: listening for gRPC on {}:{}", options_.host, options_.grpc_port);
     transport_.run();  // returns once stopped and drained
     signals.wake();    // when run ended for another reason
+    stop_grpc();
     watcher.join();
     loader.join();
     spdlog::info("serve: stopped");
@@ -149,8 +144,7 @@ class Server {
   void handle(const HttpRequest& req, HttpResponse& res) {
     const bool health =
         req.segments.size() >= 2 && req.segments[0] == "v2" && req.segments[1] == "health";
-    if (!token_.empty() && !health &&
-        !same_secret(req.header("Authorization").value_or(""), "Bearer " + token_)) {
+    if (!health && !token_.accepts(req.header("Authorization").value_or(""))) {
       res.set(401, error_body("missing or wrong bearer token"));
       res.headers.emplace_back("WWW-Authenticate", "Bearer");
       return;
@@ -186,7 +180,16 @@ class Server {
     add("GET", "/metrics", [this](const HttpRequest&, const Captures&, HttpResponse& res) {
       res.set(200, metrics_.render(), "text/plain; version=0.0.4");
     });
+    // Before "/v2/models/*", which would take "stats" for a model's name.
+    add("GET", "/v2/models/stats",
+        guarded([this](const HttpRequest&, const Captures&, HttpResponse& res) {
+          res.set(200, statistics_json(path_.statistics("", "")).dump());
+        }));
     for (const std::string prefix : {"/v2/models/*", "/v2/models/*/versions/*"}) {
+      add("GET", prefix + "/stats",
+          guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+            res.set(200, statistics_json(path_.statistics(c[0], version_of(c))).dump());
+          }));
       add("GET", prefix, guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
             const auto entry = entry_of(c);
             const auto served = entry->choose(version_of(c), std::nullopt, 0);
@@ -219,12 +222,17 @@ class Server {
       res.set(200, std::string(kVersion), "text/plain");
     });
     add("POST", "/v2/repository/index",
-        guarded([this](const HttpRequest&, const Captures&, HttpResponse& res) {
-          res.set(200, repository_index().dump());
+        guarded([this](const HttpRequest& req, const Captures&, HttpResponse& res) {
+          res.set(200, repository_index(req).dump());
         }));
     add("POST", "/v2/repository/models/*/load",
         guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
           repository_.load(c[0]);
+          res.set(200, "{}");
+        }));
+    add("POST", "/v2/repository/models/*/unload",
+        guarded([this](const HttpRequest&, const Captures& c, HttpResponse& res) {
+          repository_.unload(c[0]);
           res.set(200, "{}");
         }));
   }
@@ -244,16 +252,24 @@ class Server {
     return {{"name", entry.name}, {"versions", versions}};
   }
 
-  nlohmann::json repository_index() const {
-    nlohmann::json index = nlohmann::json::array();
-    for (const auto& entry : repository_.models()) {
-      for (const std::string& v : entry->order)
-        index.push_back({{"name", entry->name}, {"version", v}, {"state", "READY"}});
-      if (entry->order.empty()) {
-        std::string why;
-        for (const std::string& e : entry->errors) why += (why.empty() ? "" : "; ") + e;
-        index.push_back({{"name", entry->name}, {"state", "UNAVAILABLE"}, {"reason", why}});
+  /// Triton's index: [{"name", "version", "state", "reason"?}]; a body {"ready": true} keeps
+  /// the versions that serve.
+  nlohmann::json repository_index(const HttpRequest& req) const {
+    bool ready_only = false;
+    if (!req.body.empty()) {
+      const nlohmann::json body = parse_request_json(req.body, options_.max_json_depth);
+      if (!body.is_object()) throw HttpError(400, "the request body must be a JSON object");
+      if (body.contains("ready")) {
+        if (!body["ready"].is_boolean()) throw HttpError(400, "\"ready\" must be true or false");
+        ready_only = body["ready"].get<bool>();
       }
+    }
+    nlohmann::json index = nlohmann::json::array();
+    for (const ModelRepository::IndexRow& row : repository_.index(ready_only)) {
+      nlohmann::json item = {{"name", row.name}, {"state", row.state}};
+      if (!row.version.empty()) item["version"] = row.version;
+      if (!row.reason.empty() || row.state != "READY") item["reason"] = row.reason;
+      index.push_back(std::move(item));
     }
     return index;
   }
@@ -280,33 +296,15 @@ class Server {
   }
 
   std::shared_ptr<const ModelEntry> entry_of(const Captures& captures) const {
-    const std::string& name = captures.at(0);
-    auto entry = repository_.find(name);
-    if (!entry) {
-      if (!repository_.ready()) throw HttpError(503, "models are still loading");
-      throw HttpError(404, "no model '" + name + "'");
-    }
-    return entry;
+    return path_.entry(captures.at(0));
   }
   static std::string version_of(const Captures& captures) {
     return captures.size() > 1 ? captures[1] : std::string();
   }
 
-  std::shared_ptr<ServedModel> choose(const ModelEntry& entry, const std::string& version,
-                                      const HttpRequest& req) {
-    std::optional<std::string_view> key;
-    if (!options_.sticky_header.empty()) key = req.header(options_.sticky_header);
-    return entry.choose(version, key, sequence_.fetch_add(1, std::memory_order_relaxed));
-  }
-
-  /// Waits for the batch that holds this request; HttpError 504 past the deadline.
-  ScoredRows await(std::future<ScoredRows>& result, Clock::time_point deadline) const {
-    if (result.wait_until(deadline) != std::future_status::ready)
-      throw HttpError(504, "the request was not scored within " +
-                               std::to_string(options_.request_timeout_ms) + " ms");
-    ScoredRows rows = result.get();
-    if (rows.status != 200) throw HttpError(rows.status, rows.error);
-    return rows;
+  std::optional<std::string_view> sticky_key(const HttpRequest& req) const {
+    if (options_.sticky_header.empty()) return std::nullopt;
+    return req.header(options_.sticky_header);
   }
 
   static std::optional<std::int64_t> binary_header_length(const HttpRequest& req) {
@@ -320,32 +318,26 @@ class Server {
   }
 
   void infer(const HttpRequest& req, const Captures& captures, HttpResponse& res) {
-    const auto start = Clock::now();
-    const auto deadline = start + std::chrono::milliseconds(options_.request_timeout_ms);
-    std::string name, version;  // metric labels: only names of models that exist
-    const int status = run_guarded(
+    run_guarded(
         [&] {
-          const auto entry = entry_of(captures);
-          name = entry->name;
-          const auto served = choose(*entry, version_of(captures), req);
-          version = served->version();
-          res.headers.emplace_back("x-model-version", version);
-          const V2Request request = parse_v2_request(req.body, binary_header_length(req), *served,
-                                                     options_.max_rows, options_.max_json_depth);
-          auto pending = served->submit(request.table, deadline);
-          const ScoredRows rows = await(pending, deadline);
-          res.set(200, v2_response(*served, request, rows).dump());
+          V2Request request;
+          path_.infer(
+              {captures.at(0), version_of(captures), sticky_key(req)},
+              [&](const ServedModel& served) {
+                res.headers.emplace_back("x-model-version", served.version());
+                request = parse_v2_request(req.body, binary_header_length(req), served,
+                                           options_.max_rows, options_.max_json_depth);
+                return request.table;
+              },
+              [&](const ServedModel& served, const ScoredRows& rows) {
+                res.set(200, v2_response(served, request, rows).dump());
+              });
         },
         res);
-    metrics_.observe_request(name, version, status,
-                             std::chrono::duration<double>(Clock::now() - start).count());
   }
 
   void invocations(const HttpRequest& req, HttpResponse& res) {
-    const auto start = Clock::now();
-    const auto deadline = start + std::chrono::milliseconds(options_.request_timeout_ms);
-    std::string name, version;  // metric labels: only names of models that exist
-    const int status = run_guarded(
+    run_guarded(
         [&] {
           std::string wanted = req.param("model");
           if (wanted.empty()) {
@@ -355,30 +347,36 @@ class Server {
                                        " models: name one with /invocations?model=NAME");
             wanted = all.front()->name;
           }
-          auto entry = repository_.find(wanted);
-          if (!entry) throw HttpError(404, "no model '" + wanted + "'");
-          name = entry->name;
-          const auto served = choose(*entry, req.param("version"), req);
-          version = served->version();
-          res.headers.emplace_back("x-model-version", version);
-          auto table =
-              parse_invocations(req.body, *served, options_.max_rows, options_.max_json_depth,
-                                req.header("content-type").value_or("application/json"));
-          auto pending = served->submit(std::move(table), deadline);
-          const ScoredRows rows = await(pending, deadline);
-          res.set(200, invocations_response(*served, rows).dump());
+          path_.infer(
+              {wanted, req.param("version"), sticky_key(req)},
+              [&](const ServedModel& served) {
+                res.headers.emplace_back("x-model-version", served.version());
+                return parse_invocations(req.body, served, options_.max_rows,
+                                         options_.max_json_depth,
+                                         req.header("content-type").value_or("application/json"));
+              },
+              [&](const ServedModel& served, const ScoredRows& rows) {
+                res.set(200, invocations_response(served, rows).dump());
+              });
         },
         res);
-    metrics_.observe_request(name, version, status,
-                             std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+  void stop_grpc() {
+#ifdef TABULA_WITH_GRPC
+    if (grpc_) grpc_->stop();
+#endif
   }
 
   const ServeOptions options_;
   Metrics metrics_;
   ModelRepository repository_;
-  const std::string token_;
-  std::atomic<std::uint64_t> sequence_{0};
+  const BearerToken token_;
+  InferencePath path_;
   std::vector<Route> routes_;
+#ifdef TABULA_WITH_GRPC
+  std::unique_ptr<GrpcServer> grpc_;  // stopped by run(), after the REST transport
+#endif
   HttpTransport transport_;  // last: its threads have ended before the rest goes
 };
 

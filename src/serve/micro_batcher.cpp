@@ -8,7 +8,7 @@
 namespace tabula::serve {
 
 MicroBatcher::MicroBatcher(BatchingConfig config, ScoreFn score,
-                           std::function<void(std::int64_t)> on_batch,
+                           std::function<void(const BatchDone&)> on_batch,
                            std::function<void(std::int64_t)> on_queue)
     : config_(config),
       score_(std::move(score)),
@@ -95,8 +95,13 @@ void MicroBatcher::score(std::vector<Pending>& batch) {
     tables.push_back(p.table.get());
   }
   if (live.empty()) return;
-  std::int64_t rows = 0;
-  for (const RequestTable* t : tables) rows += t->rows;
+  BatchDone done;
+  done.requests = static_cast<std::int64_t>(live.size());
+  for (const Pending* p : live) {
+    done.rows += p->table->rows;
+    done.queued_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - p->arrived).count());
+  }
   try {
     std::vector<ScoredRows> results = score_(tables);
     TABULA_ASSERT(results.size() == live.size(), "a score function lost requests");
@@ -104,7 +109,7 @@ void MicroBatcher::score(std::vector<Pending>& batch) {
       std::lock_guard lock(mutex_);
       ++batches_;
     }
-    if (on_batch_) on_batch_(rows);
+    if (on_batch_) on_batch_(done);
     for (std::size_t i = 0; i < live.size(); ++i) live[i]->promise.set_value(std::move(results[i]));
   } catch (const std::exception& e) {
     for (Pending* p : live) {

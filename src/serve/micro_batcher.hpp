@@ -34,15 +34,22 @@ struct ScoredRows {
 
 using Clock = std::chrono::steady_clock;
 
+/// One scored batch: its rows, its requests, and the time they spent queued (summed).
+struct BatchDone {
+  std::int64_t rows = 0;
+  std::int64_t requests = 0;
+  std::uint64_t queued_ns = 0;
+};
+
 /// Scores several requests in one go; returns one ScoredRows per table, in order.
 using ScoreFn = std::function<std::vector<ScoredRows>(std::span<const RequestTable* const>)>;
 
 class MicroBatcher {
  public:
-  /// `on_batch(rows)` is called after each scored batch, `on_queue(delta_rows)` when the queue
-  /// grows or shrinks (both for metrics; may be empty).
+  /// `on_batch` is called after each scored batch, `on_queue(delta_rows)` when the queue
+  /// grows or shrinks (both for metrics and statistics; may be empty).
   MicroBatcher(BatchingConfig config, ScoreFn score,
-               std::function<void(std::int64_t)> on_batch = {},
+               std::function<void(const BatchDone&)> on_batch = {},
                std::function<void(std::int64_t)> on_queue = {});
   /// Scores what is queued, then stops the worker thread.
   ~MicroBatcher();
@@ -70,7 +77,8 @@ class MicroBatcher {
 
   const BatchingConfig config_;
   const ScoreFn score_;
-  const std::function<void(std::int64_t)> on_batch_, on_queue_;
+  const std::function<void(const BatchDone&)> on_batch_;
+  const std::function<void(std::int64_t)> on_queue_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

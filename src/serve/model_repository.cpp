@@ -227,6 +227,7 @@ void ModelRepository::scan() {
   for (const auto& e : fs::directory_iterator(root_, ec))
     if (e.is_directory() && !hidden(e.path())) on_disk.insert(e.path().filename().string());
   for (const std::string& name : on_disk) {
+    if (was_unloaded(name)) continue;
     const auto current = find(name);
     std::string signature;
     list_versions(name, &signature);
@@ -237,13 +238,25 @@ void ModelRepository::scan() {
   ready_ = true;
 }
 
+bool ModelRepository::was_unloaded(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return unloaded_.count(name) > 0;
+}
+
+bool ModelRepository::in_repository(const std::string& name) const {
+  return !name.empty() && name.find('/') == std::string::npos && !name.starts_with('.') &&
+         fs::is_directory(fs::path(root_) / name);
+}
+
 void ModelRepository::load(const std::string& name) {
-  if (name.empty() || name.find('/') != std::string::npos || name.starts_with('.') ||
-      !fs::is_directory(fs::path(root_) / name))
-    throw HttpError(404, "no model '" + name + "' in the repository");
+  if (!in_repository(name)) throw HttpError(404, "no model '" + name + "' in the repository");
   std::shared_ptr<const ModelEntry> entry;
   {
     std::lock_guard reload_lock(reload_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      unloaded_.erase(name);
+    }
     entry = reload(name);
   }
   if (!entry || entry->versions.empty()) {
@@ -252,6 +265,36 @@ void ModelRepository::load(const std::string& name) {
       for (const std::string& e : entry->errors) why += (why.empty() ? "" : "; ") + e;
     throw HttpError(400, "model '" + name + "' could not be loaded: " + why);
   }
+}
+
+void ModelRepository::unload(const std::string& name) {
+  // Under reload_mutex_, so that a scan or load in progress cannot publish the model again.
+  std::lock_guard reload_lock(reload_mutex_);
+  std::lock_guard lock(mutex_);
+  if (models_.count(name) == 0 && !in_repository(name))
+    throw HttpError(404, "no model '" + name + "' in the repository");
+  // The entry's versions live on in the requests that hold them (shared_ptr).
+  if (models_.erase(name) > 0) spdlog::info("serve: model '{}' unloaded", name);
+  unloaded_.insert(name);
+}
+
+std::vector<ModelRepository::IndexRow> ModelRepository::index(bool ready_only) const {
+  std::vector<IndexRow> rows;
+  std::lock_guard lock(mutex_);
+  std::set<std::string> names(unloaded_);
+  for (const auto& [name, entry] : models_) names.insert(name);
+  for (const std::string& name : names) {
+    const auto it = models_.find(name);
+    const ModelEntry* entry = it == models_.end() ? nullptr : it->second.get();
+    if (entry != nullptr)
+      for (const std::string& v : entry->order) rows.push_back({name, v, "READY", ""});
+    if (ready_only || (entry != nullptr && !entry->order.empty())) continue;
+    std::string why = entry == nullptr ? "unloaded" : "";
+    if (entry != nullptr)
+      for (const std::string& e : entry->errors) why += (why.empty() ? "" : "; ") + e;
+    rows.push_back({name, "", "UNAVAILABLE", why});
+  }
+  return rows;
 }
 
 void ModelRepository::start_polling(double seconds) {

@@ -53,9 +53,23 @@ class ModelRepository {
   void scan();
   /// Scans every `seconds` on a background thread until destruction.
   void start_polling(double seconds);
-  /// Reloads one model now (Triton's repository "load"). HttpError 404 when DIR/<name> does not
-  /// exist, 400 with the reasons when no version of it loads.
+  /// Reloads one model now (Triton's repository "load"); a model unloaded before is served
+  /// again. HttpError 404 when DIR/<name> does not exist, 400 with the reasons when no version
+  /// of it loads.
   void load(const std::string& name);
+  /// Stops serving one model (Triton's repository "unload"): it is gone from find() at once and
+  /// polling leaves it alone until load(). Requests that already hold one of its versions finish
+  /// on it; each version is freed (its queue drained) when the last of them lets go. HttpError
+  /// 404 when the model is neither served nor in the repository.
+  void unload(const std::string& name);
+
+  /// One row of Triton's repository index.
+  struct IndexRow {
+    std::string name, version, state, reason;  // state: READY or UNAVAILABLE
+  };
+  /// Every served version (READY), and models with none (UNAVAILABLE, with the reason: load
+  /// errors, or "unloaded"); `ready_only`: the READY rows alone.
+  std::vector<IndexRow> index(bool ready_only) const;
 
   std::shared_ptr<const ModelEntry> find(const std::string& name) const;
   std::vector<std::shared_ptr<const ModelEntry>> models() const;
@@ -70,6 +84,9 @@ class ModelRepository {
   std::vector<VersionFile> list_versions(const std::string& name, std::string* signature) const;
   /// Builds and publishes the model's new entry; returns it (null when the model is gone).
   std::shared_ptr<const ModelEntry> reload(const std::string& name);
+  bool was_unloaded(const std::string& name) const;
+  /// DIR/<name> is a folder and `name` a plain folder name (no '/', not hidden).
+  bool in_repository(const std::string& name) const;
   std::shared_ptr<ServedModel> load_version(const std::string& name, const VersionFile& file,
                                             const ModelConfig& config, const ModelEntry* previous,
                                             std::vector<std::string>& errors);
@@ -81,8 +98,9 @@ class ModelRepository {
   const DriftConfig drift_defaults_;
   DriftWindows drift_windows_;  // outlive the versions' reloads
 
-  mutable std::mutex mutex_;  // guards models_
+  mutable std::mutex mutex_;  // guards models_ and unloaded_
   std::map<std::string, std::shared_ptr<const ModelEntry>> models_;
+  std::set<std::string> unloaded_;             // by unload(), until load()
   std::mutex reload_mutex_;                    // one reload at a time (poller and load requests)
   std::map<std::string, std::string> failed_;  // artifact signature -> why it failed
   std::atomic<bool> ready_{false};

@@ -40,6 +40,7 @@ struct ServeOptions {
   std::string model_repository;
   std::string host = "127.0.0.1";
   int port = 8000;
+  int grpc_port = 0;           // the Open Inference Protocol over gRPC; 0: off
   int workers = 64;            // threads that parse requests and wait for their scores
   double poll_interval_s = 2;  // 0: no polling
   HttpLimits http;

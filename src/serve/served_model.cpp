@@ -1,6 +1,7 @@
 // Scoring a micro-batch and splitting the results back per request.
 #include "serve/served_model.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -20,7 +21,10 @@ ServedModel::ServedModel(std::string name, std::string version, LoadedModel mode
       drift_(std::move(drift)) {
   batcher_ = std::make_unique<MicroBatcher>(
       batching, [this](std::span<const RequestTable* const> tables) { return score(tables); },
-      [this](std::int64_t rows) { metrics_.observe_batch(name_, version_, rows); },
+      [this](const BatchDone& done) {
+        metrics_.observe_batch(name_, version_, done.rows);
+        statistics_.record_queue(done.requests, done.queued_ns);
+      },
       [this](std::int64_t delta) { metrics_.add_queue_rows(name_, version_, delta); });
   metrics_.set_loaded(name_, version_, true);
 }
@@ -63,6 +67,7 @@ std::vector<ScoredRows> ServedModel::score(std::span<const RequestTable* const> 
 
 std::vector<ScoredRows> ServedModel::score_together(
     std::span<const RequestTable* const> tables) const {
+  const auto start = Clock::now();
   const Dataset data = to_dataset(tables, model_.schema);
   const std::int64_t n = data.rows();
   std::vector<RowError> row_errors;
@@ -71,6 +76,7 @@ std::vector<ScoredRows> ServedModel::score_together(
   const auto view = MatrixView<const float>::row_major(x.data(), n, d);
   const Task task = this->task();
   const std::int64_t width = output_width();
+  const auto features_done = Clock::now();
   std::vector<double> predict, proba, transform;
   if (task == Task::kTransform) {
     transform = predictor_.transform(view);
@@ -82,6 +88,8 @@ std::vector<ScoredRows> ServedModel::score_together(
     predict = task == Task::kClassification ? predictor_.predict_with_proba(view, proba)
                                             : predictor_.predict(view);
   }
+
+  const auto infer_done = Clock::now();
 
   // Which request each failed row belongs to.
   std::map<std::int64_t, const RowError*> bad_rows;
@@ -111,6 +119,14 @@ std::vector<ScoredRows> ServedModel::score_together(
     begin += rows;
   }
   if (drift_) record_drift(data, tables, out, {predict, transform, width});
+  const auto ns = [](Clock::duration d) {
+    return static_cast<std::uint64_t>(std::chrono::nanoseconds(d).count());
+  };
+  ComputeDurations stages;
+  stages.input.add(1, ns(features_done - start));
+  stages.infer.add(1, ns(infer_done - features_done));
+  stages.output.add(1, ns(Clock::now() - infer_done));
+  statistics_.record_execution(n, static_cast<std::int64_t>(tables.size()), stages);
   return out;
 }
 
@@ -132,9 +148,7 @@ void ServedModel::record_drift(const Dataset& data, std::span<const RequestTable
       }
     begin += n;
   }
-  monitoring::DriftCounts counts(drift_->profile());
-  monitoring::count_rows(drift_->profile(), data, rows, predictions, counts);
-  drift_->add(counts);
+  drift_->count(data, rows, predictions);
 }
 
 void ServedModel::record_predictions(const ScoredRows& rows) const {

@@ -13,6 +13,7 @@
 #include "serve/drift_window.hpp"
 #include "serve/metrics.hpp"
 #include "serve/micro_batcher.hpp"
+#include "serve/model_statistics.hpp"
 #include "serve/request_table.hpp"
 #include "serve/serve_options.hpp"
 #include "tabula/artifact/model_file.hpp"
@@ -50,6 +51,8 @@ class ServedModel {
   std::vector<ScoredRows> score(std::span<const RequestTable* const> tables) const;
 
   std::int64_t batches() const;
+  /// Triton-style statistics of this version since it was loaded (thread-safe counters).
+  ModelStatistics& statistics() const { return statistics_; }
   /// The version's drift window; null when its file has no profile or watching is off.
   const DriftWindow* drift() const { return drift_.get(); }
 
@@ -64,6 +67,7 @@ class ServedModel {
   Predictor predictor_;  // after model_, which it refers to
   Metrics& metrics_;
   std::shared_ptr<DriftWindow> drift_;
+  mutable ModelStatistics statistics_;     // counters about the model, not its state
   std::unique_ptr<MicroBatcher> batcher_;  // last: stops first
 };
 

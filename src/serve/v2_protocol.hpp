@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "serve/inference_tensors.hpp"
 #include "serve/micro_batcher.hpp"
 #include "serve/model_repository.hpp"
 #include "serve/request_table.hpp"
@@ -18,16 +19,8 @@
 
 namespace tabula::serve {
 
-/// Output tensor names.
-inline constexpr const char* kPredictOutput = "predict";
-inline constexpr const char* kProbabilitiesOutput = "probabilities";
-inline constexpr const char* kTransformOutput = "transform";
-
-struct V2Request {
-  std::optional<std::string> id;  // echoed in the response
-  std::shared_ptr<RequestTable> table;
-  std::vector<std::string> outputs;  // requested output names; empty: all
-  nlohmann::json id_output;          // the model's id column as sent, echoed; null when absent
+struct V2Request : InferenceRequest {
+  nlohmann::json id_output;  // the model's id column as sent, echoed; null when absent
 };
 
 /// Parses an inference request for a model with `schema`. Inputs are either one tensor per
@@ -51,5 +44,8 @@ nlohmann::json v2_model_metadata(const ModelEntry& entry, const ServedModel& mod
 
 /// GET /v2: name, version, extensions.
 nlohmann::json v2_server_metadata();
+
+/// An output tensor as v2 JSON: {"name", "datatype", "shape", "data"} (missing values null).
+nlohmann::json v2_tensor(const OutputTensor& tensor);
 
 }  // namespace tabula::serve

@@ -59,17 +59,16 @@ def read_rows(path):
     return rows[0], rows[1:]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, run_tabula):
-    """{name: (kind, task, shape, data path, model path)}, one model per case, in a repository."""
-    root = tmp_path_factory.mktemp("round_trip")
+def train_every_kind(run_tabula, root, shapes=SHAPES, n=60):
+    """(repository, {name: (kind, task, shape, data path, model path, header)}): one model per
+    registered kind × task × shape, each in its own folder of the repository under `root`."""
     repo = root / "repo"
     cases = {}
     for kind, task in kinds(run_tabula):
-        for shape in SHAPES:
+        for shape in shapes:
             name = f"{kind}-{task}-{shape}"
             data = root / f"{name}.csv"
-            header = make_table(data, task, shape)
+            header = make_table(data, task, shape, n=n)
             model = repo / name / "1" / "model.tabula"
             model.parent.mkdir(parents=True)
             target = [] if task in UNSUPERVISED else ["--target", "y"]
@@ -79,6 +78,12 @@ def trained(tmp_path_factory, run_tabula):
             assert f"task: {task} (" in r.stderr, r.stderr
             cases[name] = (kind, task, shape, data, model, header)
     return repo, cases
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, run_tabula):
+    """One model per case, in a repository."""
+    return train_every_kind(run_tabula, tmp_path_factory.mktemp("round_trip"))
 
 
 def cli_outputs(run_tabula, task, model, data, out_dir):

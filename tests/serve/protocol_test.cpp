@@ -11,6 +11,7 @@
 #include "serve/model_config.hpp"
 #include "serve/served_model.hpp"
 #include "serve/v2_protocol.hpp"
+#include "support/served_models.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -19,84 +20,12 @@ namespace tabula::serve {
 namespace {
 
 using nlohmann::json;
+using testing::cpu;
+using testing::fit_and_reload;
+using testing::numeric;
 
-Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
-
-Column numeric(const std::string& name, std::vector<double> values) {
-  Column c;
-  c.name = name;
-  c.numeric = std::move(values);
-  return c;
-}
-
-/// Fits the model's default pipeline and `kind` on `data`, saves both and reads them back.
-LoadedModel fit_and_reload(const std::string& kind, Task task, const Dataset& data,
-                           const std::vector<double>& y, ModelSchema schema) {
-  Pipeline pipeline(PipelineSpec::defaults(kind));
-  pipeline.fit(cpu(), data);
-  const std::vector<float> x = pipeline.transform(cpu(), data);
-  auto est = make_estimator(kind, {}, task);
-  FitData fit;
-  fit.x = MatrixView<const float>::row_major(x.data(), data.rows(), pipeline.n_outputs());
-  fit.y = y;
-  fit.n_classes = static_cast<int>(schema.class_labels.size());
-  est->fit(cpu(), fit);
-  for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
-  const auto path = testing::unique_temp_path(kind + ".tabula");
-  save_model(path.string(), *est, pipeline, schema, json::object());
-  LoadedModel model = load_model(path.string());
-  std::filesystem::remove(path);
-  return model;
-}
-
-/// y = 2a - b + 1 + 5 [color == "red"], fitted exactly by ordinary least squares.
-LoadedModel linear_model() {
-  Dataset data;
-  Column color;
-  color.name = "color";
-  color.type = ColumnType::kCategorical;
-  color.categories = {"blue", "red"};
-  std::vector<double> a, b, y;
-  for (int i = 0; i < 40; ++i) {
-    a.push_back(i % 7);
-    b.push_back((i * 3) % 11);
-    color.codes.push_back(i % 2);
-    y.push_back(2.0 * a.back() - b.back() + 1.0 + 5.0 * (i % 2));
-  }
-  data.columns = {numeric("a", a), numeric("b", b), color};
-  ModelSchema schema;
-  schema.target = "y";
-  return fit_and_reload("linear", Task::kRegression, data, y, schema);
-}
-
-/// A two-class classifier with text labels: "no" when a < 5, else "yes".
-LoadedModel text_classifier() {
-  Dataset data;
-  std::vector<double> a, b, y;
-  for (int i = 0; i < 60; ++i) {
-    a.push_back(i % 10);
-    b.push_back(i % 3);
-    y.push_back(a.back() < 5 ? 0 : 1);
-  }
-  data.columns = {numeric("a", a), numeric("b", b)};
-  ModelSchema schema;
-  schema.target = "label";
-  schema.target_type = ColumnType::kCategorical;
-  schema.class_labels = {"no", "yes"};
-  schema.numeric_labels = false;
-  return fit_and_reload("logistic", Task::kClassification, data, y, schema);
-}
-
-class ProtocolTest : public ::testing::Test {
+class ProtocolTest : public testing::ServedModelsTest {
  protected:
-  ProtocolTest() {
-    BatchingConfig batching;
-    batching.max_queue_delay_us = 0;
-    linear_ = std::make_unique<ServedModel>("lin", "3", linear_model(), batching, cpu(), metrics_);
-    classifier_ =
-        std::make_unique<ServedModel>("cls", "1", text_classifier(), batching, cpu(), metrics_);
-  }
-
   static int status_of(const std::function<void()>& f) {
     try {
       f();
@@ -110,9 +39,6 @@ class ProtocolTest : public ::testing::Test {
     const RequestTable* t = r.table.get();
     return m.score({&t, 1}).front();
   }
-
-  Metrics metrics_;
-  std::unique_ptr<ServedModel> linear_, classifier_;
 };
 
 TEST_F(ProtocolTest, OneTensorPerColumnInAnyOrder) {

@@ -44,6 +44,7 @@ void count_rows(const DriftProfile& profile, const Dataset& data,
 struct DriftOptions {
   double threshold = 0.2;       // PSI above which a column has drifted (0.1-0.25: moderate)
   std::int64_t min_rows = 100;  // fewer rows counted: no verdict
+  bool groups = true;  // false: no "groups" per column (the figures alone, for gauges: cheaper)
 };
 
 /// PSI over groups of the profile's bins that each hold at least 10% of the reference (numbers
