@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/category_walk.hpp"
 #include "backend/cpu/cpu_backend.hpp"
 #include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
@@ -588,6 +589,9 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     const std::uint8_t* column = codes.data + std::int64_t{feature.data[nd]} * feature_step;
     const std::int32_t t = bin.data[nd];
     const bool ml = missing_left.data[nd] != 0;
+    // A categorical split: the node's bin set decides instead of t and ml.
+    const std::uint8_t* sets =
+        batch.left_bins.data ? batch.left_bins.data + nd * kForestCategorySetBytes : nullptr;
     thread_local std::vector<std::int32_t> right;
     right.resize(static_cast<std::size_t>(e - b));
     // The rows' ordered channels (if any) move with them: k values per row.
@@ -609,7 +613,7 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       const std::int32_t row = rows.data[r];
       const std::uint8_t code =
           oc ? oc[r * kStride + split_feature] : column[std::int64_t{row} * row_step];
-      const bool go_left = code == 0 ? ml : code <= t;
+      const bool go_left = sets ? forest::bin_in_set(sets, code) : (code == 0 ? ml : code <= t);
       rows.data[w] = row;
       right[static_cast<std::size_t>(n_right)] = row;
       if (ch) {
@@ -642,6 +646,8 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   require_host(*this, rows.device, kName);
   check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   check_ordered_codes(batch, rows.size, codes.cols, kName);
+  if (batch.left_bins.data != nullptr)
+    require_size(batch.left_bins, batch.nodes * kForestCategorySetBytes, kName, "left_bins");
   if (batch.ordered_codes.stride == 64)
     partition_rows<64>(codes, rows, batch, feature, bin, missing_left);
   else
@@ -663,6 +669,7 @@ void cpu::CpuBackend::predict(MatrixView<const float> x, const ForestTrees& tree
     return;
   }
   if (x.rows == 0) return;
+  if (trees.category_set.size > 0) return cpu::predict_with_categories(x, trees, out);
   const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
   if (walk->short_nodes)
     predict_rows(x, walk->short_forest, v, out);
@@ -680,6 +687,7 @@ void cpu::CpuBackend::apply(MatrixView<const float> x, const ForestTrees& trees,
     throw Error("forest_apply: leaves must be " + std::to_string(x.rows) + " x " +
                 std::to_string(n_trees));
   if (x.rows == 0 || n_trees == 0) return;
+  if (trees.category_set.size > 0) return cpu::apply_with_categories(x, trees, leaves);
   const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
   if (walk->short_nodes)
     apply_rows(x, walk->short_forest, leaves);
