@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "models/forest/tree_arrays.hpp"
+#include "models/gbdt/gbdt_test_support.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/device_registry.hpp"
@@ -21,16 +23,8 @@
 namespace tabula {
 namespace {
 
-Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
-
-std::string message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using gbdt_test::cpu;
+using gbdt_test::message;
 
 bool in_set(const ForestModel& m, std::size_t node, int category) {
   const std::int32_t set = m.category_set[node];
@@ -229,17 +223,12 @@ TEST(GbdtCategoricalTest, CategorySetsRoundTripAndCraftedFilesAreRefused) {
     model.save(w);
     nlohmann::json fitted = w.header()["fitted"];
     damage(trees, fitted);
-    const auto nodes = static_cast<std::int64_t>(trees.feature.size());
+    // The threshold arrays as write_trees writes them, the sets as damaged (any length).
+    ForestModel plain = trees;
+    plain.category_set.clear();
+    plain.category_bits.clear();
     ArtifactWriter crafted;
-    crafted.add("gbdt.offsets", std::span<const std::int64_t>(trees.offsets),
-                {static_cast<std::int64_t>(trees.offsets.size())});
-    crafted.add("gbdt.feature", std::span<const std::int32_t>(trees.feature), {nodes});
-    crafted.add("gbdt.threshold", std::span<const float>(trees.threshold), {nodes});
-    crafted.add("gbdt.left", std::span<const std::int32_t>(trees.left), {nodes});
-    crafted.add("gbdt.right", std::span<const std::int32_t>(trees.right), {nodes});
-    crafted.add("gbdt.missing_left", std::span<const std::uint8_t>(trees.missing_left), {nodes});
-    crafted.add("gbdt.n_samples", std::span<const std::int64_t>(trees.n_samples), {nodes});
-    crafted.add("gbdt.values", std::span<const double>(trees.values), {nodes, 1});
+    forest::write_trees(crafted, "gbdt", plain);
     crafted.add("gbdt.category_set", std::span<const std::int32_t>(trees.category_set),
                 {static_cast<std::int64_t>(trees.category_set.size())});
     crafted.add("gbdt.category_bits", std::span<const std::uint8_t>(trees.category_bits),
