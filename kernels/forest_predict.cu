@@ -1,4 +1,5 @@
 #include "backend/cuda/cuda_check.hpp"
+#include "backend/forest_math.hpp"
 #include "forest_predict.cuh"
 
 namespace tabula::kernels {
@@ -25,7 +26,10 @@ __device__ inline std::int32_t walk(const Trees& t, std::int64_t tree, const flo
     const std::int32_t f = t.feature[g];
     if (f < 0 || f >= t.d) break;
     const float v = row[f];
-    const bool go_left = isnan(v) ? t.missing_left[g] != 0 : v <= t.threshold[g];
+    const bool ml = t.missing_left[g] != 0;
+    const std::int32_t set = t.category_set != nullptr ? t.category_set[g] : -1;
+    const bool go_left = set >= 0 ? forest::category_goes_left(t.category_bits + set * 32, v, ml)
+                                  : (isnan(v) ? ml : v <= t.threshold[g]);
     const std::int32_t next = go_left ? t.left[g] : t.right[g];
     if (next <= 0 || next >= size) break;
     node = next;

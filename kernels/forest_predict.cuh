@@ -23,6 +23,8 @@ struct ForestTreeArrays {
   const std::int32_t* right;
   const std::uint8_t* missing_left;
   const double* values;
+  const std::int32_t* category_set;   // null: no categorical splits; else per node -1 or a set
+  const std::uint8_t* category_bits;  // 32 bytes per set (see tabula::ForestTrees)
   std::int64_t value_size;
   std::int64_t n_trees;
   std::int64_t d;          // features per row

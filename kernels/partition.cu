@@ -1,6 +1,7 @@
 #include <cub/block/block_scan.cuh>
 
 #include "backend/cuda/cuda_check.hpp"
+#include "backend/forest_math.hpp"
 #include "partition.cuh"
 
 namespace tabula::kernels {
@@ -9,8 +10,9 @@ namespace {
 constexpr int kThreads = 256;
 
 __device__ inline bool goes_left(const std::uint8_t* codes, std::int64_t d, std::int32_t row,
-                                 std::int32_t f, std::int32_t t, bool ml) {
+                                 std::int32_t f, std::int32_t t, bool ml, const std::uint8_t* set) {
   const std::uint8_t code = codes[static_cast<std::int64_t>(row) * d + f];
+  if (set != nullptr) return forest::bin_in_set(set, code);
   return code == 0 ? ml : code <= t;
 }
 
@@ -21,7 +23,7 @@ static __global__ void partition_kernel(const std::uint8_t* codes, std::int64_t 
                                         std::int32_t* rows, const std::int32_t* begin,
                                         const std::int32_t* end, const std::int32_t* feature,
                                         const std::int32_t* bin, const std::uint8_t* missing_left,
-                                        std::int32_t* scratch) {
+                                        const std::uint8_t* left_bins, std::int32_t* scratch) {
   using Scan = cub::BlockScan<int, kThreads>;
   __shared__ typename Scan::TempStorage temp;
   __shared__ int left_base, right_base;
@@ -30,13 +32,14 @@ static __global__ void partition_kernel(const std::uint8_t* codes, std::int64_t 
   // A node without a split feature in [0, d) (the builder never passes one) keeps its order.
   const std::int32_t b = begin[node], e = f >= 0 && f < d ? end[node] : b;
   const bool ml = missing_left[node] != 0;
+  const std::uint8_t* set = left_bins != nullptr ? left_bins + node * 32 : nullptr;
   if (threadIdx.x == 0) left_base = right_base = 0;
   __syncthreads();
   for (std::int32_t tile = b; tile < e; tile += kThreads) {
     const std::int32_t r = tile + static_cast<std::int32_t>(threadIdx.x);
     const bool valid = r < e;
     const std::int32_t row = valid ? rows[r] : 0;
-    const int left = valid && goes_left(codes, d, row, f, t, ml) ? 1 : 0;
+    const int left = valid && goes_left(codes, d, row, f, t, ml, set) ? 1 : 0;
     int left_pos = 0, left_total = 0;
     Scan(temp).ExclusiveSum(left, left_pos, left_total);
     __syncthreads();
@@ -62,11 +65,11 @@ static __global__ void partition_kernel(const std::uint8_t* codes, std::int64_t 
 void launch_forest_partition(const std::uint8_t* codes, std::int64_t d, std::int32_t* rows,
                              std::int64_t nodes, const std::int32_t* begin, const std::int32_t* end,
                              const std::int32_t* feature, const std::int32_t* bin,
-                             const std::uint8_t* missing_left, std::int32_t* scratch,
-                             cudaStream_t stream) {
+                             const std::uint8_t* missing_left, const std::uint8_t* left_bins,
+                             std::int32_t* scratch, cudaStream_t stream) {
   if (nodes == 0) return;
   partition_kernel<<<static_cast<unsigned>(nodes), kThreads, 0, stream>>>(
-      codes, d, rows, begin, end, feature, bin, missing_left, scratch);
+      codes, d, rows, begin, end, feature, bin, missing_left, left_bins, scratch);
   TABULA_CUDA_CHECK_LAUNCH();
 }
 

@@ -101,7 +101,7 @@ Backend& prepare_backend(const std::string& device, int n_jobs) {
 class Model {
  public:
   Model(const std::string& name, const ParamMap& params, const std::string& task)
-      : estimator_(make_estimator(name, params, parse_task(task))) {}
+      : estimator_(make_estimator(name, params, parse_task(task))), params_(params) {}
 
   static Model load(const std::string& path) {
     LoadedModel loaded;
@@ -131,7 +131,7 @@ class Model {
     nb::gil_scoped_release release;
     Backend& backend = prepare_backend(device, n_jobs);
     pipeline->fit(backend, header);
-    fit_estimator(backend, view(x), y, weight, n_classes, seed);
+    fit_estimator(backend, view(x), y, weight, n_classes, seed, names, {});
     pipeline_ = std::move(pipeline);
     record_schema();
   }
@@ -147,14 +147,14 @@ class Model {
     plain.impute = "none";
     plain.scale = "none";
     auto pipeline = std::make_unique<Pipeline>(
-        apply_overrides(PipelineSpec::defaults(estimator_->name()), plain));
+        apply_overrides(PipelineSpec::defaults(estimator_->name(), params_), plain));
     nb::gil_scoped_release release;
     Backend& backend = prepare_backend(device, n_jobs);
     pipeline->fit(backend, data);
     const std::vector<float> x = pipeline->transform(backend, data);
-    fit_estimator(backend,
-                  MatrixView<const float>::row_major(x.data(), data.rows(), pipeline->n_outputs()),
-                  y, weight, n_classes, seed);
+    fit_estimator(
+        backend, MatrixView<const float>::row_major(x.data(), data.rows(), pipeline->n_outputs()),
+        y, weight, n_classes, seed, pipeline->output_names(), pipeline->categorical_outputs());
     pipeline_ = std::move(pipeline);
     record_schema();
   }
@@ -223,9 +223,13 @@ class Model {
   Model() = default;
 
   void fit_estimator(Backend& backend, MatrixView<const float> x, const std::optional<Vector>& y,
-                     const std::optional<Vector>& weight, int n_classes, std::uint64_t seed) {
+                     const std::optional<Vector>& weight, int n_classes, std::uint64_t seed,
+                     const std::vector<std::string>& names,
+                     const std::vector<std::uint8_t>& categorical) {
     FitData fit;
     fit.x = x;
+    fit.feature_names = names;
+    fit.categorical = categorical;
     if (y) fit.y = std::span<const double>(y->data(), y->shape(0));
     if (weight) fit.sample_weight = std::span<const double>(weight->data(), weight->shape(0));
     fit.n_classes = n_classes;
@@ -259,6 +263,7 @@ class Model {
   }
 
   std::unique_ptr<Estimator> estimator_;
+  ParamMap params_;  // as given: the default pipeline depends on some (categorical_features)
   std::unique_ptr<Pipeline> pipeline_;
   ModelSchema schema_;
   nlohmann::json training_ = nlohmann::json::object();

@@ -47,6 +47,14 @@ def param_text(value) -> str:
     return str(value)
 
 
+def list_text(value) -> str:
+    """A list parameter (categorical_features' names, indices or mask) as the engine's JSON
+    text: strings stay names, integers indices, booleans a mask."""
+    items = value.tolist() if isinstance(value, np.ndarray) else list(value)
+    return json.dumps([bool(v) if isinstance(v, (bool, np.bool_)) else
+                       int(v) if isinstance(v, (int, np.integer)) else str(v) for v in items])
+
+
 def text_columns(frame) -> bool:
     """Whether a pandas DataFrame has columns that are not numbers (text, category, bool)."""
     return any(not (np.issubdtype(dtype, np.number) and dtype.kind != "b")
@@ -112,6 +120,10 @@ class TabulaEstimator(BaseEstimator):
                     continue
                 value = check_random_state(value).randint(np.iinfo(np.int32).max) \
                     if not isinstance(value, (int, np.integer)) else int(value)
+            if key == "categorical_features" and value is not None and \
+                    not isinstance(value, str):
+                params[key] = list_text(value)
+                continue
             params[self._engine_names.get(key, key)] = param_text(value)
         return params
 
@@ -127,7 +139,8 @@ class TabulaEstimator(BaseEstimator):
     # ---- fit ----------------------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None):
         """Fits the model on X (numpy array or pandas DataFrame; text and category columns go
-        through tabula's own one-hot pipeline) and, for classifiers and regressors, y."""
+        through tabula's own pipeline: one-hot encoded, or coded for gradient boosting's
+        categorical_features) and, for classifiers and regressors, y."""
         model = _core.Model(self._registry_name, self._engine_params(), self._task)
         device, n_jobs = self._engine()
         frame = _as_text_frame(X)

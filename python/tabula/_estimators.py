@@ -103,8 +103,11 @@ _GBDT_DOC = """ Histogram gradient boosting (scikit-learn's {name}): features bi
     seed gives the same model on any thread count and device. Missing values (NaN) go to the
     side each split learned. Early stopping ('auto': above 10000 rows) holds out
     ``validation_fraction`` of the rows and stops when the loss has not improved by ``tol``
-    for ``n_iter_no_change`` iterations. Fitted: n_iter_, n_trees_per_iteration_,
-    baseline_prediction_, validation_score_. Not supported yet: categorical_features,
+    for ``n_iter_no_change`` iterations. ``categorical_features`` ("from_dtype": the text and
+    category columns of a DataFrame; None; a list of column names or indices; a boolean mask)
+    splits those columns on sets of categories (codes 0..max_bins-1 in a numeric column);
+    unseen categories go where missing values go. Fitted: n_iter_, n_trees_per_iteration_,
+    baseline_prediction_, validation_score_, is_categorical_. Not supported yet:
     monotonic_cst, interaction_cst, warm_start (accepted at their defaults only).{extra}"""
 
 

@@ -1,4 +1,4 @@
-// The model artifact, format versions 1 and 2 (docs/artifact-format.md).
+// The model artifact, format versions 1 to 3 (docs/artifact-format.md).
 #include "tabula/artifact/artifact.hpp"
 
 #include <algorithm>
@@ -134,6 +134,11 @@ void ArtifactWriter::add(const std::string& name, std::span<const std::uint8_t> 
   add_bytes(name, DType::kUint8, values.data(), values.size_bytes(), std::move(shape));
 }
 
+void ArtifactWriter::require_format_version(std::uint32_t version) {
+  TABULA_ASSERT(version <= kArtifactFormatVersion, "a format version this tabula cannot read");
+  version_ = std::max(version_, version);
+}
+
 void ArtifactWriter::write(const std::string& path) const {
   nlohmann::json header = header_;
   nlohmann::json index = nlohmann::json::object();
@@ -146,7 +151,7 @@ void ArtifactWriter::write(const std::string& path) const {
                    {"nbytes", array.bytes.size()}};
     offset += array.bytes.size();
   }
-  header["format"] = {{"version", kArtifactFormatVersion},
+  header["format"] = {{"version", version_},
                       {"endianness", "little"},
                       {"alignment", kAlignment},
                       {"checksum", "crc32"}};
@@ -156,7 +161,7 @@ void ArtifactWriter::write(const std::string& path) const {
 
   std::string out;
   out.append(kMagic, sizeof kMagic);
-  put<std::uint32_t>(out, kArtifactFormatVersion);
+  put<std::uint32_t>(out, version_);
   put<std::uint64_t>(out, text.size());
   out += text;
   const std::size_t data_start = round_up(out.size());
@@ -165,7 +170,7 @@ void ArtifactWriter::write(const std::string& path) const {
     out.resize(data_start + round_up(out.size() - data_start), '\0');
     out.append(reinterpret_cast<const char*>(array.bytes.data()), array.bytes.size());
   }
-  put<std::uint64_t>(out, checksum(kArtifactFormatVersion, out.data(), out.size()));
+  put<std::uint64_t>(out, checksum(version_, out.data(), out.size()));
   detail::write_file_atomically(path, out);
 }
 

@@ -55,6 +55,24 @@ TABULA_HD inline std::uint64_t feature_stream(std::int64_t tree, std::int64_t no
          static_cast<std::uint64_t>(node);
 }
 
+/// Whether bin `code` of a row goes left under a bin set (kForestCategorySetBytes bytes, bit b
+/// of byte b / 8 for bin b; bit 0 is the missing bin): the row partition of a categorical split.
+TABULA_HD inline bool bin_in_set(const std::uint8_t* set, std::uint8_t code) {
+  return ((set[code >> 3] >> (code & 7)) & 1) != 0;
+}
+
+/// Whether value v goes left at a categorical split whose left categories are the bits of `set`
+/// (bit c of byte c / 8 for category code c). Anything that is not a code 0..255 (NaN, a
+/// negative number, a fraction, 256 or more) is no known category and goes where missing values
+/// go, as scikit-learn sends unknown categories; the fitted set already holds every code the
+/// training rows never showed on missing_left's side.
+TABULA_HD inline bool category_goes_left(const std::uint8_t* set, float v, bool missing_left) {
+  if (!(v >= 0.0f && v < 256.0f)) return missing_left;
+  const int c = static_cast<int>(v);
+  if (static_cast<float>(c) != v) return missing_left;
+  return ((set[c >> 3] >> (c & 7)) & 1) != 0;
+}
+
 // Products and sums that the CUDA compiler may not fuse into FMAs (a fused result would differ
 // from the host's in the last bit).
 TABULA_HD inline double mul_rn(double a, double b) {

@@ -116,15 +116,15 @@ void run(TuneCliOptions& cli) {
   if (cli.no_shuffle) o.shuffle = false;
   if (!cli.task.empty()) o.task = parse_task(cli.task);
   if (!cli.pipeline_file.empty()) o.pipeline = read_pipeline_spec(cli.pipeline_file).to_json();
+  for (const auto& [k, v] : parse_fixed(cli.fixed)) o.fixed[k] = v;
   read_dates_as_text(cli.overrides, o.csv);
   if (!cli.overrides.impute.empty() || !cli.overrides.scale.empty() ||
       !cli.overrides.date_columns.empty() || !cli.overrides.date_format.empty()) {
     const PipelineSpec base = o.pipeline.is_null()
-                                  ? PipelineSpec::defaults(o.model)
+                                  ? PipelineSpec::defaults(o.model, o.fixed)
                                   : PipelineSpec::from_json(o.pipeline, "pipeline");
     o.pipeline = apply_overrides(base, cli.overrides).to_json();
   }
-  for (const auto& [k, v] : parse_fixed(cli.fixed)) o.fixed[k] = v;
   o.fast_path = !cli.no_fast_path;
   o.progress = !cli.no_progress && ::isatty(2);
 

@@ -176,7 +176,29 @@ void emit_forest(Graph& g, const ArtifactReader& in, const std::string& x) {
 // Gradient boosting: raw scores summed over the trees (iteration i's tree for score c is
 // i * k + c) from the baseline (base_values), then the sigmoid (one score, two classes) or the
 // softmax, as scikit-learn's exporter writes HistGradientBoosting*.
+// Categorical splits send a set of categories left. TreeEnsembleRegressor/Classifier compare one
+// threshold per node, so a faithful graph would need a node per category and a copy of the
+// subtree below each: the export refuses, naming the feature, rather than write another model.
+void refuse_category_splits(const ArtifactReader& in) {
+  const std::vector<std::int64_t> sets = in.int64s("gbdt.category_set");
+  const std::vector<std::int64_t> feature = in.int64s("gbdt.feature");
+  for (std::size_t g = 0; g < sets.size() && g < feature.size(); ++g) {
+    if (sets[g] < 0) continue;
+    const Json& header = in.header();
+    std::string name = "input column " + std::to_string(feature[g]);
+    if (header.contains("pipeline") && header.at("pipeline").contains("output_names")) {
+      const Json& names = header.at("pipeline").at("output_names");
+      if (feature[g] >= 0 && static_cast<std::size_t>(feature[g]) < names.size())
+        name = "'" + names.at(static_cast<std::size_t>(feature[g])).get<std::string>() + "'";
+    }
+    refuse(in, "the gradient boosting model splits the categorical feature " + name +
+                   " by sets of categories, which ONNX's TreeEnsemble nodes (one threshold "
+                   "each) cannot express; train with categorical_features=None to export it");
+  }
+}
+
 void emit_gbdt(Graph& g, const ArtifactReader& in, const std::string& x) {
+  if (in.has("gbdt.category_set")) refuse_category_splits(in);
   const Json& fitted = in.header().at("fitted");
   const bool classifier = fitted.at("task") == "classification";
   const std::int64_t k = fitted.at("n_trees_per_iteration_").get<std::int64_t>();

@@ -553,6 +553,26 @@ std::int64_t Pipeline::n_outputs() const {
   return static_cast<std::int64_t>(state_->output_names.size());
 }
 const std::vector<std::string>& Pipeline::output_names() const { return state_->output_names; }
+
+std::vector<std::uint8_t> Pipeline::categorical_outputs() const {
+  std::vector<std::uint8_t> out(state_->output_names.size(), 0);
+  if (!state_->after.empty()) return out;  // codes mixed or rescaled after the concatenation
+  std::size_t at = 0;
+  for (const FittedBranch& b : state_->branches) {
+    if (!b.ops.empty()) {  // a PCA over the branch: no output of it is a code
+      at += static_cast<std::size_t>(b.width);
+      continue;
+    }
+    for (const FittedColumn& c : b.columns) {
+      const bool codes = c.encoder && c.encoder->kind == pipeline::Encoder::Kind::kOrdinal &&
+                         std::all_of(c.maps.begin(), c.maps.end(), [](const pipeline::Affine& m) {
+                           return m.scale == 1.0 && m.shift == 0.0;
+                         });
+      for (std::int64_t k = 0; k < c.width(); ++k) out.at(at++) = codes ? 1 : 0;
+    }
+  }
+  return out;
+}
 const std::vector<std::string>& Pipeline::notes() const { return state_->notes; }
 
 // long: the fit in the order a spec reads: columns per branch, each branch's column and block

@@ -118,6 +118,23 @@ PipelineSpec PipelineSpec::defaults(std::string_view model) {
   return spec;
 }
 
+PipelineSpec PipelineSpec::defaults(std::string_view model, const ParamMap& params) {
+  PipelineSpec spec = defaults(model);
+  const bool gbdt = model == "gbdt" || model == "gbdt-classifier" || model == "gbdt-regressor";
+  const auto it = params.find("categorical_features");
+  const bool native =
+      gbdt && (it == params.end() || !(it->second == "None" || it->second == "none" ||
+                                       it->second == "null" || it->second.empty()));
+  if (!native) return spec;
+  // Native categorical splits: one code column per text column; missing stays NaN (the
+  // trees' missing category) and an unseen category becomes NaN too, as scikit-learn treats it.
+  for (BranchSpec& b : spec.branches)
+    if (b.name == "categorical")
+      b.steps = {
+          {"OrdinalEncoder", {{"handle_unknown", "use_encoded_value"}, {"unknown_value", "nan"}}}};
+  return spec;
+}
+
 PipelineSpec PipelineSpec::passthrough() {
   PipelineSpec spec;
   spec.branches.push_back(numeric_branch({}));

@@ -139,6 +139,8 @@ FoldScores cv_plain(Backend& backend, const CvData& data, const FoldEncoder& enc
     fit.y = y_train;
     fit.n_classes = data.n_classes;
     fit.seed = seed;
+    fit.feature_names = m.names;
+    fit.categorical = m.categorical;
     estimator->fit(backend, fit);
     out.fit_seconds += seconds_since(fit_start);
 

@@ -22,6 +22,9 @@ namespace tabula::selection {
 struct FoldMatrices {
   std::vector<float> train, test;
   std::int64_t cols = 0;
+  /// The pipeline's output names and categorical_outputs (empty when no pipeline encoded them).
+  std::vector<std::string> names;
+  std::vector<std::uint8_t> categorical;
 };
 
 /// Encodes a fold's rows (fits a pipeline on `train` and transforms both, or gathers rows).

@@ -33,7 +33,7 @@ FoldEncoder SharedWork::encoder_for(const PipelineSpec& spec) {
       Pipeline p(spec);
       p.fit(backend, data, train);
       return FoldMatrices{p.transform(backend, data, train), p.transform(backend, data, test),
-                          p.n_outputs()};
+                          p.n_outputs(), p.output_names(), p.categorical_outputs()};
     };
   }
   std::shared_ptr<const FoldMatrices> all;
@@ -46,6 +46,8 @@ FoldEncoder SharedWork::encoder_for(const PipelineSpec& spec) {
       auto m = std::make_shared<FoldMatrices>();
       m->train = p.transform(backend_, data_);
       m->cols = p.n_outputs();
+      m->names = p.output_names();
+      m->categorical = p.categorical_outputs();
       slot = m;
     }
     all = slot;
@@ -53,7 +55,8 @@ FoldEncoder SharedWork::encoder_for(const PipelineSpec& spec) {
   const std::int64_t n = data_.rows();
   return [all, n](std::span<const std::int64_t> train, std::span<const std::int64_t> test) {
     const auto view = MatrixView<const float>::row_major(all->train.data(), n, all->cols);
-    return FoldMatrices{gather_rows(view, train), gather_rows(view, test), all->cols};
+    return FoldMatrices{gather_rows(view, train), gather_rows(view, test), all->cols, all->names,
+                        all->categorical};
   };
 }
 

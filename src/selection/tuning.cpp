@@ -112,8 +112,8 @@ TrialResult baseline_over_folds(Backend& backend, const selection::CvData& cv, T
   // Features do not matter to a dummy model: gather from whatever is cheapest.
   const selection::FoldEncoder features = [&](std::span<const std::int64_t> train,
                                               std::span<const std::int64_t> test) {
-    return selection::FoldMatrices{std::vector<float>(train.size(), 0.0f),
-                                   std::vector<float>(test.size(), 0.0f), 1};
+    return selection::FoldMatrices{
+        std::vector<float>(train.size(), 0.0f), std::vector<float>(test.size(), 0.0f), 1, {}, {}};
   };
   const selection::FoldScores b =
       selection::cv_plain(backend, cv, features, "dummy", {}, task, seed);
@@ -206,6 +206,9 @@ selection::RefitModel refit_best(Backend& backend, const TuneOptions& options,
   fit.y = y_fit;
   fit.n_classes = table.n_classes;
   fit.seed = options.seed;
+  const std::vector<std::uint8_t> categorical = best_fit.pipeline->categorical_outputs();
+  fit.feature_names = best_fit.pipeline->output_names();
+  fit.categorical = categorical;
   best_fit.model->fit(backend, fit);
   best_fit.profile =
       monitoring::reference_profile(backend, *best_fit.pipeline, *best_fit.model, table.schema,
@@ -271,7 +274,7 @@ PreparedSearch prepare_search(const TuneOptions& options) {
     throw InputError("model '" + options.model +
                      "' is a transform; tune needs a predictor or a clustering");
   s.base_pipeline = options.pipeline.is_null()
-                        ? PipelineSpec::defaults(options.model)
+                        ? PipelineSpec::defaults(options.model, options.fixed)
                         : PipelineSpec::from_json(options.pipeline, "pipeline");
   s.pipelines = selection::check_candidates(options, s.candidates, task, s.base_pipeline);
   s.metrics = search_metrics(options, task);

@@ -460,6 +460,9 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   fit.sample_weight = w_train;
   fit.n_classes = table.n_classes;
   fit.seed = options.seed;
+  const std::vector<std::uint8_t> categorical = pipeline.categorical_outputs();
+  fit.feature_names = pipeline.output_names();
+  fit.categorical = categorical;
   model.fit(backend, fit);
 
   const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
@@ -503,9 +506,9 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   const Task task = model->task();
   TABULA_ASSERT(task == table.choice.task, "the registry gave a model of another task");
 
-  Pipeline pipeline(
-      apply_overrides(options.pipeline.value_or(PipelineSpec::defaults(options.model)),
-                      options.pipeline_overrides));
+  Pipeline pipeline(apply_overrides(
+      options.pipeline.value_or(PipelineSpec::defaults(options.model, options.params)),
+      options.pipeline_overrides));
   TrainReport report;
   report.model = options.model;
   report.task = task;

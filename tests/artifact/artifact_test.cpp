@@ -101,7 +101,7 @@ TEST_F(ArtifactTest, LayoutIsAlignedLittleEndianWithTrailingChecksum) {
   std::memcpy(&version, b.data() + 8, 4);
   std::memcpy(&header_len, b.data() + 12, 8);
   std::memcpy(&checksum, b.data() + b.size() - 8, 8);
-  EXPECT_EQ(version, kArtifactFormatVersion);
+  EXPECT_EQ(version, kArtifactBaseFormatVersion);
   // Format version 2: CRC-32 as in zlib, zero-extended (version 1 files carried FNV-1a 64).
   EXPECT_EQ(checksum, detail::crc32(b.data(), b.size() - 8));
   EXPECT_EQ(detail::crc32("123456789", 9), 0xCBF43926u) << "the standard CRC-32 check value";

@@ -359,12 +359,18 @@ std::vector<double> run_partition(Backend& b, int shape, std::mt19937_64& rng) {
   auto feature = upload(b, integers<std::int32_t>(in.nodes, 0, in.d - 1, rng));
   auto bin = upload(b, integers<std::int32_t>(in.nodes, 1, kBins - 2, rng));
   auto missing_left = upload(b, integers<std::uint8_t>(in.nodes, 0, 1, rng));
-  b.forest().partition(in.codes.matrix(in.n, in.d, Layout::kRowMajor), in.rows.view(), batch_of(in),
+  // Odd shapes: categorical splits, a random bin set per node instead of bin and missing_left.
+  auto left_bins =
+      upload(b, integers<std::uint8_t>(in.nodes * kForestCategorySetBytes, 0, 255, rng));
+  ForestBatch batch = batch_of(in);
+  if (shape % 2 == 1) batch.left_bins = std::as_const(left_bins).view();
+  b.forest().partition(in.codes.matrix(in.n, in.d, Layout::kRowMajor), in.rows.view(), batch,
                        feature.view(), bin.view(), missing_left.view());
   return as_doubles(in.rows);
 }
 
-// Complete trees of depth 3 (7 nodes, breadth-first), `trees` of them, values of size 2.
+// Complete trees of depth 3 (7 nodes, breadth-first), `trees` of them, values of size 2; with
+// `categorical`, every other split node a categorical split with a random category set.
 struct TreeArrays {
   std::int64_t trees;
   Buffer<std::int64_t> offsets;
@@ -372,19 +378,24 @@ struct TreeArrays {
   Buffer<float> threshold;
   Buffer<std::uint8_t> missing_left;
   Buffer<double> values;
+  Buffer<std::int32_t> category_set;
+  Buffer<std::uint8_t> category_bits;
 
   ForestTrees view() const {
-    return {offsets.view(), feature.view(),      threshold.view(), left.view(),
-            right.view(),   missing_left.view(), values.view(),    2,
-            nullptr};
+    return {offsets.view(),      feature.view(),      threshold.view(), left.view(),
+            right.view(),        missing_left.view(), values.view(),    2,
+            category_set.view(), category_bits.view()};
   }
 };
 
-TreeArrays random_trees(Backend& b, std::int64_t trees, std::int64_t d, std::mt19937_64& rng) {
+TreeArrays random_trees(Backend& b, std::int64_t trees, std::int64_t d, std::mt19937_64& rng,
+                        bool categorical = false) {
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int32_t> feature, left, right;
   std::vector<float> threshold;
   std::vector<std::uint8_t> missing_left;
+  std::vector<std::int32_t> category_set;
+  std::int32_t sets = 0;
   for (std::int64_t t = 0; t < trees; ++t) {
     for (std::int32_t i = 0; i < 7; ++i) {
       const bool leaf = i >= 3;
@@ -393,6 +404,7 @@ TreeArrays random_trees(Backend& b, std::int64_t trees, std::int64_t d, std::mt1
       right.push_back(leaf ? -1 : 2 * i + 2);
       threshold.push_back(leaf ? 0.0f : static_cast<float>(uniform<double>(1, rng)[0]));
       missing_left.push_back(static_cast<std::uint8_t>(rng() % 2));
+      if (categorical) category_set.push_back(!leaf && i % 2 == 0 ? sets++ : -1);
     }
     offsets.push_back(offsets.back() + 7);
   }
@@ -403,13 +415,20 @@ TreeArrays random_trees(Backend& b, std::int64_t trees, std::int64_t d, std::mt1
           upload(b, right),
           upload(b, threshold),
           upload(b, missing_left),
-          upload(b, uniform<double>(trees * 7 * 2, rng, 0.0, 1.0))};
+          upload(b, uniform<double>(trees * 7 * 2, rng, 0.0, 1.0)),
+          upload(b, category_set),
+          upload(b, integers<std::uint8_t>(sets * kForestCategorySetBytes, 0, 255, rng))};
 }
 
 std::vector<double> run_traversal(Backend& b, int shape, std::mt19937_64& rng, BackendOp op) {
   const std::int64_t n = rows_for(shape), d = cols_for(shape), trees = 1 + 4 * shape;
-  const TreeArrays forest = random_trees(b, trees, d, rng);
+  // Odd shapes: categorical splits, read on codes 0..299 with some negatives and fractions.
+  const bool categorical = shape % 2 == 1;
+  const TreeArrays forest = random_trees(b, trees, d, rng, categorical);
   std::vector<float> x = uniform<float>(n * d, rng);
+  if (categorical)
+    for (std::int64_t i = 0; i < n * d; ++i)
+      x[i] = i % 11 == 3 ? -1.0f : i % 13 == 4 ? 2.5f : std::floor(x[i] * 300.0f);
   for (std::int64_t i = 0; i < n * d; i += 5) x[i] = std::nanf("");
   auto xd = upload(b, x);
   const auto xv = std::as_const(xd).matrix(n, d, Layout::kRowMajor);

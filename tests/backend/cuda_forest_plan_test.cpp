@@ -125,5 +125,27 @@ TEST(DeviceForestTrees, MalformedTreesAreRefusedNamingTreeAndNode) {
   EXPECT_NE(refusal(t, 3).find("tree 0 has 0 nodes"), std::string::npos);
 }
 
+TEST(DeviceForestTrees, CategorySetIndicesAreChecked) {
+  const Trees t;
+  // Tree 0's root and tree 1's node 2 are categorical splits on sets 0 and 1.
+  std::vector<std::int32_t> sets = {0, -1, -1, -1, -1, 1, -1, -1, -1, -1};
+  HostForest v = t.view();
+  v.category_set = sets.data();
+  v.category_sets = 2;
+  EXPECT_EQ(check_forest_trees(v, 3), 3);
+  const auto message = [&]() -> std::string {
+    try {
+      check_forest_trees(v, 3);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  sets[5] = 2;  // past the two sets given
+  EXPECT_NE(message().find("tree 1 node 2 names category set 2 of 2"), std::string::npos);
+  sets[5] = -2;
+  EXPECT_NE(message().find("tree 1 node 2 names category set -2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tabula::cuda

@@ -77,6 +77,8 @@ def check_with(run_tabula, tmp_path, kind, task, name, train, target, score, ext
         args += ["--target", target, "--task", task]
     if kind.startswith("forest"):
         args += ["--param", "n_estimators=15"]
+    if kind.startswith("gbdt"):  # category sets are refused (test below): one-hot encode text
+        args += ["--param", "categorical_features=None"]
     run_tabula(*args)
     exported = tmp_path / f"{kind}-{task}-{name}.onnx"
     run_tabula("export", "--model", model, "--format", "onnx", "--out", exported)
@@ -145,6 +147,14 @@ def test_what_onnx_cannot_express_is_refused(run_tabula, data_dir, tmp_path):
     result = run_tabula("export", "--model", model, "--format", "onnx", "--out",
                         tmp_path / "m.onnx", expect=None)
     assert result.returncode != 0 and "handle_unknown=error" in result.stderr
+    # Gradient boosting's category sets: refused, naming the feature.
+    run_tabula("train", "--data", data_dir / "titanic.csv", "--target", "survived", "--model",
+               "gbdt", "--drop-columns", "name", "--param", "categorical_features=sex",
+               "--out", model)
+    result = run_tabula("export", "--model", model, "--format", "onnx", "--out",
+                        tmp_path / "m.onnx", expect=None)
+    assert result.returncode != 0 and "categorical feature 'sex'" in result.stderr
+    assert not (tmp_path / "m.onnx").exists()
     # Not a model file at all: the loader's message, and nothing written.
     (tmp_path / "bad.tbl").write_bytes(b"not a model")
     result = run_tabula("export", "--model", tmp_path / "bad.tbl", "--format", "onnx", "--out",

@@ -21,9 +21,13 @@
 
 namespace tabula {
 
-/// Current artifact format version; readers refuse newer versions with a clear message.
-/// Version 1 files (checksum FNV-1a 64) still load; version 2 writes CRC-32 (zlib's).
-inline constexpr std::uint32_t kArtifactFormatVersion = 2;
+/// Newest artifact format version; readers refuse newer versions with a clear message.
+/// Version 1 files (checksum FNV-1a 64) still load; version 2 writes CRC-32 (zlib's); version 3
+/// is version 2 holding content an older reader must not ignore (gradient boosting's
+/// categorical splits), so a file is written in 3 only when it needs it.
+inline constexpr std::uint32_t kArtifactFormatVersion = 3;
+/// The version of files that need nothing newer.
+inline constexpr std::uint32_t kArtifactBaseFormatVersion = 2;
 
 /// Element types an artifact array may hold.
 enum class DType { kFloat32, kFloat64, kInt32, kInt64, kUint8 };
@@ -46,6 +50,10 @@ class ArtifactWriter {
   void add(const std::string& name, std::span<const std::uint8_t> values,
            std::vector<std::int64_t> shape);
 
+  /// Raises the format version the file is written in (kArtifactBaseFormatVersion by default)
+  /// to `version`, for content that older readers would misread.
+  void require_format_version(std::uint32_t version);
+
   /// Writes the file to `path` via a temporary file in the same folder and a rename; on any
   /// failure nothing is left at `path` (an existing file there is untouched).
   void write(const std::string& path) const;
@@ -61,6 +69,7 @@ class ArtifactWriter {
 
   nlohmann::json header_ = nlohmann::json::object();
   std::map<std::string, Array> arrays_;
+  std::uint32_t version_ = kArtifactBaseFormatVersion;
 };
 
 /// Reads and verifies an artifact. Throws InputError saying which of: not a tabula artifact

@@ -14,6 +14,9 @@
 
 namespace tabula {
 
+/// Bytes of one category (or bin) set of a categorical split: a bit for each of 256 codes.
+inline constexpr std::int64_t kForestCategorySetBytes = 32;
+
 /// A batch of tree nodes. Node i owns the rows rows[begin[i] .. end[i]) of the row index array
 /// and, for histograms and splits, the `features_per_node` features
 /// features[i * features_per_node ...]. All views in backend memory; `nodes` entries each.
@@ -32,6 +35,10 @@ struct ForestBatch {
   /// n_rows x d row-major, stride 32 or 64). histograms read a node's codes from it in order
   /// and partition moves them with the rows, so no pass reads a code by row id.
   MatrixView<std::uint8_t> ordered_codes;
+  /// Optional (empty: unused), for partition: per node a bin set of kForestCategorySetBytes
+  /// bytes (nodes x 32, backend memory). A row goes left when the bit of its bin is set (bit 0:
+  /// the missing bin) instead of by the node's bin and missing_left: a categorical split.
+  VectorView<const std::uint8_t> left_bins;
 };
 
 /// Histogram shape: `bins` slots per feature (bin 0 = missing) and `channels` int64 sums per
@@ -94,6 +101,13 @@ struct ForestTrees {
   VectorView<const std::uint8_t> missing_left;
   VectorView<const double> values;  // nodes x value_size
   std::int64_t value_size = 1;
+  /// Categorical splits, both empty when there are none. category_set: per node, -1 (a
+  /// threshold split or a leaf) or the index of its set in category_bits (sets x
+  /// kForestCategorySetBytes bytes). A row goes left at such a node when its value is a code
+  /// 0..255 whose bit is set; anything else (NaN, a negative, a fraction, >= 256) follows
+  /// missing_left. threshold is unused there.
+  VectorView<const std::int32_t> category_set;
+  VectorView<const std::uint8_t> category_bits;
   /// Optional (host memory): lets ForestOps::predict / apply reuse their preparation of these
   /// exact arrays across calls. Leave null for a view of part of a forest or of arrays that
   /// change while the cache lives.
@@ -136,8 +150,9 @@ class ForestOps {
                            ForestSplitRule rule, const ForestSplits& out) = 0;
 
   /// Stable in-place partition of each node's rows (batch.features unused): rows going left
-  /// (see ForestSplits) first. feature, bin, missing_left: batch.nodes entries; feature >= 0.
-  /// codes: as for histograms (host backends also take them feature-major).
+  /// (see ForestSplits, or batch.left_bins when given) first. feature, bin, missing_left:
+  /// batch.nodes entries; feature >= 0. codes: as for histograms (host backends also take them
+  /// feature-major).
   virtual void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                          const ForestBatch& batch, VectorView<const std::int32_t> feature,
                          VectorView<const std::int32_t> bin,

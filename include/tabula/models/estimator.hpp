@@ -34,6 +34,11 @@ struct FitData {
   std::span<const double> sample_weight;
   int n_classes = 0;  // classification only
   std::uint64_t seed = 0;
+  /// Optional (empty: unnamed): the names of x's d columns, the pipeline's output names.
+  std::span<const std::string> feature_names;
+  /// Optional (empty: none): per column of x, 1 when it holds the category codes of a text
+  /// column (Pipeline::categorical_outputs), what categorical_features="from_dtype" reads.
+  std::span<const std::uint8_t> categorical;
 };
 
 /// A fitted estimator's state kept on one backend for repeated scoring, as FAISS's GpuIndex

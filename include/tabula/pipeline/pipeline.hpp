@@ -65,6 +65,10 @@ struct PipelineSpec {
   /// and baselines; ISO 8601 date columns into DateFeatures (then imputed and scaled as numbers
   /// are); other categorical columns most_frequent-imputed and one-hot encoded.
   static PipelineSpec defaults(std::string_view model);
+  /// The default for a model with its parameters: as above, except that gradient boosting with
+  /// categorical_features other than None codes text columns with an OrdinalEncoder (missing
+  /// and unseen categories NaN) instead of one-hot encoding them, for native categorical splits.
+  static PipelineSpec defaults(std::string_view model, const ParamMap& params);
   /// The identity over numeric columns: what models saved before pipelines existed use.
   static PipelineSpec passthrough();
   /// From the JSON form (see to_json; also what a TOML [pipeline] table converts to). InputError
@@ -127,6 +131,10 @@ class Pipeline {
   /// Output width and names ("age", "color=red", "pc3", ...).
   std::int64_t n_outputs() const;
   const std::vector<std::string>& output_names() const;
+  /// Per output: 1 when it is the category code of a text column (an OrdinalEncoder's output
+  /// that no later step rescales or mixes), what an estimator's categorical_features="from_dtype"
+  /// reads; 0 otherwise.
+  std::vector<std::uint8_t> categorical_outputs() const;
   /// Things the user should know from fit() (dropped columns, infrequent categories merged).
   const std::vector<std::string>& notes() const;
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/category_walk.hpp"
 #include "backend/cpu/cpu_backend.hpp"
 #include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
@@ -683,12 +684,16 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     const std::uint8_t* column = codes.data + std::int64_t{split_feature} * feature_step;
     const std::int32_t threshold = bin.data[block.node];
     const bool ml = missing_left.data[block.node] != 0;
+    // A categorical split: the node's bin set decides instead of the threshold and ml.
+    const std::uint8_t* sets = batch.left_bins.data
+                                   ? batch.left_bins.data + block.node * kForestCategorySetBytes
+                                   : nullptr;
     const auto goes_left = [&](std::int64_t r) {
       if (r + kPrefetchColumn < block.end && !arrays.codes)
         __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
       const std::uint8_t code = arrays.codes ? arrays.codes[r * kStride + split_feature]
                                              : column[std::int64_t{rows.data[r]} * row_step];
-      return code == 0 ? ml : code <= threshold;
+      return sets ? forest::bin_in_set(sets, code) : (code == 0 ? ml : code <= threshold);
     };
     // Branch-free (the side is a coin flip for the predictor): in place, every row is written
     // to both sides and only its own side's count advances (w <= r); cut, the destination is
@@ -756,6 +761,8 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   require_host(*this, rows.device, kName);
   check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   check_ordered_codes(batch, rows.size, codes.cols, kName);
+  if (batch.left_bins.data != nullptr)
+    require_size(batch.left_bins, batch.nodes * kForestCategorySetBytes, kName, "left_bins");
   if (batch.ordered_codes.stride == 64)
     partition_rows<64>(codes, rows, batch, feature, bin, missing_left);
   else
@@ -777,6 +784,7 @@ void cpu::CpuBackend::predict(MatrixView<const float> x, const ForestTrees& tree
     return;
   }
   if (x.rows == 0) return;
+  if (trees.category_set.size > 0) return cpu::predict_with_categories(x, trees, out);
   const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
   if (walk->short_nodes)
     predict_rows(x, walk->short_forest, v, out);
@@ -794,6 +802,7 @@ void cpu::CpuBackend::apply(MatrixView<const float> x, const ForestTrees& trees,
     throw Error("forest_apply: leaves must be " + std::to_string(x.rows) + " x " +
                 std::to_string(n_trees));
   if (x.rows == 0 || n_trees == 0) return;
+  if (trees.category_set.size > 0) return cpu::apply_with_categories(x, trees, leaves);
   const std::shared_ptr<const PreparedWalk> walk = prepare(trees, x.cols);
   if (walk->short_nodes)
     apply_rows(x, walk->short_forest, leaves);

@@ -40,6 +40,8 @@ kernels::ForestTreeArrays arrays(const ForestTrees& t, std::int64_t d, std::int6
           t.right.data,
           t.missing_left.data,
           t.values.data,
+          t.category_set.size > 0 ? t.category_set.data : nullptr,
+          t.category_set.size > 0 ? t.category_bits.data : nullptr,
           t.value_size,
           t.n_trees(),
           d,
@@ -88,8 +90,19 @@ std::int64_t check_trees(CudaResources& resources, const ForestTrees& t, std::in
   const auto threshold = to_host(resources, t.threshold.data + first, nodes);
   const auto left = to_host(resources, t.left.data + first, nodes);
   const auto right = to_host(resources, t.right.data + first, nodes);
+  // Categorical splits: every node's set index, checked against the sets given.
+  std::vector<std::int32_t> category_set;
+  if (t.category_set.size > 0) {
+    if (end > t.category_set.size || t.category_bits.size % kForestCategorySetBytes != 0)
+      throw Error("forest: " + std::to_string(t.category_set.size) + " category set indices and " +
+                  std::to_string(t.category_bits.size) + " set bytes for " + std::to_string(end) +
+                  " nodes");
+    category_set = to_host(resources, t.category_set.data + first, nodes);
+  }
   const std::int64_t depth = check_forest_trees(
-      {offsets.data(), t.n_trees(), feature.data(), threshold.data(), left.data(), right.data()},
+      {offsets.data(), t.n_trees(), feature.data(), threshold.data(), left.data(), right.data(),
+       category_set.empty() ? nullptr : category_set.data(),
+       t.category_bits.size / kForestCategorySetBytes},
       d);
   if (t.cache != nullptr)
     t.cache->store(kCheckedForestKey, std::make_shared<const CheckedForest>(
@@ -109,6 +122,8 @@ void check_trees_on(const ForestTrees& t, Device here, const char* name) {
   check_on(t.right, here, name);
   check_on(t.missing_left, here, name);
   check_on(t.values, here, name);
+  check_on(t.category_set, here, name);
+  check_on(t.category_bits, here, name);
 }
 
 }  // namespace
@@ -236,12 +251,17 @@ void CudaBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std
   check_on(feature, here, "forest_partition: feature");
   check_on(bin, here, "forest_partition: bin");
   check_on(missing_left, here, "forest_partition: missing_left");
+  check_on(batch.left_bins, here, "forest_partition: left_bins");
+  if (batch.left_bins.data != nullptr &&
+      batch.left_bins.size < batch.nodes * kForestCategorySetBytes)
+    throw Error("forest_partition: left_bins has " + std::to_string(batch.left_bins.size) +
+                " bytes for " + std::to_string(batch.nodes) + " nodes");
   require_row_major("forest_partition: codes",
                     codes.layout == Layout::kRowMajor && codes.contiguous());
   DeviceArray<std::int32_t> scratch(resources_, rows.size);
   kernels::launch_forest_partition(codes.data, codes.cols, rows.data, batch.nodes, batch.begin.data,
                                    batch.end.data, feature.data, bin.data, missing_left.data,
-                                   scratch.data(), resources_.stream());
+                                   batch.left_bins.data, scratch.data(), resources_.stream());
 }
 
 void CudaBackend::predict(MatrixView<const float> x, const ForestTrees& trees,

@@ -23,6 +23,9 @@ struct HostForest {
   const float* threshold;
   const std::int32_t* left;
   const std::int32_t* right;
+  /// Categorical splits (null: none): per node -1 or a set index below category_sets.
+  const std::int32_t* category_set = nullptr;
+  std::int64_t category_sets = 0;
 };
 
 namespace detail {
@@ -34,7 +37,8 @@ namespace detail {
 
 /// Throws Error naming the tree and node unless every tree is a binary tree rooted at its node 0:
 /// each split has feature in [0, d), a threshold that is not NaN and two children inside the tree
-/// (never the root, each node reached once), and every node is reached. Returns the largest
+/// (never the root, each node reached once), a category set index in range where there are
+/// categorical splits, and every node is reached. Returns the largest
 /// depth (edges on a root-to-leaf path) over the trees: the walk's step bound.
 inline std::int64_t check_forest_trees(const HostForest& t, std::int64_t d) {
   std::int64_t deepest = 0;
@@ -61,6 +65,11 @@ inline std::int64_t check_forest_trees(const HostForest& t, std::int64_t d) {
         detail::bad_node(tree, node,
                          "splits on feature " + std::to_string(f) + " of " + std::to_string(d));
       if (std::isnan(t.threshold[g])) detail::bad_node(tree, node, "has a NaN threshold");
+      if (t.category_set != nullptr &&
+          (t.category_set[g] < -1 || t.category_set[g] >= t.category_sets))
+        detail::bad_node(tree, node,
+                         "names category set " + std::to_string(t.category_set[g]) + " of " +
+                             std::to_string(t.category_sets));
       for (const std::int32_t child : {t.left[g], t.right[g]}) {
         if (child <= 0 || child >= size || seen[static_cast<std::size_t>(child)] != 0)
           detail::bad_node(tree, node,

@@ -89,7 +89,8 @@ std::vector<float> feature_edges(std::vector<float>& values, int value_bins) {
 
 }  // namespace
 
-BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, int max_bins) {
+BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, int max_bins,
+                                 std::span<const std::int32_t> category_counts) {
   if (max_bins < 2 || max_bins > 256)
     throw InputError(
         "forest: max_bins must be between 2 and 256 (the missing-value bin "
@@ -100,6 +101,10 @@ BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, in
                      std::to_string(x.cols) + ")");
   if (x.rows > std::numeric_limits<std::int32_t>::max())
     throw InputError("forest: at most 2^31 - 1 training rows, got " + std::to_string(x.rows));
+  for (std::int32_t k : category_counts)
+    if (k >= max_bins)
+      throw InputError("forest: " + std::to_string(k) +
+                       " categories need more than max_bins=" + std::to_string(max_bins) + " bins");
   // The sample is read from host memory: the caller's x when it is there, else a copy.
   HostMatrix host(backend, x);
   const MatrixView<const float> hx = host.view();
@@ -135,7 +140,14 @@ BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, in
         if (std::isfinite(v)) values[uj].push_back(v);
       }
     }
-    per_feature[uj] = feature_edges(values[uj], max_bins - 1);
+    const std::int32_t k = category_counts.empty() ? 0 : category_counts[uj];
+    if (k > 0) {
+      // Codes 0..k-1, one bin each: the edges halfway between neighbouring codes.
+      for (std::int32_t c = 0; c + 1 < k; ++c)
+        per_feature[uj].push_back(static_cast<float>(c) + 0.5f);
+    } else {
+      per_feature[uj] = feature_edges(values[uj], max_bins - 1);
+    }
     values[uj] = {};
   });
   out.offsets_.push_back(0);

@@ -133,7 +133,9 @@ ForestTrees ForestModel::host_view() const {
           {right.data(), static_cast<std::int64_t>(right.size())},
           {missing_left.data(), static_cast<std::int64_t>(missing_left.size())},
           {values.data(), static_cast<std::int64_t>(values.size())},
-          value_size};
+          value_size,
+          {category_set.data(), static_cast<std::int64_t>(category_set.size())},
+          {category_bits.data(), static_cast<std::int64_t>(category_bits.size())}};
 }
 
 std::int32_t ForestModel::add_leaf(std::int64_t samples) {
@@ -144,6 +146,7 @@ std::int32_t ForestModel::add_leaf(std::int64_t samples) {
   right.push_back(-1);
   missing_left.push_back(0);
   n_samples.push_back(samples);
+  if (has_category_splits()) category_set.push_back(-1);
   return id;
 }
 
@@ -158,8 +161,28 @@ void ForestModel::set_split(std::int32_t node, std::int32_t split_feature, float
   missing_left[at] = missing_to_left;
 }
 
+void ForestModel::set_category_split(std::int32_t node, std::int32_t split_feature,
+                                     std::span<const std::uint8_t> set, std::int32_t to_left,
+                                     std::int32_t to_right, std::uint8_t missing_to_left) {
+  set_split(node, split_feature, 0.0f, to_left, to_right, missing_to_left);
+  category_set.resize(feature.size(), -1);  // the first categorical split sizes the array
+  category_set[static_cast<std::size_t>(node)] =
+      static_cast<std::int32_t>(category_bits.size() / kForestCategorySetBytes);
+  category_bits.insert(category_bits.end(), set.begin(), set.end());
+}
+
 void ForestModel::append(const ForestModel& more) {
   const std::int64_t base = n_nodes();
+  if (has_category_splits() || more.has_category_splits()) {
+    // Either side without categorical splits reads as all -1; set indices shift past ours.
+    category_set.resize(static_cast<std::size_t>(base), -1);
+    const auto sets = static_cast<std::int32_t>(category_bits.size() / kForestCategorySetBytes);
+    for (std::size_t g = 0; g < more.feature.size(); ++g) {
+      const std::int32_t s = more.has_category_splits() ? more.category_set[g] : -1;
+      category_set.push_back(s < 0 ? -1 : s + sets);
+    }
+    category_bits.insert(category_bits.end(), more.category_bits.begin(), more.category_bits.end());
+  }
   const auto add = [](auto& to, const auto& from) {
     to.insert(to.end(), from.begin(), from.end());
   };

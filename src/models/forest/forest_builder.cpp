@@ -330,7 +330,8 @@ class TreeGrower {
                       df.view(),
                       m,
                       ordered_channels(),
-                      ordered_codes()};
+                      ordered_codes(),
+                      {}};
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
@@ -409,7 +410,8 @@ class TreeGrower {
                       {},
                       0,
                       ordered_channels(),
-                      ordered_codes()};
+                      ordered_codes(),
+                      {}};
     // One feature per node: its column never holds more lines than the rows do.
     backend_.forest().partition(node_codes(true), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());

@@ -27,6 +27,13 @@ void write_trees(ArtifactWriter& out, const std::string& prefix, const ForestMod
   out.add(prefix + ".missing_left", std::span<const std::uint8_t>(m.missing_left), {nodes});
   out.add(prefix + ".n_samples", std::span<const std::int64_t>(m.n_samples), {nodes});
   out.add(prefix + ".values", std::span<const double>(m.values), {nodes, m.value_size});
+  if (!m.has_category_splits()) return;
+  // Older readers would walk these nodes as threshold splits: the file needs format 3.
+  out.require_format_version(3);
+  out.add(prefix + ".category_set", std::span<const std::int32_t>(m.category_set), {nodes});
+  out.add(prefix + ".category_bits", std::span<const std::uint8_t>(m.category_bits),
+          {static_cast<std::int64_t>(m.category_bits.size()) / kForestCategorySetBytes,
+           kForestCategorySetBytes});
 }
 
 ForestModel read_trees(const ArtifactReader& in, const std::string& prefix,
@@ -41,8 +48,41 @@ ForestModel read_trees(const ArtifactReader& in, const std::string& prefix,
   m.n_samples = in.int64s(prefix + ".n_samples");
   m.values = in.doubles(prefix + ".values");
   m.value_size = value_size;
+  if (in.has(prefix + ".category_set")) {
+    m.category_set = in.int32s(prefix + ".category_set");
+    m.category_bits = in.uint8s(prefix + ".category_bits");
+  }
   return m;
 }
+
+namespace {
+
+// Categorical splits: one set index per node, each set used by exactly one split node, whole
+// sets of bytes.
+void validate_category_sets(const ForestModel& m, const std::string& prefix) {
+  using namespace artifact;
+  if (m.category_set.empty() && m.category_bits.empty()) return;
+  const auto nodes = static_cast<std::int64_t>(m.feature.size());
+  expect_size(prefix + ".category_set", static_cast<std::int64_t>(m.category_set.size()), nodes,
+              "the model has " + std::to_string(nodes) + " nodes");
+  const auto bytes = static_cast<std::int64_t>(m.category_bits.size());
+  if (bytes % kForestCategorySetBytes != 0)
+    field_error(prefix + ".category_bits", std::to_string(bytes) + " bytes: not whole sets of " +
+                                               std::to_string(kForestCategorySetBytes));
+  const std::int64_t sets = bytes / kForestCategorySetBytes;
+  std::vector<std::uint8_t> used(static_cast<std::size_t>(sets), 0);
+  for (std::int64_t g = 0; g < nodes; ++g) {
+    const std::int32_t s = m.category_set[static_cast<std::size_t>(g)];
+    if (s == -1) continue;
+    if (s < -1 || s >= sets || m.feature[static_cast<std::size_t>(g)] < 0 ||
+        used[static_cast<std::size_t>(s)]++ > 0)
+      field_error(prefix + ".category_set", "node " + std::to_string(g) + " names set " +
+                                                std::to_string(s) + " of " + std::to_string(sets) +
+                                                " (a split node's own set, or -1)");
+  }
+}
+
+}  // namespace
 
 void validate_trees(const ForestModel& m, const std::string& prefix, std::int64_t n_features) {
   using namespace artifact;
@@ -62,6 +102,7 @@ void validate_trees(const ForestModel& m, const std::string& prefix, std::int64_
               checked_product(field("values"), nodes, m.value_size),
               per_node + " x " + std::to_string(m.value_size) + " values");
   expect_finite(field("values"), m.values);
+  validate_category_sets(m, prefix);
   for (std::size_t t = 0; t + 1 < m.offsets.size(); ++t) {
     const std::int64_t b = m.offsets[t], e = m.offsets[t + 1];
     if (e <= b || e - b > std::numeric_limits<std::int32_t>::max())
@@ -101,13 +142,16 @@ DeviceTrees::DeviceTrees(Backend& backend, const ForestModel& m)
       left(backend, m.left),
       right(backend, m.right),
       missing_left(backend, m.missing_left),
-      values(backend, m.values) {
+      values(backend, m.values),
+      category_set(backend, m.category_set),
+      category_bits(backend, m.category_bits) {
   g_uploads.fetch_add(1, std::memory_order_relaxed);
 }
 
 ForestTrees DeviceTrees::view(const ForestModel& m, ForestTraversalCache* cache) const {
-  ForestTrees trees{offsets.view(), feature.view(),      threshold.view(), left.view(),
-                    right.view(),   missing_left.view(), values.view(),    m.value_size};
+  ForestTrees trees{offsets.view(),      feature.view(),      threshold.view(), left.view(),
+                    right.view(),        missing_left.view(), values.view(),    m.value_size,
+                    category_set.view(), category_bits.view()};
   trees.cache = cache;
   return trees;
 }

@@ -16,7 +16,8 @@ class ArtifactReader;
 namespace forest {
 
 /// Writes m's arrays as `<prefix>.offsets`, `.feature`, `.threshold`, `.left`, `.right`,
-/// `.missing_left`, `.n_samples` and `.values` (nodes x m.value_size).
+/// `.missing_left`, `.n_samples` and `.values` (nodes x m.value_size); with categorical splits
+/// also `.category_set` (nodes) and `.category_bits` (sets x 32), which make the file format 3.
 void write_trees(ArtifactWriter& out, const std::string& prefix, const ForestModel& m);
 /// Reads the arrays write_trees wrote; value_size as the caller's header states it. Nothing is
 /// checked here: call validate_trees before use.
@@ -26,7 +27,8 @@ ForestModel read_trees(const ArtifactReader& in, const std::string& prefix,
 /// can send traversal or the output buffers out of bounds: array sizes agree with the node
 /// count, features are < n_features, thresholds are not NaN, values finite, and every child
 /// comes after its parent in the same tree with exactly one parent (no cycle, nothing
-/// unreachable). Errors name the field (`<prefix>.left`).
+/// unreachable), and categorical splits' set indices (one per split node, in range). Errors
+/// name the field (`<prefix>.left`).
 void validate_trees(const ForestModel& m, const std::string& prefix, std::int64_t n_features);
 
 /// A ForestModel's arrays seen on a backend (in place on the CPU, copied once elsewhere).
@@ -40,6 +42,8 @@ struct DeviceTrees {
   DeviceVector<std::int32_t> left, right;
   DeviceVector<std::uint8_t> missing_left;
   DeviceVector<double> values;
+  DeviceVector<std::int32_t> category_set;  // empty without categorical splits
+  DeviceVector<std::uint8_t> category_bits;
 };
 
 /// How many DeviceTrees this process made (RandomForest::array_uploads' count).

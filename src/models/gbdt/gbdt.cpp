@@ -12,6 +12,7 @@
 #include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
+#include "models/gbdt/gbdt_categorical.hpp"
 #include "models/gbdt/gbdt_loss.hpp"
 #include "models/gbdt/gbdt_tree.hpp"
 #include "models/linear/solve_params.hpp"
@@ -172,6 +173,21 @@ std::function<double(std::span<const std::int32_t>)> median_residual(const Boost
   };
 }
 
+// Which columns are categorical, and their code counts (checked on every row of the fit).
+struct Categories {
+  std::vector<std::uint8_t> flags;
+  std::vector<std::int32_t> counts;
+  bool any = false;
+};
+
+Categories categories(const GbdtParams& p, const FitData& data) {
+  Categories c;
+  c.flags = gbdt::resolve_categorical(p.categorical_features, data);
+  c.any = std::find(c.flags.begin(), c.flags.end(), 1) != c.flags.end();
+  if (c.any) c.counts = gbdt::category_counts(data.x, c.flags, data, p.max_bins);
+  return c;
+}
+
 gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
   gbdt::GrowConfig c;
   c.max_leaf_nodes = p.max_leaf_nodes.value_or(0);
@@ -207,8 +223,18 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
     train_part = gather(data, train_rows);
     validation_part = gather(data, validation_rows);
   }
-  const MatrixView<const float> x = split ? train_part.view(d) : data.x;
-  const BinnedMatrix bins = BinnedMatrix::build(backend, x, params_.max_bins + 1);
+  MatrixView<const float> x = split ? train_part.view(d) : data.x;
+  // Categorical columns: codes checked on every row, then anything but a code seen in training
+  // is missing, in the training and validation parts alike.
+  const Categories cats = categories(params_, data);
+  std::vector<float> coded_train, coded_validation;
+  if (cats.any) {
+    coded_train = gbdt::codes_or_missing(x, cats.counts);
+    x = MatrixView<const float>::row_major(coded_train.data(), x.rows, d);
+    if (split) coded_validation = gbdt::codes_or_missing(validation_part.view(d), cats.counts);
+  }
+  const BinnedMatrix bins = BinnedMatrix::build(
+      backend, x, params_.max_bins + 1, cats.any ? cats.counts : std::vector<std::int32_t>{});
   const std::int64_t n = bins.rows();
 
   Boosting b;
@@ -216,7 +242,12 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
              split ? std::span<const double>(train_part.w) : data.sample_weight};
   if (split) {
     b.validation = {params_.loss, k, validation_part.y, validation_part.w};
-    const BinnedMatrix vb = BinnedMatrix::build(backend, validation_part.view(d), bins);
+    const BinnedMatrix vb = BinnedMatrix::build(
+        backend,
+        cats.any
+            ? MatrixView<const float>::row_major(coded_validation.data(), validation_part.rows, d)
+            : validation_part.view(d),
+        bins);
     b.validation_codes.resize(static_cast<std::size_t>(vb.rows() * d));
     backend.copy_to_host(b.validation_codes.data(), vb.codes().data, b.validation_codes.size());
   }
@@ -232,7 +263,11 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
                  : -gbdt::mean_loss(b.train, b.raw_train);
   };
 
-  const gbdt::GrowConfig config = grow_config(params_, d, seed);
+  gbdt::GrowConfig config = grow_config(params_, d, seed);
+  if (cats.any) {
+    config.category_counts = cats.counts;
+    config.known_categories = gbdt::known_categories(x, cats.counts);
+  }
   trees_ = ForestModel{};
   validation_scores_.clear();
   if (early) validation_scores_.push_back(score());
@@ -258,6 +293,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   trees_per_iteration_ = k;
   n_features_ = d;
   n_classes_ = classifier ? data.n_classes : 0;
+  is_categorical_ = cats.any ? cats.flags : std::vector<std::uint8_t>{};
   traversal_cache_ = std::make_shared<ForestTraversalCache>();
 }
 
@@ -329,6 +365,50 @@ std::vector<double> HistGradientBoosting::predict_with_proba(Backend& backend,
 
 // ---- model file ----------------------------------------------------------------------------
 
+namespace {
+
+// is_categorical_ as scikit-learn exposes it: None when no column is categorical.
+nlohmann::json categorical_json(const std::vector<std::uint8_t>& flags) {
+  if (flags.empty()) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (std::uint8_t f : flags) out.push_back(f != 0);
+  return out;
+}
+
+std::vector<std::uint8_t> read_categorical(const nlohmann::json& fitted, std::int64_t n_features) {
+  std::vector<std::uint8_t> flags;
+  if (!fitted.contains("is_categorical_") || fitted.at("is_categorical_").is_null()) return flags;
+  const nlohmann::json& list = fitted.at("is_categorical_");
+  if (!list.is_array())
+    artifact::field_error("fitted.is_categorical_", "must be null or a list of true/false");
+  artifact::expect_size("fitted.is_categorical_", static_cast<std::int64_t>(list.size()),
+                        n_features, "one flag per input column");
+  for (const nlohmann::json& f : list) {
+    if (!f.is_boolean())
+      artifact::field_error("fitted.is_categorical_", "must be null or a list of true/false");
+    flags.push_back(f.get<bool>() ? 1 : 0);
+  }
+  return flags;
+}
+
+// A split is categorical exactly when its feature is: a set on a numeric column, or a threshold
+// on codes, is no model this code fits.
+void check_category_splits(const ForestModel& trees, const std::vector<std::uint8_t>& flags) {
+  for (std::size_t g = 0; g < trees.feature.size(); ++g) {
+    const std::int32_t f = trees.feature[g];
+    if (f < 0) continue;
+    const bool set = trees.has_category_splits() && trees.category_set[g] >= 0;
+    const bool categorical = !flags.empty() && flags[static_cast<std::size_t>(f)] != 0;
+    if (set != categorical)
+      artifact::field_error(
+          "gbdt.category_set",
+          "node " + std::to_string(g) + " splits " + (categorical ? "categorical" : "numeric") +
+              " feature " + std::to_string(f) + (set ? " by a category set" : " by a threshold"));
+  }
+}
+
+}  // namespace
+
 void HistGradientBoosting::save(ArtifactWriter& out) const {
   if (n_iter_ == 0) throw Error("model 'gbdt' is not fitted");
   forest::write_trees(out, "gbdt", trees_);
@@ -340,7 +420,8 @@ void HistGradientBoosting::save(ArtifactWriter& out) const {
                      {"n_classes", n_classes_},
                      {"n_iter_", n_iter_},
                      {"n_trees_per_iteration_", trees_per_iteration_},
-                     {"validation_score_", validation_scores_}});
+                     {"validation_score_", validation_scores_},
+                     {"is_categorical_", categorical_json(is_categorical_)}});
 }
 
 void HistGradientBoosting::load(const ArtifactReader& in) {
@@ -375,6 +456,8 @@ void HistGradientBoosting::load(const ArtifactReader& in) {
   expect_size("gbdt.baseline", static_cast<std::int64_t>(baseline.size()), k,
               "one baseline per tree of an iteration");
   expect_finite("gbdt.baseline", baseline);
+  std::vector<std::uint8_t> categorical = read_categorical(fitted, n_features);
+  check_category_splits(trees, categorical);
   std::vector<double> scores;
   if (fitted.contains("validation_score_") && fitted.at("validation_score_").is_array())
     for (const nlohmann::json& s : fitted.at("validation_score_"))
@@ -387,6 +470,7 @@ void HistGradientBoosting::load(const ArtifactReader& in) {
   n_iter_ = n_iter;
   trees_per_iteration_ = k;
   validation_scores_ = std::move(scores);
+  is_categorical_ = std::move(categorical);
   traversal_cache_ = std::make_shared<ForestTraversalCache>();
 }
 
@@ -410,6 +494,7 @@ nlohmann::json HistGradientBoosting::summary() const {
   s["max_depth"] = max_depth;
   s["baseline_prediction_"] = baseline_;
   s["validation_score_"] = validation_scores_;
+  s["is_categorical_"] = categorical_json(is_categorical_);
   s["params"] = params();
   return s;
 }

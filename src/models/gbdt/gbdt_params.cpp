@@ -57,8 +57,7 @@ GbdtLoss parse_loss(const std::string& v, Task task) {
 void check_default_only(const std::string& key, const std::string& v) {
   if (key == "scoring" && v != "loss")
     throw models::bad_param(kModel, key, v, "loss (the only early-stopping score supported)");
-  if ((key == "categorical_features" || key == "monotonic_cst" || key == "interaction_cst") &&
-      !is_none(v) && v != "from_dtype")
+  if ((key == "monotonic_cst" || key == "interaction_cst") && !is_none(v) && v != "from_dtype")
     throw models::bad_param(kModel, key, v, "None (not supported yet)");
   if (key == "warm_start" && models::parse_bool_param(kModel, key, v))
     throw models::bad_param(kModel, key, v, "false (not supported)");
@@ -138,6 +137,8 @@ GbdtParams GbdtParams::parse(const ParamMap& params, Task task) {
         p.random_state.reset();
       else
         p.random_state = static_cast<std::uint64_t>(models::parse_int_param(kModel, key, v));
+    } else if (key == "categorical_features") {
+      p.categorical_features = CategoricalFeatures::parse(v);
     } else if (key == "class_weight") {
       if (task != Task::kClassification && !is_none(v))
         throw models::bad_param(kModel, key, v, "None: class_weight applies to classifiers only");
@@ -167,6 +168,7 @@ nlohmann::json GbdtParams::to_json() const {
   j["l2_regularization"] = l2_regularization;
   j["max_features"] = max_features;
   j["max_bins"] = max_bins;
+  j["categorical_features"] = categorical_features.to_json();
   j["early_stopping"] = early_stopping;
   j["validation_fraction"] = optional(validation_fraction);
   j["n_iter_no_change"] = n_iter_no_change;

@@ -8,8 +8,10 @@
 #include <queue>
 #include <utility>
 
+#include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
+#include "models/gbdt/gbdt_category_split.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
 
@@ -38,13 +40,12 @@ struct Split {
   std::uint8_t missing_left = 0;
   double gain = 0.0;
   std::int64_t left[kSums] = {};
+  bool categorical = false;
+  CategoryBits bins{};  // categorical: the bins going left (bit 0: missing)
 };
 
-// The part G^2 / (H + lambda) of scikit-learn's split gain for integer sums in units.
 double score(std::int64_t g, std::int64_t h, const Quantiser& u, double l2) {
-  const double gr = static_cast<double>(g) / u.gradient_scale;
-  const double hr = static_cast<double>(h) / u.hessian_scale;
-  return gr * gr / (hr + l2);
+  return split_score(g, h, u, l2);
 }
 
 class Grower {
@@ -184,6 +185,19 @@ class Grower {
     for (std::int32_t f : node_features(node)) {
       const std::int64_t* h = hist + std::int64_t{f} * shape_.bins * k;
       const std::int32_t nb = bins_.n_bins()[static_cast<std::size_t>(f)];
+      if (config_.categorical(f)) {
+        CategorySplit c;
+        if (best_category_split(h, nb, node.total, parent, config_, u, best.gain, c)) {
+          best = {f,
+                  0,
+                  static_cast<std::uint8_t>(c.bins[0] & 1),
+                  c.gain,
+                  {c.left[0], c.left[1], c.left[2]},
+                  true,
+                  c.bins};
+        }
+        continue;
+      }
       const std::int64_t* missing = h;
       std::int64_t missing_sums[kSums];
       u.unpack(missing, missing_sums);
@@ -223,7 +237,11 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    const ForestBatch batch = rows_.batch(db.view(), de.view(), {}, 0);
+    ForestBatch batch = rows_.batch(db.view(), de.view(), {}, 0);
+    const DeviceVector<std::uint8_t> left_bins(backend_, s.categorical
+                                                             ? std::span<const std::uint8_t>(s.bins)
+                                                             : std::span<const std::uint8_t>());
+    if (s.categorical) batch.left_bins = left_bins.view();
     backend_.forest().partition(bins_.codes(), rows_.rows().view(), batch, df.view(), dbin.view(),
                                 dml.view());
     Node l, r;
@@ -236,8 +254,15 @@ class Grower {
     l.depth = r.depth = node.depth + 1;
     l.id = add_node(l.total, l.begin, l.end);
     r.id = add_node(r.total, r.begin, r.end);
-    tree_.set_split(node.id, s.feature, bins_.upper_edge(s.feature, s.bin), l.id, r.id,
-                    s.missing_left);
+    if (s.categorical)
+      tree_.set_category_split(
+          node.id, s.feature,
+          category_set(s.bins, config_.known_categories.data() +
+                                   std::int64_t{s.feature} * kForestCategorySetBytes),
+          l.id, r.id, s.missing_left);
+    else
+      tree_.set_split(node.id, s.feature, bins_.upper_edge(s.feature, s.bin), l.id, r.id,
+                      s.missing_left);
     split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
     // Children's histograms matter only to children that may split.
     if (can_split(l) || can_split(r)) {
@@ -311,7 +336,12 @@ void add_tree_by_codes(const GrownTree& grown, std::span<const std::uint8_t> cod
     std::size_t node = 0;
     while (t.feature[node] >= 0) {
       const std::uint8_t code = row[t.feature[node]];
-      const bool left = code == 0 ? t.missing_left[node] != 0 : code <= grown.split_bin[node];
+      const std::int32_t set = t.has_category_splits() ? t.category_set[node] : -1;
+      const bool left = code == 0  ? t.missing_left[node] != 0
+                        : set >= 0 ? forest::category_goes_left(
+                                         t.category_bits.data() + set * kForestCategorySetBytes,
+                                         static_cast<float>(code - 1), false)
+                                   : code <= grown.split_bin[node];
       node = static_cast<std::size_t>(left ? t.left[node] : t.right[node]);
     }
     raw[static_cast<std::size_t>(i * stride + offset)] += t.values[node];

@@ -25,11 +25,20 @@ struct GrowConfig {
   double learning_rate = 0.1;
   std::int64_t max_features = 0;  // features a node's split may use (d: all)
   std::uint64_t seed = 0;         // feature draws when max_features < d
+  /// Categorical features (both empty when there are none): per feature 0 (numeric) or its
+  /// number of category codes (bin 1 + c holds code c); per feature the
+  /// kForestCategorySetBytes-byte set of codes the training rows showed.
+  std::vector<std::int32_t> category_counts;
+  std::vector<std::uint8_t> known_categories;
+  bool categorical(std::int64_t f) const {
+    return !category_counts.empty() && category_counts[static_cast<std::size_t>(f)] > 0;
+  }
 };
 
 /// One grown tree: a single-tree ForestModel (value_size 1, leaf values already multiplied by
-/// the learning rate) and, per node, the bin of its split (rows with codes 1..bin go left), so
-/// rows binned with the same edges can be walked without their float values.
+/// the learning rate) and, per node, the bin of its split (rows with codes 1..bin go left; a
+/// categorical split's bins are its category set shifted by one), so rows binned with the same
+/// edges can be walked without their float values.
 struct GrownTree {
   ForestModel tree;
   std::vector<std::int32_t> split_bin;

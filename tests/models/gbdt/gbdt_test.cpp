@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "models/gbdt/gbdt_test_support.hpp"
 #include "models/gbdt/gbdt_tree.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
@@ -23,7 +24,8 @@
 namespace tabula {
 namespace {
 
-Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
+using gbdt_test::cpu;
+using gbdt_test::message;
 
 struct Table {
   std::int64_t n = 0, d = 0;
@@ -67,15 +69,6 @@ double r2(const std::vector<double>& pred, const std::vector<double>& y) {
     ss_tot += (y[i] - mean) * (y[i] - mean);
   }
   return 1 - ss_res / ss_tot;
-}
-
-std::string message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(GbdtTest, OneSplitGivesTheSideMeans) {

@@ -71,7 +71,10 @@ class BinnedMatrix {
   /// value bins per feature plus bin 0 for missing values; edges come from at most 200,000
   /// evenly spaced rows; +-inf fall in the extreme bins. Throws InputError for max_bins outside
   /// 2..256, an empty matrix or a feature whose values are all missing (naming it, 0-based).
-  static BinnedMatrix build(Backend& backend, MatrixView<const float> x, int max_bins);
+  /// category_counts (empty, or d entries): k > 0 makes feature j categorical, its values codes
+  /// 0..k-1 (anything else binned as missing is the caller's to arrange), code c in bin 1 + c.
+  static BinnedMatrix build(Backend& backend, MatrixView<const float> x, int max_bins,
+                            std::span<const std::int32_t> category_counts = {});
   /// Bins new rows x (host or `backend` memory, x.cols == edges_of.cols()) with the edges of
   /// `edges_of` instead of fitting new ones: one pass over x, no sorting. max_bins, edges and
   /// n_bins are those of edges_of, so a fit on the result equals a fit on the matching rows of
@@ -117,6 +120,11 @@ struct ForestModel {
   std::vector<std::int64_t> n_samples;  // rows (bootstrap draws counted once) per node
   std::vector<double> values;           // nodes x value_size
   std::int64_t value_size = 1;
+  /// Categorical splits (gradient boosting), both empty when the model has none: per node -1 or
+  /// its set's index; sets x kForestCategorySetBytes bytes, bit c = category c goes left (see
+  /// ForestTrees).
+  std::vector<std::int32_t> category_set;
+  std::vector<std::uint8_t> category_bits;
 
   std::int64_t n_trees() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
   std::int64_t n_nodes() const { return offsets.back(); }
@@ -132,6 +140,12 @@ struct ForestModel {
   /// Growing one tree: turns node `node` into a split (x <= threshold goes to `to_left`).
   void set_split(std::int32_t node, std::int32_t split_feature, float split_threshold,
                  std::int32_t to_left, std::int32_t to_right, std::uint8_t missing_to_left);
+  /// Growing one tree: turns node `node` into a categorical split; `set` holds
+  /// kForestCategorySetBytes bytes, the categories that go to `to_left`.
+  void set_category_split(std::int32_t node, std::int32_t split_feature,
+                          std::span<const std::uint8_t> set, std::int32_t to_left,
+                          std::int32_t to_right, std::uint8_t missing_to_left);
+  bool has_category_splits() const { return !category_set.empty(); }
   /// Appends the trees of `more` (same value_size) after this model's.
   void append(const ForestModel& more);
 };

@@ -23,6 +23,21 @@ namespace tabula {
 /// and a sigmoid, multiclass with one tree per class per iteration and a softmax).
 enum class GbdtLoss { kSquaredError, kAbsoluteError, kLogLoss };
 
+/// scikit-learn's categorical_features: which input columns hold category codes that the trees
+/// split on as sets (native categorical splits) rather than by thresholds.
+struct CategoricalFeatures {
+  enum class Kind { kNone, kFromDtype, kNames, kIndices, kMask };
+  /// kFromDtype: the columns FitData::categorical flags (text columns coded by the pipeline).
+  Kind kind = Kind::kFromDtype;
+  std::vector<std::string> names;     // kNames: FitData::feature_names entries
+  std::vector<std::int64_t> indices;  // kIndices: 0-based columns
+  std::vector<std::uint8_t> mask;     // kMask: one per column
+  /// From text: "from_dtype", None, or a list as "a,b" or JSON (["a", "b"], [0, 3],
+  /// [true, false]): all true/false is a mask, all integers are indices, else names.
+  static CategoricalFeatures parse(const std::string& text);
+  nlohmann::json to_json() const;
+};
+
 struct GbdtParams {
   GbdtLoss loss = GbdtLoss::kSquaredError;          // classifier: log_loss
   double learning_rate = 0.1;                       // > 0
@@ -42,6 +57,7 @@ struct GbdtParams {
   /// Classifier only: "" (None), "balanced", or per class index "0:1.5,1:3"; multiplies the
   /// sample weights, computed on all training rows before the validation split.
   std::string class_weight;
+  CategoricalFeatures categorical_features;  // default "from_dtype", as scikit-learn >= 1.6
 
   /// Parses scikit-learn names from text for `task`; InputError naming an unknown key, a bad
   /// value or a loss that does not fit the task.
@@ -86,6 +102,9 @@ class HistGradientBoosting : public Estimator {
   /// Per iteration (the baseline first): the scores early stopping compared (negative loss on
   /// the validation rows, or the training rows); empty without early stopping.
   const std::vector<double>& validation_scores() const { return validation_scores_; }
+  /// Per input column, 1 when the trees split on it as categories (scikit-learn's
+  /// is_categorical_); empty when none is.
+  const std::vector<std::uint8_t>& is_categorical() const { return is_categorical_; }
 
  private:
   Task task_;
@@ -97,6 +116,7 @@ class HistGradientBoosting : public Estimator {
   std::int64_t n_features_ = 0;
   int n_classes_ = 0;
   std::vector<double> validation_scores_;
+  std::vector<std::uint8_t> is_categorical_;
   std::shared_ptr<ForestTraversalCache> traversal_cache_ = std::make_shared<ForestTraversalCache>();
 };
 
