@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <thread>
@@ -33,6 +34,7 @@
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/export/onnx.hpp"
 #include "tabula/models/registry.hpp"
+#include "tabula/monitoring/profile.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/selection/tuning.hpp"
 #include "tabula/version.hpp"
@@ -114,6 +116,7 @@ class Model {
     model.pipeline_ = std::move(loaded.pipeline);
     model.schema_ = std::move(loaded.schema);
     model.training_ = loaded.header.value("training", nlohmann::json::object());
+    model.profile_ = std::move(loaded.profile);
     return model;
   }
 
@@ -134,6 +137,7 @@ class Model {
     fit_estimator(backend, view(x), y, weight, n_classes, seed, names, {});
     pipeline_ = std::move(pipeline);
     record_schema();
+    profile_fit(backend, sampled_rows(x, names));
   }
 
   /// Fits on named columns through tabula's pipeline for this model kind (numbers passed
@@ -157,6 +161,7 @@ class Model {
         y, weight, n_classes, seed, pipeline->output_names(), pipeline->categorical_outputs());
     pipeline_ = std::move(pipeline);
     record_schema();
+    profile_fit(backend, data);
   }
 
   /// "predict", "predict_proba" or "transform" of a matrix of the estimator's inputs.
@@ -194,7 +199,10 @@ class Model {
     schema_.numeric_labels = numeric_labels;
     schema_.target_type = numeric_labels ? ColumnType::kNumeric : ColumnType::kCategorical;
     nb::gil_scoped_release release;
-    save_model(path, *estimator_, *pipeline_, schema_, training_);
+    if (profile_ && !profiled_predictions_.empty())  // labelled now that the labels are known
+      profile_->prediction =
+          monitoring::profile_prediction(*estimator_, schema_, profiled_predictions_);
+    save_model(path, *estimator_, *pipeline_, schema_, training_, profile_ ? &*profile_ : nullptr);
   }
 
   std::string name() const { return estimator_->name(); }
@@ -240,6 +248,36 @@ class Model {
                  {"trained_by", "python"}, {"device", backend.device().to_string()}};
   }
 
+  // A matrix's profiled rows (profile_sample of all of them) as numeric columns.
+  static Dataset sampled_rows(const Matrix& x, const std::vector<std::string>& names) {
+    std::vector<std::int64_t> all(x.shape(0));
+    std::iota(all.begin(), all.end(), std::int64_t{0});
+    const std::vector<std::int64_t> rows = monitoring::profile_sample(all);
+    const MatrixView<const float> m = view(x);
+    Dataset data;
+    data.source = "array";
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      Column& column = data.columns.emplace_back();
+      column.name = names[j];
+      for (const std::int64_t r : rows)
+        column.numeric.push_back(static_cast<double>(m(r, static_cast<std::int64_t>(j))));
+    }
+    return data;
+  }
+
+  // What drift monitoring compares new data with (as `tabula train` stores it): the input
+  // columns over a sample of the training rows and the model's predictions on them; the
+  // predictions are labelled at save, where the class labels are named.
+  void profile_fit(Backend& backend, const Dataset& data) {
+    std::vector<std::int64_t> all(static_cast<std::size_t>(data.rows()));
+    std::iota(all.begin(), all.end(), std::int64_t{0});
+    profile_ = monitoring::profile_inputs(*pipeline_, data, all);
+    profiled_predictions_ =
+        monitoring::sample_predictions(backend, *pipeline_, *estimator_, data, all);
+    profile_->source = std::to_string(profile_->rows) + " training rows; predictions on " +
+                       std::to_string(profiled_predictions_.size()) + " training rows";
+  }
+
   void record_schema() {
     schema_.features.clear();
     for (const auto& [name, type] : pipeline_->input_columns())
@@ -267,6 +305,8 @@ class Model {
   std::unique_ptr<Pipeline> pipeline_;
   ModelSchema schema_;
   nlohmann::json training_ = nlohmann::json::object();
+  std::optional<monitoring::DriftProfile> profile_;  // from the fit, or the loaded file
+  std::vector<double> profiled_predictions_;         // the fit's, labelled at save
 };
 
 nlohmann::json trial_json(const TrialResult& trial, const std::vector<std::string>& metrics) {

@@ -31,8 +31,8 @@ nlohmann::json monitor_file(Backend& backend, const MonitorFileOptions& options)
   if (!model.profile)
     throw InputError(options.model_path +
                      ": the model file holds no training profile (it was written before "
-                     "tabula stored one, or saved from Python): retrain it with tabula train "
-                     "or tune to monitor drift");
+                     "tabula stored one): retrain it with tabula train, tune or the Python "
+                     "package to monitor drift");
   const Dataset data = io::read_csv(options.data_path, options.csv.options());
   const Predictor predictor(backend, model);
   std::vector<RowError> refused;

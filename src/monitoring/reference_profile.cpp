@@ -25,19 +25,21 @@ std::vector<std::string> date_columns(const Pipeline& pipeline) {
 
 }  // namespace
 
-DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const Estimator& model,
-                               const ModelSchema& schema, const Dataset& data,
-                               std::span<const std::int64_t> train_rows,
-                               std::span<const std::int64_t> test_rows) {
+DriftProfile profile_inputs(const Pipeline& pipeline, const Dataset& data,
+                            std::span<const std::int64_t> rows) {
   std::vector<std::string> names;
   for (const auto& [name, type] : pipeline.input_columns()) names.push_back(name);
-  const std::vector<std::int64_t> rows = profile_sample(train_rows);
-  DriftProfile profile = build_profile(data, rows, names);
+  DriftProfile profile = build_profile(data, profile_sample(rows), names);
   const std::vector<std::string> dates = date_columns(pipeline);
   for (ColumnProfile& p : profile.features)
     p.judged = std::find(dates.begin(), dates.end(), p.name) == dates.end();
-  const bool held_out = !test_rows.empty();
-  const std::vector<std::int64_t> scored = held_out ? profile_sample(test_rows) : rows;
+  return profile;
+}
+
+std::vector<double> sample_predictions(Backend& backend, const Pipeline& pipeline,
+                                       const Estimator& model, const Dataset& data,
+                                       std::span<const std::int64_t> rows) {
+  const std::vector<std::int64_t> scored = profile_sample(rows);
   const std::vector<float> x = pipeline.transform(backend, data, scored);
   const auto view = MatrixView<const float>::row_major(
       x.data(), static_cast<std::int64_t>(scored.size()), pipeline.n_outputs());
@@ -45,10 +47,20 @@ DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const
   const Task task = model.task();
   const std::vector<double> out =
       task == Task::kTransform ? predictor.transform(view) : predictor.predict(view);
-  profile.prediction =
-      profile_prediction(model, schema, prediction_values(task, {out, out, model.n_outputs()}));
-  profile.source = fmt::format("{} training rows; predictions on {} {} rows", rows.size(),
-                               scored.size(), held_out ? "held-out" : "training");
+  return prediction_values(task, {out, out, model.n_outputs()});
+}
+
+DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const Estimator& model,
+                               const ModelSchema& schema, const Dataset& data,
+                               std::span<const std::int64_t> train_rows,
+                               std::span<const std::int64_t> test_rows) {
+  DriftProfile profile = profile_inputs(pipeline, data, train_rows);
+  const bool held_out = !test_rows.empty();
+  const std::vector<double> values =
+      sample_predictions(backend, pipeline, model, data, held_out ? test_rows : train_rows);
+  profile.prediction = profile_prediction(model, schema, values);
+  profile.source = fmt::format("{} training rows; predictions on {} {} rows", profile.rows,
+                               values.size(), held_out ? "held-out" : "training");
   return profile;
 }
 

@@ -6,6 +6,7 @@ profile; the server's /v2/models/{name}/drift and /metrics report a rolling wind
 survives a hot reload of the same version; the HTML report renders in headless chromium."""
 import csv
 import json
+import pathlib
 import re
 import shutil
 
@@ -18,6 +19,7 @@ from test_round_trip import UNSUPERVISED, kinds, make_table, read_rows
 from test_server_harness import Server
 from test_server_lifecycle import place, wait_for
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 DRIFT_EXIT = 3
 
 
@@ -101,17 +103,48 @@ def test_statistics_agree_with_scipy_and_a_numpy_decile_psi(run_tabula, tmp_path
 
 
 def test_a_model_without_profile_is_refused_clearly(run_tabula, tmp_path):
-    tabula = pytest.importorskip("tabula")
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(50, 2))
-    path = tmp_path / "python.tabula"
-    tabula.LinearRegression().fit(x, x @ [1.0, 2.0]).save(path)
+    # The fuzzing corpus's files were written without a profile (as files before profiles).
+    path = ROOT / "tests" / "fuzz" / "corpus" / "artifact" / "linear-regression-default.tabula"
     data = tmp_path / "d.csv"
-    np.savetxt(data, x, delimiter=",", header="x0,x1", comments="")
+    data.write_text("a,b,color,size\n" + "1.5,2,red,S\n" * 20)
     report = tmp_path / "r.html"
     r = run_tabula("monitor", "--model", path, "--data", data, "--report", report, expect=1)
     assert "holds no training profile" in r.stderr and str(path) in r.stderr
     assert not report.exists()
+
+
+def test_python_saved_models_carry_a_profile(run_tabula, tmp_path):
+    # The Python estimators profile their training data as `tabula train` does (inputs over a
+    # sample of the rows, the model's predictions on them), labelled by the classes at save.
+    tabula = pytest.importorskip("tabula")
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 2))
+    path = tmp_path / "matrix.tabula"
+    tabula.LogisticRegression().fit(x, (x[:, 0] > 0).astype(int)).save(path)
+    same, moved = tmp_path / "same.csv", tmp_path / "moved.csv"
+    np.savetxt(same, x, delimiter=",", header="x0,x1", comments="")
+    np.savetxt(moved, x + [0.0, 3.0], delimiter=",", header="x0,x1", comments="")
+    r = monitor(run_tabula, path, same, tmp_path, expect=0)
+    assert r["status"] == "ok" and r["rows"] == 2000
+    # (The fit saw float32 values, the file holds their float64 text: a few edge rows move.)
+    assert all(f["psi"] < 0.01 for f in r["features"]) and r["prediction"]["psi"] < 0.01
+    r = monitor(run_tabula, path, moved, tmp_path, expect=3)
+    assert [f["name"] for f in r["features"] if f["drifted"]] == ["x1"]
+    # A DataFrame with a text column and text labels: the prediction's groups are the labels,
+    # and a category the fit never saw is counted as unseen.
+    frame = pd.DataFrame({"a": rng.normal(size=600), "c": rng.choice(["x", "y"], 600)})
+    labels = np.where(frame["a"] > 0.3, "yes", "no")
+    path = tmp_path / "frame.tabula"
+    tabula.HistGradientBoostingClassifier(max_iter=5).fit(frame, labels).save(path)
+    new = tmp_path / "new.csv"
+    frame.assign(c=np.where(np.arange(600) % 2 == 0, "z", frame["c"])).to_csv(new, index=False)
+    r = monitor(run_tabula, path, new, tmp_path, expect=3)
+    c = next(f for f in r["features"] if f["name"] == "c")
+    assert c["drifted"] and c["unseen"] == pytest.approx(0.5)
+    groups = {g["label"]: g["reference"] for g in r["prediction"]["groups"]}
+    assert set(groups) == {"yes", "no"}
+    assert groups["yes"] == pytest.approx(float(np.mean(labels == "yes")), abs=0.05)
 
 
 def test_tuned_model_carries_a_profile(run_tabula, data_dir, tmp_path):

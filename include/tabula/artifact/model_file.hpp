@@ -53,7 +53,7 @@ struct LoadedModel {
   ModelSchema schema;     // schema.features: the raw input columns (pipeline.input_columns())
   nlohmann::json header;  // the whole artifact header
   /// The training data's reference profile (drift monitoring); absent in files written before
-  /// profiles and in models saved from Python.
+  /// profiles.
   std::optional<monitoring::DriftProfile> profile;
 
   /// The estimator's input for `data`: pipeline->transform over all rows (see Pipeline for the

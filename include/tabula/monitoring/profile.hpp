@@ -112,6 +112,16 @@ DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const
                                std::span<const std::int64_t> train_rows,
                                std::span<const std::int64_t> test_rows);
 
+/// reference_profile in two steps, for fits whose class labels are named later (the Python
+/// estimators name them when they save): the input columns `pipeline` reads over a sample of
+/// `rows` (profile_sample), and the model's prediction values (prediction_values) on that
+/// sample, which profile_prediction turns into the prediction's profile.
+DriftProfile profile_inputs(const Pipeline& pipeline, const Dataset& data,
+                            std::span<const std::int64_t> rows);
+std::vector<double> sample_predictions(Backend& backend, const Pipeline& pipeline,
+                                       const Estimator& model, const Dataset& data,
+                                       std::span<const std::int64_t> rows);
+
 /// Stores the profile in an artifact (header "profile", arrays "profile.*").
 void save_profile(const DriftProfile& profile, ArtifactWriter& out);
 /// Reads and checks a stored profile against the schema (column names and types, sizes,
