@@ -200,8 +200,7 @@ class Model {
     schema_.target_type = numeric_labels ? ColumnType::kNumeric : ColumnType::kCategorical;
     nb::gil_scoped_release release;
     if (profile_ && !profiled_predictions_.empty())  // labelled now that the labels are known
-      profile_->prediction =
-          monitoring::profile_prediction(*estimator_, schema_, profiled_predictions_);
+      monitoring::add_prediction(*profile_, *estimator_, schema_, profiled_predictions_, false);
     save_model(path, *estimator_, *pipeline_, schema_, training_, profile_ ? &*profile_ : nullptr);
   }
 
@@ -274,8 +273,6 @@ class Model {
     profile_ = monitoring::profile_inputs(*pipeline_, data, all);
     profiled_predictions_ =
         monitoring::sample_predictions(backend, *pipeline_, *estimator_, data, all);
-    profile_->source = std::to_string(profile_->rows) + " training rows; predictions on " +
-                       std::to_string(profiled_predictions_.size()) + " training rows";
   }
 
   void record_schema() {

@@ -56,12 +56,18 @@ DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const
                                std::span<const std::int64_t> test_rows) {
   DriftProfile profile = profile_inputs(pipeline, data, train_rows);
   const bool held_out = !test_rows.empty();
-  const std::vector<double> values =
-      sample_predictions(backend, pipeline, model, data, held_out ? test_rows : train_rows);
+  add_prediction(
+      profile, model, schema,
+      sample_predictions(backend, pipeline, model, data, held_out ? test_rows : train_rows),
+      held_out);
+  return profile;
+}
+
+void add_prediction(DriftProfile& profile, const Estimator& model, const ModelSchema& schema,
+                    std::span<const double> values, bool held_out) {
   profile.prediction = profile_prediction(model, schema, values);
   profile.source = fmt::format("{} training rows; predictions on {} {} rows", profile.rows,
                                values.size(), held_out ? "held-out" : "training");
-  return profile;
 }
 
 }  // namespace tabula::monitoring

@@ -121,6 +121,11 @@ DriftProfile profile_inputs(const Pipeline& pipeline, const Dataset& data,
 std::vector<double> sample_predictions(Backend& backend, const Pipeline& pipeline,
                                        const Estimator& model, const Dataset& data,
                                        std::span<const std::int64_t> rows);
+/// Completes a profile_inputs profile with the prediction's profile (profile_prediction of
+/// sample_predictions' values) and its source line; held_out: the values come from held-out
+/// rows rather than training rows.
+void add_prediction(DriftProfile& profile, const Estimator& model, const ModelSchema& schema,
+                    std::span<const double> values, bool held_out);
 
 /// Stores the profile in an artifact (header "profile", arrays "profile.*").
 void save_profile(const DriftProfile& profile, ArtifactWriter& out);

@@ -35,7 +35,7 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack)
       bins_(bins),
       rows_(backend, bins.rows()),
       count_bits_(count_bits(bins.rows(), pack)),
-      channels_(backend, bins.rows() * (count_bits_ > 0 ? 2 : 3)),
+      channels_(backend, bins.rows() * Quantiser::channels_for(count_bits_)),
       code_stride_(forest::ordered_code_stride(backend, bins)) {
   const std::int64_t n = bins.rows(), d = bins.cols();
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
@@ -125,8 +125,8 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   batch.features_per_node = per_node;
   if (code_stride_ == 0) return batch;
   const std::int64_t n = bins_.rows();
-  batch.ordered_channels =
-      MatrixView<std::int64_t>::row_major(channels_.data(), n, count_bits_ > 0 ? 2 : 3);
+  batch.ordered_channels = MatrixView<std::int64_t>::row_major(
+      channels_.data(), n, Quantiser::channels_for(count_bits_));
   batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
                          Device::cpu()};
   return batch;

@@ -27,7 +27,8 @@ struct Quantiser {
   double hessian_scale = 1;
   int count_bits = 0;  // 0: plain
 
-  std::int64_t channels() const { return count_bits > 0 ? 2 : 3; }
+  std::int64_t channels() const { return channels_for(count_bits); }
+  static std::int64_t channels_for(int count_bits) { return count_bits > 0 ? 2 : 3; }
   /// The (count, gradient, Hessian) sums of stored channels c.
   void unpack(const std::int64_t* c, std::int64_t* sums) const {
     if (count_bits == 0) {

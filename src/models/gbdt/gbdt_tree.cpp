@@ -44,10 +44,6 @@ struct Split {
   CategoryBits bins{};  // categorical: the bins going left (bit 0: missing)
 };
 
-double score(std::int64_t g, std::int64_t h, const Quantiser& u, double l2) {
-  return split_score(g, h, u, l2);
-}
-
 class Grower {
  public:
   Grower(Backend& backend, const BinnedMatrix& bins, const GrowConfig& config,
@@ -162,7 +158,7 @@ class Grower {
     const std::int64_t* hist = host_hist(node);
     const Quantiser& u = input_.units;
     const double l2 = config_.l2_regularization;
-    const double parent = score(node.total[1], node.total[2], u, l2);
+    const double parent = split_score(node.total[1], node.total[2], u, l2);
     const std::int64_t msl = config_.min_samples_leaf;
     const double min_h = config_.min_hessian * u.hessian_scale;
     Split best;
@@ -176,8 +172,8 @@ class Grower {
       if (left[0] < msl || rc < msl || static_cast<double>(left[2]) < min_h ||
           static_cast<double>(rh) < min_h)
         return;
-      const double gain =
-          score(left[1], left[2], u, l2) + score(node.total[1] - left[1], rh, u, l2) - parent;
+      const double gain = split_score(left[1], left[2], u, l2) +
+                          split_score(node.total[1] - left[1], rh, u, l2) - parent;
       if (!(gain > best.gain)) return;
       best = {f, b, ml, gain, {left[0], left[1], left[2]}};
     };
