@@ -39,6 +39,14 @@ struct ForestBatch {
   /// bytes (nodes x 32, backend memory). A row goes left when the bit of its bin is set (bit 0:
   /// the missing bin) instead of by the node's bin and missing_left: a categorical split.
   VectorView<const std::uint8_t> left_bins;
+  /// Host backends only, for partition (all empty: in place): arrays shaped as the row index
+  /// array, ordered_channels and ordered_codes that receive each node's partitioned rows at the
+  /// node's positions, stably, leaving the sources as they were. A caller alternating between
+  /// two sets of arrays (ping-pong) moves every row once per split instead of compacting in
+  /// place through a buffer.
+  VectorView<std::int32_t> into_rows;
+  MatrixView<std::int64_t> into_channels;
+  MatrixView<std::uint8_t> into_codes;
 };
 
 /// Histogram shape: `bins` slots per feature (bin 0 = missing) and `channels` int64 sums per
@@ -150,9 +158,9 @@ class ForestOps {
                            ForestSplitRule rule, const ForestSplits& out) = 0;
 
   /// Stable in-place partition of each node's rows (batch.features unused): rows going left
-  /// (see ForestSplits, or batch.left_bins when given) first. feature, bin, missing_left:
-  /// batch.nodes entries; feature >= 0. codes: as for histograms (host backends also take them
-  /// feature-major).
+  /// (see ForestSplits, or batch.left_bins when given) first; into batch.into_* when set. feature,
+  /// bin, missing_left: batch.nodes entries; feature >= 0. codes: as for histograms (host backends
+  /// also take them feature-major).
   virtual void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                          const ForestBatch& batch, VectorView<const std::int32_t> feature,
                          VectorView<const std::int32_t> bin,

@@ -366,6 +366,28 @@ void check_ordered_codes(const ForestBatch& batch, std::int64_t rows, std::int64
                 std::to_string(rows) + " x " + std::to_string(d) + " with a stride of 32 or 64");
 }
 
+// batch.into_*, when set: arrays of the same shapes as the rows, ordered_channels and
+// ordered_codes (each present exactly when its source is), none of them the source itself.
+void check_partition_target(const ForestBatch& batch, VectorView<std::int32_t> rows) {
+  if (batch.into_rows.data == nullptr) {
+    if (batch.into_channels.data != nullptr || batch.into_codes.data != nullptr)
+      throw Error("forest_partition: into_channels and into_codes need into_rows");
+    return;
+  }
+  const auto same = [](const auto& a, const auto& b) {
+    return (a.data == nullptr) == (b.data == nullptr) &&
+           (a.data == nullptr || (a.rows == b.rows && a.cols == b.cols && a.stride == b.stride &&
+                                  a.layout == b.layout && a.data != b.data));
+  };
+  if (batch.into_rows.size != rows.size || batch.into_rows.data == rows.data ||
+      !same(batch.into_channels, batch.ordered_channels) ||
+      !same(batch.into_codes, batch.ordered_codes))
+    throw Error(
+        "forest_partition: into_rows, into_channels and into_codes must be other arrays "
+        "of the shapes of the rows (" +
+        std::to_string(rows.size) + "), ordered_channels and ordered_codes");
+}
+
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
 // in order, a row's m codes from its one or two lines.
 // kChannels: the channel count when it is known at compile time (the common two and three,
@@ -481,7 +503,12 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     for (std::int64_t s = b; s < e; s += kHistBlockRows)
       tasks.push_back({nd, s, std::min(e, s + kHistBlockRows), scratch_slots++});
   }
-  std::vector<std::int64_t> scratch(static_cast<std::size_t>(scratch_slots * slot));
+  // Kept by the calling thread between calls (boosting builds a root of many blocks per tree);
+  // every task zeroes what it writes.
+  thread_local std::vector<std::int64_t> block_scratch;
+  if (static_cast<std::int64_t>(block_scratch.size()) < scratch_slots * slot)
+    block_scratch.resize(static_cast<std::size_t>(scratch_slots * slot));
+  std::int64_t* scratch = block_scratch.data();
   // Too few tasks to keep the threads busy (one small node: leaf-wise boosting): each task's
   // features are also cut into groups, which write disjoint parts of the same slot.
   const auto n_tasks = static_cast<std::int64_t>(tasks.size());
@@ -493,7 +520,7 @@ void cpu::CpuBackend::histograms(MatrixView<const std::uint8_t> codes,
     const std::int64_t group = job % groups;
     const std::int64_t first = group * m / groups, last = (group + 1) * m / groups;
     std::int64_t* out =
-        (task.scratch < 0 ? hist.data + task.node * slot : scratch.data() + task.scratch * slot) +
+        (task.scratch < 0 ? hist.data + task.node * slot : scratch + task.scratch * slot) +
         first * shape.bins * k;
     std::memset(out, 0,
                 static_cast<std::size_t>((last - first) * shape.bins * k) * sizeof(std::int64_t));
@@ -639,13 +666,15 @@ struct RowScratch {
 };
 
 // forest_partition's body; kStride: batch.ordered_codes' stride when it is set. A stable
-// partition: each side keeps its rows' order. A node taken whole is partitioned in place (left
-// rows compacted forwards, right ones through a buffer). A node cut into blocks (large, with
-// threads free) takes two passes: each block's rows go to scratch arrays at the block's own
-// positions (left ones from its start, right ones from its end backwards), then every block's
-// two runs are copied to their final places, found from the counts of the blocks before it. The
-// order is the serial one's whatever the blocking or thread count.
-// long: the block plan, the two kinds of block and the placement of blocks' runs, one procedure.
+// partition: each side keeps its rows' order, whatever the blocking or thread count. A large
+// node is cut into blocks partitioned side by side when threads are free.
+// - Into other arrays (batch.into_*): each block counts its left rows, then moves every row once
+//   to its final place, found from the counts of the blocks before it.
+// - In place, a node taken whole: left rows compacted forwards, right ones through a buffer.
+// - In place, a node cut into blocks: each block's rows go to scratch arrays at the block's own
+//   positions (left ones from its start, right ones from its end backwards), then every block's
+//   two runs are copied to their final places.
+// long: the block plan, the three kinds of block pass and the placement of blocks' runs.
 template <int kStride>
 void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                     const ForestBatch& batch, VectorView<const std::int32_t> feature,
@@ -657,9 +686,12 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
   const RowArrays<kStride> arrays{rows.data, batch.ordered_channels.data, batch.ordered_codes.data,
                                   batch.ordered_channels.cols};
+  const bool into = batch.into_rows.data != nullptr;
+  const RowArrays<kStride> target{batch.into_rows.data, batch.into_channels.data,
+                                  batch.into_codes.data, batch.ordered_channels.cols};
   struct Block {
     std::int64_t node, begin, end, left = 0;
-    bool whole = false;  // the node's only block: partitioned in place
+    bool whole = false;  // the node's only block
   };
   std::vector<Block> blocks;
   const std::int64_t block_rows = parallel_available() ? kPartitionBlockRows : rows.size + 1;
@@ -674,12 +706,13 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     for (std::int64_t s = b; s < e; s += block_rows)
       blocks.push_back({nd, s, std::min(e, s + block_rows)});
   }
+  const bool in_place_cut = any_cut && !into;
   thread_local RowScratch<kStride> cut_scratch;  // the calling thread's, shared by the tasks
   const RowArrays<kStride> scratch =
-      any_cut ? cut_scratch.arrays_for(arrays, rows.size) : RowArrays<kStride>{};
+      in_place_cut ? cut_scratch.arrays_for(arrays, rows.size) : RowArrays<kStride>{};
   const auto n_blocks = static_cast<std::int64_t>(blocks.size());
-  parallel_for(n_blocks, [&](std::int64_t i) {
-    Block& block = blocks[static_cast<std::size_t>(i)];
+  // goes_left(block)(r): the side of the row at position r of the block's node.
+  const auto goes_left = [&](const Block& block) {
     const std::int32_t split_feature = feature.data[block.node];
     const std::uint8_t* column = codes.data + std::int64_t{split_feature} * feature_step;
     const std::int32_t threshold = bin.data[block.node];
@@ -688,41 +721,49 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     const std::uint8_t* sets = batch.left_bins.data
                                    ? batch.left_bins.data + block.node * kForestCategorySetBytes
                                    : nullptr;
-    const auto goes_left = [&](std::int64_t r) {
+    return [=, &arrays](std::int64_t r) {
       if (r + kPrefetchColumn < block.end && !arrays.codes)
         __builtin_prefetch(column + std::int64_t{rows.data[r + kPrefetchColumn]} * row_step);
       const std::uint8_t code = arrays.codes ? arrays.codes[r * kStride + split_feature]
                                              : column[std::int64_t{rows.data[r]} * row_step];
       return sets ? forest::bin_in_set(sets, code) : (code == 0 ? ml : code <= threshold);
     };
-    // Branch-free (the side is a coin flip for the predictor): in place, every row is written
-    // to both sides and only its own side's count advances (w <= r); cut, the destination is
-    // selected.
-    if (block.whole) {
+  };
+  // Branch-free moves below (the side is a coin flip for the predictor): the destination is
+  // selected, or in place every row is written to both sides and only its own side's count
+  // advances (w <= r).
+  parallel_for(n_blocks, [&](std::int64_t i) {
+    Block& block = blocks[static_cast<std::size_t>(i)];
+    const auto left_of = goes_left(block);
+    if (into) {
+      std::int64_t left = 0;
+      for (std::int64_t r = block.begin; r < block.end; ++r) left += left_of(r);
+      block.left = left;
+    } else if (block.whole) {
       thread_local RowScratch<kStride> right_scratch;
       const RowArrays<kStride> right = right_scratch.arrays_for(arrays, block.end - block.begin);
       std::int64_t w = block.begin, n_right = 0;
       for (std::int64_t r = block.begin; r < block.end; ++r) {
-        const bool go_left = goes_left(r);
+        const bool go_left = left_of(r);
         arrays.move(arrays, w, r);
         arrays.move(right, n_right, r);
         w += go_left;
         n_right += !go_left;
       }
       for (std::int64_t q = 0; q < n_right; ++q) right.move(arrays, w + q, q);
-      return;
+    } else {
+      std::int64_t left = block.begin, right = block.end - 1;
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = left_of(r);
+        arrays.move(scratch, go_left ? left : right, r);
+        left += go_left;
+        right -= !go_left;
+      }
+      block.left = left - block.begin;
     }
-    std::int64_t left = block.begin, right = block.end - 1;
-    for (std::int64_t r = block.begin; r < block.end; ++r) {
-      const bool go_left = goes_left(r);
-      arrays.move(scratch, go_left ? left : right, r);
-      left += go_left;
-      right -= !go_left;
-    }
-    block.left = left - block.begin;
   });
-  if (!any_cut) return;
-  // Final places of the cut nodes: a node's left rows block by block, then its right rows.
+  if (!into && !any_cut) return;
+  // Final places: a node's left rows block by block, then its right rows.
   std::vector<std::int64_t> left_at(blocks.size()), right_at(blocks.size());
   for (std::int64_t i = 0; i < n_blocks;) {
     const std::int64_t node = blocks[static_cast<std::size_t>(i)].node;
@@ -739,6 +780,18 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   }
   parallel_for(n_blocks, [&](std::int64_t i) {
     const Block& block = blocks[static_cast<std::size_t>(i)];
+    if (into) {
+      const auto left_of = goes_left(block);
+      std::int64_t left = left_at[static_cast<std::size_t>(i)];
+      std::int64_t right = right_at[static_cast<std::size_t>(i)];
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = left_of(r);
+        arrays.move(target, go_left ? left : right, r);
+        left += go_left;
+        right += !go_left;
+      }
+      return;
+    }
     if (block.whole) return;
     const std::int64_t to_left = left_at[static_cast<std::size_t>(i)] - block.begin;
     for (std::int64_t r = block.begin; r < block.begin + block.left; ++r)
@@ -749,7 +802,6 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       scratch.move(arrays, to++, r);
   });
 }
-
 }  // namespace
 
 void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
@@ -761,6 +813,7 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   require_host(*this, rows.device, kName);
   check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   check_ordered_codes(batch, rows.size, codes.cols, kName);
+  check_partition_target(batch, rows);
   if (batch.left_bins.data != nullptr)
     require_size(batch.left_bins, batch.nodes * kForestCategorySetBytes, kName, "left_bins");
   if (batch.ordered_codes.stride == 64)

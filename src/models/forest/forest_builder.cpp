@@ -324,14 +324,14 @@ class TreeGrower {
                     features.data() + s * static_cast<std::size_t>(m));
     }
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, features);
-    ForestBatch batch{static_cast<std::int64_t>(order.size()),
-                      db.view(),
-                      de.view(),
-                      df.view(),
-                      m,
-                      ordered_channels(),
-                      ordered_codes(),
-                      {}};
+    ForestBatch batch;
+    batch.nodes = static_cast<std::int64_t>(order.size());
+    batch.begin = db.view();
+    batch.end = de.view();
+    batch.features = df.view();
+    batch.features_per_node = m;
+    batch.ordered_channels = ordered_channels();
+    batch.ordered_codes = ordered_codes();
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
@@ -351,7 +351,10 @@ class TreeGrower {
       draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
                     round, features.data() + s * static_cast<std::size_t>(m));
     DeviceVector<std::int32_t> df(backend_, features);
-    ForestBatch batch{count, {}, {}, df.view(), m};
+    ForestBatch batch;
+    batch.nodes = count;
+    batch.features = df.view();
+    batch.features_per_node = m;
     Buffer<std::int32_t> feature(backend_, count), bin(backend_, count);
     Buffer<std::uint8_t> missing_left(backend_, count);
     Buffer<double> gain(backend_, count);
@@ -404,14 +407,12 @@ class TreeGrower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    ForestBatch batch{static_cast<std::int64_t>(which.size()),
-                      db.view(),
-                      de.view(),
-                      {},
-                      0,
-                      ordered_channels(),
-                      ordered_codes(),
-                      {}};
+    ForestBatch batch;
+    batch.nodes = static_cast<std::int64_t>(which.size());
+    batch.begin = db.view();
+    batch.end = de.view();
+    batch.ordered_channels = ordered_channels();
+    batch.ordered_codes = ordered_codes();
     // One feature per node: its column never holds more lines than the rows do.
     backend_.forest().partition(node_codes(true), rows_.rows, batch, df.view(), dbin.view(),
                                 dml.view());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
@@ -59,6 +60,11 @@ struct TreeInput {
 /// integer sums), so host backends keep every row's codes beside it (ForestBatch::ordered_codes,
 /// moved by each partition) without re-copying them per tree, and write each tree's channels
 /// straight into that order.
+///
+/// Host backends keep two sets of these arrays, sides 0 and 1 (ping-pong): a node's rows sit at
+/// its positions on one side, and a split moves them once into the other side's arrays, where
+/// its children then sit. A tree starts with every row on side 0; settle() brings the leaves
+/// that end on side 1 back. Other backends keep one side and partition in place.
 class FitRows {
  public:
   /// pack: store the channels packed (Quantiser) when the row count leaves the Hessian enough
@@ -66,20 +72,37 @@ class FitRows {
   FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true);
 
   /// Quantises column `col` of grad and hess (n x k, training-row order) into the channels of
-  /// the next tree: their units and column sums, and channels pointing at them.
+  /// the next tree (side 0): their units and column sums, and channels pointing at them.
   TreeInput quantise(std::span<const double> grad, std::span<const double> hess, std::int64_t k,
                      std::int64_t col);
 
-  /// The row index array (backend memory), partitioned in place by each tree.
-  Buffer<std::int32_t>& rows() { return rows_; }
-  /// The histogram batch of nodes begin[i] .. end[i] with the rows' ordered codes and channels
-  /// when this backend keeps them.
+  /// The side a split's children sit on: the other one when partitions move rows between sides.
+  int child_side(int side) const { return code_stride_ > 0 ? 1 - side : side; }
+  /// The row index array of `side` (backend memory).
+  Buffer<std::int32_t>& rows(int side) { return side == 0 ? rows_ : other_rows_; }
+  /// The histogram batch of nodes begin[i] .. end[i] on `side` with the rows' ordered codes and
+  /// channels when this backend keeps them.
   ForestBatch batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
-                    VectorView<const std::int32_t> features, std::int64_t per_node);
-  /// The row ids in their current order, on the host (valid until the next call).
+                    VectorView<const std::int32_t> features, std::int64_t per_node, int side);
+  /// The partition batch of nodes on `side`: their rows go to child_side(side).
+  ForestBatch partition_batch(VectorView<const std::int32_t> begin,
+                              VectorView<const std::int32_t> end, int side);
+  /// Brings the rows at positions ranges[i] of side 1 back to side 0 (the leaves that a tree
+  /// left there), so that the next tree starts with every row on side 0.
+  void settle(std::span<const std::pair<std::int32_t, std::int32_t>> ranges);
+  /// The row ids in their current order on side 0, on the host (valid until the next call).
   std::span<const std::int32_t> host_rows();
 
  private:
+  struct Side {
+    std::int64_t* channels;  // n x channels, by position
+    std::uint8_t* codes;     // n x code_stride_, by position
+  };
+  Side side(int s) {
+    return s == 0 ? Side{channels_.data(), ordered_codes_.data()}
+                  : Side{other_channels_.data(), other_codes_.data()};
+  }
+
   Backend& backend_;
   const BinnedMatrix& bins_;
   Buffer<std::int32_t> rows_;
@@ -87,8 +110,12 @@ class FitRows {
   Buffer<std::int64_t> channels_;        // n x channels: by position when ordered, else by row id
   std::vector<std::int64_t> staged_;     // the channels on the host, for a device backend
   std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
-  std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
+  std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels, one side
   std::vector<std::uint8_t> ordered_codes_;
+  // Side 1 (ordered codes only).
+  Buffer<std::int32_t> other_rows_;
+  std::vector<std::int64_t> other_channels_;
+  std::vector<std::uint8_t> other_codes_;
 };
 
 }  // namespace tabula::gbdt

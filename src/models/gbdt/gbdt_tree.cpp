@@ -30,6 +30,7 @@ struct Node {
   std::int32_t begin = 0;
   std::int32_t end = 0;
   std::int64_t depth = 0;
+  int side = 0;                    // FitRows' side holding the rows
   std::int64_t total[kSums] = {};  // count, gradient, Hessian
   NodeHist hist;
 };
@@ -65,7 +66,7 @@ class Grower {
 
   GrownTree grow() {
     Node root;
-    root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()));
+    root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()), 0);
     root.end = static_cast<std::int32_t>(bins_.rows());
     std::copy_n(input_.total.data(), kSums, root.total);
     root.hist = {std::make_shared<Buffer<std::int64_t>>(backend_, slot_), 0};
@@ -97,11 +98,12 @@ class Grower {
     return out;
   }
 
-  // Each node's rows: positions begin .. end of the row list.
+  // Each node's rows: positions begin .. end of the row list on FitRows' side sides()[node].
   const std::vector<std::pair<std::int32_t, std::int32_t>>& ranges() const { return ranges_; }
+  const std::vector<int>& sides() const { return sides_; }
 
  private:
-  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end) {
+  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end, int side) {
     const std::int32_t id = tree_.add_leaf(total[0]);
     split_bin_.push_back(0);
     const double g = static_cast<double>(total[1]) / input_.units.gradient_scale;
@@ -109,6 +111,7 @@ class Grower {
     const double denominator = h + config_.l2_regularization;
     tree_.values.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
     ranges_.emplace_back(begin, end);
+    sides_.push_back(side);
     return id;
   }
 
@@ -123,10 +126,11 @@ class Grower {
   void build(const Node& node) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
-    const ForestBatch batch = rows_.batch(db.view(), de.view(), features_->view(), bins_.cols());
+    const ForestBatch batch =
+        rows_.batch(db.view(), de.view(), features_->view(), bins_.cols(), node.side);
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows()).view(), input_.channels,
-                                 batch, shape_,
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(node.side)).view(),
+                                 input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
   }
 
@@ -233,13 +237,13 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    ForestBatch batch = rows_.batch(db.view(), de.view(), {}, 0);
+    ForestBatch batch = rows_.partition_batch(db.view(), de.view(), node.side);
     const DeviceVector<std::uint8_t> left_bins(backend_, s.categorical
                                                              ? std::span<const std::uint8_t>(s.bins)
                                                              : std::span<const std::uint8_t>());
     if (s.categorical) batch.left_bins = left_bins.view();
-    backend_.forest().partition(bins_.codes(), rows_.rows().view(), batch, df.view(), dbin.view(),
-                                dml.view());
+    backend_.forest().partition(bins_.codes(), rows_.rows(node.side).view(), batch, df.view(),
+                                dbin.view(), dml.view());
     Node l, r;
     std::copy_n(s.left, kSums, l.total);
     for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];
@@ -248,8 +252,9 @@ class Grower {
     r.begin = l.end;
     r.end = node.end;
     l.depth = r.depth = node.depth + 1;
-    l.id = add_node(l.total, l.begin, l.end);
-    r.id = add_node(r.total, r.begin, r.end);
+    l.side = r.side = rows_.child_side(node.side);
+    l.id = add_node(l.total, l.begin, l.end, l.side);
+    r.id = add_node(r.total, r.begin, r.end, r.side);
     if (s.categorical)
       tree_.set_category_split(
           node.id, s.feature,
@@ -297,6 +302,7 @@ class Grower {
   ForestModel tree_;  // value_size 1; offsets completed by grow()
   std::vector<std::int32_t> split_bin_;
   std::vector<std::pair<std::int32_t, std::int32_t>> ranges_;
+  std::vector<int> sides_;
 };
 
 }  // namespace
@@ -306,8 +312,13 @@ GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig
                     std::span<double> raw, std::int64_t stride, std::int64_t offset) {
   Grower grower(backend, bins, config, tree_index, rows, input);
   GrownTree grown = grower.grow();
-  const std::span<const std::int32_t> list = rows.host_rows();
   ForestModel& t = grown.tree;
+  std::vector<std::pair<std::int32_t, std::int32_t>> on_side_1;
+  for (std::size_t node = 0; node < t.feature.size(); ++node)
+    if (t.feature[node] < 0 && grower.sides()[node] == 1)
+      on_side_1.push_back(grower.ranges()[node]);
+  rows.settle(on_side_1);
+  const std::span<const std::int32_t> list = rows.host_rows();
   for (std::size_t node = 0; node < t.feature.size(); ++node) {
     if (t.feature[node] >= 0) continue;
     const auto [begin, end] = grower.ranges()[node];

@@ -427,6 +427,87 @@ TEST_F(ForestThreads, PartitionIsStableAndHistogramsEqualOnAnyThreadCount) {
   }
 }
 
+TEST_F(ForestThreads, PartitionIntoOtherArraysMovesEachRowToItsStablePlace) {
+  // Ping-pong partition (ForestBatch::into_*): the rows, channels and codes land in the other
+  // arrays exactly where the stable in-place partition puts them, on any thread count (a node of
+  // 150k rows is cut into blocks when threads are free), and the sources are left as they were.
+  const std::int64_t n = 160000, d = 5;
+  const Table t = synthetic(n, d, true, 9);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  const std::uint8_t* by_id = bins.codes().data;
+  std::vector<std::int32_t> shuffled(static_cast<std::size_t>(n));
+  std::iota(shuffled.begin(), shuffled.end(), 0);
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(6));
+  // Two nodes and a gap of untouched rows between them.
+  const std::vector<std::int32_t> begin{0, 150100}, end{150000, static_cast<std::int32_t>(n)},
+      feature{2, 4}, bin{25, 40};
+  const std::vector<std::uint8_t> missing_left{1, 0};
+  std::vector<std::int32_t> expected = shuffled;
+  for (std::size_t node = 0; node < 2; ++node)
+    std::stable_partition(
+        expected.begin() + begin[node], expected.begin() + end[node], [&](std::int32_t r) {
+          const std::uint8_t code = by_id[static_cast<std::size_t>(r) * d + feature[node]];
+          return code == 0 ? missing_left[node] != 0 : code <= bin[node];
+        });
+  const auto fill = [&](const std::vector<std::int32_t>& rows, std::vector<std::int64_t>& channels,
+                        std::vector<std::uint8_t>& codes) {
+    channels.clear();
+    codes.assign(static_cast<std::size_t>(n * 32), 0);
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      const std::int64_t r = rows[p];
+      channels.insert(channels.end(), {r, 3 * r + 1});  // identifies the row
+      std::copy_n(by_id + r * d, d, codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
+    }
+  };
+  for (const int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    std::vector<std::int32_t> rows = shuffled, into(static_cast<std::size_t>(n), -1);
+    std::vector<std::int64_t> channels, into_channels(static_cast<std::size_t>(n * 2), -1);
+    std::vector<std::uint8_t> codes, into_codes(static_cast<std::size_t>(n * 32), 0xEE);
+    fill(rows, channels, codes);
+    const std::vector<std::int64_t> channels_before = channels;
+    const std::vector<std::uint8_t> codes_before = codes;
+    ForestBatch split;
+    split.nodes = 2;
+    split.begin = {begin.data(), 2};
+    split.end = {end.data(), 2};
+    split.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, 2);
+    split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
+    split.into_rows = {into.data(), n};
+    split.into_channels = MatrixView<std::int64_t>::row_major(into_channels.data(), n, 2);
+    split.into_codes = {into_codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
+    cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
+                             {bin.data(), 2}, {missing_left.data(), 2});
+    EXPECT_EQ(rows, shuffled) << "the source rows stay";
+    EXPECT_EQ(channels, channels_before);
+    EXPECT_EQ(codes, codes_before);
+    for (std::int64_t p = 0; p < n; ++p) {
+      const auto at = static_cast<std::size_t>(p);
+      if (p >= 150000 && p < 150100) {  // between the nodes: not written
+        ASSERT_EQ(into[at], -1);
+        continue;
+      }
+      ASSERT_EQ(into[at], expected[at]) << threads << " threads, position " << p;
+      ASSERT_EQ(into_channels[at * 2 + 1], 3 * std::int64_t{expected[at]} + 1);
+      ASSERT_TRUE(std::equal(by_id + std::int64_t{expected[at]} * d,
+                             by_id + std::int64_t{expected[at]} * d + d,
+                             into_codes.begin() + static_cast<std::ptrdiff_t>(p * 32)));
+    }
+    // Targets of another shape, or the source itself, are refused.
+    ForestBatch same = split;
+    same.into_rows = {rows.data(), n};
+    EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), n}, same, {feature.data(), 2},
+                                          {bin.data(), 2}, {missing_left.data(), 2}),
+                 Error);
+    ForestBatch no_codes = split;
+    no_codes.into_codes = {};
+    EXPECT_THROW(
+        cpu().forest().partition(bins.codes(), {rows.data(), n}, no_codes, {feature.data(), 2},
+                                 {bin.data(), 2}, {missing_left.data(), 2}),
+        Error);
+  }
+}
+
 TEST(ForestPrimitives, BinsPutInfinitiesAtTheEndsAndNaNInBinZero) {
   std::vector<float> x{kNaN, -kInf, 0.0f, 1.0f, 2.0f, kInf};
   const BinnedMatrix bins =
