@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "tabula/core/device_registry.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula::cli {
 
@@ -27,10 +30,20 @@ void choose_gpu_by_local_rank() {
   spdlog::info("local rank {}: cuda:{} of {} GPUs", launcher_local_rank(), ordinal, gpus);
 }
 
+/// Ranks on one node share its cores: with the default thread count (every hardware thread),
+/// each rank takes its part rather than all of them, which would oversubscribe the node.
+void share_cores_among_local_ranks() {
+  const int ranks = launcher_local_size();
+  const int hardware = static_cast<int>(std::thread::hardware_concurrency());
+  if (ranks <= 1 || thread_count() != hardware) return;
+  set_thread_count(std::max(1, hardware / ranks));
+}
+
 }  // namespace
 
 Communicator& join_ranks() {
   Communicator& comm = world_communicator();
+  share_cores_among_local_ranks();
   if (!comm.is_root())
     spdlog::default_logger()->set_pattern("[%^%l%$] [rank " + std::to_string(comm.rank()) + "] %v");
   choose_gpu_by_local_rank();

@@ -46,6 +46,12 @@ int launcher_world_size() {
   return open_mpi > 0 ? open_mpi : std::max(environment_count("PMI_SIZE", 1), 1);
 }
 
+int launcher_local_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const int size = environment_count(name, 0); size > 0) return size;
+  return 1;
+}
+
 int launcher_local_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
     if (const int rank = environment_count(name, -1); rank >= 0) return rank;

@@ -79,4 +79,8 @@ int launcher_world_size();
 /// MPI_LOCALRANKID, SLURM_LOCALID), 0 when not started by a launcher: picks its GPU.
 int launcher_local_rank();
 
+/// The number of ranks on this process's node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS), 1
+/// when not started by a launcher: they share the node's cores.
+int launcher_local_size();
+
 }  // namespace tabula
