@@ -1,15 +1,20 @@
 """Data-parallel training over MPI ranks (docs/distributed.md): the model rank 0 writes equals the
 single-process fit on the whole file for 1 to 4 ranks, and a failing rank ends the job on every
 rank with its reason and no model file. Skipped, with the reason, where mpirun is missing or the
-binary was built without MPI."""
+binary was built without MPI. A tuning search spread over ranks gives the one-process board and
+resumes after a rank is killed."""
 import os
+import pathlib
 import shutil
+import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
 
 from artifact_reader import read_artifact
+from test_tune import board_without_times
 
 ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 # Loopback only, as CI runs it: no network interfaces are probed beyond the machine.
@@ -193,3 +198,62 @@ def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_p
     assert result.returncode != 0
     assert "started as one of 2 processes" in result.stderr
     assert not out.exists()
+
+
+# ---- tune over ranks: trials spread, results gathered on rank 0, the journal written once ----
+
+def rank_pid(launcher_pid, rank):
+    """The pid of `rank` among the processes mpirun `launcher_pid` started (by their
+    OMPI_COMM_WORLD_RANK), or None while they are not up."""
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == launcher_pid and f"OMPI_COMM_WORLD_RANK={rank}".encode() in environ:
+            return int(entry.name)
+    return None
+
+
+def test_tune_over_ranks_equals_one_process_and_resumes_after_a_rank_is_killed(
+        mpi_tabula, run_tabula, table, tmp_path):
+    args = ["tune", "--data", str(table), "--target", "three", "--drop", "y", "--drop", "binary",
+            "--model", "forest", "--param", "max_depth=[2,3,4,5,6,7,8,9,10,11,12,13]",
+            "--fixed", "n_estimators=20", "--folds", "3", "--seed", "4", "--no-progress"]
+    run_tabula(*args, "--out", tmp_path / "single")
+    expected = board_without_times(tmp_path / "single" / "leaderboard.csv")
+    assert len(expected) == 12
+
+    result = mpirun(2, mpi_tabula, *args, "--out", tmp_path / "spread", "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert board_without_times(tmp_path / "spread" / "leaderboard.csv") == expected
+
+    out = tmp_path / "killed"
+    journal = out / "journal.jsonl"
+    command = ["mpirun", *MPIRUN_FLAGS, "-np", "2", mpi_tabula, *args, "--out", str(out),
+               "--distributed"]
+    launcher = subprocess.Popen(command, env={**os.environ, **ROOT_ENV},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and launcher.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.01)
+    victim = rank_pid(launcher.pid, 1)
+    assert launcher.poll() is None and victim, "the search finished before a rank could be killed"
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.time()
+    _, stderr = launcher.communicate(timeout=30)
+    assert launcher.returncode != 0
+    assert time.time() - killed_at < 10, "the other rank outlived the killed one"
+    lines = journal.read_text().count("\n")
+    assert 1 <= lines < 12
+    assert not (out / "leaderboard.csv").exists()
+
+    result = mpirun(2, mpi_tabula, *args, "--out", out, "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert f"{lines} resumed from the journal" in result.stdout
+    assert board_without_times(out / "leaderboard.csv") == expected
