@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,26 @@ TEST(LocalCommunicator, IsOneRankWhoseCollectivesAreTheIdentity) {
   EXPECT_EQ(values, (std::vector<double>{1.5, -2.0}));
   EXPECT_EQ(local.all_gather("abc"), std::vector<std::string>{"abc"});
   EXPECT_NO_THROW(local.check_all("", "reading"));
+}
+
+TEST(Launcher, SizeAndLocalRankComeFromTheLaunchersEnvironment) {
+  // What lets a build without MPI refuse to run as N copies under mpirun.
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  ::unsetenv("PMI_SIZE");
+  EXPECT_EQ(launcher_world_size(), 1);
+  ::setenv("PMI_SIZE", "3", 1);
+  EXPECT_EQ(launcher_world_size(), 3);
+  ::setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+  ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "2", 1);
+  ::setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "4", 1);
+  EXPECT_EQ(launcher_world_size(), 4);
+  EXPECT_EQ(launcher_local_rank(), 2);
+  EXPECT_EQ(launcher_local_size(), 4);
+  ::setenv("OMPI_COMM_WORLD_SIZE", "not a number", 1);
+  EXPECT_EQ(launcher_world_size(), 3);
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
+                           "OMPI_COMM_WORLD_LOCAL_SIZE"})
+    ::unsetenv(name);
 }
 
 TEST(Communicator, CheckAllNamesEveryFailedRankOnEveryRank) {
