@@ -73,7 +73,7 @@ void refuse_copies_under_launcher(const CLI::App& app) {
       "started as one of " + std::to_string(ranks) +
       " processes by mpirun/srun, but this command does not run over ranks: each copy would "
       "run it whole and write the same files. " +
-      (built_with_mpi() ? std::string("Pass --distributed (train) or start one process.")
+      (built_with_mpi() ? std::string("Pass --distributed (train, tune) or start one process.")
                         : std::string("This tabula was built without MPI; rebuild with "
                                       "-DTABULA_MPI=ON and pass --distributed, or start one "
                                       "process.")));

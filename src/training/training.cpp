@@ -569,7 +569,7 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
     options.comm->check_all("", "fitting");
     if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training);
     report.notes.push_back(fmt::format(
-        "fitted over {} ranks; no drift profile is stored (it would need every rank's rows)",
+        "fitted over {} rank(s); no drift profile is stored (it would need every rank's rows)",
         options.comm->size()));
     return report;
   }

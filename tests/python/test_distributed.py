@@ -107,7 +107,7 @@ def test_distributed_fit_equals_single_process_fit(mpi_tabula, run_tabula, table
         result = mpirun(ranks, mpi_tabula, *fit_args(table, model, target, drop, out),
                         "--distributed")
         assert result.returncode == 0, result.stderr
-        assert f"fitted over {ranks} ranks" in result.stderr
+        assert f"fitted over {ranks} rank(s)" in result.stderr
         assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
 
 
