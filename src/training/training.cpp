@@ -477,8 +477,8 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   fit.categorical = categorical;
   fit.comm = options.comm;
   model.fit(backend, fit);
-  fit.comm =
-      nullptr;  // the baseline is only scored on the test rows, which a fit over ranks has not
+  // The baseline serves the test metrics only, and a fit over ranks has no test rows: local.
+  fit.comm = nullptr;
 
   const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
   baseline->fit(backend, fit);
