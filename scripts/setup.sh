@@ -16,6 +16,7 @@ PACKAGES=(
   libboost-dev zlib1g-dev liblzma-dev libbz2-dev libzstd-dev libdeflate-dev libsqlite3-dev sqlite3
   libpq-dev postgresql libonnx-dev libprotobuf-dev
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler
+  libopenmpi-dev openmpi-bin
   nginx-light faketime time
   chromium
   gzip xz-utils bzip2 zstd

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/distributed_flag.hpp"
 #include "tabula/core/device.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    tabula::cli::refuse_copies_under_launcher(app);
     apply(options);
     for (const tabula::cli::Command& command : commands)
       if (command.app->parsed()) return command.run();

@@ -9,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "cli/csv_flags.hpp"
+#include "cli/distributed_flag.hpp"
 #include "io/path_identity.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -26,6 +27,7 @@ struct TrainCliOptions {
   std::string out;
   std::string pipeline_file;
   std::vector<std::string> drop_columns;
+  bool distributed = false;
 };
 
 ParamMap parse_params(const std::vector<std::string>& items) {
@@ -59,7 +61,15 @@ void run(TrainCliOptions& options) {
     }
   }
   read_dates_as_text(options.train.pipeline_overrides, options.train.csv);
-  const TrainReport report = train_model(default_backend(), options.train, options.out);
+  TrainReport report;
+  if (options.distributed) {
+    Communicator& comm = join_ranks();
+    options.train.comm = &comm;
+    run_on_rank(comm, [&] { report = train_model(default_backend(), options.train, options.out); });
+    if (!comm.is_root()) return;  // rank 0 wrote the model and reports it
+  } else {
+    report = train_model(default_backend(), options.train, options.out);
+  }
   for (const std::string& note : report.notes) spdlog::info("{}", note);
   fmt::print("model {} ({}) on {}\n", report.model, to_string(report.task),
              options.train.data_path);
@@ -116,6 +126,7 @@ void add_train_command(CLI::App& app, Commands& commands) {
                   "Columns not to use as features (comma-separated, repeatable)");
   sub->add_option("--id", options->train.id_column,
                   "The rows' identifier: never a feature; predict copies it to its output");
+  add_distributed_flag(sub, options->distributed);
   add_csv_flags(sub, options->train.csv, true);
   add_date_flags(sub, o);
   commands.push_back({sub, [options] { run(*options); }});

@@ -11,6 +11,7 @@
 
 #include "cli/command.hpp"
 #include "cli/csv_flags.hpp"
+#include "cli/distributed_flag.hpp"
 #include "io/path_identity.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -23,6 +24,7 @@ namespace {
 
 struct TuneCliOptions {
   TuneOptions tune;
+  bool distributed = false;
   std::string spec;
   std::string search = "grid";
   std::string task;
@@ -129,7 +131,16 @@ void run(TuneCliOptions& cli) {
   o.progress = !cli.no_progress && ::isatty(2);
 
   check_outputs(o, cli);
-  const TuneResult r = tune(default_backend(), o);
+  TuneResult r;
+  if (cli.distributed) {
+    Communicator& comm = join_ranks();
+    o.comm = &comm;
+    o.progress = o.progress && comm.is_root();
+    run_on_rank(comm, [&] { r = tune(default_backend(), o); });
+    if (!comm.is_root()) return;  // rank 0 gathered the trials and wrote the outputs
+  } else {
+    r = tune(default_backend(), o);
+  }
   for (const std::string& note : r.notes) spdlog::info("{}", note);
   fmt::print("{} trial(s) of {} candidate(s){}{}\n", r.leaderboard.size(), r.candidates,
              r.resumed > 0 ? fmt::format(", {} resumed from the journal", r.resumed) : "",
@@ -205,6 +216,7 @@ void add_tune_command(CLI::App& app, Commands& commands) {
                   "The rows' identifier: never a feature; predict copies it to its output");
   add_csv_flags(sub, o.csv, true);
   add_date_flags(sub, cli->overrides);
+  add_distributed_flag(sub, cli->distributed);
   sub->add_option("--group-column", o.group_column, "Column of groups never split across folds");
   sub->add_option("--time-column", o.time_column,
                   "Column ordering the rows in time: the test set is the latest rows, the "

@@ -35,6 +35,9 @@ class Journal {
   /// trial fails journal_line_problem (that trial runs again). The file is rewritten atomically
   /// with the lines kept, which are then available through finished().
   Journal(const std::string& path, JournalCheck check);
+  /// A rank's copy of the journal another rank keeps (a search spread over MPI ranks): the
+  /// trials it read back, and no file: append() does nothing.
+  explicit Journal(std::map<std::pair<int, std::int64_t>, TrialResult> finished);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "selection/candidates.hpp"
+#include "selection/spread_trials.hpp"
 #include "selection/stopwatch.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -93,8 +94,12 @@ std::vector<TrialResult> TrialRunner::evaluate(const CandidateBatch& batch) {
     ++resumed_;
     ++done_;
   }
+  // Over MPI ranks each runs its share; the others' trials arrive with gather_trials below.
+  const std::vector<std::int64_t> all_pending = std::move(pending);
+  pending = share_of_trials(ctx_.options.comm, all_pending);
+  std::vector<TrialResult> ran_here;
   if (ctx_.least_squares.use && !pending.empty()) {
-    for (TrialResult& t : run_least_squares(batch, pending)) finished[t.trial] = std::move(t);
+    ran_here = run_least_squares(batch, pending);
   } else {
     std::vector<std::optional<TrialResult>> ran(pending.size());
     const auto jobs = static_cast<std::size_t>(ctx_.options.jobs);
@@ -110,8 +115,11 @@ std::vector<TrialResult> TrialRunner::evaluate(const CandidateBatch& batch) {
         ran[b] = run_one(batch, pending[b]);
     }
     for (std::optional<TrialResult>& t : ran)
-      if (t) finished[t->trial] = std::move(*t);
+      if (t) ran_here.push_back(std::move(*t));
   }
+  std::vector<TrialResult> gathered = gather_trials(ctx_.options.comm, ran_here, ctx_.journal);
+  done_ += static_cast<std::int64_t>(gathered.size() - ran_here.size());  // finish() counted ours
+  for (TrialResult& t : gathered) finished[t.trial] = std::move(t);
   std::vector<TrialResult> out;
   for (auto& [trial, t] : finished) out.push_back(std::move(t));
   return out;

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <optional>
 
 #include "selection/candidates.hpp"
 #include "selection/cv_eval.hpp"
@@ -22,8 +24,10 @@
 #include "selection/search_rounds.hpp"
 #include "selection/search_scheme.hpp"
 #include "selection/shared_work.hpp"
+#include "selection/spread_trials.hpp"
 #include "selection/trial_runner.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 #include "tabula/evaluation/evaluation.hpp"
 #include "tabula/metrics/metrics.hpp"
 #include "tabula/models/registry.hpp"
@@ -376,14 +380,20 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
                                options.fast_path && is_forest(options.model));
 
   // ---- Journal: the fingerprint of everything that decides the results ----
-  std::filesystem::create_directories(options.out_dir);
-  const selection::FolderLock folder_lock(options.out_dir);  // held until the outputs are in
+  // Over MPI ranks, rank 0 alone keeps the folder, the journal and the outputs.
+  const bool writes = options.comm == nullptr || options.comm->is_root();
+  std::optional<selection::FolderLock> folder_lock;  // held until the outputs are in
+  if (writes) {
+    std::filesystem::create_directories(options.out_dir);
+    folder_lock.emplace(options.out_dir);
+  }
   const nlohmann::json identity =
       selection::search_identity(options, s.scheme, s.metrics, task, s.base_pipeline.to_json());
   const std::string fingerprint = selection::fingerprint_of(identity);
-  selection::Journal journal(
-      (std::filesystem::path(options.out_dir) / "journal.jsonl").string(),
+  const std::unique_ptr<selection::Journal> journal_on_rank = selection::open_journal_on_ranks(
+      options.comm, (std::filesystem::path(options.out_dir) / "journal.jsonl").string(),
       selection::journal_check(fingerprint, s.space, s.candidates, s.folds.size(), s.metrics));
+  selection::Journal& journal = *journal_on_rank;
 
   TuneResult result;
   result.task = task;
@@ -408,6 +418,7 @@ TuneResult tune(Backend& backend, const TuneOptions& options) {
   result.earlier_rounds = std::move(outcome.earlier_rounds);
   result.stopped_by_budget = outcome.stopped_by_budget;
   result.resumed = runner.resumed();
+  if (!writes) return result;  // rank 0 refits the best and writes
   result.baseline = baseline_over_folds(backend, cv, task, options.seed);
   if (result.stopped_by_budget)
     result.notes.push_back(fmt::format("--time-budget {}s spent: {} of {} trials finished",

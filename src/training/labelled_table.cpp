@@ -8,6 +8,8 @@
 #include <map>
 #include <numeric>
 
+#include "distributed/csv_share.hpp"
+#include "distributed/table_agreement.hpp"
 #include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
@@ -107,7 +109,7 @@ void take_non_features(const LabelledTableOptions& options, LabelledTable& table
 }
 
 /// The target as fit() takes it, and its description in the schema.
-void encode_labels(const std::string& data_path, const io::CsvSettings& csv, LabelledTable& table) {
+void encode_labels(const LabelledTableOptions& options, LabelledTable& table) {
   const Dataset& data = table.data;
   const Task task = table.choice.task;
   const Column& target = *data.target;
@@ -122,7 +124,12 @@ void encode_labels(const std::string& data_path, const io::CsvSettings& csv, Lab
                      " missing value(s); drop or fill those rows before training");
   table.y = encode_target(target, task, table.schema);
   if (task != Task::kClassification) return;
-  spell_labels_as_written(data_path, csv, table.schema);
+  // Each share knows its own classes; the model numbers the classes of every share.
+  if (options.comm && distributed::unite_class_labels(table.schema, *options.comm))
+    table.y = encode_target_as(target, table.schema, task, data.source);
+  spell_labels_as_written(
+      options.comm ? distributed::first_data_file(options.data_path) : options.data_path,
+      options.csv, table.schema);
   table.n_classes = static_cast<int>(table.schema.class_labels.size());
   if (table.n_classes < 2)
     throw InputError(data.source + ": target column '" + target.name + "' holds a single class ('" +
@@ -151,12 +158,16 @@ void check_two_rows_per_class(const LabelledTable& table) {
 
 LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
   LabelledTable table;
-  table.data = io::read_csv(options.data_path, training_csv_options(options.target, options.csv));
+  const io::CsvOptions csv = training_csv_options(options.target, options.csv);
+  table.data = options.comm
+                   ? distributed::read_share_on_every_rank(options.data_path, csv, *options.comm)
+                   : io::read_csv(options.data_path, csv);
   take_non_features(options, table);
   const Dataset& data = table.data;
   table.choice = choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
+  if (options.comm) distributed::check_same_table(data, table.choice, *options.comm);
   spdlog::info("task: {} ({})", to_string(table.choice.task), table.choice.reason);
-  if (data.target) encode_labels(options.data_path, options.csv, table);
+  if (data.target) encode_labels(options, table);
   return table;
 }
 

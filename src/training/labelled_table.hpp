@@ -16,6 +16,8 @@
 
 namespace tabula {
 
+class Communicator;
+
 struct LabelledTableOptions {
   std::string data_path;
   std::string target;  // empty: no target (transforms)
@@ -27,6 +29,10 @@ struct LabelledTableOptions {
   std::string group_column;               // rows of one group are never split (tune)
   std::string time_column;                // rows are ordered by it (tune)
   io::CsvSettings csv;                    // how the file is read
+  /// Set for a data-parallel fit (docs/distributed.md): this rank reads its share of the CSV
+  /// file's rows, the ranks check they read the same columns, and classes are numbered over
+  /// every rank's rows. Null: one process reads the whole file.
+  Communicator* comm = nullptr;
 };
 
 struct LabelledTable {

@@ -9,17 +9,21 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <numeric>
 #include <set>
 
 #include "artifact/fnv1a.hpp"
+#include "distributed/csv_share.hpp"
+#include "distributed/table_agreement.hpp"
 #include "io/atomic_file.hpp"
 #include "io/sql/sql_source.hpp"
 #include "selection/utc_now.hpp"
 #include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 #include "tabula/io/csv.hpp"
 #include "tabula/io/csv_stream.hpp"
 #include "tabula/metrics/metrics.hpp"
@@ -55,6 +59,11 @@ std::optional<double> parse_number(std::string_view text) {
 
 std::string fingerprint(const std::string& path) {
   if (io::is_sql_url(path)) return fmt::format("fnv1a64:{:016x}", io::sql_result_hash(path));
+  if (std::filesystem::is_directory(path)) {  // shard files (--distributed): their hashes'
+    std::string hashes;
+    for (const std::string& file : distributed::shard_files(path)) hashes += fingerprint(file);
+    return fmt::format("fnv1a64-shards:{:016x}", detail::fnv1a64(hashes.data(), hashes.size()));
+  }
   const std::string bytes = detail::read_whole_file(path);
   return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
 }
@@ -339,10 +348,12 @@ namespace {
 
 /// The metadata every model file of `train` carries, before the fit adds its part.
 nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
-                                 const LabelledTable& table) {
+                                 const LabelledTable& table, std::int64_t rows) {
+  // Only the rank that writes the model reads the whole file for its fingerprint.
+  const bool writes = options.comm == nullptr || options.comm->is_root();
   nlohmann::json training = {{"data_file", options.data_path},
-                             {"data_fingerprint", fingerprint(options.data_path)},
-                             {"rows", table.data.rows()},
+                             {"data_fingerprint", writes ? fingerprint(options.data_path) : ""},
+                             {"rows", rows},
                              {"seed", options.seed},
                              {"task_reason", table.choice.reason},
                              {"library_version", kVersion},
@@ -389,14 +400,15 @@ TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
   fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
   fit.sample_weight = table.sample_weight;
   fit.seed = options.seed;
+  fit.comm = options.comm;
   model.fit(backend, fit);
-  report.rows_train = n;
+  report.rows_train = report.rows_total;
   report.notes.push_back(
       std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
       " are fitted on every row; no test set is held out");
   if (model.task() == Task::kClustering)
     record_cluster_metrics(backend, model, fit.x, report, training);
-  training["rows_train"] = n;
+  training["rows_train"] = report.rows_train;
   TrainTestSplit split;
   split.train.resize(static_cast<std::size_t>(n));
   std::iota(split.train.begin(), split.train.end(), std::int64_t{0});
@@ -463,7 +475,10 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   const std::vector<std::uint8_t> categorical = pipeline.categorical_outputs();
   fit.feature_names = pipeline.output_names();
   fit.categorical = categorical;
+  fit.comm = options.comm;
   model.fit(backend, fit);
+  // The baseline serves the test metrics only, and a fit over ranks has no test rows: local.
+  fit.comm = nullptr;
 
   const std::unique_ptr<Estimator> baseline = make_estimator("dummy", {}, task);
   baseline->fit(backend, fit);
@@ -477,7 +492,7 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
     report.notes.push_back("--test-size 0: trained on every row; no test metrics");
   }
   record_test_metrics(model_metrics, baseline_metrics, report, training);
-  report.rows_train = static_cast<std::int64_t>(split.train.size());
+  report.rows_train = hold_out ? static_cast<std::int64_t>(split.train.size()) : report.rows_total;
   report.rows_test = static_cast<std::int64_t>(split.test.size());
   training["rows_train"] = report.rows_train;
   training["rows_test"] = report.rows_test;
@@ -485,6 +500,27 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   training["split"] = task == Task::kClassification ? "stratified" : "shuffled";
   training["baseline"] = report.baseline;
   return split;
+}
+
+/// What a data-parallel fit cannot do yet, refused on every rank alike before any fitting.
+void check_distributable(const TrainOptions& options, const Estimator& model,
+                         const PipelineSpec& spec) {
+  if (!model.fits_distributed())
+    throw InputError("--distributed: model '" + options.model +
+                     "' has no data-parallel fit yet (linear, ridge, logistic and pca have)");
+  if (options.test_size != 0.0 && !is_unsupervised(model.task()))
+    throw InputError(
+        "--distributed trains on every row: pass --test-size 0 (score a held-out file with "
+        "`tabula evaluate`)");
+  for (const BranchSpec& branch : spec.branches) {
+    const bool text_only =
+        branch.columns.names.empty() && branch.columns.type == ColumnType::kCategorical;
+    if (!text_only && !branch.steps.empty())
+      throw InputError("--distributed: the pipeline's '" + branch.name + "' branch fits " +
+                       branch.steps.front().kind +
+                       ", which is not fitted over ranks yet; pass --impute none --scale none "
+                       "(the model then sees the numeric columns as they are)");
+  }
 }
 
 }  // namespace
@@ -500,21 +536,25 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                                                 .sample_weight = options.sample_weight,
                                                 .group_column = {},  // train splits at random
                                                 .time_column = {},
-                                                .csv = options.csv});
+                                                .csv = options.csv,
+                                                .comm = options.comm});
   std::unique_ptr<Estimator> model =
       make_estimator(options.model, options.params, table.choice.task);
   const Task task = model->task();
   TABULA_ASSERT(task == table.choice.task, "the registry gave a model of another task");
 
-  Pipeline pipeline(apply_overrides(
+  const PipelineSpec spec = apply_overrides(
       options.pipeline.value_or(PipelineSpec::defaults(options.model, options.params)),
-      options.pipeline_overrides));
+      options.pipeline_overrides);
+  if (options.comm) check_distributable(options, *model, spec);
+  Pipeline pipeline(spec);
   TrainReport report;
   report.model = options.model;
   report.task = task;
   report.task_reason = table.choice.reason;
-  report.rows_total = table.data.rows();
-  nlohmann::json training = training_metadata(backend, options, table);
+  report.rows_total = options.comm ? distributed::total_over_ranks(table.data.rows(), *options.comm)
+                                   : table.data.rows();
+  nlohmann::json training = training_metadata(backend, options, table, report.rows_total);
   const TrainTestSplit split =
       is_unsupervised(task)
           ? fit_on_every_row(backend, options, table, pipeline, *model, report, training)
@@ -524,6 +564,15 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   for (const std::string& note : pipeline.notes()) report.notes.push_back(note);
   training["n_features_out"] = pipeline.n_outputs();
   report.training = training;
+  if (options.comm) {
+    // Every rank has fitted; only then does rank 0 write, so a failed rank leaves no file.
+    options.comm->check_all("", "fitting");
+    if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training);
+    report.notes.push_back(fmt::format(
+        "fitted over {} rank(s); no drift profile is stored (it would need every rank's rows)",
+        options.comm->size()));
+    return report;
+  }
   const monitoring::DriftProfile profile = monitoring::reference_profile(
       backend, pipeline, *model, schema, table.data, split.train, split.test);
   save_model(out_path, *model, pipeline, schema, training, &profile);

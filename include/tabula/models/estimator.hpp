@@ -19,6 +19,7 @@ namespace tabula {
 
 class ArtifactWriter;
 class ArtifactReader;
+class Communicator;
 
 /// Hyperparameters by scikit-learn name as text ("alpha" -> "0.5"), from `--param key=value`.
 /// Each estimator parses its own Params struct from this map and throws InputError naming any
@@ -39,6 +40,10 @@ struct FitData {
   /// Optional (empty: none): per column of x, 1 when it holds the category codes of a text
   /// column (Pipeline::categorical_outputs), what categorical_features="from_dtype" reads.
   std::span<const std::uint8_t> categorical;
+  /// Optional (null: one process): the ranks of a data-parallel fit, each holding its share of
+  /// the rows in x. A model that supports it (Estimator::fits_distributed) reduces its
+  /// statistics over the ranks and every rank ends with the same fitted state.
+  Communicator* comm = nullptr;
 };
 
 /// A fitted estimator's state kept on one backend for repeated scoring, as FAISS's GpuIndex
@@ -67,6 +72,9 @@ class Estimator {
   virtual nlohmann::json params() const = 0;
 
   virtual void fit(Backend& backend, const FitData& data) = 0;
+  /// True when fit() honours FitData::comm (a data-parallel fit over several ranks gives the
+  /// single-process model); the others refuse a distributed fit before reading any data.
+  virtual bool fits_distributed() const { return false; }
 
   /// Regression: predicted values. Classification: predicted class indices (as double).
   /// x: host, row-major float32, n x d. Returns n values.

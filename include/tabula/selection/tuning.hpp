@@ -20,6 +20,8 @@
 
 namespace tabula {
 
+class Communicator;
+
 // ---- Search spaces ------------------------------------------------------------------------------
 
 /// One searchable parameter, parsed from "name=expression":
@@ -113,6 +115,10 @@ struct TuneOptions {
   /// none): a parent run and a child run per trial, in this experiment (created when missing).
   std::string mlflow_tracking_uri;
   std::string mlflow_experiment = "tabula";
+  /// A search spread over MPI ranks (`--distributed`, docs/distributed.md): every rank reads the
+  /// whole table and runs its share of each batch's trials; rank 0 gathers the results, keeps
+  /// the journal and writes the outputs. Null: one process.
+  Communicator* comm = nullptr;
 };
 
 /// One trial's cross-validation result.

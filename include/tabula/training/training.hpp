@@ -19,6 +19,8 @@
 
 namespace tabula {
 
+class Communicator;
+
 struct TrainOptions {
   std::string data_path;
   std::string target;  // required unless the model is a transform (pca)
@@ -41,6 +43,10 @@ struct TrainOptions {
   std::string id_column;  // --id: never a feature; the model names it so predict copies it
   /// How the CSV file is read: delimiter, extra missing values, forced column types.
   io::CsvSettings csv;
+  /// A data-parallel fit (`--distributed`, docs/distributed.md): every rank runs train_model
+  /// with its communicator, reads its share of the rows, and rank 0 writes the model, the one a
+  /// single process fits on the whole file. Null: one process.
+  Communicator* comm = nullptr;
 };
 
 /// One test metric of the model and of its baseline (NaN when not defined on the test set).

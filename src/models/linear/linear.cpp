@@ -54,16 +54,16 @@ void LeastSquaresModel::fit(Backend& backend, const FitData& data) {
     throw InputError("model '" + name() + "': " + std::to_string(data.y.size()) +
                      " target values for " + std::to_string(data.x.rows) + " rows");
   MatrixView<const double> y{data.y.data(), data.x.rows, 1, 1, Layout::kRowMajor, Device::cpu()};
-  fit_targets(backend, data.x, y, data.sample_weight);
+  fit_targets(backend, data.x, y, data.sample_weight, data.comm);
 }
 
 void LeastSquaresModel::fit_targets(Backend& backend, MatrixView<const float> x,
                                     MatrixView<const double> y,
-                                    std::span<const double> sample_weight) {
+                                    std::span<const double> sample_weight, Communicator* comm) {
   if (x.cols == 0) throw InputError("model '" + name() + "': no feature columns");
   if (y.cols == 0) throw InputError("model '" + name() + "': no target columns");
-  models::LeastSquaresFit fit =
-      models::fit_least_squares(backend, x, y, sample_weight, penalty(), fits_intercept(), name());
+  models::LeastSquaresFit fit = models::fit_least_squares(backend, x, y, sample_weight, penalty(),
+                                                          fits_intercept(), name(), comm);
   coef_ = std::move(fit.coef);
   intercept_ = std::move(fit.intercept);
   n_features_ = x.cols;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "artifact/validate.hpp"
+#include "distributed/reduce.hpp"
 #include "models/linear/solve.hpp"
 #include "models/linear/solve_lbfgs.hpp"
 #include "models/linear/solve_lstsq.hpp"
@@ -17,6 +18,7 @@
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula {
 namespace {
@@ -88,8 +90,9 @@ nlohmann::json LogisticRegressionParams::to_json() const {
 
 namespace {
 
-// Rows per class of y (class indices 0..k-1, checked: each row's and each class's).
-std::vector<std::int64_t> class_counts(std::span<const double> y, int k) {
+// Rows per class of y (class indices 0..k-1, checked: each row's and each class's), over every
+// rank's rows in a data-parallel fit.
+std::vector<std::int64_t> class_counts(std::span<const double> y, int k, Communicator* comm) {
   std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
   for (std::size_t i = 0; i < y.size(); ++i) {
     const double v = y[i];
@@ -99,6 +102,7 @@ std::vector<std::int64_t> class_counts(std::span<const double> y, int k) {
                        ")");
     ++counts[static_cast<std::size_t>(v)];
   }
+  distributed::sum_over_ranks(comm, counts);
   for (int c = 0; c < k; ++c)
     if (counts[c] == 0)
       throw InputError("model 'logistic': class " + std::to_string(c) +
@@ -114,14 +118,33 @@ std::vector<double> row_weights(std::span<const double> y, std::span<const doubl
   if (!sample_weight.empty())
     std::copy(sample_weight.begin(), sample_weight.end(), weights.begin());
   if (balanced) {
-    // sklearn's compute_class_weight("balanced"): n / (n_classes * count), from row counts.
+    // sklearn's compute_class_weight("balanced"): n / (n_classes * count), from row counts
+    // (every rank's: n is their sum).
     const double k = static_cast<double>(counts.size());
+    std::int64_t rows = 0;
+    for (std::int64_t count : counts) rows += count;
     for (std::size_t i = 0; i < n; ++i) {
       const auto c = static_cast<std::size_t>(y[i]);
-      weights[i] *= static_cast<double>(n) / (k * static_cast<double>(counts[c]));
+      weights[i] *= static_cast<double>(rows) / (k * static_cast<double>(counts[c]));
     }
   }
   return weights;
+}
+
+// The loss, gradient and Hessian sums of every rank's rows, in one all-reduce per evaluation.
+void sum_evaluation_over_ranks(Communicator& comm, double& value, std::vector<double>& gradient,
+                               std::vector<double>* hessian) {
+  if (comm.size() == 1) return;
+  std::vector<double> packed{value};
+  packed.insert(packed.end(), gradient.begin(), gradient.end());
+  if (hessian != nullptr) packed.insert(packed.end(), hessian->begin(), hessian->end());
+  distributed::sum_over_ranks(&comm, packed);
+  value = packed[0];
+  std::copy(packed.begin() + 1, packed.begin() + 1 + static_cast<std::ptrdiff_t>(gradient.size()),
+            gradient.begin());
+  if (hessian != nullptr)
+    std::copy(packed.end() - static_cast<std::ptrdiff_t>(hessian->size()), packed.end(),
+              hessian->begin());
 }
 
 }  // namespace
@@ -152,13 +175,14 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
   if (static_cast<std::int64_t>(data.y.size()) != n)
     throw InputError("model 'logistic': " + std::to_string(data.y.size()) + " target values for " +
                      std::to_string(n) + " rows");
-  const std::vector<std::int64_t> counts = class_counts(data.y, k);
+  const std::vector<std::int64_t> counts = class_counts(data.y, k, data.comm);
   models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, n, kModel);
   const std::vector<double> weights =
       row_weights(data.y, data.sample_weight, counts, params_.class_weight_balanced);
   double weight_sum = 0.0;
   for (double w : weights) weight_sum += w;
+  weight_sum = distributed::sum_over_ranks(data.comm, weight_sum);
   if (!(weight_sum > 0.0)) throw InputError("model 'logistic': sample_weight sums to zero");
 
   const std::int64_t m = k == 2 ? 1 : k;
@@ -189,13 +213,13 @@ void LogisticRegression::fit(Backend& backend, const FitData& data) {
     double value = backend.logistic().gradient_hessian(
         xv, std::as_const(y_dev).view(), std::as_const(w_dev).view(), RowSubset::all(), k,
         fit_intercept, std::as_const(coef_dev).view(), grad_dev.view(), hess_view);
-    value /= weight_sum;
     gradient = grad_dev.to_host();
+    if (hessian != nullptr) *hessian = hess_dev.to_host();
+    if (data.comm != nullptr) sum_evaluation_over_ranks(*data.comm, value, gradient, hessian);
+    value /= weight_sum;
     for (double& g : gradient) g /= weight_sum;
-    if (hessian != nullptr) {
-      *hessian = hess_dev.to_host();
+    if (hessian != nullptr)
       for (double& h : *hessian) h /= weight_sum;
-    }
     for (std::int64_t c = 0; c < m; ++c)
       for (std::int64_t j = 0; j < d; ++j) {
         const std::int64_t idx = c * p + j;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "artifact/validate.hpp"
+#include "distributed/reduce.hpp"
 #include "models/linear/solve.hpp"
 #include "models/linear/solve_lstsq.hpp"
 #include "models/linear/solve_params.hpp"
@@ -74,7 +75,10 @@ nlohmann::json PcaParams::to_json() const {
 // covariance, the solver (full eigendecomposition or randomized), signs, variances, whitening.
 void Pca::fit(Backend& backend, const FitData& data) {
   const MatrixView<const float> x = data.x;
-  const std::int64_t n = x.rows, d = x.cols;
+  const std::int64_t d = x.cols;
+  // Over every rank's rows in a data-parallel fit.
+  const std::int64_t n = static_cast<std::int64_t>(
+      distributed::sum_over_ranks(data.comm, static_cast<double>(x.rows)));
   if (!data.sample_weight.empty())
     throw InputError("model 'pca': sample weights are not supported");
   if (d == 0) throw InputError("model 'pca': no feature columns");
@@ -92,8 +96,11 @@ void Pca::fit(Backend& backend, const FitData& data) {
   backend.linalg().column_moments(xv, {}, RowSubset::all(), mean_dev.view(), var_dev.view());
   backend.linalg().gram(xv, {}, RowSubset::all(), gram_dev.matrix(d, d, Layout::kColMajor));
   mean_ = mean_dev.to_host();
-  const std::vector<double> var = var_dev.to_host();
+  std::vector<double> var = var_dev.to_host();
   std::vector<double> cov = gram_dev.to_host();
+  double rows = static_cast<double>(x.rows);
+  distributed::merge_moments(data.comm, rows, mean_, var);
+  distributed::sum_over_ranks(data.comm, cov);
   // Covariance (ddof = 1) from the Gram matrix; the two-pass variances give the diagonal.
   const double nd = static_cast<double>(n);
   for (std::int64_t j = 0; j < d; ++j)

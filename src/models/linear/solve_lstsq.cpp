@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "distributed/reduce.hpp"
 #include "models/linear/solve.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -57,7 +58,8 @@ double check_sample_weights(std::span<const double> weights, std::int64_t n,
 
 LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
                                   MatrixView<const double> y, std::span<const double> weights,
-                                  double alpha, bool fit_intercept, std::string_view model) {
+                                  double alpha, bool fit_intercept, std::string_view model,
+                                  Communicator* comm) {
   const std::int64_t n = x.rows, d = x.cols, k = y.cols;
   if (n == 0) throw InputError("model '" + std::string(model) + "': no training rows");
   if (y.rows != n)
@@ -69,7 +71,7 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
       if (!std::isfinite(y(i, t)))
         throw InputError("model '" + std::string(model) + "': the target has a missing or " +
                          "infinite value (row " + std::to_string(i + 1) + ")");
-  const double weight_sum = check_sample_weights(weights, n, model);
+  double weight_sum = check_sample_weights(weights, n, model);
 
   // The data goes to the device once; everything after works on d x d statistics.
   const ResidentMatrix<float> x_dev(backend, x);
@@ -97,9 +99,15 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
     x_mean = mean_dev.to_host();
     x_var = var_dev.to_host();
     y_mean = ymean_dev.to_host();
+    std::vector<double> y_var = yvar_dev.to_host();
+    double y_weight_sum = weight_sum;
+    distributed::merge_moments(comm, y_weight_sum, y_mean, y_var);
+    distributed::merge_moments(comm, weight_sum, x_mean, x_var);
   }
   std::vector<double> a = gram_dev.to_host();
   std::vector<double> b = cross_dev.to_host();
+  distributed::sum_over_ranks(comm, a);
+  distributed::sum_over_ranks(comm, b);
   if (fit_intercept) {
     // Centring by subtraction; the diagonal comes from the two-pass variances, which do not
     // cancel when the means are large.

@@ -12,6 +12,10 @@
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/matrix.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::models {
 
 struct LeastSquaresFit {
@@ -25,9 +29,12 @@ struct LeastSquaresFit {
 /// host, row-major float32), y (n x k, host, row-major float64) and weights (empty = unit,
 /// else n non-negative values with a positive sum). The data is uploaded to `backend` once.
 /// Throws InputError for missing features, non-finite targets, bad weights, no rows.
+/// `comm` (null: one process): each rank holds its own rows; the statistics are summed and the
+/// moments merged over the ranks, and every rank solves the same system.
 LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
                                   MatrixView<const double> y, std::span<const double> weights,
-                                  double alpha, bool fit_intercept, std::string_view model);
+                                  double alpha, bool fit_intercept, std::string_view model,
+                                  Communicator* comm = nullptr);
 
 /// Throws InputError naming the model and the first feature column holding NaN or infinity.
 void check_finite_features(MatrixView<const float> x, std::string_view model);

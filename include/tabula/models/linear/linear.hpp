@@ -39,9 +39,11 @@ class LeastSquaresModel : public Estimator {
 
   /// One target: data.y holds n values; data.sample_weight is empty or n values >= 0.
   void fit(Backend& backend, const FitData& data) override;
+  bool fits_distributed() const override { return true; }
   /// Several targets at once: x (n x d) and y (n x k) host, row-major; weights empty or n.
+  /// `comm` (null: one process): the ranks of a data-parallel fit, each holding its rows.
   void fit_targets(Backend& backend, MatrixView<const float> x, MatrixView<const double> y,
-                   std::span<const double> sample_weight);
+                   std::span<const double> sample_weight, Communicator* comm = nullptr);
 
   /// n x n_outputs() row-major predictions, float64, for host x (n x d).
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;

@@ -52,6 +52,7 @@ class LogisticRegression final : public Estimator {
   /// Throws InputError for fewer than 2 classes, a class without training rows, labels that
   /// are not class indices, missing features or bad weights.
   void fit(Backend& backend, const FitData& data) override;
+  bool fits_distributed() const override { return true; }
 
   /// Class index per row: score > 0 (binary) or the arg max of the class scores (ties: lowest).
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;

@@ -51,6 +51,7 @@ class Pca final : public Estimator {
   /// Needs at least 2 rows. data.sample_weight must be empty (PCA takes no weights).
   /// data.seed seeds the randomized solver's probe vectors.
   void fit(Backend& backend, const FitData& data) override;
+  bool fits_distributed() const override { return true; }
   /// PCA does not predict: throws InputError pointing at transform.
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;
   /// (x - mean_) components_ᵀ, divided by sqrt(explained_variance_) when whitening; host x

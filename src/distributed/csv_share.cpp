@@ -1,0 +1,148 @@
+#include "distributed/csv_share.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "io/columnar/columnar.hpp"
+#include "io/compressed_file.hpp"
+#include "io/mapped_file.hpp"
+#include "io/sql/sql_source.hpp"
+#include "tabula/distributed/communicator.hpp"
+
+namespace tabula::distributed {
+namespace {
+
+/// The first line start at or after `offset` in `text` (lines start after '\n'), not before
+/// `data_begin`.
+std::uint64_t line_start_at_or_after(std::string_view text, std::uint64_t offset,
+                                     std::uint64_t data_begin) {
+  if (offset <= data_begin) return data_begin;
+  const std::size_t newline = text.find('\n', offset - 1);
+  return newline == std::string_view::npos ? text.size() : newline + 1;
+}
+
+/// The refusals that do not depend on the bytes: sources a byte range cannot cut.
+void check_splittable(const std::string& path) {
+  if (io::is_sql_url(path))
+    throw InputError(path +
+                     ": --distributed reads a CSV file's byte ranges; a SQL source cannot "
+                     "be split (export it to CSV)");
+  if (io::columnar_format_of_file(path) != io::ColumnarFormat::kNone)
+    throw InputError(path +
+                     ": --distributed reads CSV files only (Parquet and Arrow IPC row "
+                     "groups are not split yet; convert it to CSV)");
+}
+
+ByteRange share_of(std::string_view text, const std::string& path, int rank, int ranks) {
+  if (text.empty()) throw InputError(path + ": the file is empty");
+  if (io::compression_of(text) != io::Compression::kNone)
+    throw InputError(path + ": a " + std::string(io::compression_name(io::compression_of(text))) +
+                     " file cannot be cut into byte ranges; decompress it for --distributed");
+  const std::size_t header_end = text.find('\n');
+  if (header_end == std::string_view::npos) throw InputError(path + ": a header with no rows");
+  const std::uint64_t data_begin = header_end + 1, data_bytes = text.size() - data_begin;
+  auto boundary = [&](int r) {
+    const std::uint64_t offset =
+        data_begin +
+        data_bytes / static_cast<std::uint64_t>(ranks) * static_cast<std::uint64_t>(r) +
+        data_bytes % static_cast<std::uint64_t>(ranks) * static_cast<std::uint64_t>(r) /
+            static_cast<std::uint64_t>(ranks);
+    return r == ranks ? text.size() : line_start_at_or_after(text, offset, data_begin);
+  };
+  return {boundary(rank), boundary(rank + 1)};
+}
+
+/// The first line of `text`, its line break included.
+std::string_view header_of(std::string_view text) {
+  const std::size_t end = text.find('\n');
+  return end == std::string_view::npos ? text : text.substr(0, end + 1);
+}
+
+/// Rank `rank`'s block of whole shard files, as one CSV text under the first file's header.
+Dataset read_shard_files(const std::string& folder, const io::CsvOptions& options, int rank,
+                         int ranks) {
+  const std::vector<std::string> files = shard_files(folder);
+  const std::size_t n = files.size(), r = static_cast<std::size_t>(rank),
+                    size = static_cast<std::size_t>(ranks);
+  if (n < size)
+    throw InputError(
+        fmt::format("{}: {} shard file(s) for {} ranks: give every rank a file", folder, n, ranks));
+  const std::size_t first = n * r / size, last = n * (r + 1) / size;
+  const std::string header(header_of(io::MappedFile(files.front()).text()));
+  std::string text = header;
+  for (std::size_t f = first; f < last; ++f) {
+    const io::MappedFile file(files[f]);
+    check_splittable(files[f]);
+    if (io::compression_of(file.text()) != io::Compression::kNone)
+      throw InputError(files[f] + ": compressed shard files are not read yet; decompress them");
+    if (header_of(file.text()) != header)
+      throw InputError(files[f] + ": its header differs from " + files.front() +
+                       "'s; every shard file must have the same columns");
+    text.append(file.text().substr(header.size()));
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+  }
+  const std::string source =
+      fmt::format("{} (rank {}'s files {}..{})", folder, rank, files[first], files[last - 1]);
+  return io::parse_csv(text, source, options);
+}
+
+}  // namespace
+
+std::vector<std::string> shard_files(const std::string& folder) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    if (entry.is_regular_file() && entry.path().extension() == ".csv")
+      files.push_back(entry.path().string());
+  if (files.empty()) throw InputError(folder + ": a folder with no .csv shard files");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string first_data_file(const std::string& path) {
+  return std::filesystem::is_directory(path) ? shard_files(path).front() : path;
+}
+
+ByteRange csv_share(const std::string& path, int rank, int ranks) {
+  check_splittable(path);
+  const io::MappedFile file(path);
+  return share_of(file.text(), path, rank, ranks);
+}
+
+Dataset read_csv_share(const std::string& path, const io::CsvOptions& options, int rank,
+                       int ranks) {
+  if (std::filesystem::is_directory(path)) return read_shard_files(path, options, rank, ranks);
+  check_splittable(path);
+  const io::MappedFile file(path);
+  const std::string_view text = file.text();
+  const ByteRange range = share_of(text, path, rank, ranks);
+  if (range.begin >= range.end)
+    throw InputError(fmt::format(
+        "{}: rank {} of {} has no rows (its byte range starts at the file's end): the file has "
+        "fewer lines than ranks; use fewer ranks",
+        path, rank, ranks));
+  // The header travels with every share, so each rank reads the same column names.
+  std::string share(text.substr(0, text.find('\n') + 1));
+  share.append(text.substr(range.begin, range.end - range.begin));
+  const std::string source =
+      ranks == 1 ? path
+                 : fmt::format("{} (rank {}'s bytes {}-{}; line numbers count from that share)",
+                               path, rank, range.begin, range.end);
+  return io::parse_csv(share, source, options);
+}
+
+Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& options,
+                                 Communicator& comm) {
+  Dataset data;
+  std::string error;
+  try {
+    data = read_csv_share(path, options, comm.rank(), comm.size());
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  comm.check_all(error, "reading the data shares");
+  return data;
+}
+
+}  // namespace tabula::distributed

@@ -1,0 +1,52 @@
+// Each rank's share of one CSV file: the data bytes cut into equal byte ranges, each moved to the
+// next line start, so every row belongs to exactly one rank and the ranks' rows, in rank order,
+// are the file's rows in order. No rank reads more than its range and the header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tabula/core/dataset.hpp"
+#include "tabula/io/csv.hpp"
+
+namespace tabula {
+
+class Communicator;
+
+namespace distributed {
+
+/// [begin, end) byte offsets of a rank's rows in a file.
+struct ByteRange {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+/// Rank `rank` of `ranks`' rows of the uncompressed CSV file at `path`: the bytes after the
+/// header line cut into `ranks` equal parts, each boundary moved forward to the next line start.
+/// Quoted fields holding line breaks are not supported (a boundary could fall inside one).
+/// InputError naming the file when it cannot be read or is compressed.
+ByteRange csv_share(const std::string& path, int rank, int ranks);
+
+/// The shard files of a folder: its `*.csv` files, sorted by name (their rows, in this order,
+/// are the table's). InputError naming the folder when it holds none.
+std::vector<std::string> shard_files(const std::string& folder);
+
+/// The file whose first rows show how the class labels are spelt: `path`, or a folder's first
+/// shard file.
+std::string first_data_file(const std::string& path);
+
+/// This rank's rows, read with `options`: of one CSV file, its byte range (csv_share); of a
+/// folder of shard files (shard_files), a contiguous block of whole files, at least one per
+/// rank, each with the first file's header line. The source named in messages says which
+/// bytes or files. InputError as io::parse_csv, for a share with no rows, and for a shard whose
+/// header differs from the first's.
+Dataset read_csv_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks);
+
+/// Every rank reads its share (read_csv_share), then the ranks agree: when any rank failed,
+/// every rank throws the same DistributedError naming the failed ranks and their reasons.
+Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& options,
+                                 Communicator& comm);
+
+}  // namespace distributed
+}  // namespace tabula

@@ -1,0 +1,59 @@
+#include "distributed/reduce.hpp"
+
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "tabula/distributed/communicator.hpp"
+
+namespace tabula::distributed {
+
+void sum_over_ranks(Communicator* comm, std::vector<double>& values) {
+  if (comm != nullptr && comm->size() > 1) comm->all_reduce_sum(std::span<double>(values));
+}
+
+void sum_over_ranks(Communicator* comm, std::vector<std::int64_t>& values) {
+  if (comm != nullptr && comm->size() > 1) comm->all_reduce_sum(std::span<std::int64_t>(values));
+}
+
+double sum_over_ranks(Communicator* comm, double value) {
+  if (comm != nullptr && comm->size() > 1) comm->all_reduce_sum(std::span<double>(&value, 1));
+  return value;
+}
+
+void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& mean,
+                   std::vector<double>& var) {
+  if (comm == nullptr || comm->size() == 1) return;
+  const std::size_t d = mean.size();
+  std::vector<double> mine{weight_sum};
+  mine.insert(mine.end(), mean.begin(), mean.end());
+  mine.insert(mine.end(), var.begin(), var.end());
+  std::string bytes(mine.size() * sizeof(double), '\0');
+  std::memcpy(bytes.data(), mine.data(), bytes.size());
+  const std::vector<std::string> parts = comm->all_gather(bytes);
+
+  std::vector<double> part(mine.size());
+  double total = 0.0;
+  std::vector<double> sum_squares(d, 0.0);  // Σ w (x - mean)² so far
+  for (std::size_t r = 0; r < parts.size(); ++r) {
+    std::memcpy(part.data(), parts[r].data(), bytes.size());
+    const double w = part[0];
+    const double merged = total + w;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double part_mean = part[1 + j], part_var = part[1 + d + j];
+      if (r == 0) {
+        mean[j] = part_mean;
+        sum_squares[j] = w * part_var;
+        continue;
+      }
+      const double delta = part_mean - mean[j];
+      mean[j] += delta * w / merged;
+      sum_squares[j] += w * part_var + delta * delta * total * w / merged;
+    }
+    total = merged;
+  }
+  for (std::size_t j = 0; j < d; ++j) var[j] = sum_squares[j] / total;
+  weight_sum = total;
+}
+
+}  // namespace tabula::distributed

@@ -1,0 +1,28 @@
+// The reductions the data-parallel linear fits share: sums of statistics and merged column
+// moments over every rank. Each is a no-op when `comm` is null (one process), so the fits call
+// them unconditionally and the single-process path does no extra work.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tabula {
+
+class Communicator;
+
+namespace distributed {
+
+/// Element-wise sum of `values` over every rank, in place.
+void sum_over_ranks(Communicator* comm, std::vector<double>& values);
+void sum_over_ranks(Communicator* comm, std::vector<std::int64_t>& values);
+double sum_over_ranks(Communicator* comm, double value);
+
+/// Weighted column moments of every rank's rows from each rank's own: `weight_sum` (> 0), `mean`
+/// and population `var` (d values each) are replaced by those of all the rows. The ranks' parts
+/// are merged pairwise in rank order (Chan, Golub and LeVeque), so the variances keep the two-pass
+/// accuracy a one-process fit has; every rank gets the same numbers.
+void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& mean,
+                   std::vector<double>& var);
+
+}  // namespace distributed
+}  // namespace tabula

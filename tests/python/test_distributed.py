@@ -1,0 +1,259 @@
+"""Data-parallel training over MPI ranks (docs/distributed.md): the model rank 0 writes equals the
+single-process fit on the whole file for 1 to 4 ranks, and a failing rank ends the job on every
+rank with its reason and no model file. Skipped, with the reason, where mpirun is missing or the
+binary was built without MPI. A tuning search spread over ranks gives the one-process board and
+resumes after a rank is killed."""
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from artifact_reader import read_artifact
+from test_tune import board_without_times
+
+ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+# Loopback only, as CI runs it: no network interfaces are probed beyond the machine.
+MPIRUN_FLAGS = ["--oversubscribe", "--mca", "btl", "self,vader", "--bind-to", "none"]
+TIMEOUT_S = 60
+
+
+def mpirun(ranks, *args, timeout=TIMEOUT_S):
+    env = {**os.environ, **ROOT_ENV}
+    command = ["mpirun", *MPIRUN_FLAGS, "-np", str(ranks), *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def mpi_tabula(tabula_bin, tmp_path_factory):
+    if shutil.which("mpirun") is None:
+        pytest.skip("mpirun not found (Debian: openmpi-bin); distributed tests not run")
+    probe = tmp_path_factory.mktemp("probe") / "p.csv"
+    probe.write_text("x,y\n1,2\n2,3\n3,5\n")
+    result = mpirun(1, tabula_bin, "train", "--distributed", "--data", probe, "--target", "y",
+                    "--model", "linear", "--test-size", "0", "--impute", "none", "--scale", "none",
+                    "--out", probe.with_suffix(".tbl"))
+    if "built without MPI" in result.stderr:
+        pytest.skip("this tabula was built without MPI (TABULA_MPI=OFF or no MPI found)")
+    assert result.returncode == 0, result.stderr
+    return tabula_bin
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """1,500 rows: five numeric features, a continuous target, a binary and a 3-class label."""
+    rng = np.random.default_rng(7)
+    n = 1500
+    x = rng.normal(size=(n, 5)) * [1.0, 10.0, 0.1, 3.0, 1.0] + [0.0, 100.0, -2.0, 0.0, 5.0]
+    y = x @ [1.5, -0.2, 3.0, 0.7, 0.0] + rng.normal(scale=0.5, size=n)
+    score = x[:, 0] - 0.1 * (x[:, 1] - 100) + rng.normal(size=n)
+    binary = (score > 0).astype(int)
+    three = np.digitize(score, [-1.0, 1.0])
+    path = tmp_path_factory.mktemp("distributed") / "table.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,d,e,y,binary,three\n")
+        for i in range(n):
+            cells = [f"{v:.6g}" for v in x[i]] + [f"{y[i]:.6g}", str(binary[i]), str(three[i])]
+            f.write(",".join(cells) + "\n")
+    return path
+
+
+def fit_args(data, model, target, drop, out):
+    args = ["train", "--data", data, "--model", model, "--test-size", "0", "--impute", "none",
+            "--scale", "none", "--out", out]
+    if target:
+        args += ["--target", target]
+    for column in drop:
+        args += ["--drop", column]
+    return args
+
+
+def model_arrays(path):
+    """The fitted state: the estimator's and the pipeline's arrays (a distributed fit stores no
+    drift profile)."""
+    _, arrays = read_artifact(path)
+    return {k: v for k, v in arrays.items() if v.dtype.kind == "f" and not k.startswith("profile.")}
+
+
+def assert_same_fit(got, expected, context):
+    """Every array within 1e-10, relative to the value's magnitude (floor 1)."""
+    assert got.keys() == expected.keys(), context
+    for name, values in expected.items():
+        assert np.allclose(got[name], values, rtol=1e-10, atol=1e-10, equal_nan=True), (context, name)
+
+
+CASES = [
+    ("linear", "y", ["binary", "three"]),
+    ("ridge", "y", ["binary", "three"]),
+    ("logistic", "binary", ["y", "three"]),
+    ("logistic", "three", ["y", "binary"]),
+    ("pca", "", ["y", "binary", "three"]),
+]
+
+
+@pytest.mark.parametrize("model,target,drop", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_distributed_fit_equals_single_process_fit(mpi_tabula, run_tabula, table, tmp_path,
+                                                   model, target, drop):
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(table, model, target, drop, single))
+    expected = model_arrays(single)
+    assert expected
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(table, model, target, drop, out),
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        assert f"fitted over {ranks} rank(s)" in result.stderr
+        assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
+
+
+def test_a_folder_of_shard_files_fits_the_concatenated_table(mpi_tabula, run_tabula, table,
+                                                             tmp_path):
+    lines = table.read_text().splitlines()
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    cuts = [1, 200, 201, 700, 1100, len(lines)]  # one shard of a single row
+    for i in range(len(cuts) - 1):
+        (folder / f"part-{i}.csv").write_text("\n".join([lines[0], *lines[cuts[i]:cuts[i + 1]]]) + "\n")
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(table, "logistic", "three", ["y", "binary"], single))
+    expected = model_arrays(single)
+    for ranks in (2, 5):
+        out = tmp_path / f"shards{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(folder, "logistic", "three", ["y", "binary"],
+                                                     out), "--distributed")
+        assert result.returncode == 0, result.stderr
+        assert_same_fit(model_arrays(out), expected, f"{ranks} ranks over shard files")
+    result = mpirun(6, mpi_tabula, *fit_args(folder, "ridge", "y", ["binary", "three"],
+                                             tmp_path / "x.tbl"), "--distributed")
+    assert result.returncode != 0
+    assert "5 shard file(s) for 6 ranks" in result.stderr
+
+
+def edited_copy(table, path, edit):
+    """A copy of the table at `path` after `edit` changed its list of lines in place."""
+    lines = table.read_text().splitlines()
+    edit(lines)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def failed_linear_fit(ranks, tabula, data, *extra):
+    """Runs a linear fit over `ranks` that must fail on every rank without writing a model file;
+    returns its stderr."""
+    out = data.with_name("model.tbl")
+    result = mpirun(ranks, tabula, *fit_args(data, "linear", "y", ["binary", "three"], out),
+                    "--distributed", *extra, timeout=30)
+    assert result.returncode != 0
+    assert not list(data.parent.glob("model.tbl*"))
+    return result.stderr
+
+
+def test_rank_that_cannot_read_its_share_ends_the_job(mpi_tabula, table, tmp_path):
+    # The last line's value breaks only the last rank's share (a column forced numeric).
+    def edit(lines):
+        lines[-1] = "oops," + lines[-1].split(",", 1)[1]
+
+    stderr = failed_linear_fit(3, mpi_tabula, edited_copy(table, tmp_path / "bad.csv", edit),
+                               "--numeric", "a")
+    assert "reading the data shares: rank 2 of 3:" in stderr
+    assert "'oops' is not a number" in stderr
+
+
+def test_rank_failing_alone_aborts_every_rank(mpi_tabula, table, tmp_path):
+    # A missing feature value in rank 1's rows only: its fit fails while rank 0 waits in a
+    # collective, so the failing rank ends the job (MPI_Abort).
+    def edit(lines):
+        middle = len(lines) * 3 // 4
+        lines[middle] = "," + lines[middle].split(",", 1)[1]
+
+    stderr = failed_linear_fit(2, mpi_tabula, edited_copy(table, tmp_path / "missing.csv", edit))
+    assert "MPI rank 1 of 2: model 'linear': feature column 1 has a missing" in stderr
+
+
+def test_shards_with_different_column_types_are_refused(mpi_tabula, table, tmp_path):
+    def edit(lines):
+        for i in range(len(lines) // 2, len(lines)):
+            lines[i] = "text" + lines[i][lines[i].index(","):]
+
+    stderr = failed_linear_fit(2, mpi_tabula, edited_copy(table, tmp_path / "mixed.csv", edit))
+    assert ("the shards' columns differ: rank 1 of 2: has 'a: text' where rank 0 has "
+            "'a: numeric'") in stderr
+
+
+def test_models_without_a_distributed_fit_are_refused(mpi_tabula, table, tmp_path):
+    result = mpirun(2, mpi_tabula, *fit_args(table, "forest", "y", ["binary", "three"],
+                                             tmp_path / "f.tbl"), "--distributed")
+    assert result.returncode != 0
+    assert "model 'forest' has no data-parallel fit yet" in result.stderr
+
+
+def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_path):
+    out = tmp_path / "m.tbl"
+    result = mpirun(2, mpi_tabula, *fit_args(table, "linear", "y", ["binary", "three"], out))
+    assert result.returncode != 0
+    assert "started as one of 2 processes" in result.stderr
+    assert not out.exists()
+
+
+# ---- tune over ranks: trials spread, results gathered on rank 0, the journal written once ----
+
+def rank_pid(launcher_pid, rank):
+    """The pid of `rank` among the processes mpirun `launcher_pid` started (by their
+    OMPI_COMM_WORLD_RANK), or None while they are not up."""
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == launcher_pid and f"OMPI_COMM_WORLD_RANK={rank}".encode() in environ:
+            return int(entry.name)
+    return None
+
+
+def test_tune_over_ranks_equals_one_process_and_resumes_after_a_rank_is_killed(
+        mpi_tabula, run_tabula, table, tmp_path):
+    args = ["tune", "--data", str(table), "--target", "three", "--drop", "y", "--drop", "binary",
+            "--model", "forest", "--param", "max_depth=[2,3,4,5,6,7,8,9,10,11,12,13]",
+            "--fixed", "n_estimators=20", "--folds", "3", "--seed", "4", "--no-progress"]
+    run_tabula(*args, "--out", tmp_path / "single")
+    expected = board_without_times(tmp_path / "single" / "leaderboard.csv")
+    assert len(expected) == 12
+
+    result = mpirun(2, mpi_tabula, *args, "--out", tmp_path / "spread", "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert board_without_times(tmp_path / "spread" / "leaderboard.csv") == expected
+
+    out = tmp_path / "killed"
+    journal = out / "journal.jsonl"
+    command = ["mpirun", *MPIRUN_FLAGS, "-np", "2", mpi_tabula, *args, "--out", str(out),
+               "--distributed"]
+    launcher = subprocess.Popen(command, env={**os.environ, **ROOT_ENV},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and launcher.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.01)
+    victim = rank_pid(launcher.pid, 1)
+    assert launcher.poll() is None and victim, "the search finished before a rank could be killed"
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.time()
+    _, stderr = launcher.communicate(timeout=30)
+    assert launcher.returncode != 0
+    assert time.time() - killed_at < 10, "the other rank outlived the killed one"
+    lines = journal.read_text().count("\n")
+    assert 1 <= lines < 12
+    assert not (out / "leaderboard.csv").exists()
+
+    result = mpirun(2, mpi_tabula, *args, "--out", out, "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert f"{lines} resumed from the journal" in result.stdout
+    assert board_without_times(out / "leaderboard.csv") == expected
