@@ -90,7 +90,7 @@ TEST(FuzzCorpus, SeedsCoverEveryModelKindAndLoad) {
                     .find("\"gbdt.category_bits\""),
                 std::string::npos)
           << m.name << " has no category-set split";
-  for (const char* target : {"csv", "request", "toml"})
+  for (const char* target : {"csv", "request", "toml", "grpc"})
     EXPECT_FALSE(fs::is_empty(kCorpus / target)) << target;
 }
 
