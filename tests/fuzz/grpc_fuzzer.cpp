@@ -12,6 +12,8 @@
 #include <random>
 #include <string>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "security/grpc_fuzz_models.hpp"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
@@ -111,6 +113,12 @@ void mutate_message(ModelInferRequest& r, std::mt19937_64& rng) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Strings that are not UTF-8 fail to parse (proto3) and protobuf logs each: silence it.
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
                                           unsigned int seed) {
