@@ -33,28 +33,6 @@ const T& pick(const std::vector<T>& options, std::mt19937_64& rng) {
   return options[rng() % options.size()];
 }
 
-/// Typed contents of every input moved to raw_input_contents, as their datatype lays them out.
-void make_raw(ModelInferRequest& r) {
-  r.clear_raw_input_contents();
-  for (auto& input : *r.mutable_inputs()) {
-    std::string bytes;
-    const auto& c = input.contents();
-    for (const std::string& s : c.bytes_contents()) {
-      const auto n = static_cast<std::uint32_t>(s.size());
-      bytes.append(reinterpret_cast<const char*>(&n), 4);
-      bytes.append(s);
-    }
-    for (const double v : c.fp64_contents()) bytes.append(reinterpret_cast<const char*>(&v), 8);
-    for (const float v : c.fp32_contents()) bytes.append(reinterpret_cast<const char*>(&v), 4);
-    for (const std::int64_t v : c.int64_contents())
-      bytes.append(reinterpret_cast<const char*>(&v), 8);
-    for (const std::int32_t v : c.int_contents())
-      bytes.append(reinterpret_cast<const char*>(&v), 4);
-    input.clear_contents();
-    *r.add_raw_input_contents() = bytes;
-  }
-}
-
 /// One structured edit of a decoded request.
 void mutate_message(ModelInferRequest& r, std::mt19937_64& rng) {
   static const std::vector<std::string> names = {"forest", "linear", "pca", "kmeans", "gbdt", ""};
@@ -91,7 +69,7 @@ void mutate_message(ModelInferRequest& r, std::mt19937_64& rng) {
         r.mutable_inputs()->RemoveLast();
       break;
     case 4:
-      make_raw(r);
+      tabula::testing::move_to_raw_contents(r);
       break;
     case 5:
       if (r.raw_input_contents_size() > 0) {

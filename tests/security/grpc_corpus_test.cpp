@@ -63,24 +63,7 @@ ModelInferRequest zoo_rows(const std::string& model, const std::string& a_type) 
 
 /// The same request with raw_input_contents, as Triton's clients send it.
 ModelInferRequest as_raw(ModelInferRequest r) {
-  for (auto& input : *r.mutable_inputs()) {
-    std::string bytes;
-    const auto append = [&](const void* p, std::size_t n) {
-      bytes.append(static_cast<const char*>(p), n);
-    };
-    const auto& c = input.contents();
-    for (const std::string& s : c.bytes_contents()) {
-      const auto n = static_cast<std::uint32_t>(s.size());
-      append(&n, 4);
-      bytes.append(s);
-    }
-    for (const double v : c.fp64_contents()) append(&v, 8);
-    for (const float v : c.fp32_contents()) append(&v, 4);
-    for (const std::int64_t v : c.int64_contents()) append(&v, 8);
-    for (const std::int32_t v : c.int_contents()) append(&v, 4);
-    input.clear_contents();
-    *r.add_raw_input_contents() = bytes;
-  }
+  move_to_raw_contents(r);
   return r;
 }
 

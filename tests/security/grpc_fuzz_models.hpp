@@ -89,6 +89,31 @@ inline grpc::Status grpc_infer(const GrpcFuzzModels& models,
   }
 }
 
+/// Moves every input's typed contents into raw_input_contents, laid out as its datatype says
+/// (BYTES elements length-prefixed), as Triton's clients send them. Fields other than FP64,
+/// FP32, INT64, INT32 and BYTES are dropped.
+inline void move_to_raw_contents(inference::ModelInferRequest& r) {
+  r.clear_raw_input_contents();
+  for (auto& input : *r.mutable_inputs()) {
+    std::string bytes;
+    const auto append = [&](const void* p, std::size_t n) {
+      bytes.append(static_cast<const char*>(p), n);
+    };
+    const auto& c = input.contents();
+    for (const std::string& s : c.bytes_contents()) {
+      const auto n = static_cast<std::uint32_t>(s.size());
+      append(&n, 4);
+      bytes.append(s);
+    }
+    for (const double v : c.fp64_contents()) append(&v, 8);
+    for (const float v : c.fp32_contents()) append(&v, 4);
+    for (const std::int64_t v : c.int64_contents()) append(&v, 8);
+    for (const std::int32_t v : c.int_contents()) append(&v, 4);
+    input.clear_contents();
+    *r.add_raw_input_contents() = bytes;
+  }
+}
+
 /// The statuses a request may be refused with: the client's fault, never the server's.
 inline bool is_client_error(grpc::StatusCode code) {
   return code == grpc::StatusCode::INVALID_ARGUMENT || code == grpc::StatusCode::NOT_FOUND ||
