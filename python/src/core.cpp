@@ -255,12 +255,15 @@ class Model {
     const MatrixView<const float> m = view(x);
     Dataset data;
     data.source = "array";
+    data.columns.resize(names.size());
     for (std::size_t j = 0; j < names.size(); ++j) {
-      Column& column = data.columns.emplace_back();
-      column.name = names[j];
-      for (const std::int64_t r : rows)
-        column.numeric.push_back(static_cast<double>(m(r, static_cast<std::int64_t>(j))));
+      data.columns[j].name = names[j];
+      data.columns[j].numeric.resize(rows.size());
     }
+    // Row by row, as the array lies: a pass per column read the whole array once per column.
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t j = 0; j < names.size(); ++j)
+        data.columns[j].numeric[i] = static_cast<double>(m(rows[i], static_cast<std::int64_t>(j)));
     return data;
   }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/radix_sort.hpp"
 #include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -49,14 +50,21 @@ ColumnProfile profile_numeric(std::string name, std::span<const double> values) 
   present.reserve(values.size());
   for (double v : values)
     if (!std::isnan(v)) present.push_back(v);
-  std::sort(present.begin(), present.end());
+  // A radix sort: a comparison sort of every column was most of a small fit's cost (Python
+  // fits profile their rows).
+  radix_sort(present);
   const auto n = static_cast<std::int64_t>(present.size());
   for (std::int64_t q = 1; n > 0 && q < kPercentileBins; ++q) {
     const double edge = present[static_cast<std::size_t>(q * (n - 1) / kPercentileBins)];
     if (std::isfinite(edge) && (p.edges.empty() || edge > p.edges.back())) p.edges.push_back(edge);
   }
+  // The values are sorted: one sweep beside the edges finds every bin (bin_of's upper bound).
   std::vector<std::int64_t> counts(static_cast<std::size_t>(p.bins()) + 1, 0);
-  for (double v : present) ++counts[static_cast<std::size_t>(p.bin_of(v))];
+  std::size_t bin = 0;
+  for (const double v : present) {
+    while (bin < p.edges.size() && v >= p.edges[bin]) ++bin;
+    ++counts[bin];
+  }
   counts.back() = p.rows - n;
   p.reference = shares(counts);
   return p;

@@ -205,9 +205,12 @@ Pipeline Pipeline::load(const ArtifactReader& in) {
         } catch (const InputError& e) {
           throw InputError(field + e.what());
         }
-        // Only a text column has codes for an encoder to read.
+        // Only a text column has codes for an encoder to read, and every text column is read
+        // through one (the transform reads a column without one as numbers).
         if (fc.encoder && fc.type != ColumnType::kCategorical)
           throw InputError(field + "field 'encoder': the column is numeric");
+        if (!fc.encoder && fc.type == ColumnType::kCategorical)
+          throw InputError(field + "field 'encoder' is missing: the column is categorical");
         const std::int64_t width = artifact::integer(cj.at("width"), "width");
         artifact::expect_size("column '" + fc.name + "'.width", width,
                               fc.encoder ? fc.encoder->width : 1, "its encoder's width");

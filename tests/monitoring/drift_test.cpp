@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -80,6 +81,48 @@ TEST(DriftProfile, DiscreteValuesGetOneBinEach) {
   EXPECT_NEAR(p.reference[1], 750.0 / 1001, 1e-12);
   EXPECT_NEAR(p.reference[2], 250.0 / 1001, 1e-12);
   EXPECT_NEAR(p.reference[3], 1.0 / 1001, 1e-12);
+}
+
+/// The profile as a full sort defines it: edges at sorted positions q (n - 1) / 100, each value
+/// counted in the bin upper_bound finds among all the edges.
+ColumnProfile sorted_profile(std::vector<double> values) {
+  ColumnProfile p;
+  p.type = ColumnType::kNumeric;
+  std::vector<double> present;
+  for (double v : values)
+    if (!std::isnan(v)) present.push_back(v);
+  std::sort(present.begin(), present.end());
+  const auto n = static_cast<std::int64_t>(present.size());
+  for (std::int64_t q = 1; n > 0 && q < kPercentileBins; ++q) {
+    const double edge = present[static_cast<std::size_t>(q * (n - 1) / kPercentileBins)];
+    if (std::isfinite(edge) && (p.edges.empty() || edge > p.edges.back())) p.edges.push_back(edge);
+  }
+  std::vector<std::int64_t> counts(p.edges.size() + 2, 0);
+  for (double v : present) ++counts[static_cast<std::size_t>(p.bin_of(v))];
+  counts.back() = static_cast<std::int64_t>(values.size()) - n;
+  for (std::int64_t c : counts)
+    p.reference.push_back(static_cast<double>(c) / static_cast<double>(values.size()));
+  return p;
+}
+
+TEST(DriftProfile, RadixSortedPercentilesMatchAComparisonSort) {
+  std::mt19937_64 rng(11);
+  for (const int n : {1, 2, 7, 99, 100, 101, 1000, 12345}) {
+    for (const int distinct : {1, 3, 50, 1 << 30}) {
+      std::vector<double> v;
+      for (int i = 0; i < n; ++i) {
+        const auto r = rng();
+        v.push_back(r % 17 == 0   ? std::nan("")
+                    : r % 23 == 0 ? (r % 2 ? 1.0 : -1.0) * HUGE_VAL
+                                  : static_cast<double>(static_cast<int>(r >> 8) % distinct));
+      }
+      SCOPED_TRACE(std::to_string(n) + " values, " + std::to_string(distinct) + " distinct");
+      const ColumnProfile got = profile_numeric("x", v);
+      const ColumnProfile want = sorted_profile(v);
+      EXPECT_EQ(got.edges, want.edges);
+      EXPECT_EQ(got.reference, want.reference);
+    }
+  }
 }
 
 TEST(Drift, SameDistributionGivesSmallStatistics) {

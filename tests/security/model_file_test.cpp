@@ -60,6 +60,15 @@ TEST(ModelFileSecurity, OrdinalEncoderOfWidthZeroIsRefused) {
   expect_refused(path, {"field 'encoder.width'", "column 'size'"});
 }
 
+// Found by the mutation test once the zoo's gradient boosting seeds held category sets: a text
+// column without its encoder was read as numbers, through a table of parsed values it lacks.
+TEST(ModelFileSecurity, CategoricalColumnWithoutItsEncoderIsRefused) {
+  const auto path =
+      edited_copy(zoo_model("gbdt-regressor-regression-default").path, "no-encoder",
+                  [](ArtifactParts& p) { find_column(p.header, "ordinal").erase("encoder"); });
+  expect_refused(path, {"field 'encoder' is missing", "column 'color'"});
+}
+
 TEST(ModelFileSecurity, IdColumnThatIsAFeatureOrEmptyIsRefused) {
   const auto feature = edited_copy(
       zoo_model("forest-classification-default").path, "id_feature", [](ArtifactParts& p) {

@@ -6,6 +6,7 @@
 // by being registered.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,7 +25,8 @@ struct ZooModel {
 };
 
 /// The table the zoo is fitted on: numeric a (with gaps), b; text color (with gaps, one rare
-/// value), text size; the target y (regression value, or class index 0..2 as "k0".."k2").
+/// value), text size; the target y (regression value, or class index 0..2 as "k0".."k2"), both
+/// following size, so that gradient boosting splits it by a category set.
 inline Dataset zoo_table() {
   Dataset d;
   d.source = "zoo.csv";
@@ -36,7 +38,9 @@ inline Dataset zoo_table() {
   color.type = size.type = ColumnType::kCategorical;
   color.categories = {"blue", "green", "red", "violet"};
   size.categories = {"L", "M", "S"};
-  for (int i = 0; i < 48; ++i) {
+  // 192 rows: each size gets 64, enough Hessian (kMinCategorySupport) for gradient boosting's
+  // category-set splits of a three-class log loss.
+  for (int i = 0; i < 192; ++i) {
     a.numeric.push_back(i % 11 == 3 ? std::nan("") : (i * 7) % 13 - 4.5);
     b.numeric.push_back((i * 5) % 9 * 0.25);
     color.codes.push_back(i == 5 ? 3 : i % 9 == 0 ? -1 : i % 3);
@@ -64,23 +68,27 @@ inline PipelineSpec zoo_rich_spec() {
 }
 
 /// Fits `kind` for `task` on zoo_table() with the kind's default pipeline or zoo_rich_spec(),
-/// with `n_classes` classes for a classifier, and writes it to `path`.
+/// with `n_classes` classes for a classifier, and writes it to `path`. The fit sees the
+/// pipeline's column names and categorical outputs as `tabula train` gives them, so the default
+/// gradient boosting models split the text columns by category sets (format 3).
 inline void write_zoo_model(const std::string& path, const std::string& kind, Task task, bool rich,
                             int n_classes = 3) {
   Backend& cpu = DeviceRegistry::instance().backend(Device::cpu());
   ParamMap params;
   if (kind.starts_with("forest")) params = {{"n_estimators", "3"}, {"max_depth", "4"}};
-  if (kind.starts_with("gbdt")) params = {{"max_iter", "3"}, {"max_leaf_nodes", "6"}};
+  if (kind.starts_with("gbdt"))
+    params = {{"max_iter", "3"}, {"max_leaf_nodes", "6"}, {"min_samples_leaf", "4"}};
   if (kind == "pca") params = {{"n_components", "2"}};
   const Dataset data = zoo_table();
-  Pipeline pipeline(rich ? zoo_rich_spec() : PipelineSpec::defaults(kind));
+  Pipeline pipeline(rich ? zoo_rich_spec() : PipelineSpec::defaults(kind, params));
   pipeline.fit(cpu, data);
   const std::vector<float> x = pipeline.transform(cpu, data);
   ModelSchema schema;
   std::vector<double> y;
   for (std::int64_t i = 0; i < data.rows(); ++i)
     y.push_back(task == Task::kClassification ? static_cast<double>(i % n_classes)
-                                              : 0.5 * static_cast<double>(i % 7) - 1.0);
+                                              : 0.5 * static_cast<double>(i % 7) - 1.0 +
+                                                    (i % 3 == 2 ? 2.0 : 0.0));  // size "S"
   if (task == Task::kClassification) {
     for (int c = 0; c < n_classes; ++c) schema.class_labels.push_back("k" + std::to_string(c));
     schema.numeric_labels = false;
@@ -91,6 +99,10 @@ inline void write_zoo_model(const std::string& path, const std::string& kind, Ta
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x.data(), data.rows(), pipeline.n_outputs());
   if (!is_unsupervised(task)) fit.y = y;
+  const std::vector<std::string> names = pipeline.output_names();
+  const std::vector<std::uint8_t> categorical = pipeline.categorical_outputs();
+  fit.feature_names = names;
+  fit.categorical = categorical;
   fit.n_classes = task == Task::kClassification ? n_classes : 0;
   fit.seed = 7;
   est->fit(cpu, fit);

@@ -1,8 +1,6 @@
 // Quantile binning for the histogram forest: edges from a sample of rows on the host, codes on
 // the backend through forest_bin.
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -10,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/radix_sort.hpp"
 #include "models/device_data.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -22,43 +21,11 @@ namespace {
 // full data's, and sorting them costs far less than one tree.
 constexpr std::int64_t kMaxBinningRows = 200000;
 
-// Sorts finite floats ascending: an LSD radix sort of their order-preserving bit patterns, a
-// byte per pass, skipping bytes that every key shares (small integers such as pixel values
-// differ in one or two). Equal values stay equal (-0 lands before +0; they compare equal, so
-// the edges below do not change). On wide data this sort is the largest fixed cost of a fit.
-void sort_finite(std::vector<float>& values) {
-  constexpr std::size_t kRadixFrom = 512;  // below, std::sort is as fast
-  const std::size_t n = values.size();
-  if (n < kRadixFrom) {
-    std::sort(values.begin(), values.end());
-    return;
-  }
-  constexpr std::uint32_t kSign = 0x80000000u;
-  std::vector<std::uint32_t> keys(n), spare(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto u = std::bit_cast<std::uint32_t>(values[i]);
-    keys[i] = (u & kSign) != 0 ? ~u : u | kSign;
-  }
-  for (int shift = 0; shift < 32; shift += 8) {
-    std::array<std::size_t, 256> start{};
-    for (std::uint32_t key : keys) ++start[(key >> shift) & 255];
-    if (std::find(start.begin(), start.end(), n) != start.end()) continue;  // one shared byte
-    std::size_t sum = 0;
-    for (std::size_t& count : start) sum += std::exchange(count, sum);
-    for (std::uint32_t key : keys) spare[start[(key >> shift) & 255]++] = key;
-    keys.swap(spare);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t key = keys[i];
-    values[i] = std::bit_cast<float>((key & kSign) != 0 ? key ^ kSign : ~key);
-  }
-}
-
 // Ascending edges for one feature's finite sample values (sorted in place). Up to
 // `value_bins - 1` edges, each the midpoint between two neighbouring distinct values, so every
 // distinct value gets its own bin when there are few and bins hold similar counts otherwise.
 std::vector<float> feature_edges(std::vector<float>& values, int value_bins) {
-  sort_finite(values);
+  radix_sort(values);  // on wide data the largest fixed cost of a fit
   std::vector<float> edges;
   if (values.empty()) return edges;
   const auto midpoint = [](float a, float b) {
