@@ -41,13 +41,28 @@ std::vector<std::int32_t> draw_counts(std::uint64_t seed, std::int64_t tree, std
   std::vector<std::int32_t> counts(static_cast<std::size_t>(rows), bootstrap ? 0 : 1);
   if (!bootstrap) return counts;
   const std::uint64_t stream = forest::bootstrap_stream(tree);
-  for (std::int64_t k = 0; k < n_draw; ++k) {
+  // Draw k's position among the counts; a row before `first` wraps far above `rows` (unsigned).
+  const auto position = [&](std::int64_t k) {
     const std::uint64_t r = forest::counter_random(seed, stream, static_cast<std::uint64_t>(k));
-    // Unsigned: a row before `first` wraps far above `rows`.
-    const std::uint64_t at =
-        forest::uniform_below(r, static_cast<std::uint64_t>(n)) - static_cast<std::uint64_t>(first);
-    if (at < static_cast<std::uint64_t>(rows)) ++counts[static_cast<std::size_t>(at)];
+    return forest::uniform_below(r, static_cast<std::uint64_t>(n)) -
+           static_cast<std::uint64_t>(first);
+  };
+  if (rows == n) {
+    for (std::int64_t k = 0; k < n_draw; ++k) ++counts[static_cast<std::size_t>(position(k))];
+    return counts;
   }
+  // A rank's share: it makes every draw to find its own, so the draws are spread over its
+  // threads (a distributed fit grows one tree at a time). Integer counts: any order is exact.
+  constexpr std::int64_t kDrawBlock = std::int64_t{1} << 20;
+  parallel_for((n_draw + kDrawBlock - 1) / kDrawBlock, [&](std::int64_t block) {
+    const std::int64_t end = std::min(n_draw, (block + 1) * kDrawBlock);
+    for (std::int64_t k = block * kDrawBlock; k < end; ++k) {
+      const std::uint64_t at = position(k);
+      if (at < static_cast<std::uint64_t>(rows))
+        std::atomic_ref<std::int32_t>(counts[static_cast<std::size_t>(at)])
+            .fetch_add(1, std::memory_order_relaxed);
+    }
+  });
   return counts;
 }
 
