@@ -4,21 +4,22 @@ time for 1, 2 and 4 ranks on this machine, and a model of the scaling to 8, 32 a
 a 1-billion-row table on a 25 Gb/s network.
 
 (a) Bytes: what each fit all-reduces, from the formulas the code follows (src/distributed/,
-    models/linear/), as a function of features d and classes k; and, for the forest's planned
-    histogram all-reduce (not implemented yet), of features, bins, classes and depth.
-(b) Wall time: `tabula train --model ridge|logistic --test-size 0 --impute none --scale none`
-    on ROWS x COLS (default 400,000 x 20), single process and `mpirun -np N --distributed`
-    for N = 1, 2, 4 (more ranks than cores oversubscribe: on a 2-core machine N = 4 measures
-    the overhead, not a speed-up).
+    models/linear/, models/forest/), as a function of features d and classes k; for the
+    forest's per-level histogram all-reduce, of features, bins, classes and depth (a full tree:
+    an upper bound), beside the bytes a real fit reduced (its debug log line).
+(b) Wall time: `tabula train --model ridge|logistic|forest-classifier --test-size 0 --impute
+    none --scale none` on ROWS x COLS (default 400,000 x 20; the forest with 10 trees of depth
+    at most 12), single process and `mpirun -np N --distributed` for N = 1, 2, 4 (more ranks
+    than cores oversubscribe: on a 2-core machine N = 4 measures the overhead, not a speed-up).
 (c) Model: time per node = (rows / N) x (measured seconds per row of one process, spread over a
     node's cores) + communication. An all-reduce of B bytes over N nodes (Rabenseifner: a
     reduce-scatter then an all-gather) takes 2 (N - 1) / N x B / bandwidth + 2 log2(N) x
     latency; a reduce-scatter alone half of that. 25 Gb/s, 20 us latency, 16 cores per node,
-    1e9 rows. The forest rows are a prediction for a design not implemented yet (LightGBM's
-    data-parallel scheme): each level's histograms reduce-scattered by feature, each rank
-    searching the splits of its features, the best splits all-gathered (a few bytes per node).
-    Its compute constant (1 ns per row, level and drawn feature on one core) is assumed, not
-    measured.
+    1e9 rows. The forest's all-reduce rows model the implemented scheme (each level's
+    histograms all-reduced); its reduce-scatter rows a design not implemented (LightGBM's
+    data-parallel scheme: histograms reduce-scattered by feature, each rank searching the
+    splits of its features, the best splits all-gathered). Its compute constant (1 ns per row,
+    level and drawn feature on one core) is assumed, not measured.
 
     .venv/bin/python benchmarks/distributed/bench_distributed.py   (about 2 minutes)
     .venv/bin/python benchmarks/distributed/bench_distributed.py --rows 20000 --repeats 1
@@ -27,6 +28,7 @@ import argparse
 import math
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -56,12 +58,13 @@ def logistic_bytes(d, k, newton=True):
 
 
 def forest_level_bytes(d, bins, k, level, max_features=None):
-    """Planned: per level, the histograms of the smaller child of each split (the sibling by
-    subtraction), int64 channels (count + k class weights, or count + sum + sum of squares for
-    regression), of the features drawn at each node."""
+    """Per level of a full tree, as models/forest/forest_builder.cpp reduces: the histograms of
+    the nodes built, int64 channels (count + k class weights, or count + weight + weighted sum
+    for regression) of the features drawn at each node. With every feature drawn, one child of
+    each split is built (the sibling is the parent minus it); with fewer, every node."""
     channels = 1 + k if k else 3
-    nodes = max(1, 2 ** level // 2)
     features = max_features or d
+    nodes = max(1, 2 ** level // 2) if features == d else 2 ** level
     return nodes * features * bins * channels * 8
 
 
@@ -99,17 +102,35 @@ def timed(command, repeats):
     return best
 
 
+FOREST_PARAMS = ["--param", "n_estimators=10", "--param", "max_depth=12"]
+MODELS = (("ridge", "y", "label", []), ("logistic", "label", "y", []),
+          ("forest-classifier", "label", "y", FOREST_PARAMS))
+
+
 def measure(tabula, data, work, repeats):
     out = {}
-    for model, target, drop in (("ridge", "y", "label"), ("logistic", "label", "y")):
+    for model, target, drop, params in MODELS:
         args = ["train", "--data", str(data), "--target", target, "--drop", drop, "--model", model,
                 "--test-size", "0", "--impute", "none", "--scale", "none",
-                "--out", str(work / f"{model}.tabula")]
+                "--out", str(work / f"{model}.tabula"), *params]
         out[(model, "single")] = timed([tabula, *args], repeats)
         for ranks in (1, 2, 4):
             out[(model, ranks)] = timed([*MPIRUN, "-np", str(ranks), tabula, *args,
                                          "--distributed"], repeats)
+        if model.startswith("forest"):
+            out["forest_reduced"] = forest_reduced(tabula, args)
     return out
+
+
+def forest_reduced(tabula, args):
+    """(trees, all-reduces, bytes) of a 2-rank forest fit, from its debug log line."""
+    result = subprocess.run([*MPIRUN, "-np", "2", tabula, *args, "--distributed", "--log-level",
+                             "debug"], capture_output=True, text=True, env=ENV)
+    found = re.search(r"forest: (\d+) trees, (\d+) histogram all-reduces, (\d+) bytes",
+                      result.stderr)
+    if result.returncode != 0 or not found:
+        sys.exit(f"forest fit over 2 ranks failed or logged no bytes:\n{result.stderr}")
+    return tuple(int(v) for v in found.groups())
 
 
 def bytes_tables():
@@ -123,8 +144,9 @@ def bytes_tables():
         lines.append(f"| logistic, Newton iteration | {d} | {k} | {logistic_bytes(d, k):,} |")
         lines.append(f"| logistic, L-BFGS iteration | {d} | {k} | "
                      f"{logistic_bytes(d, k, newton=False):,} |")
-    lines += ["", "Forest (planned, not implemented): per tree, levels 0..depth-1, int64 "
-              "channels, histogram subtraction (the smaller child only).", "",
+    lines += ["", "Forest: per full tree, levels 0..depth-1, int64 channels, one child per split "
+              "built when every feature is drawn, every node otherwise (an upper bound: real "
+              "trees stop early; see the measured fit below).", "",
               "| d | bins | classes | depth | max_features | bytes per tree |",
               "|---|---|---|---|---|---|"]
     for d, bins, k, depth, mf in ((28, 256, 2, 12, None), (28, 256, 2, 12, 5),
@@ -161,7 +183,8 @@ def scaling_tables(measured, rows):
             # One exchange per level of each tree.
             comm = trees * sum(exchange(forest_level_bytes(d, bins, k, level, mf), nodes)
                                for level in range(depth))
-            lines.append(f"| forest, {design} (planned; d=28, depth 12, 100 trees) | {nodes} | "
+            state = "implemented" if design == "all-reduce" else "not implemented"
+            lines.append(f"| forest, {design} ({state}; d=28, depth 12, 100 trees) | {nodes} | "
                          f"{compute:.1f} | {comm:.1f} | {compute + comm:.1f} | "
                          f"{compute / (compute + comm):.0%} |")
     return lines
@@ -185,9 +208,16 @@ def main():
     lines += [f"## Wall time on this machine ({os.cpu_count()} cores), {args.rows:,} x "
               f"{args.cols}, best of {args.repeats}", "",
               "| fit | single process | N=1 | N=2 | N=4 |", "|---|---|---|---|---|"]
-    for model in ("ridge", "logistic"):
+    for model, *_ in MODELS:
         cells = [f"{measured[(model, key)]:.2f} s" for key in ("single", 1, 2, 4)]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    trees, reductions, reduced = measured["forest_reduced"]
+    features = max(1, int(math.sqrt(args.cols)))
+    bound = sum(forest_level_bytes(args.cols, 256, 2, level, features) for level in range(12))
+    lines += ["", f"Measured (forest-classifier, {trees} trees, depth <= 12, max_features "
+              f"{features} of {args.cols}, 2 ranks): {reductions} histogram all-reduces, "
+              f"{reduced / trees / 1e6:,.1f} MB per tree per rank (a full tree's bound: "
+              f"{bound / 1e6:,.1f} MB)."]
     lines += [""] + scaling_tables(measured, args.rows)
     print("\n".join(lines))
 

@@ -1,5 +1,6 @@
 #include "distributed/reduce.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <string>
@@ -19,6 +20,44 @@ void sum_over_ranks(Communicator* comm, std::vector<std::int64_t>& values) {
 double sum_over_ranks(Communicator* comm, double value) {
   if (comm != nullptr && comm->size() > 1) comm->all_reduce_sum(std::span<double>(&value, 1));
   return value;
+}
+
+double max_over_ranks(Communicator* comm, double value) {
+  if (comm == nullptr || comm->size() == 1) return value;
+  std::string bytes(sizeof(double), '\0');
+  std::memcpy(bytes.data(), &value, sizeof(double));
+  for (const std::string& part : comm->all_gather(bytes)) {
+    double theirs = 0.0;
+    std::memcpy(&theirs, part.data(), sizeof(double));
+    value = std::max(value, theirs);
+  }
+  return value;
+}
+
+std::vector<float> gather_over_ranks(Communicator* comm, const std::vector<float>& mine) {
+  if (comm == nullptr || comm->size() == 1) return mine;
+  std::string bytes(mine.size() * sizeof(float), '\0');
+  if (!mine.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  std::vector<float> all;
+  for (const std::string& part : comm->all_gather(bytes)) {
+    const std::size_t at = all.size();
+    all.resize(at + part.size() / sizeof(float));
+    if (!part.empty()) std::memcpy(all.data() + at, part.data(), part.size());
+  }
+  return all;
+}
+
+RowRange row_range(Communicator* comm, std::int64_t rows) {
+  if (comm == nullptr || comm->size() == 1) return {0, rows};
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(comm->size()), 0);
+  counts[static_cast<std::size_t>(comm->rank())] = rows;
+  comm->all_reduce_sum(std::span<std::int64_t>(counts));
+  RowRange range;
+  for (int r = 0; r < comm->size(); ++r) {
+    if (r < comm->rank()) range.offset += counts[static_cast<std::size_t>(r)];
+    range.total += counts[static_cast<std::size_t>(r)];
+  }
+  return range;
 }
 
 void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& mean,

@@ -17,6 +17,21 @@ void sum_over_ranks(Communicator* comm, std::vector<double>& values);
 void sum_over_ranks(Communicator* comm, std::vector<std::int64_t>& values);
 double sum_over_ranks(Communicator* comm, double value);
 
+/// The largest of every rank's `value` (the value itself when `comm` is null).
+double max_over_ranks(Communicator* comm, double value);
+
+/// Every rank's part of a float array, concatenated in rank order, on every rank (`mine`
+/// itself when `comm` is null).
+std::vector<float> gather_over_ranks(Communicator* comm, const std::vector<float>& mine);
+
+/// Where this rank's rows start among all the rows (ranks' rows in rank order) and how many
+/// rows there are in all: {0, rows} when `comm` is null.
+struct RowRange {
+  std::int64_t offset = 0;
+  std::int64_t total = 0;
+};
+RowRange row_range(Communicator* comm, std::int64_t rows);
+
 /// Weighted column moments of every rank's rows from each rank's own: `weight_sum` (> 0), `mean`
 /// and population `var` (d values each) are replaced by those of all the rows. The ranks' parts
 /// are merged pairwise in rank order (Chan, Golub and LeVeque), so the variances keep the two-pass

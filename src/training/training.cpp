@@ -506,8 +506,9 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
 void check_distributable(const TrainOptions& options, const Estimator& model,
                          const PipelineSpec& spec) {
   if (!model.fits_distributed())
-    throw InputError("--distributed: model '" + options.model +
-                     "' has no data-parallel fit yet (linear, ridge, logistic and pca have)");
+    throw InputError(
+        "--distributed: model '" + options.model +
+        "' has no data-parallel fit yet (linear, ridge, logistic, pca and forest have)");
   if (options.test_size != 0.0 && !is_unsupervised(model.task()))
     throw InputError(
         "--distributed trains on every row: pass --test-size 0 (score a held-out file with "

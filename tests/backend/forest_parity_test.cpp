@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/same_forest.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/models/forest/forest.hpp"
@@ -61,19 +62,7 @@ Data make(std::int64_t n, std::int64_t d, bool classification, std::uint64_t see
   return data;
 }
 
-void expect_same_forest(const RandomForest& a, const RandomForest& b) {
-  const ForestModel& x = a.model();
-  const ForestModel& y = b.model();
-  EXPECT_EQ(x.offsets, y.offsets);
-  EXPECT_EQ(x.feature, y.feature);
-  EXPECT_EQ(x.threshold, y.threshold);
-  EXPECT_EQ(x.left, y.left);
-  EXPECT_EQ(x.right, y.right);
-  EXPECT_EQ(x.missing_left, y.missing_left);
-  EXPECT_EQ(x.n_samples, y.n_samples);
-  EXPECT_EQ(x.values, y.values);
-  EXPECT_EQ(a.feature_importances(), b.feature_importances());
-}
+using testing::expect_same_forest;
 
 TEST(ForestParity, CudaGrowsTheCpuTreesBitForBit) {
   TABULA_GPU_OR_SKIP(gpu);

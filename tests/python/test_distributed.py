@@ -134,6 +134,59 @@ def test_a_folder_of_shard_files_fits_the_concatenated_table(mpi_tabula, run_tab
     assert "5 shard file(s) for 6 ranks" in result.stderr
 
 
+def forest_arrays(path):
+    """Every array of the fitted state (trees, node counts, importances), any dtype."""
+    _, arrays = read_artifact(path)
+    return {k: v for k, v in arrays.items() if not k.startswith("profile.")}
+
+
+def with_missing_cells(lines):
+    """Column a empty (missing) in every fifth row, column d in every seventh."""
+    for i in range(1, len(lines)):
+        cells = lines[i].split(",")
+        if i % 5 == 0:
+            cells[0] = ""
+        if i % 7 == 0:
+            cells[3] = ""
+        lines[i] = ",".join(cells)
+
+
+FOREST_CASES = [
+    ("forest", "binary", ["y", "three"], []),
+    ("forest", "three", ["y", "binary"], ["class_weight=balanced_subsample", "max_features=2"]),
+    ("forest", "y", ["binary", "three"], ["max_samples=0.7", "min_samples_leaf=3"]),
+    ("forest", "y", ["binary", "three"], ["max_leaf_nodes=40", "bootstrap=false"]),
+    ("forest", "three", ["y", "binary"], ["class_weight=balanced", "max_depth=6", "missing"]),
+]
+
+
+@pytest.mark.parametrize("model,target,drop,params", FOREST_CASES,
+                         ids=[f"{c[1]}-{'-'.join(c[3]) or 'defaults'}" for c in FOREST_CASES])
+def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
+        mpi_tabula, run_tabula, table, tmp_path, model, target, drop, params):
+    data = table
+    if "missing" in params:
+        data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
+    extra = ["--param", "n_estimators=12"]
+    for param in params:
+        if "=" in param:
+            extra += ["--param", param]
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, model, target, drop, single), *extra)
+    expected = forest_arrays(single)
+    assert "forest.feature" in expected
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(data, model, target, drop, out), *extra,
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        got = forest_arrays(out)
+        assert got.keys() == expected.keys(), ranks
+        for name, values in expected.items():
+            assert got[name].dtype == values.dtype and np.array_equal(
+                got[name], values, equal_nan=True), (ranks, name)
+
+
 def edited_copy(table, path, edit):
     """A copy of the table at `path` after `edit` changed its list of lines in place."""
     lines = table.read_text().splitlines()
@@ -186,10 +239,10 @@ def test_shards_with_different_column_types_are_refused(mpi_tabula, table, tmp_p
 
 
 def test_models_without_a_distributed_fit_are_refused(mpi_tabula, table, tmp_path):
-    result = mpirun(2, mpi_tabula, *fit_args(table, "forest", "y", ["binary", "three"],
+    result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
                                              tmp_path / "f.tbl"), "--distributed")
     assert result.returncode != 0
-    assert "model 'forest' has no data-parallel fit yet" in result.stderr
+    assert "model 'gbdt' has no data-parallel fit yet" in result.stderr
 
 
 def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_path):

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/radix_sort.hpp"
+#include "distributed/reduce.hpp"
 #include "models/device_data.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -54,10 +55,74 @@ std::vector<float> feature_edges(std::vector<float>& values, int value_bins) {
   return edges;
 }
 
+// The binning sample: per feature, its finite values and how many values are present.
+struct EdgeSample {
+  std::vector<std::vector<float>> values;
+  std::vector<std::int64_t> present;
+
+  explicit EdgeSample(std::int64_t d)
+      : values(static_cast<std::size_t>(d)), present(static_cast<std::size_t>(d), 0) {}
+  void add(std::int64_t j, float v) {
+    if (std::isnan(v)) return;
+    ++present[static_cast<std::size_t>(j)];
+    if (std::isfinite(v)) values[static_cast<std::size_t>(j)].push_back(v);
+  }
+  // Feature j's values in every row of x, in row order.
+  void add_every_row(MatrixView<const float> x, std::int64_t j) {
+    for (std::int64_t i = 0; i < x.rows; ++i) add(j, x(i, j));
+  }
+};
+
+// Row s of the sample is row s * n / sample_size of the n rows: evenly spaced, no randomness.
+std::int64_t sample_size(std::int64_t n) { return std::min(n, kMaxBinningRows); }
+
+// The sampled rows of x (host memory), reading each row once.
+EdgeSample sample_rows(MatrixView<const float> x) {
+  EdgeSample out(x.cols);
+  const std::int64_t sample = sample_size(x.rows);
+  for (auto& v : out.values) v.reserve(static_cast<std::size_t>(sample));
+  for (std::int64_t s = 0; s < sample; ++s) {
+    const std::int64_t i = s * x.rows / sample;
+    for (std::int64_t j = 0; j < x.cols; ++j) out.add(j, x(i, j));
+  }
+  return out;
+}
+
+// The sample a single process would take of every rank's rows together (the ranks' rows in
+// rank order): each rank sends the sampled rows it holds, so every rank gets the same values
+// in the same order, hence the same edges.
+EdgeSample sample_over_ranks(MatrixView<const float> x, Communicator& comm) {
+  const distributed::RowRange range = distributed::row_range(&comm, x.rows);
+  const std::int64_t sample = sample_size(range.total);
+  std::vector<float> mine;
+  for (std::int64_t s = 0; s < sample; ++s) {
+    const std::int64_t i = s * range.total / sample - range.offset;
+    if (i < 0 || i >= x.rows) continue;
+    for (std::int64_t j = 0; j < x.cols; ++j) mine.push_back(x(i, j));
+  }
+  const std::vector<float> rows = distributed::gather_over_ranks(&comm, mine);
+  EdgeSample out(x.cols);
+  for (std::size_t at = 0; at < rows.size(); at += static_cast<std::size_t>(x.cols))
+    for (std::int64_t j = 0; j < x.cols; ++j) out.add(j, rows[at + static_cast<std::size_t>(j)]);
+  return out;
+}
+
+// EdgeSample::add_every_row over every rank's rows.
+void every_row_over_ranks(MatrixView<const float> x, std::int64_t j, Communicator& comm,
+                          EdgeSample& sample) {
+  EdgeSample mine(x.cols);
+  mine.add_every_row(x, j);
+  const auto uj = static_cast<std::size_t>(j);
+  sample.values[uj] = distributed::gather_over_ranks(&comm, mine.values[uj]);
+  sample.present[uj] = static_cast<std::int64_t>(
+      distributed::sum_over_ranks(&comm, static_cast<double>(mine.present[uj])));
+}
+
 }  // namespace
 
 BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, int max_bins,
-                                 std::span<const std::int32_t> category_counts) {
+                                 std::span<const std::int32_t> category_counts,
+                                 Communicator* comm) {
   if (max_bins < 2 || max_bins > 256)
     throw InputError(
         "forest: max_bins must be between 2 and 256 (the missing-value bin "
@@ -81,32 +146,18 @@ BinnedMatrix BinnedMatrix::build(Backend& backend, MatrixView<const float> x, in
   out.rows_ = x.rows;
   out.cols_ = x.cols;
   out.max_bins_ = max_bins;
-  const std::int64_t sample = std::min(x.rows, kMaxBinningRows);
-  std::vector<std::vector<float>> values(static_cast<std::size_t>(x.cols));
-  std::vector<std::int64_t> present(static_cast<std::size_t>(x.cols), 0);
-  for (auto& v : values) v.reserve(static_cast<std::size_t>(sample));
-  // One pass over the sampled rows (evenly spaced, no randomness), reading each row once.
-  for (std::int64_t s = 0; s < sample; ++s) {
-    const std::int64_t i = s * x.rows / sample;
-    for (std::int64_t j = 0; j < x.cols; ++j) {
-      const float v = hx(i, j);
-      if (std::isnan(v)) continue;
-      ++present[static_cast<std::size_t>(j)];
-      if (std::isfinite(v)) values[static_cast<std::size_t>(j)].push_back(v);
-    }
-  }
+  EdgeSample sample = comm ? sample_over_ranks(hx, *comm) : sample_rows(hx);
+  std::vector<std::vector<float>>& values = sample.values;
+  std::vector<std::int64_t>& present = sample.present;
+  // The sample may have missed a feature's few present values: every row is looked at before
+  // failing (over every rank's rows, in row order, in a distributed fit).
+  if (comm)
+    for (std::int64_t j = 0; j < x.cols; ++j)
+      if (present[static_cast<std::size_t>(j)] == 0) every_row_over_ranks(hx, j, *comm, sample);
   std::vector<std::vector<float>> per_feature(static_cast<std::size_t>(x.cols));
   parallel_for(x.cols, [&](std::int64_t j) {
     const auto uj = static_cast<std::size_t>(j);
-    if (present[uj] == 0) {
-      // The sample may have missed the few present values: look at every row before failing.
-      for (std::int64_t i = 0; i < x.rows; ++i) {
-        const float v = hx(i, j);
-        if (std::isnan(v)) continue;
-        ++present[uj];
-        if (std::isfinite(v)) values[uj].push_back(v);
-      }
-    }
+    if (present[uj] == 0) sample.add_every_row(hx, j);
     const std::int32_t k = category_counts.empty() ? 0 : category_counts[uj];
     if (k > 0) {
       // Codes 0..k-1, one bin each: the edges halfway between neighbouring codes.

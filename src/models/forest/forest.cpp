@@ -11,8 +11,11 @@
 #include <numeric>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "artifact/validate.hpp"
 #include "backend/forest_math.hpp"
+#include "distributed/reduce.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
@@ -29,27 +32,54 @@ namespace {
 constexpr double kWeightUnits = double(1 << 20);
 
 // How often each row is drawn for tree `tree`: n_draw uniform draws with replacement
-// (bootstrap), or every row once.
+// (bootstrap), or every row once. The draws are over n rows; the counts returned are those of
+// `rows` rows from `first` (a rank's share, keyed by global row index), all n by default.
 std::vector<std::int32_t> draw_counts(std::uint64_t seed, std::int64_t tree, std::int64_t n,
-                                      std::int64_t n_draw, bool bootstrap) {
-  std::vector<std::int32_t> counts(static_cast<std::size_t>(n), bootstrap ? 0 : 1);
+                                      std::int64_t n_draw, bool bootstrap, std::int64_t first = 0,
+                                      std::int64_t rows = -1) {
+  if (rows < 0) rows = n;
+  std::vector<std::int32_t> counts(static_cast<std::size_t>(rows), bootstrap ? 0 : 1);
   if (!bootstrap) return counts;
   const std::uint64_t stream = forest::bootstrap_stream(tree);
-  for (std::int64_t k = 0; k < n_draw; ++k) {
+  // Draw k's position among the counts; a row before `first` wraps far above `rows` (unsigned).
+  const auto position = [&](std::int64_t k) {
     const std::uint64_t r = forest::counter_random(seed, stream, static_cast<std::uint64_t>(k));
-    ++counts[static_cast<std::size_t>(forest::uniform_below(r, static_cast<std::uint64_t>(n)))];
+    return forest::uniform_below(r, static_cast<std::uint64_t>(n)) -
+           static_cast<std::uint64_t>(first);
+  };
+  if (rows == n) {
+    for (std::int64_t k = 0; k < n_draw; ++k) ++counts[static_cast<std::size_t>(position(k))];
+    return counts;
   }
+  // A rank's share: it makes every draw to find its own, so the draws are spread over its
+  // threads (a distributed fit grows one tree at a time). Integer counts: any order is exact.
+  constexpr std::int64_t kDrawBlock = std::int64_t{1} << 20;
+  parallel_for((n_draw + kDrawBlock - 1) / kDrawBlock, [&](std::int64_t block) {
+    const std::int64_t end = std::min(n_draw, (block + 1) * kDrawBlock);
+    for (std::int64_t k = block * kDrawBlock; k < end; ++k) {
+      const std::uint64_t at = position(k);
+      if (at < static_cast<std::uint64_t>(rows))
+        std::atomic_ref<std::int32_t>(counts[static_cast<std::size_t>(at)])
+            .fetch_add(1, std::memory_order_relaxed);
+    }
+  });
   return counts;
 }
 
 // Fixed-point weights: unchanged when all are integers (no bootstrap weight is lost), else
 // scaled so the largest is kWeightUnits. Zero stays zero (such rows are not trained on).
-std::vector<std::int64_t> quantise_weights(const std::vector<double>& w) {
+// comm: the rule and the largest weight are decided over every rank's rows.
+std::vector<std::int64_t> quantise_weights(const std::vector<double>& w,
+                                           Communicator* comm = nullptr) {
   bool integral = true;
   double max_w = 0.0;
   for (double v : w) {
     max_w = std::max(max_w, v);
     if (v != std::floor(v) || v > kWeightUnits) integral = false;
+  }
+  if (comm) {
+    max_w = distributed::max_over_ranks(comm, max_w);
+    integral = distributed::max_over_ranks(comm, integral ? 0.0 : 1.0) == 0.0;
   }
   std::vector<std::int64_t> q(w.size());
   const double scale = integral || max_w <= 0 ? 1.0 : kWeightUnits / max_w;
@@ -61,7 +91,7 @@ std::vector<std::int64_t> quantise_weights(const std::vector<double>& w) {
 
 std::vector<double> forest::class_weights(const std::string& spec, std::span<const double> y,
                                           int n_classes, const std::vector<std::int32_t>* counts,
-                                          const std::string& model) {
+                                          const std::string& model, Communicator* comm) {
   std::vector<double> cw(static_cast<std::size_t>(n_classes), 1.0);
   if (spec.empty()) return cw;
   if (spec == "balanced" || spec == "balanced_subsample") {
@@ -71,6 +101,11 @@ std::vector<double> forest::class_weights(const std::string& spec, std::span<con
       const double c = counts ? (*counts)[i] : 1.0;
       freq[static_cast<std::size_t>(y[i])] += c;
       total += c;
+    }
+    // Integer counts: their double sums are exact in any order.
+    if (comm) {
+      distributed::sum_over_ranks(comm, freq);
+      total = distributed::sum_over_ranks(comm, total);
     }
     for (int c = 0; c < n_classes; ++c)
       cw[static_cast<std::size_t>(c)] =
@@ -207,20 +242,30 @@ std::string RandomForest::name() const {
   return task_ == Task::kClassification ? "forest-classifier" : "forest-regressor";
 }
 
+namespace {
+
+// The row list of every row: 0 .. n-1.
+std::vector<std::int64_t> every_row(std::int64_t n) {
+  std::vector<std::int64_t> all(static_cast<std::size_t>(n));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  return all;
+}
+
+}  // namespace
+
 void RandomForest::fit(Backend& backend, const FitData& data) {
   if (static_cast<std::int64_t>(data.y.size()) != data.x.rows)
     throw InputError("forest: " + std::to_string(data.x.rows) + " rows of features but " +
                      std::to_string(data.y.size()) + " targets");
-  const BinnedMatrix bins = BinnedMatrix::build(backend, data.x, params_.max_bins);
-  fit_binned(bins, data.x, data.y, data.sample_weight, data.n_classes, data.seed);
+  const BinnedMatrix bins = BinnedMatrix::build(backend, data.x, params_.max_bins, {}, data.comm);
+  fit_binned(bins, every_row(bins.rows()), data.x, data.y, data.sample_weight, data.n_classes,
+             data.seed, data.comm);
 }
 
 void RandomForest::fit_binned(const BinnedMatrix& bins, MatrixView<const float> x,
                               std::span<const double> y, std::span<const double> sample_weight,
                               int n_classes, std::uint64_t seed) {
-  std::vector<std::int64_t> all(static_cast<std::size_t>(bins.rows()));
-  std::iota(all.begin(), all.end(), std::int64_t{0});
-  fit_binned(bins, all, x, y, sample_weight, n_classes, seed);
+  fit_binned(bins, every_row(bins.rows()), x, y, sample_weight, n_classes, seed);
 }
 
 // ---- fit_binned's steps ----------------------------------------------------------------------
@@ -274,8 +319,9 @@ SelectedTargets select_targets(std::span<const std::int64_t> rows, std::span<con
   return out;
 }
 
+// comm: the classes present are counted over every rank's rows.
 void check_targets(std::span<const double> y, std::span<const double> sample_weight,
-                   bool classifier, int n_classes) {
+                   bool classifier, int n_classes, Communicator* comm) {
   for (double w : sample_weight)
     if (!(w >= 0) || !std::isfinite(w))
       throw InputError("forest: sample weights must be finite and non-negative");
@@ -287,14 +333,15 @@ void check_targets(std::span<const double> y, std::span<const double> sample_wei
   if (n_classes < 2)
     throw InputError("forest: the target has " + std::to_string(n_classes) +
                      " class; a classifier needs at least 2");
-  std::vector<char> seen(static_cast<std::size_t>(n_classes), 0);
+  std::vector<std::int64_t> seen(static_cast<std::size_t>(n_classes), 0);
   for (double v : y) {
     if (!(v >= 0) || v >= n_classes || v != std::floor(v))
       throw InputError("forest: class labels must be indices 0.." + std::to_string(n_classes - 1) +
                        ", got " + std::to_string(v));
     seen[static_cast<std::size_t>(v)] = 1;
   }
-  if (std::count(seen.begin(), seen.end(), 1) < 2)
+  distributed::sum_over_ranks(comm, seen);
+  if (std::count_if(seen.begin(), seen.end(), [](std::int64_t c) { return c > 0; }) < 2)
     throw InputError("forest: the target has one class; a classifier needs at least 2");
 }
 
@@ -330,24 +377,33 @@ forest::TreeConfig tree_config(const ForestParams& params, std::int64_t n, std::
 
 // Base weights per row: sample weight x class weight (unless balanced per tree).
 std::vector<double> base_weights(const ForestParams& params, std::span<const double> y,
-                                 std::span<const double> sample_weight, int n_classes) {
+                                 std::span<const double> sample_weight, int n_classes,
+                                 Communicator* comm) {
   std::vector<double> base(y.size(), 1.0);
   if (!sample_weight.empty()) std::copy(sample_weight.begin(), sample_weight.end(), base.begin());
   if (n_classes == 0 || params.class_weight == "balanced_subsample") return base;
-  const std::vector<double> cw = forest::class_weights(params.class_weight, y, n_classes, nullptr);
+  const std::vector<double> cw =
+      forest::class_weights(params.class_weight, y, n_classes, nullptr, "forest", comm);
   for (std::size_t i = 0; i < y.size(); ++i) base[i] *= cw[static_cast<std::size_t>(y[i])];
   return base;
 }
 
 // Regression targets in fixed point: centred, scaled by a power of two so that no sum over the
-// drawn rows can overflow int64. Sets config's center and scale.
+// drawn rows can overflow int64. Sets config's center and scale, from every rank's rows when
+// config.comm is set.
 std::vector<std::int64_t> quantise_targets(std::span<const double> y,
                                            const std::vector<std::int64_t>& wq, std::int64_t n_draw,
                                            forest::TreeConfig& config) {
-  const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
-  config.target_center = (*lo + *hi) / 2;
-  const double half_range = std::max((*hi - *lo) / 2, 1e-300);
-  const double max_w = static_cast<double>(*std::max_element(wq.begin(), wq.end()));
+  const auto [lo_at, hi_at] = std::minmax_element(y.begin(), y.end());
+  double lo = *lo_at, hi = *hi_at;
+  double max_w = static_cast<double>(*std::max_element(wq.begin(), wq.end()));
+  if (config.comm) {
+    lo = -distributed::max_over_ranks(config.comm, -lo);
+    hi = distributed::max_over_ranks(config.comm, hi);
+    max_w = distributed::max_over_ranks(config.comm, max_w);
+  }
+  config.target_center = (lo + hi) / 2;
+  const double half_range = std::max((hi - lo) / 2, 1e-300);
   const double budget = std::ldexp(1.0, 61) / (static_cast<double>(n_draw) * std::max(1.0, max_w));
   config.target_scale =
       std::ldexp(1.0, std::min(40, static_cast<int>(std::floor(std::log2(budget / half_range)))));
@@ -369,6 +425,7 @@ struct FitInputs {
   const std::vector<double>& base;      // sample x class weights
   const std::vector<std::int64_t>& wq;  // base, fixed point
   const std::vector<std::int64_t>& yq;  // regression targets, fixed point
+  distributed::RowRange range;          // the selected rows among every rank's (one process: all)
 };
 
 // Tree t's rows with a positive weight (bins row indices, ascending) and their channels in
@@ -379,15 +436,15 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
   const auto n = static_cast<std::int64_t>(in.rows.size());
   const std::int64_t k = in.config.channels;
   const bool classifier = in.config.n_classes > 0;
-  const std::vector<std::int32_t> counts =
-      draw_counts(in.config.seed, t, n, in.n_draw, in.params.bootstrap);
+  const std::vector<std::int32_t> counts = draw_counts(in.config.seed, t, in.range.total, in.n_draw,
+                                                       in.params.bootstrap, in.range.offset, n);
   std::vector<std::int64_t> tree_wq;
   if (classifier && in.params.class_weight == "balanced_subsample") {
-    const std::vector<double> tcw =
-        forest::class_weights("balanced", in.y, in.config.n_classes, &counts);
+    const std::vector<double> tcw = forest::class_weights("balanced", in.y, in.config.n_classes,
+                                                          &counts, "forest", in.config.comm);
     std::vector<double> w = in.base;
     for (std::size_t i = 0; i < w.size(); ++i) w[i] *= tcw[static_cast<std::size_t>(in.y[i])];
-    tree_wq = quantise_weights(w);
+    tree_wq = quantise_weights(w, in.config.comm);
   }
   const std::vector<std::int64_t>& weights = tree_wq.empty() ? in.wq : tree_wq;
   tree_rows.clear();
@@ -409,7 +466,8 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
     }
     for (std::int64_t c = 0; c < k; ++c) total[static_cast<std::size_t>(c)] += ch[c];
   }
-  if (tree_rows.empty())
+  distributed::sum_over_ranks(in.config.comm, total);
+  if (total[0] == 0)
     throw InputError("forest: tree " + std::to_string(t) + " drew no row with positive weight");
   return total;
 }
@@ -429,8 +487,9 @@ constexpr std::int64_t kTreeScratchBudgetBytes = std::int64_t{1} << 30;
 // level loop's parallel calls run inline: a deep tree's thousands of small levels then cost no
 // hand-offs between threads, which otherwise take most of a deep fit's time on few cores.
 // Device backends grow one tree at a time, each level parallel on the device.
+// Ranks grow one tree at a time, each level's collectives in the same order on every rank.
 int tree_workers(const FitInputs& in) {
-  if (!in.bins.backend().uses_host_memory()) return 1;
+  if (!in.bins.backend().uses_host_memory() || in.config.comm) return 1;
   const std::int64_t scratch_bytes =
       in.bins.rows() * (in.config.channels * static_cast<std::int64_t>(sizeof(std::int64_t)) +
                         forest::ordered_code_stride(in.bins.backend(), in.bins));
@@ -512,6 +571,9 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
     work(0);
   else
     parallel_for(workers, work);
+  if (in.config.comm)
+    spdlog::debug("forest: {} trees, {} histogram all-reduces, {} bytes each rank", n_trees,
+                  scratch[0].arena.reductions, scratch[0].arena.reduced_bytes);
   const double sum = std::accumulate(importances.begin(), importances.end(), 0.0);
   if (sum > 0)
     for (double& v : importances) v /= sum;
@@ -595,8 +657,12 @@ double out_of_bag_score(const std::vector<double>& sums, const std::vector<std::
 void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
                               MatrixView<const float> x, std::span<const double> y_all,
                               std::span<const double> sample_weight_all, int n_classes,
-                              std::uint64_t seed) {
+                              std::uint64_t seed, Communicator* comm) {
   Backend& backend = bins.backend();
+  if (comm && params_.oob_score)
+    throw InputError("forest: oob_score is not computed over ranks; fit without it");
+  if (comm && !backend.uses_host_memory())
+    throw InputError("forest: a distributed fit runs on the CPU only for now (--device cpu)");
   seed = params_.random_state.value_or(seed);
   const std::int64_t d = bins.cols();
   const bool classifier = task_ == Task::kClassification;
@@ -605,14 +671,19 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   const auto n = static_cast<std::int64_t>(rows.size());
   const bool every_row = n == bins.rows();  // ascending and unique: the identity
   const SelectedTargets sel = select_targets(rows, y_all, sample_weight_all, every_row);
-  check_targets(sel.y, sel.w, classifier, n_classes);
-  forest::TreeConfig config = tree_config(params_, n, d, classifier ? n_classes : 0, seed);
-  const std::int64_t n_draw = rows_per_tree(params_, n);
-  const std::vector<double> base = base_weights(params_, sel.y, sel.w, config.n_classes);
-  const std::vector<std::int64_t> wq = quantise_weights(base);
+  check_targets(sel.y, sel.w, classifier, n_classes, comm);
+  // Counts, draws and scales are those of every rank's rows (one process: these rows).
+  const distributed::RowRange range = distributed::row_range(comm, n);
+  forest::TreeConfig config =
+      tree_config(params_, range.total, d, classifier ? n_classes : 0, seed);
+  config.comm = comm;
+  if (comm) config.small_node_rows = 0;
+  const std::int64_t n_draw = rows_per_tree(params_, range.total);
+  const std::vector<double> base = base_weights(params_, sel.y, sel.w, config.n_classes, comm);
+  const std::vector<std::int64_t> wq = quantise_weights(base, comm);
   const std::vector<std::int64_t> yq =
       classifier ? std::vector<std::int64_t>{} : quantise_targets(sel.y, wq, n_draw, config);
-  const FitInputs in{bins, rows, sel.y, params_, config, n_draw, base, wq, yq};
+  const FitInputs in{bins, rows, sel.y, params_, config, n_draw, base, wq, yq, range};
 
   model_ = ForestModel();
   traversal_cache_ = std::make_shared<ForestTraversalCache>();

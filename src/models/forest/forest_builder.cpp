@@ -4,12 +4,14 @@
 #include <limits>
 #include <numeric>
 #include <queue>
+#include <span>
 #include <utility>
 
 #include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::forest {
 namespace {
@@ -273,7 +275,8 @@ class TreeGrower {
       bool derive = false;
       if (have_parent && node.parent_slot >= 0 && node.sibling >= 0) {
         const Node& sib = nodes[static_cast<std::size_t>(node.sibling)];
-        const std::int64_t mine = node.end - node.begin, theirs = sib.end - sib.begin;
+        // Row counts over every rank (total[0]), so that all ranks derive the same nodes.
+        const std::int64_t mine = node.total[0], theirs = sib.total[0];
         derive = mine > theirs || (mine == theirs && i > node.sibling);
       }
       (derive ? derived : built).push_back(i);
@@ -337,6 +340,14 @@ class TreeGrower {
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
     backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows),
                                  rows_.channels, batch, shape_, hist.view());
+    // Integer sums: every rank gets the histograms of all the rows, bit for bit.
+    if (config_.comm) {
+      const std::int64_t values = batch.nodes * shape_.node_size(m);
+      config_.comm->all_reduce_sum(
+          std::span<std::int64_t>(hist.data(), static_cast<std::size_t>(values)));
+      ++arena_.reductions;
+      arena_.reduced_bytes += values * static_cast<std::int64_t>(sizeof(std::int64_t));
+    }
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
@@ -425,7 +436,8 @@ class TreeGrower {
       r.total = std::move(node.total);
       for (std::size_t c = 0; c < r.total.size(); ++c) r.total[c] -= l.total[c];
       l.begin = node.begin;
-      l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
+      l.end = node.begin +
+              (config_.comm ? local_left_rows(node, split) : static_cast<std::int32_t>(l.total[0]));
       r.begin = l.end;
       r.end = node.end;
       l.depth = r.depth = node.depth + 1;
@@ -441,6 +453,19 @@ class TreeGrower {
       children.push_back(std::move(r));
     }
     return children;
+  }
+
+  // This rank's rows of `node` that `split` sends left (host codes), by the partition rule:
+  // missing (code 0) to the missing side, else code <= bin. Its totals count every rank's rows.
+  std::int32_t local_left_rows(const Node& node, const Split& split) const {
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    std::int32_t left = 0;
+    for (std::int32_t p = node.begin; p < node.end; ++p) {
+      const std::uint8_t code =
+          codes.data[std::int64_t{rows_.rows.data[p]} * codes.stride + split.feature];
+      left += code == 0 ? split.missing_left != 0 : code <= split.bin;
+    }
+    return left;
   }
 
   void grow_level_wise(Node root) {

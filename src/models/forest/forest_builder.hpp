@@ -36,15 +36,21 @@ struct TreeConfig {
   /// Nodes of at most this many rows take the exact host path when the backend's memory is host
   /// memory (0: never). Either path gives the same split.
   std::int64_t small_node_rows = 16384;
+  /// Null: one process. Otherwise the tree's rows are this rank's share: every histogram built
+  /// is summed over the ranks (int64, exact) before splits are chosen, and small nodes take the
+  /// histogram path too (small_node_rows 0), so every rank grows one process's tree.
+  Communicator* comm = nullptr;
 };
 
 /// Per-class weights (n_classes entries) from a class_weight parameter: "" (all 1), "balanced" /
 /// "balanced_subsample" (total / (n_classes x class count), counts weighted by `counts`, the
 /// per-row draw counts, or 1 per row when null), or "class:weight,..." (others 1). y: class
-/// indices. InputError naming `model` for a bad entry.
+/// indices. InputError naming `model` for a bad entry. comm (null: one process): the counts
+/// of "balanced" are summed over every rank's rows.
 std::vector<double> class_weights(const std::string& spec, std::span<const double> y, int n_classes,
                                   const std::vector<std::int32_t>* counts,
-                                  const std::string& model = "forest");
+                                  const std::string& model = "forest",
+                                  Communicator* comm = nullptr);
 
 /// Histogram buffers reused by every level of every tree of one fit, so the level loop neither
 /// allocates nor faults in fresh pages (grown on demand, never shrunk).
@@ -73,6 +79,9 @@ struct HistArena {
   /// (ForestBatch::ordered_codes). Empty when not kept.
   std::vector<std::uint8_t> ordered_codes;
   std::int64_t code_stride = 0;
+  /// Distributed fits: the histogram all-reduces this arena's trees made and their bytes.
+  std::int64_t reductions = 0;
+  std::int64_t reduced_bytes = 0;
   /// `buffer` with room for at least `size` values (its contents are not kept on growth).
   static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                        std::int64_t size);

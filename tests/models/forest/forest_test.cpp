@@ -18,6 +18,7 @@
 
 #include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
+#include "support/same_forest.hpp"
 #include "support/temp_path.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/buffer.hpp"
@@ -161,16 +162,7 @@ TEST(Forest, UnseenMissingValuesGoToTheLargerChild) {
 
 // ---- Determinism ---------------------------------------------------------------------------
 
-void expect_identical(const ForestModel& a, const ForestModel& b) {
-  EXPECT_EQ(a.offsets, b.offsets);
-  EXPECT_EQ(a.feature, b.feature);
-  EXPECT_EQ(a.threshold, b.threshold);
-  EXPECT_EQ(a.left, b.left);
-  EXPECT_EQ(a.right, b.right);
-  EXPECT_EQ(a.missing_left, b.missing_left);
-  EXPECT_EQ(a.n_samples, b.n_samples);
-  EXPECT_EQ(a.values, b.values);  // bit-identical doubles
-}
+using testing::expect_identical;
 
 class ForestThreads : public ::testing::Test {
  protected:

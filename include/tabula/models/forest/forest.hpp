@@ -73,8 +73,11 @@ class BinnedMatrix {
   /// 2..256, an empty matrix or a feature whose values are all missing (naming it, 0-based).
   /// category_counts (empty, or d entries): k > 0 makes feature j categorical, its values codes
   /// 0..k-1 (anything else binned as missing is the caller's to arrange), code c in bin 1 + c.
+  /// comm (null: one process): x is this rank's share of the rows (ranks' shares in rank
+  /// order); the edges are those of one process binning all the rows, on every rank.
   static BinnedMatrix build(Backend& backend, MatrixView<const float> x, int max_bins,
-                            std::span<const std::int32_t> category_counts = {});
+                            std::span<const std::int32_t> category_counts = {},
+                            Communicator* comm = nullptr);
   /// Bins new rows x (host or `backend` memory, x.cols == edges_of.cols()) with the edges of
   /// `edges_of` instead of fitting new ones: one pass over x, no sorting. max_bins, edges and
   /// n_bins are those of edges_of, so a fit on the result equals a fit on the matching rows of
@@ -158,6 +161,7 @@ class RandomForest : public Estimator {
   std::string name() const override;
   Task task() const override { return task_; }
   nlohmann::json params() const override { return params_.to_json(); }
+  bool fits_distributed() const override { return true; }
 
   /// Bins data.x, then fit_binned. Classification targets are class indices 0..n_classes-1.
   void fit(Backend& backend, const FitData& data) override;
@@ -176,9 +180,14 @@ class RandomForest : public Estimator {
   /// bit-identical to fit_binned on a BinnedMatrix of just those rows with the same edges
   /// (BinnedMatrix::build(backend, x_subset, bins)). Throws InputError for an empty, unsorted,
   /// repeated or out-of-range row list.
+  /// comm (null: one process): the rows are this rank's share (ranks' shares in rank order) and
+  /// bins were built over every rank; trees are grown level by level with the histograms summed
+  /// over the ranks, so every rank grows the trees one process grows on all the rows (bit for
+  /// bit). oob_score is refused.
   void fit_binned(const BinnedMatrix& bins, std::span<const std::int64_t> rows,
                   MatrixView<const float> x, std::span<const double> y,
-                  std::span<const double> sample_weight, int n_classes, std::uint64_t seed);
+                  std::span<const double> sample_weight, int n_classes, std::uint64_t seed,
+                  Communicator* comm = nullptr);
 
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;
   std::vector<double> predict_proba(Backend& backend, MatrixView<const float> x) const override;
