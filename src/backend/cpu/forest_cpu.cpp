@@ -802,6 +802,7 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       scratch.move(arrays, to++, r);
   });
 }
+
 }  // namespace
 
 void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,

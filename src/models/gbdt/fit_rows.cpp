@@ -137,7 +137,7 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   batch.features_per_node = per_node;
   if (code_stride_ == 0) return batch;
   const std::int64_t n = bins_.rows();
-  const Side arrays = this->side(side);
+  const SideArrays arrays = arrays_of(side);
   batch.ordered_channels =
       MatrixView<std::int64_t>::row_major(arrays.channels, n, Quantiser::channels_for(count_bits_));
   batch.ordered_codes = {arrays.codes, n, bins_.cols(), code_stride_, Layout::kRowMajor,
@@ -149,8 +149,8 @@ ForestBatch FitRows::partition_batch(VectorView<const std::int32_t> begin,
                                      VectorView<const std::int32_t> end, int side) {
   ForestBatch batch = this->batch(begin, end, {}, 0, side);
   if (code_stride_ == 0) return batch;
-  const int to = child_side(side);
-  const Side arrays = this->side(to);
+  const int to = 1 - side;
+  const SideArrays arrays = arrays_of(to);
   batch.into_rows = rows(to).view();
   batch.into_channels = batch.ordered_channels;
   batch.into_channels.data = arrays.channels;
@@ -161,7 +161,7 @@ ForestBatch FitRows::partition_batch(VectorView<const std::int32_t> begin,
 
 void FitRows::settle(std::span<const std::pair<std::int32_t, std::int32_t>> ranges) {
   if (code_stride_ == 0 || ranges.empty()) return;
-  const Side from = side(1), to = side(0);
+  const SideArrays from = arrays_of(1), to = arrays_of(0);
   parallel_for(static_cast<std::int64_t>(ranges.size()), [&](std::int64_t i) {
     const auto [begin, end] = ranges[static_cast<std::size_t>(i)];
     std::copy(other_rows_.data() + begin, other_rows_.data() + end, rows_.data() + begin);

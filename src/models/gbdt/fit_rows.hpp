@@ -76,15 +76,18 @@ class FitRows {
   TreeInput quantise(std::span<const double> grad, std::span<const double> hess, std::int64_t k,
                      std::int64_t col);
 
-  /// The side a split's children sit on: the other one when partitions move rows between sides.
-  int child_side(int side) const { return code_stride_ > 0 ? 1 - side : side; }
+  /// The side the rows of a node at `depth` sit on: the root's is 0, and each split moves its
+  /// rows to the other side when this backend keeps two.
+  int side_at(std::int64_t depth) const {
+    return code_stride_ > 0 ? static_cast<int>(depth % 2) : 0;
+  }
   /// The row index array of `side` (backend memory).
   Buffer<std::int32_t>& rows(int side) { return side == 0 ? rows_ : other_rows_; }
   /// The histogram batch of nodes begin[i] .. end[i] on `side` with the rows' ordered codes and
   /// channels when this backend keeps them.
   ForestBatch batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
                     VectorView<const std::int32_t> features, std::int64_t per_node, int side);
-  /// The partition batch of nodes on `side`: their rows go to child_side(side).
+  /// The partition batch of nodes on `side`: their rows go to the other side when there are two.
   ForestBatch partition_batch(VectorView<const std::int32_t> begin,
                               VectorView<const std::int32_t> end, int side);
   /// Brings the rows at positions ranges[i] of side 1 back to side 0 (the leaves that a tree
@@ -94,13 +97,13 @@ class FitRows {
   std::span<const std::int32_t> host_rows();
 
  private:
-  struct Side {
+  struct SideArrays {
     std::int64_t* channels;  // n x channels, by position
     std::uint8_t* codes;     // n x code_stride_, by position
   };
-  Side side(int s) {
-    return s == 0 ? Side{channels_.data(), ordered_codes_.data()}
-                  : Side{other_channels_.data(), other_codes_.data()};
+  SideArrays arrays_of(int side) {
+    return side == 0 ? SideArrays{channels_.data(), ordered_codes_.data()}
+                     : SideArrays{other_channels_.data(), other_codes_.data()};
   }
 
   Backend& backend_;

@@ -30,7 +30,6 @@ struct Node {
   std::int32_t begin = 0;
   std::int32_t end = 0;
   std::int64_t depth = 0;
-  int side = 0;                    // FitRows' side holding the rows
   std::int64_t total[kSums] = {};  // count, gradient, Hessian
   NodeHist hist;
 };
@@ -103,7 +102,8 @@ class Grower {
   const std::vector<int>& sides() const { return sides_; }
 
  private:
-  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end, int side) {
+  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end,
+                        std::int64_t depth) {
     const std::int32_t id = tree_.add_leaf(total[0]);
     split_bin_.push_back(0);
     const double g = static_cast<double>(total[1]) / input_.units.gradient_scale;
@@ -111,9 +111,12 @@ class Grower {
     const double denominator = h + config_.l2_regularization;
     tree_.values.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
     ranges_.emplace_back(begin, end);
-    sides_.push_back(side);
+    sides_.push_back(rows_.side_at(depth));
     return id;
   }
+
+  // FitRows' side holding the node's rows.
+  int side(const Node& node) const { return rows_.side_at(node.depth); }
 
   bool can_split(const Node& node) const {
     if (config_.max_depth > 0 && node.depth >= config_.max_depth) return false;
@@ -127,9 +130,9 @@ class Grower {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
     const ForestBatch batch =
-        rows_.batch(db.view(), de.view(), features_->view(), bins_.cols(), node.side);
+        rows_.batch(db.view(), de.view(), features_->view(), bins_.cols(), side(node));
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(node.side)).view(),
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(side(node))).view(),
                                  input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
   }
@@ -237,12 +240,12 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    ForestBatch batch = rows_.partition_batch(db.view(), de.view(), node.side);
+    ForestBatch batch = rows_.partition_batch(db.view(), de.view(), side(node));
     const DeviceVector<std::uint8_t> left_bins(backend_, s.categorical
                                                              ? std::span<const std::uint8_t>(s.bins)
                                                              : std::span<const std::uint8_t>());
     if (s.categorical) batch.left_bins = left_bins.view();
-    backend_.forest().partition(bins_.codes(), rows_.rows(node.side).view(), batch, df.view(),
+    backend_.forest().partition(bins_.codes(), rows_.rows(side(node)).view(), batch, df.view(),
                                 dbin.view(), dml.view());
     Node l, r;
     std::copy_n(s.left, kSums, l.total);
@@ -252,9 +255,8 @@ class Grower {
     r.begin = l.end;
     r.end = node.end;
     l.depth = r.depth = node.depth + 1;
-    l.side = r.side = rows_.child_side(node.side);
-    l.id = add_node(l.total, l.begin, l.end, l.side);
-    r.id = add_node(r.total, r.begin, r.end, r.side);
+    l.id = add_node(l.total, l.begin, l.end, l.depth);
+    r.id = add_node(r.total, r.begin, r.end, r.depth);
     if (s.categorical)
       tree_.set_category_split(
           node.id, s.feature,
