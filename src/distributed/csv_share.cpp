@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "distributed/columnar_share.hpp"
 #include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "io/mapped_file.hpp"
@@ -23,16 +24,12 @@ std::uint64_t line_start_at_or_after(std::string_view text, std::uint64_t offset
   return newline == std::string_view::npos ? text.size() : newline + 1;
 }
 
-/// The refusals that do not depend on the bytes: sources a byte range cannot cut.
+/// The refusal that does not depend on the bytes: a source a byte range cannot cut.
 void check_splittable(const std::string& path) {
   if (io::is_sql_url(path))
     throw InputError(path +
                      ": --distributed reads a CSV file's byte ranges; a SQL source cannot "
                      "be split (export it to CSV)");
-  if (io::columnar_format_of_file(path) != io::ColumnarFormat::kNone)
-    throw InputError(path +
-                     ": --distributed reads CSV files only (Parquet and Arrow IPC row "
-                     "groups are not split yet; convert it to CSV)");
 }
 
 ByteRange share_of(std::string_view text, const std::string& path, int rank, int ranks) {
@@ -75,6 +72,10 @@ Dataset read_shard_files(const std::string& folder, const io::CsvOptions& option
   for (std::size_t f = first; f < last; ++f) {
     const io::MappedFile file(files[f]);
     check_splittable(files[f]);
+    if (io::columnar_format_of(file.text()) != io::ColumnarFormat::kNone)
+      throw InputError(files[f] +
+                       ": a shard folder's files are CSV; give a Parquet or Arrow "
+                       "IPC table as one file (its row groups are the shares)");
     if (io::compression_of(file.text()) != io::Compression::kNone)
       throw InputError(files[f] + ": compressed shard files are not read yet; decompress them");
     if (header_of(file.text()) != header)
@@ -110,10 +111,12 @@ ByteRange csv_share(const std::string& path, int rank, int ranks) {
   return share_of(file.text(), path, rank, ranks);
 }
 
-Dataset read_csv_share(const std::string& path, const io::CsvOptions& options, int rank,
-                       int ranks) {
+Dataset read_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks) {
   if (std::filesystem::is_directory(path)) return read_shard_files(path, options, rank, ranks);
   check_splittable(path);
+  if (const io::ColumnarFormat format = io::columnar_format_of_file(path);
+      format != io::ColumnarFormat::kNone)
+    return read_columnar_share(path, format, options, rank, ranks);
   const io::MappedFile file(path);
   const std::string_view text = file.text();
   const ByteRange range = share_of(text, path, rank, ranks);
@@ -137,7 +140,7 @@ Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& 
   Dataset data;
   std::string error;
   try {
-    data = read_csv_share(path, options, comm.rank(), comm.size());
+    data = read_share(path, options, comm.rank(), comm.size());
   } catch (const Error& e) {
     error = e.what();
   }

@@ -1,6 +1,8 @@
-// Each rank's share of one CSV file: the data bytes cut into equal byte ranges, each moved to the
-// next line start, so every row belongs to exactly one rank and the ranks' rows, in rank order,
-// are the file's rows in order. No rank reads more than its range and the header.
+// Each rank's share of the data: of one CSV file, the data bytes cut into equal byte ranges, each
+// moved to the next line start, so every row belongs to exactly one rank and the ranks' rows, in
+// rank order, are the file's rows in order (no rank reads more than its range and the header);
+// of a folder, whole shard files; of a Parquet or Arrow IPC file, whole pieces
+// (columnar_share.hpp).
 #pragma once
 
 #include <cstdint>
@@ -38,12 +40,13 @@ std::string first_data_file(const std::string& path);
 
 /// This rank's rows, read with `options`: of one CSV file, its byte range (csv_share); of a
 /// folder of shard files (shard_files), a contiguous block of whole files, at least one per
-/// rank, each with the first file's header line. The source named in messages says which
-/// bytes or files. InputError as io::parse_csv, for a share with no rows, and for a shard whose
-/// header differs from the first's.
-Dataset read_csv_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks);
+/// rank, each with the first file's header line; of a Parquet or Arrow IPC file, a run of whole
+/// row groups or record batches (read_columnar_share). The source named in messages says which
+/// bytes, files or pieces. InputError as io::parse_csv or io::read_columnar, for a share with
+/// no rows, and for a shard whose header differs from the first's.
+Dataset read_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks);
 
-/// Every rank reads its share (read_csv_share), then the ranks agree: when any rank failed,
+/// Every rank reads its share (read_share), then the ranks agree: when any rank failed,
 /// every rank throws the same DistributedError naming the failed ranks and their reasons.
 Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& options,
                                  Communicator& comm);

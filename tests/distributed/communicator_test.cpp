@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "distributed/columnar_share.hpp"
 #include "distributed/csv_share.hpp"
 #include "distributed/reduce.hpp"
 #include "distributed/table_agreement.hpp"
@@ -171,7 +173,7 @@ TEST(CsvShare, EveryRowBelongsToExactlyOneRankInOrder) {
   for (int ranks = 1; ranks <= 6; ++ranks) {
     std::vector<double> seen;
     for (int rank = 0; rank < ranks; ++rank) {
-      const Dataset share = distributed::read_csv_share(path, {}, rank, ranks);
+      const Dataset share = distributed::read_share(path, {}, rank, ranks);
       for (double v : share.columns.at(0).numeric) seen.push_back(v);
     }
     ASSERT_EQ(seen.size(), 23u) << ranks << " ranks";
@@ -184,11 +186,53 @@ TEST(CsvShare, MoreRanksThanLinesIsAClearError) {
   const std::string path = dir.file("short.csv");
   std::ofstream(path) << "a,b\n1,2\n3,4\n";
   try {
-    for (int rank = 0; rank < 8; ++rank) distributed::read_csv_share(path, {}, rank, 8);
+    for (int rank = 0; rank < 8; ++rank) distributed::read_share(path, {}, rank, 8);
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("has no rows"), std::string::npos) << e.what();
   }
+}
+
+TEST(ColumnarShare, CutsFallAtThePieceStartNearestAnEvenShare) {
+  const std::vector<std::int64_t> even{10, 10, 10, 10};
+  EXPECT_EQ(distributed::piece_cuts(even, 1, "f", "row group"), (std::vector<int>{0, 4}));
+  EXPECT_EQ(distributed::piece_cuts(even, 2, "f", "row group"), (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(distributed::piece_cuts(even, 4, "f", "row group"), (std::vector<int>{0, 1, 2, 3, 4}));
+  // Starts 0, 100, 101, 102, 103 of 203 rows: half is 101.5, as near 101 as 102: the earlier.
+  const std::vector<std::int64_t> uneven{100, 1, 1, 1, 100};
+  EXPECT_EQ(distributed::piece_cuts(uneven, 2, "f", "row group"), (std::vector<int>{0, 2, 5}));
+  // 3 of 1,002 rows per rank would put every cut after the first piece: each rank keeps one.
+  const std::vector<std::int64_t> front{1000, 1, 1};
+  EXPECT_EQ(distributed::piece_cuts(front, 3, "f", "row group"), (std::vector<int>{0, 1, 2, 3}));
+  const std::vector<std::int64_t> back{1, 1, 1000};
+  EXPECT_EQ(distributed::piece_cuts(back, 2, "f", "row group"), (std::vector<int>{0, 2, 3}));
+  // Whatever the rows, the cuts rise strictly and cover every piece.
+  std::vector<std::int64_t> ragged;
+  for (int p = 0; p < 37; ++p) ragged.push_back((p * 7919) % 101);
+  for (int ranks = 1; ranks <= 37; ++ranks) {
+    const std::vector<int> cuts = distributed::piece_cuts(ragged, ranks, "f", "row group");
+    ASSERT_EQ(cuts.size(), static_cast<std::size_t>(ranks) + 1);
+    EXPECT_EQ(cuts.front(), 0);
+    EXPECT_EQ(cuts.back(), 37);
+    for (int r = 0; r < ranks; ++r) EXPECT_LT(cuts[r], cuts[r + 1]) << ranks;
+  }
+}
+
+TEST(ColumnarShare, FewerPiecesThanRanksAndCraftedCountsAreClearErrors) {
+  const std::vector<std::int64_t> two{5, 5};
+  try {
+    distributed::piece_cuts(two, 3, "t.parquet", "row group");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.parquet: 2 row group(s) for 3 ranks"),
+              std::string::npos)
+        << e.what();
+  }
+  const std::vector<std::int64_t> negative{5, -1, 5};
+  EXPECT_THROW(distributed::piece_cuts(negative, 2, "t.parquet", "row group"), InputError);
+  const std::vector<std::int64_t> huge{std::numeric_limits<std::int64_t>::max() / 2,
+                                       std::numeric_limits<std::int64_t>::max() / 2, 5};
+  EXPECT_THROW(distributed::piece_cuts(huge, 2, "t.parquet", "row group"), InputError);
 }
 
 TEST(CsvShare, CompressedFilesAreRefused) {

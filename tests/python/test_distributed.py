@@ -134,6 +134,73 @@ def test_a_folder_of_shard_files_fits_the_concatenated_table(mpi_tabula, run_tab
     assert "5 shard file(s) for 6 ranks" in result.stderr
 
 
+def columnar_copy(table, path, piece_rows):
+    """The table as a Parquet (row groups of `piece_rows` rows) or Arrow IPC file (record
+    batches of that size), by the path's suffix."""
+    csv = pytest.importorskip("pyarrow.csv")
+    data = csv.read_csv(table)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+        pq.write_table(data, path, row_group_size=piece_rows)
+    else:
+        import pyarrow.feather as feather
+        feather.write_feather(data, path, chunksize=piece_rows, compression="uncompressed")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_a_columnar_file_is_shared_by_its_row_groups(mpi_tabula, run_tabula, table, tmp_path,
+                                                     suffix):
+    # 1,500 rows in pieces of 170: nine pieces, the last short, cut at different places for
+    # each rank count; the forest must still be the one-process forest bit for bit.
+    data = columnar_copy(table, tmp_path / f"table{suffix}", 170)
+    cases = [("ridge", "y", ["binary", "three"], assert_same_fit, model_arrays),
+             ("forest", "three", ["y", "binary"], None, forest_arrays)]
+    for model, target, drop, compare, arrays in cases:
+        extra = ["--param", "n_estimators=6"] if model == "forest" else []
+        single = tmp_path / f"{model}.tbl"
+        run_tabula(*fit_args(data, model, target, drop, single), *extra)
+        expected = arrays(single)
+        for ranks in (1, 2, 3, 4):
+            out = tmp_path / f"{model}{ranks}.tbl"
+            result = mpirun(ranks, mpi_tabula, *fit_args(data, model, target, drop, out), *extra,
+                            "--distributed")
+            assert result.returncode == 0, result.stderr
+            got = arrays(out)
+            if compare:
+                compare(got, expected, f"{ranks} ranks")
+                continue
+            assert got.keys() == expected.keys()
+            for name, values in expected.items():
+                assert np.array_equal(got[name], values, equal_nan=True), (ranks, name)
+
+
+def test_a_columnar_file_with_fewer_row_groups_than_ranks_is_refused(mpi_tabula, table, tmp_path):
+    data = columnar_copy(table, tmp_path / "two.parquet", 1000)
+    out = tmp_path / "m.tbl"
+    result = mpirun(3, mpi_tabula, *fit_args(data, "ridge", "y", ["binary", "three"], out),
+                    "--distributed")
+    assert result.returncode != 0
+    assert "2 row group(s) for 3 ranks" in result.stderr, result.stderr
+    assert not out.exists()
+
+
+def test_a_bad_cell_in_a_later_row_group_is_named_by_its_file_row(mpi_tabula, table, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    data = pytest.importorskip("pyarrow.csv").read_csv(table)
+    # Row 1,201 of column a beyond float32: in rank 1's row groups when 2 ranks share 6 groups.
+    a = data.column("a").to_pylist()
+    a[1200] = 1e300
+    data = data.set_column(0, "a", pa.array(a))
+    path = tmp_path / "bad.parquet"
+    pq.write_table(data, path, row_group_size=250)
+    result = mpirun(2, mpi_tabula, *fit_args(path, "ridge", "y", ["binary", "three"],
+                                             tmp_path / "m.tbl"), "--distributed")
+    assert result.returncode != 0
+    assert "rank 1 of 2" in result.stderr and "row 1201" in result.stderr, result.stderr
+
+
 def forest_arrays(path):
     """Every array of the fitted state (trees, node counts, importances), any dtype."""
     _, arrays = read_artifact(path)

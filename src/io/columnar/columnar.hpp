@@ -26,15 +26,31 @@ ColumnarFormat columnar_format_of(std::string_view head);
 ColumnarFormat columnar_format_of_file(const std::string& path);
 /// "Parquet" / "Arrow IPC".
 std::string_view columnar_format_name(ColumnarFormat format);
+/// What a file of the format is cut into: "row group" (Parquet) / "record batch" (Arrow IPC).
+std::string_view columnar_piece_name(ColumnarFormat format);
 /// Whether this build reads columnar files (Arrow C++ was found at configure time).
 bool columnar_supported();
 
-/// The whole file as a Dataset: CsvOptions' target, categorical, numeric and na_values (matched
-/// against string cells) apply; the delimiter and decimal do not. InputError naming the file
-/// (and column and row) for a damaged file, a type tabula does not read (lists, structs,
-/// binary, decimals), a number beyond float32, a forced-numeric cell that is not a number,
-/// duplicate column names, or a build without Arrow.
-Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options);
+/// A contiguous run of a columnar file's pieces (Parquet row groups, Arrow IPC record batches),
+/// the unit a file is cut into for ranks: pieces [first, last); last < 0 means to the end.
+/// `first_row` is the file row the run starts at, so messages name rows of the whole file.
+struct ColumnarPieces {
+  int first = 0;
+  int last = -1;
+  std::int64_t first_row = 0;
+};
+
+/// The row count of each piece of the file, from its footer (no data read). InputError naming
+/// the file for a damaged footer, a negative count, or a build without Arrow.
+std::vector<std::int64_t> columnar_piece_rows(const std::string& path, ColumnarFormat format);
+
+/// The whole file (or the run `pieces` of it) as a Dataset: CsvOptions' target, categorical,
+/// numeric and na_values (matched against string cells) apply; the delimiter and decimal do not.
+/// InputError naming the file (and column and row) for a damaged file, a type tabula does not
+/// read (lists, structs, binary, decimals), a number beyond float32, a forced-numeric cell that
+/// is not a number, duplicate column names, pieces outside the file, or a build without Arrow.
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options,
+                      const ColumnarPieces& pieces = {});
 
 /// Record batches as CsvStream chunks (CsvStream delegates to it for columnar files). Row r
 /// (0-based) is reported as line r + 2, its line in the file's CSV export.

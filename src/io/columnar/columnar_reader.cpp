@@ -64,6 +64,10 @@ std::string_view columnar_format_name(ColumnarFormat format) {
   return format == ColumnarFormat::kParquet ? "Parquet" : "Arrow IPC";
 }
 
+std::string_view columnar_piece_name(ColumnarFormat format) {
+  return format == ColumnarFormat::kParquet ? "row group" : "record batch";
+}
+
 #ifndef TABULA_WITH_ARROW
 
 bool columnar_supported() { return false; }
@@ -76,7 +80,12 @@ namespace {
 }
 }  // namespace
 
-Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions&) {
+std::vector<std::int64_t> columnar_piece_rows(const std::string& path, ColumnarFormat format) {
+  no_arrow(path, format);
+}
+
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions&,
+                      const ColumnarPieces&) {
   no_arrow(path, format);
 }
 
@@ -150,16 +159,53 @@ class BatchReader {
   parquet::ParquetFileReader* parquet_file() const {
     return parquet_ ? parquet_->parquet_reader() : nullptr;
   }
-  std::int64_t parquet_rows() const { return parquet_file()->metadata()->num_rows(); }
 
-  /// Every row of the fields at `fields` (all for Arrow IPC) at once, the columns decoded in
-  /// parallel (validated), for the whole-file reader. Parquet's fields are its leaf columns:
-  /// only for flat schemas.
-  std::shared_ptr<arrow::Table> read_all(const std::vector<int>& fields) {
+  /// The row count of each piece: Parquet row groups (from the footer), Arrow IPC record
+  /// batches (from each batch's header; the memory-mapped bodies are not copied).
+  std::vector<std::int64_t> piece_rows() {
+    std::vector<std::int64_t> rows;
+    try {
+      if (parquet_) {
+        const std::shared_ptr<parquet::FileMetaData> meta = parquet_file()->metadata();
+        for (int g = 0; g < meta->num_row_groups(); ++g)
+          rows.push_back(meta->RowGroup(g)->num_rows());
+      } else {
+        for (int b = 0; b < ipc_->num_record_batches(); ++b)
+          rows.push_back(ok_or_throw(ipc_->ReadRecordBatch(b), path_)->num_rows());
+      }
+    } catch (const parquet::ParquetException& e) {
+      throw InputError("'" + path_ + "': " + e.what());
+    }
+    for (std::size_t p = 0; p < rows.size(); ++p)
+      if (rows[p] < 0)
+        throw InputError("'" + path_ + "': " + piece_name() + " " + std::to_string(p + 1) +
+                         " claims " + std::to_string(rows[p]) + " rows");
+    return rows;
+  }
+
+  std::string piece_name() const {
+    return std::string(
+        columnar_piece_name(parquet_ ? ColumnarFormat::kParquet : ColumnarFormat::kArrowIpc));
+  }
+
+  /// The rows of pieces [first, last) of the fields at `fields` (all for Arrow IPC) at once,
+  /// the columns decoded in parallel (validated), for the whole-file reader. Parquet's fields
+  /// are its leaf columns: only for flat schemas.
+  std::shared_ptr<arrow::Table> read_all(const std::vector<int>& fields, int first, int last) {
     std::shared_ptr<arrow::Table> table;
     try {
-      table = parquet_ ? ok_or_throw(parquet_->ReadTable(fields), path_)
-                       : ok_or_throw(ipc_->ToTable(), path_);
+      if (parquet_) {
+        std::vector<int> groups;
+        for (int g = first; g < last; ++g) groups.push_back(g);
+        table = ok_or_throw(parquet_->ReadRowGroups(groups, fields), path_);
+      } else if (first == 0 && last == ipc_->num_record_batches()) {
+        table = ok_or_throw(ipc_->ToTable(), path_);
+      } else {
+        std::vector<std::shared_ptr<arrow::RecordBatch> > batches;
+        for (int b = first; b < last; ++b)
+          batches.push_back(ok_or_throw(ipc_->ReadRecordBatch(b), path_));
+        table = ok_or_throw(arrow::Table::FromRecordBatches(schema_, batches), path_);
+      }
     } catch (const parquet::ParquetException& e) {
       throw InputError("'" + path_ + "': " + e.what());
     }
@@ -427,9 +473,10 @@ struct ColumnReader {
   TextColumn text;
 };
 
-/// InputError naming the row of the first number in out[start, end) beyond float32's range.
+/// InputError naming the file row of the first number in out[start, end) beyond float32's range
+/// (out[0] being file row `first_row`).
 void check_float32_range(const std::vector<double>& out, std::size_t start,
-                         const std::string& where) {
+                         const std::string& where, std::int64_t first_row) {
   bool beyond = false;
   for (std::size_t i = start; i < out.size(); ++i)
     beyond |= std::fabs(out[i]) > std::numeric_limits<float>::max();  // false for NaN
@@ -437,16 +484,16 @@ void check_float32_range(const std::vector<double>& out, std::size_t start,
   for (std::size_t i = start; i < out.size(); ++i)
     if (!std::isnan(out[i]) && detail::outside_float32(out[i]))
       throw InputError(
-          where + ", row " + std::to_string(i + 1) +
+          where + ", row " + std::to_string(first_row + static_cast<std::int64_t>(i) + 1) +
           fmt::format(": value {} is beyond float32's range (features are float32)", out[i]));
 }
 
 /// Numbers of a plain numeric array (no dictionary) straight from its buffer: the common case,
-/// kept free of per-cell dispatch. InputError (at `row0`'s row numbers) for a value beyond
-/// float32.
+/// kept free of per-cell dispatch. InputError (out[0] being file row `first_row`) for a value
+/// beyond float32.
 template <class ArrayType>
 void append_plain_numbers(const arrow::Array& array, std::vector<double>& out,
-                          const std::string& where) {
+                          const std::string& where, std::int64_t first_row) {
   const auto& a = static_cast<const ArrayType&>(array);
   const auto* values = a.raw_values();
   const std::size_t start = out.size();
@@ -456,24 +503,24 @@ void append_plain_numbers(const arrow::Array& array, std::vector<double>& out,
   if (a.null_count() > 0)
     for (std::int64_t i = 0; i < a.length(); ++i)
       if (a.IsNull(i)) dst[i] = detail::kMissing;
-  check_float32_range(out, start, where);
+  check_float32_range(out, start, where, first_row);
 }
 
 /// Appends a numeric array by its buffer when it is one of the common plain types.
-bool append_numbers_fast(const arrow::Array& a, std::vector<double>& out,
-                         const std::string& where) {
+bool append_numbers_fast(const arrow::Array& a, std::vector<double>& out, const std::string& where,
+                         std::int64_t first_row) {
   switch (a.type_id()) {
     case arrow::Type::DOUBLE:
-      append_plain_numbers<arrow::DoubleArray>(a, out, where);
+      append_plain_numbers<arrow::DoubleArray>(a, out, where, first_row);
       return true;
     case arrow::Type::FLOAT:
-      append_plain_numbers<arrow::FloatArray>(a, out, where);
+      append_plain_numbers<arrow::FloatArray>(a, out, where, first_row);
       return true;
     case arrow::Type::INT64:
-      append_plain_numbers<arrow::Int64Array>(a, out, where);
+      append_plain_numbers<arrow::Int64Array>(a, out, where, first_row);
       return true;
     case arrow::Type::INT32:
-      append_plain_numbers<arrow::Int32Array>(a, out, where);
+      append_plain_numbers<arrow::Int32Array>(a, out, where, first_row);
       return true;
     default:
       return false;
@@ -627,14 +674,15 @@ std::vector<int> plan_whole_file(BatchReader& reader, std::vector<ColumnReader>&
 
 /// The whole-file reader's conversion of one column from the Arrow table.
 void convert_table_column(ColumnReader& r, const arrow::ChunkedArray& column,
-                          const std::string& path, const detail::NaMatcher& na) {
-  std::int64_t row = 0;
+                          const std::string& path, const detail::NaMatcher& na,
+                          std::int64_t first_row) {
+  std::int64_t row = first_row;
   const std::string where = "'" + path + "': column '" + r.name + "'";
   for (const std::shared_ptr<arrow::Array>& chunk : column.chunks()) {
     const arrow::Array& a = *chunk;
-    const bool whole =
-        r.numeric ? r.cells == CellKind::kNumber && append_numbers_fast(a, r.numbers, where)
-                  : append_dictionary_text(a, r.text, na);
+    const bool whole = r.numeric ? r.cells == CellKind::kNumber &&
+                                       append_numbers_fast(a, r.numbers, where, first_row)
+                                 : append_dictionary_text(a, r.text, na);
     if (!whole)
       for (std::int64_t i = 0; i < a.length(); ++i)
         if (std::string why = read_cell(r, a, i, na, "the column is read as numbers", true);
@@ -646,18 +694,38 @@ void convert_table_column(ColumnReader& r, const arrow::ChunkedArray& column,
 
 }  // namespace
 
-Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options) {
+std::vector<std::int64_t> columnar_piece_rows(const std::string& path, ColumnarFormat format) {
   BatchReader reader(path, format, kWholeFileBatchRows, /*whole_file=*/true);
+  return reader.piece_rows();
+}
+
+Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvOptions& options,
+                      const ColumnarPieces& pieces) {
+  BatchReader reader(path, format, kWholeFileBatchRows, /*whole_file=*/true);
+  const std::vector<std::int64_t> piece_rows = reader.piece_rows();
+  const int count = static_cast<int>(piece_rows.size());
+  const int first = pieces.first, last = pieces.last < 0 ? count : pieces.last;
+  if (first < 0 || first > last || last > count)
+    throw InputError("'" + path + "': " + reader.piece_name() + "s " + std::to_string(first + 1) +
+                     ".." + std::to_string(last) + " asked for, and the file has " +
+                     std::to_string(count));
+  std::int64_t footer_rows = 0;
+  for (int p = first; p < last; ++p) footer_rows += piece_rows[static_cast<std::size_t>(p)];
+  const bool whole = first == 0 && last == count;
   std::vector<ColumnReader> readers = whole_file_readers(reader.schema(), path, options);
   const std::vector<int> fields = plan_whole_file(reader, readers);
   const bool any_direct = fields.size() < readers.size();
   const std::shared_ptr<arrow::Table> table =
-      fields.empty() && any_direct ? nullptr : reader.read_all(fields);
-  const std::int64_t rows = table ? table->num_rows() : reader.parquet_rows();
-  if (rows == 0) throw InputError("'" + path + "': the file has no rows");
-  if (any_direct && rows != reader.parquet_rows())
+      fields.empty() && any_direct ? nullptr : reader.read_all(fields, first, last);
+  const std::int64_t rows = table ? table->num_rows() : footer_rows;
+  if (rows == 0)
+    throw InputError("'" + path + "': " +
+                     (whole ? std::string("the file has no rows")
+                            : reader.piece_name() + "s " + std::to_string(first + 1) + ".." +
+                                  std::to_string(last) + " hold no rows"));
+  if (any_direct && rows != footer_rows)
     throw InputError("'" + path + "': the columns hold " + std::to_string(rows) +
-                     " rows and the file's footer says " + std::to_string(reader.parquet_rows()));
+                     " rows and the file's footer says " + std::to_string(footer_rows));
   const std::uint64_t memory = physical_memory_bytes();
   if (any_direct && memory > 0 && static_cast<double>(rows) * 8 > static_cast<double>(memory))
     throw InputError("'" + path + "': the footer claims " + std::to_string(rows) +
@@ -674,14 +742,14 @@ Dataset read_columnar(const std::string& path, ColumnarFormat format, const CsvO
       }
       if (r.direct) {
         const std::string where = "'" + path + "': column '" + r.name + "'";
-        if (detail::read_parquet_numbers(*reader.parquet_file(), r.field, where, r.numbers) >
-            std::numeric_limits<float>::max())
-          check_float32_range(r.numbers, 0, where);
+        if (detail::read_parquet_numbers(*reader.parquet_file(), r.field, where, first, last,
+                                         r.numbers) > std::numeric_limits<float>::max())
+          check_float32_range(r.numbers, 0, where, pieces.first_row);
         if (r.numbers.size() != static_cast<std::size_t>(rows))
           throw InputError(where + " holds " + std::to_string(r.numbers.size()) + " rows, not " +
                            std::to_string(rows));
       } else {
-        convert_table_column(r, *table->column(r.table_column), path, na);
+        convert_table_column(r, *table->column(r.table_column), path, na, pieces.first_row);
       }
     } catch (...) {
       failed[static_cast<std::size_t>(j)] = std::current_exception();

@@ -87,12 +87,12 @@ bool is_plain_parquet_number(const parquet::ParquetFileReader& file, int c,
 }
 
 double read_parquet_numbers(parquet::ParquetFileReader& file, int c, const std::string& where,
-                            std::vector<double>& out) {
+                            int first_group, int last_group, std::vector<double>& out) {
   double largest = 0;
   const std::shared_ptr<parquet::FileMetaData> meta = file.metadata();
   const parquet::ColumnDescriptor& descriptor = *meta->schema()->Column(c);
   const bool nullable = descriptor.max_definition_level() == 1;
-  for (int g = 0; g < meta->num_row_groups(); ++g) {
+  for (int g = first_group; g < last_group; ++g) {
     const std::string place = where + ", row group " + std::to_string(g + 1);
     try {
       const std::int64_t rows = meta->RowGroup(g)->num_rows();

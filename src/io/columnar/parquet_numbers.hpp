@@ -23,12 +23,12 @@ namespace tabula::io::detail {
 bool is_plain_parquet_number(const parquet::ParquetFileReader& file, int c,
                              const arrow::DataType& type);
 
-/// Every value of leaf column `c` (every row group, in order) appended to `out` as float64, NaN
-/// for nulls; returns the largest magnitude (NaN ignored), for the caller's range check.
-/// InputError starting with `where` for damaged data, or a column that holds more or fewer
-/// values than its row groups' rows.
+/// Every value of leaf column `c` in row groups [first_group, last_group) (in order) appended to
+/// `out` as float64, NaN for nulls; returns the largest magnitude (NaN ignored), for the
+/// caller's range check. InputError starting with `where` for damaged data, or a column that
+/// holds more or fewer values than its row groups' rows. The caller checks the group range.
 double read_parquet_numbers(parquet::ParquetFileReader& file, int c, const std::string& where,
-                            std::vector<double>& out);
+                            int first_group, int last_group, std::vector<double>& out);
 
 }  // namespace tabula::io::detail
 
