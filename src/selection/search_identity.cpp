@@ -6,38 +6,17 @@
 #include <fstream>
 
 #include "artifact/fnv1a.hpp"
-#include "io/sql/sql_source.hpp"
 #include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "training/data_fingerprint.hpp"
 
 namespace tabula::selection {
-
-std::uint64_t file_hash(const std::string& path) {
-  if (io::is_sql_url(path)) return io::sql_result_hash(path);
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw InputError("cannot read " + path);
-  const auto size = static_cast<std::int64_t>(in.tellg());
-  constexpr std::int64_t kChunk = 16 << 20;
-  const std::int64_t chunks = (size + kChunk - 1) / kChunk;
-  std::vector<std::uint64_t> hashes(static_cast<std::size_t>(chunks));
-  parallel_for(chunks, [&](std::int64_t c) {
-    std::ifstream part(path, std::ios::binary);
-    part.seekg(c * kChunk);
-    std::vector<char> bytes(static_cast<std::size_t>(std::min(kChunk, size - c * kChunk)));
-    part.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (part.gcount() != static_cast<std::streamsize>(bytes.size()))
-      throw InputError("cannot read " + path);
-    hashes[static_cast<std::size_t>(c)] = detail::fnv1a64(bytes.data(), bytes.size());
-  });
-  std::uint64_t h = detail::fnv1a64(hashes.data(), hashes.size() * sizeof(std::uint64_t));
-  return detail::fnv1a64(&size, sizeof size, h);
-}
 
 nlohmann::json search_identity(const TuneOptions& options, const std::string& scheme,
                                const std::vector<std::string>& metrics, Task task,
                                const nlohmann::json& base_pipeline) {
-  nlohmann::json identity = {{"data_hash", fmt::format("{:016x}", file_hash(options.data_path))},
+  nlohmann::json identity = {{"data_hash", fmt::format("{:016x}", data_hash(options.data_path))},
                              {"target", options.target},
                              {"model", options.model},
                              {"space", options.space},

@@ -12,10 +12,6 @@
 
 namespace tabula::selection {
 
-/// The data file's hash: FNV-1a of each 16 MiB chunk (hashed in parallel: data files can be
-/// large), then FNV-1a over the chunk hashes and the size. InputError when it cannot be read.
-std::uint64_t file_hash(const std::string& path);
-
 /// Everything that decides a search's results (docs/tuning.md, "Journal and resume").
 nlohmann::json search_identity(const TuneOptions& options, const std::string& scheme,
                                const std::vector<std::string>& metrics, Task task,

@@ -33,6 +33,7 @@
 #include "tabula/models/registry.hpp"
 #include "tabula/pipeline/pipeline.hpp"
 #include "tabula/scoring/predictor.hpp"
+#include "training/data_fingerprint.hpp"
 #include "training/labelled_table.hpp"
 
 namespace tabula {
@@ -326,9 +327,14 @@ void write_outputs(Backend& backend, const TuneOptions& options, const PreparedS
                    selection::RefitModel& best, TuneResult& result, std::int64_t started_ms) {
   best.schema = s.table.schema;
   best.training = {
-      {"data_file", options.data_path},      {"data_fingerprint", identity["data_hash"]},
-      {"rows", s.table.data.rows()},         {"rows_train", s.split.train.size()},
-      {"rows_test", s.split.test.size()},    {"seed", options.seed},
+      {"data_file", options.data_path},
+      {"data_fingerprint",
+       data_fingerprint_text(options.data_path,
+                             std::stoull(identity["data_hash"].get<std::string>(), nullptr, 16))},
+      {"rows", s.table.data.rows()},
+      {"rows_train", s.split.train.size()},
+      {"rows_test", s.split.test.size()},
+      {"seed", options.seed},
       {"task_reason", s.table.choice.reason}};
   selection::write_search_outputs(backend, options, info, best, result);
   if (!options.mlflow_tracking_uri.empty())

@@ -9,17 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <filesystem>
 #include <functional>
 #include <limits>
 #include <numeric>
 #include <set>
 
-#include "artifact/fnv1a.hpp"
 #include "distributed/csv_share.hpp"
 #include "distributed/table_agreement.hpp"
-#include "io/atomic_file.hpp"
-#include "io/sql/sql_source.hpp"
 #include "selection/utc_now.hpp"
 #include "tabula/artifact/model_file.hpp"
 #include "tabula/core/error.hpp"
@@ -31,6 +27,7 @@
 #include "tabula/scoring/predictor.hpp"
 #include "tabula/selection/model_selection.hpp"
 #include "tabula/version.hpp"
+#include "training/data_fingerprint.hpp"
 #include "training/labelled_table.hpp"
 
 namespace tabula {
@@ -55,17 +52,6 @@ std::optional<double> parse_number(std::string_view text) {
   const auto [ptr, ec] = fast_float::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
   return v;
-}
-
-std::string fingerprint(const std::string& path) {
-  if (io::is_sql_url(path)) return fmt::format("fnv1a64:{:016x}", io::sql_result_hash(path));
-  if (std::filesystem::is_directory(path)) {  // shard files (--distributed): their hashes'
-    std::string hashes;
-    for (const std::string& file : distributed::shard_files(path)) hashes += fingerprint(file);
-    return fmt::format("fnv1a64-shards:{:016x}", detail::fnv1a64(hashes.data(), hashes.size()));
-  }
-  const std::string bytes = detail::read_whole_file(path);
-  return fmt::format("fnv1a64:{:016x}", detail::fnv1a64(bytes.data(), bytes.size()));
 }
 
 std::vector<double> gather(const std::vector<double>& y, const std::vector<std::int64_t>& rows) {
@@ -349,16 +335,15 @@ namespace {
 /// The metadata every model file of `train` carries, before the fit adds its part.
 nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
                                  const LabelledTable& table, std::int64_t rows) {
-  // Only the rank that writes the model reads the whole file for its fingerprint.
-  const bool writes = options.comm == nullptr || options.comm->is_root();
-  nlohmann::json training = {{"data_file", options.data_path},
-                             {"data_fingerprint", writes ? fingerprint(options.data_path) : ""},
-                             {"rows", rows},
-                             {"seed", options.seed},
-                             {"task_reason", table.choice.reason},
-                             {"library_version", kVersion},
-                             {"trained_at", utc_now()},
-                             {"device", backend.device().to_string()}};
+  nlohmann::json training = {
+      {"data_file", options.data_path},
+      {"data_fingerprint", data_fingerprint(options.data_path, options.comm)},
+      {"rows", rows},
+      {"seed", options.seed},
+      {"task_reason", table.choice.reason},
+      {"library_version", kVersion},
+      {"trained_at", utc_now()},
+      {"device", backend.device().to_string()}};
   if (!options.sample_weight.empty()) training["sample_weight"] = options.sample_weight;
   return training;
 }

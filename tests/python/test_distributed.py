@@ -79,6 +79,11 @@ def model_arrays(path):
     return {k: v for k, v in arrays.items() if v.dtype.kind == "f" and not k.startswith("profile.")}
 
 
+def fingerprint(path):
+    header, _ = read_artifact(path)
+    return header["training"]["data_fingerprint"]
+
+
 def assert_same_fit(got, expected, context):
     """Every array within 1e-10, relative to the value's magnitude (floor 1)."""
     assert got.keys() == expected.keys(), context
@@ -109,6 +114,8 @@ def test_distributed_fit_equals_single_process_fit(mpi_tabula, run_tabula, table
         assert result.returncode == 0, result.stderr
         assert f"fitted over {ranks} rank(s)" in result.stderr
         assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
+        # The ranks hash their shares of the file, and record the one-process fingerprint.
+        assert fingerprint(out) == fingerprint(single), ranks
 
 
 def test_a_folder_of_shard_files_fits_the_concatenated_table(mpi_tabula, run_tabula, table,
