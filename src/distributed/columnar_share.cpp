@@ -40,8 +40,8 @@ std::vector<int> piece_cuts(std::span<const std::int64_t> piece_rows, int ranks,
   for (int r = 1; r < ranks; ++r) {
     int best = cuts[static_cast<std::size_t>(r) - 1] + 1;
     const int last = pieces - (ranks - r);  // leaves a piece for each later rank
-    for (int p = best + 1; p <= last && starts[static_cast<std::size_t>(p)] * ranks <= rows * r +
-                                             distance(best, r);
+    for (int p = best + 1;
+         p <= last && starts[static_cast<std::size_t>(p)] * ranks <= rows * r + distance(best, r);
          ++p)
       if (distance(p, r) < distance(best, r)) best = p;
     cuts[static_cast<std::size_t>(r)] = best;
@@ -60,8 +60,8 @@ Dataset read_columnar_share(const std::string& path, io::ColumnarFormat format,
   mine.first_row = std::accumulate(rows.begin(), rows.begin() + mine.first, std::int64_t{0});
   Dataset data = io::read_columnar(path, format, options, mine);
   if (ranks > 1)
-    data.source = fmt::format("{} (rank {}'s {}s {}..{})", path, rank, piece, mine.first + 1,
-                              mine.last);
+    data.source =
+        fmt::format("{} (rank {}'s {}s {}..{})", path, rank, piece, mine.first + 1, mine.last);
   return data;
 }
 

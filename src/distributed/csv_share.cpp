@@ -32,7 +32,9 @@ void check_splittable(const std::string& path) {
                      "be split (export it to CSV)");
 }
 
-ByteRange share_of(std::string_view text, const std::string& path, int rank, int ranks) {
+}  // namespace
+
+ByteRange csv_share_of(std::string_view text, const std::string& path, int rank, int ranks) {
   if (text.empty()) throw InputError(path + ": the file is empty");
   if (io::compression_of(text) != io::Compression::kNone)
     throw InputError(path + ": a " + std::string(io::compression_name(io::compression_of(text))) +
@@ -50,6 +52,8 @@ ByteRange share_of(std::string_view text, const std::string& path, int rank, int
   };
   return {boundary(rank), boundary(rank + 1)};
 }
+
+namespace {
 
 /// The first line of `text`, its line break included.
 std::string_view header_of(std::string_view text) {
@@ -108,7 +112,25 @@ std::string first_data_file(const std::string& path) {
 ByteRange csv_share(const std::string& path, int rank, int ranks) {
   check_splittable(path);
   const io::MappedFile file(path);
-  return share_of(file.text(), path, rank, ranks);
+  return csv_share_of(file.text(), path, rank, ranks);
+}
+
+Dataset parse_csv_share(std::string_view text, const std::string& path,
+                        const io::CsvOptions& options, int rank, int ranks) {
+  const ByteRange range = csv_share_of(text, path, rank, ranks);
+  if (range.begin >= range.end)
+    throw InputError(fmt::format(
+        "{}: rank {} of {} has no rows (its byte range starts at the file's end): the file has "
+        "fewer lines than ranks; use fewer ranks",
+        path, rank, ranks));
+  // The header travels with every share, so each rank reads the same column names.
+  std::string share(header_of(text));
+  share.append(text.substr(range.begin, range.end - range.begin));
+  const std::string source =
+      ranks == 1 ? path
+                 : fmt::format("{} (rank {}'s bytes {}-{}; line numbers count from that share)",
+                               path, rank, range.begin, range.end);
+  return io::parse_csv(share, source, options);
 }
 
 Dataset read_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks) {
@@ -118,21 +140,7 @@ Dataset read_share(const std::string& path, const io::CsvOptions& options, int r
       format != io::ColumnarFormat::kNone)
     return read_columnar_share(path, format, options, rank, ranks);
   const io::MappedFile file(path);
-  const std::string_view text = file.text();
-  const ByteRange range = share_of(text, path, rank, ranks);
-  if (range.begin >= range.end)
-    throw InputError(fmt::format(
-        "{}: rank {} of {} has no rows (its byte range starts at the file's end): the file has "
-        "fewer lines than ranks; use fewer ranks",
-        path, rank, ranks));
-  // The header travels with every share, so each rank reads the same column names.
-  std::string share(text.substr(0, text.find('\n') + 1));
-  share.append(text.substr(range.begin, range.end - range.begin));
-  const std::string source =
-      ranks == 1 ? path
-                 : fmt::format("{} (rank {}'s bytes {}-{}; line numbers count from that share)",
-                               path, rank, range.begin, range.end);
-  return io::parse_csv(share, source, options);
+  return parse_csv_share(file.text(), path, options, rank, ranks);
 }
 
 Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& options,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tabula/core/dataset.hpp"
@@ -29,6 +30,15 @@ struct ByteRange {
 /// Quoted fields holding line breaks are not supported (a boundary could fall inside one).
 /// InputError naming the file when it cannot be read or is compressed.
 ByteRange csv_share(const std::string& path, int rank, int ranks);
+
+/// csv_share of a file's bytes `text` (`path` names it in messages). The ranges of ranks
+/// 0..ranks-1 are contiguous and cover every byte after the header line.
+ByteRange csv_share_of(std::string_view text, const std::string& path, int rank, int ranks);
+
+/// Rank `rank`'s rows of the CSV bytes `text`: its csv_share_of range parsed under the header
+/// line. InputError as io::parse_csv, and for a share with no bytes.
+Dataset parse_csv_share(std::string_view text, const std::string& path,
+                        const io::CsvOptions& options, int rank, int ranks);
 
 /// The shard files of a folder: its `*.csv` files, sorted by name (their rows, in this order,
 /// are the table's). InputError naming the folder when it holds none.
