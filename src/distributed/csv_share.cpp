@@ -8,6 +8,8 @@
 #include "distributed/columnar_share.hpp"
 #include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
+#include "io/csv/parser.hpp"
+#include "io/csv/sniffer.hpp"
 #include "io/mapped_file.hpp"
 #include "io/sql/sql_source.hpp"
 #include "tabula/distributed/communicator.hpp"
@@ -32,16 +34,34 @@ void check_splittable(const std::string& path) {
                      "be split (export it to CSV)");
 }
 
-}  // namespace
+/// The options every share of `text` is parsed with: the whole file's delimiter (sniffed from
+/// its start when not given), so that no rank sniffs another one from its own rows.
+io::CsvOptions share_options(std::string_view text, const io::CsvOptions& options) {
+  io::CsvOptions out = options;
+  out.delimiter = io::detail::resolve_delimiter(options.delimiter, text);
+  return out;
+}
 
-ByteRange csv_share_of(std::string_view text, const std::string& path, int rank, int ranks) {
+/// The bytes of `text` before its first data row: a byte order mark, blank lines and the header
+/// record with its line break, found as the CSV parser finds them (`options` resolved by
+/// share_options). InputError as the parser's for a file without a header.
+std::string_view header_of(std::string_view text, const std::string& path,
+                           const io::CsvOptions& options) {
+  const char* p = text.data();
+  io::detail::parse_header_names(text, p, path, options.delimiter, options.max_field_bytes);
+  return text.substr(0, static_cast<std::size_t>(p - text.data()));
+}
+
+/// csv_share_of with the options resolved.
+ByteRange share_range(std::string_view text, const std::string& path, const io::CsvOptions& options,
+                      int rank, int ranks) {
   if (text.empty()) throw InputError(path + ": the file is empty");
   if (io::compression_of(text) != io::Compression::kNone)
     throw InputError(path + ": a " + std::string(io::compression_name(io::compression_of(text))) +
                      " file cannot be cut into byte ranges; decompress it for --distributed");
-  const std::size_t header_end = text.find('\n');
-  if (header_end == std::string_view::npos) throw InputError(path + ": a header with no rows");
-  const std::uint64_t data_begin = header_end + 1, data_bytes = text.size() - data_begin;
+  const std::uint64_t data_begin = header_of(text, path, options).size();
+  if (data_begin >= text.size()) throw InputError(path + ": a header with no rows");
+  const std::uint64_t data_bytes = text.size() - data_begin;
   auto boundary = [&](int r) {
     const std::uint64_t offset =
         data_begin +
@@ -53,16 +73,8 @@ ByteRange csv_share_of(std::string_view text, const std::string& path, int rank,
   return {boundary(rank), boundary(rank + 1)};
 }
 
-namespace {
-
-/// The first line of `text`, its line break included.
-std::string_view header_of(std::string_view text) {
-  const std::size_t end = text.find('\n');
-  return end == std::string_view::npos ? text : text.substr(0, end + 1);
-}
-
 /// Rank `rank`'s block of whole shard files, as one CSV text under the first file's header.
-Dataset read_shard_files(const std::string& folder, const io::CsvOptions& options, int rank,
+Dataset read_shard_files(const std::string& folder, const io::CsvOptions& given, int rank,
                          int ranks) {
   const std::vector<std::string> files = shard_files(folder);
   const std::size_t n = files.size(), r = static_cast<std::size_t>(rank),
@@ -71,21 +83,24 @@ Dataset read_shard_files(const std::string& folder, const io::CsvOptions& option
     throw InputError(
         fmt::format("{}: {} shard file(s) for {} ranks: give every rank a file", folder, n, ranks));
   const std::size_t first = n * r / size, last = n * (r + 1) / size;
-  const std::string header(header_of(io::MappedFile(files.front()).text()));
+  const io::MappedFile front(files.front());
+  check_splittable(files.front());
+  const io::CsvOptions options = share_options(front.text(), given);
+  const std::string header(header_of(front.text(), files.front(), options));
   std::string text = header;
   for (std::size_t f = first; f < last; ++f) {
     const io::MappedFile file(files[f]);
-    check_splittable(files[f]);
     if (io::columnar_format_of(file.text()) != io::ColumnarFormat::kNone)
       throw InputError(files[f] +
                        ": a shard folder's files are CSV; give a Parquet or Arrow "
                        "IPC table as one file (its row groups are the shares)");
     if (io::compression_of(file.text()) != io::Compression::kNone)
       throw InputError(files[f] + ": compressed shard files are not read yet; decompress them");
-    if (header_of(file.text()) != header)
+    const std::string_view own = header_of(file.text(), files[f], options);
+    if (own != header)
       throw InputError(files[f] + ": its header differs from " + files.front() +
                        "'s; every shard file must have the same columns");
-    text.append(file.text().substr(header.size()));
+    text.append(file.text().substr(own.size()));
     if (!text.empty() && text.back() != '\n') text.push_back('\n');
   }
   const std::string source =
@@ -109,22 +124,28 @@ std::string first_data_file(const std::string& path) {
   return std::filesystem::is_directory(path) ? shard_files(path).front() : path;
 }
 
-ByteRange csv_share(const std::string& path, int rank, int ranks) {
-  check_splittable(path);
-  const io::MappedFile file(path);
-  return csv_share_of(file.text(), path, rank, ranks);
+ByteRange csv_share_of(std::string_view text, const std::string& path,
+                       const io::CsvOptions& options, int rank, int ranks) {
+  return share_range(text, path, share_options(text, options), rank, ranks);
 }
 
-Dataset parse_csv_share(std::string_view text, const std::string& path,
-                        const io::CsvOptions& options, int rank, int ranks) {
-  const ByteRange range = csv_share_of(text, path, rank, ranks);
+ByteRange csv_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks) {
+  check_splittable(path);
+  const io::MappedFile file(path);
+  return csv_share_of(file.text(), path, options, rank, ranks);
+}
+
+Dataset parse_csv_share(std::string_view text, const std::string& path, const io::CsvOptions& given,
+                        int rank, int ranks) {
+  const io::CsvOptions options = share_options(text, given);
+  const ByteRange range = share_range(text, path, options, rank, ranks);
   if (range.begin >= range.end)
     throw InputError(fmt::format(
         "{}: rank {} of {} has no rows (its byte range starts at the file's end): the file has "
         "fewer lines than ranks; use fewer ranks",
         path, rank, ranks));
   // The header travels with every share, so each rank reads the same column names.
-  std::string share(header_of(text));
+  std::string share(header_of(text, path, options));
   share.append(text.substr(range.begin, range.end - range.begin));
   const std::string source =
       ranks == 1 ? path

@@ -26,17 +26,20 @@ struct ByteRange {
 };
 
 /// Rank `rank` of `ranks`' rows of the uncompressed CSV file at `path`: the bytes after the
-/// header line cut into `ranks` equal parts, each boundary moved forward to the next line start.
-/// Quoted fields holding line breaks are not supported (a boundary could fall inside one).
-/// InputError naming the file when it cannot be read or is compressed.
-ByteRange csv_share(const std::string& path, int rank, int ranks);
+/// header (a byte order mark, blank lines and the header record, as the CSV parser reads them
+/// with `options`' delimiter, sniffed when 0) cut into `ranks` equal parts, each boundary moved
+/// forward to the next line start. Quoted fields holding line breaks in the rows are not
+/// supported (a boundary could fall inside one). InputError naming the file when it cannot be
+/// read, is compressed or has no header.
+ByteRange csv_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks);
 
 /// csv_share of a file's bytes `text` (`path` names it in messages). The ranges of ranks
-/// 0..ranks-1 are contiguous and cover every byte after the header line.
-ByteRange csv_share_of(std::string_view text, const std::string& path, int rank, int ranks);
+/// 0..ranks-1 are contiguous and cover every byte after the header.
+ByteRange csv_share_of(std::string_view text, const std::string& path,
+                       const io::CsvOptions& options, int rank, int ranks);
 
-/// Rank `rank`'s rows of the CSV bytes `text`: its csv_share_of range parsed under the header
-/// line. InputError as io::parse_csv, and for a share with no bytes.
+/// Rank `rank`'s rows of the CSV bytes `text`: its csv_share_of range parsed under the header,
+/// with the whole file's delimiter. InputError as io::parse_csv, and for a share with no bytes.
 Dataset parse_csv_share(std::string_view text, const std::string& path,
                         const io::CsvOptions& options, int rank, int ranks);
 

@@ -23,14 +23,13 @@ std::uint64_t file_fingerprint(const std::string& path, Communicator* comm) {
   std::vector<std::int64_t> hashes(static_cast<std::size_t>(chunks), 0);
   parallel_for(last - first, [&](std::int64_t i) {
     const std::int64_t c = first + i;
-    const std::string_view chunk = bytes.substr(static_cast<std::size_t>(c * kChunk),
-                                                static_cast<std::size_t>(kChunk));
+    const std::string_view chunk =
+        bytes.substr(static_cast<std::size_t>(c * kChunk), static_cast<std::size_t>(kChunk));
     hashes[static_cast<std::size_t>(c)] =
         static_cast<std::int64_t>(detail::fnv1a64(chunk.data(), chunk.size()));
   });
   if (comm) comm->all_reduce_sum(std::span<std::int64_t>(hashes));
-  const std::uint64_t h =
-      detail::fnv1a64(hashes.data(), hashes.size() * sizeof(std::int64_t));
+  const std::uint64_t h = detail::fnv1a64(hashes.data(), hashes.size() * sizeof(std::int64_t));
   return detail::fnv1a64(&size, sizeof size, h);
 }
 

@@ -239,7 +239,7 @@ TEST(CsvShare, CompressedFilesAreRefused) {
   testing::ScopedTempDir dir;
   const std::string path = dir.file("rows.csv.gz");
   std::ofstream(path) << std::string("\x1f\x8b\x08\x00", 4) << "rest";
-  EXPECT_THROW(distributed::csv_share(path, 0, 2), InputError);
+  EXPECT_THROW(distributed::csv_share(path, {}, 0, 2), InputError);
 }
 
 }  // namespace

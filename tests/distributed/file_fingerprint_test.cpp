@@ -64,7 +64,8 @@ TEST(FileFingerprint, EveryRankCountEndsWithTheOneProcessValue) {
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::vector<std::uint64_t> chunks;
     for (std::size_t at = 0; at < size; at += std::size_t{1} << 24)
-      chunks.push_back(detail::fnv1a64(bytes.data() + at, std::min(size - at, std::size_t{1} << 24)));
+      chunks.push_back(
+          detail::fnv1a64(bytes.data() + at, std::min(size - at, std::size_t{1} << 24)));
     const auto length = static_cast<std::int64_t>(size);
     EXPECT_EQ(single, detail::fnv1a64(&length, sizeof length,
                                       detail::fnv1a64(chunks.data(), chunks.size() * 8)));

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "distributed/csv_share.hpp"
+#include "io/csv/parser.hpp"
+#include "io/csv/sniffer.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/io/csv.hpp"
 
@@ -23,7 +25,8 @@ inline std::vector<std::string> row_cells(const Dataset& data) {
   const auto add = [&](const Column& c, std::int64_t i) {
     if (c.type == ColumnType::kNumeric) {
       const double v = c.numeric[static_cast<std::size_t>(i)];
-      cells.push_back(std::isnan(v) ? "nan" : std::to_string(std::signbit(v)) + ":" + std::to_string(v));
+      cells.push_back(std::isnan(v) ? "nan"
+                                    : std::to_string(std::signbit(v)) + ":" + std::to_string(v));
       return;
     }
     const std::int32_t code = c.codes[static_cast<std::size_t>(i)];
@@ -38,7 +41,8 @@ inline std::vector<std::string> row_cells(const Dataset& data) {
 
 /// "" when the shares of `text` for 1..8 ranks keep their properties, else what broke:
 /// - the ranks' byte ranges are contiguous, start at line starts and cover every byte after
-///   the header (or every rank is refused alike, for input that is no splittable CSV);
+///   the header as the parser finds it (or every rank is refused alike, for input that is no
+///   splittable CSV);
 /// - when the whole text parses and holds no quote (a quoted line break may not be cut), every
 ///   share that parses has the whole table's column names and, where each share read a column
 ///   with the whole table's type, the ranks' rows in rank order are the whole table's rows.
@@ -53,12 +57,15 @@ inline std::string csv_share_violation(std::string_view text) {
     std::vector<distributed::ByteRange> ranges;
     try {
       for (int r = 0; r < ranks; ++r)
-        ranges.push_back(distributed::csv_share_of(text, "fuzz.csv", r, ranks));
+        ranges.push_back(distributed::csv_share_of(text, "fuzz.csv", {}, r, ranks));
     } catch (const InputError&) {
       if (!ranges.empty()) return "rank 0 was cut but a later rank was refused";
       continue;
     }
-    const std::uint64_t header_end = text.find('\n') + 1;
+    // Where the whole parse's rows begin: after the header record and its line break.
+    const char* p = text.data();
+    io::detail::parse_header_names(text, p, "fuzz.csv", io::detail::resolve_delimiter(0, text));
+    const auto header_end = static_cast<std::uint64_t>(p - text.data());
     if (ranges.front().begin != header_end) return "rank 0 does not start after the header";
     if (ranges.back().end != text.size()) return "the last rank does not end at the file's end";
     for (int r = 0; r < ranks; ++r) {
