@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "tabula/distributed/communicator.hpp"
 
@@ -61,6 +62,21 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allreduce");
   }
 
+  void all_reduce_sum(std::span<std::int32_t> values) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), as_count(values.size(), "all_reduce_sum"),
+                        MPI_INT32_T, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+
+  void reduce_scatter_sum(std::span<const std::int64_t> send, std::span<const std::int64_t> counts,
+                          std::span<std::int64_t> recv) override {
+    scatter(send.data(), send.size(), counts, recv.data(), recv.size(), MPI_INT64_T);
+  }
+  void reduce_scatter_sum(std::span<const std::int32_t> send, std::span<const std::int64_t> counts,
+                          std::span<std::int32_t> recv) override {
+    scatter(send.data(), send.size(), counts, recv.data(), recv.size(), MPI_INT32_T);
+  }
+
   void broadcast(std::string& bytes, int root) override {
     std::uint64_t size = bytes.size();
     check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
@@ -102,6 +118,17 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  void scatter(const void* send, std::size_t send_size, std::span<const std::int64_t> counts,
+               void* recv, std::size_t recv_size, MPI_Datatype type) {
+    scatter_offset(send_size, counts, recv_size);
+    std::vector<int> each(counts.size());
+    for (std::size_t r = 0; r < counts.size(); ++r)
+      each[r] = as_count(static_cast<std::size_t>(counts[r]), "reduce_scatter_sum");
+    as_count(send_size, "reduce_scatter_sum");
+    check(MPI_Reduce_scatter(send, recv, each.data(), type, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Reduce_scatter");
+  }
+
   int rank_ = 0;
   int size_ = 1;
   bool owns_mpi_ = false;

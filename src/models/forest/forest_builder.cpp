@@ -264,7 +264,7 @@ class TreeGrower {
         Buffer<std::int64_t>& hist = HistArena::reserve(
             backend_, arena_.level, static_cast<std::int64_t>(order.size()) * slot);
         build(nodes, order, round, hist);
-        best_splits(nodes, order, round, hist, splits);
+        best_splits(nodes, order, round, hist, false, splits);
       }
       return splits;
     }
@@ -299,7 +299,7 @@ class TreeGrower {
       backend_.forest().hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
                                       dd.view(), slot, hist.view());
     }
-    best_splits(nodes, order, round, hist, splits);
+    best_splits(nodes, order, round, hist, true, splits);
     slot_of->assign(static_cast<std::size_t>(n), -1);
     for (std::int32_t s = 0; s < n; ++s) (*slot_of)[static_cast<std::size_t>(order[s])] = s;
     return splits;
@@ -340,28 +340,78 @@ class TreeGrower {
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
     backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows),
                                  rows_.channels, batch, shape_, hist.view());
-    // Integer sums: every rank gets the histograms of all the rows, bit for bit.
-    if (config_.comm) {
-      const std::int64_t values = batch.nodes * shape_.node_size(m);
-      config_.comm->all_reduce_sum(
-          std::span<std::int64_t>(hist.data(), static_cast<std::size_t>(values)));
-      ++arena_.reductions;
-      arena_.reduced_bytes += values * static_cast<std::int64_t>(sizeof(std::int64_t));
-    }
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
+  // With comm, hist holds this rank's rows only: the sums over the ranks are scanned (integer
+  // sums, exact in any order, so every rank finds one process's splits). `kept`: hist is the
+  // level kept for subtraction and must stay this rank's own (a summed copy is scanned).
   void best_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-                   std::int64_t round, const Buffer<std::int64_t>& hist,
+                   std::int64_t round, Buffer<std::int64_t>& hist, bool kept,
                    std::vector<Split>& splits) {
     const std::int64_t m = round_size(round);
-    const std::int64_t k = config_.channels;
     const auto count = static_cast<std::int64_t>(order.size());
     std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
     for (std::size_t s = 0; s < order.size(); ++s)
       draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
                     round, features.data() + s * static_cast<std::size_t>(m));
-    DeviceVector<std::int32_t> df(backend_, features);
+    const std::int64_t values = count * shape_.node_size(m);
+    VectorView<const std::int64_t> sums{hist.data(), values, hist.device()};
+    std::vector<UnitSplit> found;
+    if (config_.comm) {
+      const HistBatch batch{count, m, shape_.bins * shape_.channels, config_.channels,
+                            fits_int32(nodes, order)};
+      std::span<std::int64_t> mine(hist.data(), static_cast<std::size_t>(values));
+      const std::int64_t bytes = values * (batch.fits_int32 ? 4 : 8);
+      if (scatter_pays(bytes, config_.comm->size(), config_.scatter_min_bytes)) {
+        found = scattered_best_splits(
+            *config_.comm, mine, batch, features,
+            [&](const std::int64_t* part, std::int64_t units, const std::int32_t* unit_features) {
+              return scan({part, units * shape_.node_size(1), Device::cpu()}, units, 1,
+                          unit_features);
+            },
+            arena_.reduction);
+      } else {
+        if (kept) {
+          Buffer<std::int64_t>& copy = HistArena::reserve(backend_, arena_.reduced, values);
+          std::copy_n(hist.data(), values, copy.data());
+          mine = std::span<std::int64_t>(copy.data(), static_cast<std::size_t>(values));
+          sums.data = copy.data();
+        }
+        all_reduce_histograms(*config_.comm, mine, batch, arena_.reduction);
+      }
+    }
+    if (found.empty()) found = scan(sums, count, m, features.data());
+    for (std::size_t s = 0; s < order.size(); ++s) {
+      Split& split = splits[static_cast<std::size_t>(order[s])];
+      UnitSplit& best = found[s];
+      split.feature = best.found ? best.feature : -1;
+      split.bin = best.bin;
+      split.missing_left = best.missing_left;
+      split.gain = best.gain;
+      split.left = std::move(best.left);
+    }
+  }
+
+  // Whether every partial sum of the histograms of nodes[order[..]] fits int32: classifier
+  // channels (a count and class weights) are non-negative, so each is at most its node's total
+  // over every rank.
+  bool fits_int32(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order) const {
+    if (config_.n_classes == 0) return false;
+    for (std::int32_t i : order)
+      for (std::int64_t v : nodes[static_cast<std::size_t>(i)].total)
+        if (v < 0 || v > std::numeric_limits<std::int32_t>::max()) return false;
+    return true;
+  }
+
+  // The backend's best split of each of `count` histograms of `m` features (features: count x
+  // m), the first maximal gain over its features.
+  std::vector<UnitSplit> scan(VectorView<const std::int64_t> hist, std::int64_t count,
+                              std::int64_t m, const std::int32_t* features) {
+    const std::int64_t k = config_.channels;
+    // DeviceVector views host vectors in place on host backends: the copy must outlive it.
+    const std::vector<std::int32_t> drawn(features, features + count * m);
+    DeviceVector<std::int32_t> df(backend_, drawn);
     ForestBatch batch;
     batch.nodes = count;
     batch.features = df.view();
@@ -376,17 +426,18 @@ class TreeGrower {
                      gain.view(),
                      left.matrix(count, k, Layout::kRowMajor),
                      total.matrix(count, k, Layout::kRowMajor)};
-    backend_.forest().best_splits(
-        VectorView<const std::int64_t>{hist.data(), count * shape_.node_size(m), hist.device()},
-        batch, shape_, n_bins_.view(), ForestSplitRule{config_.criterion, config_.min_samples_leaf},
-        out);
+    backend_.forest().best_splits(hist, batch, shape_, n_bins_.view(),
+                                  ForestSplitRule{config_.criterion, config_.min_samples_leaf},
+                                  out);
     const auto h_feature = feature.to_host();
     const auto h_bin = bin.to_host();
     const auto h_ml = missing_left.to_host();
     const auto h_gain = gain.to_host();
     const auto h_left = left.to_host();
-    for (std::size_t s = 0; s < order.size(); ++s) {
-      Split& split = splits[static_cast<std::size_t>(order[s])];
+    std::vector<UnitSplit> found(static_cast<std::size_t>(count));
+    for (std::size_t s = 0; s < found.size(); ++s) {
+      UnitSplit& split = found[s];
+      split.found = h_feature[s] >= 0;
       split.feature = h_feature[s];
       split.bin = h_bin[s];
       split.missing_left = h_ml[s];
@@ -394,6 +445,7 @@ class TreeGrower {
       split.left.assign(h_left.begin() + static_cast<std::ptrdiff_t>(s * k),
                         h_left.begin() + static_cast<std::ptrdiff_t>((s + 1) * k));
     }
+    return found;
   }
 
   // Partitions the rows of nodes[i] for each i in `which` by splits[i], records the splits in
