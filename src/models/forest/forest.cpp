@@ -554,8 +554,8 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
     parallel_for(workers, work);
   if (in.config.comm)
     spdlog::debug(
-        "forest: {} trees, {} histogram collectives ({} batches reduce-scattered), {} bytes sent "
-        "each rank",
+        "forest: {} trees, {} histogram collectives ({} batches reduce-scattered), {} bytes of "
+        "histograms reduced each rank",
         n_trees, scratch[0].arena.reduction.collectives, scratch[0].arena.reduction.scattered,
         scratch[0].arena.reduction.bytes);
   const double sum = std::accumulate(importances.begin(), importances.end(), 0.0);
