@@ -108,8 +108,14 @@ HIST_S = 1e-9   # histogram work per row, level and drawn feature on one core (a
 SCAN_S = 2e-9   # split scan per node, feature and bin on one core (assumed)
 
 
-def forest_per_node(nodes, rows, d, bins, k, depth, trees, mf, implemented=True):
-    """(compute, communication, bootstrap) seconds per node for a full forest (see (c))."""
+OVERLAP_BATCHES = 4  # node batches per level in the overlap design (not implemented)
+
+
+def forest_per_node(nodes, rows, d, bins, k, depth, trees, mf, implemented=True, overlap=False):
+    """(compute, communication, bootstrap) seconds per node for a full forest (see (c)).
+    overlap: the design not implemented, each level cut into OVERLAP_BATCHES node batches whose
+    reduce-scatter runs while the next batch's histograms are built (only the exceeding part
+    and the last batch's reduce-scatter stay exposed)."""
     channels = 1 + k if k else 3
     hist = trees * rows / nodes * depth * mf * HIST_S / NODE_CORES
     draws = rows / nodes if implemented else rows
@@ -123,7 +129,12 @@ def forest_per_node(nodes, rows, d, bins, k, depth, trees, mf, implemented=True)
         per_tree_scan = units * bins * SCAN_S / NODE_CORES
         if implemented and nodes > 1 and nbytes >= SCATTER_MIN_BYTES:
             winners = (forest_level_nodes(d, level, mf, implemented) + nodes) * (5 + channels) * 8
-            comm += trees * (reduce_scatter_s(nbytes, nodes) + allreduce_s(winners, nodes))
+            scatter = reduce_scatter_s(nbytes, nodes)
+            if overlap:
+                level_hist = rows / nodes * mf * HIST_S / NODE_CORES
+                hidden = (OVERLAP_BATCHES - 1) / OVERLAP_BATCHES
+                scatter = scatter / OVERLAP_BATCHES + max(0.0, (scatter - level_hist) * hidden)
+            comm += trees * (scatter + allreduce_s(winners, nodes))
             scan += trees * per_tree_scan / nodes
         else:
             comm += trees * allreduce_s(nbytes, nodes)
@@ -236,14 +247,16 @@ def scaling_tables(measured, rows):
               "max_features sqrt = 5; compute = histograms + split scan, bootstrap apart:", "",
               "| scheme | nodes | compute (s) | bootstrap (s) | communication (s) | total (s) "
               "| efficiency |", "|---|---|---|---|---|---|---|"]
-    for implemented in (True, False):
+    schemes = ((True, False, "blocked bootstrap, reduce-scatter, int32 (implemented)"),
+               (True, True, "the same + reduction overlapped with the next node batch's "
+                "histograms (not implemented)"),
+               (False, False, "previous: all draws per rank, int64 all-reduce"))
+    for implemented, overlap, name in schemes:
         c1, _, b1 = forest_per_node(1, TOTAL_ROWS, d, bins, k, depth, trees, mf, implemented)
         for nodes in (8, 32, 128):
             compute, comm, boot = forest_per_node(nodes, TOTAL_ROWS, d, bins, k, depth, trees,
-                                                  mf, implemented)
+                                                  mf, implemented, overlap)
             total = compute + comm + boot
-            name = ("blocked bootstrap, reduce-scatter, int32 (implemented)" if implemented
-                    else "previous: all draws per rank, int64 all-reduce")
             lines.append(f"| {name} | {nodes} | {compute:.1f} | {boot:.1f} | {comm:.1f} | "
                          f"{total:.1f} | {(c1 + b1) / nodes / total:.0%} |")
     return lines

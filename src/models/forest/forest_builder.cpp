@@ -358,6 +358,7 @@ class TreeGrower {
     const std::int64_t values = count * shape_.node_size(m);
     VectorView<const std::int64_t> sums{hist.data(), values, hist.device()};
     std::vector<UnitSplit> found;
+    bool scanned = false;
     if (config_.comm) {
       const HistBatch batch{count, m, shape_.bins * shape_.channels, config_.channels,
                             fits_int32(nodes, order)};
@@ -371,6 +372,7 @@ class TreeGrower {
                           unit_features);
             },
             arena_.reduction);
+        scanned = true;
       } else {
         if (kept) {
           Buffer<std::int64_t>& copy = HistArena::reserve(backend_, arena_.reduced, values);
@@ -381,7 +383,7 @@ class TreeGrower {
         all_reduce_histograms(*config_.comm, mine, batch, arena_.reduction);
       }
     }
-    if (found.empty()) found = scan(sums, count, m, features.data());
+    if (!scanned) found = scan(sums, count, m, features.data());
     for (std::size_t s = 0; s < order.size(); ++s) {
       Split& split = splits[static_cast<std::size_t>(order[s])];
       UnitSplit& best = found[s];
