@@ -35,10 +35,14 @@ class MpiCommunicator final : public Communicator {
     MPI_Initialized(&initialised);
     if (!initialised) {
       int provided = 0;
-      // Only the thread that called fit talks to MPI; the pool's threads compute.
-      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      // One thread at a time talks to MPI: the one that called fit, or the forest's reduction
+      // thread while that one builds histograms (calls_from_any_thread); the pool computes.
+      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
     }
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    any_thread_ = level >= MPI_THREAD_SERIALIZED;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
@@ -50,6 +54,7 @@ class MpiCommunicator final : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  bool calls_from_any_thread() const override { return any_thread_; }
 
   void all_reduce_sum(std::span<double> values) override {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), as_count(values.size(), "all_reduce_sum"),
@@ -132,6 +137,7 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0;
   int size_ = 1;
   bool owns_mpi_ = false;
+  bool any_thread_ = false;
 };
 
 }  // namespace

@@ -48,6 +48,10 @@ class Communicator {
   virtual void reduce_scatter_sum(std::span<const std::int32_t> send,
                                   std::span<const std::int64_t> counts,
                                   std::span<std::int32_t> recv);
+  /// Whether a collective may be called from a thread other than the one that made this
+  /// communicator (one call at a time still): then a reduction can run on a second thread
+  /// while the first computes. false by default.
+  virtual bool calls_from_any_thread() const { return false; }
   /// Root's bytes on every rank (`bytes` is replaced on the others).
   virtual void broadcast(std::string& bytes, int root = 0) = 0;
   /// Every rank's bytes, in rank order, on every rank.

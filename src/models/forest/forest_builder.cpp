@@ -1,6 +1,7 @@
 #include "models/forest/forest_builder.hpp"
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <numeric>
 #include <queue>
@@ -263,6 +264,10 @@ class TreeGrower {
         std::iota(order.begin(), order.end(), static_cast<std::int32_t>(first));
         Buffer<std::int64_t>& hist = HistArena::reserve(
             backend_, arena_.level, static_cast<std::int64_t>(order.size()) * slot);
+        if (overlaps(static_cast<std::int64_t>(order.size()) * slot)) {
+          overlapped_splits(nodes, order, round, hist, splits);
+          continue;
+        }
         build(nodes, order, round, hist);
         best_splits(nodes, order, round, hist, false, splits);
       }
@@ -313,9 +318,9 @@ class TreeGrower {
             bins_.rows(),  Layout::kColMajor, bins_.codes().device};
   }
 
-  // Histograms of nodes[order[i]] into slot i of hist.
+  // Histograms of nodes[order[i]] into slot first_slot + i of hist.
   void build(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-             std::int64_t round, Buffer<std::int64_t>& hist) {
+             std::int64_t round, Buffer<std::int64_t>& hist, std::int64_t first_slot = 0) {
     if (order.empty()) return;
     const std::int64_t m = round_size(round);
     std::vector<std::int32_t> begin, end, features(order.size() * static_cast<std::size_t>(m));
@@ -338,8 +343,10 @@ class TreeGrower {
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
+    const std::int64_t offset = first_slot * shape_.node_size(m);
     backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows),
-                                 rows_.channels, batch, shape_, hist.view());
+                                 rows_.channels, batch, shape_,
+                                 {hist.data() + offset, hist.size() - offset, hist.device()});
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
@@ -384,15 +391,76 @@ class TreeGrower {
       }
     }
     if (!scanned) found = scan(sums, count, m, features.data());
-    for (std::size_t s = 0; s < order.size(); ++s) {
-      Split& split = splits[static_cast<std::size_t>(order[s])];
-      UnitSplit& best = found[s];
-      split.feature = best.found ? best.feature : -1;
-      split.bin = best.bin;
-      split.missing_left = best.missing_left;
-      split.gain = best.gain;
-      split.left = std::move(best.left);
+    for (std::size_t s = 0; s < order.size(); ++s)
+      assign(found[s], splits[static_cast<std::size_t>(order[s])]);
+  }
+
+  // Whether a batch of `values` histogram values is built and reduced in overlapped node
+  // batches (the same answer on every rank: it depends on global numbers only).
+  bool overlaps(std::int64_t values) const {
+    if (!config_.comm || config_.overlap_batches < 2 || !config_.comm->calls_from_any_thread())
+      return false;
+    // int32 or not, the choice must not depend on it: the int64 size decides.
+    return scatter_pays(
+        values * 8, config_.comm->size(),
+        std::max<std::int64_t>(1, config_.overlap_batches * config_.scatter_min_bytes));
+  }
+
+  // best_splits of build(nodes, order) with comm, overlapped: the nodes are cut into
+  // overlap_batches contiguous batches; batch i's reduce-scatter runs on a second thread while
+  // batch i + 1 is built (one collective at a time: it is joined before the next starts), then
+  // every batch's units are scanned and their winners exchanged at once. Each batch splits its
+  // own units over the ranks, so every node's split is the one best_splits finds.
+  void overlapped_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
+                         std::int64_t round, Buffer<std::int64_t>& hist,
+                         std::vector<Split>& splits) {
+    const std::int64_t m = round_size(round), slot = shape_.node_size(m);
+    const auto count = static_cast<std::int64_t>(order.size());
+    const std::int64_t batches = std::min(config_.overlap_batches, count);
+    std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
+    for (std::size_t s = 0; s < order.size(); ++s)
+      draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
+                    round, features.data() + s * static_cast<std::size_t>(m));
+    std::vector<ScatteredUnits> parts(static_cast<std::size_t>(batches));
+    std::vector<std::span<const std::int32_t>> batch_features;
+    std::future<void> pending;
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t first = count * b / batches, end = count * (b + 1) / batches;
+      const std::vector<std::int32_t> part(order.begin() + first, order.begin() + end);
+      build(nodes, part, round, hist, first);
+      batch_features.emplace_back(features.data() + first * m,
+                                  static_cast<std::size_t>((end - first) * m));
+      if (pending.valid()) pending.get();
+      const HistBatch batch{end - first, m, shape_.bins * shape_.channels, config_.channels,
+                            fits_int32(nodes, part)};
+      const std::span<const std::int64_t> region(hist.data() + first * slot,
+                                                 static_cast<std::size_t>((end - first) * slot));
+      pending = std::async(std::launch::async, [this, &parts, b, region, batch] {
+        parts[static_cast<std::size_t>(b)] =
+            reduce_units(*config_.comm, region, batch, arena_.reduction);
+      });
     }
+    pending.get();
+    const std::vector<std::vector<UnitSplit>> found = exchange_best_splits(
+        *config_.comm, parts, batch_features,
+        [&](const std::int64_t* sums, std::int64_t units, const std::int32_t* unit_features) {
+          return scan({sums, units * shape_.node_size(1), Device::cpu()}, units, 1, unit_features);
+        },
+        arena_.reduction);
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t first = count * b / batches;
+      for (std::size_t i = 0; i < found[static_cast<std::size_t>(b)].size(); ++i)
+        assign(found[static_cast<std::size_t>(b)][i],
+               splits[static_cast<std::size_t>(order[static_cast<std::size_t>(first) + i])]);
+    }
+  }
+
+  static void assign(const UnitSplit& best, Split& split) {
+    split.feature = best.found ? best.feature : -1;
+    split.bin = best.bin;
+    split.missing_left = best.missing_left;
+    split.gain = best.gain;
+    split.left = best.left;
   }
 
   // Whether every partial sum of the histograms of nodes[order[..]] fits int32: classifier

@@ -20,6 +20,9 @@ namespace tabula::forest {
 /// than a collective's latency (25 Gb/s, 20 us, log2(32) steps: ~300 kB).
 inline constexpr std::int64_t kScatterMinBytes = std::int64_t{256} << 10;
 
+/// TreeConfig::overlap_batches by default.
+inline constexpr std::int64_t kOverlapBatches = 4;
+
 /// Everything about a fit that every tree shares, resolved to counts and channel units.
 struct TreeConfig {
   std::int64_t max_depth = 0;
@@ -49,6 +52,10 @@ struct TreeConfig {
   /// (node, feature) units and each rank scans its units (hist_reduce.hpp); smaller batches,
   /// where a second collective's latency costs more than the bytes saved, are all-reduced.
   std::int64_t scatter_min_bytes = kScatterMinBytes;
+  /// With comm (when it takes calls from any thread): a batch of at least overlap_batches x
+  /// scatter_min_bytes is cut into this many node batches, each reduce-scattered on a second
+  /// thread while the next is built; 1: no overlap. The splits do not change.
+  std::int64_t overlap_batches = kOverlapBatches;
 };
 
 /// Per-class weights (n_classes entries) from a class_weight parameter: "" (all 1), "balanced" /

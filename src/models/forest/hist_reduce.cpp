@@ -66,85 +66,116 @@ void all_reduce_histograms(Communicator& comm, std::span<std::int64_t> hist, con
   stats.bytes += static_cast<std::int64_t>(hist.size() * sizeof(std::int64_t));
 }
 
-std::vector<UnitSplit> scattered_best_splits(Communicator& comm, std::span<const std::int64_t> hist,
-                                             const HistBatch& batch,
-                                             std::span<const std::int32_t> features,
-                                             const ScanUnits& scan, ReductionStats& stats) {
+ScatteredUnits reduce_units(Communicator& comm, std::span<const std::int64_t> hist,
+                            const HistBatch& batch, ReductionStats& stats) {
   const int ranks = comm.size(), me = comm.rank();
-  const std::int64_t m = batch.units_per_node, k = batch.channels;
-  const std::int64_t units = batch.nodes * m;
+  const std::int64_t units = batch.nodes * batch.units_per_node;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks));
   for (int r = 0; r < ranks; ++r)
     counts[static_cast<std::size_t>(r)] =
         (unit_begin(units, r + 1, ranks) - unit_begin(units, r, ranks)) * batch.unit_size;
-  const std::int64_t first = unit_begin(units, me, ranks);
-  const std::int64_t mine = unit_begin(units, me + 1, ranks) - first;
-
-  // 1. This rank's units, summed over the ranks (no transpose: units are contiguous).
-  std::vector<std::int64_t> part(static_cast<std::size_t>(mine * batch.unit_size));
+  ScatteredUnits out;
+  out.batch = batch;
+  out.first = unit_begin(units, me, ranks);
+  out.count = unit_begin(units, me + 1, ranks) - out.first;
+  // This rank's units, summed over the ranks (no transpose: units are contiguous).
+  out.sums.resize(static_cast<std::size_t>(out.count * batch.unit_size));
   if (batch.fits_int32) {
     const std::vector<std::int32_t> narrow(hist.begin(), hist.end());
-    std::vector<std::int32_t> got(part.size());
+    std::vector<std::int32_t> got(out.sums.size());
     comm.reduce_scatter_sum(std::span<const std::int32_t>(narrow), counts,
                             std::span<std::int32_t>(got));
-    std::copy(got.begin(), got.end(), part.begin());
+    std::copy(got.begin(), got.end(), out.sums.begin());
     stats.bytes += static_cast<std::int64_t>(hist.size() * sizeof(std::int32_t));
   } else {
-    comm.reduce_scatter_sum(hist, counts, std::span<std::int64_t>(part));
+    comm.reduce_scatter_sum(hist, counts, std::span<std::int64_t>(out.sums));
     stats.bytes += static_cast<std::int64_t>(hist.size() * sizeof(std::int64_t));
   }
   ++stats.collectives;
   ++stats.scattered;
+  return out;
+}
 
-  // 2. Their best splits, combined per node this rank touches (units in order).
-  std::vector<UnitSplit> found;
-  if (mine > 0) found = scan(part.data(), mine, features.data() + first);
-  // Entries: per rank, one record per node its units touch, rank after rank.
-  const std::int64_t record = kRecordHead + k;
-  std::vector<std::int64_t> entry_begin(static_cast<std::size_t>(ranks) + 1, 0);
-  const auto node_range = [&](int r) {
-    const std::int64_t b = unit_begin(units, r, ranks), e = unit_begin(units, r + 1, ranks);
-    return e > b ? std::pair{b / m, (e - 1) / m + 1} : std::pair{std::int64_t{0}, std::int64_t{0}};
+std::vector<std::vector<UnitSplit>> exchange_best_splits(
+    Communicator& comm, const std::vector<ScatteredUnits>& parts,
+    const std::vector<std::span<const std::int32_t>>& features, const ScanUnits& scan,
+    ReductionStats& stats) {
+  const int ranks = comm.size(), me = comm.rank();
+  // Entries: per batch, per rank, one record per node that rank's units touch.
+  struct Layout {
+    std::int64_t record = 0;
+    std::vector<std::int64_t> begin;                           // ranks + 1 entry offsets, in words
+    std::vector<std::pair<std::int64_t, std::int64_t>> nodes;  // per rank [first, end)
   };
-  for (int r = 0; r < ranks; ++r) {
-    const auto [nb, ne] = node_range(r);
-    entry_begin[static_cast<std::size_t>(r) + 1] =
-        entry_begin[static_cast<std::size_t>(r)] + ne - nb;
+  std::vector<Layout> layouts(parts.size());
+  std::int64_t words = 0;
+  for (std::size_t b = 0; b < parts.size(); ++b) {
+    const HistBatch& batch = parts[b].batch;
+    const std::int64_t m = batch.units_per_node, units = batch.nodes * m;
+    Layout& layout = layouts[b];
+    layout.record = kRecordHead + batch.channels;
+    for (int r = 0; r < ranks; ++r) {
+      const std::int64_t ub = unit_begin(units, r, ranks), ue = unit_begin(units, r + 1, ranks);
+      layout.nodes.push_back(ue > ub ? std::pair{ub / m, (ue - 1) / m + 1}
+                                     : std::pair{std::int64_t{0}, std::int64_t{0}});
+      layout.begin.push_back(words);
+      words += (layout.nodes.back().second - layout.nodes.back().first) * layout.record;
+    }
+    layout.begin.push_back(words);
   }
-  std::vector<std::int64_t> records(
-      static_cast<std::size_t>(entry_begin[static_cast<std::size_t>(ranks)] * record), 0);
-  {
-    const auto [nb, ne] = node_range(me);
+  std::vector<std::int64_t> records(static_cast<std::size_t>(words), 0);
+  // This rank's units scanned, combined per node it touches (units in order).
+  for (std::size_t b = 0; b < parts.size(); ++b) {
+    const ScatteredUnits& part = parts[b];
+    const Layout& layout = layouts[b];
+    if (part.count == 0) continue;
+    const std::int64_t m = part.batch.units_per_node, k = part.batch.channels;
+    const std::vector<UnitSplit> found =
+        scan(part.sums.data(), part.count, features[b].data() + part.first);
+    const auto [nb, ne] = layout.nodes[static_cast<std::size_t>(me)];
     for (std::int64_t node = nb; node < ne; ++node) {
       UnitSplit best;
-      const std::int64_t u0 = std::max(first, node * m),
-                         u1 = std::min(first + mine, (node + 1) * m);
+      const std::int64_t u0 = std::max(part.first, node * m);
+      const std::int64_t u1 = std::min(part.first + part.count, (node + 1) * m);
       for (std::int64_t u = u0; u < u1; ++u)
-        keep_better(best, found[static_cast<std::size_t>(u - first)]);
-      write_record(
-          best, k,
-          records.data() + (entry_begin[static_cast<std::size_t>(me)] + node - nb) * record);
+        keep_better(best, found[static_cast<std::size_t>(u - part.first)]);
+      write_record(best, k,
+                   records.data() + layout.begin[static_cast<std::size_t>(me)] +
+                       (node - nb) * layout.record);
     }
   }
-  // 3. Every rank's winners on every rank: zeros elsewhere, so integer sums gather exactly.
+  // Every rank's winners on every rank: zeros elsewhere, so integer sums gather exactly.
   comm.all_reduce_sum(std::span<std::int64_t>(records));
   ++stats.collectives;
   stats.bytes += static_cast<std::int64_t>(records.size() * sizeof(std::int64_t));
-
-  // 4. Each node's split: ranks hold increasing units, so rank order is unit order.
-  std::vector<UnitSplit> splits(static_cast<std::size_t>(batch.nodes));
-  for (int r = 0; r < ranks; ++r) {
-    const auto [nb, ne] = node_range(r);
-    for (std::int64_t node = nb; node < ne; ++node) {
-      const std::int64_t* at =
-          records.data() + (entry_begin[static_cast<std::size_t>(r)] + node - nb) * record;
-      if (at[0] != 0 && at[0] != 1)
-        throw DistributedError("forest split exchange: rank " + std::to_string(r) +
-                               " sent a malformed winner for node " + std::to_string(node));
-      keep_better(splits[static_cast<std::size_t>(node)], read_record(at, k));
+  // Each node's split: ranks hold increasing units, so rank order is unit order.
+  std::vector<std::vector<UnitSplit>> splits(parts.size());
+  for (std::size_t b = 0; b < parts.size(); ++b) {
+    const Layout& layout = layouts[b];
+    splits[b].resize(static_cast<std::size_t>(parts[b].batch.nodes));
+    for (int r = 0; r < ranks; ++r) {
+      const auto [nb, ne] = layout.nodes[static_cast<std::size_t>(r)];
+      for (std::int64_t node = nb; node < ne; ++node) {
+        const std::int64_t* at = records.data() + layout.begin[static_cast<std::size_t>(r)] +
+                                 (node - nb) * layout.record;
+        if (at[0] != 0 && at[0] != 1)
+          throw DistributedError("forest split exchange: rank " + std::to_string(r) +
+                                 " sent a malformed winner for node " + std::to_string(node));
+        keep_better(splits[b][static_cast<std::size_t>(node)],
+                    read_record(at, parts[b].batch.channels));
+      }
     }
   }
   return splits;
+}
+
+std::vector<UnitSplit> scattered_best_splits(Communicator& comm, std::span<const std::int64_t> hist,
+                                             const HistBatch& batch,
+                                             std::span<const std::int32_t> features,
+                                             const ScanUnits& scan, ReductionStats& stats) {
+  std::vector<ScatteredUnits> parts;
+  parts.push_back(reduce_units(comm, hist, batch, stats));
+  return std::move(exchange_best_splits(comm, parts, {features}, scan, stats).front());
 }
 
 }  // namespace tabula::forest

@@ -70,6 +70,27 @@ std::vector<UnitSplit> scattered_best_splits(Communicator& comm, std::span<const
                                              std::span<const std::int32_t> features,
                                              const ScanUnits& scan, ReductionStats& stats);
 
+/// One batch's units as this rank holds them after the reduce-scatter: units [first, first +
+/// count) of the batch, summed over the ranks (count x unit_size values).
+struct ScatteredUnits {
+  HistBatch batch;
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::vector<std::int64_t> sums;
+};
+
+/// scattered_best_splits in two steps, so that a batch's reduce-scatter can run while the
+/// next batch is built: reduce_units sums this rank's units of one batch (one collective; it
+/// may run on a second thread when Communicator::calls_from_any_thread());
+/// exchange_best_splits scans every batch's units and exchanges their winners in one small
+/// all-reduce, returning each batch's nodes' splits (features[b]: batch b's, unit order).
+ScatteredUnits reduce_units(Communicator& comm, std::span<const std::int64_t> hist,
+                            const HistBatch& batch, ReductionStats& stats);
+std::vector<std::vector<UnitSplit>> exchange_best_splits(
+    Communicator& comm, const std::vector<ScatteredUnits>& parts,
+    const std::vector<std::span<const std::int32_t>>& features, const ScanUnits& scan,
+    ReductionStats& stats);
+
 /// `best` becomes `candidate` when that is found and of strictly greater gain: applied to
 /// candidates in unit order, it keeps the first of maximal gain (the one-process rule).
 void keep_better(UnitSplit& best, const UnitSplit& candidate);

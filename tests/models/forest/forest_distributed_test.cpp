@@ -88,6 +88,8 @@ class ThreadCommunicator final : public Communicator {
   }
   [[noreturn]] void abort(int) override { std::abort(); }
   std::string describe() const override { return "thread rank " + std::to_string(rank_); }
+  // One call at a time per rank, from any thread: the forest then overlaps its reductions.
+  bool calls_from_any_thread() const override { return true; }
 
  private:
   template <typename T>
@@ -213,9 +215,11 @@ class ScopedEnv {
 };
 
 TEST(ForestDistributed, ReduceScatteredLevelsGrowTheOneProcessTrees) {
-  // 0: every batch reduce-scattered over (node, feature) units; 60,000 bytes: the large levels
-  // only, the small ones all-reduced (both in one tree). Classification sends int32,
-  // regression int64; all features drawn keeps histograms for subtraction.
+  // 0: every batch reduce-scattered over (node, feature) units, overlapped with the next node
+  // batch's building where no histogram is kept; 60,000 bytes: batches of 240,000 bytes and
+  // more overlapped, of 60,000 and more reduce-scattered, the small ones all-reduced (all in
+  // one tree). Classification sends int32, regression int64; all features drawn keeps
+  // histograms for subtraction (reduce-scattered, not overlapped).
   const Table cls = synthetic(3000, 5, true, 6);
   const Table reg = synthetic(3000, 5, false, 7);
   for (const char* min_bytes : {"0", "60000"}) {
