@@ -22,10 +22,13 @@ a 1-billion-row table on a 25 Gb/s network.
     per level a batch of at least 256 KiB is reduce-scattered over (node, feature) units as
     int32 (a classifier's node totals are below 2^31 at 1e9 rows), each rank scans 1/N of the
     units, and the winners go through one small all-reduce ((nodes + N) x 8 words); a smaller
-    batch is all-reduced and scanned by every rank. Once per fit: the binning sample's
+    batch is all-reduced and scanned by every rank; a batch of at least 4 x 256 KiB is cut into
+    4 node batches, each reduce-scattered while the next is built (the exposed part: the last
+    batch's reduce-scatter and any excess over the building). Once per fit: the binning sample's
     all-gather (200,000 x d floats). Compute constants: 1 ns per row, level and drawn feature
     for the histograms (a measured fit's order, assumed) and 2 ns per node, feature and bin for
     the split scan (assumed), each on one core.
+
     .venv/bin/python benchmarks/distributed/bench_distributed.py   (about 2 minutes)
     .venv/bin/python benchmarks/distributed/bench_distributed.py --rows 20000 --repeats 1
 """
@@ -108,14 +111,14 @@ HIST_S = 1e-9   # histogram work per row, level and drawn feature on one core (a
 SCAN_S = 2e-9   # split scan per node, feature and bin on one core (assumed)
 
 
-OVERLAP_BATCHES = 4  # node batches per level in the overlap design (not implemented)
+OVERLAP_BATCHES = 4  # models/forest/forest_builder.hpp, kOverlapBatches
 
 
 def forest_per_node(nodes, rows, d, bins, k, depth, trees, mf, implemented=True, overlap=False):
     """(compute, communication, bootstrap) seconds per node for a full forest (see (c)).
-    overlap: the design not implemented, each level cut into OVERLAP_BATCHES node batches whose
-    reduce-scatter runs while the next batch's histograms are built (only the exceeding part
-    and the last batch's reduce-scatter stay exposed)."""
+    overlap: each level of at least OVERLAP_BATCHES x 256 KiB cut into OVERLAP_BATCHES node
+    batches whose reduce-scatter runs while the next batch's histograms are built (only the
+    excess over the building and the last batch's reduce-scatter stay exposed)."""
     channels = 1 + k if k else 3
     hist = trees * rows / nodes * depth * mf * HIST_S / NODE_CORES
     draws = rows / nodes if implemented else rows
@@ -130,7 +133,7 @@ def forest_per_node(nodes, rows, d, bins, k, depth, trees, mf, implemented=True,
         if implemented and nodes > 1 and nbytes >= SCATTER_MIN_BYTES:
             winners = (forest_level_nodes(d, level, mf, implemented) + nodes) * (5 + channels) * 8
             scatter = reduce_scatter_s(nbytes, nodes)
-            if overlap:
+            if overlap and nbytes >= OVERLAP_BATCHES * SCATTER_MIN_BYTES:
                 level_hist = rows / nodes * mf * HIST_S / NODE_CORES
                 hidden = (OVERLAP_BATCHES - 1) / OVERLAP_BATCHES
                 scatter = scatter / OVERLAP_BATCHES + max(0.0, (scatter - level_hist) * hidden)
@@ -247,9 +250,10 @@ def scaling_tables(measured, rows):
               "max_features sqrt = 5; compute = histograms + split scan, bootstrap apart:", "",
               "| scheme | nodes | compute (s) | bootstrap (s) | communication (s) | total (s) "
               "| efficiency |", "|---|---|---|---|---|---|---|"]
-    schemes = ((True, False, "blocked bootstrap, reduce-scatter, int32 (implemented)"),
-               (True, True, "the same + reduction overlapped with the next node batch's "
-                "histograms (not implemented)"),
+    schemes = ((True, True, "blocked bootstrap, reduce-scatter, int32, reduction overlapped "
+                "with the next node batch's histograms (implemented)"),
+               (True, False, "the same without the overlap (an MPI without "
+                "MPI_THREAD_SERIALIZED)"),
                (False, False, "previous: all draws per rank, int64 all-reduce"))
     for implemented, overlap, name in schemes:
         c1, _, b1 = forest_per_node(1, TOTAL_ROWS, d, bins, k, depth, trees, mf, implemented)

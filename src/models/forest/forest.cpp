@@ -33,17 +33,18 @@ namespace {
 // the largest weight: relative precision 1e-6, and sums of 2^31 rows stay far below 2^63.
 constexpr double kWeightUnits = double(1 << 20);
 
-// TreeConfig::scatter_min_bytes of a distributed fit: TABULA_FOREST_SCATTER_MIN_BYTES when set
-// (a tuning and test knob: 0 reduce-scatters every batch), else the default. The variable must
-// be the same on every rank (mpirun passes it to all); a bad value is an InputError.
-std::int64_t scatter_min_bytes() {
-  const char* text = std::getenv("TABULA_FOREST_SCATTER_MIN_BYTES");
-  if (text == nullptr || *text == '\0') return forest::kScatterMinBytes;
+// A distributed fit's tuning knob from the environment variable `name` (a whole number >= 0),
+// `fallback` when unset: TABULA_FOREST_SCATTER_MIN_BYTES (TreeConfig::scatter_min_bytes; 0
+// reduce-scatters every batch) and TABULA_FOREST_OVERLAP_BATCHES (overlap_batches; 0 or 1: no
+// overlap). It must be the same on every rank (mpirun passes it to all); a bad value is an
+// InputError naming the variable.
+std::int64_t environment_knob(const char* name, std::int64_t fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
   const long long value = std::strtoll(text, &end, 10);
   if (*end != '\0' || value < 0)
-    throw InputError(std::string("forest: TABULA_FOREST_SCATTER_MIN_BYTES='") + text +
-                     "' is not a byte count (a whole number >= 0)");
+    throw InputError(std::string("forest: ") + name + "='" + text + "' is not a whole number >= 0");
   return value;
 }
 
@@ -664,7 +665,10 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   config.comm = comm;
   if (comm) {
     config.small_node_rows = 0;
-    config.scatter_min_bytes = scatter_min_bytes();
+    config.scatter_min_bytes =
+        environment_knob("TABULA_FOREST_SCATTER_MIN_BYTES", forest::kScatterMinBytes);
+    config.overlap_batches =
+        environment_knob("TABULA_FOREST_OVERLAP_BATCHES", forest::kOverlapBatches);
   }
   const std::int64_t n_draw = rows_per_tree(params_, range.total);
   const std::vector<double> base = base_weights(params_, sel.y, sel.w, config.n_classes, comm);

@@ -20,6 +20,7 @@
 
 #include "support/same_forest.hpp"
 #include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/distributed/communicator.hpp"
 #include "tabula/models/forest/forest.hpp"
 
@@ -251,6 +252,26 @@ TEST(ForestDistributed, BlockedBootstrapOverRanksDrawsTheOneProcessSample) {
                         {"max_features", "sqrt"}, {"max_samples", "0.8"},
                         {"max_bins", "32"},       {"class_weight", "balanced_subsample"}};
   expect_ranks_fit_one_process_forest(t, Task::kClassification, params, {0, 30000, 65537, 70001});
+}
+
+TEST(ForestDistributed, ReductionKnobsMustBeWholeNumbers) {
+  const Table t = synthetic(200, 3, true, 9);
+  for (const char* name : {"TABULA_FOREST_SCATTER_MIN_BYTES", "TABULA_FOREST_OVERLAP_BATCHES"}) {
+    for (const char* bad : {"-1", "4k", "x"}) {
+      const ScopedEnv env(name, bad);
+      RankGroup group(1);
+      ThreadCommunicator comm(group, 0);
+      try {
+        fit(t, Task::kClassification, {{"n_estimators", "1"}}, 0, t.rows, &comm);
+        ADD_FAILURE() << name << "=" << bad << " was accepted";
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+      }
+    }
+    // One process never reads them.
+    const ScopedEnv env(name, "x");
+    EXPECT_NO_THROW(fit(t, Task::kClassification, {{"n_estimators", "1"}}, 0, t.rows, nullptr));
+  }
 }
 
 TEST(ForestDistributed, ReduceScatterSumsEachRanksPart) {
