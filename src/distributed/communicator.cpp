@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace tabula {
 namespace {
@@ -33,6 +34,52 @@ void Communicator::check_all(const std::string& error, std::string_view phase) {
         fmt::format("{}rank {} of {}: {}", failed.empty() ? "" : "; ", r, errors.size(), errors[r]);
   }
   if (!failed.empty()) throw DistributedError(fmt::format("{}: {}", phase, failed));
+}
+
+std::int64_t Communicator::scatter_offset(std::size_t send_size,
+                                          std::span<const std::int64_t> counts,
+                                          std::size_t recv_size) const {
+  if (counts.size() != static_cast<std::size_t>(size()))
+    throw DistributedError(fmt::format("reduce_scatter_sum on {}: {} counts for {} ranks",
+                                       describe(), counts.size(), size()));
+  std::int64_t offset = 0, total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    if (counts[r] < 0)
+      throw DistributedError(
+          fmt::format("reduce_scatter_sum on {}: rank {}'s count is {}", describe(), r, counts[r]));
+    if (r < static_cast<std::size_t>(rank())) offset += counts[r];
+    total += counts[r];
+  }
+  const std::int64_t mine = counts[static_cast<std::size_t>(rank())];
+  if (total != static_cast<std::int64_t>(send_size) || mine != static_cast<std::int64_t>(recv_size))
+    throw DistributedError(fmt::format(
+        "reduce_scatter_sum on {}: counts add up to {} for {} values sent, {} for {} received",
+        describe(), total, send_size, mine, recv_size));
+  return offset;
+}
+
+void Communicator::all_reduce_sum(std::span<std::int32_t> values) {
+  std::vector<std::int64_t> wide(values.begin(), values.end());
+  all_reduce_sum(std::span<std::int64_t>(wide));
+  std::copy(wide.begin(), wide.end(), values.begin());
+}
+
+void Communicator::reduce_scatter_sum(std::span<const std::int64_t> send,
+                                      std::span<const std::int64_t> counts,
+                                      std::span<std::int64_t> recv) {
+  const std::int64_t offset = scatter_offset(send.size(), counts, recv.size());
+  std::vector<std::int64_t> sums(send.begin(), send.end());
+  all_reduce_sum(std::span<std::int64_t>(sums));
+  std::copy_n(sums.begin() + offset, recv.size(), recv.begin());
+}
+
+void Communicator::reduce_scatter_sum(std::span<const std::int32_t> send,
+                                      std::span<const std::int64_t> counts,
+                                      std::span<std::int32_t> recv) {
+  const std::vector<std::int64_t> wide(send.begin(), send.end());
+  std::vector<std::int64_t> part(recv.size());
+  reduce_scatter_sum(std::span<const std::int64_t>(wide), counts, std::span<std::int64_t>(part));
+  std::copy(part.begin(), part.end(), recv.begin());
 }
 
 void LocalCommunicator::abort(int exit_code) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "tabula/distributed/communicator.hpp"
 
@@ -34,10 +35,14 @@ class MpiCommunicator final : public Communicator {
     MPI_Initialized(&initialised);
     if (!initialised) {
       int provided = 0;
-      // Only the thread that called fit talks to MPI; the pool's threads compute.
-      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      // One thread at a time talks to MPI: the one that called fit, or the forest's reduction
+      // thread while that one builds histograms (calls_from_any_thread); the pool computes.
+      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
     }
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    any_thread_ = level >= MPI_THREAD_SERIALIZED;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
@@ -49,6 +54,7 @@ class MpiCommunicator final : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  bool calls_from_any_thread() const override { return any_thread_; }
 
   void all_reduce_sum(std::span<double> values) override {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), as_count(values.size(), "all_reduce_sum"),
@@ -59,6 +65,21 @@ class MpiCommunicator final : public Communicator {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), as_count(values.size(), "all_reduce_sum"),
                         MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
           "MPI_Allreduce");
+  }
+
+  void all_reduce_sum(std::span<std::int32_t> values) override {
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), as_count(values.size(), "all_reduce_sum"),
+                        MPI_INT32_T, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+
+  void reduce_scatter_sum(std::span<const std::int64_t> send, std::span<const std::int64_t> counts,
+                          std::span<std::int64_t> recv) override {
+    scatter(send.data(), send.size(), counts, recv.data(), recv.size(), MPI_INT64_T);
+  }
+  void reduce_scatter_sum(std::span<const std::int32_t> send, std::span<const std::int64_t> counts,
+                          std::span<std::int32_t> recv) override {
+    scatter(send.data(), send.size(), counts, recv.data(), recv.size(), MPI_INT32_T);
   }
 
   void broadcast(std::string& bytes, int root) override {
@@ -102,9 +123,21 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  void scatter(const void* send, std::size_t send_size, std::span<const std::int64_t> counts,
+               void* recv, std::size_t recv_size, MPI_Datatype type) {
+    scatter_offset(send_size, counts, recv_size);
+    std::vector<int> each(counts.size());
+    for (std::size_t r = 0; r < counts.size(); ++r)
+      each[r] = as_count(static_cast<std::size_t>(counts[r]), "reduce_scatter_sum");
+    as_count(send_size, "reduce_scatter_sum");
+    check(MPI_Reduce_scatter(send, recv, each.data(), type, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Reduce_scatter");
+  }
+
   int rank_ = 0;
   int size_ = 1;
   bool owns_mpi_ = false;
+  bool any_thread_ = false;
 };
 
 }  // namespace

@@ -22,8 +22,8 @@ MPIRUN_FLAGS = ["--oversubscribe", "--mca", "btl", "self,vader", "--bind-to", "n
 TIMEOUT_S = 60
 
 
-def mpirun(ranks, *args, timeout=TIMEOUT_S):
-    env = {**os.environ, **ROOT_ENV}
+def mpirun(ranks, *args, timeout=TIMEOUT_S, env=None):
+    env = {**os.environ, **ROOT_ENV, **(env or {})}
     command = ["mpirun", *MPIRUN_FLAGS, "-np", str(ranks), *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
 
@@ -46,14 +46,22 @@ def mpi_tabula(tabula_bin, tmp_path_factory):
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     """1,500 rows: five numeric features, a continuous target, a binary and a 3-class label."""
+    return write_table(tmp_path_factory.mktemp("distributed") / "table.csv", 1500)
+
+
+@pytest.fixture(scope="module")
+def big_table(tmp_path_factory):
+    """70,001 rows, more than a bootstrap block (65,536): the ranks' shares cut blocks."""
+    return write_table(tmp_path_factory.mktemp("distributed") / "big.csv", 70001)
+
+
+def write_table(path, n):
     rng = np.random.default_rng(7)
-    n = 1500
     x = rng.normal(size=(n, 5)) * [1.0, 10.0, 0.1, 3.0, 1.0] + [0.0, 100.0, -2.0, 0.0, 5.0]
     y = x @ [1.5, -0.2, 3.0, 0.7, 0.0] + rng.normal(scale=0.5, size=n)
     score = x[:, 0] - 0.1 * (x[:, 1] - 100) + rng.normal(size=n)
     binary = (score > 0).astype(int)
     three = np.digitize(score, [-1.0, 1.0])
-    path = tmp_path_factory.mktemp("distributed") / "table.csv"
     with open(path, "w") as f:
         f.write("a,b,c,d,e,y,binary,three\n")
         for i in range(n):
@@ -231,14 +239,19 @@ FOREST_CASES = [
     ("forest", "y", ["binary", "three"], ["max_samples=0.7", "min_samples_leaf=3"]),
     ("forest", "y", ["binary", "three"], ["max_leaf_nodes=40", "bootstrap=false"]),
     ("forest", "three", ["y", "binary"], ["class_weight=balanced", "max_depth=6", "missing"]),
+    ("forest", "binary", ["y", "three"], ["max_samples=0.8", "max_depth=8", "big"]),
 ]
+
+# Each rank count runs with the default reduction (small levels all-reduced) and with every
+# level reduce-scattered over (node, feature) units (docs/distributed.md, "Splits").
+SCATTER_EVERY_LEVEL = {"TABULA_FOREST_SCATTER_MIN_BYTES": "0"}
 
 
 @pytest.mark.parametrize("model,target,drop,params", FOREST_CASES,
                          ids=[f"{c[1]}-{'-'.join(c[3]) or 'defaults'}" for c in FOREST_CASES])
 def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
-        mpi_tabula, run_tabula, table, tmp_path, model, target, drop, params):
-    data = table
+        mpi_tabula, run_tabula, table, big_table, tmp_path, model, target, drop, params):
+    data = big_table if "big" in params else table
     if "missing" in params:
         data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
     extra = ["--param", "n_estimators=12"]
@@ -249,16 +262,17 @@ def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
     run_tabula(*fit_args(data, model, target, drop, single), *extra)
     expected = forest_arrays(single)
     assert "forest.feature" in expected
-    for ranks in (1, 2, 3, 4):
+    for ranks, env in [(1, None), (2, None), (3, None), (4, None), (2, SCATTER_EVERY_LEVEL),
+                       (3, SCATTER_EVERY_LEVEL), (4, SCATTER_EVERY_LEVEL)]:
         out = tmp_path / f"ranks{ranks}.tbl"
         result = mpirun(ranks, mpi_tabula, *fit_args(data, model, target, drop, out), *extra,
-                        "--distributed")
+                        "--distributed", env=env)
         assert result.returncode == 0, result.stderr
         got = forest_arrays(out)
-        assert got.keys() == expected.keys(), ranks
+        assert got.keys() == expected.keys(), (ranks, env)
         for name, values in expected.items():
             assert got[name].dtype == values.dtype and np.array_equal(
-                got[name], values, equal_nan=True), (ranks, name)
+                got[name], values, equal_nan=True), (ranks, env, name)
 
 
 def edited_copy(table, path, edit):

@@ -34,6 +34,24 @@ class Communicator {
   /// sums are exact; float64 sums are rounded in an order fixed for a given rank count.
   virtual void all_reduce_sum(std::span<double> values) = 0;
   virtual void all_reduce_sum(std::span<std::int64_t> values) = 0;
+  /// int32 sums: exact when every partial sum fits int32, which the caller proves (the default
+  /// widens to int64; the MPI communicator sends int32, half the bytes).
+  virtual void all_reduce_sum(std::span<std::int32_t> values);
+  /// Element-wise sums of every rank's `send` (the same length on every rank), scattered in
+  /// rank order: rank r gets in `recv` the counts[r] sums that follow the counts of the ranks
+  /// before it. `counts`: one per rank, the same on every rank, adding up to send.size();
+  /// recv.size() == counts[rank()]. About half an all-reduce's bytes per rank. The default
+  /// all-reduces a copy and keeps this rank's part; DistributedError for inconsistent counts.
+  virtual void reduce_scatter_sum(std::span<const std::int64_t> send,
+                                  std::span<const std::int64_t> counts,
+                                  std::span<std::int64_t> recv);
+  virtual void reduce_scatter_sum(std::span<const std::int32_t> send,
+                                  std::span<const std::int64_t> counts,
+                                  std::span<std::int32_t> recv);
+  /// Whether a collective may be called from a thread other than the one that made this
+  /// communicator (one call at a time still): then a reduction can run on a second thread
+  /// while the first computes. false by default.
+  virtual bool calls_from_any_thread() const { return false; }
   /// Root's bytes on every rank (`bytes` is replaced on the others).
   virtual void broadcast(std::string& bytes, int root = 0) = 0;
   /// Every rank's bytes, in rank order, on every rank.
@@ -48,6 +66,12 @@ class Communicator {
   /// When any rank failed, every rank throws the same DistributedError naming each failed rank
   /// and its reason, prefixed by `phase`.
   void check_all(const std::string& error, std::string_view phase);
+
+ protected:
+  /// Where this rank's part of a reduce_scatter_sum starts in `send`; DistributedError unless
+  /// the counts are one per rank, add up to `send_size` and this rank's equals `recv_size`.
+  std::int64_t scatter_offset(std::size_t send_size, std::span<const std::int64_t> counts,
+                              std::size_t recv_size) const;
 };
 
 /// One process holding every row: sums and gathers are the identity.
@@ -57,6 +81,7 @@ class LocalCommunicator final : public Communicator {
   int size() const override { return 1; }
   void all_reduce_sum(std::span<double>) override {}
   void all_reduce_sum(std::span<std::int64_t>) override {}
+  void all_reduce_sum(std::span<std::int32_t>) override {}
   void broadcast(std::string&, int) override {}
   std::vector<std::string> all_gather(const std::string& bytes) override { return {bytes}; }
   [[noreturn]] void abort(int exit_code) override;

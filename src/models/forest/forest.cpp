@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <numeric>
@@ -17,6 +18,7 @@
 #include "backend/forest_math.hpp"
 #include "distributed/reduce.hpp"
 #include "models/device_data.hpp"
+#include "models/forest/bootstrap.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
 #include "models/linear/solve_params.hpp"
@@ -31,39 +33,19 @@ namespace {
 // the largest weight: relative precision 1e-6, and sums of 2^31 rows stay far below 2^63.
 constexpr double kWeightUnits = double(1 << 20);
 
-// How often each row is drawn for tree `tree`: n_draw uniform draws with replacement
-// (bootstrap), or every row once. The draws are over n rows; the counts returned are those of
-// `rows` rows from `first` (a rank's share, keyed by global row index), all n by default.
-std::vector<std::int32_t> draw_counts(std::uint64_t seed, std::int64_t tree, std::int64_t n,
-                                      std::int64_t n_draw, bool bootstrap, std::int64_t first = 0,
-                                      std::int64_t rows = -1) {
-  if (rows < 0) rows = n;
-  std::vector<std::int32_t> counts(static_cast<std::size_t>(rows), bootstrap ? 0 : 1);
-  if (!bootstrap) return counts;
-  const std::uint64_t stream = forest::bootstrap_stream(tree);
-  // Draw k's position among the counts; a row before `first` wraps far above `rows` (unsigned).
-  const auto position = [&](std::int64_t k) {
-    const std::uint64_t r = forest::counter_random(seed, stream, static_cast<std::uint64_t>(k));
-    return forest::uniform_below(r, static_cast<std::uint64_t>(n)) -
-           static_cast<std::uint64_t>(first);
-  };
-  if (rows == n) {
-    for (std::int64_t k = 0; k < n_draw; ++k) ++counts[static_cast<std::size_t>(position(k))];
-    return counts;
-  }
-  // A rank's share: it makes every draw to find its own, so the draws are spread over its
-  // threads (a distributed fit grows one tree at a time). Integer counts: any order is exact.
-  constexpr std::int64_t kDrawBlock = std::int64_t{1} << 20;
-  parallel_for((n_draw + kDrawBlock - 1) / kDrawBlock, [&](std::int64_t block) {
-    const std::int64_t end = std::min(n_draw, (block + 1) * kDrawBlock);
-    for (std::int64_t k = block * kDrawBlock; k < end; ++k) {
-      const std::uint64_t at = position(k);
-      if (at < static_cast<std::uint64_t>(rows))
-        std::atomic_ref<std::int32_t>(counts[static_cast<std::size_t>(at)])
-            .fetch_add(1, std::memory_order_relaxed);
-    }
-  });
-  return counts;
+// A distributed fit's tuning knob from the environment variable `name` (a whole number >= 0),
+// `fallback` when unset: TABULA_FOREST_SCATTER_MIN_BYTES (TreeConfig::scatter_min_bytes; 0
+// reduce-scatters every batch) and TABULA_FOREST_OVERLAP_BATCHES (overlap_batches; 0 or 1: no
+// overlap). It must be the same on every rank (mpirun passes it to all); a bad value is an
+// InputError naming the variable.
+std::int64_t environment_knob(const char* name, std::int64_t fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long long value = std::strtoll(text, &end, 10);
+  if (*end != '\0' || value < 0)
+    throw InputError(std::string("forest: ") + name + "='" + text + "' is not a whole number >= 0");
+  return value;
 }
 
 // Fixed-point weights: unchanged when all are integers (no bootstrap weight is lost), else
@@ -436,8 +418,8 @@ std::vector<std::int64_t> tree_sample(const FitInputs& in, std::int64_t t,
   const auto n = static_cast<std::int64_t>(in.rows.size());
   const std::int64_t k = in.config.channels;
   const bool classifier = in.config.n_classes > 0;
-  const std::vector<std::int32_t> counts = draw_counts(in.config.seed, t, in.range.total, in.n_draw,
-                                                       in.params.bootstrap, in.range.offset, n);
+  const std::vector<std::int32_t> counts = forest::draw_counts(
+      in.config.seed, t, in.range.total, in.n_draw, in.params.bootstrap, in.range.offset, n);
   std::vector<std::int64_t> tree_wq;
   if (classifier && in.params.class_weight == "balanced_subsample") {
     const std::vector<double> tcw = forest::class_weights("balanced", in.y, in.config.n_classes,
@@ -572,8 +554,11 @@ std::vector<double> grow_forest(const FitInputs& in, ForestModel& model) {
   else
     parallel_for(workers, work);
   if (in.config.comm)
-    spdlog::debug("forest: {} trees, {} histogram all-reduces, {} bytes each rank", n_trees,
-                  scratch[0].arena.reductions, scratch[0].arena.reduced_bytes);
+    spdlog::debug(
+        "forest: {} trees, {} histogram collectives ({} batches reduce-scattered), {} bytes of "
+        "histograms reduced each rank",
+        n_trees, scratch[0].arena.reduction.collectives, scratch[0].arena.reduction.scattered,
+        scratch[0].arena.reduction.bytes);
   const double sum = std::accumulate(importances.begin(), importances.end(), 0.0);
   if (sum > 0)
     for (double& v : importances) v /= sum;
@@ -613,7 +598,8 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
     one.offsets = {all.offsets.data + t, 2, all.offsets.device};
     backend.forest().apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
     const std::vector<std::int32_t> leaf = leaves.to_host();
-    const std::vector<std::int32_t> counts = draw_counts(in.config.seed, t, n, in.n_draw, true);
+    const std::vector<std::int32_t> counts =
+        forest::draw_counts(in.config.seed, t, n, in.n_draw, true);
     const std::int64_t base_node = model.offsets[static_cast<std::size_t>(t)];
     for (std::int64_t i = 0; i < n; ++i) {
       if (counts[static_cast<std::size_t>(i)] != 0) continue;
@@ -677,7 +663,13 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   forest::TreeConfig config =
       tree_config(params_, range.total, d, classifier ? n_classes : 0, seed);
   config.comm = comm;
-  if (comm) config.small_node_rows = 0;
+  if (comm) {
+    config.small_node_rows = 0;
+    config.scatter_min_bytes =
+        environment_knob("TABULA_FOREST_SCATTER_MIN_BYTES", forest::kScatterMinBytes);
+    config.overlap_batches =
+        environment_knob("TABULA_FOREST_OVERLAP_BATCHES", forest::kOverlapBatches);
+  }
   const std::int64_t n_draw = rows_per_tree(params_, range.total);
   const std::vector<double> base = base_weights(params_, sel.y, sel.w, config.n_classes, comm);
   const std::vector<std::int64_t> wq = quantise_weights(base, comm);

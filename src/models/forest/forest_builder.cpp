@@ -1,6 +1,7 @@
 #include "models/forest/forest_builder.hpp"
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <numeric>
 #include <queue>
@@ -263,8 +264,12 @@ class TreeGrower {
         std::iota(order.begin(), order.end(), static_cast<std::int32_t>(first));
         Buffer<std::int64_t>& hist = HistArena::reserve(
             backend_, arena_.level, static_cast<std::int64_t>(order.size()) * slot);
+        if (overlaps(static_cast<std::int64_t>(order.size()) * slot)) {
+          overlapped_splits(nodes, order, round, hist, splits);
+          continue;
+        }
         build(nodes, order, round, hist);
-        best_splits(nodes, order, round, hist, splits);
+        best_splits(nodes, order, round, hist, false, splits);
       }
       return splits;
     }
@@ -299,7 +304,7 @@ class TreeGrower {
       backend_.forest().hist_subtract(std::as_const(arena_.parent).view(), dp.view(), dc.view(),
                                       dd.view(), slot, hist.view());
     }
-    best_splits(nodes, order, round, hist, splits);
+    best_splits(nodes, order, round, hist, true, splits);
     slot_of->assign(static_cast<std::size_t>(n), -1);
     for (std::int32_t s = 0; s < n; ++s) (*slot_of)[static_cast<std::size_t>(order[s])] = s;
     return splits;
@@ -313,9 +318,9 @@ class TreeGrower {
             bins_.rows(),  Layout::kColMajor, bins_.codes().device};
   }
 
-  // Histograms of nodes[order[i]] into slot i of hist.
+  // Histograms of nodes[order[i]] into slot first_slot + i of hist.
   void build(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-             std::int64_t round, Buffer<std::int64_t>& hist) {
+             std::int64_t round, Buffer<std::int64_t>& hist, std::int64_t first_slot = 0) {
     if (order.empty()) return;
     const std::int64_t m = round_size(round);
     std::vector<std::int32_t> begin, end, features(order.size() * static_cast<std::size_t>(m));
@@ -338,30 +343,145 @@ class TreeGrower {
     // Feature-major when the drawn features are at most half a row: the columns stream in
     // for dense nodes and carry no undrawn codes (1M x 28, 5 drawn: 25% less fit time), while
     // a row's line holds all of them when most are drawn (43k x 26, all drawn: 10% more).
+    const std::int64_t offset = first_slot * shape_.node_size(m);
     backend_.forest().histograms(node_codes(2 * m <= bins_.cols()), std::as_const(rows_.rows),
-                                 rows_.channels, batch, shape_, hist.view());
-    // Integer sums: every rank gets the histograms of all the rows, bit for bit.
-    if (config_.comm) {
-      const std::int64_t values = batch.nodes * shape_.node_size(m);
-      config_.comm->all_reduce_sum(
-          std::span<std::int64_t>(hist.data(), static_cast<std::size_t>(values)));
-      ++arena_.reductions;
-      arena_.reduced_bytes += values * static_cast<std::int64_t>(sizeof(std::int64_t));
-    }
+                                 rows_.channels, batch, shape_,
+                                 {hist.data() + offset, hist.size() - offset, hist.device()});
   }
 
   // Best splits of the nodes whose histograms are in slots 0.. of hist (slot i: nodes[order[i]]).
+  // With comm, hist holds this rank's rows only: the sums over the ranks are scanned (integer
+  // sums, exact in any order, so every rank finds one process's splits). `kept`: hist is the
+  // level kept for subtraction and must stay this rank's own (a summed copy is scanned).
   void best_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
-                   std::int64_t round, const Buffer<std::int64_t>& hist,
+                   std::int64_t round, Buffer<std::int64_t>& hist, bool kept,
                    std::vector<Split>& splits) {
     const std::int64_t m = round_size(round);
-    const std::int64_t k = config_.channels;
     const auto count = static_cast<std::int64_t>(order.size());
     std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
     for (std::size_t s = 0; s < order.size(); ++s)
       draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
                     round, features.data() + s * static_cast<std::size_t>(m));
-    DeviceVector<std::int32_t> df(backend_, features);
+    const std::int64_t values = count * shape_.node_size(m);
+    VectorView<const std::int64_t> sums{hist.data(), values, hist.device()};
+    std::vector<UnitSplit> found;
+    bool scanned = false;
+    if (config_.comm) {
+      const HistBatch batch{count, m, shape_.bins * shape_.channels, config_.channels,
+                            fits_int32(nodes, order)};
+      std::span<std::int64_t> mine(hist.data(), static_cast<std::size_t>(values));
+      const std::int64_t bytes = values * (batch.fits_int32 ? 4 : 8);
+      if (scatter_pays(bytes, config_.comm->size(), config_.scatter_min_bytes)) {
+        found = scattered_best_splits(
+            *config_.comm, mine, batch, features,
+            [&](const std::int64_t* part, std::int64_t units, const std::int32_t* unit_features) {
+              return scan({part, units * shape_.node_size(1), Device::cpu()}, units, 1,
+                          unit_features);
+            },
+            arena_.reduction);
+        scanned = true;
+      } else {
+        if (kept) {
+          Buffer<std::int64_t>& copy = HistArena::reserve(backend_, arena_.reduced, values);
+          std::copy_n(hist.data(), values, copy.data());
+          mine = std::span<std::int64_t>(copy.data(), static_cast<std::size_t>(values));
+          sums.data = copy.data();
+        }
+        all_reduce_histograms(*config_.comm, mine, batch, arena_.reduction);
+      }
+    }
+    if (!scanned) found = scan(sums, count, m, features.data());
+    for (std::size_t s = 0; s < order.size(); ++s)
+      assign(found[s], splits[static_cast<std::size_t>(order[s])]);
+  }
+
+  // Whether a batch of `values` histogram values is built and reduced in overlapped node
+  // batches (the same answer on every rank: it depends on global numbers only).
+  bool overlaps(std::int64_t values) const {
+    if (!config_.comm || config_.overlap_batches < 2 || !config_.comm->calls_from_any_thread())
+      return false;
+    // int32 or not, the choice must not depend on it: the int64 size decides.
+    return scatter_pays(
+        values * 8, config_.comm->size(),
+        std::max<std::int64_t>(1, config_.overlap_batches * config_.scatter_min_bytes));
+  }
+
+  // best_splits of build(nodes, order) with comm, overlapped: the nodes are cut into
+  // overlap_batches contiguous batches; batch i's reduce-scatter runs on a second thread while
+  // batch i + 1 is built (one collective at a time: it is joined before the next starts), then
+  // every batch's units are scanned and their winners exchanged at once. Each batch splits its
+  // own units over the ranks, so every node's split is the one best_splits finds.
+  void overlapped_splits(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order,
+                         std::int64_t round, Buffer<std::int64_t>& hist,
+                         std::vector<Split>& splits) {
+    const std::int64_t m = round_size(round), slot = shape_.node_size(m);
+    const auto count = static_cast<std::int64_t>(order.size());
+    const std::int64_t batches = std::min(config_.overlap_batches, count);
+    std::vector<std::int32_t> features(order.size() * static_cast<std::size_t>(m));
+    for (std::size_t s = 0; s < order.size(); ++s)
+      draw_features(config_, bins_.cols(), tree_, nodes[static_cast<std::size_t>(order[s])].id,
+                    round, features.data() + s * static_cast<std::size_t>(m));
+    std::vector<ScatteredUnits> parts(static_cast<std::size_t>(batches));
+    std::vector<std::span<const std::int32_t>> batch_features;
+    std::future<void> pending;
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t first = count * b / batches, end = count * (b + 1) / batches;
+      const std::vector<std::int32_t> part(order.begin() + first, order.begin() + end);
+      build(nodes, part, round, hist, first);
+      batch_features.emplace_back(features.data() + first * m,
+                                  static_cast<std::size_t>((end - first) * m));
+      if (pending.valid()) pending.get();
+      const HistBatch batch{end - first, m, shape_.bins * shape_.channels, config_.channels,
+                            fits_int32(nodes, part)};
+      const std::span<const std::int64_t> region(hist.data() + first * slot,
+                                                 static_cast<std::size_t>((end - first) * slot));
+      pending = std::async(std::launch::async, [this, &parts, b, region, batch] {
+        parts[static_cast<std::size_t>(b)] =
+            reduce_units(*config_.comm, region, batch, arena_.reduction);
+      });
+    }
+    pending.get();
+    const std::vector<std::vector<UnitSplit>> found = exchange_best_splits(
+        *config_.comm, parts, batch_features,
+        [&](const std::int64_t* sums, std::int64_t units, const std::int32_t* unit_features) {
+          return scan({sums, units * shape_.node_size(1), Device::cpu()}, units, 1, unit_features);
+        },
+        arena_.reduction);
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t first = count * b / batches;
+      for (std::size_t i = 0; i < found[static_cast<std::size_t>(b)].size(); ++i)
+        assign(found[static_cast<std::size_t>(b)][i],
+               splits[static_cast<std::size_t>(order[static_cast<std::size_t>(first) + i])]);
+    }
+  }
+
+  static void assign(const UnitSplit& best, Split& split) {
+    split.feature = best.found ? best.feature : -1;
+    split.bin = best.bin;
+    split.missing_left = best.missing_left;
+    split.gain = best.gain;
+    split.left = best.left;
+  }
+
+  // Whether every partial sum of the histograms of nodes[order[..]] fits int32: classifier
+  // channels (a count and class weights) are non-negative, so each is at most its node's total
+  // over every rank.
+  bool fits_int32(const std::vector<Node>& nodes, const std::vector<std::int32_t>& order) const {
+    if (config_.n_classes == 0) return false;
+    for (std::int32_t i : order)
+      for (std::int64_t v : nodes[static_cast<std::size_t>(i)].total)
+        if (v < 0 || v > std::numeric_limits<std::int32_t>::max()) return false;
+    return true;
+  }
+
+  // The backend's best split of each of `count` histograms of `m` features (features: count x
+  // m), the first maximal gain over its features.
+  std::vector<UnitSplit> scan(VectorView<const std::int64_t> hist, std::int64_t count,
+                              std::int64_t m, const std::int32_t* features) {
+    const std::int64_t k = config_.channels;
+    // DeviceVector views host vectors in place on host backends: the copy must outlive it.
+    const std::vector<std::int32_t> drawn(features, features + count * m);
+    DeviceVector<std::int32_t> df(backend_, drawn);
     ForestBatch batch;
     batch.nodes = count;
     batch.features = df.view();
@@ -376,17 +496,18 @@ class TreeGrower {
                      gain.view(),
                      left.matrix(count, k, Layout::kRowMajor),
                      total.matrix(count, k, Layout::kRowMajor)};
-    backend_.forest().best_splits(
-        VectorView<const std::int64_t>{hist.data(), count * shape_.node_size(m), hist.device()},
-        batch, shape_, n_bins_.view(), ForestSplitRule{config_.criterion, config_.min_samples_leaf},
-        out);
+    backend_.forest().best_splits(hist, batch, shape_, n_bins_.view(),
+                                  ForestSplitRule{config_.criterion, config_.min_samples_leaf},
+                                  out);
     const auto h_feature = feature.to_host();
     const auto h_bin = bin.to_host();
     const auto h_ml = missing_left.to_host();
     const auto h_gain = gain.to_host();
     const auto h_left = left.to_host();
-    for (std::size_t s = 0; s < order.size(); ++s) {
-      Split& split = splits[static_cast<std::size_t>(order[s])];
+    std::vector<UnitSplit> found(static_cast<std::size_t>(count));
+    for (std::size_t s = 0; s < found.size(); ++s) {
+      UnitSplit& split = found[s];
+      split.found = h_feature[s] >= 0;
       split.feature = h_feature[s];
       split.bin = h_bin[s];
       split.missing_left = h_ml[s];
@@ -394,6 +515,7 @@ class TreeGrower {
       split.left.assign(h_left.begin() + static_cast<std::ptrdiff_t>(s * k),
                         h_left.begin() + static_cast<std::ptrdiff_t>((s + 1) * k));
     }
+    return found;
   }
 
   // Partitions the rows of nodes[i] for each i in `which` by splits[i], records the splits in

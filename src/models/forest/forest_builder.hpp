@@ -9,11 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "models/forest/hist_reduce.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/models/forest/forest.hpp"
 
 namespace tabula::forest {
+
+/// TreeConfig::scatter_min_bytes by default: about where half an all-reduce's bytes take longer
+/// than a collective's latency (25 Gb/s, 20 us, log2(32) steps: ~300 kB).
+inline constexpr std::int64_t kScatterMinBytes = std::int64_t{256} << 10;
+
+/// TreeConfig::overlap_batches by default.
+inline constexpr std::int64_t kOverlapBatches = 4;
 
 /// Everything about a fit that every tree shares, resolved to counts and channel units.
 struct TreeConfig {
@@ -40,6 +48,14 @@ struct TreeConfig {
   /// is summed over the ranks (int64, exact) before splits are chosen, and small nodes take the
   /// histogram path too (small_node_rows 0), so every rank grows one process's tree.
   Communicator* comm = nullptr;
+  /// With comm: a batch of histograms of at least this many bytes is reduce-scattered over
+  /// (node, feature) units and each rank scans its units (hist_reduce.hpp); smaller batches,
+  /// where a second collective's latency costs more than the bytes saved, are all-reduced.
+  std::int64_t scatter_min_bytes = kScatterMinBytes;
+  /// With comm (when it takes calls from any thread): a batch of at least overlap_batches x
+  /// scatter_min_bytes is cut into this many node batches, each reduce-scattered on a second
+  /// thread while the next is built; 1: no overlap. The splits do not change.
+  std::int64_t overlap_batches = kOverlapBatches;
 };
 
 /// Per-class weights (n_classes entries) from a class_weight parameter: "" (all 1), "balanced" /
@@ -79,9 +95,10 @@ struct HistArena {
   /// (ForestBatch::ordered_codes). Empty when not kept.
   std::vector<std::uint8_t> ordered_codes;
   std::int64_t code_stride = 0;
-  /// Distributed fits: the histogram all-reduces this arena's trees made and their bytes.
-  std::int64_t reductions = 0;
-  std::int64_t reduced_bytes = 0;
+  /// Distributed fits: the summed copy of a kept level (all-reduced; the level itself stays
+  /// this rank's own, the parent of the next level's subtraction), and what was sent.
+  Buffer<std::int64_t> reduced;
+  ReductionStats reduction;
   /// `buffer` with room for at least `size` values (its contents are not kept on growth).
   static Buffer<std::int64_t>& reserve(Backend& backend, Buffer<std::int64_t>& buffer,
                                        std::int64_t size);

@@ -20,6 +20,7 @@
 
 #include "support/same_forest.hpp"
 #include "tabula/core/device_registry.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/distributed/communicator.hpp"
 #include "tabula/models/forest/forest.hpp"
 
@@ -88,6 +89,8 @@ class ThreadCommunicator final : public Communicator {
   }
   [[noreturn]] void abort(int) override { std::abort(); }
   std::string describe() const override { return "thread rank " + std::to_string(rank_); }
+  // One call at a time per rank, from any thread: the forest then overlaps its reductions.
+  bool calls_from_any_thread() const override { return true; }
 
  private:
   template <typename T>
@@ -200,6 +203,118 @@ TEST(ForestDistributed, BinningSampleSpansTheRanksAsOneProcessSamples) {
   const Table t = synthetic(230000, 3, false, 5);
   const ParamMap params{{"n_estimators", "2"}, {"max_depth", "6"}, {"max_bins", "64"}};
   expect_ranks_fit_one_process_forest(t, Task::kRegression, params, {0, 70001, 230000});
+}
+
+// Sets an environment variable for one scope (tests of one process: no other thread reads it).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(ForestDistributed, ReduceScatteredLevelsGrowTheOneProcessTrees) {
+  // 0: every batch reduce-scattered over (node, feature) units, overlapped with the next node
+  // batch's building where no histogram is kept; 60,000 bytes: batches of 240,000 bytes and
+  // more overlapped, of 60,000 and more reduce-scattered, the small ones all-reduced (all in
+  // one tree). Classification sends int32, regression int64; all features drawn keeps
+  // histograms for subtraction (reduce-scattered, not overlapped).
+  const Table cls = synthetic(3000, 5, true, 6);
+  const Table reg = synthetic(3000, 5, false, 7);
+  for (const char* min_bytes : {"0", "60000"}) {
+    const ScopedEnv env("TABULA_FOREST_SCATTER_MIN_BYTES", min_bytes);
+    for (const ParamMap& params :
+         {ParamMap{{"n_estimators", "3"}}, ParamMap{{"n_estimators", "3"}, {"max_features", "2"}},
+          ParamMap{{"n_estimators", "2"}, {"max_leaf_nodes", "25"}, {"max_features", "3"}}}) {
+      for (const bool classification : {true, false}) {
+        SCOPED_TRACE(std::string("min bytes ") + min_bytes + ", classification " +
+                     std::to_string(classification) + ", " + std::to_string(params.size()) +
+                     " params");
+        for (const std::vector<std::int64_t>& cuts : {std::vector<std::int64_t>{0, 3000},
+                                                      {0, 1500, 3000},
+                                                      {0, 1, 1900, 3000},
+                                                      {0, 700, 1400, 2100, 3000}})
+          expect_ranks_fit_one_process_forest(
+              classification ? cls : reg,
+              classification ? Task::kClassification : Task::kRegression, params, cuts);
+      }
+    }
+  }
+}
+
+TEST(ForestDistributed, BlockedBootstrapOverRanksDrawsTheOneProcessSample) {
+  // More rows than a bootstrap block (65,536): shares cut inside blocks draw only the blocks
+  // they overlap and get one process's counts.
+  const Table t = synthetic(70001, 4, true, 8);
+  const ParamMap params{{"n_estimators", "2"},    {"max_depth", "5"},
+                        {"max_features", "sqrt"}, {"max_samples", "0.8"},
+                        {"max_bins", "32"},       {"class_weight", "balanced_subsample"}};
+  expect_ranks_fit_one_process_forest(t, Task::kClassification, params, {0, 30000, 65537, 70001});
+}
+
+TEST(ForestDistributed, ReductionKnobsMustBeWholeNumbers) {
+  const Table t = synthetic(200, 3, true, 9);
+  for (const char* name : {"TABULA_FOREST_SCATTER_MIN_BYTES", "TABULA_FOREST_OVERLAP_BATCHES"}) {
+    for (const char* bad : {"-1", "4k", "x"}) {
+      const ScopedEnv env(name, bad);
+      RankGroup group(1);
+      ThreadCommunicator comm(group, 0);
+      try {
+        fit(t, Task::kClassification, {{"n_estimators", "1"}}, 0, t.rows, &comm);
+        ADD_FAILURE() << name << "=" << bad << " was accepted";
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+      }
+    }
+    // One process never reads them.
+    const ScopedEnv env(name, "x");
+    EXPECT_NO_THROW(fit(t, Task::kClassification, {{"n_estimators", "1"}}, 0, t.rows, nullptr));
+  }
+}
+
+TEST(ForestDistributed, ReduceScatterSumsEachRanksPart) {
+  // The base class's reduce_scatter_sum (all-reduce, keep the part) and int32 all-reduce over
+  // thread ranks; counts that do not add up are refused on every rank.
+  const int ranks = 3;
+  RankGroup group(ranks);
+  std::vector<std::vector<std::int64_t>> got64(ranks);
+  std::vector<std::vector<std::int32_t>> got32(ranks), sum32(ranks);
+  std::vector<int> refused(ranks, 0);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r)
+    threads.emplace_back([&, r] {
+      ThreadCommunicator comm(group, r);
+      Communicator& base = comm;
+      const std::vector<std::int64_t> counts{2, 0, 3};
+      std::vector<std::int64_t> send(5);
+      for (std::size_t i = 0; i < send.size(); ++i)
+        send[i] = (r + 1) * 10 + static_cast<std::int64_t>(i);
+      got64[r].resize(static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]));
+      base.reduce_scatter_sum(std::span<const std::int64_t>(send), counts,
+                              std::span<std::int64_t>(got64[r]));
+      const std::vector<std::int32_t> send32(send.begin(), send.end());
+      got32[r].resize(got64[r].size());
+      base.reduce_scatter_sum(std::span<const std::int32_t>(send32), counts,
+                              std::span<std::int32_t>(got32[r]));
+      sum32[r] = send32;
+      base.all_reduce_sum(std::span<std::int32_t>(sum32[r]));
+      try {
+        base.reduce_scatter_sum(std::span<const std::int64_t>(send),
+                                std::vector<std::int64_t>{2, 2, 2},
+                                std::span<std::int64_t>(got64[r].data(), 2));
+      } catch (const DistributedError&) {
+        refused[static_cast<std::size_t>(r)] = 1;
+      }
+    });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(got64[0], (std::vector<std::int64_t>{60, 63}));
+  EXPECT_TRUE(got64[1].empty());
+  EXPECT_EQ(got64[2], (std::vector<std::int64_t>{66, 69, 72}));
+  EXPECT_EQ(got32[2], (std::vector<std::int32_t>{66, 69, 72}));
+  EXPECT_EQ(sum32[1], (std::vector<std::int32_t>{60, 63, 66, 69, 72}));
+  EXPECT_EQ(refused, (std::vector<int>{1, 1, 1}));
 }
 
 }  // namespace
