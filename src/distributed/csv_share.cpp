@@ -1,11 +1,13 @@
 #include "distributed/csv_share.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "distributed/columnar_share.hpp"
+#include "distributed/reduce.hpp"
 #include "io/columnar/columnar.hpp"
 #include "io/compressed_file.hpp"
 #include "io/csv/parser.hpp"
@@ -35,11 +37,28 @@ void check_splittable(const std::string& path) {
 }
 
 /// The options every share of `text` is parsed with: the whole file's delimiter (sniffed from
-/// its start when not given), so that no rank sniffs another one from its own rows.
+/// its start when not given), so that no rank sniffs another one from its own rows; pandas
+/// index columns kept (drop_index_columns_over_ranks decides over every rank's rows).
 io::CsvOptions share_options(std::string_view text, const io::CsvOptions& options) {
   io::CsvOptions out = options;
   out.delimiter = io::detail::resolve_delimiter(options.delimiter, text);
+  out.drop_index_columns = false;
   return out;
+}
+
+/// The leading columns of the ranks' CSV shares that hold a pandas row index over all the rows
+/// (io::is_pandas_index from each rank's first global row), dropped on every rank, as one process
+/// drops them from the whole file. Every rank decides alike (one agreement per column).
+void drop_index_columns_over_ranks(Dataset& data, Communicator& comm) {
+  const RowRange range = row_range(&comm, data.rows());
+  while (!data.columns.empty()) {
+    const bool mine = io::is_pandas_index(data.columns.front(), range.offset);
+    if (sum_over_ranks(&comm, mine ? 0.0 : 1.0) != 0.0) return;
+    if (comm.is_root())
+      spdlog::info("{}: column '{}' is a row index as pandas writes it: not read", data.source,
+                   data.columns.front().name);
+    data.columns.erase(data.columns.begin());
+  }
 }
 
 /// The bytes of `text` before its first data row: a byte order mark, blank lines and the header
@@ -174,6 +193,9 @@ Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& 
     error = e.what();
   }
   comm.check_all(error, "reading the data shares");
+  const bool csv = std::filesystem::is_directory(path) ||
+                   io::columnar_format_of_file(path) == io::ColumnarFormat::kNone;
+  if (csv && options.drop_index_columns) drop_index_columns_over_ranks(data, comm);
   return data;
 }
 

@@ -60,7 +60,10 @@ std::string first_data_file(const std::string& path);
 Dataset read_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks);
 
 /// Every rank reads its share (read_share), then the ranks agree: when any rank failed,
-/// every rank throws the same DistributedError naming the failed ranks and their reasons.
+/// every rank throws the same DistributedError naming the failed ranks and their reasons. Of a
+/// CSV source, the leading columns that hold a pandas row index over all the rows in rank order
+/// are then dropped on every rank, as one process drops them from the whole file (a share alone
+/// cannot tell: its rows do not start at row 0).
 Dataset read_share_on_every_rank(const std::string& path, const io::CsvOptions& options,
                                  Communicator& comm);
 

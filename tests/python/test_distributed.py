@@ -190,6 +190,36 @@ def test_a_columnar_file_is_shared_by_its_row_groups(mpi_tabula, run_tabula, tab
                 assert np.array_equal(got[name], values, equal_nan=True), (ranks, name)
 
 
+def test_a_pandas_index_column_is_dropped_over_every_rank(mpi_tabula, run_tabula, table, tmp_path):
+    # df.to_csv() writes the row index first; read back and written again it is 'Unnamed: 0'.
+    # A share's rows do not start at row 0: the ranks decide together, as one process does.
+    lines = table.read_text().splitlines()
+    data = tmp_path / "indexed.csv"
+    data.write_text("\n".join(["Unnamed: 0," + lines[0]] +
+                              [f"{i},{line}" for i, line in enumerate(lines[1:])]) + "\n")
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, "ridge", "y", ["binary", "three"], single))
+    expected = model_arrays(single)
+    for ranks in (2, 3):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(data, "ridge", "y", ["binary", "three"], out),
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        assert "'Unnamed: 0' is a row index as pandas writes it" in result.stderr
+        assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
+    # Row numbers that restart are no index over all the rows: a feature on every rank alike.
+    restarted = tmp_path / "restarted.csv"
+    restarted.write_text("\n".join(["Unnamed: 0," + lines[0]] +
+                                   [f"{i % 700},{line}" for i, line in enumerate(lines[1:])]) + "\n")
+    single = tmp_path / "single2.tbl"
+    run_tabula(*fit_args(restarted, "ridge", "y", ["binary", "three"], single))
+    out = tmp_path / "restarted2.tbl"
+    result = mpirun(2, mpi_tabula, *fit_args(restarted, "ridge", "y", ["binary", "three"], out),
+                    "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert_same_fit(model_arrays(out), model_arrays(single), "restarted index")
+
+
 def test_a_columnar_file_with_fewer_row_groups_than_ranks_is_refused(mpi_tabula, table, tmp_path):
     data = columnar_copy(table, tmp_path / "two.parquet", 1000)
     out = tmp_path / "m.tbl"

@@ -43,9 +43,10 @@ inline std::vector<std::string> row_cells(const Dataset& data) {
 /// - the ranks' byte ranges are contiguous, start at line starts and cover every byte after
 ///   the header as the parser finds it (or every rank is refused alike, for input that is no
 ///   splittable CSV);
-/// - when the whole text parses and holds no quote (a quoted line break may not be cut), every
-///   share that parses has the whole table's column names and, where each share read a column
-///   with the whole table's type, the ranks' rows in rank order are the whole table's rows.
+/// - when the whole text parses and holds no quote (a quoted line break may not be cut) and
+///   every share parses, the shares (after the pandas index rule over the ranks) have the whole
+///   table's column names and, where each share read a column with the whole table's type, the
+///   ranks' rows in rank order are the whole table's rows.
 inline std::string csv_share_violation(std::string_view text) {
   std::optional<Dataset> whole;
   try {
@@ -77,20 +78,33 @@ inline std::string csv_share_violation(std::string_view text) {
         return "a range does not start at a line start";
     }
     if (!whole || quoted) continue;
+    std::vector<Dataset> shares;
+    try {
+      for (int r = 0; r < ranks; ++r)
+        shares.push_back(distributed::parse_csv_share(text, "fuzz.csv", {}, r, ranks));
+    } catch (const InputError&) {
+      continue;  // a share of blank lines only, or more ranks than lines
+    }
+    // The pandas index rule over the ranks (read_share_on_every_rank): a leading column goes
+    // when every share holds the row numbers from its first global row.
+    for (bool index = true; index && !shares.front().columns.empty();) {
+      std::int64_t first_row = 0;
+      for (const Dataset& share : shares) {
+        index &= !share.columns.empty() && io::is_pandas_index(share.columns.front(), first_row);
+        first_row += share.rows();
+      }
+      if (index)
+        for (Dataset& share : shares) share.columns.erase(share.columns.begin());
+    }
     std::vector<std::string> cells;
     bool comparable = true;
-    for (int r = 0; r < ranks && comparable; ++r) {
-      try {
-        const Dataset share = distributed::parse_csv_share(text, "fuzz.csv", {}, r, ranks);
-        if (share.columns.size() != whole->columns.size()) return "a share has other columns";
-        for (std::size_t j = 0; j < share.columns.size(); ++j) {
-          if (share.columns[j].name != whole->columns[j].name) return "a share renamed a column";
-          comparable &= share.columns[j].type == whole->columns[j].type;
-        }
-        for (std::string& cell : row_cells(share)) cells.push_back(std::move(cell));
-      } catch (const InputError&) {
-        comparable = false;  // a share of blank lines only, or more ranks than lines
+    for (const Dataset& share : shares) {
+      if (share.columns.size() != whole->columns.size()) return "a share has other columns";
+      for (std::size_t j = 0; j < share.columns.size(); ++j) {
+        if (share.columns[j].name != whole->columns[j].name) return "a share renamed a column";
+        comparable &= share.columns[j].type == whole->columns[j].type;
       }
+      for (std::string& cell : row_cells(share)) cells.push_back(std::move(cell));
     }
     if (comparable && cells != row_cells(*whole))
       return "the shares' rows in rank order are not the file's rows";

@@ -35,7 +35,15 @@ struct CsvOptions {
   /// The text's encoding (iconv's names: latin1, cp1252, utf-16...), converted to UTF-8 as it
   /// is read; empty: UTF-8. Not used for Parquet, Arrow IPC and SQL sources (UTF-8 by design).
   std::string encoding;
+  /// Leading columns holding a row index as pandas writes it (is_pandas_index) are dropped,
+  /// with a message. false keeps them: a share of a file cannot tell (its rows do not start at
+  /// row 0), so distributed training decides over every rank's rows instead.
+  bool drop_index_columns = true;
 };
+
+/// Whether `column` is a row index as pandas writes it (`df.to_csv()`): no name, or a numeric
+/// `Unnamed: <k>` column holding first_row, first_row + 1, ... row by row.
+bool is_pandas_index(const Column& column, std::int64_t first_row = 0);
 
 /// What a user says about a CSV file (the same flags on every command that reads one): the
 /// delimiter (0: sniffed), strings read as missing besides CsvOptions' defaults, and columns

@@ -139,14 +139,6 @@ Dataset assemble(Body& body, const Schema& schema, const std::string& source,
 
 // Whether `column` is a row index as pandas' to_csv writes it: the first column with an empty
 // name, or named "Unnamed: <k>" (an index read back and written again) and holding 0, 1, 2, ...
-bool is_pandas_index(const Column& column) {
-  if (column.name.empty()) return true;
-  if (!column.name.starts_with("Unnamed: ") || column.type != ColumnType::kNumeric) return false;
-  for (std::size_t i = 0; i < column.numeric.size(); ++i)
-    if (column.numeric[i] != static_cast<double>(i)) return false;
-  return true;
-}
-
 // A feature made of row numbers: the leading index columns are dropped, and said.
 void drop_index_columns(Dataset& dataset, const std::string& source) {
   while (!dataset.columns.empty() && is_pandas_index(dataset.columns.front())) {
@@ -202,12 +194,21 @@ Dataset parse_csv_chunked(std::string_view text, const std::string& source, cons
     }
     return line_at(text, static_cast<std::size_t>(q - base));
   };
-  drop_index_columns(dataset, source);
+  if (options.drop_index_columns) drop_index_columns(dataset, source);
   check_numeric_lookalikes(dataset, options.categorical, source, line_of);
   return dataset;
 }
 
 }  // namespace detail
+
+bool is_pandas_index(const Column& column, std::int64_t first_row) {
+  if (column.name.empty()) return true;
+  if (!column.name.starts_with("Unnamed: ") || column.type != ColumnType::kNumeric) return false;
+  for (std::size_t i = 0; i < column.numeric.size(); ++i)
+    if (column.numeric[i] != static_cast<double>(first_row + static_cast<std::int64_t>(i)))
+      return false;
+  return true;
+}
 
 CsvOptions CsvSettings::options() const {
   CsvOptions out;
