@@ -62,9 +62,10 @@ def table(tmp_path_factory):
     return path
 
 
-def fit_args(data, model, target, drop, out):
-    args = ["train", "--data", data, "--model", model, "--test-size", "0", "--impute", "none",
-            "--scale", "none", "--out", out]
+def fit_args(data, model, target, drop, out, pipeline=("--impute", "none", "--scale", "none")):
+    """A fit on every row; `pipeline`: the flags that change the model's default pipeline."""
+    args = ["train", "--data", data, "--model", model, "--test-size", "0", *pipeline, "--out",
+            out]
     if target:
         args += ["--target", target]
     for column in drop:
@@ -190,16 +191,14 @@ def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
 # ---- the pipeline fitted over ranks: imputers, scalers, encoders, dates ----
 
 def with_text_and_gaps(lines):
-    """Missing numbers in several columns (c has none in the first 400 rows: the first rank of
-    up to 3 sees no value of it), text columns whose categories only some ranks see ("violet"
-    only in rows 800-815; "amber", first by bytes, first seen at row 760), an ISO date column."""
+    """Missing numbers in several columns (a and d as with_missing_cells leaves them; c has none
+    in the first 400 rows: the first rank of up to 3 sees no value of it), text columns whose
+    categories only some ranks see ("violet" only in rows 800-815; "amber", first by bytes,
+    first seen at row 760), an ISO date column."""
+    with_missing_cells(lines)
     lines[0] += ",color,size,when"
     for i in range(1, len(lines)):
         cells = lines[i].split(",")
-        if i % 5 == 0:
-            cells[0] = ""
-        if i % 7 == 0:
-            cells[3] = ""
         if i < 400 or i % 9 == 0:
             cells[2] = ""
         color = ("red", "green", "blue")[i % 3]
@@ -214,16 +213,6 @@ def with_text_and_gaps(lines):
         # near-collinear fit would amplify rounding, on one process too).
         when = "" if i % 13 == 0 else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
         lines[i] = ",".join(cells + [color, size, when])
-
-
-def pipeline_args(data, model, target, drop, out, flags):
-    """A fit with the model's default pipeline changed only by `flags` (no --impute none)."""
-    args = ["train", "--data", data, "--model", model, "--test-size", "0", "--out", out, *flags]
-    if target:
-        args += ["--target", target]
-    for column in drop:
-        args += ["--drop", column]
-    return args
 
 
 def assert_same_json(got, expected, exact, where="pipeline"):
@@ -278,14 +267,14 @@ def test_distributed_pipeline_equals_single_process_pipeline(mpi_tabula, run_tab
                                                              flags, exact):
     data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
     single = tmp_path / "single.tbl"
-    run_tabula(*pipeline_args(data, model, target, drop, single, flags))
+    run_tabula(*fit_args(data, model, target, drop, single, flags))
     header, _ = read_artifact(single)
     expected = model_arrays(single)
     expected_predictions = (None if model == "pca" else
                             predictions(run_tabula, single, data, tmp_path / "single.csv"))
     for ranks in (1, 2, 3, 4):
         out = tmp_path / f"ranks{ranks}.tbl"
-        result = mpirun(ranks, mpi_tabula, *pipeline_args(data, model, target, drop, out, flags),
+        result = mpirun(ranks, mpi_tabula, *fit_args(data, model, target, drop, out, flags),
                         "--distributed")
         assert result.returncode == 0, result.stderr
         got_header, _ = read_artifact(out)
@@ -307,7 +296,7 @@ def test_distributed_pipeline_equals_single_process_pipeline(mpi_tabula, run_tab
 def test_distributed_forest_with_text_columns_is_bit_for_bit(mpi_tabula, run_tabula, table,
                                                              tmp_path, encode):
     data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
-    args = lambda out: [*pipeline_args(data, "forest", "three", ["y", "binary"], out,
+    args = lambda out: [*fit_args(data, "forest", "three", ["y", "binary"], out,
                                        ["--encode", encode, "--param", "n_estimators=8"])]
     single = tmp_path / "single.tbl"
     run_tabula(*args(single))
@@ -336,12 +325,12 @@ def test_identifier_columns_are_dropped_as_one_process_drops_them(mpi_tabula, ru
 
     data = edited_copy(table, tmp_path / "ids.csv", edit)
     single = tmp_path / "single.tbl"
-    run_tabula(*pipeline_args(data, "ridge", "y", ["binary", "three"], single, []))
+    run_tabula(*fit_args(data, "ridge", "y", ["binary", "three"], single, []))
     header, _ = read_artifact(single)
     features = [f["name"] for f in header["schema"]["features"]]
     assert "code" in features and "ident" not in features
     out = tmp_path / "ranks4.tbl"
-    result = mpirun(4, mpi_tabula, *pipeline_args(data, "ridge", "y", ["binary", "three"], out,
+    result = mpirun(4, mpi_tabula, *fit_args(data, "ridge", "y", ["binary", "three"], out,
                                                   []), "--distributed")
     assert result.returncode == 0, result.stderr
     got_header, _ = read_artifact(out)
