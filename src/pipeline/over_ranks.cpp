@@ -4,75 +4,26 @@
 // once; the parts from other ranks are checked before use (sizes, counts), as any outside bytes.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <string>
 
+#include "distributed/pack.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/distributed/communicator.hpp"
 
 namespace tabula::pipeline {
-namespace {
-
-void put(std::string& out, std::int64_t v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-void put(std::string& out, double v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-
-/// One rank's part, read with every size checked against what is left.
-class PartReader {
- public:
-  PartReader(const std::string& bytes, std::size_t rank, const char* what)
-      : bytes_(bytes), rank_(rank), what_(what) {}
-
-  template <typename T>
-  T scalar() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, bytes_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  std::int64_t count() {
-    const auto n = scalar<std::int64_t>();
-    if (n < 0) fail("a negative count");
-    return n;
-  }
-  std::string text() {
-    const auto length = static_cast<std::size_t>(count());
-    need(length);
-    std::string s = bytes_.substr(at_, length);
-    at_ += length;
-    return s;
-  }
-  bool done() const { return at_ == bytes_.size(); }
-  [[noreturn]] void fail(const std::string& why) const {
-    throw InputError("rank " + std::to_string(rank_) + "'s " + what_ + ": " + why);
-  }
-
- private:
-  void need(std::size_t n) const {
-    if (bytes_.size() - at_ < n) fail("truncated");
-  }
-  const std::string& bytes_;
-  std::size_t at_ = 0;
-  std::size_t rank_;
-  const char* what_;
-};
-
-}  // namespace
+using distributed::pack;
+using distributed::PartReader;
 
 void merge_over_ranks(CategoryCounts& counts, Communicator* comm) {
   if (comm == nullptr || comm->size() == 1) return;
   std::string mine;
-  put(mine, counts.missing);
-  put(mine, static_cast<std::int64_t>(counts.values.size()));
+  pack(mine, counts.missing);
+  pack(mine, static_cast<std::int64_t>(counts.values.size()));
   for (std::size_t i = 0; i < counts.values.size(); ++i) {
-    put(mine, counts.counts[i]);
-    put(mine, static_cast<std::int64_t>(counts.values[i].size()));
-    mine += counts.values[i];
+    pack(mine, counts.counts[i]);
+    distributed::pack_text(mine, counts.values[i]);
   }
   const std::vector<std::string> parts = comm->all_gather(mine);
   std::map<std::string, std::int64_t> merged;  // std::string orders by bytes (unsigned char)
@@ -111,8 +62,8 @@ std::vector<std::pair<double, std::int64_t>> value_counts_over_ranks(std::span<c
   if (comm == nullptr || comm->size() == 1) return counts;
   std::string mine;
   for (const auto& [value, c] : counts) {
-    put(mine, value);
-    put(mine, c);
+    pack(mine, value);
+    pack(mine, c);
   }
   std::map<double, std::int64_t> merged;
   const std::vector<std::string> parts = comm->all_gather(mine);

@@ -576,12 +576,12 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   training["n_features_out"] = pipeline.n_outputs();
   report.training = training;
   if (options.comm) {
+    const monitoring::DriftProfile profile = monitoring::reference_profile_over_ranks(
+        *options.comm, backend, pipeline, *model, schema, table.data);
     // Every rank has fitted; only then does rank 0 write, so a failed rank leaves no file.
     options.comm->check_all("", "fitting");
-    if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training);
-    report.notes.push_back(fmt::format(
-        "fitted over {} rank(s); no drift profile is stored (it would need every rank's rows)",
-        options.comm->size()));
+    if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training, &profile);
+    report.notes.push_back(fmt::format("fitted over {} rank(s)", options.comm->size()));
     return report;
   }
   const monitoring::DriftProfile profile = monitoring::reference_profile(

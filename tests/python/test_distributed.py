@@ -3,6 +3,7 @@ single-process fit on the whole file for 1 to 4 ranks, and a failing rank ends t
 rank with its reason and no model file. Skipped, with the reason, where mpirun is missing or the
 binary was built without MPI. A tuning search spread over ranks gives the one-process board and
 resumes after a rank is killed."""
+import json
 import os
 import pathlib
 import shutil
@@ -74,8 +75,8 @@ def fit_args(data, model, target, drop, out, pipeline=("--impute", "none", "--sc
 
 
 def model_arrays(path):
-    """The fitted state: the estimator's and the pipeline's arrays (a distributed fit stores no
-    drift profile)."""
+    """The fitted state: the estimator's and the pipeline's arrays (the drift profile apart:
+    profile_arrays)."""
     _, arrays = read_artifact(path)
     return {k: v for k, v in arrays.items() if v.dtype.kind == "f" and not k.startswith("profile.")}
 
@@ -232,6 +233,24 @@ def assert_same_json(got, expected, exact, where="pipeline"):
         assert got == expected, (where, got, expected)
 
 
+def profile_arrays(path):
+    """The drift profile: its header part and its arrays."""
+    header, arrays = read_artifact(path)
+    return header["profile"], {k: v for k, v in arrays.items() if k.startswith("profile.")}
+
+
+def assert_same_profile(got_path, expected_path, exact):
+    got_header, got = profile_arrays(got_path)
+    expected_header, expected = profile_arrays(expected_path)
+    assert_same_json(got_header, expected_header, exact, "profile")
+    assert got.keys() == expected.keys() and expected
+    for name, values in expected.items():
+        if exact:
+            assert np.array_equal(got[name], values, equal_nan=True), name
+        else:
+            assert np.allclose(got[name], values, rtol=1e-10, atol=1e-10, equal_nan=True), name
+
+
 def predictions(run_tabula, model, data, out):
     run_tabula("predict", "--model", model, "--data", data, "--out", out)
     return out.read_text().splitlines()
@@ -281,6 +300,8 @@ def test_distributed_pipeline_equals_single_process_pipeline(mpi_tabula, run_tab
         assert_same_json(got_header["pipeline"], header["pipeline"], exact)
         assert got_header["schema"] == header["schema"], ranks
         assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
+        # The profile's inputs are exact; its prediction part is as exact as the model.
+        assert_same_profile(out, single, exact=model == "logistic")
         if model == "pca":  # a transform: its arrays are its outputs' whole description
             continue
         got_predictions = predictions(run_tabula, out, data, tmp_path / f"ranks{ranks}.csv")
@@ -312,6 +333,25 @@ def test_distributed_forest_with_text_columns_is_bit_for_bit(mpi_tabula, run_tab
         assert got.keys() == expected.keys(), ranks
         for name, values in expected.items():
             assert np.array_equal(got[name], values, equal_nan=True), (ranks, name)
+        assert_same_profile(out, single, exact=True)
+
+
+def test_a_distributed_model_is_monitored_as_the_single_process_one(mpi_tabula, run_tabula,
+                                                                    table, tmp_path):
+    data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
+    args = lambda out: fit_args(data, "forest", "three", ["y", "binary"], out,
+                                ["--param", "n_estimators=8"])
+    run_tabula(*args(tmp_path / "single.tbl"))
+    result = mpirun(3, mpi_tabula, *args(tmp_path / "ranks3.tbl"), "--distributed")
+    assert result.returncode == 0, result.stderr
+    reports = []
+    for name in ("single", "ranks3"):
+        out = tmp_path / f"{name}.json"
+        run_tabula("monitor", "--model", tmp_path / f"{name}.tbl", "--data", data, "--json", out)
+        reports.append(json.loads(out.read_text()))
+    for report in reports:
+        report.pop("model_file")
+    assert reports[0] == reports[1]
 
 
 def test_identifier_columns_are_dropped_as_one_process_drops_them(mpi_tabula, run_tabula,
