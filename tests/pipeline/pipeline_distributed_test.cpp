@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "pipeline/pipeline_test_data.hpp"
+#include "pipeline/steps.hpp"
 #include "support/thread_communicator.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
@@ -189,6 +192,52 @@ TEST(PipelineDistributed, AColumnEmptyOnEveryShareIsRefusedOnEveryRank) {
   });
   EXPECT_NE(errors[0].find("column 'c' has no present value"), std::string::npos) << errors[0];
   EXPECT_EQ(errors[1], errors[0]);
+}
+
+/// `bytes` of int64 values (and, after them, `tail`), as a rank packs its part.
+std::string packed(std::initializer_list<std::int64_t> values, const std::string& tail = "") {
+  std::string bytes;
+  for (std::int64_t v : values) bytes.append(reinterpret_cast<const char*>(&v), sizeof v);
+  return bytes + tail;
+}
+
+void expect_refused(const std::function<void()>& merge, const std::string& needle) {
+  try {
+    merge();
+    ADD_FAILURE() << "accepted a crafted part";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(PipelineDistributed, CraftedPartsFromAnotherRankAreRefusedNamingIt) {
+  // Rank 1's category counts: missing, then (count, length, text) per value.
+  const std::string good = packed({0, 1, 5, 3}, "red");
+  pipeline::CategoryCounts mine;
+  auto merge_with = [&](const std::string& theirs) {
+    return [&, theirs] {
+      testing::ScriptedCommunicator comm(0, {"", theirs});
+      pipeline::CategoryCounts counts = mine;
+      pipeline::merge_over_ranks(counts, &comm);
+      mine = counts;
+    };
+  };
+  merge_with(good)();
+  EXPECT_EQ(mine.values, std::vector<std::string>{"red"});
+  EXPECT_EQ(mine.counts, std::vector<std::int64_t>{5});
+  expect_refused(merge_with(packed({0, 1, 5, 30}, "red")), "rank 1's category counts: truncated");
+  expect_refused(merge_with(packed({0, 1, -5, 3}, "red")), "rank 1's category counts: a negative");
+  expect_refused(merge_with(packed({0, 2, 5, 3}, "red")), "truncated");
+  expect_refused(merge_with(good + "x"), "trailing bytes");
+  // Rank 1's value counts: (value, count) pairs.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::string nan_part(reinterpret_cast<const char*>(&nan), sizeof nan);
+  expect_refused(
+      [&] {
+        testing::ScriptedCommunicator comm(0, {"", nan_part + packed({2})});
+        pipeline::value_counts_over_ranks(std::vector<double>{1.0}, &comm);
+      },
+      "rank 1's value counts: a NaN value");
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// Ranks as threads of one process: a Communicator whose collectives meet in memory, so the
-// data-parallel code is tested without MPI (each rank fits its share on its own thread; sums
-// are added in rank order, as an MPI reduction fixes its order).
+// Communicators for tests without MPI: ranks as threads of one process, whose collectives meet
+// in memory (each rank fits its share on its own thread; sums are added in rank order, as an
+// MPI reduction fixes its order), and one rank whose peers' all-gather parts are scripted
+// (what a crafted part from another rank does).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
@@ -93,6 +95,30 @@ class ThreadCommunicator final : public Communicator {
 
   RankGroup& group_;
   int rank_;
+};
+
+/// Rank `rank` of as many ranks as `others` holds: all_gather answers every rank's part, this
+/// rank's being what it was given; the other collectives are not used by these tests.
+class ScriptedCommunicator final : public Communicator {
+ public:
+  ScriptedCommunicator(int rank, std::vector<std::string> parts)
+      : rank_(rank), parts_(std::move(parts)) {}
+  int rank() const override { return rank_; }
+  int size() const override { return static_cast<int>(parts_.size()); }
+  void all_reduce_sum(std::span<double>) override { ADD_FAILURE() << "not scripted"; }
+  void all_reduce_sum(std::span<std::int64_t>) override { ADD_FAILURE() << "not scripted"; }
+  void broadcast(std::string&, int) override { ADD_FAILURE() << "not scripted"; }
+  std::vector<std::string> all_gather(const std::string& bytes) override {
+    std::vector<std::string> out = parts_;
+    out[static_cast<std::size_t>(rank_)] = bytes;
+    return out;
+  }
+  [[noreturn]] void abort(int) override { std::abort(); }
+  std::string describe() const override { return "scripted rank"; }
+
+ private:
+  int rank_;
+  std::vector<std::string> parts_;
 };
 
 /// Runs `work(comm)` on `ranks` threads, one ThreadCommunicator each, and waits for them all.
