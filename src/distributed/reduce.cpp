@@ -80,7 +80,8 @@ void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& 
     const double merged = total + w;
     for (std::size_t j = 0; j < d; ++j) {
       const double part_mean = part[1 + j], part_var = part[1 + d + j];
-      if (r == 0) {
+      if (total == 0.0) {  // the first rank with weight (a rank may have none: a scaler's
+                           // column with no present value in its rows)
         mean[j] = part_mean;
         sum_squares[j] = w * part_var;
         continue;

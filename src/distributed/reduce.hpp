@@ -35,7 +35,8 @@ RowRange row_range(Communicator* comm, std::int64_t rows);
 /// Weighted column moments of every rank's rows from each rank's own: `weight_sum` (> 0), `mean`
 /// and population `var` (d values each) are replaced by those of all the rows. The ranks' parts
 /// are merged pairwise in rank order (Chan, Golub and LeVeque), so the variances keep the two-pass
-/// accuracy a one-process fit has; every rank gets the same numbers.
+/// accuracy a one-process fit has; every rank gets the same numbers. A rank may send weight 0
+/// (its mean and var are then ignored; pass finite values).
 void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& mean,
                    std::vector<double>& var);
 

@@ -45,11 +45,6 @@ void check_same_table(const Dataset& data, const TaskChoice& choice, Communicato
       difference(lines, nlohmann::json::parse(reference_text).get<std::vector<std::string>>());
   if (error.find("task: ") != std::string::npos)
     error += " (the shards' targets look different: choose the task with --task)";
-  for (const Column& c : data.columns)
-    if (error.empty() && c.type == ColumnType::kCategorical)
-      error = "text column '" + c.name +
-              "': a distributed fit takes numeric features only (each share numbers its "
-              "categories itself); drop it (--drop) or encode it as numbers";
   comm.check_all(error, "the shards' columns differ");
 }
 

@@ -16,8 +16,8 @@ namespace distributed {
 
 /// DistributedError on every rank unless every rank's share has rank 0's feature columns (names,
 /// order, types), target column (name and type) and task; the message names each rank that
-/// differs and how. Text feature columns are refused too: their category codes are numbered per
-/// share, so no pipeline fitted on one share encodes another's.
+/// differs and how. (Text columns are welcome: each share numbers its categories itself, and the
+/// pipeline's fit merges them by value over the ranks.)
 void check_same_table(const Dataset& data, const TaskChoice& choice, Communicator& comm);
 
 /// The union of every rank's class labels in `schema` (sorted as encode_target sorts them:

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <array>
 
+#include "distributed/reduce.hpp"
 #include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::pipeline {
 namespace {
@@ -45,10 +47,17 @@ bool date_values(const Encoder& e, std::string_view text, double* out) {
   return true;
 }
 
-bool is_date_column(const Column& column, std::string_view format) {
-  if (column.type != ColumnType::kCategorical || column.categories.empty()) return false;
-  return std::all_of(column.categories.begin(), column.categories.end(),
-                     [&](const std::string& v) { return parse_date_time(v, format).has_value(); });
+bool is_date_column(const Column& column, std::string_view format, Communicator* comm) {
+  const bool any = column.type == ColumnType::kCategorical && !column.categories.empty();
+  const bool dates =
+      any && std::all_of(column.categories.begin(), column.categories.end(),
+                         [&](const auto& v) { return parse_date_time(v, format).has_value(); });
+  if (comm == nullptr || comm->size() == 1) return dates;
+  // The whole table's categories are the union of the shares': dates when every share's are
+  // and some share has one.
+  std::vector<std::int64_t> votes{any ? 1 : 0, any && !dates ? 1 : 0};
+  distributed::sum_over_ranks(comm, votes);
+  return votes[0] > 0 && votes[1] == 0;
 }
 
 void check_date_parts(const std::vector<std::string>& parts, const std::string& where) {

@@ -1,13 +1,15 @@
 // MinMaxScaler (sklearn.preprocessing.MinMaxScaler): x * scale_ + min_, from the present values.
 #include <cfloat>
 
+#include "distributed/reduce.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 
 namespace tabula::pipeline {
 
 Affine fit_min_max_scaler(const StepSpec& step, std::span<const double> values,
-                          const std::string& column, nlohmann::json& attributes) {
+                          const std::string& column, nlohmann::json& attributes,
+                          Communicator* comm) {
   const StepParams p(step, {"feature_range", "clip"});
   const std::string range = p.text("feature_range", "0,1");
   double lo = 0.0, hi = 1.0;
@@ -28,6 +30,8 @@ Affine fit_min_max_scaler(const StepSpec& step, std::span<const double> values,
   double mn = INFINITY, mx = -INFINITY;
   for (double v : values)
     if (!std::isnan(v)) mn = std::min(mn, v), mx = std::max(mx, v);
+  mn = -distributed::max_over_ranks(comm, -mn);  // exact: a rank without values sends +-inf
+  mx = distributed::max_over_ranks(comm, mx);
   if (mn > mx)
     throw InputError("MinMaxScaler: column '" + column +
                      "' has no present value on the training rows");

@@ -1,7 +1,9 @@
 // PCA as a pipeline step: fitted by the PCA estimator (include/tabula/models/linear/pca.hpp),
 // applied here on a row block of the pipeline's float64 working data.
+#include <algorithm>
 #include <string>
 
+#include "distributed/reduce.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/models/linear/pca.hpp"
@@ -9,20 +11,23 @@
 namespace tabula::pipeline {
 
 PcaMap fit_pca(Backend& backend, const StepSpec& step, const std::vector<double>& block,
-               std::int64_t rows, std::int64_t d, nlohmann::json& attributes) {
+               std::int64_t rows, std::int64_t d, nlohmann::json& attributes, Communicator* comm) {
   const StepParams p(step, {"n_components", "whiten", "svd_solver", "random_state"});
   ParamMap params = step.params;
   params.erase("random_state");
   const double seed = p.number("random_state", 0.0);
   if (seed < 0 || seed != std::floor(seed)) p.bad("random_state", "an integer >= 0");
   Pca pca(PcaParams::parse(params));
-  for (double v : block)
-    if (std::isnan(v))
-      throw InputError("PCA: its input has missing values; put a SimpleImputer before it");
+  std::vector<std::int64_t> missing{
+      std::count_if(block.begin(), block.end(), [](double v) { return std::isnan(v); })};
+  distributed::sum_over_ranks(comm, missing);  // refused on every rank alike
+  if (missing[0] > 0)
+    throw InputError("PCA: its input has missing values; put a SimpleImputer before it");
   const std::vector<float> x(block.begin(), block.end());
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x.data(), rows, d);
   fit.seed = static_cast<std::uint64_t>(seed);
+  fit.comm = comm;
   pca.fit(backend, fit);
   PcaMap m;
   m.d = d;

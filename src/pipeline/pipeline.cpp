@@ -313,7 +313,7 @@ std::int64_t encode_rows(const Prepared& p, std::int64_t r0, std::int64_t r1, bo
 std::vector<MatrixOp> fit_ops(Backend& backend, const std::vector<StepSpec>& steps,
                               std::vector<double>& block, std::int64_t rows, std::int64_t& width,
                               std::vector<std::string>& names, const std::string& prefix,
-                              nlohmann::json& summary) {
+                              nlohmann::json& summary, Communicator* comm) {
   std::vector<MatrixOp> ops;
   for (const StepSpec& step : steps) {
     nlohmann::json attributes = nlohmann::json::object();
@@ -322,7 +322,7 @@ std::vector<MatrixOp> fit_ops(Backend& backend, const std::vector<StepSpec>& ste
     if (pipeline::takes_text(step)) {
       throw InputError(step.kind + " needs raw text columns: put it in a branch, before any PCA");
     } else if (step.kind == "PCA") {
-      op.pca = pipeline::fit_pca(backend, step, block, rows, width, attributes);
+      op.pca = pipeline::fit_pca(backend, step, block, rows, width, attributes, comm);
       op.width_out = op.pca->k;
       names.clear();
       for (std::int64_t c = 0; c < op.width_out; ++c)
@@ -334,7 +334,7 @@ std::vector<MatrixOp> fit_ops(Backend& backend, const std::vector<StepSpec>& ste
         for (std::int64_t i = 0; i < rows; ++i)
           column[static_cast<std::size_t>(i)] = block[static_cast<std::size_t>(i * width + j)];
         op.maps.push_back(pipeline::fit_elementwise(
-            step, column, names[static_cast<std::size_t>(j)], attributes));
+            step, column, names[static_cast<std::size_t>(j)], attributes, comm));
       }
     }
     std::vector<double> next(static_cast<std::size_t>(rows * op.width_out));
@@ -387,7 +387,8 @@ void add_count(CategoryCounts& counts, const std::string& value, std::int64_t n)
 FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column,
                         std::int64_t input, std::span<const std::int64_t> rows,
                         const std::string& branch, nlohmann::json& summary,
-                        std::vector<std::string>& names, std::vector<std::string>& notes) {
+                        std::vector<std::string>& names, std::vector<std::string>& notes,
+                        Communicator* comm) {
   FittedColumn fc;
   fc.name = column.name;
   fc.type = column.type;
@@ -404,7 +405,7 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
           throw InputError(steps[k].kind + ": column '" + column.name +
                            "' is numeric; encoders take categorical columns");
         const Affine a =
-            pipeline::fit_elementwise(steps[k], v, column.name, summary[k]["attributes"]);
+            pipeline::fit_elementwise(steps[k], v, column.name, summary[k]["attributes"], comm);
         for (double& x : v) x = a.apply(x);
         map = map.then(a);
       }
@@ -417,6 +418,7 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
                        "' is categorical; a branch without steps passes numeric columns only "
                        "(add an encoder, or select numeric columns)");
     CategoryCounts counts = count_categories(column, rows);
+    pipeline::merge_over_ranks(counts, comm);
     std::vector<std::vector<double>> encoded;  // per output, over the training rows
     std::size_t k = 0;
     for (; k < steps.size() && !fc.encoder; ++k) {
@@ -461,8 +463,9 @@ FittedColumn fit_column(const std::vector<StepSpec>& steps, const Column& column
           throw InputError(steps[k].kind + ": column '" + column.name + "' is already encoded");
         for (std::int64_t o = 0; o < e.width; ++o) {
           auto& v = encoded[static_cast<std::size_t>(o)];
-          const Affine a = pipeline::fit_elementwise(
-              steps[k], v, e.output_names[static_cast<std::size_t>(o)], summary[k]["attributes"]);
+          const Affine a =
+              pipeline::fit_elementwise(steps[k], v, e.output_names[static_cast<std::size_t>(o)],
+                                        summary[k]["attributes"], comm);
           for (double& x : v) x = a.apply(x);
           fc.maps[static_cast<std::size_t>(o)] = fc.maps[static_cast<std::size_t>(o)].then(a);
         }
@@ -487,7 +490,8 @@ std::string date_format_of(const BranchSpec& branch) {
 // that no earlier branch took. Marks the taken ones in `taken`.
 std::vector<std::vector<std::size_t>> select_branch_columns(const PipelineSpec& spec,
                                                             const Dataset& data,
-                                                            std::vector<bool>& taken) {
+                                                            std::vector<bool>& taken,
+                                                            Communicator* comm) {
   const std::size_t ncols = data.columns.size();
   std::vector<std::vector<std::size_t>> selected;
   for (const BranchSpec& b : spec.branches) {
@@ -514,7 +518,7 @@ std::vector<std::vector<std::size_t>> select_branch_columns(const PipelineSpec& 
       const std::string date_format = b.columns.dates ? date_format_of(b) : std::string();
       for (std::size_t j = 0; j < ncols; ++j)
         if (!taken[j] && (!b.columns.type || data.columns[j].type == *b.columns.type) &&
-            (!b.columns.dates || pipeline::is_date_column(data.columns[j], date_format)))
+            (!b.columns.dates || pipeline::is_date_column(data.columns[j], date_format, comm)))
           cols.push_back(j);
     }
     for (std::size_t j : cols) taken[j] = true;
@@ -578,7 +582,8 @@ const std::vector<std::string>& Pipeline::notes() const { return state_->notes; 
 // long: the fit in the order a spec reads: columns per branch, each branch's column and block
 // steps, then the after steps; the pieces it calls (select_branch_columns, fit_column,
 // training_block, fit_ops) carry the work, this keeps the order.
-void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows) {
+void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows,
+                   Communicator* comm) {
   State fresh;
   fresh.spec = state_->spec;
   State& s = fresh;
@@ -594,7 +599,8 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
 
   const std::size_t ncols = data.columns.size();
   std::vector<bool> taken(ncols, false);
-  const std::vector<std::vector<std::size_t>> selected = select_branch_columns(s.spec, data, taken);
+  const std::vector<std::vector<std::size_t>> selected =
+      select_branch_columns(s.spec, data, taken, comm);
   std::vector<std::string> dropped;
   std::vector<std::int64_t> input_of(ncols, -1);
   for (std::size_t j = 0; j < ncols; ++j) {
@@ -626,8 +632,8 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
     std::vector<std::string> names;
     for (std::size_t j : selected[b]) {
       const Column& column = data.columns[j];
-      branch.columns.push_back(
-          fit_column(column_steps, column, input_of[j], rows, spec.name, summary, names, s.notes));
+      branch.columns.push_back(fit_column(column_steps, column, input_of[j], rows, spec.name,
+                                          summary, names, s.notes, comm));
       for (auto& st : summary) st["columns"].push_back(column.name);
       branch.width_in += branch.columns.back().width();
     }
@@ -642,7 +648,7 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
       std::int64_t width = branch.width_in;
       try {
         branch.ops = fit_ops(backend, block_steps, block, static_cast<std::int64_t>(rows.size()),
-                             width, names, spec.name + ":", summary);
+                             width, names, spec.name + ":", summary, comm);
       } catch (const InputError& e) {
         throw InputError("pipeline branch '" + spec.name + "': " + e.what());
       }
@@ -661,7 +667,7 @@ void Pipeline::fit(Backend& backend, const Dataset& data, std::span<const std::i
     std::int64_t width = s.concat_width;
     try {
       s.after = fit_ops(backend, s.spec.after, block, static_cast<std::int64_t>(rows.size()), width,
-                        s.output_names, "", s.after_steps);
+                        s.output_names, "", s.after_steps, comm);
     } catch (const InputError& e) {
       throw InputError("pipeline 'after' steps: " + std::string(e.what()));
     }

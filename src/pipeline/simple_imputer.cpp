@@ -1,8 +1,9 @@
 // SimpleImputer (sklearn.impute.SimpleImputer): mean, median, most_frequent, constant, on numeric
 // and text columns. Ties of most_frequent go to the smallest value, as scikit-learn's.
 #include <algorithm>
-#include <map>
 
+#include "distributed/reduce.hpp"
+#include "distributed/select.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
 
@@ -24,42 +25,40 @@ InputError empty_column(const std::string& column) {
 }  // namespace
 
 Affine fit_simple_imputer(const StepSpec& step, std::span<const double> values,
-                          const std::string& column, nlohmann::json& attributes) {
+                          const std::string& column, nlohmann::json& attributes,
+                          Communicator* comm) {
   const StepParams p(step, {"strategy", "fill_value"});
   const std::string strategy = strategy_of(p);
-  std::vector<double> present;
-  present.reserve(values.size());
-  for (double v : values)
-    if (!std::isnan(v)) present.push_back(v);
   double fill = 0.0;
   if (strategy == "constant") {
     fill = p.number("fill_value", 0.0);
-  } else if (present.empty()) {
-    throw empty_column(column);
-  } else if (strategy == "mean") {
-    double sum = 0.0;
-    for (double v : present) sum += v;
-    fill = sum / static_cast<double>(present.size());
-  } else if (strategy == "median") {
-    const std::size_t n = present.size(), mid = n / 2;
-    std::nth_element(present.begin(), present.begin() + static_cast<std::ptrdiff_t>(mid),
-                     present.end());
-    fill = present[mid];
-    if (n % 2 == 0) {
-      const double below =
-          *std::max_element(present.begin(), present.begin() + static_cast<std::ptrdiff_t>(mid));
-      fill = (below + fill) / 2.0;
-    }
+  } else if (strategy == "most_frequent") {
+    const auto counts = value_counts_over_ranks(values, comm);
+    if (counts.empty()) throw empty_column(column);
+    std::int64_t best_count = 0;
+    for (const auto& [value, count] : counts)
+      if (count > best_count) fill = value, best_count = count;  // strict: smallest value wins
   } else {
-    std::sort(present.begin(), present.end());
-    std::size_t best = 0, best_count = 0;
-    for (std::size_t i = 0; i < present.size();) {
-      std::size_t j = i;
-      while (j < present.size() && present[j] == present[i]) ++j;
-      if (j - i > best_count) best = i, best_count = j - i;  // strict: smallest value wins ties
-      i = j;
+    std::vector<double> present;
+    present.reserve(values.size());
+    for (double v : values)
+      if (!std::isnan(v)) present.push_back(v);
+    std::vector<std::int64_t> n{static_cast<std::int64_t>(present.size())};
+    distributed::sum_over_ranks(comm, n);
+    if (n[0] == 0) throw empty_column(column);
+    if (strategy == "mean") {
+      double sum = 0.0;
+      for (double v : present) sum += v;
+      fill = distributed::sum_over_ranks(comm, sum) / static_cast<double>(n[0]);
+    } else {
+      // The middle value, or the mean of the two middle values: selected exactly over every
+      // rank's values, with the same steps on one process.
+      const std::int64_t mid = n[0] / 2;
+      const std::vector<std::int64_t> orders =
+          n[0] % 2 == 0 ? std::vector<std::int64_t>{mid - 1, mid} : std::vector<std::int64_t>{mid};
+      const std::vector<double> middle = distributed::select_over_ranks(comm, present, orders);
+      fill = middle.size() == 2 ? (middle[0] + middle[1]) / 2.0 : middle[0];
     }
-    fill = present[best];
   }
   attributes["statistics_"].push_back(fill);
   return {fill, 1.0, 0.0};

@@ -96,10 +96,13 @@ void check_step(const StepSpec& step) {
 }
 
 Affine fit_elementwise(const StepSpec& step, std::span<const double> values,
-                       const std::string& column, nlohmann::json& attributes) {
-  if (step.kind == "SimpleImputer") return fit_simple_imputer(step, values, column, attributes);
-  if (step.kind == "StandardScaler") return fit_standard_scaler(step, values, column, attributes);
-  if (step.kind == "MinMaxScaler") return fit_min_max_scaler(step, values, column, attributes);
+                       const std::string& column, nlohmann::json& attributes, Communicator* comm) {
+  if (step.kind == "SimpleImputer")
+    return fit_simple_imputer(step, values, column, attributes, comm);
+  if (step.kind == "StandardScaler")
+    return fit_standard_scaler(step, values, column, attributes, comm);
+  if (step.kind == "MinMaxScaler")
+    return fit_min_max_scaler(step, values, column, attributes, comm);
   TABULA_ASSERT(false, "not an elementwise step: " + step.kind);
 }
 

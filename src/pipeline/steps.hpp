@@ -13,10 +13,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
 #include "tabula/pipeline/pipeline.hpp"
+
+namespace tabula {
+class Communicator;
+}  // namespace tabula
 
 namespace tabula::pipeline {
 
@@ -63,15 +68,22 @@ void check_step(const StepSpec& step);
 /// One elementwise step fitted on one numeric column (`values`: the training rows after the
 /// earlier steps, NaN = missing). `attributes` receives the step's fitted attributes by
 /// scikit-learn name (statistics_, mean_, scale_, ...). InputError when the column has no
-/// present value on these rows.
+/// present value on these rows. With `comm` (a fit over ranks, every rank calling with its own
+/// rows) the statistics are those of every rank's rows: exact for the median, most_frequent,
+/// min and max; sums (mean, variance) are merged in rank order, equal to one process's within
+/// rounding (docs/distributed.md).
 Affine fit_elementwise(const StepSpec& step, std::span<const double> values,
-                       const std::string& column, nlohmann::json& attributes);
+                       const std::string& column, nlohmann::json& attributes,
+                       Communicator* comm = nullptr);
 Affine fit_simple_imputer(const StepSpec& step, std::span<const double> values,
-                          const std::string& column, nlohmann::json& attributes);
+                          const std::string& column, nlohmann::json& attributes,
+                          Communicator* comm);
 Affine fit_standard_scaler(const StepSpec& step, std::span<const double> values,
-                           const std::string& column, nlohmann::json& attributes);
+                           const std::string& column, nlohmann::json& attributes,
+                           Communicator* comm);
 Affine fit_min_max_scaler(const StepSpec& step, std::span<const double> values,
-                          const std::string& column, nlohmann::json& attributes);
+                          const std::string& column, nlohmann::json& attributes,
+                          Communicator* comm);
 
 /// Counts of a text column over the training rows: distinct values sorted by bytes.
 struct CategoryCounts {
@@ -80,6 +92,17 @@ struct CategoryCounts {
   std::int64_t missing = 0;
   std::int64_t total() const;  // rows, missing included
 };
+
+/// `counts` of this rank's rows replaced by those of every rank's rows (values merged, still
+/// sorted by bytes; counts and missing summed): what one process counts on all the rows. A
+/// no-op when `comm` is null. Each rank sends its distinct values once (all-gather).
+void merge_over_ranks(CategoryCounts& counts, Communicator* comm);
+
+/// The distinct present values of a numeric column with their counts, ascending, over every
+/// rank's `values` (NaN skipped; -0.0 counted with 0.0): SimpleImputer's most_frequent. Each
+/// rank sends its distinct values once (all-gather; at most its rows).
+std::vector<std::pair<double, std::int64_t>> value_counts_over_ranks(std::span<const double> values,
+                                                                     Communicator* comm);
 
 /// SimpleImputer on a text column (most_frequent or constant): the fill value. InputError for a
 /// numeric-only strategy or a column with no present value.
@@ -118,8 +141,10 @@ Encoder fit_date_features(const StepSpec& step, const CategoryCounts& counts,
                           const std::string& column, nlohmann::json& attributes);
 /// A kDate encoder's outputs for `text` into out[0, width); false when it is not a date.
 bool date_values(const Encoder& e, std::string_view text, double* out);
-/// A text column whose every distinct value is a date in `format`.
-bool is_date_column(const Column& column, std::string_view format);
+/// A text column whose every distinct value is a date in `format`. With `comm`, decided over
+/// every rank's share, as one process decides it on the whole table (every rank must call it
+/// for the same column): a date column on every rank that holds any value of it.
+bool is_date_column(const Column& column, std::string_view format, Communicator* comm = nullptr);
 /// InputError (prefixed by `where`) for an empty list, an unknown or a repeated date part.
 void check_date_parts(const std::vector<std::string>& parts, const std::string& where);
 nlohmann::json encoder_to_json(const Encoder& encoder);
@@ -138,7 +163,8 @@ struct PcaMap {
 /// Fits sklearn.decomposition.PCA (through the Pca estimator) on `block` (rows x d).
 /// InputError for missing values or more components than the input has.
 PcaMap fit_pca(Backend& backend, const StepSpec& step, const std::vector<double>& block,
-               std::int64_t rows, std::int64_t d, nlohmann::json& attributes);
+               std::int64_t rows, std::int64_t d, nlohmann::json& attributes,
+               Communicator* comm = nullptr);
 
 /// A step over a whole row block: the elementwise maps of every column, or a PCA.
 struct MatrixOp {

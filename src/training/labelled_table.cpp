@@ -9,10 +9,12 @@
 #include <numeric>
 
 #include "distributed/csv_share.hpp"
+#include "distributed/reduce.hpp"
 #include "distributed/table_agreement.hpp"
 #include "pipeline/date_time.hpp"
 #include "pipeline/steps.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 #include "tabula/io/csv.hpp"
 
 namespace tabula {
@@ -68,20 +70,56 @@ Column take_column(Dataset& data, const std::string& name, const char* option) {
 constexpr std::int64_t kMaxCategories = 1000;
 constexpr std::int64_t kFewRows = 100;
 
-void drop_identifier_columns(Dataset& data, const std::vector<std::string>& forced) {
-  std::erase_if(data.columns, [&](const Column& column) {
-    if (column.type != ColumnType::kCategorical) return false;
-    if (std::find(forced.begin(), forced.end(), column.name) != forced.end()) return false;
-    if (pipeline::is_date_column(column, pipeline::kIsoDate)) return false;  // DateFeatures
-    const auto distinct = static_cast<std::int64_t>(column.categories.size());
-    const std::int64_t rows = column.size();
-    if (distinct <= kMaxCategories && (rows < kFewRows || 2 * distinct <= rows)) return false;
+/// A text column's distinct values and rows over every rank's share (this share's alone when
+/// `comm` is null). Over ranks, a share with more than kMaxCategories distinct values decides
+/// alone (the union has at least as many): `at_least` is then set and `distinct` is its count.
+struct Cardinality {
+  std::int64_t distinct = 0, rows = 0;
+  bool at_least = false;
+};
+
+Cardinality cardinality(const Column& column, Communicator* comm) {
+  Cardinality c{static_cast<std::int64_t>(column.categories.size()), column.size(), false};
+  if (comm == nullptr || comm->size() == 1) return c;
+  std::vector<std::int64_t> sums{c.rows, c.distinct > kMaxCategories ? 1 : 0};
+  distributed::sum_over_ranks(comm, sums);
+  c.rows = sums[0];
+  if (sums[1] > 0) {
+    c.distinct = static_cast<std::int64_t>(
+        distributed::max_over_ranks(comm, static_cast<double>(c.distinct)));
+    c.at_least = true;
+    return c;
+  }
+  pipeline::CategoryCounts counts;  // at most kMaxCategories values per share
+  counts.values = column.categories;
+  counts.counts.assign(counts.values.size(), 0);
+  pipeline::merge_over_ranks(counts, comm);
+  c.distinct = static_cast<std::int64_t>(counts.values.size());
+  return c;
+}
+
+/// Every rank must call it with the same columns (after check_same_table): it decides each text
+/// column over all the shares, as one process decides on the whole table.
+void drop_identifier_columns(Dataset& data, const std::vector<std::string>& forced,
+                             Communicator* comm) {
+  std::vector<Column> kept;
+  for (Column& column : data.columns) {
+    const bool candidate = column.type == ColumnType::kCategorical &&
+                           std::find(forced.begin(), forced.end(), column.name) == forced.end() &&
+                           !pipeline::is_date_column(column, pipeline::kIsoDate, comm);
+    const Cardinality c = candidate ? cardinality(column, comm) : Cardinality{};
+    if (!candidate ||
+        (c.distinct <= kMaxCategories && (c.rows < kFewRows || 2 * c.distinct <= c.rows))) {
+      kept.push_back(std::move(column));
+      continue;
+    }
     spdlog::warn(
-        "{}: column '{}' has {} distinct values in {} rows, an identifier or free text: not used "
-        "as a feature (--categorical {} keeps it, --drop {} silences this)",
-        data.source, column.name, distinct, rows, column.name, column.name);
-    return true;
-  });
+        "{}: column '{}' has {}{} distinct values in {} rows, an identifier or free text: not "
+        "used as a feature (--categorical {} keeps it, --drop {} silences this)",
+        data.source, column.name, c.at_least ? "at least " : "", c.distinct, c.rows, column.name,
+        column.name);
+  }
+  data.columns = std::move(kept);
 }
 
 void take_non_features(const LabelledTableOptions& options, LabelledTable& table) {
@@ -104,8 +142,6 @@ void take_non_features(const LabelledTableOptions& options, LabelledTable& table
     table.group = take_column(data, options.group_column, "--group-column");
   if (!options.time_column.empty())
     table.time = take_column(data, options.time_column, "--time-column");
-  drop_identifier_columns(data, options.csv.categorical);
-  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
 }
 
 /// The target as fit() takes it, and its description in the schema.
@@ -166,6 +202,9 @@ LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
   const Dataset& data = table.data;
   table.choice = choose_task(options.model, data.target ? &*data.target : nullptr, options.task);
   if (options.comm) distributed::check_same_table(data, table.choice, *options.comm);
+  // After the agreement: over ranks, each column is judged on every share together.
+  drop_identifier_columns(table.data, options.csv.categorical, options.comm);
+  if (data.columns.empty()) throw InputError(data.source + ": no feature columns");
   spdlog::info("task: {} ({})", to_string(table.choice.task), table.choice.reason);
   if (data.target) encode_labels(options, table);
   return table;

@@ -379,7 +379,7 @@ TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
                                 const LabelledTable& table, Pipeline& pipeline, Estimator& model,
                                 TrainReport& report, nlohmann::json& training) {
   const std::int64_t n = table.data.rows();
-  pipeline.fit(backend, table.data);
+  pipeline.fit(backend, table.data, {}, options.comm);
   const std::vector<float> x = pipeline.transform(backend, table.data);
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
@@ -439,7 +439,7 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   const Task task = table.choice.task;
   const TrainTestSplit split = hold_out_test_rows(table, options.test_size, options.seed);
   // The pipeline sees the training rows only; the test rows are encoded with what it learnt.
-  pipeline.fit(backend, table.data, split.train);
+  pipeline.fit(backend, table.data, split.train, options.comm);
   const std::int64_t d = pipeline.n_outputs();
   const std::vector<float> x_train = pipeline.transform(backend, table.data, split.train);
   const std::vector<float> x_test = encode_test_rows(backend, pipeline, table.data, split.test);
@@ -487,32 +487,43 @@ TrainTestSplit fit_and_test(Backend& backend, const TrainOptions& options,
   return split;
 }
 
-/// What a data-parallel fit cannot do yet, refused on every rank alike before any fitting.
-void check_distributable(const TrainOptions& options, const Estimator& model,
-                         const PipelineSpec& spec) {
-  if (!model.fits_distributed())
-    throw InputError(
-        "--distributed: model '" + options.model +
-        "' has no data-parallel fit yet (linear, ridge, logistic, pca and forest have)");
-  if (options.test_size != 0.0 && !is_unsupervised(model.task()))
+/// The models whose every task has a data-parallel fit (Estimator::fits_distributed), asked of
+/// the registry by name: no data is needed, so a fit over ranks is refused before any rank
+/// reads its share.
+bool fits_distributed(const std::string& name, const ParamMap& params) {
+  for (Task task : estimator_tasks(name)) {
+    std::unique_ptr<Estimator> model;
+    try {
+      model = make_estimator(name, params, task);
+    } catch (const InputError&) {
+      continue;  // parameters of another task: the fit itself says what is wrong with them
+    }
+    if (!model->fits_distributed()) return false;
+  }
+  return true;
+}
+
+/// What a data-parallel fit cannot do, refused on every rank alike before any rank reads its
+/// share (the options and the registry alone decide).
+void check_distributable(const TrainOptions& options) {
+  if (!fits_distributed(options.model, options.params)) {
+    std::string able;
+    for (const std::string& name : estimator_names())
+      if (fits_distributed(name, {})) able += (able.empty() ? "" : ", ") + name;
+    throw InputError("--distributed: model '" + options.model + "' has no data-parallel fit yet (" +
+                     able + " have)");
+  }
+  if (options.test_size != 0.0 && !is_unsupervised(estimator_tasks(options.model).front()))
     throw InputError(
         "--distributed trains on every row: pass --test-size 0 (score a held-out file with "
         "`tabula evaluate`)");
-  for (const BranchSpec& branch : spec.branches) {
-    const bool text_only =
-        branch.columns.names.empty() && branch.columns.type == ColumnType::kCategorical;
-    if (!text_only && !branch.steps.empty())
-      throw InputError("--distributed: the pipeline's '" + branch.name + "' branch fits " +
-                       branch.steps.front().kind +
-                       ", which is not fitted over ranks yet; pass --impute none --scale none "
-                       "(the model then sees the numeric columns as they are)");
-  }
 }
 
 }  // namespace
 
 TrainReport train_model(Backend& backend, const TrainOptions& options,
                         const std::string& out_path) {
+  if (options.comm) check_distributable(options);
   LabelledTable table = prepare_labelled_table({.data_path = options.data_path,
                                                 .target = options.target,
                                                 .model = options.model,
@@ -532,7 +543,6 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   const PipelineSpec spec = apply_overrides(
       options.pipeline.value_or(PipelineSpec::defaults(options.model, options.params)),
       options.pipeline_overrides);
-  if (options.comm) check_distributable(options, *model, spec);
   Pipeline pipeline(spec);
   TrainReport report;
   report.model = options.model;
@@ -551,12 +561,12 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   training["n_features_out"] = pipeline.n_outputs();
   report.training = training;
   if (options.comm) {
+    const monitoring::DriftProfile profile = monitoring::reference_profile_over_ranks(
+        *options.comm, backend, pipeline, *model, schema, table.data);
     // Every rank has fitted; only then does rank 0 write, so a failed rank leaves no file.
     options.comm->check_all("", "fitting");
-    if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training);
-    report.notes.push_back(fmt::format(
-        "fitted over {} rank(s); no drift profile is stored (it would need every rank's rows)",
-        options.comm->size()));
+    if (options.comm->is_root()) save_model(out_path, *model, pipeline, schema, training, &profile);
+    report.notes.push_back(fmt::format("fitted over {} rank(s)", options.comm->size()));
     return report;
   }
   const monitoring::DriftProfile profile = monitoring::reference_profile(

@@ -14,34 +14,13 @@
 #include "distributed/reduce.hpp"
 #include "distributed/table_agreement.hpp"
 #include "support/temp_path.hpp"
+#include "support/thread_communicator.hpp"
 #include "tabula/distributed/communicator.hpp"
 
 namespace tabula {
 namespace {
 
-/// Rank `rank` of as many ranks as `others` holds: all_gather answers every rank's part, this
-/// rank's being what it was given; the other collectives are not used by these tests.
-class ScriptedCommunicator final : public Communicator {
- public:
-  ScriptedCommunicator(int rank, std::vector<std::string> parts)
-      : rank_(rank), parts_(std::move(parts)) {}
-  int rank() const override { return rank_; }
-  int size() const override { return static_cast<int>(parts_.size()); }
-  void all_reduce_sum(std::span<double>) override { ADD_FAILURE() << "not scripted"; }
-  void all_reduce_sum(std::span<std::int64_t>) override { ADD_FAILURE() << "not scripted"; }
-  void broadcast(std::string&, int) override { ADD_FAILURE() << "not scripted"; }
-  std::vector<std::string> all_gather(const std::string& bytes) override {
-    std::vector<std::string> out = parts_;
-    out[static_cast<std::size_t>(rank_)] = bytes;
-    return out;
-  }
-  [[noreturn]] void abort(int) override { std::abort(); }
-  std::string describe() const override { return "scripted rank"; }
-
- private:
-  int rank_;
-  std::vector<std::string> parts_;
-};
+using testing::ScriptedCommunicator;
 
 TEST(LocalCommunicator, IsOneRankWhoseCollectivesAreTheIdentity) {
   LocalCommunicator local;

@@ -3,6 +3,7 @@ single-process fit on the whole file for 1 to 4 ranks, and a failing rank ends t
 rank with its reason and no model file. Skipped, with the reason, where mpirun is missing or the
 binary was built without MPI. A tuning search spread over ranks gives the one-process board and
 resumes after a rank is killed."""
+import json
 import os
 import pathlib
 import shutil
@@ -70,9 +71,10 @@ def write_table(path, n):
     return path
 
 
-def fit_args(data, model, target, drop, out):
-    args = ["train", "--data", data, "--model", model, "--test-size", "0", "--impute", "none",
-            "--scale", "none", "--out", out]
+def fit_args(data, model, target, drop, out, pipeline=("--impute", "none", "--scale", "none")):
+    """A fit on every row; `pipeline`: the flags that change the model's default pipeline."""
+    args = ["train", "--data", data, "--model", model, "--test-size", "0", *pipeline, "--out",
+            out]
     if target:
         args += ["--target", target]
     for column in drop:
@@ -81,8 +83,8 @@ def fit_args(data, model, target, drop, out):
 
 
 def model_arrays(path):
-    """The fitted state: the estimator's and the pipeline's arrays (a distributed fit stores no
-    drift profile)."""
+    """The fitted state: the estimator's and the pipeline's arrays (the drift profile apart:
+    profile_arrays)."""
     _, arrays = read_artifact(path)
     return {k: v for k, v in arrays.items() if v.dtype.kind == "f" and not k.startswith("profile.")}
 
@@ -305,6 +307,195 @@ def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
                 got[name], values, equal_nan=True), (ranks, env, name)
 
 
+# ---- the pipeline fitted over ranks: imputers, scalers, encoders, dates ----
+
+def with_text_and_gaps(lines):
+    """Missing numbers in several columns (a and d as with_missing_cells leaves them; c has none
+    in the first 400 rows: the first rank of up to 3 sees no value of it), text columns whose
+    categories only some ranks see ("violet" only in rows 800-815; "amber", first by bytes,
+    first seen at row 760), an ISO date column."""
+    with_missing_cells(lines)
+    lines[0] += ",color,size,when"
+    for i in range(1, len(lines)):
+        cells = lines[i].split(",")
+        if i < 400 or i % 9 == 0:
+            cells[2] = ""
+        color = ("red", "green", "blue")[i % 3]
+        if 800 <= i < 816:
+            color = "violet"
+        if i >= 760 and i % 4 == 0:
+            color = "amber"
+        if i % 11 == 0:
+            color = ""
+        size = f"S{(i * i) % 23 % (1 + i % 9)}"
+        # One year: the epoch seconds are then not nearly year and day_of_year combined (a
+        # near-collinear fit would amplify rounding, on one process too).
+        when = "" if i % 13 == 0 else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        lines[i] = ",".join(cells + [color, size, when])
+
+
+def assert_same_json(got, expected, exact, where="pipeline"):
+    """The fitted pipeline's description: equal, numbers within 1e-10 unless `exact`."""
+    assert type(got) is type(expected) or {type(got), type(expected)} <= {int, float}, where
+    if isinstance(expected, dict):
+        assert got.keys() == expected.keys(), where
+        for key in expected:
+            assert_same_json(got[key], expected[key], exact, f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected)):
+            assert_same_json(g, e, exact, f"{where}[{i}]")
+    elif isinstance(expected, float) and not exact:
+        assert np.isclose(got, expected, rtol=1e-10, atol=1e-10), (where, got, expected)
+    else:
+        assert got == expected, (where, got, expected)
+
+
+def profile_arrays(path):
+    """The drift profile: its header part and its arrays."""
+    header, arrays = read_artifact(path)
+    return header["profile"], {k: v for k, v in arrays.items() if k.startswith("profile.")}
+
+
+def assert_same_profile(got_path, expected_path, exact):
+    got_header, got = profile_arrays(got_path)
+    expected_header, expected = profile_arrays(expected_path)
+    assert_same_json(got_header, expected_header, exact, "profile")
+    assert got.keys() == expected.keys() and expected
+    for name, values in expected.items():
+        if exact:
+            assert np.array_equal(got[name], values, equal_nan=True), name
+        else:
+            assert np.allclose(got[name], values, rtol=1e-10, atol=1e-10, equal_nan=True), name
+
+
+def predictions(run_tabula, model, data, out):
+    run_tabula("predict", "--model", model, "--data", data, "--out", out)
+    return out.read_text().splitlines()
+
+
+PIPELINE_CASES = [
+    # model, target, dropped, flags, whether every fitted statistic is exact
+    ("ridge", "y", ["binary", "three"], [], False),
+    # One-hot columns sum to the intercept's column: an unpenalised fit is rank-deficient and
+    # its coefficients are fixed by rounding, on one process too. Ordinal codes keep it posed.
+    # (Nor is the constant year column an unpenalised fit can take: the dates are dropped.)
+    ("linear", "y", ["binary", "three", "when"], ["--impute", "mean", "--scale", "minmax",
+                                                  "--encode", "ordinal"], False),
+    ("ridge", "y", ["binary", "three"], ["--impute", "mean", "--scale", "minmax"], False),
+    ("logistic", "three", ["y", "binary"], ["--impute", "most_frequent", "--scale", "minmax",
+                                            "--encode", "ordinal"], True),
+    ("logistic", "binary", ["y", "three"], ["--min-frequency", "40", "--max-categories", "4",
+                                            "--handle-unknown", "infrequent_if_exist"], False),
+    # The leading components only: the last ones span the one-hot columns' null space, which
+    # any rounding turns.
+    ("pca", "", ["y", "binary", "three"], ["--impute", "constant", "--scale", "standard",
+                                           "--param", "n_components=4"], False),
+    # Unscaled, the dates' epoch seconds (~1.6e9) make the fit ill-conditioned: dropped.
+    ("ridge", "y", ["binary", "three", "when"], ["--impute", "median", "--scale", "none"], True),
+]
+
+
+@pytest.mark.parametrize("model,target,drop,flags,exact", PIPELINE_CASES,
+                         ids=[f"{c[0]}-{'-'.join(c[3][1::2]) or 'defaults'}"
+                              for c in PIPELINE_CASES])
+def test_distributed_pipeline_equals_single_process_pipeline(mpi_tabula, run_tabula, table,
+                                                             tmp_path, model, target, drop,
+                                                             flags, exact):
+    data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, model, target, drop, single, flags))
+    header, _ = read_artifact(single)
+    expected = model_arrays(single)
+    expected_predictions = (None if model == "pca" else
+                            predictions(run_tabula, single, data, tmp_path / "single.csv"))
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(data, model, target, drop, out, flags),
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        got_header, _ = read_artifact(out)
+        assert_same_json(got_header["pipeline"], header["pipeline"], exact)
+        assert got_header["schema"] == header["schema"], ranks
+        assert_same_fit(model_arrays(out), expected, f"{ranks} ranks")
+        # The profile's inputs are exact; its prediction part is as exact as the model.
+        assert_same_profile(out, single, exact=model == "logistic")
+        if model == "pca":  # a transform: its arrays are its outputs' whole description
+            continue
+        got_predictions = predictions(run_tabula, out, data, tmp_path / f"ranks{ranks}.csv")
+        if model in ("logistic",):  # class labels: the same rows, the same classes
+            assert got_predictions == expected_predictions, ranks
+        else:
+            got_values = np.loadtxt(got_predictions[1:], delimiter=",", ndmin=2)
+            expected_values = np.loadtxt(expected_predictions[1:], delimiter=",", ndmin=2)
+            assert np.allclose(got_values, expected_values, rtol=1e-6, atol=1e-6), ranks
+
+
+@pytest.mark.parametrize("encode", ["onehot", "ordinal"])
+def test_distributed_forest_with_text_columns_is_bit_for_bit(mpi_tabula, run_tabula, table,
+                                                             tmp_path, encode):
+    data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
+    args = lambda out: [*fit_args(data, "forest", "three", ["y", "binary"], out,
+                                       ["--encode", encode, "--param", "n_estimators=8"])]
+    single = tmp_path / "single.tbl"
+    run_tabula(*args(single))
+    header, _ = read_artifact(single)
+    expected = forest_arrays(single)
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *args(out), "--distributed")
+        assert result.returncode == 0, result.stderr
+        got_header, _ = read_artifact(out)
+        assert_same_json(got_header["pipeline"], header["pipeline"], True)
+        got = forest_arrays(out)
+        assert got.keys() == expected.keys(), ranks
+        for name, values in expected.items():
+            assert np.array_equal(got[name], values, equal_nan=True), (ranks, name)
+        assert_same_profile(out, single, exact=True)
+
+
+def test_a_distributed_model_is_monitored_as_the_single_process_one(mpi_tabula, run_tabula,
+                                                                    table, tmp_path):
+    data = edited_copy(table, tmp_path / "text.csv", with_text_and_gaps)
+    args = lambda out: fit_args(data, "forest", "three", ["y", "binary"], out,
+                                ["--param", "n_estimators=8"])
+    run_tabula(*args(tmp_path / "single.tbl"))
+    result = mpirun(3, mpi_tabula, *args(tmp_path / "ranks3.tbl"), "--distributed")
+    assert result.returncode == 0, result.stderr
+    reports = []
+    for name in ("single", "ranks3"):
+        out = tmp_path / f"{name}.json"
+        run_tabula("monitor", "--model", tmp_path / f"{name}.tbl", "--data", data, "--json", out)
+        reports.append(json.loads(out.read_text()))
+    for report in reports:
+        report.pop("model_file")
+    assert reports[0] == reports[1]
+
+
+def test_identifier_columns_are_dropped_as_one_process_drops_them(mpi_tabula, run_tabula,
+                                                                  table, tmp_path):
+    # 'code' has 300 distinct values over 1,500 rows (kept by one process), but more distinct
+    # values than half the rows of a 4-rank share; 'ident' is distinct on every row (dropped).
+    def edit(lines):
+        lines[0] += ",code,ident"
+        for i in range(1, len(lines)):
+            lines[i] += f",k{i % 300},id{i}"
+
+    data = edited_copy(table, tmp_path / "ids.csv", edit)
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, "ridge", "y", ["binary", "three"], single, []))
+    header, _ = read_artifact(single)
+    features = [f["name"] for f in header["schema"]["features"]]
+    assert "code" in features and "ident" not in features
+    out = tmp_path / "ranks4.tbl"
+    result = mpirun(4, mpi_tabula, *fit_args(data, "ridge", "y", ["binary", "three"], out,
+                                                  []), "--distributed")
+    assert result.returncode == 0, result.stderr
+    got_header, _ = read_artifact(out)
+    assert got_header["schema"] == header["schema"]
+    assert_same_fit(model_arrays(out), model_arrays(single), "4 ranks")
+
+
 def edited_copy(table, path, edit):
     """A copy of the table at `path` after `edit` changed its list of lines in place."""
     lines = table.read_text().splitlines()
@@ -356,11 +547,19 @@ def test_shards_with_different_column_types_are_refused(mpi_tabula, table, tmp_p
             "'a: numeric'") in stderr
 
 
-def test_models_without_a_distributed_fit_are_refused(mpi_tabula, table, tmp_path):
-    result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
+def test_models_without_a_distributed_fit_are_refused_before_reading(mpi_tabula, table,
+                                                                      tmp_path):
+    # Refused from the registry alone: the data file need not even exist.
+    missing = tmp_path / "no-such.csv"
+    result = mpirun(2, mpi_tabula, *fit_args(missing, "gbdt", "y", ["binary", "three"],
                                              tmp_path / "f.tbl"), "--distributed")
     assert result.returncode != 0
     assert "model 'gbdt' has no data-parallel fit yet" in result.stderr
+    assert "no-such.csv" not in result.stderr
+    result = mpirun(2, mpi_tabula, "train", "--data", missing, "--target", "y", "--model",
+                    "ridge", "--test-size", "0.2", "--out", tmp_path / "f.tbl", "--distributed")
+    assert result.returncode != 0
+    assert "pass --test-size 0" in result.stderr
 
 
 def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_path):

@@ -20,6 +20,7 @@
 namespace tabula {
 class ArtifactWriter;
 class Backend;
+class Communicator;
 class Pipeline;
 class ArtifactReader;
 struct ModelSchema;
@@ -111,6 +112,15 @@ DriftProfile reference_profile(Backend& backend, const Pipeline& pipeline, const
                                const ModelSchema& schema, const Dataset& data,
                                std::span<const std::int64_t> train_rows,
                                std::span<const std::int64_t> test_rows);
+
+/// reference_profile of a fit over ranks (held-out rows: none), called by every rank with its
+/// share `data`: every rank sends its rows of the profile sample (the rows one process samples
+/// from the whole table: at most kMaxProfileRows in all) with the model's predictions on them,
+/// and every rank profiles the gathered sample, so the profile is the one process's (its
+/// prediction part within the rounding the model's fit has).
+DriftProfile reference_profile_over_ranks(Communicator& comm, Backend& backend,
+                                          const Pipeline& pipeline, const Estimator& model,
+                                          const ModelSchema& schema, const Dataset& data);
 
 /// reference_profile in two steps, for fits whose class labels are named later (the Python
 /// estimators name them when they save): the input columns `pipeline` reads over a sample of

@@ -25,6 +25,7 @@ namespace tabula {
 
 class ArtifactWriter;
 class ArtifactReader;
+class Communicator;
 
 /// One step by scikit-learn class name with its parameters as text: "SimpleImputer"
 /// (strategy: mean | median | most_frequent | constant; fill_value), "StandardScaler"
@@ -123,7 +124,13 @@ class Pipeline {
   /// pipeline reads). InputError for a selector naming a missing column, a categorical column
   /// in a numeric-only step, a column with no present value on these rows, a PCA step with
   /// more components than its input has.
-  void fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows = {});
+  /// With `comm` (a data-parallel fit: every rank calls fit with its own share, the same
+  /// columns and types), each step's statistics are reduced over the ranks, so every rank ends
+  /// with the one pipeline one process fits on all the rows (docs/distributed.md says which
+  /// statistics are exact and which agree within rounding). Errors are raised on every rank
+  /// alike.
+  void fit(Backend& backend, const Dataset& data, std::span<const std::int64_t> rows = {},
+           Communicator* comm = nullptr);
   bool fitted() const;
 
   /// The raw columns fit() read, in the order fit() read them: what new data must provide.

@@ -5,20 +5,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
-#include "support/same_forest.hpp"
 
 #include "support/same_forest.hpp"
+#include "support/thread_communicator.hpp"
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/distributed/communicator.hpp"
@@ -29,84 +27,8 @@ namespace {
 
 Backend& cpu() { return DeviceRegistry::instance().backend(Device::cpu()); }
 
-/// What the ranks of one ThreadCommunicator group share: each rank's contribution to the
-/// collective under way, and a reusable barrier.
-class RankGroup {
- public:
-  explicit RankGroup(int size) : size_(size), parts_(static_cast<std::size_t>(size)) {}
-  int size() const { return size_; }
-
-  /// Every rank's `mine`, in rank order, once all have arrived; the pointers stay valid until
-  /// every rank has called done().
-  std::vector<const void*> exchange(int rank, const void* mine) {
-    parts_[static_cast<std::size_t>(rank)] = mine;
-    wait();
-    return parts_;
-  }
-  void done() { wait(); }
-
- private:
-  void wait() {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t generation = generation_;
-    if (++arrived_ == size_) {
-      arrived_ = 0;
-      ++generation_;
-      changed_.notify_all();
-      return;
-    }
-    changed_.wait(lock, [&] { return generation_ != generation; });
-  }
-
-  int size_;
-  std::vector<const void*> parts_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int arrived_ = 0;
-  std::uint64_t generation_ = 0;
-};
-
-/// One rank of a RankGroup: sums are added in rank order, as an MPI reduction fixes its order.
-class ThreadCommunicator final : public Communicator {
- public:
-  ThreadCommunicator(RankGroup& group, int rank) : group_(group), rank_(rank) {}
-  int rank() const override { return rank_; }
-  int size() const override { return group_.size(); }
-  void all_reduce_sum(std::span<double> values) override { sum(values); }
-  void all_reduce_sum(std::span<std::int64_t> values) override { sum(values); }
-  void broadcast(std::string& bytes, int root) override {
-    const std::vector<const void*> parts = group_.exchange(rank_, &bytes);
-    const std::string theirs = *static_cast<const std::string*>(parts[root]);
-    group_.done();
-    bytes = theirs;
-  }
-  std::vector<std::string> all_gather(const std::string& bytes) override {
-    std::vector<std::string> out;
-    for (const void* part : group_.exchange(rank_, &bytes))
-      out.push_back(*static_cast<const std::string*>(part));
-    group_.done();
-    return out;
-  }
-  [[noreturn]] void abort(int) override { std::abort(); }
-  std::string describe() const override { return "thread rank " + std::to_string(rank_); }
-  // One call at a time per rank, from any thread: the forest then overlaps its reductions.
-  bool calls_from_any_thread() const override { return true; }
-
- private:
-  template <typename T>
-  void sum(std::span<T> values) {
-    std::vector<T> total(values.size(), T{0});
-    for (const void* part : group_.exchange(rank_, values.data())) {
-      const T* theirs = static_cast<const T*>(part);
-      for (std::size_t i = 0; i < values.size(); ++i) total[i] += theirs[i];
-    }
-    group_.done();
-    std::copy(total.begin(), total.end(), values.begin());
-  }
-
-  RankGroup& group_;
-  int rank_;
-};
+using testing::RankGroup;
+using testing::ThreadCommunicator;
 
 struct Table {
   std::int64_t rows = 0, cols = 0;
