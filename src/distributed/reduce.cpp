@@ -1,10 +1,13 @@
 #include "distributed/reduce.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <span>
 #include <string>
 
+#include "tabula/core/error.hpp"
 #include "tabula/distributed/communicator.hpp"
 
 namespace tabula::distributed {
@@ -93,6 +96,99 @@ void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& 
   }
   for (std::size_t j = 0; j < d; ++j) var[j] = sum_squares[j] / total;
   weight_sum = total;
+}
+
+namespace {
+
+constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+
+/// An unsigned key in the order of the doubles: negative values' bits flipped, positive
+/// values' sign bit set. -0.0 is keyed as +0.0.
+std::uint64_t order_key(double v) {
+  const auto bits = std::bit_cast<std::uint64_t>(v == 0.0 ? 0.0 : v);
+  return (bits & kSignBit) != 0 ? ~bits : bits | kSignBit;
+}
+
+double from_order_key(std::uint64_t key) {
+  return std::bit_cast<double>((key & kSignBit) != 0 ? key & ~kSignBit : ~key);
+}
+
+}  // namespace
+
+std::vector<double> select_over_ranks(Communicator* comm, std::span<const double> values,
+                                      std::span<const std::int64_t> positions) {
+  for (double v : values)
+    if (std::isnan(v)) throw InputError("select_over_ranks: a value is NaN");
+  std::vector<std::int64_t> remaining(positions.begin(), positions.end());
+  std::vector<std::int64_t> total{static_cast<std::int64_t>(values.size())};
+  sum_over_ranks(comm, total);
+  for (std::int64_t p : remaining)
+    if (p < 0 || p >= total[0])
+      throw InputError("select_over_ranks: position " + std::to_string(p) + " outside the " +
+                       std::to_string(total[0]) + " values of every rank");
+  std::vector<double> out(remaining.size());
+  if (comm == nullptr || comm->size() == 1) {
+    std::vector<double> sorted(values.begin(), values.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t p = 0; p < out.size(); ++p) {
+      const double v = sorted[static_cast<std::size_t>(remaining[p])];
+      out[p] = v == 0.0 ? 0.0 : v;
+    }
+    return out;
+  }
+  std::vector<std::uint64_t> keys(values.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = order_key(values[i]);
+  // Eight rounds, one byte of the key each, most significant first: per position, the counts
+  // of the next byte among the keys that share the bytes chosen so far.
+  const std::size_t n_pos = remaining.size();
+  std::vector<std::uint64_t> prefix(n_pos, 0);
+  std::vector<std::int64_t> hist(n_pos * 256);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    std::fill(hist.begin(), hist.end(), 0);
+    for (const std::uint64_t key : keys) {
+      const std::size_t byte = (key >> shift) & 0xff;
+      for (std::size_t p = 0; p < n_pos; ++p)
+        if (shift == 56 || (key >> (shift + 8)) == prefix[p]) ++hist[p * 256 + byte];
+    }
+    sum_over_ranks(comm, hist);
+    for (std::size_t p = 0; p < n_pos; ++p) {
+      std::size_t byte = 0;
+      std::int64_t below = 0;
+      for (; byte < 256; ++byte) {
+        const std::int64_t count = hist[p * 256 + byte];
+        if (count < 0) throw Error("select_over_ranks: a negative count from the ranks");
+        if (remaining[p] < below + count) break;
+        below += count;
+      }
+      if (byte == 256) throw Error("select_over_ranks: the ranks' counts do not add up");
+      remaining[p] -= below;
+      prefix[p] = (prefix[p] << 8) | byte;
+    }
+  }
+  for (std::size_t p = 0; p < n_pos; ++p) out[p] = from_order_key(prefix[p]);
+  return out;
+}
+
+double median_over_ranks(Communicator* comm, std::span<const double> values) {
+  std::vector<std::int64_t> n{static_cast<std::int64_t>(values.size())};
+  sum_over_ranks(comm, n);
+  if (n[0] == 0) throw InputError("median: no values on any rank");
+  const std::int64_t positions[2] = {(n[0] - 1) / 2, n[0] / 2};
+  const std::vector<double> v = select_over_ranks(comm, values, positions);
+  return n[0] % 2 == 1 ? v[1] : (v[0] + v[1]) / 2.0;
+}
+
+double quantile_over_ranks(Communicator* comm, std::span<const double> values, double q) {
+  if (!(q >= 0.0 && q <= 1.0)) throw InputError("quantile: q must lie in [0, 1]");
+  std::vector<std::int64_t> n{static_cast<std::int64_t>(values.size())};
+  sum_over_ranks(comm, n);
+  if (n[0] == 0) throw InputError("quantile: no values on any rank");
+  const double position = q * static_cast<double>(n[0] - 1);
+  const auto lo = static_cast<std::int64_t>(std::floor(position));
+  const std::int64_t positions[2] = {lo, std::min(lo + 1, n[0] - 1)};
+  const std::vector<double> v = select_over_ranks(comm, values, positions);
+  const double t = position - static_cast<double>(lo), a = v[0], b = v[1], diff = b - a;
+  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
 }  // namespace tabula::distributed

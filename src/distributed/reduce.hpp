@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace tabula {
@@ -38,6 +39,23 @@ RowRange row_range(Communicator* comm, std::int64_t rows);
 /// accuracy a one-process fit has; every rank gets the same numbers.
 void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& mean,
                    std::vector<double>& var);
+
+/// The values at 0-based `positions` of every rank's `values` sorted together, ascending: the
+/// exact order statistics a one-process sort of all the values gives, without gathering them.
+/// A radix selection over the order-preserving 64-bit key of each double, eight rounds of one
+/// all-reduced count histogram (256 int64 per position) each. -0.0 counts as (and is returned
+/// as) +0.0. `values` must hold no NaN; every position must lie below the total count (the
+/// same on every rank). One process: a local selection.
+std::vector<double> select_over_ranks(Communicator* comm, std::span<const double> values,
+                                      std::span<const std::int64_t> positions);
+
+/// NumPy's median of every rank's `values` (the middle value, or the mean of the two middle
+/// values), exact: equal to the one-process median. InputError when there are no values.
+double median_over_ranks(Communicator* comm, std::span<const double> values);
+
+/// NumPy's linear-interpolation quantile (np.quantile, method "linear") of every rank's
+/// `values`, q in [0, 1], exact: equal to the one-process quantile.
+double quantile_over_ranks(Communicator* comm, std::span<const double> values, double q);
 
 }  // namespace distributed
 }  // namespace tabula

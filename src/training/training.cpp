@@ -364,9 +364,11 @@ nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
 }
 
 /// A clustering's metrics on the rows it was fitted on (no labels to test against): inertia,
-/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin.
+/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin. Over several
+/// ranks they are rank 0's rows' (x is the rank's share), said in a note and in the metadata's
+/// key.
 void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView<const float> x,
-                            TrainReport& report, nlohmann::json& training) {
+                            Communicator* comm, TrainReport& report, nlohmann::json& training) {
   const std::vector<double> labels = Predictor(backend, model).predict(x);
   const metrics::Rows rows{
       std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
@@ -384,6 +386,17 @@ void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView
     }
     report.metrics.push_back({name, v, kNaN});
     m[name] = metric_json(v);
+  }
+  if (comm != nullptr && comm->size() > 1) {
+    for (std::size_t i = report.metrics.size() - std::size(computed); i < report.metrics.size();
+         ++i)
+      report.metrics[i].name += "@rank0";
+    report.notes.push_back(fmt::format(
+        "over {} ranks the clustering metrics are of rank 0's {} rows only (the model's "
+        "inertia_ is over every row)",
+        comm->size(), x.rows));
+    training["metrics"] = {{"rank0_training_rows", m}};
+    return;
   }
   training["metrics"] = {{"training_rows", m}};
 }
@@ -407,7 +420,7 @@ TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
       std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
       " are fitted on every row; no test set is held out");
   if (model.task() == Task::kClustering)
-    record_cluster_metrics(backend, model, fit.x, report, training);
+    record_cluster_metrics(backend, model, fit.x, options.comm, report, training);
   training["rows_train"] = report.rows_train;
   TrainTestSplit split;
   split.train.resize(static_cast<std::size_t>(n));
@@ -508,7 +521,8 @@ void check_distributable(const TrainOptions& options, const Estimator& model,
   if (!model.fits_distributed())
     throw InputError(
         "--distributed: model '" + options.model +
-        "' has no data-parallel fit yet (linear, ridge, logistic, pca and forest have)");
+        "' has no data-parallel fit yet (linear, ridge, logistic, pca, forest, kmeans and dummy "
+        "have)");
   if (options.test_size != 0.0 && !is_unsupervised(model.task()))
     throw InputError(
         "--distributed trains on every row: pass --test-size 0 (score a held-out file with "

@@ -5,6 +5,7 @@ binary was built without MPI. A tuning search spread over ranks gives the one-pr
 resumes after a rank is killed."""
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -185,6 +186,153 @@ def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
         for name, values in expected.items():
             assert got[name].dtype == values.dtype and np.array_equal(
                 got[name], values, equal_nan=True), (ranks, name)
+
+
+def fitted_state(path):
+    """Every array of the fitted state (any dtype) and the estimator's header values."""
+    header, arrays = read_artifact(path)
+    return ({k: v for k, v in arrays.items() if not k.startswith("profile.")},
+            {k: v for k, v in header["fitted"].items() if k != "params"})
+
+
+def assert_fits_over_ranks(tabula, run_tabula, data, model, target, drop, extra, tmp_path,
+                           exact=(), rtol=1e-10):
+    """Fits on one process, then over 1 to 4 ranks; arrays and header values named in `exact`
+    (or every one when exact is True) and those not floating must be equal, the others within
+    rtol. Returns the one-process model file."""
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, model, target, drop, single), *extra)
+    arrays, header = fitted_state(single)
+    assert arrays
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, tabula, *fit_args(data, model, target, drop, out), *extra,
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        got_arrays, got_header = fitted_state(out)
+        assert got_arrays.keys() == arrays.keys() and got_header.keys() == header.keys(), ranks
+        for name, values in [*arrays.items(), *header.items()]:
+            got = got_arrays[name] if name in arrays else got_header[name]
+            if not np.issubdtype(np.asarray(values).dtype, np.number):
+                assert got == values, (ranks, name)
+            elif exact is True or name in exact:
+                assert np.array_equal(got, values, equal_nan=True), (ranks, name, got, values)
+            else:
+                assert np.allclose(got, values, rtol=rtol, atol=rtol, equal_nan=True), (
+                    ranks, name, got, values)
+    return single
+
+
+def assert_same_predictions(run_tabula, expected_model, model, data):
+    """`tabula predict` writes the same file with both models."""
+    outputs = []
+    for path in (expected_model, model):
+        out = path.with_suffix(".csv")
+        run_tabula("predict", "--model", path, "--data", data, "--out", out, "--quiet")
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+
+
+@pytest.fixture(scope="module")
+def ties_table(tmp_path_factory):
+    """1,001 rows (odd, so the median is one value): a feature and a target of few values,
+    negative, zero (also written -0) and positive, with many ties."""
+    rng = np.random.default_rng(11)
+    n = 1001
+    path = tmp_path_factory.mktemp("ties") / "ties.csv"
+    values = ["-2.5", "-0", "0", "1e-30", "-1e-30", "3", "7.25", "3e38"]
+    with open(path, "w") as f:
+        f.write("a,y\n")
+        for i in range(n):
+            f.write(f"{rng.normal():.6g},{values[rng.integers(0, len(values))]}\n")
+    return path
+
+
+DUMMY_REGRESSOR_CASES = [
+    (["strategy=mean"], ()),
+    (["strategy=median"], True),
+    (["strategy=quantile", "quantile=0.3"], True),
+    (["strategy=quantile", "quantile=0.9"], True),
+    (["strategy=quantile", "quantile=0"], True),
+    (["strategy=quantile", "quantile=1"], True),
+]
+
+
+@pytest.mark.parametrize("params,exact", DUMMY_REGRESSOR_CASES,
+                         ids=["-".join(c[0]) for c in DUMMY_REGRESSOR_CASES])
+@pytest.mark.parametrize("data", ["table", "ties"])
+def test_distributed_dummy_regressor_equals_one_process(mpi_tabula, run_tabula, table, ties_table,
+                                                         tmp_path, params, exact, data):
+    extra = [arg for p in params for arg in ("--param", p)]
+    if data == "table":
+        assert_fits_over_ranks(mpi_tabula, run_tabula, table, "dummy", "y", ["binary", "three"],
+                               extra, tmp_path, exact)
+    else:
+        assert_fits_over_ranks(mpi_tabula, run_tabula, ties_table, "dummy", "y", [],
+                               [*extra, "--task", "regression"], tmp_path, exact)
+
+
+@pytest.mark.parametrize("strategy", ["prior", "most_frequent", "stratified"])
+def test_distributed_dummy_classifier_is_the_one_process_classifier(mpi_tabula, run_tabula, table,
+                                                                    tmp_path, strategy):
+    # Unit weights: the class counts are integers, so the priors are exact.
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, table, "dummy", "three",
+                                    ["y", "binary"], ["--param", f"strategy={strategy}"],
+                                    tmp_path, exact=True)
+    # The same model predicts the same classes (stratified: the same draws).
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", table)
+
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    """1,500 rows around four centres in three features, and a positive weight column."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    centres = np.array([[0, 0, 0], [5, 5, 0], [0, 6, 3], [8, 0, 8]], dtype=float)
+    label = rng.integers(0, 4, n)
+    x = centres[label] + rng.normal(size=(n, 3)) + [0, 0, 100]
+    weight = rng.integers(1, 4, n)
+    path = tmp_path_factory.mktemp("blobs") / "blobs.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,w\n")
+        for i in range(n):
+            f.write(",".join(f"{v:.6g}" for v in x[i]) + f",{weight[i]}\n")
+    return path
+
+
+KMEANS_CASES = [
+    # One Lloyd step: the centres are the means of the seeds' cells, so a seed row picked
+    # differently from one process would show.
+    ["n_clusters=4", "max_iter=1"],
+    ["n_clusters=4", "init=random", "n_init=3", "max_iter=1"],
+    ["n_clusters=6", "n_init=2"],
+    ["n_clusters=4", "init=random", "tol=0.5"],
+    ["n_clusters=5", "max_iter=1", "weighted"],
+    # A given centre far from every row: its cluster is empty and refilled by the farthest row.
+    ["n_clusters=3", "init=[[0,0,100],[5,5,100],[500,500,500]]", "max_iter=2"],
+]
+
+
+@pytest.mark.parametrize("params", KMEANS_CASES, ids=["-".join(c) for c in KMEANS_CASES])
+def test_distributed_kmeans_equals_one_process(mpi_tabula, run_tabula, blobs, tmp_path, params):
+    extra = ["--param", "random_state=3"]
+    for param in params:
+        extra += ["--sample-weight", "w"] if param == "weighted" else ["--param", param]
+    drop = [] if "weighted" in params else ["w"]
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, blobs, "kmeans", "", drop, extra,
+                                    tmp_path, exact=["n_clusters", "n_features_in_", "n_iter_"])
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks4.tbl", blobs)
+
+
+def test_distributed_kmeans_reports_rank0_metrics_as_such(mpi_tabula, blobs, tmp_path):
+    result = mpirun(2, mpi_tabula, *fit_args(blobs, "kmeans", "", ["w"], tmp_path / "k.tbl"),
+                    "--distributed")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"over 2 ranks the clustering metrics are of rank 0's 7\d\d rows only",
+                     result.stderr)
+    assert "silhouette@rank0" in result.stdout and "inertia@rank0" in result.stdout
+    header, _ = read_artifact(tmp_path / "k.tbl")
+    assert "rank0_training_rows" in header["training"]["metrics"]
 
 
 def edited_copy(table, path, edit):
