@@ -98,6 +98,61 @@ void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& 
   weight_sum = total;
 }
 
+void ExactSum::add(double v) {
+  if (v == 0.0) return;
+  if (!std::isfinite(v)) throw InputError("a sum of values met a non-finite value");
+  int exponent = 0;
+  const double fraction = std::frexp(v, &exponent);  // v = fraction · 2^exponent, |f| in [0.5, 1)
+  auto mantissa = static_cast<std::int64_t>(std::ldexp(fraction, 53));  // exact: 53 bits
+  const bool negative = mantissa < 0;
+  auto magnitude = static_cast<std::uint64_t>(negative ? -mantissa : mantissa);
+  int position = exponent - 53 + 1074;  // v = mantissa · 2^(position - 1074)
+  if (position < 0) {                   // subnormal: the low bits shifted out are zeros
+    magnitude >>= -position;
+    position = 0;
+  }
+  const unsigned __int128 wide = static_cast<unsigned __int128>(magnitude) << (position % 32);
+  const int at = position / 32;
+  const std::int64_t parts[3] = {static_cast<std::int64_t>(wide & 0xffffffffu),
+                                 static_cast<std::int64_t>((wide >> 32) & 0xffffffffu),
+                                 static_cast<std::int64_t>(wide >> 64)};
+  for (int i = 0; i < 3; ++i)
+    digits_[static_cast<std::size_t>(at + i)] += negative ? -parts[i] : parts[i];
+  if (++adds_ == (std::int64_t{1} << 29)) normalise();
+}
+
+void ExactSum::normalise() {
+  for (int i = 0; i + 1 < kDigits; ++i) {
+    const std::int64_t carry = digits_[static_cast<std::size_t>(i)] >> 32;  // floor
+    digits_[static_cast<std::size_t>(i)] -= carry * (std::int64_t{1} << 32);
+    digits_[static_cast<std::size_t>(i) + 1] += carry;
+  }
+  adds_ = 0;
+}
+
+void ExactSum::sum_over_ranks(Communicator* comm) {
+  if (comm == nullptr || comm->size() == 1) return;
+  normalise();  // every digit below 2^32 (the top one signed): ranks' sums cannot overflow
+  comm->all_reduce_sum(std::span<std::int64_t>(digits_));
+  normalise();
+}
+
+double ExactSum::value() const {
+  ExactSum copy = *this;
+  copy.normalise();  // the one representation of the exact sum
+  bool negative = copy.digits_.back() < 0;
+  if (negative) {
+    for (std::int64_t& digit : copy.digits_) digit = -digit;
+    copy.normalise();
+  }
+  double out = 0.0;
+  for (int i = kDigits - 1; i >= 0; --i)
+    if (copy.digits_[static_cast<std::size_t>(i)] != 0)
+      out +=
+          std::ldexp(static_cast<double>(copy.digits_[static_cast<std::size_t>(i)]), 32 * i - 1074);
+  return negative ? -out : out;
+}
+
 namespace {
 
 constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;

@@ -521,8 +521,7 @@ void check_distributable(const TrainOptions& options, const Estimator& model,
   if (!model.fits_distributed())
     throw InputError(
         "--distributed: model '" + options.model +
-        "' has no data-parallel fit yet (linear, ridge, logistic, pca, forest, kmeans and dummy "
-        "have)");
+        "' has no data-parallel fit yet (docs/distributed.md lists the models that have one)");
   if (options.test_size != 0.0 && !is_unsupervised(model.task()))
     throw InputError(
         "--distributed trains on every row: pass --test-size 0 (score a held-out file with "

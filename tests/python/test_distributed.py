@@ -335,6 +335,53 @@ def test_distributed_kmeans_reports_rank0_metrics_as_such(mpi_tabula, blobs, tmp
     assert "rank0_training_rows" in header["training"]["metrics"]
 
 
+GBDT_CASES = [
+    ("y", ["binary", "three"], []),
+    ("y", ["binary", "three"], ["loss=absolute_error", "max_leaf_nodes=8"]),
+    ("y", ["binary", "three"], ["max_depth=3", "l2_regularization=1", "max_features=0.6"]),
+    ("binary", ["y", "three"], []),
+    ("three", ["y", "binary"], ["class_weight=balanced"]),
+    ("three", ["y", "binary"], ["weighted"]),
+    ("y", ["binary", "three"], ["weighted", "missing"]),
+]
+
+
+@pytest.mark.parametrize("target,drop,params", GBDT_CASES,
+                         ids=[f"{c[0]}-{'-'.join(c[2]) or 'defaults'}" for c in GBDT_CASES])
+def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
+        mpi_tabula, run_tabula, table, tmp_path, target, drop, params):
+    data = table
+    if "missing" in params:
+        data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
+    extra = ["--param", "max_iter=15"]
+    for param in params:
+        if param == "weighted":  # column e as weights: positive, varied
+            extra += ["--sample-weight", "e"]
+        elif "=" in param:
+            extra += ["--param", param]
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", target, drop, extra,
+                                    tmp_path, exact=True)
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", data)
+
+
+GBDT_REFUSED = [
+    (["--param", "early_stopping=true"], "early stopping needs a validation split"),
+    (["--param", "categorical_features=[0]"], "categorical features are not fitted over ranks"),
+    (["--param", "loss=absolute_error", "--sample-weight", "e"],
+     "absolute_error with sample weights is not fitted over ranks"),
+]
+
+
+@pytest.mark.parametrize("extra,message", GBDT_REFUSED, ids=["early", "categorical", "weighted-l1"])
+def test_distributed_gbdt_refuses_what_it_cannot_fit_exactly(mpi_tabula, table, tmp_path, extra,
+                                                            message):
+    result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
+                                             tmp_path / "g.tbl"), *extra, "--distributed")
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (tmp_path / "g.tbl").exists()
+
+
 def edited_copy(table, path, edit):
     """A copy of the table at `path` after `edit` changed its list of lines in place."""
     lines = table.read_text().splitlines()
@@ -384,13 +431,6 @@ def test_shards_with_different_column_types_are_refused(mpi_tabula, table, tmp_p
     stderr = failed_linear_fit(2, mpi_tabula, edited_copy(table, tmp_path / "mixed.csv", edit))
     assert ("the shards' columns differ: rank 1 of 2: has 'a: text' where rank 0 has "
             "'a: numeric'") in stderr
-
-
-def test_models_without_a_distributed_fit_are_refused(mpi_tabula, table, tmp_path):
-    result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
-                                             tmp_path / "f.tbl"), "--distributed")
-    assert result.returncode != 0
-    assert "model 'gbdt' has no data-parallel fit yet" in result.stderr
 
 
 def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_path):

@@ -10,6 +10,7 @@
 
 #include "artifact/validate.hpp"
 #include "backend/forest_math.hpp"
+#include "distributed/reduce.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
 #include "models/gbdt/gbdt_categorical.hpp"
@@ -149,7 +150,7 @@ FitData with_class_weights(const GbdtParams& p, const FitData& data,
                            std::vector<double>& weighted) {
   if (p.class_weight.empty()) return data;
   const std::vector<double> cw =
-      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel);
+      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel, data.comm);
   weighted.resize(data.y.size());
   for (std::size_t i = 0; i < weighted.size(); ++i)
     weighted[i] = (data.sample_weight.empty() ? 1.0 : data.sample_weight[i]) *
@@ -160,17 +161,40 @@ FitData with_class_weights(const GbdtParams& p, const FitData& data,
 }
 
 // absolute_error's leaf value (scikit-learn's): the weighted median of y - raw over the leaf's
-// training rows, raw as before this tree.
-std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b) {
-  return [&b](std::span<const std::int32_t> rows) {
+// training rows, raw as before this tree. Over ranks (unit weights: the baseline refuses
+// others) the median of every rank's rows of the leaf, selected exactly.
+std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b,
+                                                                     Communicator* comm) {
+  return [&b, comm](std::span<const std::int32_t> rows) {
     std::vector<double> residual(rows.size()), weight;
     for (std::size_t p = 0; p < rows.size(); ++p) {
       const auto i = static_cast<std::size_t>(rows[p]);
       residual[p] = b.train.y[i] - b.raw_train[i];
       if (!b.train.weight.empty()) weight.push_back(b.train.weight[i]);
     }
+    if (comm != nullptr) return distributed::median_over_ranks(comm, residual);
     return gbdt::weighted_median(std::move(residual), weight);
   };
+}
+
+// What a fit over ranks does not do yet, refused alike on every rank (the reasons depend on
+// the parameters and every rank's row count only).
+void check_distributed(const GbdtParams& p, const FitData& data, Backend& backend) {
+  if (data.comm == nullptr) return;
+  const std::int64_t n = distributed::row_range(data.comm, data.x.rows).total;
+  if (p.early_stopping_on(n))
+    throw InputError(
+        "gbdt over ranks: early stopping needs a validation split of every rank's rows, which "
+        "is not done yet; pass --param early_stopping=false (early_stopping=auto turns it on "
+        "above 10,000 rows; this fit has " +
+        std::to_string(n) + ")");
+  if (!backend.uses_host_memory())
+    throw InputError("gbdt over ranks: fits on the CPU only; pass --device cpu");
+  const std::vector<std::uint8_t> flags = gbdt::resolve_categorical(p.categorical_features, data);
+  if (std::find(flags.begin(), flags.end(), 1) != flags.end())
+    throw InputError(
+        "gbdt over ranks: categorical features are not fitted over ranks yet (each rank would "
+        "count its own codes); pass --param categorical_features=None");
 }
 
 // Which columns are categorical, and their code counts (checked on every row of the fit).
@@ -207,6 +231,7 @@ gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t 
 // gradients, one tree per raw score, the validation scores and the stopping rule.
 void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   check_fit_data(given, task_);
+  check_distributed(params_, given, backend);
   std::vector<double> weighted;
   const FitData data = with_class_weights(params_, given, weighted);
   const bool classifier = task_ == Task::kClassification;
@@ -233,8 +258,9 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
     x = MatrixView<const float>::row_major(coded_train.data(), x.rows, d);
     if (split) coded_validation = gbdt::codes_or_missing(validation_part.view(d), cats.counts);
   }
-  const BinnedMatrix bins = BinnedMatrix::build(
-      backend, x, params_.max_bins + 1, cats.any ? cats.counts : std::vector<std::int32_t>{});
+  const BinnedMatrix bins =
+      BinnedMatrix::build(backend, x, params_.max_bins + 1,
+                          cats.any ? cats.counts : std::vector<std::int32_t>{}, data.comm);
   const std::int64_t n = bins.rows();
 
   Boosting b;
@@ -251,7 +277,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
     b.validation_codes.resize(static_cast<std::size_t>(vb.rows() * d));
     backend.copy_to_host(b.validation_codes.data(), vb.codes().data, b.validation_codes.size());
   }
-  baseline_ = gbdt::baseline(b.train);
+  baseline_ = gbdt::baseline(b.train, data.comm);
   b.raw_train.resize(static_cast<std::size_t>(n * k));
   for (std::int64_t i = 0; i < n * k; ++i)
     b.raw_train[static_cast<std::size_t>(i)] = baseline_[static_cast<std::size_t>(i % k)];
@@ -264,6 +290,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   };
 
   gbdt::GrowConfig config = grow_config(params_, d, seed);
+  config.comm = data.comm;
   if (cats.any) {
     config.category_counts = cats.counts;
     config.known_categories = gbdt::known_categories(x, cats.counts);
@@ -272,13 +299,14 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   validation_scores_.clear();
   if (early) validation_scores_.push_back(score());
   std::vector<double> grad, hess;
-  gbdt::FitRows rows(backend, bins);
+  gbdt::FitRows rows(backend, bins, true, data.comm);
   std::int64_t iter = 0;
   while (iter < params_.max_iter) {
     gbdt::gradients(b.train, b.raw_train, grad, hess);
     for (std::int64_t c = 0; c < k; ++c) {
       gbdt::TreeInput input = rows.quantise(grad, hess, k, c);
-      if (params_.loss == GbdtLoss::kAbsoluteError) input.leaf_value = median_residual(b);
+      if (params_.loss == GbdtLoss::kAbsoluteError)
+        input.leaf_value = median_residual(b, data.comm);
       const gbdt::GrownTree grown =
           gbdt::grow_tree(backend, bins, config, iter * k + c, rows, input, b.raw_train, k, c);
       if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "distributed/reduce.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::gbdt {
@@ -67,23 +69,40 @@ double weighted_median(std::vector<double> values, std::span<const double> weigh
   return values[order.back()];
 }
 
-std::vector<double> baseline(const LossData& data) {
-  if (data.loss == GbdtLoss::kAbsoluteError)
-    return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
+std::vector<double> baseline(const LossData& data, Communicator* comm) {
+  if (data.loss == GbdtLoss::kAbsoluteError) {
+    if (comm == nullptr) return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
+    if (!data.weight.empty())
+      throw InputError(
+          "gbdt: loss=absolute_error with sample weights is not fitted over ranks yet (its "
+          "weighted medians are not reduced exactly)");
+    return {distributed::median_over_ranks(comm, data.y)};
+  }
   const std::size_t n = data.y.size();
-  double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) total += weight_of(data, i);
+  // Exact sums (distributed::ExactSum): the same baseline whatever the ranks.
+  distributed::ExactSum total;
+  for (std::size_t i = 0; i < n; ++i) total.add(weight_of(data, i));
+  total.sum_over_ranks(comm);
   if (data.loss == GbdtLoss::kSquaredError) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += weight_of(data, i) * data.y[i];
-    return {total > 0 ? sum / total : 0.0};
+    distributed::ExactSum sum;
+    for (std::size_t i = 0; i < n; ++i) sum.add(weight_of(data, i) * data.y[i]);
+    sum.sum_over_ranks(comm);
+    const double t = total.value();
+    return {t > 0 ? sum.value() / t : 0.0};
   }
   const std::int64_t classes = data.k == 1 ? 2 : data.k;
-  std::vector<double> share(static_cast<std::size_t>(classes), 0.0);
+  std::vector<distributed::ExactSum> shares(static_cast<std::size_t>(classes));
   for (std::size_t i = 0; i < n; ++i)
-    share[static_cast<std::size_t>(data.y[i])] += weight_of(data, i);
+    shares[static_cast<std::size_t>(data.y[i])].add(weight_of(data, i));
+  std::vector<double> share(static_cast<std::size_t>(classes));
+  for (std::size_t c = 0; c < share.size(); ++c) {
+    shares[c].sum_over_ranks(comm);
+    share[c] = shares[c].value();
+  }
+  const double sum_of_weights = total.value();
   const double eps = std::numeric_limits<double>::epsilon();
-  for (double& s : share) s = std::clamp(total > 0 ? s / total : 0.0, eps, 1 - eps);
+  for (double& s : share)
+    s = std::clamp(sum_of_weights > 0 ? s / sum_of_weights : 0.0, eps, 1 - eps);
   if (data.k == 1) return {std::log(share[1] / (1 - share[1]))};
   std::vector<double> out(share.size());
   double mean = 0.0;

@@ -10,6 +10,10 @@
 
 #include "tabula/models/gbdt/gbdt.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::gbdt {
 
 /// The loss, its raw-score width and the targets and weights it scores.
@@ -28,8 +32,10 @@ double weighted_median(std::vector<double> values, std::span<const double> weigh
 /// The constant raw scores that minimise the loss (k entries): the weighted mean (the weighted
 /// median for absolute error); the log-odds
 /// of the class-1 share; the log class shares less their mean. Shares are clipped to
-/// [eps, 1 - eps] as scikit-learn does.
-std::vector<double> baseline(const LossData& data);
+/// [eps, 1 - eps] as scikit-learn does. The sums are exact (distributed::ExactSum), so over
+/// ranks (`comm`: each rank's rows) every rank gets the one-process baseline; absolute error's
+/// median is selected exactly over the ranks (unit weights only).
+std::vector<double> baseline(const LossData& data, Communicator* comm = nullptr);
 
 /// Gradients and Hessians of the loss in raw scores (n x k row-major each), multiplied by the
 /// sample weights. Row by row, in parallel: the result does not depend on the thread count.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "backend/forest_math.hpp"
+#include "distributed/reduce.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/gbdt/gbdt_category_split.hpp"
@@ -135,6 +136,25 @@ class Grower {
     backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(side(node))).view(),
                                  input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
+    if (config_.comm != nullptr) {  // host memory (checked by the fit): every rank's rows
+      std::vector<std::int64_t> hist(buffer.data() + node.hist.slot * slot_,
+                                     buffer.data() + (node.hist.slot + 1) * slot_);
+      distributed::sum_over_ranks(config_.comm, hist);
+      std::copy(hist.begin(), hist.end(), buffer.data() + node.hist.slot * slot_);
+    }
+  }
+
+  // How many of this rank's rows of `node` go left by a numeric split `s` (over ranks, where
+  // the split's counts are every rank's).
+  std::int32_t local_left_rows(const Node& node, const Split& s) {
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::int32_t* ids = rows_.rows(side(node)).data();
+    std::int32_t left = 0;
+    for (std::int32_t p = node.begin; p < node.end; ++p) {
+      const std::uint8_t code = codes(ids[p], s.feature);
+      left += (code == 0 ? s.missing_left != 0 : code <= s.bin) ? 1 : 0;
+    }
+    return left;
   }
 
   // The node's histogram in host memory (in place on host backends).
@@ -237,6 +257,8 @@ class Grower {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end}, feature{s.feature},
         bin{s.bin};
     const std::vector<std::uint8_t> ml{s.missing_left};
+    const std::int32_t left_rows =
+        config_.comm != nullptr ? local_left_rows(node, s) : static_cast<std::int32_t>(s.left[0]);
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
@@ -251,7 +273,7 @@ class Grower {
     std::copy_n(s.left, kSums, l.total);
     for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];
     l.begin = node.begin;
-    l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
+    l.end = node.begin + left_rows;
     r.begin = l.end;
     r.end = node.end;
     l.depth = r.depth = node.depth + 1;

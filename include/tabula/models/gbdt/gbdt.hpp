@@ -93,6 +93,9 @@ class HistGradientBoosting : public Estimator {
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;
+  /// Over ranks: squared_error, absolute_error (unit weights) and log_loss on numeric features
+  /// without early stopping, on the CPU; the rest is refused by fit (docs/distributed.md).
+  bool fits_distributed() const override { return true; }
 
   std::int64_t class_count() const override { return n_classes_; }
   const ForestModel& trees() const { return trees_; }
