@@ -343,6 +343,12 @@ GBDT_CASES = [
     ("three", ["y", "binary"], ["class_weight=balanced"]),
     ("three", ["y", "binary"], ["weighted"]),
     ("y", ["binary", "three"], ["weighted", "missing"]),
+    # Early stopping: the validation split is the one-process split, over every rank's rows.
+    ("y", ["binary", "three"], ["early_stopping=true", "n_iter_no_change=3", "max_iter=80"]),
+    ("three", ["y", "binary"], ["early_stopping=true", "validation_fraction=0.25",
+                                "n_iter_no_change=2", "max_iter=80", "learning_rate=0.5"]),
+    ("binary", ["y", "three"], ["early_stopping=true", "validation_fraction=None", "tol=0.001",
+                                "n_iter_no_change=2", "max_iter=80", "learning_rate=0.5"]),
 ]
 
 
@@ -353,7 +359,7 @@ def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
     data = table
     if "missing" in params:
         data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
-    extra = ["--param", "max_iter=15"]
+    extra = [] if any(p.startswith("max_iter=") for p in params) else ["--param", "max_iter=15"]
     for param in params:
         if param == "weighted":  # column e as weights: positive, varied
             extra += ["--sample-weight", "e"]
@@ -362,17 +368,35 @@ def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
     single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", target, drop, extra,
                                     tmp_path, exact=True)
     assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", data)
+    if "early_stopping=true" in params:  # it did stop early, from the validation scores
+        header, _ = read_artifact(single)
+        assert header["fitted"]["n_iter_"] < 80
+
+
+def test_distributed_gbdt_auto_early_stopping_above_10000_rows(mpi_tabula, run_tabula, tmp_path):
+    rng = np.random.default_rng(2)
+    n = 10_500
+    x = rng.normal(size=(n, 3))
+    y = np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + rng.normal(scale=0.3, size=n)
+    data = tmp_path / "big.csv"
+    with open(data, "w") as f:
+        f.write("a,b,c,y\n")
+        for i in range(n):
+            f.write(f"{x[i, 0]:.6g},{x[i, 1]:.6g},{x[i, 2]:.6g},{y[i]:.6g}\n")
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", "y", [],
+                                    ["--param", "n_iter_no_change=3"], tmp_path, exact=True)
+    header, _ = read_artifact(single)
+    assert header["fitted"]["validation_score_"]  # 'auto' turned early stopping on
 
 
 GBDT_REFUSED = [
-    (["--param", "early_stopping=true"], "early stopping needs a validation split"),
     (["--param", "categorical_features=[0]"], "categorical features are not fitted over ranks"),
     (["--param", "loss=absolute_error", "--sample-weight", "e"],
      "absolute_error with sample weights is not fitted over ranks"),
 ]
 
 
-@pytest.mark.parametrize("extra,message", GBDT_REFUSED, ids=["early", "categorical", "weighted-l1"])
+@pytest.mark.parametrize("extra,message", GBDT_REFUSED, ids=["categorical", "weighted-l1"])
 def test_distributed_gbdt_refuses_what_it_cannot_fit_exactly(mpi_tabula, table, tmp_path, extra,
                                                             message):
     result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],

@@ -19,6 +19,7 @@
 #include "models/linear/solve_params.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula {
 namespace {
@@ -32,34 +33,55 @@ constexpr std::int64_t kLeafChunkEntries = std::int64_t{1} << 24;
 
 // Row indices of the training and validation parts: a seeded shuffle (per class for a
 // classifier, as scikit-learn stratifies) with round(fraction * count) rows to validation.
-// Both lists ascending.
+// Both lists ascending. Over ranks (`comm`; y: this rank's rows, the ranks' rows in rank order)
+// every rank shuffles each group's positions over every rank's rows, as one process does, and
+// keeps its own rows: the parts are the one-process parts, split among the ranks. The shuffle
+// costs every rank O(rows) time and 8 bytes a row of the largest group.
 void split_rows(std::span<const double> y, bool stratify, double fraction, std::uint64_t seed,
-                std::vector<std::int64_t>& train, std::vector<std::int64_t>& validation) {
+                std::vector<std::int64_t>& train, std::vector<std::int64_t>& validation,
+                Communicator* comm) {
   const auto n = static_cast<std::int64_t>(y.size());
-  std::vector<std::vector<std::int64_t>> groups(1);
-  if (stratify) {
-    groups.assign(static_cast<std::size_t>(*std::max_element(y.begin(), y.end())) + 1, {});
-    for (std::int64_t i = 0; i < n; ++i)
-      groups[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])].push_back(i);
-  } else {
-    groups[0].resize(static_cast<std::size_t>(n));
-    std::iota(groups[0].begin(), groups[0].end(), std::int64_t{0});
-  }
+  const auto group_of = [&](std::int64_t i) {
+    return stratify ? static_cast<std::size_t>(y[static_cast<std::size_t>(i)]) : 0;
+  };
+  std::int64_t groups = 1;
+  if (stratify)
+    groups = static_cast<std::int64_t>(distributed::max_over_ranks(
+                 comm, n > 0 ? *std::max_element(y.begin(), y.end()) : 0.0)) +
+             1;
+  // Every rank's count per group (rank-major), so each rank knows where its rows of a group
+  // start among the group's rows.
+  const int ranks = comm != nullptr ? comm->size() : 1, rank = comm != nullptr ? comm->rank() : 0;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks * groups), 0);
+  for (std::int64_t i = 0; i < n; ++i)
+    ++counts[static_cast<std::size_t>(rank * groups) + group_of(i)];
+  distributed::sum_over_ranks(comm, counts);
+  std::vector<std::int64_t> next(static_cast<std::size_t>(groups), 0);  // this rank's position
+  std::vector<std::vector<char>> to_validation(static_cast<std::size_t>(groups));
   std::uint64_t counter = 0;
-  for (std::vector<std::int64_t>& g : groups) {
-    const auto size = static_cast<std::int64_t>(g.size());
+  for (std::int64_t g = 0; g < groups; ++g) {
+    std::int64_t size = 0;
+    for (int r = 0; r < ranks; ++r) {
+      if (r == rank) next[static_cast<std::size_t>(g)] = size;
+      size += counts[static_cast<std::size_t>(r * groups + g)];
+    }
+    std::vector<std::int64_t> order(static_cast<std::size_t>(size));
+    std::iota(order.begin(), order.end(), std::int64_t{0});
     for (std::int64_t i = size - 1; i > 0; --i) {
       const std::uint64_t r = forest::counter_random(seed, kValidationStream, counter++);
-      std::swap(
-          g[static_cast<std::size_t>(i)],
-          g[static_cast<std::size_t>(forest::uniform_below(r, static_cast<std::uint64_t>(i + 1)))]);
+      std::swap(order[static_cast<std::size_t>(i)],
+                order[static_cast<std::size_t>(
+                    forest::uniform_below(r, static_cast<std::uint64_t>(i + 1)))]);
     }
     const auto take = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(size)));
-    validation.insert(validation.end(), g.begin(), g.begin() + take);
-    train.insert(train.end(), g.begin() + take, g.end());
+    std::vector<char>& marks = to_validation[static_cast<std::size_t>(g)];
+    marks.assign(static_cast<std::size_t>(size), 0);
+    for (std::int64_t q = 0; q < take; ++q) marks[static_cast<std::size_t>(order[q])] = 1;
   }
-  std::sort(train.begin(), train.end());
-  std::sort(validation.begin(), validation.end());
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::size_t g = group_of(i);
+    (to_validation[g][static_cast<std::size_t>(next[g]++)] ? validation : train).push_back(i);
+  }
 }
 
 // The rows `rows` of x as a dense row-major host matrix, and their targets and weights.
@@ -181,13 +203,6 @@ std::function<double(std::span<const std::int32_t>)> median_residual(const Boost
 // the parameters and every rank's row count only).
 void check_distributed(const GbdtParams& p, const FitData& data, Backend& backend) {
   if (data.comm == nullptr) return;
-  const std::int64_t n = distributed::row_range(data.comm, data.x.rows).total;
-  if (p.early_stopping_on(n))
-    throw InputError(
-        "gbdt over ranks: early stopping needs a validation split of every rank's rows, which "
-        "is not done yet; pass --param early_stopping=false (early_stopping=auto turns it on "
-        "above 10,000 rows; this fit has " +
-        std::to_string(n) + ")");
   if (!backend.uses_host_memory())
     throw InputError("gbdt over ranks: fits on the CPU only; pass --device cpu");
   const std::vector<std::uint8_t> flags = gbdt::resolve_categorical(p.categorical_features, data);
@@ -238,11 +253,16 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   const std::int64_t d = data.x.cols;
   const std::int64_t k = classifier && data.n_classes > 2 ? data.n_classes : 1;
   const std::uint64_t seed = params_.random_state.value_or(data.seed);
-  const bool early = params_.early_stopping_on(data.x.rows);
+  const bool early =
+      params_.early_stopping_on(distributed::row_range(data.comm, data.x.rows).total);
   std::vector<std::int64_t> train_rows, validation_rows;
   if (early && params_.validation_fraction)
-    split_rows(data.y, classifier, *params_.validation_fraction, seed, train_rows, validation_rows);
-  const bool split = !validation_rows.empty() && !train_rows.empty();
+    split_rows(data.y, classifier, *params_.validation_fraction, seed, train_rows, validation_rows,
+               data.comm);
+  std::vector<std::int64_t> part_rows{static_cast<std::int64_t>(validation_rows.size()),
+                                      static_cast<std::int64_t>(train_rows.size())};
+  distributed::sum_over_ranks(data.comm, part_rows);  // every rank's
+  const bool split = part_rows[0] > 0 && part_rows[1] > 0;
   Part train_part, validation_part;
   if (split) {
     train_part = gather(data, train_rows);
@@ -285,8 +305,8 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   for (std::size_t i = 0; i < b.raw_validation.size(); ++i)
     b.raw_validation[i] = baseline_[i % static_cast<std::size_t>(k)];
   const auto score = [&] {
-    return split ? -gbdt::mean_loss(b.validation, b.raw_validation)
-                 : -gbdt::mean_loss(b.train, b.raw_train);
+    return split ? -gbdt::mean_loss(b.validation, b.raw_validation, data.comm)
+                 : -gbdt::mean_loss(b.train, b.raw_train, data.comm);
   };
 
   gbdt::GrowConfig config = grow_config(params_, d, seed);

@@ -143,11 +143,11 @@ void gradients(const LossData& data, std::span<const double> raw, std::vector<do
   });
 }
 
-double mean_loss(const LossData& data, std::span<const double> raw) {
+double mean_loss(const LossData& data, std::span<const double> raw, Communicator* comm) {
   const std::size_t n = data.y.size();
   const std::int64_t k = data.k;
   std::vector<double> p(static_cast<std::size_t>(k));
-  double sum = 0.0, total = 0.0;
+  distributed::ExactSum sum, total;
   for (std::size_t i = 0; i < n; ++i) {
     const double w = weight_of(data, i);
     double loss = 0.0;
@@ -161,10 +161,13 @@ double mean_loss(const LossData& data, std::span<const double> raw) {
       const double* r = raw.data() + static_cast<std::int64_t>(i) * k;
       loss = softmax(r, k, p.data()) - r[static_cast<std::int64_t>(data.y[i])];
     }
-    sum += w * loss;
-    total += w;
+    sum.add(w * loss);
+    total.add(w);
   }
-  return total > 0 ? sum / total : 0.0;
+  sum.sum_over_ranks(comm);
+  total.sum_over_ranks(comm);
+  const double t = total.value();
+  return t > 0 ? sum.value() / t : 0.0;
 }
 
 std::vector<double> probabilities(std::span<const double> raw, std::int64_t k,

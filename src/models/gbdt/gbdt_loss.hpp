@@ -42,8 +42,9 @@ std::vector<double> baseline(const LossData& data, Communicator* comm = nullptr)
 void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad,
                std::vector<double>& hess);
 
-/// The weighted mean loss of raw scores (n x k).
-double mean_loss(const LossData& data, std::span<const double> raw);
+/// The weighted mean loss of raw scores (n x k), from exact sums (distributed::ExactSum): over
+/// ranks (`comm`: each rank's rows) every rank gets the one-process value.
+double mean_loss(const LossData& data, std::span<const double> raw, Communicator* comm = nullptr);
 
 /// Probabilities from raw scores (n x k) for `classes` classes: the sigmoid as [1 - p, p] when
 /// k = 1, else the softmax of each row. n x classes row-major.
