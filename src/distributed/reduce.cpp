@@ -26,15 +26,21 @@ double sum_over_ranks(Communicator* comm, double value) {
 }
 
 double max_over_ranks(Communicator* comm, double value) {
-  if (comm == nullptr || comm->size() == 1) return value;
-  std::string bytes(sizeof(double), '\0');
-  std::memcpy(bytes.data(), &value, sizeof(double));
+  std::vector<double> values{value};
+  max_over_ranks(comm, values);
+  return values[0];
+}
+
+void max_over_ranks(Communicator* comm, std::vector<double>& values) {
+  if (comm == nullptr || comm->size() == 1) return;
+  std::string bytes(values.size() * sizeof(double), '\0');
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  std::vector<double> theirs(values.size());
   for (const std::string& part : comm->all_gather(bytes)) {
-    double theirs = 0.0;
-    std::memcpy(&theirs, part.data(), sizeof(double));
-    value = std::max(value, theirs);
+    if (part.size() != bytes.size()) throw Error("max_over_ranks: a rank sent another length");
+    if (!values.empty()) std::memcpy(theirs.data(), part.data(), part.size());
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::max(values[i], theirs[i]);
   }
-  return value;
 }
 
 std::vector<float> gather_over_ranks(Communicator* comm, const std::vector<float>& mine) {
@@ -99,18 +105,16 @@ void merge_moments(Communicator* comm, double& weight_sum, std::vector<double>& 
 }
 
 void ExactSum::add(double v) {
-  if (v == 0.0) return;
-  if (!std::isfinite(v)) throw InputError("a sum of values met a non-finite value");
-  int exponent = 0;
-  const double fraction = std::frexp(v, &exponent);  // v = fraction · 2^exponent, |f| in [0.5, 1)
-  auto mantissa = static_cast<std::int64_t>(std::ldexp(fraction, 53));  // exact: 53 bits
-  const bool negative = mantissa < 0;
-  auto magnitude = static_cast<std::uint64_t>(negative ? -mantissa : mantissa);
-  int position = exponent - 53 + 1074;  // v = mantissa · 2^(position - 1074)
-  if (position < 0) {                   // subnormal: the low bits shifted out are zeros
-    magnitude >>= -position;
-    position = 0;
-  }
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  const auto field = static_cast<int>((bits >> 52) & 0x7ff);
+  if (field == 0x7ff) throw InputError("a sum of values met a non-finite value");
+  const std::uint64_t fraction = bits & ((std::uint64_t{1} << 52) - 1);
+  if (field == 0 && fraction == 0) return;  // ±0
+  // v = ±magnitude · 2^(position - 1074): a subnormal's fraction at position 0, a normal
+  // number's 53-bit mantissa at its biased exponent - 1.
+  const std::uint64_t magnitude = field == 0 ? fraction : fraction | (std::uint64_t{1} << 52);
+  const int position = field == 0 ? 0 : field - 1;
+  const bool negative = (bits >> 63) != 0;
   const unsigned __int128 wide = static_cast<unsigned __int128>(magnitude) << (position % 32);
   const int at = position / 32;
   const std::int64_t parts[3] = {static_cast<std::int64_t>(wide & 0xffffffffu),

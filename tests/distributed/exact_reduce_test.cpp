@@ -38,8 +38,7 @@ std::vector<double> awkward_values() {
   std::normal_distribution<double> normal;
   std::vector<double> v;
   for (int i = 0; i < 500; ++i) v.push_back(std::round(normal(rng) * 4) / 4);  // many ties
-  for (double x : {-0.0, 0.0, 1e-310, -1e-310, 1e300, -1e300, 3.5, -2.25})
-    v.insert(v.end(), 3, x);
+  for (double x : {-0.0, 0.0, 1e-310, -1e-310, 1e300, -1e300, 3.5, -2.25}) v.insert(v.end(), 3, x);
   std::shuffle(v.begin(), v.end(), rng);
   return v;
 }
@@ -82,7 +81,8 @@ TEST(SelectOverRanks, GivesTheOrderStatisticsOfEveryRanksValues) {
   std::vector<double> both;  // the two ranks' values together
   for (double x : sorted) both.insert(both.end(), 2, x == 0.0 ? 0.0 : x);
   std::vector<std::int64_t> positions;
-  for (std::int64_t p = 0; p < static_cast<std::int64_t>(both.size()); p += 7) positions.push_back(p);
+  for (std::int64_t p = 0; p < static_cast<std::int64_t>(both.size()); p += 7)
+    positions.push_back(p);
   positions.push_back(static_cast<std::int64_t>(both.size()) - 1);
   MirroredCommunicator two;
   const std::vector<double> got = distributed::select_over_ranks(&two, v, positions);
@@ -94,8 +94,8 @@ TEST(SelectOverRanks, GivesTheOrderStatisticsOfEveryRanksValues) {
   // One process: the same values from a local selection.
   const std::int64_t mid[1] = {static_cast<std::int64_t>(v.size() / 2)};
   EXPECT_EQ(distributed::select_over_ranks(nullptr, v, mid)[0], sorted[v.size() / 2]);
-  EXPECT_THROW(distributed::select_over_ranks(&two, v, std::vector<std::int64_t>{
-                                                           static_cast<std::int64_t>(both.size())}),
+  EXPECT_THROW(distributed::select_over_ranks(
+                   &two, v, std::vector<std::int64_t>{static_cast<std::int64_t>(both.size())}),
                InputError);
 }
 

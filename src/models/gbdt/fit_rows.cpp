@@ -79,10 +79,10 @@ TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double
     g_max[static_cast<std::size_t>(t)] = g;
     h_max[static_cast<std::size_t>(t)] = h;
   });
-  const double g_top = distributed::max_over_ranks(
-      comm_, g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end()));
-  const double h_top = distributed::max_over_ranks(
-      comm_, h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end()));
+  std::vector<double> top{g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end()),
+                          h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end())};
+  distributed::max_over_ranks(comm_, top);  // every rank's rows
+  const double g_top = top[0], h_top = top[1];
   const int bits =
       std::min(kMaxQuantBits,
                62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(total_rows_))));

@@ -17,6 +17,18 @@ double weight_of(const LossData& data, std::size_t i) {
   return data.weight.empty() ? 1.0 : data.weight[i];
 }
 
+// The weights' total over every rank: `weights` (the exact sum of data's weights) summed over
+// the ranks, or the row count for unit weights (an integer: no exact sum needed).
+double weight_total(const LossData& data, distributed::ExactSum& weights, Communicator* comm) {
+  if (!data.weight.empty()) {
+    weights.sum_over_ranks(comm);
+    return weights.value();
+  }
+  std::vector<std::int64_t> rows{static_cast<std::int64_t>(data.y.size())};
+  distributed::sum_over_ranks(comm, rows);
+  return static_cast<double>(rows[0]);
+}
+
 double sigmoid(double raw) {
   if (raw >= 0) return 1.0 / (1.0 + std::exp(-raw));
   const double e = std::exp(raw);
@@ -81,14 +93,13 @@ std::vector<double> baseline(const LossData& data, Communicator* comm) {
   const std::size_t n = data.y.size();
   // Exact sums (distributed::ExactSum): the same baseline whatever the ranks.
   distributed::ExactSum total;
-  for (std::size_t i = 0; i < n; ++i) total.add(weight_of(data, i));
-  total.sum_over_ranks(comm);
+  for (std::size_t i = 0; i < n && !data.weight.empty(); ++i) total.add(data.weight[i]);
+  const double sum_of_weights = weight_total(data, total, comm);
   if (data.loss == GbdtLoss::kSquaredError) {
     distributed::ExactSum sum;
     for (std::size_t i = 0; i < n; ++i) sum.add(weight_of(data, i) * data.y[i]);
     sum.sum_over_ranks(comm);
-    const double t = total.value();
-    return {t > 0 ? sum.value() / t : 0.0};
+    return {sum_of_weights > 0 ? sum.value() / sum_of_weights : 0.0};
   }
   const std::int64_t classes = data.k == 1 ? 2 : data.k;
   std::vector<distributed::ExactSum> shares(static_cast<std::size_t>(classes));
@@ -99,7 +110,6 @@ std::vector<double> baseline(const LossData& data, Communicator* comm) {
     shares[c].sum_over_ranks(comm);
     share[c] = shares[c].value();
   }
-  const double sum_of_weights = total.value();
   const double eps = std::numeric_limits<double>::epsilon();
   for (double& s : share)
     s = std::clamp(sum_of_weights > 0 ? s / sum_of_weights : 0.0, eps, 1 - eps);
@@ -162,11 +172,10 @@ double mean_loss(const LossData& data, std::span<const double> raw, Communicator
       loss = softmax(r, k, p.data()) - r[static_cast<std::int64_t>(data.y[i])];
     }
     sum.add(w * loss);
-    total.add(w);
+    if (!data.weight.empty()) total.add(w);
   }
   sum.sum_over_ranks(comm);
-  total.sum_over_ranks(comm);
-  const double t = total.value();
+  const double t = weight_total(data, total, comm);
   return t > 0 ? sum.value() / t : 0.0;
 }
 

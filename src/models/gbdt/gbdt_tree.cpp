@@ -9,12 +9,12 @@
 #include <utility>
 
 #include "backend/forest_math.hpp"
-#include "distributed/reduce.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/gbdt/gbdt_category_split.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::gbdt {
 namespace {
@@ -136,12 +136,10 @@ class Grower {
     backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(side(node))).view(),
                                  input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
-    if (config_.comm != nullptr) {  // host memory (checked by the fit): every rank's rows
-      std::vector<std::int64_t> hist(buffer.data() + node.hist.slot * slot_,
-                                     buffer.data() + (node.hist.slot + 1) * slot_);
-      distributed::sum_over_ranks(config_.comm, hist);
-      std::copy(hist.begin(), hist.end(), buffer.data() + node.hist.slot * slot_);
-    }
+    // Over ranks, every rank's rows (host memory: the fit refuses other backends).
+    if (config_.comm != nullptr && config_.comm->size() > 1)
+      config_.comm->all_reduce_sum(std::span<std::int64_t>(buffer.data() + node.hist.slot * slot_,
+                                                           static_cast<std::size_t>(slot_)));
   }
 
   // How many of this rank's rows of `node` go left by a numeric split `s` (over ranks, where
