@@ -335,6 +335,15 @@ def test_distributed_kmeans_reports_rank0_metrics_as_such(mpi_tabula, blobs, tmp
     assert "rank0_training_rows" in header["training"]["metrics"]
 
 
+def with_code_column(lines):
+    """A sixth feature column 'k' of category codes 0..11 tied to the target, -1 (missing) in
+    every eleventh row."""
+    lines[0] += ",k"
+    for i in range(1, len(lines)):
+        y = float(lines[i].split(",")[5])
+        lines[i] += ",-1" if i % 11 == 0 else f",{(int(y // 2) * 5) % 12}"
+
+
 GBDT_CASES = [
     ("y", ["binary", "three"], []),
     ("y", ["binary", "three"], ["loss=absolute_error", "max_leaf_nodes=8"]),
@@ -343,6 +352,9 @@ GBDT_CASES = [
     ("three", ["y", "binary"], ["class_weight=balanced"]),
     ("three", ["y", "binary"], ["weighted"]),
     ("y", ["binary", "three"], ["weighted", "missing"]),
+    # Native categorical splits on a column of codes (negative: missing).
+    ("y", ["binary", "three"], ["codes", "categorical_features=[5]"]),
+    ("three", ["y", "binary"], ["codes", "categorical_features=[5]", "max_iter=10"]),
     # Early stopping: the validation split is the one-process split, over every rank's rows.
     ("y", ["binary", "three"], ["early_stopping=true", "n_iter_no_change=3", "max_iter=80"]),
     ("three", ["y", "binary"], ["early_stopping=true", "validation_fraction=0.25",
@@ -359,6 +371,8 @@ def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
     data = table
     if "missing" in params:
         data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
+    if "codes" in params:
+        data = edited_copy(table, tmp_path / "codes.csv", with_code_column)
     extra = [] if any(p.startswith("max_iter=") for p in params) else ["--param", "max_iter=15"]
     for param in params:
         if param == "weighted":  # column e as weights: positive, varied
@@ -368,9 +382,11 @@ def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
     single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", target, drop, extra,
                                     tmp_path, exact=True)
     assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", data)
+    header, arrays = read_artifact(single)
     if "early_stopping=true" in params:  # it did stop early, from the validation scores
-        header, _ = read_artifact(single)
         assert header["fitted"]["n_iter_"] < 80
+    if "codes" in params:  # some splits are category sets
+        assert (arrays["gbdt.category_set"] >= 0).any()
 
 
 def test_distributed_gbdt_auto_early_stopping_above_10000_rows(mpi_tabula, run_tabula, tmp_path):
@@ -389,20 +405,12 @@ def test_distributed_gbdt_auto_early_stopping_above_10000_rows(mpi_tabula, run_t
     assert header["fitted"]["validation_score_"]  # 'auto' turned early stopping on
 
 
-GBDT_REFUSED = [
-    (["--param", "categorical_features=[0]"], "categorical features are not fitted over ranks"),
-    (["--param", "loss=absolute_error", "--sample-weight", "e"],
-     "absolute_error with sample weights is not fitted over ranks"),
-]
-
-
-@pytest.mark.parametrize("extra,message", GBDT_REFUSED, ids=["categorical", "weighted-l1"])
-def test_distributed_gbdt_refuses_what_it_cannot_fit_exactly(mpi_tabula, table, tmp_path, extra,
-                                                            message):
+def test_distributed_gbdt_refuses_weighted_absolute_error(mpi_tabula, table, tmp_path):
     result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
-                                             tmp_path / "g.tbl"), *extra, "--distributed")
+                                             tmp_path / "g.tbl"),
+                    "--param", "loss=absolute_error", "--sample-weight", "e", "--distributed")
     assert result.returncode != 0
-    assert message in result.stderr
+    assert "absolute_error with sample weights is not fitted over ranks" in result.stderr
     assert not (tmp_path / "g.tbl").exists()
 
 

@@ -205,11 +205,6 @@ void check_distributed(const GbdtParams& p, const FitData& data, Backend& backen
   if (data.comm == nullptr) return;
   if (!backend.uses_host_memory())
     throw InputError("gbdt over ranks: fits on the CPU only; pass --device cpu");
-  const std::vector<std::uint8_t> flags = gbdt::resolve_categorical(p.categorical_features, data);
-  if (std::find(flags.begin(), flags.end(), 1) != flags.end())
-    throw InputError(
-        "gbdt over ranks: categorical features are not fitted over ranks yet (each rank would "
-        "count its own codes); pass --param categorical_features=None");
 }
 
 // Which columns are categorical, and their code counts (checked on every row of the fit).
@@ -224,7 +219,29 @@ Categories categories(const GbdtParams& p, const FitData& data) {
   c.flags = gbdt::resolve_categorical(p.categorical_features, data);
   c.any = std::find(c.flags.begin(), c.flags.end(), 1) != c.flags.end();
   if (c.any) c.counts = gbdt::category_counts(data.x, c.flags, data, p.max_bins);
+  if (c.any && data.comm != nullptr) {  // every rank's largest code
+    std::vector<double> counts(c.counts.begin(), c.counts.end());
+    distributed::max_over_ranks(data.comm, counts);
+    for (std::size_t j = 0; j < counts.size(); ++j)
+      c.counts[j] = static_cast<std::int32_t>(counts[j]);
+  }
   return c;
+}
+
+// The categories the training rows of every rank showed (gbdt::known_categories of each
+// rank's rows, united).
+std::vector<std::uint8_t> known_categories(MatrixView<const float> x,
+                                           const std::vector<std::int32_t>& counts,
+                                           Communicator* comm) {
+  std::vector<std::uint8_t> known = gbdt::known_categories(x, counts);
+  if (comm == nullptr || comm->size() == 1) return known;
+  const std::string mine(known.begin(), known.end());
+  for (const std::string& theirs : comm->all_gather(mine)) {
+    if (theirs.size() != mine.size())
+      throw Error("gbdt: a rank sent category sets of another size");
+    for (std::size_t i = 0; i < known.size(); ++i) known[i] |= static_cast<std::uint8_t>(theirs[i]);
+  }
+  return known;
 }
 
 gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
@@ -313,7 +330,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   config.comm = data.comm;
   if (cats.any) {
     config.category_counts = cats.counts;
-    config.known_categories = gbdt::known_categories(x, cats.counts);
+    config.known_categories = known_categories(x, cats.counts, data.comm);
   }
   trees_ = ForestModel{};
   validation_scores_.clear();

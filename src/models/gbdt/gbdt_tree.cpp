@@ -142,15 +142,18 @@ class Grower {
                                                            static_cast<std::size_t>(slot_)));
   }
 
-  // How many of this rank's rows of `node` go left by a numeric split `s` (over ranks, where
-  // the split's counts are every rank's).
+  // How many of this rank's rows of `node` go left by split `s` (over ranks, where the split's
+  // counts are every rank's): a categorical split's bins going left are bits (bit 0: missing).
   std::int32_t local_left_rows(const Node& node, const Split& s) {
     const MatrixView<const std::uint8_t> codes = bins_.codes();
     const std::int32_t* ids = rows_.rows(side(node)).data();
     std::int32_t left = 0;
     for (std::int32_t p = node.begin; p < node.end; ++p) {
       const std::uint8_t code = codes(ids[p], s.feature);
-      left += (code == 0 ? s.missing_left != 0 : code <= s.bin) ? 1 : 0;
+      const bool goes_left = s.categorical ? ((s.bins[code >> 3] >> (code & 7)) & 1) != 0
+                             : code == 0   ? s.missing_left != 0
+                                           : code <= s.bin;
+      left += goes_left ? 1 : 0;
     }
     return left;
   }

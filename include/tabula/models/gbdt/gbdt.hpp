@@ -93,8 +93,8 @@ class HistGradientBoosting : public Estimator {
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;
-  /// Over ranks: squared_error, absolute_error (unit weights) and log_loss on numeric features
-  /// without early stopping, on the CPU; the rest is refused by fit (docs/distributed.md).
+  /// Over ranks, bit for bit: every loss and option on the CPU, except absolute_error with
+  /// sample weights, which fit refuses (docs/distributed.md).
   bool fits_distributed() const override { return true; }
 
   std::int64_t class_count() const override { return n_classes_; }
