@@ -364,9 +364,8 @@ nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
 }
 
 /// A clustering's metrics on the rows it was fitted on (no labels to test against): inertia,
-/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin. Over several
-/// ranks they are rank 0's rows' (x is the rank's share), said in a note and in the metadata's
-/// key.
+/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin; over ranks
+/// (x: the rank's share) of every rank's rows.
 void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView<const float> x,
                             Communicator* comm, TrainReport& report, nlohmann::json& training) {
   const std::vector<double> labels = Predictor(backend, model).predict(x);
@@ -374,9 +373,10 @@ void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView
       std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
   nlohmann::json m = nlohmann::json::object();
   const std::pair<const char*, std::function<double()>> computed[] = {
-      {"inertia", [&] { return metrics::inertia(rows, labels); }},
-      {"silhouette", [&] { return metrics::silhouette(rows, labels); }},
-      {"davies_bouldin", [&] { return metrics::davies_bouldin(rows, labels); }}};
+      {"inertia", [&] { return metrics::inertia(rows, labels, comm); }},
+      {"silhouette",
+       [&] { return metrics::silhouette(rows, labels, metrics::kSilhouetteMaxRows, 0, comm); }},
+      {"davies_bouldin", [&] { return metrics::davies_bouldin(rows, labels, comm); }}};
   for (const auto& [name, compute] : computed) {
     double v = kNaN;
     try {
@@ -386,17 +386,6 @@ void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView
     }
     report.metrics.push_back({name, v, kNaN});
     m[name] = metric_json(v);
-  }
-  if (comm != nullptr && comm->size() > 1) {
-    for (std::size_t i = report.metrics.size() - std::size(computed); i < report.metrics.size();
-         ++i)
-      report.metrics[i].name += "@rank0";
-    report.notes.push_back(fmt::format(
-        "over {} ranks the clustering metrics are of rank 0's {} rows only (the model's "
-        "inertia_ is over every row)",
-        comm->size(), x.rows));
-    training["metrics"] = {{"rank0_training_rows", m}};
-    return;
   }
   training["metrics"] = {{"training_rows", m}};
 }
