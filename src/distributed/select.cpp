@@ -37,7 +37,7 @@ std::vector<double> select_over_ranks(Communicator* comm, std::span<const double
                                       std::span<const std::int64_t> ranks) {
   std::vector<std::uint64_t> keys(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    TABULA_ASSERT(!std::isnan(values[i]), "select_over_ranks: NaN among the values");
+    if (std::isnan(values[i])) throw InputError("select_over_ranks: a value is NaN");
     keys[i] = order_key(values[i]);
   }
   std::vector<Target> targets(ranks.size());
@@ -86,6 +86,28 @@ std::vector<double> select_over_ranks(Communicator* comm, std::span<const double
   std::vector<double> out;
   for (const Target& target : targets) out.push_back(from_order_key(target.prefix));
   return out;
+}
+
+double median_over_ranks(Communicator* comm, std::span<const double> values) {
+  std::vector<std::int64_t> n{static_cast<std::int64_t>(values.size())};
+  sum_over_ranks(comm, n);
+  if (n[0] == 0) throw InputError("median: no values on any rank");
+  const std::int64_t positions[2] = {(n[0] - 1) / 2, n[0] / 2};
+  const std::vector<double> v = select_over_ranks(comm, values, positions);
+  return n[0] % 2 == 1 ? v[1] : (v[0] + v[1]) / 2.0;
+}
+
+double quantile_over_ranks(Communicator* comm, std::span<const double> values, double q) {
+  if (!(q >= 0.0 && q <= 1.0)) throw InputError("quantile: q must lie in [0, 1]");
+  std::vector<std::int64_t> n{static_cast<std::int64_t>(values.size())};
+  sum_over_ranks(comm, n);
+  if (n[0] == 0) throw InputError("quantile: no values on any rank");
+  const double position = q * static_cast<double>(n[0] - 1);
+  const auto lo = static_cast<std::int64_t>(std::floor(position));
+  const std::int64_t positions[2] = {lo, std::min(lo + 1, n[0] - 1)};
+  const std::vector<double> v = select_over_ranks(comm, values, positions);
+  const double t = position - static_cast<double>(lo), a = v[0], b = v[1], diff = b - a;
+  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
 }  // namespace tabula::distributed

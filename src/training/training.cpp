@@ -349,17 +349,19 @@ nlohmann::json training_metadata(Backend& backend, const TrainOptions& options,
 }
 
 /// A clustering's metrics on the rows it was fitted on (no labels to test against): inertia,
-/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin.
+/// silhouette (sampled above metrics::kSilhouetteMaxRows rows) and Davies-Bouldin; over ranks
+/// (x: the rank's share) of every rank's rows.
 void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView<const float> x,
-                            TrainReport& report, nlohmann::json& training) {
+                            Communicator* comm, TrainReport& report, nlohmann::json& training) {
   const std::vector<double> labels = Predictor(backend, model).predict(x);
   const metrics::Rows rows{
       std::span<const float>(x.data, static_cast<std::size_t>(x.rows * x.cols)), x.cols};
   nlohmann::json m = nlohmann::json::object();
   const std::pair<const char*, std::function<double()>> computed[] = {
-      {"inertia", [&] { return metrics::inertia(rows, labels); }},
-      {"silhouette", [&] { return metrics::silhouette(rows, labels); }},
-      {"davies_bouldin", [&] { return metrics::davies_bouldin(rows, labels); }}};
+      {"inertia", [&] { return metrics::inertia(rows, labels, comm); }},
+      {"silhouette",
+       [&] { return metrics::silhouette(rows, labels, metrics::kSilhouetteMaxRows, 0, comm); }},
+      {"davies_bouldin", [&] { return metrics::davies_bouldin(rows, labels, comm); }}};
   for (const auto& [name, compute] : computed) {
     double v = kNaN;
     try {
@@ -392,7 +394,7 @@ TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
       std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
       " are fitted on every row; no test set is held out");
   if (model.task() == Task::kClustering)
-    record_cluster_metrics(backend, model, fit.x, report, training);
+    record_cluster_metrics(backend, model, fit.x, options.comm, report, training);
   training["rows_train"] = report.rows_train;
   TrainTestSplit split;
   split.train.resize(static_cast<std::size_t>(n));

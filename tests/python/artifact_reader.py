@@ -1,4 +1,4 @@
-"""A standalone reader of tabula model artifacts (format versions 1 and 2), using only the
+"""A standalone reader of tabula model artifacts (format versions 1 to 3), using only the
 Python standard library and NumPy: the proof that another language can read the weights.
 
     header, arrays = read_artifact("model.tbl")
@@ -7,7 +7,8 @@ Python standard library and NumPy: the proof that another language can read the 
 Layout (docs/artifact-format.md): magic b"TABULA\\0\\1" | u32 format version | u64 header length
 | header JSON | zero padding to a multiple of 64 | arrays at 64-byte aligned offsets relative to
 the data start | u64 checksum of every byte before it: CRC-32 as in zlib, zero-extended
-(version 2), or 64-bit FNV-1a (version 1). All little-endian.
+(versions 2 and 3), or 64-bit FNV-1a (version 1). All little-endian. Version 3 is version 2
+with gradient boosting's category-set arrays, read like any other array.
 """
 import json
 import struct
@@ -17,7 +18,7 @@ import zlib
 import numpy as np
 
 MAGIC = b"TABULA\x00\x01"
-SUPPORTED_VERSION = 2
+SUPPORTED_VERSION = 3
 DTYPES = {
     "float32": "<f4",
     "float64": "<f8",

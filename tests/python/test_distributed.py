@@ -496,6 +496,243 @@ def test_identifier_columns_are_dropped_as_one_process_drops_them(mpi_tabula, ru
     assert_same_fit(model_arrays(out), model_arrays(single), "4 ranks")
 
 
+def fitted_state(path):
+    """Every array of the fitted state (any dtype) and the estimator's header values."""
+    header, arrays = read_artifact(path)
+    return ({k: v for k, v in arrays.items() if not k.startswith("profile.")},
+            {k: v for k, v in header["fitted"].items() if k != "params"})
+
+
+def assert_fits_over_ranks(tabula, run_tabula, data, model, target, drop, extra, tmp_path,
+                           exact=(), rtol=1e-10):
+    """Fits on one process, then over 1 to 4 ranks; arrays and header values named in `exact`
+    (or every one when exact is True) and those not floating must be equal, the others within
+    rtol. Returns the one-process model file."""
+    single = tmp_path / "single.tbl"
+    run_tabula(*fit_args(data, model, target, drop, single), *extra)
+    arrays, header = fitted_state(single)
+    assert arrays
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, tabula, *fit_args(data, model, target, drop, out), *extra,
+                        "--distributed")
+        assert result.returncode == 0, result.stderr
+        got_arrays, got_header = fitted_state(out)
+        assert got_arrays.keys() == arrays.keys() and got_header.keys() == header.keys(), ranks
+        for name, values in [*arrays.items(), *header.items()]:
+            got = got_arrays[name] if name in arrays else got_header[name]
+            if not np.issubdtype(np.asarray(values).dtype, np.number):
+                assert got == values, (ranks, name)
+            elif exact is True or name in exact:
+                assert np.array_equal(got, values, equal_nan=True), (ranks, name, got, values)
+            else:
+                assert np.allclose(got, values, rtol=rtol, atol=rtol, equal_nan=True), (
+                    ranks, name, got, values)
+    return single
+
+
+def assert_same_predictions(run_tabula, expected_model, model, data):
+    """`tabula predict` writes the same file with both models."""
+    outputs = []
+    for path in (expected_model, model):
+        out = path.with_suffix(".csv")
+        run_tabula("predict", "--model", path, "--data", data, "--out", out, "--quiet")
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+
+
+@pytest.fixture(scope="module")
+def ties_table(tmp_path_factory):
+    """1,001 rows (odd, so the median is one value): a feature and a target of few values,
+    negative, zero (also written -0) and positive, with many ties."""
+    rng = np.random.default_rng(11)
+    n = 1001
+    path = tmp_path_factory.mktemp("ties") / "ties.csv"
+    values = ["-2.5", "-0", "0", "1e-30", "-1e-30", "3", "7.25", "3e38"]
+    with open(path, "w") as f:
+        f.write("a,y\n")
+        for i in range(n):
+            f.write(f"{rng.normal():.6g},{values[rng.integers(0, len(values))]}\n")
+    return path
+
+
+DUMMY_REGRESSOR_CASES = [
+    (["strategy=mean"], ()),
+    (["strategy=median"], True),
+    (["strategy=quantile", "quantile=0.3"], True),
+    (["strategy=quantile", "quantile=0.9"], True),
+    (["strategy=quantile", "quantile=0"], True),
+    (["strategy=quantile", "quantile=1"], True),
+]
+
+
+@pytest.mark.parametrize("params,exact", DUMMY_REGRESSOR_CASES,
+                         ids=["-".join(c[0]) for c in DUMMY_REGRESSOR_CASES])
+@pytest.mark.parametrize("data", ["table", "ties"])
+def test_distributed_dummy_regressor_equals_one_process(mpi_tabula, run_tabula, table, ties_table,
+                                                         tmp_path, params, exact, data):
+    extra = [arg for p in params for arg in ("--param", p)]
+    if data == "table":
+        assert_fits_over_ranks(mpi_tabula, run_tabula, table, "dummy", "y", ["binary", "three"],
+                               extra, tmp_path, exact)
+    else:
+        assert_fits_over_ranks(mpi_tabula, run_tabula, ties_table, "dummy", "y", [],
+                               [*extra, "--task", "regression"], tmp_path, exact)
+
+
+@pytest.mark.parametrize("strategy", ["prior", "most_frequent", "stratified"])
+def test_distributed_dummy_classifier_is_the_one_process_classifier(mpi_tabula, run_tabula, table,
+                                                                    tmp_path, strategy):
+    # Unit weights: the class counts are integers, so the priors are exact.
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, table, "dummy", "three",
+                                    ["y", "binary"], ["--param", f"strategy={strategy}"],
+                                    tmp_path, exact=True)
+    # The same model predicts the same classes (stratified: the same draws).
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", table)
+
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    """1,500 rows around four centres in three features, and a positive weight column."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    centres = np.array([[0, 0, 0], [5, 5, 0], [0, 6, 3], [8, 0, 8]], dtype=float)
+    label = rng.integers(0, 4, n)
+    x = centres[label] + rng.normal(size=(n, 3)) + [0, 0, 100]
+    weight = rng.integers(1, 4, n)
+    path = tmp_path_factory.mktemp("blobs") / "blobs.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,w\n")
+        for i in range(n):
+            f.write(",".join(f"{v:.6g}" for v in x[i]) + f",{weight[i]}\n")
+    return path
+
+
+KMEANS_CASES = [
+    # One Lloyd step: the centres are the means of the seeds' cells, so a seed row picked
+    # differently from one process would show.
+    ["n_clusters=4", "max_iter=1"],
+    ["n_clusters=4", "init=random", "n_init=3", "max_iter=1"],
+    ["n_clusters=6", "n_init=2"],
+    ["n_clusters=4", "init=random", "tol=0.5"],
+    ["n_clusters=5", "max_iter=1", "weighted"],
+    # A given centre far from every row: its cluster is empty and refilled by the farthest row.
+    ["n_clusters=3", "init=[[0,0,100],[5,5,100],[500,500,500]]", "max_iter=2"],
+]
+
+
+@pytest.mark.parametrize("params", KMEANS_CASES, ids=["-".join(c) for c in KMEANS_CASES])
+def test_distributed_kmeans_equals_one_process(mpi_tabula, run_tabula, blobs, tmp_path, params):
+    extra = ["--param", "random_state=3"]
+    for param in params:
+        extra += ["--sample-weight", "w"] if param == "weighted" else ["--param", param]
+    drop = [] if "weighted" in params else ["w"]
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, blobs, "kmeans", "", drop, extra,
+                                    tmp_path, exact=["n_clusters", "n_features_in_", "n_iter_"])
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks4.tbl", blobs)
+
+
+@pytest.mark.parametrize("rows", [1500, 10_600], ids=["every-row", "sampled"])
+def test_distributed_clustering_metrics_are_every_ranks(mpi_tabula, run_tabula, tmp_path, rows):
+    """Inertia and Davies-Bouldin from per-cluster sums over the ranks (1e-10); the silhouette
+    of the same rows as one process (all of them, or the seeded sample above 10,000)."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(rows, 2)) + rng.integers(0, 3, rows)[:, None] * [6.0, 2.0]
+    data = tmp_path / "points.csv"
+    np.savetxt(data, x, delimiter=",", fmt="%.6g", header="a,b", comments="")
+    args = fit_args(data, "kmeans", "", [], tmp_path / "one.tbl") + ["--param", "n_clusters=3"]
+    run_tabula(*args)
+    expected = read_artifact(tmp_path / "one.tbl")[0]["training"]["metrics"]["training_rows"]
+    for ranks in (2, 3):
+        out = tmp_path / f"ranks{ranks}.tbl"
+        result = mpirun(ranks, mpi_tabula, *fit_args(data, "kmeans", "", [], out),
+                        "--param", "n_clusters=3", "--distributed")
+        assert result.returncode == 0, result.stderr
+        got = read_artifact(out)[0]["training"]["metrics"]["training_rows"]
+        assert got["silhouette"] == expected["silhouette"], ranks
+        for name in ("inertia", "davies_bouldin"):
+            assert np.isclose(got[name], expected[name], rtol=1e-10, atol=0), (ranks, name)
+
+
+def with_code_column(lines):
+    """A sixth feature column 'k' of category codes 0..11 tied to the target, -1 (missing) in
+    every eleventh row."""
+    lines[0] += ",k"
+    for i in range(1, len(lines)):
+        y = float(lines[i].split(",")[5])
+        lines[i] += ",-1" if i % 11 == 0 else f",{(int(y // 2) * 5) % 12}"
+
+
+GBDT_CASES = [
+    ("y", ["binary", "three"], []),
+    ("y", ["binary", "three"], ["loss=absolute_error", "max_leaf_nodes=8"]),
+    ("y", ["binary", "three"], ["max_depth=3", "l2_regularization=1", "max_features=0.6"]),
+    ("binary", ["y", "three"], []),
+    ("three", ["y", "binary"], ["class_weight=balanced"]),
+    ("three", ["y", "binary"], ["weighted"]),
+    ("y", ["binary", "three"], ["weighted", "missing"]),
+    # Native categorical splits on a column of codes (negative: missing).
+    ("y", ["binary", "three"], ["codes", "categorical_features=[5]"]),
+    ("three", ["y", "binary"], ["codes", "categorical_features=[5]", "max_iter=10"]),
+    # Early stopping: the validation split is the one-process split, over every rank's rows.
+    ("y", ["binary", "three"], ["early_stopping=true", "n_iter_no_change=3", "max_iter=80"]),
+    ("three", ["y", "binary"], ["early_stopping=true", "validation_fraction=0.25",
+                                "n_iter_no_change=2", "max_iter=80", "learning_rate=0.5"]),
+    ("binary", ["y", "three"], ["early_stopping=true", "validation_fraction=None", "tol=0.001",
+                                "n_iter_no_change=2", "max_iter=80", "learning_rate=0.5"]),
+]
+
+
+@pytest.mark.parametrize("target,drop,params", GBDT_CASES,
+                         ids=[f"{c[0]}-{'-'.join(c[2]) or 'defaults'}" for c in GBDT_CASES])
+def test_distributed_gbdt_is_the_single_process_gbdt_bit_for_bit(
+        mpi_tabula, run_tabula, table, tmp_path, target, drop, params):
+    data = table
+    if "missing" in params:
+        data = edited_copy(table, tmp_path / "missing.csv", with_missing_cells)
+    if "codes" in params:
+        data = edited_copy(table, tmp_path / "codes.csv", with_code_column)
+    extra = [] if any(p.startswith("max_iter=") for p in params) else ["--param", "max_iter=15"]
+    for param in params:
+        if param == "weighted":  # column e as weights: positive, varied
+            extra += ["--sample-weight", "e"]
+        elif "=" in param:
+            extra += ["--param", param]
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", target, drop, extra,
+                                    tmp_path, exact=True)
+    assert_same_predictions(run_tabula, single, tmp_path / "ranks3.tbl", data)
+    header, arrays = read_artifact(single)
+    if "early_stopping=true" in params:  # it did stop early, from the validation scores
+        assert header["fitted"]["n_iter_"] < 80
+    if "codes" in params:  # some splits are category sets
+        assert (arrays["gbdt.category_set"] >= 0).any()
+
+
+def test_distributed_gbdt_auto_early_stopping_above_10000_rows(mpi_tabula, run_tabula, tmp_path):
+    rng = np.random.default_rng(2)
+    n = 10_500
+    x = rng.normal(size=(n, 3))
+    y = np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + rng.normal(scale=0.3, size=n)
+    data = tmp_path / "big.csv"
+    with open(data, "w") as f:
+        f.write("a,b,c,y\n")
+        for i in range(n):
+            f.write(f"{x[i, 0]:.6g},{x[i, 1]:.6g},{x[i, 2]:.6g},{y[i]:.6g}\n")
+    single = assert_fits_over_ranks(mpi_tabula, run_tabula, data, "gbdt", "y", [],
+                                    ["--param", "n_iter_no_change=3"], tmp_path, exact=True)
+    header, _ = read_artifact(single)
+    assert header["fitted"]["validation_score_"]  # 'auto' turned early stopping on
+
+
+def test_distributed_gbdt_refuses_weighted_absolute_error(mpi_tabula, table, tmp_path):
+    result = mpirun(2, mpi_tabula, *fit_args(table, "gbdt", "y", ["binary", "three"],
+                                             tmp_path / "g.tbl"),
+                    "--param", "loss=absolute_error", "--sample-weight", "e", "--distributed")
+    assert result.returncode != 0
+    assert "absolute_error with sample weights is not fitted over ranks" in result.stderr
+    assert not (tmp_path / "g.tbl").exists()
+
+
 def edited_copy(table, path, edit):
     """A copy of the table at `path` after `edit` changed its list of lines in place."""
     lines = table.read_text().splitlines()
@@ -547,19 +784,56 @@ def test_shards_with_different_column_types_are_refused(mpi_tabula, table, tmp_p
             "'a: numeric'") in stderr
 
 
-def test_models_without_a_distributed_fit_are_refused_before_reading(mpi_tabula, table,
-                                                                      tmp_path):
-    # Refused from the registry alone: the data file need not even exist.
+# Kept small so that every registered model and task runs in seconds.
+QUICK_PARAMS = {"forest": ["n_estimators=5"], "gbdt": ["max_iter=8"]}
+TASK_COLUMNS = {"regression": ("y", ["binary", "three"]),
+                "classification": ("three", ["y", "binary"]),
+                "transform": ("", ["y", "binary", "three"]),
+                "clustering": ("", ["y", "binary", "three"])}
+
+
+def test_every_registered_model_fits_over_ranks(mpi_tabula, run_tabula, table, tmp_path):
+    """Every model kind of the registry, for every task it serves, with its default pipeline:
+    the fit over 2 ranks is the one-process fit (floats within 1e-10, everything else equal).
+    A model added to the registry is enumerated here."""
+    import json
+    models = json.loads(run_tabula("models", "--json").stdout)
+    assert len(models) >= 12
+    for entry in models:
+        name = entry["name"]
+        params = QUICK_PARAMS.get(name.split("-")[0], [])
+        for task in entry["tasks"]:
+            target, drop = TASK_COLUMNS[task]
+            extra = [arg for p in params for arg in ("--param", p)]
+            if task in ("regression", "classification"):
+                extra += ["--task", task]
+            single = tmp_path / f"{name}-{task}-single.tbl"
+            run_tabula(*fit_args(table, name, target, drop, single, pipeline=()), *extra)
+            out = tmp_path / f"{name}-{task}-ranks.tbl"
+            result = mpirun(2, mpi_tabula, *fit_args(table, name, target, drop, out, pipeline=()),
+                            *extra, "--distributed")
+            assert result.returncode == 0, (name, task, result.stderr)
+            _, expected = read_artifact(single)
+            _, got = read_artifact(out)
+            assert got.keys() == expected.keys(), (name, task)
+            for key, values in expected.items():
+                if values.dtype.kind == "f":
+                    assert np.allclose(got[key], values, rtol=1e-10, atol=1e-10,
+                                       equal_nan=True), (name, task, key)
+                else:
+                    assert np.array_equal(got[key], values), (name, task, key)
+
+
+def test_what_cannot_run_over_ranks_is_refused_before_reading(mpi_tabula, table, tmp_path):
+    # Refused from the options alone: the data file need not even exist. (Every registered
+    # model has a data-parallel fit, so a model refusal has no subject here; the registry test
+    # test_every_registered_model_fits_over_ranks covers the list.)
     missing = tmp_path / "no-such.csv"
-    result = mpirun(2, mpi_tabula, *fit_args(missing, "gbdt", "y", ["binary", "three"],
-                                             tmp_path / "f.tbl"), "--distributed")
-    assert result.returncode != 0
-    assert "model 'gbdt' has no data-parallel fit yet" in result.stderr
-    assert "no-such.csv" not in result.stderr
     result = mpirun(2, mpi_tabula, "train", "--data", missing, "--target", "y", "--model",
                     "ridge", "--test-size", "0.2", "--out", tmp_path / "f.tbl", "--distributed")
     assert result.returncode != 0
     assert "pass --test-size 0" in result.stderr
+    assert "no-such.csv" not in result.stderr
 
 
 def test_several_copies_without_distributed_are_refused(mpi_tabula, table, tmp_path):

@@ -12,6 +12,10 @@
 #include <string_view>
 #include <vector>
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::metrics {
 
 /// How per-class precision/recall/F1 are combined (sklearn's `average`).
@@ -121,18 +125,26 @@ struct Rows {
 /// sample_size): the exact score costs rows² distances.
 inline constexpr std::int64_t kSilhouetteMaxRows = 10000;
 
+/// The clustering metrics take an optional `comm` (null: one process): x and labels are then
+/// this rank's rows (the ranks' rows in rank order) and the metric is of every rank's rows, the
+/// same on every rank. Inertia and Davies-Bouldin sum per-cluster statistics over the ranks
+/// (within rounding of one process); silhouette gathers the rows it scores (its sample, drawn
+/// over every rank's rows as one process draws it, or every row below sample_size) and is the
+/// one-process value.
+///
 /// Within-cluster sum of squares: Σ ‖x_i - mean of x_i's cluster‖² (k-means' inertia when the
 /// labels come from its fit). Any number of clusters.
-double inertia(Rows x, std::span<const double> labels);
+double inertia(Rows x, std::span<const double> labels, Communicator* comm = nullptr);
 /// Mean silhouette coefficient (Euclidean), as sklearn.metrics.silhouette_score: a row alone
 /// in its cluster scores 0. Needs 2 <= clusters <= rows - 1 (of the rows scored). Above
 /// `sample_size` rows (0: every row) it scores `sample_size` rows drawn without replacement,
 /// seeded by `seed` (the same rows for the same seed).
 double silhouette(Rows x, std::span<const double> labels,
-                  std::int64_t sample_size = kSilhouetteMaxRows, std::uint64_t seed = 0);
+                  std::int64_t sample_size = kSilhouetteMaxRows, std::uint64_t seed = 0,
+                  Communicator* comm = nullptr);
 /// Davies-Bouldin index, as sklearn.metrics.davies_bouldin_score (lower is better). Needs
 /// 2 <= clusters <= rows - 1.
-double davies_bouldin(Rows x, std::span<const double> labels);
+double davies_bouldin(Rows x, std::span<const double> labels, Communicator* comm = nullptr);
 
 // ---- Scorers by scikit-learn scorer name --------------------------------------------------------
 enum class ScorerTask { kClassification, kRegression, kClustering };

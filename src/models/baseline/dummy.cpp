@@ -7,6 +7,8 @@
 #include <random>
 
 #include "artifact/validate.hpp"
+#include "distributed/reduce.hpp"
+#include "distributed/select.hpp"
 #include "metrics/pairwise_sum.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
@@ -31,23 +33,6 @@ void check_rows(const FitData& data) {
     throw InputError("model 'dummy': needs at least one row and one target value per row");
   if (!data.sample_weight.empty() && data.sample_weight.size() != n)
     throw InputError("model 'dummy': sample_weight needs one value per row");
-}
-
-/// NumPy's linear-interpolation percentile (np.percentile / np.quantile, method "linear").
-double numpy_quantile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const double position = q * static_cast<double>(values.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(position));
-  const std::size_t hi = std::min(lo + 1, values.size() - 1);
-  const double t = position - static_cast<double>(lo);
-  const double a = values[lo], b = values[hi], diff = b - a;
-  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
-}
-
-double numpy_median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
 }
 
 /// A uniform draw in [0, 1) from 53 random bits, the same on every standard library.
@@ -83,25 +68,34 @@ nlohmann::json DummyRegressorParams::to_json() const {
           {"quantile", quantile < 0.0 ? nlohmann::json(nullptr) : nlohmann::json(quantile)}};
 }
 
+// Over ranks (FitData::comm) the sums are all-reduced and the median and quantile are selected
+// exactly from every rank's values (distributed::select_over_ranks), so the constant is the
+// one-process constant (the mean to rounding: its sums are added in another order).
 void DummyRegressor::fit(Backend&, const FitData& data) {
   check_rows(data);
-  const std::vector<double> y(data.y.begin(), data.y.end());
   if (params_.strategy == "mean") {
+    double sum = 0.0, total = 0.0;
     if (data.sample_weight.empty()) {
-      constant_ = metrics::detail::mean(y);
+      sum = metrics::detail::pairwise_sum(data.y);
+      total = static_cast<double>(data.y.size());
     } else {
-      std::vector<double> weighted(y.size());
-      for (std::size_t i = 0; i < y.size(); ++i) weighted[i] = y[i] * data.sample_weight[i];
-      const double total = metrics::detail::pairwise_sum(data.sample_weight);
-      if (!(total > 0.0)) throw InputError("model 'dummy': sample weights sum to zero");
-      constant_ = metrics::detail::pairwise_sum(weighted) / total;
+      std::vector<double> weighted(data.y.size());
+      for (std::size_t i = 0; i < weighted.size(); ++i)
+        weighted[i] = data.y[i] * data.sample_weight[i];
+      sum = metrics::detail::pairwise_sum(weighted);
+      total = metrics::detail::pairwise_sum(data.sample_weight);
     }
+    std::vector<double> sums{sum, total};
+    distributed::sum_over_ranks(data.comm, sums);
+    if (!(sums[1] > 0.0)) throw InputError("model 'dummy': sample weights sum to zero");
+    constant_ = sums[0] / sums[1];
   } else {
     if (!data.sample_weight.empty())
       throw InputError("model 'dummy': strategy=" + params_.strategy +
                        " does not support sample weights");
-    constant_ =
-        params_.strategy == "median" ? numpy_median(y) : numpy_quantile(y, params_.quantile);
+    constant_ = params_.strategy == "median"
+                    ? distributed::median_over_ranks(data.comm, data.y)
+                    : distributed::quantile_over_ranks(data.comm, data.y, params_.quantile);
   }
   fitted_ = true;
 }
@@ -170,6 +164,8 @@ void DummyClassifier::fit(Backend&, const FitData& data) {
                        " is not a class index below " + std::to_string(data.n_classes));
     counts[static_cast<std::size_t>(c)] += data.sample_weight.empty() ? 1.0 : data.sample_weight[i];
   }
+  // Over ranks: unit weights count exactly; weighted counts are summed to rounding.
+  distributed::sum_over_ranks(data.comm, counts);
   double total = 0.0;
   for (double c : counts) total += c;
   if (!(total > 0.0)) throw InputError("model 'dummy': sample weights sum to zero");

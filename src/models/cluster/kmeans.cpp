@@ -6,10 +6,10 @@
 #include <cmath>
 #include <limits>
 #include <random>
-#include <set>
 #include <string>
 
 #include "artifact/validate.hpp"
+#include "distributed/reduce.hpp"
 #include "models/cluster/distances.hpp"
 #include "models/cluster/lloyd.hpp"
 #include "models/cluster/seeding.hpp"
@@ -120,16 +120,19 @@ std::int64_t KMeansParams::runs() const {
 }
 
 // long: scikit-learn's KMeans.fit: checks, the tolerance from the data's variance, n_init
-// seeded runs of Lloyd keeping the lowest inertia, the duplicate-centre warning.
+// seeded runs of Lloyd keeping the lowest inertia, the duplicate-centre warning. Over ranks
+// (FitData::comm) the moments are merged, the seeding draws over every rank's rows and Lloyd
+// reduces its sums, so every rank gets the same centres (docs/distributed.md: how exact).
 void KMeans::fit(Backend& backend, const FitData& data) {
   const MatrixView<const float> x = data.x;
-  const std::int64_t n = x.rows, d = x.cols, k = params_.n_clusters;
+  const std::int64_t d = x.cols, k = params_.n_clusters;
+  const std::int64_t n = distributed::row_range(data.comm, x.rows).total;
   if (d == 0) throw InputError("model 'kmeans': no feature columns");
   if (k > n)
     throw InputError("model 'kmeans': n_samples=" + std::to_string(n) +
                      " should be >= n_clusters=" + std::to_string(k));
   models::check_finite_features(x, kModel);
-  models::check_sample_weights(data.sample_weight, n, kModel);
+  models::check_sample_weights(data.sample_weight, x.rows, kModel);
   if (params_.init == KMeansInit::kGiven &&
       params_.init_centres.size() != static_cast<std::size_t>(k * d))
     throw InputError("model 'kmeans': parameter init has " +
@@ -145,6 +148,8 @@ void KMeans::fit(Backend& backend, const FitData& data) {
     mean = mean_dev.to_host();
     var = var_dev.to_host();
   }
+  double rows = static_cast<double>(x.rows);
+  distributed::merge_moments(data.comm, rows, mean, var);
   double mean_var = 0.0;
   for (double v : var) mean_var += v;
   const double tol = mean_var / static_cast<double>(d) * params_.tol;
@@ -153,20 +158,25 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   std::mt19937_64 rng(params_.random_state.value_or(data.seed));
   cluster::LloydResult best;
   for (std::int64_t run = 0; run < params_.runs(); ++run) {
-    std::vector<double> start = params_.init == KMeansInit::kGiven ? params_.init_centres
-                                : params_.init == KMeansInit::kRandom
-                                    ? cluster::random_rows(points, data.sample_weight, k, rng)
-                                    : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng);
-    cluster::LloydResult result =
-        cluster::run_lloyd(points, data.sample_weight, std::move(start), k, params_.max_iter, tol);
+    std::vector<double> start =
+        params_.init == KMeansInit::kGiven ? params_.init_centres
+        : params_.init == KMeansInit::kRandom
+            ? cluster::random_rows(points, data.sample_weight, k, rng, data.comm)
+            : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng, data.comm);
+    cluster::LloydResult result = cluster::run_lloyd(points, data.sample_weight, std::move(start),
+                                                     k, params_.max_iter, tol, data.comm);
     if (run == 0 || result.inertia < best.inertia) best = std::move(result);
   }
-  const std::set<std::int32_t> distinct(best.labels.begin(), best.labels.end());
-  if (static_cast<std::int64_t>(distinct.size()) < k)
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(k), 0);
+  for (std::int32_t label : best.labels)
+    if (label >= 0) ++sizes[static_cast<std::size_t>(label)];
+  distributed::sum_over_ranks(data.comm, sizes);
+  const auto distinct = std::count_if(sizes.begin(), sizes.end(), [](auto s) { return s > 0; });
+  if (distinct < k)
     spdlog::warn(
         "model 'kmeans': found {} distinct clusters, fewer than n_clusters={} (the data "
         "has duplicate points)",
-        distinct.size(), k);
+        distinct, k);
   n_features_ = d;
   n_clusters_ = k;
   centres_ = std::move(best.centres);

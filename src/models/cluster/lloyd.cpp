@@ -2,9 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
+#include <string>
 
+#include "distributed/reduce.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::cluster {
 namespace {
@@ -49,12 +55,89 @@ void cluster_sums(const Points& points, std::span<const double> weights,
     }
 }
 
+/// A row that may refill an empty cluster: its distance to its own centre, its row among every
+/// rank's rows, its weight, its cluster and its values.
+struct Candidate {
+  double far = 0.0;
+  std::int64_t row = 0;
+  double weight = 0.0;
+  std::int64_t label = 0;
+  std::vector<double> values;
+};
+
+/// The `look` rows of this rank farthest from their centres (ties: the lower row), from every
+/// rank, merged in that order. `truncated` says whether some rank held more rows than it sent.
+std::vector<Candidate> farthest_rows(const Points& points, std::span<const double> weights,
+                                     std::span<const std::int32_t> labels,
+                                     const std::vector<double>& far, std::int64_t look,
+                                     std::int64_t row_offset, Communicator* comm, bool& truncated) {
+  const std::int64_t n = points.rows(), d = points.cols();
+  const MatrixView<const float> x = points.host();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  const auto farther = [&](std::int64_t a, std::int64_t b) {
+    return far[a] != far[b] ? far[a] > far[b] : a < b;
+  };
+  const std::int64_t sent = std::min(n, look);
+  std::partial_sort(order.begin(), order.begin() + sent, order.end(), farther);
+  const std::size_t record = static_cast<std::size_t>(4 + d) * sizeof(double);
+  std::string bytes(sizeof(std::int64_t) + static_cast<std::size_t>(sent) * record, '\0');
+  const std::int64_t more = n > sent ? 1 : 0;
+  std::memcpy(bytes.data(), &more, sizeof(more));
+  for (std::int64_t q = 0; q < sent; ++q) {
+    const std::int64_t i = order[q];
+    double fields[4] = {far[i], 0.0, weight_of(weights, i), 0.0};
+    const std::int64_t ints[2] = {row_offset + i, labels[i]};
+    std::memcpy(&fields[1], &ints[0], sizeof(double));
+    std::memcpy(&fields[3], &ints[1], sizeof(double));
+    char* out = bytes.data() + sizeof(std::int64_t) + static_cast<std::size_t>(q) * record;
+    std::memcpy(out, fields, sizeof(fields));
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double v = x(i, j);
+      std::memcpy(out + sizeof(fields) + static_cast<std::size_t>(j) * sizeof(double), &v,
+                  sizeof(double));
+    }
+  }
+  const std::vector<std::string> parts =
+      comm != nullptr ? comm->all_gather(bytes) : std::vector<std::string>{bytes};
+  std::vector<Candidate> all;
+  truncated = false;
+  for (std::size_t r = 0; r < parts.size(); ++r) {
+    const std::string& part = parts[r];
+    if (part.size() < sizeof(std::int64_t) || (part.size() - sizeof(std::int64_t)) % record != 0)
+      throw Error("k-means: rank " + std::to_string(r) + " sent malformed refill candidates");
+    std::int64_t their_more = 0;
+    std::memcpy(&their_more, part.data(), sizeof(their_more));
+    truncated = truncated || their_more != 0;
+    for (std::size_t at = sizeof(std::int64_t); at < part.size(); at += record) {
+      Candidate c;
+      double fields[4];
+      std::memcpy(fields, part.data() + at, sizeof(fields));
+      c.far = fields[0];
+      c.weight = fields[2];
+      std::memcpy(&c.row, &fields[1], sizeof(double));
+      std::memcpy(&c.label, &fields[3], sizeof(double));
+      c.values.resize(static_cast<std::size_t>(d));
+      std::memcpy(c.values.data(), part.data() + at + sizeof(fields),
+                  static_cast<std::size_t>(d) * sizeof(double));
+      all.push_back(std::move(c));
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
+    return a.far != b.far ? a.far > b.far : a.row < b.row;
+  });
+  return all;
+}
+
 // Gives each empty cluster, in index order, the row farthest from its own centre (ties: the
 // lower row), taking it out of its cluster's sums as scikit-learn does. A row whose cluster it
 // would empty, or of zero weight, is passed over; a cluster left without a row keeps its centre.
+// `sums` and `totals` are every rank's; the candidates come from every rank (farthest_rows), a
+// few per empty cluster first, every row when those run out.
 void refill_empty_clusters(const Points& points, std::span<const double> weights,
                            std::span<const std::int32_t> labels, std::span<const double> old,
-                           std::vector<double>& sums, std::vector<double>& totals) {
+                           std::int64_t row_offset, Communicator* comm, std::vector<double>& sums,
+                           std::vector<double>& totals) {
   const std::int64_t n = points.rows(), d = points.cols();
   const std::int64_t k = static_cast<std::int64_t>(totals.size());
   std::vector<std::int64_t> empty;
@@ -66,34 +149,45 @@ void refill_empty_clusters(const Points& points, std::span<const double> weights
     for (std::int64_t i = lo; i < hi; ++i)
       far[i] = exact_sq_distance(points.host(), i, old.data() + labels[i] * d);
   });
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  const auto farther = [&](std::int64_t a, std::int64_t b) {
-    return far[a] != far[b] ? far[a] > far[b] : a < b;
-  };
-  // Enough candidates for every empty cluster, with room for the rows passed over.
-  const std::int64_t look =
-      std::min<std::int64_t>(n, 4 * static_cast<std::int64_t>(empty.size()) + 64);
-  std::partial_sort(order.begin(), order.begin() + look, order.end(), farther);
-  std::int64_t next = 0;
-  for (std::int64_t c : empty) {
-    for (; next < n; ++next) {
-      if (next == look) {  // rarely: sort the rest too
-        std::sort(order.begin() + look, order.end(), farther);
+  // Enough candidates for every empty cluster, with room for the rows passed over; rarely,
+  // every row.
+  const std::int64_t few = 4 * static_cast<std::int64_t>(empty.size()) + 64;
+  for (std::int64_t look = few;; look = std::numeric_limits<std::int64_t>::max()) {
+    bool truncated = false;
+    const std::vector<Candidate> candidates =
+        farthest_rows(points, weights, labels, far, look, row_offset, comm, truncated);
+    // The merged list is every rank's order only as far as each rank sent its rows.
+    const std::size_t valid = truncated ? static_cast<std::size_t>(std::min<std::int64_t>(
+                                              look, static_cast<std::int64_t>(candidates.size())))
+                                        : candidates.size();
+    std::vector<double> new_sums = sums, new_totals = totals;
+    std::size_t next = 0;
+    bool ran_out = false;
+    for (std::int64_t c : empty) {
+      bool filled = false;
+      for (; next < valid && !filled; ++next) {
+        const Candidate& row = candidates[next];
+        const double w = row.weight;
+        const std::int64_t from = row.label;
+        if (from < 0 || from >= k) throw Error("k-means: a refill candidate's cluster is invalid");
+        if (!(w > 0.0) || !(new_totals[from] - w > 0.0)) continue;
+        for (std::int64_t j = 0; j < d; ++j) {
+          new_sums[from * d + j] -= w * row.values[j];
+          new_sums[c * d + j] = w * row.values[j];
+        }
+        new_totals[from] -= w;
+        new_totals[c] = w;
+        filled = true;
       }
-      const std::int64_t row = order[next];
-      const double w = weight_of(weights, row);
-      const std::int32_t from = labels[row];
-      if (!(w > 0.0) || !(totals[from] - w > 0.0)) continue;
-      const MatrixView<const float> x = points.host();
-      for (std::int64_t j = 0; j < d; ++j) {
-        sums[from * d + j] -= w * static_cast<double>(x(row, j));
-        sums[c * d + j] = w * static_cast<double>(x(row, j));
+      if (!filled) {
+        ran_out = true;
+        break;
       }
-      totals[from] -= w;
-      totals[c] = w;
-      ++next;
-      break;
+    }
+    if (!ran_out || !truncated) {  // else: more rows than were sent; send them all
+      sums.swap(new_sums);
+      totals.swap(new_totals);
+      return;
     }
   }
 }
@@ -101,18 +195,21 @@ void refill_empty_clusters(const Points& points, std::span<const double> weights
 }  // namespace
 
 double inertia(const Points& points, std::span<const double> weights,
-               std::span<const double> centres, std::span<const std::int32_t> labels) {
+               std::span<const double> centres, std::span<const std::int32_t> labels,
+               Communicator* comm) {
   const std::int64_t d = points.cols();
-  return ordered_sum(points.rows(), [&](std::int64_t i) {
-    return weight_of(weights, i) *
-           exact_sq_distance(points.host(), i, centres.data() + labels[i] * d);
-  });
+  return distributed::sum_over_ranks(comm, ordered_sum(points.rows(), [&](std::int64_t i) {
+                                       return weight_of(weights, i) *
+                                              exact_sq_distance(points.host(), i,
+                                                                centres.data() + labels[i] * d);
+                                     }));
 }
 
 LloydResult run_lloyd(const Points& points, std::span<const double> weights,
                       std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
-                      double tol) {
+                      double tol, Communicator* comm) {
   const std::int64_t d = points.cols();
+  const std::int64_t row_offset = distributed::row_range(comm, points.rows()).offset;
   LloydResult result;
   std::vector<std::int32_t> previous;
   std::vector<double> sums, totals;
@@ -120,7 +217,13 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
   for (std::int64_t it = 0; it < max_iter; ++it) {
     result.labels = points.nearest(centres, k);
     cluster_sums(points, weights, result.labels, k, sums, totals);
-    refill_empty_clusters(points, weights, result.labels, centres, sums, totals);
+    if (comm != nullptr && comm->size() > 1) {
+      sums.insert(sums.end(), totals.begin(), totals.end());
+      distributed::sum_over_ranks(comm, sums);
+      totals.assign(sums.end() - k, sums.end());
+      sums.resize(static_cast<std::size_t>(k * d));
+    }
+    refill_empty_clusters(points, weights, result.labels, centres, row_offset, comm, sums, totals);
     double shift = 0.0;
     for (std::int64_t c = 0; c < k; ++c) {
       if (!(totals[c] > 0.0)) continue;  // no row could refill it: the centre stays
@@ -131,7 +234,10 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
       }
     }
     result.n_iter = it + 1;
-    if (result.labels == previous) {
+    // Over ranks the labels repeat when they repeat on every rank.
+    std::vector<std::int64_t> changed{result.labels == previous ? 0 : 1};
+    distributed::sum_over_ranks(comm, changed);
+    if (changed[0] == 0) {
       labels_repeated = true;
       break;
     }
@@ -140,7 +246,7 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
   }
   // The labels must belong to the final centres (the last update moved them).
   if (!labels_repeated) result.labels = points.nearest(centres, k);
-  result.inertia = inertia(points, weights, centres, result.labels);
+  result.inertia = inertia(points, weights, centres, result.labels, comm);
   result.centres = std::move(centres);
   return result;
 }

@@ -10,6 +10,10 @@
 
 #include "models/cluster/distances.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::cluster {
 
 struct LloydResult {
@@ -21,12 +25,20 @@ struct LloydResult {
 
 /// Runs at most max_iter iterations from `centres` (k x d). `tol` is absolute: the bound on
 /// the sum of squared centre moves. `weights` is empty (unit) or n values.
+///
+/// Over ranks (`comm` not null; `points` the rank's rows, `centres` the same on every rank):
+/// each iteration all-reduces the clusters' sums and weights, empty clusters are refilled from
+/// the farthest rows of every rank (gathered, ties to the lower global row), the labels repeat
+/// when they repeat on every rank, and the inertia is summed over the ranks. Every rank ends
+/// with the same centres, n_iter and inertia; `labels` are the rank's own rows'.
 LloydResult run_lloyd(const Points& points, std::span<const double> weights,
                       std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
-                      double tol);
+                      double tol, Communicator* comm = nullptr);
 
-/// Σ w_i ‖x_i - centre(label_i)‖² in float64 from the original rows, in a fixed order.
+/// Σ w_i ‖x_i - centre(label_i)‖² in float64 from the original rows, in a fixed order (over
+/// ranks: each rank's sum, added over the ranks).
 double inertia(const Points& points, std::span<const double> weights,
-               std::span<const double> centres, std::span<const std::int32_t> labels);
+               std::span<const double> centres, std::span<const std::int32_t> labels,
+               Communicator* comm = nullptr);
 
 }  // namespace tabula::cluster

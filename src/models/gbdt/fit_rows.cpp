@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "distributed/reduce.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -38,11 +39,13 @@ int count_bits(std::int64_t n, bool pack) {
 
 }  // namespace
 
-FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack)
+FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communicator* comm)
     : backend_(backend),
       bins_(bins),
+      comm_(comm),
+      total_rows_(distributed::row_range(comm, bins.rows()).total),
       rows_(backend, bins.rows()),
-      count_bits_(count_bits(bins.rows(), pack)),
+      count_bits_(count_bits(total_rows_, pack)),
       channels_(backend, bins.rows() * Quantiser::channels_for(count_bits_)),
       code_stride_(forest::ordered_code_stride(backend, bins)) {
   const std::int64_t n = bins.rows(), d = bins.cols();
@@ -76,10 +79,13 @@ TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double
     g_max[static_cast<std::size_t>(t)] = g;
     h_max[static_cast<std::size_t>(t)] = h;
   });
-  const double g_top = g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end());
-  const double h_top = h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end());
+  std::vector<double> top{g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end()),
+                          h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end())};
+  distributed::max_over_ranks(comm_, top);  // every rank's rows
+  const double g_top = top[0], h_top = top[1];
   const int bits =
-      std::min(kMaxQuantBits, 62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n))));
+      std::min(kMaxQuantBits,
+               62 - static_cast<int>(std::bit_width(static_cast<std::uint64_t>(total_rows_))));
   // Packed, the Hessian's sums share 62 bits with the count's.
   const int hessian_bits = std::min(bits, 62 - 2 * count_bits_);
   TreeInput input;
@@ -121,6 +127,7 @@ TreeInput FitRows::quantise(std::span<const double> grad, std::span<const double
   for (std::int64_t t = 0; t < tasks; ++t)
     for (std::int64_t j = 0; j < kSums; ++j)
       input.total[static_cast<std::size_t>(j)] += sums[static_cast<std::size_t>(t * kSums + j)];
+  distributed::sum_over_ranks(comm_, input.total);
   if (!backend_.uses_host_memory()) channels_.copy_from_host(staged_);
   input.channels = std::as_const(channels_).matrix(n, k_out, Layout::kRowMajor);
   return input;

@@ -13,6 +13,10 @@
 #include "tabula/core/buffer.hpp"
 #include "tabula/models/forest/forest.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::gbdt {
 
 /// A row's (or a set of rows') count, gradient and Hessian sums, in this order, in fixed-point
@@ -68,8 +72,12 @@ struct TreeInput {
 class FitRows {
  public:
   /// pack: store the channels packed (Quantiser) when the row count leaves the Hessian enough
-  /// bits; false keeps them plain (tests compare the two).
-  FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true);
+  /// bits; false keeps them plain (tests compare the two). comm (null: one process): `bins` are
+  /// this rank's rows; the units come from every rank's rows (their count and largest
+  /// magnitudes) and the totals are summed over the ranks, so every rank quantises as one
+  /// process does.
+  FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true,
+          Communicator* comm = nullptr);
 
   /// Quantises column `col` of grad and hess (n x k, training-row order) into the channels of
   /// the next tree (side 0): their units and column sums, and channels pointing at them.
@@ -108,6 +116,8 @@ class FitRows {
 
   Backend& backend_;
   const BinnedMatrix& bins_;
+  Communicator* comm_;
+  std::int64_t total_rows_;  // every rank's
   Buffer<std::int32_t> rows_;
   int count_bits_ = 0;                   // Quantiser::count_bits of every tree
   Buffer<std::int64_t> channels_;        // n x channels: by position when ordered, else by row id

@@ -10,6 +10,8 @@
 
 #include "artifact/validate.hpp"
 #include "backend/forest_math.hpp"
+#include "distributed/reduce.hpp"
+#include "distributed/select.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/forest/tree_arrays.hpp"
 #include "models/gbdt/gbdt_categorical.hpp"
@@ -18,6 +20,7 @@
 #include "models/linear/solve_params.hpp"
 #include "tabula/artifact/artifact.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula {
 namespace {
@@ -31,34 +34,55 @@ constexpr std::int64_t kLeafChunkEntries = std::int64_t{1} << 24;
 
 // Row indices of the training and validation parts: a seeded shuffle (per class for a
 // classifier, as scikit-learn stratifies) with round(fraction * count) rows to validation.
-// Both lists ascending.
+// Both lists ascending. Over ranks (`comm`; y: this rank's rows, the ranks' rows in rank order)
+// every rank shuffles each group's positions over every rank's rows, as one process does, and
+// keeps its own rows: the parts are the one-process parts, split among the ranks. The shuffle
+// costs every rank O(rows) time and 8 bytes a row of the largest group.
 void split_rows(std::span<const double> y, bool stratify, double fraction, std::uint64_t seed,
-                std::vector<std::int64_t>& train, std::vector<std::int64_t>& validation) {
+                std::vector<std::int64_t>& train, std::vector<std::int64_t>& validation,
+                Communicator* comm) {
   const auto n = static_cast<std::int64_t>(y.size());
-  std::vector<std::vector<std::int64_t>> groups(1);
-  if (stratify) {
-    groups.assign(static_cast<std::size_t>(*std::max_element(y.begin(), y.end())) + 1, {});
-    for (std::int64_t i = 0; i < n; ++i)
-      groups[static_cast<std::size_t>(y[static_cast<std::size_t>(i)])].push_back(i);
-  } else {
-    groups[0].resize(static_cast<std::size_t>(n));
-    std::iota(groups[0].begin(), groups[0].end(), std::int64_t{0});
-  }
+  const auto group_of = [&](std::int64_t i) {
+    return stratify ? static_cast<std::size_t>(y[static_cast<std::size_t>(i)]) : 0;
+  };
+  std::int64_t groups = 1;
+  if (stratify)
+    groups = static_cast<std::int64_t>(distributed::max_over_ranks(
+                 comm, n > 0 ? *std::max_element(y.begin(), y.end()) : 0.0)) +
+             1;
+  // Every rank's count per group (rank-major), so each rank knows where its rows of a group
+  // start among the group's rows.
+  const int ranks = comm != nullptr ? comm->size() : 1, rank = comm != nullptr ? comm->rank() : 0;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks * groups), 0);
+  for (std::int64_t i = 0; i < n; ++i)
+    ++counts[static_cast<std::size_t>(rank * groups) + group_of(i)];
+  distributed::sum_over_ranks(comm, counts);
+  std::vector<std::int64_t> next(static_cast<std::size_t>(groups), 0);  // this rank's position
+  std::vector<std::vector<char>> to_validation(static_cast<std::size_t>(groups));
   std::uint64_t counter = 0;
-  for (std::vector<std::int64_t>& g : groups) {
-    const auto size = static_cast<std::int64_t>(g.size());
+  for (std::int64_t g = 0; g < groups; ++g) {
+    std::int64_t size = 0;
+    for (int r = 0; r < ranks; ++r) {
+      if (r == rank) next[static_cast<std::size_t>(g)] = size;
+      size += counts[static_cast<std::size_t>(r * groups + g)];
+    }
+    std::vector<std::int64_t> order(static_cast<std::size_t>(size));
+    std::iota(order.begin(), order.end(), std::int64_t{0});
     for (std::int64_t i = size - 1; i > 0; --i) {
       const std::uint64_t r = forest::counter_random(seed, kValidationStream, counter++);
-      std::swap(
-          g[static_cast<std::size_t>(i)],
-          g[static_cast<std::size_t>(forest::uniform_below(r, static_cast<std::uint64_t>(i + 1)))]);
+      std::swap(order[static_cast<std::size_t>(i)],
+                order[static_cast<std::size_t>(
+                    forest::uniform_below(r, static_cast<std::uint64_t>(i + 1)))]);
     }
     const auto take = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(size)));
-    validation.insert(validation.end(), g.begin(), g.begin() + take);
-    train.insert(train.end(), g.begin() + take, g.end());
+    std::vector<char>& marks = to_validation[static_cast<std::size_t>(g)];
+    marks.assign(static_cast<std::size_t>(size), 0);
+    for (std::int64_t q = 0; q < take; ++q) marks[static_cast<std::size_t>(order[q])] = 1;
   }
-  std::sort(train.begin(), train.end());
-  std::sort(validation.begin(), validation.end());
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::size_t g = group_of(i);
+    (to_validation[g][static_cast<std::size_t>(next[g]++)] ? validation : train).push_back(i);
+  }
 }
 
 // The rows `rows` of x as a dense row-major host matrix, and their targets and weights.
@@ -149,7 +173,7 @@ FitData with_class_weights(const GbdtParams& p, const FitData& data,
                            std::vector<double>& weighted) {
   if (p.class_weight.empty()) return data;
   const std::vector<double> cw =
-      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel);
+      forest::class_weights(p.class_weight, data.y, data.n_classes, nullptr, kModel, data.comm);
   weighted.resize(data.y.size());
   for (std::size_t i = 0; i < weighted.size(); ++i)
     weighted[i] = (data.sample_weight.empty() ? 1.0 : data.sample_weight[i]) *
@@ -160,17 +184,28 @@ FitData with_class_weights(const GbdtParams& p, const FitData& data,
 }
 
 // absolute_error's leaf value (scikit-learn's): the weighted median of y - raw over the leaf's
-// training rows, raw as before this tree.
-std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b) {
-  return [&b](std::span<const std::int32_t> rows) {
+// training rows, raw as before this tree. Over ranks (unit weights: the baseline refuses
+// others) the median of every rank's rows of the leaf, selected exactly.
+std::function<double(std::span<const std::int32_t>)> median_residual(const Boosting& b,
+                                                                     Communicator* comm) {
+  return [&b, comm](std::span<const std::int32_t> rows) {
     std::vector<double> residual(rows.size()), weight;
     for (std::size_t p = 0; p < rows.size(); ++p) {
       const auto i = static_cast<std::size_t>(rows[p]);
       residual[p] = b.train.y[i] - b.raw_train[i];
       if (!b.train.weight.empty()) weight.push_back(b.train.weight[i]);
     }
+    if (comm != nullptr) return distributed::median_over_ranks(comm, residual);
     return gbdt::weighted_median(std::move(residual), weight);
   };
+}
+
+// What a fit over ranks does not do yet, refused alike on every rank (the reasons depend on
+// the parameters and every rank's row count only).
+void check_distributed(const GbdtParams& p, const FitData& data, Backend& backend) {
+  if (data.comm == nullptr) return;
+  if (!backend.uses_host_memory())
+    throw InputError("gbdt over ranks: fits on the CPU only; pass --device cpu");
 }
 
 // Which columns are categorical, and their code counts (checked on every row of the fit).
@@ -185,7 +220,29 @@ Categories categories(const GbdtParams& p, const FitData& data) {
   c.flags = gbdt::resolve_categorical(p.categorical_features, data);
   c.any = std::find(c.flags.begin(), c.flags.end(), 1) != c.flags.end();
   if (c.any) c.counts = gbdt::category_counts(data.x, c.flags, data, p.max_bins);
+  if (c.any && data.comm != nullptr) {  // every rank's largest code
+    std::vector<double> counts(c.counts.begin(), c.counts.end());
+    distributed::max_over_ranks(data.comm, counts);
+    for (std::size_t j = 0; j < counts.size(); ++j)
+      c.counts[j] = static_cast<std::int32_t>(counts[j]);
+  }
   return c;
+}
+
+// The categories the training rows of every rank showed (gbdt::known_categories of each
+// rank's rows, united).
+std::vector<std::uint8_t> known_categories(MatrixView<const float> x,
+                                           const std::vector<std::int32_t>& counts,
+                                           Communicator* comm) {
+  std::vector<std::uint8_t> known = gbdt::known_categories(x, counts);
+  if (comm == nullptr || comm->size() == 1) return known;
+  const std::string mine(known.begin(), known.end());
+  for (const std::string& theirs : comm->all_gather(mine)) {
+    if (theirs.size() != mine.size())
+      throw Error("gbdt: a rank sent category sets of another size");
+    for (std::size_t i = 0; i < known.size(); ++i) known[i] |= static_cast<std::uint8_t>(theirs[i]);
+  }
+  return known;
 }
 
 gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t seed) {
@@ -207,17 +264,23 @@ gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t 
 // gradients, one tree per raw score, the validation scores and the stopping rule.
 void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   check_fit_data(given, task_);
+  check_distributed(params_, given, backend);
   std::vector<double> weighted;
   const FitData data = with_class_weights(params_, given, weighted);
   const bool classifier = task_ == Task::kClassification;
   const std::int64_t d = data.x.cols;
   const std::int64_t k = classifier && data.n_classes > 2 ? data.n_classes : 1;
   const std::uint64_t seed = params_.random_state.value_or(data.seed);
-  const bool early = params_.early_stopping_on(data.x.rows);
+  const bool early =
+      params_.early_stopping_on(distributed::row_range(data.comm, data.x.rows).total);
   std::vector<std::int64_t> train_rows, validation_rows;
   if (early && params_.validation_fraction)
-    split_rows(data.y, classifier, *params_.validation_fraction, seed, train_rows, validation_rows);
-  const bool split = !validation_rows.empty() && !train_rows.empty();
+    split_rows(data.y, classifier, *params_.validation_fraction, seed, train_rows, validation_rows,
+               data.comm);
+  std::vector<std::int64_t> part_rows{static_cast<std::int64_t>(validation_rows.size()),
+                                      static_cast<std::int64_t>(train_rows.size())};
+  distributed::sum_over_ranks(data.comm, part_rows);  // every rank's
+  const bool split = part_rows[0] > 0 && part_rows[1] > 0;
   Part train_part, validation_part;
   if (split) {
     train_part = gather(data, train_rows);
@@ -233,8 +296,9 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
     x = MatrixView<const float>::row_major(coded_train.data(), x.rows, d);
     if (split) coded_validation = gbdt::codes_or_missing(validation_part.view(d), cats.counts);
   }
-  const BinnedMatrix bins = BinnedMatrix::build(
-      backend, x, params_.max_bins + 1, cats.any ? cats.counts : std::vector<std::int32_t>{});
+  const BinnedMatrix bins =
+      BinnedMatrix::build(backend, x, params_.max_bins + 1,
+                          cats.any ? cats.counts : std::vector<std::int32_t>{}, data.comm);
   const std::int64_t n = bins.rows();
 
   Boosting b;
@@ -251,7 +315,7 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
     b.validation_codes.resize(static_cast<std::size_t>(vb.rows() * d));
     backend.copy_to_host(b.validation_codes.data(), vb.codes().data, b.validation_codes.size());
   }
-  baseline_ = gbdt::baseline(b.train);
+  baseline_ = gbdt::baseline(b.train, data.comm);
   b.raw_train.resize(static_cast<std::size_t>(n * k));
   for (std::int64_t i = 0; i < n * k; ++i)
     b.raw_train[static_cast<std::size_t>(i)] = baseline_[static_cast<std::size_t>(i % k)];
@@ -259,26 +323,28 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   for (std::size_t i = 0; i < b.raw_validation.size(); ++i)
     b.raw_validation[i] = baseline_[i % static_cast<std::size_t>(k)];
   const auto score = [&] {
-    return split ? -gbdt::mean_loss(b.validation, b.raw_validation)
-                 : -gbdt::mean_loss(b.train, b.raw_train);
+    return split ? -gbdt::mean_loss(b.validation, b.raw_validation, data.comm)
+                 : -gbdt::mean_loss(b.train, b.raw_train, data.comm);
   };
 
   gbdt::GrowConfig config = grow_config(params_, d, seed);
+  config.comm = data.comm;
   if (cats.any) {
     config.category_counts = cats.counts;
-    config.known_categories = gbdt::known_categories(x, cats.counts);
+    config.known_categories = known_categories(x, cats.counts, data.comm);
   }
   trees_ = ForestModel{};
   validation_scores_.clear();
   if (early) validation_scores_.push_back(score());
   std::vector<double> grad, hess;
-  gbdt::FitRows rows(backend, bins);
+  gbdt::FitRows rows(backend, bins, true, data.comm);
   std::int64_t iter = 0;
   while (iter < params_.max_iter) {
     gbdt::gradients(b.train, b.raw_train, grad, hess);
     for (std::int64_t c = 0; c < k; ++c) {
       gbdt::TreeInput input = rows.quantise(grad, hess, k, c);
-      if (params_.loss == GbdtLoss::kAbsoluteError) input.leaf_value = median_residual(b);
+      if (params_.loss == GbdtLoss::kAbsoluteError)
+        input.leaf_value = median_residual(b, data.comm);
       const gbdt::GrownTree grown =
           gbdt::grow_tree(backend, bins, config, iter * k + c, rows, input, b.raw_train, k, c);
       if (split) gbdt::add_tree_by_codes(grown, b.validation_codes, d, b.raw_validation, k, c);

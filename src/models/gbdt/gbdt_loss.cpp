@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "distributed/reduce.hpp"
+#include "distributed/select.hpp"
+#include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
 namespace tabula::gbdt {
@@ -13,6 +16,18 @@ constexpr std::int64_t kRowsPerTask = 8192;
 
 double weight_of(const LossData& data, std::size_t i) {
   return data.weight.empty() ? 1.0 : data.weight[i];
+}
+
+// The weights' total over every rank: `weights` (the exact sum of data's weights) summed over
+// the ranks, or the row count for unit weights (an integer: no exact sum needed).
+double weight_total(const LossData& data, distributed::ExactSum& weights, Communicator* comm) {
+  if (!data.weight.empty()) {
+    weights.sum_over_ranks(comm);
+    return weights.value();
+  }
+  std::vector<std::int64_t> rows{static_cast<std::int64_t>(data.y.size())};
+  distributed::sum_over_ranks(comm, rows);
+  return static_cast<double>(rows[0]);
 }
 
 double sigmoid(double raw) {
@@ -67,23 +82,38 @@ double weighted_median(std::vector<double> values, std::span<const double> weigh
   return values[order.back()];
 }
 
-std::vector<double> baseline(const LossData& data) {
-  if (data.loss == GbdtLoss::kAbsoluteError)
-    return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
+std::vector<double> baseline(const LossData& data, Communicator* comm) {
+  if (data.loss == GbdtLoss::kAbsoluteError) {
+    if (comm == nullptr) return {weighted_median({data.y.begin(), data.y.end()}, data.weight)};
+    if (!data.weight.empty())
+      throw InputError(
+          "gbdt: loss=absolute_error with sample weights is not fitted over ranks yet (its "
+          "weighted medians are not reduced exactly)");
+    return {distributed::median_over_ranks(comm, data.y)};
+  }
   const std::size_t n = data.y.size();
-  double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) total += weight_of(data, i);
+  // Exact sums (distributed::ExactSum): the same baseline whatever the ranks.
+  distributed::ExactSum total;
+  for (std::size_t i = 0; i < n && !data.weight.empty(); ++i) total.add(data.weight[i]);
+  const double sum_of_weights = weight_total(data, total, comm);
   if (data.loss == GbdtLoss::kSquaredError) {
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += weight_of(data, i) * data.y[i];
-    return {total > 0 ? sum / total : 0.0};
+    distributed::ExactSum sum;
+    for (std::size_t i = 0; i < n; ++i) sum.add(weight_of(data, i) * data.y[i]);
+    sum.sum_over_ranks(comm);
+    return {sum_of_weights > 0 ? sum.value() / sum_of_weights : 0.0};
   }
   const std::int64_t classes = data.k == 1 ? 2 : data.k;
-  std::vector<double> share(static_cast<std::size_t>(classes), 0.0);
+  std::vector<distributed::ExactSum> shares(static_cast<std::size_t>(classes));
   for (std::size_t i = 0; i < n; ++i)
-    share[static_cast<std::size_t>(data.y[i])] += weight_of(data, i);
+    shares[static_cast<std::size_t>(data.y[i])].add(weight_of(data, i));
+  std::vector<double> share(static_cast<std::size_t>(classes));
+  for (std::size_t c = 0; c < share.size(); ++c) {
+    shares[c].sum_over_ranks(comm);
+    share[c] = shares[c].value();
+  }
   const double eps = std::numeric_limits<double>::epsilon();
-  for (double& s : share) s = std::clamp(total > 0 ? s / total : 0.0, eps, 1 - eps);
+  for (double& s : share)
+    s = std::clamp(sum_of_weights > 0 ? s / sum_of_weights : 0.0, eps, 1 - eps);
   if (data.k == 1) return {std::log(share[1] / (1 - share[1]))};
   std::vector<double> out(share.size());
   double mean = 0.0;
@@ -124,11 +154,11 @@ void gradients(const LossData& data, std::span<const double> raw, std::vector<do
   });
 }
 
-double mean_loss(const LossData& data, std::span<const double> raw) {
+double mean_loss(const LossData& data, std::span<const double> raw, Communicator* comm) {
   const std::size_t n = data.y.size();
   const std::int64_t k = data.k;
   std::vector<double> p(static_cast<std::size_t>(k));
-  double sum = 0.0, total = 0.0;
+  distributed::ExactSum sum, total;
   for (std::size_t i = 0; i < n; ++i) {
     const double w = weight_of(data, i);
     double loss = 0.0;
@@ -142,10 +172,12 @@ double mean_loss(const LossData& data, std::span<const double> raw) {
       const double* r = raw.data() + static_cast<std::int64_t>(i) * k;
       loss = softmax(r, k, p.data()) - r[static_cast<std::int64_t>(data.y[i])];
     }
-    sum += w * loss;
-    total += w;
+    sum.add(w * loss);
+    if (!data.weight.empty()) total.add(w);
   }
-  return total > 0 ? sum / total : 0.0;
+  sum.sum_over_ranks(comm);
+  const double t = weight_total(data, total, comm);
+  return t > 0 ? sum.value() / t : 0.0;
 }
 
 std::vector<double> probabilities(std::span<const double> raw, std::int64_t k,

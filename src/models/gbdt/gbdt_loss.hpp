@@ -10,6 +10,10 @@
 
 #include "tabula/models/gbdt/gbdt.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::gbdt {
 
 /// The loss, its raw-score width and the targets and weights it scores.
@@ -28,16 +32,19 @@ double weighted_median(std::vector<double> values, std::span<const double> weigh
 /// The constant raw scores that minimise the loss (k entries): the weighted mean (the weighted
 /// median for absolute error); the log-odds
 /// of the class-1 share; the log class shares less their mean. Shares are clipped to
-/// [eps, 1 - eps] as scikit-learn does.
-std::vector<double> baseline(const LossData& data);
+/// [eps, 1 - eps] as scikit-learn does. The sums are exact (distributed::ExactSum), so over
+/// ranks (`comm`: each rank's rows) every rank gets the one-process baseline; absolute error's
+/// median is selected exactly over the ranks (unit weights only).
+std::vector<double> baseline(const LossData& data, Communicator* comm = nullptr);
 
 /// Gradients and Hessians of the loss in raw scores (n x k row-major each), multiplied by the
 /// sample weights. Row by row, in parallel: the result does not depend on the thread count.
 void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad,
                std::vector<double>& hess);
 
-/// The weighted mean loss of raw scores (n x k).
-double mean_loss(const LossData& data, std::span<const double> raw);
+/// The weighted mean loss of raw scores (n x k), from exact sums (distributed::ExactSum): over
+/// ranks (`comm`: each rank's rows) every rank gets the one-process value.
+double mean_loss(const LossData& data, std::span<const double> raw, Communicator* comm = nullptr);
 
 /// Probabilities from raw scores (n x k) for `classes` classes: the sigmoid as [1 - p, p] when
 /// k = 1, else the softmax of each row. n x classes row-major.

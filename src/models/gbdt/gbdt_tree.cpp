@@ -14,6 +14,7 @@
 #include "models/gbdt/gbdt_category_split.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::gbdt {
 namespace {
@@ -135,6 +136,26 @@ class Grower {
     backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(side(node))).view(),
                                  input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
+    // Over ranks, every rank's rows (host memory: the fit refuses other backends).
+    if (config_.comm != nullptr && config_.comm->size() > 1)
+      config_.comm->all_reduce_sum(std::span<std::int64_t>(buffer.data() + node.hist.slot * slot_,
+                                                           static_cast<std::size_t>(slot_)));
+  }
+
+  // How many of this rank's rows of `node` go left by split `s` (over ranks, where the split's
+  // counts are every rank's): a categorical split's bins going left are bits (bit 0: missing).
+  std::int32_t local_left_rows(const Node& node, const Split& s) {
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::int32_t* ids = rows_.rows(side(node)).data();
+    std::int32_t left = 0;
+    for (std::int32_t p = node.begin; p < node.end; ++p) {
+      const std::uint8_t code = codes(ids[p], s.feature);
+      const bool goes_left = s.categorical ? ((s.bins[code >> 3] >> (code & 7)) & 1) != 0
+                             : code == 0   ? s.missing_left != 0
+                                           : code <= s.bin;
+      left += goes_left ? 1 : 0;
+    }
+    return left;
   }
 
   // The node's histogram in host memory (in place on host backends).
@@ -237,6 +258,8 @@ class Grower {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end}, feature{s.feature},
         bin{s.bin};
     const std::vector<std::uint8_t> ml{s.missing_left};
+    const std::int32_t left_rows =
+        config_.comm != nullptr ? local_left_rows(node, s) : static_cast<std::int32_t>(s.left[0]);
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
@@ -251,7 +274,7 @@ class Grower {
     std::copy_n(s.left, kSums, l.total);
     for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];
     l.begin = node.begin;
-    l.end = node.begin + static_cast<std::int32_t>(l.total[0]);
+    l.end = node.begin + left_rows;
     r.begin = l.end;
     r.end = node.end;
     l.depth = r.depth = node.depth + 1;

@@ -13,6 +13,10 @@
 #include "tabula/backend/backend.hpp"
 #include "tabula/models/forest/forest.hpp"
 
+namespace tabula {
+class Communicator;
+}
+
 namespace tabula::gbdt {
 
 /// What every tree of one fit shares, resolved to counts.
@@ -30,6 +34,11 @@ struct GrowConfig {
   /// kForestCategorySetBytes-byte set of codes the training rows showed.
   std::vector<std::int32_t> category_counts;
   std::vector<std::uint8_t> known_categories;
+  /// Null: one process. Otherwise the ranks of a data-parallel fit (host backends; the
+  /// category counts and known categories are every rank's): each node's histogram is all-reduced
+  /// (int64, exact) after it is built, so every rank finds the same splits; each rank partitions
+  /// its own rows.
+  Communicator* comm = nullptr;
   bool categorical(std::int64_t f) const {
     return !category_counts.empty() && category_counts[static_cast<std::size_t>(f)] > 0;
   }

@@ -34,6 +34,7 @@ class DummyRegressor final : public Estimator {
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;
+  bool fits_distributed() const override { return true; }
 
   double constant() const { return constant_; }
 
@@ -73,6 +74,7 @@ class DummyClassifier final : public Estimator {
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;
+  bool fits_distributed() const override { return true; }
 
   /// Class priors (weighted class frequencies), one per class index.
   const std::vector<double>& class_prior() const { return prior_; }

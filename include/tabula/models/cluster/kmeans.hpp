@@ -52,6 +52,7 @@ class KMeans final : public Estimator {
   /// the centres, the inertia and the seeding draws; data.seed seeds the runs unless
   /// random_state is set.
   void fit(Backend& backend, const FitData& data) override;
+  bool fits_distributed() const override { return true; }
   /// Index of the nearest centre (first on ties), as double. A row with a missing value gets
   /// NaN (and NaN distances from transform), as the linear models predict NaN for it.
   std::vector<double> predict(Backend& backend, MatrixView<const float> x) const override;

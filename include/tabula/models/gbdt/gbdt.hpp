@@ -93,6 +93,9 @@ class HistGradientBoosting : public Estimator {
   void save(ArtifactWriter& out) const override;
   void load(const ArtifactReader& in) override;
   nlohmann::json summary() const override;
+  /// Over ranks, bit for bit: every loss and option on the CPU, except absolute_error with
+  /// sample weights, which fit refuses (docs/distributed.md).
+  bool fits_distributed() const override { return true; }
 
   std::int64_t class_count() const override { return n_classes_; }
   const ForestModel& trees() const { return trees_; }
