@@ -254,6 +254,11 @@ def forest_arrays(path):
     return {k: v for k, v in arrays.items() if not k.startswith("profile.")}
 
 
+def oob_score(path):
+    header, _ = read_artifact(path)
+    return header["forest"]["oob_score"]
+
+
 def with_missing_cells(lines):
     """Column a empty (missing) in every fifth row, column d in every seventh."""
     for i in range(1, len(lines)):
@@ -272,6 +277,8 @@ FOREST_CASES = [
     ("forest", "y", ["binary", "three"], ["max_leaf_nodes=40", "bootstrap=false"]),
     ("forest", "three", ["y", "binary"], ["class_weight=balanced", "max_depth=6", "missing"]),
     ("forest", "binary", ["y", "three"], ["max_samples=0.8", "max_depth=8", "big"]),
+    ("forest", "three", ["y", "binary"], ["oob_score=true"]),
+    ("forest", "y", ["binary", "three"], ["oob_score=true", "max_samples=0.6"]),
 ]
 
 # Each rank count runs with the default reduction (small levels all-reduced) and with every
@@ -305,6 +312,10 @@ def test_distributed_forest_is_the_single_process_forest_bit_for_bit(
         for name, values in expected.items():
             assert got[name].dtype == values.dtype and np.array_equal(
                 got[name], values, equal_nan=True), (ranks, env, name)
+        # The out-of-bag score (each rank scores its own rows; counts and exact sums reduced).
+        assert oob_score(out) == oob_score(single), (ranks, env)
+    if "oob_score=true" in params:
+        assert 0.0 < oob_score(single) <= 1.0
 
 
 # ---- the pipeline fitted over ranks: imputers, scalers, encoders, dates ----

@@ -598,8 +598,9 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
     one.offsets = {all.offsets.data + t, 2, all.offsets.device};
     backend.forest().apply(xd.view(), one, leaves.matrix(n, 1, Layout::kRowMajor));
     const std::vector<std::int32_t> leaf = leaves.to_host();
+    // This rank's rows' counts among every rank's (one process: all rows).
     const std::vector<std::int32_t> counts =
-        forest::draw_counts(in.config.seed, t, n, in.n_draw, true);
+        forest::draw_counts(in.config.seed, t, in.range.total, in.n_draw, true, in.range.offset, n);
     const std::int64_t base_node = model.offsets[static_cast<std::size_t>(t)];
     for (std::int64_t i = 0; i < n; ++i) {
       if (counts[static_cast<std::size_t>(i)] != 0) continue;
@@ -611,31 +612,45 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
   }
 }
 
-// Out-of-bag accuracy (classifier) or R² (regressor) from out_of_bag_sums; rows in every
-// bootstrap sample have no out-of-bag prediction and are left out (NaN when none has one).
+// Out-of-bag accuracy (classifier) or R² (regressor) from out_of_bag_sums over every rank's
+// rows; rows in every bootstrap sample have no out-of-bag prediction and are left out (NaN when
+// none has one). Counts are integers and the regressor's sums exact (distributed::ExactSum), so
+// the score is the same whatever the ranks.
 double out_of_bag_score(const std::vector<double>& sums, const std::vector<std::int32_t>& votes,
-                        std::span<const double> y, std::int64_t v, bool classifier) {
-  double counted = 0, mean_y = 0;
+                        std::span<const double> y, std::int64_t v, bool classifier,
+                        Communicator* comm) {
+  std::vector<std::int64_t> counts(2, 0);  // rows with a prediction, rows predicted right
+  distributed::ExactSum y_sum;
   for (std::size_t i = 0; i < votes.size(); ++i)
     if (votes[i] > 0) {
-      counted += 1;
-      mean_y += y[i];
+      ++counts[0];
+      if (!classifier) y_sum.add(y[i]);
     }
-  if (counted == 0) return std::numeric_limits<double>::quiet_NaN();
-  mean_y /= counted;
-  double correct = 0, ss_res = 0, ss_tot = 0;
+  distributed::ExactSum ss_res, ss_tot;
+  double mean_y = 0;
+  if (!classifier) {
+    std::vector<std::int64_t> counted{counts[0]};
+    distributed::sum_over_ranks(comm, counted);
+    y_sum.sum_over_ranks(comm);
+    if (counted[0] > 0) mean_y = y_sum.value() / static_cast<double>(counted[0]);
+  }
   for (std::size_t i = 0; i < votes.size(); ++i) {
     if (votes[i] == 0) continue;
     const double* s = sums.data() + static_cast<std::int64_t>(i) * v;
     if (classifier) {
-      correct += static_cast<double>(std::max_element(s, s + v) - s) == y[i];
+      counts[1] += static_cast<double>(std::max_element(s, s + v) - s) == y[i];
     } else {
       const double pred = s[0] / votes[i];
-      ss_res += (y[i] - pred) * (y[i] - pred);
-      ss_tot += (y[i] - mean_y) * (y[i] - mean_y);
+      ss_res.add((y[i] - pred) * (y[i] - pred));
+      ss_tot.add((y[i] - mean_y) * (y[i] - mean_y));
     }
   }
-  return classifier ? correct / counted : (ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0);
+  distributed::sum_over_ranks(comm, counts);
+  ss_res.sum_over_ranks(comm);
+  ss_tot.sum_over_ranks(comm);
+  if (counts[0] == 0) return std::numeric_limits<double>::quiet_NaN();
+  if (classifier) return static_cast<double>(counts[1]) / static_cast<double>(counts[0]);
+  return ss_tot.value() > 0 ? 1.0 - ss_res.value() / ss_tot.value() : 0.0;
 }
 
 }  // namespace
@@ -645,8 +660,6 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
                               std::span<const double> sample_weight_all, int n_classes,
                               std::uint64_t seed, Communicator* comm) {
   Backend& backend = bins.backend();
-  if (comm && params_.oob_score)
-    throw InputError("forest: oob_score is not computed over ranks; fit without it");
   if (comm && !backend.uses_host_memory())
     throw InputError("forest: a distributed fit runs on the CPU only for now (--device cpu)");
   seed = params_.random_state.value_or(seed);
@@ -693,7 +706,7 @@ void RandomForest::fit_binned(const BinnedMatrix& bins, std::span<const std::int
   std::vector<double> sums;
   std::vector<std::int32_t> votes;
   out_of_bag_sums(backend, model_, xd, in, sums, votes);
-  oob_score_ = out_of_bag_score(sums, votes, sel.y, model_.value_size, classifier);
+  oob_score_ = out_of_bag_score(sums, votes, sel.y, model_.value_size, classifier, comm);
 }
 
 namespace {
