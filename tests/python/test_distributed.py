@@ -886,29 +886,32 @@ def test_tune_over_ranks_equals_one_process_and_resumes_after_a_rank_is_killed(
     assert result.returncode == 0, result.stderr
     assert board_without_times(tmp_path / "spread" / "leaderboard.csv") == expected
 
-    out = tmp_path / "killed"
-    journal = out / "journal.jsonl"
-    command = ["mpirun", *MPIRUN_FLAGS, "-np", "2", mpi_tabula, *args, "--out", str(out),
-               "--distributed"]
-    launcher = subprocess.Popen(command, env={**os.environ, **ROOT_ENV},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and launcher.poll() is None:
-        if journal.exists() and journal.read_text().count("\n") >= 1:
-            break
-        time.sleep(0.01)
-    victim = rank_pid(launcher.pid, 1)
-    assert launcher.poll() is None and victim, "the search finished before a rank could be killed"
-    os.kill(victim, signal.SIGKILL)
-    killed_at = time.time()
-    _, stderr = launcher.communicate(timeout=30)
-    assert launcher.returncode != 0
-    assert time.time() - killed_at < 10, "the other rank outlived the killed one"
-    lines = journal.read_text().count("\n")
-    assert 1 <= lines < 12
-    assert not (out / "leaderboard.csv").exists()
+    # Rank 0 holds the folder lock and writes the journal; rank 1 only runs trials: both kinds
+    # of death must leave a folder the same command resumes to the uninterrupted board.
+    for victim_rank in (1, 0):
+        out = tmp_path / f"killed{victim_rank}"
+        journal = out / "journal.jsonl"
+        command = ["mpirun", *MPIRUN_FLAGS, "-np", "2", mpi_tabula, *args, "--out", str(out),
+                   "--distributed"]
+        launcher = subprocess.Popen(command, env={**os.environ, **ROOT_ENV},
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and launcher.poll() is None:
+            if journal.exists() and journal.read_text().count("\n") >= 1:
+                break
+            time.sleep(0.01)
+        victim = rank_pid(launcher.pid, victim_rank)
+        assert launcher.poll() is None and victim, "the search finished before a rank was killed"
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.time()
+        _, stderr = launcher.communicate(timeout=30)
+        assert launcher.returncode != 0
+        assert time.time() - killed_at < 10, f"rank {victim_rank}'s peer outlived it"
+        lines = journal.read_text().count("\n")
+        assert 1 <= lines < 12, victim_rank
+        assert not (out / "leaderboard.csv").exists()
 
-    result = mpirun(2, mpi_tabula, *args, "--out", out, "--distributed")
-    assert result.returncode == 0, result.stderr
-    assert f"{lines} resumed from the journal" in result.stdout
-    assert board_without_times(out / "leaderboard.csv") == expected
+        result = mpirun(2, mpi_tabula, *args, "--out", out, "--distributed")
+        assert result.returncode == 0, (victim_rank, result.stderr)
+        assert f"{lines} resumed from the journal" in result.stdout, victim_rank
+        assert board_without_times(out / "leaderboard.csv") == expected, victim_rank
