@@ -40,10 +40,11 @@ std::vector<int> piece_cuts(std::span<const std::int64_t> piece_rows, int ranks,
   for (int r = 1; r < ranks; ++r) {
     int best = cuts[static_cast<std::size_t>(r) - 1] + 1;
     const int last = pieces - (ranks - r);  // leaves a piece for each later rank
-    for (int p = best + 1;
-         p <= last && starts[static_cast<std::size_t>(p)] * ranks <= rows * r + distance(best, r);
-         ++p)
+    // Starts rise, so past ideal + the best distance no piece can be nearer: stop there.
+    for (int p = best + 1; p <= last; ++p) {
+      if (starts[static_cast<std::size_t>(p)] * ranks > rows * r + distance(best, r)) break;
       if (distance(p, r) < distance(best, r)) best = p;
+    }
     cuts[static_cast<std::size_t>(r)] = best;
   }
   return cuts;

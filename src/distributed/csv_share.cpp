@@ -71,15 +71,21 @@ std::string_view header_of(std::string_view text, const std::string& path,
   return text.substr(0, static_cast<std::size_t>(p - text.data()));
 }
 
-/// csv_share_of with the options resolved.
-ByteRange share_range(std::string_view text, const std::string& path, const io::CsvOptions& options,
-                      int rank, int ranks) {
+/// header_of a file whose rows byte ranges can cut: InputError for an empty or compressed
+/// file, or one without rows.
+std::string_view checked_header(std::string_view text, const std::string& path,
+                                const io::CsvOptions& options) {
   if (text.empty()) throw InputError(path + ": the file is empty");
   if (io::compression_of(text) != io::Compression::kNone)
     throw InputError(path + ": a " + std::string(io::compression_name(io::compression_of(text))) +
                      " file cannot be cut into byte ranges; decompress it for --distributed");
-  const std::uint64_t data_begin = header_of(text, path, options).size();
-  if (data_begin >= text.size()) throw InputError(path + ": a header with no rows");
+  const std::string_view header = header_of(text, path, options);
+  if (header.size() >= text.size()) throw InputError(path + ": a header with no rows");
+  return header;
+}
+
+/// Rank `rank`'s byte range of the rows, which start at `data_begin` (checked_header's size).
+ByteRange share_range(std::string_view text, std::uint64_t data_begin, int rank, int ranks) {
   const std::uint64_t data_bytes = text.size() - data_begin;
   auto boundary = [&](int r) {
     const std::uint64_t offset =
@@ -145,7 +151,8 @@ std::string first_data_file(const std::string& path) {
 
 ByteRange csv_share_of(std::string_view text, const std::string& path,
                        const io::CsvOptions& options, int rank, int ranks) {
-  return share_range(text, path, share_options(text, options), rank, ranks);
+  const io::CsvOptions resolved = share_options(text, options);
+  return share_range(text, checked_header(text, path, resolved).size(), rank, ranks);
 }
 
 ByteRange csv_share(const std::string& path, const io::CsvOptions& options, int rank, int ranks) {
@@ -157,14 +164,15 @@ ByteRange csv_share(const std::string& path, const io::CsvOptions& options, int 
 Dataset parse_csv_share(std::string_view text, const std::string& path, const io::CsvOptions& given,
                         int rank, int ranks) {
   const io::CsvOptions options = share_options(text, given);
-  const ByteRange range = share_range(text, path, options, rank, ranks);
+  const std::string_view header = checked_header(text, path, options);
+  const ByteRange range = share_range(text, header.size(), rank, ranks);
   if (range.begin >= range.end)
     throw InputError(fmt::format(
         "{}: rank {} of {} has no rows (its byte range starts at the file's end): the file has "
         "fewer lines than ranks; use fewer ranks",
         path, rank, ranks));
   // The header travels with every share, so each rank reads the same column names.
-  std::string share(header_of(text, path, options));
+  std::string share(header);
   share.append(text.substr(range.begin, range.end - range.begin));
   const std::string source =
       ranks == 1 ? path

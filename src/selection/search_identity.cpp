@@ -2,13 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <fstream>
-
 #include "artifact/fnv1a.hpp"
 #include "tabula/artifact/model_file.hpp"
-#include "tabula/core/error.hpp"
-#include "tabula/core/thread_pool.hpp"
 #include "training/data_fingerprint.hpp"
 
 namespace tabula::selection {

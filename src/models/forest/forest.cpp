@@ -619,37 +619,37 @@ void out_of_bag_sums(Backend& backend, const ForestModel& model, const DeviceMat
 double out_of_bag_score(const std::vector<double>& sums, const std::vector<std::int32_t>& votes,
                         std::span<const double> y, std::int64_t v, bool classifier,
                         Communicator* comm) {
-  std::vector<std::int64_t> counts(2, 0);  // rows with a prediction, rows predicted right
+  // One collective per number, taken alike on every rank (the counts are global).
+  std::vector<std::int64_t> counted{0}, correct{0};
   distributed::ExactSum y_sum;
   for (std::size_t i = 0; i < votes.size(); ++i)
     if (votes[i] > 0) {
-      ++counts[0];
+      ++counted[0];
       if (!classifier) y_sum.add(y[i]);
     }
-  distributed::ExactSum ss_res, ss_tot;
-  double mean_y = 0;
-  if (!classifier) {
-    std::vector<std::int64_t> counted{counts[0]};
-    distributed::sum_over_ranks(comm, counted);
-    y_sum.sum_over_ranks(comm);
-    if (counted[0] > 0) mean_y = y_sum.value() / static_cast<double>(counted[0]);
+  distributed::sum_over_ranks(comm, counted);
+  if (counted[0] == 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto n = static_cast<double>(counted[0]);
+  if (classifier) {
+    for (std::size_t i = 0; i < votes.size(); ++i) {
+      if (votes[i] == 0) continue;
+      const double* s = sums.data() + static_cast<std::int64_t>(i) * v;
+      correct[0] += static_cast<double>(std::max_element(s, s + v) - s) == y[i];
+    }
+    distributed::sum_over_ranks(comm, correct);
+    return static_cast<double>(correct[0]) / n;
   }
+  y_sum.sum_over_ranks(comm);
+  const double mean_y = y_sum.value() / n;
+  distributed::ExactSum ss_res, ss_tot;
   for (std::size_t i = 0; i < votes.size(); ++i) {
     if (votes[i] == 0) continue;
-    const double* s = sums.data() + static_cast<std::int64_t>(i) * v;
-    if (classifier) {
-      counts[1] += static_cast<double>(std::max_element(s, s + v) - s) == y[i];
-    } else {
-      const double pred = s[0] / votes[i];
-      ss_res.add((y[i] - pred) * (y[i] - pred));
-      ss_tot.add((y[i] - mean_y) * (y[i] - mean_y));
-    }
+    const double pred = sums[i * static_cast<std::size_t>(v)] / votes[i];
+    ss_res.add((y[i] - pred) * (y[i] - pred));
+    ss_tot.add((y[i] - mean_y) * (y[i] - mean_y));
   }
-  distributed::sum_over_ranks(comm, counts);
   ss_res.sum_over_ranks(comm);
   ss_tot.sum_over_ranks(comm);
-  if (counts[0] == 0) return std::numeric_limits<double>::quiet_NaN();
-  if (classifier) return static_cast<double>(counts[1]) / static_cast<double>(counts[0]);
   return ss_tot.value() > 0 ? 1.0 - ss_res.value() / ss_tot.value() : 0.0;
 }
 

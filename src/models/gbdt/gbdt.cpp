@@ -200,9 +200,9 @@ std::function<double(std::span<const std::int32_t>)> median_residual(const Boost
   };
 }
 
-// What a fit over ranks does not do yet, refused alike on every rank (the reasons depend on
-// the parameters and every rank's row count only).
-void check_distributed(const GbdtParams& p, const FitData& data, Backend& backend) {
+// What a fit over ranks does not do yet, refused alike on every rank (weighted absolute_error
+// is refused where its leaf medians are computed, in gbdt_loss.cpp).
+void check_distributed(const FitData& data, Backend& backend) {
   if (data.comm == nullptr) return;
   if (!backend.uses_host_memory())
     throw InputError("gbdt over ranks: fits on the CPU only; pass --device cpu");
@@ -264,7 +264,7 @@ gbdt::GrowConfig grow_config(const GbdtParams& p, std::int64_t d, std::uint64_t 
 // gradients, one tree per raw score, the validation scores and the stopping rule.
 void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   check_fit_data(given, task_);
-  check_distributed(params_, given, backend);
+  check_distributed(given, backend);
   std::vector<double> weighted;
   const FitData data = with_class_weights(params_, given, weighted);
   const bool classifier = task_ == Task::kClassification;
