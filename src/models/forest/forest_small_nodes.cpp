@@ -26,6 +26,9 @@ namespace {
 constexpr std::int64_t kScansPerTask = 16;
 // How far ahead the row loop prefetches a scattered row's code.
 constexpr std::int32_t kPrefetchRows = 16;
+// How far ahead the gather of a node's drawn codes prefetches a row's lines (up to a row's
+// d / 64 + 1 lines each).
+constexpr std::int32_t kPrefetchWideRows = 8;
 
 // Moves k channels from `from` to `to` and zeroes `from`.
 inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
@@ -95,6 +98,74 @@ struct PositionChannels {
   }
 };
 
+// Gini's scan over a node's compacted bins when its class weights total at most
+// kExactGiniWeight. Every class weight, square and sum of them is then an integer below 2^53,
+// exact in float64 in any order, so the class weights are kept as float64 in pairs of lanes
+// (kPairs x 2 >= classes, padding lanes zero; GNU vector types: SSE2 on x86-64) and per bin
+// sl = sum of left[c]^2 and the dot product sum of total[c] x left[c] are formed lane-parallel;
+// sr = sum total[c]^2 - 2 dot + sl and wr = W - wl follow. They are the integers scan_feature's
+// integer gini forms, so the same float64 gains follow for the same thresholds in the same order
+// with the same ties: the split scan_feature returns, bit for bit (ForestSmallNodes tests).
+// weights: n x 2 kPairs; wsum: n, the sum of each bin's class weights; counts: n; total: the
+// node's channels; best as scan_feature's; best_left (2 kPairs + 1): the best split's left class
+// weights, then its left row count (the rows that go left), set whenever best is.
+using GiniPair = double __attribute__((vector_size(16)));
+inline constexpr std::int64_t kGiniPairs = 8;  // up to 16 classes take the paired scan
+template <int kPairs>
+void scan_gini_pairs(const double* weights, const std::int64_t* wsum, const std::int64_t* counts,
+                     std::int32_t n, const std::int64_t* total, std::int64_t classes,
+                     std::int64_t min_leaf, double parent_g, FeatureSplit& best,
+                     double* best_left) {
+  GiniPair all[kPairs] = {};
+  std::int64_t w_all = 0, sq_all = 0;
+  for (int g = 0; g < kPairs; ++g) {
+    for (int lane = 0; lane < 2; ++lane) {
+      const std::int64_t c = 2 * g + lane;
+      const std::int64_t tc = c < classes ? total[1 + c] : 0;
+      all[g][lane] = static_cast<double>(tc);
+      w_all += tc;
+      sq_all += tc * tc;
+    }
+  }
+  const bool has_missing = counts[0] > 0;
+  for (int ml = 0; ml < (has_missing ? 2 : 1); ++ml) {
+    GiniPair left[kPairs];
+    for (int g = 0; g < kPairs; ++g) {
+      left[g] = GiniPair{0.0, 0.0};
+      if (ml) std::memcpy(&left[g], weights + 2 * g, sizeof(GiniPair));
+    }
+    std::int64_t left_count = ml ? counts[0] : 0, wl = ml ? wsum[0] : 0;
+    for (std::int32_t t = 1; t < n; ++t) {
+      if (counts[t] == 0 && t > 1) continue;  // an empty bin repeats the previous threshold
+      left_count += counts[t];
+      wl += wsum[t];
+      const double* h = weights + std::int64_t{t} * 2 * kPairs;
+      GiniPair sq{0.0, 0.0}, dot{0.0, 0.0};
+      for (int g = 0; g < kPairs; ++g) {
+        GiniPair hg;
+        std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
+        left[g] += hg;
+        sq += left[g] * left[g];
+        dot += all[g] * left[g];
+      }
+      const std::int64_t right_count = total[0] - left_count;
+      if (left_count < min_leaf || right_count < min_leaf) continue;
+      const auto sl = static_cast<std::int64_t>(sq[0] + sq[1]);
+      const auto sr = sq_all - 2 * static_cast<std::int64_t>(dot[0] + dot[1]) + sl;
+      const double gain = parent_g - gini_from_sums(wl, sl) - gini_from_sums(w_all - wl, sr);
+      if (!best.found || gain > best.gain) {
+        best.found = true;
+        best.gain = gain;
+        best.bin = t;
+        best.missing_left =
+            has_missing ? static_cast<std::uint8_t>(ml) : (left_count > right_count ? 1 : 0);
+        std::memcpy(best_left, left, sizeof(left));
+        best_left[2 * kPairs] = static_cast<double>(left_count);
+      }
+    }
+  }
+}
+
 // Scans one feature of one node; owns the scratch histogram (zero between scans).
 class FeatureScanner {
  public:
@@ -108,7 +179,21 @@ class FeatureScanner {
         hist_(static_cast<std::size_t>(bins.max_bins() * config.channels), 0),
         compact_(hist_.size()),
         map_(static_cast<std::size_t>(bins.max_bins())),
-        scratch_(static_cast<std::size_t>(2 * config.channels)) {}
+        scratch_(static_cast<std::size_t>(2 * config.channels)),
+        gini_pairs_(config.criterion == ForestCriterion::kGini && config.n_classes > 0 &&
+                            config.channels - 1 <= 2 * kGiniPairs
+                        ? static_cast<int>(config.channels / 2)
+                        : 0) {
+    if (gini_pairs_ > 0) {
+      const auto lanes = static_cast<std::size_t>(bins.max_bins() * 2 * gini_pairs_);
+      bin_weights_.assign(lanes, 0.0);
+      bin_counts_.assign(static_cast<std::size_t>(bins.max_bins()), 0);
+      weights_.resize(lanes);
+      wsum_.resize(static_cast<std::size_t>(bins.max_bins()));
+      counts_.resize(static_cast<std::size_t>(bins.max_bins()));
+      best_left_.resize(static_cast<std::size_t>(2 * gini_pairs_ + 1));
+    }
+  }
 
   // Feature j's best split of the node on its own (bin: the real bin), as scan_feature finds it
   // in the full histogram.
@@ -120,6 +205,8 @@ class FeatureScanner {
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                     std::int64_t step, std::int64_t* left, bool& constant) {
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
+    if (gini_pairs_ > 0 && channels_.packed && gini_sums_exact(node.total, k_, rule_.criterion))
+      return scan_gini(node, j, local, step, parent_g, left, constant);
     const std::int32_t n = compact_feature(node, j, local, step);
     // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
     std::int32_t nonempty = 0;
@@ -137,6 +224,85 @@ class FeatureScanner {
   }
 
  private:
+  // scan() for a gini node whose class weights total at most kExactGiniWeight: the touched
+  // bins compacted into float64 lanes and scanned by scan_gini_pairs.
+  FeatureSplit scan_gini(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
+                         std::int64_t step, double parent_g, std::int64_t* left, bool& constant) {
+    const std::int64_t lanes = 2 * gini_pairs_;
+    const std::int32_t n = compact_gini(node, j, local, step);
+    // Compacted bins past the first two are touched, so not empty.
+    constant = (counts_[0] > 0) + (counts_[1] > 0) + (n - 2) < 2;
+    FeatureSplit best{0.0, 0, 0, false};
+    const std::int64_t classes = k_ - 1, min_leaf = rule_.min_samples_leaf;
+    // One instance per pair count: the lanes live in registers.
+    static constexpr decltype(&scan_gini_pairs<1>) kScans[kGiniPairs] = {
+        scan_gini_pairs<1>, scan_gini_pairs<2>, scan_gini_pairs<3>, scan_gini_pairs<4>,
+        scan_gini_pairs<5>, scan_gini_pairs<6>, scan_gini_pairs<7>, scan_gini_pairs<8>};
+    kScans[gini_pairs_ - 1](weights_.data(), wsum_.data(), counts_.data(), n, node.total, classes,
+                            min_leaf, parent_g, best, best_left_.data());
+    if (!best.found) return best;
+    left[0] = static_cast<std::int64_t>(best_left_[static_cast<std::size_t>(lanes)]);
+    for (std::int64_t c = 0; c < classes; ++c)
+      left[1 + c] = static_cast<std::int64_t>(best_left_[static_cast<std::size_t>(c)]);
+    best.bin = map_[static_cast<std::size_t>(best.bin)];
+    return best;
+  }
+
+  // compact_feature for scan_gini: the touched bins' counts into counts_, class weights into
+  // weights_' lanes and their sums into wsum_ (bins 0 and 1 always), their real bins into map_;
+  // returns how many. Leaves hist_ all zero.
+  std::int32_t compact_gini(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
+                            std::int64_t step) {
+    const std::int64_t lanes = 2 * gini_pairs_;
+    double* bin_weights = bin_weights_.data();
+    std::int64_t* bin_counts = bin_counts_.data();
+    std::array<std::uint64_t, 4> touched =
+        accumulate_feature(node, j, local, step, [&](std::uint8_t b, std::int32_t r) {
+          const ClassWeight& p = channels_.packed[r];
+          bin_counts[b] += p.count;
+          bin_weights[b * lanes + p.cls] += static_cast<double>(p.weight);
+        });
+    touched[0] |= 3;
+    std::int32_t n = 0;
+    for (int w = 0; w < 4; ++w) {
+      for (std::uint64_t bits = touched[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+        const int b = w * 64 + std::countr_zero(bits);
+        double* h = bin_weights + b * lanes;
+        double* out = weights_.data() + n * lanes;
+        counts_[static_cast<std::size_t>(n)] = bin_counts[b];
+        bin_counts[b] = 0;
+        double sum = 0.0;  // exact: integers below 2^53
+        for (std::int64_t c = 0; c < lanes; ++c) {
+          sum += h[c];
+          out[c] = h[c];
+          h[c] = 0.0;
+        }
+        wsum_[static_cast<std::size_t>(n)] = static_cast<std::int64_t>(sum);
+        map_[static_cast<std::size_t>(n++)] = b;
+      }
+    }
+    return n;
+  }
+
+  // Calls add(bin, r) for each row position r of the node with feature j's code of its row
+  // (see accumulate); returns the touched bins.
+  template <typename Add>
+  std::array<std::uint64_t, 4> accumulate_feature(const NodeRows& node, std::int32_t j,
+                                                  const std::uint8_t* local,
+                                                  std::int64_t local_step, Add add) {
+    std::array<std::uint64_t, 4> touched{};
+    if (local) {
+      accumulate<true>(node, local, local_step, touched, add);
+      return touched;
+    }
+    // Feature j's code of a row: code[row * step].
+    const MatrixView<const std::uint8_t> codes = bins_.codes();
+    const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
+    const std::int64_t step = rows_.columns ? 1 : codes.stride;
+    accumulate<false>(node, code, step, touched, add);
+    return touched;
+  }
+
   // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
   // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
   std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
@@ -144,23 +310,19 @@ class FeatureScanner {
     if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3)
       return local_step == 1 ? compact_binary<1>(node, local, 1)
                              : compact_binary<0>(node, local, local_step);
-    std::array<std::uint64_t, 4> touched{};
-    if (local) {
-      if (channels_.packed)
-        accumulate<true, true>(node, local, local_step, touched);
-      else
-        accumulate<true, false>(node, local, local_step, touched);
-    } else {
-      // Feature j's code of a row: code[row * step].
-      const MatrixView<const std::uint8_t> codes = bins_.codes();
-      const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
-      const std::int64_t step = rows_.columns ? 1 : codes.stride;
-      if (channels_.packed)
-        accumulate<false, true>(node, code, step, touched);
-      else
-        accumulate<false, false>(node, code, step, touched);
-    }
     std::int64_t* hist = hist_.data();
+    std::array<std::uint64_t, 4> touched =
+        channels_.packed
+            ? accumulate_feature(node, j, local, local_step,
+                                 [&](std::uint8_t b, std::int32_t r) {
+                                   const ClassWeight& p = channels_.packed[r];
+                                   std::int64_t* h = hist + b * k_;
+                                   h[0] += p.count;
+                                   h[1 + p.cls] += p.weight;
+                                 })
+            : accumulate_feature(node, j, local, local_step, [&](std::uint8_t b, std::int32_t r) {
+                add_channels(hist + b * k_, channels_.dense + std::int64_t{r} * k_, k_);
+              });
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
     std::int32_t n = 0;
     for (int w = 0; w < 4; ++w) {
@@ -173,14 +335,12 @@ class FeatureScanner {
     return n;
   }
 
-  // Adds the node's rows into hist_ and marks their bins in `touched`. kLocal: the codes are
-  // code[(r - node.begin) * step] (by position), else code[rows[r] * step] (by row id);
-  // kPacked: the channels are channels_.packed, else channels_.dense.
-  template <bool kLocal, bool kPacked>
+  // Calls add(bin, r) for the node's rows and marks their bins in `touched`. kLocal: the codes
+  // are code[(r - node.begin) * step] (by position), else code[rows[r] * step] (by row id).
+  template <bool kLocal, typename Add>
   void accumulate(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
-                  std::array<std::uint64_t, 4>& touched) {
+                  std::array<std::uint64_t, 4>& touched, Add& add) {
     const std::int32_t* row_ids = rows_.rows.data;
-    std::int64_t* hist = hist_.data();
     for (std::int32_t r = node.begin; r < node.end; ++r) {
       std::uint8_t b;
       if constexpr (kLocal) {
@@ -191,14 +351,7 @@ class FeatureScanner {
         b = code[std::int64_t{row_ids[r]} * step];
       }
       touched[b >> 6] |= std::uint64_t{1} << (b & 63);
-      std::int64_t* h = hist + b * k_;
-      if constexpr (kPacked) {
-        const ClassWeight& p = channels_.packed[r];
-        h[0] += p.count;
-        h[1 + p.cls] += p.weight;
-      } else {
-        add_channels(h, channels_.dense + std::int64_t{r} * k_, k_);
-      }
+      add(b, r);
     }
   }
 
@@ -247,6 +400,17 @@ class FeatureScanner {
   std::vector<std::int64_t> compact_;  // touched bins x channels
   std::vector<std::int32_t> map_;      // compact index -> bin
   std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
+  // The paired gini scan (scan_gini_pairs): pairs of class lanes (0: not used); the scratch
+  // histogram of class weights and counts (bins x 2 pairs and bins, zero between scans); the
+  // compacted bins' class weights (touched bins x 2 pairs, padding zero), their sums and counts;
+  // the best split's left sums.
+  int gini_pairs_;
+  std::vector<double> bin_weights_;
+  std::vector<std::int64_t> bin_counts_;
+  std::vector<double> weights_;
+  std::vector<std::int64_t> wsum_;
+  std::vector<std::int64_t> counts_;
+  std::vector<double> best_left_;
 };
 
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
@@ -318,10 +482,21 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
       take_offset.push_back(f * rn - node.begin);
     }
     const auto taken = static_cast<std::int64_t>(take_feature.size());
+    // A row's drawn codes are spread over its line span: every line from the first drawn code
+    // to the last is fetched ahead (a wide row's codes are one miss per line, not one).
+    std::int32_t lo = 0, hi = 0;
+    if (taken > 0) {
+      const auto [a, b] = std::minmax_element(take_feature.begin(), take_feature.end());
+      lo = *a;
+      hi = *b;
+    }
     for (std::int32_t r = node.begin; r < node.end; ++r) {
-      if (!ordered && r + kPrefetchRows < node.end)
-        __builtin_prefetch(codes.data +
-                           std::int64_t{rows.rows.data[r + kPrefetchRows]} * codes.stride);
+      if (!ordered && r + kPrefetchWideRows < node.end) {
+        const std::uint8_t* ahead =
+            codes.data + std::int64_t{rows.rows.data[r + kPrefetchWideRows]} * codes.stride;
+        for (std::int32_t off = lo; off < hi; off += 64) __builtin_prefetch(ahead + off);
+        __builtin_prefetch(ahead + hi);
+      }
       const std::uint8_t* src = ordered
                                     ? ordered + std::int64_t{r} * arena.code_stride
                                     : codes.data + std::int64_t{rows.rows.data[r]} * codes.stride;

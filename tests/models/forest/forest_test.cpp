@@ -1054,6 +1054,35 @@ TEST(ForestSmallNodes, WeightedRowsManyClassesAndLeafSizesGiveTheHistogramPathsT
   }
 }
 
+TEST(ForestSmallNodes, GiniOverTenToSeventeenClassesGivesTheHistogramPathsTrees) {
+  // The small-node gini scan in float64 lane pairs: 10 classes (five pairs, an odd lane of
+  // padding), 16 (eight pairs, the most it takes) and 17 (the int64 scan again), weighted rows.
+  for (const int classes : {10, 16, 17}) {
+    Table t = synthetic(3000, 8, true, 31, 0.1);
+    for (std::size_t i = 0; i < t.x.size(); ++i)
+      if (!std::isnan(t.x[i])) t.x[i] = std::round(t.x[i] * 40) / 40;
+    for (std::size_t i = 0; i < t.y.size(); ++i)
+      t.y[i] = static_cast<double>((static_cast<int>(t.y[i]) * 5 + static_cast<int>(i % 7) +
+                                    static_cast<int>(t.x[i * 8 + 1] > 0.3f)) %
+                                   classes);
+    for (const std::int64_t m : {std::int64_t{3}, t.cols}) {
+      forest::TreeConfig config;
+      config.max_depth = 40;
+      config.max_features = m;
+      config.n_classes = classes;
+      config.channels = 1 + classes;
+      config.seed = 13;
+      config.small_node_rows = 0;
+      const ForestModel dense = grow_one(t, classes, config, false, true);
+      ASSERT_GT(dense.leaves(0), 50);
+      config.small_node_rows = std::int64_t{1} << 30;
+      SCOPED_TRACE("classes " + std::to_string(classes) + " m " + std::to_string(m));
+      expect_identical(dense, grow_one(t, classes, config, false, true));
+      expect_identical(dense, grow_one(t, classes, config, true, true));
+    }
+  }
+}
+
 TEST(ForestMath, IntegerGiniIsTheFloatGiniBitForBit) {
   // Random class weights up to the exactness bound, many classes or few, some zero, and the
   // extremes: one class holding the whole bound (its square is 2^52).
