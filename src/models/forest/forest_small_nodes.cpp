@@ -98,72 +98,120 @@ struct PositionChannels {
   }
 };
 
-// Gini's scan over a node's compacted bins when its class weights total at most
-// kExactGiniWeight. Every class weight, square and sum of them is then an integer below 2^53,
-// exact in float64 in any order, so the class weights are kept as float64 in pairs of lanes
-// (kPairs x 2 >= classes, padding lanes zero; GNU vector types: SSE2 on x86-64) and per bin
-// sl = sum of left[c]^2 and the dot product sum of total[c] x left[c] are formed lane-parallel;
-// sr = sum total[c]^2 - 2 dot + sl and wr = W - wl follow. They are the integers scan_feature's
-// integer gini forms, so the same float64 gains follow for the same thresholds in the same order
-// with the same ties: the split scan_feature returns, bit for bit (ForestSmallNodes tests).
-// weights: n x 2 kPairs; wsum: n, the sum of each bin's class weights; counts: n; total: the
-// node's channels; best as scan_feature's; best_left (2 kPairs + 1): the best split's left class
-// weights, then its left row count (the rows that go left), set whenever best is.
+// Gini's scan of one feature of a node whose class weights total at most kExactGiniWeight,
+// straight from the scratch histogram. Every class weight, square, product and sum of them is
+// then an integer of magnitude at most 2^53, exact in float64 in any order, so the class weights
+// are float64 in pairs of lanes (kPairs x 2 >= classes, padding lanes zero; GNU vector types:
+// SSE2 on x86-64): per threshold sl = sum of left^2 and dot = sum of total x left are formed
+// lane-parallel and sr = sum total^2 - 2 dot + sl, the integers scan_feature's integer gini
+// forms; both sides' divisions are one two-lane division (each lane correctly rounded, as
+// alone). So the gains are scan_feature's bit for bit, and so is the choice: scan_feature takes
+// the first strictly larger gain over the missing-right thresholds, then the missing-left ones;
+// here each sequence keeps its own first maximum (GiniBest) and the missing-left one wins only
+// when strictly larger.
+// weights, counts: the histogram (bins x 2 kPairs, bins); bins: those rows fell in. On return
+// every evaluated bin (bin 1 and the bins above 1 that rows fell in) holds its prefix sums, the
+// left side's sums with missing values right; the caller zeroes them and bin 0.
 using GiniPair = double __attribute__((vector_size(16)));
 inline constexpr std::int64_t kGiniPairs = 8;  // up to 16 classes take the paired scan
+
+// The first largest gain of a sequence of thresholds (scan_feature's rule: a later one wins only
+// when strictly larger), kept with selects: held in registers, the updates need no branch.
+struct GiniBest {
+  bool found = false;
+  double gain = 0.0;
+  int bin = 0;
+
+  void keep(bool valid, double candidate, int b) {
+    const bool better = valid && (!found || candidate > gain);
+    gain = better ? candidate : gain;
+    bin = better ? b : bin;
+    found = found || valid;
+  }
+};
+
 template <int kPairs>
-void scan_gini_pairs(const double* weights, const std::int64_t* wsum, const std::int64_t* counts,
-                     std::int32_t n, const std::int64_t* total, std::int64_t classes,
-                     std::int64_t min_leaf, double parent_g, FeatureSplit& best,
-                     double* best_left) {
-  GiniPair all[kPairs] = {};
-  std::int64_t w_all = 0, sq_all = 0;
+void scan_gini_pairs(double* weights, std::int64_t* counts, std::array<std::uint64_t, 4> bins,
+                     const std::int64_t* total, std::int64_t classes, std::int64_t min_leaf,
+                     double parent_g, GiniBest& right_missing, GiniBest& left_missing) {
+  constexpr int kLanes = 2 * kPairs;
+  GiniPair all[kPairs] = {}, miss[kPairs];
+  double w_all = 0.0, sq_all = 0.0, w_miss = 0.0;
   for (int g = 0; g < kPairs; ++g) {
     for (int lane = 0; lane < 2; ++lane) {
       const std::int64_t c = 2 * g + lane;
-      const std::int64_t tc = c < classes ? total[1 + c] : 0;
-      all[g][lane] = static_cast<double>(tc);
-      w_all += tc;
-      sq_all += tc * tc;
+      all[g][lane] = c < classes ? static_cast<double>(total[1 + c]) : 0.0;
+      w_all += all[g][lane];
+      sq_all += all[g][lane] * all[g][lane];
     }
+    std::memcpy(&miss[g], weights + 2 * g, sizeof(GiniPair));
+    w_miss += miss[g][0] + miss[g][1];
   }
-  const bool has_missing = counts[0] > 0;
-  for (int ml = 0; ml < (has_missing ? 2 : 1); ++ml) {
-    GiniPair left[kPairs];
-    for (int g = 0; g < kPairs; ++g) {
-      left[g] = GiniPair{0.0, 0.0};
-      if (ml) std::memcpy(&left[g], weights + 2 * g, sizeof(GiniPair));
+  const std::int64_t n_missing = counts[0];
+  // One side's gain from its sums (gini_from_sums of each side, both divisions in one).
+  const auto gain_of = [&](double w_left, double sl, double sr) {
+    const double w_right = w_all - w_left;
+    const GiniPair q = GiniPair{sl, sr} / GiniPair{w_left, w_right};
+    const double gl = w_left > 0 ? w_left - q[0] : 0.0;
+    const double gr = w_right > 0 ? w_right - q[1] : 0.0;
+    return parent_g - gl - gr;
+  };
+  bins[0] = (bins[0] | 2) & ~std::uint64_t{1};  // bin 1 always, bin 0 (missing) apart
+  // Missing values right: the left sums are the prefix sums, stored into the bins as they go.
+  {
+    GiniPair left[kPairs] = {};
+    double wl = 0.0;
+    std::int64_t left_count = 0;
+    GiniBest best;  // a local: in registers
+    for (int w = 0; w < 4; ++w) {
+      for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+        const int b = w * 64 + std::countr_zero(bits);
+        double* h = weights + b * kLanes;
+        GiniPair sq{0.0, 0.0}, dot{0.0, 0.0}, bin_weight{0.0, 0.0};
+        for (int g = 0; g < kPairs; ++g) {
+          GiniPair hg;
+          std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
+          bin_weight += hg;
+          left[g] += hg;
+          std::memcpy(h + 2 * g, &left[g], sizeof(GiniPair));
+          sq += left[g] * left[g];
+          dot += all[g] * left[g];
+        }
+        wl += bin_weight[0] + bin_weight[1];
+        left_count += counts[b];
+        counts[b] = left_count;
+        const double sl = sq[0] + sq[1];
+        const double gain = gain_of(wl, sl, sq_all - 2 * (dot[0] + dot[1]) + sl);
+        best.keep(left_count >= min_leaf && total[0] - left_count >= min_leaf, gain, b);
+      }
     }
-    std::int64_t left_count = ml ? counts[0] : 0, wl = ml ? wsum[0] : 0;
-    for (std::int32_t t = 1; t < n; ++t) {
-      if (counts[t] == 0 && t > 1) continue;  // an empty bin repeats the previous threshold
-      left_count += counts[t];
-      wl += wsum[t];
-      const double* h = weights + std::int64_t{t} * 2 * kPairs;
-      GiniPair sq{0.0, 0.0}, dot{0.0, 0.0};
+    right_missing = best;
+  }
+  if (n_missing == 0) return;
+  // Missing values left: the prefix sums plus bin 0's.
+  GiniPair dot_miss{0.0, 0.0};
+  for (int g = 0; g < kPairs; ++g) dot_miss += all[g] * miss[g];
+  GiniBest best;
+  for (int w = 0; w < 4; ++w) {
+    for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+      const int b = w * 64 + std::countr_zero(bits);
+      const double* h = weights + b * kLanes;
+      GiniPair sq{0.0, 0.0}, dot = dot_miss, wl{0.0, 0.0};
       for (int g = 0; g < kPairs; ++g) {
-        GiniPair hg;
-        std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
-        left[g] += hg;
-        sq += left[g] * left[g];
-        dot += all[g] * left[g];
+        GiniPair lg;
+        std::memcpy(&lg, h + 2 * g, sizeof(GiniPair));
+        wl += lg;
+        dot += all[g] * lg;
+        lg += miss[g];
+        sq += lg * lg;
       }
-      const std::int64_t right_count = total[0] - left_count;
-      if (left_count < min_leaf || right_count < min_leaf) continue;
-      const auto sl = static_cast<std::int64_t>(sq[0] + sq[1]);
-      const auto sr = sq_all - 2 * static_cast<std::int64_t>(dot[0] + dot[1]) + sl;
-      const double gain = parent_g - gini_from_sums(wl, sl) - gini_from_sums(w_all - wl, sr);
-      if (!best.found || gain > best.gain) {
-        best.found = true;
-        best.gain = gain;
-        best.bin = t;
-        best.missing_left =
-            has_missing ? static_cast<std::uint8_t>(ml) : (left_count > right_count ? 1 : 0);
-        std::memcpy(best_left, left, sizeof(left));
-        best_left[2 * kPairs] = static_cast<double>(left_count);
-      }
+      const std::int64_t left_count = counts[b] + n_missing;
+      const double sl = sq[0] + sq[1];
+      const double gain = gain_of(wl[0] + wl[1] + w_miss, sl, sq_all - 2 * (dot[0] + dot[1]) + sl);
+      best.keep(left_count >= min_leaf && total[0] - left_count >= min_leaf, gain, b);
     }
   }
+  left_missing = best;
 }
 
 // Scans one feature of one node; owns the scratch histogram (zero between scans).
@@ -188,10 +236,6 @@ class FeatureScanner {
       const auto lanes = static_cast<std::size_t>(bins.max_bins() * 2 * gini_pairs_);
       bin_weights_.assign(lanes, 0.0);
       bin_counts_.assign(static_cast<std::size_t>(bins.max_bins()), 0);
-      weights_.resize(lanes);
-      wsum_.resize(static_cast<std::size_t>(bins.max_bins()));
-      counts_.resize(static_cast<std::size_t>(bins.max_bins()));
-      best_left_.resize(static_cast<std::size_t>(2 * gini_pairs_ + 1));
     }
   }
 
@@ -224,64 +268,55 @@ class FeatureScanner {
   }
 
  private:
-  // scan() for a gini node whose class weights total at most kExactGiniWeight: the touched
-  // bins compacted into float64 lanes and scanned by scan_gini_pairs.
+  // scan() for a gini node whose class weights total at most kExactGiniWeight: feature j's
+  // rows summed into float64 lanes and scanned in place by scan_gini_pairs.
   FeatureSplit scan_gini(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                          std::int64_t step, double parent_g, std::int64_t* left, bool& constant) {
     const std::int64_t lanes = 2 * gini_pairs_;
-    const std::int32_t n = compact_gini(node, j, local, step);
-    // Compacted bins past the first two are touched, so not empty.
-    constant = (counts_[0] > 0) + (counts_[1] > 0) + (n - 2) < 2;
-    FeatureSplit best{0.0, 0, 0, false};
-    const std::int64_t classes = k_ - 1, min_leaf = rule_.min_samples_leaf;
+    double* weights = bin_weights_.data();
+    std::int64_t* counts = bin_counts_.data();
+    const std::array<std::uint64_t, 4> touched =
+        accumulate_feature(node, j, local, step, [&](std::uint8_t b, std::int32_t r) {
+          const ClassWeight& p = channels_.packed[r];
+          counts[b] += p.count;
+          weights[b * lanes + p.cls] += static_cast<double>(p.weight);
+        });
+    // Channel 0 counts row-list entries (ForestHistShape), so a touched bin is never empty.
+    constant = std::popcount(touched[0]) + std::popcount(touched[1]) + std::popcount(touched[2]) +
+                   std::popcount(touched[3]) <
+               2;
     // One instance per pair count: the lanes live in registers.
     static constexpr decltype(&scan_gini_pairs<1>) kScans[kGiniPairs] = {
         scan_gini_pairs<1>, scan_gini_pairs<2>, scan_gini_pairs<3>, scan_gini_pairs<4>,
         scan_gini_pairs<5>, scan_gini_pairs<6>, scan_gini_pairs<7>, scan_gini_pairs<8>};
-    kScans[gini_pairs_ - 1](weights_.data(), wsum_.data(), counts_.data(), n, node.total, classes,
-                            min_leaf, parent_g, best, best_left_.data());
-    if (!best.found) return best;
-    left[0] = static_cast<std::int64_t>(best_left_[static_cast<std::size_t>(lanes)]);
-    for (std::int64_t c = 0; c < classes; ++c)
-      left[1 + c] = static_cast<std::int64_t>(best_left_[static_cast<std::size_t>(c)]);
-    best.bin = map_[static_cast<std::size_t>(best.bin)];
-    return best;
-  }
-
-  // compact_feature for scan_gini: the touched bins' counts into counts_, class weights into
-  // weights_' lanes and their sums into wsum_ (bins 0 and 1 always), their real bins into map_;
-  // returns how many. Leaves hist_ all zero.
-  std::int32_t compact_gini(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
-                            std::int64_t step) {
-    const std::int64_t lanes = 2 * gini_pairs_;
-    double* bin_weights = bin_weights_.data();
-    std::int64_t* bin_counts = bin_counts_.data();
-    std::array<std::uint64_t, 4> touched =
-        accumulate_feature(node, j, local, step, [&](std::uint8_t b, std::int32_t r) {
-          const ClassWeight& p = channels_.packed[r];
-          bin_counts[b] += p.count;
-          bin_weights[b * lanes + p.cls] += static_cast<double>(p.weight);
-        });
-    touched[0] |= 3;
-    std::int32_t n = 0;
+    GiniBest right_missing, left_missing;
+    kScans[gini_pairs_ - 1](weights, counts, touched, node.total, k_ - 1, rule_.min_samples_leaf,
+                            parent_g, right_missing, left_missing);
+    const bool ml =
+        left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
+    const GiniBest& best = ml ? left_missing : right_missing;
+    FeatureSplit out{0.0, 0, 0, false};
+    if (best.found) {
+      // Prefix sums at the threshold, plus the missing rows when they go left.
+      const double* prefix = weights + best.bin * lanes;
+      left[0] = counts[best.bin] + (ml ? counts[0] : 0);
+      for (std::int64_t c = 1; c < k_; ++c)
+        left[c] = static_cast<std::int64_t>(prefix[c - 1] + (ml ? weights[c - 1] : 0.0));
+      const std::int64_t right_count = node.total[0] - left[0];
+      // A node without missing rows sends future missing values to the larger child.
+      out = {best.gain, best.bin,
+             static_cast<std::uint8_t>(counts[0] > 0 ? ml : left[0] > right_count), true};
+    }
+    std::array<std::uint64_t, 4> used = touched;
+    used[0] |= 3;
     for (int w = 0; w < 4; ++w) {
-      for (std::uint64_t bits = touched[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+      for (std::uint64_t bits = used[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
         const int b = w * 64 + std::countr_zero(bits);
-        double* h = bin_weights + b * lanes;
-        double* out = weights_.data() + n * lanes;
-        counts_[static_cast<std::size_t>(n)] = bin_counts[b];
-        bin_counts[b] = 0;
-        double sum = 0.0;  // exact: integers below 2^53
-        for (std::int64_t c = 0; c < lanes; ++c) {
-          sum += h[c];
-          out[c] = h[c];
-          h[c] = 0.0;
-        }
-        wsum_[static_cast<std::size_t>(n)] = static_cast<std::int64_t>(sum);
-        map_[static_cast<std::size_t>(n++)] = b;
+        counts[b] = 0;
+        std::fill_n(weights + b * lanes, lanes, 0.0);
       }
     }
-    return n;
+    return out;
   }
 
   // Calls add(bin, r) for each row position r of the node with feature j's code of its row
@@ -400,17 +435,11 @@ class FeatureScanner {
   std::vector<std::int64_t> compact_;  // touched bins x channels
   std::vector<std::int32_t> map_;      // compact index -> bin
   std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
-  // The paired gini scan (scan_gini_pairs): pairs of class lanes (0: not used); the scratch
-  // histogram of class weights and counts (bins x 2 pairs and bins, zero between scans); the
-  // compacted bins' class weights (touched bins x 2 pairs, padding zero), their sums and counts;
-  // the best split's left sums.
+  // The paired gini scan (scan_gini_pairs): pairs of class lanes (0: not used); its scratch
+  // histogram of class weights and counts (bins x 2 pairs and bins, zero between scans).
   int gini_pairs_;
   std::vector<double> bin_weights_;
   std::vector<std::int64_t> bin_counts_;
-  std::vector<double> weights_;
-  std::vector<std::int64_t> wsum_;
-  std::vector<std::int64_t> counts_;
-  std::vector<double> best_left_;
 };
 
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
