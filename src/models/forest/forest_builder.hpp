@@ -82,6 +82,13 @@ struct HistArena {
   Buffer<std::int64_t> parent;  // the previous level's, kept for subtraction
   // Host scratch of the small-node path: the nodes' channels by row position.
   std::vector<ClassWeight> packed;
+  // A classifier tree's channels packed by row id (TreeRows::channels' rows of the row list),
+  // built at the tree's first small-node level: later levels gather 16 bytes per row from it
+  // instead of k channels. packed_tree: the tree they are of (-1: none); packed_one_class: every
+  // row has one class channel (else the dense channels are used).
+  std::vector<ClassWeight> packed_ids;
+  std::int64_t packed_tree = -1;
+  bool packed_one_class = false;
   std::vector<std::int64_t> dense;
   std::vector<std::uint8_t> codes;  // small nodes' drawn codes, gathered per node
   /// Host backends: the tree's channels by row position (TreeRows::channels[rows[p]] at p),

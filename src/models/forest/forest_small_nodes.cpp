@@ -48,12 +48,27 @@ struct PositionChannels {
   const ClassWeight* packed = nullptr;
   const std::int64_t* dense = nullptr;
 
-  PositionChannels(const TreeConfig& config, const TreeRows& rows,
+  PositionChannels(const TreeConfig& config, std::int64_t tree, const TreeRows& rows,
                    const std::vector<NodeRows>& nodes, HistArena& arena) {
     const std::int64_t k = config.channels;
     // From the arena's ordered channels when the tree keeps them (in order), else gathered by
     // row id.
     const std::int64_t* ordered = arena.ordered_ready ? arena.ordered.data() : nullptr;
+    const auto n = static_cast<std::size_t>(rows.rows.size);
+    if (config.n_classes > 0 && !ordered) {
+      const ClassWeight* by_id = packed_by_id(config, tree, rows, arena);
+      if (by_id) {
+        if (arena.packed.size() < n) arena.packed.resize(n);
+        ClassWeight* out = arena.packed.data();
+        const std::int32_t* ids = rows.rows.data;
+        parallel_for(static_cast<std::int64_t>(nodes.size()), [&](std::int64_t i) {
+          const NodeRows& node = nodes[static_cast<std::size_t>(i)];
+          for (std::int32_t r = node.begin; r < node.end; ++r) out[r] = by_id[ids[r]];
+        });
+        packed = out;
+        return;
+      }
+    }
     const auto gather = [&](auto&& one) {
       parallel_for(static_cast<std::int64_t>(nodes.size()), [&](std::int64_t i) {
         const NodeRows& node = nodes[static_cast<std::size_t>(i)];
@@ -69,17 +84,12 @@ struct PositionChannels {
         }
       });
     };
-    const auto n = static_cast<std::size_t>(rows.rows.size);
-    if (config.n_classes > 0) {
+    if (config.n_classes > 0 && ordered) {
       if (arena.packed.size() < n) arena.packed.resize(n);
       ClassWeight* out = arena.packed.data();
       std::atomic<bool> one_class{true};
       gather([&](std::int32_t r, const std::int64_t* ch) {
-        std::int32_t cls = 0, nonzero = 0;
-        for (std::int64_t c = 1; c < k; ++c)
-          if (ch[c] != 0) cls = static_cast<std::int32_t>(c - 1), ++nonzero;
-        if (nonzero > 1) one_class.store(false, std::memory_order_relaxed);
-        out[r] = {ch[1 + cls], cls, static_cast<std::int32_t>(ch[0])};
+        if (!pack(ch, k, out[r])) one_class.store(false, std::memory_order_relaxed);
       });
       if (one_class.load()) {
         packed = out;
@@ -95,6 +105,39 @@ struct PositionChannels {
     std::int64_t* out = arena.dense.data();
     gather([&](std::int32_t r, const std::int64_t* ch) { copy_channels(out + r * k, ch, k); });
     dense = out;
+  }
+
+ private:
+  // A classifier row's channels as (weight, class, count); false when more than one class
+  // channel is non-zero.
+  static bool pack(const std::int64_t* ch, std::int64_t k, ClassWeight& out) {
+    std::int32_t cls = 0, nonzero = 0;
+    for (std::int64_t c = 1; c < k; ++c)
+      if (ch[c] != 0) cls = static_cast<std::int32_t>(c - 1), ++nonzero;
+    out = {ch[1 + cls], cls, static_cast<std::int32_t>(ch[0])};
+    return nonzero <= 1;
+  }
+
+  // The tree's row-list channels packed by row id (arena.packed_ids, built once per tree), or
+  // null when a row has more than one class channel.
+  static const ClassWeight* packed_by_id(const TreeConfig& config, std::int64_t tree,
+                                         const TreeRows& rows, HistArena& arena) {
+    if (arena.packed_tree != tree) {
+      const std::int64_t k = config.channels;
+      const std::int32_t* ids = rows.rows.data;
+      std::int32_t most = 0;
+      for (std::int64_t p = 0; p < rows.rows.size; ++p) most = std::max(most, ids[p]);
+      if (arena.packed_ids.size() <= static_cast<std::size_t>(most))
+        arena.packed_ids.resize(static_cast<std::size_t>(most) + 1);
+      bool one_class = true;
+      for (std::int64_t p = 0; p < rows.rows.size; ++p) {
+        const std::int64_t id = ids[p];
+        one_class = pack(rows.channels.data + id * k, k, arena.packed_ids[id]) && one_class;
+      }
+      arena.packed_tree = tree;
+      arena.packed_one_class = one_class;
+    }
+    return arena.packed_one_class ? arena.packed_ids.data() : nullptr;
   }
 };
 
@@ -131,9 +174,9 @@ struct GiniBest {
 };
 
 template <int kPairs>
-void scan_gini_pairs(double* weights, std::int64_t* counts, std::array<std::uint64_t, 4> bins,
-                     const std::int64_t* total, std::int64_t classes, std::int64_t min_leaf,
-                     double parent_g, GiniBest& right_missing, GiniBest& left_missing) {
+void gini_passes(double* weights, std::int64_t* counts, std::array<std::uint64_t, 4> bins,
+                 const std::int64_t* total, std::int64_t classes, std::int64_t min_leaf,
+                 double parent_g, GiniBest& right_missing, GiniBest& left_missing) {
   constexpr int kLanes = 2 * kPairs;
   GiniPair all[kPairs] = {}, miss[kPairs];
   double w_all = 0.0, sq_all = 0.0, w_miss = 0.0;
@@ -214,6 +257,45 @@ void scan_gini_pairs(double* weights, std::int64_t* counts, std::array<std::uint
   left_missing = best;
 }
 
+// Feature j's split from its histogram (weights, counts: see gini_passes; bins: those rows fell
+// in), as scan() returns it, with the left sums into `left` (channels entries); leaves the
+// histogram zero.
+template <int kPairs>
+FeatureSplit scan_gini_pairs(double* weights, std::int64_t* counts,
+                             const std::array<std::uint64_t, 4>& bins, const std::int64_t* total,
+                             std::int64_t classes, std::int64_t min_leaf, double parent_g,
+                             std::int64_t* left) {
+  constexpr int kLanes = 2 * kPairs;
+  GiniBest right_missing, left_missing;
+  gini_passes<kPairs>(weights, counts, bins, total, classes, min_leaf, parent_g, right_missing,
+                      left_missing);
+  const bool ml =
+      left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
+  const GiniBest& best = ml ? left_missing : right_missing;
+  FeatureSplit out{0.0, 0, 0, false};
+  if (best.found) {
+    // Prefix sums at the threshold, plus the missing rows when they go left.
+    const double* prefix = weights + best.bin * kLanes;
+    left[0] = counts[best.bin] + (ml ? counts[0] : 0);
+    for (std::int64_t c = 0; c < classes; ++c)
+      left[1 + c] = static_cast<std::int64_t>(prefix[c] + (ml ? weights[c] : 0.0));
+    const std::int64_t right_count = total[0] - left[0];
+    // A node without missing rows sends future missing values to the larger child.
+    out = {best.gain, best.bin,
+           static_cast<std::uint8_t>(counts[0] > 0 ? ml : left[0] > right_count), true};
+  }
+  std::array<std::uint64_t, 4> used = bins;
+  used[0] |= 3;
+  for (int w = 0; w < 4; ++w) {
+    for (std::uint64_t bits = used[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+      const int b = w * 64 + std::countr_zero(bits);
+      counts[b] = 0;
+      for (int c = 0; c < kLanes; ++c) weights[b * kLanes + c] = 0.0;
+    }
+  }
+  return out;
+}
+
 // Scans one feature of one node; owns the scratch histogram (zero between scans).
 class FeatureScanner {
  public:
@@ -289,34 +371,8 @@ class FeatureScanner {
     static constexpr decltype(&scan_gini_pairs<1>) kScans[kGiniPairs] = {
         scan_gini_pairs<1>, scan_gini_pairs<2>, scan_gini_pairs<3>, scan_gini_pairs<4>,
         scan_gini_pairs<5>, scan_gini_pairs<6>, scan_gini_pairs<7>, scan_gini_pairs<8>};
-    GiniBest right_missing, left_missing;
-    kScans[gini_pairs_ - 1](weights, counts, touched, node.total, k_ - 1, rule_.min_samples_leaf,
-                            parent_g, right_missing, left_missing);
-    const bool ml =
-        left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
-    const GiniBest& best = ml ? left_missing : right_missing;
-    FeatureSplit out{0.0, 0, 0, false};
-    if (best.found) {
-      // Prefix sums at the threshold, plus the missing rows when they go left.
-      const double* prefix = weights + best.bin * lanes;
-      left[0] = counts[best.bin] + (ml ? counts[0] : 0);
-      for (std::int64_t c = 1; c < k_; ++c)
-        left[c] = static_cast<std::int64_t>(prefix[c - 1] + (ml ? weights[c - 1] : 0.0));
-      const std::int64_t right_count = node.total[0] - left[0];
-      // A node without missing rows sends future missing values to the larger child.
-      out = {best.gain, best.bin,
-             static_cast<std::uint8_t>(counts[0] > 0 ? ml : left[0] > right_count), true};
-    }
-    std::array<std::uint64_t, 4> used = touched;
-    used[0] |= 3;
-    for (int w = 0; w < 4; ++w) {
-      for (std::uint64_t bits = used[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
-        const int b = w * 64 + std::countr_zero(bits);
-        counts[b] = 0;
-        std::fill_n(weights + b * lanes, lanes, 0.0);
-      }
-    }
-    return out;
+    return kScans[gini_pairs_ - 1](weights, counts, touched, node.total, k_ - 1,
+                                   rule_.min_samples_leaf, parent_g, left);
   }
 
   // Calls add(bin, r) for each row position r of the node with feature j's code of its row
@@ -617,7 +673,7 @@ std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig&
   std::vector<Split> splits(nodes.size());
   std::vector<std::size_t> which(nodes.size());
   std::iota(which.begin(), which.end(), std::size_t{0});
-  const PositionChannels channels(config, rows, nodes, arena);
+  const PositionChannels channels(config, tree, rows, nodes, arena);
   const std::int64_t words = (bins.cols() + 63) / 64;
   std::vector<std::uint64_t> constant(nodes.size() * static_cast<std::size_t>(words), 0);
   for (std::size_t i = 0; i < nodes.size(); ++i)
