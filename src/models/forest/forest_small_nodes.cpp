@@ -152,9 +152,6 @@ struct PositionChannels {
 // the first strictly larger gain over the missing-right thresholds, then the missing-left ones;
 // here each sequence keeps its own first maximum (GiniBest) and the missing-left one wins only
 // when strictly larger.
-// weights, counts: the histogram (bins x 2 kPairs, bins); bins: those rows fell in. On return
-// every evaluated bin (bin 1 and the bins above 1 that rows fell in) holds its prefix sums, the
-// left side's sums with missing values right; the caller zeroes them and bin 0.
 using GiniPair = double __attribute__((vector_size(16)));
 inline constexpr std::int64_t kGiniPairs = 8;  // up to 16 classes take the paired scan
 
@@ -173,102 +170,118 @@ struct GiniBest {
   }
 };
 
+// A node's class totals in lanes (padding zero) and what every threshold's gain needs.
 template <int kPairs>
-void gini_passes(double* weights, std::int64_t* counts, std::array<std::uint64_t, 4> bins,
-                 const std::int64_t* total, std::int64_t classes, std::int64_t min_leaf,
-                 double parent_g, GiniBest& right_missing, GiniBest& left_missing) {
-  constexpr int kLanes = 2 * kPairs;
-  GiniPair all[kPairs] = {}, miss[kPairs];
-  double w_all = 0.0, sq_all = 0.0, w_miss = 0.0;
-  for (int g = 0; g < kPairs; ++g) {
-    for (int lane = 0; lane < 2; ++lane) {
-      const std::int64_t c = 2 * g + lane;
-      all[g][lane] = c < classes ? static_cast<double>(total[1 + c]) : 0.0;
-      w_all += all[g][lane];
-      sq_all += all[g][lane] * all[g][lane];
+struct GiniNode {
+  GiniPair all[kPairs] = {};
+  double w_all = 0.0, sq_all = 0.0, parent_g = 0.0;
+  std::int64_t rows = 0, min_leaf = 0;
+
+  GiniNode(const std::int64_t* total, std::int64_t classes, std::int64_t leaf, double parent)
+      : parent_g(parent), rows(total[0]), min_leaf(leaf) {
+    for (int g = 0; g < kPairs; ++g) {
+      for (int lane = 0; lane < 2; ++lane) {
+        const std::int64_t c = 2 * g + lane;
+        all[g][lane] = c < classes ? static_cast<double>(total[1 + c]) : 0.0;
+        w_all += all[g][lane];
+        sq_all += all[g][lane] * all[g][lane];
+      }
     }
-    std::memcpy(&miss[g], weights + 2 * g, sizeof(GiniPair));
-    w_miss += miss[g][0] + miss[g][1];
   }
-  const std::int64_t n_missing = counts[0];
-  // One side's gain from its sums (gini_from_sums of each side, both divisions in one).
-  const auto gain_of = [&](double w_left, double sl, double sr) {
-    const double w_right = w_all - w_left;
+
+  // The gain of a threshold whose left side has weight w_left, sum of squares sl and dot
+  // product d with the totals (gini_from_sums of each side, both divisions in one).
+  double gain(double w_left, double sl, double d) const {
+    const double w_right = w_all - w_left, sr = sq_all - 2 * d + sl;
     const GiniPair q = GiniPair{sl, sr} / GiniPair{w_left, w_right};
     const double gl = w_left > 0 ? w_left - q[0] : 0.0;
     const double gr = w_right > 0 ? w_right - q[1] : 0.0;
     return parent_g - gl - gr;
-  };
-  bins[0] = (bins[0] | 2) & ~std::uint64_t{1};  // bin 1 always, bin 0 (missing) apart
-  // Missing values right: the left sums are the prefix sums, stored into the bins as they go.
-  {
-    GiniPair left[kPairs] = {};
-    double wl = 0.0;
-    std::int64_t left_count = 0;
-    GiniBest best;  // a local: in registers
-    for (int w = 0; w < 4; ++w) {
-      for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
-        const int b = w * 64 + std::countr_zero(bits);
-        double* h = weights + b * kLanes;
-        GiniPair sq{0.0, 0.0}, dot{0.0, 0.0}, bin_weight{0.0, 0.0};
-        for (int g = 0; g < kPairs; ++g) {
-          GiniPair hg;
-          std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
-          bin_weight += hg;
-          left[g] += hg;
-          std::memcpy(h + 2 * g, &left[g], sizeof(GiniPair));
-          sq += left[g] * left[g];
-          dot += all[g] * left[g];
-        }
-        wl += bin_weight[0] + bin_weight[1];
-        left_count += counts[b];
-        counts[b] = left_count;
-        const double sl = sq[0] + sq[1];
-        const double gain = gain_of(wl, sl, sq_all - 2 * (dot[0] + dot[1]) + sl);
-        best.keep(left_count >= min_leaf && total[0] - left_count >= min_leaf, gain, b);
-      }
-    }
-    right_missing = best;
   }
-  if (n_missing == 0) return;
-  // Missing values left: the prefix sums plus bin 0's.
-  GiniPair dot_miss{0.0, 0.0};
-  for (int g = 0; g < kPairs; ++g) dot_miss += all[g] * miss[g];
+  bool valid(std::int64_t left_count) const {
+    return left_count >= min_leaf && rows - left_count >= min_leaf;
+  }
+};
+
+// The missing-right thresholds of the bins in `bins` (bin 0 not among them), ascending: the
+// left sums are the prefix sums, stored into each bin's weights and count as they go.
+template <int kPairs>
+GiniBest gini_right_missing(const GiniNode<kPairs>& node, double* weights, std::int64_t* counts,
+                            const std::array<std::uint64_t, 4>& bins) {
+  GiniPair left[kPairs] = {};
+  double wl = 0.0;
+  std::int64_t left_count = 0;
+  GiniBest best;  // a local: in registers
+  for (int w = 0; w < 4; ++w) {
+    for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+      const int b = w * 64 + std::countr_zero(bits);
+      double* h = weights + b * 2 * kPairs;
+      GiniPair sq{0.0, 0.0}, dot{0.0, 0.0}, bin_weight{0.0, 0.0};
+      for (int g = 0; g < kPairs; ++g) {
+        GiniPair hg;
+        std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
+        bin_weight += hg;
+        left[g] += hg;
+        std::memcpy(h + 2 * g, &left[g], sizeof(GiniPair));
+        sq += left[g] * left[g];
+        dot += node.all[g] * left[g];
+      }
+      wl += bin_weight[0] + bin_weight[1];
+      left_count += counts[b];
+      counts[b] = left_count;
+      best.keep(node.valid(left_count), node.gain(wl, sq[0] + sq[1], dot[0] + dot[1]), b);
+    }
+  }
+  return best;
+}
+
+// The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's.
+template <int kPairs>
+GiniBest gini_left_missing(const GiniNode<kPairs>& node, const double* weights,
+                           const std::int64_t* counts, const std::array<std::uint64_t, 4>& bins) {
+  GiniPair miss[kPairs], dot_miss{0.0, 0.0};
+  double w_miss = 0.0;
+  for (int g = 0; g < kPairs; ++g) {
+    std::memcpy(&miss[g], weights + 2 * g, sizeof(GiniPair));
+    w_miss += miss[g][0] + miss[g][1];
+    dot_miss += node.all[g] * miss[g];
+  }
   GiniBest best;
   for (int w = 0; w < 4; ++w) {
     for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
       const int b = w * 64 + std::countr_zero(bits);
-      const double* h = weights + b * kLanes;
+      const double* h = weights + b * 2 * kPairs;
       GiniPair sq{0.0, 0.0}, dot = dot_miss, wl{0.0, 0.0};
       for (int g = 0; g < kPairs; ++g) {
         GiniPair lg;
         std::memcpy(&lg, h + 2 * g, sizeof(GiniPair));
         wl += lg;
-        dot += all[g] * lg;
+        dot += node.all[g] * lg;
         lg += miss[g];
         sq += lg * lg;
       }
-      const std::int64_t left_count = counts[b] + n_missing;
-      const double sl = sq[0] + sq[1];
-      const double gain = gain_of(wl[0] + wl[1] + w_miss, sl, sq_all - 2 * (dot[0] + dot[1]) + sl);
-      best.keep(left_count >= min_leaf && total[0] - left_count >= min_leaf, gain, b);
+      best.keep(node.valid(counts[b] + counts[0]),
+                node.gain(wl[0] + wl[1] + w_miss, sq[0] + sq[1], dot[0] + dot[1]), b);
     }
   }
-  left_missing = best;
+  return best;
 }
 
-// Feature j's split from its histogram (weights, counts: see gini_passes; bins: those rows fell
-// in), as scan() returns it, with the left sums into `left` (channels entries); leaves the
-// histogram zero.
+// Feature j's split from its histogram (weights, counts: bins x 2 kPairs and bins; bins: those
+// rows fell in), as scan() returns it, with the left sums into `left` (channels entries); leaves
+// the histogram zero.
 template <int kPairs>
 FeatureSplit scan_gini_pairs(double* weights, std::int64_t* counts,
                              const std::array<std::uint64_t, 4>& bins, const std::int64_t* total,
                              std::int64_t classes, std::int64_t min_leaf, double parent_g,
                              std::int64_t* left) {
   constexpr int kLanes = 2 * kPairs;
-  GiniBest right_missing, left_missing;
-  gini_passes<kPairs>(weights, counts, bins, total, classes, min_leaf, parent_g, right_missing,
-                      left_missing);
+  const GiniNode<kPairs> node(total, classes, min_leaf, parent_g);
+  std::array<std::uint64_t, 4> evaluated = bins;
+  evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always, bin 0 (missing) apart
+  const GiniBest right_missing = gini_right_missing(node, weights, counts, evaluated);
+  const GiniBest left_missing =
+      counts[0] > 0 ? gini_left_missing(node, weights, counts, evaluated) : GiniBest{};
   const bool ml =
       left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
   const GiniBest& best = ml ? left_missing : right_missing;
