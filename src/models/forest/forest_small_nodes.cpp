@@ -153,7 +153,8 @@ struct PositionChannels {
 // here each sequence keeps its own first maximum (GiniBest) and the missing-left one wins only
 // when strictly larger.
 using GiniPair = double __attribute__((vector_size(16)));
-inline constexpr std::int64_t kGiniPairs = 8;  // up to 16 classes take the paired scan
+// 3 to 16 classes take the paired scan (two keep scan_feature's three channels in registers).
+inline constexpr std::int64_t kGiniPairs = 8;
 
 // The first largest gain of a sequence of thresholds (scan_feature's rule: a later one wins only
 // when strictly larger), kept with selects: held in registers, the updates need no branch.
@@ -324,7 +325,7 @@ class FeatureScanner {
         map_(static_cast<std::size_t>(bins.max_bins())),
         scratch_(static_cast<std::size_t>(2 * config.channels)),
         gini_pairs_(config.criterion == ForestCriterion::kGini && config.n_classes > 0 &&
-                            config.channels - 1 <= 2 * kGiniPairs
+                            config.channels > 3 && config.channels - 1 <= 2 * kGiniPairs
                         ? static_cast<int>(config.channels / 2)
                         : 0) {
     if (gini_pairs_ > 0) {
