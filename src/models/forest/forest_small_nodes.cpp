@@ -456,6 +456,39 @@ void two_bin_sums(const std::uint8_t* codes, std::int64_t stride, std::int32_t n
   }
 }
 
+// two_bin_sums of the round's nodes above kTinyRows when the tree keeps ordered codes and
+// three dense channels: node w's at the result + pair_slot[w] (pair_slot[w] -1: none; null
+// result: no node). Storage in arena.small.
+const std::int64_t* round_pair_sums(const BinnedMatrix& bins, const TreeConfig& config,
+                                    const PositionChannels& channels,
+                                    const std::vector<NodeRows>& nodes,
+                                    const std::vector<std::size_t>& which, HistArena& arena,
+                                    const std::int64_t*& pair_slot) {
+  std::int64_t* slot = room(arena.small.pair_slot, which.size());
+  pair_slot = slot;
+  const std::uint8_t* ordered = arena.code_stride > 0 ? arena.ordered_codes.data() : nullptr;
+  const std::uint64_t two_bin =
+      ordered && channels.dense && config.channels == 3 ? two_bin_features(bins) : 0;
+  std::int64_t values = 0;
+  for (std::size_t w = 0; w < which.size(); ++w) {
+    const NodeRows& node = nodes[which[w]];
+    slot[w] = -1;
+    if (two_bin == 0 || node.end - node.begin <= kTinyRows) continue;
+    slot[w] = values;
+    values += bins.cols() * 6;
+  }
+  if (values == 0) return nullptr;
+  std::int64_t* sums = room(arena.small.pair_sums, static_cast<std::size_t>(values));
+  parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
+    if (slot[w] < 0) return;
+    const NodeRows& node = nodes[which[static_cast<std::size_t>(w)]];
+    two_bin_sums(ordered + std::int64_t{node.begin} * arena.code_stride, arena.code_stride,
+                 node.end - node.begin, channels.dense + std::int64_t{node.begin} * 3, two_bin,
+                 bins.cols(), sums + slot[w]);
+  });
+  return sums;
+}
+
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
 // features in draw order, a later one winning only with a strictly larger gain (so the result
 // is forest_best_splits' whatever the task boundaries).
@@ -539,29 +572,9 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
             src[take_feature[static_cast<std::size_t>(f)]];
     }
   });
-  // Nodes above kTinyRows with ordered codes and three dense channels: their two-bin
-  // features' sums, once per node (pair_slot -1: none).
-  std::int64_t* pair_slot = room(scratch.pair_slot, which.size());
-  std::int64_t pair_values = 0;
-  const std::uint64_t two_bin =
-      ordered && channels.dense && config.channels == 3 ? two_bin_features(bins) : 0;
-  for (std::size_t w = 0; w < which.size(); ++w) {
-    const NodeRows& node = nodes[which[w]];
-    pair_slot[w] = -1;
-    if (two_bin == 0 || node.end - node.begin <= kTinyRows) continue;
-    pair_slot[w] = pair_values;
-    pair_values += bins.cols() * 6;
-  }
-  std::int64_t* pair_sums = room(scratch.pair_sums, static_cast<std::size_t>(pair_values));
-  if (pair_values > 0) {
-    parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
-      if (pair_slot[w] < 0) return;
-      const NodeRows& node = nodes[which[static_cast<std::size_t>(w)]];
-      two_bin_sums(ordered + std::int64_t{node.begin} * arena.code_stride, arena.code_stride,
-                   node.end - node.begin, channels.dense + std::int64_t{node.begin} * 3, two_bin,
-                   bins.cols(), pair_sums + pair_slot[w]);
-    });
-  }
+  const std::int64_t* pair_slot = nullptr;
+  const std::int64_t* pair_sums =
+      round_pair_sums(bins, config, channels, nodes, which, arena, pair_slot);
   FeatureSplit* found = room(scratch.found, scans);
   std::uint8_t* found_constant = room(scratch.found_constant, scans);
   std::int64_t* found_left =
