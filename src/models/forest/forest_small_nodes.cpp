@@ -164,6 +164,10 @@ class FeatureScanner {
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                     std::int64_t step, const std::int64_t* pairs, std::int64_t* left,
                     bool& constant) {
+    if (tiny_ && local && node.end - node.begin == 2) {
+      FeatureSplit best{0.0, 0, 0, false};
+      if (scan_two(node, local, step, left, constant, best)) return best;
+    }
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
     if (tiny_ && local && node.end - node.begin <= kTinyRows) {
       FeatureSplit best{0.0, 0, 0, false};
@@ -186,6 +190,39 @@ class FeatureScanner {
   }
 
  private:
+  // scan_tiny for a node of two rows: a feature either ties them (constant) or sends the one
+  // with the lower code left, and that split's gain depends only on which row goes left. So
+  // the two possible gains are computed once per node (cached by node id: a scanner lives in
+  // one round of one tree) with scan_tiny's arithmetic, and each feature picks one: the same
+  // results as scan_tiny's, bit for bit. false: a code is 0 (missing), nothing done.
+  bool scan_two(const NodeRows& node, const std::uint8_t* local, std::int64_t step,
+                std::int64_t* left, bool& constant, FeatureSplit& best) {
+    const std::uint8_t a = local[0], b = local[step];
+    if (a == 0 || b == 0) return false;
+    constant = a == b;
+    if (constant) return true;
+    if (two_node_ != node.id) {
+      two_node_ = node.id;
+      const double parent_g = weighted_impurity(node.total, 3, rule_.criterion);
+      for (int lower = 0; lower < 2; ++lower) {
+        const std::int64_t* l = channels_.dense + (std::int64_t{node.begin} + lower) * 3;
+        const std::int64_t r[3] = {node.total[0] - l[0], node.total[1] - l[1],
+                                   node.total[2] - l[2]};
+        TwoRowSplit& out = two_[lower];
+        out.valid = l[0] >= rule_.min_samples_leaf && r[0] >= rule_.min_samples_leaf;
+        out.gain = parent_g - weighted_impurity(l, 3, rule_.criterion) -
+                   weighted_impurity(r, 3, rule_.criterion);
+        out.missing_left = l[0] > r[0] ? 1 : 0;
+      }
+    }
+    const int lower = b < a ? 1 : 0;
+    const TwoRowSplit& split = two_[lower];
+    if (!split.valid) return true;
+    best = {split.gain, std::min(a, b), split.missing_left, true};
+    copy_channels(left, channels_.dense + (std::int64_t{node.begin} + lower) * 3, 3);
+    return true;
+  }
+
   // scan for a regression node of at most kTinyRows rows without missing codes (false, nothing
   // done, when a row's code is 0): its rows sorted by (code, row), the left sums after each,
   // and the thresholds between distinct codes evaluated in ascending order. These are the
@@ -409,6 +446,14 @@ class FeatureScanner {
   std::array<std::uint8_t, 256> flag_{};  // accumulate_flagged's bins seen, zero between scans
   std::vector<std::int64_t> scratch_;     // scan_feature's left and right sums
   bool tiny_;                             // scan_tiny applies (regression's dense channels)
+  // scan_two's gains for node two_node_ when its row `lower` (0 or 1) goes left.
+  struct TwoRowSplit {
+    double gain = 0.0;
+    std::uint8_t missing_left = 0;
+    bool valid = false;
+  };
+  std::int32_t two_node_ = -1;
+  std::array<TwoRowSplit, 2> two_;
 };
 
 // Features of at most three bins (missing, two values: one-hot columns), as bits.
