@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/forest_math.hpp"
 #include "models/forest/hist_reduce.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/buffer.hpp"
@@ -77,6 +78,22 @@ struct ClassWeight {
   std::int32_t count;
 };
 
+/// Per-round scratch of the small-node path (forest_small_nodes.cpp), per (node, drawn feature)
+/// scan or per node. Grown on demand and never shrunk, and only the entries a round uses are
+/// written: a deep tree's levels neither allocate, zero nor fault in their scan arrays anew.
+struct SmallNodeScratch {
+  std::vector<std::int32_t> features;  // the drawn features, scan by scan
+  std::vector<std::int64_t> first;     // node w's scans: first[w] .. first[w + 1]
+  std::vector<std::int32_t> node_of;   // a scan's node (its index in the round's node list)
+  std::vector<std::uint8_t> active;    // a scan's feature is not known constant on its node
+  std::vector<std::int64_t> local;     // node w's gathered codes at local[w] .. local[w + 1]
+  std::vector<FeatureSplit> found;     // a scan's best split
+  std::vector<std::uint8_t> found_constant;
+  std::vector<std::int64_t> found_left;  // a scan's left sums, channels per scan
+  std::vector<std::int64_t> pair_slot;   // node w's two-bin sums at pair_sums + pair_slot[w]
+  std::vector<std::int64_t> pair_sums;   // per such node, d x (bin 0, bin 2) x 3 channels
+};
+
 struct HistArena {
   Buffer<std::int64_t> level;   // this level's histograms
   Buffer<std::int64_t> parent;  // the previous level's, kept for subtraction
@@ -91,6 +108,7 @@ struct HistArena {
   bool packed_one_class = false;
   std::vector<std::int64_t> dense;
   std::vector<std::uint8_t> codes;  // small nodes' drawn codes, gathered per node
+  SmallNodeScratch small;
   /// Host backends: the tree's channels by row position (TreeRows::channels[rows[p]] at p),
   /// gathered once per tree and moved with the rows by every partition
   /// (ForestBatch::ordered_channels), so histograms and the small-node path read them in order.

@@ -14,6 +14,10 @@
 #include <numeric>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
 #include "models/forest/forest_builder.hpp"
@@ -29,6 +33,43 @@ constexpr std::int32_t kPrefetchRows = 16;
 // How far ahead the gather of a node's drawn codes prefetches a row's lines (up to a row's
 // d / 64 + 1 lines each).
 constexpr std::int32_t kPrefetchWideRows = 8;
+
+// Regression nodes of at most this many rows take FeatureScanner::scan_tiny: a sorting network
+// over the rows' (code, row) keys instead of the histogram, bitmap and compaction.
+constexpr std::int32_t kTinyRows = 8;
+
+inline void compare_exchange(std::uint16_t& a, std::uint16_t& b) {
+  const std::uint16_t low = std::min(a, b), high = std::max(a, b);
+  a = low;
+  b = high;
+}
+
+// Sorts 8 keys ascending (an optimal 19-comparator network; the first 4 keys alone, when the
+// last 4 are padding above them, by its 5-comparator prefix for 4).
+inline void sort_keys(std::uint16_t* k, bool four) {
+  if (four) {
+    compare_exchange(k[0], k[1]), compare_exchange(k[2], k[3]);
+    compare_exchange(k[0], k[2]), compare_exchange(k[1], k[3]);
+    compare_exchange(k[1], k[2]);
+    return;
+  }
+  compare_exchange(k[0], k[2]), compare_exchange(k[1], k[3]);
+  compare_exchange(k[4], k[6]), compare_exchange(k[5], k[7]);
+  compare_exchange(k[0], k[4]), compare_exchange(k[1], k[5]);
+  compare_exchange(k[2], k[6]), compare_exchange(k[3], k[7]);
+  compare_exchange(k[0], k[1]), compare_exchange(k[2], k[3]);
+  compare_exchange(k[4], k[5]), compare_exchange(k[6], k[7]);
+  compare_exchange(k[2], k[4]), compare_exchange(k[3], k[5]);
+  compare_exchange(k[1], k[4]), compare_exchange(k[3], k[6]);
+  compare_exchange(k[1], k[2]), compare_exchange(k[3], k[4]), compare_exchange(k[5], k[6]);
+}
+
+// v's storage with room for n elements; grows, never shrinks (contents not kept on growth).
+template <class T>
+T* room(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
 
 // Moves k channels from `from` to `to` and zeroes `from`.
 inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
@@ -324,6 +365,8 @@ class FeatureScanner {
         compact_(hist_.size()),
         map_(static_cast<std::size_t>(bins.max_bins())),
         scratch_(static_cast<std::size_t>(2 * config.channels)),
+        tiny_(channels.dense != nullptr && config.channels == 3 &&
+              config.criterion == ForestCriterion::kSquaredError),
         gini_pairs_(config.criterion == ForestCriterion::kGini && config.n_classes > 0 &&
                             config.channels > 3 && config.channels - 1 <= 2 * kGiniPairs
                         ? static_cast<int>(config.channels / 2)
@@ -342,12 +385,22 @@ class FeatureScanner {
   // left: k entries, set to the split's left-child sums when one is found (the compact bins up
   // to the threshold, plus bin 0 when missing values go left: the rows that go left).
   // constant: set when every row of the node falls in one bin.
+  // pairs: the node's two-bin sums (two_bin_sums), or null.
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
-                    std::int64_t step, std::int64_t* left, bool& constant) {
+                    std::int64_t step, const std::int64_t* pairs, std::int64_t* left,
+                    bool& constant) {
+    if (tiny_ && local && node.end - node.begin == 2) {
+      FeatureSplit best{0.0, 0, 0, false};
+      if (scan_two(node, local, step, left, constant, best)) return best;
+    }
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
+    if (tiny_ && local && node.end - node.begin <= kTinyRows) {
+      FeatureSplit best{0.0, 0, 0, false};
+      if (scan_tiny(node, local, step, parent_g, left, constant, best)) return best;
+    }
     if (gini_pairs_ > 0 && channels_.packed && gini_sums_exact(node.total, k_, rule_.criterion))
       return scan_gini(node, j, local, step, parent_g, left, constant);
-    const std::int32_t n = compact_feature(node, j, local, step);
+    const std::int32_t n = compact_feature(node, j, local, step, pairs);
     // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
     std::int32_t nonempty = 0;
     for (std::int32_t t = 0; t < n && nonempty < 2; ++t) nonempty += compact_[t * k_] > 0;
@@ -408,15 +461,109 @@ class FeatureScanner {
     return touched;
   }
 
+  // scan_tiny for a node of two rows: a feature either ties them (constant) or sends the one
+  // with the lower code left, and that split's gain depends only on which row goes left. So
+  // the two possible gains are computed once per node (cached by node id: a scanner lives in
+  // one round of one tree) with scan_tiny's arithmetic, and each feature picks one: the same
+  // results as scan_tiny's, bit for bit. false: a code is 0 (missing), nothing done.
+  bool scan_two(const NodeRows& node, const std::uint8_t* local, std::int64_t step,
+                std::int64_t* left, bool& constant, FeatureSplit& best) {
+    const std::uint8_t a = local[0], b = local[step];
+    if (a == 0 || b == 0) return false;
+    constant = a == b;
+    if (constant) return true;
+    if (two_node_ != node.id) {
+      two_node_ = node.id;
+      const double parent_g = weighted_impurity(node.total, 3, rule_.criterion);
+      for (int lower = 0; lower < 2; ++lower) {
+        const std::int64_t* l = channels_.dense + (std::int64_t{node.begin} + lower) * 3;
+        const std::int64_t r[3] = {node.total[0] - l[0], node.total[1] - l[1],
+                                   node.total[2] - l[2]};
+        TwoRowSplit& out = two_[lower];
+        out.valid = l[0] >= rule_.min_samples_leaf && r[0] >= rule_.min_samples_leaf;
+        out.gain = parent_g - weighted_impurity(l, 3, rule_.criterion) -
+                   weighted_impurity(r, 3, rule_.criterion);
+        out.missing_left = l[0] > r[0] ? 1 : 0;
+      }
+    }
+    const int lower = b < a ? 1 : 0;
+    const TwoRowSplit& split = two_[lower];
+    if (!split.valid) return true;
+    best = {split.gain, std::min(a, b), split.missing_left, true};
+    copy_channels(left, channels_.dense + (std::int64_t{node.begin} + lower) * 3, 3);
+    return true;
+  }
+
+  // scan for a regression node of at most kTinyRows rows without missing codes (false, nothing
+  // done, when a row's code is 0): its rows sorted by (code, row), the left sums after each,
+  // and the thresholds between distinct codes evaluated in ascending order. These are the
+  // touched bins' thresholds that scan_feature evaluates (its bin 1, when empty, sends no row
+  // left and is refused by min_samples_leaf >= 1), on the same integer sums with the same
+  // arithmetic and the same strict-improvement rule: the same split, bit for bit. A row's
+  // count channel is 1, so a touched bin is never skipped as empty there.
+  bool scan_tiny(const NodeRows& node, const std::uint8_t* local, std::int64_t step,
+                 double parent_g, std::int64_t* left, bool& constant, FeatureSplit& best) {
+    const std::int32_t n = node.end - node.begin;
+    std::array<std::uint16_t, kTinyRows> key;
+    key.fill(0xFFFF);  // padding sorts last
+    bool missing = false;
+    for (std::int32_t r = 0; r < n; ++r) {
+      const std::uint8_t b = local[r * step];
+      missing |= b == 0;
+      key[static_cast<std::size_t>(r)] = static_cast<std::uint16_t>(b << 3 | r);
+    }
+    if (missing) return false;
+    sort_keys(key.data(), n <= 4);
+    const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * 3;
+    std::array<std::array<std::int64_t, 3>, kTinyRows> sums;  // left sums after sorted row p
+    std::int64_t l0 = 0, l1 = 0, l2 = 0;
+    std::uint32_t cuts = 0;  // bit p: sorted rows p and p + 1 differ in code
+    for (std::int32_t p = 0; p + 1 < n; ++p) {
+      const std::int64_t* ch = dense + (key[static_cast<std::size_t>(p)] & 7) * 3;
+      l0 += ch[0], l1 += ch[1], l2 += ch[2];
+      sums[static_cast<std::size_t>(p)] = {l0, l1, l2};
+      cuts |= std::uint32_t{(key[static_cast<std::size_t>(p)] >> 3) !=
+                            (key[static_cast<std::size_t>(p) + 1] >> 3)}
+              << p;
+    }
+    constant = cuts == 0;
+    std::int32_t best_p = -1;
+    for (; cuts != 0; cuts &= cuts - 1) {
+      const int p = std::countr_zero(cuts);
+      const std::int64_t* l = sums[static_cast<std::size_t>(p)].data();
+      const std::int64_t r[3] = {node.total[0] - l[0], node.total[1] - l[1], node.total[2] - l[2]};
+      if (l[0] < rule_.min_samples_leaf || r[0] < rule_.min_samples_leaf) continue;
+      const double gain = parent_g - weighted_impurity(l, 3, rule_.criterion) -
+                          weighted_impurity(r, 3, rule_.criterion);
+      if (!best.found || gain > best.gain) {
+        best.found = true;
+        best.gain = gain;
+        best.missing_left = l[0] > r[0] ? 1 : 0;
+        best_p = p;
+      }
+    }
+    if (best.found) {
+      copy_channels(left, sums[static_cast<std::size_t>(best_p)].data(), 3);
+      best.bin = key[static_cast<std::size_t>(best_p)] >> 3;
+    }
+    return true;
+  }
+
   // Sums of feature j's histogram over the node into compact_ (touched bins in ascending order,
   // bins 0 and 1 always), their real bins into map_; returns how many. Leaves hist_ all zero.
   std::int32_t compact_feature(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
-                               std::int64_t local_step) {
-    if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3)
+                               std::int64_t local_step, const std::int64_t* pairs) {
+    if (local && channels_.dense && k_ == 3 && bins_.n_bins()[static_cast<std::size_t>(j)] <= 3) {
+      if (pairs) return compact_pair(node, pairs + std::int64_t{j} * 6);
       return local_step == 1 ? compact_binary<1>(node, local, 1)
                              : compact_binary<0>(node, local, local_step);
+    }
     std::int64_t* hist = hist_.data();
-    std::array<std::uint64_t, 4> touched =
+    std::array<std::uint64_t, 4> touched{};
+    if (local && !channels_.packed)
+      accumulate_flagged(node, local, local_step, j, touched);
+    else
+      touched =
         channels_.packed
             ? accumulate_feature(node, j, local, local_step,
                                  [&](std::uint8_t b, std::int32_t r) {
@@ -460,6 +607,38 @@ class FeatureScanner {
     }
   }
 
+  // accumulate_feature for dense channels by position, with each row's bin marked by a plain byte store in flag_ rather
+  // than an or into a bitmap word (a chain through memory when rows share a word: every code
+  // below 64 does); the bitmap is built from the flags once per scan, which clears them.
+  void accumulate_flagged(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
+                          std::int32_t j, std::array<std::uint64_t, 4>& touched) {
+    std::int64_t* hist = hist_.data();
+    std::uint8_t* flag = flag_.data();
+    const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * k_;
+    const std::int32_t rows = node.end - node.begin;
+    for (std::int32_t r = 0; r < rows; ++r) {
+      const std::uint8_t b = code[r * step];
+      flag[b] = 1;
+      add_channels(hist + b * k_, dense + std::int64_t{r} * k_, k_);
+    }
+    const std::int32_t bins = bins_.n_bins()[static_cast<std::size_t>(j)];
+    for (std::int32_t w = 0; w * 64 < bins; ++w) {
+      std::uint64_t bits = 0;
+#if defined(__SSE2__)
+      for (int q = 0; q < 4; ++q) {
+        const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(flag + w * 64 + q * 16));
+        bits |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_setzero_si128())) ^ 0xFFFF))
+                << (q * 16);
+      }
+#else
+      for (int i = 0; i < 64; ++i) bits |= std::uint64_t{flag[w * 64 + i]} << i;
+#endif
+      touched[static_cast<std::size_t>(w)] = bits;
+      std::memset(flag + w * 64, 0, 64);
+    }
+  }
+
   // compact_feature for a feature of at most three bins (missing, and two values: one-hot
   // columns) with three dense channels: the sums of bins 0 and 1 are kept in registers with
   // masks, bin 2's is the node's total less theirs. The general loop's per-row add to memory
@@ -470,17 +649,23 @@ class FeatureScanner {
     const std::int64_t step = kStep > 0 ? kStep : run_time_step;
     const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * 3;
     const std::int32_t rows = node.end - node.begin;
-    std::int64_t m0 = 0, m1 = 0, m2 = 0, a0 = 0, a1 = 0, a2 = 0;  // bin 0 (missing), bin 1
+    // Bin 1's sums, then bin 0's (missing) in a second pass only when a row is missing: six
+    // sums in one pass spilled to the stack, each add then waiting on the last one's store.
+    std::int64_t a0 = 0, a1 = 0, a2 = 0, missing_rows = 0;
     for (std::int32_t r = 0; r < rows; ++r) {
       const std::uint8_t b = local[r * step];
       const std::int64_t* ch = dense + std::int64_t{r} * 3;
-      const std::int64_t missing = -std::int64_t{b == 0}, first = -std::int64_t{b == 1};
-      m0 += ch[0] & missing;
-      m1 += ch[1] & missing;
-      m2 += ch[2] & missing;
+      const std::int64_t first = -std::int64_t{b == 1};
+      missing_rows += b == 0;
       a0 += ch[0] & first;
       a1 += ch[1] & first;
       a2 += ch[2] & first;
+    }
+    std::int64_t m0 = 0, m1 = 0, m2 = 0;
+    for (std::int32_t r = 0; missing_rows > 0 && r < rows; ++r) {
+      if (local[r * step] != 0) continue;
+      const std::int64_t* ch = dense + std::int64_t{r} * 3;
+      m0 += ch[0], m1 += ch[1], m2 += ch[2];
     }
     std::int64_t* out = compact_.data();
     out[0] = m0, out[1] = m1, out[2] = m2;
@@ -496,21 +681,125 @@ class FeatureScanner {
     return 3;
   }
 
+  // compact_binary's result from the node's precomputed bin 0 and bin 2 sums (6 entries):
+  // bin 1's are the node's total less those, the same integers as compact_binary's.
+  std::int32_t compact_pair(const NodeRows& node, const std::int64_t* pair) {
+    std::int64_t* out = compact_.data();
+    const std::int64_t* total = node.total;
+    for (int c = 0; c < 3; ++c) {
+      out[c] = pair[c];
+      out[3 + c] = total[c] - pair[c] - pair[3 + c];
+      out[6 + c] = pair[3 + c];
+    }
+    map_[0] = 0;
+    map_[1] = 1;
+    map_[2] = 2;
+    return pair[3] == 0 ? 2 : 3;  // bin 2 untouched: two compact bins
+  }
+
   const BinnedMatrix& bins_;
   const TreeRows& rows_;
   const PositionChannels& channels_;
   ForestSplitRule rule_;
   std::int64_t k_;
-  std::vector<std::int64_t> hist_;     // max_bins x channels, zero between scans
-  std::vector<std::int64_t> compact_;  // touched bins x channels
-  std::vector<std::int32_t> map_;      // compact index -> bin
-  std::vector<std::int64_t> scratch_;  // scan_feature's left and right sums
+  std::vector<std::int64_t> hist_;        // max_bins x channels, zero between scans
+  std::vector<std::int64_t> compact_;     // touched bins x channels
+  std::vector<std::int32_t> map_;         // compact index -> bin
+  std::array<std::uint8_t, 256> flag_{};  // accumulate_flagged's bins seen, zero between scans
+  std::vector<std::int64_t> scratch_;     // scan_feature's left and right sums
+  bool tiny_;                             // scan_tiny applies (regression's dense channels)
+  // scan_two's gains for node two_node_ when its row `lower` (0 or 1) goes left.
+  struct TwoRowSplit {
+    double gain = 0.0;
+    std::uint8_t missing_left = 0;
+    bool valid = false;
+  };
+  std::int32_t two_node_ = -1;
+  std::array<TwoRowSplit, 2> two_;
   // The paired gini scan (scan_gini_pairs): pairs of class lanes (0: not used); its scratch
   // histogram of class weights and counts (bins x 2 pairs and bins, zero between scans).
   int gini_pairs_;
   std::vector<double> bin_weights_;
   std::vector<std::int64_t> bin_counts_;
 };
+
+// Features of at most three bins (missing, two values: one-hot columns), as bits.
+std::uint64_t two_bin_features(const BinnedMatrix& bins) {
+  std::uint64_t mask = 0;
+  for (std::int64_t j = 0; j < std::min<std::int64_t>(bins.cols(), 64); ++j)
+    if (bins.n_bins()[static_cast<std::size_t>(j)] <= 3) mask |= std::uint64_t{1} << j;
+  return mask;
+}
+
+// Bin 0's and bin 2's sums (3 channels each) of every feature in `two_bin` over n rows of
+// ordered codes (`stride` bytes per row, stride 32 or 64) into out (d x 6, zeroed here): one
+// pass over the rows adds a row's channels to the few features where it is missing or takes
+// the second value (a one-hot row: one per group), instead of a masked add per row and
+// feature in each feature's scan.
+void two_bin_sums(const std::uint8_t* codes, std::int64_t stride, std::int32_t n,
+                  const std::int64_t* dense, std::uint64_t two_bin, std::int64_t d,
+                  std::int64_t* out) {
+  std::fill(out, out + d * 6, 0);
+  for (std::int32_t r = 0; r < n; ++r) {
+    const std::uint8_t* c = codes + r * stride;
+    std::uint64_t zero = 0, two = 0;
+#if defined(__SSE2__)
+    for (std::int64_t q = 0; q < stride / 16; ++q) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + q * 16));
+      zero |= std::uint64_t{static_cast<std::uint16_t>(
+                  _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())))}
+              << (q * 16);
+      two |= std::uint64_t{static_cast<std::uint16_t>(
+                 _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(2))))}
+             << (q * 16);
+    }
+#else
+    for (std::uint64_t bits = two_bin; bits != 0; bits &= bits - 1) {
+      const int f = std::countr_zero(bits);
+      zero |= std::uint64_t{c[f] == 0} << f;
+      two |= std::uint64_t{c[f] == 2} << f;
+    }
+#endif
+    const std::int64_t* ch = dense + std::int64_t{r} * 3;
+    for (std::uint64_t bits = two & two_bin; bits != 0; bits &= bits - 1)
+      add_channels(out + std::countr_zero(bits) * 6 + 3, ch, 3);
+    for (std::uint64_t bits = zero & two_bin; bits != 0; bits &= bits - 1)
+      add_channels(out + std::countr_zero(bits) * 6, ch, 3);
+  }
+}
+
+// two_bin_sums of the round's nodes above kTinyRows when the tree keeps ordered codes and
+// three dense channels: node w's at the result + pair_slot[w] (pair_slot[w] -1: none; null
+// result: no node). Storage in arena.small.
+const std::int64_t* round_pair_sums(const BinnedMatrix& bins, const TreeConfig& config,
+                                    const PositionChannels& channels,
+                                    const std::vector<NodeRows>& nodes,
+                                    const std::vector<std::size_t>& which, HistArena& arena,
+                                    const std::int64_t*& pair_slot) {
+  std::int64_t* slot = room(arena.small.pair_slot, which.size());
+  pair_slot = slot;
+  const std::uint8_t* ordered = arena.code_stride > 0 ? arena.ordered_codes.data() : nullptr;
+  const std::uint64_t two_bin =
+      ordered && channels.dense && config.channels == 3 ? two_bin_features(bins) : 0;
+  std::int64_t values = 0;
+  for (std::size_t w = 0; w < which.size(); ++w) {
+    const NodeRows& node = nodes[which[w]];
+    slot[w] = -1;
+    if (two_bin == 0 || node.end - node.begin <= kTinyRows) continue;
+    slot[w] = values;
+    values += bins.cols() * 6;
+  }
+  if (values == 0) return nullptr;
+  std::int64_t* sums = room(arena.small.pair_sums, static_cast<std::size_t>(values));
+  parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
+    if (slot[w] < 0) return;
+    const NodeRows& node = nodes[which[static_cast<std::size_t>(w)]];
+    two_bin_sums(ordered + std::int64_t{node.begin} * arena.code_stride, arena.code_stride,
+                 node.end - node.begin, channels.dense + std::int64_t{node.begin} * 3, two_bin,
+                 bins.cols(), sums + slot[w]);
+  });
+  return sums;
+}
 
 // One draw round for `nodes`: every (node, drawn feature) scan in parallel, then per node the
 // features in draw order, a later one winning only with a strictly larger gain (so the result
@@ -525,20 +814,23 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
                std::int64_t round, HistArena& arena, std::uint64_t* constant, std::int64_t words,
                std::vector<Split>& splits) {
   const std::int64_t m = config.max_features;
-  std::vector<std::int32_t> features(which.size() * static_cast<std::size_t>(m));
-  std::vector<std::int64_t> first(which.size() + 1, 0);  // node w's scans: first[w] ..
+  SmallNodeScratch& scratch = arena.small;
+  std::int32_t* features = room(scratch.features, which.size() * static_cast<std::size_t>(m));
+  std::int64_t* first = room(scratch.first, which.size() + 1);  // node w's scans: first[w] ..
+  first[0] = 0;
   for (std::size_t w = 0; w < which.size(); ++w) {
-    const std::int64_t count = draw_features(config, bins.cols(), tree, nodes[which[w]].id, round,
-                                             features.data() + first[w]);
+    const std::int64_t count =
+        draw_features(config, bins.cols(), tree, nodes[which[w]].id, round, features + first[w]);
     first[w + 1] = first[w] + count;
   }
-  std::vector<std::size_t> node_of(static_cast<std::size_t>(first.back()));
+  const auto scans = static_cast<std::size_t>(first[which.size()]);
+  std::int32_t* node_of = room(scratch.node_of, scans);
   for (std::size_t w = 0; w < which.size(); ++w)
-    std::fill(node_of.begin() + first[w], node_of.begin() + first[w + 1], w);
+    std::fill(node_of + first[w], node_of + first[w + 1], static_cast<std::int32_t>(w));
   // Scans still to run: drawn features not known constant on their node.
-  std::vector<std::uint8_t> active(node_of.size());
-  for (std::size_t t = 0; t < node_of.size(); ++t) {
-    const std::uint64_t* known = constant + which[node_of[t]] * words;
+  std::uint8_t* active = room(scratch.active, scans);
+  for (std::size_t t = 0; t < scans; ++t) {
+    const std::uint64_t* known = constant + which[static_cast<std::size_t>(node_of[t])] * words;
     const auto f = static_cast<std::uint32_t>(features[t]);
     active[t] = ((known[f >> 6] >> (f & 63)) & 1) == 0;
   }
@@ -549,7 +841,8 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
   // feature-major, per drawn feature min(r, the column's lines). The cheaper way is taken.
   // With ordered codes (HistArena::ordered_codes) the node's rows are one block already: the
   // scans read them in place (diamonds, 10 trees: 0.93 -> 0.77 s against gathering them).
-  std::vector<std::int64_t> local(which.size() + 1, 0);
+  std::int64_t* local = room(scratch.local, which.size() + 1);
+  local[0] = 0;
   const std::int64_t row_lines = bins.cols() / 64 + 1, column_lines = bins.rows() / 64 + 1;
   const std::uint8_t* ordered = arena.code_stride > 0 ? arena.ordered_codes.data() : nullptr;
   for (std::size_t w = 0; w < which.size(); ++w) {
@@ -559,16 +852,14 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
         r * std::min(count, row_lines) <= count * std::min(r, column_lines) || !rows.columns;
     local[w + 1] = local[w] + (row_wise && !ordered ? r * count : 0);
   }
-  if (arena.codes.size() < static_cast<std::size_t>(local.back()))
-    arena.codes.resize(static_cast<std::size_t>(local.back()));
-  std::uint8_t* gathered = arena.codes.data();
+  std::uint8_t* gathered = room(arena.codes, static_cast<std::size_t>(local[which.size()]));
   const MatrixView<const std::uint8_t> codes = bins.codes();
   parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
     const auto uw = static_cast<std::size_t>(w);
     if (local[uw + 1] == local[uw]) return;
     const NodeRows& node = nodes[which[uw]];
     const std::int64_t rn = node.end - node.begin, count = first[uw + 1] - first[uw];
-    const std::int32_t* feats = features.data() + first[uw];
+    const std::int32_t* feats = features + first[uw];
     std::uint8_t* out = gathered + local[uw];
     // The active scans' features and their blocks in `out`.
     thread_local std::vector<std::int32_t> take_feature;
@@ -604,17 +895,24 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
             src[take_feature[static_cast<std::size_t>(f)]];
     }
   });
-  std::vector<FeatureSplit> found(node_of.size(), FeatureSplit{0.0, 0, 0, false});
-  std::vector<std::uint8_t> found_constant(node_of.size(), 0);
-  std::vector<std::int64_t> found_left(node_of.size() * static_cast<std::size_t>(config.channels));
+  const std::int64_t* pair_slot = nullptr;
+  const std::int64_t* pair_sums =
+      round_pair_sums(bins, config, channels, nodes, which, arena, pair_slot);
+  FeatureSplit* found = room(scratch.found, scans);
+  std::uint8_t* found_constant = room(scratch.found_constant, scans);
+  std::int64_t* found_left =
+      room(scratch.found_left, scans * static_cast<std::size_t>(config.channels));
   // A few blocks per thread: each builds one scanner (its scratch histogram) for many scans.
+  const auto all = static_cast<std::int64_t>(scans);
   const std::int64_t block =
-      std::max<std::int64_t>(kScansPerTask, first.back() / (4 * std::int64_t{thread_count()}));
-  parallel_blocks(first.back(), block, [&](std::int64_t begin, std::int64_t end) {
+      std::max<std::int64_t>(kScansPerTask, all / (4 * std::int64_t{thread_count()}));
+  parallel_blocks(all, block, [&](std::int64_t begin, std::int64_t end) {
     FeatureScanner scanner(bins, config, rows, channels);
     for (std::int64_t t = begin; t < end; ++t) {
-      if (!active[static_cast<std::size_t>(t)]) continue;  // no valid split: found stays false
-      const std::size_t w = node_of[static_cast<std::size_t>(t)];
+      found[t] = FeatureSplit{0.0, 0, 0, false};
+      found_constant[t] = 0;
+      if (!active[static_cast<std::size_t>(t)]) continue;  // no valid split
+      const auto w = static_cast<std::size_t>(node_of[static_cast<std::size_t>(t)]);
       const NodeRows& node = nodes[which[w]];
       const std::uint8_t* own = local[w + 1] > local[w]
                                     ? gathered + local[w] + (t - first[w]) * (node.end - node.begin)
@@ -626,10 +924,10 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
         step = arena.code_stride;
       }
       bool is_constant = false;
-      found[static_cast<std::size_t>(t)] =
-          scanner.scan(node, features[static_cast<std::size_t>(t)], own, step,
-                       found_left.data() + t * config.channels, is_constant);
-      found_constant[static_cast<std::size_t>(t)] = is_constant;
+      found[t] = scanner.scan(node, features[t], own, step,
+                              pair_slot[w] >= 0 ? pair_sums + pair_slot[w] : nullptr,
+                              found_left + t * config.channels, is_constant);
+      found_constant[t] = is_constant;
     }
   });
   parallel_for(static_cast<std::int64_t>(which.size()), [&](std::int64_t w) {
@@ -655,7 +953,7 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
     out.bin = best->bin;
     out.missing_left = best->missing_left;
     out.gain = best->gain;
-    const std::int64_t* left = found_left.data() + best_t * config.channels;
+    const std::int64_t* left = found_left + best_t * config.channels;
     out.left.assign(left, left + config.channels);
   });
 }

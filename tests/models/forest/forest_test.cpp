@@ -943,8 +943,10 @@ TEST(Forest, BalancedClassWeightRaisesMinorityRecall) {
 // set, row-major codes otherwise.
 // weighted: rows drawn 1-3 times (as a bootstrap draws them) and class c weighing 1 + c per draw
 // (class_weight), so weights are not row counts.
+// importance_out: set to the tree's impurity decreases per feature (channel units), if given.
 ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& config,
-                     bool columns = false, bool weighted = false) {
+                     bool columns = false, bool weighted = false,
+                     std::vector<double>* importance_out = nullptr) {
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 256);
   const std::int64_t k = config.channels;
   std::vector<std::int32_t> rows(static_cast<std::size_t>(t.rows));
@@ -970,7 +972,9 @@ ForestModel grow_one(const Table& t, int n_classes, const forest::TreeConfig& co
   if (columns) tree_rows.columns = feature_major.data();
   std::vector<double> importance(static_cast<std::size_t>(t.cols), 0.0);
   forest::HistArena arena;
-  return forest::grow_tree(cpu(), bins, config, 0, tree_rows, importance, arena);
+  ForestModel grown = forest::grow_tree(cpu(), bins, config, 0, tree_rows, importance, arena);
+  if (importance_out) *importance_out = importance;
+  return grown;
 }
 
 TEST(ForestSmallNodes, ExactPathGivesTheHistogramPathsTrees) {
@@ -1079,6 +1083,52 @@ TEST(ForestSmallNodes, GiniOverTenToSeventeenClassesGivesTheHistogramPathsTrees)
       SCOPED_TRACE("classes " + std::to_string(classes) + " m " + std::to_string(m));
       expect_identical(dense, grow_one(t, classes, config, false, true));
       expect_identical(dense, grow_one(t, classes, config, true, true));
+    }
+  }
+}
+
+TEST(ForestSmallNodes, RegressionTinyNodesAndOneHotColumnsGiveTheHistogramPathsTrees) {
+  // The regression paths of the small-node scans: nodes of at most 8 rows sorted instead of
+  // histogrammed (FeatureScanner::scan_tiny), and two-valued columns summed once per node
+  // (two_bin_sums). Coarse values tie many thresholds and features at equal gains, so the
+  // order of evaluation decides; rows weigh 1-3 draws; some two-valued columns miss values.
+  Table t = synthetic(2000, 12, false, 24, 0.0);
+  std::mt19937_64 rng(25);
+  for (std::int64_t i = 0; i < t.rows; ++i) {
+    for (std::int64_t j = 0; j < t.cols; ++j) {
+      float& v = t.x[static_cast<std::size_t>(i * t.cols + j)];
+      if (j < 4) {
+        v = std::round(v * 6) / 6;  // few distinct values
+      } else {
+        v = (rng() % 4 == 0) ? 1.0f : 0.0f;  // one-hot-like
+        if (j >= 9 && rng() % 50 == 0) v = kNaN;
+      }
+    }
+    t.y[static_cast<std::size_t>(i)] = std::round(t.y[static_cast<std::size_t>(i)] * 3) / 3 +
+                                       t.x[static_cast<std::size_t>(i * t.cols + 5)];
+  }
+  for (const std::int64_t leaf : {std::int64_t{1}, std::int64_t{3}}) {
+    for (const std::int64_t m : {std::int64_t{3}, t.cols}) {
+      for (const bool weighted : {false, true}) {
+        forest::TreeConfig config;
+        config.max_depth = 60;
+        config.max_features = m;
+        config.min_samples_leaf = leaf;
+        config.criterion = ForestCriterion::kSquaredError;
+        config.channels = 3;
+        config.target_scale = 4096;
+        config.seed = 7;
+        config.small_node_rows = 0;
+        std::vector<double> want, got;
+        const ForestModel dense = grow_one(t, 0, config, false, weighted, &want);
+        ASSERT_GT(dense.leaves(0), 100);
+        config.small_node_rows = std::int64_t{1} << 30;
+        SCOPED_TRACE("leaf " + std::to_string(leaf) + " m " + std::to_string(m) + " weighted " +
+                     std::to_string(weighted));
+        expect_identical(dense, grow_one(t, 0, config, false, weighted, &got));
+        EXPECT_EQ(want, got);  // the same gains, bit for bit
+        expect_identical(dense, grow_one(t, 0, config, true, weighted));
+      }
     }
   }
 }
