@@ -368,10 +368,10 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
   std::vector<gbdt::GrownTree> trees;
   for (const bool pack : {true, false}) {
     gbdt::FitRows rows(cpu(), bins, pack);
-    std::vector<double> raw(t.y.size(), 0.0), grad(t.y.size()), hess(t.y.size(), 1.0);
+    std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
     for (int tree = 0; tree < 2; ++tree) {
-      for (std::size_t i = 0; i < raw.size(); ++i) grad[i] = raw[i] - t.y[i];
-      const gbdt::TreeInput input = rows.quantise(grad, hess, 1, 0);
+      for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
+      const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
       EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
       EXPECT_EQ(input.total[0], t.n);
       trees.push_back(gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0));
