@@ -627,6 +627,8 @@ namespace {
 // Rows per partition task: a large node is cut into blocks partitioned side by side, so the
 // top of a tree (one node at a time in leaf-wise boosting) keeps every thread busy.
 constexpr std::int64_t kPartitionBlockRows = 32768;
+// The smallest block a lone node's partition into other arrays is cut into.
+constexpr std::int64_t kMinIntoBlockRows = 4096;
 
 // What moves with a row when a node is partitioned: its id, and its ordered channels (k values)
 // and ordered codes (kStride bytes) when the batch keeps them.
@@ -694,10 +696,21 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     bool whole = false;  // the node's only block
   };
   std::vector<Block> blocks;
-  const std::int64_t block_rows = parallel_available() ? kPartitionBlockRows : rows.size + 1;
+  const bool parallel = parallel_available();
+  const std::int64_t block_rows = parallel ? kPartitionBlockRows : rows.size + 1;
   bool any_cut = false;
   for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
+    if (into && parallel && batch.nodes == 1) {
+      // Into other arrays the blocks' sizes do not change where a row goes (the partition is
+      // stable): a lone node (leaf-wise boosting's) is cut into at least two blocks per
+      // thread, so that its smaller nodes do not run on one thread.
+      const std::int64_t size =
+          std::clamp<std::int64_t>((e - b + 2 * thread_count() - 1) / (2 * thread_count()),
+                                   kMinIntoBlockRows, kPartitionBlockRows);
+      for (std::int64_t s = b; s < e; s += size) blocks.push_back({nd, s, std::min(e, s + size)});
+      continue;
+    }
     if (e - b <= block_rows) {
       blocks.push_back({nd, b, e, 0, true});
       continue;
