@@ -91,10 +91,13 @@ class Grower {
     while (!heap.empty() && (config_.max_leaf_nodes == 0 || leaves < config_.max_leaf_nodes)) {
       const std::int32_t id = heap.top().second;
       heap.pop();
-      auto [left, right] = split(open_.at(id), splits_.at(id));
+      // The last split's children stay leaves: no histograms or split search for them.
+      const bool last = config_.max_leaf_nodes != 0 && leaves + 1 >= config_.max_leaf_nodes;
+      auto [left, right] = split(open_.at(id), splits_.at(id), !last);
       open_.erase(id);
       splits_.erase(id);
       ++leaves;
+      if (last) break;
       std::vector<Node> children;
       children.push_back(std::move(left));
       children.push_back(std::move(right));
@@ -286,8 +289,9 @@ class Grower {
   }
 
   // Partitions the node's rows by the split, records it and returns the children with their
-  // histograms: the smaller child's built from its rows, the other's as parent - child.
-  std::pair<Node, Node> split(Node& node, const Split& s) {
+  // histograms (when children_may_split and one of them can): the smaller child's built from
+  // its rows, the other's as parent - child.
+  std::pair<Node, Node> split(Node& node, const Split& s, bool children_may_split) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end}, feature{s.feature},
         bin{s.bin};
     const std::vector<std::uint8_t> ml{s.missing_left};
@@ -324,7 +328,7 @@ class Grower {
                       s.missing_left);
     split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
     // Children's histograms matter only to children that may split.
-    if (can_split(l) || can_split(r)) {
+    if (children_may_split && (can_split(l) || can_split(r))) {
       auto pair = std::make_shared<Buffer<std::int64_t>>(backend_, 2 * slot_);
       l.hist = {pair, 0};
       r.hist = {pair, 1};
