@@ -565,11 +565,16 @@ void cpu::CpuBackend::hist_subtract(VectorView<const std::int64_t> parent_hist,
   require_host(*this, hist.device, kName);
   if (parent.size != child.size || parent.size != dst.size)
     throw Error("forest_hist_subtract: parent, child and dst must have equal sizes");
-  parallel_for(parent.size, [&](std::int64_t i) {
+  // Slots cut into chunks: leaf-wise boosting subtracts one node's slot at a time.
+  constexpr std::int64_t kChunk = 8192;
+  const std::int64_t chunks = std::max<std::int64_t>(1, (slot_size + kChunk - 1) / kChunk);
+  parallel_for(parent.size * chunks, [&](std::int64_t job) {
+    const std::int64_t i = job / chunks;
+    const std::int64_t lo = (job % chunks) * kChunk, hi = std::min(slot_size, lo + kChunk);
     const std::int64_t* p = parent_hist.data + parent.data[i] * slot_size;
     const std::int64_t* c = hist.data + child.data[i] * slot_size;
     std::int64_t* out = hist.data + dst.data[i] * slot_size;
-    for (std::int64_t v = 0; v < slot_size; ++v) out[v] = p[v] - c[v];
+    for (std::int64_t v = lo; v < hi; ++v) out[v] = p[v] - c[v];
   });
 }
 

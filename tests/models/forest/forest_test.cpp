@@ -419,6 +419,27 @@ TEST_F(ForestThreads, PartitionIsStableAndHistogramsEqualOnAnyThreadCount) {
   }
 }
 
+TEST_F(ForestThreads, HistSubtractOfLargeSlotsCoversEveryChunk) {
+  // A slot is subtracted in chunks on several threads: every entry, the last partial chunk
+  // included, is parent - child, and nothing past the destination slot is written.
+  const std::int64_t slot = 3 * 8192 + 5;
+  std::vector<std::int64_t> parent(static_cast<std::size_t>(slot)), hist;
+  for (std::int64_t v = 0; v < slot; ++v) parent[static_cast<std::size_t>(v)] = 7 * v + 3;
+  for (const int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    hist.assign(static_cast<std::size_t>(3 * slot), -1);
+    for (std::int64_t v = 0; v < slot; ++v) hist[static_cast<std::size_t>(v)] = v % 11;
+    const std::vector<std::int32_t> p{0}, c{0}, dst{1};
+    cpu().forest().hist_subtract({parent.data(), slot}, {p.data(), 1}, {c.data(), 1},
+                                 {dst.data(), 1}, slot, {hist.data(), 3 * slot});
+    for (std::int64_t v = 0; v < slot; ++v)
+      ASSERT_EQ(hist[static_cast<std::size_t>(slot + v)], 7 * v + 3 - v % 11)
+          << threads << " threads, entry " << v;
+    for (std::int64_t v = 2 * slot; v < 3 * slot; ++v)
+      ASSERT_EQ(hist[static_cast<std::size_t>(v)], -1);
+  }
+}
+
 TEST_F(ForestThreads, LoneSmallNodeIntoOtherArraysIsCutAndStaysStable) {
   // Leaf-wise boosting partitions one node at a time: a lone node into other arrays is cut
   // into blocks of a few thousand rows when threads are free, and every row still lands where
