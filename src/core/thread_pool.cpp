@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -12,86 +13,153 @@
 namespace tabula {
 namespace {
 
-// One job at a time: workers wake on a generation counter, claim task indices from an atomic
-// counter, and the caller waits until every task has finished. A task that itself calls
-// parallel_for runs its inner loop serially (in_worker), so the pool cannot deadlock.
+// How long an idle worker, or a caller waiting for the last tasks, polls before it sleeps:
+// leaf-wise boosting runs hundreds of short jobs per tree with short serial steps between them,
+// and a sleeping worker takes tens of microseconds (and two system calls) to wake, so that it
+// arrived after the caller had done the job alone, and the caller then slept until it had.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls done() for up to kSpin; true when it became true. Between polls the thread yields,
+// so that on a machine with more runnable threads than cores the poll does not hold a core
+// that another thread (this process's caller, for one) could use.
+template <typename Done>
+bool spin_until(Done&& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+}
+
+// One job at a time. A job is published in claim_: (job number << 32) | next task index.
+// Threads claim a task by a compare-and-swap that also checks the job number, so a worker that
+// wakes late for an old job can never claim (or run the function of) a new one; the caller waits
+// for its job's tasks to be done, not for every worker to check in. A job's function and task
+// count sit in one of two slots (by the job number's parity): a slot is rewritten two jobs later,
+// after every task of its job has finished. A task that itself calls parallel_for runs its inner
+// loop serially (in_worker), so the pool cannot deadlock.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads) {
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
   ~ThreadPool() {
+    stopping_.store(true);
     {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
+      std::lock_guard lock(sleep_mutex_);
+      wake_.notify_all();
     }
-    wake_.notify_all();
     for (std::thread& worker : workers_) worker.join();
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // tasks < 2^32 (parallel_for cuts larger counts).
   void run(std::int64_t tasks, const std::function<void(std::int64_t)>& fn) {
-    std::lock_guard job_lock(job_mutex_);  // one parallel_for at a time
-    {
-      std::lock_guard lock(mutex_);
-      fn_ = &fn;
-      tasks_ = tasks;
-      next_.store(0);
-      pending_workers_ = static_cast<int>(workers_.size());
-      error_ = nullptr;
-      ++generation_;
+    std::lock_guard job_lock(job_mutex_);                 // one parallel_for at a time
+    const std::uint64_t job = (claim_.load() >> 32) + 1;  // only a caller changes the job
+    Job& j = jobs_[job & 1];
+    j.fn.store(&fn);
+    j.tasks.store(tasks);
+    j.done.store(0);
+    j.error = nullptr;
+    claim_.store((job & kJobMask) << 32);
+    if (sleepers_.load() > 0) {
+      std::lock_guard lock(sleep_mutex_);
+      wake_.notify_all();
     }
-    wake_.notify_all();
-    run_tasks();
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return pending_workers_ == 0; });
-    fn_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
+    in_worker = true;
+    run_tasks(job & kJobMask);
+    in_worker = false;
+    const auto finished = [&] { return j.done.load() == tasks; };
+    if (!spin_until(finished)) {
+      std::unique_lock lock(done_mutex_);
+      caller_sleeping_.store(true);
+      done_cv_.wait(lock, finished);
+      caller_sleeping_.store(false);
+    }
+    if (j.error) std::rethrow_exception(j.error);
   }
 
   static thread_local bool in_worker;
 
  private:
-  void run_tasks() {
-    in_worker = true;
-    for (std::int64_t task = next_.fetch_add(1); task < tasks_; task = next_.fetch_add(1)) {
+  static constexpr std::uint64_t kJobMask = 0xffffffffu;
+
+  struct Job {
+    std::atomic<const std::function<void(std::int64_t)>*> fn{nullptr};
+    std::atomic<std::int64_t> tasks{0};
+    std::atomic<std::int64_t> done{0};
+    std::exception_ptr error;  // the first task's exception, under error_mutex_
+  };
+
+  // Claims and runs tasks of job `job` until none is left or another job is published.
+  void run_tasks(std::uint64_t job) {
+    Job& j = jobs_[job & 1];
+    std::uint64_t word = claim_.load();
+    for (;;) {
+      if ((word >> 32) != job) return;
+      // Read before the claim, which validates them: the slot is rewritten only after claim_
+      // has moved on to a later job.
+      const std::function<void(std::int64_t)>* fn = j.fn.load();
+      const std::int64_t tasks = j.tasks.load();
+      const auto task = static_cast<std::int64_t>(word & kJobMask);
+      if (task >= tasks) return;
+      if (!claim_.compare_exchange_weak(word, word + 1)) continue;  // word reloaded
       try {
-        (*fn_)(task);
+        (*fn)(task);
       } catch (...) {
-        std::lock_guard lock(mutex_);
-        if (!error_) error_ = std::current_exception();
+        std::lock_guard lock(error_mutex_);
+        if (!j.error) j.error = std::current_exception();
       }
+      if (j.done.fetch_add(1) + 1 == tasks && caller_sleeping_.load()) {
+        std::lock_guard lock(done_mutex_);
+        done_cv_.notify_one();
+      }
+      word = claim_.load();
     }
-    in_worker = false;
   }
 
   void work() {
-    std::uint64_t seen = 0;
+    in_worker = true;
+    std::uint64_t seen = 0;  // the last job this worker took part in
+    const auto news = [&] { return stopping_.load() || (claim_.load() >> 32) != seen; };
     for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+      if (!spin_until(news)) {
+        std::unique_lock lock(sleep_mutex_);
+        sleepers_.fetch_add(1);
+        wake_.wait(lock, news);
+        sleepers_.fetch_sub(1);
       }
-      run_tasks();
-      std::lock_guard lock(mutex_);
-      if (--pending_workers_ == 0) done_.notify_one();
+      if (stopping_.load()) return;
+      seen = claim_.load() >> 32;
+      run_tasks(seen);
     }
   }
 
   std::vector<std::thread> workers_;
   std::mutex job_mutex_;
-  std::mutex mutex_;
+  std::atomic<std::uint64_t> claim_{0};
+  Job jobs_[2];
+  std::mutex error_mutex_;
+  std::atomic<bool> stopping_{false};
+  // Sleeping workers (woken by a new job or stopping_) and a sleeping caller (woken by the
+  // last task of its job).
+  std::mutex sleep_mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(std::int64_t)>* fn_ = nullptr;
-  std::int64_t tasks_ = 0;
-  std::atomic<std::int64_t> next_{0};
-  int pending_workers_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr error_;
+  std::atomic<int> sleepers_{0};
+  std::mutex done_mutex_;
+  std::condition_variable done_cv_;
+  std::atomic<bool> caller_sleeping_{false};
 };
 
 thread_local bool ThreadPool::in_worker = false;
@@ -145,7 +213,14 @@ void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t)>& f
     return;
   }
   const std::shared_ptr<ThreadPool> held = pool();
-  held->run(tasks, fn);
+  constexpr std::int64_t kMaxTasks = std::int64_t{1} << 31;  // a job's task index is 32 bits
+  for (std::int64_t first = 0; first < tasks; first += kMaxTasks) {
+    if (first == 0 && tasks <= kMaxTasks) {
+      held->run(tasks, fn);
+      break;
+    }
+    held->run(std::min(kMaxTasks, tasks - first), [&](std::int64_t t) { fn(first + t); });
+  }
 }
 
 void parallel_blocks(std::int64_t n, std::int64_t block,

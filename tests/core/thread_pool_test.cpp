@@ -80,6 +80,25 @@ TEST_F(ThreadPoolTest, ParallelBlocksCoverTheRangeWithoutOverlap) {
   for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
 }
 
+TEST_F(ThreadPoolTest, ManyShortJobsRunEachTaskOnceInItsOwnJob) {
+  // Leaf-wise boosting runs thousands of jobs of a few tasks back to back: a worker that wakes
+  // late for a finished job must not claim a task of the next one, nor call its function.
+  for (int threads : {2, 3}) {
+    set_thread_count(threads);
+    for (int job = 0; job < 20000; ++job) {
+      const std::int64_t tasks = 1 + job % 3;
+      std::vector<std::atomic<int>> runs(static_cast<std::size_t>(tasks));
+      parallel_for(tasks, [&runs, job](std::int64_t t) {
+        if (job % 7 == 0) std::this_thread::yield();
+        runs[static_cast<std::size_t>(t)].fetch_add(1);
+      });
+      for (std::int64_t t = 0; t < tasks; ++t)
+        ASSERT_EQ(runs[static_cast<std::size_t>(t)].load(), 1)
+            << "job " << job << " task " << t << " with " << threads << " threads";
+    }
+  }
+}
+
 TEST_F(ThreadPoolTest, ThreadCountFollowsTheSetting) {
   set_thread_count(3);
   EXPECT_EQ(thread_count(), 3);

@@ -565,11 +565,16 @@ void cpu::CpuBackend::hist_subtract(VectorView<const std::int64_t> parent_hist,
   require_host(*this, hist.device, kName);
   if (parent.size != child.size || parent.size != dst.size)
     throw Error("forest_hist_subtract: parent, child and dst must have equal sizes");
-  parallel_for(parent.size, [&](std::int64_t i) {
+  // Slots cut into chunks: leaf-wise boosting subtracts one node's slot at a time.
+  constexpr std::int64_t kChunk = 8192;
+  const std::int64_t chunks = std::max<std::int64_t>(1, (slot_size + kChunk - 1) / kChunk);
+  parallel_for(parent.size * chunks, [&](std::int64_t job) {
+    const std::int64_t i = job / chunks;
+    const std::int64_t lo = (job % chunks) * kChunk, hi = std::min(slot_size, lo + kChunk);
     const std::int64_t* p = parent_hist.data + parent.data[i] * slot_size;
     const std::int64_t* c = hist.data + child.data[i] * slot_size;
     std::int64_t* out = hist.data + dst.data[i] * slot_size;
-    for (std::int64_t v = 0; v < slot_size; ++v) out[v] = p[v] - c[v];
+    for (std::int64_t v = lo; v < hi; ++v) out[v] = p[v] - c[v];
   });
 }
 
@@ -627,6 +632,8 @@ namespace {
 // Rows per partition task: a large node is cut into blocks partitioned side by side, so the
 // top of a tree (one node at a time in leaf-wise boosting) keeps every thread busy.
 constexpr std::int64_t kPartitionBlockRows = 32768;
+// The smallest block a lone node's partition into other arrays is cut into.
+constexpr std::int64_t kMinIntoBlockRows = 4096;
 
 // What moves with a row when a node is partitioned: its id, and its ordered channels (k values)
 // and ordered codes (kStride bytes) when the batch keeps them.
@@ -694,10 +701,21 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
     bool whole = false;  // the node's only block
   };
   std::vector<Block> blocks;
-  const std::int64_t block_rows = parallel_available() ? kPartitionBlockRows : rows.size + 1;
+  const bool parallel = parallel_available();
+  const std::int64_t block_rows = parallel ? kPartitionBlockRows : rows.size + 1;
   bool any_cut = false;
   for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
+    if (into && parallel && batch.nodes == 1) {
+      // Into other arrays the blocks' sizes do not change where a row goes (the partition is
+      // stable): a lone node (leaf-wise boosting's) is cut into at least two blocks per
+      // thread, so that its smaller nodes do not run on one thread.
+      const std::int64_t size =
+          std::clamp<std::int64_t>((e - b + 2 * thread_count() - 1) / (2 * thread_count()),
+                                   kMinIntoBlockRows, kPartitionBlockRows);
+      for (std::int64_t s = b; s < e; s += size) blocks.push_back({nd, s, std::min(e, s + size)});
+      continue;
+    }
     if (e - b <= block_rows) {
       blocks.push_back({nd, b, e, 0, true});
       continue;

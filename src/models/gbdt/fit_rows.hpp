@@ -79,10 +79,10 @@ class FitRows {
   FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true,
           Communicator* comm = nullptr);
 
-  /// Quantises column `col` of grad and hess (n x k, training-row order) into the channels of
-  /// the next tree (side 0): their units and column sums, and channels pointing at them.
-  TreeInput quantise(std::span<const double> grad, std::span<const double> hess, std::int64_t k,
-                     std::int64_t col);
+  /// Quantises column `col` of grad_hess (n x k (gradient, Hessian) pairs, training-row order:
+  /// gbdt::gradients) into the channels of the next tree (side 0): their units and column
+  /// sums, and channels pointing at them.
+  TreeInput quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col);
 
   /// The side the rows of a node at `depth` sit on: the root's is 0, and each split moves its
   /// rows to the other side when this backend keeps two.

@@ -123,32 +123,32 @@ std::vector<double> baseline(const LossData& data, Communicator* comm) {
   return out;
 }
 
-void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad,
-               std::vector<double>& hess) {
+void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess) {
   const auto n = static_cast<std::int64_t>(data.y.size());
   const std::int64_t k = data.k;
-  grad.resize(static_cast<std::size_t>(n * k));
-  hess.resize(static_cast<std::size_t>(n * k));
+  grad_hess.resize(static_cast<std::size_t>(n * k * 2));
   for_rows(n, [&](std::int64_t i) {
     const auto u = static_cast<std::size_t>(i);
     const double w = weight_of(data, u);
+    double* gh = grad_hess.data() + i * k * 2;
     if (data.loss == GbdtLoss::kSquaredError) {
-      grad[u] = w * (raw[u] - data.y[u]);
-      hess[u] = w;
+      gh[0] = w * (raw[u] - data.y[u]);
+      gh[1] = w;
     } else if (data.loss == GbdtLoss::kAbsoluteError) {
-      grad[u] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
-      hess[u] = w;
+      gh[0] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
+      gh[1] = w;
     } else if (k == 1) {
       const double p = sigmoid(raw[u]);
-      grad[u] = w * (p - data.y[u]);
-      hess[u] = w * p * (1 - p);
+      gh[0] = w * (p - data.y[u]);
+      gh[1] = w * p * (1 - p);
     } else {
-      double* g = grad.data() + i * k;
-      softmax(raw.data() + i * k, k, g);
+      thread_local std::vector<double> probability;
+      probability.resize(static_cast<std::size_t>(k));
+      softmax(raw.data() + i * k, k, probability.data());
       for (std::int64_t c = 0; c < k; ++c) {
-        const double p = g[c];
-        hess[static_cast<std::size_t>(i * k + c)] = w * p * (1 - p);
-        g[c] = w * (p - (static_cast<std::int64_t>(data.y[u]) == c ? 1.0 : 0.0));
+        const double p = probability[static_cast<std::size_t>(c)];
+        gh[2 * c] = w * (p - (static_cast<std::int64_t>(data.y[u]) == c ? 1.0 : 0.0));
+        gh[2 * c + 1] = w * p * (1 - p);
       }
     }
   });

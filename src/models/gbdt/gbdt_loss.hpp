@@ -37,10 +37,11 @@ double weighted_median(std::vector<double> values, std::span<const double> weigh
 /// median is selected exactly over the ranks (unit weights only).
 std::vector<double> baseline(const LossData& data, Communicator* comm = nullptr);
 
-/// Gradients and Hessians of the loss in raw scores (n x k row-major each), multiplied by the
-/// sample weights. Row by row, in parallel: the result does not depend on the thread count.
-void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad,
-               std::vector<double>& hess);
+/// Gradients and Hessians of the loss in raw scores, multiplied by the sample weights: n x k
+/// pairs (gradient, Hessian), row-major, so that a row's pair is one read when the trees gather
+/// them in their rows' order. Row by row, in parallel: the result does not depend on the
+/// thread count.
+void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess);
 
 /// The weighted mean loss of raw scores (n x k), from exact sums (distributed::ExactSum): over
 /// ranks (`comm`: each rank's rows) every rank gets the one-process value.

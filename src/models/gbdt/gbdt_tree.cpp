@@ -6,6 +6,7 @@
 #include <memory>
 #include <numeric>
 #include <queue>
+#include <tuple>
 #include <utility>
 
 #include "backend/forest_math.hpp"
@@ -14,10 +15,14 @@
 #include "models/gbdt/gbdt_category_split.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/distributed/communicator.hpp"
 
 namespace tabula::gbdt {
 namespace {
+
+// Positions per task of the raw score update after a tree.
+constexpr std::int32_t kScoreBlockRows = 16384;
 
 // A node's histogram: slot `slot` of a buffer shared with its sibling (both children of a split
 // are written into one two-slot buffer, as hist_subtract works within one buffer).
@@ -79,17 +84,24 @@ class Grower {
     std::priority_queue<std::pair<double, std::int32_t>,
                         std::vector<std::pair<double, std::int32_t>>, decltype(lower)>
         heap(lower);
-    consider(std::move(root), heap);
+    std::vector<Node> first;
+    first.push_back(std::move(root));
+    consider(std::move(first), heap);
     std::int64_t leaves = 1;
     while (!heap.empty() && (config_.max_leaf_nodes == 0 || leaves < config_.max_leaf_nodes)) {
       const std::int32_t id = heap.top().second;
       heap.pop();
-      auto [left, right] = split(open_.at(id), splits_.at(id));
+      // The last split's children stay leaves: no histograms or split search for them.
+      const bool last = config_.max_leaf_nodes != 0 && leaves + 1 >= config_.max_leaf_nodes;
+      auto [left, right] = split(open_.at(id), splits_.at(id), !last);
       open_.erase(id);
       splits_.erase(id);
       ++leaves;
-      consider(std::move(left), heap);
-      consider(std::move(right), heap);
+      if (last) break;
+      std::vector<Node> children;
+      children.push_back(std::move(left));
+      children.push_back(std::move(right));
+      consider(std::move(children), heap);
     }
     GrownTree out;
     out.tree = std::move(tree_);
@@ -158,14 +170,14 @@ class Grower {
     return left;
   }
 
-  // The node's histogram in host memory (in place on host backends).
-  const std::int64_t* host_hist(const Node& node) {
+  // The node's histogram in host memory (in place on host backends, else copied to scratch).
+  const std::int64_t* host_hist(const Node& node, std::vector<std::int64_t>& scratch) {
     const Buffer<std::int64_t>& buffer = *node.hist.buffer;
     if (backend_.uses_host_memory()) return buffer.data() + node.hist.slot * slot_;
-    scratch_.resize(static_cast<std::size_t>(slot_));
-    backend_.copy_to_host(scratch_.data(), buffer.data() + node.hist.slot * slot_,
+    scratch.resize(static_cast<std::size_t>(slot_));
+    backend_.copy_to_host(scratch.data(), buffer.data() + node.hist.slot * slot_,
                           static_cast<std::size_t>(slot_) * sizeof(std::int64_t));
-    return scratch_.data();
+    return scratch.data();
   }
 
   // The features the node's split may use (all, or a draw keyed by tree and node).
@@ -178,21 +190,32 @@ class Grower {
     return drawn;
   }
 
-  // scikit-learn's split search over one histogram: each value bin as threshold with missing
-  // values right, then left (only when the node has some); a node without missing values sends
-  // them to the child with more rows. The gain must be positive; ties keep the earlier feature,
-  // bin and missing-right.
-  Split best_split(const Node& node) {
-    const std::int64_t* hist = host_hist(node);
+  // scikit-learn's split search over one feature's histogram h: each value bin as threshold
+  // with missing values right, then left (only when the node has some); a node without missing
+  // values sends them to the child with more rows. The gain must be positive; ties keep the
+  // earlier bin and missing-right. Categorical features: best_category_split.
+  Split best_feature_split(const Node& node, std::int32_t f, const std::int64_t* h) const {
     const Quantiser& u = input_.units;
     const double l2 = config_.l2_regularization;
     const double parent = split_score(node.total[1], node.total[2], u, l2);
     const std::int64_t msl = config_.min_samples_leaf;
     const double min_h = config_.min_hessian * u.hessian_scale;
     Split best;
+    const std::int32_t nb = bins_.n_bins()[static_cast<std::size_t>(f)];
+    if (config_.categorical(f)) {
+      CategorySplit c;
+      if (best_category_split(h, nb, node.total, parent, config_, u, best.gain, c))
+        best = {f,
+                0,
+                static_cast<std::uint8_t>(c.bins[0] & 1),
+                c.gain,
+                {c.left[0], c.left[1], c.left[2]},
+                true,
+                c.bins};
+      return best;
+    }
     // left: a candidate's left side in stored channels (sums of channels are sums of rows).
-    const auto consider = [&](std::int32_t f, std::int32_t b, std::uint8_t ml,
-                              const std::int64_t* stored) {
+    const auto consider = [&](std::int32_t b, std::uint8_t ml, const std::int64_t* stored) {
       std::int64_t left[kSums];
       u.unpack(stored, left);
       const std::int64_t rc = node.total[0] - left[0];
@@ -206,55 +229,69 @@ class Grower {
       best = {f, b, ml, gain, {left[0], left[1], left[2]}};
     };
     const std::int64_t k = u.channels();
-    for (std::int32_t f : node_features(node)) {
-      const std::int64_t* h = hist + std::int64_t{f} * shape_.bins * k;
-      const std::int32_t nb = bins_.n_bins()[static_cast<std::size_t>(f)];
-      if (config_.categorical(f)) {
-        CategorySplit c;
-        if (best_category_split(h, nb, node.total, parent, config_, u, best.gain, c)) {
-          best = {f,
-                  0,
-                  static_cast<std::uint8_t>(c.bins[0] & 1),
-                  c.gain,
-                  {c.left[0], c.left[1], c.left[2]},
-                  true,
-                  c.bins};
-        }
+    const std::int64_t* missing = h;
+    std::int64_t missing_sums[kSums];
+    u.unpack(missing, missing_sums);
+    std::int64_t cum[kSums] = {}, with_missing[kSums], cum_sums[kSums];
+    for (std::int32_t b = 1; b < nb; ++b) {
+      for (std::int64_t c = 0; c < k; ++c) cum[c] += h[b * k + c];
+      if (missing_sums[0] == 0) {
+        if (b == nb - 1) break;
+        u.unpack(cum, cum_sums);
+        consider(b, cum_sums[0] >= node.total[0] - cum_sums[0] ? 1 : 0, cum);
         continue;
       }
-      const std::int64_t* missing = h;
-      std::int64_t missing_sums[kSums];
-      u.unpack(missing, missing_sums);
-      std::int64_t cum[kSums] = {}, with_missing[kSums], cum_sums[kSums];
-      for (std::int32_t b = 1; b < nb; ++b) {
-        for (std::int64_t c = 0; c < k; ++c) cum[c] += h[b * k + c];
-        if (missing_sums[0] == 0) {
-          if (b == nb - 1) break;
-          u.unpack(cum, cum_sums);
-          consider(f, b, cum_sums[0] >= node.total[0] - cum_sums[0] ? 1 : 0, cum);
-          continue;
-        }
-        consider(f, b, 0, cum);
-        for (std::int64_t c = 0; c < k; ++c) with_missing[c] = cum[c] + missing[c];
-        consider(f, b, 1, with_missing);
-      }
+      consider(b, 0, cum);
+      for (std::int64_t c = 0; c < k; ++c) with_missing[c] = cum[c] + missing[c];
+      consider(b, 1, with_missing);
     }
     return best;
   }
 
+  // The best split of each node: every (node, feature) scanned in parallel (leaf-wise growth
+  // has one or two nodes to search at a time, and the other threads would wait), then each
+  // node's features taken in order with a strictly larger gain winning, so ties keep the
+  // earlier feature as one scan over the features does.
+  std::vector<Split> best_splits(const std::vector<Node>& nodes) {
+    std::vector<std::vector<std::int64_t>> scratch(nodes.size());
+    std::vector<const std::int64_t*> hists;
+    std::vector<std::pair<std::size_t, std::int32_t>> jobs;  // (node, feature)
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      hists.push_back(host_hist(nodes[i], scratch[i]));
+      for (std::int32_t f : node_features(nodes[i])) jobs.emplace_back(i, f);
+    }
+    std::vector<Split> found(jobs.size());
+    const std::int64_t k = input_.units.channels();
+    parallel_for(static_cast<std::int64_t>(jobs.size()), [&](std::int64_t j) {
+      const auto [i, f] = jobs[static_cast<std::size_t>(j)];
+      found[static_cast<std::size_t>(j)] =
+          best_feature_split(nodes[i], f, hists[i] + std::int64_t{f} * shape_.bins * k);
+    });
+    std::vector<Split> best(nodes.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      Split& b = best[jobs[j].first];
+      if (found[j].feature >= 0 && found[j].gain > b.gain) b = found[j];
+    }
+    return best;
+  }
+
+  // Searches the splittable nodes' best splits and queues the nodes that have one.
   template <typename Heap>
-  void consider(Node node, Heap& heap) {
-    if (!can_split(node)) return;
-    const Split found = best_split(node);
-    if (found.feature < 0) return;
-    heap.push({found.gain, node.id});
-    splits_.emplace(node.id, found);
-    open_.emplace(node.id, std::move(node));
+  void consider(std::vector<Node> nodes, Heap& heap) {
+    std::erase_if(nodes, [&](const Node& node) { return !can_split(node); });
+    const std::vector<Split> found = best_splits(nodes);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (found[i].feature < 0) continue;
+      heap.push({found[i].gain, nodes[i].id});
+      splits_.emplace(nodes[i].id, found[i]);
+      open_.emplace(nodes[i].id, std::move(nodes[i]));
+    }
   }
 
   // Partitions the node's rows by the split, records it and returns the children with their
-  // histograms: the smaller child's built from its rows, the other's as parent - child.
-  std::pair<Node, Node> split(Node& node, const Split& s) {
+  // histograms (when children_may_split and one of them can): the smaller child's built from
+  // its rows, the other's as parent - child.
+  std::pair<Node, Node> split(Node& node, const Split& s, bool children_may_split) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end}, feature{s.feature},
         bin{s.bin};
     const std::vector<std::uint8_t> ml{s.missing_left};
@@ -291,7 +328,7 @@ class Grower {
                       s.missing_left);
     split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
     // Children's histograms matter only to children that may split.
-    if (can_split(l) || can_split(r)) {
+    if (children_may_split && (can_split(l) || can_split(r))) {
       auto pair = std::make_shared<Buffer<std::int64_t>>(backend_, 2 * slot_);
       l.hist = {pair, 0};
       r.hist = {pair, 1};
@@ -320,7 +357,6 @@ class Grower {
   std::vector<std::int32_t> all_features_;
   std::unique_ptr<DeviceVector<std::int32_t>> features_;
   forest::TreeConfig forest_config_;
-  std::vector<std::int64_t> scratch_;
   std::map<std::int32_t, Node> open_;
   std::map<std::int32_t, Split> splits_;
 
@@ -344,18 +380,26 @@ GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig
       on_side_1.push_back(grower.ranges()[node]);
   rows.settle(on_side_1);
   const std::span<const std::int32_t> list = rows.host_rows();
+  // Each leaf's value, then its rows' raw scores in blocks of positions, in parallel: leaves
+  // are disjoint, so every raw score gets one addition whatever the blocking (and a leaf value
+  // computed from raw reads it before any update).
+  std::vector<std::tuple<std::int32_t, std::int32_t, double>> blocks;  // begin, end, value
   for (std::size_t node = 0; node < t.feature.size(); ++node) {
     if (t.feature[node] >= 0) continue;
     const auto [begin, end] = grower.ranges()[node];
-    if (input.leaf_value)  // leaves are disjoint: reading raw before other leaves' updates
+    if (input.leaf_value)
       t.values[node] = config.learning_rate *
                        input.leaf_value(list.subspan(static_cast<std::size_t>(begin),
                                                      static_cast<std::size_t>(end - begin)));
-    const double v = t.values[node];
+    for (std::int32_t b = begin; b < end; b += kScoreBlockRows)
+      blocks.emplace_back(b, std::min(end, b + kScoreBlockRows), t.values[node]);
+  }
+  parallel_for(static_cast<std::int64_t>(blocks.size()), [&](std::int64_t i) {
+    const auto [begin, end, v] = blocks[static_cast<std::size_t>(i)];
     for (std::int32_t p = begin; p < end; ++p)
       raw[static_cast<std::size_t>(std::int64_t{list[static_cast<std::size_t>(p)]} * stride +
                                    offset)] += v;
-  }
+  });
   return grown;
 }
 

@@ -419,6 +419,77 @@ TEST_F(ForestThreads, PartitionIsStableAndHistogramsEqualOnAnyThreadCount) {
   }
 }
 
+TEST_F(ForestThreads, HistSubtractOfLargeSlotsCoversEveryChunk) {
+  // A slot is subtracted in chunks on several threads: every entry, the last partial chunk
+  // included, is parent - child, and nothing past the destination slot is written.
+  const std::int64_t slot = 3 * 8192 + 5;
+  std::vector<std::int64_t> parent(static_cast<std::size_t>(slot)), hist;
+  for (std::int64_t v = 0; v < slot; ++v) parent[static_cast<std::size_t>(v)] = 7 * v + 3;
+  for (const int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    hist.assign(static_cast<std::size_t>(3 * slot), -1);
+    for (std::int64_t v = 0; v < slot; ++v) hist[static_cast<std::size_t>(v)] = v % 11;
+    const std::vector<std::int32_t> p{0}, c{0}, dst{1};
+    cpu().forest().hist_subtract({parent.data(), slot}, {p.data(), 1}, {c.data(), 1},
+                                 {dst.data(), 1}, slot, {hist.data(), 3 * slot});
+    for (std::int64_t v = 0; v < slot; ++v)
+      ASSERT_EQ(hist[static_cast<std::size_t>(slot + v)], 7 * v + 3 - v % 11)
+          << threads << " threads, entry " << v;
+    for (std::int64_t v = 2 * slot; v < 3 * slot; ++v)
+      ASSERT_EQ(hist[static_cast<std::size_t>(v)], -1);
+  }
+}
+
+TEST_F(ForestThreads, LoneSmallNodeIntoOtherArraysIsCutAndStaysStable) {
+  // Leaf-wise boosting partitions one node at a time: a lone node into other arrays is cut
+  // into blocks of a few thousand rows when threads are free, and every row still lands where
+  // the stable partition puts it.
+  const std::int64_t n = 30000, d = 3;
+  const Table t = synthetic(n, d, true, 10);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  const std::uint8_t* by_id = bins.codes().data;
+  std::vector<std::int32_t> shuffled(static_cast<std::size_t>(n));
+  std::iota(shuffled.begin(), shuffled.end(), 0);
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
+  const std::vector<std::int32_t> begin{1000}, end{29000}, feature{1}, bin{30};
+  const std::vector<std::uint8_t> missing_left{1};
+  std::vector<std::int32_t> expected = shuffled;
+  std::stable_partition(expected.begin() + begin[0], expected.begin() + end[0],
+                        [&](std::int32_t r) {
+                          const std::uint8_t code = by_id[static_cast<std::size_t>(r) * d + 1];
+                          return code == 0 || code <= bin[0];
+                        });
+  for (const int threads : {1, 2, 3}) {
+    set_thread_count(threads);
+    std::vector<std::int32_t> rows = shuffled, into(static_cast<std::size_t>(n), -1);
+    std::vector<std::int64_t> channels, into_channels(static_cast<std::size_t>(n * 2), -1);
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * 32), 0),
+        into_codes(static_cast<std::size_t>(n * 32), 0xEE);
+    for (std::size_t p = 0; p < rows.size(); ++p) {
+      channels.insert(channels.end(), {rows[p], 2 * std::int64_t{rows[p]}});
+      std::copy_n(by_id + std::int64_t{rows[p]} * d, d,
+                  codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
+    }
+    ForestBatch split;
+    split.nodes = 1;
+    split.begin = {begin.data(), 1};
+    split.end = {end.data(), 1};
+    split.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, 2);
+    split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
+    split.into_rows = {into.data(), n};
+    split.into_channels = MatrixView<std::int64_t>::row_major(into_channels.data(), n, 2);
+    split.into_codes = {into_codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
+    cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 1},
+                             {bin.data(), 1}, {missing_left.data(), 1});
+    for (std::int64_t p = 0; p < n; ++p) {
+      const auto at = static_cast<std::size_t>(p);
+      const bool inside = p >= begin[0] && p < end[0];
+      ASSERT_EQ(into[at], inside ? expected[at] : -1) << threads << " threads, position " << p;
+      if (inside) ASSERT_EQ(into_channels[at * 2 + 1], 2 * std::int64_t{expected[at]});
+    }
+  }
+}
+
 TEST_F(ForestThreads, PartitionIntoOtherArraysMovesEachRowToItsStablePlace) {
   // Ping-pong partition (ForestBatch::into_*): the rows, channels and codes land in the other
   // arrays exactly where the stable in-place partition puts them, on any thread count (a node of

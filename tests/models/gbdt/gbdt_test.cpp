@@ -193,6 +193,30 @@ TEST(GbdtTest, SameModelOnOneAndTwoThreads) {
   set_thread_count(before);
 }
 
+TEST(GbdtTest, TiedFeaturesSplitOnTheEarlierOne) {
+  // Features 1 and 3 are one column twice (feature 2 missing at times, as make_table makes
+  // it): every split on that column has equal gains on both, and the earlier feature must win,
+  // however the features' scans are spread over threads.
+  Table t = make_table(4000, 4, 12, [](const float*) { return 0.0; });
+  for (std::int64_t i = 0; i < t.n; ++i) {
+    t.x[static_cast<std::size_t>(i * 4 + 3)] = t.x[static_cast<std::size_t>(i * 4 + 1)];
+    t.y[static_cast<std::size_t>(i)] = std::sin(2 * t.x[static_cast<std::size_t>(i * 4 + 1)]);
+  }
+  const int before = thread_count();
+  for (int threads : {1, 2}) {
+    set_thread_count(threads);
+    HistGradientBoostingRegressor model(ParamMap{{"max_iter", "10"}});
+    model.fit(cpu(), t.fit_data());
+    std::int64_t on_one = 0;
+    for (std::int32_t f : model.trees().feature) {
+      EXPECT_NE(f, 3) << threads << " threads";
+      on_one += f == 1 ? 1 : 0;
+    }
+    EXPECT_GT(on_one, 0);
+  }
+  set_thread_count(before);
+}
+
 TEST(GbdtTest, EarlyStoppingStopsOnNoise) {
   Table t = make_table(3000, 3, 10, [](const float*) { return 0.0; });
   std::mt19937_64 rng(11);
@@ -344,10 +368,10 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
   std::vector<gbdt::GrownTree> trees;
   for (const bool pack : {true, false}) {
     gbdt::FitRows rows(cpu(), bins, pack);
-    std::vector<double> raw(t.y.size(), 0.0), grad(t.y.size()), hess(t.y.size(), 1.0);
+    std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
     for (int tree = 0; tree < 2; ++tree) {
-      for (std::size_t i = 0; i < raw.size(); ++i) grad[i] = raw[i] - t.y[i];
-      const gbdt::TreeInput input = rows.quantise(grad, hess, 1, 0);
+      for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
+      const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
       EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
       EXPECT_EQ(input.total[0], t.n);
       trees.push_back(gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0));
