@@ -564,17 +564,17 @@ class FeatureScanner {
       accumulate_flagged(node, local, local_step, j, touched);
     else
       touched =
-        channels_.packed
-            ? accumulate_feature(node, j, local, local_step,
-                                 [&](std::uint8_t b, std::int32_t r) {
-                                   const ClassWeight& p = channels_.packed[r];
-                                   std::int64_t* h = hist + b * k_;
-                                   h[0] += p.count;
-                                   h[1 + p.cls] += p.weight;
-                                 })
-            : accumulate_feature(node, j, local, local_step, [&](std::uint8_t b, std::int32_t r) {
-                add_channels(hist + b * k_, channels_.dense + std::int64_t{r} * k_, k_);
-              });
+          channels_.packed
+              ? accumulate_feature(node, j, local, local_step,
+                                   [&](std::uint8_t b, std::int32_t r) {
+                                     const ClassWeight& p = channels_.packed[r];
+                                     std::int64_t* h = hist + b * k_;
+                                     h[0] += p.count;
+                                     h[1 + p.cls] += p.weight;
+                                   })
+              : accumulate_feature(node, j, local, local_step, [&](std::uint8_t b, std::int32_t r) {
+                  add_channels(hist + b * k_, channels_.dense + std::int64_t{r} * k_, k_);
+                });
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
     std::int32_t n = 0;
     for (int w = 0; w < 4; ++w) {
@@ -607,9 +607,10 @@ class FeatureScanner {
     }
   }
 
-  // accumulate_feature for dense channels by position, with each row's bin marked by a plain byte store in flag_ rather
-  // than an or into a bitmap word (a chain through memory when rows share a word: every code
-  // below 64 does); the bitmap is built from the flags once per scan, which clears them.
+  // accumulate_feature for dense channels by position, with each row's bin marked by a plain byte
+  // store in flag_ rather than an or into a bitmap word (a chain through memory when rows share a
+  // word: every code below 64 does); the bitmap is built from the flags once per scan, which clears
+  // them.
   void accumulate_flagged(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
                           std::int32_t j, std::array<std::uint64_t, 4>& touched) {
     std::int64_t* hist = hist_.data();
