@@ -154,7 +154,7 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   for (double v : var) mean_var += v;
   const double tol = mean_var / static_cast<double>(d) * params_.tol;
 
-  const cluster::Points points(backend, x, mean);
+  const cluster::Points points(backend, x, mean, mean_var);
   std::mt19937_64 rng(params_.random_state.value_or(data.seed));
   cluster::LloydResult best;
   for (std::int64_t run = 0; run < params_.runs(); ++run) {
@@ -194,21 +194,27 @@ void KMeans::check_input(MatrixView<const float> x) const {
 
 namespace {
 
-// The mean of the centres: the shift the distances are computed in (any fixed shift gives
-// the same distances; one near the data keeps the GEMM's cancellation small).
-std::vector<double> centre_mean(const std::vector<double>& centres, std::int64_t k,
-                                std::int64_t d) {
+// The rows of `x` seen through the mean of the centres: the shift the distances are computed
+// in (any fixed shift gives the same distances; one near the data keeps the GEMM's
+// cancellation small), dropped when small against the centres' spread around it.
+cluster::Points centred_points(Backend& backend, MatrixView<const float> x,
+                               const std::vector<double>& centres, std::int64_t k, std::int64_t d) {
   std::vector<double> mean(static_cast<std::size_t>(d), 0.0);
   for (std::int64_t c = 0; c < k; ++c)
     for (std::int64_t j = 0; j < d; ++j) mean[j] += centres[c * d + j] / static_cast<double>(k);
-  return mean;
+  double spread = 0.0;
+  for (std::int64_t c = 0; c < k; ++c)
+    for (std::int64_t j = 0; j < d; ++j)
+      spread +=
+          (centres[c * d + j] - mean[j]) * (centres[c * d + j] - mean[j]) / static_cast<double>(k);
+  return cluster::Points(backend, x, mean, spread);
 }
 
 }  // namespace
 
 std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x) const {
   check_input(x);
-  const cluster::Points points(backend, x, centre_mean(centres_, n_clusters_, n_features_));
+  const cluster::Points points = centred_points(backend, x, centres_, n_clusters_, n_features_);
   const std::vector<std::int32_t> labels = points.nearest(centres_, n_clusters_);
   std::vector<double> out(labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i)
@@ -219,7 +225,7 @@ std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x)
 std::vector<double> KMeans::transform(Backend& backend, MatrixView<const float> x) const {
   check_input(x);
   const std::int64_t k = n_clusters_;
-  const cluster::Points points(backend, x, centre_mean(centres_, k, n_features_));
+  const cluster::Points points = centred_points(backend, x, centres_, k, n_features_);
   std::vector<double> out(static_cast<std::size_t>(x.rows * k));
   points.for_each_block(centres_, k,
                         [&](std::int64_t begin, std::int64_t, std::span<const double> d2) {

@@ -23,28 +23,51 @@ double weight_of(std::span<const double> weights, std::int64_t i) {
   return weights.empty() ? 1.0 : weights[static_cast<std::size_t>(i)];
 }
 
-// Weighted sums of each cluster's rows (k x d) and the clusters' weights (k). Rows are summed
-// in blocks whose size depends on n, k and d only, and the blocks are added in order.
-void cluster_sums(const Points& points, std::span<const double> weights,
-                  std::span<const std::int32_t> labels, std::int64_t k, std::vector<double>& sums,
-                  std::vector<double>& totals) {
+// Rows per block of the fused passes (per-block partial sums, reduced in block order): depends
+// on n, k and d only, so the sums do not depend on the thread count.
+std::int64_t block_rows(std::int64_t n, std::int64_t k, std::int64_t d) {
+  const std::int64_t max_blocks = std::max<std::int64_t>(1, kMaxPartialElements / (k * (d + 1)));
+  const std::int64_t blocks =
+      std::max<std::int64_t>(1, std::min(max_blocks, (n + kHostRows - 1) / kHostRows));
+  return std::max<std::int64_t>(1, (n + blocks - 1) / blocks);
+}
+
+// One assignment step fused with the centre sums: `labels` gets each row's nearest centre,
+// `sums` (k x d) and `totals` (k) the clusters' weighted sums and weights (float64, per block
+// of rows, the blocks added in order); returns whether any label changed.
+bool assign_and_sum(const Points& points, std::span<const double> weights,
+                    std::span<const double> centres, std::int64_t k,
+                    std::vector<std::int32_t>& labels, std::vector<double>& sums,
+                    std::vector<double>& totals) {
   const std::int64_t n = points.rows(), d = points.cols();
   const MatrixView<const float> x = points.host();
-  const std::int64_t max_blocks = std::max<std::int64_t>(1, kMaxPartialElements / (k * (d + 1)));
-  const std::int64_t blocks = std::min(max_blocks, (n + kHostRows - 1) / kHostRows);
-  const std::int64_t rows_per_block = (n + blocks - 1) / blocks;
+  const std::int64_t rows_per_block = block_rows(n, k, d);
+  const std::int64_t blocks = (n + rows_per_block - 1) / rows_per_block;
   const std::int64_t width = k * (d + 1);  // each cluster's d sums, then its weight
   std::vector<double> partial(static_cast<std::size_t>(blocks * width), 0.0);
-  parallel_for(blocks, [&](std::int64_t b) {
-    double* out = partial.data() + b * width;
-    for (std::int64_t i = b * rows_per_block, end = std::min(n, (b + 1) * rows_per_block); i < end;
-         ++i) {
-      const double w = weight_of(weights, i);
-      double* cluster = out + labels[i] * (d + 1);
-      for (std::int64_t j = 0; j < d; ++j) cluster[j] += w * static_cast<double>(x(i, j));
-      cluster[d] += w;
-    }
-  });
+  std::vector<std::uint8_t> changed(static_cast<std::size_t>(blocks), 0);
+  points.for_each_nearest(
+      centres, k, rows_per_block,
+      [&](std::int64_t b, std::int64_t begin, std::int64_t end, const std::int32_t* nearest) {
+        double* out = partial.data() + b * width;
+        bool moved = false;
+        for (std::int64_t i = begin; i < end; ++i) {
+          const std::int32_t label = nearest[i - begin];
+          moved = moved || label != labels[i];
+          labels[i] = label;
+          double* cluster = out + label * (d + 1);
+          const float* row = x.data + i * x.stride;
+          if (weights.empty()) {  // no multiplications by 1
+            for (std::int64_t j = 0; j < d; ++j) cluster[j] += static_cast<double>(row[j]);
+            cluster[d] += 1.0;
+            continue;
+          }
+          const double w = weights[static_cast<std::size_t>(i)];
+          for (std::int64_t j = 0; j < d; ++j) cluster[j] += w * static_cast<double>(row[j]);
+          cluster[d] += w;
+        }
+        if (moved) changed[static_cast<std::size_t>(b)] = 1;
+      });
   sums.assign(static_cast<std::size_t>(k * d), 0.0);
   totals.assign(static_cast<std::size_t>(k), 0.0);
   for (std::int64_t b = 0; b < blocks; ++b)
@@ -53,6 +76,32 @@ void cluster_sums(const Points& points, std::span<const double> weights,
       for (std::int64_t j = 0; j < d; ++j) sums[c * d + j] += cluster[j];
       totals[c] += cluster[d];
     }
+  return std::find(changed.begin(), changed.end(), 1) != changed.end();
+}
+
+// The final labelling fused with the exact inertia: `labels` gets each row's nearest of the
+// `centres`; returns Σ w_i ‖x_i - centre(label_i)‖² in float64 (per block, blocks in order).
+double assign_with_inertia(const Points& points, std::span<const double> weights,
+                           std::span<const double> centres, std::int64_t k,
+                           std::vector<std::int32_t>& labels) {
+  const std::int64_t n = points.rows(), d = points.cols();
+  const std::int64_t rows_per_block = block_rows(n, k, d);
+  const std::int64_t blocks = (n + rows_per_block - 1) / rows_per_block;
+  std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
+  points.for_each_nearest(
+      centres, k, rows_per_block,
+      [&](std::int64_t b, std::int64_t begin, std::int64_t end, const std::int32_t* nearest) {
+        double s = 0.0;
+        for (std::int64_t i = begin; i < end; ++i) {
+          labels[i] = nearest[i - begin];
+          s += weight_of(weights, i) *
+               exact_sq_distance(points.host(), i, centres.data() + labels[i] * d);
+        }
+        partial[static_cast<std::size_t>(b)] += s;
+      });
+  double total = 0.0;
+  for (double s : partial) total += s;
+  return total;
 }
 
 /// A row that may refill an empty cluster: its distance to its own centre, its row among every
@@ -211,12 +260,12 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
   const std::int64_t d = points.cols();
   const std::int64_t row_offset = distributed::row_range(comm, points.rows()).offset;
   LloydResult result;
-  std::vector<std::int32_t> previous;
+  // No row is labelled -2: the first assignment always counts as a change.
+  result.labels.assign(static_cast<std::size_t>(points.rows()), -2);
   std::vector<double> sums, totals;
   bool labels_repeated = false;
   for (std::int64_t it = 0; it < max_iter; ++it) {
-    result.labels = points.nearest(centres, k);
-    cluster_sums(points, weights, result.labels, k, sums, totals);
+    const bool moved = assign_and_sum(points, weights, centres, k, result.labels, sums, totals);
     if (comm != nullptr && comm->size() > 1) {
       sums.insert(sums.end(), totals.begin(), totals.end());
       distributed::sum_over_ranks(comm, sums);
@@ -228,25 +277,28 @@ LloydResult run_lloyd(const Points& points, std::span<const double> weights,
     for (std::int64_t c = 0; c < k; ++c) {
       if (!(totals[c] > 0.0)) continue;  // no row could refill it: the centre stays
       for (std::int64_t j = 0; j < d; ++j) {
-        const double moved = sums[c * d + j] / totals[c];
-        shift += (moved - centres[c * d + j]) * (moved - centres[c * d + j]);
-        centres[c * d + j] = moved;
+        const double moved_to = sums[c * d + j] / totals[c];
+        shift += (moved_to - centres[c * d + j]) * (moved_to - centres[c * d + j]);
+        centres[c * d + j] = moved_to;
       }
     }
     result.n_iter = it + 1;
     // Over ranks the labels repeat when they repeat on every rank.
-    std::vector<std::int64_t> changed{result.labels == previous ? 0 : 1};
+    std::vector<std::int64_t> changed{moved ? 1 : 0};
     distributed::sum_over_ranks(comm, changed);
     if (changed[0] == 0) {
       labels_repeated = true;
       break;
     }
     if (shift <= tol) break;
-    previous.swap(result.labels);
   }
-  // The labels must belong to the final centres (the last update moved them).
-  if (!labels_repeated) result.labels = points.nearest(centres, k);
-  result.inertia = inertia(points, weights, centres, result.labels, comm);
+  // The labels must belong to the final centres (the last update moved them): one more
+  // assignment, fused with the inertia.
+  if (labels_repeated)
+    result.inertia = inertia(points, weights, centres, result.labels, comm);
+  else
+    result.inertia = distributed::sum_over_ranks(
+        comm, assign_with_inertia(points, weights, centres, k, result.labels));
   result.centres = std::move(centres);
   return result;
 }

@@ -140,6 +140,92 @@ TEST(KMeansTest, SameModelOnAnyThreadCount) {
   EXPECT_EQ(inertia[0], inertia[1]);
 }
 
+// The nearest of `centres` (k x d) to row i of t, by exact float64 distances; `margin` gets the
+// gap to the second nearest.
+std::int64_t exact_nearest(const Table& t, std::int64_t i, const std::vector<double>& centres,
+                           double& margin) {
+  const std::int64_t k = static_cast<std::int64_t>(centres.size()) / t.d;
+  double best = INFINITY, second = INFINITY;
+  std::int64_t label = -1;
+  for (std::int64_t q = 0; q < k; ++q) {
+    double s = 0;
+    for (std::int64_t j = 0; j < t.d; ++j)
+      s += std::pow(t.x[i * t.d + j] - centres[q * t.d + j], 2);
+    if (s < best) {
+      second = best, best = s, label = q;
+    } else if (s < second) {
+      second = s;
+    }
+  }
+  margin = second - best;
+  return label;
+}
+
+TEST(KMeansTest, FusedAssignmentIsLloydsOnEveryTile) {
+  // Many tiles and blocks of rows, none a multiple of the other (20011 rows), k below and above
+  // a SIMD width, data around the origin (products read the rows in place) and far from it
+  // (rows shifted per tile), with and without weights: at the end, every label is the exact
+  // nearest centre (up to near-ties), every centre the weighted mean of its rows, the inertia
+  // the exact weighted sum, and predict agrees; the same model on 1 and 2 threads.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> uniform(0.5, 2.0);
+  for (const double offset : {0.0, 500.0})
+    for (const std::int64_t k : {3, 37})
+      for (const bool weighted : {false, true}) {
+        Table t{20011, 6, {}};
+        for (std::int64_t i = 0; i < t.n * t.d; ++i)
+          t.x.push_back(static_cast<float>(offset + 4.0 * normal(rng)));
+        std::vector<double> w;
+        if (weighted)
+          for (std::int64_t i = 0; i < t.n; ++i) w.push_back(uniform(rng));
+        const ParamMap params{{"n_clusters", std::to_string(k)},
+                              {"random_state", "5"},
+                              {"max_iter", "500"},
+                              {"tol", "0"}};
+        std::vector<double> centres[2];
+        const int before = thread_count();
+        for (int r = 0; r < 2; ++r) {
+          set_thread_count(r + 1);
+          KMeans km = make(params);
+          FitData data = t.fit_data();
+          data.sample_weight = w;
+          km.fit(cpu(), data);
+          centres[r] = km.cluster_centers();
+          if (r == 1) break;
+          const std::vector<double>& c = centres[r];
+          std::vector<double> sums(c.size(), 0.0), totals(static_cast<std::size_t>(k), 0.0);
+          double inertia = 0;
+          std::int64_t near_ties = 0;
+          for (std::int64_t i = 0; i < t.n; ++i) {
+            double margin = 0;
+            const std::int64_t label = km.labels()[i];
+            const std::int64_t exact = exact_nearest(t, i, c, margin);
+            if (label != exact) {
+              ++near_ties;
+              EXPECT_LT(margin, 1e-3 * (1 + offset * offset)) << "row " << i;
+            }
+            const double wi = weighted ? w[i] : 1.0;
+            for (std::int64_t j = 0; j < t.d; ++j) {
+              sums[label * t.d + j] += wi * t.x[i * t.d + j];
+              inertia += wi * std::pow(t.x[i * t.d + j] - c[label * t.d + j], 2);
+            }
+            totals[label] += wi;
+          }
+          EXPECT_LE(near_ties, 2) << offset << " " << k;
+          for (std::int64_t q = 0; q < k; ++q)
+            for (std::int64_t j = 0; j < t.d; ++j)
+              EXPECT_NEAR(c[q * t.d + j], sums[q * t.d + j] / totals[q], 1e-9 * (1 + offset))
+                  << offset << " " << k << " " << weighted;
+          EXPECT_NEAR(km.inertia(), inertia, 1e-9 * inertia);
+          const std::vector<double> pred = km.predict(cpu(), t.view());
+          for (std::int64_t i = 0; i < t.n; ++i) ASSERT_EQ(pred[i], km.labels()[i]) << i;
+        }
+        set_thread_count(before);
+        EXPECT_EQ(centres[0], centres[1]) << offset << " " << k << " " << weighted;
+      }
+}
+
 TEST(KMeansTest, MoreRunsNeverRaiseTheInertia) {
   const Table t = blobs({{0, 0}, {3, 1}, {1, 4}, {5, 5}, {-2, 3}}, 200, 1.5, 4);
   KMeans one =
