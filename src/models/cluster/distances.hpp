@@ -37,7 +37,7 @@ class Points {
   Backend& backend() const { return *backend_; }
   std::int64_t rows() const { return x_.rows; }
   std::int64_t cols() const { return x_.cols; }
-  /// The original rows (host).
+  /// The original rows (host, row-major).
   MatrixView<const float> host() const { return x_; }
 
   /// Calls fn(begin, end, d2) for consecutive blocks of rows, where d2 holds the (end - begin)
@@ -79,8 +79,9 @@ class Points {
   void shift_rows(std::int64_t begin, std::int64_t rows, float* out, double* norms) const;
 
   Backend* backend_;
-  MatrixView<const float> x_;
-  std::vector<double> shift_;  // float32 values
+  MatrixView<const float> x_;     // row-major
+  std::vector<float> row_major_;  // a copy of column-major input
+  std::vector<double> shift_;     // float32 values
   std::vector<float> shift_f_;
   bool unshifted_ = false;  // the shift was dropped: host products read the rows in place
   // Device backends only: the shifted rows, resident, and their norms.

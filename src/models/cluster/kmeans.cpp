@@ -131,7 +131,6 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   if (k > n)
     throw InputError("model 'kmeans': n_samples=" + std::to_string(n) +
                      " should be >= n_clusters=" + std::to_string(k));
-  models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, x.rows, kModel);
   if (params_.init == KMeansInit::kGiven &&
       params_.init_centres.size() != static_cast<std::size_t>(k * d))
@@ -148,6 +147,11 @@ void KMeans::fit(Backend& backend, const FitData& data) {
     mean = mean_dev.to_host();
     var = var_dev.to_host();
   }
+  // The moments sum float32 values in float64, which cannot overflow: they are finite exactly
+  // when every value is, so the cell-by-cell check (which names the bad cell) runs only then.
+  if (!std::all_of(mean.begin(), mean.end(), [](double v) { return std::isfinite(v); }) ||
+      !std::all_of(var.begin(), var.end(), [](double v) { return std::isfinite(v); }))
+    models::check_finite_features(x, kModel);
   double rows = static_cast<double>(x.rows);
   distributed::merge_moments(data.comm, rows, mean, var);
   double mean_var = 0.0;

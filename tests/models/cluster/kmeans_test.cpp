@@ -226,6 +226,25 @@ TEST(KMeansTest, FusedAssignmentIsLloydsOnEveryTile) {
       }
 }
 
+TEST(KMeansTest, ColumnMajorInputGivesTheSameModel) {
+  const Table t = blobs({{0, 0, 1}, {3, 1, 0}, {1, 4, 2}}, 1500, 1.0, 9);
+  std::vector<float> columns(t.x.size());
+  for (std::int64_t i = 0; i < t.n; ++i)
+    for (std::int64_t j = 0; j < t.d; ++j) columns[j * t.n + i] = t.x[i * t.d + j];
+  const MatrixView<const float> col_view{columns.data(),    t.n,          t.d, t.n,
+                                         Layout::kColMajor, Device::cpu()};
+  KMeans a = make({{"n_clusters", "3"}, {"random_state", "1"}});
+  KMeans b = make({{"n_clusters", "3"}, {"random_state", "1"}});
+  a.fit(cpu(), t.fit_data());
+  FitData data = t.fit_data();
+  data.x = col_view;
+  b.fit(cpu(), data);
+  EXPECT_EQ(a.cluster_centers(), b.cluster_centers());
+  EXPECT_EQ(a.inertia(), b.inertia());
+  EXPECT_EQ(a.labels(), b.labels());
+  EXPECT_EQ(a.predict(cpu(), t.view()), b.predict(cpu(), col_view));
+}
+
 TEST(KMeansTest, MoreRunsNeverRaiseTheInertia) {
   const Table t = blobs({{0, 0}, {3, 1}, {1, 4}, {5, 5}, {-2, 3}}, 200, 1.5, 4);
   KMeans one =
