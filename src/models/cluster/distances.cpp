@@ -261,6 +261,40 @@ void Points::for_each_nearest(
   });
 }
 
+void Points::nearest_two(std::span<const double> centres, std::int64_t k,
+                         std::span<const std::int64_t> rows, std::int32_t* labels, double* first,
+                         double* second) const {
+  const std::int64_t d = cols(), count = static_cast<std::int64_t>(rows.size());
+  const Centres c(*backend_, centres, k, shift_);
+  parallel_blocks(count, tile_rows(k), [&](std::int64_t lo, std::int64_t hi) {
+    const std::int64_t n_tile = hi - lo;
+    std::vector<float> xs(static_cast<std::size_t>(n_tile * d));
+    std::vector<float> dots(static_cast<std::size_t>(n_tile * k));
+    std::vector<double> norms(static_cast<std::size_t>(n_tile));
+    for (std::int64_t r = 0; r < n_tile; ++r)
+      shift_rows(rows[static_cast<std::size_t>(lo + r)], 1, xs.data() + r * d, norms.data() + r);
+    MatrixView<float> out = MatrixView<float>::row_major(dots.data(), n_tile, k);
+    backend_->linalg().gemm(Op::kNone, Op::kTranspose, -2.0f,
+                            MatrixView<const float>::row_major(xs.data(), n_tile, d), c.view, 0.0f,
+                            out);
+    for (std::int64_t r = 0; r < n_tile; ++r) {
+      double best = std::numeric_limits<double>::infinity(), next = best;
+      std::int32_t label = 0;
+      for (std::int64_t q = 0; q < k; ++q) {
+        const double v = std::max(0.0, norms[r] + c.norms[q] + dots[r * k + q]);
+        if (v < best) {
+          next = best, best = v, label = static_cast<std::int32_t>(q);
+        } else if (v < next) {
+          next = v;
+        }
+      }
+      labels[lo + r] = label;
+      first[lo + r] = best;
+      second[lo + r] = next;
+    }
+  });
+}
+
 std::vector<std::int32_t> Points::nearest(std::span<const double> centres, std::int64_t k) const {
   std::vector<std::int32_t> labels(static_cast<std::size_t>(rows()));
   for_each_nearest(centres, k, kNearestBlockRows,

@@ -64,6 +64,13 @@ class Points {
       const std::function<void(std::int64_t block, std::int64_t begin, std::int64_t end,
                                const std::int32_t* labels)>& fn) const;
 
+  /// For the listed rows (host backends): the nearest of the `centres` (k x d) in labels[r],
+  /// its squared distance in first[r] and the second nearest's in second[r] (float64 from the
+  /// float32 products, never negative; +inf when k == 1). Rows gathered in tiles, in parallel.
+  void nearest_two(std::span<const double> centres, std::int64_t k,
+                   std::span<const std::int64_t> rows, std::int32_t* labels, double* first,
+                   double* second) const;
+
  private:
   struct Centres;
   /// Calls fn(begin, end, dots, row_norms, shifted) for consecutive blocks of rows: dots holds

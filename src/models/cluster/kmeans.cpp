@@ -90,8 +90,12 @@ KMeansParams KMeansParams::parse(const ParamMap& params) {
   if (const std::string* v = models::find_param(params, "random_state"); v && !is_none(*v))
     out.random_state =
         static_cast<std::uint64_t>(models::parse_int_param(kModel, "random_state", *v));
-  if (const std::string* v = models::find_param(params, "algorithm"); v && *v != "lloyd")
-    throw models::bad_param(kModel, "algorithm", *v, "lloyd (the only algorithm implemented)");
+  if (const std::string* v = models::find_param(params, "algorithm")) {
+    if (*v == "elkan")
+      out.algorithm = KMeansAlgorithm::kElkan;
+    else if (*v != "lloyd")
+      throw models::bad_param(kModel, "algorithm", *v, "lloyd or elkan");
+  }
   return out;
 }
 
@@ -110,7 +114,7 @@ nlohmann::json KMeansParams::to_json() const {
           {"max_iter", max_iter},
           {"tol", tol},
           {"random_state", random_state ? nlohmann::json(*random_state) : nlohmann::json(nullptr)},
-          {"algorithm", "lloyd"}};
+          {"algorithm", algorithm == KMeansAlgorithm::kElkan ? "elkan" : "lloyd"}};
 }
 
 std::int64_t KMeansParams::runs() const {
@@ -167,8 +171,9 @@ void KMeans::fit(Backend& backend, const FitData& data) {
         : params_.init == KMeansInit::kRandom
             ? cluster::random_rows(points, data.sample_weight, k, rng, data.comm)
             : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng, data.comm);
-    cluster::LloydResult result = cluster::run_lloyd(points, data.sample_weight, std::move(start),
-                                                     k, params_.max_iter, tol, data.comm);
+    cluster::LloydResult result =
+        cluster::run_lloyd(points, data.sample_weight, std::move(start), k, params_.max_iter, tol,
+                           data.comm, params_.algorithm);
     if (run == 0 || result.inertia < best.inertia) best = std::move(result);
   }
   std::vector<std::int64_t> sizes(static_cast<std::size_t>(k), 0);
