@@ -32,9 +32,8 @@ std::int64_t tile_rows(std::int64_t k) {
   return std::clamp(kTileElements / k, kMinTileRows, kMaxTileRows);
 }
 
-// The q < k minimising norms[q] + dots[q] (float32), the lower q on a tie: the minimum first,
-// then the first q that reaches it (four at a time where SSE2 is there).
-std::int32_t arg_min(const float* dots, const float* norms, std::int64_t k) {
+// The minimum over q < k of norms[q] + dots[q] (float32; eight at a time where SSE2 is there).
+float min_sum(const float* dots, const float* norms, std::int64_t k) {
   std::int64_t q = 0;
   float best = norms[0] + dots[0];
 #if defined(__SSE2__)
@@ -52,7 +51,14 @@ std::int32_t arg_min(const float* dots, const float* norms, std::int64_t k) {
   }
 #endif
   for (; q < k; ++q) best = std::min(best, norms[q] + dots[q]);
-  q = 0;
+  return best;
+}
+
+// The q < k minimising norms[q] + dots[q] (float32), the lower q on a tie: the minimum first,
+// then the first q that reaches it (four at a time where SSE2 is there).
+std::int32_t arg_min(const float* dots, const float* norms, std::int64_t k) {
+  const float best = min_sum(dots, norms, k);
+  std::int64_t q = 0;
 #if defined(__SSE2__)
   const __m128 target = _mm_set1_ps(best);
   for (; q + 4 <= k; q += 4) {
@@ -277,20 +283,16 @@ void Points::nearest_two(std::span<const double> centres, std::int64_t k,
     backend_->linalg().gemm(Op::kNone, Op::kTranspose, -2.0f,
                             MatrixView<const float>::row_major(xs.data(), n_tile, d), c.view, 0.0f,
                             out);
+    // The nearest as Lloyd's arg-min picks it, then the minimum over the others.
     for (std::int64_t r = 0; r < n_tile; ++r) {
-      double best = std::numeric_limits<double>::infinity(), next = best;
-      std::int32_t label = 0;
-      for (std::int64_t q = 0; q < k; ++q) {
-        const double v = std::max(0.0, norms[r] + c.norms[q] + dots[r * k + q]);
-        if (v < best) {
-          next = best, best = v, label = static_cast<std::int32_t>(q);
-        } else if (v < next) {
-          next = v;
-        }
-      }
+      float* row = dots.data() + r * k;
+      const std::int32_t label = arg_min(row, c.norms_f.data(), k);
+      const float best = c.norms_f[label] + row[label];
+      row[label] = std::numeric_limits<float>::infinity();
+      const float next = min_sum(row, c.norms_f.data(), k);
       labels[lo + r] = label;
-      first[lo + r] = best;
-      second[lo + r] = next;
+      first[lo + r] = std::max(0.0, norms[r] + best);
+      second[lo + r] = std::max(0.0, norms[r] + next);
     }
   });
 }
