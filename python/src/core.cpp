@@ -33,6 +33,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/export/onnx.hpp"
+#include "tabula/models/cluster/kmeans.hpp"
 #include "tabula/models/registry.hpp"
 #include "tabula/monitoring/profile.hpp"
 #include "tabula/pipeline/pipeline.hpp"
@@ -225,6 +226,16 @@ class Model {
   std::vector<std::string> class_labels() const { return schema_.class_labels; }
   bool numeric_labels() const { return schema_.numeric_labels; }
   std::string target() const { return schema_.target; }
+  /// The training rows' clusters from the fit (a clustering just fitted), else None.
+  std::optional<nb::ndarray<nb::numpy, std::int32_t>> training_labels() const {
+    const auto* km = dynamic_cast<const KMeans*>(estimator_.get());
+    if (km == nullptr || km->labels().empty()) return std::nullopt;
+    auto* owned = new std::vector<std::int32_t>(km->labels());
+    nb::capsule free(owned,
+                     [](void* p) noexcept { delete static_cast<std::vector<std::int32_t>*>(p); });
+    const std::size_t shape[1] = {owned->size()};
+    return nb::ndarray<nb::numpy, std::int32_t>(owned->data(), 1, shape, free);
+  }
 
  private:
   Model() = default;
@@ -449,5 +460,6 @@ NB_MODULE(_core, m) {
       .def_prop_ro("feature_names_out", &Model::feature_names_out)
       .def_prop_ro("class_labels", &Model::class_labels)
       .def_prop_ro("numeric_labels", &Model::numeric_labels)
-      .def_prop_ro("target", &Model::target);
+      .def_prop_ro("target", &Model::target)
+      .def("training_labels", &Model::training_labels);
 }

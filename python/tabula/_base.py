@@ -343,7 +343,9 @@ class ClusterMixinBase(TabulaEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Fits the clustering on X (y is ignored); labels_ are the training rows' clusters."""
         super().fit(X, None, sample_weight)
-        self.labels_ = self.predict(X)
+        # The fit's last assignment labels the rows; no second pass over X.
+        labels = self._model.training_labels()
+        self.labels_ = self.predict(X) if labels is None else labels
         return self
 
     def predict(self, X):

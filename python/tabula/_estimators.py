@@ -54,9 +54,11 @@ class PCA(TransformerMixin, TransformerMixinBase):
 
 
 class KMeans(ClusterMixin, TransformerMixin, ClusterMixinBase):
-    """k-means clustering (scikit-learn's KMeans, algorithm="lloyd"): k-means++ (greedy) or
-    random seeding, ``n_init`` runs ("auto": 1 for k-means++ and given centres, 10 for random),
-    Lloyd iterations with the distances from the engine's GEMM. ``init`` may be an array of
+    """k-means clustering (scikit-learn's KMeans): k-means++ (greedy) or random seeding,
+    ``n_init`` runs ("auto": 1 for k-means++ and given centres, 10 for random), Lloyd
+    iterations with the distances from the engine's GEMM. ``algorithm="elkan"`` runs the same
+    iterations with Hamerly's distance bounds (fewer products once the centres settle; the
+    same labels as "lloyd" up to rows within rounding of a tie). ``init`` may be an array of
     shape (n_clusters, n_features). Fitted: cluster_centers_, labels_, inertia_, n_iter_."""
 
     _registry_name, _task = "kmeans", "clustering"

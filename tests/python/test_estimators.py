@@ -140,6 +140,30 @@ def test_kmeans_matches_scikit_learn_from_the_same_centres():
         assert ours.score(x) == pytest.approx(theirs.score(x), rel=1e-5)
 
 
+def test_kmeans_elkan_matches_lloyd_and_scikit_learn():
+    """algorithm="elkan" (Hamerly's bounds): from the same centres, the labels, centres and
+    inertia of "lloyd", and scikit-learn's elkan's, on real and blob data."""
+    blobs, _ = datasets.make_blobs(n_samples=3000, n_features=5, centers=6, random_state=2)
+    for x, k in [(datasets.load_iris().data, 3), (datasets.load_wine().data, 4),
+                 (datasets.load_digits().data[:600], 10), (blobs, 6), (blobs, 15)]:
+        x = StandardScaler().fit_transform(x).astype(np.float32).astype(np.float64)
+        start = x[np.random.default_rng(k).choice(len(x), k, replace=False)]
+        lloyd = tabula.KMeans(n_clusters=k, init=start, tol=0).fit(x)
+        elkan = tabula.KMeans(n_clusters=k, init=start, tol=0, algorithm="elkan").fit(x)
+        theirs = cluster.KMeans(n_clusters=k, init=start, n_init=1, tol=0,
+                                algorithm="elkan").fit(x)
+        np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+        np.testing.assert_array_equal(elkan.labels_, theirs.labels_)
+        assert elkan.n_iter_ == lloyd.n_iter_
+        scale = np.abs(theirs.cluster_centers_).max()
+        np.testing.assert_allclose(elkan.cluster_centers_, lloyd.cluster_centers_, rtol=1e-9,
+                                   atol=1e-9 * scale)
+        np.testing.assert_allclose(elkan.cluster_centers_, theirs.cluster_centers_, rtol=1e-6,
+                                   atol=1e-6 * scale)
+        assert elkan.inertia_ == pytest.approx(theirs.inertia_, rel=1e-6)
+        assert elkan.get_params()["algorithm"] == "elkan"
+
+
 def test_kmeans_plus_plus_is_as_good_as_scikit_learn():
     """Seeded by k-means++ (different random numbers): an inertia within a few percent of
     scikit-learn's on real data, better than random seeding's single run on average."""

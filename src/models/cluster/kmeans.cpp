@@ -90,8 +90,12 @@ KMeansParams KMeansParams::parse(const ParamMap& params) {
   if (const std::string* v = models::find_param(params, "random_state"); v && !is_none(*v))
     out.random_state =
         static_cast<std::uint64_t>(models::parse_int_param(kModel, "random_state", *v));
-  if (const std::string* v = models::find_param(params, "algorithm"); v && *v != "lloyd")
-    throw models::bad_param(kModel, "algorithm", *v, "lloyd (the only algorithm implemented)");
+  if (const std::string* v = models::find_param(params, "algorithm")) {
+    if (*v == "elkan")
+      out.algorithm = KMeansAlgorithm::kElkan;
+    else if (*v != "lloyd")
+      throw models::bad_param(kModel, "algorithm", *v, "lloyd or elkan");
+  }
   return out;
 }
 
@@ -110,7 +114,7 @@ nlohmann::json KMeansParams::to_json() const {
           {"max_iter", max_iter},
           {"tol", tol},
           {"random_state", random_state ? nlohmann::json(*random_state) : nlohmann::json(nullptr)},
-          {"algorithm", "lloyd"}};
+          {"algorithm", algorithm == KMeansAlgorithm::kElkan ? "elkan" : "lloyd"}};
 }
 
 std::int64_t KMeansParams::runs() const {
@@ -131,7 +135,6 @@ void KMeans::fit(Backend& backend, const FitData& data) {
   if (k > n)
     throw InputError("model 'kmeans': n_samples=" + std::to_string(n) +
                      " should be >= n_clusters=" + std::to_string(k));
-  models::check_finite_features(x, kModel);
   models::check_sample_weights(data.sample_weight, x.rows, kModel);
   if (params_.init == KMeansInit::kGiven &&
       params_.init_centres.size() != static_cast<std::size_t>(k * d))
@@ -148,13 +151,18 @@ void KMeans::fit(Backend& backend, const FitData& data) {
     mean = mean_dev.to_host();
     var = var_dev.to_host();
   }
+  // The moments sum float32 values in float64, which cannot overflow: they are finite exactly
+  // when every value is, so the cell-by-cell check (which names the bad cell) runs only then.
+  if (!std::all_of(mean.begin(), mean.end(), [](double v) { return std::isfinite(v); }) ||
+      !std::all_of(var.begin(), var.end(), [](double v) { return std::isfinite(v); }))
+    models::check_finite_features(x, kModel);
   double rows = static_cast<double>(x.rows);
   distributed::merge_moments(data.comm, rows, mean, var);
   double mean_var = 0.0;
   for (double v : var) mean_var += v;
   const double tol = mean_var / static_cast<double>(d) * params_.tol;
 
-  const cluster::Points points(backend, x, mean);
+  const cluster::Points points(backend, x, mean, mean_var);
   std::mt19937_64 rng(params_.random_state.value_or(data.seed));
   cluster::LloydResult best;
   for (std::int64_t run = 0; run < params_.runs(); ++run) {
@@ -163,8 +171,9 @@ void KMeans::fit(Backend& backend, const FitData& data) {
         : params_.init == KMeansInit::kRandom
             ? cluster::random_rows(points, data.sample_weight, k, rng, data.comm)
             : cluster::kmeans_plus_plus(points, data.sample_weight, k, rng, data.comm);
-    cluster::LloydResult result = cluster::run_lloyd(points, data.sample_weight, std::move(start),
-                                                     k, params_.max_iter, tol, data.comm);
+    cluster::LloydResult result =
+        cluster::run_lloyd(points, data.sample_weight, std::move(start), k, params_.max_iter, tol,
+                           data.comm, params_.algorithm);
     if (run == 0 || result.inertia < best.inertia) best = std::move(result);
   }
   std::vector<std::int64_t> sizes(static_cast<std::size_t>(k), 0);
@@ -194,21 +203,27 @@ void KMeans::check_input(MatrixView<const float> x) const {
 
 namespace {
 
-// The mean of the centres: the shift the distances are computed in (any fixed shift gives
-// the same distances; one near the data keeps the GEMM's cancellation small).
-std::vector<double> centre_mean(const std::vector<double>& centres, std::int64_t k,
-                                std::int64_t d) {
+// The rows of `x` seen through the mean of the centres: the shift the distances are computed
+// in (any fixed shift gives the same distances; one near the data keeps the GEMM's
+// cancellation small), dropped when small against the centres' spread around it.
+cluster::Points centred_points(Backend& backend, MatrixView<const float> x,
+                               const std::vector<double>& centres, std::int64_t k, std::int64_t d) {
   std::vector<double> mean(static_cast<std::size_t>(d), 0.0);
   for (std::int64_t c = 0; c < k; ++c)
     for (std::int64_t j = 0; j < d; ++j) mean[j] += centres[c * d + j] / static_cast<double>(k);
-  return mean;
+  double spread = 0.0;
+  for (std::int64_t c = 0; c < k; ++c)
+    for (std::int64_t j = 0; j < d; ++j)
+      spread +=
+          (centres[c * d + j] - mean[j]) * (centres[c * d + j] - mean[j]) / static_cast<double>(k);
+  return cluster::Points(backend, x, mean, spread);
 }
 
 }  // namespace
 
 std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x) const {
   check_input(x);
-  const cluster::Points points(backend, x, centre_mean(centres_, n_clusters_, n_features_));
+  const cluster::Points points = centred_points(backend, x, centres_, n_clusters_, n_features_);
   const std::vector<std::int32_t> labels = points.nearest(centres_, n_clusters_);
   std::vector<double> out(labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i)
@@ -219,7 +234,7 @@ std::vector<double> KMeans::predict(Backend& backend, MatrixView<const float> x)
 std::vector<double> KMeans::transform(Backend& backend, MatrixView<const float> x) const {
   check_input(x);
   const std::int64_t k = n_clusters_;
-  const cluster::Points points(backend, x, centre_mean(centres_, k, n_features_));
+  const cluster::Points points = centred_points(backend, x, centres_, k, n_features_);
   std::vector<double> out(static_cast<std::size_t>(x.rows * k));
   points.for_each_block(centres_, k,
                         [&](std::int64_t begin, std::int64_t, std::span<const double> d2) {

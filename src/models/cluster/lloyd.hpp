@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/cluster/distances.hpp"
+#include "tabula/models/cluster/kmeans.hpp"
 
 namespace tabula {
 class Communicator;
@@ -31,9 +32,14 @@ struct LloydResult {
 /// the farthest rows of every rank (gathered, ties to the lower global row), the labels repeat
 /// when they repeat on every rank, and the inertia is summed over the ranks. Every rank ends
 /// with the same centres, n_iter and inertia; `labels` are the rank's own rows'.
+///
+/// kElkan: the same iterations with Hamerly's bounds (on host backends): most rows keep their
+/// label without products once the centres settle; the assignments are Lloyd's up to rows
+/// within rounding of a tie.
 LloydResult run_lloyd(const Points& points, std::span<const double> weights,
                       std::vector<double> centres, std::int64_t k, std::int64_t max_iter,
-                      double tol, Communicator* comm = nullptr);
+                      double tol, Communicator* comm = nullptr,
+                      KMeansAlgorithm algorithm = KMeansAlgorithm::kLloyd);
 
 /// Σ w_i ‖x_i - centre(label_i)‖² in float64 from the original rows, in a fixed order (over
 /// ranks: each rank's sum, added over the ranks).

@@ -1,6 +1,6 @@
 // k-means clustering with scikit-learn's names and defaults (sklearn.cluster.KMeans,
-// algorithm="lloyd"): k-means++ (greedy, 2 + log(k) local trials) or random seeding, n_init
-// runs keeping the lowest inertia, Lloyd iterations whose distances come from the backend's
+// algorithm "lloyd" or "elkan"): k-means++ (greedy, 2 + log(k) local trials) or random seeding,
+// n_init runs keeping the lowest inertia, Lloyd iterations whose distances come from the backend's
 // GEMM (‖x‖² - 2 x·c + ‖c‖²) and whose centre sums are float64, empty clusters moved to the
 // farthest points. Same seed, same model, whatever the thread count.
 #pragma once
@@ -16,6 +16,10 @@
 namespace tabula {
 
 enum class KMeansInit { kKMeansPlusPlus, kRandom, kGiven };
+/// "lloyd" (every row multiplied by every centre each iteration) or "elkan" (the same
+/// iterations with Hamerly's distance bounds, which skip most products once the centres
+/// settle; the assignments are Lloyd's up to rows within rounding of a tie).
+enum class KMeansAlgorithm { kLloyd, kElkan };
 
 /// sklearn.cluster.KMeans parameters.
 struct KMeansParams {
@@ -30,6 +34,7 @@ struct KMeansParams {
   /// Relative to the mean per-feature variance of the data, as scikit-learn.
   double tol = 1e-4;
   std::optional<std::uint64_t> random_state;
+  KMeansAlgorithm algorithm = KMeansAlgorithm::kLloyd;
 
   /// init: "k-means++", "random" or a JSON array of n_clusters rows; n_init: "auto" or >= 1.
   static KMeansParams parse(const ParamMap& params);
