@@ -774,10 +774,18 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       // final place in a scratch copy of the node, copied back array by array: one scattered
       // row move and one sequential copy per row (both sides were written for every row, and
       // the right rows moved a third time).
+      // Nothing moves when no left row follows a right one (one side empty included: half
+      // of the two-row nodes).
       const std::int64_t n = block.end - block.begin;
       std::int64_t n_left = 0;
-      for (std::int64_t r = block.begin; r < block.end; ++r) n_left += left_of(r);
-      if (n_left == 0 || n_left == n) return;  // nothing moves
+      bool seen_right = false, out_of_place = false;
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = left_of(r);
+        n_left += go_left;
+        out_of_place |= seen_right & go_left;
+        seen_right |= !go_left;
+      }
+      if (!out_of_place) return;
       thread_local RowScratch<kStride> node_scratch;
       const RowArrays<kStride> moved = node_scratch.arrays_for(arrays, n);
       std::int64_t left = 0, right = n_left;

@@ -400,6 +400,16 @@ TEST(ForestPrimitives, SmallAndLargeNodesPartitionInPlaceStablyWithTheirChannels
   std::vector<std::int32_t> rows(static_cast<std::size_t>(n));
   std::iota(rows.begin(), rows.end(), 0);
   std::shuffle(rows.begin(), rows.end(), std::mt19937(11));
+  const auto goes_left = [&](std::int32_t row, std::size_t node) {
+    const std::uint8_t code = by_id[static_cast<std::size_t>(row) * 4 + feature[node]];
+    return code == 0 ? missing_left[node] != 0 : code <= bin[node];
+  };
+  // The node of 100 rows is in its partitioned order already (no row moves); it has rows on
+  // both sides.
+  const auto in_order = std::stable_partition(rows.begin() + begin[6], rows.begin() + end[6],
+                                              [&](std::int32_t r) { return goes_left(r, 6); });
+  ASSERT_NE(in_order, rows.begin() + begin[6]);
+  ASSERT_NE(in_order, rows.begin() + end[6]);
   std::vector<std::int64_t> ordered;
   std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * stride), 0);
   for (std::size_t p = 0; p < rows.size(); ++p) {
@@ -407,10 +417,6 @@ TEST(ForestPrimitives, SmallAndLargeNodesPartitionInPlaceStablyWithTheirChannels
     ordered.insert(ordered.end(), {r, 3 * r + 1, -r});
     std::copy_n(by_id + r * 4, 4, codes.begin() + static_cast<std::ptrdiff_t>(p) * stride);
   }
-  const auto goes_left = [&](std::int32_t row, std::size_t node) {
-    const std::uint8_t code = by_id[static_cast<std::size_t>(row) * 4 + feature[node]];
-    return code == 0 ? missing_left[node] != 0 : code <= bin[node];
-  };
   std::vector<std::int32_t> expected = rows;
   for (std::size_t node = 0; node < begin.size(); ++node)
     std::stable_partition(expected.begin() + begin[node], expected.begin() + end[node],
