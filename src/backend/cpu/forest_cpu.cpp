@@ -689,7 +689,9 @@ struct RowScratch {
 // node is cut into blocks partitioned side by side when threads are free.
 // - Into other arrays (batch.into_*): each block counts its left rows, then moves every row once
 //   to its final place, found from the counts of the blocks before it.
-// - In place, a node taken whole: left rows compacted forwards, right ones through a buffer.
+// - In place, a node taken whole: up to kMoveOnceRows rows, each row moved once into a scratch
+//   copy of the node at its final place, copied back (nothing when already in order); larger,
+//   left rows compacted forwards, right ones through a buffer.
 // - In place, a node cut into blocks: each block's rows go to scratch arrays at the block's own
 //   positions (left ones from its start, right ones from its end backwards), then every block's
 //   two runs are copied to their final places.
