@@ -634,6 +634,11 @@ namespace {
 constexpr std::int64_t kPartitionBlockRows = 32768;
 // The smallest block a lone node's partition into other arrays is cut into.
 constexpr std::int64_t kMinIntoBlockRows = 4096;
+// Nodes of at most this many rows, partitioned in place whole, move each row once into a
+// scratch copy (in L1/L2 at this size) and copy it back; larger ones compact the left rows in
+// place and move the right ones through a buffer (the scratch round trip measured slower on
+// 1M x 28's large nodes).
+constexpr std::int64_t kMoveOnceRows = 1024;
 
 // What moves with a row when a node is partitioned: its id, and its ordered channels (k values)
 // and ordered codes (kStride bytes) when the batch keeps them.
@@ -649,6 +654,13 @@ struct RowArrays {
     if (channels) forest::copy_channels(to.channels + to_pos * k, channels + from_pos * k, k);
     if (codes)
       forest::copy_code_row<kStride>(to.codes + to_pos * kStride, codes + from_pos * kStride);
+  }
+
+  // Rows 0 .. n-1 to positions to_pos .. to_pos + n - 1 of `to`, array by array.
+  void copy_run(const RowArrays& to, std::int64_t to_pos, std::int64_t n) const {
+    std::copy_n(ids, n, to.ids + to_pos);
+    if (channels) std::copy_n(channels, n * k, to.channels + to_pos * k);
+    if (codes) std::copy_n(codes, n * kStride, to.codes + to_pos * kStride);
   }
 };
 
@@ -677,7 +689,9 @@ struct RowScratch {
 // node is cut into blocks partitioned side by side when threads are free.
 // - Into other arrays (batch.into_*): each block counts its left rows, then moves every row once
 //   to its final place, found from the counts of the blocks before it.
-// - In place, a node taken whole: left rows compacted forwards, right ones through a buffer.
+// - In place, a node taken whole: up to kMoveOnceRows rows, each row moved once into a scratch
+//   copy of the node at its final place, copied back (nothing when already in order); larger,
+//   left rows compacted forwards, right ones through a buffer.
 // - In place, a node cut into blocks: each block's rows go to scratch arrays at the block's own
 //   positions (left ones from its start, right ones from its end backwards), then every block's
 //   two runs are copied to their final places.
@@ -757,6 +771,33 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       std::int64_t left = 0;
       for (std::int64_t r = block.begin; r < block.end; ++r) left += left_of(r);
       block.left = left;
+    } else if (block.whole && block.end - block.begin <= kMoveOnceRows) {
+      // The left rows are counted (a code read per row), then each row moves once, to its
+      // final place in a scratch copy of the node, copied back array by array: one scattered
+      // row move and one sequential copy per row (both sides were written for every row, and
+      // the right rows moved a third time).
+      // Nothing moves when no left row follows a right one (one side empty included: half
+      // of the two-row nodes).
+      const std::int64_t n = block.end - block.begin;
+      std::int64_t n_left = 0;
+      bool seen_right = false, out_of_place = false;
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = left_of(r);
+        n_left += go_left;
+        out_of_place |= seen_right & go_left;
+        seen_right |= !go_left;
+      }
+      if (!out_of_place) return;
+      thread_local RowScratch<kStride> node_scratch;
+      const RowArrays<kStride> moved = node_scratch.arrays_for(arrays, n);
+      std::int64_t left = 0, right = n_left;
+      for (std::int64_t r = block.begin; r < block.end; ++r) {
+        const bool go_left = left_of(r);
+        arrays.move(moved, go_left ? left : right, r);
+        left += go_left;
+        right += !go_left;
+      }
+      moved.copy_run(arrays, block.begin, n);
     } else if (block.whole) {
       thread_local RowScratch<kStride> right_scratch;
       const RowArrays<kStride> right = right_scratch.arrays_for(arrays, block.end - block.begin);

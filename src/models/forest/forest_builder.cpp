@@ -32,10 +32,10 @@ struct Node {
   std::int32_t begin = 0;
   std::int32_t end = 0;
   std::int64_t depth = 0;
-  std::vector<std::int64_t> total;
-  std::int32_t parent_slot = -1;        // parent's histogram slot in the previous level, if kept
-  std::int32_t sibling = -1;            // index of the sibling in the same list, if evaluated too
-  std::vector<std::uint64_t> constant;  // features known constant here (see Split)
+  NodeSums total;
+  std::int32_t parent_slot = -1;  // parent's histogram slot in the previous level, if kept
+  std::int32_t sibling = -1;      // index of the sibling in the same list, if evaluated too
+  FeatureBits constant;           // features known constant here (see Split)
 };
 
 class TreeGrower {
@@ -79,7 +79,7 @@ class TreeGrower {
     root.id = add_node(rows_.total);
     root.begin = 0;
     root.end = static_cast<std::int32_t>(rows_.rows.size);
-    root.total = rows_.total;
+    root.total.assign(rows_.total.begin(), rows_.total.end());
     if (config_.max_leaf_nodes > 0)
       grow_best_first(std::move(root));
     else
@@ -95,7 +95,7 @@ class TreeGrower {
   }
 
  private:
-  std::int32_t add_node(const std::vector<std::int64_t>& total) {
+  std::int32_t add_node(std::span<const std::int64_t> total) {
     const std::int32_t id = grown_.add_leaf(total[0]);
     if (config_.n_classes > 0) {
       double w = 0.0;
@@ -460,7 +460,7 @@ class TreeGrower {
     split.bin = best.bin;
     split.missing_left = best.missing_left;
     split.gain = best.gain;
-    split.left = best.left;
+    split.left.assign(best.left.begin(), best.left.end());
   }
 
   // Whether every partial sum of the histograms of nodes[order[..]] fits int32: classifier

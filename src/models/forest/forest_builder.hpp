@@ -4,7 +4,10 @@
 // finds the same split as the histogram primitives at a cost that follows the node's rows.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <string>
 #include <vector>
@@ -163,16 +166,55 @@ ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConf
 std::int64_t draw_features(const TreeConfig& config, std::int64_t d, std::int64_t tree,
                            std::int32_t node, std::int64_t round, std::int32_t* out);
 
+/// A short array of T kept inline up to N entries, on the heap beyond: a node's sums and
+/// constant-feature bitmap are a few words, and every evaluated node made one to three heap
+/// allocations for them (malloc/free ~6% of a deep regression forest's fit).
+template <typename T, std::size_t N>
+class InlineVector {
+ public:
+  template <typename It>
+  void assign(It first, It last) {
+    size_ = static_cast<std::size_t>(std::distance(first, last));
+    if (size_ <= N) {
+      heap_.clear();
+      std::copy(first, last, inline_.begin());
+    } else {
+      heap_.assign(first, last);
+    }
+  }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T* data() { return size_ <= N ? inline_.data() : heap_.data(); }
+  const T* data() const { return size_ <= N ? inline_.data() : heap_.data(); }
+  T& operator[](std::size_t i) { return data()[i]; }
+  const T& operator[](std::size_t i) const { return data()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  operator std::span<const T>() const { return {data(), size_}; }
+
+ private:
+  std::size_t size_ = 0;
+  std::array<T, N> inline_{};
+  std::vector<T> heap_;  // used only when size_ > N
+};
+
+/// A node's channel sums (regression's 3, two or three classes' 3 or 4 inline).
+using NodeSums = InlineVector<std::int64_t, 4>;
+/// A node's constant-feature bitmap (up to 128 features inline).
+using FeatureBits = InlineVector<std::uint64_t, 2>;
+
 /// A node's best split (feature -1: none valid) in channel units.
 struct Split {
   std::int32_t feature = -1;
   std::int32_t bin = 0;
   std::uint8_t missing_left = 0;
   double gain = 0.0;
-  std::vector<std::int64_t> left;
+  NodeSums left;
   /// Features known constant on the node's rows (a bitmap of d bits; empty: none known), so
   /// also on its children's: they skip them, as no split on them is valid.
-  std::vector<std::uint64_t> constant;
+  FeatureBits constant;
 };
 
 /// The rows and sums of one node (rows[begin .. end) of TreeRows::rows).

@@ -13,6 +13,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -350,6 +351,94 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
   EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), 5000}, bad, {feature.data(), 1},
                                         {bin.data(), 1}, {missing_left.data(), 1}),
                Error);
+}
+
+TEST(ForestBuilder, InlineVectorKeepsItsValuesInlineAndOnTheHeapThroughCopiesAndMoves) {
+  // A node's sums and constant bitmap: inline up to N entries, heap beyond, either way the same
+  // values after assign, copy, move and reassignment to the other storage.
+  for (const std::size_t size : {0UL, 1UL, 3UL, 4UL, 5UL, 13UL}) {
+    std::vector<std::int64_t> values(size);
+    std::iota(values.begin(), values.end(), std::int64_t{-2});
+    forest::NodeSums a;
+    a.assign(values.begin(), values.end());
+    ASSERT_EQ(a.size(), size);
+    ASSERT_EQ(a.empty(), size == 0);
+    ASSERT_EQ(std::vector<std::int64_t>(a.begin(), a.end()), values);
+    forest::NodeSums b = a;
+    b[0 % std::max<std::size_t>(size, 1)] += size > 0 ? 100 : 0;
+    ASSERT_EQ(std::vector<std::int64_t>(a.begin(), a.end()), values);  // a copy, not a view
+    forest::NodeSums c = std::move(a);
+    ASSERT_EQ(std::vector<std::int64_t>(c.begin(), c.end()), values);
+    const std::vector<std::int64_t> other{7, 8, 9, 10, 11, 12};  // the other storage kind
+    c.assign(other.begin(), other.begin() + (size > 4 ? 2 : 6));
+    ASSERT_EQ(std::vector<std::int64_t>(c.begin(), c.end()),
+              std::vector<std::int64_t>(other.begin(), other.begin() + (size > 4 ? 2 : 6)));
+    const std::span<const std::int64_t> view = c;
+    ASSERT_EQ(view.data(), c.data());
+  }
+}
+
+TEST(ForestPrimitives, SmallAndLargeNodesPartitionInPlaceStablyWithTheirChannelsAndCodes) {
+  // Whole nodes of up to 1024 rows move each row once through a scratch copy, larger ones
+  // compact in place through a buffer: both give the stable partition and move the ordered
+  // channels and codes with their rows (nodes where every row goes one way included).
+  const Table t = synthetic(6000, 4, true, 9);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  const std::uint8_t* by_id = bins.codes().data;
+  std::vector<std::int32_t> begin, end, feature, bin;
+  std::vector<std::uint8_t> missing_left;
+  std::int32_t at = 0;
+  for (const std::int32_t size : {1, 2, 3, 5, 8, 17, 100, 1023, 1024, 1025, 2000}) {
+    begin.push_back(at);
+    end.push_back(at += size);
+    feature.push_back(size % 4);
+    bin.push_back(size == 17 ? 255 : 10 + size % 40);  // 255: every row with a code goes left
+    missing_left.push_back(static_cast<std::uint8_t>(size % 2));
+  }
+  const auto nodes = static_cast<std::int64_t>(begin.size());
+  const std::int64_t n = at, stride = 32;
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(n));
+  std::iota(rows.begin(), rows.end(), 0);
+  std::shuffle(rows.begin(), rows.end(), std::mt19937(11));
+  const auto goes_left = [&](std::int32_t row, std::size_t node) {
+    const std::uint8_t code = by_id[static_cast<std::size_t>(row) * 4 + feature[node]];
+    return code == 0 ? missing_left[node] != 0 : code <= bin[node];
+  };
+  // The node of 100 rows is in its partitioned order already (no row moves); it has rows on
+  // both sides.
+  const auto in_order = std::stable_partition(rows.begin() + begin[6], rows.begin() + end[6],
+                                              [&](std::int32_t r) { return goes_left(r, 6); });
+  ASSERT_NE(in_order, rows.begin() + begin[6]);
+  ASSERT_NE(in_order, rows.begin() + end[6]);
+  std::vector<std::int64_t> ordered;
+  std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * stride), 0);
+  for (std::size_t p = 0; p < rows.size(); ++p) {
+    const auto r = static_cast<std::int64_t>(rows[p]);
+    ordered.insert(ordered.end(), {r, 3 * r + 1, -r});
+    std::copy_n(by_id + r * 4, 4, codes.begin() + static_cast<std::ptrdiff_t>(p) * stride);
+  }
+  std::vector<std::int32_t> expected = rows;
+  for (std::size_t node = 0; node < begin.size(); ++node)
+    std::stable_partition(expected.begin() + begin[node], expected.begin() + end[node],
+                          [&](std::int32_t r) { return goes_left(r, node); });
+  ForestBatch split{nodes,
+                    {begin.data(), nodes},
+                    {end.data(), nodes},
+                    {},
+                    0,
+                    MatrixView<std::int64_t>::row_major(ordered.data(), n, 3),
+                    {codes.data(), n, 4, stride, Layout::kRowMajor, Device::cpu()}};
+  cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), nodes},
+                           {bin.data(), nodes}, {missing_left.data(), nodes});
+  ASSERT_EQ(rows, expected);
+  for (std::size_t p = 0; p < rows.size(); ++p) {
+    const std::int64_t r = rows[p];
+    ASSERT_EQ(ordered[p * 3], r) << p;
+    ASSERT_EQ(ordered[p * 3 + 1], 3 * r + 1) << p;
+    ASSERT_EQ(ordered[p * 3 + 2], -r) << p;
+    for (std::size_t j = 0; j < 4; ++j)
+      ASSERT_EQ(codes[p * stride + j], by_id[static_cast<std::size_t>(r) * 4 + j]) << p;
+  }
 }
 
 TEST_F(ForestThreads, PartitionIsStableAndHistogramsEqualOnAnyThreadCount) {
