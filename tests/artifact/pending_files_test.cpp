@@ -53,8 +53,8 @@ class FileSizeLimit {
 };
 
 TEST(PendingFiles, AllAppearAtCommit) {
-  const fs::path dir = testing::unique_temp_path("out");
-  fs::create_directories(dir);
+  const testing::ScopedTempDir scoped("out");  // fresh: pids repeat across runs
+  const fs::path& dir = scoped.path();
   {
     PendingFiles files;
     files.add((dir / "a").string(), "one");
@@ -70,8 +70,8 @@ TEST(PendingFiles, AllAppearAtCommit) {
 }
 
 TEST(PendingFiles, AFailedWriteLeavesThePreviousFilesWhole) {
-  const fs::path dir = testing::unique_temp_path("out");
-  fs::create_directories(dir);
+  const testing::ScopedTempDir scoped("out");  // fresh: pids repeat across runs
+  const fs::path& dir = scoped.path();
   std::ofstream(dir / "small") << "old small";
   std::ofstream(dir / "large") << "old large";
   try {
@@ -90,8 +90,8 @@ TEST(PendingFiles, AFailedWriteLeavesThePreviousFilesWhole) {
 }
 
 TEST(PendingFiles, UncommittedTemporariesAreRemoved) {
-  const fs::path dir = testing::unique_temp_path("out");
-  fs::create_directories(dir);
+  const testing::ScopedTempDir scoped("out");  // fresh: pids repeat across runs
+  const fs::path& dir = scoped.path();
   {
     PendingFiles files;
     files.add((dir / "a").string(), "one");
@@ -103,8 +103,8 @@ TEST(PendingFiles, UncommittedTemporariesAreRemoved) {
 TEST(PendingFiles, SpecialFilesAreWrittenIntoNotReplaced) {
   // `--out /dev/null` or a FIFO: a rename would put a plain file where the device or pipe was
   // (as root, /dev/null itself); the bytes go into it, and no temporary stays behind.
-  const fs::path dir = testing::unique_temp_path("special");
-  fs::create_directories(dir);
+  const testing::ScopedTempDir scoped("special");  // fresh: pids repeat across runs
+  const fs::path& dir = scoped.path();
   const fs::path pipe = dir / "pipe";
   ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
   for (const bool pending : {false, true}) {
