@@ -39,14 +39,14 @@ struct ForestBatch {
   /// bytes (nodes x 32, backend memory). A row goes left when the bit of its bin is set (bit 0:
   /// the missing bin) instead of by the node's bin and missing_left: a categorical split.
   VectorView<const std::uint8_t> left_bins;
-  /// Host backends only, for partition (all empty: in place): arrays shaped as the row index
-  /// array, ordered_channels and ordered_codes that receive each node's partitioned rows at the
-  /// node's positions, stably, leaving the sources as they were. A caller alternating between
-  /// two sets of arrays (ping-pong) moves every row once per split instead of compacting in
-  /// place through a buffer.
-  VectorView<std::int32_t> into_rows;
-  MatrixView<std::int64_t> into_channels;
-  MatrixView<std::uint8_t> into_codes;
+  /// Optional, for partition (host memory, `nodes` entries): how many of each node's rows go
+  /// left, as the caller knows from the split's histogram. Host backends then move only the
+  /// misplaced rows: the q-th row going right among the node's first left_rows positions
+  /// trades places with the q-th row going left after them. Each side's rows end in an order
+  /// that depends on the rows alone (not on the thread count) but is not the stable one;
+  /// histograms, integer sums, do not mind. A count that the rows contradict is refused
+  /// (Error) before any row moves. Other backends may ignore it (a stable partition).
+  VectorView<const std::int32_t> left_rows;
 };
 
 /// Histogram shape: `bins` slots per feature (bin 0 = missing) and `channels` int64 sums per

@@ -366,26 +366,17 @@ void check_ordered_codes(const ForestBatch& batch, std::int64_t rows, std::int64
                 std::to_string(rows) + " x " + std::to_string(d) + " with a stride of 32 or 64");
 }
 
-// batch.into_*, when set: arrays of the same shapes as the rows, ordered_channels and
-// ordered_codes (each present exactly when its source is), none of them the source itself.
-void check_partition_target(const ForestBatch& batch, VectorView<std::int32_t> rows) {
-  if (batch.into_rows.data == nullptr) {
-    if (batch.into_channels.data != nullptr || batch.into_codes.data != nullptr)
-      throw Error("forest_partition: into_channels and into_codes need into_rows");
-    return;
+// batch.left_rows, when set: a count within 0 .. rows of each node.
+void check_left_rows(const ForestBatch& batch) {
+  if (batch.left_rows.data == nullptr) return;
+  require_size(batch.left_rows, batch.nodes, "forest_partition", "left_rows");
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
+    const std::int64_t rows = batch.end.data[nd] - batch.begin.data[nd];
+    if (batch.left_rows.data[nd] < 0 || batch.left_rows.data[nd] > rows)
+      throw Error("forest_partition: left_rows of node " + std::to_string(nd) + " is " +
+                  std::to_string(batch.left_rows.data[nd]) + ", outside 0 .. its " +
+                  std::to_string(rows) + " rows");
   }
-  const auto same = [](const auto& a, const auto& b) {
-    return (a.data == nullptr) == (b.data == nullptr) &&
-           (a.data == nullptr || (a.rows == b.rows && a.cols == b.cols && a.stride == b.stride &&
-                                  a.layout == b.layout && a.data != b.data));
-  };
-  if (batch.into_rows.size != rows.size || batch.into_rows.data == rows.data ||
-      !same(batch.into_channels, batch.ordered_channels) ||
-      !same(batch.into_codes, batch.ordered_codes))
-    throw Error(
-        "forest_partition: into_rows, into_channels and into_codes must be other arrays "
-        "of the shapes of the rows (" +
-        std::to_string(rows.size) + "), ordered_channels and ordered_codes");
 }
 
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
@@ -632,8 +623,6 @@ namespace {
 // Rows per partition task: a large node is cut into blocks partitioned side by side, so the
 // top of a tree (one node at a time in leaf-wise boosting) keeps every thread busy.
 constexpr std::int64_t kPartitionBlockRows = 32768;
-// The smallest block a lone node's partition into other arrays is cut into.
-constexpr std::int64_t kMinIntoBlockRows = 4096;
 // Nodes of at most this many rows, partitioned in place whole, move each row once into a
 // scratch copy (in L1/L2 at this size) and copy it back; larger ones compact the left rows in
 // place and move the right ones through a buffer (the scratch round trip measured slower on
@@ -654,6 +643,19 @@ struct RowArrays {
     if (channels) forest::copy_channels(to.channels + to_pos * k, channels + from_pos * k, k);
     if (codes)
       forest::copy_code_row<kStride>(to.codes + to_pos * kStride, codes + from_pos * kStride);
+  }
+
+  // Rows p and q trade places.
+  void swap(std::int64_t p, std::int64_t q) const {
+    std::swap(ids[p], ids[q]);
+    if (channels)
+      for (std::int64_t c = 0; c < k; ++c) std::swap(channels[p * k + c], channels[q * k + c]);
+    if (codes) {
+      std::uint8_t row[kStride];
+      forest::copy_code_row<kStride>(row, codes + p * kStride);
+      forest::copy_code_row<kStride>(codes + p * kStride, codes + q * kStride);
+      forest::copy_code_row<kStride>(codes + q * kStride, row);
+    }
   }
 
   // Rows 0 .. n-1 to positions to_pos .. to_pos + n - 1 of `to`, array by array.
@@ -684,15 +686,131 @@ struct RowScratch {
   }
 };
 
-// forest_partition's body; kStride: batch.ordered_codes' stride when it is set. A stable
-// partition: each side keeps its rows' order, whatever the blocking or thread count. A large
-// node is cut into blocks partitioned side by side when threads are free.
-// - Into other arrays (batch.into_*): each block counts its left rows, then moves every row once
-//   to its final place, found from the counts of the blocks before it.
-// - In place, a node taken whole: up to kMoveOnceRows rows, each row moved once into a scratch
+// Rows per piece of the misplaced-row search, and row pairs per swap task.
+constexpr std::int64_t kSwapPieceRows = 16384;
+constexpr std::int64_t kSwapTaskPairs = 16384;
+// How far ahead the swap pass prefetches the rows it will trade.
+constexpr std::int64_t kPrefetchPairs = 8;
+
+// The in-place partition with each node's left count known (ForestBatch::left_rows): a node's
+// positions are its left side (its first left_rows) and its right side. Pieces of each side
+// list their misplaced rows (going to the other side) by position, in parallel; then the q-th
+// misplaced row of the left side trades places with the q-th of the right side, in parallel
+// tasks over q. Only misplaced rows move (a quarter of an even split's rows, in random order),
+// and each moves once, against every row moved once through a buffer by a stable partition;
+// ping-pong arrays (every row moved once into a second set) took 2.3x its CPU time on 1M x 28
+// (perf, 100 trees, two threads). goes_left(block)(r): the side of the row at position r of the
+// block's node.
+template <int kStride, typename Block, typename GoesLeft>
+void swap_misplaced_rows(const RowArrays<kStride>& arrays, const ForestBatch& batch,
+                         std::int64_t n_rows, const GoesLeft& goes_left) {
+  struct Piece {
+    Block block;
+    bool left_side;
+    std::int64_t misplaced = 0;
+  };
+  std::vector<Piece> pieces;
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
+    const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
+    const std::int64_t split = b + batch.left_rows.data[nd];
+    for (std::int64_t s = b; s < split; s += kSwapPieceRows)
+      pieces.push_back({Block{nd, s, std::min(split, s + kSwapPieceRows)}, true});
+    for (std::int64_t s = split; s < e; s += kSwapPieceRows)
+      pieces.push_back({Block{nd, s, std::min(e, s + kSwapPieceRows)}, false});
+  }
+  // A piece's misplaced positions, from its first position on (the caller's, kept).
+  thread_local std::vector<std::int32_t> misplaced_at;
+  if (static_cast<std::int64_t>(misplaced_at.size()) < n_rows)
+    misplaced_at.resize(static_cast<std::size_t>(n_rows));
+  std::int32_t* const at = misplaced_at.data();
+  parallel_for(static_cast<std::int64_t>(pieces.size()), [&](std::int64_t i) {
+    Piece& piece = pieces[static_cast<std::size_t>(i)];
+    const auto left_of = goes_left(piece.block);
+    std::int32_t* out = at + piece.block.begin;
+    std::int64_t found = 0;
+    for (std::int64_t r = piece.block.begin; r < piece.block.end; ++r) {
+      out[found] = static_cast<std::int32_t>(r);  // branch-free: kept only when misplaced
+      found += left_of(r) != piece.left_side;
+    }
+    piece.misplaced = found;
+  });
+  // Per node and side, the pieces in position order and the misplaced rows before each.
+  struct Side {
+    std::vector<const Piece*> pieces;
+    std::vector<std::int64_t> before;  // misplaced rows in the pieces before
+  };
+  std::vector<Side> sides(static_cast<std::size_t>(2 * batch.nodes));
+  for (const Piece& piece : pieces) {
+    Side& side = sides[static_cast<std::size_t>(2 * piece.block.node + (piece.left_side ? 0 : 1))];
+    side.before.push_back(side.pieces.empty() ? 0
+                                              : side.before.back() + side.pieces.back()->misplaced);
+    side.pieces.push_back(&piece);
+  }
+  const auto total = [](const Side& side) {
+    return side.pieces.empty() ? 0 : side.before.back() + side.pieces.back()->misplaced;
+  };
+  struct Task {
+    std::int64_t node, first, last;  // pairs first .. last - 1
+  };
+  std::vector<Task> tasks;
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
+    const std::int64_t pairs = total(sides[static_cast<std::size_t>(2 * nd)]);
+    if (pairs != total(sides[static_cast<std::size_t>(2 * nd + 1)]))
+      throw Error("forest_partition: left_rows of node " + std::to_string(nd) + " (" +
+                  std::to_string(batch.left_rows.data[nd]) + ") contradicts the rows' codes");
+    for (std::int64_t q = 0; q < pairs; q += kSwapTaskPairs)
+      tasks.push_back({nd, q, std::min(pairs, q + kSwapTaskPairs)});
+  }
+  // A cursor over a side's misplaced rows from the q-th on.
+  struct Cursor {
+    const Side* side;
+    std::size_t piece;
+    std::int64_t index;  // within the piece
+    Cursor(const Side& s, std::int64_t q) : side(&s) {
+      piece = static_cast<std::size_t>(std::upper_bound(s.before.begin(), s.before.end(), q) -
+                                       s.before.begin() - 1);
+      index = q - s.before[piece];
+    }
+    std::int64_t next(const std::int32_t* at) {
+      while (index == side->pieces[piece]->misplaced) {
+        ++piece;
+        index = 0;
+      }
+      return at[side->pieces[piece]->block.begin + index++];
+    }
+  };
+  parallel_for(static_cast<std::int64_t>(tasks.size()), [&](std::int64_t t) {
+    const Task& task = tasks[static_cast<std::size_t>(t)];
+    Cursor left(sides[static_cast<std::size_t>(2 * task.node)], task.first);
+    Cursor right(sides[static_cast<std::size_t>(2 * task.node + 1)], task.first);
+    Cursor left_ahead = left, right_ahead = right;
+    const std::int64_t ahead = std::min(kPrefetchPairs, task.last - task.first);
+    const auto prefetch = [&](std::int64_t p) {
+      if (arrays.codes) __builtin_prefetch(arrays.codes + p * kStride, 1);
+      if (arrays.channels) __builtin_prefetch(arrays.channels + p * arrays.k, 1);
+    };
+    for (std::int64_t q = 0; q < ahead; ++q) {
+      prefetch(left_ahead.next(at));
+      prefetch(right_ahead.next(at));
+    }
+    for (std::int64_t q = task.first; q < task.last; ++q) {
+      if (q + kPrefetchPairs < task.last) {
+        prefetch(left_ahead.next(at));
+        prefetch(right_ahead.next(at));
+      }
+      arrays.swap(left.next(at), right.next(at));
+    }
+  });
+}
+
+// forest_partition's body; kStride: batch.ordered_codes' stride when it is set. With
+// batch.left_rows, swap_misplaced_rows; otherwise a stable partition: each side keeps its rows'
+// order, whatever the blocking or thread count. A large node is cut into blocks partitioned
+// side by side when threads are free.
+// - A node taken whole: up to kMoveOnceRows rows, each row moved once into a scratch
 //   copy of the node at its final place, copied back (nothing when already in order); larger,
 //   left rows compacted forwards, right ones through a buffer.
-// - In place, a node cut into blocks: each block's rows go to scratch arrays at the block's own
+// - A node cut into blocks: each block's rows go to scratch arrays at the block's own
 //   positions (left ones from its start, right ones from its end backwards), then every block's
 //   two runs are copied to their final places.
 // long: the block plan, the three kinds of block pass and the placement of blocks' runs.
@@ -707,42 +825,10 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   const std::int64_t feature_step = feature_major ? codes.stride : 1;
   const RowArrays<kStride> arrays{rows.data, batch.ordered_channels.data, batch.ordered_codes.data,
                                   batch.ordered_channels.cols};
-  const bool into = batch.into_rows.data != nullptr;
-  const RowArrays<kStride> target{batch.into_rows.data, batch.into_channels.data,
-                                  batch.into_codes.data, batch.ordered_channels.cols};
   struct Block {
     std::int64_t node, begin, end, left = 0;
     bool whole = false;  // the node's only block
   };
-  std::vector<Block> blocks;
-  const bool parallel = parallel_available();
-  const std::int64_t block_rows = parallel ? kPartitionBlockRows : rows.size + 1;
-  bool any_cut = false;
-  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
-    const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
-    if (into && parallel && batch.nodes == 1) {
-      // Into other arrays the blocks' sizes do not change where a row goes (the partition is
-      // stable): a lone node (leaf-wise boosting's) is cut into at least two blocks per
-      // thread, so that its smaller nodes do not run on one thread.
-      const std::int64_t size =
-          std::clamp<std::int64_t>((e - b + 2 * thread_count() - 1) / (2 * thread_count()),
-                                   kMinIntoBlockRows, kPartitionBlockRows);
-      for (std::int64_t s = b; s < e; s += size) blocks.push_back({nd, s, std::min(e, s + size)});
-      continue;
-    }
-    if (e - b <= block_rows) {
-      blocks.push_back({nd, b, e, 0, true});
-      continue;
-    }
-    any_cut = true;
-    for (std::int64_t s = b; s < e; s += block_rows)
-      blocks.push_back({nd, s, std::min(e, s + block_rows)});
-  }
-  const bool in_place_cut = any_cut && !into;
-  thread_local RowScratch<kStride> cut_scratch;  // the calling thread's, shared by the tasks
-  const RowArrays<kStride> scratch =
-      in_place_cut ? cut_scratch.arrays_for(arrays, rows.size) : RowArrays<kStride>{};
-  const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   // goes_left(block)(r): the side of the row at position r of the block's node.
   const auto goes_left = [&](const Block& block) {
     const std::int32_t split_feature = feature.data[block.node];
@@ -761,17 +847,33 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       return sets ? forest::bin_in_set(sets, code) : (code == 0 ? ml : code <= threshold);
     };
   };
+  if (batch.left_rows.data != nullptr)
+    return swap_misplaced_rows<kStride, Block>(arrays, batch, rows.size, goes_left);
+  std::vector<Block> blocks;
+  const bool parallel = parallel_available();
+  const std::int64_t block_rows = parallel ? kPartitionBlockRows : rows.size + 1;
+  bool any_cut = false;
+  for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
+    const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
+    if (e - b <= block_rows) {
+      blocks.push_back({nd, b, e, 0, true});
+      continue;
+    }
+    any_cut = true;
+    for (std::int64_t s = b; s < e; s += block_rows)
+      blocks.push_back({nd, s, std::min(e, s + block_rows)});
+  }
+  thread_local RowScratch<kStride> cut_scratch;  // the calling thread's, shared by the tasks
+  const RowArrays<kStride> scratch =
+      any_cut ? cut_scratch.arrays_for(arrays, rows.size) : RowArrays<kStride>{};
+  const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   // Branch-free moves below (the side is a coin flip for the predictor): the destination is
   // selected, or in place every row is written to both sides and only its own side's count
   // advances (w <= r).
   parallel_for(n_blocks, [&](std::int64_t i) {
     Block& block = blocks[static_cast<std::size_t>(i)];
     const auto left_of = goes_left(block);
-    if (into) {
-      std::int64_t left = 0;
-      for (std::int64_t r = block.begin; r < block.end; ++r) left += left_of(r);
-      block.left = left;
-    } else if (block.whole && block.end - block.begin <= kMoveOnceRows) {
+    if (block.whole && block.end - block.begin <= kMoveOnceRows) {
       // The left rows are counted (a code read per row), then each row moves once, to its
       // final place in a scratch copy of the node, copied back array by array: one scattered
       // row move and one sequential copy per row (both sides were written for every row, and
@@ -821,7 +923,7 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
       block.left = left - block.begin;
     }
   });
-  if (!into && !any_cut) return;
+  if (!any_cut) return;
   // Final places: a node's left rows block by block, then its right rows.
   std::vector<std::int64_t> left_at(blocks.size()), right_at(blocks.size());
   for (std::int64_t i = 0; i < n_blocks;) {
@@ -839,18 +941,6 @@ void partition_rows(MatrixView<const std::uint8_t> codes, VectorView<std::int32_
   }
   parallel_for(n_blocks, [&](std::int64_t i) {
     const Block& block = blocks[static_cast<std::size_t>(i)];
-    if (into) {
-      const auto left_of = goes_left(block);
-      std::int64_t left = left_at[static_cast<std::size_t>(i)];
-      std::int64_t right = right_at[static_cast<std::size_t>(i)];
-      for (std::int64_t r = block.begin; r < block.end; ++r) {
-        const bool go_left = left_of(r);
-        arrays.move(target, go_left ? left : right, r);
-        left += go_left;
-        right += !go_left;
-      }
-      return;
-    }
     if (block.whole) return;
     const std::int64_t to_left = left_at[static_cast<std::size_t>(i)] - block.begin;
     for (std::int64_t r = block.begin; r < block.begin + block.left; ++r)
@@ -873,7 +963,7 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   require_host(*this, rows.device, kName);
   check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
   check_ordered_codes(batch, rows.size, codes.cols, kName);
-  check_partition_target(batch, rows);
+  check_left_rows(batch);
   if (batch.left_bins.data != nullptr)
     require_size(batch.left_bins, batch.nodes * kForestCategorySetBytes, kName, "left_bins");
   if (batch.ordered_codes.stride == 64)

@@ -244,11 +244,8 @@ void CudaBackend::partition(MatrixView<const std::uint8_t> codes, VectorView<std
   const Device here = device();
   check_on(codes, here, "forest_partition: codes");
   check_on(rows, here, "forest_partition: rows");
-  if (batch.ordered_channels.data != nullptr || batch.ordered_codes.data != nullptr ||
-      batch.into_rows.data != nullptr)
-    throw Error(
-        "forest_partition: ordered channels and codes and partitions into other arrays "
-        "are a host-backend layout");
+  if (batch.ordered_channels.data != nullptr || batch.ordered_codes.data != nullptr)
+    throw Error("forest_partition: ordered channels and codes are a host-backend layout");
   check_on(batch.begin, here, "forest_partition: begin");
   check_on(batch.end, here, "forest_partition: end");
   check_on(feature, here, "forest_partition: feature");

@@ -8,10 +8,12 @@
 #include <span>
 #include <utility>
 
+#include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
 #include "models/device_data.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/core/error.hpp"
+#include "tabula/core/thread_pool.hpp"
 #include "tabula/distributed/communicator.hpp"
 
 namespace tabula::forest {
@@ -124,13 +126,9 @@ class TreeGrower {
 
   // arena_.ordered_codes = the tree's codes by row position, padded rows of code_stride bytes.
   void order_codes() {
-    const std::int64_t n = rows_.rows.size, d = bins_.cols(), stride = arena_.code_stride;
-    arena_.ordered_codes.resize(static_cast<std::size_t>(n * stride));
-    std::uint8_t* out = arena_.ordered_codes.data();
-    const MatrixView<const std::uint8_t> codes = bins_.codes();
-    const std::int32_t* ids = rows_.rows.data;
-    for (std::int64_t p = 0; p < n; ++p)
-      std::copy_n(codes.data + std::int64_t{ids[p]} * codes.stride, d, out + p * stride);
+    arena_.ordered_codes.resize(static_cast<std::size_t>(rows_.rows.size * arena_.code_stride));
+    copy_ordered_codes(bins_, rows_.rows.data, rows_.rows.size, arena_.code_stride,
+                       arena_.ordered_codes.data());
   }
 
   MatrixView<std::uint8_t> ordered_codes() {
@@ -720,6 +718,40 @@ std::int64_t ordered_code_stride(const Backend& backend, const BinnedMatrix& bin
   // trees: 4.4 -> 3.6 s; diamonds (26 features), 10 trees, one thread: 0.93 -> 0.77 s.
   if (!backend.uses_host_memory() || bins.cols() > 64) return 0;
   return bins.cols() <= 32 ? 32 : 64;
+}
+
+namespace {
+
+template <int kStride>
+void copy_ordered_codes(MatrixView<const std::uint8_t> codes, const std::int32_t* ids,
+                        std::int64_t n, std::uint8_t* out) {
+  // A row moves as one fixed-size copy (a library call per row was 3.5% of a boosted fit),
+  // reading past its codes into the rows after it, except near the end of the matrix.
+  const std::int64_t last_full = (codes.rows * codes.stride - kStride) / codes.stride;
+  constexpr std::int64_t kRowsPerTask = 16384;
+  parallel_for((n + kRowsPerTask - 1) / kRowsPerTask, [&](std::int64_t t) {
+    for (std::int64_t p = t * kRowsPerTask; p < std::min(n, (t + 1) * kRowsPerTask); ++p) {
+      const std::int64_t row = ids ? ids[p] : p;
+      const std::uint8_t* from = codes.data + row * codes.stride;
+      if (row <= last_full)
+        copy_code_row<kStride>(out + p * kStride, from);
+      else
+        std::copy_n(from, codes.cols, out + p * kStride);
+    }
+  });
+}
+
+}  // namespace
+
+void copy_ordered_codes(const BinnedMatrix& bins, const std::int32_t* ids, std::int64_t n,
+                        std::int64_t stride, std::uint8_t* out) {
+  if (stride == 32)
+    copy_ordered_codes<32>(bins.codes(), ids, n, out);
+  else if (stride == 64)
+    copy_ordered_codes<64>(bins.codes(), ids, n, out);
+  else
+    throw Error("copy_ordered_codes: a stride of " + std::to_string(stride) +
+                " (32 or 64 expected)");
 }
 
 ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,

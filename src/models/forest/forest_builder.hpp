@@ -153,6 +153,12 @@ std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins);
 /// columns is then worth building).
 std::int64_t ordered_code_stride(const Backend& backend, const BinnedMatrix& bins);
 
+/// Writes the host codes of rows ids[0 .. n) (null: rows 0 .. n - 1) in that order into `out`,
+/// `stride` (ordered_code_stride) bytes per row, in parallel. The bytes of a row past its
+/// bins.cols() codes are not meaningful (nothing reads them).
+void copy_ordered_codes(const BinnedMatrix& bins, const std::int32_t* ids, std::int64_t n,
+                        std::int64_t stride, std::uint8_t* out);
+
 /// Grows tree `tree` and returns it as a model of one tree; adds its impurity decreases per
 /// feature (in channel units) to `importance` (d entries). `arena` is reused by the trees that
 /// one worker grows (not shared between concurrent trees).

@@ -21,8 +21,6 @@ constexpr int kMaxQuantBits = 40;
 constexpr int kMinPackedHessianBits = 20;
 // Rows per quantisation task.
 constexpr std::int64_t kRowsPerTask = 16384;
-// How far ahead the ordered pass prefetches a row's (gradient, Hessian) pair.
-constexpr std::int64_t kPrefetchRows = 64;
 
 // std::llround for |x| < 2^53 (halves away from zero), inline: the library call was 1.5% of a
 // fit's time. The cast truncates, and x - t is exact at these magnitudes.
@@ -48,19 +46,18 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
       count_bits_(count_bits(total_rows_, pack)),
       channels_(backend, bins.rows() * Quantiser::channels_for(count_bits_)),
       code_stride_(forest::ordered_code_stride(backend, bins)) {
-  const std::int64_t n = bins.rows(), d = bins.cols();
+  const std::int64_t n = bins.rows();
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
   rows_.copy_from_host(ids);
   if (!backend.uses_host_memory()) staged_.resize(static_cast<std::size_t>(channels_.size()));
-  if (code_stride_ == 0) return;
-  const MatrixView<const std::uint8_t> codes = bins.codes();
-  ordered_codes_.assign(static_cast<std::size_t>(n * code_stride_), 0);
-  for (std::int64_t i = 0; i < n; ++i)
-    std::copy_n(codes.data + i * codes.stride, d, ordered_codes_.data() + i * code_stride_);
-  other_rows_ = Buffer<std::int32_t>(backend, n);
-  other_channels_.resize(static_cast<std::size_t>(channels_.size()));
-  other_codes_.resize(ordered_codes_.size());
+  ordered_codes_.resize(static_cast<std::size_t>(n * code_stride_));
+}
+
+void FitRows::restore_row_order() {
+  const std::int64_t n = bins_.rows();
+  std::iota(rows_.data(), rows_.data() + n, 0);
+  forest::copy_ordered_codes(bins_, nullptr, n, code_stride_, ordered_codes_.data());
 }
 
 // long: two passes over the rows (the largest magnitudes, then the fixed-point values and their
@@ -68,6 +65,7 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
 TreeInput FitRows::quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col) {
   const std::int64_t n = bins_.rows();
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  if (code_stride_ > 0) restore_row_order();
   std::vector<double> g_max(static_cast<std::size_t>(tasks)), h_max(g_max.size());
   parallel_for(tasks, [&](std::int64_t t) {
     double g = 0.0, h = 0.0;
@@ -93,34 +91,35 @@ TreeInput FitRows::quantise(std::span<const double> grad_hess, std::int64_t k, s
   input.units.hessian_scale = h_top > 0 ? std::ldexp(1.0, hessian_bits) / h_top : 1.0;
   input.units.count_bits = count_bits_;
   const std::int64_t k_out = input.units.channels();
-  // Ordered: position p holds row rows_[p]; otherwise position i holds row i.
-  const bool ordered = code_stride_ > 0;
+  // Position i holds row i (ordered rows were put back in id order above).
   std::int64_t* out = backend_.uses_host_memory() ? channels_.data() : staged_.data();
   std::vector<std::int64_t> sums(static_cast<std::size_t>(tasks * kSums));
+  const double g_scale = input.units.gradient_scale, h_scale = input.units.hessian_scale;
+  const int count_bits = count_bits_;
   parallel_for(tasks, [&](std::int64_t t) {
-    std::int64_t* sum = sums.data() + t * kSums;
-    const std::int64_t end = std::min(n, (t + 1) * kRowsPerTask);
-    for (std::int64_t p = t * kRowsPerTask; p < end; ++p) {
-      if (ordered && p + kPrefetchRows < end) {  // scattered reads: start them early
-        const std::int64_t later = std::int64_t{rows_.data()[p + kPrefetchRows]} * k + col;
-        __builtin_prefetch(grad_hess.data() + later * 2);  // a pair never straddles two lines
-      }
-      const double* gh = grad_hess.data() + ((ordered ? rows_.data()[p] : p) * k + col) * 2;
-      const std::int64_t g = round_half_away(gh[0] * input.units.gradient_scale);
-      const std::int64_t h = round_half_away(gh[1] * input.units.hessian_scale);
-      std::int64_t* c = out + p * k_out;
-      if (count_bits_ > 0) {
+    // Sums in locals: through the output array they were a store-to-load chain per row.
+    std::int64_t g_sum = 0, h_sum = 0;
+    const std::int64_t begin = t * kRowsPerTask, end = std::min(n, (t + 1) * kRowsPerTask);
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double* gh = grad_hess.data() + (i * k + col) * 2;
+      const std::int64_t g = round_half_away(gh[0] * g_scale);
+      const std::int64_t h = round_half_away(gh[1] * h_scale);
+      std::int64_t* c = out + i * k_out;
+      if (count_bits > 0) {
         c[0] = g;
-        c[1] = (h << count_bits_) + 1;
+        c[1] = (h << count_bits) + 1;
       } else {
         c[0] = 1;
         c[1] = g;
         c[2] = h;
       }
-      sum[0] += 1;
-      sum[1] += g;
-      sum[2] += h;
+      g_sum += g;
+      h_sum += h;
     }
+    std::int64_t* sum = sums.data() + t * kSums;
+    sum[0] = end - begin;
+    sum[1] = g_sum;
+    sum[2] = h_sum;
   });
   input.total.assign(kSums, 0);
   for (std::int64_t t = 0; t < tasks; ++t)
@@ -133,8 +132,7 @@ TreeInput FitRows::quantise(std::span<const double> grad_hess, std::int64_t k, s
 }
 
 ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
-                           VectorView<const std::int32_t> features, std::int64_t per_node,
-                           int side) {
+                           VectorView<const std::int32_t> features, std::int64_t per_node) {
   ForestBatch batch;
   batch.nodes = 1;
   batch.begin = begin;
@@ -143,37 +141,11 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   batch.features_per_node = per_node;
   if (code_stride_ == 0) return batch;
   const std::int64_t n = bins_.rows();
-  const SideArrays arrays = arrays_of(side);
-  batch.ordered_channels =
-      MatrixView<std::int64_t>::row_major(arrays.channels, n, Quantiser::channels_for(count_bits_));
-  batch.ordered_codes = {arrays.codes, n, bins_.cols(), code_stride_, Layout::kRowMajor,
+  batch.ordered_channels = MatrixView<std::int64_t>::row_major(
+      channels_.data(), n, Quantiser::channels_for(count_bits_));
+  batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
                          Device::cpu()};
   return batch;
-}
-
-ForestBatch FitRows::partition_batch(VectorView<const std::int32_t> begin,
-                                     VectorView<const std::int32_t> end, int side) {
-  ForestBatch batch = this->batch(begin, end, {}, 0, side);
-  if (code_stride_ == 0) return batch;
-  const int to = 1 - side;
-  const SideArrays arrays = arrays_of(to);
-  batch.into_rows = rows(to).view();
-  batch.into_channels = batch.ordered_channels;
-  batch.into_channels.data = arrays.channels;
-  batch.into_codes = batch.ordered_codes;
-  batch.into_codes.data = arrays.codes;
-  return batch;
-}
-
-void FitRows::settle(std::span<const std::pair<std::int32_t, std::int32_t>> ranges) {
-  if (code_stride_ == 0 || ranges.empty()) return;
-  const SideArrays from = arrays_of(1), to = arrays_of(0);
-  parallel_for(static_cast<std::int64_t>(ranges.size()), [&](std::int64_t i) {
-    const auto [begin, end] = ranges[static_cast<std::size_t>(i)];
-    std::copy(other_rows_.data() + begin, other_rows_.data() + end, rows_.data() + begin);
-    std::copy(from.codes + begin * code_stride_, from.codes + end * code_stride_,
-              to.codes + begin * code_stride_);
-  });
 }
 
 std::span<const std::int32_t> FitRows::host_rows() {

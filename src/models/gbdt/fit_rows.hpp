@@ -1,12 +1,11 @@
-// The training rows of a gradient-boosting fit as the trees see them: their order (kept from
-// tree to tree), their binned codes beside them on host backends, and each tree's fixed-point
-// gradient and Hessian channels.
+// The training rows of a gradient-boosting fit as the trees see them: their order, their
+// binned codes beside them on host backends, and each tree's fixed-point gradient and Hessian
+// channels.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <utility>
 #include <vector>
 
 #include "tabula/backend/backend.hpp"
@@ -59,16 +58,12 @@ struct TreeInput {
   std::function<double(std::span<const std::int32_t> rows)> leaf_value;
 };
 
-/// The training rows of a fit in the order the last tree's partitions left them, and each
-/// tree's channels. Kept from tree to tree: any order grows the same tree (histograms are
-/// integer sums), so host backends keep every row's codes beside it (ForestBatch::ordered_codes,
-/// moved by each partition) without re-copying them per tree, and write each tree's channels
-/// straight into that order.
-///
-/// Host backends keep two sets of these arrays, sides 0 and 1 (ping-pong): a node's rows sit at
-/// its positions on one side, and a split moves them once into the other side's arrays, where
-/// its children then sit. A tree starts with every row on side 0; settle() brings the leaves
-/// that end on side 1 back. Other backends keep one side and partition in place.
+/// The training rows of a fit: their order (the row index array), their binned codes beside
+/// them on host backends (ForestBatch::ordered_codes), and each tree's fixed-point channels.
+/// Any order grows the same tree (histograms are integer sums). Host backends start each tree
+/// with the rows in id order and partition a split's rows in place, moving only the misplaced
+/// ones (ForestBatch::left_rows) with their codes and channels; other backends keep the order
+/// the last tree left and the channels by row id.
 class FitRows {
  public:
   /// pack: store the channels packed (Quantiser) when the row count leaves the Hessian enough
@@ -80,40 +75,26 @@ class FitRows {
           Communicator* comm = nullptr);
 
   /// Quantises column `col` of grad_hess (n x k (gradient, Hessian) pairs, training-row order:
-  /// gbdt::gradients) into the channels of the next tree (side 0): their units and column
-  /// sums, and channels pointing at them.
+  /// gbdt::gradients) into the channels of the next tree: their units and column sums, and
+  /// channels pointing at them.
   TreeInput quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col);
 
-  /// The side the rows of a node at `depth` sit on: the root's is 0, and each split moves its
-  /// rows to the other side when this backend keeps two.
-  int side_at(std::int64_t depth) const {
-    return code_stride_ > 0 ? static_cast<int>(depth % 2) : 0;
-  }
-  /// The row index array of `side` (backend memory).
-  Buffer<std::int32_t>& rows(int side) { return side == 0 ? rows_ : other_rows_; }
-  /// The histogram batch of nodes begin[i] .. end[i] on `side` with the rows' ordered codes and
-  /// channels when this backend keeps them.
+  /// The row index array (backend memory): a node's rows are positions begin .. end of it.
+  Buffer<std::int32_t>& rows() { return rows_; }
+  /// The histogram batch of nodes begin[i] .. end[i], with the rows' ordered codes and channels
+  /// when this backend keeps them.
   ForestBatch batch(VectorView<const std::int32_t> begin, VectorView<const std::int32_t> end,
-                    VectorView<const std::int32_t> features, std::int64_t per_node, int side);
-  /// The partition batch of nodes on `side`: their rows go to the other side when there are two.
-  ForestBatch partition_batch(VectorView<const std::int32_t> begin,
-                              VectorView<const std::int32_t> end, int side);
-  /// Brings the rows at positions ranges[i] of side 1 back to side 0 (the leaves that a tree
-  /// left there), so that the next tree starts with every row on side 0.
-  void settle(std::span<const std::pair<std::int32_t, std::int32_t>> ranges);
-  /// The row ids in their current order on side 0, on the host (valid until the next call).
+                    VectorView<const std::int32_t> features, std::int64_t per_node);
+  /// The row ids in their current order, on the host (valid until the next call).
   std::span<const std::int32_t> host_rows();
 
  private:
-  struct SideArrays {
-    std::int64_t* channels;  // n x channels, by position
-    std::uint8_t* codes;     // n x code_stride_, by position
-  };
-  SideArrays arrays_of(int side) {
-    return side == 0 ? SideArrays{channels_.data(), ordered_codes_.data()}
-                     : SideArrays{other_channels_.data(), other_codes_.data()};
-  }
+  /// Puts the rows (and their ordered codes) back in id order, so that each tree's per-row
+  /// passes read and write in order: quantise reads the gradients in place of gathering them
+  /// by row id (1M x 28, 150 iterations, two threads: 12.1 -> 11.5 s).
+  void restore_row_order();
 
+ private:
   Backend& backend_;
   const BinnedMatrix& bins_;
   Communicator* comm_;
@@ -123,12 +104,8 @@ class FitRows {
   Buffer<std::int64_t> channels_;        // n x channels: by position when ordered, else by row id
   std::vector<std::int64_t> staged_;     // the channels on the host, for a device backend
   std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
-  std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels, one side
+  std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
   std::vector<std::uint8_t> ordered_codes_;
-  // Side 1 (ordered codes only).
-  Buffer<std::int32_t> other_rows_;
-  std::vector<std::int64_t> other_channels_;
-  std::vector<std::uint8_t> other_codes_;
 };
 
 }  // namespace tabula::gbdt

@@ -71,7 +71,7 @@ class Grower {
 
   GrownTree grow() {
     Node root;
-    root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()), 0);
+    root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()));
     root.end = static_cast<std::int32_t>(bins_.rows());
     std::copy_n(input_.total.data(), kSums, root.total);
     root.hist = {std::make_shared<Buffer<std::int64_t>>(backend_, slot_), 0};
@@ -110,13 +110,11 @@ class Grower {
     return out;
   }
 
-  // Each node's rows: positions begin .. end of the row list on FitRows' side sides()[node].
+  // Each node's rows: positions begin .. end of FitRows' row list.
   const std::vector<std::pair<std::int32_t, std::int32_t>>& ranges() const { return ranges_; }
-  const std::vector<int>& sides() const { return sides_; }
 
  private:
-  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end,
-                        std::int64_t depth) {
+  std::int32_t add_node(const std::int64_t* total, std::int32_t begin, std::int32_t end) {
     const std::int32_t id = tree_.add_leaf(total[0]);
     split_bin_.push_back(0);
     const double g = static_cast<double>(total[1]) / input_.units.gradient_scale;
@@ -124,12 +122,8 @@ class Grower {
     const double denominator = h + config_.l2_regularization;
     tree_.values.push_back(denominator > 0 ? -config_.learning_rate * g / denominator : 0.0);
     ranges_.emplace_back(begin, end);
-    sides_.push_back(rows_.side_at(depth));
     return id;
   }
-
-  // FitRows' side holding the node's rows.
-  int side(const Node& node) const { return rows_.side_at(node.depth); }
 
   bool can_split(const Node& node) const {
     if (config_.max_depth > 0 && node.depth >= config_.max_depth) return false;
@@ -142,11 +136,10 @@ class Grower {
   void build(const Node& node) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
-    const ForestBatch batch =
-        rows_.batch(db.view(), de.view(), features_->view(), bins_.cols(), side(node));
+    const ForestBatch batch = rows_.batch(db.view(), de.view(), features_->view(), bins_.cols());
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows(side(node))).view(),
-                                 input_.channels, batch, shape_,
+    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows()).view(), input_.channels,
+                                 batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
     // Over ranks, every rank's rows (host memory: the fit refuses other backends).
     if (config_.comm != nullptr && config_.comm->size() > 1)
@@ -158,7 +151,7 @@ class Grower {
   // counts are every rank's): a categorical split's bins going left are bits (bit 0: missing).
   std::int32_t local_left_rows(const Node& node, const Split& s) {
     const MatrixView<const std::uint8_t> codes = bins_.codes();
-    const std::int32_t* ids = rows_.rows(side(node)).data();
+    const std::int32_t* ids = rows_.rows().data();
     std::int32_t left = 0;
     for (std::int32_t p = node.begin; p < node.end; ++p) {
       const std::uint8_t code = codes(ids[p], s.feature);
@@ -300,13 +293,15 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end), df(backend_, feature),
         dbin(backend_, bin);
     DeviceVector<std::uint8_t> dml(backend_, ml);
-    ForestBatch batch = rows_.partition_batch(db.view(), de.view(), side(node));
+    ForestBatch batch = rows_.batch(db.view(), de.view(), {}, 0);
     const DeviceVector<std::uint8_t> left_bins(backend_, s.categorical
                                                              ? std::span<const std::uint8_t>(s.bins)
                                                              : std::span<const std::uint8_t>());
     if (s.categorical) batch.left_bins = left_bins.view();
-    backend_.forest().partition(bins_.codes(), rows_.rows(side(node)).view(), batch, df.view(),
-                                dbin.view(), dml.view());
+    // Host backends then move only the rows on the wrong side of the split point.
+    if (backend_.uses_host_memory()) batch.left_rows = {&left_rows, 1};
+    backend_.forest().partition(bins_.codes(), rows_.rows().view(), batch, df.view(), dbin.view(),
+                                dml.view());
     Node l, r;
     std::copy_n(s.left, kSums, l.total);
     for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];
@@ -315,8 +310,8 @@ class Grower {
     r.begin = l.end;
     r.end = node.end;
     l.depth = r.depth = node.depth + 1;
-    l.id = add_node(l.total, l.begin, l.end, l.depth);
-    r.id = add_node(r.total, r.begin, r.end, r.depth);
+    l.id = add_node(l.total, l.begin, l.end);
+    r.id = add_node(r.total, r.begin, r.end);
     if (s.categorical)
       tree_.set_category_split(
           node.id, s.feature,
@@ -363,7 +358,6 @@ class Grower {
   ForestModel tree_;  // value_size 1; offsets completed by grow()
   std::vector<std::int32_t> split_bin_;
   std::vector<std::pair<std::int32_t, std::int32_t>> ranges_;
-  std::vector<int> sides_;
 };
 
 }  // namespace
@@ -374,11 +368,6 @@ GrownTree grow_tree(Backend& backend, const BinnedMatrix& bins, const GrowConfig
   Grower grower(backend, bins, config, tree_index, rows, input);
   GrownTree grown = grower.grow();
   ForestModel& t = grown.tree;
-  std::vector<std::pair<std::int32_t, std::int32_t>> on_side_1;
-  for (std::size_t node = 0; node < t.feature.size(); ++node)
-    if (t.feature[node] < 0 && grower.sides()[node] == 1)
-      on_side_1.push_back(grower.ranges()[node]);
-  rows.settle(on_side_1);
   const std::span<const std::int32_t> list = rows.host_rows();
   // Each leaf's value, then its rows' raw scores in blocks of positions, in parallel: leaves
   // are disjoint, so every raw score gets one addition whatever the blocking (and a leaf value

@@ -529,60 +529,12 @@ TEST_F(ForestThreads, HistSubtractOfLargeSlotsCoversEveryChunk) {
   }
 }
 
-TEST_F(ForestThreads, LoneSmallNodeIntoOtherArraysIsCutAndStaysStable) {
-  // Leaf-wise boosting partitions one node at a time: a lone node into other arrays is cut
-  // into blocks of a few thousand rows when threads are free, and every row still lands where
-  // the stable partition puts it.
-  const std::int64_t n = 30000, d = 3;
-  const Table t = synthetic(n, d, true, 10);
-  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
-  const std::uint8_t* by_id = bins.codes().data;
-  std::vector<std::int32_t> shuffled(static_cast<std::size_t>(n));
-  std::iota(shuffled.begin(), shuffled.end(), 0);
-  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
-  const std::vector<std::int32_t> begin{1000}, end{29000}, feature{1}, bin{30};
-  const std::vector<std::uint8_t> missing_left{1};
-  std::vector<std::int32_t> expected = shuffled;
-  std::stable_partition(expected.begin() + begin[0], expected.begin() + end[0],
-                        [&](std::int32_t r) {
-                          const std::uint8_t code = by_id[static_cast<std::size_t>(r) * d + 1];
-                          return code == 0 || code <= bin[0];
-                        });
-  for (const int threads : {1, 2, 3}) {
-    set_thread_count(threads);
-    std::vector<std::int32_t> rows = shuffled, into(static_cast<std::size_t>(n), -1);
-    std::vector<std::int64_t> channels, into_channels(static_cast<std::size_t>(n * 2), -1);
-    std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * 32), 0),
-        into_codes(static_cast<std::size_t>(n * 32), 0xEE);
-    for (std::size_t p = 0; p < rows.size(); ++p) {
-      channels.insert(channels.end(), {rows[p], 2 * std::int64_t{rows[p]}});
-      std::copy_n(by_id + std::int64_t{rows[p]} * d, d,
-                  codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
-    }
-    ForestBatch split;
-    split.nodes = 1;
-    split.begin = {begin.data(), 1};
-    split.end = {end.data(), 1};
-    split.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, 2);
-    split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
-    split.into_rows = {into.data(), n};
-    split.into_channels = MatrixView<std::int64_t>::row_major(into_channels.data(), n, 2);
-    split.into_codes = {into_codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
-    cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 1},
-                             {bin.data(), 1}, {missing_left.data(), 1});
-    for (std::int64_t p = 0; p < n; ++p) {
-      const auto at = static_cast<std::size_t>(p);
-      const bool inside = p >= begin[0] && p < end[0];
-      ASSERT_EQ(into[at], inside ? expected[at] : -1) << threads << " threads, position " << p;
-      if (inside) ASSERT_EQ(into_channels[at * 2 + 1], 2 * std::int64_t{expected[at]});
-    }
-  }
-}
-
-TEST_F(ForestThreads, PartitionIntoOtherArraysMovesEachRowToItsStablePlace) {
-  // Ping-pong partition (ForestBatch::into_*): the rows, channels and codes land in the other
-  // arrays exactly where the stable in-place partition puts them, on any thread count (a node of
-  // 150k rows is cut into blocks when threads are free), and the sources are left as they were.
+TEST_F(ForestThreads, PartitionWithKnownLeftCountsSwapsOnlyMisplacedRows) {
+  // ForestBatch::left_rows: a node's first left_rows positions keep the rows going left, and
+  // only the rows on the wrong side move (trading places with one of the other side), with
+  // their channels and codes, to places that do not depend on the thread count. Two nodes, a
+  // gap of untouched rows between them, a large node cut into pieces and tasks, with and
+  // without ordered arrays (then the codes are read by row id).
   const std::int64_t n = 160000, d = 5;
   const Table t = synthetic(n, d, true, 9);
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
@@ -590,73 +542,81 @@ TEST_F(ForestThreads, PartitionIntoOtherArraysMovesEachRowToItsStablePlace) {
   std::vector<std::int32_t> shuffled(static_cast<std::size_t>(n));
   std::iota(shuffled.begin(), shuffled.end(), 0);
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(6));
-  // Two nodes and a gap of untouched rows between them.
   const std::vector<std::int32_t> begin{0, 150100}, end{150000, static_cast<std::int32_t>(n)},
       feature{2, 4}, bin{25, 40};
   const std::vector<std::uint8_t> missing_left{1, 0};
-  std::vector<std::int32_t> expected = shuffled;
-  for (std::size_t node = 0; node < 2; ++node)
-    std::stable_partition(
-        expected.begin() + begin[node], expected.begin() + end[node], [&](std::int32_t r) {
-          const std::uint8_t code = by_id[static_cast<std::size_t>(r) * d + feature[node]];
-          return code == 0 ? missing_left[node] != 0 : code <= bin[node];
-        });
-  const auto fill = [&](const std::vector<std::int32_t>& rows, std::vector<std::int64_t>& channels,
-                        std::vector<std::uint8_t>& codes) {
-    channels.clear();
-    codes.assign(static_cast<std::size_t>(n * 32), 0);
-    for (std::size_t p = 0; p < rows.size(); ++p) {
-      const std::int64_t r = rows[p];
-      channels.insert(channels.end(), {r, 3 * r + 1});  // identifies the row
-      std::copy_n(by_id + r * d, d, codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
-    }
+  const auto node_of = [&](std::int64_t p) { return p < 150000 ? 0 : p >= 150100 ? 1 : -1; };
+  const auto goes_left = [&](std::int32_t r, int node) {
+    const std::uint8_t code = by_id[static_cast<std::size_t>(r) * d + feature[node]];
+    return code == 0 ? missing_left[node] != 0 : code <= bin[node];
   };
-  for (const int threads : {1, 2, 3}) {
-    set_thread_count(threads);
-    std::vector<std::int32_t> rows = shuffled, into(static_cast<std::size_t>(n), -1);
-    std::vector<std::int64_t> channels, into_channels(static_cast<std::size_t>(n * 2), -1);
-    std::vector<std::uint8_t> codes, into_codes(static_cast<std::size_t>(n * 32), 0xEE);
-    fill(rows, channels, codes);
-    const std::vector<std::int64_t> channels_before = channels;
-    const std::vector<std::uint8_t> codes_before = codes;
+  std::vector<std::int32_t> left_rows(2, 0);
+  for (std::int64_t p = 0; p < n; ++p)
+    if (node_of(p) >= 0) left_rows[node_of(p)] += goes_left(shuffled[p], node_of(p));
+  ASSERT_GT(left_rows[0], 30000);
+  ASSERT_GT(left_rows[1], 1000);
+  for (const bool ordered : {true, false}) {
+    std::vector<std::int32_t> first;
+    for (const int threads : {1, 2, 3}) {
+      set_thread_count(threads);
+      std::vector<std::int32_t> rows = shuffled;
+      std::vector<std::int64_t> channels;
+      std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * 32), 0);
+      for (std::size_t p = 0; p < rows.size(); ++p) {
+        channels.insert(channels.end(), {rows[p], 3 * std::int64_t{rows[p]} + 1});
+        std::copy_n(by_id + std::int64_t{rows[p]} * d, d,
+                    codes.begin() + static_cast<std::ptrdiff_t>(p * 32));
+      }
+      ForestBatch split;
+      split.nodes = 2;
+      split.begin = {begin.data(), 2};
+      split.end = {end.data(), 2};
+      if (ordered) {
+        split.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, 2);
+        split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
+      }
+      split.left_rows = {left_rows.data(), 2};
+      cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
+                               {bin.data(), 2}, {missing_left.data(), 2});
+      for (std::int64_t p = 0; p < n; ++p) {
+        const auto at = static_cast<std::size_t>(p);
+        const int node = node_of(p);
+        if (node < 0) {  // between the nodes: untouched
+          ASSERT_EQ(rows[at], shuffled[at]);
+          continue;
+        }
+        const bool left_side = p < begin[node] + left_rows[node];
+        ASSERT_EQ(goes_left(rows[at], node), left_side) << threads << " threads, position " << p;
+        if (goes_left(shuffled[at], node) == left_side)  // was on its side: stays
+          ASSERT_EQ(rows[at], shuffled[at]) << threads << " threads, position " << p;
+        if (!ordered) continue;
+        ASSERT_EQ(channels[at * 2 + 1], 3 * std::int64_t{rows[at]} + 1);
+        ASSERT_TRUE(std::equal(by_id + std::int64_t{rows[at]} * d,
+                               by_id + std::int64_t{rows[at]} * d + d,
+                               codes.begin() + static_cast<std::ptrdiff_t>(p * 32)));
+      }
+      std::vector<std::int32_t> sorted = rows;
+      std::sort(sorted.begin(), sorted.end());
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(sorted[static_cast<std::size_t>(i)], i);
+      if (first.empty()) first = rows;
+      EXPECT_EQ(rows, first) << threads << " threads place the rows elsewhere";
+    }
+  }
+  // A count the rows contradict, or outside the node, is refused before any row moves.
+  for (const std::int32_t wrong : {left_rows[0] + 1, left_rows[0] - 1, -1, 150001}) {
+    std::vector<std::int32_t> rows = shuffled;
+    const std::vector<std::int32_t> counts{wrong, left_rows[1]};
     ForestBatch split;
     split.nodes = 2;
     split.begin = {begin.data(), 2};
     split.end = {end.data(), 2};
-    split.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, 2);
-    split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
-    split.into_rows = {into.data(), n};
-    split.into_channels = MatrixView<std::int64_t>::row_major(into_channels.data(), n, 2);
-    split.into_codes = {into_codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
-    cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
-                             {bin.data(), 2}, {missing_left.data(), 2});
-    EXPECT_EQ(rows, shuffled) << "the source rows stay";
-    EXPECT_EQ(channels, channels_before);
-    EXPECT_EQ(codes, codes_before);
-    for (std::int64_t p = 0; p < n; ++p) {
-      const auto at = static_cast<std::size_t>(p);
-      if (p >= 150000 && p < 150100) {  // between the nodes: not written
-        ASSERT_EQ(into[at], -1);
-        continue;
-      }
-      ASSERT_EQ(into[at], expected[at]) << threads << " threads, position " << p;
-      ASSERT_EQ(into_channels[at * 2 + 1], 3 * std::int64_t{expected[at]} + 1);
-      ASSERT_TRUE(std::equal(by_id + std::int64_t{expected[at]} * d,
-                             by_id + std::int64_t{expected[at]} * d + d,
-                             into_codes.begin() + static_cast<std::ptrdiff_t>(p * 32)));
-    }
-    // Targets of another shape, or the source itself, are refused.
-    ForestBatch same = split;
-    same.into_rows = {rows.data(), n};
-    EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), n}, same, {feature.data(), 2},
-                                          {bin.data(), 2}, {missing_left.data(), 2}),
-                 Error);
-    ForestBatch no_codes = split;
-    no_codes.into_codes = {};
+    split.left_rows = {counts.data(), 2};
     EXPECT_THROW(
-        cpu().forest().partition(bins.codes(), {rows.data(), n}, no_codes, {feature.data(), 2},
+        cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
                                  {bin.data(), 2}, {missing_left.data(), 2}),
-        Error);
+        Error)
+        << wrong;
+    EXPECT_EQ(rows, shuffled) << wrong;
   }
 }
 

@@ -390,5 +390,41 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
   EXPECT_EQ(raws[0], raws[1]);
 }
 
+// Host backends partition a split's rows by swapping the misplaced ones and start each tree
+// from the rows in id order: after a tree every row sits in its leaf's positions (the update
+// adds to each row the value of the leaf its codes reach), and the next quantise puts the ids
+// and their ordered codes back in id order.
+TEST(GbdtTest, SwappedRowsLandInTheirLeavesAndEachTreeStartsInIdOrder) {
+  const Table t = make_table(20000, 5, 23, wave);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
+  gbdt::GrowConfig config;
+  config.max_leaf_nodes = 31;
+  config.max_features = t.d;
+  gbdt::FitRows rows(cpu(), bins);
+  std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
+  const MatrixView<const std::uint8_t> codes = bins.codes();
+  const std::span<const std::uint8_t> by_id(codes.data, static_cast<std::size_t>(t.n * t.d));
+  for (int tree = 0; tree < 3; ++tree) {
+    for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
+    const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
+    const std::span<const std::int32_t> order = rows.host_rows();
+    for (std::int64_t p = 0; p < t.n; ++p) ASSERT_EQ(order[static_cast<std::size_t>(p)], p);
+    const ForestBatch batch = rows.batch({}, {}, {}, 0);
+    ASSERT_NE(batch.ordered_codes.data, nullptr);
+    for (std::int64_t p = 0; p < t.n; ++p)
+      ASSERT_TRUE(std::equal(codes.data + p * codes.stride, codes.data + p * codes.stride + t.d,
+                             batch.ordered_codes.data + p * batch.ordered_codes.stride))
+          << "tree " << tree << ", row " << p;
+    std::vector<double> expected = raw;
+    const gbdt::GrownTree grown =
+        gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0);
+    EXPECT_GT(grown.tree.leaves(0), 20) << "tree " << tree;
+    gbdt::add_tree_by_codes(grown, by_id, t.d, expected, 1, 0);
+    ASSERT_EQ(raw, expected) << "tree " << tree;
+    const std::span<const std::int32_t> after = rows.host_rows();
+    EXPECT_FALSE(std::is_sorted(after.begin(), after.end())) << "tree " << tree;
+  }
+}
+
 }  // namespace
 }  // namespace tabula
