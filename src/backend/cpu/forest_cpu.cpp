@@ -692,6 +692,72 @@ constexpr std::int64_t kSwapTaskPairs = 16384;
 // How far ahead the swap pass prefetches the rows it will trade.
 constexpr std::int64_t kPrefetchPairs = 8;
 
+// Positions begin .. end of one side of a node, and how many of its rows belong on the other
+// side (listed from position begin on in the misplaced-row array).
+struct SwapPiece {
+  std::int64_t node, begin, end;
+  bool left_side;
+  std::int64_t misplaced = 0;
+};
+
+// One side of a node: its pieces in position order and the misplaced rows before each.
+struct SwapSide {
+  std::vector<const SwapPiece*> pieces;
+  std::vector<std::int64_t> before;
+
+  std::int64_t total() const {
+    return pieces.empty() ? 0 : before.back() + pieces.back()->misplaced;
+  }
+};
+
+// Walks a side's misplaced rows from the q-th on: next() gives each one's position.
+class MisplacedCursor {
+ public:
+  MisplacedCursor(const SwapSide& side, std::int64_t q, const std::int32_t* at)
+      : side_(&side), at_(at) {
+    piece_ = static_cast<std::size_t>(std::upper_bound(side.before.begin(), side.before.end(), q) -
+                                      side.before.begin() - 1);
+    index_ = q - side.before[piece_];
+  }
+  std::int64_t next() {
+    while (index_ == side_->pieces[piece_]->misplaced) {
+      ++piece_;
+      index_ = 0;
+    }
+    return at_[side_->pieces[piece_]->begin + index_++];
+  }
+
+ private:
+  const SwapSide* side_;
+  const std::int32_t* at_;
+  std::size_t piece_;
+  std::int64_t index_;  // within the piece
+};
+
+// Trades the misplaced rows first .. last - 1 of a node's left side with those of its right.
+template <int kStride>
+void trade_misplaced_rows(const RowArrays<kStride>& arrays, const SwapSide& left_side,
+                          const SwapSide& right_side, std::int64_t first, std::int64_t last,
+                          const std::int32_t* at) {
+  MisplacedCursor left(left_side, first, at), right(right_side, first, at);
+  MisplacedCursor left_ahead = left, right_ahead = right;
+  const auto prefetch = [&](std::int64_t p) {
+    if (arrays.codes) __builtin_prefetch(arrays.codes + p * kStride, 1);
+    if (arrays.channels) __builtin_prefetch(arrays.channels + p * arrays.k, 1);
+  };
+  for (std::int64_t q = 0; q < std::min(kPrefetchPairs, last - first); ++q) {
+    prefetch(left_ahead.next());
+    prefetch(right_ahead.next());
+  }
+  for (std::int64_t q = first; q < last; ++q) {
+    if (q + kPrefetchPairs < last) {
+      prefetch(left_ahead.next());
+      prefetch(right_ahead.next());
+    }
+    arrays.swap(left.next(), right.next());
+  }
+}
+
 // The in-place partition with each node's left count known (ForestBatch::left_rows): a node's
 // positions are its left side (its first left_rows) and its right side. Pieces of each side
 // list their misplaced rows (going to the other side) by position, in parallel; then the q-th
@@ -704,19 +770,14 @@ constexpr std::int64_t kPrefetchPairs = 8;
 template <int kStride, typename Block, typename GoesLeft>
 void swap_misplaced_rows(const RowArrays<kStride>& arrays, const ForestBatch& batch,
                          std::int64_t n_rows, const GoesLeft& goes_left) {
-  struct Piece {
-    Block block;
-    bool left_side;
-    std::int64_t misplaced = 0;
-  };
-  std::vector<Piece> pieces;
+  std::vector<SwapPiece> pieces;
   for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
     const std::int64_t b = batch.begin.data[nd], e = batch.end.data[nd];
     const std::int64_t split = b + batch.left_rows.data[nd];
     for (std::int64_t s = b; s < split; s += kSwapPieceRows)
-      pieces.push_back({Block{nd, s, std::min(split, s + kSwapPieceRows)}, true});
+      pieces.push_back({nd, s, std::min(split, s + kSwapPieceRows), true});
     for (std::int64_t s = split; s < e; s += kSwapPieceRows)
-      pieces.push_back({Block{nd, s, std::min(e, s + kSwapPieceRows)}, false});
+      pieces.push_back({nd, s, std::min(e, s + kSwapPieceRows), false});
   }
   // A piece's misplaced positions, from its first position on (the caller's, kept).
   thread_local std::vector<std::int32_t> misplaced_at;
@@ -724,82 +785,39 @@ void swap_misplaced_rows(const RowArrays<kStride>& arrays, const ForestBatch& ba
     misplaced_at.resize(static_cast<std::size_t>(n_rows));
   std::int32_t* const at = misplaced_at.data();
   parallel_for(static_cast<std::int64_t>(pieces.size()), [&](std::int64_t i) {
-    Piece& piece = pieces[static_cast<std::size_t>(i)];
-    const auto left_of = goes_left(piece.block);
-    std::int32_t* out = at + piece.block.begin;
+    SwapPiece& piece = pieces[static_cast<std::size_t>(i)];
+    const auto left_of = goes_left(Block{piece.node, piece.begin, piece.end});
+    std::int32_t* out = at + piece.begin;
     std::int64_t found = 0;
-    for (std::int64_t r = piece.block.begin; r < piece.block.end; ++r) {
+    for (std::int64_t r = piece.begin; r < piece.end; ++r) {
       out[found] = static_cast<std::int32_t>(r);  // branch-free: kept only when misplaced
       found += left_of(r) != piece.left_side;
     }
     piece.misplaced = found;
   });
-  // Per node and side, the pieces in position order and the misplaced rows before each.
-  struct Side {
-    std::vector<const Piece*> pieces;
-    std::vector<std::int64_t> before;  // misplaced rows in the pieces before
-  };
-  std::vector<Side> sides(static_cast<std::size_t>(2 * batch.nodes));
-  for (const Piece& piece : pieces) {
-    Side& side = sides[static_cast<std::size_t>(2 * piece.block.node + (piece.left_side ? 0 : 1))];
-    side.before.push_back(side.pieces.empty() ? 0
-                                              : side.before.back() + side.pieces.back()->misplaced);
+  std::vector<SwapSide> sides(static_cast<std::size_t>(2 * batch.nodes));  // node's left, right
+  for (const SwapPiece& piece : pieces) {
+    SwapSide& side = sides[static_cast<std::size_t>(2 * piece.node + (piece.left_side ? 0 : 1))];
+    side.before.push_back(side.total());
     side.pieces.push_back(&piece);
   }
-  const auto total = [](const Side& side) {
-    return side.pieces.empty() ? 0 : side.before.back() + side.pieces.back()->misplaced;
-  };
   struct Task {
     std::int64_t node, first, last;  // pairs first .. last - 1
   };
   std::vector<Task> tasks;
   for (std::int64_t nd = 0; nd < batch.nodes; ++nd) {
-    const std::int64_t pairs = total(sides[static_cast<std::size_t>(2 * nd)]);
-    if (pairs != total(sides[static_cast<std::size_t>(2 * nd + 1)]))
+    const std::int64_t pairs = sides[static_cast<std::size_t>(2 * nd)].total();
+    if (pairs != sides[static_cast<std::size_t>(2 * nd + 1)].total())
       throw Error("forest_partition: left_rows of node " + std::to_string(nd) + " (" +
                   std::to_string(batch.left_rows.data[nd]) + ") contradicts the rows' codes");
     for (std::int64_t q = 0; q < pairs; q += kSwapTaskPairs)
       tasks.push_back({nd, q, std::min(pairs, q + kSwapTaskPairs)});
   }
-  // A cursor over a side's misplaced rows from the q-th on.
-  struct Cursor {
-    const Side* side;
-    std::size_t piece;
-    std::int64_t index;  // within the piece
-    Cursor(const Side& s, std::int64_t q) : side(&s) {
-      piece = static_cast<std::size_t>(std::upper_bound(s.before.begin(), s.before.end(), q) -
-                                       s.before.begin() - 1);
-      index = q - s.before[piece];
-    }
-    std::int64_t next(const std::int32_t* at) {
-      while (index == side->pieces[piece]->misplaced) {
-        ++piece;
-        index = 0;
-      }
-      return at[side->pieces[piece]->block.begin + index++];
-    }
-  };
   parallel_for(static_cast<std::int64_t>(tasks.size()), [&](std::int64_t t) {
     const Task& task = tasks[static_cast<std::size_t>(t)];
-    Cursor left(sides[static_cast<std::size_t>(2 * task.node)], task.first);
-    Cursor right(sides[static_cast<std::size_t>(2 * task.node + 1)], task.first);
-    Cursor left_ahead = left, right_ahead = right;
-    const std::int64_t ahead = std::min(kPrefetchPairs, task.last - task.first);
-    const auto prefetch = [&](std::int64_t p) {
-      if (arrays.codes) __builtin_prefetch(arrays.codes + p * kStride, 1);
-      if (arrays.channels) __builtin_prefetch(arrays.channels + p * arrays.k, 1);
-    };
-    for (std::int64_t q = 0; q < ahead; ++q) {
-      prefetch(left_ahead.next(at));
-      prefetch(right_ahead.next(at));
-    }
-    for (std::int64_t q = task.first; q < task.last; ++q) {
-      if (q + kPrefetchPairs < task.last) {
-        prefetch(left_ahead.next(at));
-        prefetch(right_ahead.next(at));
-      }
-      arrays.swap(left.next(at), right.next(at));
-    }
+    trade_misplaced_rows(arrays, sides[static_cast<std::size_t>(2 * task.node)],
+                         sides[static_cast<std::size_t>(2 * task.node + 1)], task.first, task.last,
+                         at);
   });
 }
 
