@@ -157,10 +157,12 @@ class ForestOps {
                            ForestHistShape shape, VectorView<const std::int32_t> n_bins,
                            ForestSplitRule rule, const ForestSplits& out) = 0;
 
-  /// Stable in-place partition of each node's rows (batch.features unused): rows going left
-  /// (see ForestSplits, or batch.left_bins when given) first; into batch.into_* when set. feature,
-  /// bin, missing_left: batch.nodes entries; feature >= 0. codes: as for histograms (host backends
-  /// also take them feature-major).
+  /// Stable in-place partition of each node's rows (batch.features unused; not stable with
+  /// batch.left_rows): rows going left (see ForestSplits, or batch.left_bins when given) first.
+  /// feature, bin, missing_left: batch.nodes entries; feature >= 0. codes: as for histograms;
+  /// host backends also take them feature-major, and then read each row's side from its
+  /// column by row id even when batch.ordered_codes is set (a byte of a column that stays in
+  /// cache, where the ordered rows cost a cache line per two rows).
   virtual void partition(MatrixView<const std::uint8_t> codes, VectorView<std::int32_t> rows,
                          const ForestBatch& batch, VectorView<const std::int32_t> feature,
                          VectorView<const std::int32_t> bin,

@@ -14,6 +14,7 @@
 #include "backend/cpu/gram_kernel.hpp"
 #include "backend/cpu/row_blocks.hpp"
 #include "backend/cpu/view_checks.hpp"
+#include "core/vector_clones.hpp"
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -59,13 +60,8 @@ void gather(const MatrixView<const T>& x, const std::vector<std::int64_t>& rows,
   }
 }
 
-// dst[j] = s * src[j] for j < d. Built for AVX-512, AVX2 and baseline x86-64, picked at load
-// time: widening float32 to float64 is a large share of a Gram on float32 data.
-#if defined(__x86_64__) && !defined(__clang__)
-#define TABULA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TABULA_VECTOR_CLONES
-#endif
+// dst[j] = s * src[j] for j < d, vectorised for each CPU (vector_clones.hpp): widening float32
+// to float64 is a large share of a Gram on float32 data.
 TABULA_VECTOR_CLONES void scale_row(const float* src, std::int64_t d, double s, double* dst) {
   for (std::int64_t j = 0; j < d; ++j) dst[j] = s * static_cast<double>(src[j]);
 }

@@ -45,7 +45,8 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
       rows_(backend, bins.rows()),
       count_bits_(count_bits(total_rows_, pack)),
       channels_(backend, bins.rows() * Quantiser::channels_for(count_bits_)),
-      code_stride_(forest::ordered_code_stride(backend, bins)) {
+      code_stride_(forest::ordered_code_stride(backend, bins)),
+      columns_(code_stride_ > 0 ? forest::feature_major_codes(bins) : std::vector<std::uint8_t>{}) {
   const std::int64_t n = bins.rows();
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
@@ -146,6 +147,12 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
                          Device::cpu()};
   return batch;
+}
+
+MatrixView<const std::uint8_t> FitRows::partition_codes() const {
+  if (columns_.empty()) return bins_.codes();
+  return {columns_.data(), bins_.rows(),      bins_.cols(),
+          bins_.rows(),    Layout::kColMajor, Device::cpu()};
 }
 
 std::span<const std::int32_t> FitRows::host_rows() {

@@ -87,6 +87,12 @@ class FitRows {
                     VectorView<const std::int32_t> features, std::int64_t per_node);
   /// The row ids in their current order, on the host (valid until the next call).
   std::span<const std::int32_t> host_rows();
+  /// The codes that partition reads a split's side from: on host backends a feature-major
+  /// copy (ForestOps::partition gathers a row's code from the split feature's column, n bytes
+  /// that stay in cache, in place of streaming the ordered codes' 32-byte rows: 1M x 28, 150
+  /// iterations, two threads, the side search's CPU time 5,192 -> 2,007 perf samples); the
+  /// binned codes elsewhere.
+  MatrixView<const std::uint8_t> partition_codes() const;
 
  private:
   /// Puts the rows (and their ordered codes) back in id order, so that each tree's per-row
@@ -106,6 +112,7 @@ class FitRows {
   std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
   std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
   std::vector<std::uint8_t> ordered_codes_;
+  std::vector<std::uint8_t> columns_;  // feature-major codes (d x n) beside ordered codes
 };
 
 }  // namespace tabula::gbdt

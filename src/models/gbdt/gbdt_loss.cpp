@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/portable_exp.hpp"
+#include "core/vector_clones.hpp"
 #include "distributed/reduce.hpp"
 #include "distributed/select.hpp"
 #include "tabula/core/error.hpp"
@@ -32,9 +34,9 @@ double weight_total(const LossData& data, distributed::ExactSum& weights, Commun
 
 // 1 / (1 + e^-raw) for raw >= 0, e^raw / (1 + e^raw) below (neither overflows), with one exp
 // and no branch: the sign is a coin flip in row order, and its mispredictions cost as much as
-// the exp.
-double sigmoid(double raw) {
-  const double e = std::exp(-std::abs(raw));
+// the exp. The exp is tabula's own, so a loop of sigmoids vectorises.
+inline double sigmoid(double raw) {
+  const double e = portable_exp_nonpositive(-std::abs(raw));
   return (raw >= 0 ? 1.0 : e) / (1.0 + e);
 }
 
@@ -42,19 +44,44 @@ double sigmoid(double raw) {
 double softmax(const double* raw, std::int64_t k, double* p) {
   const double top = *std::max_element(raw, raw + k);
   double sum = 0.0;
-  for (std::int64_t c = 0; c < k; ++c) sum += (p[c] = std::exp(raw[c] - top));
+  for (std::int64_t c = 0; c < k; ++c) sum += (p[c] = portable_exp_nonpositive(raw[c] - top));
   for (std::int64_t c = 0; c < k; ++c) p[c] /= sum;
   return top + std::log(sum);
 }
 
-// Rows in blocks, each on one thread: per-row work only, no shared sums.
+// Rows in blocks, each on one thread: per-row work only, no shared sums. fn(begin, end).
+template <typename Fn>
+void for_row_blocks(std::int64_t n, Fn&& fn) {
+  const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  parallel_for(tasks,
+               [&](std::int64_t t) { fn(t * kRowsPerTask, std::min(n, (t + 1) * kRowsPerTask)); });
+}
+
 template <typename Fn>
 void for_rows(std::int64_t n, Fn&& fn) {
-  const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
-  parallel_for(tasks, [&](std::int64_t t) {
-    const std::int64_t end = std::min(n, (t + 1) * kRowsPerTask);
-    for (std::int64_t i = t * kRowsPerTask; i < end; ++i) fn(i);
+  for_row_blocks(n, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) fn(i);
   });
+}
+
+// The binomial loss's (gradient, Hessian) pairs of rows [begin, end), weighted when `weight` is
+// given: one vector loop (the boosted trees' per-row cost beside the histograms).
+TABULA_VECTOR_CLONES void binomial_gradients(const double* raw, const double* y,
+                                             const double* weight, std::int64_t begin,
+                                             std::int64_t end, double* grad_hess) {
+  if (weight == nullptr) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const double p = sigmoid(raw[i]);
+      grad_hess[2 * i] = p - y[i];
+      grad_hess[2 * i + 1] = p * (1 - p);
+    }
+    return;
+  }
+  for (std::int64_t i = begin; i < end; ++i) {
+    const double p = sigmoid(raw[i]);
+    grad_hess[2 * i] = weight[i] * (p - y[i]);
+    grad_hess[2 * i + 1] = weight[i] * p * (1 - p);
+  }
 }
 
 }  // namespace
@@ -129,6 +156,13 @@ void gradients(const LossData& data, std::span<const double> raw, std::vector<do
   const auto n = static_cast<std::int64_t>(data.y.size());
   const std::int64_t k = data.k;
   grad_hess.resize(static_cast<std::size_t>(n * k * 2));
+  if (data.loss == GbdtLoss::kLogLoss && k == 1) {
+    const double* weight = data.weight.empty() ? nullptr : data.weight.data();
+    for_row_blocks(n, [&](std::int64_t begin, std::int64_t end) {
+      binomial_gradients(raw.data(), data.y.data(), weight, begin, end, grad_hess.data());
+    });
+    return;
+  }
   for_rows(n, [&](std::int64_t i) {
     const auto u = static_cast<std::size_t>(i);
     const double w = weight_of(data, u);
@@ -139,10 +173,6 @@ void gradients(const LossData& data, std::span<const double> raw, std::vector<do
     } else if (data.loss == GbdtLoss::kAbsoluteError) {
       gh[0] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
       gh[1] = w;
-    } else if (k == 1) {
-      const double p = sigmoid(raw[u]);
-      gh[0] = w * (p - data.y[u]);
-      gh[1] = w * p * (1 - p);
     } else {
       thread_local std::vector<double> probability;
       probability.resize(static_cast<std::size_t>(k));

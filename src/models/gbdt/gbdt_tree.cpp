@@ -300,8 +300,8 @@ class Grower {
     if (s.categorical) batch.left_bins = left_bins.view();
     // Host backends then move only the rows on the wrong side of the split point.
     if (backend_.uses_host_memory()) batch.left_rows = {&left_rows, 1};
-    backend_.forest().partition(bins_.codes(), rows_.rows().view(), batch, df.view(), dbin.view(),
-                                dml.view());
+    backend_.forest().partition(rows_.partition_codes(), rows_.rows().view(), batch, df.view(),
+                                dbin.view(), dml.view());
     Node l, r;
     std::copy_n(s.left, kSums, l.total);
     for (std::int64_t c = 0; c < kSums; ++c) r.total[c] = node.total[c] - s.left[c];

@@ -15,6 +15,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/forest_math.hpp"
@@ -534,7 +535,8 @@ TEST_F(ForestThreads, PartitionWithKnownLeftCountsSwapsOnlyMisplacedRows) {
   // only the rows on the wrong side move (trading places with one of the other side), with
   // their channels and codes, to places that do not depend on the thread count. Two nodes, a
   // gap of untouched rows between them, a large node cut into pieces and tasks, with and
-  // without ordered arrays (then the codes are read by row id).
+  // without ordered arrays (then the codes are read by row id), with row-major and
+  // feature-major codes (read by row id even beside ordered codes: the same places).
   const std::int64_t n = 160000, d = 5;
   const Table t = synthetic(n, d, true, 9);
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
@@ -555,9 +557,16 @@ TEST_F(ForestThreads, PartitionWithKnownLeftCountsSwapsOnlyMisplacedRows) {
     if (node_of(p) >= 0) left_rows[node_of(p)] += goes_left(shuffled[p], node_of(p));
   ASSERT_GT(left_rows[0], 30000);
   ASSERT_GT(left_rows[1], 1000);
+  std::vector<std::uint8_t> columns(static_cast<std::size_t>(n * d));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < d; ++j)
+      columns[static_cast<std::size_t>(j * n + i)] = by_id[i * d + j];
+  const MatrixView<const std::uint8_t> feature_major{columns.data(), n, d, n, Layout::kColMajor,
+                                                     Device::cpu()};
   for (const bool ordered : {true, false}) {
     std::vector<std::int32_t> first;
-    for (const int threads : {1, 2, 3}) {
+    for (const auto& [threads, by_column] :
+         std::vector<std::pair<int, bool>>{{1, false}, {2, false}, {3, false}, {2, true}}) {
       set_thread_count(threads);
       std::vector<std::int32_t> rows = shuffled;
       std::vector<std::int64_t> channels;
@@ -576,8 +585,8 @@ TEST_F(ForestThreads, PartitionWithKnownLeftCountsSwapsOnlyMisplacedRows) {
         split.ordered_codes = {codes.data(), n, d, 32, Layout::kRowMajor, Device::cpu()};
       }
       split.left_rows = {left_rows.data(), 2};
-      cpu().forest().partition(bins.codes(), {rows.data(), n}, split, {feature.data(), 2},
-                               {bin.data(), 2}, {missing_left.data(), 2});
+      cpu().forest().partition(by_column ? feature_major : bins.codes(), {rows.data(), n}, split,
+                               {feature.data(), 2}, {bin.data(), 2}, {missing_left.data(), 2});
       for (std::int64_t p = 0; p < n; ++p) {
         const auto at = static_cast<std::size_t>(p);
         const int node = node_of(p);
@@ -599,7 +608,8 @@ TEST_F(ForestThreads, PartitionWithKnownLeftCountsSwapsOnlyMisplacedRows) {
       std::sort(sorted.begin(), sorted.end());
       for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(sorted[static_cast<std::size_t>(i)], i);
       if (first.empty()) first = rows;
-      EXPECT_EQ(rows, first) << threads << " threads place the rows elsewhere";
+      EXPECT_EQ(rows, first) << threads << " threads place the rows elsewhere"
+                             << (by_column ? " (feature-major codes)" : "");
     }
   }
   // A count the rows contradict, or outside the node, is refused before any row moves.

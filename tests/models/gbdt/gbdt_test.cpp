@@ -390,10 +390,11 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
   EXPECT_EQ(raws[0], raws[1]);
 }
 
-// Host backends partition a split's rows by swapping the misplaced ones and start each tree
-// from the rows in id order: after a tree every row sits in its leaf's positions (the update
-// adds to each row the value of the leaf its codes reach), and the next quantise puts the ids
-// and their ordered codes back in id order.
+// Host backends partition a split's rows by swapping the misplaced ones (each row's side read
+// from a feature-major copy of the codes) and start each tree from the rows in id order: after
+// a tree every row sits in its leaf's positions (the update adds to each row the value of the
+// leaf its codes reach), and the next quantise puts the ids and their ordered codes back in id
+// order.
 TEST(GbdtTest, SwappedRowsLandInTheirLeavesAndEachTreeStartsInIdOrder) {
   const Table t = make_table(20000, 5, 23, wave);
   const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 64);
@@ -404,6 +405,12 @@ TEST(GbdtTest, SwappedRowsLandInTheirLeavesAndEachTreeStartsInIdOrder) {
   std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
   const MatrixView<const std::uint8_t> codes = bins.codes();
   const std::span<const std::uint8_t> by_id(codes.data, static_cast<std::size_t>(t.n * t.d));
+  // The partition reads a split's side from a feature-major copy of the codes.
+  const MatrixView<const std::uint8_t> columns = rows.partition_codes();
+  ASSERT_EQ(columns.layout, Layout::kColMajor);
+  for (std::int64_t i = 0; i < t.n; ++i)
+    for (std::int64_t j = 0; j < t.d; ++j)
+      ASSERT_EQ(columns(i, j), codes(i, j)) << "row " << i << ", feature " << j;
   for (int tree = 0; tree < 3; ++tree) {
     for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
     const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
