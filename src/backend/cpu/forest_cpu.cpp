@@ -379,19 +379,75 @@ void check_left_rows(const ForestBatch& batch) {
   }
 }
 
+// Ordered rows are added kFeatureGroup features at a time: the group's columns and histogram
+// pointers sit in registers and its adds are unrolled, about 6 instructions an add against 11
+// for a loop over the features (1M x 28, 150 iterations, 2 threads: the histograms' CPU time
+// -30%). The rows are passed over once per group in runs of kRowsPerPass, which stay in L2
+// (48 bytes a row on 1M x 28) between the groups' passes.
+constexpr int kFeatureGroup = 4;
+constexpr std::int64_t kRowsPerPass = 4096;
+
+// Adds rows [0, count) (codes at `row`, `stride` apart; kChannels channels each in g) to the
+// histograms of features columns[0 .. kGroup), hist[j] being column j's histogram.
+template <int kChannels, int kGroup>
+void add_feature_group(const std::uint8_t* row, std::int64_t stride, std::int64_t count,
+                       const std::int64_t* g, const std::int32_t* columns,
+                       std::int64_t* const* hist) {
+  std::int32_t column[kGroup];
+  std::int64_t* h[kGroup];
+  for (int j = 0; j < kGroup; ++j) {
+    column[j] = columns[j];
+    h[j] = hist[j];
+  }
+  for (std::int64_t r = 0; r < count; ++r, row += stride) {
+    std::int64_t own[kChannels];  // the row's channels, read once for the group
+    forest::copy_channels(own, g + r * kChannels, kChannels);
+#pragma GCC unroll 8
+    for (int j = 0; j < kGroup; ++j)
+      forest::add_channels(h[j] + std::int64_t{row[column[j]]} * kChannels, own, kChannels);
+  }
+}
+
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
 // in order, a row's m codes from its one or two lines.
-// kChannels: the channel count when it is known at compile time (the common two and three,
-// so that the add is unrolled in the loop), 0 when it is shape.channels.
+// kChannels: the channel count when it is known at compile time (the common two and three:
+// features in unrolled groups, add_feature_group), 0 when it is shape.channels.
 template <int kChannels>
 void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin, std::int64_t end,
                       const std::int64_t* g, const std::int32_t* feats, std::int64_t m,
                       ForestHistShape shape, std::int64_t* out) {
   const std::int64_t k = kChannels > 0 ? kChannels : shape.channels;
-  const std::uint8_t* row = codes.data + begin * codes.stride;
-  for (std::int64_t r = 0; r < end - begin; ++r, row += codes.stride)
-    for (std::int64_t f = 0; f < m; ++f)
-      forest::add_channels(out + (f * shape.bins + row[feats[f]]) * k, g + r * k, k);
+  if constexpr (kChannels == 0) {
+    const std::uint8_t* row = codes.data + begin * codes.stride;
+    for (std::int64_t r = 0; r < end - begin; ++r, row += codes.stride)
+      for (std::int64_t f = 0; f < m; ++f)
+        forest::add_channels(out + (f * shape.bins + row[feats[f]]) * k, g + r * k, k);
+  } else {
+    std::int64_t* hist[kFeatureGroup];
+    for (std::int64_t first = begin; first < end; first += kRowsPerPass) {
+      const std::int64_t count = std::min(kRowsPerPass, end - first);
+      const std::uint8_t* rows = codes.data + first * codes.stride;
+      const std::int64_t* channels = g + (first - begin) * k;
+      for (std::int64_t f = 0; f < m; f += kFeatureGroup) {
+        const std::int64_t group = std::min<std::int64_t>(kFeatureGroup, m - f);
+        for (std::int64_t j = 0; j < group; ++j) hist[j] = out + (f + j) * shape.bins * k;
+        static_assert(kFeatureGroup == 4, "the cases below cover groups of 1 to 4");
+        switch (group) {
+          case 4:
+            add_feature_group<kChannels, 4>(rows, codes.stride, count, channels, feats + f, hist);
+            break;
+          case 3:
+            add_feature_group<kChannels, 3>(rows, codes.stride, count, channels, feats + f, hist);
+            break;
+          case 2:
+            add_feature_group<kChannels, 2>(rows, codes.stride, count, channels, feats + f, hist);
+            break;
+          default:
+            add_feature_group<kChannels, 1>(rows, codes.stride, count, channels, feats + f, hist);
+        }
+      }
+    }
+  }
 }
 
 void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin, std::int64_t end,

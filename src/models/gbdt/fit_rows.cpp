@@ -61,25 +61,17 @@ void FitRows::restore_row_order() {
   forest::copy_ordered_codes(bins_, nullptr, n, code_stride_, ordered_codes_.data());
 }
 
-// long: two passes over the rows (the largest magnitudes, then the fixed-point values and their
-// sums), each in parallel blocks; integer sums added in block order.
-TreeInput FitRows::quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col) {
+// The fixed-point values and their sums in parallel blocks; integer sums added in block order.
+TreeInput FitRows::quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col,
+                            std::span<const double> largest) {
   const std::int64_t n = bins_.rows();
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
   if (code_stride_ > 0) restore_row_order();
-  std::vector<double> g_max(static_cast<std::size_t>(tasks)), h_max(g_max.size());
-  parallel_for(tasks, [&](std::int64_t t) {
-    double g = 0.0, h = 0.0;
-    for (std::int64_t i = t * kRowsPerTask; i < std::min(n, (t + 1) * kRowsPerTask); ++i) {
-      const double* gh = grad_hess.data() + (i * k + col) * 2;
-      g = std::max(g, std::abs(gh[0]));
-      h = std::max(h, std::abs(gh[1]));
-    }
-    g_max[static_cast<std::size_t>(t)] = g;
-    h_max[static_cast<std::size_t>(t)] = h;
-  });
-  std::vector<double> top{g_max.empty() ? 0.0 : *std::max_element(g_max.begin(), g_max.end()),
-                          h_max.empty() ? 0.0 : *std::max_element(h_max.begin(), h_max.end())};
+  if (static_cast<std::int64_t>(largest.size()) != 2 * k)
+    throw Error("gbdt: quantise got " + std::to_string(largest.size()) +
+                " largest magnitudes, expected " + std::to_string(2 * k));
+  std::vector<double> top{largest[static_cast<std::size_t>(2 * col)],
+                          largest[static_cast<std::size_t>(2 * col + 1)]};
   distributed::max_over_ranks(comm_, top);  // every rank's rows
   const double g_top = top[0], h_top = top[1];
   const int bits =

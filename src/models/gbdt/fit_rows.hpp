@@ -76,8 +76,10 @@ class FitRows {
 
   /// Quantises column `col` of grad_hess (n x k (gradient, Hessian) pairs, training-row order:
   /// gbdt::gradients) into the channels of the next tree: their units and column sums, and
-  /// channels pointing at them.
-  TreeInput quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col);
+  /// channels pointing at them. largest: the 2k largest magnitudes of this rank's pairs
+  /// (gbdt::gradients' `largest`, or gbdt::largest_magnitudes).
+  TreeInput quantise(std::span<const double> grad_hess, std::int64_t k, std::int64_t col,
+                     std::span<const double> largest);
 
   /// The row index array (backend memory): a node's rows are positions begin .. end of it.
   Buffer<std::int32_t>& rows() { return rows_; }

@@ -336,13 +336,13 @@ void HistGradientBoosting::fit(Backend& backend, const FitData& given) {
   trees_ = ForestModel{};
   validation_scores_.clear();
   if (early) validation_scores_.push_back(score());
-  std::vector<double> grad_hess;
+  std::vector<double> grad_hess, largest;
   gbdt::FitRows rows(backend, bins, true, data.comm);
   std::int64_t iter = 0;
   while (iter < params_.max_iter) {
-    gbdt::gradients(b.train, b.raw_train, grad_hess);
+    gbdt::gradients(b.train, b.raw_train, grad_hess, &largest);
     for (std::int64_t c = 0; c < k; ++c) {
-      gbdt::TreeInput input = rows.quantise(grad_hess, k, c);
+      gbdt::TreeInput input = rows.quantise(grad_hess, k, c, largest);
       if (params_.loss == GbdtLoss::kAbsoluteError)
         input.leaf_value = median_residual(b, data.comm);
       const gbdt::GrownTree grown =

@@ -78,6 +78,72 @@ TABULA_VECTOR_CLONES void binomial_gradients(const double* raw, const double* y,
   }
 }
 
+// The largest |gradient| and |Hessian| of each raw-score column, per block of rows (for_row_blocks'
+// blocks), found while a block is in cache, then merged: maxima, the same in any block order.
+class BlockLargest {
+ public:
+  BlockLargest(std::int64_t n, std::int64_t k)
+      : width_(2 * k),
+        top_(static_cast<std::size_t>((n + kRowsPerTask - 1) / kRowsPerTask * width_), 0.0) {}
+
+  // Rows begin .. end of n x k pairs; one for_row_blocks block. When the width divides kLanes,
+  // kLanes running maxima (lane j: column j % width) over whole groups of values, a loop the
+  // compiler vectorises (a single running maximum is a reduction it does not).
+  void add(const double* grad_hess, std::int64_t begin, std::int64_t end) {
+    double* top = top_.data() + begin / kRowsPerTask * width_;
+    const double* row = grad_hess + begin * width_;
+    const double* const last = grad_hess + end * width_;
+    if (kLanes % width_ == 0) {
+      double lane[kLanes] = {};
+      for (; last - row >= kLanes; row += kLanes)
+        for (std::int64_t j = 0; j < kLanes; ++j) lane[j] = std::max(lane[j], std::abs(row[j]));
+      for (std::int64_t j = 0; j < kLanes; ++j)
+        top[j % width_] = std::max(top[j % width_], lane[j]);
+    }
+    for (; row < last; row += width_)
+      for (std::int64_t j = 0; j < width_; ++j) top[j] = std::max(top[j], std::abs(row[j]));
+  }
+
+  std::vector<double> merged() const {
+    std::vector<double> out(static_cast<std::size_t>(width_), 0.0);
+    for (std::size_t b = 0; b < top_.size(); ++b) {
+      double& top = out[b % out.size()];
+      top = std::max(top, top_[b]);
+    }
+    return out;
+  }
+
+ private:
+  static constexpr std::int64_t kLanes = 8;
+  std::int64_t width_;
+  std::vector<double> top_;
+};
+
+// Row i's k (gradient, Hessian) pairs of the losses other than the binomial, into grad_hess.
+void row_gradients(const LossData& data, std::span<const double> raw, std::int64_t i,
+                   double* grad_hess) {
+  const std::int64_t k = data.k;
+  const auto u = static_cast<std::size_t>(i);
+  const double w = weight_of(data, u);
+  double* gh = grad_hess + i * k * 2;
+  if (data.loss == GbdtLoss::kSquaredError) {
+    gh[0] = w * (raw[u] - data.y[u]);
+    gh[1] = w;
+  } else if (data.loss == GbdtLoss::kAbsoluteError) {
+    gh[0] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
+    gh[1] = w;
+  } else {
+    thread_local std::vector<double> probability;
+    probability.resize(static_cast<std::size_t>(k));
+    softmax(raw.data() + i * k, k, probability.data());
+    for (std::int64_t c = 0; c < k; ++c) {
+      const double p = probability[static_cast<std::size_t>(c)];
+      gh[2 * c] = w * (p - (static_cast<std::int64_t>(data.y[u]) == c ? 1.0 : 0.0));
+      gh[2 * c + 1] = w * p * (1 - p);
+    }
+  }
+}
+
 }  // namespace
 
 double weighted_median(std::vector<double> values, std::span<const double> weights) {
@@ -146,38 +212,30 @@ std::vector<double> baseline(const LossData& data, Communicator* comm) {
   return out;
 }
 
-void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess) {
+void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess,
+               std::vector<double>* largest) {
   const auto n = static_cast<std::int64_t>(data.y.size());
   const std::int64_t k = data.k;
   grad_hess.resize(static_cast<std::size_t>(n * k * 2));
-  if (data.loss == GbdtLoss::kLogLoss && k == 1) {
-    const double* weight = data.weight.empty() ? nullptr : data.weight.data();
-    for_row_blocks(n, [&](std::int64_t begin, std::int64_t end) {
+  BlockLargest blocks(largest != nullptr ? n : 0, k);
+  for_row_blocks(n, [&](std::int64_t begin, std::int64_t end) {
+    if (data.loss == GbdtLoss::kLogLoss && k == 1) {
+      const double* weight = data.weight.empty() ? nullptr : data.weight.data();
       binomial_gradients(raw.data(), data.y.data(), weight, begin, end, grad_hess.data());
-    });
-    return;
-  }
-  for_rows(n, [&](std::int64_t i) {
-    const auto u = static_cast<std::size_t>(i);
-    const double w = weight_of(data, u);
-    double* gh = grad_hess.data() + i * k * 2;
-    if (data.loss == GbdtLoss::kSquaredError) {
-      gh[0] = w * (raw[u] - data.y[u]);
-      gh[1] = w;
-    } else if (data.loss == GbdtLoss::kAbsoluteError) {
-      gh[0] = raw[u] > data.y[u] ? w : (raw[u] < data.y[u] ? -w : 0.0);
-      gh[1] = w;
     } else {
-      thread_local std::vector<double> probability;
-      probability.resize(static_cast<std::size_t>(k));
-      softmax(raw.data() + i * k, k, probability.data());
-      for (std::int64_t c = 0; c < k; ++c) {
-        const double p = probability[static_cast<std::size_t>(c)];
-        gh[2 * c] = w * (p - (static_cast<std::int64_t>(data.y[u]) == c ? 1.0 : 0.0));
-        gh[2 * c + 1] = w * p * (1 - p);
-      }
+      for (std::int64_t i = begin; i < end; ++i) row_gradients(data, raw, i, grad_hess.data());
     }
+    if (largest != nullptr) blocks.add(grad_hess.data(), begin, end);
   });
+  if (largest != nullptr) *largest = blocks.merged();
+}
+
+std::vector<double> largest_magnitudes(std::span<const double> grad_hess, std::int64_t k) {
+  const auto n = static_cast<std::int64_t>(grad_hess.size()) / (2 * k);
+  BlockLargest blocks(n, k);
+  for_row_blocks(
+      n, [&](std::int64_t begin, std::int64_t end) { blocks.add(grad_hess.data(), begin, end); });
+  return blocks.merged();
 }
 
 double mean_loss(const LossData& data, std::span<const double> raw, Communicator* comm) {

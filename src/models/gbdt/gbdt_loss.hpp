@@ -40,8 +40,14 @@ std::vector<double> baseline(const LossData& data, Communicator* comm = nullptr)
 /// Gradients and Hessians of the loss in raw scores, multiplied by the sample weights: n x k
 /// pairs (gradient, Hessian), row-major, so that a row's pair is one read when the trees gather
 /// them in their rows' order. Row by row, in parallel: the result does not depend on the
-/// thread count.
-void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess);
+/// thread count. largest (when given) receives 2k entries, column c's largest |gradient| at 2c
+/// and |Hessian| at 2c + 1, taken while each block of rows is in cache: what FitRows::quantise
+/// scales by, without a pass of its own over the pairs.
+void gradients(const LossData& data, std::span<const double> raw, std::vector<double>& grad_hess,
+               std::vector<double>* largest = nullptr);
+
+/// The 2k largest magnitudes of n x k (gradient, Hessian) pairs, as gradients' `largest`.
+std::vector<double> largest_magnitudes(std::span<const double> grad_hess, std::int64_t k);
 
 /// The weighted mean loss of raw scores (n x k), from exact sums (distributed::ExactSum): over
 /// ranks (`comm`: each rank's rows) every rank gets the one-process value.

@@ -354,6 +354,59 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
                Error);
 }
 
+// Ordered rows are added a few features at a time over runs of rows (unrolled groups of four
+// for two and three channels, a plain loop for other counts): every feature count, feature
+// order and node placement gives each bin the sum of its rows' channels.
+TEST(ForestPrimitives, OrderedRowHistogramsAreEachBinsSum) {
+  constexpr std::int64_t n = 9001, d = 9, bins = 64, stride = 32;
+  std::mt19937 rng(17);
+  std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * stride), 0xEE);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < d; ++j)
+      codes[static_cast<std::size_t>(i * stride + j)] = static_cast<std::uint8_t>(rng() % bins);
+  // Two nodes: one across several runs of rows, not starting on a run's boundary; one small.
+  const std::vector<std::int32_t> begin{100, 8990}, end{8990, 9001};
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(n));
+  std::iota(rows.begin(), rows.end(), 0);
+  for (const std::int64_t k : {2, 3, 4}) {
+    std::vector<std::int64_t> channels(static_cast<std::size_t>(n * k));
+    for (std::int64_t& c : channels) c = static_cast<std::int64_t>(rng() % 1000) - 300;
+    for (std::int64_t m = 1; m <= d; ++m) {
+      std::vector<std::int32_t> order(static_cast<std::size_t>(d));
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng);
+      std::vector<std::int32_t> features;  // each node its own draw of m features
+      for (int node = 0; node < 2; ++node) {
+        features.insert(features.end(), order.begin(), order.begin() + m);
+        std::rotate(order.begin(), order.begin() + 1, order.end());
+      }
+      ForestBatch batch{2, {begin.data(), 2}, {end.data(), 2}, {features.data(), 2 * m}, m};
+      batch.ordered_channels = MatrixView<std::int64_t>::row_major(channels.data(), n, k);
+      batch.ordered_codes = {codes.data(), n, d, stride, Layout::kRowMajor, Device::cpu()};
+      const ForestHistShape shape{bins, k};
+      const std::int64_t slot = shape.node_size(m);
+      std::vector<std::int64_t> hist(static_cast<std::size_t>(2 * slot), -1);
+      const auto all = MatrixView<const std::int64_t>::row_major(channels.data(), n, k);
+      // The rows are in id order, so the codes by id are the ordered ones.
+      const MatrixView<const std::uint8_t> by_id{codes.data(), n, d, stride, Layout::kRowMajor,
+                                                 Device::cpu()};
+      cpu().forest().histograms(by_id, {rows.data(), n}, all, batch, shape,
+                                {hist.data(), 2 * slot});
+      std::vector<std::int64_t> expected(hist.size(), 0);
+      for (std::int64_t node = 0; node < 2; ++node)
+        for (std::int64_t f = 0; f < m; ++f)
+          for (std::int64_t r = begin[node]; r < end[node]; ++r) {
+            const std::int64_t bin =
+                codes[static_cast<std::size_t>(r * stride + features[node * m + f])];
+            for (std::int64_t c = 0; c < k; ++c)
+              expected[static_cast<std::size_t>(node * slot + (f * bins + bin) * k + c)] +=
+                  channels[static_cast<std::size_t>(r * k + c)];
+          }
+      ASSERT_EQ(hist, expected) << k << " channels, " << m << " features";
+    }
+  }
+}
+
 TEST(ForestBuilder, InlineVectorKeepsItsValuesInlineAndOnTheHeapThroughCopiesAndMoves) {
   // A node's sums and constant bitmap: inline up to N entries, heap beyond, either way the same
   // values after assign, copy, move and reassignment to the other storage.

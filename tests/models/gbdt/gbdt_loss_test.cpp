@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/portable_exp.hpp"
@@ -61,6 +63,43 @@ TEST(GbdtLoss, BinomialProbabilitiesAreTheSameSigmoid) {
     ASSERT_EQ(p[2 * i + 1], reference_sigmoid(raw[i])) << "row " << i;
     ASSERT_EQ(p[2 * i], 1 - p[2 * i + 1]) << "row " << i;
     ASSERT_TRUE(p[2 * i + 1] > 0 && p[2 * i + 1] <= 1) << "row " << i;
+  }
+}
+
+// The largest magnitudes the gradient pass finds block by block (what quantisation scales by)
+// are each column's maxima over every row, for every loss, weighted or not, k = 1 and k = 3.
+TEST(GbdtLoss, GradientsReportEachColumnsLargestMagnitudes) {
+  const std::vector<double> raw = raw_scores();
+  struct Case {
+    GbdtLoss loss;
+    std::int64_t k;
+  };
+  for (const Case c : {Case{GbdtLoss::kSquaredError, 1}, Case{GbdtLoss::kAbsoluteError, 1},
+                       Case{GbdtLoss::kLogLoss, 1}, Case{GbdtLoss::kLogLoss, 3}}) {
+    const std::size_t n = raw.size() / static_cast<std::size_t>(c.k);
+    std::vector<double> y(n), weight(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      y[i] = c.loss == GbdtLoss::kLogLoss ? static_cast<double>(i % (c.k == 1 ? 2 : c.k))
+                                          : std::sin(static_cast<double>(i)) * 50.0;
+      weight[i] = 0.25 + static_cast<double>(i * 7 % 11);
+    }
+    const std::span<const double> scores(raw.data(), n * static_cast<std::size_t>(c.k));
+    for (const bool weighted : {false, true}) {
+      const gbdt::LossData data{
+          c.loss, c.k, y, weighted ? std::span<const double>(weight) : std::span<const double>()};
+      std::vector<double> grad_hess, largest;
+      gbdt::gradients(data, scores, grad_hess, &largest);
+      std::vector<double> expected(static_cast<std::size_t>(2 * c.k), 0.0);
+      for (std::size_t v = 0; v < grad_hess.size(); ++v) {
+        double& top = expected[v % expected.size()];
+        top = std::max(top, std::abs(grad_hess[v]));
+      }
+      const std::string what = "loss " + std::to_string(static_cast<int>(c.loss)) + ", k " +
+                               std::to_string(c.k) + (weighted ? ", weighted" : "");
+      EXPECT_EQ(largest, expected) << what;
+      EXPECT_EQ(gbdt::largest_magnitudes(grad_hess, c.k), expected) << what;
+      EXPECT_GT(expected[0], 0.0) << what;  // not a vacuous all-zero comparison
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "models/gbdt/gbdt_loss.hpp"
 #include "models/gbdt/gbdt_test_support.hpp"
 #include "models/gbdt/gbdt_tree.hpp"
 #include "support/temp_path.hpp"
@@ -371,7 +372,8 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
     std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
     for (int tree = 0; tree < 2; ++tree) {
       for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
-      const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
+      const gbdt::TreeInput input =
+          rows.quantise(grad_hess, 1, 0, gbdt::largest_magnitudes(grad_hess, 1));
       EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
       EXPECT_EQ(input.total[0], t.n);
       trees.push_back(gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0));
@@ -413,7 +415,8 @@ TEST(GbdtTest, SwappedRowsLandInTheirLeavesAndEachTreeStartsInIdOrder) {
       ASSERT_EQ(columns(i, j), codes(i, j)) << "row " << i << ", feature " << j;
   for (int tree = 0; tree < 3; ++tree) {
     for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
-    const gbdt::TreeInput input = rows.quantise(grad_hess, 1, 0);
+    const gbdt::TreeInput input =
+        rows.quantise(grad_hess, 1, 0, gbdt::largest_magnitudes(grad_hess, 1));
     const std::span<const std::int32_t> order = rows.host_rows();
     for (std::int64_t p = 0; p < t.n; ++p) ASSERT_EQ(order[static_cast<std::size_t>(p)], p);
     const ForestBatch batch = rows.batch({}, {}, {}, 0);
