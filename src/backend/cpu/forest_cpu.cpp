@@ -379,7 +379,8 @@ void check_left_rows(const ForestBatch& batch) {
   }
 }
 
-// Ordered rows are added kFeatureGroup features at a time: the group's columns and histogram
+// Ordered rows are added a group of features at a time, kFeatureGroup, the last group taking
+// up to kFeatureGroup - 1 more (m = 5: one group, not 4 + 1): the group's columns and histogram
 // pointers sit in registers and its adds are unrolled, about 6 instructions an add against 11
 // for a loop over the features (1M x 28, 150 iterations, 2 threads: the histograms' CPU time
 // -30%). The rows are passed over once per group in runs of kRowsPerPass, which stay in L2
@@ -408,6 +409,30 @@ void add_feature_group(const std::uint8_t* row, std::int64_t stride, std::int64_
   }
 }
 
+// add_feature_group for a run-time group of 1 .. 2 kFeatureGroup - 1 features.
+template <int kChannels>
+void add_feature_group(std::int64_t group, const std::uint8_t* row, std::int64_t stride,
+                       std::int64_t count, const std::int64_t* g, const std::int32_t* columns,
+                       std::int64_t* const* hist) {
+  static_assert(kFeatureGroup == 4, "the cases below cover groups of 1 to 7");
+  switch (group) {
+    case 7:
+      return add_feature_group<kChannels, 7>(row, stride, count, g, columns, hist);
+    case 6:
+      return add_feature_group<kChannels, 6>(row, stride, count, g, columns, hist);
+    case 5:
+      return add_feature_group<kChannels, 5>(row, stride, count, g, columns, hist);
+    case 4:
+      return add_feature_group<kChannels, 4>(row, stride, count, g, columns, hist);
+    case 3:
+      return add_feature_group<kChannels, 3>(row, stride, count, g, columns, hist);
+    case 2:
+      return add_feature_group<kChannels, 2>(row, stride, count, g, columns, hist);
+    default:
+      return add_feature_group<kChannels, 1>(row, stride, count, g, columns, hist);
+  }
+}
+
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
 // in order, a row's m codes from its one or two lines.
 // kChannels: the channel count when it is known at compile time (the common two and three:
@@ -423,28 +448,17 @@ void add_ordered_rows(const MatrixView<std::uint8_t>& codes, std::int64_t begin,
       for (std::int64_t f = 0; f < m; ++f)
         forest::add_channels(out + (f * shape.bins + row[feats[f]]) * k, g + r * k, k);
   } else {
-    std::int64_t* hist[kFeatureGroup];
+    std::int64_t* hist[2 * kFeatureGroup - 1];
     for (std::int64_t first = begin; first < end; first += kRowsPerPass) {
       const std::int64_t count = std::min(kRowsPerPass, end - first);
       const std::uint8_t* rows = codes.data + first * codes.stride;
       const std::int64_t* channels = g + (first - begin) * k;
-      for (std::int64_t f = 0; f < m; f += kFeatureGroup) {
-        const std::int64_t group = std::min<std::int64_t>(kFeatureGroup, m - f);
+      for (std::int64_t f = 0; f < m;) {
+        // Groups of four; the last takes up to three more (m = 5: one pass of five, not 4 + 1).
+        const std::int64_t group = m - f < 2 * kFeatureGroup ? m - f : kFeatureGroup;
         for (std::int64_t j = 0; j < group; ++j) hist[j] = out + (f + j) * shape.bins * k;
-        static_assert(kFeatureGroup == 4, "the cases below cover groups of 1 to 4");
-        switch (group) {
-          case 4:
-            add_feature_group<kChannels, 4>(rows, codes.stride, count, channels, feats + f, hist);
-            break;
-          case 3:
-            add_feature_group<kChannels, 3>(rows, codes.stride, count, channels, feats + f, hist);
-            break;
-          case 2:
-            add_feature_group<kChannels, 2>(rows, codes.stride, count, channels, feats + f, hist);
-            break;
-          default:
-            add_feature_group<kChannels, 1>(rows, codes.stride, count, channels, feats + f, hist);
-        }
+        add_feature_group<kChannels>(group, rows, codes.stride, count, channels, feats + f, hist);
+        f += group;
       }
     }
   }
