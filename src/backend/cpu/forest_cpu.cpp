@@ -2,11 +2,13 @@
 // tested against. Work is split into independent tasks that each own
 // their output, and every sum is an integer, so results do not depend on the thread count.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/category_walk.hpp"
@@ -409,28 +411,23 @@ void add_feature_group(const std::uint8_t* row, std::int64_t stride, std::int64_
   }
 }
 
-// add_feature_group for a run-time group of 1 .. 2 kFeatureGroup - 1 features.
+// add_feature_group for a run-time group of 1 .. 2 kFeatureGroup - 1 features: the instances
+// in a table indexed by the group's size less one.
+template <int kChannels, std::size_t... kSizeLessOne>
+constexpr auto feature_group_table(std::index_sequence<kSizeLessOne...>) {
+  using Add = void (*)(const std::uint8_t*, std::int64_t, std::int64_t, const std::int64_t*,
+                       const std::int32_t*, std::int64_t* const*);
+  return std::array<Add, sizeof...(kSizeLessOne)>{
+      &add_feature_group<kChannels, static_cast<int>(kSizeLessOne) + 1>...};
+}
+
 template <int kChannels>
 void add_feature_group(std::int64_t group, const std::uint8_t* row, std::int64_t stride,
                        std::int64_t count, const std::int64_t* g, const std::int32_t* columns,
                        std::int64_t* const* hist) {
-  static_assert(kFeatureGroup == 4, "the cases below cover groups of 1 to 7");
-  switch (group) {
-    case 7:
-      return add_feature_group<kChannels, 7>(row, stride, count, g, columns, hist);
-    case 6:
-      return add_feature_group<kChannels, 6>(row, stride, count, g, columns, hist);
-    case 5:
-      return add_feature_group<kChannels, 5>(row, stride, count, g, columns, hist);
-    case 4:
-      return add_feature_group<kChannels, 4>(row, stride, count, g, columns, hist);
-    case 3:
-      return add_feature_group<kChannels, 3>(row, stride, count, g, columns, hist);
-    case 2:
-      return add_feature_group<kChannels, 2>(row, stride, count, g, columns, hist);
-    default:
-      return add_feature_group<kChannels, 1>(row, stride, count, g, columns, hist);
-  }
+  static constexpr auto kTable =
+      feature_group_table<kChannels>(std::make_index_sequence<2 * kFeatureGroup - 1>{});
+  kTable[static_cast<std::size_t>(group - 1)](row, stride, count, g, columns, hist);
 }
 
 // The histogram of ordered rows begin .. end: codes (ordered_codes' rows) and channels g read
