@@ -46,7 +46,8 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
       count_bits_(count_bits(total_rows_, pack)),
       channels_(backend, bins.rows() * Quantiser::channels_for(count_bits_)),
       code_stride_(forest::ordered_code_stride(backend, bins)),
-      columns_(code_stride_ > 0 ? forest::feature_major_codes(bins) : std::vector<std::uint8_t>{}) {
+      columns_(backend.uses_host_memory() ? forest::feature_major_codes(bins)
+                                          : std::vector<std::uint8_t>{}) {
   const std::int64_t n = bins.rows();
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
@@ -141,10 +142,17 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   return batch;
 }
 
-MatrixView<const std::uint8_t> FitRows::partition_codes() const {
+MatrixView<const std::uint8_t> FitRows::codes_by_id() const {
   if (columns_.empty()) return bins_.codes();
   return {columns_.data(), bins_.rows(),      bins_.cols(),
           bins_.rows(),    Layout::kColMajor, Device::cpu()};
+}
+
+std::shared_ptr<Buffer<std::int64_t>> FitRows::histogram_buffer(std::int64_t size) {
+  for (const auto& buffer : histogram_buffers_)
+    if (buffer.use_count() == 1 && buffer->size() == size) return buffer;  // held by no node
+  histogram_buffers_.push_back(std::make_shared<Buffer<std::int64_t>>(backend_, size));
+  return histogram_buffers_.back();
 }
 
 std::span<const std::int32_t> FitRows::host_rows() {

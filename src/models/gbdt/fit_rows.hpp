@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -89,12 +90,18 @@ class FitRows {
                     VectorView<const std::int32_t> features, std::int64_t per_node);
   /// The row ids in their current order, on the host (valid until the next call).
   std::span<const std::int32_t> host_rows();
-  /// The codes that partition reads a split's side from: on host backends a feature-major
-  /// copy (ForestOps::partition gathers a row's code from the split feature's column, n bytes
-  /// that stay in cache, in place of streaming the ordered codes' 32-byte rows: 1M x 28, 150
-  /// iterations, two threads, the side search's CPU time 5,192 -> 2,007 perf samples); the
-  /// binned codes elsewhere.
-  MatrixView<const std::uint8_t> partition_codes() const;
+  /// The codes read by row id: by the partition (a split's side) and, without ordered codes,
+  /// by the histograms. On host backends a feature-major copy: the partition gathers a row's
+  /// code from the split feature's column, n bytes that stay in cache, in place of streaming
+  /// the ordered codes' 32-byte rows (1M x 28, 150 iterations, two threads: the side search's
+  /// CPU time 5,192 -> 2,007 perf samples); a wide table's histograms (no ordered codes) take
+  /// one feature at a time into a histogram in L1, where a row-major row scattered its adds over
+  /// every feature's histogram (pixels, 20,000 x 784: 3.2 MB a node). The binned codes elsewhere.
+  MatrixView<const std::uint8_t> codes_by_id() const;
+  /// A buffer of `size` histogram entries in backend memory that no node holds (the caller's
+  /// while it keeps a reference): the trees of a fit reuse these, where a buffer per split was
+  /// mapped, faulted in and unmapped again (diamonds, 43,152 x 26: half the fit's system time).
+  std::shared_ptr<Buffer<std::int64_t>> histogram_buffer(std::int64_t size);
 
  private:
   /// Puts the rows (and their ordered codes) back in id order, so that each tree's per-row
@@ -114,7 +121,8 @@ class FitRows {
   std::vector<std::int32_t> host_rows_;  // the row ids on the host, for a device backend
   std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
   std::vector<std::uint8_t> ordered_codes_;
-  std::vector<std::uint8_t> columns_;  // feature-major codes (d x n) beside ordered codes
+  std::vector<std::uint8_t> columns_;  // feature-major codes (d x n) on host backends
+  std::vector<std::shared_ptr<Buffer<std::int64_t>>> histogram_buffers_;
 };
 
 }  // namespace tabula::gbdt

@@ -25,7 +25,8 @@ namespace {
 constexpr std::int32_t kScoreBlockRows = 16384;
 
 // A node's histogram: slot `slot` of a buffer shared with its sibling (both children of a split
-// are written into one two-slot buffer, as hist_subtract works within one buffer).
+// are written into one two-slot buffer, as hist_subtract works within one buffer); the buffers
+// come from FitRows::histogram_buffer and go back to it when no node holds them.
 struct NodeHist {
   std::shared_ptr<Buffer<std::int64_t>> buffer;
   std::int32_t slot = 0;
@@ -74,7 +75,7 @@ class Grower {
     root.id = add_node(input_.total.data(), 0, static_cast<std::int32_t>(bins_.rows()));
     root.end = static_cast<std::int32_t>(bins_.rows());
     std::copy_n(input_.total.data(), kSums, root.total);
-    root.hist = {std::make_shared<Buffer<std::int64_t>>(backend_, slot_), 0};
+    root.hist = {rows_.histogram_buffer(2 * slot_), 0};  // the size every split takes
     build(root);
     // Candidates by gain, then by node id (earlier first) for ties.
     const auto lower = [](const std::pair<double, std::int32_t>& a,
@@ -138,8 +139,8 @@ class Grower {
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
     const ForestBatch batch = rows_.batch(db.view(), de.view(), features_->view(), bins_.cols());
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(bins_.codes(), std::as_const(rows_.rows()).view(), input_.channels,
-                                 batch, shape_,
+    backend_.forest().histograms(rows_.codes_by_id(), std::as_const(rows_.rows()).view(),
+                                 input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
     // Over ranks, every rank's rows (host memory: the fit refuses other backends).
     if (config_.comm != nullptr && config_.comm->size() > 1)
@@ -300,7 +301,7 @@ class Grower {
     if (s.categorical) batch.left_bins = left_bins.view();
     // Host backends then move only the rows on the wrong side of the split point.
     if (backend_.uses_host_memory()) batch.left_rows = {&left_rows, 1};
-    backend_.forest().partition(rows_.partition_codes(), rows_.rows().view(), batch, df.view(),
+    backend_.forest().partition(rows_.codes_by_id(), rows_.rows().view(), batch, df.view(),
                                 dbin.view(), dml.view());
     Node l, r;
     std::copy_n(s.left, kSums, l.total);
@@ -324,7 +325,7 @@ class Grower {
     split_bin_[static_cast<std::size_t>(node.id)] = s.bin;
     // Children's histograms matter only to children that may split.
     if (children_may_split && (can_split(l) || can_split(r))) {
-      auto pair = std::make_shared<Buffer<std::int64_t>>(backend_, 2 * slot_);
+      const std::shared_ptr<Buffer<std::int64_t>> pair = rows_.histogram_buffer(2 * slot_);
       l.hist = {pair, 0};
       r.hist = {pair, 1};
       const bool left_smaller = l.total[0] <= r.total[0];

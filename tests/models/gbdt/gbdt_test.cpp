@@ -354,6 +354,25 @@ TEST(GbdtTest, ModelFileRoundTripAndValidation) {
 namespace tabula {
 namespace {
 
+// A fit's trees reuse histogram buffers: a buffer comes back only when no node holds it, and
+// a buffer still held is never handed out twice.
+TEST(GbdtTest, HistogramBuffersAreReusedOnlyWhenFree) {
+  const Table t = make_table(500, 3, 5, wave);
+  const BinnedMatrix bins = BinnedMatrix::build(cpu(), t.view(), 16);
+  gbdt::FitRows rows(cpu(), bins);
+  auto first = rows.histogram_buffer(64);
+  auto second = rows.histogram_buffer(64);
+  EXPECT_NE(first.get(), second.get());
+  EXPECT_EQ(first->size(), 64);
+  EXPECT_NE(rows.histogram_buffer(32).get(), first.get());  // another size: its own buffer
+  const Buffer<std::int64_t>* released = first.get();
+  first.reset();
+  EXPECT_EQ(rows.histogram_buffer(64).get(), released);
+  auto again = rows.histogram_buffer(64);  // held: the next one is another buffer
+  EXPECT_EQ(again.get(), released);
+  EXPECT_NE(rows.histogram_buffer(64).get(), again.get());
+}
+
 // The histograms store a row's count and Hessian packed in one channel when the row count
 // allows (Quantiser::count_bits); with squared error every Hessian is one unit step, so the
 // packed and plain channels quantise the same values and must grow the same tree, leaf values
@@ -408,7 +427,7 @@ TEST(GbdtTest, SwappedRowsLandInTheirLeavesAndEachTreeStartsInIdOrder) {
   const MatrixView<const std::uint8_t> codes = bins.codes();
   const std::span<const std::uint8_t> by_id(codes.data, static_cast<std::size_t>(t.n * t.d));
   // The partition reads a split's side from a feature-major copy of the codes.
-  const MatrixView<const std::uint8_t> columns = rows.partition_codes();
+  const MatrixView<const std::uint8_t> columns = rows.codes_by_id();
   ASSERT_EQ(columns.layout, Layout::kColMajor);
   for (std::int64_t i = 0; i < t.n; ++i)
     for (std::int64_t j = 0; j < t.d; ++j)
