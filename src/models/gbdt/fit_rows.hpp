@@ -1,6 +1,6 @@
 // The training rows of a gradient-boosting fit as the trees see them: their order, their
-// binned codes beside them on host backends, and each tree's fixed-point gradient and Hessian
-// channels.
+// binned codes beside them and feature-major on host backends, each tree's fixed-point gradient
+// and Hessian channels, and the histogram buffers the trees reuse.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +60,8 @@ struct TreeInput {
 };
 
 /// The training rows of a fit: their order (the row index array), their binned codes beside
-/// them on host backends (ForestBatch::ordered_codes), and each tree's fixed-point channels.
+/// them on host backends (ForestBatch::ordered_codes) and a feature-major copy (codes_by_id),
+/// each tree's fixed-point channels, and the histogram buffers its trees reuse.
 /// Any order grows the same tree (histograms are integer sums). Host backends start each tree
 /// with the rows in id order and partition a split's rows in place, moving only the misplaced
 /// ones (ForestBatch::left_rows) with their codes and channels; other backends keep the order
@@ -100,7 +101,8 @@ class FitRows {
   MatrixView<const std::uint8_t> codes_by_id() const;
   /// A buffer of `size` histogram entries in backend memory that no node holds (the caller's
   /// while it keeps a reference): the trees of a fit reuse these, where a buffer per split was
-  /// mapped, faulted in and unmapped again (diamonds, 43,152 x 26: half the fit's system time).
+  /// mapped, faulted in and unmapped again (diamonds, 43,152 x 26, 300 iterations: 180k -> 76k
+  /// page faults a fit).
   std::shared_ptr<Buffer<std::int64_t>> histogram_buffer(std::int64_t size);
 
  private:
