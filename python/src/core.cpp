@@ -33,7 +33,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/export/onnx.hpp"
-#include "tabula/models/cluster/kmeans.hpp"
+#include "tabula/models/cluster/centroid_model.hpp"
 #include "tabula/models/registry.hpp"
 #include "tabula/monitoring/profile.hpp"
 #include "tabula/pipeline/pipeline.hpp"
@@ -228,7 +228,7 @@ class Model {
   std::string target() const { return schema_.target; }
   /// The training rows' clusters from the fit (a clustering just fitted), else None.
   std::optional<nb::ndarray<nb::numpy, std::int32_t>> training_labels() const {
-    const auto* km = dynamic_cast<const KMeans*>(estimator_.get());
+    const auto* km = dynamic_cast<const CentroidModel*>(estimator_.get());
     if (km == nullptr || km->labels().empty()) return std::nullopt;
     auto* owned = new std::vector<std::int32_t>(km->labels());
     nb::capsule free(owned,

@@ -27,12 +27,13 @@ from . import _core
 from ._base import param_text, parse_label
 from ._estimators import (ESTIMATORS, DummyClassifier, DummyRegressor,
                           HistGradientBoostingClassifier, HistGradientBoostingRegressor, KMeans,
-                          LinearRegression, LogisticRegression, PCA, RandomForestClassifier,
+                          LinearRegression, LogisticRegression, MiniBatchKMeans, PCA,
+                          RandomForestClassifier,
                           RandomForestRegressor, Ridge)
 
 __version__ = _core.__version__
 set_log_level = _core.set_log_level
-__all__ = ["set_log_level", "tune", "LinearRegression", "Ridge", "LogisticRegression", "PCA", "KMeans", "RandomForestClassifier",
+__all__ = ["set_log_level", "tune", "LinearRegression", "Ridge", "LogisticRegression", "PCA", "KMeans", "MiniBatchKMeans", "RandomForestClassifier",
            "RandomForestRegressor", "HistGradientBoostingClassifier",
            "HistGradientBoostingRegressor", "DummyClassifier", "DummyRegressor", "load"]
 

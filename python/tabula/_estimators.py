@@ -68,6 +68,24 @@ class KMeans(ClusterMixin, TransformerMixin, ClusterMixinBase):
         store_params(self, locals())
 
 
+class MiniBatchKMeans(ClusterMixin, TransformerMixin, ClusterMixinBase):
+    """Mini-batch k-means (scikit-learn's MiniBatchKMeans): seeded on ``init_size`` sampled rows
+    (``n_init`` runs judged on a sampled batch; "auto": 1 for k-means++ and given centres, 3 for
+    random), then steps on batches of ``batch_size`` rows shuffled within windows of 65,536
+    consecutive rows, stopping when the smoothed batch inertia has not fallen for
+    ``max_no_improvement`` steps; centres that see too little weight move onto batch rows
+    (``reassignment_ratio``). ``tabula train --model minibatch-kmeans`` runs the same fit over a
+    file in passes, never holding it whole. Fitted: cluster_centers_, labels_, inertia_,
+    n_iter_, n_steps_."""
+
+    _registry_name, _task = "minibatch-kmeans", "clustering"
+
+    def __init__(self, n_clusters=8, *, init="k-means++", max_iter=100, batch_size=1024, tol=0.0,
+                 max_no_improvement=10, init_size=None, n_init="auto", random_state=None,
+                 reassignment_ratio=0.01, device="auto", n_jobs=None):
+        store_params(self, locals())
+
+
 _FOREST_DOC = """ A histogram random forest (scikit-learn's {name}): features
     binned once into at most ``max_bins`` bins, trees grown level by level with integer
     histogram sums, so the same seed gives the same trees on any thread count and device.
@@ -172,6 +190,7 @@ ESTIMATORS = {
     ("logistic", "classification"): LogisticRegression,
     ("pca", "transform"): PCA,
     ("kmeans", "clustering"): KMeans,
+    ("minibatch-kmeans", "clustering"): MiniBatchKMeans,
     ("forest-classifier", "classification"): RandomForestClassifier,
     ("forest", "classification"): RandomForestClassifier,
     ("forest-regressor", "regression"): RandomForestRegressor,

@@ -89,7 +89,8 @@ void add_train_command(CLI::App& app, Commands& commands) {
                   "postgresql://HOST/DB?query=...)")
       ->required();
   sub->add_option("--target", options->train.target,
-                  "Target column (required except for transforms and clusterings: pca, kmeans)");
+                  "Target column (required except for transforms and clusterings: pca, kmeans, "
+                  "minibatch-kmeans)");
   sub->add_option("--model", options->train.model, "Model name (dummy, linear, ridge, ...)")
       ->required();
   sub->add_option("--param", options->params, "Model parameter key=value (repeatable)")->take_all();

@@ -10,7 +10,9 @@ namespace tabula::cli {
 void add_transform_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<BatchCommandOptions>();
   CLI::App* sub = app.add_subcommand(
-      "transform", "Apply a transform model (pca; kmeans: distances to the centres) to a CSV file");
+      "transform",
+      "Apply a transform model (pca; kmeans, minibatch-kmeans: distances to the centres) to a "
+      "CSV file");
   sub->add_option("--model", options->model, "Model file of a transform")->required();
   sub->add_option("--data", options->data,
                   "CSV, Parquet or Feather file (or a sqlite:// or postgresql:// URL); columns are "

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "tabula/core/error.hpp"
 
@@ -16,6 +18,11 @@ inline void pack(std::string& out, std::int64_t v) {
 }
 inline void pack(std::string& out, double v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+/// Values of a trivially copyable type as they are in memory (the reader knows the count).
+template <typename T>
+void pack_values(std::string& out, std::span<const T> values) {
+  out.append(reinterpret_cast<const char*>(values.data()), values.size_bytes());
 }
 inline void pack_text(std::string& out, const std::string& text) {
   pack(out, static_cast<std::int64_t>(text.size()));
@@ -48,6 +55,15 @@ class PartReader {
     std::string s = bytes_.substr(at_, length);
     at_ += length;
     return s;
+  }
+  /// `n` values packed by pack_values, appended to `out`.
+  template <typename T>
+  void values(std::size_t n, std::vector<T>& out) {
+    if (n > (bytes_.size() - at_) / sizeof(T)) fail("truncated");
+    const std::size_t old = out.size();
+    out.resize(old + n);
+    std::memcpy(out.data() + old, bytes_.data() + at_, n * sizeof(T));
+    at_ += n * sizeof(T);
   }
   bool done() const { return at_ == bytes_.size(); }
   [[noreturn]] void fail(const std::string& why) const {

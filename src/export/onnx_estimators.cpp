@@ -254,7 +254,7 @@ void emit_pca(Graph& g, const ArtifactReader& in, const std::string& x, std::int
 }
 
 // k-means: squared distances ‖x‖² - 2 x·cᵀ + ‖c‖² by MatMul (clipped at 0), "transformed" the
-// distances [N, k] and "label" the nearest centre (first on ties, as KMeans::predict).
+// distances [N, k] and "label" the nearest centre (first on ties, as CentroidModel::predict).
 void emit_kmeans(Graph& g, const ArtifactReader& in, const std::string& x, std::int64_t d) {
   const std::vector<double> centres = in.doubles("cluster_centers_");
   const auto k = static_cast<std::int64_t>(centres.size()) / d;
@@ -319,7 +319,7 @@ void emit_estimator(Graph& g, const ArtifactReader& in, const std::string& featu
     emit_logistic(g, in, features, width);
   } else if (kind == "pca") {
     emit_pca(g, in, features, width);
-  } else if (kind == "kmeans") {
+  } else if (kind == "kmeans" || kind == "minibatch-kmeans") {
     emit_kmeans(g, in, features, width);
   } else if (kind == "dummy") {
     emit_dummy(g, in, features);

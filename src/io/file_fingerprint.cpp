@@ -11,7 +11,9 @@
 namespace tabula::io {
 
 std::uint64_t file_fingerprint(const std::string& path, Communicator* comm) {
-  const MappedFile file(path);
+  // Pages come in as each chunk is hashed and go once it is: the resident memory stays a few
+  // chunks, not the file (train reads files larger than memory in passes).
+  const MappedFile file(path, /*populate=*/false);
   const std::string_view bytes = file.text();
   constexpr std::int64_t kChunk = 16 << 20;
   const auto size = static_cast<std::int64_t>(bytes.size());
@@ -27,6 +29,7 @@ std::uint64_t file_fingerprint(const std::string& path, Communicator* comm) {
         bytes.substr(static_cast<std::size_t>(c * kChunk), static_cast<std::size_t>(kChunk));
     hashes[static_cast<std::size_t>(c)] =
         static_cast<std::int64_t>(detail::fnv1a64(chunk.data(), chunk.size()));
+    file.release(static_cast<std::size_t>(c * kChunk), chunk.size());
   });
   if (comm) comm->all_reduce_sum(std::span<std::int64_t>(hashes));
   const std::uint64_t h = detail::fnv1a64(hashes.data(), hashes.size() * sizeof(std::int64_t));

@@ -20,6 +20,10 @@ std::vector<double> Estimator::transform(Backend&, MatrixView<const float>) cons
   throw Error("model '" + name() + "' does not transform data (use predict)");
 }
 
+void Estimator::fit_passes(Backend&, RowPasses&, std::uint64_t) {
+  throw Error("model '" + name() + "' fits rows held in memory only");
+}
+
 namespace {
 
 /// The default residency: nothing kept, each call goes to the estimator.

@@ -7,6 +7,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/models/baseline/dummy.hpp"
 #include "tabula/models/cluster/kmeans.hpp"
+#include "tabula/models/cluster/minibatch_kmeans.hpp"
 #include "tabula/models/estimator.hpp"
 #include "tabula/models/forest/forest.hpp"
 #include "tabula/models/gbdt/gbdt.hpp"
@@ -72,6 +73,10 @@ const std::vector<Entry>& entries() {
       {"pca", [](const ParamMap& p, Task) { return std::make_unique<Pca>(PcaParams::parse(p)); }},
       {"kmeans",
        [](const ParamMap& p, Task) { return std::make_unique<KMeans>(KMeansParams::parse(p)); }},
+      {"minibatch-kmeans",
+       [](const ParamMap& p, Task) {
+         return std::make_unique<MiniBatchKMeans>(MiniBatchKMeansParams::parse(p));
+       }},
   };
   return kEntries;
 }

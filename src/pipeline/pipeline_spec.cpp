@@ -105,8 +105,8 @@ nlohmann::json steps_to_json(const std::vector<StepSpec>& steps) {
 PipelineSpec PipelineSpec::defaults(std::string_view model) {
   PipelineSpec spec;
   const bool scaled = model == "linear" || model == "ridge" || model == "logistic" ||
-                      model == "pca" || model == "kmeans" || model == "lasso" ||
-                      model == "elasticnet";
+                      model == "pca" || model == "kmeans" || model == "minibatch-kmeans" ||
+                      model == "lasso" || model == "elasticnet";
   const std::vector<StepSpec> number_steps =
       scaled ? std::vector<StepSpec>{{"SimpleImputer", {{"strategy", "median"}}},
                                      {"StandardScaler", {}}}

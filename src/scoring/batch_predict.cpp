@@ -146,23 +146,9 @@ class PendingFile {
   bool committed_ = false;
 };
 
-/// RFC 4180 quoting when a field needs it.
-void append_field(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out.append(text);
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 std::string csv_field(std::string_view text) {
   std::string out;
-  append_field(out, text);
+  io::append_csv_field(out, text);
   return out;
 }
 
@@ -377,7 +363,7 @@ class Writer {
       header.insert(header.end(), plan_.value_columns.begin(), plan_.value_columns.end());
       for (std::size_t j = 0; j < header.size(); ++j) {
         if (j) buffer_ += ',';
-        append_field(buffer_, header[j]);
+        io::append_csv_field(buffer_, header[j]);
       }
       buffer_ += '\n';
     }
@@ -411,7 +397,8 @@ class Writer {
             if (!std::isnan(x)) append_number(buffer_, x);
           } else {
             const std::int32_t code = c->codes[static_cast<std::size_t>(i)];
-            if (code >= 0) append_field(buffer_, c->categories[static_cast<std::size_t>(code)]);
+            if (code >= 0)
+              io::append_csv_field(buffer_, c->categories[static_cast<std::size_t>(code)]);
           }
           buffer_ += ',';
         }
@@ -433,9 +420,9 @@ class Writer {
       for (const Rejected& r : s.rejected) {
         text += std::to_string(r.line);
         text += ',';
-        append_field(text, r.column);
+        io::append_csv_field(text, r.column);
         text += ',';
-        append_field(text, r.reason);
+        io::append_csv_field(text, r.reason);
         text += '\n';
       }
       rejects_->write(text);

@@ -195,7 +195,8 @@ void check_two_rows_per_class(const LabelledTable& table) {
 LabelledTable prepare_labelled_table(const LabelledTableOptions& options) {
   LabelledTable table;
   const io::CsvOptions csv = training_csv_options(options.target, options.csv);
-  table.data = options.comm
+  table.data = options.read ? std::move(*options.read)
+               : options.comm
                    ? distributed::read_share_on_every_rank(options.data_path, csv, *options.comm)
                    : io::read_csv(options.data_path, csv);
   take_non_features(options, table);

@@ -33,6 +33,9 @@ struct LabelledTableOptions {
   /// file's rows, the ranks check they read the same columns, and classes are numbered over
   /// every rank's rows. Null: one process reads the whole file.
   Communicator* comm = nullptr;
+  /// The table already read (a streamed fit's sample, SampledFile): moved from instead of
+  /// reading data_path, which still names the source.
+  Dataset* read = nullptr;
 };
 
 struct LabelledTable {

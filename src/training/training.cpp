@@ -29,6 +29,7 @@
 #include "tabula/version.hpp"
 #include "training/data_fingerprint.hpp"
 #include "training/labelled_table.hpp"
+#include "training/streamed_file.hpp"
 
 namespace tabula {
 namespace {
@@ -377,18 +378,38 @@ void record_cluster_metrics(Backend& backend, const Estimator& model, MatrixView
 
 /// A transform or a clustering: nothing to score it against, so it is fitted on every row
 /// (returned as the training rows).
+///
+/// With `streamed` (a model that fits in passes over a file too large to read whole), `table`
+/// holds the file's sample: the pipeline is fitted on it and the model reads every row of the
+/// file in passes; the metrics and the drift profile come from the sample.
 TrainTestSplit fit_on_every_row(Backend& backend, const TrainOptions& options,
                                 const LabelledTable& table, Pipeline& pipeline, Estimator& model,
-                                TrainReport& report, nlohmann::json& training) {
+                                TrainReport& report, nlohmann::json& training,
+                                const SampledFile* streamed) {
   const std::int64_t n = table.data.rows();
   pipeline.fit(backend, table.data, {}, options.comm);
-  const std::vector<float> x = pipeline.transform(backend, table.data);
+  std::vector<float> x = pipeline.transform(backend, table.data);
   FitData fit;
   fit.x = MatrixView<const float>::row_major(x.data(), n, pipeline.n_outputs());
   fit.sample_weight = table.sample_weight;
   fit.seed = options.seed;
   fit.comm = options.comm;
-  model.fit(backend, fit);
+  if (streamed) {
+    FilePasses passes(backend, *streamed, pipeline, x,
+                      std::vector<double>(table.sample_weight.begin(), table.sample_weight.end()),
+                      options.sample_weight);
+    model.fit_passes(backend, passes, options.seed);
+    training["sampled_rows"] = n;
+    if (n < streamed->rows) report.rows_sampled = n;
+    report.notes.push_back(
+        n == streamed->rows
+            ? "read in passes (the sample holds every row: the model is the one fitted in memory)"
+            : fmt::format("read in passes; the pipeline, the metrics and the drift profile come "
+                          "from a uniform sample of {} of the {} rows",
+                          n, streamed->rows));
+  } else {
+    model.fit(backend, fit);
+  }
   report.rows_train = report.rows_total;
   report.notes.push_back(
       std::string(model.task() == Task::kClustering ? "clusterings" : "transforms") +
@@ -521,11 +542,33 @@ void check_distributable(const TrainOptions& options) {
         "`tabula evaluate`)");
 }
 
+/// Whether train reads the data in passes: a model that fits that way (every task of it) on a
+/// text file, in one process.
+bool reads_in_passes(const TrainOptions& options) {
+  if (options.comm || !streams_as_text(options.data_path)) return false;
+  bool any = false;
+  for (Task task : estimator_tasks(options.model)) {
+    std::unique_ptr<Estimator> model;
+    try {
+      model = make_estimator(options.model, options.params, task);
+    } catch (const InputError&) {
+      continue;  // parameters of another task: the fit itself says what is wrong with them
+    }
+    if (!model->fits_in_passes()) return false;
+    any = true;
+  }
+  return any;
+}
+
 }  // namespace
 
 TrainReport train_model(Backend& backend, const TrainOptions& options,
                         const std::string& out_path) {
   if (options.comm) check_distributable(options);
+  std::optional<SampledFile> streamed;
+  if (reads_in_passes(options))
+    streamed = sample_file(options.data_path, training_csv_options(options.target, options.csv),
+                           options.seed);
   LabelledTable table = prepare_labelled_table({.data_path = options.data_path,
                                                 .target = options.target,
                                                 .model = options.model,
@@ -536,7 +579,8 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
                                                 .group_column = {},  // train splits at random
                                                 .time_column = {},
                                                 .csv = options.csv,
-                                                .comm = options.comm});
+                                                .comm = options.comm,
+                                                .read = streamed ? &streamed->sample : nullptr});
   std::unique_ptr<Estimator> model =
       make_estimator(options.model, options.params, table.choice.task);
   const Task task = model->task();
@@ -550,12 +594,15 @@ TrainReport train_model(Backend& backend, const TrainOptions& options,
   report.model = options.model;
   report.task = task;
   report.task_reason = table.choice.reason;
-  report.rows_total = options.comm ? distributed::total_over_ranks(table.data.rows(), *options.comm)
-                                   : table.data.rows();
+  report.rows_total = streamed ? streamed->rows
+                      : options.comm
+                          ? distributed::total_over_ranks(table.data.rows(), *options.comm)
+                          : table.data.rows();
   nlohmann::json training = training_metadata(backend, options, table, report.rows_total);
   const TrainTestSplit split =
       is_unsupervised(task)
-          ? fit_on_every_row(backend, options, table, pipeline, *model, report, training)
+          ? fit_on_every_row(backend, options, table, pipeline, *model, report, training,
+                             streamed ? &*streamed : nullptr)
           : fit_and_test(backend, options, table, pipeline, *model, report, training);
   ModelSchema& schema = table.schema;
   for (const auto& [name, type] : pipeline.input_columns()) schema.features.push_back({name, type});
@@ -581,10 +628,15 @@ std::string TrainReport::format_table() const {
   if (metrics.empty()) return {};
   const bool clustering = task == Task::kClustering;
   std::string out =
-      clustering ? fmt::format("metrics on the {} training rows (clusterings hold no test set)\n",
-                               rows_train)
-                 : fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total,
-                               rows_train);
+      clustering && rows_sampled > 0
+          ? fmt::format(
+                "metrics on a uniform sample of {} of the {} training rows (clusterings "
+                "hold no test set)\n",
+                rows_sampled, rows_train)
+      : clustering ? fmt::format("metrics on the {} training rows (clusterings hold no test set)\n",
+                                 rows_train)
+                   : fmt::format("test set: {} of {} rows (trained on {})\n", rows_test, rows_total,
+                                 rows_train);
   const std::string model_header = model;
   out += fmt::format("{:<20} {:>14} {:>16}\n", "metric", model_header,
                      clustering ? "(no baseline)" : baseline);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tabula/core/dataset.hpp"
@@ -77,6 +78,10 @@ void check_decimal(char decimal, char delimiter);
 /// forced numeric, a field longer than max_field_bytes, a number in a numeric column that is
 /// infinite or beyond the float32 range (NaN and the NA strings are missing values).
 Dataset read_csv(const std::string& path, const CsvOptions& options = {});
+
+/// Appends `text` as one CSV field separated by `delimiter`: as is, or quoted (RFC 4180, quotes
+/// doubled) when it holds the delimiter, a quote or a line break, so read_csv reads it back.
+void append_csv_field(std::string& out, std::string_view text, char delimiter = ',');
 
 /// Parses CSV text already in memory; `source` names it in messages.
 Dataset parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});

@@ -51,6 +51,9 @@ struct CsvStreamOptions {
   char decimal = '.';
   /// The text's encoding (CsvOptions::encoding).
   std::string encoding;
+  /// Keep each chunk's text (UTF-8) and where its records start (CsvChunk::text): for a reader
+  /// that keeps some records as written (train's sample of a file read in passes).
+  bool keep_records = false;
 };
 
 /// A row dropped in skip mode.
@@ -70,6 +73,10 @@ struct CsvChunk {
   std::vector<CsvRowError> rejected;
   std::int64_t first_line = 0;   // line of the chunk's first byte
   std::uint64_t end_offset = 0;  // bytes of the file consumed once this chunk was cut
+  /// With CsvStreamOptions::keep_records: the chunk's text, and the offset in it of each row's
+  /// record (a row's record runs to the next one's start, or to the end of the text).
+  std::string text;
+  std::vector<std::size_t> record_offsets;
 
   std::int64_t rows() const { return static_cast<std::int64_t>(lines.size()); }
 };
@@ -87,6 +94,8 @@ class CsvStream {
   const std::vector<std::string>& header() const;
   /// Line number of the header row.
   std::int64_t header_line() const;
+  /// The field separator: the one given, or the one sniffed from the file.
+  char delimiter() const;
   /// Size of the file in bytes when it is a regular, uncompressed file, otherwise 0 (the
   /// readers' offsets count decompressed bytes).
   std::uint64_t file_size() const;

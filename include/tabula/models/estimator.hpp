@@ -20,6 +20,7 @@ namespace tabula {
 class ArtifactWriter;
 class ArtifactReader;
 class Communicator;
+class RowPasses;
 
 /// Hyperparameters by scikit-learn name as text ("alpha" -> "0.5"), from `--param key=value`.
 /// Each estimator parses its own Params struct from this map and throws InputError naming any
@@ -75,6 +76,12 @@ class Estimator {
   /// True when fit() honours FitData::comm (a data-parallel fit over several ranks gives the
   /// single-process model); the others refuse a distributed fit before reading any data.
   virtual bool fits_distributed() const { return false; }
+  /// True when fit_passes() fits from passes over rows it never holds at once (mini-batch
+  /// k-means): `tabula train` then streams the file instead of reading it whole.
+  virtual bool fits_in_passes() const { return false; }
+  /// Fits from `rows` (RowPasses: a sample, then passes over every row); `seed` as FitData's.
+  /// The same rows give the model fit() gives. Default: Error (fits_in_passes() is false).
+  virtual void fit_passes(Backend& backend, RowPasses& rows, std::uint64_t seed);
 
   /// Regression: predicted values. Classification: predicted class indices (as double).
   /// x: host, row-major float32, n x d. Returns n values.

@@ -62,6 +62,9 @@ struct TrainReport {
   std::string task_reason;  // why this task (TaskChoice::reason)
   std::string baseline;     // "dummy (prior)" or "dummy (mean)"; empty for transforms
   std::int64_t rows_total = 0, rows_train = 0, rows_test = 0;
+  /// Read in passes (a file larger than its sample): the sampled rows the metrics are computed
+  /// on; 0 when the metrics cover every training row.
+  std::int64_t rows_sampled = 0;
   std::vector<MetricRow> metrics;
   std::vector<std::string> notes;  // things the user should know (skipped metrics, ...)
   nlohmann::json training;         // the metadata stored in the artifact

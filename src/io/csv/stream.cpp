@@ -243,6 +243,8 @@ CsvStream::~CsvStream() = default;
 const std::string& CsvStream::path() const { return state_->file_path; }
 const std::vector<std::string>& CsvStream::header() const { return state_->header; }
 std::int64_t CsvStream::header_line() const { return state_->header_line; }
+
+char CsvStream::delimiter() const { return state_->options.delimiter; }
 std::uint64_t CsvStream::file_size() const {
   // Progress compares decompressed offsets with it: unknown for a compressed or columnar file.
   if (state_->columnar) return 0;
@@ -308,6 +310,12 @@ bool CsvStream::next(CsvChunk& chunk) {
   chunk.rejected = std::move(rejected);
   chunk.first_line = s.line;
   chunk.end_offset = s.consumed_before + cut;
+  chunk.text.clear();
+  chunk.record_offsets.clear();
+  if (s.options.keep_records) {
+    chunk.text.assign(text);
+    chunk.record_offsets = std::move(records.row_offsets);
+  }
   s.line = end_line;
   s.records_seen += chunk.rows() + static_cast<std::int64_t>(chunk.rejected.size());
   // A full chunk ends where counting stopped, so the parity state carries over unchanged.

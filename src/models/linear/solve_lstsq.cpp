@@ -12,7 +12,8 @@
 
 namespace tabula::models {
 
-void check_finite_features(MatrixView<const float> x, std::string_view model) {
+void check_finite_features(MatrixView<const float> x, std::string_view model,
+                           std::int64_t first_row) {
   // A full pass over the data: run it on the pool, each block recording its first bad cell,
   // and report the first one in row order whatever the thread count.
   constexpr std::int64_t kBlockRows = 16384;
@@ -33,7 +34,7 @@ void check_finite_features(MatrixView<const float> x, std::string_view model) {
     std::int64_t j = 0;
     while (std::isfinite(x(i, j))) ++j;
     throw InputError("model '" + std::string(model) + "': feature column " + std::to_string(j + 1) +
-                     " has a missing or infinite value (row " + std::to_string(i + 1) +
+                     " has a missing or infinite value (row " + std::to_string(first_row + i + 1) +
                      "); impute it first (this model does not accept missing values)");
   }
 }

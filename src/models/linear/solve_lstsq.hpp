@@ -36,8 +36,10 @@ LeastSquaresFit fit_least_squares(Backend& backend, MatrixView<const float> x,
                                   double alpha, bool fit_intercept, std::string_view model,
                                   Communicator* comm = nullptr);
 
-/// Throws InputError naming the model and the first feature column holding NaN or infinity.
-void check_finite_features(MatrixView<const float> x, std::string_view model);
+/// Throws InputError naming the model and the first feature column holding NaN or infinity, and
+/// its row (counted from first_row, the first row of x in a larger table).
+void check_finite_features(MatrixView<const float> x, std::string_view model,
+                           std::int64_t first_row = 0);
 /// Throws InputError unless weights is empty or holds n finite, non-negative values with a
 /// positive sum; returns the sum (n for unit weights).
 double check_sample_weights(std::span<const double> weights, std::int64_t n,
