@@ -58,6 +58,24 @@ class IndexColumns {
   std::vector<bool> still_;
 };
 
+// `message` ("path:LINE: ...", LINE in the sample's text) with LINE told in the file: the line
+// of the record holding it, plus the lines before it within the record.
+std::string in_file_lines(const std::string& message, const std::string& path,
+                          const std::vector<std::int64_t>& text_lines,
+                          const std::vector<std::int64_t>& record_lines) {
+  const std::string prefix = path + ":";
+  if (!message.starts_with(prefix)) return message;
+  std::int64_t line = 0;
+  const char* begin = message.data() + prefix.size();
+  const auto [end, ec] = std::from_chars(begin, message.data() + message.size(), line);
+  if (ec != std::errc() || *end != ':' || text_lines.empty() || line < text_lines.front())
+    return message;
+  const auto record = std::upper_bound(text_lines.begin(), text_lines.end(), line) - 1;
+  const std::int64_t in_file =
+      record_lines[static_cast<std::size_t>(record - text_lines.begin())] + (line - *record);
+  return prefix + std::to_string(in_file) + std::string(end);
+}
+
 }  // namespace
 
 bool streams_as_text(const std::string& path) {
@@ -75,6 +93,8 @@ SampledFile sample_file(const std::string& path, const io::CsvOptions& csv, std:
   file.stream.encoding = csv.encoding;
   file.stream.na_values = csv.na_values;
   file.stream.max_field_bytes = csv.max_field_bytes;
+  file.stream.number_hint =
+      "the column holds numbers in the sampled rows; --categorical NAME reads it as text";
   io::CsvStreamOptions first = file.stream;
   first.keep_records = true;
   io::CsvStream stream(path, first);
@@ -84,6 +104,7 @@ SampledFile sample_file(const std::string& path, const io::CsvOptions& csv, std:
   stream.select(index.columns());
   ReservoirSample reservoir(capacity, seed);
   std::vector<std::string> records;
+  std::vector<std::int64_t> record_lines;  // per slot: the file line its record starts on
   io::CsvChunk chunk;
   std::int64_t row = 0;
   while (stream.next(chunk)) {
@@ -92,7 +113,11 @@ SampledFile sample_file(const std::string& path, const io::CsvOptions& csv, std:
       index.check(chunk.data, static_cast<std::int64_t>(r), row);
       const std::optional<std::int64_t> slot = reservoir.offer(row);
       if (!slot) continue;
-      if (*slot == static_cast<std::int64_t>(records.size())) records.emplace_back();
+      if (*slot == static_cast<std::int64_t>(records.size())) {
+        records.emplace_back();
+        record_lines.push_back(0);
+      }
+      record_lines[static_cast<std::size_t>(*slot)] = chunk.lines[r];
       const std::size_t end = r + 1 < starts.size() ? starts[r + 1] : chunk.text.size();
       std::string& record = records[static_cast<std::size_t>(*slot)];
       record.assign(chunk.text, starts[r], end - starts[r]);
@@ -108,13 +133,25 @@ SampledFile sample_file(const std::string& path, const io::CsvOptions& csv, std:
     io::append_csv_field(text, header[c], file.stream.delimiter);
   }
   text += '\n';
-  for (const std::string& record : records) text += record;
+  // The sample text's line where each record starts: an error the parse names by its line in
+  // the sample is told by its line in the file.
+  std::vector<std::int64_t> text_lines;
+  std::int64_t text_line = 2;
+  for (const std::string& record : records) {
+    text_lines.push_back(text_line);
+    text_line += std::count(record.begin(), record.end(), '\n');
+    text += record;
+  }
   records = {};
   io::CsvOptions parse = csv;
   parse.delimiter = file.stream.delimiter;
   parse.encoding.clear();  // the stream gave UTF-8
   parse.drop_index_columns = false;
-  file.sample = io::parse_csv(text, path, parse);
+  try {
+    file.sample = io::parse_csv(text, path, parse);
+  } catch (const InputError& e) {
+    throw InputError(in_file_lines(e.what(), path, text_lines, record_lines));
+  }
   for (std::size_t c = index.count(); c > 0; --c) {
     spdlog::info("{}: column '{}' is a row index as pandas writes it: not read", path,
                  file.sample.columns.front().name);

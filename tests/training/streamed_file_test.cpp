@@ -131,6 +131,40 @@ TEST(StreamedTrain, ABadWeightOutsideTheSampleNamesItsLine) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.tbl"));
 }
 
+TEST(StreamedTrain, TextInANumericColumnNamesItsLineInTheFile) {
+  // In the sample the CSV reader finds it (on the sample's line, told as the file's); outside
+  // it only the passes read it, with the column read as numbers since the sample held numbers.
+  testing::ScopedTempDir dir;
+  const std::int64_t rows = ReservoirSample::kDefaultCapacity + 100;
+  std::vector<bool> sampled(static_cast<std::size_t>(rows), false);
+  for (std::int64_t r : ReservoirSample::rows_of(rows, ReservoirSample::kDefaultCapacity, 2))
+    sampled[static_cast<std::size_t>(r)] = true;
+  std::int64_t left_out = 0;
+  while (sampled[static_cast<std::size_t>(left_out)]) ++left_out;
+  // A sampled row past the capacity: it sits in another slot, on another line of the sample.
+  std::int64_t in_sample = rows - 1;
+  while (!sampled[static_cast<std::size_t>(in_sample)]) --in_sample;
+  ASSERT_GE(in_sample, ReservoirSample::kDefaultCapacity);
+  for (const std::int64_t bad : {left_out, in_sample}) {
+    const std::string data = (dir.path() / "t.csv").string();
+    {
+      std::ofstream out(data);
+      out << "a,b\n";
+      for (std::int64_t i = 0; i < rows; ++i)
+        out << i % 7 << "," << (i == bad ? std::string("oops") : std::to_string(i % 5)) << "\n";
+    }
+    try {
+      train_model(cpu(), options(data), (dir.path() / "m.tbl").string());
+      FAIL() << "text in a numeric column was accepted";
+    } catch (const InputError& e) {
+      const std::string where = data + ":" + std::to_string(bad + 2) + ":";
+      EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("oops"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--categorical"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(StreamedTrain, OnlyTextFilesAreReadInPasses) {
   EXPECT_TRUE(streams_as_text("data.csv"));
   EXPECT_TRUE(streams_as_text("data.csv.gz"));
