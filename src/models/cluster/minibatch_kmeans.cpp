@@ -325,6 +325,22 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
     throw InputError("model 'minibatch-kmeans': n_clusters=" + std::to_string(k) +
                      " is more than the " + std::to_string(m) +
                      " sampled rows the seeding draws from; use kmeans");
+  // A missing or infinite value is refused naming its row, which only a pass knows: the
+  // sample's rows are checked first (the seeding reads them), then each pass's rows.
+  const auto finite = [](MatrixView<const float> x) {
+    for (std::int64_t i = 0; i < x.rows; ++i)
+      for (std::int64_t j = 0; j < x.cols; ++j)
+        if (!std::isfinite(x(i, j))) return false;
+    return true;
+  };
+  const auto check_block = [](const RowBlock& block) {
+    models::check_finite_features(block.x, kModel, block.first_row);
+    return true;
+  };
+  if (!finite(sample)) {
+    rows.pass(check_block);
+    throw Error("model 'minibatch-kmeans': a sampled row holds a missing value no pass found");
+  }
 
   // The sample's moments: the tolerance's scale (mean variance, as scikit-learn) and the shift
   // the distances are computed in (Points).
@@ -405,7 +421,7 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
   std::int64_t epoch = 0;
   for (; epoch < params_.max_iter && !steps.stopped(); ++epoch) {
     rows.pass([&](const RowBlock& block) {
-      if (epoch == 0) models::check_finite_features(block.x, kModel, block.first_row);
+      if (epoch == 0) check_block(block);
       weighted = !block.weight.empty();
       for (std::int64_t i = 0; i < block.x.rows && !steps.stopped(); ++i) {
         if (window.empty()) {
@@ -428,6 +444,7 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
   double inertia = 0.0;
   if (labels) labels->clear();
   rows.pass([&](const RowBlock& block) {
+    check_block(block);  // the epochs may have stopped before reading every row
     const cluster::Points points(backend, block.x, mean, spread);
     const std::vector<std::int32_t> nearest = points.nearest(centres, k);
     inertia = add_inertia(inertia, block.x, block.weight, centres, nearest.data());

@@ -288,6 +288,21 @@ TEST(MiniBatchKMeansTest, BadInputNamesTheParameter) {
   Table nan = t;
   nan.x[5 * 3 + 1] = NAN;
   fit_refused({{"n_clusters", "2"}}, nan.fit_data(), "row 6");
+  // Past the rows the epochs read before stopping (one step: max_no_improvement 0), in a
+  // table larger than the sample: the last pass finds it, and a sampled one is found too.
+  Table big = blobs(kFour, 20000, 0.5, 2);  // 80,000 rows
+  const std::vector<std::int64_t> slots =
+      ReservoirSample::rows_of(big.n, ReservoirSample::kDefaultCapacity, 0);
+  std::vector<bool> sampled(static_cast<std::size_t>(big.n), false);
+  for (std::int64_t r : slots) sampled[static_cast<std::size_t>(r)] = true;
+  std::int64_t late = big.n - 1;
+  while (sampled[static_cast<std::size_t>(late)]) --late;
+  for (const std::int64_t row : {late, slots[100]}) {
+    Table bad = big;
+    bad.x[row * 3 + 2] = INFINITY;
+    fit_refused({{"n_clusters", "4"}, {"max_no_improvement", "0"}}, bad.fit_data(),
+                ("row " + std::to_string(row + 1) + ")").c_str());
+  }
   std::vector<double> short_weights(3, 1.0);
   FitData weighted = t.fit_data();
   weighted.sample_weight = short_weights;
