@@ -141,6 +141,40 @@ class Model {
     profile_fit(backend, sampled_rows(x, names));
   }
 
+  /// One step of an incremental fit (partial_fit) on a matrix: the first call sets up the
+  /// passthrough pipeline over the named columns as fit_matrix does; every call profiles its
+  /// batch for drift monitoring and counts its rows.
+  void partial_fit_matrix(const Matrix& x, std::optional<Vector> weight, std::uint64_t seed,
+                          const std::string& device, int n_jobs,
+                          const std::vector<std::string>& names) {
+    if (static_cast<std::size_t>(x.shape(1)) != names.size())
+      throw InputError("partial_fit: " + std::to_string(names.size()) + " column names for " +
+                       std::to_string(x.shape(1)) + " columns");
+    nb::gil_scoped_release release;
+    Backend& backend = prepare_backend(device, n_jobs);
+    FitData fit;
+    fit.x = view(x);
+    if (weight) fit.sample_weight = std::span<const double>(weight->data(), weight->shape(0));
+    fit.seed = seed;
+    estimator_->partial_fit(backend, fit);
+    if (!pipeline_) {
+      Dataset header;
+      for (const std::string& name : names) header.columns.emplace_back().name = name;
+      auto pipeline = std::make_unique<Pipeline>(PipelineSpec::passthrough());
+      pipeline->fit(backend, header);
+      pipeline_ = std::move(pipeline);
+      training_ = {{"rows", 0},
+                   {"seed", seed},
+                   {"library_version", kVersion},
+                   {"trained_by", "python partial_fit"},
+                   {"device", backend.device().to_string()}};
+      record_schema();
+    }
+    training_["rows"] = training_.value("rows", std::int64_t{0}) + x.shape(0);
+    training_["rows_train"] = training_["rows"];
+    profile_fit(backend, sampled_rows(x, names));
+  }
+
   /// Fits on named columns through tabula's pipeline for this model kind (numbers passed
   /// through, text one-hot encoded, see PipelineSpec::defaults) with the scaling and imputation
   /// turned off, so numeric results match scikit-learn's estimator on the same numbers.
@@ -440,6 +474,9 @@ NB_MODULE(_core, m) {
       .def("fit_matrix", &Model::fit_matrix, nb::arg("x"), nb::arg("y").none(),
            nb::arg("sample_weight").none(), nb::arg("n_classes"), nb::arg("seed"),
            nb::arg("device"), nb::arg("n_jobs"), nb::arg("names"))
+      .def("partial_fit_matrix", &Model::partial_fit_matrix, nb::arg("x"),
+           nb::arg("sample_weight").none(), nb::arg("seed"), nb::arg("device"), nb::arg("n_jobs"),
+           nb::arg("names"))
       .def("fit_columns", &Model::fit_columns, nb::arg("columns"), nb::arg("y").none(),
            nb::arg("sample_weight").none(), nb::arg("n_classes"), nb::arg("seed"),
            nb::arg("device"), nb::arg("n_jobs"))

@@ -348,6 +348,22 @@ class ClusterMixinBase(TabulaEstimator):
         self.labels_ = self.predict(X) if labels is None else labels
         return self
 
+    def _partial_fit(self, X, sample_weight):
+        """One step of an incremental fit on X (partial_fit of the models that have one):
+        the first call makes the engine's model; later ones check X's width against it."""
+        first = getattr(self, "_model", None) is None
+        x = validate_data(self, X, reset=first, dtype=[np.float32, np.float64])
+        if first:
+            self._model = _core.Model(self._registry_name, self._engine_params(), self._task)
+        device, n_jobs = self._engine()
+        names = [str(n) for n in getattr(self, "feature_names_in_", [])] or \
+            [f"x{i}" for i in range(x.shape[1])]
+        self._model.partial_fit_matrix(_engine_matrix(x), self._weights(sample_weight, x.shape[0]),
+                                       self._seed(), device, n_jobs, names)
+        self._set_fitted_attributes()
+        self.labels_ = self._model.training_labels()
+        return self
+
     def predict(self, X):
         """Index of the nearest cluster centre per row."""
         return self._apply("predict", X).astype(np.int32)

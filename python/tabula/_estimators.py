@@ -85,6 +85,12 @@ class MiniBatchKMeans(ClusterMixin, TransformerMixin, ClusterMixinBase):
                  reassignment_ratio=0.01, device="auto", n_jobs=None):
         store_params(self, locals())
 
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One mini-batch step on X (scikit-learn's partial_fit): the first call seeds the
+        centres on X; labels_ and inertia_ are X's. Goes on from fit() or earlier calls; a
+        model loaded from a file cannot go on (its centres' seen weights are not stored)."""
+        return self._partial_fit(X, sample_weight)
+
 
 _FOREST_DOC = """ A histogram random forest (scikit-learn's {name}): features
     binned once into at most ``max_bins`` bins, trees grown level by level with integer

@@ -24,6 +24,10 @@ void Estimator::fit_passes(Backend&, RowPasses&, std::uint64_t) {
   throw Error("model '" + name() + "' fits rows held in memory only");
 }
 
+void Estimator::partial_fit(Backend&, const FitData&) {
+  throw Error("model '" + name() + "' has no partial_fit");
+}
+
 namespace {
 
 /// The default residency: nothing kept, each call goes to the estimator.

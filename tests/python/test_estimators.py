@@ -202,6 +202,33 @@ def test_kmeans_attributes_and_methods():
         tabula.KMeans().fit(x)
 
 
+def test_minibatch_kmeans_fits_and_partial_fits_as_scikit_learn(tmp_path):
+    x, _ = datasets.make_blobs(n_samples=20_000, n_features=5, centers=6, random_state=0)
+    x = x.astype(np.float32)
+
+    def inertia(centres):
+        return ((x[:, None, :] - centres[None]) ** 2).sum(-1).min(1).sum()
+
+    ours = tabula.MiniBatchKMeans(6, random_state=0).fit(x)
+    theirs = cluster.MiniBatchKMeans(6, random_state=0, n_init=1).fit(x)
+    assert inertia(ours.cluster_centers_) < 1.01 * inertia(theirs.cluster_centers_)
+    assert ours.n_steps_ >= 1 and ours.labels_.shape == (20_000,)
+    # partial_fit over chunks, as a file too large for memory would be fed: one step each.
+    ours, theirs = tabula.MiniBatchKMeans(6, random_state=0), cluster.MiniBatchKMeans(6, random_state=0)
+    for begin in range(0, len(x), 2000):
+        ours.partial_fit(x[begin:begin + 2000])
+        theirs.partial_fit(x[begin:begin + 2000])
+    assert ours.n_steps_ == 10 and ours.labels_.shape == (2000,)
+    np.testing.assert_array_equal(ours.labels_, ours.predict(x[-2000:]))
+    assert inertia(ours.cluster_centers_) < 1.01 * inertia(theirs.cluster_centers_)
+    with pytest.raises(ValueError, match="3 features"):
+        ours.partial_fit(x[:10, :3])
+    path = tmp_path / "mbk.tbl"
+    ours.save(path)
+    with pytest.raises(ValueError, match="seen weights"):
+        tabula.load(path).partial_fit(x[:2000])
+
+
 def test_forests_score_as_scikit_learn(cancer, diabetes):
     x, y = cancer
     for ours, theirs in [(tabula.RandomForestClassifier(random_state=0),

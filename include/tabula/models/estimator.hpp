@@ -82,6 +82,8 @@ class Estimator {
   /// Fits from `rows` (RowPasses: a sample, then passes over every row); `seed` as FitData's.
   /// The same rows give the model fit() gives. Default: Error (fits_in_passes() is false).
   virtual void fit_passes(Backend& backend, RowPasses& rows, std::uint64_t seed);
+  /// One more step of an incremental fit on data (scikit-learn's partial_fit). Default: Error.
+  virtual void partial_fit(Backend& backend, const FitData& data);
 
   /// Regression: predicted values. Classification: predicted class indices (as double).
   /// x: host, row-major float32, n x d. Returns n values.

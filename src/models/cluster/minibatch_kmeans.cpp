@@ -66,32 +66,84 @@ double add_inertia(double total, MatrixView<const float> x, std::span<const doub
   return total;
 }
 
+// The column means of x into `mean`; returns the sum of the columns' variances (the spread
+// the distances' shift is judged against, and tol's scale once divided by the width).
+double moments(MatrixView<const float> x, std::vector<double>& mean) {
+  const std::int64_t n = x.rows, d = x.cols;
+  mean.assign(static_cast<std::size_t>(d), 0.0);
+  std::vector<double> var(static_cast<std::size_t>(d), 0.0);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < d; ++j) mean[j] += x(i, j);
+  for (double& v : mean) v /= static_cast<double>(n);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < d; ++j) var[j] += (x(i, j) - mean[j]) * (x(i, j) - mean[j]);
+  double spread = 0.0;
+  for (double& v : var) spread += (v /= static_cast<double>(n));
+  return spread;
+}
+
+// Rows the seeding draws from out of `available` (scikit-learn's _init_size): init_size, or
+// 3 x batch_size; at least 3 x n_clusters; at most what there is.
+std::int64_t seeding_rows(const MiniBatchKMeansParams& params, std::int64_t available) {
+  std::int64_t rows = params.init_size.value_or(3 * params.batch_size);
+  if (rows < params.n_clusters) rows = 3 * params.n_clusters;
+  return std::min(rows, available);
+}
+
+// The first centres of a run: given, or seeded on init_size rows drawn from `rows` (with
+// replacement, as scikit-learn draws them).
+std::vector<double> seed_centres(Backend& backend, const MiniBatchKMeansParams& params,
+                                 MatrixView<const float> rows, std::span<const double> weights,
+                                 std::int64_t init_size, std::span<const double> shift,
+                                 double spread, std::mt19937_64& rng) {
+  if (params.init.kind == KMeansInit::kGiven) return params.init.centres;
+  std::vector<std::int64_t> picked(static_cast<std::size_t>(init_size));
+  for (std::int64_t& row : picked) row = draw_index(rng, rows.rows);
+  std::vector<float> init_x;
+  std::vector<double> init_w;
+  gather(rows, weights, picked, init_x, init_w);
+  const cluster::Points points(
+      backend, MatrixView<const float>::row_major(init_x.data(), init_size, rows.cols), shift,
+      spread);
+  return params.init.kind == KMeansInit::kRandom
+             ? cluster::random_rows(points, init_w, params.n_clusters, rng)
+             : cluster::kmeans_plus_plus(points, init_w, params.n_clusters, rng);
+}
+
+}  // namespace
+
 // The mini-batch iterations of scikit-learn's MiniBatchKMeans.fit after the seeding: one step
 // per batch, the smoothed batch inertia that stops the fit, the reassignment of starved centres.
-class Steps {
+// It owns its generator (the windows' shuffles draw from it too) and is kept after a fit, so
+// partial_fit goes on from the centres' seen weights.
+class MiniBatchKMeans::Steps {
  public:
-  Steps(Backend& backend, const MiniBatchKMeansParams& params, std::vector<double> centres,
-        std::int64_t n, std::int64_t d, std::span<const double> shift, double spread, double tol,
-        std::mt19937_64& rng)
-      : backend_(backend),
-        params_(params),
+  Steps(const MiniBatchKMeansParams& params, std::vector<double> centres, std::int64_t n,
+        std::int64_t d, std::span<const double> shift, double spread, double tol,
+        std::mt19937_64 rng)
+      : params_(params),
         k_(params.n_clusters),
         d_(d),
         n_(n),
         shift_(shift.begin(), shift.end()),
         spread_(spread),
         tol_(tol),
-        rng_(rng),
+        rng_(std::move(rng)),
         centres_(std::move(centres)),
         weight_sums_(static_cast<std::size_t>(k_), 0.0) {}
 
   bool stopped() const { return stopped_; }
   std::int64_t steps() const { return steps_; }
-  std::vector<double> take_centres() { return std::move(centres_); }
+  std::int64_t cols() const { return d_; }
+  const std::vector<double>& centres() const { return centres_; }
+  std::span<const double> shift() const { return shift_; }
+  double spread() const { return spread_; }
+  std::mt19937_64& rng() { return rng_; }
 
-  /// One step on a batch (b x d, row-major, b <= batch_size).
-  void step(MatrixView<const float> batch, std::span<const double> weights) {
-    const cluster::Points points(backend_, batch, shift_, spread_);
+  /// One step on a batch (b x d, row-major; batch_size rows in a fit, any number in
+  /// partial_fit).
+  void step(Backend& backend, MatrixView<const float> batch, std::span<const double> weights) {
+    const cluster::Points points(backend, batch, shift_, spread_);
     const std::vector<std::int32_t> labels = points.nearest(centres_, k_);
     const double batch_inertia = add_inertia(0.0, batch, weights, centres_, labels.data());
     const bool reassign = reassignment_due();
@@ -208,20 +260,17 @@ class Steps {
     }
   }
 
-  Backend& backend_;
-  const MiniBatchKMeansParams& params_;
+  MiniBatchKMeansParams params_;
   std::int64_t k_, d_, n_;
   std::vector<double> shift_;
   double spread_, tol_;
-  std::mt19937_64& rng_;
+  std::mt19937_64 rng_;
   std::vector<double> centres_;
   std::vector<double> weight_sums_;
   std::int64_t steps_ = 0, since_reassign_ = 0, no_improvement_ = 0;
   double ewa_ = 0.0, ewa_min_ = 0.0;
   bool stopped_ = false;
 };
-
-}  // namespace
 
 MiniBatchKMeansParams MiniBatchKMeansParams::parse(const ParamMap& params) {
   models::check_known_params(
@@ -344,21 +393,12 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
 
   // The sample's moments: the tolerance's scale (mean variance, as scikit-learn) and the shift
   // the distances are computed in (Points).
-  std::vector<double> mean(static_cast<std::size_t>(d), 0.0), var(static_cast<std::size_t>(d), 0.0);
-  for (std::int64_t i = 0; i < m; ++i)
-    for (std::int64_t j = 0; j < d; ++j) mean[j] += sample(i, j);
-  for (double& v : mean) v /= static_cast<double>(m);
-  for (std::int64_t i = 0; i < m; ++i)
-    for (std::int64_t j = 0; j < d; ++j)
-      var[j] += (sample(i, j) - mean[j]) * (sample(i, j) - mean[j]);
-  double spread = 0.0;
-  for (double& v : var) spread += (v /= static_cast<double>(m));
+  std::vector<double> mean;
+  const double spread = moments(sample, mean);
   const double tol = params_.tol * spread / static_cast<double>(d);
 
   std::mt19937_64 rng(params_.random_state.value_or(seed));
-  std::int64_t init_size = params_.init_size.value_or(3 * batch_size);
-  if (init_size < k) init_size = 3 * k;
-  init_size = std::min(init_size, m);
+  const std::int64_t init_size = seeding_rows(params_, m);
   std::vector<std::int64_t> picked(static_cast<std::size_t>(batch_size));
   for (std::int64_t& row : picked) row = draw_index(rng, m);
   std::vector<float> valid_x;
@@ -368,21 +408,8 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
   std::vector<double> start;
   double best = 0.0;
   for (std::int64_t run = 0; run < params_.runs(); ++run) {
-    std::vector<double> centres;
-    if (params_.init.kind == KMeansInit::kGiven) {
-      centres = params_.init.centres;
-    } else {
-      picked.resize(static_cast<std::size_t>(init_size));
-      for (std::int64_t& row : picked) row = draw_index(rng, m);
-      std::vector<float> init_x;
-      std::vector<double> init_w;
-      gather(sample, sample_weight, picked, init_x, init_w);
-      const cluster::Points points(
-          backend, MatrixView<const float>::row_major(init_x.data(), init_size, d), mean, spread);
-      centres = params_.init.kind == KMeansInit::kRandom
-                    ? cluster::random_rows(points, init_w, k, rng)
-                    : cluster::kmeans_plus_plus(points, init_w, k, rng);
-    }
+    std::vector<double> centres =
+        seed_centres(backend, params_, sample, sample_weight, init_size, mean, spread, rng);
     const cluster::Points points(backend, valid, mean, spread);
     const std::vector<std::int32_t> nearest = points.nearest(centres, k);
     const double inertia = add_inertia(0.0, valid, valid_w, centres, nearest.data());
@@ -394,7 +421,9 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
     }
   }
 
-  Steps steps(backend, params_, std::move(start), n, d, mean, spread, tol, rng);
+  auto state =
+      std::make_shared<Steps>(params_, std::move(start), n, d, mean, spread, tol, std::move(rng));
+  Steps& steps = *state;
   const std::int64_t window_rows = (kWindowRows + batch_size - 1) / batch_size * batch_size;
   std::vector<float> window;
   std::vector<double> window_w;
@@ -407,14 +436,16 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
   const auto run_window = [&] {
     order.resize(static_cast<std::size_t>(held));
     std::iota(order.begin(), order.end(), std::int64_t{0});
-    for (std::int64_t i = held - 1; i > 0; --i) std::swap(order[i], order[draw_index(rng, i + 1)]);
+    for (std::int64_t i = held - 1; i > 0; --i)
+      std::swap(order[i], order[draw_index(steps.rng(), i + 1)]);
     const auto x = MatrixView<const float>::row_major(window.data(), held, d);
     const std::span<const double> w =
         weighted ? std::span<const double>(window_w) : std::span<const double>{};
     for (std::int64_t begin = 0; begin < held && !steps.stopped(); begin += batch_size) {
       const std::int64_t end = std::min(held, begin + batch_size);
       gather(x, w, std::span(order).subspan(begin, end - begin), batch_x, batch_w);
-      steps.step(MatrixView<const float>::row_major(batch_x.data(), end - begin, d), batch_w);
+      steps.step(backend, MatrixView<const float>::row_major(batch_x.data(), end - begin, d),
+                 batch_w);
     }
     held = 0;
   };
@@ -438,7 +469,7 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
     if (held > 0 && !steps.stopped()) run_window();
     held = 0;
   }
-  std::vector<double> centres = steps.take_centres();
+  const std::vector<double>& centres = steps.centres();
 
   // The last pass: every row's nearest centre and the inertia, summed in row order.
   double inertia = 0.0;
@@ -453,8 +484,58 @@ void MiniBatchKMeans::fit_rows(Backend& backend, RowPasses& rows, std::uint64_t 
   });
   n_steps_ = steps.steps();
   const std::int64_t n_iter = (n_steps_ * batch_size + n - 1) / n;
-  set_fitted(d, k, std::move(centres), labels ? std::move(*labels) : std::vector<std::int32_t>{},
-             inertia, n_iter);
+  set_fitted(d, k, centres, labels ? std::move(*labels) : std::vector<std::int32_t>{}, inertia,
+             n_iter);
+  steps_ = std::move(state);  // partial_fit goes on from here
+}
+
+// scikit-learn's MiniBatchKMeans.partial_fit: the first call seeds on init_size rows of the
+// batch; every call is one step on the whole batch, then the batch's labels and inertia.
+void MiniBatchKMeans::partial_fit(Backend& backend, const FitData& data) {
+  MatrixView<const float> x = data.x;
+  const std::int64_t n = x.rows, d = x.cols, k = params_.n_clusters;
+  models::check_sample_weights(data.sample_weight, n, kModel);
+  if (!steps_) {
+    if (n_clusters() > 0)
+      throw InputError(
+          "model 'minibatch-kmeans': partial_fit goes on from a fit in this process; a model "
+          "file does not hold the centres' seen weights (fit again, or start a new model)");
+    if (d == 0) throw InputError("model 'minibatch-kmeans': no feature columns");
+    if (k > n)
+      throw InputError("model 'minibatch-kmeans': n_samples=" + std::to_string(n) +
+                       " should be >= n_clusters=" + std::to_string(k));
+    params_.init.check_width(kModel, d);
+  } else if (d != steps_->cols()) {
+    throw InputError("model 'minibatch-kmeans' was fitted on " + std::to_string(steps_->cols()) +
+                     " features, got " + std::to_string(d));
+  }
+  models::check_finite_features(x, kModel);
+  std::vector<float> row_major;
+  if (!x.is_row_major() || !x.contiguous()) {
+    row_major.resize(static_cast<std::size_t>(n * d));
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < d; ++j) row_major[i * d + j] = x(i, j);
+    x = MatrixView<const float>::row_major(row_major.data(), n, d);
+  }
+  if (!steps_) {
+    // The batch's moments give the distances' shift; partial_fit has no tolerance.
+    std::vector<double> mean;
+    const double spread = moments(x, mean);
+    std::mt19937_64 rng(params_.random_state.value_or(data.seed));
+    std::vector<double> centres = seed_centres(backend, params_, x, data.sample_weight,
+                                               seeding_rows(params_, n), mean, spread, rng);
+    steps_ = std::make_shared<Steps>(params_, std::move(centres), n, d, mean, spread, 0.0,
+                                     std::move(rng));
+    n_steps_ = 0;
+  } else if (steps_.use_count() > 1) {
+    steps_ = std::make_shared<Steps>(*steps_);  // a copy of this model shares it: copy on write
+  }
+  steps_->step(backend, x, data.sample_weight);
+  ++n_steps_;
+  const cluster::Points points(backend, x, steps_->shift(), steps_->spread());
+  std::vector<std::int32_t> labels = points.nearest(steps_->centres(), k);
+  const double inertia = add_inertia(0.0, x, data.sample_weight, steps_->centres(), labels.data());
+  set_fitted(d, k, steps_->centres(), std::move(labels), inertia, n_iter());
 }
 
 std::int64_t MiniBatchKMeans::load_params(const ParamMap& params) {
@@ -463,6 +544,7 @@ std::int64_t MiniBatchKMeans::load_params(const ParamMap& params) {
 }
 
 void MiniBatchKMeans::load_extra(const nlohmann::json& fitted) {
+  steps_.reset();  // a file holds no seen weights
   if (!fitted.contains("n_steps_")) artifact::field_error("fitted.n_steps_", "missing");
   const std::int64_t steps = artifact::integer(fitted.at("n_steps_"), "fitted.n_steps_");
   if (steps < 0) artifact::field_error("fitted.n_steps_", "negative");

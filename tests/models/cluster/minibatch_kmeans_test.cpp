@@ -241,6 +241,81 @@ TEST(MiniBatchKMeansTest, OverRanksEveryRankFitsTheOneProcessModel) {
   }
 }
 
+TEST(MiniBatchKMeansTest, PartialFitStepsOnEachBatchAndGoesOnFromAFit) {
+  const Table t = blobs(kFour, 5000, 1.0, 9);  // 20,000 rows, the groups interleaved
+  const auto batch = [&](std::int64_t b) {
+    FitData data;
+    data.x = MatrixView<const float>::row_major(t.x.data() + b * 1000 * t.d, 1000, t.d);
+    data.seed = 5;
+    return data;
+  };
+  MiniBatchKMeans a = make({{"n_clusters", "4"}, {"random_state", "2"}});
+  MiniBatchKMeans b = make({{"n_clusters", "4"}, {"random_state", "2"}});
+  for (std::int64_t i = 0; i < 20; ++i) {
+    a.partial_fit(cpu(), batch(i));
+    b.partial_fit(cpu(), batch(i));
+  }
+  EXPECT_EQ(a.n_steps(), 20);
+  EXPECT_EQ(a.cluster_centers(), b.cluster_centers());  // the same batches, the same model
+  EXPECT_LT(worst_miss(kFour, a.cluster_centers()), 0.1);
+  // labels_ and inertia_ are the last batch's.
+  ASSERT_EQ(a.labels().size(), 1000u);
+  double inertia = 0.0;
+  for (std::int64_t i = 0; i < 1000; ++i) {
+    const std::int32_t c = a.labels()[static_cast<std::size_t>(i)];
+    for (std::int64_t j = 0; j < t.d; ++j) {
+      const double diff = t.x[(19000 + i) * t.d + j] - a.cluster_centers()[c * t.d + j];
+      inertia += diff * diff;
+    }
+  }
+  EXPECT_NEAR(a.inertia(), inertia, 1e-9 * inertia);
+
+  // A copy steps on its own: the original keeps its centres.
+  MiniBatchKMeans copy = a;
+  const std::vector<double> before = a.cluster_centers();
+  copy.partial_fit(cpu(), batch(0));
+  EXPECT_EQ(a.cluster_centers(), before);
+  EXPECT_EQ(copy.n_steps(), 21);
+  a.partial_fit(cpu(), batch(0));
+  EXPECT_EQ(a.cluster_centers(), copy.cluster_centers());
+
+  // After fit() it goes on from the fit's seen weights: one step moves the centres a little.
+  MiniBatchKMeans fitted = make({{"n_clusters", "4"}, {"random_state", "2"}});
+  fitted.fit(cpu(), t.fit_data());
+  const std::int64_t steps = fitted.n_steps();
+  const std::vector<double> fit_centres = fitted.cluster_centers();
+  fitted.partial_fit(cpu(), batch(3));
+  EXPECT_EQ(fitted.n_steps(), steps + 1);
+  EXPECT_NE(fitted.cluster_centers(), fit_centres);
+  EXPECT_LT(worst_miss(kFour, fitted.cluster_centers()), 0.1);
+
+  // Another width, or a model read from a file (no seen weights), is refused.
+  const auto refused = [&](MiniBatchKMeans& m, const FitData& data, const char* what) {
+    try {
+      m.partial_fit(cpu(), data);
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      return;
+    }
+    ADD_FAILURE() << "partial_fit accepted " << what;
+  };
+  FitData narrow = batch(0);
+  narrow.x.cols = 2;
+  narrow.x.stride = 2;
+  refused(a, narrow, "fitted on 3 features, got 2");
+  const std::string path = testing::unique_temp_path("mbk.tbl").string();
+  ArtifactWriter writer;
+  a.save(writer);
+  writer.write(path);
+  MiniBatchKMeans loaded;
+  loaded.load(ArtifactReader(path));
+  refused(loaded, batch(0), "seen weights");
+  MiniBatchKMeans tiny = make({{"n_clusters", "4"}});
+  FitData three = batch(0);
+  three.x.rows = 3;
+  refused(tiny, three, "n_clusters=4");
+}
+
 TEST(MiniBatchKMeansTest, SampleWeightsWeighTheSteps) {
   // Two groups; the far group's rows weigh 0: no centre ends there.
   Table t = blobs({{0, 0}, {50, 50}}, 2000, 0.5, 3);

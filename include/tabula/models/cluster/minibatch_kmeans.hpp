@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -59,6 +60,10 @@ class MiniBatchKMeans final : public CentroidModel {
   bool fits_distributed() const override { return true; }
   bool fits_in_passes() const override { return true; }
   void fit_passes(Backend& backend, RowPasses& rows, std::uint64_t seed) override;
+  /// scikit-learn's partial_fit: one step on data.x (the first call seeds on it), then the
+  /// batch's labels and inertia. Goes on from a fit() or earlier calls in this process (the
+  /// centres' seen weights are not stored in model files: InputError after load()).
+  void partial_fit(Backend& backend, const FitData& data) override;
 
   /// scikit-learn's n_steps_: the mini-batch steps taken.
   std::int64_t n_steps() const { return n_steps_; }
@@ -72,8 +77,13 @@ class MiniBatchKMeans final : public CentroidModel {
   void fit_rows(Backend& backend, RowPasses& rows, std::uint64_t seed,
                 std::vector<std::int32_t>* labels);
 
+  class Steps;
+
   MiniBatchKMeansParams params_;
   std::int64_t n_steps_ = 0;
+  /// The steps' state (centres' seen weights, generator) after a fit or partial_fit; shared by
+  /// copies of the model until one of them steps again.
+  std::shared_ptr<Steps> steps_;
 };
 
 }  // namespace tabula
