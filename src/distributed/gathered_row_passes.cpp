@@ -35,13 +35,7 @@ void unpack_rows(const std::vector<std::string>& parts, std::int64_t d, bool wei
 GatheredRowPasses::GatheredRowPasses(MatrixView<const float> share, std::span<const double> weight,
                                      Communicator& comm, std::uint64_t sample_seed,
                                      std::int64_t sample_capacity)
-    : share_(share), weight_(weight), comm_(comm) {
-  if (!share.is_row_major() || !share.contiguous()) {
-    row_major_.resize(static_cast<std::size_t>(share.rows * share.cols));
-    for (std::int64_t i = 0; i < share.rows; ++i)
-      for (std::int64_t j = 0; j < share.cols; ++j) row_major_[i * share.cols + j] = share(i, j);
-    share_ = MatrixView<const float>::row_major(row_major_.data(), share.rows, share.cols);
-  }
+    : share_(dense_rows(share, row_major_)), weight_(weight), comm_(comm) {
   const RowRange range = row_range(&comm, share.rows);
   offset_ = range.offset;
   total_ = range.total;

@@ -36,8 +36,8 @@ class GatheredRowPasses final : public RowPasses {
   static constexpr std::int64_t kBlockRows = 65536;
 
  private:
+  std::vector<float> row_major_;   // a copy of input that is not dense row-major (before share_)
   MatrixView<const float> share_;  // row-major
-  std::vector<float> row_major_;   // a copy of column-major input
   std::span<const double> weight_;
   Communicator& comm_;
   std::int64_t offset_ = 0, total_ = 0;

@@ -5,15 +5,17 @@
 
 namespace tabula {
 
+MatrixView<const float> dense_rows(MatrixView<const float> x, std::vector<float>& storage) {
+  if (x.is_row_major() && x.contiguous()) return x;
+  storage.resize(static_cast<std::size_t>(x.rows * x.cols));
+  for (std::int64_t i = 0; i < x.rows; ++i)
+    for (std::int64_t j = 0; j < x.cols; ++j) storage[i * x.cols + j] = x(i, j);
+  return MatrixView<const float>::row_major(storage.data(), x.rows, x.cols);
+}
+
 MatrixRowPasses::MatrixRowPasses(MatrixView<const float> x, std::span<const double> weight,
                                  std::uint64_t sample_seed, std::int64_t sample_capacity)
-    : x_(x), weight_(weight) {
-  if (!x.is_row_major() || !x.contiguous()) {  // passes hand out row-major blocks
-    row_major_.resize(static_cast<std::size_t>(x.rows * x.cols));
-    for (std::int64_t i = 0; i < x.rows; ++i)
-      for (std::int64_t j = 0; j < x.cols; ++j) row_major_[i * x.cols + j] = x(i, j);
-    x_ = MatrixView<const float>::row_major(row_major_.data(), x.rows, x.cols);
-  }
+    : x_(dense_rows(x, row_major_)), weight_(weight) {
   const std::vector<std::int64_t> slots =
       ReservoirSample::rows_of(x_.rows, sample_capacity, sample_seed);
   sample_.resize(slots.size() * static_cast<std::size_t>(x_.cols));

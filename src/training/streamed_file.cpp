@@ -186,6 +186,9 @@ void FilePasses::pass(const std::function<bool(const RowBlock&)>& visit) {
                                                           : io::StreamColumnKind::kCategorical});
   if (!weight_column_.empty()) columns.push_back({weight_column_, io::StreamColumnKind::kNumeric});
   stream.select(columns);
+  const std::int64_t header_column =  // 1-based, for messages
+      std::find(stream.header().begin(), stream.header().end(), weight_column_) -
+      stream.header().begin() + 1;
   io::CsvChunk chunk;
   std::int64_t first_row = 0;
   std::vector<double> weights;
@@ -194,9 +197,6 @@ void FilePasses::pass(const std::function<bool(const RowBlock&)>& visit) {
     weights.clear();
     if (!weight_column_.empty()) {
       const std::int64_t c = *chunk.data.find(weight_column_);
-      const std::int64_t header_column =
-          std::find(stream.header().begin(), stream.header().end(), weight_column_) -
-          stream.header().begin() + 1;
       weights = chunk.data.columns[static_cast<std::size_t>(c)].numeric;
       for (std::size_t r = 0; r < weights.size(); ++r)
         if (!(std::isfinite(weights[r]) && weights[r] >= 0.0))

@@ -43,6 +43,14 @@ void write_table(const std::string& path, std::int64_t rows, bool weights = fals
   }
 }
 
+// Which of `rows` rows train's sample holds (drawn with seed 2, the one options() trains with).
+std::vector<bool> sampled_rows(std::int64_t rows) {
+  std::vector<bool> sampled(static_cast<std::size_t>(rows), false);
+  for (std::int64_t r : ReservoirSample::rows_of(rows, ReservoirSample::kDefaultCapacity, 2))
+    sampled[static_cast<std::size_t>(r)] = true;
+  return sampled;
+}
+
 TrainOptions options(const std::string& data, const std::string& weight = {}) {
   TrainOptions o;
   o.data_path = data;
@@ -115,9 +123,7 @@ TEST(StreamedTrain, ABadWeightOutsideTheSampleNamesItsLine) {
   const std::string data = (dir.path() / "t.csv").string();
   const std::int64_t rows = ReservoirSample::kDefaultCapacity + 100;
   // A row the sample leaves out: only the passes read it.
-  std::vector<bool> sampled(static_cast<std::size_t>(rows), false);
-  for (std::int64_t r : ReservoirSample::rows_of(rows, ReservoirSample::kDefaultCapacity, 2))
-    sampled[static_cast<std::size_t>(r)] = true;
+  const std::vector<bool> sampled = sampled_rows(rows);
   std::int64_t left_out = 0;
   while (sampled[static_cast<std::size_t>(left_out)]) ++left_out;
   write_table(data, rows, true, left_out);
@@ -136,9 +142,7 @@ TEST(StreamedTrain, TextInANumericColumnNamesItsLineInTheFile) {
   // it only the passes read it, with the column read as numbers since the sample held numbers.
   testing::ScopedTempDir dir;
   const std::int64_t rows = ReservoirSample::kDefaultCapacity + 100;
-  std::vector<bool> sampled(static_cast<std::size_t>(rows), false);
-  for (std::int64_t r : ReservoirSample::rows_of(rows, ReservoirSample::kDefaultCapacity, 2))
-    sampled[static_cast<std::size_t>(r)] = true;
+  const std::vector<bool> sampled = sampled_rows(rows);
   std::int64_t left_out = 0;
   while (sampled[static_cast<std::size_t>(left_out)]) ++left_out;
   // A sampled row past the capacity: it sits in another slot, on another line of the sample.

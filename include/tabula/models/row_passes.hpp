@@ -38,6 +38,10 @@ class RowPasses {
   virtual void pass(const std::function<bool(const RowBlock&)>& visit) = 0;
 };
 
+/// `x` as dense row-major rows (what RowBlock hands out): `x` itself when it is, otherwise a
+/// copy made in `storage`, which must outlive the view.
+MatrixView<const float> dense_rows(MatrixView<const float> x, std::vector<float>& storage);
+
 /// A uniform sample of `capacity` rows of a stream of unknown length (Vitter's algorithm R,
 /// one draw per row past the capacity): offer(i) for rows i = 0, 1, ... in order says the slot
 /// row i takes (replacing the slot's earlier row), or nothing. The slots depend on the seed and
@@ -85,9 +89,9 @@ class MatrixRowPasses final : public RowPasses {
   void pass(const std::function<bool(const RowBlock&)>& visit) override;
 
  private:
+  std::vector<float> row_major_;  // a copy of input that is not dense row-major (before x_)
   MatrixView<const float> x_;
   std::span<const double> weight_;
-  std::vector<float> row_major_;  // a copy of column-major input
   std::vector<float> sample_;
   std::vector<double> sample_weight_;
 };

@@ -511,12 +511,7 @@ void MiniBatchKMeans::partial_fit(Backend& backend, const FitData& data) {
   }
   models::check_finite_features(x, kModel);
   std::vector<float> row_major;
-  if (!x.is_row_major() || !x.contiguous()) {
-    row_major.resize(static_cast<std::size_t>(n * d));
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < d; ++j) row_major[i * d + j] = x(i, j);
-    x = MatrixView<const float>::row_major(row_major.data(), n, d);
-  }
+  x = dense_rows(x, row_major);
   if (!steps_) {
     // The batch's moments give the distances' shift; partial_fit has no tolerance.
     std::vector<double> mean;

@@ -316,6 +316,24 @@ TEST(MiniBatchKMeansTest, PartialFitStepsOnEachBatchAndGoesOnFromAFit) {
   refused(tiny, three, "n_clusters=4");
 }
 
+TEST(MiniBatchKMeansTest, ColumnMajorInputGivesTheSameModel) {
+  const Table t = blobs(kFour, 3000, 1.0, 4);
+  std::vector<float> columns(t.x.size());
+  for (std::int64_t i = 0; i < t.n; ++i)
+    for (std::int64_t j = 0; j < t.d; ++j) columns[j * t.n + i] = t.x[i * t.d + j];
+  FitData by_column = t.fit_data();
+  by_column.x = MatrixView<const float>::col_major(columns.data(), t.n, t.d);
+  const ParamMap params = {{"n_clusters", "4"}, {"random_state", "6"}};
+  MiniBatchKMeans a = make(params), b = make(params), c = make(params), e = make(params);
+  a.fit(cpu(), t.fit_data());
+  b.fit(cpu(), by_column);
+  EXPECT_EQ(a.cluster_centers(), b.cluster_centers());
+  EXPECT_EQ(a.labels(), b.labels());
+  c.partial_fit(cpu(), t.fit_data());
+  e.partial_fit(cpu(), by_column);
+  EXPECT_EQ(c.cluster_centers(), e.cluster_centers());
+}
+
 TEST(MiniBatchKMeansTest, SampleWeightsWeighTheSteps) {
   // Two groups; the far group's rows weigh 0: no centre ends there.
   Table t = blobs({{0, 0}, {50, 50}}, 2000, 0.5, 3);
