@@ -31,9 +31,10 @@ struct ForestBatch {
   /// LightGBM keeps its ordered gradients. histograms read a node's channels from it in order
   /// instead of gathering channels[rows[p]], and partition moves them with the rows.
   MatrixView<std::int64_t> ordered_channels;
-  /// Host backends only, likewise: the rows' codes by position (rows[p]'s d codes in row p,
-  /// n_rows x d row-major, stride 32 or 64). histograms read a node's codes from it in order
-  /// and partition moves them with the rows, so no pass reads a code by row id.
+  /// Host backends only, likewise: the rows' codes by position (rows[p]'s codes in row p,
+  /// n_rows x c row-major, stride 16, 32 or 64). histograms read a node's codes from it in order
+  /// (c: the codes' columns, which batch.features index) and partition moves them with the rows
+  /// whatever their columns (boosting's feature bundles), so no pass reads a code by row id.
   MatrixView<std::uint8_t> ordered_codes;
   /// Optional (empty: unused), for partition: per node a bin set of kForestCategorySetBytes
   /// bytes (nodes x 32, backend memory). A row goes left when the bit of its bin is set (bit 0:

@@ -357,15 +357,16 @@ void check_ordered_channels(const ForestBatch& batch, std::int64_t rows, std::in
 }
 
 // batch.ordered_codes, when set: one row of d codes per entry of the row index array, with a
-// stride of 32 or 64 (what copy_code_row moves).
+// stride of 16, 32 or 64 (what copy_code_row moves).
 void check_ordered_codes(const ForestBatch& batch, std::int64_t rows, std::int64_t d,
                          const char* primitive) {
   const MatrixView<std::uint8_t>& o = batch.ordered_codes;
   if (o.data == nullptr) return;
   if (o.rows != rows || o.cols != d || o.layout != Layout::kRowMajor ||
-      (o.stride != 32 && o.stride != 64) || o.stride < d)
+      (o.stride != 16 && o.stride != 32 && o.stride != 64) || o.stride < d)
     throw Error(std::string(primitive) + ": ordered codes must be row-major " +
-                std::to_string(rows) + " x " + std::to_string(d) + " with a stride of 32 or 64");
+                std::to_string(rows) + " x " + std::to_string(d) +
+                " with a stride of 16, 32 or 64");
 }
 
 // batch.left_rows, when set: a count within 0 .. rows of each node.
@@ -1050,12 +1051,15 @@ void cpu::CpuBackend::partition(MatrixView<const std::uint8_t> codes, VectorView
   require_host(*this, codes.device, kName);
   require_host(*this, rows.device, kName);
   check_ordered_channels(batch, rows.size, batch.ordered_channels.cols, kName);
-  check_ordered_codes(batch, rows.size, codes.cols, kName);
+  // Ordered codes move with their rows whatever columns they hold (the histograms' codes).
+  check_ordered_codes(batch, rows.size, batch.ordered_codes.cols, kName);
   check_left_rows(batch);
   if (batch.left_bins.data != nullptr)
     require_size(batch.left_bins, batch.nodes * kForestCategorySetBytes, kName, "left_bins");
   if (batch.ordered_codes.stride == 64)
     partition_rows<64>(codes, rows, batch, feature, bin, missing_left);
+  else if (batch.ordered_codes.stride == 16)
+    partition_rows<16>(codes, rows, batch, feature, bin, missing_left);
   else
     partition_rows<32>(codes, rows, batch, feature, bin, missing_left);
 }

@@ -745,13 +745,23 @@ void copy_ordered_codes(MatrixView<const std::uint8_t> codes, const std::int32_t
 
 void copy_ordered_codes(const BinnedMatrix& bins, const std::int32_t* ids, std::int64_t n,
                         std::int64_t stride, std::uint8_t* out) {
-  if (stride == 32)
-    copy_ordered_codes<32>(bins.codes(), ids, n, out);
+  copy_ordered_codes(bins.codes(), ids, n, stride, out);
+}
+
+void copy_ordered_codes(MatrixView<const std::uint8_t> codes, const std::int32_t* ids,
+                        std::int64_t n, std::int64_t stride, std::uint8_t* out) {
+  if (codes.cols > stride || codes.layout != Layout::kRowMajor)
+    throw Error("copy_ordered_codes: " + std::to_string(codes.cols) +
+                " row-major codes a row do not fit a stride of " + std::to_string(stride));
+  if (stride == 16)
+    copy_ordered_codes<16>(codes, ids, n, out);
+  else if (stride == 32)
+    copy_ordered_codes<32>(codes, ids, n, out);
   else if (stride == 64)
-    copy_ordered_codes<64>(bins.codes(), ids, n, out);
+    copy_ordered_codes<64>(codes, ids, n, out);
   else
     throw Error("copy_ordered_codes: a stride of " + std::to_string(stride) +
-                " (32 or 64 expected)");
+                " (16, 32 or 64 expected)");
 }
 
 ForestModel grow_tree(Backend& backend, const BinnedMatrix& bins, const TreeConfig& config,

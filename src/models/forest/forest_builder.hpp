@@ -158,6 +158,9 @@ std::int64_t ordered_code_stride(const Backend& backend, const BinnedMatrix& bin
 /// bins.cols() codes are not meaningful (nothing reads them).
 void copy_ordered_codes(const BinnedMatrix& bins, const std::int32_t* ids, std::int64_t n,
                         std::int64_t stride, std::uint8_t* out);
+/// The same from any row-major host codes (gradient boosting's feature bundles).
+void copy_ordered_codes(MatrixView<const std::uint8_t> codes, const std::int32_t* ids,
+                        std::int64_t n, std::int64_t stride, std::uint8_t* out);
 
 /// Grows tree `tree` and returns it as a model of one tree; adds its impurity decreases per
 /// feature (in channel units) to `importance` (d entries). `arena` is reused by the trees that

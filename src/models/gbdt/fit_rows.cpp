@@ -8,6 +8,7 @@
 #include "distributed/reduce.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "tabula/core/thread_pool.hpp"
+#include "tabula/distributed/communicator.hpp"
 
 namespace tabula::gbdt {
 namespace {
@@ -37,7 +38,8 @@ int count_bits(std::int64_t n, bool pack) {
 
 }  // namespace
 
-FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communicator* comm)
+FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communicator* comm,
+                 bool bundle)
     : backend_(backend),
       bins_(bins),
       comm_(comm),
@@ -54,12 +56,25 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
   rows_.copy_from_host(ids);
   if (!backend.uses_host_memory()) staged_.resize(static_cast<std::size_t>(channels_.size()));
   ordered_codes_.resize(static_cast<std::size_t>(n * code_stride_));
+  if (bundle && code_stride_ > 0 && (comm == nullptr || comm->size() <= 1)) {
+    auto bundles = std::make_unique<FeatureBundles>(bins, columns_);
+    if (!bundles->empty()) {
+      bundles_ = std::move(bundles);
+      // Rows of at most 16 bundles move as 16 bytes: half the partition's and the per-tree
+      // copy's bytes (diamonds: 9 bundles).
+      if (bundles_->size() <= 16) {
+        code_stride_ = 16;
+        ordered_codes_ = std::vector<std::uint8_t>(static_cast<std::size_t>(n * code_stride_));
+      }
+    }
+  }
 }
 
 void FitRows::restore_row_order() {
   const std::int64_t n = bins_.rows();
   std::iota(rows_.data(), rows_.data() + n, 0);
-  forest::copy_ordered_codes(bins_, nullptr, n, code_stride_, ordered_codes_.data());
+  forest::copy_ordered_codes(bundles_ ? bundles_->codes() : bins_.codes(), nullptr, n, code_stride_,
+                             ordered_codes_.data());
 }
 
 // The fixed-point values and their sums in parallel blocks; integer sums added in block order.
@@ -137,8 +152,9 @@ ForestBatch FitRows::batch(VectorView<const std::int32_t> begin, VectorView<cons
   const std::int64_t n = bins_.rows();
   batch.ordered_channels = MatrixView<std::int64_t>::row_major(
       channels_.data(), n, Quantiser::channels_for(count_bits_));
-  batch.ordered_codes = {ordered_codes_.data(), n, bins_.cols(), code_stride_, Layout::kRowMajor,
-                         Device::cpu()};
+  batch.ordered_codes = {ordered_codes_.data(),  n,
+                         histogram_codes().cols, code_stride_,
+                         Layout::kRowMajor,      Device::cpu()};
   return batch;
 }
 
@@ -146,6 +162,10 @@ MatrixView<const std::uint8_t> FitRows::codes_by_id() const {
   if (columns_.empty()) return bins_.codes();
   return {columns_.data(), bins_.rows(),      bins_.cols(),
           bins_.rows(),    Layout::kColMajor, Device::cpu()};
+}
+
+MatrixView<const std::uint8_t> FitRows::histogram_codes() const {
+  return bundles_ ? bundles_->codes() : codes_by_id();
 }
 
 std::shared_ptr<Buffer<std::int64_t>> FitRows::histogram_buffer(std::int64_t size) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "models/gbdt/feature_bundles.hpp"
 #include "tabula/backend/backend.hpp"
 #include "tabula/core/buffer.hpp"
 #include "tabula/models/forest/forest.hpp"
@@ -72,9 +73,10 @@ class FitRows {
   /// bits; false keeps them plain (tests compare the two). comm (null: one process): `bins` are
   /// this rank's rows; the units come from every rank's rows (their count and largest
   /// magnitudes) and the totals are summed over the ranks, so every rank quantises as one
-  /// process does.
+  /// process does. bundle: let exclusive features share a histogram column when they can
+  /// (bundles()); false keeps one per feature (tests compare the two).
   FitRows(Backend& backend, const BinnedMatrix& bins, bool pack = true,
-          Communicator* comm = nullptr);
+          Communicator* comm = nullptr, bool bundle = true);
 
   /// Quantises column `col` of grad_hess (n x k (gradient, Hessian) pairs, training-row order:
   /// gbdt::gradients) into the channels of the next tree: their units and column sums, and
@@ -99,6 +101,13 @@ class FitRows {
   /// one feature at a time into a histogram in L1, where a row-major row scattered its adds over
   /// every feature's histogram (pixels, 20,000 x 784: 3.2 MB a node). The binned codes elsewhere.
   MatrixView<const std::uint8_t> codes_by_id() const;
+  /// The codes the histograms read, by row id (a batch's features index their columns): the
+  /// feature bundles' when the fit has some (bundles()), else codes_by_id().
+  MatrixView<const std::uint8_t> histogram_codes() const;
+  /// The histograms' columns: bundles (feature_histogram reads each feature's back), or null
+  /// when the histograms hold one column per feature. Host backends with ordered codes, one
+  /// process (a rank's own rows could bundle differently from another's).
+  const FeatureBundles* bundles() const { return bundles_.get(); }
   /// A buffer of `size` histogram entries in backend memory that no node holds (the caller's
   /// while it keeps a reference): the trees of a fit reuse these, where a buffer per split was
   /// mapped, faulted in and unmapped again (diamonds, 43,152 x 26, 300 iterations: 180k -> 76k
@@ -124,6 +133,7 @@ class FitRows {
   std::int64_t code_stride_ = 0;         // 0: no ordered codes and channels
   std::vector<std::uint8_t> ordered_codes_;
   std::vector<std::uint8_t> columns_;  // feature-major codes (d x n) on host backends
+  std::unique_ptr<FeatureBundles> bundles_;
   std::vector<std::shared_ptr<Buffer<std::int64_t>>> histogram_buffers_;
 };
 

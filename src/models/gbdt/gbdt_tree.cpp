@@ -62,10 +62,14 @@ class Grower {
         rows_(rows),
         input_(input),
         shape_{bins.max_bins(), input.units.channels()},
-        slot_(shape_.node_size(bins.cols())) {
+        columns_(rows.histogram_codes().cols),
+        slot_(shape_.node_size(columns_)) {
     all_features_.resize(static_cast<std::size_t>(bins.cols()));
     std::iota(all_features_.begin(), all_features_.end(), 0);
-    features_ = std::make_unique<DeviceVector<std::int32_t>>(backend, all_features_);
+    all_columns_.resize(static_cast<std::size_t>(columns_));
+    std::iota(all_columns_.begin(), all_columns_.end(), 0);
+    // A host backend's DeviceVector views its source: the list must outlive it.
+    columns_list_ = std::make_unique<DeviceVector<std::int32_t>>(backend, all_columns_);
     forest_config_.max_features = config.max_features;
     forest_config_.seed = config.seed;
   }
@@ -137,9 +141,9 @@ class Grower {
   void build(const Node& node) {
     const std::vector<std::int32_t> begin{node.begin}, end{node.end};
     DeviceVector<std::int32_t> db(backend_, begin), de(backend_, end);
-    const ForestBatch batch = rows_.batch(db.view(), de.view(), features_->view(), bins_.cols());
+    const ForestBatch batch = rows_.batch(db.view(), de.view(), columns_list_->view(), columns_);
     Buffer<std::int64_t>& buffer = *node.hist.buffer;
-    backend_.forest().histograms(rows_.codes_by_id(), std::as_const(rows_.rows()).view(),
+    backend_.forest().histograms(rows_.histogram_codes(), std::as_const(rows_.rows()).view(),
                                  input_.channels, batch, shape_,
                                  {buffer.data() + node.hist.slot * slot_, slot_, buffer.device()});
     // Over ranks, every rank's rows (host memory: the fit refuses other backends).
@@ -228,6 +232,11 @@ class Grower {
     u.unpack(missing, missing_sums);
     std::int64_t cum[kSums] = {}, with_missing[kSums], cum_sums[kSums];
     for (std::int32_t b = 1; b < nb; ++b) {
+      // An empty bin (every channel 0) leaves the sums, so its candidates equal the previous
+      // bin's, which win any tie: skipped, the same split (small nodes leave most bins empty).
+      bool empty = b > 1;
+      for (std::int64_t c = 0; c < k; ++c) empty &= h[b * k + c] == 0;
+      if (empty && b < nb - 1) continue;
       for (std::int64_t c = 0; c < k; ++c) cum[c] += h[b * k + c];
       if (missing_sums[0] == 0) {
         if (b == nb - 1) break;
@@ -256,10 +265,14 @@ class Grower {
     }
     std::vector<Split> found(jobs.size());
     const std::int64_t k = input_.units.channels();
+    const FeatureBundles* bundles = rows_.bundles();
     parallel_for(static_cast<std::int64_t>(jobs.size()), [&](std::int64_t j) {
       const auto [i, f] = jobs[static_cast<std::size_t>(j)];
-      found[static_cast<std::size_t>(j)] =
-          best_feature_split(nodes[i], f, hists[i] + std::int64_t{f} * shape_.bins * k);
+      const std::int64_t column = bundles ? bundles->bundle_of(f) : f;
+      const std::int64_t* h = hists[i] + column * shape_.bins * k;
+      thread_local std::vector<std::int64_t> unbundled;
+      if (bundles) h = bundles->feature_histogram(f, h, k, unbundled);
+      found[static_cast<std::size_t>(j)] = best_feature_split(nodes[i], f, h);
     });
     std::vector<Split> best(nodes.size());
     for (std::size_t j = 0; j < jobs.size(); ++j) {
@@ -349,9 +362,11 @@ class Grower {
   FitRows& rows_;
   const TreeInput& input_;
   ForestHistShape shape_;
+  std::int64_t columns_;  // the histograms' columns: features, or their bundles
   std::int64_t slot_;
   std::vector<std::int32_t> all_features_;
-  std::unique_ptr<DeviceVector<std::int32_t>> features_;
+  std::vector<std::int32_t> all_columns_;                     // 0 .. columns_ - 1
+  std::unique_ptr<DeviceVector<std::int32_t>> columns_list_;  // all_columns_ on the backend
   forest::TreeConfig forest_config_;
   std::map<std::int32_t, Node> open_;
   std::map<std::int32_t, Split> splits_;

@@ -268,7 +268,7 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
                                      t.y[i] == 1 ? std::int64_t(2 + i % 2) : 0});
   const auto ch = MatrixView<const std::int64_t>::row_major(channels.data(), 5000, 3);
   const std::uint8_t* codes_by_id = bins.codes().data;
-  for (const std::int64_t stride : {0, 32, 64}) {  // 0: codes read by row id
+  for (const std::int64_t stride : {0, 16, 32, 64}) {  // 0: codes read by row id
     std::vector<std::int32_t> rows(5000);
     std::iota(rows.begin(), rows.end(), 0);
     std::shuffle(rows.begin(), rows.end(), std::mt19937(3));
@@ -338,7 +338,7 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
   // Ordered codes of another stride are refused, not read past their rows.
   std::vector<std::int32_t> rows(5000);
   std::iota(rows.begin(), rows.end(), 0);
-  std::vector<std::uint8_t> narrow(5000 * 16);
+  std::vector<std::uint8_t> narrow(5000 * 8);
   const std::vector<std::int32_t> begin{0}, end{5000}, feature{0}, bin{3};
   const std::vector<std::uint8_t> missing_left{0};
   ForestBatch bad{
@@ -348,7 +348,7 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
       {},
       0,
       {},
-      MatrixView<std::uint8_t>{narrow.data(), 5000, 4, 16, Layout::kRowMajor, Device::cpu()}};
+      MatrixView<std::uint8_t>{narrow.data(), 5000, 4, 8, Layout::kRowMajor, Device::cpu()}};
   EXPECT_THROW(cpu().forest().partition(bins.codes(), {rows.data(), 5000}, bad, {feature.data(), 1},
                                         {bin.data(), 1}, {missing_left.data(), 1}),
                Error);

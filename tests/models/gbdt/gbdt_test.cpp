@@ -385,29 +385,19 @@ TEST(GbdtTest, PackedAndPlainChannelsGrowTheSameTrees) {
   config.max_leaf_nodes = 15;
   config.max_features = t.d;
   std::vector<std::vector<double>> raws;
-  std::vector<gbdt::GrownTree> trees;
+  std::vector<std::vector<gbdt::GrownTree>> trees;
   for (const bool pack : {true, false}) {
     gbdt::FitRows rows(cpu(), bins, pack);
-    std::vector<double> raw(t.y.size(), 0.0), grad_hess(2 * t.y.size(), 1.0);
-    for (int tree = 0; tree < 2; ++tree) {
-      for (std::size_t i = 0; i < raw.size(); ++i) grad_hess[2 * i] = raw[i] - t.y[i];
-      const gbdt::TreeInput input =
-          rows.quantise(grad_hess, 1, 0, gbdt::largest_magnitudes(grad_hess, 1));
-      EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
-      EXPECT_EQ(input.total[0], t.n);
-      trees.push_back(gbdt::grow_tree(cpu(), bins, config, tree, rows, input, raw, 1, 0));
-    }
+    std::vector<double> raw(t.y.size(), 0.0);
+    trees.push_back(gbdt_test::grow_squared_error_trees(
+        bins, config, rows, t.y, 2, raw, [&](const gbdt::TreeInput& input) {
+          EXPECT_EQ(input.units.channels(), pack ? 2 : 3);
+          EXPECT_EQ(input.total[0], t.n);
+        }));
     raws.push_back(raw);
   }
-  for (std::size_t tree = 0; tree < 2; ++tree) {
-    const ForestModel& packed = trees[tree].tree;
-    const ForestModel& plain = trees[tree + 2].tree;
-    EXPECT_GT(packed.leaves(0), 10) << "tree " << tree;
-    EXPECT_EQ(packed.feature, plain.feature) << "tree " << tree;
-    EXPECT_EQ(packed.threshold, plain.threshold) << "tree " << tree;
-    EXPECT_EQ(packed.values, plain.values) << "tree " << tree;
-    EXPECT_EQ(packed.n_samples, plain.n_samples) << "tree " << tree;
-  }
+  for (const gbdt::GrownTree& grown : trees[0]) EXPECT_GT(grown.tree.leaves(0), 10);
+  gbdt_test::expect_same_trees(trees[0], trees[1]);
   EXPECT_EQ(raws[0], raws[1]);
 }
 
