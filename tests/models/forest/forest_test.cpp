@@ -355,8 +355,9 @@ TEST(ForestPrimitives, OrderedChannelsAndCodesMoveWithThePartitionAndGiveTheSame
 }
 
 // Ordered rows are added a few features at a time over runs of rows (unrolled groups of four
-// for two and three channels, a plain loop for other counts): every feature count, feature
-// order and node placement gives each bin the sum of its rows' channels.
+// for two and three channels, a plain loop for other counts), feature-major codes one feature
+// at a time: every feature count, feature order and node placement gives each bin the sum of
+// its rows' channels.
 TEST(ForestPrimitives, OrderedRowHistogramsAreEachBinsSum) {
   constexpr std::int64_t n = 9001, d = 9, bins = 64, stride = 32;
   std::mt19937 rng(17);
@@ -364,10 +365,16 @@ TEST(ForestPrimitives, OrderedRowHistogramsAreEachBinsSum) {
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < d; ++j)
       codes[static_cast<std::size_t>(i * stride + j)] = static_cast<std::uint8_t>(rng() % bins);
-  // Two nodes: one across several runs of rows, not starting on a run's boundary; one small.
-  const std::vector<std::int32_t> begin{100, 8990}, end{8990, 9001};
+  // Two nodes: one across several runs of rows, not starting on a run's boundary, of an odd
+  // count; one small.
+  const std::vector<std::int32_t> begin{101, 8990}, end{8990, 9001};
   std::vector<std::int32_t> rows(static_cast<std::size_t>(n));
   std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::uint8_t> columns(static_cast<std::size_t>(n * d));  // feature-major
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < d; ++j)
+      columns[static_cast<std::size_t>(j * n + i)] =
+          codes[static_cast<std::size_t>(i * stride + j)];
   for (const std::int64_t k : {2, 3, 4}) {
     std::vector<std::int64_t> channels(static_cast<std::size_t>(n * k));
     for (std::int64_t& c : channels) c = static_cast<std::int64_t>(rng() % 1000) - 300;
@@ -403,6 +410,14 @@ TEST(ForestPrimitives, OrderedRowHistogramsAreEachBinsSum) {
                   channels[static_cast<std::size_t>(r * k + c)];
           }
       ASSERT_EQ(hist, expected) << k << " channels, " << m << " features";
+      // The same sums from feature-major codes read by row id (tables too wide for ordered
+      // codes), where a node of many rows a bin alternates its rows between two histograms.
+      const ForestBatch by_column{
+          2, {begin.data(), 2}, {end.data(), 2}, {features.data(), 2 * m}, m};
+      std::fill(hist.begin(), hist.end(), -1);
+      cpu().forest().histograms({columns.data(), n, d, n, Layout::kColMajor, Device::cpu()},
+                                {rows.data(), n}, all, by_column, shape, {hist.data(), 2 * slot});
+      ASSERT_EQ(hist, expected) << k << " channels, " << m << " features, feature-major";
     }
   }
 }
