@@ -22,7 +22,6 @@
 #include <numeric>
 #include <optional>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -93,8 +92,7 @@ bool same_spec(const PipelineSpec& a, const PipelineSpec& b) { return a.to_json(
 /// The backend of `device` with the thread pool sized for n_jobs (<= 0: every core). The pool
 /// is rebuilt only when the count changes: a one-row predict must not pay for it.
 Backend& prepare_backend(const std::string& device, int n_jobs) {
-  const int threads =
-      n_jobs > 0 ? n_jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = n_jobs > 0 ? n_jobs : hardware_threads();
   if (thread_count() != threads) set_thread_count(threads);
   return DeviceRegistry::instance().backend(Device::parse(device));
 }

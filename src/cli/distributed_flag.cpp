@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <thread>
 
 #include "tabula/core/device_registry.hpp"
 #include "tabula/core/thread_pool.hpp"
@@ -34,7 +33,7 @@ void choose_gpu_by_local_rank() {
 /// each rank takes its part rather than all of them, which would oversubscribe the node.
 void share_cores_among_local_ranks() {
   const int ranks = launcher_local_size();
-  const int hardware = static_cast<int>(std::thread::hardware_concurrency());
+  const int hardware = hardware_threads();
   if (ranks <= 1 || thread_count() != hardware) return;
   set_thread_count(std::max(1, hardware / ranks));
 }

@@ -164,14 +164,6 @@ class ThreadPool {
 
 thread_local bool ThreadPool::in_worker = false;
 
-// Read once: glibc's hardware_concurrency opens and parses /sys/devices/system/cpu/online on
-// every call, and thread_count() is asked before every parallel step (leaf-wise boosting on
-// diamonds, 43,152 x 26, 2 threads: 9% of the calling thread's time was in that read).
-int hardware_threads() {
-  static const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return threads;
-}
-
 // The pool is shared: a parallel_for holds it while it runs, so set_thread_count from another
 // thread (the Python package sets each call's n_jobs, and its calls release the GIL) swaps in a
 // new pool without destroying the one still at work; the last holder destroys it.
@@ -189,6 +181,13 @@ std::shared_ptr<ThreadPool> pool() {
 }
 
 }  // namespace
+
+// Read once: thread_count() is asked before every parallel step (leaf-wise boosting on
+// diamonds, 43,152 x 26, 2 threads: 9% of the calling thread's time was in the /sys read).
+int hardware_threads() {
+  static const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return threads;
+}
 
 int thread_count() {
   const int threads = g_threads.load();

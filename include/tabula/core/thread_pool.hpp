@@ -10,6 +10,9 @@ namespace tabula {
 int thread_count();
 /// Sets the thread count; 0 means the number of hardware threads. Call before heavy work.
 void set_thread_count(int threads);
+/// The machine's hardware threads (at least 1), read once: glibc's
+/// std::thread::hardware_concurrency() opens and parses a /sys file on every call.
+int hardware_threads();
 
 /// Runs fn(task) for task in [0, tasks) on the pool and waits for all of them; the calling
 /// thread takes part. Tasks must be independent. The first exception thrown by a task is

@@ -1,11 +1,10 @@
 // The CPU row of the device registry: model name, hardware threads, SIMD level, memory.
-#include <algorithm>
 #include <fstream>
 #include <string>
-#include <thread>
 
 #include "backend/backend_factory.hpp"
 #include "core/system_memory.hpp"
+#include "tabula/core/thread_pool.hpp"
 
 namespace tabula {
 namespace {
@@ -43,7 +42,7 @@ DeviceInfo probe_cpu() {
   DeviceInfo info;
   info.device = Device::cpu();
   info.name = cpu_model_name();
-  info.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  info.cores = hardware_threads();
   info.simd = simd_level();
   info.memory_bytes = physical_memory_bytes();
   return info;

@@ -55,19 +55,16 @@ FitRows::FitRows(Backend& backend, const BinnedMatrix& bins, bool pack, Communic
   std::iota(ids.begin(), ids.end(), 0);
   rows_.copy_from_host(ids);
   if (!backend.uses_host_memory()) staged_.resize(static_cast<std::size_t>(channels_.size()));
-  ordered_codes_.resize(static_cast<std::size_t>(n * code_stride_));
   if (bundle && code_stride_ > 0 && (comm == nullptr || comm->size() <= 1)) {
     auto bundles = std::make_unique<FeatureBundles>(bins, columns_);
     if (!bundles->empty()) {
       bundles_ = std::move(bundles);
       // Rows of at most 16 bundles move as 16 bytes: half the partition's and the per-tree
       // copy's bytes (diamonds: 9 bundles).
-      if (bundles_->size() <= 16) {
-        code_stride_ = 16;
-        ordered_codes_ = std::vector<std::uint8_t>(static_cast<std::size_t>(n * code_stride_));
-      }
+      if (bundles_->size() <= 16) code_stride_ = 16;
     }
   }
+  ordered_codes_.resize(static_cast<std::size_t>(n * code_stride_));
 }
 
 void FitRows::restore_row_order() {

@@ -22,6 +22,7 @@
 #include "tabula/core/error.hpp"
 #include "tabula/core/thread_pool.hpp"
 #include "tabula/distributed/communicator.hpp"
+#include "tabula/models/row_passes.hpp"
 
 namespace tabula {
 namespace {
@@ -382,14 +383,9 @@ std::vector<double> HistGradientBoosting::decision_function(Backend& backend,
   const ForestTrees view = arrays.view(trees_, traversal_cache_.get());
   // Rows first .. first + rows of x, row-major (a column-major block is packed into `dense`).
   const auto block_of = [&](std::int64_t first, std::int64_t rows, std::vector<float>& dense) {
-    if (x.is_row_major())
-      return MatrixView<const float>{
-          x.data + first * x.stride, rows, x.cols, x.stride, x.layout, x.device};
-    dense.resize(static_cast<std::size_t>(rows * x.cols));
-    for (std::int64_t i = 0; i < rows; ++i)
-      for (std::int64_t j = 0; j < x.cols; ++j)
-        dense[static_cast<std::size_t>(i * x.cols + j)] = x(first + i, j);
-    return MatrixView<const float>::row_major(dense.data(), rows, x.cols);
+    const MatrixView<const float> part{
+        x.data + x.offset(first, 0), rows, x.cols, x.stride, x.layout, x.device};
+    return x.is_row_major() ? part : dense_rows(part, dense);
   };
   // Each row's leaf values (leaves: rows x t, host) added to its raw scores in tree order, so
   // the sums do not depend on how the rows are blocked.
