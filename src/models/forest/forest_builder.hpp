@@ -245,4 +245,12 @@ std::vector<Split> small_node_splits(const BinnedMatrix& bins, const TreeConfig&
                                      const std::vector<NodeRows>& nodes, std::int64_t round,
                                      HistArena& arena);
 
+/// The float64 lanes per vector of small_node_splits' gini scan: 0 picks the widest the CPU runs
+/// (4 with AVX2, else 2), 2 or 4 force one (tests: every width gives the same trees; 4 is taken
+/// only where the CPU has AVX2). Returns the previous setting.
+int set_gini_vector_width(int width);
+
+/// The width the gini scan takes now (2 or 4).
+int gini_vector_width();
+
 }  // namespace tabula::forest

@@ -11,7 +11,11 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -33,6 +37,9 @@ constexpr std::int32_t kPrefetchRows = 16;
 // How far ahead the gather of a node's drawn codes prefetches a row's lines (up to a row's
 // d / 64 + 1 lines each).
 constexpr std::int32_t kPrefetchWideRows = 8;
+
+// Nodes of at least this many rows mark their bins in byte flags (FeatureScanner::take_flags).
+constexpr std::int32_t kFlaggedRows = 8;
 
 // Regression nodes of at most this many rows take FeatureScanner::scan_tiny: a sorting network
 // over the rows' (code, row) keys instead of the histogram, bitmap and compaction.
@@ -185,170 +192,291 @@ struct PositionChannels {
 // Gini's scan of one feature of a node whose class weights total at most kExactGiniWeight,
 // straight from the scratch histogram. Every class weight, square, product and sum of them is
 // then an integer of magnitude at most 2^53, exact in float64 in any order, so the class weights
-// are float64 in pairs of lanes (kPairs x 2 >= classes, padding lanes zero; GNU vector types:
-// SSE2 on x86-64): per threshold sl = sum of left^2 and dot = sum of total x left are formed
-// lane-parallel and sr = sum total^2 - 2 dot + sl, the integers scan_feature's integer gini
-// forms; both sides' divisions are one two-lane division (each lane correctly rounded, as
-// alone). So the gains are scan_feature's bit for bit, and so is the choice: scan_feature takes
-// the first strictly larger gain over the missing-right thresholds, then the missing-left ones;
-// here each sequence keeps its own first maximum (GiniBest) and the missing-left one wins only
-// when strictly larger.
+// are float64 in vectors of lanes (kVecs x lanes >= classes, padding lanes zero; GNU vector
+// types: pairs on SSE2, quads on AVX2): per threshold sl = sum of left^2 and cross = sum of
+// left x (left - 2 total) are formed lane-parallel and sr = sum total^2 + cross, the integers
+// scan_feature's integer gini forms, whatever the vector width; both sides' divisions are one
+// two-lane division (each lane correctly rounded, as alone). So the gains are scan_feature's bit
+// for bit, and so is the choice: scan_feature takes the first strictly larger gain over the
+// missing-right thresholds, then the missing-left ones; here each sequence keeps its own first
+// maximum (GiniBest) and the missing-left one wins only when strictly larger.
 using GiniPair = double __attribute__((vector_size(16)));
-// 3 to 16 classes take the paired scan (two keep scan_feature's three channels in registers).
-inline constexpr std::int64_t kGiniPairs = 8;
+// 3 to 16 classes take the vector scan (two keep scan_feature's three channels in registers).
+inline constexpr std::int64_t kGiniClasses = 16;
+
+#if defined(__x86_64__) && !defined(__clang__)
+// Quads: on AVX2 a bin's 10 class weights (pixels) are 3 vector operations per step, not 5.
+#define TABULA_GINI_QUADS 1
+using GiniQuad = double __attribute__((vector_size(32)));
+// Every function taking or returning a quad is inlined into the AVX2 scan (scan_gini_quads):
+// no call passes one, so the baseline ABI's warning about them does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define TABULA_GINI_INLINE inline __attribute__((always_inline))
+#else
+#define TABULA_GINI_QUADS 0
+#define TABULA_GINI_INLINE inline
+#endif
+
+template <typename V>
+inline constexpr int kGiniWidth = static_cast<int>(sizeof(V) / sizeof(double));
+
+// A vector from (to) kGiniWidth<V> doubles anywhere; by value, so the vector stays in a
+// register.
+template <typename V>
+TABULA_GINI_INLINE V load_lanes(const double* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <typename V>
+TABULA_GINI_INLINE void store_lanes(double* p, V v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+// The sums of two vectors' lanes, {sum of a, sum of b}, as a tree of adds: the lanes hold
+// integers below 2^53, whose sum is exact in any order, so the shortest chain is taken.
+TABULA_GINI_INLINE GiniPair lane_sums(GiniPair a, GiniPair b) {
+  return GiniPair{a[0], b[0]} + GiniPair{a[1], b[1]};
+}
+#if TABULA_GINI_QUADS
+TABULA_GINI_INLINE GiniPair lane_sums(GiniQuad a, GiniQuad b) {
+  const GiniQuad s = GiniQuad{a[0], b[0], a[2], b[2]} + GiniQuad{a[1], b[1], a[3], b[3]};
+  return GiniPair{s[0], s[1]} + GiniPair{s[2], s[3]};
+}
+#endif
+template <typename V>
+TABULA_GINI_INLINE double lane_sum(V v) {
+  const GiniPair s = lane_sums(v, v);
+  return s[0];
+}
 
 // The first largest gain of a sequence of thresholds (scan_feature's rule: a later one wins only
-// when strictly larger), kept with selects: held in registers, the updates need no branch.
+// when strictly larger), held in registers. An invalid threshold counts as -infinity, so no
+// branch on validity joins the comparison with the best so far; a valid gain is finite
+// (integer sums), so the first valid one beats the -infinity start, as the rule takes the
+// first candidate.
 struct GiniBest {
   bool found = false;
-  double gain = 0.0;
+  double gain = -std::numeric_limits<double>::infinity();
   int bin = 0;
 
-  void keep(bool valid, double candidate, int b) {
-    const bool better = valid && (!found || candidate > gain);
-    gain = better ? candidate : gain;
-    bin = better ? b : bin;
+  TABULA_GINI_INLINE void keep(bool valid, double candidate, int b) {
+    const double c = valid ? candidate : -std::numeric_limits<double>::infinity();
+    bin = c > gain ? b : bin;
+    gain = gain < c ? c : gain;
     found = found || valid;
   }
 };
 
 // A node's class totals in lanes (padding zero) and what every threshold's gain needs.
-template <int kPairs>
+template <typename V, int kVecs>
 struct GiniNode {
-  GiniPair all[kPairs] = {};
+  static constexpr int kWidth = kGiniWidth<V>;
+  V twice_all[kVecs] = {};  // 2 x the class totals
   double w_all = 0.0, sq_all = 0.0, parent_g = 0.0;
   std::int64_t rows = 0, min_leaf = 0;
 
-  GiniNode(const std::int64_t* total, std::int64_t classes, std::int64_t leaf, double parent)
+  TABULA_GINI_INLINE GiniNode(const std::int64_t* total, std::int64_t classes, std::int64_t leaf,
+                              double parent)
       : parent_g(parent), rows(total[0]), min_leaf(leaf) {
-    for (int g = 0; g < kPairs; ++g) {
-      for (int lane = 0; lane < 2; ++lane) {
-        const std::int64_t c = 2 * g + lane;
-        all[g][lane] = c < classes ? static_cast<double>(total[1 + c]) : 0.0;
-        w_all += all[g][lane];
-        sq_all += all[g][lane] * all[g][lane];
+    for (int g = 0; g < kVecs; ++g) {
+      for (int lane = 0; lane < kWidth; ++lane) {
+        const std::int64_t c = kWidth * g + lane;
+        const double all = c < classes ? static_cast<double>(total[1 + c]) : 0.0;
+        twice_all[g][lane] = 2 * all;
+        w_all += all;
+        sq_all += all * all;
       }
     }
   }
 
-  // The gain of a threshold whose left side has weight w_left, sum of squares sl and dot
-  // product d with the totals (gini_from_sums of each side, both divisions in one).
-  double gain(double w_left, double sl, double d) const {
-    const double w_right = w_all - w_left, sr = sq_all - 2 * d + sl;
-    const GiniPair q = GiniPair{sl, sr} / GiniPair{w_left, w_right};
+  // Adds a threshold's left class weights `left` (one vector) to its sums: sq, of left^2, and
+  // cross, of left x (left - 2 all), whose total is the right side's sum of squares less the
+  // node's (sum (all - left)^2 - sum all^2).
+  TABULA_GINI_INLINE void add_left(V left, int g, V& sq, V& cross) const {
+    sq += left * left;
+    cross += left * (left - twice_all[g]);
+  }
+
+  // The gain of a threshold whose left side has weight w_left and sums {sum sq, sum cross}
+  // (add_left): gini_from_sums of each side, both divisions in one.
+  TABULA_GINI_INLINE double gain(double w_left, GiniPair sums) const {
+    const double w_right = w_all - w_left;
+    const GiniPair q = (sums + GiniPair{0.0, sq_all}) / GiniPair{w_left, w_right};
     const double gl = w_left > 0 ? w_left - q[0] : 0.0;
     const double gr = w_right > 0 ? w_right - q[1] : 0.0;
     return parent_g - gl - gr;
   }
-  bool valid(std::int64_t left_count) const {
+  TABULA_GINI_INLINE bool valid(std::int64_t left_count) const {
     return left_count >= min_leaf && rows - left_count >= min_leaf;
   }
 };
 
+// A gini scan's scratch: the feature's histogram (weights: bins x lanes, counts: bins; zero
+// between scans) and the left sums after each evaluated threshold, in scan order.
+struct GiniScratch {
+  double* weights;
+  std::int64_t* counts;
+  double* prefix;               // thresholds x lanes
+  std::int64_t* prefix_counts;  // thresholds
+  std::int32_t* prefix_bins;    // thresholds: the threshold's bin
+};
+
 // The missing-right thresholds of the bins in `bins` (bin 0 not among them), ascending: the
-// left sums are the prefix sums, stored into each bin's weights and count as they go.
-template <int kPairs>
-GiniBest gini_right_missing(const GiniNode<kPairs>& node, double* weights, std::int64_t* counts,
-                            const std::array<std::uint64_t, 4>& bins) {
-  GiniPair left[kPairs] = {};
+// left sums are the prefix sums, stored in scan order (threshold t's at t; *thresholds: how
+// many), and the histogram is zeroed as it is read (no second pass over the bins).
+// GiniBest::bin is the threshold's index t.
+template <typename V, int kVecs>
+TABULA_GINI_INLINE GiniBest gini_right_missing(const GiniNode<V, kVecs>& node, GiniScratch& s,
+                                               const std::array<std::uint64_t, 4>& bins,
+                                               int* thresholds) {
+  constexpr int kLanes = kVecs * kGiniWidth<V>;
+  V left[kVecs] = {};
   double wl = 0.0;
   std::int64_t left_count = 0;
   GiniBest best;  // a local: in registers
+  int t = 0;
   for (int w = 0; w < 4; ++w) {
     for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
       const int b = w * 64 + std::countr_zero(bits);
-      double* h = weights + b * 2 * kPairs;
-      GiniPair sq{0.0, 0.0}, dot{0.0, 0.0}, bin_weight{0.0, 0.0};
-      for (int g = 0; g < kPairs; ++g) {
-        GiniPair hg;
-        std::memcpy(&hg, h + 2 * g, sizeof(GiniPair));
+      double* h = s.weights + b * kLanes;
+      double* prefix = s.prefix + t * kLanes;
+      V sq{}, cross{}, bin_weight{};
+#pragma GCC unroll 8
+      for (int g = 0; g < kVecs; ++g) {
+        const V hg = load_lanes<V>(h + kGiniWidth<V> * g);
+        store_lanes(h + kGiniWidth<V> * g, V{});
         bin_weight += hg;
         left[g] += hg;
-        std::memcpy(h + 2 * g, &left[g], sizeof(GiniPair));
-        sq += left[g] * left[g];
-        dot += node.all[g] * left[g];
+        store_lanes(prefix + kGiniWidth<V> * g, left[g]);
+        node.add_left(left[g], g, sq, cross);
       }
-      wl += bin_weight[0] + bin_weight[1];
-      left_count += counts[b];
-      counts[b] = left_count;
-      best.keep(node.valid(left_count), node.gain(wl, sq[0] + sq[1], dot[0] + dot[1]), b);
+      wl += lane_sum(bin_weight);
+      left_count += std::exchange(s.counts[b], 0);
+      s.prefix_counts[t] = left_count;
+      s.prefix_bins[t] = b;
+      best.keep(node.valid(left_count), node.gain(wl, lane_sums(sq, cross)), t);
+      ++t;
     }
   }
+  *thresholds = t;
   return best;
 }
 
-// The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's.
-template <int kPairs>
-GiniBest gini_left_missing(const GiniNode<kPairs>& node, const double* weights,
-                           const std::int64_t* counts, const std::array<std::uint64_t, 4>& bins) {
-  GiniPair miss[kPairs], dot_miss{0.0, 0.0};
-  double w_miss = 0.0;
-  for (int g = 0; g < kPairs; ++g) {
-    std::memcpy(&miss[g], weights + 2 * g, sizeof(GiniPair));
-    w_miss += miss[g][0] + miss[g][1];
-    dot_miss += node.all[g] * miss[g];
-  }
+// The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's (miss,
+// miss_count).
+template <typename V, int kVecs>
+TABULA_GINI_INLINE GiniBest gini_left_missing(const GiniNode<V, kVecs>& node, const GiniScratch& s,
+                                              const V* miss, std::int64_t miss_count,
+                                              int thresholds) {
+  constexpr int kLanes = kVecs * kGiniWidth<V>;
   GiniBest best;
-  for (int w = 0; w < 4; ++w) {
-    for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
-      const int b = w * 64 + std::countr_zero(bits);
-      const double* h = weights + b * 2 * kPairs;
-      GiniPair sq{0.0, 0.0}, dot = dot_miss, wl{0.0, 0.0};
-      for (int g = 0; g < kPairs; ++g) {
-        GiniPair lg;
-        std::memcpy(&lg, h + 2 * g, sizeof(GiniPair));
-        wl += lg;
-        dot += node.all[g] * lg;
-        lg += miss[g];
-        sq += lg * lg;
-      }
-      best.keep(node.valid(counts[b] + counts[0]),
-                node.gain(wl[0] + wl[1] + w_miss, sq[0] + sq[1], dot[0] + dot[1]), b);
+  for (int t = 0; t < thresholds; ++t) {
+    const double* prefix = s.prefix + t * kLanes;
+    V sq{}, cross{}, wl{};
+#pragma GCC unroll 8
+    for (int g = 0; g < kVecs; ++g) {
+      const V lg = load_lanes<V>(prefix + kGiniWidth<V> * g) + miss[g];
+      wl += lg;
+      node.add_left(lg, g, sq, cross);
     }
+    best.keep(node.valid(s.prefix_counts[t] + miss_count),
+              node.gain(lane_sum(wl), lane_sums(sq, cross)), t);
   }
   return best;
 }
 
-// Feature j's split from its histogram (weights, counts: bins x 2 kPairs and bins; bins: those
-// rows fell in), as scan() returns it, with the left sums into `left` (channels entries); leaves
-// the histogram zero.
-template <int kPairs>
-FeatureSplit scan_gini_pairs(double* weights, std::int64_t* counts,
-                             const std::array<std::uint64_t, 4>& bins, const std::int64_t* total,
-                             std::int64_t classes, std::int64_t min_leaf, double parent_g,
-                             std::int64_t* left) {
-  constexpr int kLanes = 2 * kPairs;
-  const GiniNode<kPairs> node(total, classes, min_leaf, parent_g);
+// Feature j's split from its histogram (s; bins: those rows fell in), as scan() returns it,
+// with the left sums into `left` (channels entries); leaves the histogram zero.
+template <typename V, int kVecs>
+TABULA_GINI_INLINE FeatureSplit scan_gini_lanes(GiniScratch& s,
+                                                const std::array<std::uint64_t, 4>& bins,
+                                                const std::int64_t* total, std::int64_t classes,
+                                                std::int64_t min_leaf, double parent_g,
+                                                std::int64_t* left) {
+  constexpr int kWidth = kGiniWidth<V>;
+  const GiniNode<V, kVecs> node(total, classes, min_leaf, parent_g);
+  // Bin 0 (missing values) apart, read and zeroed here.
+  V miss[kVecs];
+#pragma GCC unroll 8
+  for (int g = 0; g < kVecs; ++g) {
+    miss[g] = load_lanes<V>(s.weights + kWidth * g);
+    store_lanes(s.weights + kWidth * g, V{});
+  }
+  const std::int64_t miss_count = std::exchange(s.counts[0], 0);
   std::array<std::uint64_t, 4> evaluated = bins;
-  evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always, bin 0 (missing) apart
-  const GiniBest right_missing = gini_right_missing(node, weights, counts, evaluated);
+  evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always
+  int thresholds = 0;
+  const GiniBest right_missing = gini_right_missing(node, s, evaluated, &thresholds);
   const GiniBest left_missing =
-      counts[0] > 0 ? gini_left_missing(node, weights, counts, evaluated) : GiniBest{};
+      miss_count > 0 ? gini_left_missing(node, s, miss, miss_count, thresholds) : GiniBest{};
   const bool ml =
       left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
   const GiniBest& best = ml ? left_missing : right_missing;
-  FeatureSplit out{0.0, 0, 0, false};
-  if (best.found) {
-    // Prefix sums at the threshold, plus the missing rows when they go left.
-    const double* prefix = weights + best.bin * kLanes;
-    left[0] = counts[best.bin] + (ml ? counts[0] : 0);
-    for (std::int64_t c = 0; c < classes; ++c)
-      left[1 + c] = static_cast<std::int64_t>(prefix[c] + (ml ? weights[c] : 0.0));
-    const std::int64_t right_count = total[0] - left[0];
-    // A node without missing rows sends future missing values to the larger child.
-    out = {best.gain, best.bin,
-           static_cast<std::uint8_t>(counts[0] > 0 ? ml : left[0] > right_count), true};
+  if (!best.found) return FeatureSplit{0.0, 0, 0, false};
+  // Prefix sums at the threshold, plus the missing rows when they go left.
+  const double* prefix = s.prefix + best.bin * kVecs * kWidth;
+  left[0] = s.prefix_counts[best.bin] + (ml ? miss_count : 0);
+  for (std::int64_t c = 0; c < classes; ++c)
+    left[1 + c] = static_cast<std::int64_t>(prefix[c] + (ml ? miss[c / kWidth][c % kWidth] : 0.0));
+  const std::int64_t right_count = total[0] - left[0];
+  // A node without missing rows sends future missing values to the larger child.
+  return {best.gain, s.prefix_bins[best.bin],
+          static_cast<std::uint8_t>(miss_count > 0 ? ml : left[0] > right_count), true};
+}
+
+// The scans by vector count, one instance each (the lanes live in registers).
+using GiniScan = FeatureSplit (*)(GiniScratch&, const std::array<std::uint64_t, 4>&,
+                                  const std::int64_t*, std::int64_t, std::int64_t, double,
+                                  std::int64_t*);
+
+template <int kVecs>
+FeatureSplit scan_gini_pairs(GiniScratch& s, const std::array<std::uint64_t, 4>& bins,
+                             const std::int64_t* total, std::int64_t classes, std::int64_t min_leaf,
+                             double parent_g, std::int64_t* left) {
+  return scan_gini_lanes<GiniPair, kVecs>(s, bins, total, classes, min_leaf, parent_g, left);
+}
+
+#if TABULA_GINI_QUADS
+template <int kVecs>
+__attribute__((target("avx2"))) FeatureSplit scan_gini_quads(
+    GiniScratch& s, const std::array<std::uint64_t, 4>& bins, const std::int64_t* total,
+    std::int64_t classes, std::int64_t min_leaf, double parent_g, std::int64_t* left) {
+  return scan_gini_lanes<GiniQuad, kVecs>(s, bins, total, classes, min_leaf, parent_g, left);
+}
+#endif
+
+// set_gini_vector_width's setting (0: automatic).
+std::atomic<int> requested_gini_width{0};
+
+bool cpu_runs_quads() {
+#if TABULA_GINI_QUADS
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+// The vector scan for `classes` classes on this CPU and its lanes per bin (vectors x width).
+struct GiniScanChoice {
+  GiniScan scan = nullptr;
+  int lanes = 0;
+};
+inline GiniScanChoice choose_gini_scan(std::int64_t classes) {
+  if (classes < 3 || classes > kGiniClasses) return {};
+#if TABULA_GINI_QUADS
+  if (gini_vector_width() == 4) {
+    static constexpr GiniScan kQuads[kGiniClasses / 4] = {scan_gini_quads<1>, scan_gini_quads<2>,
+                                                          scan_gini_quads<3>, scan_gini_quads<4>};
+    const std::int64_t vecs = (classes + 3) / 4;
+    return {kQuads[vecs - 1], static_cast<int>(4 * vecs)};
   }
-  std::array<std::uint64_t, 4> used = bins;
-  used[0] |= 3;
-  for (int w = 0; w < 4; ++w) {
-    for (std::uint64_t bits = used[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
-      const int b = w * 64 + std::countr_zero(bits);
-      counts[b] = 0;
-      for (int c = 0; c < kLanes; ++c) weights[b * kLanes + c] = 0.0;
-    }
-  }
-  return out;
+#endif
+  static constexpr GiniScan kPairs[kGiniClasses / 2] = {
+      scan_gini_pairs<1>, scan_gini_pairs<2>, scan_gini_pairs<3>, scan_gini_pairs<4>,
+      scan_gini_pairs<5>, scan_gini_pairs<6>, scan_gini_pairs<7>, scan_gini_pairs<8>};
+  const std::int64_t vecs = (classes + 1) / 2;
+  return {kPairs[vecs - 1], static_cast<int>(2 * vecs)};
 }
 
 // Scans one feature of one node; owns the scratch histogram (zero between scans).
@@ -367,14 +495,16 @@ class FeatureScanner {
         scratch_(static_cast<std::size_t>(2 * config.channels)),
         tiny_(channels.dense != nullptr && config.channels == 3 &&
               config.criterion == ForestCriterion::kSquaredError),
-        gini_pairs_(config.criterion == ForestCriterion::kGini && config.n_classes > 0 &&
-                            config.channels > 3 && config.channels - 1 <= 2 * kGiniPairs
-                        ? static_cast<int>(config.channels / 2)
-                        : 0) {
-    if (gini_pairs_ > 0) {
-      const auto lanes = static_cast<std::size_t>(bins.max_bins() * 2 * gini_pairs_);
+        gini_(config.criterion == ForestCriterion::kGini && config.n_classes > 0
+                  ? choose_gini_scan(config.channels - 1)
+                  : GiniScanChoice{}) {
+    if (gini_.scan) {
+      const auto lanes = static_cast<std::size_t>(bins.max_bins() * gini_.lanes);
       bin_weights_.assign(lanes, 0.0);
       bin_counts_.assign(static_cast<std::size_t>(bins.max_bins()), 0);
+      gini_prefix_.resize(lanes);
+      gini_prefix_counts_.resize(static_cast<std::size_t>(bins.max_bins()));
+      gini_prefix_bins_.resize(static_cast<std::size_t>(bins.max_bins()));
     }
   }
 
@@ -398,7 +528,7 @@ class FeatureScanner {
       FeatureSplit best{0.0, 0, 0, false};
       if (scan_tiny(node, local, step, parent_g, left, constant, best)) return best;
     }
-    if (gini_pairs_ > 0 && channels_.packed && gini_sums_exact(node.total, k_, rule_.criterion))
+    if (gini_.scan && channels_.packed && gini_sums_exact(node.total, k_, rule_.criterion))
       return scan_gini(node, j, local, step, parent_g, left, constant);
     const std::int32_t n = compact_feature(node, j, local, step, pairs);
     // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
@@ -418,10 +548,10 @@ class FeatureScanner {
 
  private:
   // scan() for a gini node whose class weights total at most kExactGiniWeight: feature j's
-  // rows summed into float64 lanes and scanned in place by scan_gini_pairs.
+  // rows summed into float64 lanes and scanned in place by scan_gini_lanes.
   FeatureSplit scan_gini(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                          std::int64_t step, double parent_g, std::int64_t* left, bool& constant) {
-    const std::int64_t lanes = 2 * gini_pairs_;
+    const std::int64_t lanes = gini_.lanes;
     double* weights = bin_weights_.data();
     std::int64_t* counts = bin_counts_.data();
     const std::array<std::uint64_t, 4> touched =
@@ -434,12 +564,9 @@ class FeatureScanner {
     constant = std::popcount(touched[0]) + std::popcount(touched[1]) + std::popcount(touched[2]) +
                    std::popcount(touched[3]) <
                2;
-    // One instance per pair count: the lanes live in registers.
-    static constexpr decltype(&scan_gini_pairs<1>) kScans[kGiniPairs] = {
-        scan_gini_pairs<1>, scan_gini_pairs<2>, scan_gini_pairs<3>, scan_gini_pairs<4>,
-        scan_gini_pairs<5>, scan_gini_pairs<6>, scan_gini_pairs<7>, scan_gini_pairs<8>};
-    return kScans[gini_pairs_ - 1](weights, counts, touched, node.total, k_ - 1,
-                                   rule_.min_samples_leaf, parent_g, left);
+    GiniScratch scratch{weights, counts, gini_prefix_.data(), gini_prefix_counts_.data(),
+                        gini_prefix_bins_.data()};
+    return gini_.scan(scratch, touched, node.total, k_ - 1, rule_.min_samples_leaf, parent_g, left);
   }
 
   // Calls add(bin, r) for each row position r of the node with feature j's code of its row
@@ -449,15 +576,21 @@ class FeatureScanner {
                                                   const std::uint8_t* local,
                                                   std::int64_t local_step, Add add) {
     std::array<std::uint64_t, 4> touched{};
-    if (local) {
-      accumulate<true>(node, local, local_step, touched, add);
-      return touched;
-    }
-    // Feature j's code of a row: code[row * step].
+    // Feature j's code of a row: code[row * step] (local: by position).
     const MatrixView<const std::uint8_t> codes = bins_.codes();
-    const std::uint8_t* code = rows_.columns ? rows_.columns + j * bins_.rows() : codes.data + j;
-    const std::int64_t step = rows_.columns ? 1 : codes.stride;
-    accumulate<false>(node, code, step, touched, add);
+    const std::uint8_t* code = local           ? local
+                               : rows_.columns ? rows_.columns + j * bins_.rows()
+                                               : codes.data + j;
+    const std::int64_t step = local ? local_step : rows_.columns ? 1 : codes.stride;
+    const bool flags = node.end - node.begin >= kFlaggedRows;
+    if (local) {
+      flags ? accumulate<true, true>(node, code, step, touched, add)
+            : accumulate<true, false>(node, code, step, touched, add);
+    } else {
+      flags ? accumulate<false, true>(node, code, step, touched, add)
+            : accumulate<false, false>(node, code, step, touched, add);
+    }
+    if (flags) touched = take_flags(j);
     return touched;
   }
 
@@ -559,22 +692,19 @@ class FeatureScanner {
                              : compact_binary<0>(node, local, local_step);
     }
     std::int64_t* hist = hist_.data();
-    std::array<std::uint64_t, 4> touched{};
-    if (local && !channels_.packed)
-      accumulate_flagged(node, local, local_step, j, touched);
-    else
-      touched =
-          channels_.packed
-              ? accumulate_feature(node, j, local, local_step,
-                                   [&](std::uint8_t b, std::int32_t r) {
-                                     const ClassWeight& p = channels_.packed[r];
-                                     std::int64_t* h = hist + b * k_;
-                                     h[0] += p.count;
-                                     h[1 + p.cls] += p.weight;
-                                   })
-              : accumulate_feature(node, j, local, local_step, [&](std::uint8_t b, std::int32_t r) {
-                  add_channels(hist + b * k_, channels_.dense + std::int64_t{r} * k_, k_);
-                });
+    std::array<std::uint64_t, 4> touched =
+        local && !channels_.packed ? accumulate_dense(node, local, local_step, j)
+        : channels_.packed
+            ? accumulate_feature(node, j, local, local_step,
+                                 [&](std::uint8_t b, std::int32_t r) {
+                                   const ClassWeight& p = channels_.packed[r];
+                                   std::int64_t* h = hist + b * k_;
+                                   h[0] += p.count;
+                                   h[1 + p.cls] += p.weight;
+                                 })
+            : accumulate_feature(node, j, local, local_step, [&](std::uint8_t b, std::int32_t r) {
+                add_channels(hist + b * k_, channels_.dense + std::int64_t{r} * k_, k_);
+              });
     touched[0] |= 3;  // bins 0 and 1 take part in every scan
     std::int32_t n = 0;
     for (int w = 0; w < 4; ++w) {
@@ -587,9 +717,10 @@ class FeatureScanner {
     return n;
   }
 
-  // Calls add(bin, r) for the node's rows and marks their bins in `touched`. kLocal: the codes
-  // are code[(r - node.begin) * step] (by position), else code[rows[r] * step] (by row id).
-  template <bool kLocal, typename Add>
+  // Calls add(bin, r) for the node's rows and marks their bins in `touched`, or with kFlags in
+  // flag_ (take_flags reads them). kLocal: the codes are code[(r - node.begin) * step] (by
+  // position), else code[rows[r] * step] (by row id).
+  template <bool kLocal, bool kFlags, typename Add>
   void accumulate(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
                   std::array<std::uint64_t, 4>& touched, Add& add) {
     const std::int32_t* row_ids = rows_.rows.data;
@@ -602,17 +733,18 @@ class FeatureScanner {
           __builtin_prefetch(code + std::int64_t{row_ids[r + kPrefetchRows]} * step);
         b = code[std::int64_t{row_ids[r]} * step];
       }
-      touched[b >> 6] |= std::uint64_t{1} << (b & 63);
+      if constexpr (kFlags)
+        flag_[b] = 1;
+      else
+        touched[b >> 6] |= std::uint64_t{1} << (b & 63);
       add(b, r);
     }
   }
 
-  // accumulate_feature for dense channels by position, with each row's bin marked by a plain byte
-  // store in flag_ rather than an or into a bitmap word (a chain through memory when rows share a
-  // word: every code below 64 does); the bitmap is built from the flags once per scan, which clears
-  // them.
-  void accumulate_flagged(const NodeRows& node, const std::uint8_t* code, std::int64_t step,
-                          std::int32_t j, std::array<std::uint64_t, 4>& touched) {
+  // accumulate_feature for dense channels by position (nodes above kTinyRows: flagged), in a
+  // loop of its own (through accumulate_feature's, diamonds' fit took 7% longer).
+  std::array<std::uint64_t, 4> accumulate_dense(const NodeRows& node, const std::uint8_t* code,
+                                                std::int64_t step, std::int32_t j) {
     std::int64_t* hist = hist_.data();
     std::uint8_t* flag = flag_.data();
     const std::int64_t* dense = channels_.dense + std::int64_t{node.begin} * k_;
@@ -622,6 +754,16 @@ class FeatureScanner {
       flag[b] = 1;
       add_channels(hist + b * k_, dense + std::int64_t{r} * k_, k_);
     }
+    return take_flags(j);
+  }
+
+  // The bins marked in flag_ (feature j's), clearing the marks. A row's mark as a plain byte
+  // store instead of an or into a bitmap word: the ors chain through memory when rows share a
+  // word (every code below 64 does), which costs more than this pass once a node has
+  // kFlaggedRows rows.
+  std::array<std::uint64_t, 4> take_flags(std::int32_t j) {
+    std::array<std::uint64_t, 4> touched{};
+    std::uint8_t* flag = flag_.data();
     const std::int32_t bins = bins_.n_bins()[static_cast<std::size_t>(j)];
     for (std::int32_t w = 0; w * 64 < bins; ++w) {
       std::uint64_t bits = 0;
@@ -638,6 +780,7 @@ class FeatureScanner {
       touched[static_cast<std::size_t>(w)] = bits;
       std::memset(flag + w * 64, 0, 64);
     }
+    return touched;
   }
 
   // compact_feature for a feature of at most three bins (missing, and two values: one-hot
@@ -706,7 +849,7 @@ class FeatureScanner {
   std::vector<std::int64_t> hist_;        // max_bins x channels, zero between scans
   std::vector<std::int64_t> compact_;     // touched bins x channels
   std::vector<std::int32_t> map_;         // compact index -> bin
-  std::array<std::uint8_t, 256> flag_{};  // accumulate_flagged's bins seen, zero between scans
+  std::array<std::uint8_t, 256> flag_{};  // accumulate's bins seen, zero between scans
   std::vector<std::int64_t> scratch_;     // scan_feature's left and right sums
   bool tiny_;                             // scan_tiny applies (regression's dense channels)
   // scan_two's gains for node two_node_ when its row `lower` (0 or 1) goes left.
@@ -717,11 +860,15 @@ class FeatureScanner {
   };
   std::int32_t two_node_ = -1;
   std::array<TwoRowSplit, 2> two_;
-  // The paired gini scan (scan_gini_pairs): pairs of class lanes (0: not used); its scratch
-  // histogram of class weights and counts (bins x 2 pairs and bins, zero between scans).
-  int gini_pairs_;
+  // The vector gini scan (scan_gini_lanes; none: not used); its scratch histogram of class
+  // weights and counts (bins x lanes and bins, zero between scans).
+  GiniScanChoice gini_;
   std::vector<double> bin_weights_;
   std::vector<std::int64_t> bin_counts_;
+  // Its left sums by threshold (GiniScratch).
+  std::vector<double> gini_prefix_;
+  std::vector<std::int64_t> gini_prefix_counts_;
+  std::vector<std::int32_t> gini_prefix_bins_;
 };
 
 // Features of at most three bins (missing, two values: one-hot columns), as bits.
@@ -960,6 +1107,17 @@ void one_round(const BinnedMatrix& bins, const TreeConfig& config, std::int64_t 
 }
 
 }  // namespace
+
+int set_gini_vector_width(int width) {
+  if (width != 0 && width != 2 && width != 4)
+    throw std::invalid_argument("gini vector width: 0, 2 or 4, not " + std::to_string(width));
+  return requested_gini_width.exchange(width);
+}
+
+int gini_vector_width() {
+  const int requested = requested_gini_width.load(std::memory_order_relaxed);
+  return requested != 2 && cpu_runs_quads() ? 4 : 2;
+}
 
 std::vector<std::uint8_t> feature_major_codes(const BinnedMatrix& bins) {
   if (!bins.backend().uses_host_memory()) return {};

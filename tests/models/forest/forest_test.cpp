@@ -14,6 +14,7 @@
 #include <numeric>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1256,10 +1257,16 @@ TEST(ForestSmallNodes, WeightedRowsManyClassesAndLeafSizesGiveTheHistogramPathsT
   }
 }
 
-TEST(ForestSmallNodes, GiniOverTenToSeventeenClassesGivesTheHistogramPathsTrees) {
-  // The small-node gini scan in float64 lane pairs: 10 classes (five pairs, an odd lane of
-  // padding), 16 (eight pairs, the most it takes) and 17 (the int64 scan again), weighted rows.
-  for (const int classes : {10, 16, 17}) {
+TEST(ForestSmallNodes, GiniOverThreeToSeventeenClassesGivesTheHistogramPathsTrees) {
+  // The small-node gini scan in float64 vectors, pairs (SSE2) and quads (AVX2, where the CPU
+  // has it): 3 classes (one quad with a lane of padding), 10 (five pairs; three quads, two lanes
+  // of padding), 16 (the most it takes) and 17 (the int64 scan again), weighted rows.
+  struct RestoreWidth {
+    int previous = forest::set_gini_vector_width(0);
+    ~RestoreWidth() { forest::set_gini_vector_width(previous); }
+  } restore;
+  EXPECT_THROW(forest::set_gini_vector_width(3), std::invalid_argument);
+  for (const int classes : {3, 10, 16, 17}) {
     Table t = synthetic(3000, 8, true, 31, 0.1);
     for (std::size_t i = 0; i < t.x.size(); ++i)
       if (!std::isnan(t.x[i])) t.x[i] = std::round(t.x[i] * 40) / 40;
@@ -1278,9 +1285,13 @@ TEST(ForestSmallNodes, GiniOverTenToSeventeenClassesGivesTheHistogramPathsTrees)
       const ForestModel dense = grow_one(t, classes, config, false, true);
       ASSERT_GT(dense.leaves(0), 50);
       config.small_node_rows = std::int64_t{1} << 30;
-      SCOPED_TRACE("classes " + std::to_string(classes) + " m " + std::to_string(m));
-      expect_identical(dense, grow_one(t, classes, config, false, true));
-      expect_identical(dense, grow_one(t, classes, config, true, true));
+      for (const int width : {2, 4}) {
+        forest::set_gini_vector_width(width);
+        SCOPED_TRACE("classes " + std::to_string(classes) + " m " + std::to_string(m) + " width " +
+                     std::to_string(forest::gini_vector_width()));
+        expect_identical(dense, grow_one(t, classes, config, false, true));
+        expect_identical(dense, grow_one(t, classes, config, true, true));
+      }
     }
   }
 }
