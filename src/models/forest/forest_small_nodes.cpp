@@ -259,13 +259,26 @@ struct GiniBest {
   bool found = false;
   double gain = -std::numeric_limits<double>::infinity();
   int bin = 0;
+};
 
+// GiniBest while a scan runs: {gain, bin} in one vector register, replaced by a vector select
+// (compare and blend: no branch on which threshold is better, a guess that fails at random).
+class GiniKeeper {
+ public:
   TABULA_GINI_INLINE void keep(bool valid, double candidate, int b) {
+    using Mask = std::int64_t __attribute__((vector_size(16)));
     const double c = valid ? candidate : -std::numeric_limits<double>::infinity();
-    bin = c > gain ? b : bin;
-    gain = gain < c ? c : gain;
-    found = found || valid;
+    const Mask better = GiniPair{c, c} > GiniPair{best_[0], best_[0]};
+    best_ = better ? GiniPair{c, static_cast<double>(b)} : best_;
+    found_ = found_ || valid;
   }
+  TABULA_GINI_INLINE GiniBest result() const {
+    return {found_, best_[0], static_cast<int>(best_[1])};
+  }
+
+ private:
+  GiniPair best_{-std::numeric_limits<double>::infinity(), 0.0};
+  bool found_ = false;
 };
 
 // A node's class totals in lanes (padding zero) and what every threshold's gain needs.
@@ -334,7 +347,7 @@ TABULA_GINI_INLINE GiniBest gini_right_missing(const GiniNode<V, kVecs>& node, G
   V left[kVecs] = {};
   double wl = 0.0;
   std::int64_t left_count = 0;
-  GiniBest best;  // a local: in registers
+  GiniKeeper best;  // a local: in registers
   int t = 0;
   for (int w = 0; w < 4; ++w) {
     for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
@@ -360,7 +373,7 @@ TABULA_GINI_INLINE GiniBest gini_right_missing(const GiniNode<V, kVecs>& node, G
     }
   }
   *thresholds = t;
-  return best;
+  return best.result();
 }
 
 // The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's (miss,
@@ -370,7 +383,7 @@ TABULA_GINI_INLINE GiniBest gini_left_missing(const GiniNode<V, kVecs>& node, co
                                               const V* miss, std::int64_t miss_count,
                                               int thresholds) {
   constexpr int kLanes = kVecs * kGiniWidth<V>;
-  GiniBest best;
+  GiniKeeper best;
   for (int t = 0; t < thresholds; ++t) {
     const double* prefix = s.prefix + t * kLanes;
     V sq{}, cross{}, wl{};
@@ -383,7 +396,7 @@ TABULA_GINI_INLINE GiniBest gini_left_missing(const GiniNode<V, kVecs>& node, co
     best.keep(node.valid(s.prefix_counts[t] + miss_count),
               node.gain(lane_sum(wl), lane_sums(sq, cross)), t);
   }
-  return best;
+  return best.result();
 }
 
 // Feature j's split from its histogram (s; bins: those rows fell in), as scan() returns it,
