@@ -78,6 +78,17 @@ T* room(std::vector<T>& v, std::size_t n) {
   return v.data();
 }
 
+// Whether fewer than two bits of the 256 are set (std::popcount is a library call on baseline
+// x86-64).
+inline bool fewer_than_two(const std::array<std::uint64_t, 4>& bits) {
+  bool seen = false, two = false;
+  for (const std::uint64_t w : bits) {
+    two = two || (w & (w - 1)) != 0 || (seen && w != 0);
+    seen = seen || w != 0;
+  }
+  return !two;
+}
+
 // Moves k channels from `from` to `to` and zeroes `from`.
 inline void move_channels(std::int64_t* from, std::int64_t* to, std::int64_t k) {
   copy_channels(to, from, k);
@@ -199,7 +210,7 @@ struct PositionChannels {
 // two-lane division (each lane correctly rounded, as alone). So the gains are scan_feature's bit
 // for bit, and so is the choice: scan_feature takes the first strictly larger gain over the
 // missing-right thresholds, then the missing-left ones; here each sequence keeps its own first
-// maximum (GiniBest) and the missing-left one wins only when strictly larger.
+// maximum (BestThreshold) and the missing-left one wins only when strictly larger.
 using GiniPair = double __attribute__((vector_size(16)));
 // 3 to 16 classes take the vector scan (two keep scan_feature's three channels in registers).
 inline constexpr std::int64_t kGiniClasses = 16;
@@ -255,15 +266,15 @@ TABULA_GINI_INLINE double lane_sum(V v) {
 // branch on validity joins the comparison with the best so far; a valid gain is finite
 // (integer sums), so the first valid one beats the -infinity start, as the rule takes the
 // first candidate.
-struct GiniBest {
+struct BestThreshold {
   bool found = false;
   double gain = -std::numeric_limits<double>::infinity();
   int bin = 0;
 };
 
-// GiniBest while a scan runs: {gain, bin} in one vector register, replaced by a vector select
+// BestThreshold while a scan runs: {gain, bin} in one vector register, replaced by a vector select
 // (compare and blend: no branch on which threshold is better, a guess that fails at random).
-class GiniKeeper {
+class BestThresholdKeeper {
  public:
   TABULA_GINI_INLINE void keep(bool valid, double candidate, int b) {
     using Mask = std::int64_t __attribute__((vector_size(16)));
@@ -272,7 +283,7 @@ class GiniKeeper {
     best_ = better ? GiniPair{c, static_cast<double>(b)} : best_;
     found_ = found_ || valid;
   }
-  TABULA_GINI_INLINE GiniBest result() const {
+  TABULA_GINI_INLINE BestThreshold result() const {
     return {found_, best_[0], static_cast<int>(best_[1])};
   }
 
@@ -280,6 +291,13 @@ class GiniKeeper {
   GiniPair best_{-std::numeric_limits<double>::infinity(), 0.0};
   bool found_ = false;
 };
+
+// Whether a feature's best missing-left threshold beats its best missing-right one: scan_feature
+// evaluates the missing-left sequence second, so only when strictly larger.
+inline bool missing_left_wins(const BestThreshold& right_missing,
+                              const BestThreshold& left_missing) {
+  return left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
+}
 
 // A node's class totals in lanes (padding zero) and what every threshold's gain needs.
 template <typename V, int kVecs>
@@ -338,16 +356,16 @@ struct GiniScratch {
 // The missing-right thresholds of the bins in `bins` (bin 0 not among them), ascending: the
 // left sums are the prefix sums, stored in scan order (threshold t's at t; *thresholds: how
 // many), and the histogram is zeroed as it is read (no second pass over the bins).
-// GiniBest::bin is the threshold's index t.
+// BestThreshold::bin is the threshold's index t.
 template <typename V, int kVecs>
-TABULA_GINI_INLINE GiniBest gini_right_missing(const GiniNode<V, kVecs>& node, GiniScratch& s,
-                                               const std::array<std::uint64_t, 4>& bins,
-                                               int* thresholds) {
+TABULA_GINI_INLINE BestThreshold gini_right_missing(const GiniNode<V, kVecs>& node, GiniScratch& s,
+                                                    const std::array<std::uint64_t, 4>& bins,
+                                                    int* thresholds) {
   constexpr int kLanes = kVecs * kGiniWidth<V>;
   V left[kVecs] = {};
   double wl = 0.0;
   std::int64_t left_count = 0;
-  GiniKeeper best;  // a local: in registers
+  BestThresholdKeeper best;  // a local: in registers
   int t = 0;
   for (int w = 0; w < 4; ++w) {
     for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
@@ -379,11 +397,11 @@ TABULA_GINI_INLINE GiniBest gini_right_missing(const GiniNode<V, kVecs>& node, G
 // The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's (miss,
 // miss_count).
 template <typename V, int kVecs>
-TABULA_GINI_INLINE GiniBest gini_left_missing(const GiniNode<V, kVecs>& node, const GiniScratch& s,
-                                              const V* miss, std::int64_t miss_count,
-                                              int thresholds) {
+TABULA_GINI_INLINE BestThreshold gini_left_missing(const GiniNode<V, kVecs>& node,
+                                                   const GiniScratch& s, const V* miss,
+                                                   std::int64_t miss_count, int thresholds) {
   constexpr int kLanes = kVecs * kGiniWidth<V>;
-  GiniKeeper best;
+  BestThresholdKeeper best;
   for (int t = 0; t < thresholds; ++t) {
     const double* prefix = s.prefix + t * kLanes;
     V sq{}, cross{}, wl{};
@@ -420,12 +438,11 @@ TABULA_GINI_INLINE FeatureSplit scan_gini_lanes(GiniScratch& s,
   std::array<std::uint64_t, 4> evaluated = bins;
   evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always
   int thresholds = 0;
-  const GiniBest right_missing = gini_right_missing(node, s, evaluated, &thresholds);
-  const GiniBest left_missing =
-      miss_count > 0 ? gini_left_missing(node, s, miss, miss_count, thresholds) : GiniBest{};
-  const bool ml =
-      left_missing.found && (!right_missing.found || left_missing.gain > right_missing.gain);
-  const GiniBest& best = ml ? left_missing : right_missing;
+  const BestThreshold right_missing = gini_right_missing(node, s, evaluated, &thresholds);
+  const BestThreshold left_missing =
+      miss_count > 0 ? gini_left_missing(node, s, miss, miss_count, thresholds) : BestThreshold{};
+  const bool ml = missing_left_wins(right_missing, left_missing);
+  const BestThreshold& best = ml ? left_missing : right_missing;
   if (!best.found) return FeatureSplit{0.0, 0, 0, false};
   // Prefix sums at the threshold, plus the missing rows when they go left.
   const double* prefix = s.prefix + best.bin * kVecs * kWidth;
@@ -470,6 +487,67 @@ bool cpu_runs_quads() {
 #endif
 }
 
+// scan_feature's gain of a regression threshold whose left side has weight l1 and weighted
+// target sum l2 (channels 1 and 2): weighted_impurity's arithmetic on each side, with the two
+// divisions in one two-lane division (each lane correctly rounded, as alone).
+inline double squared_error_gain(double parent_g, const std::int64_t* total, std::int64_t l1,
+                                 std::int64_t l2) {
+  const GiniPair w{static_cast<double>(l1), static_cast<double>(total[1] - l1)};
+  const GiniPair s{static_cast<double>(l2), static_cast<double>(total[2] - l2)};
+  const GiniPair impurity = -(s * s) / w;
+  return parent_g - (w[0] > 0 ? impurity[0] : 0.0) - (w[1] > 0 ? impurity[1] : 0.0);
+}
+
+// The squared-error split of one feature from its histogram (hist: bins x 3 channels {count,
+// weight, weighted target}; touched: the bins rows fell in), as scan_feature finds it over the
+// compacted bins: bin 1 and the touched bins but 0 in ascending order, missing values right,
+// then (when some) left; a later threshold wins only when strictly larger, and the gains are
+// the same numbers (squared_error_gain). Zeroes the histogram as it reads it, with no move to
+// a compact copy first; the left sums after each threshold go to prefix (thresholds x 3) and
+// the thresholds' bins to threshold_bins. left: the split's left sums, when one is found.
+FeatureSplit scan_squared_error(std::int64_t* hist, const std::array<std::uint64_t, 4>& touched,
+                                const std::int64_t* total, std::int64_t min_leaf, double parent_g,
+                                std::int64_t* prefix, std::int32_t* threshold_bins,
+                                std::int64_t* left) {
+  const std::int64_t miss[3] = {hist[0], hist[1], hist[2]};  // bin 0: missing values
+  hist[0] = hist[1] = hist[2] = 0;
+  std::array<std::uint64_t, 4> evaluated = touched;
+  evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always
+  BestThresholdKeeper right_keeper;
+  std::int64_t l0 = 0, l1 = 0, l2 = 0;
+  int thresholds = 0;
+  for (int w = 0; w < 4; ++w) {
+    for (std::uint64_t bits = evaluated[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
+      const int b = w * 64 + std::countr_zero(bits);
+      std::int64_t* h = hist + b * 3;
+      l0 += std::exchange(h[0], 0);
+      l1 += std::exchange(h[1], 0);
+      l2 += std::exchange(h[2], 0);
+      std::int64_t* p = prefix + thresholds * 3;
+      p[0] = l0, p[1] = l1, p[2] = l2;
+      threshold_bins[thresholds] = b;
+      right_keeper.keep(l0 >= min_leaf && total[0] - l0 >= min_leaf,
+                        squared_error_gain(parent_g, total, l1, l2), thresholds);
+      ++thresholds;
+    }
+  }
+  BestThresholdKeeper left_keeper;
+  for (int t = 0; miss[0] > 0 && t < thresholds; ++t) {
+    const std::int64_t* p = prefix + t * 3;
+    const std::int64_t count = p[0] + miss[0];
+    left_keeper.keep(count >= min_leaf && total[0] - count >= min_leaf,
+                     squared_error_gain(parent_g, total, p[1] + miss[1], p[2] + miss[2]), t);
+  }
+  const BestThreshold right_missing = right_keeper.result(), left_missing = left_keeper.result();
+  const bool ml = missing_left_wins(right_missing, left_missing);
+  const BestThreshold& best = ml ? left_missing : right_missing;
+  if (!best.found) return FeatureSplit{0.0, 0, 0, false};
+  for (int c = 0; c < 3; ++c) left[c] = prefix[best.bin * 3 + c] + (ml ? miss[c] : 0);
+  // A node without missing rows sends future missing values to the larger child.
+  return {best.gain, threshold_bins[best.bin],
+          static_cast<std::uint8_t>(miss[0] > 0 ? ml : left[0] > total[0] - left[0]), true};
+}
+
 // The vector scan for `classes` classes on this CPU and its lanes per bin (vectors x width).
 struct GiniScanChoice {
   GiniScan scan = nullptr;
@@ -506,8 +584,9 @@ class FeatureScanner {
         compact_(hist_.size()),
         map_(static_cast<std::size_t>(bins.max_bins())),
         scratch_(static_cast<std::size_t>(2 * config.channels)),
-        tiny_(channels.dense != nullptr && config.channels == 3 &&
-              config.criterion == ForestCriterion::kSquaredError),
+        threshold_bins_(static_cast<std::size_t>(bins.max_bins())),
+        dense_regression_(channels.dense != nullptr && config.channels == 3 &&
+                          config.criterion == ForestCriterion::kSquaredError),
         gini_(config.criterion == ForestCriterion::kGini && config.n_classes > 0
                   ? choose_gini_scan(config.channels - 1)
                   : GiniScanChoice{}) {
@@ -517,8 +596,8 @@ class FeatureScanner {
       bin_counts_.assign(static_cast<std::size_t>(bins.max_bins()), 0);
       gini_prefix_.resize(lanes);
       gini_prefix_counts_.resize(static_cast<std::size_t>(bins.max_bins()));
-      gini_prefix_bins_.resize(static_cast<std::size_t>(bins.max_bins()));
     }
+    if (dense_regression_) regression_prefix_.resize(static_cast<std::size_t>(bins.max_bins() * 3));
   }
 
   // Feature j's best split of the node on its own (bin: the real bin), as scan_feature finds it
@@ -532,17 +611,19 @@ class FeatureScanner {
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                     std::int64_t step, const std::int64_t* pairs, std::int64_t* left,
                     bool& constant) {
-    if (tiny_ && local && node.end - node.begin == 2) {
+    if (dense_regression_ && local && node.end - node.begin == 2) {
       FeatureSplit best{0.0, 0, 0, false};
       if (scan_two(node, local, step, left, constant, best)) return best;
     }
     const double parent_g = weighted_impurity(node.total, k_, rule_.criterion);
-    if (tiny_ && local && node.end - node.begin <= kTinyRows) {
+    if (dense_regression_ && local && node.end - node.begin <= kTinyRows) {
       FeatureSplit best{0.0, 0, 0, false};
       if (scan_tiny(node, local, step, parent_g, left, constant, best)) return best;
     }
     if (gini_.scan && channels_.packed && gini_sums_exact(node.total, k_, rule_.criterion))
       return scan_gini(node, j, local, step, parent_g, left, constant);
+    if (dense_regression_ && local && bins_.n_bins()[static_cast<std::size_t>(j)] > 3)
+      return scan_regression(node, j, local, step, parent_g, left, constant);
     const std::int32_t n = compact_feature(node, j, local, step, pairs);
     // Compacted bins are the touched ones plus bins 0 and 1, which may be empty.
     std::int32_t nonempty = 0;
@@ -574,12 +655,21 @@ class FeatureScanner {
           weights[b * lanes + p.cls] += static_cast<double>(p.weight);
         });
     // Channel 0 counts row-list entries (ForestHistShape), so a touched bin is never empty.
-    constant = std::popcount(touched[0]) + std::popcount(touched[1]) + std::popcount(touched[2]) +
-                   std::popcount(touched[3]) <
-               2;
+    constant = fewer_than_two(touched);
     GiniScratch scratch{weights, counts, gini_prefix_.data(), gini_prefix_counts_.data(),
-                        gini_prefix_bins_.data()};
+                        threshold_bins_.data()};
     return gini_.scan(scratch, touched, node.total, k_ - 1, rule_.min_samples_leaf, parent_g, left);
+  }
+
+  // scan() for a regression node above kTinyRows and a feature of more than three bins: the
+  // node's rows summed into the scratch histogram and scanned in place (scan_squared_error).
+  FeatureSplit scan_regression(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
+                               std::int64_t step, double parent_g, std::int64_t* left,
+                               bool& constant) {
+    const std::array<std::uint64_t, 4> touched = accumulate_dense(node, local, step, j);
+    constant = fewer_than_two(touched);  // a touched bin has rows: its count is not zero
+    return scan_squared_error(hist_.data(), touched, node.total, rule_.min_samples_leaf, parent_g,
+                              regression_prefix_.data(), threshold_bins_.data(), left);
   }
 
   // Calls add(bin, r) for each row position r of the node with feature j's code of its row
@@ -673,24 +763,19 @@ class FeatureScanner {
               << p;
     }
     constant = cuts == 0;
-    std::int32_t best_p = -1;
+    BestThresholdKeeper keeper;
     for (; cuts != 0; cuts &= cuts - 1) {
       const int p = std::countr_zero(cuts);
       const std::int64_t* l = sums[static_cast<std::size_t>(p)].data();
-      const std::int64_t r[3] = {node.total[0] - l[0], node.total[1] - l[1], node.total[2] - l[2]};
-      if (l[0] < rule_.min_samples_leaf || r[0] < rule_.min_samples_leaf) continue;
-      const double gain = parent_g - weighted_impurity(l, 3, rule_.criterion) -
-                          weighted_impurity(r, 3, rule_.criterion);
-      if (!best.found || gain > best.gain) {
-        best.found = true;
-        best.gain = gain;
-        best.missing_left = l[0] > r[0] ? 1 : 0;
-        best_p = p;
-      }
+      keeper.keep(l[0] >= rule_.min_samples_leaf && node.total[0] - l[0] >= rule_.min_samples_leaf,
+                  squared_error_gain(parent_g, node.total, l[1], l[2]), p);
     }
-    if (best.found) {
-      copy_channels(left, sums[static_cast<std::size_t>(best_p)].data(), 3);
-      best.bin = key[static_cast<std::size_t>(best_p)] >> 3;
+    const BestThreshold chosen = keeper.result();
+    if (chosen.found) {
+      const std::int64_t* l = sums[static_cast<std::size_t>(chosen.bin)].data();
+      copy_channels(left, l, 3);
+      best = {chosen.gain, key[static_cast<std::size_t>(chosen.bin)] >> 3,
+              static_cast<std::uint8_t>(l[0] > node.total[0] - l[0] ? 1 : 0), true};
     }
     return true;
   }
@@ -859,12 +944,15 @@ class FeatureScanner {
   const PositionChannels& channels_;
   ForestSplitRule rule_;
   std::int64_t k_;
-  std::vector<std::int64_t> hist_;        // max_bins x channels, zero between scans
-  std::vector<std::int64_t> compact_;     // touched bins x channels
-  std::vector<std::int32_t> map_;         // compact index -> bin
-  std::array<std::uint8_t, 256> flag_{};  // accumulate's bins seen, zero between scans
-  std::vector<std::int64_t> scratch_;     // scan_feature's left and right sums
-  bool tiny_;                             // scan_tiny applies (regression's dense channels)
+  std::vector<std::int64_t> hist_;            // max_bins x channels, zero between scans
+  std::vector<std::int64_t> compact_;         // touched bins x channels
+  std::vector<std::int32_t> map_;             // compact index -> bin
+  std::array<std::uint8_t, 256> flag_{};      // accumulate's bins seen, zero between scans
+  std::vector<std::int64_t> scratch_;         // scan_feature's left and right sums
+  std::vector<std::int32_t> threshold_bins_;  // a scan's thresholds' bins, in scan order
+  // Regression's dense channels: scan_two, scan_tiny and scan_regression apply.
+  bool dense_regression_;
+  std::vector<std::int64_t> regression_prefix_;  // scan_regression's left sums by threshold
   // scan_two's gains for node two_node_ when its row `lower` (0 or 1) goes left.
   struct TwoRowSplit {
     double gain = 0.0;
@@ -881,7 +969,6 @@ class FeatureScanner {
   // Its left sums by threshold (GiniScratch).
   std::vector<double> gini_prefix_;
   std::vector<std::int64_t> gini_prefix_counts_;
-  std::vector<std::int32_t> gini_prefix_bins_;
 };
 
 // Features of at most three bins (missing, two values: one-hot columns), as bits.
