@@ -11,7 +11,6 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
-#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -24,6 +23,7 @@
 
 #include "backend/forest_channels.hpp"
 #include "backend/forest_math.hpp"
+#include "core/first_max.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "tabula/core/thread_pool.hpp"
 
@@ -262,35 +262,18 @@ TABULA_GINI_INLINE double lane_sum(V v) {
 }
 
 // The first largest gain of a sequence of thresholds (scan_feature's rule: a later one wins only
-// when strictly larger), held in registers. An invalid threshold counts as -infinity, so no
-// branch on validity joins the comparison with the best so far; a valid gain is finite
-// (integer sums), so the first valid one beats the -infinity start, as the rule takes the
-// first candidate.
+// when strictly larger) and its index in the sequence. Kept by FirstMax from -infinity: a valid
+// gain is finite (integer sums), so the first valid one is taken, as the rule takes the first
+// candidate.
 struct BestThreshold {
   bool found = false;
-  double gain = -std::numeric_limits<double>::infinity();
+  double gain = 0.0;
   int bin = 0;
 };
 
-// BestThreshold while a scan runs: {gain, bin} in one vector register, replaced by a vector select
-// (compare and blend: no branch on which threshold is better, a guess that fails at random).
-class BestThresholdKeeper {
- public:
-  TABULA_GINI_INLINE void keep(bool valid, double candidate, int b) {
-    using Mask = std::int64_t __attribute__((vector_size(16)));
-    const double c = valid ? candidate : -std::numeric_limits<double>::infinity();
-    const Mask better = GiniPair{c, c} > GiniPair{best_[0], best_[0]};
-    best_ = better ? GiniPair{c, static_cast<double>(b)} : best_;
-    found_ = found_ || valid;
-  }
-  TABULA_GINI_INLINE BestThreshold result() const {
-    return {found_, best_[0], static_cast<int>(best_[1])};
-  }
-
- private:
-  GiniPair best_{-std::numeric_limits<double>::infinity(), 0.0};
-  bool found_ = false;
-};
+inline BestThreshold best_of(const FirstMax& thresholds) {
+  return {thresholds.found(), thresholds.value(), static_cast<int>(thresholds.index())};
+}
 
 // Whether a feature's best missing-left threshold beats its best missing-right one: scan_feature
 // evaluates the missing-left sequence second, so only when strictly larger.
@@ -365,7 +348,7 @@ TABULA_GINI_INLINE BestThreshold gini_right_missing(const GiniNode<V, kVecs>& no
   V left[kVecs] = {};
   double wl = 0.0;
   std::int64_t left_count = 0;
-  BestThresholdKeeper best;  // a local: in registers
+  FirstMax best;  // a local: in registers
   int t = 0;
   for (int w = 0; w < 4; ++w) {
     for (std::uint64_t bits = bins[static_cast<std::size_t>(w)]; bits != 0; bits &= bits - 1) {
@@ -386,12 +369,12 @@ TABULA_GINI_INLINE BestThreshold gini_right_missing(const GiniNode<V, kVecs>& no
       left_count += std::exchange(s.counts[b], 0);
       s.prefix_counts[t] = left_count;
       s.prefix_bins[t] = b;
-      best.keep(node.valid(left_count), node.gain(wl, lane_sums(sq, cross)), t);
+      best.offer(node.valid(left_count), node.gain(wl, lane_sums(sq, cross)), t);
       ++t;
     }
   }
   *thresholds = t;
-  return best.result();
+  return best_of(best);
 }
 
 // The missing-left thresholds: the prefix sums gini_right_missing left, plus bin 0's (miss,
@@ -401,7 +384,7 @@ TABULA_GINI_INLINE BestThreshold gini_left_missing(const GiniNode<V, kVecs>& nod
                                                    const GiniScratch& s, const V* miss,
                                                    std::int64_t miss_count, int thresholds) {
   constexpr int kLanes = kVecs * kGiniWidth<V>;
-  BestThresholdKeeper best;
+  FirstMax best;
   for (int t = 0; t < thresholds; ++t) {
     const double* prefix = s.prefix + t * kLanes;
     V sq{}, cross{}, wl{};
@@ -411,10 +394,10 @@ TABULA_GINI_INLINE BestThreshold gini_left_missing(const GiniNode<V, kVecs>& nod
       wl += lg;
       node.add_left(lg, g, sq, cross);
     }
-    best.keep(node.valid(s.prefix_counts[t] + miss_count),
-              node.gain(lane_sum(wl), lane_sums(sq, cross)), t);
+    best.offer(node.valid(s.prefix_counts[t] + miss_count),
+               node.gain(lane_sum(wl), lane_sums(sq, cross)), t);
   }
-  return best.result();
+  return best_of(best);
 }
 
 // Feature j's split from its histogram (s; bins: those rows fell in), as scan() returns it,
@@ -513,7 +496,7 @@ FeatureSplit scan_squared_error(std::int64_t* hist, const std::array<std::uint64
   hist[0] = hist[1] = hist[2] = 0;
   std::array<std::uint64_t, 4> evaluated = touched;
   evaluated[0] = (evaluated[0] | 2) & ~std::uint64_t{1};  // bin 1 always
-  BestThresholdKeeper right_keeper;
+  FirstMax right_keeper;
   std::int64_t l0 = 0, l1 = 0, l2 = 0;
   int thresholds = 0;
   for (int w = 0; w < 4; ++w) {
@@ -526,19 +509,19 @@ FeatureSplit scan_squared_error(std::int64_t* hist, const std::array<std::uint64
       std::int64_t* p = prefix + thresholds * 3;
       p[0] = l0, p[1] = l1, p[2] = l2;
       threshold_bins[thresholds] = b;
-      right_keeper.keep(l0 >= min_leaf && total[0] - l0 >= min_leaf,
-                        squared_error_gain(parent_g, total, l1, l2), thresholds);
+      right_keeper.offer(l0 >= min_leaf && total[0] - l0 >= min_leaf,
+                         squared_error_gain(parent_g, total, l1, l2), thresholds);
       ++thresholds;
     }
   }
-  BestThresholdKeeper left_keeper;
+  FirstMax left_keeper;
   for (int t = 0; miss[0] > 0 && t < thresholds; ++t) {
     const std::int64_t* p = prefix + t * 3;
     const std::int64_t count = p[0] + miss[0];
-    left_keeper.keep(count >= min_leaf && total[0] - count >= min_leaf,
-                     squared_error_gain(parent_g, total, p[1] + miss[1], p[2] + miss[2]), t);
+    left_keeper.offer(count >= min_leaf && total[0] - count >= min_leaf,
+                      squared_error_gain(parent_g, total, p[1] + miss[1], p[2] + miss[2]), t);
   }
-  const BestThreshold right_missing = right_keeper.result(), left_missing = left_keeper.result();
+  const BestThreshold right_missing = best_of(right_keeper), left_missing = best_of(left_keeper);
   const bool ml = missing_left_wins(right_missing, left_missing);
   const BestThreshold& best = ml ? left_missing : right_missing;
   if (!best.found) return FeatureSplit{0.0, 0, 0, false};
@@ -771,14 +754,14 @@ class FeatureScanner {
               << p;
     }
     constant = cuts == 0;
-    BestThresholdKeeper keeper;
+    FirstMax keeper;
     for (; cuts != 0; cuts &= cuts - 1) {
       const int p = std::countr_zero(cuts);
       const std::int64_t* l = sums[static_cast<std::size_t>(p)].data();
-      keeper.keep(l[0] >= rule_.min_samples_leaf && node.total[0] - l[0] >= rule_.min_samples_leaf,
-                  squared_error_gain(parent_g, node.total, l[1], l[2]), p);
+      keeper.offer(l[0] >= rule_.min_samples_leaf && node.total[0] - l[0] >= rule_.min_samples_leaf,
+                   squared_error_gain(parent_g, node.total, l[1], l[2]), p);
     }
-    const BestThreshold chosen = keeper.result();
+    const BestThreshold chosen = best_of(keeper);
     if (chosen.found) {
       const std::int64_t* l = sums[static_cast<std::size_t>(chosen.bin)].data();
       copy_channels(left, l, 3);

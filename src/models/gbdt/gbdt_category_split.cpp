@@ -59,8 +59,7 @@ bool best_category_split(const std::int64_t* hist, std::int32_t n_bins, const st
       const std::int64_t right_count = total[0] - left[0], right_h = total[2] - left[2];
       if (left[0] < msl || static_cast<double>(left[2]) < min_h) continue;
       if (right_count < msl || static_cast<double>(right_h) < min_h) break;
-      const double gain = split_score(left[1], left[2], units, l2) +
-                          split_score(total[1] - left[1], right_h, units, l2) - parent;
+      const double gain = split_gain(left[1], left[2], total[1], total[2], units, l2, parent);
       if (!(gain > best_gain)) continue;
       best_gain = gain;
       found = true;

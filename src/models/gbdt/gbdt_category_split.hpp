@@ -28,6 +28,23 @@ inline double split_score(std::int64_t g, std::int64_t h, const Quantiser& u, do
   return gr * gr / (hr + l2);
 }
 
+/// A candidate's gain, split_score(left) + split_score(right) - parent, for left sums (g, h) of
+/// a node's (total_g, total_h): both sides in two-lane vector operations, each lane the same
+/// correctly rounded operations as split_score's, so the same gain bit for bit with half the
+/// division instructions (six a candidate).
+inline double split_gain(std::int64_t g, std::int64_t h, std::int64_t total_g, std::int64_t total_h,
+                         const Quantiser& u, double l2, double parent) {
+#if defined(__GNUC__)
+  using Pair = double __attribute__((vector_size(16)));
+  const Pair gr = Pair{static_cast<double>(g), static_cast<double>(total_g - g)} / u.gradient_scale;
+  const Pair hr = Pair{static_cast<double>(h), static_cast<double>(total_h - h)} / u.hessian_scale;
+  const Pair score = gr * gr / (hr + l2);
+  return score[0] + score[1] - parent;
+#else
+  return split_score(g, h, u, l2) + split_score(total_g - g, total_h - h, u, l2) - parent;
+#endif
+}
+
 struct CategorySplit {
   double gain = 0.0;
   std::int64_t left[kSums] = {};  // count, gradient, Hessian

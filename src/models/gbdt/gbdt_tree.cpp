@@ -1,6 +1,7 @@
 #include "models/gbdt/gbdt_tree.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "backend/forest_math.hpp"
+#include "core/first_max.hpp"
 #include "models/device_data.hpp"
 #include "models/forest/forest_builder.hpp"
 #include "models/gbdt/gbdt_category_split.hpp"
@@ -212,24 +214,26 @@ class Grower {
                 c.bins};
       return best;
     }
-    // left: a candidate's left side in stored channels (sums of channels are sums of rows).
-    const auto consider = [&](std::int32_t b, std::uint8_t ml, const std::int64_t* stored) {
+    // Candidates in scan order: per value bin b, missing values right then left (ml), a single
+    // one by the larger-child rule when the node has no missing rows; index 2 b + ml. A gain
+    // must be positive (FirstMax from 0). prefix[b]: the stored sums through bin b, from which
+    // the winner's left side is rebuilt.
+    FirstMax top(0.0);
+    const auto consider = [&](std::int32_t b, int ml, const std::int64_t* stored) {
       std::int64_t left[kSums];
       u.unpack(stored, left);
       const std::int64_t rc = node.total[0] - left[0];
       const std::int64_t rh = node.total[2] - left[2];
-      if (left[0] < msl || rc < msl || static_cast<double>(left[2]) < min_h ||
-          static_cast<double>(rh) < min_h)
-        return;
-      const double gain = split_score(left[1], left[2], u, l2) +
-                          split_score(node.total[1] - left[1], rh, u, l2) - parent;
-      if (!(gain > best.gain)) return;
-      best = {f, b, ml, gain, {left[0], left[1], left[2]}};
+      top.offer(left[0] >= msl && rc >= msl && static_cast<double>(left[2]) >= min_h &&
+                    static_cast<double>(rh) >= min_h,
+                split_gain(left[1], left[2], node.total[1], node.total[2], u, l2, parent),
+                2 * b + ml);
     };
     const std::int64_t k = u.channels();
     const std::int64_t* missing = h;
     std::int64_t missing_sums[kSums];
     u.unpack(missing, missing_sums);
+    std::array<std::int64_t, 256 * kSums> prefix;
     std::int64_t cum[kSums] = {}, with_missing[kSums], cum_sums[kSums];
     for (std::int32_t b = 1; b < nb; ++b) {
       // An empty bin (every channel 0) leaves the sums, so its candidates equal the previous
@@ -237,7 +241,8 @@ class Grower {
       bool empty = b > 1;
       for (std::int64_t c = 0; c < k; ++c) empty &= h[b * k + c] == 0;
       if (empty && b < nb - 1) continue;
-      for (std::int64_t c = 0; c < k; ++c) cum[c] += h[b * k + c];
+      for (std::int64_t c = 0; c < k; ++c)
+        prefix[static_cast<std::size_t>(b * k + c)] = cum[c] += h[b * k + c];
       if (missing_sums[0] == 0) {
         if (b == nb - 1) break;
         u.unpack(cum, cum_sums);
@@ -248,7 +253,15 @@ class Grower {
       for (std::int64_t c = 0; c < k; ++c) with_missing[c] = cum[c] + missing[c];
       consider(b, 1, with_missing);
     }
-    return best;
+    if (!top.found()) return best;
+    const auto b = static_cast<std::int32_t>(top.index() / 2);
+    const auto ml = static_cast<std::uint8_t>(top.index() % 2);
+    std::int64_t stored[kSums], left[kSums];
+    for (std::int64_t c = 0; c < k; ++c)
+      stored[c] = prefix[static_cast<std::size_t>(b * k + c)] +
+                  (ml != 0 && missing_sums[0] != 0 ? missing[c] : 0);
+    u.unpack(stored, left);
+    return {f, b, ml, top.value(), {left[0], left[1], left[2]}};
   }
 
   // The best split of each node: every (node, feature) scanned in parallel (leaf-wise growth
