@@ -594,16 +594,16 @@ class FeatureScanner {
   FeatureSplit scan(const NodeRows& node, std::int32_t j, const std::uint8_t* local,
                     std::int64_t step, const std::int64_t* pairs, std::int64_t* left,
                     bool& constant) {
-    if (dense_regression_ && local && node.end - node.begin == 2) {
-      FeatureSplit best{0.0, 0, 0, false};
-      if (scan_two(node, local, step, left, constant, best)) return best;
-    }
     // The node's impurity, once per node (a division; a node's scans mostly share a scanner).
     if (parent_node_ != node.id) {
       parent_node_ = node.id;
       parent_g_ = weighted_impurity(node.total, k_, rule_.criterion);
     }
     const double parent_g = parent_g_;
+    if (dense_regression_ && local && node.end - node.begin == 2) {
+      FeatureSplit best{0.0, 0, 0, false};
+      if (scan_two(node, local, step, parent_g, left, constant, best)) return best;
+    }
     if (dense_regression_ && local && node.end - node.begin <= kTinyRows) {
       FeatureSplit best{0.0, 0, 0, false};
       if (bins_.n_bins()[static_cast<std::size_t>(j)] <= 3
@@ -693,7 +693,7 @@ class FeatureScanner {
   // the two possible gains are computed once per node (cached by node id: a scanner lives in
   // one round of one tree) with scan_tiny's arithmetic, and each feature picks one: the same
   // results as scan_tiny's, bit for bit. false: a code is 0 (missing), nothing done.
-  bool scan_two(const NodeRows& node, const std::uint8_t* local, std::int64_t step,
+  bool scan_two(const NodeRows& node, const std::uint8_t* local, std::int64_t step, double parent_g,
                 std::int64_t* left, bool& constant, FeatureSplit& best) {
     const std::uint8_t a = local[0], b = local[step];
     if (a == 0 || b == 0) return false;
@@ -701,16 +701,13 @@ class FeatureScanner {
     if (constant) return true;
     if (two_node_ != node.id) {
       two_node_ = node.id;
-      const double parent_g = weighted_impurity(node.total, 3, rule_.criterion);
       for (int lower = 0; lower < 2; ++lower) {
         const std::int64_t* l = channels_.dense + (std::int64_t{node.begin} + lower) * 3;
-        const std::int64_t r[3] = {node.total[0] - l[0], node.total[1] - l[1],
-                                   node.total[2] - l[2]};
+        const std::int64_t r0 = node.total[0] - l[0];
         TwoRowSplit& out = two_[lower];
-        out.valid = l[0] >= rule_.min_samples_leaf && r[0] >= rule_.min_samples_leaf;
-        out.gain = parent_g - weighted_impurity(l, 3, rule_.criterion) -
-                   weighted_impurity(r, 3, rule_.criterion);
-        out.missing_left = l[0] > r[0] ? 1 : 0;
+        out.valid = l[0] >= rule_.min_samples_leaf && r0 >= rule_.min_samples_leaf;
+        out.gain = squared_error_gain(parent_g, node.total, l[1], l[2]);
+        out.missing_left = l[0] > r0 ? 1 : 0;
       }
     }
     const int lower = b < a ? 1 : 0;
